@@ -1,0 +1,282 @@
+/* deskbot run: start-up, the loop, the health and metrics endpoints, reload and
+ * graceful shutdown. Order of shutdown (STYLE.md): stop taking work, let in-flight sends
+ * finish within the grace period, stop the server, close the HTTP client, commit and
+ * close the store, close our own handles; uv_run then returns by itself. */
+#include "app.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "app_internal.h"
+#include "buf.h"
+#include "http_client.h"
+#include "log.h"
+#include "metrics.h"
+#include "server.h"
+#include "store.h"
+#include "xalloc.h"
+
+int64_t app_now_ms(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* Resident set size in bytes, from /proc/self/statm. */
+static long rss_bytes(void)
+{
+	long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+		rss = 0;
+	fclose(f);
+	return rss * sysconf(_SC_PAGESIZE);
+}
+
+static void healthz_route(void *arg, const struct http_req *req, struct http_resp *resp)
+{
+	struct app *app = arg;
+	cJSON *o = cJSON_CreateObject();
+	const char *store = store_state(app->store);
+	int ok = strcmp(store, "ok") == 0 && !app->stopping;
+	cJSON_AddStringToObject(o, "status", ok ? "ok" : (app->stopping ? "stopping" : "degraded"));
+	cJSON_AddNumberToObject(o, "uptime_s",
+				(double)(uv_now(app->loop) - app->started_ms) / 1000.0);
+	cJSON_AddStringToObject(o, "version", DESKBOT_VERSION);
+	cJSON_AddStringToObject(o, "store", store);
+	app_describe_replies(app, o);
+	cJSON *ch = cJSON_AddObjectToObject(o, "channels");
+	app_describe_channels(app, ch);
+	char *s = cJSON_PrintUnformatted(o);
+	http_resp_json(resp, ok ? 200 : 503, s);
+	free(s);
+	cJSON_Delete(o);
+}
+
+static void metrics_route(void *arg, const struct http_req *req, struct http_resp *resp)
+{
+	struct app *app = arg;
+	*metrics_series(app->metrics, "deskbot_uptime_seconds", "") =
+		(double)(uv_now(app->loop) - app->started_ms) / 1000.0;
+	*metrics_series(app->metrics, "process_resident_memory_bytes", "") = (double)rss_bytes();
+	*metrics_series(app->metrics, "deskbot_loop_idle_seconds_total", "") =
+		(double)uv_metrics_idle_time(app->loop) / 1e9;
+	*metrics_series(app->metrics, "deskbot_http_client_in_flight", "") =
+		(double)http_client_active(app->http);
+	app_update_metrics(app);
+	resp->status = 200;
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	metrics_render(app->metrics, &resp->body);
+}
+
+static void declare_metrics(struct app *app)
+{
+	struct metrics *m = app->metrics;
+	metrics_family(m, "deskbot_uptime_seconds", "gauge", "Seconds since start.");
+	metrics_family(m, "process_resident_memory_bytes", "gauge", "Resident memory in bytes.");
+	metrics_family(m, "deskbot_loop_idle_seconds_total", "counter",
+		       "Time the event loop spent idle waiting for events.");
+	metrics_family(m, "deskbot_http_client_in_flight", "gauge",
+		       "Outgoing HTTP requests in flight.");
+	metrics_family(m, "deskbot_reloads_total", "counter", "Reply-set reloads by result.");
+	app->m_reloads_ok = metrics_series(m, "deskbot_reloads_total", "result=\"ok\"");
+	app->m_reloads_failed = metrics_series(m, "deskbot_reloads_total", "result=\"failed\"");
+}
+
+static void commit_cb(uv_check_t *h)
+{
+	struct app *app = h->data;
+	if (store_in_tx(app->store) && store_commit(app->store) < 0)
+		log_error("store: commit at end of loop iteration failed: %s",
+			  store_state(app->store));
+}
+
+static void closed_noop(uv_handle_t *h)
+{
+	(void)h;
+}
+
+/* Last step: everything else has released the loop. */
+static void close_own_handles(struct app *app)
+{
+	store_close(app->store);
+	app->store = NULL;
+	uv_close((uv_handle_t *)&app->sig_int, closed_noop);
+	uv_close((uv_handle_t *)&app->sig_term, closed_noop);
+	uv_close((uv_handle_t *)&app->sig_hup, closed_noop);
+	uv_close((uv_handle_t *)&app->shutdown_timer, closed_noop);
+	uv_close((uv_handle_t *)&app->commit_check, closed_noop);
+	log_info("shutdown: complete");
+}
+
+static void http_closed_cb(void *arg)
+{
+	struct app *app = arg;
+	app->http = NULL;
+	close_own_handles(app);
+}
+
+static void server_stopped_cb(void *arg)
+{
+	struct app *app = arg;
+	app->server = NULL;
+	app_channels_free(app);
+	http_client_close(app->http, http_closed_cb, app);
+}
+
+/* In-flight work finished, or the grace period ran out: release the loop. */
+static void finish_shutdown(struct app *app)
+{
+	uv_timer_stop(&app->shutdown_timer);
+	if (store_in_tx(app->store))
+		store_commit(app->store);
+	if (app->server)
+		server_stop(app->server, server_stopped_cb, app);
+	else
+		server_stopped_cb(app);
+}
+
+static void shutdown_tick_cb(uv_timer_t *t)
+{
+	struct app *app = t->data;
+	if (app_work_in_flight(app) && uv_now(app->loop) < app->stop_deadline_ms)
+		return;
+	if (app_work_in_flight(app))
+		log_warn("shutdown: grace period of %lld ms over with sends in flight; their rows "
+			 "stay pending and are sent after restart",
+			 (long long)app->cfg.shutdown_grace_ms);
+	finish_shutdown(app);
+}
+
+void app_stop(struct app *app)
+{
+	if (app->stopping)
+		return;
+	app->stopping = 1;
+	log_info("shutdown: stopping intake, waiting up to %d ms for sends in flight",
+		 app->cfg.shutdown_grace_ms);
+	app_channels_stop(app);
+	app->stop_deadline_ms = uv_now(app->loop) + (uint64_t)app->cfg.shutdown_grace_ms;
+	uv_timer_start(&app->shutdown_timer, shutdown_tick_cb, 0, 20);
+}
+
+static void signal_cb(uv_signal_t *h, int signum)
+{
+	struct app *app = h->data;
+	if (signum == SIGHUP) {
+		log_info("signal: SIGHUP, reloading the reply set");
+		app_reload(app, NULL);
+		return;
+	}
+	log_info("signal: %s", signum == SIGINT ? "SIGINT" : "SIGTERM");
+	app_stop(app);
+}
+
+static int parse_args(int argc, char **argv, const char **config_path)
+{
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			*config_path = argv[++i];
+		else {
+			fprintf(stderr, "usage: deskbot run [--config FILE]\n");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int app_main(int argc, char **argv)
+{
+	const char *config_path = NULL;
+	if (parse_args(argc, argv, &config_path) < 0)
+		return 2;
+	struct app *app = xcalloc(1, sizeof *app);
+	char err[512];
+	if (config_load(config_path, &app->cfg, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		free(app);
+		return 1;
+	}
+	enum log_level level;
+	if (log_level_parse(app->cfg.log_level, &level) == 0)
+		log_set_level(level);
+
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	uv_loop_configure(&loop, UV_METRICS_IDLE_TIME);
+	app->loop = &loop;
+	app->started_ms = uv_now(&loop);
+	app->metrics = metrics_new();
+	declare_metrics(app);
+	int result = 1;
+
+	if (store_open(app->cfg.store_path, &app->store, err, sizeof err) < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (app_reload(app, NULL) < 0) {
+		log_error("start-up: the reply set in %s is broken; fix it (deskbot check) and "
+			  "start again", app->cfg.replies_dir);
+		goto out_store;
+	}
+	if (http_client_init(&loop, &app->http) < 0) {
+		log_error("start-up: cannot initialise libcurl");
+		goto out_store;
+	}
+	if (server_start(&loop, app->cfg.http_host, app->cfg.http_port, app->cfg.http_max_body,
+			 &app->server, err, sizeof err) < 0) {
+		log_error("%s", err);
+		http_client_close(app->http, NULL, NULL);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		goto out_store;
+	}
+	server_route(app->server, "/healthz", healthz_route, app);
+	server_route(app->server, "/metrics", metrics_route, app);
+	app_routes(app);
+
+	uv_signal_init(&loop, &app->sig_int);
+	uv_signal_init(&loop, &app->sig_term);
+	uv_signal_init(&loop, &app->sig_hup);
+	app->sig_int.data = app->sig_term.data = app->sig_hup.data = app;
+	uv_signal_start(&app->sig_int, signal_cb, SIGINT);
+	uv_signal_start(&app->sig_term, signal_cb, SIGTERM);
+	uv_signal_start(&app->sig_hup, signal_cb, SIGHUP);
+	uv_timer_init(&loop, &app->shutdown_timer);
+	app->shutdown_timer.data = app;
+	uv_check_init(&loop, &app->commit_check);
+	app->commit_check.data = app;
+	uv_check_start(&app->commit_check, commit_cb);
+
+	if (app_channels_start(app) < 0) {
+		app->exit_code = 1;
+		app_stop(app);
+	}
+	log_info("deskbot %s listening on http://%s:%d (store %s, replies %s)", DESKBOT_VERSION,
+		 app->cfg.http_host, server_port(app->server), app->cfg.store_path,
+		 app->cfg.replies_dir);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	result = app->exit_code;
+	goto out;
+
+out_store:
+	store_close(app->store);
+	app->store = NULL;
+out:
+	uv_walk(&loop, app_report_leftover, NULL);
+	if (uv_loop_close(&loop) != 0) {
+		log_error("shutdown: event loop still had open handles");
+		result = result ? result : 1;
+	}
+	app_replies_release(app);
+	metrics_free(app->metrics);
+	config_free(&app->cfg);
+	free(app);
+	return result;
+}

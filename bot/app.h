@@ -1,0 +1,56 @@
+/* The running daemon: one libuv loop and everything on it. struct app travels through
+ * handle->data; there is no other global state (but the logger's settings). */
+#ifndef DESKBOT_APP_H
+#define DESKBOT_APP_H
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+
+struct store;
+struct http_client;
+struct server;
+struct metrics;
+struct replyset;
+struct channel;
+struct outbox;
+
+#define APP_MAX_CHANNELS 4
+
+struct app {
+	uv_loop_t *loop;
+	struct config cfg;
+	struct store *store;
+	struct http_client *http;
+	struct server *server;
+	struct metrics *metrics;
+	struct replyset *replies;   /* the live reply set; swapped whole on reload */
+	struct channel *channels[APP_MAX_CHANNELS];
+	int n_channels;
+	struct outbox *outbox;
+	uv_signal_t sig_int, sig_term, sig_hup;
+	uv_timer_t shutdown_timer;  /* bounds the graceful shutdown */
+	uv_check_t commit_check;    /* commits the store once per loop iteration */
+	uint64_t started_ms;
+	int stopping;
+	uint64_t stop_deadline_ms;  /* loop time when the shutdown grace period ends */
+	int exit_code;
+	double *m_reloads_ok, *m_reloads_failed;
+};
+
+/* Runs "deskbot run" with the arguments after "run"; returns the exit code. */
+int app_main(int argc, char **argv);
+
+/* Milliseconds / seconds of wall-clock time (store timestamps). */
+int64_t app_now_ms(void);
+
+/* Reloads the reply set from cfg.replies_dir; on success swaps it in. Appends a JSON
+ * object {"ok":B,"version":..,"counts":{..},"errors":[..]} to out when out is not NULL.
+ * Returns 0 on success. */
+struct buf;
+int app_reload(struct app *app, struct buf *out);
+
+/* Begins a graceful shutdown (as SIGTERM does). */
+void app_stop(struct app *app);
+
+#endif

@@ -1,0 +1,28 @@
+/* Seams between app.c and the files that fill in its parts (app_replies.c,
+ * app_channels.c, app_routes.c). Not for use outside the app. */
+#ifndef DESKBOT_APP_INTERNAL_H
+#define DESKBOT_APP_INTERNAL_H
+#include <cjson/cJSON.h>
+#include <uv.h>
+
+#include "app.h"
+
+/* app_replies.c */
+void app_describe_replies(struct app *app, cJSON *health);
+void app_replies_release(struct app *app);
+
+/* app_channels.c */
+int app_channels_start(struct app *app);
+void app_channels_stop(struct app *app);
+void app_channels_free(struct app *app);
+void app_describe_channels(struct app *app, cJSON *channels);
+void app_update_metrics(struct app *app);
+int app_work_in_flight(struct app *app);
+
+/* app_routes.c: registers every route beyond /healthz and /metrics. */
+void app_routes(struct app *app);
+
+/* uv_walk callback that logs a handle still open at exit. */
+void app_report_leftover(uv_handle_t *h, void *arg);
+
+#endif

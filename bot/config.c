@@ -1,0 +1,375 @@
+/* Configuration loading and validation (see config.h). */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "xalloc.h"
+
+#define CONFIG_MAX_BYTES (1 << 20)
+
+/* Validation context: the first error wins and stops loading. */
+struct loader {
+	char *err;
+	size_t errlen;
+	int failed;
+};
+
+static void fail(struct loader *l, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fail(struct loader *l, const char *key, const char *fmt, ...)
+{
+	if (l->failed)
+		return;
+	l->failed = 1;
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	snprintf(l->err, l->errlen, "config: %s: %s", key, msg);
+}
+
+/* Warns about keys of obj that are not in known (NULL-terminated). */
+static void warn_unknown(const cJSON *obj, const char *prefix, const char *const *known)
+{
+	for (const cJSON *it = obj ? obj->child : NULL; it; it = it->next) {
+		int found = 0;
+		for (const char *const *k = known; *k && !found; k++)
+			found = strcmp(*k, it->string) == 0;
+		if (!found)
+			log_warn("config: unknown key %s%s%s ignored", prefix, *prefix ? "." : "",
+				 it->string);
+	}
+}
+
+static const cJSON *section(struct loader *l, const cJSON *root, const char *name)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, name);
+	if (s && !cJSON_IsObject(s)) {
+		fail(l, name, "expected an object");
+		return NULL;
+	}
+	return s;
+}
+
+static void get_string(struct loader *l, const cJSON *obj, const char *key, const char *path,
+		       char **dst)
+{
+	const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+	if (!v || cJSON_IsNull(v))
+		return;
+	if (!cJSON_IsString(v)) {
+		fail(l, path, "expected a string");
+		return;
+	}
+	free(*dst);
+	*dst = xstrdup(v->valuestring);
+}
+
+static void get_bool(struct loader *l, const cJSON *obj, const char *key, const char *path,
+		     int *dst)
+{
+	const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+	if (!v)
+		return;
+	if (!cJSON_IsBool(v)) {
+		fail(l, path, "expected true or false");
+		return;
+	}
+	*dst = cJSON_IsTrue(v);
+}
+
+/* Integer in [min, max]; what names the expectation in the error. */
+static void get_int(struct loader *l, const cJSON *obj, const char *key, const char *path,
+		    int64_t min, int64_t max, const char *what, int64_t *dst)
+{
+	const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+	if (!v)
+		return;
+	double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+	if (!cJSON_IsNumber(v) || d != floor(d) || d < (double)min || d > (double)max) {
+		fail(l, path, "expected %s", what);
+		return;
+	}
+	*dst = (int64_t)d;
+}
+
+static void get_rate(struct loader *l, const cJSON *obj, const char *key, const char *path,
+		     double *dst)
+{
+	const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+	if (!v)
+		return;
+	if (!cJSON_IsNumber(v) || !(v->valuedouble > 0)) {
+		fail(l, path, "expected a positive number");
+		return;
+	}
+	*dst = v->valuedouble;
+}
+
+static int parse_listen(const char *s, char **host, int *port)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s)
+		return -1;
+	char *end;
+	errno = 0;
+	long p = strtol(colon + 1, &end, 10);
+	if (errno || *end || p < 0 || p > 65535 || end == colon + 1)
+		return -1;
+	free(*host);
+	*host = xstrndup(s, (size_t)(colon - s));
+	*port = (int)p;
+	return 0;
+}
+
+static void set_defaults(struct config *c)
+{
+	*c = (struct config){0};
+	c->replies_dir = xstrdup("replies");
+	c->store_path = xstrdup("deskbot.db");
+	c->http_host = xstrdup("127.0.0.1");
+	c->http_port = 8080;
+	c->http_max_body = 64 * 1024;
+	c->log_level = xstrdup("info");
+	c->shutdown_grace_ms = 5000;
+	c->vk = (struct config_channel){
+		.enabled = 1, .api_url = xstrdup("https://api.vk.com/method"),
+		.api_version = xstrdup("5.199"), .wait = 25, .reply_to = 1,
+		.rate_per_s = 20, .chat_rate_per_s = 20};
+	c->telegram = (struct config_channel){
+		.enabled = 1, .api_url = xstrdup("https://api.telegram.org"), .wait = 25,
+		.reply_to = 1, .rate_per_s = 30, .chat_rate_per_s = 1};
+}
+
+static void load_channel(struct loader *l, const cJSON *root, const char *name,
+			 struct config_channel *ch)
+{
+	static const char *const vk_keys[] = {"enabled", "token", "group_id", "api_url",
+		"api_version", "wait", "reply_to", "rate_per_s", "chat_rate_per_s", NULL};
+	static const char *const tg_keys[] = {"enabled", "token", "api_url", "timeout",
+		"reply_to", "rate_per_s", "chat_rate_per_s", NULL};
+	int is_vk = strcmp(name, "vk") == 0;
+	const cJSON *s = section(l, root, name);
+	if (!s)
+		return;
+	warn_unknown(s, name, is_vk ? vk_keys : tg_keys);
+	char path[64];
+#define PATH(k) (snprintf(path, sizeof path, "%s.%s", name, k), path)
+	get_bool(l, s, "enabled", PATH("enabled"), &ch->enabled);
+	get_string(l, s, "token", PATH("token"), &ch->token);
+	get_string(l, s, "api_url", PATH("api_url"), &ch->api_url);
+	get_bool(l, s, "reply_to", PATH("reply_to"), &ch->reply_to);
+	get_rate(l, s, "rate_per_s", PATH("rate_per_s"), &ch->rate_per_s);
+	get_rate(l, s, "chat_rate_per_s", PATH("chat_rate_per_s"), &ch->chat_rate_per_s);
+	int64_t wait = ch->wait;
+	if (is_vk) {
+		get_int(l, s, "group_id", PATH("group_id"), 1, INT64_MAX / 2,
+			"a positive integer", &ch->group_id);
+		get_string(l, s, "api_version", PATH("api_version"), &ch->api_version);
+		get_int(l, s, "wait", PATH("wait"), 1, 90, "an integer from 1 to 90", &wait);
+	} else {
+		get_int(l, s, "timeout", PATH("timeout"), 0, 50, "an integer from 0 to 50", &wait);
+	}
+	ch->wait = (int)wait;
+	if (ch->api_url && strncmp(ch->api_url, "http://", 7) != 0 &&
+	    strncmp(ch->api_url, "https://", 8) != 0)
+		fail(l, PATH("api_url"), "expected an http:// or https:// URL");
+#undef PATH
+}
+
+static void load_operators(struct loader *l, const cJSON *root, struct config *c)
+{
+	const cJSON *ops = cJSON_GetObjectItemCaseSensitive(root, "operators");
+	if (!ops)
+		return;
+	if (!cJSON_IsArray(ops)) {
+		fail(l, "operators", "expected an array");
+		return;
+	}
+	int n = cJSON_GetArraySize(ops);
+	c->operators = xcalloc((size_t)n, sizeof *c->operators);
+	const cJSON *op;
+	cJSON_ArrayForEach(op, ops)
+	{
+		char path[64];
+		size_t i = c->n_operators;
+		struct config_operator *o = &c->operators[c->n_operators++];
+		snprintf(path, sizeof path, "operators[%zu]", i);
+		if (!cJSON_IsObject(op)) {
+			fail(l, path, "expected an object");
+			return;
+		}
+		snprintf(path, sizeof path, "operators[%zu].login", i);
+		get_string(l, op, "login", path, &o->login);
+		if (!l->failed && (!o->login || !*o->login))
+			fail(l, path, "expected a non-empty string");
+		snprintf(path, sizeof path, "operators[%zu].password_hash", i);
+		get_string(l, op, "password_hash", path, &o->password_hash);
+		if (!l->failed && !o->password_hash)
+			fail(l, path, "expected the output of 'deskbot passwd'");
+		snprintf(path, sizeof path, "operators[%zu].role", i);
+		get_string(l, op, "role", path, &o->role);
+		if (!o->role)
+			o->role = xstrdup("operator");
+		if (!l->failed && strcmp(o->role, "operator") && strcmp(o->role, "admin"))
+			fail(l, path, "expected \"operator\" or \"admin\"");
+	}
+}
+
+static char *read_file(const char *path, size_t limit, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		snprintf(err, errlen, "config: %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char *data = xmalloc(limit + 1);
+	size_t n = fread(data, 1, limit + 1, f);
+	fclose(f);
+	if (n > limit) {
+		snprintf(err, errlen, "config: %s: file larger than %zu bytes", path, limit);
+		free(data);
+		return NULL;
+	}
+	data[n] = '\0';
+	return data;
+}
+
+static void apply_env(struct config *c)
+{
+	const char *v;
+	if ((v = getenv("DESKBOT_VK_TOKEN")) && *v) {
+		free(c->vk.token);
+		c->vk.token = xstrdup(v);
+	}
+	if ((v = getenv("DESKBOT_TELEGRAM_TOKEN")) && *v) {
+		free(c->telegram.token);
+		c->telegram.token = xstrdup(v);
+	}
+	if ((v = getenv("DESKBOT_ADMIN_TOKEN")) && *v) {
+		free(c->admin_token);
+		c->admin_token = xstrdup(v);
+	}
+}
+
+int config_load(const char *path, struct config *out, char *err, size_t errlen)
+{
+	static const char *const top_keys[] = {"replies", "store", "http", "admin", "operators",
+		"vk", "telegram", "crm", "log", "shutdown", NULL};
+	struct loader l = {err, errlen, 0};
+	set_defaults(out);
+	cJSON *root = NULL;
+	if (path) {
+		char *text = read_file(path, CONFIG_MAX_BYTES, err, errlen);
+		if (!text)
+			goto fail;
+		root = cJSON_Parse(text);
+		if (!root) {
+			const char *at = cJSON_GetErrorPtr();
+			size_t line = 1, col = 1;
+			for (const char *p = text; at && p < at && *p; p++, col++)
+				if (*p == '\n')
+					line++, col = 0;
+			snprintf(err, errlen, "config: %s:%zu:%zu: invalid JSON", path, line, col);
+			free(text);
+			goto fail;
+		}
+		free(text);
+		if (!cJSON_IsObject(root)) {
+			snprintf(err, errlen, "config: %s: expected a JSON object", path);
+			goto fail;
+		}
+		warn_unknown(root, "", top_keys);
+	}
+	const cJSON *s;
+	if ((s = section(&l, root, "replies")))
+		get_string(&l, s, "dir", "replies.dir", &out->replies_dir);
+	if ((s = section(&l, root, "store")))
+		get_string(&l, s, "path", "store.path", &out->store_path);
+	if ((s = section(&l, root, "http"))) {
+		char *listen = NULL;
+		get_string(&l, s, "listen", "http.listen", &listen);
+		if (listen && parse_listen(listen, &out->http_host, &out->http_port) < 0)
+			fail(&l, "http.listen", "expected HOST:PORT such as 127.0.0.1:8080");
+		free(listen);
+		int64_t max_body = (int64_t)out->http_max_body;
+		get_int(&l, s, "max_body", "http.max_body", 1024, 64 << 20,
+			"an integer from 1024 to 67108864", &max_body);
+		out->http_max_body = (size_t)max_body;
+	}
+	if ((s = section(&l, root, "admin")))
+		get_string(&l, s, "token", "admin.token", &out->admin_token);
+	if ((s = section(&l, root, "crm")))
+		get_string(&l, s, "webhook_url", "crm.webhook_url", &out->crm_webhook_url);
+	if ((s = section(&l, root, "log"))) {
+		get_string(&l, s, "level", "log.level", &out->log_level);
+		enum log_level lvl;
+		if (!l.failed && log_level_parse(out->log_level, &lvl) < 0)
+			fail(&l, "log.level", "expected debug, info, warn or error");
+	}
+	if ((s = section(&l, root, "shutdown"))) {
+		int64_t grace = out->shutdown_grace_ms;
+		get_int(&l, s, "grace_ms", "shutdown.grace_ms", 0, 600000,
+			"an integer from 0 to 600000", &grace);
+		out->shutdown_grace_ms = (int)grace;
+	}
+	load_operators(&l, root, out);
+	load_channel(&l, root, "vk", &out->vk);
+	load_channel(&l, root, "telegram", &out->telegram);
+	if (l.failed)
+		goto fail;
+	apply_env(out);
+	out->vk.enabled = out->vk.enabled && out->vk.token && *out->vk.token;
+	out->telegram.enabled = out->telegram.enabled && out->telegram.token &&
+				*out->telegram.token;
+	if (out->vk.enabled && !out->vk.group_id) {
+		fail(&l, "vk.group_id", "expected a positive integer");
+		goto fail;
+	}
+	/* Secrets are registered with the logger the moment they are known. */
+	log_add_secret(out->vk.token);
+	log_add_secret(out->telegram.token);
+	log_add_secret(out->admin_token);
+	for (size_t i = 0; i < out->n_operators; i++)
+		log_add_secret(out->operators[i].password_hash);
+	cJSON_Delete(root);
+	return 0;
+fail:
+	cJSON_Delete(root);
+	config_free(out);
+	return -1;
+}
+
+static void channel_free(struct config_channel *ch)
+{
+	free(ch->token);
+	free(ch->api_url);
+	free(ch->api_version);
+}
+
+void config_free(struct config *c)
+{
+	free(c->replies_dir);
+	free(c->store_path);
+	free(c->http_host);
+	free(c->admin_token);
+	for (size_t i = 0; i < c->n_operators; i++) {
+		free(c->operators[i].login);
+		free(c->operators[i].password_hash);
+		free(c->operators[i].role);
+	}
+	free(c->operators);
+	channel_free(&c->vk);
+	channel_free(&c->telegram);
+	free(c->crm_webhook_url);
+	free(c->log_level);
+	*c = (struct config){0};
+}

@@ -1,0 +1,49 @@
+/* Configuration: one JSON file (DESIGN.md "Config"), secrets also from the environment,
+ * defaults that make "deskbot run" with no file the embedded default. */
+#ifndef DESKBOT_CONFIG_H
+#define DESKBOT_CONFIG_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct config_operator {
+	char *login;
+	char *password_hash; /* from "deskbot passwd" */
+	char *role;          /* "operator" or "admin" */
+};
+
+struct config_channel {
+	int enabled;          /* on when a token is set and "enabled" is not false */
+	char *token;          /* secret; never logged */
+	char *api_url;
+	int64_t group_id;     /* VK only */
+	char *api_version;    /* VK only */
+	int wait;             /* VK long-poll wait / Telegram getUpdates timeout, seconds */
+	int reply_to;         /* each reply names the message it answers */
+	double rate_per_s;    /* sends per second for the whole channel */
+	double chat_rate_per_s; /* sends per second to one chat */
+};
+
+struct config {
+	char *replies_dir;
+	char *store_path;
+	char *http_host;   /* from http.listen */
+	int http_port;
+	size_t http_max_body; /* bytes; larger requests are refused */
+	char *admin_token; /* secret; NULL = admin endpoints refuse everything */
+	struct config_operator *operators;
+	size_t n_operators;
+	struct config_channel vk;
+	struct config_channel telegram;
+	char *crm_webhook_url; /* NULL = no CRM export */
+	char *log_level;
+	int shutdown_grace_ms; /* how long in-flight sends may finish after SIGTERM */
+};
+
+/* Loads path (NULL: embedded defaults only), then the environment secrets. On a wrong
+ * type or value returns -1 with one line such as
+ * "config: vk.group_id: expected a positive integer" in err. Unknown keys are logged as
+ * warnings. On success the caller frees with config_free. */
+int config_load(const char *path, struct config *out, char *err, size_t errlen);
+void config_free(struct config *c);
+
+#endif

@@ -1,0 +1,49 @@
+/* deskbot: command-line entry point. "run" is the default subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: deskbot [run] [--config FILE]\n"
+		   "       deskbot check [--replies DIR]\n"
+		   "       deskbot match [--replies DIR]\n"
+		   "       deskbot chat [--replies DIR]\n"
+		   "       deskbot passwd\n"
+		   "       deskbot cases export --format json|csv [--since DATE] [--config FILE]\n"
+		   "       deskbot version\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || argv[1][0] == '-')
+		return app_main(argc - 1, argv + 1);
+	const char *cmd = argv[1];
+	int n = argc - 2;
+	char **rest = argv + 2;
+	if (strcmp(cmd, "run") == 0)
+		return app_main(n, rest);
+	if (strcmp(cmd, "check") == 0)
+		return cli_check(n, rest);
+	if (strcmp(cmd, "match") == 0)
+		return cli_match(n, rest);
+	if (strcmp(cmd, "chat") == 0)
+		return cli_chat(n, rest);
+	if (strcmp(cmd, "passwd") == 0)
+		return cli_passwd(n, rest);
+	if (strcmp(cmd, "cases") == 0)
+		return cli_cases(n, rest);
+	if (strcmp(cmd, "version") == 0) {
+		printf("deskbot %s\n", DESKBOT_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "deskbot: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}

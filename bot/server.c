@@ -1,0 +1,646 @@
+/* libwebsockets HTTP + WebSocket server on a foreign libuv loop (see server.h).
+ * One protocol handles both plain HTTP and WebSocket upgrades; routing is by path. */
+#include "server.h"
+
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "xalloc.h"
+
+#if !defined(LWS_WITH_LIBUV)
+#error "deskbot needs libwebsockets built with libuv support (libwebsockets-evlib-uv)"
+#endif
+
+#define WS_QUEUE_MAX (4u << 20) /* bytes queued to one slow console before we drop it */
+
+struct route {
+	char *path;
+	int prefix;
+	server_route_fn fn;
+	const struct server_ws_ops *ws;
+	void *arg;
+	struct route *next;
+};
+
+struct ws_frame {
+	struct ws_frame *next;
+	size_t len;
+	unsigned char data[]; /* LWS_PRE bytes of headroom, then the payload */
+};
+
+struct ws_conn {
+	struct server *srv;
+	struct lws *wsi;
+	const struct route *route;
+	void *data;
+	struct ws_frame *head, *tail;
+	size_t queued;
+	int closing;
+	struct ws_conn *next;
+};
+
+struct server {
+	uv_loop_t *loop;
+	struct lws_context *context; /* NULLed by libwebsockets when destroyed */
+	struct lws_vhost *vhost;
+	struct route *routes;
+	struct ws_conn *conns;
+	size_t n_conns;
+	size_t max_body;
+	int port;
+	uv_timer_t wait_timer; /* waits for the context to finish destroying */
+	int wait_ticks;
+	void (*done)(void *);
+	void *done_arg;
+};
+
+/* Per-connection state for HTTP transactions (and the link to a ws_conn). */
+struct pss {
+	char *path;
+	char *method;
+	struct buf body;
+	int too_big;
+	struct http_resp resp;
+	size_t sent;
+	int headers_sent;
+	struct ws_conn *ws;
+};
+
+static const struct route *find_route(const struct server *s, const char *path, int ws)
+{
+	for (const struct route *r = s->routes; r; r = r->next) {
+		if (ws != (r->ws != NULL))
+			continue;
+		if (r->prefix ? strncmp(path, r->path, strlen(r->path)) == 0
+			      : strcmp(path, r->path) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+static void add_route(struct server *s, const char *path, server_route_fn fn,
+		      const struct server_ws_ops *ws, void *arg)
+{
+	struct route *r = xcalloc(1, sizeof *r);
+	size_t n = strlen(path);
+	r->prefix = n && path[n - 1] == '*';
+	r->path = xstrndup(path, r->prefix ? n - 1 : n);
+	r->fn = fn;
+	r->ws = ws;
+	r->arg = arg;
+	struct route **pp = &s->routes;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = r;
+}
+
+void server_route(struct server *s, const char *path, server_route_fn fn, void *arg)
+{
+	add_route(s, path, fn, NULL, arg);
+}
+
+void server_ws_route(struct server *s, const char *path, const struct server_ws_ops *ops,
+		     void *arg)
+{
+	add_route(s, path, NULL, ops, arg);
+}
+
+static char *hdr(struct lws *wsi, enum lws_token_indexes t)
+{
+	int n = lws_hdr_total_length(wsi, t);
+	if (n <= 0)
+		return xstrdup("");
+	char *v = xmalloc((size_t)n + 1);
+	if (lws_hdr_copy(wsi, v, n + 1, t) < 0)
+		v[0] = '\0';
+	return v;
+}
+
+/* Collected request headers; freed with req_headers_free. */
+struct req_headers {
+	char *query, *cookie, *auth, *ctype, *origin, *host, *csrf;
+	char peer[64];
+};
+
+static void req_headers_read(struct lws *wsi, struct req_headers *h)
+{
+	h->query = hdr(wsi, WSI_TOKEN_HTTP_URI_ARGS);
+	h->cookie = hdr(wsi, WSI_TOKEN_HTTP_COOKIE);
+	h->auth = hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+	h->ctype = hdr(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
+	h->origin = hdr(wsi, WSI_TOKEN_ORIGIN);
+	h->host = hdr(wsi, WSI_TOKEN_HOST);
+	int n = lws_hdr_custom_length(wsi, "x-csrf-token:", 13);
+	if (n > 0 && n < 256) {
+		h->csrf = xmalloc((size_t)n + 1);
+		if (lws_hdr_custom_copy(wsi, h->csrf, n + 1, "x-csrf-token:", 13) < 0)
+			h->csrf[0] = '\0';
+	} else {
+		h->csrf = xstrdup("");
+	}
+	lws_get_peer_simple(wsi, h->peer, sizeof h->peer);
+}
+
+static void req_headers_free(struct req_headers *h)
+{
+	free(h->query);
+	free(h->cookie);
+	free(h->auth);
+	free(h->ctype);
+	free(h->origin);
+	free(h->host);
+	free(h->csrf);
+}
+
+static void fill_req(struct http_req *req, const struct req_headers *h, const char *method,
+		     const char *path, const struct buf *body)
+{
+	*req = (struct http_req){
+		.method = method, .path = path, .query = h->query,
+		.body = body && body->data ? body->data : "", .body_len = body ? body->len : 0,
+		.cookie = h->cookie, .authorization = h->auth, .content_type = h->ctype,
+		.origin = h->origin, .host = h->host, .csrf = h->csrf, .peer = h->peer};
+}
+
+void http_resp_json(struct http_resp *resp, int status, const char *json)
+{
+	resp->status = status;
+	resp->content_type = "application/json";
+	buf_reset(&resp->body);
+	buf_puts(&resp->body, json);
+}
+
+void http_resp_error(struct http_resp *resp, int status, const char *message)
+{
+	resp->status = status;
+	resp->content_type = "application/json";
+	buf_reset(&resp->body);
+	buf_puts(&resp->body, "{\"error\":\"");
+	buf_json_escape(&resp->body, message);
+	buf_puts(&resp->body, "\"}");
+}
+
+static void run_route(struct server *s, struct lws *wsi, struct pss *pss)
+{
+	struct http_resp *resp = &pss->resp;
+	resp->status = 200;
+	resp->content_type = "application/json";
+	resp->cache = "no-store";
+	if (pss->too_big) {
+		http_resp_error(resp, 413, "request body too large");
+		return;
+	}
+	const struct route *r = find_route(s, pss->path, 0);
+	if (!r) {
+		http_resp_error(resp, 404, "not found");
+		return;
+	}
+	struct req_headers h;
+	req_headers_read(wsi, &h);
+	struct http_req req;
+	fill_req(&req, &h, pss->method, pss->path, &pss->body);
+	r->fn(r->arg, &req, resp);
+	req_headers_free(&h);
+}
+
+/* Writes the status line and headers, then asks for a writable callback for the body. */
+static int send_headers(struct lws *wsi, struct pss *pss)
+{
+	unsigned char buf[LWS_PRE + 2048];
+	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+	struct http_resp *resp = &pss->resp;
+	if (lws_add_http_common_headers(wsi, (unsigned int)resp->status, resp->content_type,
+					resp->body.len, &p, end))
+		return -1;
+	static const struct {
+		const char *name, *value;
+	} security[] = {
+		{"x-content-type-options:", "nosniff"},
+		{"x-frame-options:", "DENY"},
+		{"referrer-policy:", "no-referrer"},
+		{"content-security-policy:",
+		 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+		 "connect-src 'self'; frame-ancestors 'none'"},
+	};
+	for (size_t i = 0; i < sizeof security / sizeof security[0]; i++)
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)security[i].name,
+						(const unsigned char *)security[i].value,
+						(int)strlen(security[i].value), &p, end))
+			return -1;
+	const char *cache = resp->cache ? resp->cache : "no-store";
+	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+					(const unsigned char *)cache, (int)strlen(cache), &p, end))
+		return -1;
+	if (resp->set_cookie &&
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
+					(const unsigned char *)resp->set_cookie,
+					(int)strlen(resp->set_cookie), &p, end))
+		return -1;
+	if (lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	pss->headers_sent = 1;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* Sends the next piece of the body; returns 1 when the transaction is complete. */
+static int send_body(struct lws *wsi, struct pss *pss)
+{
+	enum { CHUNK = 16384 };
+	unsigned char buf[LWS_PRE + CHUNK];
+	size_t left = pss->resp.body.len - pss->sent;
+	size_t n = left > CHUNK ? CHUNK : left;
+	int final = n == left;
+	if (n)
+		memcpy(buf + LWS_PRE, pss->resp.body.data + pss->sent, n);
+	if (lws_write(wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
+	    (int)n)
+		return -1;
+	pss->sent += n;
+	if (!final) {
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	return 1;
+}
+
+static void pss_reset(struct pss *pss)
+{
+	free(pss->path);
+	free(pss->method);
+	buf_free(&pss->body);
+	buf_free(&pss->resp.body);
+	free(pss->resp.set_cookie);
+	struct ws_conn *ws = pss->ws;
+	*pss = (struct pss){0};
+	pss->ws = ws;
+}
+
+static const char *method_of(struct lws *wsi)
+{
+	static const struct {
+		enum lws_token_indexes t;
+		const char *name;
+	} methods[] = {{WSI_TOKEN_GET_URI, "GET"}, {WSI_TOKEN_POST_URI, "POST"},
+		       {WSI_TOKEN_OPTIONS_URI, "OPTIONS"}, {WSI_TOKEN_PUT_URI, "PUT"},
+		       {WSI_TOKEN_PATCH_URI, "PATCH"}, {WSI_TOKEN_DELETE_URI, "DELETE"},
+		       {WSI_TOKEN_HEAD_URI, "HEAD"}};
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (lws_hdr_total_length(wsi, methods[i].t) > 0)
+			return methods[i].name;
+	return "GET";
+}
+
+static void ws_conn_free(struct ws_conn *c)
+{
+	struct server *s = c->srv;
+	for (struct ws_conn **pp = &s->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	s->n_conns--;
+	while (c->head) {
+		struct ws_frame *f = c->head;
+		c->head = f->next;
+		free(f);
+	}
+	free(c);
+}
+
+static int ws_accept(struct server *s, struct lws *wsi, struct pss *pss)
+{
+	char *path = hdr(wsi, WSI_TOKEN_GET_URI);
+	const struct route *r = find_route(s, path, 1);
+	int result = -1;
+	if (r) {
+		struct req_headers h;
+		req_headers_read(wsi, &h);
+		struct http_req req;
+		fill_req(&req, &h, "GET", path, NULL);
+		void *data = NULL;
+		if (r->ws->accept(r->arg, &req, &data) == 0) {
+			struct ws_conn *c = xcalloc(1, sizeof *c);
+			c->srv = s;
+			c->wsi = wsi;
+			c->route = r;
+			c->data = data;
+			c->next = s->conns;
+			s->conns = c;
+			s->n_conns++;
+			pss->ws = c;
+			result = 0;
+		}
+		req_headers_free(&h);
+	}
+	free(path);
+	return result;
+}
+
+static int ws_write_next(struct ws_conn *c)
+{
+	struct ws_frame *f = c->head;
+	if (!f)
+		return 0;
+	if (lws_write(c->wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
+		return -1;
+	c->head = f->next;
+	if (!c->head)
+		c->tail = NULL;
+	c->queued -= f->len;
+	free(f);
+	if (c->head)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len)
+{
+	struct pss *pss = user;
+	struct lws_vhost *vh = lws_get_vhost(wsi);
+	struct server *s = vh ? lws_get_vhost_user(vh) : NULL;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP: {
+		pss_reset(pss);
+		pss->path = xstrndup(in ? (const char *)in : "/", in ? len : 1);
+		pss->method = xstrdup(method_of(wsi));
+		pss->body.limit = s->max_body;
+		char clen[32] = "";
+		if (lws_hdr_copy(wsi, clen, sizeof clen, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+		    strtoull(clen, NULL, 10) > s->max_body)
+			pss->too_big = 1;
+		int has_body = strcmp(pss->method, "POST") == 0 ||
+			       strcmp(pss->method, "PUT") == 0 ||
+			       strcmp(pss->method, "PATCH") == 0;
+		if (has_body && !pss->too_big && clen[0] && strtoull(clen, NULL, 10) > 0)
+			return 0; /* wait for LWS_CALLBACK_HTTP_BODY_COMPLETION */
+		run_route(s, wsi, pss);
+		return send_headers(wsi, pss) ? -1 : 0;
+	}
+	case LWS_CALLBACK_HTTP_BODY:
+		if (buf_append(&pss->body, in, len) < 0)
+			pss->too_big = 1;
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		run_route(s, wsi, pss);
+		return send_headers(wsi, pss) ? -1 : 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE: {
+		if (!pss->headers_sent)
+			return 0;
+		int r = send_body(wsi, pss);
+		if (r < 0)
+			return -1;
+		if (r == 1) {
+			pss_reset(pss);
+			if (lws_http_transaction_completed(wsi))
+				return -1;
+		}
+		return 0;
+	}
+	case LWS_CALLBACK_CLOSED_HTTP:
+		pss_reset(pss);
+		return 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return ws_accept(s, wsi, pss) ? 1 : 0;
+	case LWS_CALLBACK_ESTABLISHED:
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		if (pss->ws && !pss->ws->closing) {
+			/* Frames of one message are joined before delivery. */
+			if (lws_is_first_fragment(wsi))
+				buf_reset(&pss->body);
+			pss->body.limit = s->max_body;
+			if (buf_append(&pss->body, in, len) < 0)
+				return -1;
+			if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))
+				pss->ws->route->ws->on_message(pss->ws->route->arg, pss->ws,
+							       pss->body.data, pss->body.len);
+		}
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (!pss->ws)
+			return 0;
+		if (pss->ws->closing)
+			return -1;
+		return ws_write_next(pss->ws);
+	case LWS_CALLBACK_CLOSED:
+		if (pss->ws) {
+			pss->ws->route->ws->on_close(pss->ws->route->arg, pss->ws);
+			ws_conn_free(pss->ws);
+			pss->ws = NULL;
+		}
+		pss_reset(pss);
+		return 0;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+	{"http", callback, sizeof(struct pss), 0, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+int server_ws_send(struct ws_conn *c, const char *data, size_t len)
+{
+	if (c->closing)
+		return -1;
+	if (c->queued + len > WS_QUEUE_MAX) {
+		log_warn("server: websocket peer too slow, closing it");
+		c->closing = 1;
+		lws_callback_on_writable(c->wsi);
+		return -1;
+	}
+	struct ws_frame *f = xmalloc(sizeof *f + LWS_PRE + len);
+	f->next = NULL;
+	f->len = len;
+	memcpy(f->data + LWS_PRE, data, len);
+	if (c->tail)
+		c->tail->next = f;
+	else
+		c->head = f;
+	c->tail = f;
+	c->queued += len;
+	lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+void *server_ws_data(struct ws_conn *c)
+{
+	return c->data;
+}
+
+size_t server_ws_count(const struct server *s)
+{
+	return s->n_conns;
+}
+
+static void lws_log_cb(int level, const char *line)
+{
+	size_t n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	if (level & LLL_ERR)
+		log_error("lws: %.*s", (int)n, line);
+	else
+		log_warn("lws: %.*s", (int)n, line);
+}
+
+int server_start(uv_loop_t *loop, const char *host, int port, size_t max_body,
+		 struct server **out, char *err, size_t errlen)
+{
+	struct server *s = xcalloc(1, sizeof *s);
+	s->loop = loop;
+	s->max_body = max_body;
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_cb);
+
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof info);
+	void *foreign_loops[1] = {loop};
+	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	info.foreign_loops = foreign_loops;
+	info.pcontext = &s->context;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	s->context = lws_create_context(&info);
+	if (!s->context) {
+		snprintf(err, errlen, "server: cannot create the libwebsockets context "
+				      "(is libwebsockets-evlib-uv installed?)");
+		free(s);
+		return -1;
+	}
+	memset(&info, 0, sizeof info);
+	info.options = LWS_SERVER_OPTION_LIBUV;
+	info.port = port;
+	info.iface = host;
+	info.protocols = protocols;
+	info.vhost_name = "deskbot";
+	info.user = s;
+	info.keepalive_timeout = 30;
+	info.timeout_secs = 30;
+	s->vhost = lws_create_vhost(s->context, &info);
+	if (!s->vhost || lws_get_vhost_listen_port(s->vhost) <= 0) {
+		snprintf(err, errlen, "server: cannot listen on %s:%d (address in use or invalid)",
+			 host, port);
+		lws_context_destroy(s->context);
+		/* The context finishes closing its handles on the loop; spin it until done. */
+		for (int i = 0; s->context && i < 1000; i++)
+			uv_run(loop, UV_RUN_NOWAIT);
+		free(s);
+		return -1;
+	}
+	s->port = lws_get_vhost_listen_port(s->vhost);
+	*out = s;
+	return 0;
+}
+
+int server_port(const struct server *s)
+{
+	return s->port;
+}
+
+static void wait_closed_cb(uv_handle_t *h)
+{
+	struct server *s = h->data;
+	void (*done)(void *) = s->done;
+	void *arg = s->done_arg;
+	while (s->routes) {
+		struct route *r = s->routes;
+		s->routes = r->next;
+		free(r->path);
+		free(r);
+	}
+	free(s);
+	if (done)
+		done(arg);
+}
+
+static void wait_cb(uv_timer_t *t)
+{
+	struct server *s = t->data;
+	/* libwebsockets NULLs s->context once it has closed its handles; give it 2 s. */
+	if (s->context && ++s->wait_ticks < 400)
+		return;
+	if (s->context)
+		log_warn("server: libwebsockets did not finish closing in time");
+	uv_timer_stop(t);
+	uv_close((uv_handle_t *)t, wait_closed_cb);
+}
+
+void server_stop(struct server *s, void (*done)(void *), void *arg)
+{
+	s->done = done;
+	s->done_arg = arg;
+	if (s->context)
+		lws_context_destroy(s->context);
+	uv_timer_init(s->loop, &s->wait_timer);
+	s->wait_timer.data = s;
+	uv_timer_start(&s->wait_timer, wait_cb, 1, 5);
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Copies an URL-encoded value of length n into out, decoding %XX and '+'. */
+static void url_decode(const char *v, size_t n, char *out, size_t outlen)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 1 < outlen; i++) {
+		if (v[i] == '+')
+			out[o++] = ' ';
+		else if (v[i] == '%' && i + 2 < n && hexval(v[i + 1]) >= 0 && hexval(v[i + 2]) >= 0) {
+			out[o++] = (char)(hexval(v[i + 1]) * 16 + hexval(v[i + 2]));
+			i += 2;
+		} else
+			out[o++] = v[i];
+	}
+	out[o] = '\0';
+}
+
+int http_param(const char *query, const char *name, char *out, size_t outlen)
+{
+	size_t n = strlen(name);
+	for (const char *p = query; p && *p;) {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+		if (len > n && strncmp(p, name, n) == 0 && p[n] == '=') {
+			url_decode(p + n + 1, len - n - 1, out, outlen);
+			return 0;
+		}
+		p = amp ? amp + 1 : NULL;
+	}
+	return -1;
+}
+
+int http_cookie(const char *cookie_header, const char *name, char *out, size_t outlen)
+{
+	size_t n = strlen(name);
+	for (const char *p = cookie_header; p && *p;) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		const char *semi = strchr(p, ';');
+		size_t len = semi ? (size_t)(semi - p) : strlen(p);
+		if (len > n && strncmp(p, name, n) == 0 && p[n] == '=') {
+			size_t vlen = len - n - 1;
+			if (vlen >= outlen)
+				return -1;
+			memcpy(out, p + n + 1, vlen);
+			out[vlen] = '\0';
+			return 0;
+		}
+		p = semi;
+	}
+	return -1;
+}

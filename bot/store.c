@@ -1,0 +1,607 @@
+/* SQLite store (see store.h). Statements are prepared once and cached by their SQL text
+ * pointer; every public call resets what it used, so no statement is left mid-step. */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define STMT_CACHE 64
+
+struct store {
+	sqlite3 *db;
+	int in_tx;
+	char state[128];
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} cache[STMT_CACHE];
+};
+
+/* Migration i takes user_version from i to i + 1. Never edit a released entry: add one. */
+static const char *const migrations[] = {
+	/* 0 -> 1: the pipeline's tables. */
+	"CREATE TABLE inbound ("
+	"  id INTEGER PRIMARY KEY, channel TEXT NOT NULL, dedup_key TEXT NOT NULL,"
+	"  peer_id INTEGER NOT NULL, user_id INTEGER NOT NULL, message_id INTEGER NOT NULL,"
+	"  date INTEGER NOT NULL, text TEXT NOT NULL, payload TEXT, contact_phone TEXT,"
+	"  received_at INTEGER NOT NULL, UNIQUE (channel, dedup_key));"
+	"CREATE INDEX inbound_peer ON inbound (channel, peer_id, id);"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY, channel TEXT NOT NULL, kind TEXT NOT NULL,"
+	"  peer_id INTEGER NOT NULL, inbound_id INTEGER NOT NULL DEFAULT 0,"
+	"  reply_to INTEGER NOT NULL DEFAULT 0, text TEXT NOT NULL, keyboard TEXT, extra TEXT,"
+	"  replyset_version TEXT, source TEXT, status TEXT NOT NULL DEFAULT 'pending',"
+	"  attempts INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL,"
+	"  next_attempt_ms INTEGER NOT NULL, sent_ms INTEGER, channel_msg_id INTEGER,"
+	"  last_error TEXT);"
+	"CREATE INDEX outbox_pending ON outbox (channel, status, peer_id, id);"
+	"CREATE TABLE cursors (channel TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE conversations ("
+	"  channel TEXT NOT NULL, peer_id INTEGER NOT NULL, state TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL, PRIMARY KEY (channel, peer_id));"
+	"CREATE TABLE peers ("
+	"  channel TEXT NOT NULL, peer_id INTEGER NOT NULL, blocked INTEGER NOT NULL,"
+	"  reason TEXT, PRIMARY KEY (channel, peer_id));"
+	"CREATE TABLE customers ("
+	"  channel TEXT NOT NULL, user_id INTEGER NOT NULL, display_name TEXT,"
+	"  screen_name TEXT, followers INTEGER NOT NULL DEFAULT -1,"
+	"  fetched_at INTEGER NOT NULL, PRIMARY KEY (channel, user_id));"
+	"CREATE TABLE cases ("
+	"  id INTEGER PRIMARY KEY, number TEXT UNIQUE, channel TEXT NOT NULL,"
+	"  peer_id INTEGER NOT NULL, user_id INTEGER NOT NULL, status TEXT NOT NULL,"
+	"  record TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL, case_id INTEGER, detail TEXT);",
+};
+
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+static void set_state(struct store *st, const char *what)
+{
+	snprintf(st->state, sizeof st->state, "%s: %s", what, sqlite3_errmsg(st->db));
+	log_error("store: %s", st->state);
+}
+
+/* Returns the cached statement for sql (a string literal: cached by pointer). */
+static sqlite3_stmt *prep(struct store *st, const char *sql)
+{
+	int free_slot = -1;
+	for (int i = 0; i < STMT_CACHE; i++) {
+		if (st->cache[i].sql == sql) {
+			sqlite3_reset(st->cache[i].stmt);
+			sqlite3_clear_bindings(st->cache[i].stmt);
+			return st->cache[i].stmt;
+		}
+		if (!st->cache[i].sql && free_slot < 0)
+			free_slot = i;
+	}
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) !=
+	    SQLITE_OK) {
+		set_state(st, "prepare");
+		return NULL;
+	}
+	if (free_slot >= 0) {
+		st->cache[free_slot].sql = sql;
+		st->cache[free_slot].stmt = stmt;
+	} else {
+		log_error("store: statement cache full; raise STMT_CACHE");
+		abort();
+	}
+	return stmt;
+}
+
+static int exec(struct store *st, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(st->state, sizeof st->state, "%s", msg ? msg : "error");
+		log_error("store: %s", st->state);
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Steps a write statement to completion. */
+static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		set_state(st, what);
+		return -1;
+	}
+	return 0;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static char *col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static int migrate(struct store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int version = 0;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			version = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	if (version > N_MIGRATIONS) {
+		snprintf(err, errlen,
+			 "store: schema version %d is newer than this deskbot knows (%d); "
+			 "refusing to open it",
+			 version, N_MIGRATIONS);
+		return -1;
+	}
+	for (int v = version; v < N_MIGRATIONS; v++) {
+		char pragma[64];
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+		if (exec(st, "BEGIN IMMEDIATE") < 0 || exec(st, migrations[v]) < 0 ||
+		    exec(st, pragma) < 0 || exec(st, "COMMIT") < 0) {
+			snprintf(err, errlen, "store: migration to version %d failed: %s", v + 1,
+				 st->state);
+			exec(st, "ROLLBACK");
+			return -1;
+		}
+		log_info("store: migrated schema to version %d", v + 1);
+	}
+	return 0;
+}
+
+int store_open(const char *path, struct store **out, char *err, size_t errlen)
+{
+	struct store *st = xcalloc(1, sizeof *st);
+	snprintf(st->state, sizeof st->state, "ok");
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "store: cannot open %s: %s", path,
+			 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	/* A file that is not a database fails here, not later in the middle of a batch. */
+	if (exec(st, "PRAGMA journal_mode=WAL") < 0 || exec(st, "PRAGMA synchronous=NORMAL") < 0 ||
+	    exec(st, "PRAGMA foreign_keys=ON") < 0) {
+		snprintf(err, errlen, "store: cannot use %s: %s", path, st->state);
+		goto fail;
+	}
+	if (migrate(st, err, errlen) < 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	sqlite3_close(st->db);
+	free(st);
+	return -1;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	if (st->in_tx)
+		store_commit(st);
+	for (int i = 0; i < STMT_CACHE; i++)
+		if (st->cache[i].stmt)
+			sqlite3_finalize(st->cache[i].stmt);
+	if (sqlite3_close(st->db) != SQLITE_OK)
+		log_error("store: close: %s", sqlite3_errmsg(st->db));
+	free(st);
+}
+
+const char *store_state(const struct store *st)
+{
+	return st->state;
+}
+
+int store_begin(struct store *st)
+{
+	if (st->in_tx)
+		return 0;
+	if (exec(st, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	st->in_tx = 1;
+	return 0;
+}
+
+int store_commit(struct store *st)
+{
+	if (!st->in_tx)
+		return 0;
+	if (exec(st, "COMMIT") < 0) {
+		exec(st, "ROLLBACK");
+		st->in_tx = 0;
+		return -1;
+	}
+	st->in_tx = 0;
+	return 0;
+}
+
+void store_rollback(struct store *st)
+{
+	if (!st->in_tx)
+		return;
+	exec(st, "ROLLBACK");
+	st->in_tx = 0;
+}
+
+int store_in_tx(const struct store *st)
+{
+	return st->in_tx;
+}
+
+int store_inbound_add(struct store *st, const struct chan_msg *m, int64_t now, int64_t *id)
+{
+	static const char sql[] =
+		"INSERT INTO inbound (channel, dedup_key, peer_id, user_id, message_id, date, "
+		"text, payload, contact_phone, received_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
+		"ON CONFLICT (channel, dedup_key) DO NOTHING";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, m->channel);
+	bind_text(s, 2, m->dedup_key);
+	sqlite3_bind_int64(s, 3, m->peer_id);
+	sqlite3_bind_int64(s, 4, m->user_id);
+	sqlite3_bind_int64(s, 5, m->message_id);
+	sqlite3_bind_int64(s, 6, m->date);
+	bind_text(s, 7, m->text ? m->text : "");
+	bind_text(s, 8, m->payload);
+	bind_text(s, 9, m->contact_phone);
+	sqlite3_bind_int64(s, 10, now);
+	if (step_done(st, s, "inbound insert") < 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 0)
+		return 0;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 1;
+}
+
+int store_cursor_get(struct store *st, const char *channel, char **out)
+{
+	static const char sql[] = "SELECT value FROM cursors WHERE channel = ?";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, channel);
+	*out = NULL;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = col_text(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		set_state(st, "cursor get");
+		return -1;
+	}
+	return 0;
+}
+
+int store_cursor_set(struct store *st, const char *channel, const char *value)
+{
+	static const char sql[] =
+		"INSERT INTO cursors (channel, value) VALUES (?, ?) "
+		"ON CONFLICT (channel) DO UPDATE SET value = excluded.value";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, channel);
+	bind_text(s, 2, value);
+	return step_done(st, s, "cursor set");
+}
+
+int store_conv_load(struct store *st, const char *channel, int64_t peer, cJSON **state)
+{
+	static const char sql[] =
+		"SELECT state FROM conversations WHERE channel = ? AND peer_id = ?";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, channel);
+	sqlite3_bind_int64(s, 2, peer);
+	*state = NULL;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(s, 0);
+		*state = text ? cJSON_Parse(text) : NULL;
+		if (*state && !cJSON_IsObject(*state)) {
+			cJSON_Delete(*state);
+			*state = NULL;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		set_state(st, "conversation load");
+		return -1;
+	}
+	if (!*state)
+		*state = cJSON_CreateObject();
+	return 0;
+}
+
+int store_conv_save(struct store *st, const char *channel, int64_t peer, const cJSON *state,
+		    int64_t now)
+{
+	static const char sql[] =
+		"INSERT INTO conversations (channel, peer_id, state, updated_at) VALUES (?,?,?,?) "
+		"ON CONFLICT (channel, peer_id) DO UPDATE SET state = excluded.state, "
+		"updated_at = excluded.updated_at";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	char *text = cJSON_PrintUnformatted(state);
+	bind_text(s, 1, channel);
+	sqlite3_bind_int64(s, 2, peer);
+	bind_text(s, 3, text ? text : "{}");
+	sqlite3_bind_int64(s, 4, now);
+	free(text);
+	return step_done(st, s, "conversation save");
+}
+
+void outbox_row_free(struct outbox_row *r)
+{
+	if (!r)
+		return;
+	free(r->channel);
+	free(r->kind);
+	free(r->text);
+	free(r->keyboard);
+	free(r->extra);
+	free(r->replyset_version);
+	free(r->source);
+	*r = (struct outbox_row){0};
+}
+
+int store_outbox_add(struct store *st, struct outbox_row *r)
+{
+	static const char sql[] =
+		"INSERT INTO outbox (channel, kind, peer_id, inbound_id, reply_to, text, keyboard, "
+		"extra, replyset_version, source, created_ms, next_attempt_ms) "
+		"VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, r->channel);
+	bind_text(s, 2, r->kind ? r->kind : "message");
+	sqlite3_bind_int64(s, 3, r->peer_id);
+	sqlite3_bind_int64(s, 4, r->inbound_id);
+	sqlite3_bind_int64(s, 5, r->reply_to);
+	bind_text(s, 6, r->text ? r->text : "");
+	bind_text(s, 7, r->keyboard);
+	bind_text(s, 8, r->extra);
+	bind_text(s, 9, r->replyset_version);
+	bind_text(s, 10, r->source);
+	sqlite3_bind_int64(s, 11, r->created_ms);
+	sqlite3_bind_int64(s, 12, r->next_attempt_ms ? r->next_attempt_ms : r->created_ms);
+	if (step_done(st, s, "outbox insert") < 0)
+		return -1;
+	r->id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int store_outbox_ready(struct store *st, const char *channel, int64_t now_ms,
+		       const int64_t *busy_peers, size_t n_busy, struct outbox_row *rows,
+		       size_t max)
+{
+	/* The head of each peer's queue, when it is due: later rows of a peer wait for it,
+	 * which keeps replies in order per chat. */
+	static const char sql[] =
+		"SELECT o.id, o.kind, o.peer_id, o.inbound_id, o.reply_to, o.text, o.keyboard, "
+		"o.extra, o.replyset_version, o.source, o.attempts, o.created_ms, "
+		"o.next_attempt_ms FROM outbox o "
+		"WHERE o.channel = ?1 AND o.status = 'pending' AND o.next_attempt_ms <= ?2 "
+		"AND o.id = (SELECT min(id) FROM outbox p WHERE p.channel = ?1 "
+		"AND p.status = 'pending' AND p.peer_id = o.peer_id) "
+		"ORDER BY o.id LIMIT ?3";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, channel);
+	sqlite3_bind_int64(s, 2, now_ms);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)(max + n_busy));
+	size_t n = 0;
+	int rc;
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t peer = sqlite3_column_int64(s, 2);
+		int busy = 0;
+		for (size_t i = 0; i < n_busy && !busy; i++)
+			busy = busy_peers[i] == peer;
+		if (busy)
+			continue;
+		struct outbox_row *r = &rows[n++];
+		*r = (struct outbox_row){0};
+		r->id = sqlite3_column_int64(s, 0);
+		r->channel = xstrdup(channel);
+		r->kind = col_text(s, 1);
+		r->peer_id = peer;
+		r->inbound_id = sqlite3_column_int64(s, 3);
+		r->reply_to = sqlite3_column_int64(s, 4);
+		r->text = col_text(s, 5);
+		r->keyboard = col_text(s, 6);
+		r->extra = col_text(s, 7);
+		r->replyset_version = col_text(s, 8);
+		r->source = col_text(s, 9);
+		r->attempts = sqlite3_column_int(s, 10);
+		r->created_ms = sqlite3_column_int64(s, 11);
+		r->next_attempt_ms = sqlite3_column_int64(s, 12);
+	}
+	sqlite3_reset(s);
+	return (int)n;
+}
+
+int store_outbox_mark_sent(struct store *st, int64_t id, int64_t channel_msg_id, int64_t now_ms)
+{
+	static const char sql[] =
+		"UPDATE outbox SET status = 'sent', sent_ms = ?, channel_msg_id = ?, "
+		"attempts = attempts + 1 WHERE id = ?";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, now_ms);
+	sqlite3_bind_int64(s, 2, channel_msg_id);
+	sqlite3_bind_int64(s, 3, id);
+	return step_done(st, s, "outbox mark sent");
+}
+
+int store_outbox_mark_retry(struct store *st, int64_t id, int64_t next_ms, const char *error)
+{
+	static const char sql[] =
+		"UPDATE outbox SET next_attempt_ms = ?, last_error = ?, attempts = attempts + 1 "
+		"WHERE id = ?";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, next_ms);
+	bind_text(s, 2, error);
+	sqlite3_bind_int64(s, 3, id);
+	return step_done(st, s, "outbox mark retry");
+}
+
+int store_outbox_mark_failed(struct store *st, int64_t id, const char *reason, int64_t now_ms)
+{
+	static const char sql[] =
+		"UPDATE outbox SET status = 'failed', last_error = ?, sent_ms = ?, "
+		"attempts = attempts + 1 WHERE id = ?";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, reason);
+	sqlite3_bind_int64(s, 2, now_ms);
+	sqlite3_bind_int64(s, 3, id);
+	return step_done(st, s, "outbox mark failed");
+}
+
+int store_outbox_depth(struct store *st, const char *channel, int64_t *count, int64_t *oldest_ms)
+{
+	static const char sql[] =
+		"SELECT count(*), coalesce(min(created_ms), 0) FROM outbox "
+		"WHERE status = 'pending' AND (?1 IS NULL OR channel = ?1)";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, channel);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*count = sqlite3_column_int64(s, 0);
+		*oldest_ms = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int64_t store_outbox_next_due(struct store *st, const char *channel)
+{
+	static const char sql[] =
+		"SELECT min(next_attempt_ms) FROM outbox WHERE channel = ? AND status = 'pending'";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, channel);
+	int64_t due = -1;
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		due = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return due;
+}
+
+int store_peer_set_blocked(struct store *st, const char *channel, int64_t peer, int blocked,
+			   const char *reason)
+{
+	static const char sql[] =
+		"INSERT INTO peers (channel, peer_id, blocked, reason) VALUES (?,?,?,?) "
+		"ON CONFLICT (channel, peer_id) DO UPDATE SET blocked = excluded.blocked, "
+		"reason = excluded.reason";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, channel);
+	sqlite3_bind_int64(s, 2, peer);
+	sqlite3_bind_int(s, 3, blocked);
+	bind_text(s, 4, reason);
+	return step_done(st, s, "peer blocked");
+}
+
+void customer_free(struct customer *c)
+{
+	if (!c)
+		return;
+	free(c->display_name);
+	free(c->screen_name);
+	*c = (struct customer){0};
+}
+
+int store_customer_get(struct store *st, const char *channel, int64_t user, struct customer *out)
+{
+	static const char sql[] =
+		"SELECT display_name, screen_name, followers, fetched_at FROM customers "
+		"WHERE channel = ? AND user_id = ?";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, channel);
+	sqlite3_bind_int64(s, 2, user);
+	int rc = sqlite3_step(s);
+	int found = rc == SQLITE_ROW;
+	if (found) {
+		out->display_name = col_text(s, 0);
+		out->screen_name = col_text(s, 1);
+		out->followers = sqlite3_column_int64(s, 2);
+		out->fetched_at = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_reset(s);
+	if (!found && rc != SQLITE_DONE) {
+		set_state(st, "customer get");
+		return -1;
+	}
+	return found;
+}
+
+int store_customer_put(struct store *st, const char *channel, int64_t user,
+		       const struct customer *c, int64_t now)
+{
+	static const char sql[] =
+		"INSERT INTO customers (channel, user_id, display_name, screen_name, followers, "
+		"fetched_at) VALUES (?,?,?,?,?,?) ON CONFLICT (channel, user_id) DO UPDATE SET "
+		"display_name = excluded.display_name, screen_name = excluded.screen_name, "
+		"followers = excluded.followers, fetched_at = excluded.fetched_at";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, channel);
+	sqlite3_bind_int64(s, 2, user);
+	bind_text(s, 3, c->display_name);
+	bind_text(s, 4, c->screen_name);
+	sqlite3_bind_int64(s, 5, c->followers);
+	sqlite3_bind_int64(s, 6, now);
+	return step_done(st, s, "customer put");
+}
+
+int64_t store__scalar(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	int64_t v = -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return v;
+}

@@ -1,0 +1,109 @@
+/* The store: the only code that touches SQLite (WAL). Everything durable goes through
+ * here: inbound messages (unique per channel message), the outbox, channel cursors,
+ * conversation state, customers, cases and the audit log. SQL stays inside store*.c so
+ * that a PostgreSQL backend is a second implementation of this header, not a rewrite.
+ *
+ * Transactions: store_begin/store_commit group a batch of updates (inbound rows, their
+ * replies and the new cursor) so that they commit together or not at all. */
+#ifndef DESKBOT_STORE_H
+#define DESKBOT_STORE_H
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "message.h"
+
+struct store;
+
+/* Current schema version (PRAGMA user_version after migrations). */
+#define STORE_SCHEMA_VERSION 1
+
+/* Opens (creating and migrating) the store at path. A store written by a newer deskbot,
+ * or one that cannot be opened, fails with a message in err. */
+int store_open(const char *path, struct store **out, char *err, size_t errlen);
+/* Commits any open transaction and closes. Accepts NULL. */
+void store_close(struct store *st);
+/* "ok" or a short description of the last failure. Borrowed. */
+const char *store_state(const struct store *st);
+
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+/* True while a transaction is open. */
+int store_in_tx(const struct store *st);
+
+/* Inserts an inbound message. Returns 1 when new (id in *id), 0 when already stored
+ * (the same channel and dedup_key: a replayed update), negative on error. */
+int store_inbound_add(struct store *st, const struct chan_msg *m, int64_t now, int64_t *id);
+
+/* Channel cursor (VK ts, Telegram offset) as text; *out NULL when none. Caller frees. */
+int store_cursor_get(struct store *st, const char *channel, char **out);
+int store_cursor_set(struct store *st, const char *channel, const char *value);
+
+/* Conversation state: a JSON object per (channel, peer); *state is a new empty object
+ * when there is none. Caller frees with cJSON_Delete. */
+int store_conv_load(struct store *st, const char *channel, int64_t peer, cJSON **state);
+int store_conv_save(struct store *st, const char *channel, int64_t peer, const cJSON *state,
+		    int64_t now);
+
+/* An outbox row: one message (or callback answer, or webhook) waiting to be delivered. */
+struct outbox_row {
+	int64_t id;
+	char *channel;
+	char *kind;        /* "message", "callback_answer", "webhook" */
+	int64_t peer_id;
+	int64_t inbound_id;  /* store id of the message it answers, 0 if none */
+	int64_t reply_to;    /* channel message id it answers, 0 if none */
+	char *text;
+	char *keyboard;      /* reply_keyboard_json, or NULL */
+	char *extra;         /* kind-specific JSON (callback id, webhook body), or NULL */
+	char *replyset_version;
+	char *source;
+	int attempts;
+	int64_t created_ms;
+	int64_t next_attempt_ms;
+};
+
+void outbox_row_free(struct outbox_row *r);
+
+/* Adds a row; r->id is set. */
+int store_outbox_add(struct store *st, struct outbox_row *r);
+/* Up to max rows of channel ready at now_ms, at most one per peer and only the oldest
+ * pending row of each peer (per-chat order), skipping peers listed in busy_peers.
+ * Fills rows (caller frees each with outbox_row_free); returns the count or negative. */
+int store_outbox_ready(struct store *st, const char *channel, int64_t now_ms,
+		       const int64_t *busy_peers, size_t n_busy, struct outbox_row *rows,
+		       size_t max);
+int store_outbox_mark_sent(struct store *st, int64_t id, int64_t channel_msg_id,
+			   int64_t now_ms);
+int store_outbox_mark_retry(struct store *st, int64_t id, int64_t next_ms, const char *error);
+int store_outbox_mark_failed(struct store *st, int64_t id, const char *reason, int64_t now_ms);
+/* Pending rows for channel (all channels when NULL) and the oldest's creation time. */
+int store_outbox_depth(struct store *st, const char *channel, int64_t *count,
+		       int64_t *oldest_ms);
+/* Earliest next_attempt_ms among pending rows of channel, or -1 when none. */
+int64_t store_outbox_next_due(struct store *st, const char *channel);
+
+/* Remembers that a customer blocked the bot (or unblocked: blocked = 0). */
+int store_peer_set_blocked(struct store *st, const char *channel, int64_t peer, int blocked,
+			   const char *reason);
+
+/* Customer profile cache (VK users.get / Telegram from). */
+struct customer {
+	char *display_name;
+	char *screen_name;
+	int64_t followers; /* -1 when unknown */
+	int64_t fetched_at;
+};
+void customer_free(struct customer *c);
+/* Returns 1 when found, 0 when not, negative on error. */
+int store_customer_get(struct store *st, const char *channel, int64_t user,
+		       struct customer *out);
+int store_customer_put(struct store *st, const char *channel, int64_t user,
+		       const struct customer *c, int64_t now);
+
+/* Runs a read-only query for metrics: SELECT returning one integer. Internal helper
+ * shared by store_*.c files. */
+int64_t store__scalar(struct store *st, const char *sql);
+
+#endif
