@@ -238,6 +238,10 @@ static int send_headers(struct lws *wsi, struct pss *pss)
 					(const unsigned char *)resp->set_cookie,
 					(int)strlen(resp->set_cookie), &p, end))
 		return -1;
+	/* An unread oversized body would be parsed as the next request: close instead. */
+	if (pss->too_big && lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
+							(const unsigned char *)"close", 5, &p, end))
+		return -1;
 	if (lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
 	pss->headers_sent = 1;
@@ -395,8 +399,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (r < 0)
 			return -1;
 		if (r == 1) {
+			int close_now = pss->too_big;
 			pss_reset(pss);
-			if (lws_http_transaction_completed(wsi))
+			if (close_now || lws_http_transaction_completed(wsi))
 				return -1;
 		}
 		return 0;
@@ -527,9 +532,13 @@ int server_start(uv_loop_t *loop, const char *host, int port, size_t max_body,
 		snprintf(err, errlen, "server: cannot listen on %s:%d (address in use or invalid)",
 			 host, port);
 		lws_context_destroy(s->context);
-		/* The context finishes closing its handles on the loop; spin it until done. */
-		for (int i = 0; s->context && i < 1000; i++)
+		/* The context finishes closing its handles on the loop; spin it until done
+		 * (the second destroy call completes it, as in wait_cb). */
+		for (int i = 0; s->context && i < 1000; i++) {
 			uv_run(loop, UV_RUN_NOWAIT);
+			if (s->context && i % 10 == 9)
+				lws_context_destroy(s->context);
+		}
 		free(s);
 		return -1;
 	}
@@ -563,8 +572,13 @@ static void wait_cb(uv_timer_t *t)
 {
 	struct server *s = t->data;
 	/* libwebsockets NULLs s->context once it has closed its handles; give it 2 s. */
-	if (s->context && ++s->wait_ticks < 400)
+	if (s->context && ++s->wait_ticks < 400) {
+		/* With a foreign loop, libwebsockets 4.1 finishes (destroy2/3) on a second
+		 * call once its own handles have closed. */
+		if (s->wait_ticks % 20 == 0)
+			lws_context_destroy(s->context);
 		return;
+	}
 	if (s->context)
 		log_warn("server: libwebsockets did not finish closing in time");
 	uv_timer_stop(t);

@@ -510,7 +510,9 @@ int store_outbox_depth(struct store *st, const char *channel, int64_t *count, in
 int64_t store_outbox_next_due(struct store *st, const char *channel)
 {
 	static const char sql[] =
-		"SELECT min(next_attempt_ms) FROM outbox WHERE channel = ? AND status = 'pending'";
+		"SELECT min(o.next_attempt_ms) FROM outbox o WHERE o.channel = ?1 "
+		"AND o.status = 'pending' AND o.id = (SELECT min(id) FROM outbox p "
+		"WHERE p.channel = ?1 AND p.status = 'pending' AND p.peer_id = o.peer_id)";
 	sqlite3_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;

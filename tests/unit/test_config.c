@@ -1,0 +1,147 @@
+/* Config: defaults, file values, environment secrets, and one clear line per error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+
+static char path[64];
+
+static void write_config(const char *json)
+{
+	strcpy(path, "/tmp/deskbot-config-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+	close(fd);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (path[0])
+		unlink(path);
+	path[0] = '\0';
+	unsetenv("DESKBOT_VK_TOKEN");
+	unsetenv("DESKBOT_TELEGRAM_TOKEN");
+	unsetenv("DESKBOT_ADMIN_TOKEN");
+	log_clear_secrets();
+	return 0;
+}
+
+static void defaults_without_file(void **state)
+{
+	struct config c;
+	char err[256] = "";
+	assert_int_equal(config_load(NULL, &c, err, sizeof err), 0);
+	assert_string_equal(c.replies_dir, "replies");
+	assert_string_equal(c.store_path, "deskbot.db");
+	assert_string_equal(c.http_host, "127.0.0.1");
+	assert_int_equal(c.http_port, 8080);
+	assert_false(c.vk.enabled);
+	assert_false(c.telegram.enabled);
+	assert_string_equal(c.vk.api_version, "5.199");
+	assert_int_equal(c.telegram.wait, 25);
+	config_free(&c);
+}
+
+static void file_values_and_env_secrets(void **state)
+{
+	write_config("{\"store\":{\"path\":\"x.db\"},\"http\":{\"listen\":\"127.0.0.1:9191\"},"
+		     "\"vk\":{\"group_id\":42,\"api_url\":\"http://127.0.0.1:1/method\"},"
+		     "\"telegram\":{\"token\":\"file-token\",\"timeout\":3},"
+		     "\"operators\":[{\"login\":\"marina\",\"password_hash\":\"$y$x\","
+		     "\"role\":\"admin\"}]}");
+	setenv("DESKBOT_VK_TOKEN", "vk-secret-from-env", 1);
+	setenv("DESKBOT_TELEGRAM_TOKEN", "tg-secret-from-env", 1);
+	struct config c;
+	char err[256] = "";
+	assert_int_equal(config_load(path, &c, err, sizeof err), 0);
+	assert_string_equal(c.store_path, "x.db");
+	assert_int_equal(c.http_port, 9191);
+	assert_true(c.vk.enabled);
+	assert_int_equal(c.vk.group_id, 42);
+	assert_string_equal(c.vk.token, "vk-secret-from-env");
+	/* The environment wins over the file for secrets. */
+	assert_string_equal(c.telegram.token, "tg-secret-from-env");
+	assert_int_equal(c.telegram.wait, 3);
+	assert_int_equal(c.n_operators, 1);
+	assert_string_equal(c.operators[0].role, "admin");
+	config_free(&c);
+}
+
+static void expect_error(const char *json, const char *message)
+{
+	write_config(json);
+	struct config c;
+	char err[256] = "";
+	assert_int_equal(config_load(path, &c, err, sizeof err), -1);
+	assert_string_equal(err, message);
+	unlink(path);
+	path[0] = '\0';
+}
+
+static void wrong_types_are_one_clear_line(void **state)
+{
+	expect_error("{\"vk\":{\"group_id\":-5}}",
+		     "config: vk.group_id: expected a positive integer");
+	expect_error("{\"vk\":{\"group_id\":\"12\"}}",
+		     "config: vk.group_id: expected a positive integer");
+	expect_error("{\"http\":{\"listen\":\"nope\"}}",
+		     "config: http.listen: expected HOST:PORT such as 127.0.0.1:8080");
+	expect_error("{\"telegram\":{\"timeout\":99}}",
+		     "config: telegram.timeout: expected an integer from 0 to 50");
+	expect_error("{\"store\":{\"path\":5}}", "config: store.path: expected a string");
+	expect_error("{\"vk\":[]}", "config: vk: expected an object");
+	expect_error("{\"operators\":[{\"login\":\"a\",\"password_hash\":\"h\",\"role\":\"boss\"}]}",
+		     "config: operators[0].role: expected \"operator\" or \"admin\"");
+	expect_error("{\"vk\":{\"token\":\"t\"}}", "config: vk.group_id: expected a positive integer");
+}
+
+static void invalid_json_names_the_position(void **state)
+{
+	write_config("{\n  \"store\": {\"path\": }\n}");
+	struct config c;
+	char err[256] = "";
+	assert_int_equal(config_load(path, &c, err, sizeof err), -1);
+	assert_non_null(strstr(err, ":2:"));
+	assert_non_null(strstr(err, "invalid JSON"));
+}
+
+static void unknown_key_is_only_a_warning(void **state)
+{
+	write_config("{\"colour\":\"blue\",\"vk\":{\"speed\":1}}");
+	char *logbuf = NULL;
+	size_t loglen = 0;
+	FILE *logf = open_memstream(&logbuf, &loglen);
+	log_set_stream(logf);
+	struct config c;
+	char err[256] = "";
+	assert_int_equal(config_load(path, &c, err, sizeof err), 0);
+	fflush(logf);
+	assert_non_null(strstr(logbuf, "unknown key colour"));
+	assert_non_null(strstr(logbuf, "unknown key vk.speed"));
+	log_set_stream(NULL);
+	fclose(logf);
+	free(logbuf);
+	config_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(defaults_without_file, teardown),
+		cmocka_unit_test_teardown(file_values_and_env_secrets, teardown),
+		cmocka_unit_test_teardown(wrong_types_are_one_clear_line, teardown),
+		cmocka_unit_test_teardown(invalid_json_names_the_position, teardown),
+		cmocka_unit_test_teardown(unknown_key_is_only_a_warning, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

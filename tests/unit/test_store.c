@@ -1,0 +1,229 @@
+/* Store: migrations, refusal of newer or foreign files, inbound de-duplication, cursors,
+ * conversation state, the outbox's per-chat order and its state changes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "xalloc.h"
+
+static char dbpath[64];
+
+static int setup(void **state)
+{
+	strcpy(dbpath, "/tmp/deskbot-store-XXXXXX");
+	int fd = mkstemp(dbpath);
+	close(fd);
+	unlink(dbpath);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char p[80];
+	unlink(dbpath);
+	snprintf(p, sizeof p, "%s-wal", dbpath);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", dbpath);
+	unlink(p);
+	return 0;
+}
+
+static struct store *open_store(void)
+{
+	struct store *st = NULL;
+	char err[256] = "";
+	assert_int_equal(store_open(dbpath, &st, err, sizeof err), 0);
+	return st;
+}
+
+static void migrates_to_current_version(void **state)
+{
+	struct store *st = open_store();
+	store_close(st);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	sqlite3_stmt *s;
+	sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), STORE_SCHEMA_VERSION);
+	sqlite3_finalize(s);
+	sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	/* Opening again is a no-op migration. */
+	store_close(open_store());
+}
+
+static void refuses_newer_schema(void **state)
+{
+	store_close(open_store());
+	sqlite3 *db;
+	sqlite3_open(dbpath, &db);
+	sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
+	sqlite3_close(db);
+	struct store *st = NULL;
+	char err[256] = "";
+	assert_int_equal(store_open(dbpath, &st, err, sizeof err), -1);
+	assert_null(st);
+	assert_non_null(strstr(err, "newer"));
+}
+
+static void refuses_a_file_that_is_not_a_database(void **state)
+{
+	FILE *f = fopen(dbpath, "w");
+	fputs("this is not sqlite, just some text that is long enough to have a header....", f);
+	fclose(f);
+	struct store *st = NULL;
+	char err[256] = "";
+	assert_int_equal(store_open(dbpath, &st, err, sizeof err), -1);
+	assert_non_null(strstr(err, "store:"));
+}
+
+static struct chan_msg msg(const char *key, int64_t peer, const char *text)
+{
+	struct chan_msg m = {0};
+	m.channel = (char *)"vk";
+	m.dedup_key = (char *)key;
+	m.peer_id = peer;
+	m.user_id = peer;
+	m.message_id = 7;
+	m.text = (char *)text;
+	return m;
+}
+
+static void inbound_is_unique_per_channel_key(void **state)
+{
+	struct store *st = open_store();
+	struct chan_msg a = msg("ev1", 1, "hi");
+	int64_t id1 = 0, id2 = 0;
+	assert_int_equal(store_inbound_add(st, &a, 1, &id1), 1);
+	assert_int_equal(store_inbound_add(st, &a, 1, &id2), 0);
+	struct chan_msg b = msg("ev2", 1, "again");
+	assert_int_equal(store_inbound_add(st, &b, 1, &id2), 1);
+	assert_true(id2 > id1);
+	/* The same key on another channel is another message. */
+	b.channel = (char *)"telegram";
+	b.dedup_key = (char *)"ev1";
+	assert_int_equal(store_inbound_add(st, &b, 1, &id2), 1);
+	store_close(st);
+}
+
+static void cursor_and_conversation_survive_reopen(void **state)
+{
+	struct store *st = open_store();
+	char *v = NULL;
+	assert_int_equal(store_cursor_get(st, "telegram", &v), 0);
+	assert_null(v);
+	assert_int_equal(store_cursor_set(st, "telegram", "1001"), 0);
+	assert_int_equal(store_cursor_set(st, "telegram", "1002"), 0);
+	cJSON *conv = cJSON_CreateObject();
+	cJSON_AddStringToObject(conv, "pending", "tariff_gb");
+	assert_int_equal(store_conv_save(st, "vk", 5000000000LL, conv, 10), 0);
+	cJSON_Delete(conv);
+	store_close(st);
+
+	st = open_store();
+	assert_int_equal(store_cursor_get(st, "telegram", &v), 0);
+	assert_string_equal(v, "1002");
+	free(v);
+	assert_int_equal(store_conv_load(st, "vk", 5000000000LL, &conv), 0);
+	assert_string_equal(cJSON_GetObjectItem(conv, "pending")->valuestring, "tariff_gb");
+	cJSON_Delete(conv);
+	assert_int_equal(store_conv_load(st, "vk", 1, &conv), 0);
+	assert_null(conv->child);
+	cJSON_Delete(conv);
+	store_close(st);
+}
+
+static void add_row(struct store *st, int64_t peer, const char *text)
+{
+	struct outbox_row r = {0};
+	r.channel = (char *)"vk";
+	r.peer_id = peer;
+	r.text = (char *)text;
+	r.created_ms = 1000;
+	assert_int_equal(store_outbox_add(st, &r), 0);
+	assert_true(r.id > 0);
+}
+
+static void outbox_keeps_per_chat_order(void **state)
+{
+	struct store *st = open_store();
+	add_row(st, 1, "a1");
+	add_row(st, 1, "a2");
+	add_row(st, 2, "b1");
+	struct outbox_row rows[8];
+	int n = store_outbox_ready(st, "vk", 2000, NULL, 0, rows, 8);
+	/* Only the head of each chat's queue is ready. */
+	assert_int_equal(n, 2);
+	assert_string_equal(rows[0].text, "a1");
+	assert_string_equal(rows[1].text, "b1");
+	/* A retry later holds the chat back: a2 must not overtake a1. */
+	assert_int_equal(store_outbox_mark_retry(st, rows[0].id, 5000, "http 500"), 0);
+	assert_int_equal(store_outbox_mark_sent(st, rows[1].id, 77, 2000), 0);
+	outbox_row_free(&rows[0]);
+	outbox_row_free(&rows[1]);
+	assert_int_equal(store_outbox_ready(st, "vk", 2000, NULL, 0, rows, 8), 0);
+	assert_int_equal(store_outbox_next_due(st, "vk"), 5000);
+	n = store_outbox_ready(st, "vk", 5000, NULL, 0, rows, 8);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].text, "a1");
+	assert_int_equal(rows[0].attempts, 1);
+	/* A busy peer (send in flight) is skipped. */
+	int64_t busy = 1;
+	assert_int_equal(store_outbox_ready(st, "vk", 5000, &busy, 1, rows + 1, 7), 0);
+	assert_int_equal(store_outbox_mark_failed(st, rows[0].id, "blocked", 5000), 0);
+	outbox_row_free(&rows[0]);
+	n = store_outbox_ready(st, "vk", 5000, NULL, 0, rows, 8);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].text, "a2");
+	int64_t depth = 0, oldest = 0;
+	assert_int_equal(store_outbox_depth(st, "vk", &depth, &oldest), 0);
+	assert_int_equal(depth, 1);
+	assert_int_equal(oldest, 1000);
+	outbox_row_free(&rows[0]);
+	store_close(st);
+}
+
+static void rollback_discards_the_batch(void **state)
+{
+	struct store *st = open_store();
+	assert_int_equal(store_begin(st), 0);
+	struct chan_msg a = msg("ev9", 3, "x");
+	int64_t id;
+	assert_int_equal(store_inbound_add(st, &a, 1, &id), 1);
+	assert_int_equal(store_cursor_set(st, "vk", "55"), 0);
+	store_rollback(st);
+	char *v = NULL;
+	store_cursor_get(st, "vk", &v);
+	assert_null(v);
+	/* The message was not stored, so the replay is new. */
+	assert_int_equal(store_inbound_add(st, &a, 1, &id), 1);
+	store_close(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(migrates_to_current_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(refuses_newer_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(refuses_a_file_that_is_not_a_database, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(inbound_is_unique_per_channel_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(cursor_and_conversation_survive_reopen, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(outbox_keeps_per_chat_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(rollback_discards_the_batch, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
