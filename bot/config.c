@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "xalloc.h"
@@ -243,6 +244,23 @@ static char *read_file(const char *path, size_t limit, char *err, size_t errlen)
 	return data;
 }
 
+/* With no replies.dir set and no ./replies, the embedded default uses the installed
+ * reply set, or the source tree's when run from a build directory. */
+static void resolve_default_replies(struct config *c, int dir_given)
+{
+	struct stat sb;
+	if (dir_given || (stat(c->replies_dir, &sb) == 0 && S_ISDIR(sb.st_mode)))
+		return;
+	static const char *const fallbacks[] = {DESKBOT_DATADIR "/replies",
+						DESKBOT_SOURCE_DIR "/replies"};
+	for (size_t i = 0; i < sizeof fallbacks / sizeof fallbacks[0]; i++)
+		if (stat(fallbacks[i], &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			free(c->replies_dir);
+			c->replies_dir = xstrdup(fallbacks[i]);
+			return;
+		}
+}
+
 static void apply_env(struct config *c)
 {
 	const char *v;
@@ -290,8 +308,11 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		warn_unknown(root, "", top_keys);
 	}
 	const cJSON *s;
-	if ((s = section(&l, root, "replies")))
+	int replies_given = 0;
+	if ((s = section(&l, root, "replies"))) {
 		get_string(&l, s, "dir", "replies.dir", &out->replies_dir);
+		replies_given = cJSON_GetObjectItemCaseSensitive(s, "dir") != NULL;
+	}
 	if ((s = section(&l, root, "store")))
 		get_string(&l, s, "path", "store.path", &out->store_path);
 	if ((s = section(&l, root, "http"))) {
@@ -326,6 +347,7 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 	load_channel(&l, root, "telegram", &out->telegram);
 	if (l.failed)
 		goto fail;
+	resolve_default_replies(out, replies_given);
 	apply_env(out);
 	out->vk.enabled = out->vk.enabled && out->vk.token && *out->vk.token;
 	out->telegram.enabled = out->telegram.enabled && out->telegram.token &&

@@ -41,7 +41,8 @@ static void defaults_without_file(void **state)
 	struct config c;
 	char err[256] = "";
 	assert_int_equal(config_load(NULL, &c, err, sizeof err), 0);
-	assert_string_equal(c.replies_dir, "replies");
+	/* "replies", or the installed / source-tree set when ./replies does not exist. */
+	assert_non_null(strstr(c.replies_dir, "replies"));
 	assert_string_equal(c.store_path, "deskbot.db");
 	assert_string_equal(c.http_host, "127.0.0.1");
 	assert_int_equal(c.http_port, 8080);

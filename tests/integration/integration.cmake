@@ -1,0 +1,2 @@
+# Integration tests: the real binary against fakes, driven by Python scripts.
+deskbot_integration_test(it_lifecycle integration/test_lifecycle.py)
