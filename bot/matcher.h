@@ -1,0 +1,75 @@
+/* The matcher: from a customer's message to the intents of the reply set it most
+ * likely means, with scores in [0, 1] and a decision (answer, clarify, fall back)
+ * taken with the set's thresholds. Also the complaint signs (flags) and the plans
+ * named in the message.
+ *
+ * Method (chosen by measurement, see bench/matcher.c and tests/unit/test_labelled.c):
+ * every example phrasing becomes a TF-IDF vector over Snowball stems and stem
+ * bigrams; a message is scored against every example sharing a term with it through
+ * an inverted index (cosine, max per intent) blended with the cosine to the intent's
+ * centroid (all its examples together). Words the set has never seen keep their
+ * weight in the message's norm, so a message about something else scores low. Typos,
+ * the wrong keyboard layout and transliteration are repaired word by word against the
+ * set's vocabulary before scoring (text.h). */
+#ifndef DESKBOT_MATCHER_H
+#define DESKBOT_MATCHER_H
+#include <stddef.h>
+
+#include "text.h"
+
+struct replyset;
+struct match_index;
+
+/* Builds the index of rs using ctx for stemming. Never fails for a valid set. */
+struct match_index *match_index_build(const struct replyset *rs, struct text_ctx *ctx);
+void match_index_free(struct match_index *idx);
+/* Bytes held by the index (for the benchmark). */
+size_t match_index_memory(const struct match_index *idx);
+/* How to analyse messages for this index (vocabulary for repairs). Borrowed. */
+const struct text_opts *match_text_opts(const struct match_index *idx);
+
+enum match_decision { MATCH_ANSWER, MATCH_CLARIFY, MATCH_FALLBACK };
+
+#define MATCH_TOP 5
+#define MATCH_MAX_PLANS 4
+
+struct match_hit {
+	int intent;   /* index in the reply set (replyset_intent_at) */
+	double score; /* 0..1 */
+};
+
+/* Complaint signs and routing hints found in the message. */
+struct match_flags {
+	int obscene;
+	int legal_threat;
+	int spread_call;
+	int shouting;          /* mostly capitals, or "!!!" */
+	int negative;
+	int operator_request;  /* the customer asks for a person */
+};
+
+struct match_result {
+	struct match_hit top[MATCH_TOP]; /* best first, distinct intents, score > 0 */
+	size_t n_top;
+	int decision;                    /* enum match_decision */
+	struct match_flags flags;
+	int plans[MATCH_MAX_PLANS];      /* tariffs named in the message (replyset_tariff_at) */
+	size_t n_plans;
+	struct text_analysis text;       /* the analysed message (owned) */
+};
+
+/* Analyses and matches text (at most TEXT_MAX_INPUT bytes are used) against rs.
+ * Fills out (free with match_result_free). Returns 0, or -1 if rs is NULL. */
+int match_message(const struct replyset *rs, const char *text, size_t len, struct match_result *out);
+void match_result_free(struct match_result *r);
+
+/* Decision for given scores with the set's thresholds: answer if top >= answer and
+ * top - second >= margin, clarify if top >= clarify, else fall back. */
+int match_decide(const struct replyset *rs, double top, double second);
+
+/* Writes the result as the JSON fields of `deskbot match` (intent, score, top, flags,
+ * entities) into a cJSON object. */
+struct cJSON;
+void match_result_to_json(const struct replyset *rs, const struct match_result *r, struct cJSON *obj);
+
+#endif

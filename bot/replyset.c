@@ -1,0 +1,1257 @@
+/* Loading, validation and lookups of a reply set (see replyset.h and
+ * replies/README.md).
+ *
+ * Every file is parsed with cJSON. cJSON keeps no positions, so for every parsed file
+ * a small scanner walks the raw text in step with the parsed tree and records where
+ * each value (and its key) starts; semantic errors are then reported at the exact
+ * line and column of the offending value. Loading goes on after an error so that one
+ * run lists every problem; the set is only built when there are none. */
+#include "replyset.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "matcher.h"
+#include "text.h"
+#include "xalloc.h"
+
+/* A reply-set file larger than this is refused: it is data an admin types. */
+#define MAX_FILE_BYTES (16u << 20)
+
+struct lexicon {
+	char *name;
+	char **entries; /* normalised, NULL-terminated */
+};
+
+struct replyset {
+	int refs;
+	char *dir;
+	char *version;
+	struct replyset_intent *intents;
+	size_t n_intents;
+	struct replyset_tariff *tariffs;
+	size_t n_tariffs;
+	struct replyset_template *templates;
+	size_t n_templates;
+	struct lexicon *lexicons;
+	size_t n_lexicons;
+	struct replyset_settings settings;
+	size_t n_examples;
+	struct text_ctx *text;     /* stemmers; one thread only */
+	struct match_index *index; /* built last */
+};
+
+static const char *const lang_codes[RS_NLANG] = {"ru", "en"};
+
+static const char *const placeholders[] = {"case_id", "name",  "eta",   "phone",   "account",  "plan",
+					   "fee",     "minutes", "sms", "gb",      "total",    "reason",
+					   "plan_a",  "plan_b",  "missing", "topics", "operator", "work_start"};
+#define N_PLACEHOLDERS (sizeof placeholders / sizeof placeholders[0])
+
+static const char *const required_templates[] = {
+	"fallback",       "clarify",        "greeting_first", "operator_handoff", "tariff_pick",
+	"tariff_info",    "tariff_compare", "tariff_ask_minutes", "tariff_ask_gb", "tariff_ask_budget",
+	"tariff_none",    "complaint_ack",  "ask_phone",      "ask_account",      "ask_location",
+	"ask_description", "case_created",  "case_created_after_hours", "case_appended",
+	"operator_will_answer", "unsupported_attachment", "empty_message",
+};
+
+static const char *const required_lexicons[] = {"obscene", "legal_threat", "spread_call", "negative",
+						"operator_request"};
+
+/* ------------------------------------------------------------------ errors */
+
+void replyset_errors_free(struct replyset_errors *errs)
+{
+	if (!errs)
+		return;
+	for (size_t i = 0; i < errs->n; i++) {
+		free(errs->items[i].file);
+		free(errs->items[i].msg);
+	}
+	free(errs->items);
+	errs->items = NULL;
+	errs->n = 0;
+}
+
+void replyset_errors_print(const struct replyset_errors *errs, void *f)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		fprintf((FILE *)f, "%s:%d:%d: %s\n", errs->items[i].file, errs->items[i].line, errs->items[i].col,
+			errs->items[i].msg);
+}
+
+/* ------------------------------------------------------------------ position map */
+
+/* Where a parsed value and its key start in the raw text. */
+struct pos_entry {
+	const cJSON *node;
+	uint32_t val_off;
+	uint32_t key_off;
+};
+
+/* One file being loaded: its raw text, parse tree, positions and the error sink. */
+struct file {
+	char *path;     /* DIR/rel, as reported */
+	char *rel;      /* relative to DIR */
+	char *text;
+	size_t len;
+	cJSON *root;
+	struct pos_entry *pos; /* open addressing by node pointer */
+	size_t n_pos_slots;
+	struct replyset_errors *errs;
+	int *n_errors;
+};
+
+static void pos_put(struct file *f, const cJSON *node, size_t val_off, size_t key_off)
+{
+	size_t mask = f->n_pos_slots - 1;
+	size_t i = ((uintptr_t)node >> 4) * 2654435761u & mask;
+	while (f->pos[i].node && f->pos[i].node != node)
+		i = (i + 1) & mask;
+	f->pos[i].node = node;
+	f->pos[i].val_off = (uint32_t)val_off;
+	f->pos[i].key_off = (uint32_t)key_off;
+}
+
+static const struct pos_entry *pos_get(const struct file *f, const cJSON *node)
+{
+	if (!f->pos || !node)
+		return NULL;
+	size_t mask = f->n_pos_slots - 1;
+	size_t i = ((uintptr_t)node >> 4) * 2654435761u & mask;
+	while (f->pos[i].node) {
+		if (f->pos[i].node == node)
+			return &f->pos[i];
+		i = (i + 1) & mask;
+	}
+	return NULL;
+}
+
+static size_t count_nodes(const cJSON *n)
+{
+	size_t c = 1;
+	for (const cJSON *k = n->child; k; k = k->next)
+		c += count_nodes(k);
+	return c;
+}
+
+static void skip_ws(const struct file *f, size_t *p)
+{
+	while (*p < f->len && strchr(" \t\r\n", f->text[*p]) && f->text[*p])
+		(*p)++;
+}
+
+static void skip_string(const struct file *f, size_t *p)
+{
+	(*p)++; /* opening quote */
+	while (*p < f->len && f->text[*p] != '"') {
+		if (f->text[*p] == '\\')
+			(*p)++;
+		(*p)++;
+	}
+	(*p)++;
+}
+
+/* Walks the raw text of a value in step with its parsed node (the text is known to be
+ * valid JSON, since cJSON parsed it). */
+static void walk(struct file *f, size_t *p, const cJSON *node, size_t key_off)
+{
+	skip_ws(f, p);
+	pos_put(f, node, *p, key_off);
+	if (*p >= f->len)
+		return;
+	char c = f->text[*p];
+	if (c == '{' || c == '[') {
+		char close = c == '{' ? '}' : ']';
+		(*p)++;
+		for (const cJSON *k = node->child; k; k = k->next) {
+			skip_ws(f, p);
+			size_t ko = *p;
+			if (c == '{') {
+				skip_string(f, p);
+				skip_ws(f, p);
+				(*p)++; /* ':' */
+			}
+			walk(f, p, k, ko);
+			skip_ws(f, p);
+			if (*p < f->len && f->text[*p] == ',')
+				(*p)++;
+		}
+		skip_ws(f, p);
+		if (*p < f->len && f->text[*p] == close)
+			(*p)++;
+	} else if (c == '"') {
+		skip_string(f, p);
+	} else {
+		while (*p < f->len && !strchr(",]} \t\r\n", f->text[*p]))
+			(*p)++;
+	}
+}
+
+/* Line and column (1-based, columns in characters) of a byte offset. */
+static void line_col(const struct file *f, size_t off, int *line, int *col)
+{
+	int l = 1, c = 1;
+	if (off > f->len)
+		off = f->len;
+	for (size_t i = 0; i < off; i++) {
+		unsigned char ch = (unsigned char)f->text[i];
+		if (ch == '\n') {
+			l++;
+			c = 1;
+		} else if ((ch & 0xC0) != 0x80) {
+			c++;
+		}
+	}
+	*line = l;
+	*col = c;
+}
+
+static void add_error(struct replyset_errors *errs, const char *path, int line, int col, const char *msg)
+{
+	if (!errs)
+		return;
+	errs->items = xrealloc(errs->items, (errs->n + 1) * sizeof *errs->items);
+	struct replyset_error *e = &errs->items[errs->n++];
+	e->file = xstrdup(path);
+	e->line = line;
+	e->col = col;
+	e->msg = xstrdup(msg);
+}
+
+/* Reports a problem at a byte offset of file f. */
+static void __attribute__((format(printf, 3, 4))) err_at(struct file *f, size_t off, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char msg[1024];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	int line, col;
+	line_col(f, off, &line, &col);
+	add_error(f->errs, f->path, line, col, msg);
+	(*f->n_errors)++;
+}
+
+static size_t off_of(const struct file *f, const cJSON *node)
+{
+	const struct pos_entry *e = pos_get(f, node);
+	return e ? e->val_off : 0;
+}
+
+#define ERR_NODE(f, node, ...) err_at((f), off_of((f), (node)), __VA_ARGS__)
+
+/* ------------------------------------------------------------------ files */
+
+static int read_file(const char *path, char **text, size_t *len, char *why, size_t whylen)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp) {
+		snprintf(why, whylen, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	struct buf b = {0};
+	b.limit = MAX_FILE_BYTES;
+	char chunk[65536];
+	size_t n;
+	int result = 0;
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		if (buf_append(&b, chunk, n) < 0) {
+			snprintf(why, whylen, "file larger than %u bytes", MAX_FILE_BYTES);
+			result = -1;
+			break;
+		}
+	if (result == 0 && ferror(fp)) {
+		snprintf(why, whylen, "cannot read: %s", strerror(errno));
+		result = -1;
+	}
+	fclose(fp);
+	if (result < 0) {
+		buf_free(&b);
+		return -1;
+	}
+	*len = b.len;
+	*text = buf_steal(&b);
+	return 0;
+}
+
+/* Reads and parses one file; returns 0 with f->root set, or -1 after reporting. */
+static int file_open(struct file *f, const char *dir, const char *rel, struct replyset_errors *errs,
+		     int *n_errors, uint64_t *hash)
+{
+	memset(f, 0, sizeof *f);
+	f->rel = xstrdup(rel);
+	f->path = xasprintf("%s/%s", dir, rel);
+	f->errs = errs;
+	f->n_errors = n_errors;
+	char why[128];
+	if (read_file(f->path, &f->text, &f->len, why, sizeof why) < 0) {
+		add_error(errs, f->path, 1, 1, why);
+		(*n_errors)++;
+		return -1;
+	}
+	/* The version hash covers names and bytes, in load order. */
+	for (const char *s = rel; *s; s++)
+		*hash = (*hash ^ (unsigned char)*s) * 1099511628211ULL;
+	for (size_t i = 0; i < f->len; i++)
+		*hash = (*hash ^ (unsigned char)f->text[i]) * 1099511628211ULL;
+	const char *end = NULL;
+	if (strlen(f->text) != f->len) {
+		err_at(f, strlen(f->text), "JSON syntax error: NUL byte in file");
+		return -1;
+	}
+	f->root = cJSON_ParseWithOpts(f->text, &end, 1);
+	if (!f->root) {
+		size_t off = end && end >= f->text ? (size_t)(end - f->text) : 0;
+		err_at(f, off, "JSON syntax error");
+		return -1;
+	}
+	f->n_pos_slots = 64;
+	size_t nodes = count_nodes(f->root);
+	while (f->n_pos_slots < nodes * 2)
+		f->n_pos_slots *= 2;
+	f->pos = xcalloc(f->n_pos_slots, sizeof *f->pos);
+	size_t p = 0;
+	if (f->len >= 3 && memcmp(f->text, "\xEF\xBB\xBF", 3) == 0)
+		p = 3; /* cJSON skips a byte-order mark too */
+	walk(f, &p, f->root, 0);
+	return 0;
+}
+
+static void file_close(struct file *f)
+{
+	cJSON_Delete(f->root);
+	free(f->pos);
+	free(f->text);
+	free(f->path);
+	free(f->rel);
+}
+
+/* ------------------------------------------------------------------ field helpers */
+
+/* Gets a required member of obj of the given cJSON type mask; reports when missing or
+ * of the wrong type. */
+static const cJSON *need(struct file *f, const cJSON *obj, const char *key, int type, const char *what)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (!v) {
+		ERR_NODE(f, obj, "missing field \"%s\"", key);
+		return NULL;
+	}
+	if (!(v->type & type)) {
+		ERR_NODE(f, v, "field \"%s\" must be %s", key, what);
+		return NULL;
+	}
+	return v;
+}
+
+/* Optional member: NULL when absent; reports a wrong type. */
+static const cJSON *maybe(struct file *f, const cJSON *obj, const char *key, int type, const char *what)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (!v)
+		return NULL;
+	if (!(v->type & type)) {
+		ERR_NODE(f, v, "field \"%s\" must be %s", key, what);
+		return NULL;
+	}
+	return v;
+}
+
+/* Offset of "{name}" inside the raw string value starting at off (its position in the
+ * file), or off itself. */
+static size_t placeholder_off(const struct file *f, size_t off, const char *name)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, "{%s}", name);
+	size_t pl = strlen(pat);
+	for (size_t i = off + 1; i + pl <= f->len && f->text[i] != '\n'; i++) {
+		if (memcmp(f->text + i, pat, pl) == 0)
+			return i;
+		if (f->text[i] == '"' && f->text[i - 1] != '\\')
+			break;
+	}
+	return off;
+}
+
+/* Checks that every {placeholder} in a customer-visible text is one of the known. */
+static void check_placeholders(struct file *f, const cJSON *node, const char *s)
+{
+	for (const char *p = strchr(s, '{'); p; p = strchr(p + 1, '{')) {
+		size_t n = 0;
+		while ((p[1 + n] >= 'a' && p[1 + n] <= 'z') || p[1 + n] == '_' || (p[1 + n] >= '0' && p[1 + n] <= '9'))
+			n++;
+		if (n == 0 || p[1 + n] != '}')
+			continue;
+		int known = 0;
+		for (size_t k = 0; k < N_PLACEHOLDERS && !known; k++)
+			known = strlen(placeholders[k]) == n && strncmp(placeholders[k], p + 1, n) == 0;
+		if (!known) {
+			char name[64];
+			snprintf(name, sizeof name, "%.*s", (int)(n < 60 ? n : 60), p + 1);
+			err_at(f, placeholder_off(f, off_of(f, node), name), "unknown placeholder {%s}", name);
+		}
+	}
+}
+
+/* Reads {"ru": "...", "en": "..."} into out (both required, non-empty strings). */
+static int read_texts(struct file *f, const cJSON *obj, const char *key, int required, char *out[RS_NLANG])
+{
+	const cJSON *t = required ? need(f, obj, key, cJSON_Object, "an object {\"ru\": ..., \"en\": ...}")
+				  : maybe(f, obj, key, cJSON_Object, "an object {\"ru\": ..., \"en\": ...}");
+	if (!t)
+		return required ? -1 : 0;
+	int result = 0;
+	for (int l = 0; l < RS_NLANG; l++) {
+		const cJSON *s = cJSON_GetObjectItemCaseSensitive(t, lang_codes[l]);
+		if (!s) {
+			ERR_NODE(f, t, "\"%s\": missing language \"%s\"", key, lang_codes[l]);
+			result = -1;
+		} else if (!cJSON_IsString(s) || !s->valuestring[0]) {
+			ERR_NODE(f, s, "\"%s\".\"%s\" must be a non-empty string", key, lang_codes[l]);
+			result = -1;
+		} else {
+			check_placeholders(f, s, s->valuestring);
+			out[l] = xstrdup(s->valuestring);
+		}
+	}
+	return result;
+}
+
+static int valid_id(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static int enum_index(const char *s, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* ------------------------------------------------------------------ free */
+
+static void free_texts(char *t[RS_NLANG])
+{
+	for (int l = 0; l < RS_NLANG; l++)
+		free(t[l]);
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void intent_free(struct replyset_intent *it)
+{
+	free(it->id);
+	free(it->category);
+	free_texts(it->title);
+	free_texts(it->answer);
+	for (int l = 0; l < RS_NLANG; l++)
+		free_strv(it->examples[l], it->n_examples[l]);
+	free_strv(it->buttons, it->n_buttons);
+	free(it->file);
+}
+
+static void rs_destroy(struct replyset *rs)
+{
+	if (!rs)
+		return;
+	match_index_free(rs->index);
+	text_ctx_free(rs->text);
+	for (size_t i = 0; i < rs->n_intents; i++)
+		intent_free(&rs->intents[i]);
+	free(rs->intents);
+	for (size_t i = 0; i < rs->n_tariffs; i++) {
+		struct replyset_tariff *t = &rs->tariffs[i];
+		free(t->id);
+		free_texts(t->name);
+		free_texts(t->notes);
+		free_strv(t->aliases, t->n_aliases);
+	}
+	free(rs->tariffs);
+	for (size_t i = 0; i < rs->n_templates; i++) {
+		free(rs->templates[i].id);
+		free_texts(rs->templates[i].text);
+	}
+	free(rs->templates);
+	for (size_t i = 0; i < rs->n_lexicons; i++) {
+		free(rs->lexicons[i].name);
+		for (char **e = rs->lexicons[i].entries; e && *e; e++)
+			free(*e);
+		free(rs->lexicons[i].entries);
+	}
+	free(rs->lexicons);
+	free_strv(rs->settings.menu, rs->settings.n_menu);
+	free(rs->dir);
+	free(rs->version);
+	free(rs);
+}
+
+/* ------------------------------------------------------------------ intents */
+
+/* Where an intent id was first seen, for the duplicate message. */
+struct id_seen {
+	char *id;
+	char *where;
+};
+
+static void load_intents_file(struct replyset *rs, struct file *f)
+{
+	if (!cJSON_IsObject(f->root)) {
+		ERR_NODE(f, f->root, "top level must be an object {\"intents\": [...]}");
+		return;
+	}
+	const cJSON *arr = need(f, f->root, "intents", cJSON_Array, "an array");
+	if (!arr)
+		return;
+	static const char *const kinds[] = {"faq", "smalltalk", "operator", "tariff", "complaint"};
+	static const char *const sevs[] = {"critical", "high", "normal", "low"};
+	static const char *const needs[] = {"phone", "account", "location", "description"};
+	const cJSON *o;
+	cJSON_ArrayForEach(o, arr)
+	{
+		if (!cJSON_IsObject(o)) {
+			ERR_NODE(f, o, "an intent must be an object");
+			continue;
+		}
+		struct replyset_intent it = {0};
+		it.severity = -1;
+		it.file = xstrdup(f->rel);
+		int ok = 1;
+		const cJSON *id = need(f, o, "id", cJSON_String, "a string");
+		if (id) {
+			if (!valid_id(id->valuestring)) {
+				ERR_NODE(f, id, "intent id \"%s\" must match [a-z0-9_]+", id->valuestring);
+				ok = 0;
+			}
+			it.id = xstrdup(id->valuestring);
+		} else {
+			ok = 0;
+		}
+		const cJSON *cat = need(f, o, "category", cJSON_String, "a string");
+		it.category = xstrdup(cat ? cat->valuestring : "");
+		ok &= cat != NULL;
+		const cJSON *kind = need(f, o, "kind", cJSON_String, "a string");
+		it.kind = -1;
+		if (kind) {
+			it.kind = enum_index(kind->valuestring, kinds, 5);
+			if (it.kind < 0) {
+				ERR_NODE(f, kind, "unknown kind \"%s\" (faq, smalltalk, operator, tariff, complaint)",
+					 kind->valuestring);
+				ok = 0;
+			}
+		} else {
+			ok = 0;
+		}
+		ok &= read_texts(f, o, "title", 1, it.title) == 0;
+		int answer_required = it.kind == RS_FAQ || it.kind == RS_SMALLTALK;
+		ok &= read_texts(f, o, "answer", answer_required, it.answer) == 0;
+		const cJSON *ex = need(f, o, "examples", cJSON_Object, "an object {\"ru\": [...], \"en\": [...]}");
+		if (ex) {
+			int min = it.kind == RS_TARIFF ? 1 : 3;
+			for (int l = 0; l < RS_NLANG; l++) {
+				const cJSON *a = cJSON_GetObjectItemCaseSensitive(ex, lang_codes[l]);
+				if (!a) {
+					ERR_NODE(f, ex, "\"examples\": missing language \"%s\"", lang_codes[l]);
+					ok = 0;
+					continue;
+				}
+				if (!cJSON_IsArray(a)) {
+					ERR_NODE(f, a, "\"examples\".\"%s\" must be an array of strings", lang_codes[l]);
+					ok = 0;
+					continue;
+				}
+				const cJSON *s;
+				cJSON_ArrayForEach(s, a)
+				{
+					if (!cJSON_IsString(s) || !s->valuestring[0]) {
+						ERR_NODE(f, s, "an example must be a non-empty string");
+						ok = 0;
+						continue;
+					}
+					it.examples[l] = xrealloc(it.examples[l], (it.n_examples[l] + 1) * sizeof(char *));
+					it.examples[l][it.n_examples[l]++] = xstrdup(s->valuestring);
+				}
+				if ((int)it.n_examples[l] < min) {
+					ERR_NODE(f, a, "intent \"%s\" needs at least %d %s examples, has %zu",
+						 it.id ? it.id : "?", min, lang_codes[l], it.n_examples[l]);
+					ok = 0;
+				}
+			}
+		} else {
+			ok = 0;
+		}
+		const cJSON *btn = maybe(f, o, "buttons", cJSON_Array, "an array of {\"intent\": ID}");
+		const cJSON *b;
+		cJSON_ArrayForEach(b, btn)
+		{
+			const cJSON *bi = cJSON_IsObject(b) ? cJSON_GetObjectItemCaseSensitive(b, "intent") : NULL;
+			if (!cJSON_IsString(bi)) {
+				ERR_NODE(f, b, "a button must be {\"intent\": ID}");
+				ok = 0;
+				continue;
+			}
+			it.buttons = xrealloc(it.buttons, (it.n_buttons + 1) * sizeof(char *));
+			it.buttons[it.n_buttons++] = xstrdup(bi->valuestring);
+		}
+		const cJSON *sev = maybe(f, o, "severity", cJSON_String, "a string");
+		if (sev) {
+			it.severity = enum_index(sev->valuestring, sevs, 4);
+			if (it.severity < 0) {
+				ERR_NODE(f, sev, "unknown severity \"%s\" (critical, high, normal, low)", sev->valuestring);
+				ok = 0;
+			}
+		} else if (it.kind == RS_COMPLAINT) {
+			ERR_NODE(f, o, "complaint intent \"%s\" has no \"severity\"", it.id ? it.id : "?");
+			ok = 0;
+		}
+		const cJSON *nd = maybe(f, o, "needs", cJSON_Array, "an array of strings");
+		cJSON_ArrayForEach(b, nd)
+		{
+			int k = cJSON_IsString(b) ? enum_index(b->valuestring, needs, 4) : -1;
+			if (k < 0) {
+				ERR_NODE(f, b, "unknown need (phone, account, location, description)");
+				ok = 0;
+			} else {
+				it.needs |= 1u << k;
+			}
+		}
+		/* Keep even a broken intent's id so buttons naming it do not add noise. */
+		rs->intents = xrealloc(rs->intents, (rs->n_intents + 1) * sizeof *rs->intents);
+		rs->intents[rs->n_intents++] = it;
+		(void)ok;
+	}
+}
+
+/* ------------------------------------------------------------------ tariffs, templates, lexicons */
+
+static double read_num(struct file *f, const cJSON *o, const char *key, int nullable, int *ok)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!v) {
+		ERR_NODE(f, o, "missing field \"%s\"", key);
+		*ok = 0;
+		return -1;
+	}
+	if (nullable && cJSON_IsNull(v))
+		return -1;
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0) {
+		ERR_NODE(f, v, "field \"%s\" must be a number >= 0%s", key, nullable ? " or null" : "");
+		*ok = 0;
+		return -1;
+	}
+	return v->valuedouble;
+}
+
+static void load_tariffs(struct replyset *rs, struct file *f)
+{
+	const cJSON *arr = need(f, f->root, "tariffs", cJSON_Array, "an array");
+	const cJSON *o;
+	cJSON_ArrayForEach(o, arr)
+	{
+		if (!cJSON_IsObject(o)) {
+			ERR_NODE(f, o, "a tariff must be an object");
+			continue;
+		}
+		struct replyset_tariff t = {0};
+		int ok = 1;
+		const cJSON *id = need(f, o, "id", cJSON_String, "a string");
+		if (id && !valid_id(id->valuestring))
+			ERR_NODE(f, id, "tariff id \"%s\" must match [a-z0-9_]+", id->valuestring);
+		t.id = xstrdup(id ? id->valuestring : "");
+		for (size_t k = 0; id && k < rs->n_tariffs; k++)
+			if (strcmp(rs->tariffs[k].id, t.id) == 0)
+				ERR_NODE(f, id, "duplicate tariff id \"%s\"", t.id);
+		read_texts(f, o, "name", 1, t.name);
+		read_texts(f, o, "notes", 0, t.notes);
+		const cJSON *al = need(f, o, "aliases", cJSON_Array, "an array of strings");
+		const cJSON *a;
+		cJSON_ArrayForEach(a, al)
+		{
+			if (!cJSON_IsString(a) || !a->valuestring[0]) {
+				ERR_NODE(f, a, "an alias must be a non-empty string");
+				continue;
+			}
+			t.aliases = xrealloc(t.aliases, (t.n_aliases + 1) * sizeof(char *));
+			t.aliases[t.n_aliases++] = text_normalize(a->valuestring, strlen(a->valuestring));
+		}
+		t.monthly_fee = read_num(f, o, "monthly_fee", 0, &ok);
+		t.minutes = read_num(f, o, "minutes", 0, &ok);
+		t.sms = read_num(f, o, "sms", 0, &ok);
+		t.gb = read_num(f, o, "gb", 0, &ok);
+		const cJSON *u = need(f, o, "unlimited", cJSON_Object, "an object");
+		if (u) {
+			static const char *const keys[] = {"minutes", "sms", "gb"};
+			int *dst[] = {&t.unl_minutes, &t.unl_sms, &t.unl_gb};
+			for (int k = 0; k < 3; k++) {
+				const cJSON *b = cJSON_GetObjectItemCaseSensitive(u, keys[k]);
+				if (!b)
+					ERR_NODE(f, u, "\"unlimited\": missing field \"%s\"", keys[k]);
+				else if (!cJSON_IsBool(b))
+					ERR_NODE(f, b, "\"unlimited\".\"%s\" must be true or false", keys[k]);
+				else
+					*dst[k] = cJSON_IsTrue(b);
+			}
+		}
+		const cJSON *ov = need(f, o, "overage", cJSON_Object, "an object");
+		t.over_minute = t.over_sms = t.over_gb = -1;
+		if (ov) {
+			t.over_minute = read_num(f, ov, "minute", 1, &ok);
+			t.over_sms = read_num(f, ov, "sms", 1, &ok);
+			t.over_gb = read_num(f, ov, "gb", 1, &ok);
+		}
+		rs->tariffs = xrealloc(rs->tariffs, (rs->n_tariffs + 1) * sizeof *rs->tariffs);
+		rs->tariffs[rs->n_tariffs++] = t;
+	}
+}
+
+static void load_templates(struct replyset *rs, struct file *f)
+{
+	const cJSON *arr = need(f, f->root, "templates", cJSON_Array, "an array");
+	const cJSON *o;
+	cJSON_ArrayForEach(o, arr)
+	{
+		if (!cJSON_IsObject(o)) {
+			ERR_NODE(f, o, "a template must be an object");
+			continue;
+		}
+		struct replyset_template t = {0};
+		const cJSON *id = need(f, o, "id", cJSON_String, "a string");
+		if (id && !valid_id(id->valuestring))
+			ERR_NODE(f, id, "template id \"%s\" must match [a-z0-9_]+", id->valuestring);
+		t.id = xstrdup(id ? id->valuestring : "");
+		for (size_t k = 0; id && k < rs->n_templates; k++)
+			if (strcmp(rs->templates[k].id, t.id) == 0)
+				ERR_NODE(f, id, "duplicate template id \"%s\"", t.id);
+		const cJSON *kind = need(f, o, "kind", cJSON_String, "a string");
+		if (kind) {
+			if (strcmp(kind->valuestring, "bot") == 0)
+				t.kind = RS_TPL_BOT;
+			else if (strcmp(kind->valuestring, "operator") == 0)
+				t.kind = RS_TPL_OPERATOR;
+			else
+				ERR_NODE(f, kind, "unknown template kind \"%s\" (bot, operator)", kind->valuestring);
+		}
+		read_texts(f, o, "text", 1, t.text);
+		rs->templates = xrealloc(rs->templates, (rs->n_templates + 1) * sizeof *rs->templates);
+		rs->templates[rs->n_templates++] = t;
+	}
+	for (size_t k = 0; arr && k < sizeof required_templates / sizeof required_templates[0]; k++)
+		if (!replyset_template(rs, required_templates[k]))
+			ERR_NODE(f, arr, "missing required template \"%s\"", required_templates[k]);
+}
+
+static void load_lexicons(struct replyset *rs, struct file *f)
+{
+	if (!cJSON_IsObject(f->root)) {
+		ERR_NODE(f, f->root, "top level must be an object of word lists");
+		return;
+	}
+	const cJSON *l;
+	cJSON_ArrayForEach(l, f->root)
+	{
+		if (!cJSON_IsArray(l)) {
+			ERR_NODE(f, l, "lexicon \"%s\" must be an array of strings", l->string);
+			continue;
+		}
+		struct lexicon lx = {xstrdup(l->string), NULL};
+		size_t n = 0;
+		lx.entries = xcalloc(1, sizeof(char *));
+		const cJSON *e;
+		cJSON_ArrayForEach(e, l)
+		{
+			if (!cJSON_IsString(e) || !e->valuestring[0]) {
+				ERR_NODE(f, e, "a lexicon entry must be a non-empty string");
+				continue;
+			}
+			lx.entries = xrealloc(lx.entries, (n + 2) * sizeof(char *));
+			lx.entries[n++] = text_normalize(e->valuestring, strlen(e->valuestring));
+			lx.entries[n] = NULL;
+		}
+		rs->lexicons = xrealloc(rs->lexicons, (rs->n_lexicons + 1) * sizeof *rs->lexicons);
+		rs->lexicons[rs->n_lexicons++] = lx;
+	}
+	for (size_t k = 0; k < sizeof required_lexicons / sizeof required_lexicons[0]; k++)
+		if (!replyset_lexicon(rs, required_lexicons[k]))
+			ERR_NODE(f, f->root, "missing lexicon \"%s\"", required_lexicons[k]);
+}
+
+/* ------------------------------------------------------------------ settings */
+
+static int parse_hhmm(const char *s, int *out)
+{
+	if (strlen(s) != 5 || s[2] != ':')
+		return -1;
+	for (int i = 0; i < 5; i++)
+		if (i != 2 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+	if (h > 24 || m > 59 || (h == 24 && m))
+		return -1;
+	*out = h * 60 + m;
+	return 0;
+}
+
+static int read_int(struct file *f, const cJSON *o, const char *key, int required, int def, long max)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!v) {
+		if (required)
+			ERR_NODE(f, o, "missing field \"%s\"", key);
+		return def;
+	}
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > (double)max ||
+	    v->valuedouble != (double)(long)v->valuedouble) {
+		ERR_NODE(f, v, "field \"%s\" must be a whole number from 0 to %ld", key, max);
+		return def;
+	}
+	return (int)v->valuedouble;
+}
+
+static void load_settings(struct replyset *rs, struct file *f)
+{
+	struct replyset_settings *s = &rs->settings;
+	if (!cJSON_IsObject(f->root)) {
+		ERR_NODE(f, f->root, "top level must be an object");
+		return;
+	}
+	const cJSON *th = need(f, f->root, "thresholds", cJSON_Object, "an object");
+	s->answer = 0.55, s->clarify = 0.30, s->margin = 0.08;
+	if (th) {
+		static const char *const keys[] = {"answer", "clarify", "margin"};
+		double *dst[] = {&s->answer, &s->clarify, &s->margin};
+		for (int k = 0; k < 3; k++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(th, keys[k]);
+			if (!v)
+				ERR_NODE(f, th, "\"thresholds\": missing field \"%s\"", keys[k]);
+			else if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1)
+				ERR_NODE(f, v, "\"thresholds\".\"%s\" must be a number from 0 to 1", keys[k]);
+			else
+				*dst[k] = v->valuedouble;
+		}
+		if (s->clarify > s->answer)
+			ERR_NODE(f, th, "\"thresholds\": clarify (%.2f) must not be above answer (%.2f)", s->clarify,
+				 s->answer);
+	}
+	const cJSON *wh = need(f, f->root, "working_hours", cJSON_Object, "an object");
+	s->work_start = 9 * 60, s->work_end = 21 * 60, s->utc_offset_minutes = 180, s->work_days = 0xFE;
+	if (wh) {
+		const char *keys[] = {"start", "end"};
+		int *dst[] = {&s->work_start, &s->work_end};
+		for (int k = 0; k < 2; k++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(wh, keys[k]);
+			if (!v)
+				ERR_NODE(f, wh, "\"working_hours\": missing field \"%s\"", keys[k]);
+			else if (!cJSON_IsString(v) || parse_hhmm(v->valuestring, dst[k]) < 0)
+				ERR_NODE(f, v, "\"working_hours\".\"%s\" must be a time \"HH:MM\"", keys[k]);
+		}
+		const cJSON *off = cJSON_GetObjectItemCaseSensitive(wh, "utc_offset_minutes");
+		if (off && (!cJSON_IsNumber(off) || off->valuedouble < -720 || off->valuedouble > 840))
+			ERR_NODE(f, off, "\"utc_offset_minutes\" must be a number from -720 to 840");
+		else if (off)
+			s->utc_offset_minutes = (int)off->valuedouble;
+		const cJSON *days = maybe(f, wh, "days", cJSON_Array, "an array of weekdays 1..7");
+		if (days) {
+			s->work_days = 0;
+			const cJSON *d;
+			cJSON_ArrayForEach(d, days)
+			{
+				if (!cJSON_IsNumber(d) || d->valuedouble < 1 || d->valuedouble > 7)
+					ERR_NODE(f, d, "a working day must be a number from 1 (Monday) to 7");
+				else
+					s->work_days |= 1u << (int)d->valuedouble;
+			}
+		}
+	}
+	const cJSON *sla = need(f, f->root, "sla_minutes", cJSON_Object, "an object");
+	static const char *const sevs[] = {"critical", "high", "normal", "low"};
+	static const int sla_def[] = {30, 60, 240, 1440};
+	for (int k = 0; k < 4; k++)
+		s->sla_minutes[k] = sla ? read_int(f, sla, sevs[k], 1, sla_def[k], 100000) : sla_def[k];
+	s->high_reach_followers = read_int(f, f->root, "high_reach_followers", 0, 10000, 2000000000);
+	s->interview_max_tries = read_int(f, f->root, "interview_max_tries", 0, 2, 100);
+	s->operator_auto_reply_interval_s = read_int(f, f->root, "operator_auto_reply_interval_s", 0, 900, 86400 * 7);
+	s->unclaimed_alert_minutes = read_int(f, f->root, "unclaimed_alert_minutes", 0, 15, 100000);
+	s->claimed_silence_minutes = read_int(f, f->root, "claimed_silence_minutes", 0, 30, 100000);
+	s->human_idle_minutes = read_int(f, f->root, "human_idle_minutes", 0, 60, 100000);
+	const cJSON *menu = need(f, f->root, "menu", cJSON_Array, "an array of intent ids");
+	const cJSON *m;
+	cJSON_ArrayForEach(m, menu)
+	{
+		if (!cJSON_IsString(m)) {
+			ERR_NODE(f, m, "a menu item must be an intent id");
+			continue;
+		}
+		s->menu = xrealloc(s->menu, (s->n_menu + 1) * sizeof(char *));
+		s->menu[s->n_menu++] = xstrdup(m->valuestring);
+	}
+}
+
+/* ------------------------------------------------------------------ cross checks */
+
+/* Finds the raw node of intent #i's field in the files (for positions). */
+struct intent_src {
+	struct file *f;
+	const cJSON *node;
+};
+
+static void cross_check(struct replyset *rs, struct file *intent_files, size_t n_files, struct file *settings)
+{
+	/* Walk the intent files again, in the same order the intents were added. */
+	size_t idx = 0;
+	for (size_t fi = 0; fi < n_files; fi++) {
+		struct file *f = &intent_files[fi];
+		const cJSON *arr = f->root ? cJSON_GetObjectItemCaseSensitive(f->root, "intents") : NULL;
+		if (!cJSON_IsArray(arr))
+			continue;
+		const cJSON *o;
+		cJSON_ArrayForEach(o, arr)
+		{
+			if (!cJSON_IsObject(o))
+				continue;
+			struct replyset_intent *it = &rs->intents[idx++];
+			const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+			if (it->id && cJSON_IsString(id)) {
+				for (size_t k = 0; k + 1 < idx; k++)
+					if (rs->intents[k].id && strcmp(rs->intents[k].id, it->id) == 0) {
+						ERR_NODE(f, id, "duplicate intent id \"%s\" (first defined in %s)", it->id,
+							 rs->intents[k].file);
+						break;
+					}
+			}
+			const cJSON *btn = cJSON_GetObjectItemCaseSensitive(o, "buttons");
+			if (!cJSON_IsArray(btn))
+				btn = NULL;
+			const cJSON *b;
+			cJSON_ArrayForEach(b, btn)
+			{
+				const cJSON *bi = cJSON_IsObject(b) ? cJSON_GetObjectItemCaseSensitive(b, "intent") : NULL;
+				if (cJSON_IsString(bi) && replyset_intent_index(rs, bi->valuestring) < 0)
+					ERR_NODE(f, bi, "button points to unknown intent \"%s\"", bi->valuestring);
+			}
+		}
+	}
+	if (settings && settings->root) {
+		const cJSON *menu = cJSON_GetObjectItemCaseSensitive(settings->root, "menu");
+		if (!cJSON_IsArray(menu))
+			menu = NULL;
+		const cJSON *m;
+		cJSON_ArrayForEach(m, menu)
+			if (cJSON_IsString(m) && replyset_intent_index(rs, m->valuestring) < 0)
+				ERR_NODE(settings, m, "menu item points to unknown intent \"%s\"", m->valuestring);
+	}
+}
+
+/* ------------------------------------------------------------------ load */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lists the .json files of intents/, sorted so that loading (and the version hash) is stable. */
+static char **list_intent_files(const char *dir, size_t *n, struct replyset_errors *errs, int *n_errors)
+{
+	char *path = xasprintf("%s/intents", dir);
+	DIR *d = opendir(path);
+	char **names = NULL;
+	*n = 0;
+	if (!d) {
+		char *msg = xasprintf("cannot open directory: %s", strerror(errno));
+		add_error(errs, path, 1, 1, msg);
+		(*n_errors)++;
+		free(msg);
+		free(path);
+		return NULL;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (e->d_name[0] == '.' || l < 6 || strcmp(e->d_name + l - 5, ".json") != 0)
+			continue;
+		names = xrealloc(names, (*n + 1) * sizeof *names);
+		names[(*n)++] = xasprintf("intents/%s", e->d_name);
+	}
+	closedir(d);
+	if (*n == 0) {
+		add_error(errs, path, 1, 1, "no intent files (*.json)");
+		(*n_errors)++;
+	}
+	free(path);
+	qsort(names, *n, sizeof *names, cmp_str);
+	return names;
+}
+
+int replyset_load(const char *dir, struct replyset **out, struct replyset_errors *errs)
+{
+	*out = NULL;
+	int n_errors = 0;
+	uint64_t hash = 1469598103934665603ULL;
+	struct replyset *rs = xcalloc(1, sizeof *rs);
+	rs->refs = 1;
+	rs->dir = xstrdup(dir);
+	struct file settings, tariffs, templates, lexicons;
+	size_t n_ifiles = 0;
+	char **inames = list_intent_files(dir, &n_ifiles, errs, &n_errors);
+	struct file *ifiles = xcalloc(n_ifiles + 1, sizeof *ifiles);
+
+	if (file_open(&settings, dir, "settings.json", errs, &n_errors, &hash) == 0)
+		load_settings(rs, &settings);
+	for (size_t i = 0; i < n_ifiles; i++)
+		if (file_open(&ifiles[i], dir, inames[i], errs, &n_errors, &hash) == 0)
+			load_intents_file(rs, &ifiles[i]);
+	if (file_open(&tariffs, dir, "tariffs.json", errs, &n_errors, &hash) == 0)
+		load_tariffs(rs, &tariffs);
+	if (file_open(&templates, dir, "templates.json", errs, &n_errors, &hash) == 0)
+		load_templates(rs, &templates);
+	if (file_open(&lexicons, dir, "lexicons.json", errs, &n_errors, &hash) == 0)
+		load_lexicons(rs, &lexicons);
+	cross_check(rs, ifiles, n_ifiles, &settings);
+	for (size_t i = 0; i < rs->n_intents; i++)
+		rs->n_examples += rs->intents[i].n_examples[RS_RU] + rs->intents[i].n_examples[RS_EN];
+
+	file_close(&settings);
+	file_close(&tariffs);
+	file_close(&templates);
+	file_close(&lexicons);
+	for (size_t i = 0; i < n_ifiles; i++) {
+		file_close(&ifiles[i]);
+		free(inames[i]);
+	}
+	free(ifiles);
+	free(inames);
+
+	if (n_errors == 0 && !(rs->text = text_ctx_new())) {
+		add_error(errs, dir, 1, 1, "cannot create the Snowball stemmers");
+		n_errors++;
+	}
+	if (n_errors) {
+		rs_destroy(rs);
+		return -1;
+	}
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	char when[32];
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rs->version = xasprintf("%012llx@%s", (unsigned long long)(hash >> 16), when);
+	rs->index = match_index_build(rs, rs->text);
+	*out = rs;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ refs and lookups */
+
+struct replyset *replyset_ref(struct replyset *rs)
+{
+	if (rs)
+		rs->refs++;
+	return rs;
+}
+
+void replyset_unref(struct replyset *rs)
+{
+	if (rs && --rs->refs == 0)
+		rs_destroy(rs);
+}
+
+void replyset_free(struct replyset *rs)
+{
+	replyset_unref(rs);
+}
+
+const char *replyset_version(const struct replyset *rs)
+{
+	return rs->version;
+}
+
+const char *replyset_dir(const struct replyset *rs)
+{
+	return rs->dir;
+}
+
+size_t replyset_n_intents(const struct replyset *rs)
+{
+	return rs->n_intents;
+}
+
+size_t replyset_n_tariffs(const struct replyset *rs)
+{
+	return rs->n_tariffs;
+}
+
+size_t replyset_n_templates(const struct replyset *rs)
+{
+	return rs->n_templates;
+}
+
+size_t replyset_n_examples(const struct replyset *rs)
+{
+	return rs->n_examples;
+}
+
+const struct replyset_intent *replyset_intent_at(const struct replyset *rs, size_t i)
+{
+	return i < rs->n_intents ? &rs->intents[i] : NULL;
+}
+
+int replyset_intent_index(const struct replyset *rs, const char *id)
+{
+	if (!id)
+		return -1;
+	for (size_t i = 0; i < rs->n_intents; i++)
+		if (rs->intents[i].id && strcmp(rs->intents[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+const struct replyset_intent *replyset_intent(const struct replyset *rs, const char *id)
+{
+	int i = replyset_intent_index(rs, id);
+	return i < 0 ? NULL : &rs->intents[i];
+}
+
+const struct replyset_tariff *replyset_tariff_at(const struct replyset *rs, size_t i)
+{
+	return i < rs->n_tariffs ? &rs->tariffs[i] : NULL;
+}
+
+const struct replyset_tariff *replyset_tariff(const struct replyset *rs, const char *id)
+{
+	for (size_t i = 0; id && i < rs->n_tariffs; i++)
+		if (strcmp(rs->tariffs[i].id, id) == 0)
+			return &rs->tariffs[i];
+	return NULL;
+}
+
+const struct replyset_template *replyset_template_at(const struct replyset *rs, size_t i)
+{
+	return i < rs->n_templates ? &rs->templates[i] : NULL;
+}
+
+const struct replyset_template *replyset_template(const struct replyset *rs, const char *id)
+{
+	for (size_t i = 0; id && i < rs->n_templates; i++)
+		if (strcmp(rs->templates[i].id, id) == 0)
+			return &rs->templates[i];
+	return NULL;
+}
+
+const struct replyset_settings *replyset_settings(const struct replyset *rs)
+{
+	return &rs->settings;
+}
+
+const char *const *replyset_lexicon(const struct replyset *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->n_lexicons; i++)
+		if (strcmp(rs->lexicons[i].name, name) == 0)
+			return (const char *const *)rs->lexicons[i].entries;
+	return NULL;
+}
+
+int replyset_lexicon_hit(const struct replyset *rs, const char *name, const struct text_analysis *a)
+{
+	const char *const *e = replyset_lexicon(rs, name);
+	for (; e && *e; e++)
+		if (text_has_phrase(a, *e))
+			return 1;
+	return 0;
+}
+
+const struct match_index *replyset_index(const struct replyset *rs)
+{
+	return rs->index;
+}
+
+struct text_ctx *replyset_text_ctx(const struct replyset *rs)
+{
+	return rs->text;
+}
+
+/* ------------------------------------------------------------------ templates */
+
+int replyset_lang(const char *code)
+{
+	return code && strcmp(code, "en") == 0 ? RS_EN : RS_RU;
+}
+
+const char *replyset_lang_code(int lang)
+{
+	return lang == RS_EN ? "en" : "ru";
+}
+
+/* Where each placeholder's value lives in struct tpl_vars (same order as
+ * placeholders[]). */
+static const size_t var_offsets[N_PLACEHOLDERS] = {
+	offsetof(struct tpl_vars, case_id), offsetof(struct tpl_vars, name),
+	offsetof(struct tpl_vars, eta),     offsetof(struct tpl_vars, phone),
+	offsetof(struct tpl_vars, account), offsetof(struct tpl_vars, plan),
+	offsetof(struct tpl_vars, fee),     offsetof(struct tpl_vars, minutes),
+	offsetof(struct tpl_vars, sms),     offsetof(struct tpl_vars, gb),
+	offsetof(struct tpl_vars, total),   offsetof(struct tpl_vars, reason),
+	offsetof(struct tpl_vars, plan_a),  offsetof(struct tpl_vars, plan_b),
+	offsetof(struct tpl_vars, missing), offsetof(struct tpl_vars, topics),
+	offsetof(struct tpl_vars, operator_name), offsetof(struct tpl_vars, work_start),
+};
+
+char *replyset_fill(const char *text, const struct tpl_vars *vars)
+{
+	struct buf b = {0};
+	buf_append(&b, "", 0);
+	const char *p = text;
+	while (*p) {
+		const char *open = strchr(p, '{');
+		if (!open) {
+			buf_puts(&b, p);
+			break;
+		}
+		buf_append(&b, p, (size_t)(open - p));
+		const char *close = strchr(open, '}');
+		size_t k = N_PLACEHOLDERS;
+		if (close)
+			for (k = 0; k < N_PLACEHOLDERS; k++)
+				if (strlen(placeholders[k]) == (size_t)(close - open - 1) &&
+				    strncmp(placeholders[k], open + 1, (size_t)(close - open - 1)) == 0)
+					break;
+		if (k == N_PLACEHOLDERS) {
+			buf_append(&b, "{", 1);
+			p = open + 1;
+			continue;
+		}
+		const char *val = vars ? *(const char *const *)((const char *)vars + var_offsets[k]) : NULL;
+		if (val)
+			buf_puts(&b, val);
+		p = close + 1;
+	}
+	return buf_steal(&b);
+}
+
+char *replyset_render(const struct replyset *rs, const char *id, int lang, const struct tpl_vars *vars)
+{
+	const struct replyset_template *t = replyset_template(rs, id);
+	if (!t)
+		return NULL;
+	return replyset_fill(t->text[lang == RS_EN ? RS_EN : RS_RU], vars);
+}

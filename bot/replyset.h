@@ -1,0 +1,169 @@
+/* The reply set: everything the bot may say, loaded from a directory of JSON files
+ * (see replies/README.md), validated as a whole and then immutable. A set carries its
+ * matcher index and a version string recorded with every reply it produced.
+ *
+ * Lifetime: replyset_load returns a set holding one reference. The application keeps
+ * its current set and takes a reference (replyset_ref) for each message it handles;
+ * a reload swaps in a new set and drops the old one's reference, and the old set is
+ * freed when the last message that used it drops its own.
+ *
+ * Threads: a set is read-only except for its text context (stemmers), so one set is
+ * used from one thread (the event loop). */
+#ifndef DESKBOT_REPLYSET_H
+#define DESKBOT_REPLYSET_H
+#include <stddef.h>
+
+struct replyset;
+struct text_ctx;
+struct text_analysis;
+struct match_index;
+
+enum replyset_lang { RS_RU, RS_EN, RS_NLANG };
+
+enum replyset_kind { RS_FAQ, RS_SMALLTALK, RS_OPERATOR, RS_TARIFF, RS_COMPLAINT };
+
+enum replyset_severity { RS_SEV_CRITICAL, RS_SEV_HIGH, RS_SEV_NORMAL, RS_SEV_LOW };
+
+/* Bits of replyset_intent.needs. */
+enum {
+	RS_NEED_PHONE = 1,
+	RS_NEED_ACCOUNT = 2,
+	RS_NEED_LOCATION = 4,
+	RS_NEED_DESCRIPTION = 8,
+};
+
+/* One intent (a file in intents/). Texts by language; NULL where the file has none. */
+struct replyset_intent {
+	char *id;
+	char *category;
+	int kind;                      /* enum replyset_kind */
+	char *title[RS_NLANG];         /* button label */
+	char *answer[RS_NLANG];        /* NULL for tariff/operator intents without one */
+	char **examples[RS_NLANG];     /* phrasings as written in the file */
+	size_t n_examples[RS_NLANG];
+	char **buttons;                /* follow-up intent ids (all exist) */
+	size_t n_buttons;
+	int severity;                  /* enum replyset_severity (complaints), else -1 */
+	unsigned needs;                /* RS_NEED_* bits (complaints) */
+	char *file;                    /* file it came from, relative to the set's dir */
+};
+
+/* One plan (tariffs.json). Overage prices are -1 when null (service stops). */
+struct replyset_tariff {
+	char *id;
+	char *name[RS_NLANG];
+	char **aliases;                /* normalised (lower case, ё as е) */
+	size_t n_aliases;
+	double monthly_fee;
+	double minutes, sms, gb;       /* package */
+	int unl_minutes, unl_sms, unl_gb;
+	double over_minute, over_sms, over_gb;
+	char *notes[RS_NLANG];         /* may be NULL */
+};
+
+enum replyset_tpl_kind { RS_TPL_BOT, RS_TPL_OPERATOR };
+
+/* One template (templates.json). */
+struct replyset_template {
+	char *id;
+	int kind; /* enum replyset_tpl_kind */
+	char *text[RS_NLANG];
+};
+
+/* settings.json. Times are minutes after local midnight. */
+struct replyset_settings {
+	double answer, clarify, margin; /* matcher thresholds */
+	int work_start, work_end;
+	int utc_offset_minutes;
+	unsigned work_days;             /* bit d set for ISO weekday d (1 = Monday ... 7) */
+	int sla_minutes[4];             /* by enum replyset_severity */
+	long high_reach_followers;
+	int interview_max_tries;
+	int operator_auto_reply_interval_s;
+	int unclaimed_alert_minutes;
+	int claimed_silence_minutes;
+	int human_idle_minutes;
+	char **menu;                    /* intent ids offered as topic buttons */
+	size_t n_menu;
+};
+
+/* One problem found while loading. */
+struct replyset_error {
+	char *file; /* path as given: DIR/intents/x.json */
+	int line;   /* 1-based */
+	int col;    /* 1-based, in characters */
+	char *msg;
+};
+
+struct replyset_errors {
+	struct replyset_error *items;
+	size_t n;
+};
+
+/* Frees the items (not the struct itself, which is usually on the stack). */
+void replyset_errors_free(struct replyset_errors *errs);
+/* Writes every error as "file:line:col: message\n" to the stream f (a FILE *). */
+void replyset_errors_print(const struct replyset_errors *errs, void *f);
+
+/* Loads and validates the set in dir and builds its index. On success returns 0 and
+ * *out holds a set with one reference. On any problem returns -1, *out is NULL and
+ * errs (if not NULL) lists every problem found. errs is appended to, not cleared. */
+int replyset_load(const char *dir, struct replyset **out, struct replyset_errors *errs);
+
+/* Takes another reference; returns rs. */
+struct replyset *replyset_ref(struct replyset *rs);
+/* Drops a reference; the set is freed with the last one. Accepts NULL. */
+void replyset_unref(struct replyset *rs);
+/* Same as replyset_unref: drops the caller's reference. */
+void replyset_free(struct replyset *rs);
+
+/* "CONTENTHASH@YYYY-MM-DDTHH:MM:SSZ": a hash of every file's name and bytes (equal
+ * for equal content) and the load time. Borrowed from rs. */
+const char *replyset_version(const struct replyset *rs);
+/* The directory it was loaded from. Borrowed. */
+const char *replyset_dir(const struct replyset *rs);
+
+size_t replyset_n_intents(const struct replyset *rs);
+size_t replyset_n_tariffs(const struct replyset *rs);
+size_t replyset_n_templates(const struct replyset *rs);
+size_t replyset_n_examples(const struct replyset *rs);
+
+/* By position (0 <= i < count) and by id; lookups by id return NULL if unknown. All
+ * returned pointers are borrowed from rs. */
+const struct replyset_intent *replyset_intent_at(const struct replyset *rs, size_t i);
+const struct replyset_intent *replyset_intent(const struct replyset *rs, const char *id);
+/* Index of an intent id, or -1. */
+int replyset_intent_index(const struct replyset *rs, const char *id);
+const struct replyset_tariff *replyset_tariff_at(const struct replyset *rs, size_t i);
+const struct replyset_tariff *replyset_tariff(const struct replyset *rs, const char *id);
+const struct replyset_template *replyset_template_at(const struct replyset *rs, size_t i);
+const struct replyset_template *replyset_template(const struct replyset *rs, const char *id);
+const struct replyset_settings *replyset_settings(const struct replyset *rs);
+
+/* Lexicon entries (normalised, NULL-terminated array), or NULL for an unknown name
+ * ("obscene", "legal_threat", "spread_call", "negative", "operator_request", ...). */
+const char *const *replyset_lexicon(const struct replyset *rs, const char *name);
+/* 1 if any entry of the named lexicon occurs in the analysed text (word prefixes). */
+int replyset_lexicon_hit(const struct replyset *rs, const char *name, const struct text_analysis *a);
+
+/* The matcher index and the text context of the set (see the threads note above). */
+const struct match_index *replyset_index(const struct replyset *rs);
+struct text_ctx *replyset_text_ctx(const struct replyset *rs);
+
+/* Values for template placeholders; NULL fields render as "". */
+struct tpl_vars {
+	const char *case_id, *name, *eta, *phone, *account, *plan, *fee, *minutes, *sms, *gb,
+		*total, *reason, *plan_a, *plan_b, *missing, *topics, *operator_name, *work_start;
+};
+
+/* Language code "ru"/"en" to enum (anything else is Russian) and back. */
+int replyset_lang(const char *code);
+const char *replyset_lang_code(int lang);
+
+/* Renders template id in lang with vars (may be NULL). Returns a new string the
+ * caller frees, or NULL if there is no such template. */
+char *replyset_render(const struct replyset *rs, const char *id, int lang, const struct tpl_vars *vars);
+/* Fills the placeholders of any reply-set text the same way. Caller frees. */
+char *replyset_fill(const char *text, const struct tpl_vars *vars);
+
+#endif

@@ -1,0 +1,161 @@
+/* Text normalisation for customer messages: everything the matcher and the handlers
+ * need to know about a message before meaning is guessed. One call, text_analyze(),
+ * turns raw bytes (possibly broken UTF-8, emoji, Russian typed on the QWERTY layout or
+ * in Latin transliteration, typos) into a list of tokens with their repaired form,
+ * their Snowball stem, and the entities found (numbers with units, phone, account).
+ *
+ * The repair of layout, transliteration and typos is decided per word against a
+ * vocabulary (struct text_vocab, built once per reply set from its examples): the form
+ * that the reply set knows, or that at least looks like a word, wins. */
+#ifndef DESKBOT_TEXT_H
+#define DESKBOT_TEXT_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Hard cap on the bytes of a message that are analysed; the rest is ignored. */
+#define TEXT_MAX_INPUT 4096
+/* Value of an entity the customer wants without limit ("безлимит"). */
+#define TEXT_UNLIMITED 1e9
+
+/* Per-thread working state: the Snowball stemmers (which are not thread-safe) and
+ * nothing else. Create one per reply set or per thread. */
+struct text_ctx;
+
+/* Returns a new context or NULL if a stemmer cannot be created. Free with
+ * text_ctx_free (accepts NULL). */
+struct text_ctx *text_ctx_new(void);
+void text_ctx_free(struct text_ctx *ctx);
+
+/* A set of known words with a symmetric-delete index for typo correction. Built once
+ * (text_vocab_add..., then text_vocab_build), then read-only and shareable. */
+struct text_vocab;
+
+struct text_vocab *text_vocab_new(void);
+void text_vocab_free(struct text_vocab *v);
+/* Adds one occurrence of a normalised word (len bytes); returns its id (>= 0). Adding a
+ * word again only counts it. Must not be called after text_vocab_build. */
+int text_vocab_add(struct text_vocab *v, const char *word, size_t len);
+/* Builds the typo index. Call once after the last add. */
+void text_vocab_build(struct text_vocab *v);
+/* Id of word, or -1 if unknown. */
+int text_vocab_find(const struct text_vocab *v, const char *word, size_t len);
+/* Number of words, and the word of an id (borrowed from v). */
+size_t text_vocab_size(const struct text_vocab *v);
+const char *text_vocab_word(const struct text_vocab *v, int id);
+/* Bytes of memory held by v (for the benchmark). */
+size_t text_vocab_memory(const struct text_vocab *v);
+/* Nearest known word within the allowed typo distance for its length (Damerau-
+ * Levenshtein, optimal string alignment: <=4 letters 0, 5-7 letters 1, >=8 letters 2,
+ * counted on the shorter of the two words). Returns the id, or -1 if none; *dist gets
+ * the distance when dist is not NULL. Ties go to the more frequent word. */
+int text_vocab_correct(const struct text_vocab *v, const char *word, size_t len, int *dist);
+
+/* Optimal-string-alignment distance between two UTF-8 strings, counted in code points,
+ * giving up (returning max + 1) as soon as it must exceed max. */
+int text_distance(const char *a, size_t alen, const char *b, size_t blen, int max);
+/* The typo bound for a word of n letters (0, 1 or 2; see text_vocab_correct). */
+int text_typo_bound(size_t n);
+
+/* Scoring hook: how much a candidate spelling of one word (normalised UTF-8, len
+ * bytes) looks like a word the reply set knows. Higher is better; the caller compares
+ * the forms as written, layout-swapped and transliterated and keeps the best. */
+typedef int (*text_score_cb)(void *ud, const char *word, size_t len);
+
+/* How the words of a message are repaired. Every field may be zero/NULL: without a
+ * vocabulary only the "looks like a word" test decides the layout. */
+struct text_opts {
+	const struct text_vocab *vocab; /* surface words of the reply set, or NULL */
+	const struct text_vocab *stems; /* their stems, or NULL */
+	text_score_cb score;            /* replaces the default scorer when not NULL */
+	void *score_ud;                 /* passed to score */
+	int no_repair;                  /* 1: no layout, transliteration or typo repair */
+};
+
+enum text_kind {
+	TEXT_WORD,   /* letters (Cyrillic, Latin or other) */
+	TEXT_NUMBER, /* a run of ASCII digits */
+	TEXT_PUNCT,  /* one punctuation mark, symbol or emoji */
+	TEXT_PHONE,  /* a phone number, already normalised to +7XXXXXXXXXX */
+};
+
+enum text_script { TEXT_SCRIPT_OTHER, TEXT_SCRIPT_CYR, TEXT_SCRIPT_LAT };
+
+/* How a word got its final form. */
+enum text_how {
+	TEXT_AS_WRITTEN,
+	TEXT_LAYOUT,   /* typed with the wrong keyboard layout */
+	TEXT_TRANSLIT, /* Russian written in Latin letters */
+	TEXT_TYPO,     /* corrected to a known word */
+};
+
+/* One token. Strings point into the analysis' own storage. */
+struct text_token {
+	const char *text;  /* final form: normalised, repaired (NUL-terminated) */
+	const char *orig;  /* normalised form before repair */
+	const char *stem;  /* Snowball stem of text (words only; else same as text) */
+	uint16_t len;      /* bytes of text */
+	uint8_t kind;      /* enum text_kind */
+	uint8_t script;    /* enum text_script of text */
+	uint8_t how;       /* enum text_how */
+	uint8_t space_before; /* 1 if whitespace preceded it in the message */
+};
+
+/* What was recognised. Numbers are -1 when not stated; TEXT_UNLIMITED for "безлимит". */
+struct text_entities {
+	double minutes;
+	double gb;
+	double sms;
+	double budget;     /* roubles per month */
+	char phone[16];    /* "+7XXXXXXXXXX" or "" */
+	char account[32];  /* digits of a personal account / contract number, or "" */
+};
+
+/* The analysis of one message. Owns every string it points to; free with
+ * text_analysis_free. */
+struct text_analysis {
+	char *norm;                  /* whole text normalised and repaired, tokens joined by spaces */
+	struct text_token *tokens;
+	size_t n_tokens;
+	struct text_entities ent;
+	const char *lang;            /* "ru" or "en" (static string), or NULL if no letters */
+	int n_letters;               /* letters in the original message */
+	int n_upper;                 /* upper-case letters in the original message */
+	int n_exclaim;               /* '!' in the original message */
+	int n_layout, n_translit, n_typo; /* words repaired each way */
+	struct text_arena *arena;    /* storage (private) */
+};
+
+/* Analyses at most TEXT_MAX_INPUT bytes of in. opts may be NULL. Returns 0 (the
+ * analysis is always filled, even for empty or binary input), or -1 on a NULL ctx. */
+int text_analyze(struct text_ctx *ctx, const char *in, size_t len, const struct text_opts *opts,
+		 struct text_analysis *out);
+void text_analysis_free(struct text_analysis *a);
+
+/* Normalises in the way text_analyze does before tokenising (repairs UTF-8, NFKC, case
+ * folding, ё to е, control characters to spaces, whitespace collapsed) and returns a
+ * new string the caller frees. Used to normalise reply-set data (lexicons, aliases). */
+char *text_normalize(const char *in, size_t len);
+
+/* Stems one normalised word: Russian Snowball for Cyrillic, English for Latin, the word
+ * itself otherwise. Returns a new string the caller frees. */
+char *text_stem(struct text_ctx *ctx, const char *word, size_t len);
+
+/* Maps a word typed on the US QWERTY layout to what the same keys give on the Russian
+ * ЙЦУКЕН layout ("ghbdtn" -> "привет"), and back (Russian keys to Latin). Return new
+ * strings the caller frees. */
+char *text_layout_to_ru(const char *in, size_t len);
+char *text_layout_to_en(const char *in, size_t len);
+/* Transliterates Latin letters to Cyrillic after the common informal schemes
+ * ("podkluchit" -> "подклучит", "ya"/"ja" -> "я", "sch" -> "щ"). Caller frees. */
+char *text_translit_to_ru(const char *in, size_t len);
+
+/* Normalises the phone number in s (any common Russian form) to "+7XXXXXXXXXX" in out
+ * (>= 13 bytes). Returns 0, or -1 if s is not a Russian phone number. */
+int text_phone_normalize(const char *s, char out[16]);
+
+/* 1 if the normalised phrase (one or more words) occurs in the analysed text as word
+ * prefixes ("прокуратур" matches "прокуратуру"), looking at both the final and the
+ * original forms of the words. */
+int text_has_phrase(const struct text_analysis *a, const char *phrase);
+
+#endif
