@@ -1,40 +1,91 @@
-/* The app's channels: started from config, stopped on shutdown, described in /healthz.
- * (Channels arrive with the channel issue; until then no channel is configured.) */
+/* The app's channels and outbox: created from config, started after the store is open,
+ * stopped first on shutdown, described in /healthz and /metrics. */
 #include <cjson/cJSON.h>
+#include <string.h>
 
 #include "app_internal.h"
+#include "channel.h"
+#include "log.h"
+#include "outbox.h"
+
+static void add_channel(struct app *app, struct channel *ch)
+{
+	app->channels[app->n_channels++] = ch;
+}
 
 int app_channels_start(struct app *app)
 {
-	(void)app;
+	app->outbox = outbox_new(app);
+	if (app->cfg.vk.enabled)
+		add_channel(app, vk_channel_new(app));
+	if (app->cfg.telegram.enabled)
+		add_channel(app, tg_channel_new(app));
+	app_channels_add_local(app);
+	for (int i = 0; i < app->n_channels; i++) {
+		struct channel *ch = app->channels[i];
+		if (outbox_add_channel(app->outbox, ch) < 0 || ch->ops->start(ch) < 0) {
+			log_error("start-up: channel %s could not start", ch->ops->name);
+			return -1;
+		}
+	}
 	return 0;
 }
 
 void app_channels_stop(struct app *app)
 {
-	(void)app;
+	if (app->outbox)
+		outbox_drain(app->outbox);
+	for (int i = 0; i < app->n_channels; i++)
+		app->channels[i]->ops->stop(app->channels[i]);
 }
 
 void app_channels_free(struct app *app)
 {
-	(void)app;
+	if (app->outbox)
+		outbox_close(app->outbox);
+	app->outbox = NULL;
+	for (int i = 0; i < app->n_channels; i++)
+		app->channels[i]->ops->free(app->channels[i]);
+	app->n_channels = 0;
+}
+
+static struct channel *find(struct app *app, const char *name)
+{
+	for (int i = 0; i < app->n_channels; i++)
+		if (strcmp(app->channels[i]->ops->name, name) == 0)
+			return app->channels[i];
+	return NULL;
 }
 
 void app_describe_channels(struct app *app, cJSON *channels)
 {
-	cJSON *vk = cJSON_AddObjectToObject(channels, "vk");
-	cJSON_AddStringToObject(vk, "state", app->cfg.vk.enabled ? "configured" : "off");
-	cJSON *tg = cJSON_AddObjectToObject(channels, "telegram");
-	cJSON_AddStringToObject(tg, "state", app->cfg.telegram.enabled ? "configured" : "off");
+	static const char *const known[] = {"vk", "telegram"};
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (!find(app, known[i]))
+			cJSON_AddStringToObject(cJSON_AddObjectToObject(channels, known[i]), "state",
+						"off");
+	for (int i = 0; i < app->n_channels; i++) {
+		struct channel *ch = app->channels[i];
+		cJSON *o = cJSON_AddObjectToObject(channels, ch->ops->name);
+		cJSON_AddStringToObject(o, "state", ch->ops->state(ch));
+		cJSON_AddNumberToObject(o, "outbox", (double)outbox_queued(app->outbox, ch->ops->name));
+	}
 }
 
 void app_update_metrics(struct app *app)
 {
-	(void)app;
+	int64_t now = app_now_ms();
+	for (int i = 0; i < app->n_channels; i++) {
+		struct channel *ch = app->channels[i];
+		*ch->m_depth = (double)outbox_queued(app->outbox, ch->ops->name);
+		int64_t oldest = outbox__oldest_ms(app->outbox, ch->ops->name);
+		*ch->m_oldest_age = oldest ? (double)(now - oldest) / 1000.0 : 0;
+	}
 }
 
 int app_work_in_flight(struct app *app)
 {
-	(void)app;
+	if (app->outbox && outbox_in_flight(app->outbox))
+		return 1;
 	return 0;
 }

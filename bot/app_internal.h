@@ -15,6 +15,8 @@ void app_replies_release(struct app *app);
 int app_channels_start(struct app *app);
 void app_channels_stop(struct app *app);
 void app_channels_free(struct app *app);
+/* Adds channels that need no token (the local web chat; app_web.c). */
+void app_channels_add_local(struct app *app);
 void app_describe_channels(struct app *app, cJSON *channels);
 void app_update_metrics(struct app *app);
 int app_work_in_flight(struct app *app);

@@ -56,6 +56,8 @@ static const char *const migrations[] = {
 	"  id INTEGER PRIMARY KEY, number TEXT UNIQUE, channel TEXT NOT NULL,"
 	"  peer_id INTEGER NOT NULL, user_id INTEGER NOT NULL, status TEXT NOT NULL,"
 	"  record TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"INSERT INTO meta (key, value) VALUES ('salt', abs(random() % 2147483647));"
 	"CREATE TABLE audit ("
 	"  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,"
 	"  action TEXT NOT NULL, case_id INTEGER, detail TEXT);",
@@ -606,4 +608,48 @@ int64_t store__scalar(struct store *st, const char *sql)
 		v = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	return v;
+}
+
+int store_outbox_each_pending(struct store *st, const char *channel,
+			      void (*fn)(void *arg, struct outbox_row *row), void *arg)
+{
+	static const char sql[] =
+		"SELECT id, kind, peer_id, inbound_id, reply_to, text, keyboard, extra, "
+		"replyset_version, source, attempts, created_ms, next_attempt_ms FROM outbox "
+		"WHERE channel = ? AND status = 'pending' ORDER BY id";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	bind_text(s, 1, channel);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct outbox_row r = {0};
+		r.id = sqlite3_column_int64(s, 0);
+		r.channel = xstrdup(channel);
+		r.kind = col_text(s, 1);
+		r.peer_id = sqlite3_column_int64(s, 2);
+		r.inbound_id = sqlite3_column_int64(s, 3);
+		r.reply_to = sqlite3_column_int64(s, 4);
+		r.text = col_text(s, 5);
+		r.keyboard = col_text(s, 6);
+		r.extra = col_text(s, 7);
+		r.replyset_version = col_text(s, 8);
+		r.source = col_text(s, 9);
+		r.attempts = sqlite3_column_int(s, 10);
+		r.created_ms = sqlite3_column_int64(s, 11);
+		r.next_attempt_ms = sqlite3_column_int64(s, 12);
+		fn(arg, &r);
+		outbox_row_free(&r);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		set_state(st, "outbox load");
+		return -1;
+	}
+	return 0;
+}
+
+int64_t store_salt(struct store *st)
+{
+	return store__scalar(st, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'salt'");
 }

@@ -106,4 +106,13 @@ int store_customer_put(struct store *st, const char *channel, int64_t user,
  * shared by store_*.c files. */
 int64_t store__scalar(struct store *st, const char *sql);
 
+
+
+/* Calls fn for every pending row of channel in id order (start-up). The row is borrowed
+ * for the call; fn may move its strings out (then zero them). */
+int store_outbox_each_pending(struct store *st, const char *channel,
+			      void (*fn)(void *arg, struct outbox_row *row), void *arg);
+/* A random value fixed when the store was created: keeps VK random_id values of a new
+ * store apart from those of an old one. */
+int64_t store_salt(struct store *st);
 #endif

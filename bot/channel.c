@@ -1,0 +1,62 @@
+/* Common channel set-up: limits and metric series (see channel.h). */
+#include "channel.h"
+
+#include <stdio.h>
+
+#include "app.h"
+#include "metrics.h"
+
+void channel_init(struct channel *ch, const struct channel_ops *ops, struct app *app,
+		  double rate_per_s, double chat_rate_per_s, int max_in_flight)
+{
+	ch->ops = ops;
+	ch->app = app;
+	ch->rate_per_s = rate_per_s;
+	ch->chat_rate_per_s = chat_rate_per_s;
+	ch->max_in_flight = max_in_flight;
+	struct metrics *m = app->metrics;
+	char l[96];
+	metrics_family(m, "deskbot_updates_total", "counter",
+		       "Customer messages and button presses received, per channel.");
+	metrics_family(m, "deskbot_updates_ignored_total", "counter",
+		       "Updates not answered by design (bot echoes, edits, typing, membership).");
+	metrics_family(m, "deskbot_longpoll_restarts_total", "counter",
+		       "Long-poll sessions restarted, by reason.");
+	metrics_family(m, "deskbot_longpoll_errors_total", "counter",
+		       "Long-poll requests that failed (transport, HTTP or malformed answer).");
+	metrics_family(m, "deskbot_replies_sent_total", "counter", "Replies delivered.");
+	metrics_family(m, "deskbot_send_retries_total", "counter",
+		       "Delivery attempts that failed transiently and were rescheduled.");
+	metrics_family(m, "deskbot_send_failed_total", "counter",
+		       "Replies that could not be delivered for good (recorded with a reason).");
+	metrics_family(m, "deskbot_send_blocked_total", "counter",
+		       "Replies not delivered because the customer blocked the bot.");
+	metrics_family(m, "deskbot_send_failures_total", "counter",
+		       "Failed delivery attempts by API error code or HTTP status.");
+	metrics_family(m, "deskbot_outbox_depth", "gauge", "Replies waiting to be delivered.");
+	metrics_family(m, "deskbot_outbox_oldest_age_seconds", "gauge",
+		       "Age of the oldest reply waiting to be delivered.");
+	snprintf(l, sizeof l, "channel=\"%s\"", ops->name);
+	ch->m_updates = metrics_series(m, "deskbot_updates_total", l);
+	ch->m_ignored = metrics_series(m, "deskbot_updates_ignored_total", l);
+	ch->m_poll_errors = metrics_series(m, "deskbot_longpoll_errors_total", l);
+	ch->m_sent = metrics_series(m, "deskbot_replies_sent_total", l);
+	ch->m_retries = metrics_series(m, "deskbot_send_retries_total", l);
+	ch->m_failed = metrics_series(m, "deskbot_send_failed_total", l);
+	ch->m_blocked = metrics_series(m, "deskbot_send_blocked_total", l);
+	ch->m_depth = metrics_series(m, "deskbot_outbox_depth", l);
+	ch->m_oldest_age = metrics_series(m, "deskbot_outbox_oldest_age_seconds", l);
+	snprintf(l, sizeof l, "channel=\"%s\",reason=\"key_expired\"", ops->name);
+	ch->m_poll_restarts_key = metrics_series(m, "deskbot_longpoll_restarts_total", l);
+	snprintf(l, sizeof l, "channel=\"%s\",reason=\"history_lost\"", ops->name);
+	ch->m_poll_restarts_history = metrics_series(m, "deskbot_longpoll_restarts_total", l);
+	snprintf(l, sizeof l, "channel=\"%s\",reason=\"session_lost\"", ops->name);
+	ch->m_poll_restarts_session = metrics_series(m, "deskbot_longpoll_restarts_total", l);
+}
+
+void channel_count_failure(struct channel *ch, int code)
+{
+	char l[96];
+	snprintf(l, sizeof l, "channel=\"%s\",code=\"%d\"", ch->ops->name, code);
+	*metrics_series(ch->app->metrics, "deskbot_send_failures_total", l) += 1;
+}

@@ -1,0 +1,75 @@
+/* A customer channel (VK, Telegram, the local web chat): a small vtable. A channel turns
+ * its wire format into struct chan_msg batches handed to the pipeline, and renders
+ * outbox rows back into API calls. It never decides what to say. */
+#ifndef DESKBOT_CHANNEL_H
+#define DESKBOT_CHANNEL_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "message.h"
+#include "store.h"
+
+struct app;
+struct channel;
+
+/* How one delivery attempt ended, as the outbox needs to know it. */
+enum send_outcome {
+	SEND_OK,      /* delivered; channel_msg_id set when the API returned one */
+	SEND_RETRY,   /* transient: try again later (retry_after_ms when the API said) */
+	SEND_FAILED,  /* permanent: record the reason and stop */
+	SEND_BLOCKED, /* the customer blocked the bot / cannot receive: stop, remember */
+};
+
+struct send_result {
+	enum send_outcome outcome;
+	int64_t channel_msg_id;
+	int64_t retry_after_ms;   /* > 0: wait at least this long before the retry */
+	int64_t pause_channel_ms; /* > 0: the whole channel must pause (rate limit) */
+	int code;                 /* API error code or HTTP status, 0 if none */
+	char reason[160];         /* short, secret-free description */
+};
+
+typedef void (*channel_sent_cb)(void *arg, const struct send_result *res);
+
+struct channel_ops {
+	const char *name;        /* "vk", "telegram", "web" */
+	size_t max_text;         /* longest text one message may carry (characters) */
+	/* Begins receiving. Returns 0, or negative when the channel cannot start. */
+	int (*start)(struct channel *ch);
+	/* Stops receiving (cancels the long poll); sends in flight may still finish. */
+	void (*stop)(struct channel *ch);
+	/* Delivers one outbox row. Returns 0 and later calls cb exactly once, or returns
+	 * negative and never calls cb. row is borrowed until cb runs. */
+	int (*send)(struct channel *ch, const struct outbox_row *row, channel_sent_cb cb,
+		    void *arg);
+	/* Short state for /healthz: "polling", "backoff", "unauthorized", ... */
+	const char *(*state)(const struct channel *ch);
+	/* Work still in flight (requests not yet answered). */
+	size_t (*in_flight)(const struct channel *ch);
+	void (*free)(struct channel *ch);
+};
+
+/* The common head of every channel; each implementation embeds it first. */
+struct channel {
+	const struct channel_ops *ops;
+	struct app *app;
+	double chat_rate_per_s; /* outbox limits for this channel */
+	double rate_per_s;
+	int max_in_flight;
+	/* Metrics (pointers into the registry). */
+	double *m_updates, *m_ignored, *m_poll_restarts_key, *m_poll_restarts_history,
+		*m_poll_restarts_session, *m_poll_errors, *m_sent, *m_retries, *m_failed,
+		*m_blocked, *m_depth, *m_oldest_age;
+};
+
+/* Sets up the common fields and the channel's metric series. */
+void channel_init(struct channel *ch, const struct channel_ops *ops, struct app *app,
+		  double rate_per_s, double chat_rate_per_s, int max_in_flight);
+/* Counts a send failure by code in deskbot_send_failures_total{channel,code}. */
+void channel_count_failure(struct channel *ch, int code);
+
+/* Creates the VK and Telegram channels from config (bot/channels/). */
+struct channel *vk_channel_new(struct app *app);
+struct channel *tg_channel_new(struct app *app);
+
+#endif

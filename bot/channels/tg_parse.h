@@ -1,0 +1,43 @@
+/* Telegram Bot API wire formats without any I/O: getUpdates answers, sendMessage
+ * answers, the request bodies and keyboards. Apart from telegram.c for tests and fuzzers. */
+#ifndef DESKBOT_TG_PARSE_H
+#define DESKBOT_TG_PARSE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "channel.h"
+#include "message.h"
+
+/* A my_chat_member change in a private chat: the customer blocked or unblocked us. */
+struct tg_block {
+	int64_t chat_id;
+	int blocked;
+};
+
+struct tg_updates {
+	int ok;               /* 1 when the envelope said ok with a result array */
+	int error_code;       /* from a failed envelope, else 0 */
+	int64_t retry_after;  /* seconds, from parameters.retry_after */
+	int64_t next_offset;  /* highest update_id + 1, or 0 when there were no updates */
+	struct chan_msg *msgs;
+	size_t n_msgs;
+	size_t n_ignored;     /* edits, channel posts, unknown kinds */
+	size_t n_bad;         /* entries that could not be read */
+	struct tg_block *blocks;
+	size_t n_blocks;
+};
+
+void tg_parse_updates(const char *body, size_t len, struct tg_updates *out);
+void tg_updates_free(struct tg_updates *u);
+
+/* Classifies an answer to sendMessage / answerCallbackQuery. */
+void tg_classify_send(long status, int transport_error, const char *body,
+		      struct send_result *out);
+
+/* The JSON body of sendMessage for an outbox row (plain text: no parse_mode, so
+ * nothing needs escaping). Caller frees. */
+char *tg_send_body(const struct outbox_row *row);
+/* The JSON body of answerCallbackQuery, or NULL when the row has no callback id. */
+char *tg_callback_body(const struct outbox_row *row);
+
+#endif

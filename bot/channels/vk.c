@@ -1,0 +1,425 @@
+/* VK community bot over the Bots Long Poll API (../shared/specs/vk.md): get a long-poll
+ * server, poll it, hand each batch to the pipeline, and deliver outbox rows with
+ * messages.send (deterministic random_id) and messages.sendMessageEventAnswer. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "app.h"
+#include "buf.h"
+#include "channel.h"
+#include "http_client.h"
+#include "json_util.h"
+#include "log.h"
+#include "pipeline.h"
+#include "store.h"
+#include "vk_parse.h"
+#include "xalloc.h"
+
+#define VK_MAX_TEXT 4000        /* VK takes 9000; shorter pieces read better on phones */
+#define VK_MAX_IN_FLIGHT 16
+#define VK_PROFILE_TTL_S 86400  /* users.get answers are cached a day */
+
+enum vk_state { VK_IDLE, VK_CONNECTING, VK_POLLING, VK_BACKOFF, VK_STOPPED, VK_UNAUTHORIZED };
+
+static const char *const state_names[] = {"idle", "connecting", "polling", "backoff",
+					  "stopped", "unauthorized"};
+
+struct vk {
+	struct channel base;
+	const struct config_channel *cfg;
+	enum vk_state state;
+	char *server, *key, *ts;
+	int take_server_ts;     /* after failed:3 (or with no ts at all) use the server's ts */
+	uint64_t poll_req;      /* request in flight for the long poll / server, 0 if none */
+	uv_timer_t retry_timer;
+	int failures;           /* consecutive long-poll failures */
+	size_t sends_in_flight;
+	int64_t salt;
+	int closed;
+};
+
+static void get_server(struct vk *vk);
+static void poll_once(struct vk *vk);
+
+static struct buf form_start(struct vk *vk)
+{
+	struct buf b = {0};
+	buf_puts(&b, "access_token=");
+	buf_url_encode(&b, vk->cfg->token);
+	buf_puts(&b, "&v=");
+	buf_url_encode(&b, vk->cfg->api_version);
+	return b;
+}
+
+static char *method_url(struct vk *vk, const char *method)
+{
+	return xasprintf("%s/%s", vk->cfg->api_url, method);
+}
+
+static int post(struct vk *vk, const char *method, struct buf *form, long timeout_ms,
+		http_done_cb cb, void *arg, uint64_t *id)
+{
+	char *url = method_url(vk, method);
+	struct http_request_opts o = {.method = "POST", .url = url, .body = form->data,
+				      .body_len = form->len, .timeout_ms = timeout_ms};
+	int r = http_request(vk->base.app->http, &o, cb, arg, id);
+	free(url);
+	buf_free(form);
+	return r;
+}
+
+static void retry_cb(uv_timer_t *t)
+{
+	struct vk *vk = t->data;
+	if (vk->state == VK_STOPPED)
+		return;
+	if (!vk->server || vk->failures >= 3)
+		get_server(vk);
+	else
+		poll_once(vk);
+}
+
+/* Waits before the next attempt: exponential from 1 s, capped at 60 s. */
+static void backoff(struct vk *vk)
+{
+	if (vk->state == VK_STOPPED)
+		return;
+	vk->failures++;
+	uint64_t delay = 1000;
+	for (int i = 1; i < vk->failures && delay < 60000; i++)
+		delay *= 2;
+	if (delay > 60000)
+		delay = 60000;
+	if (vk->state != VK_UNAUTHORIZED)
+		vk->state = VK_BACKOFF;
+	uv_timer_start(&vk->retry_timer, retry_cb, delay, 0);
+}
+
+static void server_cb(void *arg, const struct http_response *res)
+{
+	struct vk *vk = arg;
+	vk->poll_req = 0;
+	char *server, *key, *ts;
+	int error;
+	if (res->status == 200 && vk_parse_lp_server(res->body, &server, &key, &ts, &error) == 0) {
+		free(vk->server);
+		free(vk->key);
+		vk->server = server;
+		vk->key = key;
+		if (vk->take_server_ts || !vk->ts) {
+			free(vk->ts);
+			vk->ts = ts;
+			vk->take_server_ts = 0;
+		} else {
+			free(ts);
+		}
+		vk->failures = 0;
+		log_info("vk: long-poll server ready (ts %s)", vk->ts ? vk->ts : "?");
+		poll_once(vk);
+		return;
+	}
+	if (res->status == 200 && (error == 5 || error == 27 || error == 15 || error == 7)) {
+		vk->state = VK_UNAUTHORIZED;
+		log_error("vk: groups.getLongPollServer refused (error %d): check the community "
+			  "token, its rights and vk.group_id; retrying slowly",
+			  error);
+		vk->failures = 10;
+	} else {
+		*vk->base.m_poll_errors += 1;
+		log_warn("vk: groups.getLongPollServer failed (HTTP %ld, error %d%s%s)", res->status,
+			 error, *res->error ? ", " : "", res->error);
+	}
+	backoff(vk);
+}
+
+static void get_server(struct vk *vk)
+{
+	if (vk->state == VK_STOPPED)
+		return;
+	if (vk->state != VK_UNAUTHORIZED)
+		vk->state = VK_CONNECTING;
+	struct buf form = form_start(vk);
+	buf_printf(&form, "&group_id=%lld", (long long)vk->cfg->group_id);
+	if (post(vk, "groups.getLongPollServer", &form, 15000, server_cb, vk, &vk->poll_req) < 0)
+		backoff(vk);
+}
+
+/* Fetches names and follower counts of new customers, for the case record. */
+static void profiles_cb(void *arg, const struct http_response *res)
+{
+	struct vk *vk = arg;
+	vk->sends_in_flight--;
+	cJSON *root = res->status == 200 ? cJSON_Parse(res->body) : NULL;
+	const cJSON *list = json_arr(root, "response");
+	const cJSON *u;
+	struct store *st = vk->base.app->store;
+	if (list && !store_in_tx(st))
+		store_begin(st);
+	cJSON_ArrayForEach(u, list)
+	{
+		struct customer c = {0};
+		const char *first = json_str(u, "first_name"), *last = json_str(u, "last_name");
+		c.display_name = xasprintf("%s%s%s", first ? first : "", last ? " " : "",
+					   last ? last : "");
+		c.screen_name = json_strdup(u, "screen_name");
+		c.followers = json_int(u, "followers_count", -1);
+		store_customer_put(st, "vk", json_int(u, "id", 0), &c, app_now_ms() / 1000);
+		customer_free(&c);
+	}
+	if (!list)
+		log_warn("vk: users.get failed (HTTP %ld); profiles stay unknown for now",
+			 res->status);
+	cJSON_Delete(root);
+}
+
+static void fetch_profiles(struct vk *vk, const struct vk_poll *p)
+{
+	struct buf ids = {0};
+	int64_t now = app_now_ms() / 1000;
+	for (size_t i = 0; i < p->n_msgs && i < 1000; i++) {
+		int64_t user = p->msgs[i].user_id;
+		int seen = 0;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = p->msgs[j].user_id == user;
+		if (seen)
+			continue;
+		struct customer c = {0};
+		int found = store_customer_get(vk->base.app->store, "vk", user, &c);
+		int fresh = found == 1 && now - c.fetched_at < VK_PROFILE_TTL_S;
+		customer_free(&c);
+		if (fresh)
+			continue;
+		buf_printf(&ids, "%s%lld", ids.len ? "," : "", (long long)user);
+	}
+	if (ids.len) {
+		struct buf form = form_start(vk);
+		buf_puts(&form, "&fields=screen_name,followers_count&user_ids=");
+		buf_puts(&form, ids.data);
+		if (post(vk, "users.get", &form, 15000, profiles_cb, vk, NULL) == 0)
+			vk->sends_in_flight++;
+	}
+	buf_free(&ids);
+}
+
+static void poll_cb(void *arg, const struct http_response *res)
+{
+	struct vk *vk = arg;
+	vk->poll_req = 0;
+	if (vk->state == VK_STOPPED)
+		return;
+	struct vk_poll p;
+	if (res->status != 200) {
+		*vk->base.m_poll_errors += 1;
+		log_warn("vk: long poll failed (HTTP %ld%s%s); backing off", res->status,
+			 *res->error ? ", " : "", res->error);
+		backoff(vk);
+		return;
+	}
+	vk_parse_poll(res->body, res->body_len, &p);
+	switch (p.kind) {
+	case VK_POLL_MALFORMED:
+		*vk->base.m_poll_errors += 1;
+		log_warn("vk: long poll answered something that is not a long-poll answer "
+			 "(%zu bytes); backing off",
+			 res->body_len);
+		backoff(vk);
+		break;
+	case VK_POLL_FAILED:
+		if (p.failed == 1 && p.ts) {
+			/* History partly lost: continue from the ts VK gives. */
+			*vk->base.m_poll_restarts_history += 1;
+			log_warn("vk: long poll failed:1 (history lost); continuing from ts %s", p.ts);
+			free(vk->ts);
+			vk->ts = xstrdup(p.ts);
+			poll_once(vk);
+		} else if (p.failed == 2) {
+			*vk->base.m_poll_restarts_key += 1;
+			log_info("vk: long-poll key expired; getting a new one, keeping ts %s", vk->ts);
+			get_server(vk);
+		} else {
+			*vk->base.m_poll_restarts_session += 1;
+			log_warn("vk: long poll failed:%d (session lost); getting a new session",
+				 p.failed);
+			vk->take_server_ts = 1;
+			get_server(vk);
+		}
+		break;
+	case VK_POLL_UPDATES:
+		*vk->base.m_ignored += (double)p.n_ignored;
+		for (size_t i = 0; i < p.n_perms; i++)
+			store_peer_set_blocked(vk->base.app->store, "vk", p.perms[i].user_id,
+					       !p.perms[i].allowed,
+					       p.perms[i].allowed ? "message_allow" : "message_deny");
+		if (pipeline_ingest(vk->base.app, &vk->base, p.msgs, p.n_msgs, p.ts) < 0) {
+			backoff(vk); /* the same ts again: the batch is replayed and de-duplicated */
+			break;
+		}
+		free(vk->ts);
+		vk->ts = xstrdup(p.ts);
+		vk->failures = 0;
+		fetch_profiles(vk, &p);
+		poll_once(vk);
+		break;
+	}
+	vk_poll_free(&p);
+}
+
+static void poll_once(struct vk *vk)
+{
+	if (vk->state == VK_STOPPED)
+		return;
+	vk->state = VK_POLLING;
+	struct buf url = {0};
+	buf_printf(&url, "%s%sact=a_check&key=", vk->server, strchr(vk->server, '?') ? "&" : "?");
+	buf_url_encode(&url, vk->key);
+	buf_puts(&url, "&ts=");
+	buf_url_encode(&url, vk->ts ? vk->ts : "0");
+	buf_printf(&url, "&wait=%d", vk->cfg->wait);
+	/* The client time-out must exceed wait (spec: wait 25 -> 35 s). */
+	struct http_request_opts o = {.url = url.data,
+				      .timeout_ms = (long)(vk->cfg->wait + 10) * 1000,
+				      .max_response = 16u << 20};
+	if (http_request(vk->base.app->http, &o, poll_cb, vk, &vk->poll_req) < 0)
+		backoff(vk);
+	buf_free(&url);
+}
+
+static int vk_start(struct channel *ch)
+{
+	struct vk *vk = (struct vk *)ch;
+	char *ts = NULL;
+	if (store_cursor_get(ch->app->store, "vk", &ts) < 0)
+		return -1;
+	vk->ts = ts; /* poll from where we left off; NULL: start from the server's ts */
+	vk->salt = store_salt(ch->app->store);
+	log_info("vk: starting for community %lld (API %s, resume ts %s)",
+		 (long long)vk->cfg->group_id, vk->cfg->api_version, ts ? ts : "none");
+	get_server(vk);
+	return 0;
+}
+
+static void vk_stop(struct channel *ch)
+{
+	struct vk *vk = (struct vk *)ch;
+	vk->state = VK_STOPPED;
+	uv_timer_stop(&vk->retry_timer);
+	if (vk->poll_req)
+		http_cancel(ch->app->http, vk->poll_req);
+	vk->poll_req = 0;
+}
+
+struct send_ctx {
+	struct vk *vk;
+	channel_sent_cb cb;
+	void *arg;
+	int callback_answer;
+};
+
+static void send_cb(void *arg, const struct http_response *res)
+{
+	struct send_ctx *s = arg;
+	struct send_result r;
+	vk_classify_send(res->status, res->transport_error, res->body, &r);
+	if (s->callback_answer && r.outcome != SEND_OK && r.outcome != SEND_RETRY) {
+		/* An expired button event is not worth more attempts. */
+		r.outcome = SEND_FAILED;
+	}
+	s->vk->sends_in_flight--;
+	s->cb(s->arg, &r);
+	free(s);
+}
+
+static int vk_send(struct channel *ch, const struct outbox_row *row, channel_sent_cb cb,
+		   void *arg)
+{
+	struct vk *vk = (struct vk *)ch;
+	struct send_ctx *s = xcalloc(1, sizeof *s);
+	s->vk = vk;
+	s->cb = cb;
+	s->arg = arg;
+	struct buf form = form_start(vk);
+	const char *method;
+	if (row->kind && strcmp(row->kind, "callback_answer") == 0) {
+		s->callback_answer = 1;
+		method = "messages.sendMessageEventAnswer";
+		cJSON *extra = cJSON_Parse(row->extra ? row->extra : "{}");
+		const char *event_id = json_str(extra, "callback_id");
+		buf_puts(&form, "&event_id=");
+		buf_url_encode(&form, event_id ? event_id : "");
+		buf_printf(&form, "&user_id=%lld&peer_id=%lld",
+			   (long long)json_int(extra, "user_id", row->peer_id),
+			   (long long)row->peer_id);
+		cJSON_Delete(extra);
+	} else {
+		method = "messages.send";
+		buf_printf(&form, "&peer_id=%lld&random_id=%lld", (long long)row->peer_id,
+			   (long long)vk_random_id(vk->salt, row->id));
+		if (row->reply_to > 0)
+			buf_printf(&form, "&reply_to=%lld", (long long)row->reply_to);
+		buf_puts(&form, "&message=");
+		buf_url_encode(&form, row->text);
+		char *kb = vk_keyboard(row->keyboard);
+		if (kb) {
+			buf_puts(&form, "&keyboard=");
+			buf_url_encode(&form, kb);
+			free(kb);
+		}
+	}
+	if (post(vk, method, &form, 20000, send_cb, s, NULL) < 0) {
+		free(s);
+		return -1;
+	}
+	vk->sends_in_flight++;
+	return 0;
+}
+
+static const char *vk_state(const struct channel *ch)
+{
+	return state_names[((const struct vk *)ch)->state];
+}
+
+static size_t vk_in_flight(const struct channel *ch)
+{
+	const struct vk *vk = (const struct vk *)ch;
+	return vk->sends_in_flight + (vk->poll_req ? 1 : 0);
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+	struct vk *vk = h->data;
+	free(vk->server);
+	free(vk->key);
+	free(vk->ts);
+	free(vk);
+}
+
+static void vk_free(struct channel *ch)
+{
+	struct vk *vk = (struct vk *)ch;
+	vk_stop(ch);
+	uv_close((uv_handle_t *)&vk->retry_timer, timer_closed);
+}
+
+static const struct channel_ops vk_ops = {
+	.name = "vk",
+	.max_text = VK_MAX_TEXT,
+	.start = vk_start,
+	.stop = vk_stop,
+	.send = vk_send,
+	.state = vk_state,
+	.in_flight = vk_in_flight,
+	.free = vk_free,
+};
+
+struct channel *vk_channel_new(struct app *app)
+{
+	struct vk *vk = xcalloc(1, sizeof *vk);
+	vk->cfg = &app->cfg.vk;
+	channel_init(&vk->base, &vk_ops, app, app->cfg.vk.rate_per_s, app->cfg.vk.chat_rate_per_s,
+		     VK_MAX_IN_FLIGHT);
+	uv_timer_init(app->loop, &vk->retry_timer);
+	vk->retry_timer.data = vk;
+	return &vk->base;
+}

@@ -1,0 +1,56 @@
+/* VK wire formats without any I/O: the long-poll answer, messages.send answers and the
+ * keyboard JSON. Kept apart from vk.c so that tests and fuzzers reach them directly. */
+#ifndef DESKBOT_VK_PARSE_H
+#define DESKBOT_VK_PARSE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "channel.h"
+#include "message.h"
+
+enum vk_poll_kind {
+	VK_POLL_UPDATES,   /* events (maybe none) and a new ts */
+	VK_POLL_FAILED,    /* {"failed":N}: see failed and ts */
+	VK_POLL_MALFORMED, /* not JSON, or not the shape of either */
+};
+
+/* A change of a customer's permission to receive messages (message_allow / deny). */
+struct vk_permission {
+	int64_t user_id;
+	int allowed;
+};
+
+struct vk_poll {
+	enum vk_poll_kind kind;
+	int failed;          /* 1, 2, 3 (or 4) when kind is VK_POLL_FAILED */
+	char *ts;            /* the new ts as text, or NULL */
+	struct chan_msg *msgs;
+	size_t n_msgs;
+	size_t n_ignored;    /* events not answered by design */
+	size_t n_bad;        /* events that could not be read (logged) */
+	struct vk_permission *perms;
+	size_t n_perms;
+};
+
+/* Parses a long-poll answer. Never fails on content: bad events are counted. */
+void vk_parse_poll(const char *body, size_t len, struct vk_poll *out);
+void vk_poll_free(struct vk_poll *p);
+
+/* Parses {"response":{"key","server","ts"}}; returns 0 with owned strings, or fills an
+ * error code (API error code, or -1 for malformed). */
+int vk_parse_lp_server(const char *body, char **server, char **key, char **ts, int *error);
+
+/* Classifies an answer to messages.send (or another method) into a send_result. status
+ * is the HTTP status (0 when the transfer failed), transport_error the curl code. */
+void vk_classify_send(long status, int transport_error, const char *body,
+		      struct send_result *out);
+
+/* Converts the channel-neutral keyboard (reply_keyboard_json) to VK's keyboard JSON.
+ * Returns NULL for no keyboard. Caller frees. */
+char *vk_keyboard(const char *neutral);
+
+/* random_id for messages.send: deterministic per outbox row (retries reuse it), in
+ * 1..2^31-1, offset by the store's salt so another store's ids do not collide. */
+int64_t vk_random_id(int64_t salt, int64_t row_id);
+
+#endif

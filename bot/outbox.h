@@ -1,0 +1,35 @@
+/* The outbox sender. Rows are durable in the store; this module schedules their delivery:
+ * in order per chat (a chat's next row waits for the previous one), at most
+ * max_in_flight sends per channel, rate-limited per channel (token bucket) and per chat
+ * (minimum interval), retried with exponential backoff and jitter on transient failures,
+ * honouring retry_after / flood control, and marked sent, failed or blocked in the store.
+ * The pending rows are also kept in memory so scheduling costs no query per send. */
+#ifndef DESKBOT_OUTBOX_H
+#define DESKBOT_OUTBOX_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct app;
+struct channel;
+struct outbox;
+
+struct outbox *outbox_new(struct app *app);
+/* Registers a channel and queues its pending rows from the store (after a restart). */
+int outbox_add_channel(struct outbox *ob, struct channel *ch);
+/* Queues a row that is already committed to the store. Takes ownership of row's strings
+ * (row itself is copied; the caller's struct is zeroed). */
+void outbox_enqueue(struct outbox *ob, const char *channel, struct outbox_row *row);
+/* Sends in flight across all channels. */
+size_t outbox_in_flight(const struct outbox *ob);
+/* Pending rows queued in memory for channel. */
+size_t outbox_queued(const struct outbox *ob, const char *channel);
+/* Creation time (ms) of the oldest row still queued for channel, or 0 (metrics). */
+int64_t outbox__oldest_ms(const struct outbox *ob, const char *channel);
+/* Stops starting new sends (shutdown); sends in flight still complete. */
+void outbox_drain(struct outbox *ob);
+/* Closes the timers; free runs when they have closed. */
+void outbox_close(struct outbox *ob);
+
+#endif
