@@ -1,0 +1,730 @@
+#!/usr/bin/env python3
+"""Fake VK API + Bots Long Poll server for deskbot tests (stdlib only).
+
+Run:  python3 tests/fakes/fake_vk.py --port 0 --port-file /tmp/vk.port \
+          [--token T] [--group-id N] [--max-seconds 600]
+
+Wire format follows /work/shared/specs/vk.md (API 5.199):
+  * `GET|POST /method/<name>` with params in the query string or a form body
+    (urlencoded or multipart).  Like the real API, an application/json body is NOT
+    read, so a client sending JSON gets "no access_token passed".
+  * API errors are HTTP 200 {"error":{"error_code","error_msg","request_params"}}.
+  * `GET /lp?act=a_check&key=..&ts=..&wait=..` is the Bots Long Poll server that
+    groups.getLongPollServer points at.  ts is the sequence number of the last
+    event; polling with ts=T returns the events after T (re-polling an old ts
+    replays them, as VK does).  Wrong key -> {"failed":2}; a ts older than the
+    kept history (e.g. after /_control/reset) -> {"failed":1,"ts":current}.
+
+Control API (JSON in/out; GET or POST; bodies may be one object, a list, or
+{"events"|"faults"|"users": [...]}):
+  POST /_control/inject   [{"peer_id", "from_id"|"user_id", "text", "payload",
+                            "attachments", "fwd_messages", "reply_message",
+                            "client_info", "message": {extra fields}, "v",
+                            "event_id" (force a duplicate), "type": message_new
+                            (default) | message_reply | message_edit | message_event
+                            | message_typing_state | message_allow | message_deny |
+                            group_join | group_leave | <any, with "object">},
+                           {"raw": {...envelope...}}, {"raw_json": "text"}]
+        -> {"injected": [{"type", "event_id", "ts", "inject_ns", "message_id",
+                          "conversation_message_id", "peer_id",
+                          "callback_event_id" (message_event)}], "ts"}
+  GET  /_control/sent?since=N&peer=P -> {"count", "messages": [{"seq", "peer",
+        "text", "random_id", "message_id", "conversation_message_id", "reply_to",
+        "forward", "keyboard", "attachment", "payload", "recv_ns", "inject_ns",
+        "deliver_ns", "last_inject_ns", "params"}]}   (duplicates are not recorded)
+  GET  /_control/calls?method=M -> {"count", "calls": [...]}  (other methods,
+        e.g. messages.sendMessageEventAnswer with "known", "event_data", "inject_ns")
+  GET  /_control/stats    -> {"sent", "duplicates_suppressed", "requests": {method:
+        n, "lp": n}, "api_errors", "errors_injected", "faults_fired", ...}
+  POST /_control/fault    {"method": "messages.send"|"lp"|"*", "kind", "count": 1,
+        "skip": 0, "process": false, ...}; kinds: http {"status"}, error {"code"},
+        drop, drop_after, reset, slow {"delay_ms"}, malformed, failed {"code":1|2|3}
+  POST /_control/reset    clear messages, events, stats, faults (ids and ts keep
+        growing; polling an older ts then answers failed:1)
+  POST /_control/users    [{"id", "first_name", "screen_name", "followers_count", ...}]
+  POST /_control/block    {"peer_id", "code": 901, "blocked": true}
+  POST /_control/config   {"lp_batch": 100, "rate_limit_per_s": null}
+  POST /_control/expire_key {}          GET /_control/state
+Timestamps are time.monotonic_ns() (CLOCK_MONOTONIC, comparable across processes).
+"""
+
+import collections
+import json
+import os
+import secrets
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fakehttp  # noqa: E402
+from fakehttp import ControlError, Response, json_bytes, json_response  # noqa: E402
+
+API_VERSION = "5.199"
+CHAT_PEER_BASE = 2000000000
+TS_BASE = 1000            # first event gets ts 1001; non-zero so "0" bugs show
+MSG_ID_BASE = 100         # message ids are shared by inbound and outbound messages
+
+ERROR_MSGS = {
+    1: "Unknown error occurred",
+    3: "Unknown method passed",
+    5: "User authorization failed: invalid access_token (4).",
+    6: "Too many requests per second",
+    7: "Permission to perform this action is denied",
+    8: "Invalid request: v is required",
+    9: "Flood control",
+    10: "Internal server error",
+    14: "Captcha needed",
+    15: "Access denied",
+    18: "User was deleted or banned",
+    27: "Group authorization failed: method is unavailable with group auth.",
+    29: "Rate limit reached",
+    100: "One of the parameters specified was missing or invalid",
+    113: "Invalid user id",
+    900: "Can't send messages for users from blacklist",
+    901: "Can't send messages for users without permission",
+    902: "Can't send messages to this user due to their privacy settings",
+    911: "Keyboard format is invalid",
+    914: "Message is too long",
+    917: "You don't have access to this chat",
+}
+
+DEFAULT_CLIENT_INFO = {
+    "button_actions": ["text", "vkpay", "open_app", "location", "open_link", "callback",
+                       "intent_subscribe", "intent_unsubscribe"],
+    "keyboard": True, "inline_keyboard": True, "carousel": True, "lang_id": 0,
+}
+
+KEYBOARD_ACTIONS = {"text", "callback", "open_link", "location", "vkpay", "open_app"}
+
+# A truncated body with HTTP 200: what a proxy cutting the response looks like.
+MALFORMED_BODY = b'{"response":{"key":"8c2a","ts":'
+
+
+class VKError(Exception):
+    def __init__(self, code, detail=None, extra=None):
+        Exception.__init__(self, code)
+        self.code = code
+        self.detail = detail
+        self.extra = extra
+
+
+def _int(params, name, required=True):
+    v = params.get(name)
+    if v is None or v == "":
+        if required:
+            raise VKError(100, "%s is a required parameter" % name)
+        return None
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        raise VKError(100, "%s not integer" % name)
+
+
+class FakeVK:
+    name = "fake-vk"
+
+    def __init__(self, token, group_id):
+        self.token = token
+        self.group_id = group_id
+        self.port = None
+        self.server = None
+        self.waiters = fakehttp.Waiters()
+        self.faults = fakehttp.FaultQueue(("error", "failed"))
+        self.control = fakehttp.Control()
+        for name in ("inject", "sent", "stats", "fault", "reset", "calls", "users",
+                     "block", "config", "expire_key", "state"):
+            self.control.add(name, getattr(self, "_control_" + name.replace("-", "_")))
+        # Counters that survive /_control/reset so a bot that keeps running across
+        # tests never sees ids or ts go backwards.
+        self.next_ts = TS_BASE
+        self.next_mid = MSG_ID_BASE
+        self.cmid = collections.Counter()         # peer -> last conversation_message_id
+        self.key = secrets.token_hex(16)
+        self._req_ns = 0
+        self._reset_state()
+
+    def _reset_state(self):
+        self.events = []              # [(ts, json bytes, inbound record or None)]
+        self.min_ts = self.next_ts    # polling with a ts below this -> failed:1
+        self.inbound_by_mid = {}
+        self.inbound_by_cmid = {}
+        self.last_inject_by_peer = {}
+        self.pending_callbacks = {}   # message_event event_id -> inject record
+        self.sent = []
+        self.dedup = {}               # (peer, random_id) -> (message_id, cmid)
+        self.calls = []
+        self.blocked = {}             # peer -> error code
+        self.users = {}               # id -> profile overrides for users.get
+        self.requests = collections.Counter()
+        self.api_errors = collections.Counter()
+        self.dups = 0
+        self.injected = 0
+        self.delivered = 0
+        self.lp_batch = 100
+        self.limiter = None
+        self.faults.clear()
+
+    def bound(self, server):
+        self.server = server
+        self.port = server.port
+
+    # ------------------------------------------------------------------ routing
+
+    def handle(self, req):
+        # Returns a Response, or a coroutine for the slow paths (long poll, faults,
+        # control); see fakehttp.HTTPServer for why the split matters.
+        path = req.path
+        if path.startswith("/method/"):
+            return self._api(req, path[8:])
+        if path == "/lp" or path.startswith("/lp/"):
+            return self._longpoll(req)
+        if path.startswith("/_control/"):
+            return self.control.handle(req)
+        return fakehttp.html_response(404)
+
+    def _error(self, method, params, code, detail=None, extra=None):
+        self.api_errors["%s %d" % (method, code)] += 1
+        msg = ERROR_MSGS.get(code, "Unknown error")
+        if detail:
+            msg = "%s: %s" % (msg, detail)
+        rp = [{"key": "method", "value": method}, {"key": "oauth", "value": "1"}]
+        for k, v in params.items():
+            if k != "access_token":
+                rp.append({"key": k, "value": str(v)})
+        err = {"error_code": code, "error_msg": msg, "request_params": rp}
+        if code == 14:
+            err["captcha_sid"] = str(secrets.randbelow(10 ** 12))
+            err["captcha_img"] = "https://api.vk.com/captcha.php?sid=%s" % err["captcha_sid"]
+        if extra:
+            err.update(extra)
+        return json_response({"error": err})
+
+    def _api(self, req, method):
+        self.requests[method] += 1
+        # Real VK ignores JSON bodies; only query + form params count.
+        params = req.params(use_json=False)
+        if "access_token" not in params:
+            auth = req.headers.get("authorization", "")
+            if auth.lower().startswith("bearer "):
+                params["access_token"] = auth[7:].strip()
+
+        def call():
+            self._req_ns = req.t_ns
+            try:
+                return json_response({"response": self._dispatch(method, params)})
+            except VKError as e:
+                return self._error(method, params, e.code, e.detail, e.extra)
+
+        fault = self.faults.take(method)
+        if fault is not None:
+            return self._api_fault(fault, method, params, call)
+        if self.limiter is not None and not self.limiter.allow():
+            return self._error(method, params, 6)
+        return call()
+
+    async def _api_fault(self, fault, method, params, call):
+        resp = await fakehttp.apply_common_fault(fault, call, MALFORMED_BODY)
+        if resp is not None:
+            return resp
+        if fault.get("process"):
+            call()
+        if fault["kind"] == "error":
+            return self._error(method, params, int(fault.get("code", 10)),
+                               fault.get("detail"), fault.get("extra"))
+        # 'failed' is meaningful only for the long poll; elsewhere behave normally.
+        return call()
+
+    def _dispatch(self, method, params):
+        token = params.get("access_token")
+        if not token:
+            raise VKError(5, None,
+                          {"error_msg": "User authorization failed: no access_token passed."})
+        if token != self.token:
+            raise VKError(5)
+        if not params.get("v"):
+            raise VKError(8)
+        fn = self.METHODS.get(method)
+        if fn is None:
+            raise VKError(3)
+        return fn(self, params)
+
+    # ------------------------------------------------------------------ methods
+
+    def m_get_long_poll_server(self, p):
+        gid = _int(p, "group_id")
+        if gid != self.group_id:
+            raise VKError(15, "no access to this group")
+        return {"key": self.key, "server": "http://127.0.0.1:%d/lp" % self.port,
+                "ts": str(self.next_ts)}
+
+    def m_send(self, p):
+        random_id = _int(p, "random_id")
+        text = p.get("message", "")
+        if len(text) > 9000:
+            raise VKError(914)
+        if not text and not p.get("attachment") and not p.get("sticker_id") \
+                and not p.get("forward_messages"):
+            raise VKError(100, "message is empty or invalid")
+        keyboard = None
+        if p.get("keyboard"):
+            keyboard = _parse_keyboard(p["keyboard"])
+        forward = None
+        if p.get("forward"):
+            try:
+                forward = json.loads(p["forward"])
+                if not isinstance(forward, dict):
+                    raise ValueError
+            except ValueError:
+                raise VKError(100, "forward is invalid")
+        reply_to = _int(p, "reply_to", required=False)
+        if p.get("peer_ids"):
+            try:
+                peers = [int(x) for x in p["peer_ids"].split(",") if x.strip()]
+            except ValueError:
+                raise VKError(100, "peer_ids is invalid")
+            if not peers or len(peers) > 100:
+                raise VKError(100, "peer_ids is invalid")
+            out = []
+            for peer in peers:
+                try:
+                    mid, cmid = self._send_one(peer, random_id, text, keyboard, forward,
+                                               reply_to, p)
+                    out.append({"peer_id": peer, "message_id": mid,
+                                "conversation_message_id": cmid})
+                except VKError as e:
+                    out.append({"peer_id": peer, "error": {
+                        "code": e.code, "description": ERROR_MSGS.get(e.code, "")}})
+            return out
+        peer = _int(p, "peer_id", required=False)
+        if peer is None:
+            peer = _int(p, "user_id", required=False)
+        if peer is None:
+            raise VKError(100, "peer_id is undefined")
+        return self._send_one(peer, random_id, text, keyboard, forward, reply_to, p)[0]
+
+    def _send_one(self, peer, random_id, text, keyboard, forward, reply_to, p):
+        if peer in self.blocked:
+            raise VKError(self.blocked[peer])
+        key = (peer, random_id)
+        if random_id != 0:          # random_id=0 disables the duplicate check on VK
+            prev = self.dedup.get(key)
+            if prev is not None:
+                self.dups += 1
+                return prev
+        self.next_mid += 1
+        mid = 0 if peer >= CHAT_PEER_BASE else self.next_mid
+        self.cmid[peer] += 1
+        cmid = self.cmid[peer]
+        if random_id != 0:
+            self.dedup[key] = (mid, cmid)
+        linked = None
+        if reply_to:
+            linked = self.inbound_by_mid.get(reply_to)
+        if linked is None and forward:
+            fpeer = forward.get("peer_id", peer)
+            for c in forward.get("conversation_message_ids") or []:
+                linked = self.inbound_by_cmid.get((fpeer, c))
+                if linked:
+                    break
+            if linked is None:
+                for m in forward.get("message_ids") or []:
+                    linked = self.inbound_by_mid.get(m)
+                    if linked:
+                        break
+        rec = {
+            "seq": len(self.sent) + 1, "method": "messages.send",
+            "peer": peer, "peer_id": peer, "text": text, "random_id": random_id,
+            "message_id": mid, "conversation_message_id": cmid,
+            "reply_to": reply_to, "forward": forward, "keyboard": keyboard,
+            "attachment": p.get("attachment"), "payload": p.get("payload"),
+            "dont_parse_links": p.get("dont_parse_links"),
+            "disable_mentions": p.get("disable_mentions"),
+            "recv_ns": self._now_ns,
+            "inject_ns": linked["inject_ns"] if linked else None,
+            "deliver_ns": linked["deliver_ns"] if linked else None,
+            "last_inject_ns": self.last_inject_by_peer.get(peer),
+            "params": {k: v for k, v in p.items() if k != "access_token"},
+        }
+        self.sent.append(rec)
+        return mid, cmid
+
+    def m_event_answer(self, p):
+        event_id = p.get("event_id")
+        if not event_id:
+            raise VKError(100, "event_id is undefined")
+        user_id = _int(p, "user_id")
+        peer_id = _int(p, "peer_id")
+        data = None
+        if p.get("event_data"):
+            if len(p["event_data"]) > 1000:
+                raise VKError(100, "event_data is too long")
+            try:
+                data = json.loads(p["event_data"])
+            except ValueError:
+                raise VKError(100, "event_data is invalid")
+        src = self.pending_callbacks.pop(event_id, None)
+        self._log_call("messages.sendMessageEventAnswer", p, event_id=event_id,
+                       user_id=user_id, peer_id=peer_id, event_data=data,
+                       known=src is not None,
+                       inject_ns=src["inject_ns"] if src else None)
+        return 1
+
+    def m_users_get(self, p):
+        ids = p.get("user_ids", p.get("user_id", ""))
+        fields = [f.strip() for f in p.get("fields", "").split(",") if f.strip()]
+        out = []
+        for raw in [x.strip() for x in str(ids).split(",") if x.strip()]:
+            uid = None
+            if raw.lstrip("-").isdigit():
+                uid = int(raw)
+            elif raw.startswith("id") and raw[2:].isdigit():
+                uid = int(raw[2:])
+            else:
+                for u in self.users.values():
+                    if u.get("screen_name") == raw:
+                        uid = u["id"]
+            if uid is None or uid <= 0:
+                raise VKError(113)
+            prof = self._profile(uid)
+            item = {k: prof[k] for k in ("id", "first_name", "last_name",
+                                         "can_access_closed", "is_closed") if k in prof}
+            if "deactivated" in prof:
+                item["deactivated"] = prof["deactivated"]
+            for f in fields:
+                if f in prof:
+                    item[f] = prof[f]
+            out.append(item)
+        return out
+
+    def _profile(self, uid):
+        prof = {"id": uid, "first_name": "User%d" % uid, "last_name": "Test",
+                "can_access_closed": True, "is_closed": False,
+                "screen_name": "id%d" % uid, "followers_count": 0}
+        prof.update(self.users.get(uid, {}))
+        return prof
+
+    def m_groups_get_by_id(self, p):
+        return {"groups": [{"id": self.group_id, "name": "Deskbot Fake Community",
+                            "screen_name": "club%d" % self.group_id, "is_closed": 0,
+                            "type": "group"}], "profiles": []}
+
+    def m_create_comment(self, p):
+        _int(p, "post_id")
+        self.next_mid += 1
+        self._log_call("wall.createComment", p, comment_id=self.next_mid)
+        return {"comment_id": self.next_mid}
+
+    def _log_call(self, method, p, **extra):
+        rec = {"seq": len(self.calls) + 1, "method": method, "recv_ns": self._now_ns,
+               "params": {k: v for k, v in p.items() if k != "access_token"}}
+        rec.update(extra)
+        self.calls.append(rec)
+
+    # Receive time (monotonic_ns, taken by the HTTP layer once the whole request was
+    # read) of the API call being handled; handlers run synchronously, so a single
+    # attribute set just before dispatch is enough.
+    @property
+    def _now_ns(self):
+        return self._req_ns
+
+    # ------------------------------------------------------------------ long poll
+
+    async def _longpoll(self, req):
+        self.requests["lp"] += 1
+        p = req.params(use_json=False)
+
+        def call():
+            return self._poll(p)
+
+        fault = self.faults.take("lp")
+        if fault is not None:
+            resp = await fakehttp.apply_common_fault(fault, call, b'{"ts":"1","updates":[{"type"')
+            if resp is not None:
+                return resp
+            if fault["kind"] == "failed":
+                code = int(fault.get("code", 2))
+                if code == 1:
+                    return json_response({"failed": 1, "ts": str(self.next_ts)})
+                # 2: key expired; 3: session lost.  Either way the old key stops
+                # working, so the client really must call getLongPollServer again.
+                self.key = secrets.token_hex(16)
+                return json_response({"failed": code})
+        return await call()
+
+    async def _poll(self, p):
+        if p.get("act") != "a_check":
+            return json_response({"failed": 2, "error": "act must be a_check"})
+        if p.get("key") != self.key:
+            return json_response({"failed": 2})
+        try:
+            ts = int(p.get("ts", ""))
+        except ValueError:
+            return json_response({"failed": 1, "ts": str(self.next_ts)})
+        if ts < self.min_ts:
+            # History before min_ts is gone (reset): VK's "history outdated" answer.
+            return json_response({"failed": 1, "ts": str(self.next_ts)})
+        try:
+            wait = max(0.0, min(float(p.get("wait", 25)), 90.0))
+        except ValueError:
+            wait = 25.0
+        deadline = time.monotonic() + wait
+        while ts >= self.next_ts:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return Response(200, b'{"ts":"%d","updates":[]}' % ts)
+            await self.waiters.wait(remaining)
+            if ts < self.min_ts:                    # reset while we waited
+                return json_response({"failed": 1, "ts": str(self.next_ts)})
+        start = ts - self.min_ts                    # events[i] has ts min_ts + i + 1
+        batch = self.events[start:start + self.lp_batch]
+        now = time.monotonic_ns()
+        for _, _, inbound in batch:
+            if inbound is not None and inbound["deliver_ns"] is None:
+                inbound["deliver_ns"] = now
+                self.delivered += 1
+        new_ts = batch[-1][0] if batch else ts
+        body = b'{"ts":"%d","updates":[%s]}' % (new_ts, b",".join(b[1] for b in batch))
+        return Response(200, body)
+
+    # ------------------------------------------------------------------ control API
+
+    def _control_inject(self, body, query):
+        items = fakehttp.as_list(body, "events")
+        out = []
+        now = time.monotonic_ns()
+        for item in items:
+            if not isinstance(item, dict):
+                raise ControlError("each event must be an object")
+            out.append(self._inject_one(item, now))
+        self.injected += len(items)
+        self.waiters.notify()
+        return {"injected": out, "ts": str(self.next_ts)}
+
+    def _inject_one(self, item, now):
+        etype = item.get("type", "message_new")
+        event_id = item.get("event_id") or secrets.token_hex(20)
+        result = {"type": etype, "event_id": event_id, "inject_ns": now}
+        inbound = None
+        if "raw_json" in item:
+            # Verbatim event text (may be invalid JSON / contain lone-surrogate
+            # escapes); surrogatepass turns lone surrogates into invalid UTF-8 bytes.
+            data = item["raw_json"].encode("utf-8", "surrogatepass")
+        elif "raw" in item:
+            data = json_bytes(item["raw"])
+        else:
+            obj, inbound = self._build_object(etype, item, now, result)
+            env = {"type": etype, "event_id": event_id, "v": item.get("v", API_VERSION),
+                   "object": obj, "group_id": item.get("group_id", self.group_id)}
+            data = json_bytes(env)
+        self.next_ts += 1
+        self.events.append((self.next_ts, data, inbound))
+        result["ts"] = str(self.next_ts)
+        return result
+
+    def _build_object(self, etype, item, now, result):
+        if "object" in item:
+            return item["object"], None
+        user = item.get("from_id", item.get("user_id"))
+        peer = item.get("peer_id", item.get("peer", user))
+        if peer is None:
+            raise ControlError("event needs peer_id or from_id/user_id")
+        if user is None:
+            user = peer if peer < CHAT_PEER_BASE else 1
+        peer, user = int(peer), int(user)
+        if etype in ("message_new", "message_reply", "message_edit"):
+            self.next_mid += 1
+            mid = item.get("id", 0 if peer >= CHAT_PEER_BASE else self.next_mid)
+            self.cmid[peer] += 1
+            cmid = self.cmid[peer]
+            out = 1 if etype == "message_reply" else 0
+            msg = {"id": mid, "date": int(item.get("date", time.time())), "peer_id": peer,
+                   "from_id": -self.group_id if out and "from_id" not in item else user,
+                   "out": out, "text": item.get("text", ""),
+                   "conversation_message_id": cmid,
+                   "attachments": item.get("attachments", []),
+                   "fwd_messages": item.get("fwd_messages", []),
+                   "important": False, "is_hidden": False}
+            if "payload" in item:
+                pl = item["payload"]
+                msg["payload"] = pl if isinstance(pl, str) else json.dumps(pl)
+            for k in ("reply_message", "ref", "ref_source", "geo"):
+                if k in item:
+                    msg[k] = item[k]
+            if isinstance(item.get("message"), dict):
+                msg.update(item["message"])
+            result.update(message_id=mid, conversation_message_id=cmid, peer_id=peer)
+            inbound = None
+            if etype == "message_new":
+                inbound = {"inject_ns": now, "deliver_ns": None}
+                if mid:
+                    self.inbound_by_mid[mid] = inbound
+                self.inbound_by_cmid[(peer, cmid)] = inbound
+                self.last_inject_by_peer[peer] = now
+                ci = dict(DEFAULT_CLIENT_INFO)
+                ci.update(item.get("client_info") or {})
+                return {"message": msg, "client_info": ci}, inbound
+            return msg, None
+        if etype == "message_event":
+            cb_id = item.get("callback_event_id") or secrets.token_hex(6)
+            inbound = {"inject_ns": now, "deliver_ns": None}
+            self.pending_callbacks[cb_id] = inbound
+            self.last_inject_by_peer[peer] = now
+            result.update(callback_event_id=cb_id, peer_id=peer)
+            return {"user_id": user, "peer_id": peer, "event_id": cb_id,
+                    "payload": item.get("payload", {}),
+                    "conversation_message_id": item.get("conversation_message_id",
+                                                        self.cmid[peer])}, inbound
+        if etype == "message_typing_state":
+            return {"state": item.get("state", "typing"), "from_id": user,
+                    "to_id": -self.group_id}, None
+        if etype == "message_allow":
+            return {"user_id": user, "key": item.get("key", "")}, None
+        if etype == "message_deny":
+            return {"user_id": user}, None
+        if etype in ("group_join", "group_leave"):
+            return {"user_id": user, "join_type": item.get("join_type", "join")}, None
+        return {}, None
+
+    def _control_sent(self, body, query):
+        since = int(query.get("since", body.get("since", 0)) or 0)
+        peer = query.get("peer", body.get("peer"))
+        msgs = self.sent[since:]
+        if peer is not None:
+            msgs = [m for m in msgs if str(m["peer"]) == str(peer)]
+        return {"count": len(self.sent), "messages": msgs}
+
+    def _control_calls(self, body, query):
+        method = query.get("method", body.get("method"))
+        calls = self.calls if not method else [c for c in self.calls if c["method"] == method]
+        return {"count": len(calls), "calls": calls}
+
+    def _control_stats(self, body, query):
+        return {
+            "sent": len(self.sent), "duplicates_suppressed": self.dups,
+            "requests": dict(self.requests), "requests_total": sum(self.requests.values()),
+            "api_errors": dict(self.api_errors),
+            "faults_fired": dict(self.faults.fired), "errors_injected": self.faults.fired_total,
+            "faults_pending": self.faults.pending(),
+            "injected": self.injected, "delivered": self.delivered,
+            "calls": len(self.calls), "lp_waiting": len(self.waiters),
+            "ts": str(self.next_ts),
+            "connections": self.server.connections if self.server else 0,
+        }
+
+    def _control_fault(self, body, query):
+        specs = fakehttp.as_list(body, "faults")
+        return {"queued": [self.faults.add(s) for s in specs]}
+
+    def _control_reset(self, body, query):
+        self._reset_state()
+        self.waiters.notify()    # waiting polls notice ts < min_ts and answer failed:1
+        return {"ok": True, "ts": str(self.next_ts)}
+
+    def _control_users(self, body, query):
+        if not body:
+            return {"users": list(self.users.values())}
+        for u in fakehttp.as_list(body, "users"):
+            if not isinstance(u, dict) or not isinstance(u.get("id"), int):
+                raise ControlError("each user needs an integer id")
+            self.users.setdefault(u["id"], {}).update(u)
+        return {"users": list(self.users.values())}
+
+    def _control_block(self, body, query):
+        # Persistent per-peer send failure (user blocked the community / never allowed
+        # messages): more realistic than a counted fault for "stop sending" tests.
+        peer = body.get("peer_id", body.get("peer"))
+        if not isinstance(peer, int):
+            raise ControlError("need integer peer_id")
+        if body.get("blocked", True):
+            self.blocked[peer] = int(body.get("code", 901))
+        else:
+            self.blocked.pop(peer, None)
+        return {"blocked": {str(k): v for k, v in self.blocked.items()}}
+
+    def _control_config(self, body, query):
+        if "lp_batch" in body:
+            self.lp_batch = max(1, int(body["lp_batch"]))
+        if "rate_limit_per_s" in body:
+            n = body["rate_limit_per_s"]
+            self.limiter = fakehttp.RateLimiter(int(n)) if n else None
+        return {"lp_batch": self.lp_batch,
+                "rate_limit_per_s": self.limiter.per_s if self.limiter else None,
+                "token": self.token, "group_id": self.group_id}
+
+    def _control_expire_key(self, body, query):
+        self.key = secrets.token_hex(16)
+        return {"key": self.key}
+
+    def _control_state(self, body, query):
+        return {"ts": str(self.next_ts), "min_ts": str(self.min_ts), "key": self.key,
+                "server": "http://127.0.0.1:%d/lp" % self.port, "group_id": self.group_id,
+                "token": self.token, "events": len(self.events)}
+
+
+def _parse_keyboard(text):
+    """Parse and sanity-check a keyboard JSON string (error 911 like VK)."""
+    try:
+        kb = json.loads(text)
+    except ValueError as e:
+        raise VKError(911, "invalid JSON: %s" % e)
+    if not isinstance(kb, dict) or not isinstance(kb.get("buttons"), list):
+        raise VKError(911, "buttons is required")
+    inline = bool(kb.get("inline"))
+    if inline and kb.get("one_time"):
+        raise VKError(911, "one_time is not allowed with inline")
+    rows = kb["buttons"]
+    max_rows, max_total = (6, 10) if inline else (10, 40)
+    if len(rows) > max_rows:
+        raise VKError(911, "too many rows")
+    total = 0
+    for row in rows:
+        if not isinstance(row, list) or len(row) > 5:
+            raise VKError(911, "each row must be an array of at most 5 buttons")
+        for b in row:
+            total += 1
+            action = b.get("action") if isinstance(b, dict) else None
+            if not isinstance(action, dict) or action.get("type") not in KEYBOARD_ACTIONS:
+                raise VKError(911, "button action type is invalid")
+            if action["type"] in ("text", "callback", "open_link") and \
+                    not (0 < len(action.get("label", "")) <= 40):
+                raise VKError(911, "label must be 1..40 characters")
+            if "payload" in action and (not isinstance(action["payload"], str)
+                                        or len(action["payload"]) > 255):
+                raise VKError(911, "payload must be a JSON string of at most 255 chars")
+    if total > max_total:
+        raise VKError(911, "too many buttons")
+    return kb
+
+
+FakeVK.METHODS = {
+    "groups.getLongPollServer": FakeVK.m_get_long_poll_server,
+    "groups.getById": FakeVK.m_groups_get_by_id,
+    "messages.send": FakeVK.m_send,
+    "messages.sendMessageEventAnswer": FakeVK.m_event_answer,
+    "users.get": FakeVK.m_users_get,
+    "wall.createComment": FakeVK.m_create_comment,
+}
+
+
+def _ok_method(method):
+    """Harmless methods a bot may call: logged in /_control/calls, answer 1."""
+    def fn(self, p):
+        self._log_call(method, p)
+        return 1
+    return fn
+
+
+for _m in ("messages.markAsRead", "messages.setActivity", "groups.setLongPollSettings"):
+    FakeVK.METHODS[_m] = _ok_method(_m)
+
+
+def main(argv=None):
+    def add_args(ap):
+        ap.add_argument("--token", default="vk-test-token", help="accepted access_token")
+        ap.add_argument("--group-id", type=int, default=123456, help="community id")
+    return fakehttp.run(lambda a: FakeVK(a.token, a.group_id),
+                        "Fake VK API and Bots Long Poll server", add_args, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
