@@ -10,15 +10,30 @@
 
 struct replyset;
 
+#include "matcher.h"
+
 struct dialog_result {
 	struct reply_list replies; /* what to send, in order */
-	char *handler;             /* "faq", "tariff", "smalltalk", "fallback", ... */
+	char *handler;             /* "faq", "tariff", "smalltalk", "operator", "complaint",
+				    * "clarify", "fallback", "empty" */
 	char *intent;              /* matched intent id, or NULL */
 	char *lang;                /* "ru" or "en" */
+	double score;              /* the top intent's score (0 for buttons and empties) */
+	int wants_human;           /* 1: the customer asked for a person; the pipeline
+				    * escalates and fills {case_id} and {eta} left in the
+				    * operator_handoff reply (replyset_fill) */
+	char *complaint_intent;    /* id of the complaint intent matched, or NULL; the
+				    * reply is complaint_ack (issue 5 builds the case) */
+	char *plan;                /* tariff id picked or described, or NULL */
+	struct match_flags flags;  /* complaint signs found in the text */
+	char phone[16];            /* +7XXXXXXXXXX from the text or the contact, or "" */
+	char account[32];          /* account / contract number from the text, or "" */
 };
 
 /* Handles msg against the reply set rs. state is the conversation's JSON object (owned
- * by the caller, never NULL): the dialog reads and updates it in place. now is unix
+ * by the caller, never NULL): the dialog reads and updates it in place (language, a
+ * half-finished tariff question), so storing it keeps the conversation across a
+ * restart. Text beyond TEXT_MAX_INPUT bytes is ignored. now is unix
  * seconds. Fills out (caller frees with dialog_result_free). Returns 0, or a negative
  * value on a broken invariant; bad input is never an error (it gets a reply). */
 int dialog_handle(const struct replyset *rs, cJSON *state, const struct chan_msg *msg,

@@ -40,7 +40,8 @@ struct plist {
 
 struct alias {
 	int tariff;
-	char **stems; /* words of the alias, stemmed */
+	char **words; /* words of the alias, normalised */
+	char **stems; /* the same, stemmed */
 	size_t n;
 };
 
@@ -127,7 +128,7 @@ static int alias_at(const struct match_index *idx, const struct text_analysis *a
 				break;
 			/* Inflected forms match by stem, but only for words of 4+
 			 * letters: "мин" (minutes) must not name the plan "Мини". */
-			if (strcmp(t->text, al->stems[j]) != 0 &&
+			if (strcmp(t->text, al->words[j]) != 0 &&
 			    (strcmp(t->stem, al->stems[j]) != 0 || n_chars(t->text) < 4))
 				break;
 		}
@@ -256,18 +257,21 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 			const char *src = k < tf->n_aliases ? tf->aliases[k] : tf->name[k - tf->n_aliases];
 			struct text_analysis a;
 			text_analyze(ctx, src, strlen(src), &plain, &a);
-			struct alias al = {(int)t, NULL, 0};
+			struct alias al = {(int)t, NULL, NULL, 0};
 			for (size_t i = 0; i < a.n_tokens; i++) {
 				const struct text_token *tok = &a.tokens[i];
 				if (tok->kind != TEXT_WORD && tok->kind != TEXT_NUMBER)
 					continue;
+				al.words = xrealloc(al.words, (al.n + 1) * sizeof *al.words);
 				al.stems = xrealloc(al.stems, (al.n + 1) * sizeof *al.stems);
+				al.words[al.n] = xstrdup(tok->text);
 				al.stems[al.n++] = xstrdup(tok->stem);
 				text_vocab_add(idx->words, tok->text, tok->len);
 				text_vocab_add(idx->stems, tok->stem, strlen(tok->stem));
 			}
 			text_analysis_free(&a);
 			if (al.n == 0) {
+				free(al.words);
 				free(al.stems);
 				continue;
 			}
@@ -413,8 +417,11 @@ void match_index_free(struct match_index *idx)
 	free(idx->idf);
 	free(idx->ex_intent);
 	for (size_t k = 0; k < idx->n_aliases; k++) {
-		for (size_t j = 0; j < idx->aliases[k].n; j++)
+		for (size_t j = 0; j < idx->aliases[k].n; j++) {
+			free(idx->aliases[k].words[j]);
 			free(idx->aliases[k].stems[j]);
+		}
+		free(idx->aliases[k].words);
 		free(idx->aliases[k].stems);
 	}
 	free(idx->aliases);

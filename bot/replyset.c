@@ -372,7 +372,7 @@ static const cJSON *maybe(struct file *f, const cJSON *obj, const char *key, int
  * file), or off itself. */
 static size_t placeholder_off(const struct file *f, size_t off, const char *name)
 {
-	char pat[64];
+	char pat[80];
 	snprintf(pat, sizeof pat, "{%s}", name);
 	size_t pl = strlen(pat);
 	for (size_t i = off + 1; i + pl <= f->len && f->text[i] != '\n'; i++) {
@@ -1188,6 +1188,71 @@ const struct match_index *replyset_index(const struct replyset *rs)
 struct text_ctx *replyset_text_ctx(const struct replyset *rs)
 {
 	return rs->text;
+}
+
+/* ------------------------------------------------------------------ tariff calculator */
+
+/* Cost of one service: 0 within the package, the overage beyond it, -1 if it cannot
+ * be had. */
+static double part_cost(double need, double package, int unlimited, double price)
+{
+	if (need <= 0 || unlimited)
+		return 0;
+	if (need >= TEXT_UNLIMITED)
+		return -1;
+	if (need <= package)
+		return 0;
+	if (price < 0)
+		return -1;
+	return (need - package) * price;
+}
+
+double replyset_tariff_cost(const struct replyset_tariff *t, const struct tariff_need *need)
+{
+	double m = part_cost(need->minutes, t->minutes, t->unl_minutes, t->over_minute);
+	double g = part_cost(need->gb, t->gb, t->unl_gb, t->over_gb);
+	double s = part_cost(need->sms, t->sms, t->unl_sms, t->over_sms);
+	if (m < 0 || g < 0 || s < 0)
+		return -1;
+	return t->monthly_fee + m + g + s;
+}
+
+/* Size of a plan's package, to break ties in favour of the bigger one. */
+static double package_size(const struct replyset_tariff *t)
+{
+	return (t->unl_minutes ? 1e6 : t->minutes) + (t->unl_gb ? 1e6 : t->gb * 100) + (t->unl_sms ? 1e5 : t->sms);
+}
+
+int replyset_tariff_pick(const struct replyset *rs, const struct tariff_need *need, struct tariff_pick *out)
+{
+	int best = -1, second = -1;
+	double best_cost = 0, second_cost = 0;
+	for (size_t i = 0; i < rs->n_tariffs; i++) {
+		const struct replyset_tariff *t = &rs->tariffs[i];
+		double c = replyset_tariff_cost(t, need);
+		if (c < 0 || (need->budget >= 0 && c > need->budget + 1e-9))
+			continue;
+		int better = best < 0 || c < best_cost - 1e-9 ||
+			     (c < best_cost + 1e-9 && package_size(t) > package_size(&rs->tariffs[best]));
+		if (better) {
+			second = best;
+			second_cost = best_cost;
+			best = (int)i;
+			best_cost = c;
+		} else if (second < 0 || c < second_cost) {
+			second = (int)i;
+			second_cost = c;
+		}
+	}
+	if (best < 0)
+		return -1;
+	out->tariff = best;
+	out->total = best_cost;
+	out->extra = best_cost - rs->tariffs[best].monthly_fee;
+	out->reason = out->extra > 1e-9 ? RS_PICK_OVERAGE : RS_PICK_COVERS;
+	out->runner_up = second;
+	out->runner_up_total = second_cost;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ templates */

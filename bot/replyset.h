@@ -150,6 +150,35 @@ int replyset_lexicon_hit(const struct replyset *rs, const char *name, const stru
 const struct match_index *replyset_index(const struct replyset *rs);
 struct text_ctx *replyset_text_ctx(const struct replyset *rs);
 
+/* The tariff calculator. What a customer needs a month: -1 when not stated (counted
+ * as none), 1e9 (TEXT_UNLIMITED) for "without limit"; budget -1 means no limit. */
+struct tariff_need {
+	double minutes, gb, sms, budget;
+};
+
+/* Why a plan was picked. */
+enum replyset_pick_reason {
+	RS_PICK_COVERS,  /* its package covers every need */
+	RS_PICK_OVERAGE, /* cheapest even paying for what goes beyond the package */
+};
+
+struct tariff_pick {
+	int tariff;        /* index (replyset_tariff_at) */
+	double total;      /* fee plus overage for the need */
+	double extra;      /* the overage part of total */
+	int reason;        /* enum replyset_pick_reason */
+	int runner_up;     /* next cheapest plan that serves the need, or -1 */
+	double runner_up_total;
+};
+
+/* Monthly cost of plan t for need (fee plus overage), or -1 if t cannot serve it
+ * (a need beyond a package whose overage is null, or an unlimited need the plan has
+ * no unlimited option for). The budget is not looked at. */
+double replyset_tariff_cost(const struct replyset_tariff *t, const struct tariff_need *need);
+/* Picks the plan with the lowest cost that serves need within its budget (ties: the
+ * bigger package). Returns 0 and fills out, or -1 if no plan fits. */
+int replyset_tariff_pick(const struct replyset *rs, const struct tariff_need *need, struct tariff_pick *out);
+
 /* Values for template placeholders; NULL fields render as "". */
 struct tpl_vars {
 	const char *case_id, *name, *eta, *phone, *account, *plan, *fee, *minutes, *sms, *gb,

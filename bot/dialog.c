@@ -1,0 +1,252 @@
+/* The conversation step (see dialog.h): chooses the reply language, reads button
+ * payloads, matches the text, then lets the handlers of the table below answer, the
+ * first one that accepts wins and fallback is last.
+ *
+ * State kept in the caller's JSON object:
+ *   "lang":   "ru" | "en", the language of the last message with letters;
+ *   "seen":   true once the bot has answered in this conversation;
+ *   "tariff": the half-finished tariff question (owned by handlers/tariff.c). */
+#include "dialog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "handlers/handler.h"
+#include "matcher.h"
+#include "replyset.h"
+#include "text.h"
+#include "xalloc.h"
+
+/* Tried in this order; fallback always handles. Complaints are routed by
+ * route_complaint() below until issue 5 adds handlers/complaint.c to this table. */
+static const struct handler *const handler_table[] = {
+	&handler_operator, &handler_tariff, &handler_smalltalk, &handler_faq, &handler_fallback,
+};
+
+/* ------------------------------------------------------------------ shared helpers */
+
+const struct replyset_intent *dialog__chosen(const struct handler_ctx *ctx)
+{
+	if (ctx->forced >= 0)
+		return replyset_intent_at(ctx->rs, (size_t)ctx->forced);
+	const struct match_result *m = ctx->match;
+	if (m && m->n_top && m->decision == MATCH_ANSWER)
+		return replyset_intent_at(ctx->rs, (size_t)m->top[0].intent);
+	return NULL;
+}
+
+struct reply *dialog__text(struct handler_ctx *ctx, const char *text, const char *source,
+			   const struct tpl_vars *vars)
+{
+	char *filled = replyset_fill(text, vars);
+	struct reply *r = reply_list_add(&ctx->out->replies, filled, source);
+	free(filled);
+	return r;
+}
+
+struct reply *dialog__template(struct handler_ctx *ctx, const char *id, const struct tpl_vars *vars)
+{
+	const struct replyset_template *t = replyset_template(ctx->rs, id);
+	if (!t)
+		return NULL;
+	char *source = xasprintf("template:%s", id);
+	struct reply *r = dialog__text(ctx, t->text[ctx->lang], source, vars);
+	free(source);
+	return r;
+}
+
+void dialog__intent_button(struct handler_ctx *ctx, struct reply *r, const char *id, int row)
+{
+	const struct replyset_intent *it = replyset_intent(ctx->rs, id);
+	if (!it || !r)
+		return;
+	char *payload = xasprintf("intent:%s", it->id);
+	reply_add_button(r, row, it->title[ctx->lang], payload, "callback");
+	r->inline_keyboard = 1;
+	free(payload);
+}
+
+void dialog__menu_buttons(struct handler_ctx *ctx, struct reply *r)
+{
+	const struct replyset_settings *s = replyset_settings(ctx->rs);
+	int has_person = 0;
+	for (size_t i = 0; i < s->n_menu; i++) {
+		const struct replyset_intent *it = replyset_intent(ctx->rs, s->menu[i]);
+		if (it && it->kind == RS_OPERATOR)
+			has_person = 1;
+		dialog__intent_button(ctx, r, s->menu[i], (int)i / 2);
+	}
+	if (has_person)
+		return;
+	for (size_t i = 0; i < replyset_n_intents(ctx->rs); i++) {
+		const struct replyset_intent *it = replyset_intent_at(ctx->rs, i);
+		if (it->kind == RS_OPERATOR) {
+			dialog__intent_button(ctx, r, it->id, (int)(s->n_menu + 1) / 2);
+			return;
+		}
+	}
+}
+
+void dialog__set_route(struct handler_ctx *ctx, const char *handler, const char *intent)
+{
+	free(ctx->out->handler);
+	free(ctx->out->intent);
+	ctx->out->handler = xstrdup(handler);
+	ctx->out->intent = intent ? xstrdup(intent) : NULL;
+}
+
+/* ------------------------------------------------------------------ complaints */
+
+/* What a complaint case still needs, in the customer's words. */
+static char *missing_list(struct handler_ctx *ctx, const struct replyset_intent *it)
+{
+	static const char *const names[2][4] = {
+		{"номер телефона", "номер лицевого счета или договора", "где возникает проблема",
+		 "что именно произошло"},
+		{"your phone number", "your account or contract number", "where the problem happens",
+		 "what exactly happened"},
+	};
+	struct buf b = {0};
+	buf_append(&b, "", 0);
+	for (int k = 0; k < 4; k++) {
+		if (!(it->needs & (1u << k)))
+			continue;
+		if (k == 0 && ctx->out->phone[0])
+			continue;
+		if (k == 1 && ctx->out->account[0])
+			continue;
+		if (b.len)
+			buf_puts(&b, ", ");
+		buf_puts(&b, names[ctx->lang][k]);
+	}
+	if (!b.len)
+		buf_puts(&b, names[ctx->lang][3]);
+	return buf_steal(&b);
+}
+
+/* Routes a complaint intent: records it for the complaint handling of issue 5 and
+ * acknowledges with complaint_ack. Returns 1 if it did. A complaint at "clarify"
+ * strength still counts when the message carries a complaint sign. */
+static int route_complaint(struct handler_ctx *ctx)
+{
+	const struct match_result *m = ctx->match;
+	const struct replyset_intent *it = dialog__chosen(ctx);
+	if (!it && m->n_top && m->decision == MATCH_CLARIFY) {
+		const struct match_flags *f = &m->flags;
+		if (f->negative || f->obscene || f->legal_threat || f->spread_call || f->shouting)
+			it = replyset_intent_at(ctx->rs, (size_t)m->top[0].intent);
+	}
+	if (!it || it->kind != RS_COMPLAINT)
+		return 0;
+	dialog__set_route(ctx, "complaint", it->id);
+	ctx->out->complaint_intent = xstrdup(it->id);
+	char *missing = missing_list(ctx, it);
+	struct tpl_vars v = {.missing = missing};
+	dialog__template(ctx, "complaint_ack", &v);
+	free(missing);
+	return 1;
+}
+
+/* ------------------------------------------------------------------ language */
+
+static int choose_lang(const struct chan_msg *msg, const struct text_analysis *a, cJSON *state)
+{
+	const char *code = NULL;
+	if (a && a->lang)
+		code = a->lang;
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(state, "lang");
+	if (!code && cJSON_IsString(st))
+		code = st->valuestring;
+	if (!code && msg->lang)
+		code = strncmp(msg->lang, "en", 2) == 0 ? "en" : "ru";
+	int lang = replyset_lang(code);
+	cJSON_DeleteItemFromObjectCaseSensitive(state, "lang");
+	cJSON_AddStringToObject(state, "lang", replyset_lang_code(lang));
+	return lang;
+}
+
+/* ------------------------------------------------------------------ dialog_handle */
+
+/* Reads a button payload: "intent:ID" (an intent, answered directly) or "plan:ID" (a
+ * tariff described). Unknown payloads are ignored: the text decides. */
+static void read_payload(const struct replyset *rs, const char *payload, int *forced, const char **plan)
+{
+	*forced = -1;
+	*plan = NULL;
+	if (!payload)
+		return;
+	if (strncmp(payload, "intent:", 7) == 0)
+		*forced = replyset_intent_index(rs, payload + 7);
+	else if (strncmp(payload, "plan:", 5) == 0 && replyset_tariff(rs, payload + 5))
+		*plan = replyset_tariff(rs, payload + 5)->id;
+}
+
+int dialog_handle(const struct replyset *rs, cJSON *state, const struct chan_msg *msg, int64_t now,
+		  struct dialog_result *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!rs || !state || !msg || !cJSON_IsObject(state))
+		return -1;
+	struct match_result m;
+	const char *text = msg->text ? msg->text : "";
+	size_t len = strlen(text);
+	if (len > TEXT_MAX_INPUT)
+		len = TEXT_MAX_INPUT;
+	if (match_message(rs, text, len, &m) < 0)
+		return -1;
+	struct handler_ctx ctx = {
+		.rs = rs, .msg = msg, .match = &m, .state = state, .now = now, .out = out,
+	};
+	read_payload(rs, msg->payload, &ctx.forced, &ctx.forced_plan);
+	ctx.lang = choose_lang(msg, &m.text, state);
+	out->lang = xstrdup(replyset_lang_code(ctx.lang));
+	out->flags = m.flags;
+	out->score = m.n_top && ctx.forced < 0 ? m.top[0].score : 0;
+	memcpy(out->phone, m.text.ent.phone, sizeof out->phone);
+	memcpy(out->account, m.text.ent.account, sizeof out->account);
+	if (!out->phone[0] && msg->contact_phone)
+		text_phone_normalize(msg->contact_phone, out->phone);
+
+	int result = 0;
+	int empty = m.text.n_tokens == 0 && ctx.forced < 0 && !ctx.forced_plan;
+	if (empty) {
+		int attachment = msg->attachments && *msg->attachments;
+		if (!(msg->contact_phone && out->phone[0])) {
+			dialog__set_route(&ctx, "empty", NULL);
+			dialog__template(&ctx, attachment ? "unsupported_attachment" : "empty_message", NULL);
+			goto done;
+		}
+	}
+	if (route_complaint(&ctx))
+		goto done;
+	for (size_t i = 0; i < sizeof handler_table / sizeof handler_table[0]; i++) {
+		result = handler_table[i]->handle(&ctx);
+		if (result < 0)
+			goto done;
+		if (result == HANDLER_HANDLED) {
+			if (!out->handler)
+				dialog__set_route(&ctx, handler_table[i]->name, NULL);
+			result = 0;
+			break;
+		}
+	}
+done:
+	cJSON_DeleteItemFromObjectCaseSensitive(state, "seen");
+	cJSON_AddTrueToObject(state, "seen");
+	match_result_free(&m);
+	return result < 0 ? result : 0;
+}
+
+void dialog_result_free(struct dialog_result *r)
+{
+	if (!r)
+		return;
+	reply_list_free(&r->replies);
+	free(r->handler);
+	free(r->intent);
+	free(r->lang);
+	free(r->complaint_intent);
+	free(r->plan);
+	memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,58 @@
+/* Last in the table, always handles. When the matcher hesitates between a few intents
+ * (decision "clarify") it offers the top two or three as buttons with the clarify
+ * template; otherwise it says fallback and offers the menu topics and a person. */
+#include "handler.h"
+
+#include <string.h>
+
+#include "buf.h"
+
+/* Up to three intents worth offering: above the clarify threshold, and not more than
+ * a third below the best. */
+static size_t clarify_choices(const struct handler_ctx *ctx, int *out)
+{
+	const struct match_result *m = ctx->match;
+	double floor = replyset_settings(ctx->rs)->clarify;
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_top && n < 3; i++) {
+		if (i > 1 && (m->top[i].score < floor || m->top[i].score < m->top[0].score * 0.67))
+			break;
+		out[n++] = m->top[i].intent;
+	}
+	return n;
+}
+
+static int fallback_handle(struct handler_ctx *ctx)
+{
+	const struct match_result *m = ctx->match;
+	if (m->decision == MATCH_CLARIFY && m->n_top && ctx->forced < 0) {
+		int choice[3];
+		size_t n = clarify_choices(ctx, choice);
+		struct buf topics = {0};
+		buf_append(&topics, "", 0);
+		for (size_t i = 0; i < n; i++) {
+			const struct replyset_intent *it = replyset_intent_at(ctx->rs, (size_t)choice[i]);
+			if (i)
+				buf_puts(&topics, i + 1 == n ? (ctx->lang ? " or " : " или ") : ", ");
+			buf_puts(&topics, "«");
+			buf_puts(&topics, it->title[ctx->lang]);
+			buf_puts(&topics, "»");
+		}
+		struct tpl_vars v = {.topics = topics.data};
+		struct reply *r = dialog__template(ctx, "clarify", &v);
+		for (size_t i = 0; i < n; i++)
+			dialog__intent_button(ctx, r, replyset_intent_at(ctx->rs, (size_t)choice[i])->id, (int)i);
+		buf_free(&topics);
+		dialog__set_route(ctx, "clarify", NULL);
+		return HANDLER_HANDLED;
+	}
+	struct reply *r = dialog__template(ctx, "fallback", NULL);
+	dialog__menu_buttons(ctx, r);
+	dialog__set_route(ctx, "fallback", NULL);
+	return HANDLER_HANDLED;
+}
+
+const struct handler handler_fallback = {
+	.name = "fallback",
+	.handle = fallback_handle,
+};

@@ -1,0 +1,34 @@
+/* Small talk (greeting, thanks, goodbye...): the intent's own answer. The first
+ * greeting of a conversation gets greeting_first instead, which introduces the bot,
+ * with the menu topics as buttons. */
+#include "handler.h"
+
+#include <stdio.h>
+
+#include <string.h>
+
+static int smalltalk_handle(struct handler_ctx *ctx)
+{
+	const struct replyset_intent *it = dialog__chosen(ctx);
+	if (!it || it->kind != RS_SMALLTALK)
+		return HANDLER_DECLINED;
+	int first = !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ctx->state, "seen"));
+	struct reply *r;
+	if (first && strcmp(it->id, "greeting") == 0 && replyset_template(ctx->rs, "greeting_first")) {
+		r = dialog__template(ctx, "greeting_first", NULL);
+		dialog__menu_buttons(ctx, r);
+	} else {
+		char source[160];
+		snprintf(source, sizeof source, "smalltalk:%s", it->id);
+		r = dialog__text(ctx, it->answer[ctx->lang] ? it->answer[ctx->lang] : "", source, NULL);
+		for (size_t i = 0; i < it->n_buttons; i++)
+			dialog__intent_button(ctx, r, it->buttons[i], (int)i);
+	}
+	dialog__set_route(ctx, "smalltalk", it->id);
+	return HANDLER_HANDLED;
+}
+
+const struct handler handler_smalltalk = {
+	.name = "smalltalk",
+	.handle = smalltalk_handle,
+};

@@ -1,0 +1,387 @@
+/* Tariffs: describe a named plan (even misspelt: the matcher finds aliases after typo
+ * repair), compare two plans, and pick the cheapest plan for stated needs counting
+ * overage (replyset_tariff_pick), saying why.
+ *
+ * When only part of the needs is given ("хочу тариф на 500 минут"), it asks for the
+ * rest and keeps what it has in the conversation state, so that the next message
+ * ("20 гб", or a bare "20") completes the question, across a restart too:
+ *   state.tariff = {"awaiting": "minutes"|"gb", "minutes": N, "gb": N, "sms": N,
+ *                   "budget": N, "at": unix seconds}   (-1 = not stated)
+ *
+ * The sentences that explain a pick or a comparison are assembled from the plans'
+ * numbers with the fixed phrases below (one per language). */
+#include "handler.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "text.h"
+#include "xalloc.h"
+
+/* A half-finished question older than this is forgotten. */
+#define PENDING_TTL_S (24 * 3600)
+
+/* Writes a quantity the way a customer reads it: "500", "2,5" (ru) / "2.5" (en),
+ * "безлимит" / "unlimited". */
+static void fmt_qty(char *out, size_t n, double v, int lang)
+{
+	if (v >= TEXT_UNLIMITED) {
+		snprintf(out, n, "%s", lang == RS_EN ? "unlimited" : "безлимит");
+		return;
+	}
+	if (v < 0)
+		v = 0;
+	if (fabs(v - round(v)) < 1e-9) {
+		snprintf(out, n, "%.0f", v);
+		return;
+	}
+	snprintf(out, n, "%.2f", v);
+	char *dot = strchr(out, '.');
+	size_t l = strlen(out);
+	while (l > 0 && out[l - 1] == '0')
+		out[--l] = '\0';
+	if (dot && lang != RS_EN)
+		*dot = ',';
+}
+
+/* The package part of a plan: "500" or "безлимит". */
+static void fmt_pkg(char *out, size_t n, double v, int unlimited, int lang)
+{
+	fmt_qty(out, n, unlimited ? TEXT_UNLIMITED : v, lang);
+}
+
+static const char *plan_name(struct handler_ctx *ctx, const struct replyset_tariff *t)
+{
+	return t->name[ctx->lang];
+}
+
+static void set_plan(struct handler_ctx *ctx, const struct replyset_tariff *t)
+{
+	free(ctx->out->plan);
+	ctx->out->plan = xstrdup(t->id);
+}
+
+/* One-line summary of a plan: "«Смарт» — 550 ₽ в месяц: 500 мин, 100 SMS, 20 ГБ". */
+static void describe_short(struct handler_ctx *ctx, struct buf *b, const struct replyset_tariff *t)
+{
+	char fee[32], mi[32], sm[32], gb[32];
+	fmt_qty(fee, sizeof fee, t->monthly_fee, ctx->lang);
+	fmt_pkg(mi, sizeof mi, t->minutes, t->unl_minutes, ctx->lang);
+	fmt_pkg(sm, sizeof sm, t->sms, t->unl_sms, ctx->lang);
+	fmt_pkg(gb, sizeof gb, t->gb, t->unl_gb, ctx->lang);
+	if (ctx->lang == RS_EN)
+		buf_printf(b, "%s — %s ₽ a month: %s min, %s SMS, %s GB", plan_name(ctx, t), fee, mi, sm, gb);
+	else
+		buf_printf(b, "«%s» — %s ₽ в месяц: %s мин, %s SMS, %s ГБ", plan_name(ctx, t), fee, mi, sm, gb);
+}
+
+/* ------------------------------------------------------------------ describe, compare */
+
+static void describe(struct handler_ctx *ctx, const struct replyset_tariff *t)
+{
+	char fee[32], mi[32], sm[32], gb[32];
+	fmt_qty(fee, sizeof fee, t->monthly_fee, ctx->lang);
+	fmt_pkg(mi, sizeof mi, t->minutes, t->unl_minutes, ctx->lang);
+	fmt_pkg(sm, sizeof sm, t->sms, t->unl_sms, ctx->lang);
+	fmt_pkg(gb, sizeof gb, t->gb, t->unl_gb, ctx->lang);
+	struct tpl_vars v = {.plan = plan_name(ctx, t), .fee = fee, .minutes = mi, .sms = sm, .gb = gb,
+			     .reason = t->notes[ctx->lang] ? t->notes[ctx->lang] : ""};
+	dialog__template(ctx, "tariff_info", &v);
+	set_plan(ctx, t);
+}
+
+static int has_needs(const struct tariff_need *n)
+{
+	return n->minutes >= 0 || n->gb >= 0 || n->sms >= 0;
+}
+
+static void compare(struct handler_ctx *ctx, const struct replyset_tariff *a, const struct replyset_tariff *b,
+		    const struct tariff_need *need)
+{
+	struct buf r = {0};
+	buf_append(&r, "", 0);
+	describe_short(ctx, &r, a);
+	buf_puts(&r, "; ");
+	describe_short(ctx, &r, b);
+	buf_puts(&r, ". ");
+	const struct replyset_tariff *cheap = a->monthly_fee <= b->monthly_fee ? a : b;
+	const struct replyset_tariff *dear = cheap == a ? b : a;
+	char diff[32];
+	fmt_qty(diff, sizeof diff, dear->monthly_fee - cheap->monthly_fee, ctx->lang);
+	if (dear->monthly_fee - cheap->monthly_fee < 1e-9)
+		buf_puts(&r, ctx->lang == RS_EN ? "They cost the same." : "Стоят одинаково.");
+	else if (ctx->lang == RS_EN)
+		buf_printf(&r, "%s is %s ₽ a month cheaper.", plan_name(ctx, cheap), diff);
+	else
+		buf_printf(&r, "«%s» дешевле на %s ₽ в месяц.", plan_name(ctx, cheap), diff);
+	const struct replyset_tariff *for_you = NULL;
+	if (has_needs(need)) {
+		double ca = replyset_tariff_cost(a, need), cb = replyset_tariff_cost(b, need);
+		for_you = ca >= 0 && (cb < 0 || ca <= cb) ? a : cb >= 0 ? b : NULL;
+		if (for_you) {
+			char tot[32];
+			fmt_qty(tot, sizeof tot, for_you == a ? ca : cb, ctx->lang);
+			if (ctx->lang == RS_EN)
+				buf_printf(&r, " For your needs %s comes out cheaper: %s ₽ a month in total.",
+					   plan_name(ctx, for_you), tot);
+			else
+				buf_printf(&r, " Для ваших запросов выгоднее «%s»: всего %s ₽ в месяц.",
+					   plan_name(ctx, for_you), tot);
+		}
+	}
+	struct tpl_vars v = {.plan_a = plan_name(ctx, a), .plan_b = plan_name(ctx, b), .reason = r.data};
+	dialog__template(ctx, "tariff_compare", &v);
+	if (for_you)
+		set_plan(ctx, for_you);
+	buf_free(&r);
+}
+
+/* Offers every plan as a button ("plan:ID" payloads describe it). */
+static void plan_buttons(struct handler_ctx *ctx, struct reply *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < replyset_n_tariffs(ctx->rs); i++) {
+		const struct replyset_tariff *t = replyset_tariff_at(ctx->rs, i);
+		char payload[160];
+		snprintf(payload, sizeof payload, "plan:%s", t->id);
+		reply_add_button(r, (int)i / 2, plan_name(ctx, t), payload, "callback");
+		r->inline_keyboard = 1;
+	}
+}
+
+/* ------------------------------------------------------------------ pick */
+
+static double get_num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+static void save_pending(struct handler_ctx *ctx, const struct tariff_need *n, const char *awaiting)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(ctx->state, "tariff");
+	cJSON *t = cJSON_AddObjectToObject(ctx->state, "tariff");
+	cJSON_AddStringToObject(t, "awaiting", awaiting);
+	cJSON_AddNumberToObject(t, "minutes", n->minutes);
+	cJSON_AddNumberToObject(t, "gb", n->gb);
+	cJSON_AddNumberToObject(t, "sms", n->sms);
+	cJSON_AddNumberToObject(t, "budget", n->budget);
+	cJSON_AddNumberToObject(t, "at", (double)ctx->now);
+}
+
+static void reason_text(struct handler_ctx *ctx, const struct tariff_pick *p, const struct tariff_need *need,
+			struct buf *b)
+{
+	char x[32];
+	if (p->reason == RS_PICK_COVERS) {
+		buf_puts(b, ctx->lang == RS_EN ? "The package covers all of it, with nothing to pay on top."
+					       : "Пакета хватает на всё, доплачивать сверх пакета не придётся.");
+	} else {
+		fmt_qty(x, sizeof x, p->extra, ctx->lang);
+		if (ctx->lang == RS_EN)
+			buf_printf(b, "About %s ₽ of that is for what goes beyond the package, and it is still the "
+				      "cheapest option.", x);
+		else
+			buf_printf(b, "Из них около %s ₽ — оплата сверх пакета, и всё равно это дешевле других "
+				      "тарифов.", x);
+	}
+	if (p->runner_up >= 0) {
+		const struct replyset_tariff *r = replyset_tariff_at(ctx->rs, (size_t)p->runner_up);
+		fmt_qty(x, sizeof x, p->runner_up_total, ctx->lang);
+		if (ctx->lang == RS_EN)
+			buf_printf(b, " The next best, %s, would cost %s ₽ a month.", plan_name(ctx, r), x);
+		else
+			buf_printf(b, " Следующий по цене вариант — «%s», %s ₽ в месяц.", plan_name(ctx, r), x);
+	}
+	if (need->budget >= 0) {
+		fmt_qty(x, sizeof x, need->budget, ctx->lang);
+		buf_printf(b, ctx->lang == RS_EN ? " It fits your budget of %s ₽." : " Укладывается в ваш бюджет %s ₽.",
+			   x);
+	}
+}
+
+static void pick(struct handler_ctx *ctx, const struct tariff_need *need)
+{
+	struct tariff_pick p;
+	cJSON_DeleteItemFromObjectCaseSensitive(ctx->state, "tariff");
+	if (replyset_tariff_pick(ctx->rs, need, &p) < 0) {
+		struct reply *r = dialog__template(ctx, "tariff_none", NULL);
+		dialog__menu_buttons(ctx, r);
+		return;
+	}
+	const struct replyset_tariff *t = replyset_tariff_at(ctx->rs, (size_t)p.tariff);
+	char mi[32], gb[32], sm[32], fee[32], tot[32];
+	fmt_qty(mi, sizeof mi, need->minutes, ctx->lang);
+	fmt_qty(gb, sizeof gb, need->gb, ctx->lang);
+	fmt_qty(sm, sizeof sm, need->sms, ctx->lang);
+	fmt_qty(fee, sizeof fee, t->monthly_fee, ctx->lang);
+	fmt_qty(tot, sizeof tot, p.total, ctx->lang);
+	struct buf reason = {0};
+	buf_append(&reason, "", 0);
+	reason_text(ctx, &p, need, &reason);
+	struct tpl_vars v = {.plan = plan_name(ctx, t), .fee = fee, .minutes = mi, .gb = gb, .sms = sm,
+			     .total = tot, .reason = reason.data};
+	struct reply *r = dialog__template(ctx, "tariff_pick", &v);
+	if (r) {
+		char payload[160];
+		snprintf(payload, sizeof payload, "plan:%s", t->id);
+		reply_add_button(r, 0, plan_name(ctx, t), payload, "callback");
+		r->inline_keyboard = 1;
+	}
+	buf_free(&reason);
+	set_plan(ctx, t);
+}
+
+/* Asks for what is missing, or picks when minutes and data are both known. */
+static void pick_or_ask(struct handler_ctx *ctx, const struct tariff_need *need)
+{
+	if (need->minutes < 0) {
+		save_pending(ctx, need, "minutes");
+		dialog__template(ctx, "tariff_ask_minutes", NULL);
+		return;
+	}
+	if (need->gb < 0) {
+		save_pending(ctx, need, "gb");
+		dialog__template(ctx, "tariff_ask_gb", NULL);
+		return;
+	}
+	pick(ctx, need);
+}
+
+/* ------------------------------------------------------------------ routing */
+
+static int has_qty(const struct text_entities *e)
+{
+	return e->minutes >= 0 || e->gb >= 0 || e->sms >= 0 || e->budget >= 0;
+}
+
+/* Does the message talk about data (so an "unlimited" in it is about data)? */
+static int mentions_data(const struct text_analysis *a)
+{
+	static const char *const p[] = {"интернет", "гиг", "гб", "трафик", "data", "internet", "gb", "gig", NULL};
+	for (size_t i = 0; i < a->n_tokens; i++)
+		for (const char *const *q = p; *q; q++)
+			if (strncmp(a->tokens[i].text, *q, strlen(*q)) == 0)
+				return 1;
+	return 0;
+}
+
+/* Merges the message's quantities into need; a bare number or a bare "unlimited"
+ * answers the question that was asked. */
+static void merge_needs(const struct handler_ctx *ctx, struct tariff_need *need, const char *awaiting)
+{
+	const struct text_analysis *a = &ctx->match->text;
+	struct text_entities e = a->ent;
+	if (awaiting && strcmp(awaiting, "minutes") == 0 && e.minutes < 0 && e.gb >= TEXT_UNLIMITED &&
+	    !mentions_data(a)) {
+		e.minutes = e.gb;
+		e.gb = -1;
+	}
+	if (awaiting && !has_qty(&e)) {
+		for (size_t i = 0; i < a->n_tokens; i++)
+			if (a->tokens[i].kind == TEXT_NUMBER) {
+				double v = strtod(a->tokens[i].text, NULL);
+				if (strcmp(awaiting, "minutes") == 0)
+					e.minutes = v;
+				else
+					e.gb = v;
+				break;
+			}
+	}
+	if (e.minutes >= 0)
+		need->minutes = e.minutes;
+	if (e.gb >= 0)
+		need->gb = e.gb;
+	if (e.sms >= 0)
+		need->sms = e.sms;
+	if (e.budget >= 0)
+		need->budget = e.budget;
+}
+
+static int has_number(const struct text_analysis *a)
+{
+	for (size_t i = 0; i < a->n_tokens; i++)
+		if (a->tokens[i].kind == TEXT_NUMBER)
+			return 1;
+	return 0;
+}
+
+static int tariff_handle(struct handler_ctx *ctx)
+{
+	const struct match_result *m = ctx->match;
+	const struct text_analysis *a = &m->text;
+	const struct replyset_intent *it = dialog__chosen(ctx);
+	const struct replyset_intent *top = m->n_top ? replyset_intent_at(ctx->rs, (size_t)m->top[0].intent) : NULL;
+	struct tariff_need need = {-1, -1, -1, -1};
+
+	if (ctx->forced_plan) {
+		describe(ctx, replyset_tariff(ctx->rs, ctx->forced_plan));
+		dialog__set_route(ctx, "tariff", NULL);
+		return HANDLER_HANDLED;
+	}
+
+	/* A question asked earlier and answered now. */
+	const cJSON *pending = cJSON_GetObjectItemCaseSensitive(ctx->state, "tariff");
+	const cJSON *aw = cJSON_GetObjectItemCaseSensitive(pending, "awaiting");
+	if (cJSON_IsString(aw) && ctx->now - (int64_t)get_num(pending, "at") > PENDING_TTL_S)
+		aw = NULL;
+	int other_intent = it && it->kind != RS_TARIFF;
+	if (cJSON_IsString(aw) && (has_qty(&a->ent) || has_number(a)) && !(other_intent && !has_qty(&a->ent))) {
+		need.minutes = get_num(pending, "minutes");
+		need.gb = get_num(pending, "gb");
+		need.sms = get_num(pending, "sms");
+		need.budget = get_num(pending, "budget");
+		char awaiting[16];
+		snprintf(awaiting, sizeof awaiting, "%s", aw->valuestring);
+		merge_needs(ctx, &need, awaiting);
+		pick_or_ask(ctx, &need);
+		dialog__set_route(ctx, "tariff", top && top->kind == RS_TARIFF ? top->id : NULL);
+		return HANDLER_HANDLED;
+	}
+	if (pending && (other_intent || !cJSON_IsString(aw)))
+		cJSON_DeleteItemFromObjectCaseSensitive(ctx->state, "tariff");
+
+	/* Is this message about tariffs at all? */
+	int tariff_talk = it && it->kind == RS_TARIFF;
+	if (!it && top && top->kind == RS_TARIFF && m->decision == MATCH_CLARIFY && (has_qty(&a->ent) || m->n_plans))
+		tariff_talk = 1;
+	if (!it && m->n_plans && m->decision != MATCH_ANSWER)
+		tariff_talk = 1;
+	if (!it && a->ent.minutes >= 0 && a->ent.gb >= 0)
+		tariff_talk = 1;
+	if (!tariff_talk)
+		return HANDLER_DECLINED;
+	const struct replyset_intent *route = it ? it : top && top->kind == RS_TARIFF ? top : NULL;
+	dialog__set_route(ctx, "tariff", route ? route->id : NULL);
+	merge_needs(ctx, &need, NULL);
+
+	if (m->n_plans >= 2) {
+		compare(ctx, replyset_tariff_at(ctx->rs, (size_t)m->plans[0]),
+			replyset_tariff_at(ctx->rs, (size_t)m->plans[1]), &need);
+		return HANDLER_HANDLED;
+	}
+	if (m->n_plans == 1 && !has_needs(&need)) {
+		describe(ctx, replyset_tariff_at(ctx->rs, (size_t)m->plans[0]));
+		return HANDLER_HANDLED;
+	}
+	/* The intent says what is wanted when no plan is named: a description or a
+	 * comparison needs plans, so offer them; anything else is a pick. */
+	int wants_plan = route && !has_needs(&need) && (strstr(route->id, "info") || strstr(route->id, "compare"));
+	if (wants_plan) {
+		struct reply *r = dialog__template(ctx, "clarify", &(struct tpl_vars){
+			.topics = ctx->lang == RS_EN ? "which plan" : "какой тариф"});
+		plan_buttons(ctx, r);
+		return HANDLER_HANDLED;
+	}
+	pick_or_ask(ctx, &need);
+	return HANDLER_HANDLED;
+}
+
+const struct handler handler_tariff = {
+	.name = "tariff",
+	.handle = tariff_handle,
+};
