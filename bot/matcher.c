@@ -26,7 +26,21 @@
 #define STOP_WEIGHT 0.25
 /* Share of the best single example in an intent's score; the rest is the centroid. */
 #define EXAMPLE_SHARE 0.7
-#define MAX_QUERY_TERMS 512
+#define MAX_QUERY_TERMS 1024
+/* Words longer than this get no character n-grams. */
+#define MAX_NGRAM_CP 24
+/* Share of the coverage in the final score; the rest is the cosine blend. */
+#define COVER_SHARE 0.5
+/* A term found in only a few of an intent's documents still covers this much. */
+#define COVER_FLOOR 0.6
+/* Total weight of a word's character 4-grams, relative to its stem. */
+#define NGRAM_WEIGHT 1.0
+/* The raw score at which the labelled set (tests/data/utterances.tsv) separates
+ * in-scope from out-of-scope messages best; calibrate() maps it to 0.55, the default
+ * "answer" threshold of settings.json, so that the thresholds read as confidences. */
+#define RAW_ANSWER 0.19
+/* Weight of an intent's answer text as a document of the intent. */
+#define ANSWER_WEIGHT 0.35
 
 struct posting {
 	uint32_t doc;  /* example or intent index */
@@ -53,6 +67,7 @@ struct match_index {
 	float idf_unknown;            /* weight of a term the set never saw */
 	struct plist *ex_post;        /* by term id: examples */
 	struct plist *in_post;        /* by term id: intent centroids */
+	struct plist *cov_post;       /* by term id: share of an intent's examples with it */
 	uint32_t *ex_intent;          /* example -> intent */
 	size_t n_examples, n_intents, n_terms;
 	struct alias *aliases;
@@ -61,7 +76,8 @@ struct match_index {
 	/* Scratch for one query at a time. */
 	float *acc_ex;                /* by example */
 	uint32_t *touched;            /* examples with a non-zero accumulator */
-	float *best_ex, *cent;        /* by intent */
+	float *best_ex, *cent, *cover; /* by intent */
+	float *ex_weight;             /* by document: 1 for examples, less for answers */
 	uint32_t *touched_in;
 	unsigned char *in_seen;
 };
@@ -71,12 +87,21 @@ static int is_stop(const char *w)
 {
 	static const char *const stop[] = {
 		"а", "в", "во", "и", "к", "ко", "на", "не", "ни", "но", "о", "об", "от", "по", "с", "со", "у",
-		"я", "мне", "меня", "мой", "моя", "мое", "мои", "мы", "вы", "ты", "он", "она", "оно", "они",
-		"это", "этот", "эта", "то", "та", "тот", "же", "ли", "бы", "да", "нет", "что", "чтобы", "как",
-		"так", "для", "из", "за", "до", "при", "про", "без", "или", "если", "уже", "еще", "вот",
-		"пожалуйста", "можно", "здравствуйте", "добрый", "день", "the", "a", "an", "to", "of", "in",
-		"on", "for", "is", "it", "i", "my", "me", "do", "does", "can", "be", "and", "or", "with",
-		"please", "what", "how", "you", "your", "at", "this", "that", "there", "are", "am", NULL};
+		"я", "мне", "меня", "мой", "моя", "мое", "мои", "моего", "моей", "мы", "нам", "нас", "вы", "вам",
+		"вас", "ваш", "ваша", "ваше", "ваши", "вашем", "ты", "тебя", "тебе", "он", "она", "оно", "они",
+		"его", "ее", "их", "ему", "ей", "им", "это", "этот", "эта", "эти", "этом", "то", "та", "тот",
+		"же", "ли", "бы", "да", "нет", "что", "чтобы", "чтоб", "как", "так", "для", "из", "за", "до",
+		"при", "про", "без", "или", "если", "уже", "еще", "вот", "ну", "все", "всё", "весь", "там",
+		"тут", "здесь", "где", "когда", "почему", "зачем", "какой", "какая", "какие", "каком", "кто",
+		"пожалуйста", "пж", "плиз", "можно", "нужно", "надо", "хочу", "хотел", "хотела", "хотелось",
+		"скажите", "подскажите", "подскажи", "скажи", "расскажите", "расскажи", "помогите",
+		"помоги", "есть", "был",
+		"была", "было", "были", "быть", "будет", "очень", "просто", "сейчас", "теперь", "тоже",
+		"также", "вообще", "могу", "можете", "может", "мочь", "же", "ещё",
+		"the", "a", "an", "to", "of", "in", "on", "for", "is", "it", "i", "my", "me", "do", "does",
+		"can", "could", "would", "be", "and", "or", "with", "please", "what", "how", "you", "your",
+		"at", "this", "that", "there", "are", "am", "want", "need", "hi", "hello", "tell", "get", "from",
+		"have", "has", "if", "so", "just", "will", "where", "when", "why", "which", "who", NULL};
 	for (const char *const *s = stop; *s; s++)
 		if (strcmp(*s, w) == 0)
 			return 1;
@@ -114,6 +139,40 @@ static size_t n_chars(const char *s)
 	return n;
 }
 
+/* Character 4-grams of a word framed as "^word$", so that words sharing a root
+ * ("приветик" and "привет", "спасибки" and "спасибо") meet even where the stemmer
+ * cuts them differently. The word's n-grams share the weight w. */
+static void add_ngrams(struct term_list *tl, const char *w, float weight)
+{
+	size_t off[MAX_NGRAM_CP + 3];
+	size_t n = 0, len = strlen(w);
+	for (size_t i = 0; i < len && n < MAX_NGRAM_CP; i++)
+		if (((unsigned char)w[i] & 0xC0) != 0x80)
+			off[n++] = i;
+	if (n < 4 || n >= MAX_NGRAM_CP)
+		return;
+	off[n] = len;
+	/* Positions -1 and n stand for the frame characters. */
+	size_t count = n - 1;
+	for (size_t k = 0; k + 3 <= n + 1; k++) {
+		char g[64];
+		size_t gl = 0;
+		g[gl++] = '\x02';
+		for (size_t j = k; j < k + 4; j++) {
+			if (j == 0) {
+				g[gl++] = '^';
+			} else if (j == n + 1) {
+				g[gl++] = '$';
+			} else {
+				size_t a = off[j - 1], b = off[j];
+				memcpy(g + gl, w + a, b - a);
+				gl += b - a;
+			}
+		}
+		term_add(tl, g, gl, weight / (float)count);
+	}
+}
+
 /* Index of a plan alias starting at token i, or -1; *len gets its length in tokens. */
 static int alias_at(const struct match_index *idx, const struct text_analysis *a, size_t i, size_t *len)
 {
@@ -140,13 +199,24 @@ static int alias_at(const struct match_index *idx, const struct text_analysis *a
 	return -1;
 }
 
+static void collect_range(const struct match_index *idx, const struct text_analysis *a, size_t from, size_t to,
+			  struct term_list *tl, int *plans, size_t *n_plans);
+
 static void collect_terms(const struct match_index *idx, const struct text_analysis *a, struct term_list *tl,
 			  int *plans, size_t *n_plans)
+{
+	collect_range(idx, a, 0, a->n_tokens, tl, plans, n_plans);
+}
+
+/* Collects the terms of tokens [from, to); the entity pseudo-terms only for the
+ * whole text. */
+static void collect_range(const struct match_index *idx, const struct text_analysis *a, size_t from, size_t to,
+			  struct term_list *tl, int *plans, size_t *n_plans)
 {
 	const char *prev = NULL;
 	size_t prev_len = 0;
 	int has_plan = 0;
-	for (size_t i = 0; i < a->n_tokens; i++) {
+	for (size_t i = from; i < to; i++) {
 		const struct text_token *t = &a->tokens[i];
 		size_t alen;
 		int al = idx && idx->n_aliases && (t->kind == TEXT_WORD || t->kind == TEXT_NUMBER)
@@ -173,6 +243,8 @@ static void collect_terms(const struct match_index *idx, const struct text_analy
 		size_t sl = strlen(t->stem);
 		float f = is_stop(t->text) ? STOP_WEIGHT : 1.0f;
 		term_add(tl, t->stem, sl, f);
+		if (f == 1.0f && idx)
+			add_ngrams(tl, t->text, (float)NGRAM_WEIGHT);
 		if (prev) {
 			char tmp[512];
 			if (prev_len + sl + 2 < sizeof tmp) {
@@ -187,6 +259,8 @@ static void collect_terms(const struct match_index *idx, const struct text_analy
 	}
 	if (has_plan)
 		term_add(tl, "#plan", 5, 1.0f);
+	if (from != 0 || to != a->n_tokens)
+		return;
 	const struct text_entities *e = &a->ent;
 	if (e->minutes >= 0 || e->gb >= 0 || e->sms >= 0 || e->budget >= 0)
 		term_add(tl, "#qty", 4, 1.0f);
@@ -288,7 +362,11 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 		}
 
 	/* Analyse every example once; keep its terms. */
-	size_t n_ex = replyset_n_examples(rs);
+	/* Documents: every example, plus each intent's titles and (weighted lower,
+	 * being long and written by the operator, not the customer) its answers, which
+	 * bring the topic's vocabulary beyond the examples. */
+	size_t n_ex = replyset_n_examples(rs) + idx->n_intents * 2 * RS_NLANG;
+	idx->ex_weight = xcalloc(n_ex + 1, sizeof *idx->ex_weight);
 	struct svec *ex_vec = xcalloc(n_ex + 1, sizeof *ex_vec);
 	idx->ex_intent = xcalloc(n_ex + 1, sizeof *idx->ex_intent);
 	size_t df_cap = 1024;
@@ -298,8 +376,13 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 	for (size_t in = 0; in < idx->n_intents; in++) {
 		const struct replyset_intent *it = replyset_intent_at(rs, in);
 		for (int l = 0; l < RS_NLANG; l++)
-			for (size_t k = 0; k < it->n_examples[l]; k++, e++) {
-				const char *src = it->examples[l][k];
+			for (size_t k = 0; k < it->n_examples[l] + 2; k++, e++) {
+				const char *src = k < it->n_examples[l] ? it->examples[l][k]
+						  : k == it->n_examples[l] ? it->title[l] : it->answer[l];
+				float dw = k <= it->n_examples[l] ? 1.0f : (float)ANSWER_WEIGHT;
+				idx->ex_weight[e] = src ? dw : 0;
+				if (!src)
+					continue;
 				struct text_analysis a;
 				text_analyze(ctx, src, strlen(src), &plain, &a);
 				for (size_t i = 0; i < a.n_tokens; i++)
@@ -345,16 +428,23 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 	/* Example vectors (tf-idf, normalised) and intent centroids. */
 	idx->ex_post = xcalloc(idx->n_terms + 1, sizeof *idx->ex_post);
 	idx->in_post = xcalloc(idx->n_terms + 1, sizeof *idx->in_post);
-	struct svec cent = {0};
+	idx->cov_post = xcalloc(idx->n_terms + 1, sizeof *idx->cov_post);
+	struct svec cent = {0}, cnt = {0};
 	size_t first = 0;
+	float group_weight = 0;
 	for (size_t x = 0; x <= idx->n_examples; x++) {
 		if (x == idx->n_examples || (x > first && idx->ex_intent[x] != idx->ex_intent[first])) {
 			if (x > first) {
 				svec_normalise(&cent);
 				for (size_t i = 0; i < cent.n; i++)
 					plist_add(&idx->in_post[cent.ids[i]], idx->ex_intent[first], cent.w[i]);
+				for (size_t i = 0; i < cnt.n; i++)
+					plist_add(&idx->cov_post[cnt.ids[i]], idx->ex_intent[first],
+						  cnt.w[i] / group_weight);
 			}
 			cent.n = 0;
+			cnt.n = 0;
+			group_weight = 0;
 			first = x;
 			if (x == idx->n_examples)
 				break;
@@ -363,13 +453,18 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 		for (size_t i = 0; i < v->n; i++)
 			v->w[i] *= idx->idf[v->ids[i]];
 		svec_normalise(v);
+		group_weight += idx->ex_weight[x];
 		for (size_t i = 0; i < v->n; i++) {
+			v->w[i] *= idx->ex_weight[x];
 			plist_add(&idx->ex_post[v->ids[i]], (uint32_t)x, v->w[i]);
 			svec_add(&cent, v->ids[i], v->w[i]);
+			svec_add(&cnt, v->ids[i], idx->ex_weight[x]);
 		}
 	}
 	free(cent.ids);
 	free(cent.w);
+	free(cnt.ids);
+	free(cnt.w);
 	for (size_t x = 0; x < n_ex; x++) {
 		free(ex_vec[x].ids);
 		free(ex_vec[x].w);
@@ -385,7 +480,12 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 				xrealloc(idx->in_post[t].items, idx->in_post[t].n * sizeof(struct posting));
 		idx->ex_post[t].cap = idx->ex_post[t].n;
 		idx->in_post[t].cap = idx->in_post[t].n;
+		if (idx->cov_post[t].n)
+			idx->cov_post[t].items =
+				xrealloc(idx->cov_post[t].items, idx->cov_post[t].n * sizeof(struct posting));
+		idx->cov_post[t].cap = idx->cov_post[t].n;
 	}
+
 
 	text_vocab_build(idx->words);
 	text_vocab_build(idx->stems);
@@ -396,6 +496,7 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 	idx->touched = xcalloc(idx->n_examples + 1, sizeof *idx->touched);
 	idx->best_ex = xcalloc(idx->n_intents + 1, sizeof *idx->best_ex);
 	idx->cent = xcalloc(idx->n_intents + 1, sizeof *idx->cent);
+	idx->cover = xcalloc(idx->n_intents + 1, sizeof *idx->cover);
 	idx->touched_in = xcalloc(idx->n_intents + 1, sizeof *idx->touched_in);
 	idx->in_seen = xcalloc(idx->n_intents + 1, 1);
 	return idx;
@@ -411,9 +512,13 @@ void match_index_free(struct match_index *idx)
 	for (size_t t = 0; t < idx->n_terms; t++) {
 		free(idx->ex_post[t].items);
 		free(idx->in_post[t].items);
+		free(idx->cov_post[t].items);
 	}
 	free(idx->ex_post);
 	free(idx->in_post);
+	free(idx->cov_post);
+	free(idx->cover);
+	free(idx->ex_weight);
 	free(idx->idf);
 	free(idx->ex_intent);
 	for (size_t k = 0; k < idx->n_aliases; k++) {
@@ -440,7 +545,7 @@ size_t match_index_memory(const struct match_index *idx)
 		   text_vocab_memory(idx->terms);
 	m += idx->n_terms * (sizeof *idx->idf + 2 * sizeof(struct plist));
 	for (size_t t = 0; t < idx->n_terms; t++)
-		m += (idx->ex_post[t].cap + idx->in_post[t].cap) * sizeof(struct posting);
+		m += (idx->ex_post[t].cap + idx->in_post[t].cap + idx->cov_post[t].cap) * sizeof(struct posting);
 	m += idx->n_examples * (sizeof *idx->ex_intent + sizeof *idx->acc_ex + sizeof *idx->touched);
 	m += idx->n_intents * (2 * sizeof(float) + sizeof(uint32_t) + 1);
 	return m;
@@ -459,6 +564,15 @@ int match_decide(const struct replyset *rs, double top, double second)
 	if (top >= s->clarify)
 		return MATCH_CLARIFY;
 	return MATCH_FALLBACK;
+}
+
+/* Maps a raw score (0..1) to a confidence (0..1) so that RAW_ANSWER becomes 0.55;
+ * piecewise linear, hence monotonic: ranks never change. */
+static double calibrate(double raw)
+{
+	if (raw <= RAW_ANSWER)
+		return raw * (0.55 / RAW_ANSWER);
+	return 0.55 + (raw - RAW_ANSWER) * (0.45 / (1 - RAW_ANSWER));
 }
 
 /* Scores the query terms against every example and centroid sharing a term and fills
@@ -486,8 +600,11 @@ static void score(struct match_index *idx, const struct term_list *tl, struct ma
 			q[nq++].w = w;
 		}
 	}
-	for (size_t i = 0; i < nq; i++)
+	double qsum = 0;
+	for (size_t i = 0; i < nq; i++) {
 		qnorm += (double)q[i].w * q[i].w;
+		qsum += q[i].w;
+	}
 	qnorm = sqrt(qnorm);
 	if (qnorm == 0)
 		return;
@@ -511,6 +628,11 @@ static void score(struct match_index *idx, const struct term_list *tl, struct ma
 			}
 			idx->cent[d] += q[i].w * p->items[k].weight;
 		}
+		p = &idx->cov_post[q[i].id];
+		for (uint32_t k = 0; k < p->n; k++) {
+			uint32_t d = p->items[k].doc;
+			idx->cover[d] += q[i].w * (float)(COVER_FLOOR + (1 - COVER_FLOOR) * sqrt(p->items[k].weight));
+		}
 	}
 	for (size_t k = 0; k < n_touched; k++) {
 		uint32_t d = idx->touched[k];
@@ -522,7 +644,9 @@ static void score(struct match_index *idx, const struct term_list *tl, struct ma
 	out->n_top = 0;
 	for (size_t k = 0; k < n_in; k++) {
 		uint32_t in = idx->touched_in[k];
-		double s = (EXAMPLE_SHARE * idx->best_ex[in] + (1 - EXAMPLE_SHARE) * idx->cent[in]) / qnorm;
+		double cos = (EXAMPLE_SHARE * idx->best_ex[in] + (1 - EXAMPLE_SHARE) * idx->cent[in]) / qnorm;
+		double s = calibrate(COVER_SHARE * idx->cover[in] / qsum + (1 - COVER_SHARE) * cos);
+		idx->cover[in] = 0;
 		idx->best_ex[in] = 0;
 		idx->cent[in] = 0;
 		idx->in_seen[in] = 0;
