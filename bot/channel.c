@@ -24,6 +24,8 @@ void channel_init(struct channel *ch, const struct channel_ops *ops, struct app 
 		       "Long-poll sessions restarted, by reason.");
 	metrics_family(m, "deskbot_longpoll_errors_total", "counter",
 		       "Long-poll requests that failed (transport, HTTP or malformed answer).");
+	metrics_family(m, "deskbot_longpoll_skipped_total", "counter",
+		       "Updates or batches skipped because they stayed unreadable.");
 	metrics_family(m, "deskbot_replies_sent_total", "counter", "Replies delivered.");
 	metrics_family(m, "deskbot_send_retries_total", "counter",
 		       "Delivery attempts that failed transiently and were rescheduled.");
@@ -40,6 +42,7 @@ void channel_init(struct channel *ch, const struct channel_ops *ops, struct app 
 	ch->m_updates = metrics_series(m, "deskbot_updates_total", l);
 	ch->m_ignored = metrics_series(m, "deskbot_updates_ignored_total", l);
 	ch->m_poll_errors = metrics_series(m, "deskbot_longpoll_errors_total", l);
+	ch->m_poll_skipped = metrics_series(m, "deskbot_longpoll_skipped_total", l);
 	ch->m_sent = metrics_series(m, "deskbot_replies_sent_total", l);
 	ch->m_retries = metrics_series(m, "deskbot_send_retries_total", l);
 	ch->m_failed = metrics_series(m, "deskbot_send_failed_total", l);

@@ -58,7 +58,7 @@ struct channel {
 	int max_in_flight;
 	/* Metrics (pointers into the registry). */
 	double *m_updates, *m_ignored, *m_poll_restarts_key, *m_poll_restarts_history,
-		*m_poll_restarts_session, *m_poll_errors, *m_sent, *m_retries, *m_failed,
+		*m_poll_restarts_session, *m_poll_errors, *m_poll_skipped, *m_sent, *m_retries, *m_failed,
 		*m_blocked, *m_depth, *m_oldest_age;
 };
 

@@ -1,12 +1,18 @@
 /* deskbot passwd and deskbot cases export. */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "cases.h"
 #include "cli.h"
+#include "config.h"
 #include "password.h"
+#include "store.h"
 
 /* Reads one line without echo when stdin is a terminal. */
 static int read_secret(const char *prompt, char *out, size_t outlen)
@@ -59,4 +65,118 @@ int cli_passwd(int argc, char **argv)
 	printf("%s\n", h);
 	free(h);
 	return 0;
+}
+
+/* deskbot cases export --format json|csv [--since YYYY-MM-DD] [--config FILE] */
+struct export_ctx {
+	int csv;
+	int first;
+};
+
+static void csv_field(const char *s)
+{
+	putchar('"');
+	for (; s && *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static void export_one(void *arg, int64_t id, const cJSON *r)
+{
+	struct export_ctx *x = arg;
+	(void)id;
+	if (!x->csv) {
+		char *s = cJSON_PrintUnformatted(r);
+		printf("%s%s", x->first ? "" : ",\n", s);
+		free(s);
+		x->first = 0;
+		return;
+	}
+	static const char *const cols[] = {"number", "created_at", "updated_at", "sla_due_at",
+		"channel", "peer_id", "user_id", "display_name", "profile_link", "followers",
+		"phone", "account", "location", "category", "severity", "status", "assignee",
+		"summary", "resolution"};
+	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, cols[i]);
+		if (i)
+			putchar(',');
+		if (cJSON_IsString(v))
+			csv_field(v->valuestring);
+		else if (cJSON_IsNumber(v))
+			printf("%.0f", v->valuedouble);
+	}
+	const cJSON *flags = cJSON_GetObjectItemCaseSensitive(r, "flags");
+	putchar(',');
+	struct buf f = {0};
+	for (const cJSON *it = flags ? flags->child : NULL; it; it = it->next)
+		if (cJSON_IsTrue(it))
+			buf_printf(&f, "%s%s", f.len ? " " : "", it->string);
+	csv_field(f.data ? f.data : "");
+	buf_free(&f);
+	putchar('\n');
+}
+
+int cli_cases(int argc, char **argv)
+{
+	const char *format = "json", *since = NULL, *config_path = NULL;
+	if (argc < 1 || strcmp(argv[0], "export") != 0)
+		goto usage;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+			format = argv[++i];
+		else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc)
+			since = argv[++i];
+		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config_path = argv[++i];
+		else
+			goto usage;
+	}
+	if (strcmp(format, "json") && strcmp(format, "csv"))
+		goto usage;
+	struct case_filter filter = {.limit = 1000000};
+	if (since) {
+		struct tm tm = {0};
+		char *end = strptime(since, "%Y-%m-%d", &tm);
+		if (!end || *end) {
+			fprintf(stderr, "cases: --since takes a date such as 2026-11-01\n");
+			return 2;
+		}
+		filter.since = (int64_t)timegm(&tm);
+	}
+	struct config cfg;
+	char err[512];
+	if (config_load(config_path, &cfg, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	struct store *st;
+	if (store_open(cfg.store_path, &st, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		config_free(&cfg);
+		return 1;
+	}
+	struct export_ctx x = {.csv = strcmp(format, "csv") == 0, .first = 1};
+	if (x.csv)
+		printf("number,created_at,updated_at,sla_due_at,channel,peer_id,user_id,"
+		       "display_name,profile_link,followers,phone,account,location,category,"
+		       "severity,status,assignee,summary,resolution,flags\n");
+	else
+		printf("[");
+	int result = store_cases_each(st, &filter, export_one, &x);
+	if (!x.csv)
+		printf("]\n");
+	store_close(st);
+	config_free(&cfg);
+	if (result < 0) {
+		fprintf(stderr, "cases: reading the store failed\n");
+		return 1;
+	}
+	return 0;
+usage:
+	fprintf(stderr, "usage: deskbot cases export --format json|csv [--since YYYY-MM-DD] "
+			"[--config FILE]\n");
+	return 2;
 }

@@ -380,8 +380,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		int has_body = strcmp(pss->method, "POST") == 0 ||
 			       strcmp(pss->method, "PUT") == 0 ||
 			       strcmp(pss->method, "PATCH") == 0;
-		if (has_body && !pss->too_big && clen[0] && strtoull(clen, NULL, 10) > 0)
-			return 0; /* wait for LWS_CALLBACK_HTTP_BODY_COMPLETION */
+		if (has_body && !pss->too_big && clen[0])
+			return 0; /* wait for LWS_CALLBACK_HTTP_BODY_COMPLETION (even for 0 bytes) */
 		run_route(s, wsi, pss);
 		return send_headers(wsi, pss) ? -1 : 0;
 	}
@@ -390,6 +390,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			pss->too_big = 1;
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (pss->headers_sent || !pss->path)
+			return 0; /* already answered (no Content-Length) */
 		run_route(s, wsi, pss);
 		return send_headers(wsi, pss) ? -1 : 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE: {

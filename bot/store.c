@@ -55,7 +55,11 @@ static const char *const migrations[] = {
 	"CREATE TABLE cases ("
 	"  id INTEGER PRIMARY KEY, number TEXT UNIQUE, channel TEXT NOT NULL,"
 	"  peer_id INTEGER NOT NULL, user_id INTEGER NOT NULL, status TEXT NOT NULL,"
+	"  severity INTEGER NOT NULL DEFAULT 2, category TEXT, assignee TEXT,"
 	"  record TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE INDEX cases_queue ON cases (status, severity, created_at);"
+	"CREATE INDEX cases_peer ON cases (channel, peer_id, status);"
+	"CREATE INDEX cases_user ON cases (channel, user_id);"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"INSERT INTO meta (key, value) VALUES ('salt', abs(random() % 2147483647));"
 	"CREATE TABLE audit ("
@@ -72,7 +76,7 @@ static void set_state(struct store *st, const char *what)
 }
 
 /* Returns the cached statement for sql (a string literal: cached by pointer). */
-static sqlite3_stmt *prep(struct store *st, const char *sql)
+sqlite3_stmt *store__prep(struct store *st, const char *sql)
 {
 	int free_slot = -1;
 	for (int i = 0; i < STMT_CACHE; i++) {
@@ -98,6 +102,13 @@ static sqlite3_stmt *prep(struct store *st, const char *sql)
 		abort();
 	}
 	return stmt;
+}
+
+#define prep store__prep
+
+sqlite3 *store__db(struct store *st)
+{
+	return st->db;
 }
 
 static int exec(struct store *st, const char *sql)

@@ -102,9 +102,12 @@ int store_customer_get(struct store *st, const char *channel, int64_t user,
 int store_customer_put(struct store *st, const char *channel, int64_t user,
 		       const struct customer *c, int64_t now);
 
-/* Runs a read-only query for metrics: SELECT returning one integer. Internal helper
- * shared by store_*.c files. */
+/* Internals shared by the store_*.c files (not for use elsewhere): a read-only query
+ * returning one integer, the cached prepared statement for sql (a string literal: it is
+ * cached by its address), and the connection. */
 int64_t store__scalar(struct store *st, const char *sql);
+struct sqlite3_stmt *store__prep(struct store *st, const char *sql);
+struct sqlite3 *store__db(struct store *st);
 
 
 

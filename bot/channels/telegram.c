@@ -33,6 +33,7 @@ struct tg {
 	uint64_t poll_req;
 	uv_timer_t retry_timer;
 	int failures;
+	int isolate;          /* the last batch was unreadable: fetch one update at a time */
 	size_t sends_in_flight;
 };
 
@@ -72,6 +73,32 @@ static void poll_cb(void *arg, const struct http_response *res)
 		return;
 	struct tg_updates u;
 	tg_parse_updates(res->body, res->body_len, &u);
+	if (res->status == 200 && !u.ok && !u.error_code) {
+		/* Unreadable: first fetch one update at a time; an update that is unreadable
+		 * on its own is skipped (and only that one), so the channel never stalls. */
+		*tg->base.m_poll_errors += 1;
+		int64_t bad = tg->isolate ? tg_scan_update_id(res->body) : -1;
+		if (bad >= tg->offset && bad >= 0) {
+			char cursor[32];
+			snprintf(cursor, sizeof cursor, "%lld", (long long)bad + 1);
+			log_error("telegram: update %lld is unreadable (%zu bytes); skipping it",
+				  (long long)bad, res->body_len);
+			*tg->base.m_poll_skipped += 1;
+			if (pipeline_ingest(tg->base.app, &tg->base, NULL, 0, cursor) == 0)
+				tg->offset = bad + 1;
+			tg->isolate = 0;
+			tg_updates_free(&u);
+			poll_once(tg);
+			return;
+		}
+		log_warn("telegram: getUpdates answer is not valid JSON (%zu bytes); fetching "
+			 "updates one by one",
+			 res->body_len);
+		tg->isolate = 1;
+		tg_updates_free(&u);
+		backoff(tg, 0, TG_BACKOFF);
+		return;
+	}
 	if (res->status != 200 || !u.ok) {
 		*tg->base.m_poll_errors += 1;
 		long code = res->status;
@@ -114,6 +141,7 @@ static void poll_cb(void *arg, const struct http_response *res)
 		tg->offset = u.next_offset;
 	}
 	tg->failures = 0;
+	tg->isolate = 0;
 	tg_updates_free(&u);
 	poll_once(tg);
 }
@@ -127,7 +155,7 @@ static void poll_once(struct tg *tg)
 	if (tg->offset > 0)
 		cJSON_AddNumberToObject(o, "offset", (double)tg->offset);
 	cJSON_AddNumberToObject(o, "timeout", tg->cfg->wait);
-	cJSON_AddNumberToObject(o, "limit", 100);
+	cJSON_AddNumberToObject(o, "limit", tg->isolate ? 1 : 100);
 	if (!tg->sent_allowed) {
 		const char *kinds[] = {"message", "edited_message", "callback_query",
 				       "my_chat_member"};

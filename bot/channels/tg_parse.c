@@ -280,3 +280,16 @@ char *tg_callback_body(const struct outbox_row *row)
 	cJSON_Delete(extra);
 	return s;
 }
+
+int64_t tg_scan_update_id(const char *body)
+{
+	const char *p = strstr(body, "\"update_id\"");
+	if (!p)
+		return -1;
+	p += 11;
+	while (*p == ' ' || *p == ':')
+		p++;
+	char *end;
+	long long id = strtoll(p, &end, 10);
+	return end != p && id >= 0 ? id : -1;
+}

@@ -30,6 +30,9 @@ struct tg_updates {
 void tg_parse_updates(const char *body, size_t len, struct tg_updates *out);
 void tg_updates_free(struct tg_updates *u);
 
+/* The update_id in an answer that is not valid JSON (the first one), or -1. */
+int64_t tg_scan_update_id(const char *body);
+
 /* Classifies an answer to sendMessage / answerCallbackQuery. */
 void tg_classify_send(long status, int transport_error, const char *body,
 		      struct send_result *out);

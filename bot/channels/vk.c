@@ -35,6 +35,7 @@ struct vk {
 	uint64_t poll_req;      /* request in flight for the long poll / server, 0 if none */
 	uv_timer_t retry_timer;
 	int failures;           /* consecutive long-poll failures */
+	int malformed;          /* consecutive unreadable answers at the same ts */
 	size_t sends_in_flight;
 	int64_t salt;
 	int closed;
@@ -219,13 +220,33 @@ static void poll_cb(void *arg, const struct http_response *res)
 	}
 	vk_parse_poll(res->body, res->body_len, &p);
 	switch (p.kind) {
-	case VK_POLL_MALFORMED:
+	case VK_POLL_MALFORMED: {
 		*vk->base.m_poll_errors += 1;
+		/* A proxy's garbage goes away on retry; an answer that stays unreadable would
+		 * stop the channel for good, so after three tries its events are skipped. */
+		char *next_ts = ++vk->malformed >= 3 ? vk_scan_ts(res->body) : NULL;
+		if (next_ts && (!vk->ts || strcmp(next_ts, vk->ts) != 0)) {
+			log_error("vk: the long-poll answer after ts %s is unreadable three times "
+				  "(%zu bytes); skipping its events, continuing from ts %s",
+				  vk->ts ? vk->ts : "?", res->body_len, next_ts);
+			*vk->base.m_poll_skipped += 1;
+			if (pipeline_ingest(vk->base.app, &vk->base, NULL, 0, next_ts) == 0) {
+				free(vk->ts);
+				vk->ts = next_ts;
+				next_ts = NULL;
+				vk->malformed = 0;
+				free(next_ts);
+				poll_once(vk);
+				break;
+			}
+		}
+		free(next_ts);
 		log_warn("vk: long poll answered something that is not a long-poll answer "
 			 "(%zu bytes); backing off",
 			 res->body_len);
 		backoff(vk);
 		break;
+	}
 	case VK_POLL_FAILED:
 		if (p.failed == 1 && p.ts) {
 			/* History partly lost: continue from the ts VK gives. */
@@ -259,6 +280,7 @@ static void poll_cb(void *arg, const struct http_response *res)
 		free(vk->ts);
 		vk->ts = xstrdup(p.ts);
 		vk->failures = 0;
+		vk->malformed = 0;
 		fetch_profiles(vk, &p);
 		poll_once(vk);
 		break;

@@ -324,10 +324,10 @@ char *vk_keyboard(const char *neutral)
 			cJSON_AddStringToObject(action, "type", callback ? "callback" : "text");
 			char *l = utf8_cut(label, 40);
 			cJSON_AddStringToObject(action, "label", l);
-			free(l);
 			/* VK payloads are JSON strings of at most 255 bytes. */
 			cJSON *p = cJSON_CreateObject();
-			cJSON_AddStringToObject(p, "p", payload ? payload : label);
+			cJSON_AddStringToObject(p, "p", payload ? payload : l);
+			free(l);
 			char *ps = cJSON_PrintUnformatted(p);
 			if (strlen(ps) <= 255)
 				cJSON_AddStringToObject(action, "payload", ps);
@@ -349,4 +349,18 @@ int64_t vk_random_id(int64_t salt, int64_t row_id)
 	const int64_t range = 2147483646; /* values 1..2^31-1 */
 	int64_t v = ((salt % range) + (row_id % range)) % range;
 	return v + 1;
+}
+
+char *vk_scan_ts(const char *body)
+{
+	/* VK writes "ts" first: {"ts":"1344","updates":[...]}. Only look there, before
+	 * any event could contain a field of the same name. */
+	const char *p = strstr(body, "\"ts\"");
+	if (!p || p - body > 16)
+		return NULL;
+	p += 4;
+	while (*p == ' ' || *p == ':' || *p == '"')
+		p++;
+	size_t n = strspn(p, "0123456789");
+	return n && n < 20 ? xstrndup(p, n) : NULL;
 }

@@ -36,6 +36,10 @@ struct vk_poll {
 void vk_parse_poll(const char *body, size_t len, struct vk_poll *out);
 void vk_poll_free(struct vk_poll *p);
 
+/* Finds the top-level "ts" of an answer that is not valid JSON (to step past a batch
+ * that can never be read). Returns a new string or NULL. */
+char *vk_scan_ts(const char *body);
+
 /* Parses {"response":{"key","server","ts"}}; returns 0 with owned strings, or fills an
  * error code (API error code, or -1 for malformed). */
 int vk_parse_lp_server(const char *body, char **server, char **key, char **ts, int *error);

@@ -26,6 +26,10 @@ def port_8080_free():
 
 def test_embedded_default_no_config():
     # No config file and no ./replies: the binary finds its default reply set itself.
+    import time
+    deadline = time.monotonic() + 15  # another program may be releasing it
+    while not port_8080_free() and time.monotonic() < deadline:
+        time.sleep(0.2)
     if not port_8080_free():
         raise AssertionError("port 8080 is taken; the embedded default listens there")
     bot = Deskbot(config=None, copy_replies=False)

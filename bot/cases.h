@@ -1,0 +1,60 @@
+/* Case records in the store (DESIGN.md "The case record"). A case is kept as a few
+ * indexed columns (for the queue, filters and claims) plus the whole record as JSON:
+ *
+ * {"number","created_at","updated_at","sla_due_at","channel","peer_id","user_id",
+ *  "display_name","profile_link","followers","phone","account","location",
+ *  "category","severity","flags":{"obscene","legal_threat","spread_call","shouting",
+ *  "repeat_contact","high_reach"},"summary","transcript":[{"at","from":"customer"|
+ *  "bot"|"operator","text","operator"?}],"suggested_templates":[ids],"status",
+ *  "assignee","notes":[{"at","author","text"}],"resolution","history":[{"at","status",
+ *  "by"}],"replyset_version"}
+ *
+ * Times are unix seconds. Status is one of new, claimed, waiting, resolved, closed. */
+#ifndef DESKBOT_CASES_H
+#define DESKBOT_CASES_H
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* Creates a case from record (borrowed; its key fields are read from it). Fills *id and
+ * writes the case number into the record ("number") and into number (>= 16 bytes). */
+int store_case_create(struct store *st, cJSON *record, int64_t now, int64_t *id,
+		      char *number, size_t number_len);
+/* Loads a case record; *record NULL when there is no such case. Caller frees. */
+int store_case_get(struct store *st, int64_t id, cJSON **record);
+/* Replaces a case record (borrowed) and refreshes the indexed columns from it. */
+int store_case_put(struct store *st, int64_t id, const cJSON *record, int64_t now);
+/* The open case (not resolved or closed) of a chat, or 0 when none. Negative on error. */
+int64_t store_case_open_for(struct store *st, const char *channel, int64_t peer);
+/* Number of cases a customer had before (any status), for the repeat-contact flag, and
+ * how many were created since the given time. */
+int store_case_count_for(struct store *st, const char *channel, int64_t user, int64_t since,
+			 int64_t *total, int64_t *recent);
+/* Atomically gives an unassigned (or released) case to operator. Returns 1 when this
+ * call won, 0 when someone else holds it (their login in holder), negative on error. */
+int store_case_claim(struct store *st, int64_t id, const char *operator_login, int64_t now,
+		     char *holder, size_t holder_len);
+
+/* A filter for listing cases; NULL/0 fields match everything. */
+struct case_filter {
+	const char *status;   /* one status, or "open" for new+claimed+waiting */
+	const char *channel;
+	const char *category;
+	const char *assignee;
+	int64_t since;        /* updated at or after, unix seconds */
+	int64_t after_id;     /* for paging */
+	int limit;            /* 0 = 500 */
+};
+
+/* Calls fn for each matching case, most severe then newest first (severity order
+ * critical, high, normal, low). The record is borrowed for the call. */
+int store_cases_each(struct store *st, const struct case_filter *f,
+		     void (*fn)(void *arg, int64_t id, const cJSON *record), void *arg);
+
+/* Appends to the audit log. */
+int store_audit(struct store *st, const char *actor, const char *action, int64_t case_id,
+		const char *detail, int64_t now);
+
+#endif

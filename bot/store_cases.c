@@ -1,0 +1,227 @@
+/* Case records and the audit log in SQLite (see cases.h). Part of the store: the only
+ * other file that touches SQL. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cases.h"
+#include "json_util.h"
+#include "log.h"
+#include "store.h"
+#include "xalloc.h"
+
+/* Runs sql with binders for the case's key columns; shared by create and put. */
+static int severity_rank(const char *s)
+{
+	static const char *const order[] = {"critical", "high", "normal", "low"};
+	for (int i = 0; s && i < 4; i++)
+		if (strcmp(s, order[i]) == 0)
+			return i;
+	return 2;
+}
+
+static void bind_keys(sqlite3_stmt *s, const cJSON *r, int64_t now)
+{
+	const char *v;
+	sqlite3_bind_text(s, 1, (v = json_str(r, "channel")) ? v : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, json_int(r, "peer_id", 0));
+	sqlite3_bind_int64(s, 3, json_int(r, "user_id", 0));
+	sqlite3_bind_text(s, 4, (v = json_str(r, "status")) ? v : "new", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 5, severity_rank(json_str(r, "severity")));
+	if ((v = json_str(r, "category")))
+		sqlite3_bind_text(s, 6, v, -1, SQLITE_TRANSIENT);
+	if ((v = json_str(r, "assignee")) && *v)
+		sqlite3_bind_text(s, 7, v, -1, SQLITE_TRANSIENT);
+	char *text = cJSON_PrintUnformatted(r);
+	sqlite3_bind_text(s, 8, text, -1, free);
+	sqlite3_bind_int64(s, 9, now);
+}
+
+static sqlite3 *db_of(struct store *st)
+{
+	return store__db(st);
+}
+
+int store_case_create(struct store *st, cJSON *record, int64_t now, int64_t *id, char *number,
+		      size_t number_len)
+{
+	sqlite3 *db = db_of(st);
+	sqlite3_stmt *s = store__prep(st, "INSERT INTO cases (channel, peer_id, user_id, status, "
+					  "severity, category, assignee, record, updated_at, "
+					  "created_at) VALUES (?,?,?,?,?,?,?,?,?,?9)");
+	if (!s)
+		return -1;
+	bind_keys(s, record, now);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		log_error("store: case insert: %s", sqlite3_errmsg(db));
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	*id = sqlite3_last_insert_rowid(db);
+	snprintf(number, number_len, "%06lld", (long long)*id);
+	cJSON_DeleteItemFromObjectCaseSensitive(record, "number");
+	cJSON_AddStringToObject(record, "number", number);
+	sqlite3_stmt *u = store__prep(st, "UPDATE cases SET number = ? WHERE id = ?");
+	if (!u)
+		return -1;
+	sqlite3_bind_text(u, 1, number, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(u, 2, *id);
+	int rc = sqlite3_step(u);
+	sqlite3_reset(u);
+	if (rc != SQLITE_DONE)
+		return -1;
+	return store_case_put(st, *id, record, now);
+}
+
+int store_case_get(struct store *st, int64_t id, cJSON **record)
+{
+	sqlite3_stmt *s = store__prep(st, "SELECT record FROM cases WHERE id = ?");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	*record = NULL;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*record = cJSON_Parse((const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_case_put(struct store *st, int64_t id, const cJSON *record, int64_t now)
+{
+	sqlite3_stmt *s = store__prep(st, "UPDATE cases SET channel = ?1, peer_id = ?2, "
+					  "user_id = ?3, status = ?4, severity = ?5, category = ?6, "
+					  "assignee = ?7, record = ?8, updated_at = ?9 WHERE id = ?10");
+	if (!s)
+		return -1;
+	bind_keys(s, record, now);
+	sqlite3_bind_int64(s, 10, id);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		log_error("store: case update: %s", sqlite3_errmsg(db_of(st)));
+		return -1;
+	}
+	return 0;
+}
+
+int64_t store_case_open_for(struct store *st, const char *channel, int64_t peer)
+{
+	sqlite3_stmt *s = store__prep(st, "SELECT id FROM cases WHERE channel = ? AND peer_id = ? "
+					  "AND status NOT IN ('resolved', 'closed') "
+					  "ORDER BY id DESC LIMIT 1");
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, channel, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, peer);
+	int64_t id = 0;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? id : -1;
+}
+
+int store_case_count_for(struct store *st, const char *channel, int64_t user, int64_t since,
+			 int64_t *total, int64_t *recent)
+{
+	sqlite3_stmt *s = store__prep(st, "SELECT count(*), coalesce(sum(created_at >= ?3), 0) "
+					  "FROM cases WHERE channel = ?1 AND user_id = ?2");
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, channel, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, user);
+	sqlite3_bind_int64(s, 3, since);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*total = sqlite3_column_int64(s, 0);
+		*recent = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int store_case_claim(struct store *st, int64_t id, const char *operator_login, int64_t now,
+		     char *holder, size_t holder_len)
+{
+	/* One UPDATE decides the race: only a case nobody holds (or that the same operator
+	 * holds) changes. */
+	sqlite3_stmt *s = store__prep(
+		st, "UPDATE cases SET assignee = ?1, status = 'claimed', updated_at = ?2, "
+		    "record = json_set(record, '$.assignee', ?1, '$.status', 'claimed', "
+		    "'$.updated_at', ?2) WHERE id = ?3 AND (assignee IS NULL OR assignee = '' "
+		    "OR assignee = ?1) AND status NOT IN ('resolved', 'closed')");
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, operator_login, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int64(s, 3, id);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (sqlite3_changes(db_of(st)) == 1) {
+		snprintf(holder, holder_len, "%s", operator_login);
+		return 1;
+	}
+	sqlite3_stmt *q = store__prep(st, "SELECT coalesce(assignee, '') FROM cases WHERE id = ?");
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, id);
+	holder[0] = '\0';
+	if (sqlite3_step(q) == SQLITE_ROW)
+		snprintf(holder, holder_len, "%s", (const char *)sqlite3_column_text(q, 0));
+	sqlite3_reset(q);
+	return 0;
+}
+
+int store_cases_each(struct store *st, const struct case_filter *f,
+		     void (*fn)(void *arg, int64_t id, const cJSON *record), void *arg)
+{
+	sqlite3_stmt *s = store__prep(
+		st, "SELECT id, record FROM cases WHERE "
+		    "(?1 IS NULL OR (?1 = 'open' AND status IN ('new','claimed','waiting')) OR "
+		    "status = ?1) AND (?2 IS NULL OR channel = ?2) AND "
+		    "(?3 IS NULL OR category = ?3) AND (?4 IS NULL OR assignee = ?4) AND "
+		    "updated_at >= ?5 AND id > ?6 "
+		    "ORDER BY severity ASC, created_at DESC, id DESC LIMIT ?7");
+	if (!s)
+		return -1;
+	const char *vals[] = {f->status, f->channel, f->category, f->assignee};
+	for (int i = 0; i < 4; i++)
+		if (vals[i] && *vals[i])
+			sqlite3_bind_text(s, i + 1, vals[i], -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 5, f->since);
+	sqlite3_bind_int64(s, 6, f->after_id);
+	sqlite3_bind_int(s, 7, f->limit > 0 ? f->limit : 500);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		cJSON *r = cJSON_Parse((const char *)sqlite3_column_text(s, 1));
+		if (r)
+			fn(arg, sqlite3_column_int64(s, 0), r);
+		cJSON_Delete(r);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_audit(struct store *st, const char *actor, const char *action, int64_t case_id,
+		const char *detail, int64_t now)
+{
+	sqlite3_stmt *s = store__prep(st, "INSERT INTO audit (at, actor, action, case_id, detail) "
+					  "VALUES (?,?,?,?,?)");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_text(s, 2, actor, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, action, -1, SQLITE_TRANSIENT);
+	if (case_id)
+		sqlite3_bind_int64(s, 4, case_id);
+	if (detail)
+		sqlite3_bind_text(s, 5, detail, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}

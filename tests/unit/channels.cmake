@@ -1,0 +1,4 @@
+# Unit tests of the channel wire formats, the pipeline's text splitting and the outbox.
+deskbot_unit_test(test_vk_parse unit/channels/test_vk_parse.c)
+deskbot_unit_test(test_tg_parse unit/channels/test_tg_parse.c)
+deskbot_unit_test(test_split unit/test_split.c)
