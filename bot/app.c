@@ -13,6 +13,7 @@
 
 #include "app_internal.h"
 #include "buf.h"
+#include "events.h"
 #include "http_client.h"
 #include "log.h"
 #include "metrics.h"
@@ -214,6 +215,7 @@ int app_main(int argc, char **argv)
 	app->loop = &loop;
 	app->started_ms = uv_now(&loop);
 	app->metrics = metrics_new();
+	app->events = events_new();
 	declare_metrics(app);
 	int result = 1;
 
@@ -276,6 +278,7 @@ out:
 	}
 	app_replies_release(app);
 	metrics_free(app->metrics);
+	events_free(app->events);
 	config_free(&app->cfg);
 	free(app);
 	return result;

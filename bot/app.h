@@ -14,6 +14,7 @@ struct metrics;
 struct replyset;
 struct channel;
 struct outbox;
+struct events;
 
 #define APP_MAX_CHANNELS 4
 
@@ -28,6 +29,7 @@ struct app {
 	struct channel *channels[APP_MAX_CHANNELS];
 	int n_channels;
 	struct outbox *outbox;
+	struct events *events;      /* notices for the console (events.h) */
 	uv_signal_t sig_int, sig_term, sig_hup;
 	uv_timer_t shutdown_timer;  /* bounds the graceful shutdown */
 	uv_check_t commit_check;    /* commits the store once per loop iteration */

@@ -1,0 +1,23 @@
+/* Who answers a conversation: the bot, or a person (a blog secretary holding its case).
+ * Kept in the conversation state in the store, so it survives restarts:
+ * {"mode":"human","case_id":N,"since":T,"last_auto_reply":T} while a person holds it. */
+#ifndef DESKBOT_HANDOFF_H
+#define DESKBOT_HANDOFF_H
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+struct store;
+struct app;
+
+/* Gives the conversation to a person (human = 1, for case_id) or back to the bot. */
+int handoff_set(struct store *st, const char *channel, int64_t peer, int human, int64_t case_id,
+		int64_t now);
+/* 1 when a person holds the conversation whose state this is. */
+int handoff_is_human(const cJSON *state);
+
+/* Queues a message from a person (the console) to a customer through the channel's
+ * outbox, like any bot reply: stored, retried, ordered, never doubled. Commits. */
+int handoff_send(struct app *app, const char *channel, int64_t peer, const char *text,
+		 const char *source);
+
+#endif
