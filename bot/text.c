@@ -1229,6 +1229,11 @@ static void read_quantities(struct text_analysis *a, const unsigned char *used)
 		const struct text_token *t = &a->tokens[i];
 		if (t->kind == TEXT_WORD && tok_any_prefix(t, unl_p)) {
 			double *what = &e->gb;
+			/* "безлимит на всё": every service. */
+			for (size_t k = i + 1; k < a->n_tokens && k <= i + 2; k++)
+				if (tok_is(&a->tokens[k], "все") || tok_is(&a->tokens[k], "всё") ||
+				    tok_is(&a->tokens[k], "everything"))
+					e->minutes = e->sms = TEXT_UNLIMITED;
 			for (size_t k = i > 2 ? i - 2 : 0; k < a->n_tokens && k <= i + 2; k++) {
 				if (k == i)
 					continue;
@@ -1261,6 +1266,9 @@ static void read_quantities(struct text_analysis *a, const unsigned char *used)
 			j++;
 		}
 		enum unit u = j < a->n_tokens ? unit_of(&a->tokens[j]) : U_NONE;
+		/* The unit may come first: "минут 1500". */
+		if (u == U_NONE && i > 0 && a->tokens[i - 1].kind == TEXT_WORD)
+			u = unit_of(&a->tokens[i - 1]);
 		/* "до 600" with a budget cue before and no unit after is money. */
 		if (u == U_NONE && i > 0 && tok_any_is(&a->tokens[i - 1], budget_cue) && v >= 50)
 			u = U_RUB;
@@ -1274,6 +1282,35 @@ static void read_quantities(struct text_analysis *a, const unsigned char *used)
 		case U_RUB: e->budget = v; break;
 		case U_NONE: break;
 		}
+	}
+}
+
+/* "интернет почти не нужен", "звонков почти нет", "no internet": a service the
+ * customer does not want counts as zero, when nothing else was said about it. Only
+ * read when the message states some other quantity, so that "не работает интернет"
+ * alone is no tariff need. */
+static void read_zero_needs(struct text_analysis *a)
+{
+	static const char *const neg[] = {"не", "нет", "без", "no", "without", "ни", NULL};
+	static const char *const gb_p[] = {"интернет", "трафик", "internet", "data", NULL};
+	static const char *const min_p[] = {"звонк", "звоню", "calls", "разговор", NULL};
+	static const char *const sms_p[] = {"смс", "sms", "сообщен", NULL};
+	struct text_entities *e = &a->ent;
+	if (e->minutes < 0 && e->gb < 0 && e->sms < 0)
+		return;
+	for (size_t i = 0; i < a->n_tokens; i++) {
+		const struct text_token *t = &a->tokens[i];
+		double *what = tok_any_prefix(t, gb_p) ? &e->gb : tok_any_prefix(t, min_p) ? &e->minutes
+							: tok_any_prefix(t, sms_p)       ? &e->sms
+											 : NULL;
+		if (!what || *what >= 0)
+			continue;
+		size_t lo = i > 2 ? i - 2 : 0;
+		for (size_t k = lo; k < a->n_tokens && k <= i + 3; k++)
+			if (k != i && tok_any_is(&a->tokens[k], neg)) {
+				*what = 0;
+				break;
+			}
 	}
 }
 
@@ -1502,6 +1539,7 @@ int text_analyze(struct text_ctx *ctx, const char *in, size_t len, const struct 
 	unsigned char *used = xcalloc(out->n_tokens + 1, 1);
 	read_account(out, used);
 	read_quantities(out, used);
+	read_zero_needs(out);
 	free(used);
 	buf_free(&fixed);
 	free(norm);

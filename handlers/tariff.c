@@ -236,9 +236,18 @@ static void pick(struct handler_ctx *ctx, const struct tariff_need *need)
 	set_plan(ctx, t);
 }
 
-/* Asks for what is missing, or picks when minutes and data are both known. */
-static void pick_or_ask(struct handler_ctx *ctx, const struct tariff_need *need)
+/* Asks for what is missing, or picks when minutes and data are both known. Two
+ * needs stated at once ("300 sms and 10 GB") are taken as the whole request: what is
+ * not mentioned counts as none. */
+static void pick_or_ask(struct handler_ctx *ctx, struct tariff_need *need)
 {
+	int stated = (need->minutes >= 0) + (need->gb >= 0) + (need->sms >= 0);
+	if (stated >= 2) {
+		if (need->minutes < 0)
+			need->minutes = 0;
+		if (need->gb < 0)
+			need->gb = 0;
+	}
 	if (need->minutes < 0) {
 		save_pending(ctx, need, "minutes");
 		dialog__template(ctx, "tariff_ask_minutes", NULL);

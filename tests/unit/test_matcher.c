@@ -1,0 +1,131 @@
+/* Tests of bot/matcher.c on the default reply set: decisions, repairs reaching the
+ * right intent, flags, plans, and that scores are sane. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+
+#include "matcher.h"
+#include "test_helpers.h"
+
+static int setup(void **state)
+{
+	*state = th_default_set();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	replyset_free(*state);
+	return 0;
+}
+
+/* The id of the top intent of s, or "" (static buffer). */
+static const char *top_of(struct replyset *rs, const char *s, struct match_result *m)
+{
+	assert_int_equal(match_message(rs, s, strlen(s), m), 0);
+	return m->n_top ? replyset_intent_at(rs, (size_t)m->top[0].intent)->id : "";
+}
+
+static void test_plain_and_repaired(void **state)
+{
+	struct replyset *rs = *state;
+	static const char *const cases[][2] = {
+		{"как проверить баланс", "balance"},
+		{",fkfyc", "balance"},                      /* баланс on the QWERTY layout */
+		{"kak podkluchit rouming", "roaming"},      /* transliteration + typo */
+		{"как праверить балланс", "balance"},       /* two typos */
+		{"how do I check my balance", "balance"},
+		{"позовите оператора", "operator_request"},
+		{"привет", "greeting"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct match_result m;
+		assert_string_equal(top_of(rs, cases[i][0], &m), cases[i][1]);
+		assert_true(m.top[0].score > 0 && m.top[0].score <= 1);
+		for (size_t k = 1; k < m.n_top; k++)
+			assert_true(m.top[k].score <= m.top[k - 1].score);
+		match_result_free(&m);
+	}
+	struct match_result m;
+	top_of(rs, "как проверить баланс", &m);
+	assert_int_equal(m.decision, MATCH_ANSWER);
+	match_result_free(&m);
+}
+
+static void test_out_of_scope(void **state)
+{
+	struct replyset *rs = *state;
+	static const char *const oos[] = {"как приготовить борщ", "расскажи анекдот", "🙂🙂🙂", "12345",
+					  "asdfgh", ""};
+	for (size_t i = 0; i < sizeof oos / sizeof oos[0]; i++) {
+		struct match_result m;
+		top_of(rs, oos[i], &m);
+		assert_int_not_equal(m.decision, MATCH_ANSWER);
+		match_result_free(&m);
+	}
+}
+
+static void test_decide(void **state)
+{
+	struct replyset *rs = *state;
+	const struct replyset_settings *s = replyset_settings(rs);
+	assert_int_equal(match_decide(rs, s->answer, s->answer - s->margin - 0.01), MATCH_ANSWER);
+	assert_int_equal(match_decide(rs, s->answer, s->answer - s->margin / 2), MATCH_CLARIFY);
+	assert_int_equal(match_decide(rs, s->clarify, 0), MATCH_CLARIFY);
+	assert_int_equal(match_decide(rs, s->clarify - 0.01, 0), MATCH_FALLBACK);
+}
+
+static void test_flags_and_plans(void **state)
+{
+	struct replyset *rs = *state;
+	struct match_result m;
+	top_of(rs, "ВЫ ОПЯТЬ СПИСАЛИ ДЕНЬГИ, ПОДАМ В СУД, СДЕЛАЙТЕ РЕПОСТ", &m);
+	assert_true(m.flags.legal_threat);
+	assert_true(m.flags.shouting);
+	assert_true(m.flags.spread_call);
+	assert_false(m.flags.obscene);
+	match_result_free(&m);
+	top_of(rs, "чем смартт отличается от макси", &m); /* misspelt alias */
+	assert_int_equal(m.n_plans, 2);
+	assert_string_equal(replyset_tariff_at(rs, (size_t)m.plans[0])->id, "smart");
+	assert_string_equal(replyset_tariff_at(rs, (size_t)m.plans[1])->id, "maxi");
+	match_result_free(&m);
+	/* "мин" (minutes) is no plan "Мини". */
+	top_of(rs, "500 мин и 20 гб", &m);
+	assert_int_equal(m.n_plans, 0);
+	match_result_free(&m);
+	top_of(rs, "позовите живого человека", &m);
+	assert_true(m.flags.operator_request);
+	match_result_free(&m);
+}
+
+static void test_json(void **state)
+{
+	struct replyset *rs = *state;
+	struct match_result m;
+	top_of(rs, "мой номер 8 912 345-67-89, нужно 20 гб", &m);
+	cJSON *o = cJSON_CreateObject();
+	match_result_to_json(rs, &m, o);
+	const cJSON *e = cJSON_GetObjectItem(o, "entities");
+	assert_string_equal(cJSON_GetObjectItem(e, "phone")->valuestring, "+79123456789");
+	assert_true(cJSON_GetObjectItem(e, "gb")->valuedouble == 20);
+	assert_true(cJSON_IsArray(cJSON_GetObjectItem(o, "top")));
+	assert_true(cJSON_IsObject(cJSON_GetObjectItem(o, "flags")));
+	cJSON_Delete(o);
+	match_result_free(&m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain_and_repaired),
+		cmocka_unit_test(test_out_of_scope),
+		cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_flags_and_plans),
+		cmocka_unit_test(test_json),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

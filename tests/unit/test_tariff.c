@@ -1,0 +1,166 @@
+/* Tests of the tariff calculator and handlers/tariff.c through a fake conversation:
+ * every case of tests/data/tariff_picks.tsv, the two-step question that survives a
+ * restart (state through JSON text), describe and compare. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "dialog.h"
+#include "test_helpers.h"
+
+static int setup(void **state)
+{
+	*state = th_default_set();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	replyset_free(*state);
+	return 0;
+}
+
+/* One message through the dialog with state; returns the result (caller frees). */
+static void say(struct replyset *rs, cJSON *st, const char *text, struct dialog_result *res)
+{
+	struct chan_msg msg = {.channel = "test", .text = (char *)text};
+	assert_int_equal(dialog_handle(rs, st, &msg, 1700000000, res), 0);
+}
+
+static void test_picks_file(void **state)
+{
+	struct replyset *rs = *state;
+	char *path = xasprintf("%s/tests/data/tariff_picks.tsv", th_source_dir());
+	FILE *f = fopen(path, "r");
+	free(path);
+	if (!f) {
+		skip();
+		return;
+	}
+	char line[2048];
+	int n = 0, ok = 0;
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		char *text = line, *tab = strchr(line, '\t');
+		if (!tab || strncmp(line, "text\t", 5) == 0)
+			continue;
+		*tab = '\0';
+		char *expected = tab + 1;
+		char *tab2 = strchr(expected, '\t');
+		if (tab2)
+			*tab2 = '\0';
+		cJSON *st = cJSON_CreateObject();
+		struct dialog_result res;
+		say(rs, st, text, &res);
+		const char *got = res.plan ? res.plan : "-";
+		int good = strcmp(got, expected) == 0 && strcmp(res.handler, "tariff") == 0;
+		if (!good)
+			fprintf(stderr, "tariff pick: \"%s\": expected %s, got %s (handler %s)\n", text, expected, got,
+				res.handler);
+		ok += good;
+		n++;
+		dialog_result_free(&res);
+		cJSON_Delete(st);
+	}
+	fclose(f);
+	fprintf(stderr, "tariff picks: %d/%d right\n", ok, n);
+	assert_true(n > 0);
+	assert_int_equal(ok, n);
+}
+
+static void test_two_steps_across_restart(void **state)
+{
+	struct replyset *rs = *state;
+	cJSON *st = cJSON_CreateObject();
+	struct dialog_result res;
+	say(rs, st, "подберите тариф, мне нужно 500 минут", &res);
+	assert_string_equal(res.handler, "tariff");
+	assert_null(res.plan);
+	assert_int_equal(res.replies.n, 1);
+	assert_string_equal(res.replies.items[0].source, "template:tariff_ask_gb");
+	dialog_result_free(&res);
+	/* The state goes through the store as text. */
+	char *saved = cJSON_PrintUnformatted(st);
+	cJSON_Delete(st);
+	st = cJSON_Parse(saved);
+	free(saved);
+	say(rs, st, "20 гб", &res);
+	assert_string_equal(res.plan, "smart");
+	assert_string_equal(res.replies.items[0].source, "template:tariff_pick");
+	assert_non_null(strstr(res.replies.items[0].text, "Смарт"));
+	assert_null(cJSON_GetObjectItem(st, "tariff"));
+	dialog_result_free(&res);
+	/* Nothing first: minutes are asked, then a bare number answers. */
+	say(rs, st, "подберите тариф", &res);
+	assert_string_equal(res.replies.items[0].source, "template:tariff_ask_minutes");
+	dialog_result_free(&res);
+	say(rs, st, "100", &res);
+	assert_string_equal(res.replies.items[0].source, "template:tariff_ask_gb");
+	dialog_result_free(&res);
+	say(rs, st, "2", &res);
+	assert_string_equal(res.plan, "mini");
+	dialog_result_free(&res);
+	cJSON_Delete(st);
+}
+
+static void test_describe_and_compare(void **state)
+{
+	struct replyset *rs = *state;
+	cJSON *st = cJSON_CreateObject();
+	struct dialog_result res;
+	say(rs, st, "расскажите про тариф собеседнек", &res); /* misspelt */
+	assert_string_equal(res.plan, "talk");
+	assert_string_equal(res.replies.items[0].source, "template:tariff_info");
+	assert_non_null(strstr(res.replies.items[0].text, "400"));
+	dialog_result_free(&res);
+	say(rs, st, "что лучше смарт или макси", &res);
+	assert_string_equal(res.replies.items[0].source, "template:tariff_compare");
+	assert_non_null(strstr(res.replies.items[0].text, "Смарт"));
+	assert_non_null(strstr(res.replies.items[0].text, "Макси"));
+	dialog_result_free(&res);
+	struct chan_msg msg = {.channel = "test", .text = "", .payload = "plan:maxi"};
+	assert_int_equal(dialog_handle(rs, st, &msg, 1700000000, &res), 0);
+	assert_string_equal(res.plan, "maxi");
+	dialog_result_free(&res);
+	cJSON_Delete(st);
+}
+
+static void test_calculator(void **state)
+{
+	struct replyset *rs = *state;
+	struct tariff_pick p;
+	struct tariff_need n = {500, 21, -1, -1};
+	assert_int_equal(replyset_tariff_pick(rs, &n, &p), 0);
+	assert_string_equal(replyset_tariff_at(rs, (size_t)p.tariff)->id, "smart");
+	assert_true(p.total == 700);
+	assert_int_equal(p.reason, RS_PICK_OVERAGE);
+	n = (struct tariff_need){1000, 40, -1, 700};
+	assert_int_equal(replyset_tariff_pick(rs, &n, &p), -1);
+	/* Brute force agrees for a grid of needs. */
+	for (double mi = 0; mi <= 2500; mi += 250)
+		for (double gb = 0; gb <= 120; gb += 15) {
+			n = (struct tariff_need){mi, gb, -1, -1};
+			double best = -1;
+			for (size_t i = 0; i < replyset_n_tariffs(rs); i++) {
+				double c = replyset_tariff_cost(replyset_tariff_at(rs, i), &n);
+				if (c >= 0 && (best < 0 || c < best))
+					best = c;
+			}
+			int r = replyset_tariff_pick(rs, &n, &p);
+			assert_int_equal(r, best < 0 ? -1 : 0);
+			if (r == 0)
+				assert_true(p.total == best);
+		}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_picks_file),
+		cmocka_unit_test(test_two_steps_across_restart),
+		cmocka_unit_test(test_describe_and_compare),
+		cmocka_unit_test(test_calculator),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,253 @@
+/* Tests of bot/text.c: normalisation, repairs, entities, typo index. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "text.h"
+
+struct fixture {
+	struct text_ctx *ctx;
+	struct text_vocab *words, *stems;
+	struct text_opts opts;
+};
+
+static int setup(void **state)
+{
+	static const char *const vocab[] = {"как", "проверить", "баланс", "подключить", "роуминг", "привет",
+					    "тариф", "интернет", "сколько", "денег", "на", "счету", "я",
+					    "хочу", "balance", "check", "how", "my", "это", "счет", NULL};
+	struct fixture *f = calloc(1, sizeof *f);
+	f->ctx = text_ctx_new();
+	assert_non_null(f->ctx);
+	f->words = text_vocab_new();
+	f->stems = text_vocab_new();
+	for (const char *const *w = vocab; *w; w++) {
+		text_vocab_add(f->words, *w, strlen(*w));
+		char *s = text_stem(f->ctx, *w, strlen(*w));
+		text_vocab_add(f->stems, s, strlen(s));
+		free(s);
+	}
+	text_vocab_build(f->words);
+	text_vocab_build(f->stems);
+	f->opts.vocab = f->words;
+	f->opts.stems = f->stems;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	text_vocab_free(f->words);
+	text_vocab_free(f->stems);
+	text_ctx_free(f->ctx);
+	free(f);
+	return 0;
+}
+
+/* Analyses s with the fixture's vocabulary and returns the normalised text (copy). */
+static char *norm_of(struct fixture *f, const char *s, struct text_analysis *a)
+{
+	assert_int_equal(text_analyze(f->ctx, s, strlen(s), &f->opts, a), 0);
+	return a->norm;
+}
+
+static void test_normalize(void **state)
+{
+	(void)state;
+	char *s = text_normalize("  ЁЛКИ\tПалки  ", strlen("  ЁЛКИ\tПалки  "));
+	assert_string_equal(s, "елки палки");
+	free(s);
+	/* NFKC: full-width letters and digits become ASCII. */
+	s = text_normalize("ＡＢＣ１２", strlen("ＡＢＣ１２"));
+	assert_string_equal(s, "abc12");
+	free(s);
+	/* Broken UTF-8 becomes U+FFFD; NUL becomes a space. */
+	s = text_normalize("a\xff" "b\0c", 5);
+	assert_string_equal(s, "a\xEF\xBF\xBD" "b c");
+	free(s);
+}
+
+static void test_tokens_and_emoji(void **state)
+{
+	struct fixture *f = *state;
+	struct text_analysis a;
+	assert_string_equal(norm_of(f, "Привет!😀Как дела?", &a), "привет ! 😀 как дела ?");
+	assert_int_equal(a.n_tokens, 6);
+	assert_int_equal(a.tokens[2].kind, TEXT_PUNCT);
+	assert_string_equal(a.lang, "ru");
+	text_analysis_free(&a);
+	assert_int_equal(text_analyze(f->ctx, "", 0, &f->opts, &a), 0);
+	assert_int_equal(a.n_tokens, 0);
+	assert_null(a.lang);
+	text_analysis_free(&a);
+}
+
+static void test_layout(void **state)
+{
+	struct fixture *f = *state;
+	struct text_analysis a;
+	assert_string_equal(norm_of(f, "Ghbdtn, rfr ghjdthbnm ,fkfyc?", &a), "привет , как проверить баланс ?");
+	assert_int_equal(a.tokens[0].how, TEXT_LAYOUT);
+	assert_string_equal(a.lang, "ru");
+	text_analysis_free(&a);
+	/* English stays English. */
+	assert_string_equal(norm_of(f, "how to check my balance", &a), "how to check my balance");
+	assert_string_equal(a.lang, "en");
+	text_analysis_free(&a);
+	char *s = text_layout_to_ru("ghbdtn", 6);
+	assert_string_equal(s, "привет");
+	free(s);
+	s = text_layout_to_en("руддщ", strlen("руддщ"));
+	assert_string_equal(s, "hello");
+	free(s);
+}
+
+static void test_translit(void **state)
+{
+	struct fixture *f = *state;
+	struct text_analysis a;
+	assert_string_equal(norm_of(f, "kak podkluchit rouming", &a), "как подключить роуминг");
+	assert_int_equal(a.tokens[1].how, TEXT_TYPO);
+	assert_string_equal(a.tokens[1].orig, "подклучит");
+	text_analysis_free(&a);
+	assert_string_equal(norm_of(f, "ya hochu balans", &a), "я хочу баланс");
+	text_analysis_free(&a);
+	char *s = text_translit_to_ru("shchuka zhuk kholod novyy moy", strlen("shchuka zhuk kholod novyy moy"));
+	assert_string_equal(s, "щука жук холод новый мой");
+	free(s);
+}
+
+static void test_typos(void **state)
+{
+	struct fixture *f = *state;
+	struct text_analysis a;
+	/* 6 letters: one edit; a transposition counts as one. */
+	assert_string_equal(norm_of(f, "проверить балнас", &a), "проверить баланс");
+	text_analysis_free(&a);
+	/* 4 letters: no correction. */
+	assert_string_equal(norm_of(f, "тарф", &a), "тарф");
+	text_analysis_free(&a);
+	assert_int_equal(text_typo_bound(4), 0);
+	assert_int_equal(text_typo_bound(5), 1);
+	assert_int_equal(text_typo_bound(7), 1);
+	assert_int_equal(text_typo_bound(8), 2);
+	assert_int_equal(text_distance("баланс", strlen("баланс"), "абланс", strlen("абланс"), 2), 1);
+	assert_int_equal(text_distance("abcdef", 6, "ghijkl", 6, 2), 3);
+	int d = 0;
+	int id = text_vocab_correct(f->words, "подклюить", strlen("подклюить"), &d);
+	assert_true(id >= 0);
+	assert_string_equal(text_vocab_word(f->words, id), "подключить");
+	assert_int_equal(d, 1);
+	/* Two edits on a 7-letter word are too many. */
+	assert_int_equal(text_vocab_correct(f->words, "бааланц", strlen("бааланц"), NULL), -1);
+}
+
+static void test_quantities(void **state)
+{
+	struct fixture *f = *state;
+	struct text_analysis a;
+	norm_of(f, "Хочу 500 мин, 20 гигов и 100 смс до 600 р", &a);
+	assert_true(a.ent.minutes == 500);
+	assert_true(a.ent.gb == 20);
+	assert_true(a.ent.sms == 100);
+	assert_true(a.ent.budget == 600);
+	text_analysis_free(&a);
+	norm_of(f, "10gb за 600₽", &a);
+	assert_true(a.ent.gb == 10);
+	assert_true(a.ent.budget == 600);
+	assert_true(a.ent.minutes == -1);
+	text_analysis_free(&a);
+	norm_of(f, "безлимитный интернет и 1,5 гб", &a);
+	assert_true(a.ent.gb == 1.5);
+	text_analysis_free(&a);
+	norm_of(f, "безлимит на звонки", &a);
+	assert_true(a.ent.minutes >= TEXT_UNLIMITED);
+	assert_true(a.ent.gb == -1);
+	text_analysis_free(&a);
+	norm_of(f, "500 МБ", &a);
+	assert_true(a.ent.gb > 0.48 && a.ent.gb < 0.49);
+	text_analysis_free(&a);
+}
+
+static void test_phone_account(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const forms[] = {"+7 (912) 345-67-89", "8 912 345 67 89", "89123456789",
+					    "+79123456789", "мой номер 8-912-345-67-89.", "9123456789", NULL};
+	for (const char *const *s = forms; *s; s++) {
+		struct text_analysis a;
+		norm_of(f, *s, &a);
+		assert_string_equal(a.ent.phone, "+79123456789");
+		text_analysis_free(&a);
+	}
+	char out[16];
+	assert_int_equal(text_phone_normalize("+1 212 555 0100", out), -1);
+	assert_int_equal(text_phone_normalize("12345", out), -1);
+	struct text_analysis a;
+	norm_of(f, "лицевой счёт № 1234567, телефон 8 912 345 67 89", &a);
+	assert_string_equal(a.ent.account, "1234567");
+	assert_string_equal(a.ent.phone, "+79123456789");
+	/* Digits of a phone are never minutes or gigabytes. */
+	assert_true(a.ent.minutes == -1);
+	text_analysis_free(&a);
+	norm_of(f, "договор 555123 от мая", &a);
+	assert_string_equal(a.ent.account, "555123");
+	text_analysis_free(&a);
+	norm_of(f, "на счету 500 рублей", &a);
+	assert_string_equal(a.ent.account, "");
+	text_analysis_free(&a);
+}
+
+static void test_phrases_and_stems(void **state)
+{
+	struct fixture *f = *state;
+	struct text_analysis a;
+	norm_of(f, "Подам в СУД и в прокуратуру!", &a);
+	assert_true(text_has_phrase(&a, "прокуратур"));
+	assert_true(text_has_phrase(&a, "подам в суд"));
+	assert_false(text_has_phrase(&a, "суд в"));
+	text_analysis_free(&a);
+	char *s = text_stem(f->ctx, "тарифы", strlen("тарифы"));
+	assert_string_equal(s, "тариф");
+	free(s);
+	s = text_stem(f->ctx, "connections", strlen("connections"));
+	assert_string_equal(s, "connect");
+	free(s);
+}
+
+static void test_homoglyphs_and_cap(void **state)
+{
+	struct fixture *f = *state;
+	struct text_analysis a;
+	/* Latin a and p inside a Cyrillic word. */
+	assert_string_equal(norm_of(f, "тapиф", &a), "тариф");
+	text_analysis_free(&a);
+	size_t n = TEXT_MAX_INPUT * 3;
+	char *big = malloc(n);
+	for (size_t i = 0; i < n; i++)
+		big[i] = i % 2 ? ' ' : 'a';
+	assert_int_equal(text_analyze(f->ctx, big, n, &f->opts, &a), 0);
+	assert_true(a.n_tokens <= TEXT_MAX_INPUT / 2);
+	text_analysis_free(&a);
+	free(big);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_normalize),
+		cmocka_unit_test(test_tokens_and_emoji),
+		cmocka_unit_test(test_layout),
+		cmocka_unit_test(test_translit),
+		cmocka_unit_test(test_typos),
+		cmocka_unit_test(test_quantities),
+		cmocka_unit_test(test_phone_account),
+		cmocka_unit_test(test_phrases_and_stems),
+		cmocka_unit_test(test_homoglyphs_and_cap),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
