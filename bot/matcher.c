@@ -63,6 +63,8 @@ struct match_index {
 	struct text_vocab *words;     /* surface words (typo repair) */
 	struct text_vocab *stems;     /* their stems (layout decision) */
 	struct text_vocab *terms;     /* term -> id */
+	struct text_vocab *stop;      /* function words */
+	struct text_vocab *alias_words; /* every word and stem of a plan alias */
 	float *idf;                   /* by term id */
 	float idf_unknown;            /* weight of a term the set never saw */
 	struct plist *ex_post;        /* by term id: examples */
@@ -82,8 +84,16 @@ struct match_index {
 	unsigned char *in_seen;
 };
 
-/* Function words: they still count, four times less than content words. */
-static int is_stop(const char *w)
+/* Function words: they still count, four times less than content words. The list is
+ * loaded into a hash set of the index (stop_set) once. */
+static const char *const *stop_words(void);
+
+static int is_stop(const struct match_index *idx, const char *w)
+{
+	return text_vocab_find(idx->stop, w, strlen(w)) >= 0;
+}
+
+static const char *const *stop_words(void)
 {
 	static const char *const stop[] = {
 		"а", "в", "во", "и", "к", "ко", "на", "не", "ни", "но", "о", "об", "от", "по", "с", "со", "у",
@@ -102,10 +112,7 @@ static int is_stop(const char *w)
 		"can", "could", "would", "be", "and", "or", "with", "please", "what", "how", "you", "your",
 		"at", "this", "that", "there", "are", "am", "want", "need", "hi", "hello", "tell", "get", "from",
 		"have", "has", "if", "so", "just", "will", "where", "when", "why", "which", "who", NULL};
-	for (const char *const *s = stop; *s; s++)
-		if (strcmp(*s, w) == 0)
-			return 1;
-	return 0;
+	return stop;
 }
 
 /* A term of a text and its raw weight (before IDF). */
@@ -176,6 +183,11 @@ static void add_ngrams(struct term_list *tl, const char *w, float weight)
 /* Index of a plan alias starting at token i, or -1; *len gets its length in tokens. */
 static int alias_at(const struct match_index *idx, const struct text_analysis *a, size_t i, size_t *len)
 {
+	const struct text_token *t0 = &a->tokens[i];
+	/* Most words are no plan's: one lookup instead of a pass over the aliases. */
+	if (text_vocab_find(idx->alias_words, t0->text, t0->len) < 0 &&
+	    text_vocab_find(idx->alias_words, t0->stem, strlen(t0->stem)) < 0)
+		return -1;
 	for (size_t k = 0; k < idx->n_aliases; k++) {
 		const struct alias *al = &idx->aliases[k];
 		if (i + al->n > a->n_tokens)
@@ -241,7 +253,7 @@ static void collect_range(const struct match_index *idx, const struct text_analy
 			continue;
 		}
 		size_t sl = strlen(t->stem);
-		float f = is_stop(t->text) ? STOP_WEIGHT : 1.0f;
+		float f = is_stop(idx, t->text) ? STOP_WEIGHT : 1.0f;
 		term_add(tl, t->stem, sl, f);
 		if (f == 1.0f && idx)
 			add_ngrams(tl, t->text, (float)NGRAM_WEIGHT);
@@ -319,6 +331,10 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 	idx->words = text_vocab_new();
 	idx->stems = text_vocab_new();
 	idx->terms = text_vocab_new();
+	idx->stop = text_vocab_new();
+	idx->alias_words = text_vocab_new();
+	for (const char *const *w = stop_words(); *w; w++)
+		text_vocab_add(idx->stop, *w, strlen(*w));
 	idx->n_intents = replyset_n_intents(rs);
 	struct text_opts plain = {.no_repair = 1};
 
@@ -339,6 +355,8 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 				al.words = xrealloc(al.words, (al.n + 1) * sizeof *al.words);
 				al.stems = xrealloc(al.stems, (al.n + 1) * sizeof *al.stems);
 				al.words[al.n] = xstrdup(tok->text);
+				text_vocab_add(idx->alias_words, tok->text, tok->len);
+				text_vocab_add(idx->alias_words, tok->stem, strlen(tok->stem));
 				al.stems[al.n++] = xstrdup(tok->stem);
 				text_vocab_add(idx->words, tok->text, tok->len);
 				text_vocab_add(idx->stems, tok->stem, strlen(tok->stem));
@@ -509,6 +527,8 @@ void match_index_free(struct match_index *idx)
 	text_vocab_free(idx->words);
 	text_vocab_free(idx->stems);
 	text_vocab_free(idx->terms);
+	text_vocab_free(idx->stop);
+	text_vocab_free(idx->alias_words);
 	for (size_t t = 0; t < idx->n_terms; t++) {
 		free(idx->ex_post[t].items);
 		free(idx->in_post[t].items);

@@ -1587,6 +1587,9 @@ int text_has_phrase(const struct text_analysis *a, const char *phrase)
 	if (np == 0)
 		return 0;
 	for (size_t i = 0; i + np <= a->n_tokens; i++) {
+		/* The first byte rules out almost every position cheaply. */
+		if (a->tokens[i].text[0] != part[0][0] && a->tokens[i].orig[0] != part[0][0])
+			continue;
 		size_t k = 0;
 		for (; k < np; k++) {
 			const struct text_token *t = &a->tokens[i + k];
