@@ -3,13 +3,16 @@
  * taken with the set's thresholds. Also the complaint signs (flags) and the plans
  * named in the message.
  *
- * Method (chosen by measurement, see bench/matcher.c and tests/unit/test_labelled.c):
- * every example phrasing becomes a TF-IDF vector over Snowball stems and stem
- * bigrams; a message is scored against every example sharing a term with it through
- * an inverted index (cosine, max per intent) blended with the cosine to the intent's
- * centroid (all its examples together). Words the set has never seen keep their
- * weight in the message's norm, so a message about something else scores low. Typos,
- * the wrong keyboard layout and transliteration are repaired word by word against the
+ * Method (measured with tests/unit/test_labelled.c and bench/matcher.c): every
+ * example phrasing, each intent's titles and (weighted lower) its answers become
+ * TF-IDF vectors over Snowball stems, stem bigrams and character 4-grams of words;
+ * IDF is counted over intents. A message is scored through an inverted index against
+ * the documents sharing a term with it: half cosine (best example blended with the
+ * intent centroid), half coverage (the IDF-weighted share of the message's terms the
+ * intent knows). Words the set has never seen keep their weight in the message, so a
+ * message about something else scores low. The raw score is mapped piecewise
+ * linearly so that the best in/out-of-scope separation lands on 0.55. Typos, the
+ * wrong keyboard layout and transliteration are repaired word by word against the
  * set's vocabulary before scoring (text.h). */
 #ifndef DESKBOT_MATCHER_H
 #define DESKBOT_MATCHER_H
