@@ -103,7 +103,7 @@ static void server_cb(void *arg, const struct http_response *res)
 	struct vk *vk = arg;
 	vk->poll_req = 0;
 	char *server, *key, *ts;
-	int error;
+	int error = -1;
 	if (res->status == 200 && vk_parse_lp_server(res->body, &server, &key, &ts, &error) == 0) {
 		free(vk->server);
 		free(vk->key);

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""bench/channels: bursts through the VK and Telegram fakes, end to end.
+
+Usage: python3 bench/channels.py [--binary build-bench/deskbot] [--messages 20000]
+                                  [--chats 5000] [--rate 1000]
+
+For each channel: a fake on 127.0.0.1 (pinned to one core) and the real binary with the
+store on (pinned to the other core).
+  1. saturation: the whole burst is queued in the fake before the bot starts; prints
+     messages per second answered end to end (first delivery to last reply).
+  2. below saturation: messages arrive at --rate per second; prints p50/p99/max latency
+     from the fake delivering a message to the fake receiving its reply.
+Also prints the bot's peak RSS (VmHWM)."""
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fakes"))
+from client import FakeServer, wait_for  # noqa: E402
+
+TOKENS = {"vk": "vk-bench-token", "telegram": "123456:BENCH-token"}
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def peak_rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def taskset(cpu, pid):
+    subprocess.run(["taskset", "-pc", str(cpu), str(pid)], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+def start_bot(binary, kind, fake, workdir):
+    cfg = {"http": {"listen": "127.0.0.1:%d" % free_port()},
+           "store": {"path": os.path.join(workdir, "deskbot.db")},
+           "replies": {"dir": os.path.join(ROOT, "replies")},
+           "log": {"level": "warn"}}
+    if kind == "vk":
+        cfg["vk"] = {"token": TOKENS["vk"], "group_id": 123456, "api_url": fake.base_url + "/method",
+                     "wait": 5, "rate_per_s": 1e6, "chat_rate_per_s": 1e6}
+    else:
+        cfg["telegram"] = {"token": TOKENS["telegram"], "api_url": fake.base_url, "timeout": 5,
+                           "rate_per_s": 1e6, "chat_rate_per_s": 1e6}
+    path = os.path.join(workdir, "c.json")
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    log = open(os.path.join(workdir, "bot.log"), "wb")
+    p = subprocess.Popen([binary, "run", "--config", path], cwd=workdir, stdout=log,
+                         stderr=subprocess.STDOUT)
+    taskset(0, p.pid)
+    return p
+
+
+def items(kind, n, chats, base):
+    key = "peer_id" if kind == "vk" else "chat_id"
+    who = "from_id" if kind == "vk" else "user_id"
+    texts = ["как проверить баланс", "как подключить роуминг", "привет", "спасибо",
+             "сколько стоит тариф смарт", "не работает интернет"]
+    return [{key: base + i % chats, who: base + i % chats, "text": texts[i % len(texts)]}
+            for i in range(n)]
+
+
+def inject(fake, batch):
+    for k in range(0, len(batch), 1000):
+        fake.inject(batch[k:k + 1000])
+
+
+def replies_linked(fake):
+    """Replies that name the message they answer (one per inbound message)."""
+    return [m for m in fake.sent() if m.get("reply_to") and m.get("deliver_ns")]
+
+
+def run(kind, binary, n, chats, rate):
+    base = 100000 if kind == "vk" else 7000000000
+    fake = FakeServer(kind, token=TOKENS[kind], max_seconds=1800)
+    fake.start()
+    taskset(1, fake.proc.pid)
+    workdir = tempfile.mkdtemp(prefix="deskbot-bench-")
+    try:
+        # 1. Saturation: the burst waits in the fake, then the bot drains it.
+        inject(fake, items(kind, n, chats, base))
+        bot = start_bot(binary, kind, fake, workdir)
+        # Poll the cheap counter; the full list is fetched once at the end.
+        wait_for(lambda: fake.stats()["sent"] >= n, 600, 0.5, "all %d answered" % n)
+        sent = replies_linked(fake)
+        first = min(m["deliver_ns"] for m in sent)
+        last = max(m["recv_ns"] for m in sent)
+        per_s = n / ((last - first) / 1e9)
+        answered = {(m["peer"], m["reply_to"]) for m in sent}
+        print("channels %-8s saturation: %d messages answered (%d distinct) in %.2f s: "
+              "%.0f messages/s end to end" % (kind, n, len(answered), (last - first) / 1e9, per_s),
+              flush=True)
+        # 2. Below saturation: a steady stream at `rate` per second.
+        fake.reset()
+        total = min(n, rate * 10)
+        batch = items(kind, total, chats, base + 10 * chats)
+        step = max(1, rate // 50)
+        t0 = time.monotonic()
+        for k in range(0, total, step):
+            fake.inject(batch[k:k + step])
+            ahead = (k + step) / rate - (time.monotonic() - t0)
+            if ahead > 0:
+                time.sleep(ahead)
+        wait_for(lambda: fake.stats()["sent"] >= total, 300, 0.5, "stream answered")
+        lat = sorted((m["recv_ns"] - m["deliver_ns"]) / 1e6 for m in replies_linked(fake))
+        print("channels %-8s at %d msg/s: latency delivery->reply p50 %.1f ms, p99 %.1f ms, "
+              "max %.1f ms over %d messages" % (kind, rate, statistics.median(lat),
+                                                lat[int(len(lat) * 0.99) - 1], lat[-1], len(lat)),
+              flush=True)
+        print("channels %-8s peak RSS %.1f MB" % (kind, peak_rss_kb(bot.pid) / 1024), flush=True)
+        bot.terminate()
+        bot.wait(timeout=30)
+    finally:
+        fake.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", default=os.path.join(ROOT, "build-bench", "deskbot"))
+    ap.add_argument("--messages", type=int, default=20000)
+    ap.add_argument("--chats", type=int, default=5000)
+    ap.add_argument("--rate", type=int, default=1000)
+    ap.add_argument("--only", choices=["vk", "telegram"])
+    a = ap.parse_args()
+    for kind in ("vk", "telegram"):
+        if not a.only or a.only == kind:
+            run(kind, a.binary, a.messages, a.chats, a.rate)
+
+
+if __name__ == "__main__":
+    main()

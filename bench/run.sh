@@ -1,0 +1,17 @@
+#!/bin/sh
+# Builds an optimised deskbot (no sanitizers) in build-bench/ and runs every benchmark.
+# Usage: sh bench/run.sh [startup|channels|matcher|console ...]
+set -eu
+cd "$(dirname "$0")/.."
+sh tests/deps.sh
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DDESKBOT_TESTS=OFF >/dev/null
+cmake --build build-bench -j2 >/dev/null
+which="${*:-startup channels matcher console}"
+for b in $which; do
+  case "$b" in
+    startup) python3 bench/startup.py --binary build-bench/deskbot ;;
+    channels) python3 bench/channels.py --binary build-bench/deskbot ;;
+    matcher) [ -x build-bench/bench_matcher ] && build-bench/bench_matcher replies ;;
+    console) [ -f bench/console.sh ] && sh bench/console.sh build-bench/deskbot ;;
+  esac
+done
