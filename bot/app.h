@@ -16,7 +16,7 @@ struct channel;
 struct outbox;
 struct events;
 
-#define APP_MAX_CHANNELS 4
+#define APP_MAX_CHANNELS 8
 
 struct app {
 	uv_loop_t *loop;

@@ -21,6 +21,8 @@ int app_channels_start(struct app *app)
 	if (app->cfg.telegram.enabled)
 		add_channel(app, tg_channel_new(app));
 	app_channels_add_local(app);
+	if (app->cfg.crm_webhook_url)
+		add_channel(app, crm_channel_new(app));
 	for (int i = 0; i < app->n_channels; i++) {
 		struct channel *ch = app->channels[i];
 		if (outbox_add_channel(app->outbox, ch) < 0 || ch->ops->start(ch) < 0) {

@@ -53,6 +53,12 @@ struct case_filter {
 int store_cases_each(struct store *st, const struct case_filter *f,
 		     void (*fn)(void *arg, int64_t id, const cJSON *record), void *arg);
 
+/* Appends to arr the conversation of (channel, peer) since a time (unix seconds): the
+ * customer's messages and what was sent to them, oldest first, as transcript lines
+ * {"at","from":"customer"|"bot"|"operator","text"}. */
+int store_transcript(struct store *st, const char *channel, int64_t peer, int64_t since,
+		     cJSON *arr);
+
 /* Appends to the audit log. */
 int store_audit(struct store *st, const char *actor, const char *action, int64_t case_id,
 		const char *detail, int64_t now);

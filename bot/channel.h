@@ -71,5 +71,7 @@ void channel_count_failure(struct channel *ch, int code);
 /* Creates the VK and Telegram channels from config (bot/channels/). */
 struct channel *vk_channel_new(struct app *app);
 struct channel *tg_channel_new(struct app *app);
+/* The CRM webhook export (send only), when crm.webhook_url is set. */
+struct channel *crm_channel_new(struct app *app);
 
 #endif

@@ -11,17 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "handlers/handler.h"
 #include "matcher.h"
 #include "replyset.h"
 #include "text.h"
 #include "xalloc.h"
 
-/* Tried in this order; fallback always handles. Complaints are routed by
- * route_complaint() below until issue 5 adds handlers/complaint.c to this table. */
+/* Tried in this order; fallback always handles. */
 static const struct handler *const handler_table[] = {
-	&handler_operator, &handler_tariff, &handler_smalltalk, &handler_faq, &handler_fallback,
+	&handler_complaint, &handler_operator, &handler_tariff, &handler_smalltalk, &handler_faq,
+	&handler_fallback,
 };
 
 /* ------------------------------------------------------------------ shared helpers */
@@ -96,58 +95,6 @@ void dialog__set_route(struct handler_ctx *ctx, const char *handler, const char 
 	ctx->out->intent = intent ? xstrdup(intent) : NULL;
 }
 
-/* ------------------------------------------------------------------ complaints */
-
-/* What a complaint case still needs, in the customer's words. */
-static char *missing_list(struct handler_ctx *ctx, const struct replyset_intent *it)
-{
-	static const char *const names[2][4] = {
-		{"номер телефона", "номер лицевого счета или договора", "где возникает проблема",
-		 "что именно произошло"},
-		{"your phone number", "your account or contract number", "where the problem happens",
-		 "what exactly happened"},
-	};
-	struct buf b = {0};
-	buf_append(&b, "", 0);
-	for (int k = 0; k < 4; k++) {
-		if (!(it->needs & (1u << k)))
-			continue;
-		if (k == 0 && ctx->out->phone[0])
-			continue;
-		if (k == 1 && ctx->out->account[0])
-			continue;
-		if (b.len)
-			buf_puts(&b, ", ");
-		buf_puts(&b, names[ctx->lang][k]);
-	}
-	if (!b.len)
-		buf_puts(&b, names[ctx->lang][3]);
-	return buf_steal(&b);
-}
-
-/* Routes a complaint intent: records it for the complaint handling of issue 5 and
- * acknowledges with complaint_ack. Returns 1 if it did. A complaint at "clarify"
- * strength still counts when the message carries a complaint sign. */
-static int route_complaint(struct handler_ctx *ctx)
-{
-	const struct match_result *m = ctx->match;
-	const struct replyset_intent *it = dialog__chosen(ctx);
-	if (!it && m->n_top && m->decision == MATCH_CLARIFY) {
-		const struct match_flags *f = &m->flags;
-		if (f->negative || f->obscene || f->legal_threat || f->spread_call || f->shouting)
-			it = replyset_intent_at(ctx->rs, (size_t)m->top[0].intent);
-	}
-	if (!it || it->kind != RS_COMPLAINT)
-		return 0;
-	dialog__set_route(ctx, "complaint", it->id);
-	ctx->out->complaint_intent = xstrdup(it->id);
-	char *missing = missing_list(ctx, it);
-	struct tpl_vars v = {.missing = missing};
-	dialog__template(ctx, "complaint_ack", &v);
-	free(missing);
-	return 1;
-}
-
 /* ------------------------------------------------------------------ language */
 
 static int choose_lang(const struct chan_msg *msg, const struct text_analysis *a, cJSON *state)
@@ -164,6 +111,25 @@ static int choose_lang(const struct chan_msg *msg, const struct text_analysis *a
 	cJSON_DeleteItemFromObjectCaseSensitive(state, "lang");
 	cJSON_AddStringToObject(state, "lang", replyset_lang_code(lang));
 	return lang;
+}
+
+/* An ordinary question asked angrily is answered, and when the anger is about the
+ * service the customer is also offered a case (a button under the answer). */
+static void offer_case(struct handler_ctx *ctx)
+{
+	const struct match_flags *f = &ctx->match->flags;
+	const struct dialog_result *o = ctx->out;
+	if (!o->handler || strcmp(o->handler, "faq") != 0 || !o->replies.n)
+		return;
+	if (!(f->negative || f->obscene || f->shouting || f->legal_threat))
+		return;
+	const struct replyset_template *b = replyset_template(ctx->rs, "button_open_case");
+	if (!b)
+		return;
+	struct reply *r = &ctx->out->replies.items[ctx->out->replies.n - 1];
+	int row = r->n_buttons ? r->row_of[r->n_buttons - 1] + 1 : 0;
+	reply_add_button(r, row, b->text[ctx->lang], "complaint:open", "callback");
+	r->inline_keyboard = 1;
 }
 
 /* ------------------------------------------------------------------ dialog_handle */
@@ -218,8 +184,6 @@ int dialog_handle(const struct replyset *rs, cJSON *state, const struct chan_msg
 			goto done;
 		}
 	}
-	if (route_complaint(&ctx))
-		goto done;
 	for (size_t i = 0; i < sizeof handler_table / sizeof handler_table[0]; i++) {
 		result = handler_table[i]->handle(&ctx);
 		if (result < 0)
@@ -231,6 +195,10 @@ int dialog_handle(const struct replyset *rs, cJSON *state, const struct chan_msg
 			break;
 		}
 	}
+	for (size_t i = 0; i < sizeof handler_table / sizeof handler_table[0]; i++)
+		if (handler_table[i]->after)
+			handler_table[i]->after(&ctx);
+	offer_case(&ctx);
 done:
 	cJSON_DeleteItemFromObjectCaseSensitive(state, "seen");
 	cJSON_AddTrueToObject(state, "seen");
@@ -248,5 +216,6 @@ void dialog_result_free(struct dialog_result *r)
 	free(r->lang);
 	free(r->complaint_intent);
 	free(r->plan);
+	cJSON_Delete(r->case_data);
 	memset(r, 0, sizeof *r);
 }

@@ -12,6 +12,11 @@ struct replyset;
 
 #include "matcher.h"
 
+enum dialog_case_op {
+	DIALOG_CASE_NONE,
+	DIALOG_CASE_CREATE, /* create a case from case_data (replies hold {case_id}, {eta}) */
+};
+
 struct dialog_result {
 	struct reply_list replies; /* what to send, in order */
 	char *handler;             /* "faq", "tariff", "smalltalk", "operator", "complaint",
@@ -26,6 +31,11 @@ struct dialog_result {
 				    * reply is complaint_ack (issue 5 builds the case) */
 	char *plan;                /* tariff id picked or described, or NULL */
 	struct match_flags flags;  /* complaint signs found in the text */
+	int case_op;               /* enum dialog_case_op: what the pipeline must do */
+	cJSON *case_data;          /* owned: the finished interview for DIALOG_CASE_CREATE
+				    * {"intent","summary","description","phone","account",
+				    * "location","flags":{..},"started","skipped":[..]} */
+	int interview_after;       /* another handler answered mid-interview */
 	char phone[16];            /* +7XXXXXXXXXX from the text or the contact, or "" */
 	char account[32];          /* account / contract number from the text, or "" */
 };

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "app.h"
+#include "casework.h"
 #include "channel.h"
+#include "events.h"
 #include "dialog.h"
 #include "log.h"
 #include "outbox.h"
@@ -75,33 +77,37 @@ size_t pipeline_split_text(const char *text, size_t max_chars, char ***parts)
 	return n;
 }
 
-/* Queues rows in memory once the transaction that holds them has committed. */
-struct pending_rows {
-	struct outbox_row *rows;
-	size_t n, cap;
-};
-
-static struct outbox_row *pending_add(struct pending_rows *pr)
+struct outbox_row *pipeline_batch_row(struct pipeline_batch *b)
 {
-	if (pr->n == pr->cap) {
-		pr->cap = pr->cap ? pr->cap * 2 : 16;
-		pr->rows = xrealloc(pr->rows, pr->cap * sizeof *pr->rows);
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 16;
+		b->rows = xrealloc(b->rows, b->cap * sizeof *b->rows);
 	}
-	struct outbox_row *r = &pr->rows[pr->n++];
+	struct outbox_row *r = &b->rows[b->n++];
 	*r = (struct outbox_row){0};
 	return r;
 }
 
+void pipeline_batch_event(struct pipeline_batch *b, const char *type, cJSON *data)
+{
+	if (!b->events)
+		b->events = cJSON_CreateArray();
+	cJSON *e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "type", type);
+	cJSON_AddItemToObject(e, "data", data);
+	cJSON_AddItemToArray(b->events, e);
+}
+
 static int add_reply_rows(struct app *app, struct channel *ch, const struct chan_msg *m,
 			  int64_t inbound_id, const struct reply *rep, int reply_to,
-			  struct pending_rows *pr, int64_t now_ms)
+			  struct pipeline_batch *pr, int64_t now_ms)
 {
 	char **parts;
 	size_t n = pipeline_split_text(rep->text, ch->ops->max_text, &parts);
 	char *kb = reply_keyboard_json(rep);
 	int result = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct outbox_row *r = pending_add(pr);
+		struct outbox_row *r = pipeline_batch_row(pr);
 		r->channel = xstrdup(ch->ops->name);
 		r->kind = xstrdup("message");
 		r->peer_id = m->peer_id;
@@ -123,7 +129,7 @@ static int add_reply_rows(struct app *app, struct channel *ch, const struct chan
 }
 
 static int handle_one(struct app *app, struct channel *ch, const struct chan_msg *m,
-		      struct pending_rows *pr, int64_t now_ms)
+		      struct pipeline_batch *pr, int64_t now_ms)
 {
 	int64_t inbound_id = 0;
 	int fresh = store_inbound_add(app->store, m, now_ms / 1000, &inbound_id);
@@ -136,7 +142,7 @@ static int handle_one(struct app *app, struct channel *ch, const struct chan_msg
 	*ch->m_updates += 1;
 	if (m->callback_id) {
 		/* A pressed callback button shows a spinner until it is answered. */
-		struct outbox_row *r = pending_add(pr);
+		struct outbox_row *r = pipeline_batch_row(pr);
 		r->channel = xstrdup(ch->ops->name);
 		r->kind = xstrdup("callback_answer");
 		r->peer_id = m->peer_id;
@@ -157,14 +163,21 @@ static int handle_one(struct app *app, struct channel *ch, const struct chan_msg
 	if (store_conv_load(app->store, m->channel, m->peer_id, &state) < 0)
 		return -1;
 	struct dialog_result res = {0};
-	int result = 0;
-	if (dialog_handle(app->replies, state, m, now_ms / 1000, &res) < 0) {
-		log_error("pipeline: dialog failed on %s %s; the message is stored unanswered",
-			  m->channel, m->dedup_key);
-	} else {
+	int64_t now = now_ms / 1000;
+	int result = casework_before(app, pr, m, state, now, &res.replies);
+	if (result == 0) {
+		if (dialog_handle(app->replies, state, m, now, &res) < 0)
+			log_error("pipeline: dialog failed on %s %s; the message is stored "
+				  "unanswered",
+				  m->channel, m->dedup_key);
+		else
+			result = casework_after(app, pr, m, state, &res, now);
+	}
+	if (result >= 0) {
 		int reply_to = strcmp(ch->ops->name, "vk") == 0 ? app->cfg.vk.reply_to
 				: strcmp(ch->ops->name, "telegram") == 0 ? app->cfg.telegram.reply_to
 									 : 1;
+		result = 0;
 		for (size_t i = 0; i < res.replies.n && result == 0; i++)
 			result = add_reply_rows(app, ch, m, inbound_id, &res.replies.items[i],
 						reply_to && m->message_id, pr, now_ms);
@@ -180,7 +193,7 @@ int pipeline_ingest(struct app *app, struct channel *ch, const struct chan_msg *
 		    const char *cursor)
 {
 	int64_t now_ms = app_now_ms();
-	struct pending_rows pr = {0};
+	struct pipeline_batch pr = {0};
 	/* Delivery marks made earlier in this loop iteration commit first, so a failed
 	 * batch cannot roll them back. */
 	if (store_in_tx(app->store) && store_commit(app->store) < 0)
@@ -198,11 +211,19 @@ int pipeline_ingest(struct app *app, struct channel *ch, const struct chan_msg *
 		store_rollback(app->store);
 	for (size_t i = 0; i < pr.n; i++) {
 		if (result == 0)
-			outbox_enqueue(app->outbox, ch->ops->name, &pr.rows[i]);
+			outbox_enqueue(app->outbox, pr.rows[i].channel, &pr.rows[i]);
 		else
 			outbox_row_free(&pr.rows[i]);
 	}
 	free(pr.rows);
+	const cJSON *e;
+	cJSON_ArrayForEach(e, pr.events)
+	{
+		if (result == 0)
+			events_emit(app->events, cJSON_GetObjectItem(e, "type")->valuestring,
+				    cJSON_GetObjectItem(e, "data"));
+	}
+	cJSON_Delete(pr.events);
 	if (result < 0)
 		log_error("pipeline: batch of %zu %s update(s) not stored (%s); it will be "
 			  "fetched again",

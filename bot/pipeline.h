@@ -6,10 +6,26 @@
 #define DESKBOT_PIPELINE_H
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #include "message.h"
+#include "store.h"
 
 struct app;
 struct channel;
+
+/* What a batch produces besides its store writes: outbox rows to queue and notices to
+ * emit once the transaction has committed. */
+struct pipeline_batch {
+	struct outbox_row *rows;
+	size_t n, cap;
+	cJSON *events; /* [{"type": T, "data": {...}}] */
+};
+
+/* A new zeroed row in the batch (owned by it until queued). */
+struct outbox_row *pipeline_batch_row(struct pipeline_batch *b);
+/* A notice to emit after commit (data is taken over). */
+void pipeline_batch_event(struct pipeline_batch *b, const char *type, cJSON *data);
 
 /* Stores and answers msgs (borrowed) and sets the channel cursor (NULL: none) in one
  * transaction. Returns 0 once committed; negative when the store failed, in which case

@@ -225,3 +225,33 @@ int store_audit(struct store *st, const char *actor, const char *action, int64_t
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
+
+int store_transcript(struct store *st, const char *channel, int64_t peer, int64_t since,
+		     cJSON *arr)
+{
+	sqlite3_stmt *s = store__prep(
+		st, "SELECT at, who, text FROM ("
+		    "SELECT received_at AS at, 'customer' AS who, coalesce(nullif(text, ''), "
+		    "contact_phone, '') AS text, id * 2 AS k FROM inbound "
+		    "WHERE channel = ?1 AND peer_id = ?2 AND received_at >= ?3 "
+		    "UNION ALL SELECT created_ms / 1000, CASE WHEN source LIKE 'operator%' "
+		    "THEN 'operator' ELSE 'bot' END, text, id * 2 + 1 FROM outbox "
+		    "WHERE channel = ?1 AND peer_id = ?2 AND kind = 'message' AND "
+		    "created_ms >= ?3 * 1000) ORDER BY at, k LIMIT 500");
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, channel, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, peer);
+	sqlite3_bind_int64(s, 3, since);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		cJSON *l = cJSON_CreateObject();
+		cJSON_AddNumberToObject(l, "at", (double)sqlite3_column_int64(s, 0));
+		cJSON_AddStringToObject(l, "from", (const char *)sqlite3_column_text(s, 1));
+		const unsigned char *t = sqlite3_column_text(s, 2);
+		cJSON_AddStringToObject(l, "text", t ? (const char *)t : "");
+		cJSON_AddItemToArray(arr, l);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}

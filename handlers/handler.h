@@ -39,8 +39,11 @@ struct handler {
 	void (*dispose)(const struct replyset *rs);
 	/* HANDLER_HANDLED, HANDLER_DECLINED, or < 0 on a broken invariant. */
 	int (*handle)(struct handler_ctx *ctx);
+	/* Optional: runs after the handler that answered, to add what must follow. */
+	void (*after)(struct handler_ctx *ctx);
 };
 
+extern const struct handler handler_complaint;
 extern const struct handler handler_operator;
 extern const struct handler handler_tariff;
 extern const struct handler handler_smalltalk;

@@ -1,3 +1,4 @@
 # Integration tests: the real binary against fakes, driven by Python scripts.
 deskbot_integration_test(it_lifecycle integration/test_lifecycle.py)
 deskbot_integration_test(it_channels integration/test_channels.py)
+deskbot_integration_test(it_complaints integration/test_complaints.py)

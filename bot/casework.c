@@ -1,0 +1,399 @@
+/* Cases around the dialog (see casework.h). */
+#include "casework.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "cases.h"
+#include "handoff.h"
+#include "json_util.h"
+#include "log.h"
+#include "pipeline.h"
+#include "replyset.h"
+#include "store.h"
+#include "xalloc.h"
+
+static const char *const severity_names[] = {"critical", "high", "normal", "low"};
+
+/* Operator templates worth suggesting first, by complaint intent (ids only; the texts
+ * are the reply set's). Unknown ids are skipped. */
+static const struct {
+	const char *intent;
+	const char *templates[4];
+} suggestions[] = {
+	{"complaint_no_service", {"escalated_to_tech", "network_works", "checking"}},
+	{"complaint_slow_internet", {"escalated_to_tech", "network_works", "checking"}},
+	{"complaint_coverage", {"network_works", "escalated_to_tech", "checking"}},
+	{"complaint_sms_calls", {"escalated_to_tech", "checking", "no_fault_found"}},
+	{"complaint_home_internet", {"escalated_to_tech", "checking", "network_works"}},
+	{"complaint_wrong_charge", {"refund_done", "compensation", "checking"}},
+	{"complaint_roaming_bill", {"refund_done", "compensation", "checking"}},
+	{"complaint_subscriptions", {"subscriptions_disabled", "refund_done", "checking"}},
+	{"complaint_staff", {"thanks_for_patience", "checking"}},
+};
+
+static int64_t local_day_start(int64_t local)
+{
+	return local - (local % 86400 + 86400) % 86400;
+}
+
+static void format_local(int64_t t_utc, int offset_min, int64_t now, char *out, size_t n)
+{
+	time_t local = (time_t)(t_utc + offset_min * 60);
+	struct tm tm;
+	gmtime_r(&local, &tm);
+	if (local_day_start(local) == local_day_start(now + offset_min * 60))
+		strftime(out, n, "%H:%M", &tm);
+	else
+		strftime(out, n, "%d.%m %H:%M", &tm);
+}
+
+int64_t casework_due(const struct app *app, int severity, int64_t now, char eta[32],
+		     char work_start[32], int *after_hours)
+{
+	const struct replyset_settings *s = replyset_settings(app->replies);
+	int off = s->utc_offset_minutes;
+	int64_t local = now + off * 60;
+	int64_t day = local_day_start(local);
+	int minute = (int)((local - day) / 60);
+	int wday = (int)(((day / 86400) % 7 + 7 + 3) % 7) + 1; /* 1970-01-01 was a Thursday */
+	int in_hours = (s->work_days & (1u << wday)) && minute >= s->work_start &&
+		       minute < s->work_end;
+	int64_t start_local = local;
+	if (!in_hours) {
+		/* The next working day's start (today's, if the day has not begun). */
+		for (int d = 0; d < 8; d++) {
+			int wd = (wday - 1 + d) % 7 + 1;
+			int64_t cand = day + (int64_t)d * 86400 + s->work_start * 60;
+			if ((s->work_days & (1u << wd)) && cand > local) {
+				start_local = cand;
+				break;
+			}
+		}
+	}
+	int64_t start = start_local - off * 60;
+	int sla = severity >= 0 && severity < 4 ? s->sla_minutes[severity] : s->sla_minutes[2];
+	int64_t due = start + (int64_t)sla * 60;
+	format_local(due, off, now, eta, 32);
+	format_local(start, off, now, work_start, 32);
+	*after_hours = !in_hours;
+	return due;
+}
+
+/* Transcript line. */
+static cJSON *line(int64_t at, const char *from, const char *text)
+{
+	cJSON *l = cJSON_CreateObject();
+	cJSON_AddNumberToObject(l, "at", (double)at);
+	cJSON_AddStringToObject(l, "from", from);
+	cJSON_AddStringToObject(l, "text", text ? text : "");
+	return l;
+}
+
+/* Appends the customer's message and the bot's replies to a case and saves it. */
+static int append_to_case(struct app *app, struct pipeline_batch *b, int64_t case_id,
+			  const struct chan_msg *m, const struct reply_list *replies, int64_t now)
+{
+	cJSON *rec = NULL;
+	if (store_case_get(app->store, case_id, &rec) < 0 || !rec)
+		return rec ? -1 : 0;
+	cJSON *tr = cJSON_GetObjectItemCaseSensitive(rec, "transcript");
+	if (!cJSON_IsArray(tr)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(rec, "transcript");
+		tr = cJSON_AddArrayToObject(rec, "transcript");
+	}
+	const char *text = m->text && *m->text ? m->text : (m->contact_phone ? m->contact_phone : "");
+	cJSON_AddItemToArray(tr, line(now, "customer", text));
+	for (size_t i = 0; replies && i < replies->n; i++)
+		cJSON_AddItemToArray(tr, line(now, "bot", replies->items[i].text));
+	cJSON_DeleteItemFromObjectCaseSensitive(rec, "last_customer_at");
+	cJSON_AddNumberToObject(rec, "last_customer_at", (double)now);
+	cJSON_DeleteItemFromObjectCaseSensitive(rec, "updated_at");
+	cJSON_AddNumberToObject(rec, "updated_at", (double)now);
+	int result = store_case_put(app->store, case_id, rec, now);
+	if (result == 0) {
+		cJSON *ev = cJSON_CreateObject();
+		cJSON_AddNumberToObject(ev, "case_id", (double)case_id);
+		cJSON_AddStringToObject(ev, "channel", m->channel);
+		cJSON_AddNumberToObject(ev, "peer_id", (double)m->peer_id);
+		cJSON_AddStringToObject(ev, "text", text);
+		pipeline_batch_event(b, "customer_message", ev);
+	}
+	cJSON_Delete(rec);
+	return result;
+}
+
+/* Replaces the text of every reply made from template id by template other. */
+static void swap_template(struct app *app, struct reply_list *l, const char *id,
+			  const char *other, int lang)
+{
+	char source[96];
+	snprintf(source, sizeof source, "template:%s", id);
+	for (size_t i = 0; i < l->n; i++) {
+		if (strcmp(l->items[i].source, source) != 0)
+			continue;
+		char *text = replyset_render(app->replies, other, lang, NULL);
+		if (!text)
+			continue;
+		free(l->items[i].text);
+		l->items[i].text = text;
+		free(l->items[i].source);
+		l->items[i].source = xasprintf("template:%s", other);
+	}
+}
+
+static void fill_replies(struct reply_list *l, const char *number, const char *eta,
+			 const char *work_start)
+{
+	struct tpl_vars v = {.case_id = number, .eta = eta, .work_start = work_start};
+	for (size_t i = 0; i < l->n; i++) {
+		char *t = replyset_fill(l->items[i].text, &v);
+		free(l->items[i].text);
+		l->items[i].text = t;
+	}
+}
+
+int casework_before(struct app *app, struct pipeline_batch *b, const struct chan_msg *m,
+		    cJSON *state, int64_t now, struct reply_list *out)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(state, "open_case");
+	int64_t open = store_case_open_for(app->store, m->channel, m->peer_id);
+	if (open < 0)
+		return -1;
+	if (!open) {
+		if (handoff_is_human(state)) /* the case was closed elsewhere */
+			handoff_set(app->store, m->channel, m->peer_id, 0, 0, now);
+		return 0;
+	}
+	char number[24];
+	snprintf(number, sizeof number, "%06lld", (long long)open);
+	if (!handoff_is_human(state)) {
+		cJSON_AddStringToObject(state, "open_case", number);
+		return 0;
+	}
+	/* A person holds this conversation: the bot stays quiet, but for one notice per
+	 * interval that the operator will answer. */
+	int64_t last = json_int(state, "last_auto_reply", 0);
+	int interval = replyset_settings(app->replies)->operator_auto_reply_interval_s;
+	if (now - last >= interval) {
+		const char *lang = json_str(state, "lang");
+		struct tpl_vars v = {.case_id = number};
+		char *text = replyset_render(app->replies, "operator_will_answer",
+					     replyset_lang(lang ? lang : "ru"), &v);
+		if (text) {
+			reply_list_add(out, text, "template:operator_will_answer");
+			free(text);
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(state, "last_auto_reply");
+		cJSON_AddNumberToObject(state, "last_auto_reply", (double)now);
+	}
+	if (append_to_case(app, b, open, m, out, now) < 0)
+		return -1;
+	return 1;
+}
+
+static cJSON *flags_object(const struct dialog_result *res, const cJSON *iv, int repeat,
+			   int high_reach)
+{
+	const cJSON *f = json_obj(iv, "flags");
+	cJSON *o = cJSON_CreateObject();
+	const struct {
+		const char *name;
+		int on;
+	} list[] = {
+		{"obscene", res->flags.obscene}, {"legal_threat", res->flags.legal_threat},
+		{"spread_call", res->flags.spread_call}, {"shouting", res->flags.shouting},
+	};
+	for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
+		cJSON_AddBoolToObject(o, list[i].name,
+				      list[i].on || cJSON_IsTrue(cJSON_GetObjectItem(f, list[i].name)));
+	cJSON_AddBoolToObject(o, "repeat_contact", repeat);
+	cJSON_AddBoolToObject(o, "high_reach", high_reach);
+	return o;
+}
+
+static void add_str(cJSON *o, const char *key, const char *v)
+{
+	if (v && *v)
+		cJSON_AddStringToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+/* Builds and stores the case record. */
+static int create_case(struct app *app, struct pipeline_batch *b, const struct chan_msg *m,
+		       struct dialog_result *res, const cJSON *iv, int64_t now, int64_t *id,
+		       char *number, int64_t *due, char *eta, char *work_start, int *after_hours)
+{
+	const struct replyset *rs = app->replies;
+	const char *intent_id = json_str(iv, "intent");
+	if (!intent_id)
+		intent_id = res->wants_human ? "operator_request" : "complaint_general";
+	const struct replyset_intent *it = replyset_intent(rs, intent_id);
+	int severity = it && it->severity >= 0 ? it->severity : RS_SEV_NORMAL;
+	*due = casework_due(app, severity, now, eta, work_start, after_hours);
+
+	struct customer cust = {.followers = -1};
+	int known = store_customer_get(app->store, m->channel, m->user_id, &cust);
+	int64_t total = 0, recent = 0;
+	store_case_count_for(app->store, m->channel, m->user_id, now - 86400, &total, &recent);
+	long threshold = replyset_settings(rs)->high_reach_followers;
+	int high_reach = known == 1 && cust.followers >= 0 && threshold > 0 &&
+			 cust.followers >= threshold;
+
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddNumberToObject(r, "created_at", (double)now);
+	cJSON_AddNumberToObject(r, "updated_at", (double)now);
+	cJSON_AddNumberToObject(r, "sla_due_at", (double)*due);
+	cJSON_AddStringToObject(r, "channel", m->channel);
+	cJSON_AddNumberToObject(r, "peer_id", (double)m->peer_id);
+	cJSON_AddNumberToObject(r, "user_id", (double)m->user_id);
+	const char *name = m->display_name ? m->display_name : (known == 1 ? cust.display_name : NULL);
+	add_str(r, "display_name", name);
+	char link[160] = "";
+	const char *screen = m->username ? m->username : (known == 1 ? cust.screen_name : NULL);
+	if (strcmp(m->channel, "vk") == 0 && screen)
+		snprintf(link, sizeof link, "https://vk.com/%s", screen);
+	else if (strcmp(m->channel, "vk") == 0)
+		snprintf(link, sizeof link, "https://vk.com/id%lld", (long long)m->user_id);
+	else if (strcmp(m->channel, "telegram") == 0 && screen)
+		snprintf(link, sizeof link, "https://t.me/%s", screen);
+	add_str(r, "profile_link", link);
+	cJSON_AddNumberToObject(r, "followers", (double)(known == 1 ? cust.followers : -1));
+	const char *phone = json_str(iv, "phone");
+	add_str(r, "phone", phone ? phone : res->phone);
+	const char *account = json_str(iv, "account");
+	add_str(r, "account", account ? account : res->account);
+	add_str(r, "location", json_str(iv, "location"));
+	add_str(r, "intent", intent_id);
+	add_str(r, "category", it && it->category ? it->category : "other");
+	cJSON_AddStringToObject(r, "severity", severity_names[severity]);
+	cJSON_AddItemToObject(r, "flags", flags_object(res, iv, total > 0 || recent > 0, high_reach));
+	const char *summary = json_str(iv, "summary");
+	add_str(r, "summary", summary ? summary : m->text);
+	add_str(r, "description", json_str(iv, "description"));
+	/* The transcript from the start of the conversation about this problem. */
+	cJSON *tr = cJSON_AddArrayToObject(r, "transcript");
+	int64_t since = json_int(iv, "started", now) - 1;
+	store_transcript(app->store, m->channel, m->peer_id, since, tr);
+	for (size_t i = 0; i < res->replies.n; i++)
+		cJSON_AddItemToArray(tr, line(now, "bot", res->replies.items[i].text));
+	cJSON *sug = cJSON_AddArrayToObject(r, "suggested_templates");
+	const cJSON *flags = cJSON_GetObjectItem(r, "flags");
+	if (cJSON_IsTrue(cJSON_GetObjectItem(flags, "legal_threat")) &&
+	    replyset_template(rs, "legal_neutral"))
+		cJSON_AddItemToArray(sug, cJSON_CreateString("legal_neutral"));
+	if (replyset_template(rs, "apology"))
+		cJSON_AddItemToArray(sug, cJSON_CreateString("apology"));
+	for (size_t i = 0; i < sizeof suggestions / sizeof suggestions[0]; i++)
+		if (strcmp(suggestions[i].intent, intent_id) == 0)
+			for (int k = 0; k < 4 && suggestions[i].templates[k]; k++)
+				if (replyset_template(rs, suggestions[i].templates[k]))
+					cJSON_AddItemToArray(sug, cJSON_CreateString(
+									  suggestions[i].templates[k]));
+	cJSON_AddStringToObject(r, "status", "new");
+	cJSON_AddNullToObject(r, "assignee");
+	cJSON_AddArrayToObject(r, "notes");
+	cJSON_AddNullToObject(r, "resolution");
+	cJSON *hist = cJSON_AddArrayToObject(r, "history");
+	cJSON *h = cJSON_CreateObject();
+	cJSON_AddNumberToObject(h, "at", (double)now);
+	cJSON_AddStringToObject(h, "status", "new");
+	cJSON_AddStringToObject(h, "by", "bot");
+	cJSON_AddItemToArray(hist, h);
+	const cJSON *skipped = json_arr(iv, "skipped");
+	if (skipped)
+		cJSON_AddItemToObject(r, "not_given", cJSON_Duplicate(skipped, 1));
+	cJSON_AddStringToObject(r, "replyset_version", replyset_version(rs));
+	customer_free(&cust);
+
+	int result = store_case_create(app->store, r, now, id, number, 24);
+	if (result == 0) {
+		cJSON *ev = cJSON_CreateObject();
+		cJSON_AddNumberToObject(ev, "case_id", (double)*id);
+		cJSON_AddStringToObject(ev, "number", number);
+		pipeline_batch_event(b, "case_created", ev);
+		result = casework_export(app, b, *id, r, now * 1000);
+		log_info("cases: %s created for %s chat %lld (%s, %s)", number, m->channel,
+			 (long long)m->peer_id, intent_id, severity_names[severity]);
+	}
+	cJSON_Delete(r);
+	return result;
+}
+
+int casework_after(struct app *app, struct pipeline_batch *b, const struct chan_msg *m,
+		   cJSON *state, struct dialog_result *res, int64_t now)
+{
+	const char *open_number = json_str(state, "open_case");
+	int64_t open = open_number ? strtoll(open_number, NULL, 10) : 0;
+	cJSON_DeleteItemFromObjectCaseSensitive(state, "open_case");
+	int lang = replyset_lang(res->lang);
+	char eta[32] = "", work_start[32] = "", number[24] = "";
+	int after_hours = 0;
+	if (open) {
+		/* The case is open: everything the customer writes joins it. */
+		snprintf(number, sizeof number, "%06lld", (long long)open);
+		cJSON *rec = NULL;
+		if (store_case_get(app->store, open, &rec) < 0)
+			return -1;
+		int sev = RS_SEV_NORMAL;
+		const char *sname = json_str(rec, "severity");
+		for (int i = 0; sname && i < 4; i++)
+			if (strcmp(sname, severity_names[i]) == 0)
+				sev = i;
+		cJSON_Delete(rec);
+		casework_due(app, sev, now, eta, work_start, &after_hours);
+		if (res->wants_human && after_hours)
+			swap_template(app, &res->replies, "operator_handoff",
+				      "operator_handoff_after_hours", lang);
+		fill_replies(&res->replies, number, eta, work_start);
+		/* An interview cannot run next to an open case. */
+		cJSON_DeleteItemFromObjectCaseSensitive(state, "interview");
+		return append_to_case(app, b, open, m, &res->replies, now);
+	}
+	const cJSON *iv = res->case_data;
+	cJSON *pending = NULL;
+	if (res->wants_human && !iv) {
+		/* Asked for a person mid-interview: the case takes what was collected. */
+		pending = cJSON_DetachItemFromObjectCaseSensitive(state, "interview");
+		iv = pending;
+	}
+	if (res->case_op != DIALOG_CASE_CREATE && !res->wants_human) {
+		cJSON_Delete(pending);
+		return 0;
+	}
+	cJSON *empty = iv ? NULL : cJSON_CreateObject();
+	int64_t id = 0, due = 0;
+	int result = create_case(app, b, m, res, iv ? iv : empty, now, &id, number, &due, eta,
+				 work_start, &after_hours);
+	cJSON_Delete(empty);
+	cJSON_Delete(pending);
+	if (result < 0)
+		return -1;
+	if (after_hours) {
+		swap_template(app, &res->replies, "operator_handoff", "operator_handoff_after_hours",
+			      lang);
+		swap_template(app, &res->replies, "case_created", "case_created_after_hours", lang);
+	}
+	fill_replies(&res->replies, number, eta, work_start);
+	return 0;
+}
+
+int casework_export(struct app *app, struct pipeline_batch *b, int64_t case_id,
+		    const cJSON *record, int64_t now_ms)
+{
+	if (!app->cfg.crm_webhook_url)
+		return 0;
+	struct outbox_row *r = pipeline_batch_row(b);
+	r->channel = xstrdup("crm");
+	r->kind = xstrdup("webhook");
+	/* Per-case order: updates of one case reach the CRM in the order they happened. */
+	r->peer_id = case_id;
+	r->text = cJSON_PrintUnformatted(record);
+	r->source = xstrdup("case");
+	r->created_ms = now_ms;
+	return store_outbox_add(app->store, r);
+}

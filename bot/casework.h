@@ -1,0 +1,37 @@
+/* Cases in the pipeline: what happens around the dialog when a message belongs to a
+ * case. Before the dialog: a conversation a person holds is not answered by the bot (the
+ * message joins the case; at most one "your operator will answer" per interval). After
+ * the dialog: a finished interview or a request for a person becomes a case with the
+ * prefilled record (DESIGN.md "The case record"), messages of an open case join its
+ * transcript, and the case number and expected time fill the replies. Everything runs
+ * inside the batch's transaction; notices for the console are emitted after commit. */
+#ifndef DESKBOT_CASEWORK_H
+#define DESKBOT_CASEWORK_H
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "dialog.h"
+#include "message.h"
+
+struct app;
+struct pipeline_batch;
+
+/* Returns 1 when a person holds the conversation: the message joined its case and any
+ * reply is in out (nothing else must answer); 0 to go on to the dialog (state gets
+ * "open_case" while the chat has one); negative on a store error. */
+int casework_before(struct app *app, struct pipeline_batch *b, const struct chan_msg *m,
+		    cJSON *state, int64_t now, struct reply_list *out);
+/* Carries out what the dialog decided about cases and fills {case_id}, {eta} and
+ * {work_start} in res's replies. Negative on a store error. */
+int casework_after(struct app *app, struct pipeline_batch *b, const struct chan_msg *m,
+		   cJSON *state, struct dialog_result *res, int64_t now);
+/* Queues the case record for the CRM webhook (if configured), in the batch. */
+int casework_export(struct app *app, struct pipeline_batch *b, int64_t case_id,
+		    const cJSON *record, int64_t now_ms);
+/* Expected answer time for a case of severity (enum replyset_severity) opened at now,
+ * from the reply set's working hours and SLA: the due time (unix seconds), and the
+ * local times as text for {eta} and {work_start}; after_hours is 1 outside hours. */
+int64_t casework_due(const struct app *app, int severity, int64_t now, char eta[32],
+		     char work_start[32], int *after_hours);
+
+#endif

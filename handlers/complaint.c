@@ -1,0 +1,303 @@
+/* Complaints: recognises one, acknowledges it with an approved text, and runs the short
+ * interview that collects what the case still lacks, one thing at a time (phone,
+ * account, location, description). When nothing is missing, or the customer would not
+ * answer after settings.interview_max_tries tries, it asks the pipeline to create the
+ * case (dialog_result.case_op) and says case_created with {case_id} and {eta} left for
+ * the pipeline to fill. A customer who writes about something else mid-interview gets
+ * that answered by the other handlers and the question asked again.
+ *
+ * State, under "interview" in the conversation:
+ *   {"intent","asked","tries","phone","account","location","description","summary",
+ *    "started","skipped":[..]}
+ * and "open_case" (set by the pipeline) while the chat has an open case. */
+#include "handler.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_util.h"
+#include "xalloc.h"
+
+static const char *const need_names[] = {"phone", "account", "location", "description"};
+static const char *const ask_templates[] = {"ask_phone", "ask_account", "ask_location",
+					    "ask_description"};
+
+static size_t words_in(const struct text_analysis *a)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < a->n_tokens; i++)
+		n += a->tokens[i].kind == TEXT_WORD;
+	return n;
+}
+
+static void set_str(cJSON *o, const char *key, const char *value)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	if (value)
+		cJSON_AddStringToObject(o, key, value);
+}
+
+/* Cuts customer text kept in the case to a sane size at a character boundary. */
+static char *clip(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n <= max)
+		return xstrdup(s);
+	while (max && ((unsigned char)s[max] & 0xC0) == 0x80)
+		max--;
+	return xstrndup(s, max);
+}
+
+/* Takes from this message whatever the interview can use, whether asked or not. */
+static void absorb(struct handler_ctx *ctx, cJSON *iv, const char *asked)
+{
+	const struct dialog_result *o = ctx->out;
+	if (o->phone[0] && !json_str(iv, "phone"))
+		set_str(iv, "phone", o->phone);
+	if (o->account[0] && !json_str(iv, "account"))
+		set_str(iv, "account", o->account);
+	if (!asked)
+		return;
+	const struct text_analysis *a = &ctx->match->text;
+	const char *text = ctx->msg->text ? ctx->msg->text : "";
+	char *v = NULL;
+	if (strcmp(asked, "account") == 0 && !json_str(iv, "account")) {
+		/* A bare number is the answer to "your account number?". */
+		size_t digits = 0;
+		for (const char *p = text; *p; p++)
+			digits += *p >= '0' && *p <= '9';
+		if (digits >= 5 && words_in(a) <= 3)
+			v = clip(text, 31);
+	} else if (strcmp(asked, "location") == 0 && words_in(a) >= 1) {
+		v = clip(text, 200);
+	} else if (strcmp(asked, "description") == 0 && words_in(a) >= 3) {
+		v = clip(text, 1000);
+	}
+	if (v && !json_str(iv, asked))
+		set_str(iv, asked, v);
+	free(v);
+}
+
+/* The next thing the case lacks, or NULL when it has all (or the rest was skipped). */
+static const char *next_missing(const struct handler_ctx *ctx, const cJSON *iv)
+{
+	const struct replyset_intent *it = replyset_intent(ctx->rs, json_str(iv, "intent"));
+	unsigned needs = it ? it->needs : RS_NEED_PHONE | RS_NEED_DESCRIPTION;
+	const cJSON *skipped = json_arr(iv, "skipped");
+	for (int k = 0; k < 4; k++) {
+		if (!(needs & (1u << k)) || json_str(iv, need_names[k]))
+			continue;
+		int skip = 0;
+		const cJSON *s;
+		cJSON_ArrayForEach(s, skipped) skip |= cJSON_IsString(s) &&
+						      strcmp(s->valuestring, need_names[k]) == 0;
+		if (!skip)
+			return need_names[k];
+	}
+	return NULL;
+}
+
+static int need_index(const char *name)
+{
+	for (int k = 0; k < 4; k++)
+		if (strcmp(name, need_names[k]) == 0)
+			return k;
+	return 3;
+}
+
+/* Asks for one thing; the phone question offers Telegram's share-contact button. */
+static void ask(struct handler_ctx *ctx, cJSON *iv, const char *what, int tries)
+{
+	struct reply *r = dialog__template(ctx, ask_templates[need_index(what)], NULL);
+	/* Only Telegram has a button that shares the customer's number. */
+	if (r && strcmp(what, "phone") == 0 && ctx->msg->channel &&
+	    strcmp(ctx->msg->channel, "telegram") == 0) {
+		const struct replyset_template *b = replyset_template(ctx->rs, "button_share_phone");
+		if (b)
+			reply_add_button(r, 0, b->text[ctx->lang], "contact", "contact");
+	}
+	set_str(iv, "asked", what);
+	cJSON_DeleteItemFromObjectCaseSensitive(iv, "tries");
+	cJSON_AddNumberToObject(iv, "tries", tries);
+}
+
+/* Hands the collected interview to the pipeline and says case_created. */
+static void finish(struct handler_ctx *ctx, cJSON *iv)
+{
+	cJSON_DetachItemViaPointer(ctx->state, iv);
+	set_str(iv, "asked", NULL);
+	cJSON_DeleteItemFromObjectCaseSensitive(iv, "tries");
+	ctx->out->case_op = DIALOG_CASE_CREATE;
+	ctx->out->case_data = iv;
+	struct tpl_vars v = {.case_id = "{case_id}", .eta = "{eta}", .work_start = "{work_start}"};
+	dialog__template(ctx, "case_created", &v);
+}
+
+/* Asks for the next missing thing (keeping the count of tries when it is the same
+ * question again), or finishes. */
+static void advance(struct handler_ctx *ctx, cJSON *iv)
+{
+	const char *next = next_missing(ctx, iv);
+	if (!next) {
+		finish(ctx, iv);
+		return;
+	}
+	const char *asked = json_str(iv, "asked");
+	int tries = asked && strcmp(asked, next) == 0 ? (int)json_int(iv, "tries", 0) : 0;
+	ask(ctx, iv, next, tries);
+}
+
+static void merge_flags(cJSON *iv, const struct match_flags *f)
+{
+	cJSON *flags = cJSON_GetObjectItemCaseSensitive(iv, "flags");
+	if (!flags)
+		flags = cJSON_AddObjectToObject(iv, "flags");
+	const struct {
+		const char *name;
+		int on;
+	} list[] = {{"obscene", f->obscene}, {"legal_threat", f->legal_threat},
+		    {"spread_call", f->spread_call}, {"shouting", f->shouting}};
+	for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
+		if (list[i].on && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(flags, list[i].name))) {
+			cJSON_DeleteItemFromObjectCaseSensitive(flags, list[i].name);
+			cJSON_AddTrueToObject(flags, list[i].name);
+		}
+}
+
+/* The complaint intent this message raises, or NULL. A complaint intent counts when the
+ * matcher is sure of it, or when it leads a hesitant match and the message carries a
+ * complaint sign; a legal threat or a call to spread the word about us is a complaint
+ * even when the problem itself is unclear (complaint_general). */
+static const struct replyset_intent *detect(const struct handler_ctx *ctx)
+{
+	const struct match_result *m = ctx->match;
+	const struct match_flags *f = &m->flags;
+	if (ctx->forced >= 0) {
+		const struct replyset_intent *it = replyset_intent_at(ctx->rs, (size_t)ctx->forced);
+		return it->kind == RS_COMPLAINT ? it : NULL;
+	}
+	if (ctx->msg->payload && strcmp(ctx->msg->payload, "complaint:open") == 0)
+		return replyset_intent(ctx->rs, "complaint_general");
+	if (m->n_top) {
+		const struct replyset_intent *top = replyset_intent_at(ctx->rs, (size_t)m->top[0].intent);
+		int sign = f->negative || f->obscene || f->legal_threat || f->spread_call || f->shouting;
+		if (top->kind == RS_COMPLAINT &&
+		    (m->decision == MATCH_ANSWER || (m->decision == MATCH_CLARIFY && sign)))
+			return top;
+	}
+	if (f->legal_threat || f->spread_call) {
+		for (size_t i = 0; i < m->n_top; i++) {
+			const struct replyset_intent *it =
+				replyset_intent_at(ctx->rs, (size_t)m->top[i].intent);
+			if (it->kind == RS_COMPLAINT)
+				return it;
+		}
+		return replyset_intent(ctx->rs, "complaint_general");
+	}
+	return NULL;
+}
+
+/* The customer is answering (or not) the interview's question. */
+static int continue_interview(struct handler_ctx *ctx, cJSON *iv)
+{
+	const struct match_result *m = ctx->match;
+	/* Asking for a person ends the interview: the operator handler takes it and the
+	 * pipeline creates the case with what there is. */
+	if (m->flags.operator_request || (dialog__chosen(ctx) &&
+					  dialog__chosen(ctx)->kind == RS_OPERATOR))
+		return HANDLER_DECLINED;
+	const char *asked = json_str(iv, "asked");
+	char *was = asked ? xstrdup(asked) : NULL;
+	absorb(ctx, iv, was);
+	merge_flags(iv, &m->flags);
+	int answered = !was || json_str(iv, was) != NULL;
+	if (answered) {
+		free(was);
+		dialog__set_route(ctx, "complaint", json_str(iv, "intent"));
+		advance(ctx, iv);
+		return HANDLER_HANDLED;
+	}
+	int tries = (int)json_int(iv, "tries", 0) + 1;
+	int max_tries = replyset_settings(ctx->rs)->interview_max_tries;
+	const struct replyset_intent *other = dialog__chosen(ctx);
+	if (tries >= (max_tries > 0 ? max_tries : 2)) {
+		/* Not trapped: skip this question and carry on with what there is. */
+		cJSON *skipped = cJSON_GetObjectItemCaseSensitive(iv, "skipped");
+		if (!skipped)
+			skipped = cJSON_AddArrayToObject(iv, "skipped");
+		cJSON_AddItemToArray(skipped, cJSON_CreateString(was));
+		free(was);
+		if (other && other->kind != RS_COMPLAINT) {
+			/* Answer the other question first; the interview goes on after it. */
+			ctx->out->interview_after = 1;
+			return HANDLER_DECLINED;
+		}
+		dialog__template(ctx, "interview_skip", NULL);
+		dialog__set_route(ctx, "complaint", json_str(iv, "intent"));
+		advance(ctx, iv);
+		return HANDLER_HANDLED;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(iv, "tries");
+	cJSON_AddNumberToObject(iv, "tries", tries);
+	if (other && other->kind != RS_COMPLAINT) {
+		/* Something else entirely: the other handlers answer, then we ask again. */
+		free(was);
+		ctx->out->interview_after = 1;
+		return HANDLER_DECLINED;
+	}
+	dialog__set_route(ctx, "complaint", json_str(iv, "intent"));
+	if (strcmp(was, "phone") == 0 && ctx->match->text.ent.phone[0] == '\0' &&
+	    strpbrk(ctx->msg->text ? ctx->msg->text : "", "0123456789"))
+		dialog__template(ctx, "phone_invalid", NULL);
+	else
+		ask(ctx, iv, was, tries);
+	free(was);
+	return HANDLER_HANDLED;
+}
+
+static int complaint_handle(struct handler_ctx *ctx)
+{
+	cJSON *iv = cJSON_GetObjectItemCaseSensitive(ctx->state, "interview");
+	if (cJSON_IsObject(iv))
+		return continue_interview(ctx, iv);
+	const struct replyset_intent *it = detect(ctx);
+	if (!it)
+		return HANDLER_DECLINED;
+	dialog__set_route(ctx, "complaint", it->id);
+	free(ctx->out->complaint_intent);
+	ctx->out->complaint_intent = xstrdup(it->id);
+	const char *open_case = json_str(ctx->state, "open_case");
+	if (open_case) {
+		/* Same problem again while a case is open: it joins that case. */
+		struct tpl_vars v = {.case_id = open_case};
+		dialog__template(ctx, "case_appended", &v);
+		return HANDLER_HANDLED;
+	}
+	iv = cJSON_AddObjectToObject(ctx->state, "interview");
+	set_str(iv, "intent", it->id);
+	char *summary = clip(ctx->msg->text ? ctx->msg->text : "", 1000);
+	set_str(iv, "summary", summary);
+	if (words_in(&ctx->match->text) >= 6)
+		set_str(iv, "description", summary); /* the first message said what happened */
+	free(summary);
+	cJSON_AddNumberToObject(iv, "started", (double)ctx->now);
+	merge_flags(iv, &ctx->match->flags);
+	absorb(ctx, iv, NULL);
+	dialog__template(ctx, "complaint_ack", NULL);
+	advance(ctx, iv);
+	return HANDLER_HANDLED;
+}
+
+/* After another handler answered a question asked mid-interview: carry on with it. */
+static void complaint_after(struct handler_ctx *ctx)
+{
+	cJSON *iv = cJSON_GetObjectItemCaseSensitive(ctx->state, "interview");
+	if (ctx->out->interview_after && cJSON_IsObject(iv) && !ctx->out->wants_human)
+		advance(ctx, iv);
+}
+
+const struct handler handler_complaint = {
+	.name = "complaint",
+	.handle = complaint_handle,
+	.after = complaint_after,
+};
