@@ -65,6 +65,16 @@ static const char *const migrations[] = {
 	"CREATE TABLE audit ("
 	"  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,"
 	"  action TEXT NOT NULL, case_id INTEGER, detail TEXT);",
+	/* 1 -> 2: the console's timers (store_console.c) and web-chat customers. */
+	"CREATE TABLE console_timers ("
+	"  case_id INTEGER NOT NULL, kind TEXT NOT NULL, due_at INTEGER NOT NULL,"
+	"  active INTEGER NOT NULL DEFAULT 1, fired INTEGER NOT NULL DEFAULT 0,"
+	"  armed_at INTEGER NOT NULL, PRIMARY KEY (case_id, kind));"
+	"CREATE INDEX console_timers_due ON console_timers (active, due_at);"
+	"CREATE TABLE web_peers ("
+	"  peer_id INTEGER PRIMARY KEY, token TEXT NOT NULL UNIQUE, name TEXT,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE INDEX audit_case ON audit (case_id, id);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

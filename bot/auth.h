@@ -1,0 +1,82 @@
+/* Operator sessions for the console: login against the operators of the config (salted
+ * hashes from "deskbot passwd"), session tokens of 256 random bits (getrandom) carried in
+ * an HttpOnly, SameSite=Strict cookie, a per-session CSRF token for every state-changing
+ * request, an Origin check, and login throttling per login and per client address
+ * (a growing lock-out after repeated failures).
+ *
+ * Sessions live in memory: a restart logs everyone out. Tokens and passwords are never
+ * logged; log lines name the login and the client address only. */
+#ifndef DESKBOT_AUTH_H
+#define DESKBOT_AUTH_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct http_req;
+
+#define AUTH_COOKIE "deskbot_session"
+#define AUTH_TOKEN_LEN 64 /* hex characters of a session or CSRF token */
+
+/* Results of auth_login, as an X-macro table (auth_strerror). */
+#define AUTH_ERRNO_MAP(XX)                                                   \
+	XX(BAD_CREDENTIALS, -1, "wrong login or password")                     \
+	XX(THROTTLED, -2, "too many failed logins; try again later")            \
+	XX(NO_RANDOM, -3, "no random bytes for a session token")                 \
+	XX(MALFORMED, -4, "login and password must be non-empty strings")
+
+enum {
+#define XX(name, value, text) AUTH_E##name = (value),
+	AUTH_ERRNO_MAP(XX)
+#undef XX
+};
+
+const char *auth_strerror(int err);
+
+/* A logged-in operator. Borrowed from struct auth: valid until the next auth call. */
+struct auth_session {
+	uint64_t id;                      /* stable handle (auth_session_by_id) */
+	char token[AUTH_TOKEN_LEN + 1];   /* the cookie value: a secret */
+	char csrf[AUTH_TOKEN_LEN + 1];    /* the X-CSRF-Token value */
+	char login[64];
+	char role[16];                    /* "operator" or "admin" */
+	int64_t created_ms, last_seen_ms, expires_ms;
+};
+
+struct auth;
+
+/* Operators are read from cfg, which must outlive the struct auth (borrowed). */
+struct auth *auth_new(const struct config *cfg);
+/* Accepts NULL. */
+void auth_free(struct auth *a);
+
+/* Checks login and password for a client at peer. On success returns 0 and *out is the
+ * new session. Otherwise returns an AUTH_E* value; with AUTH_ETHROTTLED,
+ * *retry_after_ms says how long the caller must wait. Every failure is counted against
+ * both the login and the address. */
+int auth_login(struct auth *a, const char *login, const char *password, const char *peer,
+	       int64_t now_ms, const struct auth_session **out, int64_t *retry_after_ms);
+/* The session named by the Cookie header, or NULL when there is none, it expired or it
+ * idled out. Touches its last-seen time. */
+const struct auth_session *auth_session(struct auth *a, const char *cookie_header,
+					int64_t now_ms);
+/* The session with this id if it is still valid, else NULL. */
+const struct auth_session *auth_session_by_id(struct auth *a, uint64_t id, int64_t now_ms);
+/* Ends the session (logout). */
+void auth_logout(struct auth *a, uint64_t id);
+/* Number of live sessions. */
+size_t auth_count(const struct auth *a);
+
+/* 1 when the request may come from our own pages: its Origin header, if any, names the
+ * Host it was sent to (http or https). */
+int auth_origin_ok(const struct http_req *req);
+/* 1 when a state-changing request carries the session's CSRF token in X-CSRF-Token and
+ * passes the Origin check. */
+int auth_csrf_ok(const struct auth_session *s, const struct http_req *req);
+/* The Set-Cookie value that installs (token non-NULL) or clears (NULL) the session
+ * cookie. Caller frees. */
+char *auth_cookie(const char *token, int64_t max_age_s);
+
+/* Fills out (2 * n + 1 bytes) with n random bytes as hex. Returns 0 or -1. */
+int auth_random_hex(char *out, size_t n);
+
+#endif

@@ -1,0 +1,263 @@
+/* Case timers kept in the store (see case_timers.h). A setting of 0 minutes turns that
+ * timer off. */
+#include "case_timers.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "app.h"
+#include "cases.h"
+#include "console_api.h"
+#include "events.h"
+#include "handoff.h"
+#include "json_util.h"
+#include "log.h"
+#include "replyset.h"
+#include "store.h"
+#include "store_console.h"
+#include "xalloc.h"
+
+#define TICK_MS 1000
+#define BATCH 32
+
+struct case_timers {
+	struct app *app;
+	uv_timer_t tick;
+	int sub;     /* events subscription */
+	int stopped;
+};
+
+/* Durations in seconds from the live settings; 0 = off. */
+static int64_t period(struct app *app, const char *kind)
+{
+	if (!app->replies)
+		return 0;
+	const struct replyset_settings *s = replyset_settings(app->replies);
+	int minutes = strcmp(kind, "unclaimed") == 0 ? s->unclaimed_alert_minutes
+		      : strcmp(kind, "silence") == 0 ? s->claimed_silence_minutes
+						     : s->human_idle_minutes;
+	return minutes > 0 ? (int64_t)minutes * 60 : 0;
+}
+
+static void arm(struct case_timers *t, int64_t id, const char *kind, int64_t now, int mode)
+{
+	int64_t p = period(t->app, kind);
+	if (p > 0 && store_console_timer_arm(t->app->store, id, kind, now + p, now, mode) < 0)
+		log_error("timers: case %lld: could not arm %s", (long long)id, kind);
+}
+
+static void cancel(struct case_timers *t, int64_t id, const char *kind)
+{
+	if (store_console_timer_cancel(t->app->store, id, kind) < 0)
+		log_error("timers: case %lld: could not cancel %s", (long long)id, kind);
+}
+
+void case_timers_claimed(struct case_timers *t, int64_t id, int64_t now)
+{
+	cancel(t, id, "unclaimed");
+	/* The secretary owes an answer from the moment of the claim. */
+	arm(t, id, "silence", now, CONSOLE_ARM_REPLACE);
+	arm(t, id, "idle", now, CONSOLE_ARM_REPLACE);
+}
+
+void case_timers_released(struct case_timers *t, int64_t id, int64_t now)
+{
+	cancel(t, id, "silence");
+	cancel(t, id, "idle");
+	arm(t, id, "unclaimed", now, CONSOLE_ARM_REPLACE);
+}
+
+void case_timers_operator_spoke(struct case_timers *t, int64_t id, int64_t now)
+{
+	cancel(t, id, "silence");
+	arm(t, id, "idle", now, CONSOLE_ARM_REPLACE);
+}
+
+void case_timers_handed_back(struct case_timers *t, int64_t id)
+{
+	cancel(t, id, "silence");
+	cancel(t, id, "idle");
+}
+
+void case_timers_finished(struct case_timers *t, int64_t id)
+{
+	cancel(t, id, "unclaimed");
+	cancel(t, id, "silence");
+	cancel(t, id, "idle");
+}
+
+void case_timers_waiting(struct case_timers *t, int64_t id)
+{
+	cancel(t, id, "silence");
+}
+
+static void emit_alert(struct app *app, int64_t id, const char *kind, const char *text)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "case_id", (double)id);
+	cJSON_AddStringToObject(d, "kind", kind);
+	cJSON_AddStringToObject(d, "text", text);
+	events_emit(app->events, "alert", d);
+	cJSON_Delete(d);
+}
+
+/* Runs one fired timer: the case is looked at again, since things may have changed. */
+static void fire(struct case_timers *t, const struct console_timer *ct, int64_t now)
+{
+	struct app *app = t->app;
+	cJSON *record = NULL;
+	if (store_case_get(app->store, ct->case_id, &record) < 0 || !record)
+		return;
+	const char *status = json_str(record, "status");
+	const char *assignee = json_str(record, "assignee");
+	const char *number = json_str(record, "number");
+	int held = assignee && *assignee;
+	char text[256];
+	if (strcmp(ct->kind, "unclaimed") == 0 && status && strcmp(status, "new") == 0 && !held) {
+		int64_t waited = (now - json_int(record, "created_at", now)) / 60;
+		snprintf(text, sizeof text, "Case %s has waited unclaimed for %lld min",
+			 number ? number : "?", (long long)waited);
+		log_info("timers: %s", text);
+		if (ct->fired == 0) {
+			/* Told once, however long it waits. */
+			static const char *const ids[] = {"unclaimed_wait", "operator_will_answer",
+							  NULL};
+			console__send_template(app, ct->case_id, ids, now);
+		}
+		emit_alert(app, ct->case_id, "unclaimed", text);
+		arm(t, ct->case_id, "unclaimed", now, CONSOLE_ARM_REPLACE);
+	} else if (strcmp(ct->kind, "silence") == 0 && held && status &&
+		   (strcmp(status, "claimed") == 0)) {
+		snprintf(text, sizeof text, "No reply from %s for %lld min: back in the queue",
+			 assignee, (long long)(period(app, "silence") / 60));
+		log_info("timers: case %s: %s", number ? number : "?", text);
+		if (console__release(app, ct->case_id, "system", text, now) == 0)
+			emit_alert(app, ct->case_id, "silence", text);
+	} else if (strcmp(ct->kind, "idle") == 0) {
+		cJSON *state = NULL;
+		const char *channel = json_str(record, "channel");
+		if (channel && store_conv_load(app->store, channel, json_int(record, "peer_id", 0),
+					       &state) == 0 &&
+		    handoff_is_human(state) && json_int(state, "case_id", 0) == ct->case_id) {
+			snprintf(text, sizeof text, "No message for %lld min: the bot answers again",
+				 (long long)(period(app, "idle") / 60));
+			log_info("timers: case %s: %s", number ? number : "?", text);
+			if (console__handback(app, ct->case_id, "system", text, 1, now) == 0)
+				emit_alert(app, ct->case_id, "idle", text);
+		}
+		cJSON_Delete(state);
+	}
+	cJSON_Delete(record);
+}
+
+int case_timers_run(struct case_timers *t, int64_t now)
+{
+	struct app *app = t->app;
+	struct console_timer due[BATCH];
+	int total = 0;
+	for (int round = 0; round < 64; round++) {
+		if (store_in_tx(app->store) && store_commit(app->store) < 0)
+			return total;
+		int n = store_console_timers_due(app->store, now, due, BATCH);
+		if (n <= 0)
+			break;
+		/* Marked first, so a timer whose action fails is not retried forever. */
+		if (store_begin(app->store) < 0)
+			return total;
+		int result = 0;
+		for (int i = 0; i < n && result == 0; i++)
+			result = store_console_timer_fired(app->store, due[i].case_id, due[i].kind);
+		if (result < 0 || store_commit(app->store) < 0) {
+			store_rollback(app->store);
+			return total;
+		}
+		for (int i = 0; i < n; i++)
+			fire(t, &due[i], now);
+		total += n;
+		if (n < BATCH)
+			break;
+	}
+	return total;
+}
+
+static void tick_cb(uv_timer_t *h)
+{
+	struct case_timers *t = h->data;
+	if (t->stopped)
+		return;
+	int64_t now = app_now_ms() / 1000;
+	int64_t next = store_console_timer_next(t->app->store);
+	if (next > 0 && next <= now)
+		case_timers_run(t, now);
+}
+
+/* Follows the pipeline: a new case starts waiting; a customer writing to a case held by
+ * a person restarts the clocks of that conversation. */
+static void event_cb(void *arg, const char *type, const cJSON *data)
+{
+	struct case_timers *t = arg;
+	int64_t id = json_int(data, "case_id", 0);
+	if (id <= 0 || t->stopped)
+		return;
+	int64_t now = app_now_ms() / 1000;
+	if (strcmp(type, "case_created") == 0) {
+		arm(t, id, "unclaimed", now, CONSOLE_ARM_IF_ABSENT);
+		return;
+	}
+	if (strcmp(type, "customer_message") != 0)
+		return;
+	cJSON *record = NULL;
+	if (store_case_get(t->app->store, id, &record) < 0 || !record)
+		return;
+	const char *status = json_str(record, "status");
+	const char *assignee = json_str(record, "assignee");
+	if (assignee && *assignee && status && strcmp(status, "claimed") == 0)
+		arm(t, id, "silence", now, CONSOLE_ARM_IF_IDLE);
+	if (assignee && *assignee && status &&
+	    (strcmp(status, "claimed") == 0 || strcmp(status, "waiting") == 0))
+		arm(t, id, "idle", now, CONSOLE_ARM_REPLACE);
+	cJSON_Delete(record);
+}
+
+struct case_timers *case_timers_new(struct app *app)
+{
+	struct case_timers *t = xcalloc(1, sizeof *t);
+	t->app = app;
+	t->sub = events_subscribe(app->events, event_cb, t);
+	if (t->sub < 0)
+		log_error("timers: no room for another event subscriber");
+	int64_t now = app_now_ms() / 1000;
+	int64_t p = period(app, "unclaimed");
+	if (p > 0 && store_console_timers_recover(app->store, p, now) < 0)
+		log_error("timers: could not arm timers for waiting cases");
+	uv_timer_init(app->loop, &t->tick);
+	t->tick.data = t;
+	uv_timer_start(&t->tick, tick_cb, TICK_MS, TICK_MS);
+	return t;
+}
+
+void case_timers_stop(struct case_timers *t)
+{
+	if (!t)
+		return;
+	t->stopped = 1;
+	uv_timer_stop(&t->tick);
+}
+
+static void closed_cb(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void case_timers_free(struct case_timers *t)
+{
+	if (!t)
+		return;
+	if (t->sub >= 0)
+		events_unsubscribe(t->app->events, t->sub);
+	uv_timer_stop(&t->tick);
+	uv_close((uv_handle_t *)&t->tick, closed_cb);
+}

@@ -1,0 +1,42 @@
+/* Case timers that survive restarts: each timer is a row in the store
+ * (store_console.h), checked once a second, with durations from the live reply set's
+ * settings.
+ *
+ *   unclaimed  a new case nobody has claimed for unclaimed_alert_minutes: an alert in
+ *              the console (again every period while it waits); the first time, the
+ *              customer is told the expected wait (a bot template)
+ *   silence    a claimed case whose customer has waited claimed_silence_minutes for its
+ *              secretary's answer goes back to the queue with a note
+ *   idle       a conversation held by a person with no message either way for
+ *              human_idle_minutes goes back to the bot
+ *
+ * The timers follow the console's own actions (the case_timers_* calls below) and the
+ * pipeline's events ("case_created", "customer_message"). */
+#ifndef DESKBOT_CASE_TIMERS_H
+#define DESKBOT_CASE_TIMERS_H
+#include <stdint.h>
+
+struct app;
+struct case_timers;
+
+/* Subscribes to app->events, arms timers for new cases left without one and starts the
+ * check. */
+struct case_timers *case_timers_new(struct app *app);
+/* Stops checking (shutdown). */
+void case_timers_stop(struct case_timers *t);
+/* Closes the timer handle; the memory goes in its close callback. Accepts NULL. */
+void case_timers_free(struct case_timers *t);
+
+/* Fires every timer due at or before now (unix seconds). Returns how many fired. */
+int case_timers_run(struct case_timers *t, int64_t now);
+
+/* What the console did; each arms or cancels the timers concerned (within the caller's
+ * transaction, if one is open). */
+void case_timers_claimed(struct case_timers *t, int64_t case_id, int64_t now);
+void case_timers_released(struct case_timers *t, int64_t case_id, int64_t now);
+void case_timers_operator_spoke(struct case_timers *t, int64_t case_id, int64_t now);
+void case_timers_handed_back(struct case_timers *t, int64_t case_id);
+void case_timers_finished(struct case_timers *t, int64_t case_id); /* resolved, closed */
+void case_timers_waiting(struct case_timers *t, int64_t case_id);  /* waits for customer */
+
+#endif

@@ -1,0 +1,1209 @@
+/* The console's pages and JSON API (see console_api.h). Route handlers are synchronous:
+ * each one checks the session, the CSRF token and the role, changes the store in one
+ * transaction, writes the audit log, commits, and only then tells the live updates. */
+#include "console_api.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "assets.h"
+#include "auth.h"
+#include "buf.h"
+#include "case_timers.h"
+#include "cases.h"
+#include "channel.h"
+#include "channels/web.h"
+#include "console_hub.h"
+#include "events.h"
+#include "handoff.h"
+#include "json_util.h"
+#include "log.h"
+#include "replyset.h"
+#include "server.h"
+#include "store.h"
+#include "store_console.h"
+#include "xalloc.h"
+
+#define CONSOLE_MAX_TEXT 4000   /* bytes of a reply, note or resolution */
+#define CONSOLE_SESSION_S (12 * 3600)
+#define CONSOLE_LIST_MAX 500
+
+struct console {
+	struct app *app;
+	struct channel *web;
+	struct auth *auth;
+	struct console_hub *hub;
+	struct case_timers *timers;
+};
+
+/* What a request brings once its session is checked. */
+struct call {
+	struct console *c;
+	const struct http_req *req;
+	struct http_resp *resp;
+	const struct auth_session *s; /* NULL for login */
+	cJSON *body;                  /* parsed JSON body of a POST, or NULL */
+	int64_t now;                  /* unix seconds */
+};
+
+/* ---- small helpers ---- */
+
+static void set_str(cJSON *o, const char *key, const char *value)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	if (value)
+		cJSON_AddStringToObject(o, key, value);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static void set_num(cJSON *o, const char *key, double value)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	cJSON_AddNumberToObject(o, key, value);
+}
+
+/* The array at o[key], created (or replaced when not an array) on demand. */
+static cJSON *array_at(cJSON *o, const char *key)
+{
+	cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (cJSON_IsArray(a))
+		return a;
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	return cJSON_AddArrayToObject(o, key);
+}
+
+static void add_history(cJSON *record, const char *status, const char *by, int64_t now)
+{
+	cJSON *h = cJSON_CreateObject();
+	cJSON_AddNumberToObject(h, "at", (double)now);
+	cJSON_AddStringToObject(h, "status", status);
+	cJSON_AddStringToObject(h, "by", by);
+	cJSON_AddItemToArray(array_at(record, "history"), h);
+}
+
+static void add_note(cJSON *record, const char *author, const char *text, int64_t now)
+{
+	cJSON *n = cJSON_CreateObject();
+	cJSON_AddNumberToObject(n, "at", (double)now);
+	cJSON_AddStringToObject(n, "author", author);
+	cJSON_AddStringToObject(n, "text", text);
+	cJSON_AddItemToArray(array_at(record, "notes"), n);
+}
+
+static void add_transcript(cJSON *record, const char *from, const char *text, const char *op,
+			   int64_t now)
+{
+	cJSON *t = cJSON_CreateObject();
+	cJSON_AddNumberToObject(t, "at", (double)now);
+	cJSON_AddStringToObject(t, "from", from);
+	cJSON_AddStringToObject(t, "text", text);
+	if (op)
+		cJSON_AddStringToObject(t, "operator", op);
+	cJSON_AddItemToArray(array_at(record, "transcript"), t);
+}
+
+static int str_is(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+static int is_open_status(const char *s)
+{
+	return str_is(s, "new") || str_is(s, "claimed") || str_is(s, "waiting");
+}
+
+static void emit_case(struct app *app, const char *type, int64_t id)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "case_id", (double)id);
+	events_emit(app->events, type, d);
+	cJSON_Delete(d);
+}
+
+/* Opens a transaction of our own (an open batch commits first). */
+static int tx_begin(struct app *app)
+{
+	if (store_in_tx(app->store) && store_commit(app->store) < 0)
+		return -1;
+	return store_begin(app->store);
+}
+
+static int tx_end(struct app *app, int result)
+{
+	if (result == 0 && store_commit(app->store) == 0)
+		return 0;
+	store_rollback(app->store);
+	return -1;
+}
+
+cJSON *console_case_summary(int64_t id, const cJSON *record)
+{
+	static const char *const strs[] = {"number", "channel", "category", "severity", "status",
+					   "assignee", "display_name", "summary", "profile_link"};
+	static const char *const nums[] = {"created_at", "updated_at", "sla_due_at", "peer_id",
+					   "followers"};
+	cJSON *s = cJSON_CreateObject();
+	cJSON_AddNumberToObject(s, "id", (double)id);
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+		const char *v = json_str(record, strs[i]);
+		if (v)
+			cJSON_AddStringToObject(s, strs[i], v);
+		else
+			cJSON_AddNullToObject(s, strs[i]);
+	}
+	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
+		cJSON_AddNumberToObject(s, nums[i], (double)json_int(record, nums[i], 0));
+	const cJSON *flags = json_obj(record, "flags");
+	cJSON_AddItemToObject(s, "flags", flags ? cJSON_Duplicate(flags, 1) : cJSON_CreateObject());
+	/* The last line of the transcript: when and who, for "new message" marks. */
+	const cJSON *tr = json_arr(record, "transcript");
+	int n = tr ? cJSON_GetArraySize(tr) : 0;
+	const cJSON *last = n ? cJSON_GetArrayItem(tr, n - 1) : NULL;
+	cJSON_AddNumberToObject(s, "last_at", (double)json_int(last, "at", 0));
+	const char *from = json_str(last, "from");
+	if (from)
+		cJSON_AddStringToObject(s, "last_from", from);
+	cJSON_AddNumberToObject(s, "messages", n);
+	return s;
+}
+
+/* ---- responses ---- */
+
+static void reply_json(struct http_resp *resp, int status, cJSON *o)
+{
+	char *s = cJSON_PrintUnformatted(o);
+	http_resp_json(resp, status, s);
+	free(s);
+	cJSON_Delete(o);
+}
+
+/* Answers {"case": record + id}. record is borrowed. */
+static void reply_case(struct call *k, int64_t id, const cJSON *record)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *r = cJSON_Duplicate(record, 1);
+	set_num(r, "id", (double)id);
+	cJSON_AddItemToObject(o, "case", r);
+	reply_json(k->resp, 200, o);
+}
+
+static void store_failed(struct call *k, const char *what)
+{
+	log_error("console: %s failed: %s", what, store_state(k->c->app->store));
+	http_resp_error(k->resp, 500, "the store failed; nothing was changed");
+}
+
+/* ---- pages ---- */
+
+static void serve_asset(struct http_resp *resp, const char *name)
+{
+	const struct asset *a = assets_find(name);
+	if (!a) {
+		http_resp_error(resp, 404, "not found");
+		return;
+	}
+	resp->status = 200;
+	resp->content_type = a->content_type;
+	resp->cache = "no-cache";
+	buf_reset(&resp->body);
+	buf_append(&resp->body, a->data, a->size);
+}
+
+static void console_page_route(void *arg, const struct http_req *req, struct http_resp *resp)
+{
+	if (strcmp(req->method, "GET") != 0) {
+		http_resp_error(resp, 405, "use GET");
+		return;
+	}
+	serve_asset(resp, "console.html");
+}
+
+static void console_asset_route(void *arg, const struct http_req *req, struct http_resp *resp)
+{
+	const char *name = req->path + strlen("/console/");
+	if (strcmp(req->method, "GET") != 0 || !*name || strchr(name, '/')) {
+		http_resp_error(resp, 404, "not found");
+		return;
+	}
+	serve_asset(resp, name);
+}
+
+/* ---- sessions ---- */
+
+static void api_login(struct call *k)
+{
+	struct console *c = k->c;
+	const char *login = json_str(k->body, "login");
+	const char *password = json_str(k->body, "password");
+	const struct auth_session *s = NULL;
+	int64_t retry = 0;
+	int result = auth_login(c->auth, login, password, k->req->peer, app_now_ms(), &s, &retry);
+	char actor[64];
+	snprintf(actor, sizeof actor, "%s", login && *login ? login : "?");
+	if (result == AUTH_EMALFORMED) {
+		http_resp_error(k->resp, 400, auth_strerror(result));
+		return;
+	}
+	if (result == AUTH_ETHROTTLED) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "error", auth_strerror(result));
+		cJSON_AddNumberToObject(o, "retry_after_s", (double)((retry + 999) / 1000));
+		reply_json(k->resp, 429, o);
+		store_audit(c->app->store, actor, "login_throttled", 0, k->req->peer, k->now);
+		return;
+	}
+	if (result < 0) {
+		store_audit(c->app->store, actor, "login_failed", 0, k->req->peer, k->now);
+		http_resp_error(k->resp, result == AUTH_EBAD_CREDENTIALS ? 401 : 503,
+				auth_strerror(result));
+		return;
+	}
+	store_audit(c->app->store, s->login, "login", 0, k->req->peer, k->now);
+	k->resp->set_cookie = auth_cookie(s->token, CONSOLE_SESSION_S);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "login", s->login);
+	cJSON_AddStringToObject(o, "role", s->role);
+	cJSON_AddStringToObject(o, "csrf", s->csrf);
+	reply_json(k->resp, 200, o);
+}
+
+static void api_logout(struct call *k)
+{
+	store_audit(k->c->app->store, k->s->login, "logout", 0, NULL, k->now);
+	uint64_t id = k->s->id;
+	console_hub_forget_session(k->c->hub, id);
+	auth_logout(k->c->auth, id);
+	k->s = NULL;
+	k->resp->set_cookie = auth_cookie(NULL, 0);
+	http_resp_json(k->resp, 200, "{\"ok\":true}");
+}
+
+static void api_session(struct call *k)
+{
+	struct app *app = k->c->app;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "login", k->s->login);
+	cJSON_AddStringToObject(o, "role", k->s->role);
+	cJSON_AddStringToObject(o, "csrf", k->s->csrf);
+	cJSON *ops = cJSON_AddArrayToObject(o, "operators");
+	for (size_t i = 0; i < app->cfg.n_operators; i++)
+		cJSON_AddItemToArray(ops, cJSON_CreateString(app->cfg.operators[i].login));
+	cJSON *chs = cJSON_AddArrayToObject(o, "channels");
+	static const char *const known[] = {"vk", "telegram", "web"};
+	for (size_t i = 0; i < 3; i++)
+		cJSON_AddItemToArray(chs, cJSON_CreateString(known[i]));
+	cJSON *cats = cJSON_AddArrayToObject(o, "categories");
+	for (size_t i = 0; app->replies && i < replyset_n_intents(app->replies); i++) {
+		const struct replyset_intent *in = replyset_intent_at(app->replies, i);
+		if (in->kind != RS_COMPLAINT || !in->category)
+			continue;
+		int seen = 0;
+		const cJSON *it;
+		cJSON_ArrayForEach(it, cats)
+		{
+			seen |= strcmp(it->valuestring, in->category) == 0;
+		}
+		if (!seen)
+			cJSON_AddItemToArray(cats, cJSON_CreateString(in->category));
+	}
+	reply_json(k->resp, 200, o);
+}
+
+/* ---- the queue ---- */
+
+struct list_ctx {
+	cJSON *arr;
+};
+
+static void list_one(void *arg, int64_t id, const cJSON *record)
+{
+	struct list_ctx *l = arg;
+	cJSON_AddItemToArray(l->arr, console_case_summary(id, record));
+}
+
+static void api_cases(struct call *k)
+{
+	char status[16] = "open", channel[32] = "", category[64] = "", assignee[64] = "",
+	     limit[16] = "";
+	const char *q = k->req->query;
+	http_param(q, "status", status, sizeof status);
+	http_param(q, "channel", channel, sizeof channel);
+	http_param(q, "category", category, sizeof category);
+	http_param(q, "assignee", assignee, sizeof assignee);
+	http_param(q, "limit", limit, sizeof limit);
+	static const char *const statuses[] = {"open", "all", "new", "claimed", "waiting",
+					       "resolved", "closed"};
+	int ok = 0;
+	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+		ok |= strcmp(status, statuses[i]) == 0;
+	long lim = *limit ? strtol(limit, NULL, 10) : 200;
+	if (!ok || lim <= 0 || lim > CONSOLE_LIST_MAX) {
+		http_resp_error(k->resp, 400, "bad filter: status is open, all, new, claimed, "
+					      "waiting, resolved or closed; limit 1 to 500");
+		return;
+	}
+	struct case_filter f = {
+		.status = strcmp(status, "all") == 0 ? NULL : status,
+		.channel = *channel ? channel : NULL,
+		.category = *category ? category : NULL,
+		.assignee = *assignee ? assignee : NULL,
+		.limit = (int)lim};
+	struct list_ctx l = {cJSON_CreateArray()};
+	if (store_cases_each(k->c->app->store, &f, list_one, &l) < 0) {
+		cJSON_Delete(l.arr);
+		store_failed(k, "case list");
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "cases", l.arr);
+	reply_json(k->resp, 200, o);
+}
+
+/* Loads case id; answers 404 (and returns NULL) when there is none. Caller frees. */
+static cJSON *load_case(struct call *k, int64_t id)
+{
+	cJSON *record = NULL;
+	if (store_case_get(k->c->app->store, id, &record) < 0) {
+		store_failed(k, "case load");
+		return NULL;
+	}
+	if (!record)
+		http_resp_error(k->resp, 404, "no such case");
+	return record;
+}
+
+static void api_case_get(struct call *k, int64_t id)
+{
+	struct app *app = k->c->app;
+	cJSON *record = load_case(k, id);
+	if (!record)
+		return;
+	cJSON *o = cJSON_CreateObject();
+	set_num(record, "id", (double)id);
+	cJSON_AddItemToObject(o, "case", record);
+	cJSON *state = NULL;
+	const char *channel = json_str(record, "channel");
+	cJSON *conv = cJSON_AddObjectToObject(o, "conversation");
+	if (channel && store_conv_load(app->store, channel, json_int(record, "peer_id", 0), &state) == 0) {
+		cJSON_AddStringToObject(conv, "mode", handoff_is_human(state) ? "human" : "bot");
+		int64_t held_for = json_int(state, "case_id", 0);
+		if (held_for)
+			cJSON_AddNumberToObject(conv, "case_id", (double)held_for);
+		const char *lang = json_str(state, "lang");
+		cJSON_AddStringToObject(conv, "lang", lang ? lang : "ru");
+	}
+	cJSON_Delete(state);
+	cJSON *audit = store_console_audit(app->store, id, 200);
+	cJSON_AddItemToObject(o, "audit", audit ? audit : cJSON_CreateArray());
+	reply_json(k->resp, 200, o);
+}
+
+/* ---- templates ---- */
+
+/* "до 14:30" / "by 14:30" in the reply set's local time, from a unix time. */
+static void eta_text(const struct replyset *rs, int64_t due, int lang, char *out, size_t outlen)
+{
+	const struct replyset_settings *set = replyset_settings(rs);
+	time_t t = (time_t)(due + (int64_t)set->utc_offset_minutes * 60);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	snprintf(out, outlen, lang == RS_EN ? "by %02d:%02d" : "до %02d:%02d", tm.tm_hour,
+		 tm.tm_min);
+}
+
+/* Placeholder values from a case; unknown ones stay visible as "{name}" for the
+ * secretary to fill in. The strings point into record, buffers or literals. */
+static void case_vars(const cJSON *record, const struct replyset *rs, int lang,
+		      const char *operator_login, char *eta, size_t etalen, struct tpl_vars *v)
+{
+	const char *s;
+	*v = (struct tpl_vars){
+		.case_id = (s = json_str(record, "number")) && *s ? s : "{case_id}",
+		.name = (s = json_str(record, "display_name")) && *s ? s : "{name}",
+		.phone = (s = json_str(record, "phone")) && *s ? s : "{phone}",
+		.account = (s = json_str(record, "account")) && *s ? s : "{account}",
+		.operator_name = operator_login,
+		.eta = "{eta}", .plan = "{plan}", .fee = "{fee}", .minutes = "{minutes}",
+		.sms = "{sms}", .gb = "{gb}", .total = "{total}", .reason = "{reason}",
+		.plan_a = "{plan_a}", .plan_b = "{plan_b}", .missing = "{missing}",
+		.topics = "{topics}", .work_start = "{work_start}"};
+	int64_t due = json_int(record, "sla_due_at", 0);
+	if (due > 0) {
+		eta_text(rs, due, lang, eta, etalen);
+		v->eta = eta;
+	}
+}
+
+static int case_lang(struct app *app, const cJSON *record)
+{
+	const char *l = json_str(record, "lang");
+	if (l)
+		return replyset_lang(l);
+	cJSON *state = NULL;
+	int lang = RS_RU;
+	const char *channel = json_str(record, "channel");
+	if (channel && store_conv_load(app->store, channel, json_int(record, "peer_id", 0), &state) == 0)
+		lang = replyset_lang(json_str(state, "lang") ? json_str(state, "lang") : "ru");
+	cJSON_Delete(state);
+	return lang;
+}
+
+static void api_templates(struct call *k, int64_t id)
+{
+	struct app *app = k->c->app;
+	cJSON *record = load_case(k, id);
+	if (!record)
+		return;
+	struct replyset *rs = replyset_ref(app->replies);
+	int lang = case_lang(app, record);
+	char eta[32];
+	struct tpl_vars v;
+	case_vars(record, rs, lang, k->s->login, eta, sizeof eta, &v);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "lang", replyset_lang_code(lang));
+	cJSON *arr = cJSON_AddArrayToObject(o, "templates");
+	const cJSON *sugg = json_arr(record, "suggested_templates");
+	for (size_t i = 0; i < replyset_n_templates(rs); i++) {
+		const struct replyset_template *t = replyset_template_at(rs, i);
+		if (t->kind != RS_TPL_OPERATOR)
+			continue;
+		const char *text = t->text[lang] ? t->text[lang] : t->text[RS_RU];
+		if (!text)
+			continue;
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "id", t->id);
+		cJSON_AddStringToObject(e, "text", text);
+		char *filled = replyset_fill(text, &v);
+		cJSON_AddStringToObject(e, "filled", filled);
+		free(filled);
+		int suggested = 0;
+		const cJSON *it;
+		cJSON_ArrayForEach(it, sugg)
+		{
+			suggested |= cJSON_IsString(it) && strcmp(it->valuestring, t->id) == 0;
+		}
+		cJSON_AddBoolToObject(e, "suggested", suggested);
+		cJSON_AddItemToArray(arr, e);
+	}
+	replyset_unref(rs);
+	cJSON_Delete(record);
+	reply_json(k->resp, 200, o);
+}
+
+/* ---- case actions ---- */
+
+/* A text field of the body: present, a non-empty string, within the cap. */
+static const char *body_text(struct call *k, const char *key, int required)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(k->body, key);
+	if (!v || cJSON_IsNull(v)) {
+		if (required) {
+			char msg[80];
+			snprintf(msg, sizeof msg, "\"%s\" is required", key);
+			http_resp_error(k->resp, 400, msg);
+		}
+		return NULL;
+	}
+	if (!cJSON_IsString(v) || strlen(v->valuestring) > CONSOLE_MAX_TEXT) {
+		char msg[96];
+		snprintf(msg, sizeof msg, "\"%s\" must be a string of at most %d bytes", key,
+			 CONSOLE_MAX_TEXT);
+		http_resp_error(k->resp, 400, msg);
+		return NULL;
+	}
+	const char *s = v->valuestring;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!*s && required) {
+		char msg[80];
+		snprintf(msg, sizeof msg, "\"%s\" is empty", key);
+		http_resp_error(k->resp, 400, msg);
+		return NULL;
+	}
+	return v->valuestring;
+}
+
+/* 1 when the session may change the case's status: its holder or an admin. */
+static int may_change(const struct auth_session *s, const cJSON *record)
+{
+	return str_is(json_str(record, "assignee"), s->login) || str_is(s->role, "admin");
+}
+
+static void api_claim(struct call *k, int64_t id)
+{
+	struct app *app = k->c->app;
+	cJSON *before = load_case(k, id);
+	if (!before)
+		return;
+	const char *prev = json_str(before, "assignee");
+	int already = str_is(prev, k->s->login);
+	char holder[64];
+	cJSON *record = NULL;
+	int result = tx_begin(app);
+	int won = result == 0 ? store_case_claim(app->store, id, k->s->login, k->now, holder,
+						 sizeof holder)
+			      : -1;
+	if (won < 0) {
+		tx_end(app, -1);
+		cJSON_Delete(before);
+		store_failed(k, "claim");
+		return;
+	}
+	if (won == 0) {
+		tx_end(app, -1);
+		cJSON *o = cJSON_CreateObject();
+		if (*holder) {
+			char msg[128];
+			snprintf(msg, sizeof msg, "case already claimed by %s", holder);
+			cJSON_AddStringToObject(o, "error", msg);
+			cJSON_AddStringToObject(o, "holder", holder);
+		} else {
+			cJSON_AddStringToObject(o, "error", "the case is resolved or closed");
+		}
+		reply_json(k->resp, 409, o);
+		cJSON_Delete(before);
+		return;
+	}
+	result = store_case_get(app->store, id, &record);
+	if (result == 0 && record && !already) {
+		add_history(record, "claimed", k->s->login, k->now);
+		result = store_case_put(app->store, id, record, k->now);
+		const char *channel = json_str(record, "channel");
+		if (result == 0 && channel)
+			result = handoff_set(app->store, channel, json_int(record, "peer_id", 0), 1,
+					     id, k->now);
+		if (result == 0)
+			result = store_audit(app->store, k->s->login, "claim", id, NULL, k->now);
+		if (result == 0)
+			case_timers_claimed(k->c->timers, id, k->now);
+	}
+	if (!record || tx_end(app, result) < 0) {
+		cJSON_Delete(before);
+		cJSON_Delete(record);
+		store_failed(k, "claim");
+		return;
+	}
+	emit_case(app, "case_updated", id);
+	reply_case(k, id, record);
+	cJSON_Delete(record);
+	cJSON_Delete(before);
+}
+
+int console__release(struct app *app, int64_t id, const char *by, const char *note, int64_t now)
+{
+	cJSON *record = NULL;
+	if (tx_begin(app) < 0)
+		return -1;
+	int result = store_case_get(app->store, id, &record);
+	if (result == 0 && !record)
+		result = -1;
+	if (result == 0) {
+		cJSON_DeleteItemFromObjectCaseSensitive(record, "assignee");
+		cJSON_AddNullToObject(record, "assignee");
+		set_str(record, "status", "new");
+		add_history(record, "new", by, now);
+		if (note)
+			add_note(record, by, note, now);
+		result = store_case_put(app->store, id, record, now);
+	}
+	const char *channel = record ? json_str(record, "channel") : NULL;
+	if (result == 0 && channel)
+		result = handoff_set(app->store, channel, json_int(record, "peer_id", 0), 0, 0, now);
+	if (result == 0)
+		result = store_audit(app->store, by, "release", id, note, now);
+	struct console *c = console__of(app);
+	if (result == 0 && c)
+		case_timers_released(c->timers, id, now);
+	cJSON_Delete(record);
+	if (tx_end(app, result) < 0)
+		return -1;
+	emit_case(app, "case_updated", id);
+	return 0;
+}
+
+static void api_release(struct call *k, int64_t id)
+{
+	cJSON *record = load_case(k, id);
+	if (!record)
+		return;
+	const char *assignee = json_str(record, "assignee");
+	if (!assignee || !*assignee || !is_open_status(json_str(record, "status"))) {
+		http_resp_error(k->resp, 409, "the case is not claimed");
+	} else if (!may_change(k->s, record)) {
+		http_resp_error(k->resp, 403, "only the holder or an admin may release the case");
+	} else if (console__release(k->c->app, id, k->s->login, NULL, k->now) < 0) {
+		store_failed(k, "release");
+	} else {
+		cJSON_Delete(record);
+		if ((record = load_case(k, id)))
+			reply_case(k, id, record);
+	}
+	cJSON_Delete(record);
+}
+
+/* 1 when text still holds a placeholder such as {reason} that nobody filled in. */
+static int unfilled(const char *text, char *name, size_t namelen)
+{
+	for (const char *p = strchr(text, '{'); p; p = strchr(p + 1, '{')) {
+		const char *q = p + 1;
+		while ((*q >= 'a' && *q <= 'z') || *q == '_')
+			q++;
+		if (*q == '}' && q > p + 1) {
+			snprintf(name, namelen, "%.*s", (int)(q - p + 1), p);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void api_reply(struct call *k, int64_t id)
+{
+	struct app *app = k->c->app;
+	const char *text = body_text(k, "text", 1);
+	if (!text)
+		return;
+	const char *tpl = json_str(k->body, "template");
+	char ph[48];
+	if (unfilled(text, ph, sizeof ph)) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "fill in %s before sending", ph);
+		http_resp_error(k->resp, 422, msg);
+		return;
+	}
+	cJSON *record = load_case(k, id);
+	if (!record)
+		return;
+	const char *channel = json_str(record, "channel");
+	int64_t peer = json_int(record, "peer_id", 0);
+	if (!is_open_status(json_str(record, "status"))) {
+		http_resp_error(k->resp, 409, "the case is resolved or closed");
+		cJSON_Delete(record);
+		return;
+	}
+	if (!str_is(json_str(record, "assignee"), k->s->login)) {
+		http_resp_error(k->resp, 409, "claim the case before replying");
+		cJSON_Delete(record);
+		return;
+	}
+	char source[96];
+	snprintf(source, sizeof source, "operator:%s", k->s->login);
+	if (!channel || handoff_send(app, channel, peer, text, source) < 0) {
+		http_resp_error(k->resp, 503, "the reply could not be queued; try again");
+		cJSON_Delete(record);
+		return;
+	}
+	/* The row is committed: from here on the customer gets it whatever happens. */
+	cJSON_Delete(record);
+	record = NULL;
+	int result = tx_begin(app);
+	if (result == 0)
+		result = store_case_get(app->store, id, &record);
+	if (result == 0 && record) {
+		add_transcript(record, "operator", text, k->s->login, k->now);
+		result = store_case_put(app->store, id, record, k->now);
+		cJSON *state = NULL;
+		if (result == 0 && store_conv_load(app->store, channel, peer, &state) == 0 &&
+		    !handoff_is_human(state))
+			result = handoff_set(app->store, channel, peer, 1, id, k->now);
+		cJSON_Delete(state);
+		char detail[96];
+		snprintf(detail, sizeof detail, "%s%s, %zu bytes", tpl ? "template " : "free text",
+			 tpl ? tpl : "", strlen(text));
+		if (result == 0)
+			result = store_audit(app->store, k->s->login, "reply", id, detail, k->now);
+		if (result == 0)
+			case_timers_operator_spoke(k->c->timers, id, k->now);
+	}
+	if (!record || tx_end(app, result) < 0) {
+		cJSON_Delete(record);
+		store_failed(k, "transcript after the reply was queued");
+		return;
+	}
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "case_id", (double)id);
+	cJSON_AddStringToObject(d, "channel", channel);
+	cJSON_AddNumberToObject(d, "peer_id", (double)peer);
+	cJSON_AddStringToObject(d, "text", text);
+	cJSON_AddStringToObject(d, "operator", k->s->login);
+	cJSON_AddNumberToObject(d, "at", (double)k->now);
+	events_emit(app->events, "operator_message", d);
+	cJSON_Delete(d);
+	emit_case(app, "case_updated", id);
+	reply_case(k, id, record);
+	cJSON_Delete(record);
+}
+
+static void api_note(struct call *k, int64_t id)
+{
+	struct app *app = k->c->app;
+	const char *text = body_text(k, "text", 1);
+	if (!text)
+		return;
+	cJSON *record = load_case(k, id);
+	if (!record)
+		return;
+	int result = tx_begin(app);
+	add_note(record, k->s->login, text, k->now);
+	if (result == 0)
+		result = store_case_put(app->store, id, record, k->now);
+	if (result == 0)
+		result = store_audit(app->store, k->s->login, "note", id, NULL, k->now);
+	if (tx_end(app, result) < 0) {
+		cJSON_Delete(record);
+		store_failed(k, "note");
+		return;
+	}
+	emit_case(app, "case_updated", id);
+	reply_case(k, id, record);
+	cJSON_Delete(record);
+}
+
+int console__handback(struct app *app, int64_t id, const char *by, const char *note, int notify,
+		      int64_t now)
+{
+	cJSON *record = NULL;
+	if (tx_begin(app) < 0)
+		return -1;
+	int result = store_case_get(app->store, id, &record);
+	if (result == 0 && !record)
+		result = -1;
+	const char *channel = record ? json_str(record, "channel") : NULL;
+	if (result == 0 && channel)
+		result = handoff_set(app->store, channel, json_int(record, "peer_id", 0), 0, 0, now);
+	if (result == 0 && note) {
+		add_note(record, by, note, now);
+		result = store_case_put(app->store, id, record, now);
+	}
+	if (result == 0)
+		result = store_audit(app->store, by, "handback", id, note, now);
+	struct console *c = console__of(app);
+	if (result == 0 && c)
+		case_timers_handed_back(c->timers, id);
+	cJSON_Delete(record);
+	if (tx_end(app, result) < 0)
+		return -1;
+	if (notify) {
+		static const char *const ids[] = {"handed_back", NULL};
+		console__send_template(app, id, ids, now);
+	}
+	emit_case(app, "case_updated", id);
+	return 0;
+}
+
+int console__send_template(struct app *app, int64_t id, const char *const *ids, int64_t now)
+{
+	cJSON *record = NULL;
+	if (store_case_get(app->store, id, &record) < 0 || !record)
+		return -1;
+	struct replyset *rs = replyset_ref(app->replies);
+	int lang = case_lang(app, record);
+	char eta[32] = "";
+	struct tpl_vars v = {0};
+	const char *s;
+	v.case_id = json_str(record, "number");
+	v.name = json_str(record, "display_name");
+	v.phone = (s = json_str(record, "phone")) ? s : NULL;
+	v.account = json_str(record, "account");
+	v.operator_name = json_str(record, "assignee");
+	int64_t due = json_int(record, "sla_due_at", 0);
+	if (due > 0) {
+		eta_text(rs, due, lang, eta, sizeof eta);
+		v.eta = eta;
+	}
+	char *text = NULL;
+	const char *used = NULL;
+	for (const char *const *p = ids; *p && !text; p++)
+		if ((text = replyset_render(rs, *p, lang, &v)))
+			used = *p;
+	replyset_unref(rs);
+	const char *channel = json_str(record, "channel");
+	int result = -1;
+	if (text && channel) {
+		char source[64];
+		snprintf(source, sizeof source, "template:%s", used);
+		result = handoff_send(app, channel, json_int(record, "peer_id", 0), text, source);
+	}
+	if (result == 0 && tx_begin(app) == 0) {
+		cJSON_Delete(record);
+		record = NULL;
+		int r = store_case_get(app->store, id, &record);
+		if (r == 0 && record) {
+			add_transcript(record, "bot", text, NULL, now);
+			r = store_case_put(app->store, id, record, now);
+		}
+		tx_end(app, r);
+		cJSON *d = cJSON_CreateObject();
+		cJSON_AddNumberToObject(d, "case_id", (double)id);
+		cJSON_AddStringToObject(d, "channel", channel);
+		cJSON_AddNumberToObject(d, "peer_id", (double)json_int(record, "peer_id", 0));
+		cJSON_AddStringToObject(d, "text", text);
+		cJSON_AddNumberToObject(d, "at", (double)now);
+		events_emit(app->events, "bot_message", d);
+		cJSON_Delete(d);
+	}
+	if (!text)
+		log_error("console: case %lld: no template %s to send", (long long)id, ids[0]);
+	free(text);
+	cJSON_Delete(record);
+	return result;
+}
+
+static void api_handback(struct call *k, int64_t id)
+{
+	cJSON *record = load_case(k, id);
+	if (!record)
+		return;
+	const cJSON *nv = cJSON_GetObjectItemCaseSensitive(k->body, "notify");
+	if (nv && !cJSON_IsBool(nv)) {
+		http_resp_error(k->resp, 400, "\"notify\" must be true or false");
+	} else if (!may_change(k->s, record)) {
+		http_resp_error(k->resp, 403, "only the holder or an admin may return the "
+					      "conversation to the bot");
+	} else if (console__handback(k->c->app, id, k->s->login, NULL, !nv || cJSON_IsTrue(nv),
+				     k->now) < 0) {
+		store_failed(k, "handback");
+	} else {
+		cJSON_Delete(record);
+		if ((record = load_case(k, id)))
+			reply_case(k, id, record);
+	}
+	cJSON_Delete(record);
+}
+
+/* Sets the status (waiting, claimed, resolved, closed) with its history line. */
+static void change_status(struct call *k, int64_t id, const char *status, const char *resolution)
+{
+	struct app *app = k->c->app;
+	cJSON *record = load_case(k, id);
+	if (!record)
+		return;
+	const char *cur = json_str(record, "status");
+	const char *assignee = json_str(record, "assignee");
+	if (!may_change(k->s, record)) {
+		http_resp_error(k->resp, 403, "only the holder or an admin may change the status");
+		cJSON_Delete(record);
+		return;
+	}
+	if (str_is(cur, "closed")) {
+		http_resp_error(k->resp, 409, "the case is closed");
+		cJSON_Delete(record);
+		return;
+	}
+	if ((str_is(status, "claimed") || str_is(status, "waiting")) && (!assignee || !*assignee)) {
+		http_resp_error(k->resp, 409, "claim the case first");
+		cJSON_Delete(record);
+		return;
+	}
+	int finished = str_is(status, "resolved") || str_is(status, "closed");
+	int result = tx_begin(app);
+	set_str(record, "status", status);
+	add_history(record, status, k->s->login, k->now);
+	if (resolution)
+		set_str(record, "resolution", resolution);
+	if (result == 0)
+		result = store_case_put(app->store, id, record, k->now);
+	const char *channel = json_str(record, "channel");
+	if (result == 0 && finished && channel) {
+		/* A finished case no longer holds the conversation: the bot answers again. */
+		cJSON *state = NULL;
+		int64_t peer = json_int(record, "peer_id", 0);
+		if (store_conv_load(app->store, channel, peer, &state) == 0 &&
+		    handoff_is_human(state) && json_int(state, "case_id", 0) == id)
+			result = handoff_set(app->store, channel, peer, 0, 0, k->now);
+		cJSON_Delete(state);
+	}
+	if (result == 0)
+		result = store_audit(app->store, k->s->login, "status", id, status, k->now);
+	if (result == 0 && finished)
+		case_timers_finished(k->c->timers, id);
+	else if (result == 0 && str_is(status, "waiting"))
+		case_timers_waiting(k->c->timers, id);
+	if (tx_end(app, result) < 0) {
+		cJSON_Delete(record);
+		store_failed(k, "status");
+		return;
+	}
+	emit_case(app, "case_updated", id);
+	reply_case(k, id, record);
+	cJSON_Delete(record);
+}
+
+static void api_status(struct call *k, int64_t id)
+{
+	const char *status = json_str(k->body, "status");
+	static const char *const allowed[] = {"new", "claimed", "waiting", "resolved", "closed"};
+	int ok = 0;
+	for (size_t i = 0; status && i < sizeof allowed / sizeof allowed[0]; i++)
+		ok |= strcmp(status, allowed[i]) == 0;
+	if (!ok) {
+		http_resp_error(k->resp, 400, "\"status\" must be new, claimed, waiting, resolved or "
+					      "closed");
+		return;
+	}
+	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(k->body, "resolution");
+	const char *resolution = NULL;
+	if (rv && !cJSON_IsNull(rv) && !(resolution = body_text(k, "resolution", 0)))
+		return;
+	if (strcmp(status, "new") == 0) {
+		api_release(k, id);
+		return;
+	}
+	change_status(k, id, status, resolution);
+}
+
+static void api_close(struct call *k, int64_t id)
+{
+	const char *resolution = body_text(k, "resolution", 1);
+	if (resolution)
+		change_status(k, id, "closed", resolution);
+}
+
+/* ---- admin ---- */
+
+static void api_stats(struct call *k)
+{
+	struct app *app = k->c->app;
+	const struct replyset_settings *set = replyset_settings(app->replies);
+	int64_t off = (int64_t)set->utc_offset_minutes * 60;
+	int64_t now = k->now;
+	int64_t midnight = (now + off) / 86400 * 86400 - off;
+	cJSON *today = store_console_stats(app->store, midnight, now);
+	cJSON *week = store_console_stats(app->store, now - 7 * 86400, now);
+	if (!today || !week) {
+		cJSON_Delete(today);
+		cJSON_Delete(week);
+		store_failed(k, "stats");
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "today", today);
+	cJSON_AddItemToObject(o, "week", week);
+	cJSON_AddNumberToObject(o, "now", (double)now);
+	cJSON_AddNumberToObject(o, "operators_online", (double)console_hub_count(k->c->hub));
+	cJSON_AddStringToObject(o, "replies_version", replyset_version(app->replies));
+	reply_json(k->resp, 200, o);
+}
+
+static void api_reload(struct call *k)
+{
+	struct app *app = k->c->app;
+	buf_reset(&k->resp->body);
+	int result = app_reload(app, &k->resp->body);
+	k->resp->status = result == 0 ? 200 : 422;
+	k->resp->content_type = "application/json";
+	store_audit(app->store, k->s->login, "reload", 0, result == 0 ? "ok" : "failed", k->now);
+}
+
+static void api_audit(struct call *k)
+{
+	char v[32] = "";
+	http_param(k->req->query, "case_id", v, sizeof v);
+	char *end;
+	long long id = strtoll(v, &end, 10);
+	if (!*v || *end || id <= 0) {
+		http_resp_error(k->resp, 400, "case_id must be a positive integer");
+		return;
+	}
+	cJSON *a = store_console_audit(k->c->app->store, id, 1000);
+	if (!a) {
+		store_failed(k, "audit");
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "audit", a);
+	reply_json(k->resp, 200, o);
+}
+
+/* ---- dispatch ---- */
+
+enum need { NEED_NONE, NEED_SESSION, NEED_ADMIN };
+
+/* One row of the route table. A path with "#" matches a case number there. */
+struct api_route {
+	const char *method;
+	const char *path;
+	enum need need;
+	void (*fn)(struct call *k);
+	void (*case_fn)(struct call *k, int64_t id);
+};
+
+static const struct api_route api_routes[] = {
+	{"POST", "login", NEED_NONE, api_login, NULL},
+	{"POST", "logout", NEED_SESSION, api_logout, NULL},
+	{"GET", "session", NEED_SESSION, api_session, NULL},
+	{"GET", "cases", NEED_SESSION, api_cases, NULL},
+	{"GET", "cases/#", NEED_SESSION, NULL, api_case_get},
+	{"GET", "cases/#/templates", NEED_SESSION, NULL, api_templates},
+	{"POST", "cases/#/claim", NEED_SESSION, NULL, api_claim},
+	{"POST", "cases/#/release", NEED_SESSION, NULL, api_release},
+	{"POST", "cases/#/reply", NEED_SESSION, NULL, api_reply},
+	{"POST", "cases/#/note", NEED_SESSION, NULL, api_note},
+	{"POST", "cases/#/status", NEED_SESSION, NULL, api_status},
+	{"POST", "cases/#/close", NEED_SESSION, NULL, api_close},
+	{"POST", "cases/#/handback", NEED_SESSION, NULL, api_handback},
+	{"GET", "stats", NEED_ADMIN, api_stats, NULL},
+	{"POST", "admin/reload", NEED_ADMIN, api_reload, NULL},
+	{"GET", "audit", NEED_ADMIN, api_audit, NULL},
+};
+
+/* Matches path against pattern; a "#" takes a positive case id. */
+static int match(const char *pattern, const char *path, int64_t *id)
+{
+	while (*pattern) {
+		if (*pattern == '#') {
+			char *end;
+			if (*path < '1' || *path > '9')
+				return 0;
+			long long v = strtoll(path, &end, 10);
+			if (v <= 0 || end - path > 15)
+				return 0;
+			*id = v;
+			path = end;
+			pattern++;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return 0;
+	}
+	return *path == '\0';
+}
+
+static int json_content(const char *ct)
+{
+	return ct && strncmp(ct, "application/json", 16) == 0 &&
+	       (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ');
+}
+
+void console_api_handle(struct console *c, const struct http_req *req, struct http_resp *resp)
+{
+	const char *path = strncmp(req->path, "/api/", 5) == 0 ? req->path + 5 : "";
+	const struct api_route *r = NULL;
+	int64_t id = 0;
+	int path_known = 0;
+	for (size_t i = 0; i < sizeof api_routes / sizeof api_routes[0]; i++)
+		if (match(api_routes[i].path, path, &id)) {
+			path_known = 1;
+			if (strcmp(api_routes[i].method, req->method) == 0) {
+				r = &api_routes[i];
+				break;
+			}
+		}
+	if (!r) {
+		http_resp_error(resp, path_known ? 405 : 404, path_known ? "method not allowed"
+									 : "no such endpoint");
+		return;
+	}
+	struct call k = {.c = c, .req = req, .resp = resp, .now = app_now_ms() / 1000};
+	int post = strcmp(req->method, "POST") == 0;
+	if (r->need != NEED_NONE) {
+		k.s = auth_session(c->auth, req->cookie, app_now_ms());
+		if (!k.s) {
+			http_resp_error(resp, 401, "log in first");
+			return;
+		}
+		if (post && !auth_csrf_ok(k.s, req)) {
+			log_warn("console: %s %s by %s from %s refused: bad CSRF token or origin",
+				 req->method, req->path, k.s->login, req->peer);
+			http_resp_error(resp, 403, "missing or wrong CSRF token, or a foreign origin");
+			return;
+		}
+		if (r->need == NEED_ADMIN && strcmp(k.s->role, "admin") != 0) {
+			http_resp_error(resp, 403, "admin role required");
+			return;
+		}
+	} else if (!auth_origin_ok(req)) {
+		http_resp_error(resp, 403, "foreign origin");
+		return;
+	}
+	if (post) {
+		if (req->body_len && !json_content(req->content_type)) {
+			http_resp_error(resp, 415, "send application/json");
+			return;
+		}
+		k.body = req->body_len ? cJSON_ParseWithLength(req->body, req->body_len)
+				       : cJSON_CreateObject();
+		if (!cJSON_IsObject(k.body)) {
+			cJSON_Delete(k.body);
+			http_resp_error(resp, 400, "expected a JSON object");
+			return;
+		}
+		if (!r->need && !json_content(req->content_type)) {
+			cJSON_Delete(k.body);
+			http_resp_error(resp, 415, "send application/json");
+			return;
+		}
+	}
+	if (r->fn)
+		r->fn(&k);
+	else
+		r->case_fn(&k, id);
+	cJSON_Delete(k.body);
+}
+
+static void api_route(void *arg, const struct http_req *req, struct http_resp *resp)
+{
+	console_api_handle(arg, req, resp);
+}
+
+/* ---- life cycle ---- */
+
+static void console_stop_cb(void *arg)
+{
+	struct console *c = arg;
+	case_timers_stop(c->timers);
+}
+
+static void console_free_cb(void *arg)
+{
+	struct console *c = arg;
+	case_timers_free(c->timers);
+	console_hub_free(c->hub);
+	auth_free(c->auth);
+	free(c);
+}
+
+struct console *console_new(struct app *app, struct channel *web)
+{
+	struct console *c = xcalloc(1, sizeof *c);
+	c->app = app;
+	c->web = web;
+	c->auth = auth_new(&app->cfg);
+	web_channel_set_companion(web, console_stop_cb, console_free_cb, c);
+	c->hub = console_hub_new(app, c->auth);
+	c->timers = case_timers_new(app);
+	if (app->server) {
+		server_route(app->server, "/console", console_page_route, c);
+		server_route(app->server, "/console/*", console_asset_route, c);
+		server_route(app->server, "/api/*", api_route, c);
+	}
+	return c;
+}
+
+struct console *console__of(struct app *app)
+{
+	for (int i = 0; i < app->n_channels; i++)
+		if (strcmp(app->channels[i]->ops->name, "web") == 0)
+			return web_channel_companion(app->channels[i]);
+	return NULL;
+}
+
+struct auth *console__auth(struct console *c)
+{
+	return c->auth;
+}
+
+struct console_hub *console__hub(struct console *c)
+{
+	return c->hub;
+}
+
+struct case_timers *console__timers(struct console *c)
+{
+	return c->timers;
+}

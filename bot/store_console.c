@@ -1,0 +1,343 @@
+/* The console's tables and queries (see store_console.h). Part of the store: statements
+ * used on every message are cached (store__prep); the admin figures, asked for rarely,
+ * are prepared and finalised on the spot so they do not take cache slots. */
+#include "store_console.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+#include "xalloc.h"
+
+static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		log_error("store: %s: %s", what, sqlite3_errmsg(store__db(st)));
+		return -1;
+	}
+	return 0;
+}
+
+int store_console_timer_arm(struct store *st, int64_t case_id, const char *kind, int64_t due_at,
+			    int64_t now, int mode)
+{
+	static const char *const sql[] = {
+		[CONSOLE_ARM_REPLACE] =
+			"INSERT INTO console_timers (case_id, kind, due_at, armed_at) VALUES "
+			"(?1, ?2, ?3, ?4) ON CONFLICT (case_id, kind) DO UPDATE SET "
+			"due_at = excluded.due_at, armed_at = excluded.armed_at, active = 1",
+		[CONSOLE_ARM_IF_ABSENT] = "INSERT OR IGNORE INTO console_timers (case_id, kind, "
+					  "due_at, armed_at) VALUES (?1, ?2, ?3, ?4)",
+		[CONSOLE_ARM_IF_IDLE] =
+			"INSERT INTO console_timers (case_id, kind, due_at, armed_at) VALUES "
+			"(?1, ?2, ?3, ?4) ON CONFLICT (case_id, kind) DO UPDATE SET "
+			"due_at = excluded.due_at, armed_at = excluded.armed_at, active = 1 "
+			"WHERE active = 0",
+	};
+	if (mode < CONSOLE_ARM_REPLACE || mode > CONSOLE_ARM_IF_IDLE)
+		return -1;
+	sqlite3_stmt *s = store__prep(st, sql[mode]);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, case_id);
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 3, due_at);
+	sqlite3_bind_int64(s, 4, now);
+	return step_done(st, s, "arm timer");
+}
+
+/* Shared by cancel and fired: one statement, the firing count as a parameter. */
+static int timer_stop(struct store *st, int64_t case_id, const char *kind, int add)
+{
+	sqlite3_stmt *s = store__prep(st, "UPDATE console_timers SET active = 0, fired = fired + ?3 "
+					  "WHERE case_id = ?1 AND kind = ?2");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, case_id);
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 3, add);
+	return step_done(st, s, "stop timer");
+}
+
+int store_console_timer_cancel(struct store *st, int64_t case_id, const char *kind)
+{
+	return timer_stop(st, case_id, kind, 0);
+}
+
+int store_console_timer_fired(struct store *st, int64_t case_id, const char *kind)
+{
+	return timer_stop(st, case_id, kind, 1);
+}
+
+int store_console_timer_count(struct store *st, int64_t case_id, const char *kind)
+{
+	sqlite3_stmt *s = store__prep(st, "SELECT fired FROM console_timers WHERE case_id = ? "
+					  "AND kind = ?");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, case_id);
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_TRANSIENT);
+	int n = 0;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : -1;
+}
+
+int store_console_timers_due(struct store *st, int64_t now, struct console_timer *out,
+			     size_t max)
+{
+	sqlite3_stmt *s = store__prep(st, "SELECT case_id, kind, due_at, fired FROM console_timers "
+					  "WHERE active = 1 AND due_at <= ? ORDER BY due_at, "
+					  "case_id LIMIT ?");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, (int64_t)max);
+	int n = 0, rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && (size_t)n < max) {
+		struct console_timer *t = &out[n++];
+		t->case_id = sqlite3_column_int64(s, 0);
+		snprintf(t->kind, sizeof t->kind, "%s", (const char *)sqlite3_column_text(s, 1));
+		t->due_at = sqlite3_column_int64(s, 2);
+		t->fired = sqlite3_column_int(s, 3);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? n : -1;
+}
+
+int64_t store_console_timer_next(struct store *st)
+{
+	sqlite3_stmt *s = store__prep(st, "SELECT coalesce(min(due_at), 0) FROM console_timers "
+					  "WHERE active = 1");
+	if (!s)
+		return -1;
+	int64_t v = -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return v;
+}
+
+int store_console_timers_recover(struct store *st, int64_t after_s, int64_t now)
+{
+	sqlite3_stmt *s = store__prep(
+		st, "INSERT OR IGNORE INTO console_timers (case_id, kind, due_at, armed_at) "
+		    "SELECT id, 'unclaimed', created_at + ?1, ?2 FROM cases WHERE status = 'new' "
+		    "AND (assignee IS NULL OR assignee = '')");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, after_s);
+	sqlite3_bind_int64(s, 2, now);
+	return step_done(st, s, "recover timers");
+}
+
+int store_console_web_peer(struct store *st, const char *token, int create, int64_t now,
+			   int64_t *peer_id)
+{
+	sqlite3_stmt *s = store__prep(st, "SELECT peer_id FROM web_peers WHERE token = ?");
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, token, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*peer_id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (!create)
+		return 0;
+	sqlite3_stmt *ins = store__prep(st, "INSERT INTO web_peers (token, created_at) VALUES (?, ?)");
+	if (!ins)
+		return -1;
+	sqlite3_bind_text(ins, 1, token, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(ins, 2, now);
+	if (step_done(st, ins, "web peer") < 0)
+		return -1;
+	*peer_id = sqlite3_last_insert_rowid(store__db(st));
+	return 1;
+}
+
+int store_console_web_history(struct store *st, int64_t peer_id, int limit,
+			      void (*fn)(void *arg, const struct console_line *line), void *arg)
+{
+	/* Customer lines and the replies to them, in the order they happened; a reply made
+	 * for a message is created in the same millisecond or later, so it sorts after. */
+	sqlite3_stmt *s = store__prep(
+		st, "SELECT at, src, text, keyboard, id FROM ("
+		    " SELECT received_at * 1000 AS at, 0 AS ord, '' AS src, text, NULL AS keyboard, id"
+		    " FROM inbound WHERE channel = 'web' AND peer_id = ?1"
+		    " UNION ALL"
+		    " SELECT created_ms, 1, coalesce(source, ''), text, keyboard, id FROM outbox"
+		    " WHERE channel = 'web' AND peer_id = ?1 AND kind = 'message'"
+		    " AND status != 'failed'"
+		    " ORDER BY at DESC, ord DESC, id DESC LIMIT ?2) ORDER BY at, ord, id");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, peer_id);
+	sqlite3_bind_int(s, 2, limit);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *src = (const char *)sqlite3_column_text(s, 1);
+		struct console_line line = {
+			.at_ms = sqlite3_column_int64(s, 0),
+			.from = !*src ? "customer"
+			       : strncmp(src, "operator", 8) == 0 ? "operator" : "bot",
+			.text = (const char *)sqlite3_column_text(s, 2),
+			.keyboard = (const char *)sqlite3_column_text(s, 3),
+			.id = sqlite3_column_int64(s, 4)};
+		fn(arg, &line);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+cJSON *store_console_audit(struct store *st, int64_t case_id, int limit)
+{
+	sqlite3_stmt *s = store__prep(st, "SELECT at, actor, action, detail FROM audit "
+					  "WHERE case_id = ? ORDER BY id LIMIT ?");
+	if (!s)
+		return NULL;
+	sqlite3_bind_int64(s, 1, case_id);
+	sqlite3_bind_int(s, 2, limit);
+	cJSON *arr = cJSON_CreateArray();
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "at", (double)sqlite3_column_int64(s, 0));
+		cJSON_AddStringToObject(o, "actor", (const char *)sqlite3_column_text(s, 1));
+		cJSON_AddStringToObject(o, "action", (const char *)sqlite3_column_text(s, 2));
+		const unsigned char *d = sqlite3_column_text(s, 3);
+		if (d)
+			cJSON_AddStringToObject(o, "detail", (const char *)d);
+		cJSON_AddItemToArray(arr, o);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		cJSON_Delete(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+/* Prepares sql once for this call (not cached). */
+static sqlite3_stmt *once(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(store__db(st), sql, -1, &s, NULL) != SQLITE_OK) {
+		log_error("store: stats query: %s", sqlite3_errmsg(store__db(st)));
+		return NULL;
+	}
+	return s;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+cJSON *store_console_stats(struct store *st, int64_t since, int64_t now)
+{
+	cJSON *o = cJSON_CreateObject();
+	int ok = 1;
+	cJSON_AddNumberToObject(o, "since", (double)since);
+	cJSON_AddNumberToObject(o, "until", (double)now);
+
+	cJSON *msgs = cJSON_AddObjectToObject(o, "messages");
+	sqlite3_stmt *s = once(st, "SELECT channel, count(*) FROM inbound WHERE received_at >= ? "
+				   "AND received_at < ? GROUP BY channel ORDER BY channel");
+	if (s) {
+		sqlite3_bind_int64(s, 1, since);
+		sqlite3_bind_int64(s, 2, now + 1);
+		while (sqlite3_step(s) == SQLITE_ROW)
+			cJSON_AddNumberToObject(msgs, (const char *)sqlite3_column_text(s, 0),
+						(double)sqlite3_column_int64(s, 1));
+		sqlite3_finalize(s);
+	} else
+		ok = 0;
+
+	s = once(st, "SELECT coalesce(sum(coalesce(source, '') NOT LIKE 'operator%'), 0), "
+		     "coalesce(sum(coalesce(source, '') LIKE 'operator%'), 0) FROM outbox "
+		     "WHERE kind = 'message' AND created_ms >= ?1 * 1000 AND created_ms < (?2 + 1) * 1000");
+	cJSON *ans = cJSON_AddObjectToObject(o, "answered");
+	if (s) {
+		sqlite3_bind_int64(s, 1, since);
+		sqlite3_bind_int64(s, 2, now);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			cJSON_AddNumberToObject(ans, "bot", (double)sqlite3_column_int64(s, 0));
+			cJSON_AddNumberToObject(ans, "people", (double)sqlite3_column_int64(s, 1));
+		}
+		sqlite3_finalize(s);
+	} else
+		ok = 0;
+
+	s = once(st, "SELECT count(*) FROM cases WHERE created_at >= ? AND created_at < ?");
+	if (s) {
+		sqlite3_bind_int64(s, 1, since);
+		sqlite3_bind_int64(s, 2, now + 1);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			cJSON_AddNumberToObject(o, "cases_created", (double)sqlite3_column_int64(s, 0));
+		sqlite3_finalize(s);
+	} else
+		ok = 0;
+
+	s = once(st, "SELECT count(*), min(CASE WHEN status = 'new' AND (assignee IS NULL OR "
+		     "assignee = '') THEN created_at END) FROM cases WHERE status IN "
+		     "('new', 'claimed', 'waiting')");
+	if (s) {
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			cJSON_AddNumberToObject(o, "open_cases", (double)sqlite3_column_int64(s, 0));
+			if (sqlite3_column_type(s, 1) == SQLITE_NULL)
+				cJSON_AddNullToObject(o, "oldest_unclaimed_at");
+			else
+				cJSON_AddNumberToObject(o, "oldest_unclaimed_at",
+							(double)sqlite3_column_int64(s, 1));
+		}
+		sqlite3_finalize(s);
+	} else
+		ok = 0;
+
+	/* Time to the first person's reply, for cases created in the period. */
+	s = once(st, "SELECT min(json_extract(t.value, '$.at')) - c.created_at FROM cases c, "
+		     "json_each(c.record, '$.transcript') t WHERE c.created_at >= ? AND "
+		     "c.created_at < ? AND json_extract(t.value, '$.from') = 'operator' "
+		     "GROUP BY c.id");
+	if (s) {
+		int64_t *v = NULL;
+		size_t n = 0, cap = 0;
+		sqlite3_bind_int64(s, 1, since);
+		sqlite3_bind_int64(s, 2, now + 1);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				v = xrealloc(v, cap * sizeof *v);
+			}
+			int64_t d = sqlite3_column_int64(s, 0);
+			v[n++] = d < 0 ? 0 : d;
+		}
+		sqlite3_finalize(s);
+		cJSON_AddNumberToObject(o, "first_human_reply_count", (double)n);
+		if (n) {
+			qsort(v, n, sizeof *v, cmp_i64);
+			double med = n % 2 ? (double)v[n / 2] : (double)(v[n / 2 - 1] + v[n / 2]) / 2;
+			cJSON_AddNumberToObject(o, "first_human_reply_median_s", med);
+		} else
+			cJSON_AddNullToObject(o, "first_human_reply_median_s");
+		free(v);
+	} else
+		ok = 0;
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
