@@ -178,21 +178,42 @@ static const struct replyset_intent *detect(const struct handler_ctx *ctx)
 	}
 	if (ctx->msg->payload && strcmp(ctx->msg->payload, "complaint:open") == 0)
 		return replyset_intent(ctx->rs, "complaint_general");
-	if (m->n_top) {
-		const struct replyset_intent *top = replyset_intent_at(ctx->rs, (size_t)m->top[0].intent);
-		int sign = f->negative || f->obscene || f->legal_threat || f->spread_call || f->shouting;
-		if (top->kind == RS_COMPLAINT &&
-		    (m->decision == MATCH_ANSWER || (m->decision == MATCH_CLARIFY && sign)))
-			return top;
+	int sign = f->negative || f->obscene || f->legal_threat || f->spread_call || f->shouting;
+	double floor = replyset_settings(ctx->rs)->clarify;
+	for (size_t i = 0; i < m->n_top && i < 3; i++) {
+		const struct replyset_intent *it = replyset_intent_at(ctx->rs, (size_t)m->top[i].intent);
+		if (it->kind != RS_COMPLAINT || m->top[i].score < floor)
+			continue;
+		/* The leading intent is a complaint (the complaint intents often resemble each
+		 * other too much for a sure answer, which does not matter here: the case
+		 * category can be corrected by a person), or a complaint follows close behind
+		 * in a message that carries a complaint sign. */
+		if (i == 0 && m->decision != MATCH_FALLBACK)
+			return it;
+		if (sign && m->top[i].score >= m->top[0].score * 0.85)
+			return it;
 	}
-	if (f->legal_threat || f->spread_call) {
+	/* Swearing about a service (not about the bot): the best guess among the
+	 * candidates, or a general complaint. */
+	if (f->obscene && m->n_top && m->top[0].score >= floor) {
+		const struct replyset_intent *top = replyset_intent_at(ctx->rs, (size_t)m->top[0].intent);
+		if (top->kind == RS_FAQ)
+			return replyset_intent(ctx->rs, "complaint_general");
+	}
+	/* A problem stated in so many words ("не работает", "списали") with a complaint
+	 * among the candidates, or a threat or a call to spread the word, is a complaint
+	 * even when the matcher is unsure which one. */
+	int problem = replyset_lexicon_hit(ctx->rs, "problem", &m->text);
+	if (problem || f->legal_threat || f->spread_call) {
 		for (size_t i = 0; i < m->n_top; i++) {
 			const struct replyset_intent *it =
 				replyset_intent_at(ctx->rs, (size_t)m->top[i].intent);
 			if (it->kind == RS_COMPLAINT)
 				return it;
 		}
-		return replyset_intent(ctx->rs, "complaint_general");
+		if (f->legal_threat || f->spread_call || sign || m->decision == MATCH_FALLBACK ||
+		    !dialog__chosen(ctx))
+			return replyset_intent(ctx->rs, "complaint_general");
 	}
 	return NULL;
 }

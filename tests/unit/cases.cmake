@@ -1,0 +1,2 @@
+# Complaint detection, flags, phone forms and the interview.
+deskbot_unit_test(test_complaint unit/handlers/test_complaint.c)
