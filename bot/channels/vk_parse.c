@@ -161,8 +161,8 @@ void vk_parse_poll(const char *body, size_t len, struct vk_poll *out)
 	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(root, "ts");
 	if (cJSON_IsString(ts))
 		out->ts = xstrdup(ts->valuestring);
-	else if (cJSON_IsNumber(ts))
-		out->ts = xasprintf("%lld", (long long)ts->valuedouble);
+	else if (cJSON_IsNumber(ts) && json_int(root, "ts", -1) >= 0)
+		out->ts = xasprintf("%lld", (long long)json_int(root, "ts", 0));
 	const cJSON *failed = cJSON_GetObjectItemCaseSensitive(root, "failed");
 	const cJSON *updates = json_arr(root, "updates");
 	if (failed) {
