@@ -2,3 +2,4 @@
 deskbot_integration_test(it_lifecycle integration/test_lifecycle.py)
 deskbot_integration_test(it_channels integration/test_channels.py)
 deskbot_integration_test(it_complaints integration/test_complaints.py)
+deskbot_integration_test(it_reload integration/test_reload.py)
