@@ -679,7 +679,9 @@ static void api_reply(struct call *k, int64_t id)
 	cJSON *record = load_case(k, id);
 	if (!record)
 		return;
-	const char *channel = json_str(record, "channel");
+	char channel[32] = "";
+	if (json_str(record, "channel"))
+		snprintf(channel, sizeof channel, "%s", json_str(record, "channel"));
 	int64_t peer = json_int(record, "peer_id", 0);
 	if (!is_open_status(json_str(record, "status"))) {
 		http_resp_error(k->resp, 409, "the case is resolved or closed");
@@ -693,7 +695,7 @@ static void api_reply(struct call *k, int64_t id)
 	}
 	char source[96];
 	snprintf(source, sizeof source, "operator:%s", k->s->login);
-	if (!channel || handoff_send(app, channel, peer, text, source) < 0) {
+	if (!*channel || handoff_send(app, channel, peer, text, source) < 0) {
 		http_resp_error(k->resp, 503, "the reply could not be queued; try again");
 		cJSON_Delete(record);
 		return;
@@ -822,12 +824,15 @@ int console__send_template(struct app *app, int64_t id, const char *const *ids, 
 		if ((text = replyset_render(rs, *p, lang, &v)))
 			used = *p;
 	replyset_unref(rs);
-	const char *channel = json_str(record, "channel");
+	char channel[32] = "";
+	if (json_str(record, "channel"))
+		snprintf(channel, sizeof channel, "%s", json_str(record, "channel"));
+	int64_t peer = json_int(record, "peer_id", 0);
 	int result = -1;
-	if (text && channel) {
+	if (text && *channel) {
 		char source[64];
 		snprintf(source, sizeof source, "template:%s", used);
-		result = handoff_send(app, channel, json_int(record, "peer_id", 0), text, source);
+		result = handoff_send(app, channel, peer, text, source);
 	}
 	if (result == 0 && tx_begin(app) == 0) {
 		cJSON_Delete(record);
@@ -841,7 +846,7 @@ int console__send_template(struct app *app, int64_t id, const char *const *ids, 
 		cJSON *d = cJSON_CreateObject();
 		cJSON_AddNumberToObject(d, "case_id", (double)id);
 		cJSON_AddStringToObject(d, "channel", channel);
-		cJSON_AddNumberToObject(d, "peer_id", (double)json_int(record, "peer_id", 0));
+		cJSON_AddNumberToObject(d, "peer_id", (double)peer);
 		cJSON_AddStringToObject(d, "text", text);
 		cJSON_AddNumberToObject(d, "at", (double)now);
 		events_emit(app->events, "bot_message", d);

@@ -1,0 +1,165 @@
+/* deskbot local web chat: a customer's side of the "web" channel. Messages go over a
+ * WebSocket at /chat/ws; every text is shown with textContent, never as HTML. A message
+ * stays pending (and is sent again after a reconnect, with the same id, which the server
+ * deduplicates) until the server acknowledges it. */
+'use strict';
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const pending = new Map(); /* id -> {frame, node} */
+  let ws = null;
+  let retry = 0;
+  let seq = 0;
+
+  function newId() {
+    if (window.crypto && crypto.getRandomValues) {
+      const b = new Uint8Array(12);
+      crypto.getRandomValues(b);
+      return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+    }
+    return 'm' + Date.now().toString(36) + (seq++);
+  }
+
+  function who(from) {
+    return from === 'customer' ? 'вы' : from === 'operator' ? 'сотрудник поддержки' : 'бот';
+  }
+
+  function addLine(from, text) {
+    const f = ['customer', 'bot', 'operator'].includes(from) ? from : 'bot';
+    const box = document.createElement('div');
+    box.className = 'msg msg-' + f;
+    box.dataset.from = f;
+    const w = document.createElement('span');
+    w.className = 'who';
+    w.textContent = who(f);
+    const t = document.createElement('span');
+    t.className = 'text';
+    t.textContent = text || '';
+    box.appendChild(w);
+    box.appendChild(t);
+    $('messages').appendChild(box);
+    $('messages').scrollTop = $('messages').scrollHeight;
+    return box;
+  }
+
+  function clearNode(n) { while (n.firstChild) n.removeChild(n.firstChild); }
+
+  function showKeyboard(kb) {
+    const k = $('keyboard');
+    clearNode(k);
+    if (!kb || !Array.isArray(kb.rows)) return;
+    for (const row of kb.rows) {
+      const r = document.createElement('div');
+      r.className = 'kb-row';
+      for (const b of row || []) {
+        const btn = document.createElement('button');
+        btn.type = 'button';
+        btn.textContent = b.label || '';
+        btn.dataset.payload = b.payload || '';
+        btn.addEventListener('click', () => pressed(b));
+        r.appendChild(btn);
+      }
+      k.appendChild(r);
+    }
+  }
+
+  function pressed(b) {
+    if (b.kind === 'contact') {
+      const phone = $('chat-input').value.trim();
+      if (!phone) {
+        $('chat-error').textContent = 'Введите номер телефона в поле сообщения и нажмите кнопку ещё раз.';
+        $('chat-input').focus();
+        return;
+      }
+      $('chat-input').value = '';
+      send({ type: 'contact', phone }, phone);
+      return;
+    }
+    send({ type: 'button', label: b.label || '', payload: b.payload || b.label || '' }, b.label || '');
+  }
+
+  function send(frame, shown) {
+    frame.id = newId();
+    $('chat-error').textContent = '';
+    const node = addLine('customer', shown);
+    node.classList.add('pending');
+    pending.set(frame.id, { frame, node });
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+  }
+
+  function setStatus(on) {
+    $('chat-status').textContent = on ? 'на связи' : 'нет связи';
+    $('chat-status').className = 'status ' + (on ? 'on' : 'off');
+    document.body.dataset.connected = on ? 'yes' : 'no';
+  }
+
+  function connect() {
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    ws = new WebSocket(proto + '//' + location.host + '/chat/ws');
+    ws.addEventListener('open', () => {
+      retry = 0;
+      ws.send(JSON.stringify({ type: 'hello', name: $('chat-name').value.trim() || undefined }));
+    });
+    ws.addEventListener('message', (ev) => {
+      let m;
+      try { m = JSON.parse(ev.data); } catch (e) { return; }
+      switch (m.type) {
+        case 'hello':
+          setStatus(true);
+          document.body.dataset.peer = String(m.peer_id);
+          break;
+        case 'history': {
+          const msgs = $('messages');
+          clearNode(msgs);
+          let last = null;
+          for (const l of m.lines || []) { addLine(l.from, l.text); last = l; }
+          showKeyboard(last && last.from !== 'customer' ? last.keyboard : null);
+          /* Whatever was not acknowledged goes again (the server drops duplicates). */
+          for (const p of pending.values()) {
+            p.node = addLine('customer', p.frame.text || p.frame.label || p.frame.phone || '');
+            p.node.classList.add('pending');
+            ws.send(JSON.stringify(p.frame));
+          }
+          break;
+        }
+        case 'message':
+          addLine(m.from, m.text);
+          if (m.from !== 'customer') showKeyboard(m.keyboard);
+          break;
+        case 'ack': {
+          const p = pending.get(m.id);
+          if (p) { p.node.classList.remove('pending'); pending.delete(m.id); }
+          break;
+        }
+        case 'error':
+          $('chat-error').textContent = m.error || 'Ошибка';
+          break;
+        default:
+          break;
+      }
+    });
+    ws.addEventListener('close', () => {
+      setStatus(false);
+      const delay = Math.min(10000, 500 * Math.pow(2, retry++));
+      setTimeout(connect, delay);
+    });
+  }
+
+  $('chat-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const text = $('chat-input').value;
+    if (!text.trim()) return;
+    $('chat-input').value = '';
+    send({ type: 'message', text }, text);
+  });
+
+  try {
+    $('chat-name').value = localStorage.getItem('deskbot.chat.name') || '';
+  } catch (e) { /* no storage */ }
+  $('chat-name').addEventListener('change', () => {
+    try { localStorage.setItem('deskbot.chat.name', $('chat-name').value.trim()); } catch (e) { /* ignore */ }
+  });
+
+  setStatus(false);
+  connect();
+})();
