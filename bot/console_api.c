@@ -144,8 +144,9 @@ static int tx_end(struct app *app, int result)
 
 cJSON *console_case_summary(int64_t id, const cJSON *record)
 {
-	static const char *const strs[] = {"number", "channel", "category", "severity", "status",
-					   "assignee", "display_name", "summary", "profile_link"};
+	static const char *const strs[] = {"number", "channel", "category", "intent", "severity",
+					   "status", "assignee", "display_name", "summary",
+					   "profile_link"};
 	static const char *const nums[] = {"created_at", "updated_at", "sla_due_at", "peer_id",
 					   "followers"};
 	cJSON *s = cJSON_CreateObject();

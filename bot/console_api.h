@@ -47,7 +47,7 @@ struct console *console_new(struct app *app, struct channel *web);
 void console_api_handle(struct console *c, const struct http_req *req, struct http_resp *resp);
 
 /* The queue's view of a case: {"id","number","created_at","updated_at","sla_due_at",
- * "channel","peer_id","category","severity","flags":{..},"status","assignee",
+ * "channel","peer_id","category","intent","severity","flags":{..},"status","assignee",
  * "display_name","summary","followers","last_at"}. Caller frees. */
 cJSON *console_case_summary(int64_t id, const cJSON *record);
 

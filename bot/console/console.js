@@ -348,7 +348,9 @@
       tr.appendChild(el('td', { cls: 'num', text: c.number || c.id }));
       tr.appendChild(slaCell(c));
       tr.appendChild(el('td', null, badge(CHANNEL_TEXT[c.channel] || c.channel || '?', 'ch')));
-      tr.appendChild(el('td', { text: c.category || '—' }));
+      const cat = el('td', { text: c.category || '—' });
+      if (c.intent && c.intent !== c.category) cat.appendChild(el('span', { cls: 'sub', text: c.intent }));
+      tr.appendChild(cat);
       tr.appendChild(el('td', null, badge(SEVERITY_TEXT[c.severity] || c.severity || '—', 'sev-' + (c.severity || 'normal'))));
       const flags = el('td', { cls: 'flags' });
       flags.appendChild(flagBadges(c.flags));
@@ -454,6 +456,9 @@
     field(dl, 'Лицевой счёт', c.account);
     field(dl, 'Место', c.location);
     field(dl, 'Категория', c.category);
+    field(dl, 'Тема', c.intent);
+    field(dl, 'Описание', c.description);
+    field(dl, 'Не сообщил', (c.not_given || []).join(', '));
     field(dl, 'Важность', SEVERITY_TEXT[c.severity] || c.severity);
     const fl = el('span');
     fl.appendChild(flagBadges(c.flags));

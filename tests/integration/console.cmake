@@ -1,2 +1,7 @@
-# Console and web chat against the real binary: API, sessions, live updates, cases.
+# Console and web chat against the real binary: API, sessions, live updates, cases
+# (Python, stdlib only), and the same in a real browser (headless Debian Chromium
+# driven by playwright-core; see tests/browser/run.sh).
 deskbot_integration_test(it_console integration/test_console.py)
+add_test(NAME browser_console COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/browser/run.sh)
+set_tests_properties(browser_console PROPERTIES TIMEOUT 600 LABELS "integration;browser"
+  ENVIRONMENT "DESKBOT_SOURCE_DIR=${CMAKE_SOURCE_DIR};DESKBOT_BINARY=$<TARGET_FILE:deskbot>")

@@ -1,0 +1,301 @@
+'use strict';
+/* Browser tests of the console and the web chat: headless Debian Chromium driven by
+ * playwright-core, against the real deskbot binary started by harness.js.
+ *
+ *   node console.test.js            (DESKBOT_BINARY, DESKBOT_SOURCE_DIR from ctest)
+ *
+ * Screenshots of the queue and of a case go to screenshots/ (git-ignored). Prints one
+ * line per step and "N passed, N failed" at the end. */
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { chromium } = require('playwright-core');
+const { startDeskbot } = require('./harness');
+
+const PASSWORD = 'correct horse battery';
+const SHOTS = path.join(__dirname, 'screenshots');
+const HOSTILE = [
+  '<script>window.__pwned = 1</script>',
+  '<img src=x onerror="window.__pwned = 1">',
+  'javascript:window.__pwned=1',
+  '"><svg onload="window.__pwned = 1">',
+  "' onmouseover='window.__pwned = 1"
+];
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+let passed = 0;
+let failed = 0;
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+async function step(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    passed++;
+    console.log('ok   ' + name + ' (' + ((Date.now() - t0) / 1000).toFixed(1) + 's)');
+    return true;
+  } catch (e) {
+    failed++;
+    console.log('FAIL ' + name + ' (' + ((Date.now() - t0) / 1000).toFixed(1) + 's): ' + (e && e.stack || e));
+    return false;
+  }
+}
+
+async function login(browser, bot, who) {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => console.log('[page error ' + who + '] ' + e.message));
+  await page.goto(bot.url('/console'));
+  await page.waitForSelector('#login-view:not([hidden])');
+  await page.fill('#login', who);
+  await page.fill('#password', PASSWORD);
+  await page.click('#login-btn');
+  await page.waitForSelector('#app-view:not([hidden])');
+  await page.waitForSelector('body[data-live="on"]');
+  return { ctx, page };
+}
+
+/* The texts of the bot's and people's lines in the chat, in order. */
+async function chatReplies(chat) {
+  return chat.$$eval('#messages .msg', (ns) => ns.filter((n) => n.dataset.from !== 'customer')
+    .map((n) => ({ from: n.dataset.from, text: n.querySelector('.text').textContent })));
+}
+
+async function say(chat, text) {
+  const before = (await chatReplies(chat)).length;
+  await chat.fill('#chat-input', text);
+  await chat.click('#chat-send');
+  await chat.waitForFunction((n) => Array.from(document.querySelectorAll('#messages .msg'))
+    .filter((m) => m.dataset.from !== 'customer').length > n, before, { timeout: 10000 });
+  await chat.waitForFunction(() => !document.querySelector('#messages .msg.pending'), null, { timeout: 10000 });
+  const all = await chatReplies(chat);
+  return all.slice(before);
+}
+
+/* Complains, answers the short interview, returns the case number the bot gave. */
+async function complain(chat) {
+  let replies = await say(chat, 'ВЫ ЧТО ТВОРИТЕ?! Третий день не работает мобильный интернет, ничего не грузится! Подам в суд!');
+  for (let i = 0; i < 6; i++) {
+    const text = replies.map((r) => r.text).join('\n');
+    const m = text.match(/(\d{6})/);
+    if (m && /обращени/i.test(text)) return m[1];
+    let answer = 'не знаю';
+    if (/телефон|номер/i.test(text)) answer = 'мой номер +7 916 123-45-67';
+    else if (/где|населённ|улиц/i.test(text)) answer = 'Москва, улица Ленина, 5';
+    else if (/опишите|что произошло/i.test(text)) answer = 'С понедельника интернет не работает, перезагрузка не помогла';
+    replies = await say(chat, answer);
+  }
+  throw new Error('no case number after the interview: ' + JSON.stringify(replies));
+}
+
+async function main() {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const bot = await startDeskbot({
+    operators: [
+      { login: 'marina', password: PASSWORD, role: 'admin' },
+      { login: 'oleg', password: PASSWORD, role: 'operator' }
+    ]
+  });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-chromium-'));
+  let browser = null;
+  try {
+    /* launch() gives the browser a fresh temporary --user-data-dir of its own (it
+     * refuses one in args); each context below is isolated like a new profile. */
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      env: Object.assign({}, process.env, { HOME: profile })
+    });
+
+    await step('a missing session is refused', async () => {
+      const ctx = await browser.newContext();
+      const page = await ctx.newPage();
+      await page.goto(bot.url('/console'));
+      await page.waitForSelector('#login-view:not([hidden])');
+      const r = await page.evaluate(async () => {
+        const a = await fetch('/api/cases');
+        const b = await fetch('/api/cases/1/claim', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+        const ws = await new Promise((resolve) => {
+          const w = new WebSocket('ws://' + location.host + '/ws');
+          w.onopen = () => { w.close(); resolve('open'); };
+          w.onerror = () => resolve('refused');
+        });
+        return [a.status, b.status, ws];
+      });
+      assert(r[0] === 401 && r[1] === 401 && r[2] === 'refused', 'not refused: ' + r);
+      assert(await page.isHidden('#app-view'), 'the app is shown without a session');
+      await ctx.close();
+    });
+
+    await step('a wrong password is refused', async () => {
+      const ctx = await browser.newContext();
+      const page = await ctx.newPage();
+      await page.goto(bot.url('/console'));
+      await page.fill('#login', 'marina');
+      await page.fill('#password', 'wrong password');
+      await page.click('#login-btn');
+      await page.waitForFunction(() => document.querySelector('#login-error').textContent.length > 0);
+      assert(await page.isHidden('#app-view'), 'logged in with a wrong password');
+      assert(/Неверный/.test(await page.textContent('#login-error')), 'no message');
+      await ctx.close();
+    });
+
+    let A, B;
+    await step('secretaries log in', async () => {
+      A = await login(browser, bot, 'marina');
+      B = await login(browser, bot, 'oleg');
+      const cookies = await A.ctx.cookies();
+      const c = cookies.find((x) => x.name === 'deskbot_session');
+      assert(c && c.httpOnly && c.sameSite === 'Strict', 'cookie flags: ' + JSON.stringify(c));
+      assert(await A.page.evaluate(() => document.cookie.indexOf('deskbot_session') < 0), 'session cookie readable by scripts');
+    });
+
+    const chatCtx = await browser.newContext();
+    const chat = await chatCtx.newPage();
+    chat.on('pageerror', (e) => console.log('[page error chat] ' + e.message));
+    let caseNumber = null;
+    let caseId = null;
+
+    await step('a customer in the web chat complains and gives a phone; the case appears live with its flags', async () => {
+      await chat.goto(bot.url('/chat'));
+      await chat.fill('#chat-name', '<img src=x onerror="window.__pwned = 1">Иван');
+      await chat.dispatchEvent('#chat-name', 'change');
+      await chat.waitForSelector('body[data-connected="yes"]');
+      /* The name goes with the hello: reconnect so that the server has it. */
+      await chat.reload();
+      await chat.waitForSelector('body[data-connected="yes"]');
+      caseNumber = await complain(chat);
+      caseId = parseInt(caseNumber, 10);
+      /* No reload: the row arrives over the live socket. */
+      const row = '#queue-body tr[data-case-id="' + caseId + '"]';
+      await A.page.waitForSelector(row, { timeout: 10000 });
+      await B.page.waitForSelector(row, { timeout: 10000 });
+      const flags = await A.page.$$eval(row + ' .flag', (ns) => ns.map((n) => n.dataset.flag));
+      assert(flags.includes('legal_threat'), 'flags shown: ' + flags);
+      const title = await A.page.title();
+      assert(/^\(\d+\)/.test(title), 'no title notice: ' + title);
+      await A.page.screenshot({ path: path.join(SHOTS, 'queue.png'), fullPage: true });
+    });
+
+    await step('two secretaries claim one case at once: one holder, the other is told who', async () => {
+      assert(caseId, 'no case');
+      await Promise.all([A.page.goto(bot.url('/console#/case/' + caseId)), B.page.goto(bot.url('/console#/case/' + caseId))]);
+      for (const p of [A.page, B.page]) {
+        await p.waitForSelector('#case-pane[data-case-id="' + caseId + '"]');
+        await p.waitForSelector('#claim-btn:not([disabled])');
+      }
+      await Promise.all([A.page.click('#claim-btn'), B.page.click('#claim-btn')]);
+      const r = await A.page.evaluate(async (id) => (await (await fetch('/api/cases/' + id)).json()).case.assignee, caseId);
+      assert(r === 'marina' || r === 'oleg', 'holder: ' + r);
+      const loser = r === 'marina' ? B.page : A.page;
+      await loser.waitForFunction(() => /claimed by|занят|claimed/.test(document.querySelector('#case-error').textContent));
+      const who = await loser.getAttribute('#case-error', 'data-holder');
+      assert(who === r, 'loser told ' + who + ', holder is ' + r);
+      if (r === 'oleg') { const t = A; A = B; B = t; } /* A is the holder from here on */
+    });
+
+    await step('the holder sends a template and the customer sees it', async () => {
+      await A.page.waitForSelector('#tpl-list li[data-template="op_greeting"]');
+      await A.page.fill('#tpl-search', 'greeting');
+      await A.page.click('#tpl-list li[data-template="op_greeting"]');
+      let text = await A.page.inputValue('#reply-text');
+      assert(text.includes(caseNumber), 'template not filled with the case number: ' + text);
+      text = text.replace('{name}', 'Иван');
+      await A.page.fill('#reply-text', text);
+      await A.page.click('#send-btn');
+      await A.page.waitForFunction((t) => Array.from(document.querySelectorAll('#transcript .msg-operator .text')).some((n) => n.textContent === t), text);
+      await chat.waitForFunction((t) => Array.from(document.querySelectorAll('#messages .msg-operator .text')).some((n) => n.textContent === t), text, { timeout: 10000 });
+      await A.page.screenshot({ path: path.join(SHOTS, 'case.png'), fullPage: true });
+    });
+
+    await step('hostile text from a customer stays inert text', async () => {
+      for (const h of HOSTILE) {
+        await chat.fill('#chat-input', h);
+        await chat.click('#chat-send');
+      }
+      await chat.waitForFunction(() => !document.querySelector('#messages .msg.pending'), null, { timeout: 10000 });
+      const last = HOSTILE[HOSTILE.length - 1];
+      await A.page.waitForFunction((t) => Array.from(document.querySelectorAll('#transcript .msg-customer .text')).some((n) => n.textContent === t), last, { timeout: 10000 });
+      for (const p of [A.page, chat]) {
+        const r = await p.evaluate(() => ({
+          pwned: window.__pwned,
+          imgs: document.querySelectorAll('#transcript img, #messages img, #queue-body img, #case-fields img').length,
+          scripts: document.querySelectorAll('#transcript script, #messages script').length,
+          svgs: document.querySelectorAll('#transcript svg, #messages svg').length
+        }));
+        assert(r.pwned === undefined && r.imgs === 0 && r.scripts === 0 && r.svgs === 0, 'hostile markup live: ' + JSON.stringify(r));
+      }
+      const texts = await A.page.$$eval('#transcript .msg-customer .text', (ns) => ns.map((n) => n.textContent));
+      for (const h of HOSTILE) assert(texts.includes(h), 'not shown verbatim: ' + h);
+      const name = await A.page.evaluate(() => Array.from(document.querySelectorAll('#case-fields dd')).map((d) => d.textContent).join('|'));
+      assert(name.includes('<img src=x onerror='), 'hostile name not shown as text: ' + name);
+      await A.page.goto(bot.url('/console#/queue'));
+      await A.page.waitForSelector('#queue-body tr[data-case-id="' + caseId + '"]');
+      assert(await A.page.evaluate(() => window.__pwned === undefined && !document.querySelector('#queue-body img')), 'hostile markup in the queue');
+      await A.page.goto(bot.url('/console#/case/' + caseId));
+      await A.page.waitForSelector('#case-pane[data-case-id="' + caseId + '"]');
+    });
+
+    await step('return to bot: the next FAQ question is answered automatically', async () => {
+      await A.page.waitForSelector('#handback-btn:not([disabled])');
+      await A.page.click('#handback-btn');
+      await A.page.waitForSelector('#case-mode[data-mode="bot"]');
+      await chat.waitForTimeout(300);
+      const replies = await say(chat, 'Как проверить баланс?');
+      const bots = replies.filter((r) => r.from === 'bot');
+      assert(bots.length > 0 && !bots.some((b) => /уже у сотрудника/.test(b.text)), 'no automatic answer: ' + JSON.stringify(replies));
+      assert(/баланс/i.test(bots.map((b) => b.text).join(' ')), 'not a balance answer: ' + JSON.stringify(bots));
+    });
+
+    await step('the customer who reconnects sees the history', async () => {
+      await chat.reload();
+      await chat.waitForSelector('body[data-connected="yes"]');
+      await chat.waitForFunction(() => document.querySelectorAll('#messages .msg-operator').length > 0);
+      assert(await chat.evaluate(() => window.__pwned === undefined), 'pwned after reload');
+    });
+
+    await step('the admin view reloads the reply set and shows the figures', async () => {
+      await A.ctx.close();
+      A = await login(browser, bot, 'marina');
+      await A.page.goto(bot.url('/console#/admin'));
+      await A.page.waitForSelector('#admin-pane:not([hidden])');
+      await A.page.click('#reload-btn');
+      await A.page.waitForSelector('#reload-result.ok');
+      await A.page.waitForFunction(() => document.querySelectorAll('#stats-body tr').length > 3);
+      await A.page.screenshot({ path: path.join(SHOTS, 'admin.png'), fullPage: true });
+    });
+
+    await step('logout ends the session', async () => {
+      await A.page.goto(bot.url('/console#/queue'));
+      await A.page.click('#logout-btn');
+      await A.page.waitForSelector('#login-view:not([hidden])');
+      const s = await A.page.evaluate(async () => (await fetch('/api/cases')).status);
+      assert(s === 401, 'session alive after logout: ' + s);
+    });
+    await chatCtx.close();
+  } catch (e) {
+    failed++;
+    console.log('FAIL setup: ' + (e && e.stack || e));
+  } finally {
+    if (browser) await browser.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+    let code = null;
+    try { code = await bot.stop(); } catch (e) { console.log('FAIL stop: ' + e.message); failed++; }
+    if (code !== 0 && code !== null) {
+      failed++;
+      console.log('FAIL deskbot exited with ' + code + '\n' + bot.readLog().slice(-4000));
+    } else if (failed) {
+      console.log('---- deskbot log ----\n' + bot.readLog().slice(-4000));
+    }
+    bot.cleanup();
+  }
+  console.log(passed + ' passed, ' + failed + ' failed');
+  process.exit(failed ? 1 : 0);
+}
+
+main();

@@ -1,0 +1,101 @@
+'use strict';
+/* Starts the real deskbot binary for the browser tests and the console bench: a private
+ * temporary directory (a copy of the reply set, the store), a free port on 127.0.0.1,
+ * operators with hashes made by `deskbot passwd`. The JavaScript twin of
+ * tests/integration/harness.py. */
+
+const { spawn, execFileSync } = require('child_process');
+const fs = require('fs');
+const http = require('http');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+
+const SOURCE_DIR = process.env.DESKBOT_SOURCE_DIR || path.resolve(__dirname, '..', '..');
+const BINARY = process.env.DESKBOT_BINARY || path.join(SOURCE_DIR, 'build', 'deskbot');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = s.address().port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function passwordHash(password) {
+  return execFileSync(BINARY, ['passwd'], { input: password + '\n', timeout: 30000 }).toString().trim();
+}
+
+function get(port, p) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: p, timeout: 1000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => { req.destroy(new Error('timeout')); });
+  });
+}
+
+function copyDir(from, to) {
+  fs.mkdirSync(to, { recursive: true });
+  for (const e of fs.readdirSync(from, { withFileTypes: true })) {
+    const a = path.join(from, e.name), b = path.join(to, e.name);
+    if (e.isDirectory()) copyDir(a, b); else fs.copyFileSync(a, b);
+  }
+}
+
+/* operators: [{login, password, role}]. Resolves to {port, dir, url(p), stop()}. */
+async function startDeskbot({ operators, extra, logLevel } = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-browser-'));
+  copyDir(path.join(SOURCE_DIR, 'replies'), path.join(dir, 'replies'));
+  const port = await freePort();
+  const cfg = Object.assign({
+    http: { listen: '127.0.0.1:' + port },
+    store: { path: path.join(dir, 'deskbot.db') },
+    replies: { dir: path.join(dir, 'replies') },
+    log: { level: logLevel || 'info' },
+    operators: (operators || []).map((o) => ({ login: o.login, password_hash: passwordHash(o.password), role: o.role || 'operator' }))
+  }, extra || {});
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
+  const logPath = path.join(dir, 'deskbot.log');
+  const log = fs.openSync(logPath, 'a');
+  const proc = spawn(BINARY, ['run', '--config', path.join(dir, 'config.json')], { cwd: dir, stdio: ['ignore', log, log] });
+  let exited = null;
+  proc.on('exit', (code, sig) => { exited = { code, sig }; });
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    if (exited) throw new Error('deskbot exited early: ' + JSON.stringify(exited) + '\n' + fs.readFileSync(logPath, 'utf8'));
+    try {
+      const s = await get(port, '/healthz');
+      if (s === 200 || s === 503) break;
+    } catch (e) { /* not yet */ }
+    if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error('deskbot did not start'); }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    port, dir, logPath,
+    url: (p) => 'http://127.0.0.1:' + port + p,
+    readLog: () => fs.readFileSync(logPath, 'utf8'),
+    /* SIGTERM, then the exit code (0 expected: a clean shutdown, no leak under ASan). */
+    async stop() {
+      if (!exited) {
+        proc.kill('SIGTERM');
+        const t0 = Date.now();
+        while (!exited && Date.now() - t0 < 20000) await new Promise((r) => setTimeout(r, 50));
+        if (!exited) { proc.kill('SIGKILL'); throw new Error('deskbot did not stop'); }
+      }
+      fs.closeSync(log);
+      return exited.code;
+    },
+    cleanup() {
+      if (!exited) proc.kill('SIGKILL');
+      if (!process.env.DESKBOT_KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+module.exports = { startDeskbot, BINARY, SOURCE_DIR };
