@@ -75,6 +75,7 @@ struct match_index {
 	struct alias *aliases;
 	size_t n_aliases;
 	struct text_opts opts;
+	int lex[5];                   /* obscene, legal_threat, spread_call, negative, operator_request */
 	/* Scratch for one query at a time. */
 	float *acc_ex;                /* by example */
 	uint32_t *touched;            /* examples with a non-zero accumulator */
@@ -335,6 +336,10 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 	idx->alias_words = text_vocab_new();
 	for (const char *const *w = stop_words(); *w; w++)
 		text_vocab_add(idx->stop, *w, strlen(*w));
+	static const char *const flag_lex[5] = {"obscene", "legal_threat", "spread_call", "negative",
+						"operator_request"};
+	for (int k = 0; k < 5; k++)
+		idx->lex[k] = replyset_lexicon_index(rs, flag_lex[k]);
 	idx->n_intents = replyset_n_intents(rs);
 	struct text_opts plain = {.no_repair = 1};
 
@@ -688,6 +693,12 @@ static void score(struct match_index *idx, const struct term_list *tl, struct ma
 	}
 }
 
+/* The flag of lexicon i (-1: none) from the bits of replyset_lexicon_hits. */
+static int lex_flag(uint64_t hits, int i)
+{
+	return i >= 0 && i < 64 && (hits >> i & 1);
+}
+
 int match_message(const struct replyset *rs, const char *text, size_t len, struct match_result *out)
 {
 	memset(out, 0, sizeof *out);
@@ -706,11 +717,12 @@ int match_message(const struct replyset *rs, const char *text, size_t len, struc
 	out->decision = match_decide(rs, top, second);
 
 	const struct text_analysis *a = &out->text;
-	out->flags.obscene = replyset_lexicon_hit(rs, "obscene", a);
-	out->flags.legal_threat = replyset_lexicon_hit(rs, "legal_threat", a);
-	out->flags.spread_call = replyset_lexicon_hit(rs, "spread_call", a);
-	out->flags.negative = replyset_lexicon_hit(rs, "negative", a);
-	out->flags.operator_request = replyset_lexicon_hit(rs, "operator_request", a);
+	uint64_t hits = replyset_lexicon_hits(rs, a, 0);
+	out->flags.obscene = lex_flag(hits, idx->lex[0]);
+	out->flags.legal_threat = lex_flag(hits, idx->lex[1]);
+	out->flags.spread_call = lex_flag(hits, idx->lex[2]);
+	out->flags.negative = lex_flag(hits, idx->lex[3]);
+	out->flags.operator_request = lex_flag(hits, idx->lex[4]);
 	out->flags.shouting = (a->n_letters >= 6 && a->n_upper * 10 >= a->n_letters * 7) || a->n_exclaim >= 3;
 	return 0;
 }

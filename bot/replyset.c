@@ -44,6 +44,7 @@ struct replyset {
 	size_t n_templates;
 	struct lexicon *lexicons;
 	size_t n_lexicons;
+	struct text_phrases *lex_phrases; /* the first 64 lexicons, tagged by index */
 	struct replyset_settings settings;
 	size_t n_examples;
 	struct text_ctx *text;     /* stemmers; one thread only */
@@ -502,6 +503,7 @@ static void rs_destroy(struct replyset *rs)
 		free(rs->lexicons[i].entries);
 	}
 	free(rs->lexicons);
+	text_phrases_free(rs->lex_phrases);
 	free_strv(rs->settings.menu, rs->settings.n_menu);
 	free(rs->dir);
 	free(rs->version);
@@ -795,6 +797,11 @@ static void load_lexicons(struct replyset *rs, struct file *f)
 	for (size_t k = 0; k < sizeof required_lexicons / sizeof required_lexicons[0]; k++)
 		if (!replyset_lexicon(rs, required_lexicons[k]))
 			ERR_NODE(f, f->root, "missing lexicon \"%s\"", required_lexicons[k]);
+	/* Compiled for one pass over a message (replyset_lexicon_hits). */
+	rs->lex_phrases = text_phrases_new();
+	for (size_t i = 0; i < rs->n_lexicons && i < 64; i++)
+		for (char **e = rs->lexicons[i].entries; *e; e++)
+			text_phrases_add(rs->lex_phrases, *e, (unsigned)i);
 }
 
 /* ------------------------------------------------------------------ settings */
@@ -1171,10 +1178,27 @@ const char *const *replyset_lexicon(const struct replyset *rs, const char *name)
 	return NULL;
 }
 
+int replyset_lexicon_index(const struct replyset *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->n_lexicons; i++)
+		if (strcmp(rs->lexicons[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+uint64_t replyset_lexicon_hits(const struct replyset *rs, const struct text_analysis *a, uint64_t want)
+{
+	return text_phrases_match(rs->lex_phrases, a, want);
+}
+
 int replyset_lexicon_hit(const struct replyset *rs, const char *name, const struct text_analysis *a)
 {
-	const char *const *e = replyset_lexicon(rs, name);
-	for (; e && *e; e++)
+	int i = replyset_lexicon_index(rs, name);
+	if (i < 0)
+		return 0;
+	if (i < 64)
+		return (int)(text_phrases_match(rs->lex_phrases, a, (uint64_t)1 << i) >> i & 1);
+	for (char **e = rs->lexicons[i].entries; *e; e++)
 		if (text_has_phrase(a, *e))
 			return 1;
 	return 0;

@@ -12,6 +12,7 @@
 #ifndef DESKBOT_REPLYSET_H
 #define DESKBOT_REPLYSET_H
 #include <stddef.h>
+#include <stdint.h>
 
 struct replyset;
 struct text_ctx;
@@ -145,6 +146,11 @@ const struct replyset_settings *replyset_settings(const struct replyset *rs);
 const char *const *replyset_lexicon(const struct replyset *rs, const char *name);
 /* 1 if any entry of the named lexicon occurs in the analysed text (word prefixes). */
 int replyset_lexicon_hit(const struct replyset *rs, const char *name, const struct text_analysis *a);
+/* Position of the named lexicon, or -1. */
+int replyset_lexicon_index(const struct replyset *rs, const char *name);
+/* Every lexicon (of the first 64, by position) with an entry in a, as bits, in one
+ * pass; stops once every bit of want is found (0: looks for all). */
+uint64_t replyset_lexicon_hits(const struct replyset *rs, const struct text_analysis *a, uint64_t want);
 
 /* The matcher index and the text context of the set (see the threads note above). */
 const struct match_index *replyset_index(const struct replyset *rs);

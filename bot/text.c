@@ -1,8 +1,8 @@
 /* Text normalisation, repair and entity recognition (see text.h).
  *
  * The pipeline of text_analyze():
- *   1. repair broken UTF-8 (U+FFFD), NFKC + case folding (utf8proc), ё -> е, stray
- *      combining marks and control characters removed, whitespace collapsed;
+ *   1. repair broken UTF-8 (U+FFFD), NFKC + case folding, ё -> е, stray combining
+ *      marks and control characters removed, whitespace collapsed;
  *   2. per whitespace-separated chunk written in Latin letters, choose between the
  *      chunk as written, the chunk re-read on the Russian keyboard layout and its
  *      transliteration, by asking a scorer which form the reply set knows (two passes:
@@ -11,7 +11,16 @@
  *   4. tokenise into words, digit runs and single punctuation/emoji tokens;
  *   5. correct typos of unknown words against the vocabulary, stem every word;
  *   6. read entities (numbers with units, unlimited, phone, account).
- * All strings of one analysis live in a chained arena freed at once. */
+ *
+ * Speed (bench/matcher.c): a message costs a few microseconds, so the common path
+ * avoids the general machinery. Text made only of ASCII, basic Cyrillic and a few
+ * context-free symbols is folded by a table; anything else goes through utf8proc
+ * (NFKC and case folding need context there). Every word is looked up once per
+ * message (a memo in the context remembers its vocabulary id, stem and typo
+ * correction), known words take their stem from the vocabulary instead of the
+ * stemmer, and typo correction is a symmetric-delete lookup whose deletion hashes cost
+ * O(1) each. All working memory lives in the context and is reused; an analysis
+ * makes one allocation for everything it returns. */
 #include "text.h"
 
 #include <libstemmer.h>
@@ -28,74 +37,141 @@
 /* The code point ranges we call Cyrillic / Latin letters. */
 #define IS_CYR(c) ((c) >= 0x400 && (c) <= 0x4FF)
 #define IS_LAT(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 0xC0 && (c) <= 0x24F))
+/* Slots of the per-message word memo (a power of two); when more than three quarters
+ * are used, further words are simply not remembered. */
+#define MEMO_SLOTS 512
+/* Multiplier of the code point hash (odd). */
+#define POLY_B 0x100000001B3ULL
+
+/* What the text module remembers about one word during one analysis. */
+struct memo {
+	uint64_t hash;     /* fnv of the bytes; 0 with gen != ctx gen: empty */
+	uint32_t gen;      /* analysis it belongs to */
+	uint32_t word;     /* offset of the word's bytes in the memo pool */
+	uint32_t len;      /* bytes */
+	int32_t vocab;     /* id in opts->vocab, or -1 */
+	int32_t typo;      /* corrected id, or -1 (when typo_done) */
+	uint32_t stem;     /* offset of the stem in the memo pool (when stem_done) */
+	uint32_t stem_len;
+	int8_t typo_dist;
+	uint8_t stem_done, typo_done;
+	int8_t stem_known; /* -1 not yet asked */
+};
+
+/* A token under construction, pointing into the context's scratch buffers. */
+struct ptok {
+	uint32_t off, len;      /* orig: in the repaired text */
+	uint32_t text, tlen;    /* final form: offset in the memo pool, or UINT32_MAX = orig */
+	uint32_t stem, slen;    /* stem: offset in the memo pool, or UINT32_MAX = text */
+	uint8_t kind, script, how, space;
+	char phone[13];
+};
+
+struct chunk;
 
 struct text_ctx {
 	struct sb_stemmer *ru; /* Russian Snowball stemmer */
 	struct sb_stemmer *en; /* English (Porter2) Snowball stemmer */
+	/* Scratch, reused by every analysis (one thread, see text.h). */
+	struct buf norm;       /* normalised text */
+	struct buf fixed;      /* repaired text */
+	struct buf hows;       /* repair kind of every byte of fixed */
+	struct buf cand;       /* candidate spellings of chunks */
+	struct buf pool;       /* memo words, stems and corrections */
+	struct chunk *chunks;
+	size_t cap_chunks;
+	struct ptok *toks;
+	size_t cap_toks;
+	unsigned char *used;
+	size_t cap_used;
+	struct memo *memo;     /* MEMO_SLOTS entries, allocated on first use */
+	uint32_t gen;
+	uint32_t memo_used;
 };
 
-/* One block of the per-analysis arena. */
+/* Everything an analysis returns lives in one block (see text_analysis_free). */
 struct text_arena {
-	struct text_arena *next;
 	size_t used, cap;
 	char data[];
 };
 
 /* ------------------------------------------------------------------ utilities */
 
-static char *arena_alloc(struct text_arena **head, size_t n)
+/* Appends n bytes to a scratch buffer; the fast path is a plain copy. */
+static inline void bput(struct buf *b, const void *s, size_t n)
 {
-	n = (n + 7) & ~(size_t)7;
-	struct text_arena *a = *head;
-	if (!a || a->cap - a->used < n) {
-		size_t cap = n > 8192 ? n : 8192;
-		struct text_arena *b = xmalloc(sizeof *b + cap);
-		b->next = a;
-		b->used = 0;
-		b->cap = cap;
-		*head = b;
-		a = b;
+	if (b->len + n + 1 <= b->cap) {
+		memcpy(b->data + b->len, s, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return;
 	}
-	char *p = a->data + a->used;
-	a->used += n;
-	return p;
+	buf_append(b, s, n);
 }
 
-static char *arena_strndup(struct text_arena **head, const char *s, size_t n)
+/* Decodes the code point at s (len >= 1 bytes available). Invalid, overlong,
+ * surrogate or truncated sequences give U+FFFD and advance one byte, as utf8proc's
+ * validation would. */
+static inline int32_t u8dec(const char *s, size_t len, size_t *adv)
 {
-	char *p = arena_alloc(head, n + 1);
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
-
-static void arena_free(struct text_arena *a)
-{
-	while (a) {
-		struct text_arena *next = a->next;
-		free(a);
-		a = next;
-	}
-}
-
-/* Decodes the code point at s (valid UTF-8 assumed, as produced by normalize). */
-static int32_t decode(const char *s, size_t len, size_t *adv)
-{
-	utf8proc_int32_t cp;
-	utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &cp);
-	if (n <= 0) {
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned c = p[0];
+	if (c < 0x80) {
 		*adv = 1;
-		return 0xFFFD;
+		return (int32_t)c;
 	}
-	*adv = (size_t)n;
-	return cp;
+	if (c >= 0xC2 && c <= 0xDF && len >= 2 && (p[1] & 0xC0) == 0x80) {
+		*adv = 2;
+		return (int32_t)(((c & 0x1F) << 6) | (p[1] & 0x3F));
+	}
+	if (c >= 0xE0 && c <= 0xEF && len >= 3 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+		int32_t cp = (int32_t)(((c & 0x0F) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu));
+		if (cp >= 0x800 && !(cp >= 0xD800 && cp <= 0xDFFF)) {
+			*adv = 3;
+			return cp;
+		}
+	} else if (c >= 0xF0 && c <= 0xF4 && len >= 4 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80 &&
+		   (p[3] & 0xC0) == 0x80) {
+		int32_t cp = (int32_t)(((c & 0x07) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) |
+				       (p[3] & 0x3Fu));
+		if (cp >= 0x10000 && cp <= 0x10FFFF) {
+			*adv = 4;
+			return cp;
+		}
+	}
+	*adv = 1;
+	return 0xFFFD;
 }
 
-static void put_cp(struct buf *b, int32_t cp)
+/* Encodes cp (a valid code point) into out; returns the bytes written. */
+static inline size_t u8enc(int32_t cp, char *out)
 {
-	utf8proc_uint8_t tmp[4];
-	utf8proc_ssize_t n = utf8proc_encode_char(cp, tmp);
-	buf_append(b, tmp, (size_t)n);
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xC0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xE0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		out[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	out[0] = (char)(0xF0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	out[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+static inline void put_cp(struct buf *b, int32_t cp)
+{
+	char tmp[4];
+	bput(b, tmp, u8enc(cp, tmp));
 }
 
 /* Decodes s into code points; returns how many (at most max, -1 if longer). */
@@ -104,7 +180,7 @@ static int to_cps(const char *s, size_t len, int32_t *cps, int max)
 	int n = 0;
 	for (size_t i = 0; i < len;) {
 		size_t adv;
-		int32_t cp = decode(s + i, len - i, &adv);
+		int32_t cp = u8dec(s + i, len - i, &adv);
 		if (n == max)
 			return -1;
 		cps[n++] = cp;
@@ -113,13 +189,18 @@ static int to_cps(const char *s, size_t len, int32_t *cps, int max)
 	return n;
 }
 
-static int is_letter_cat(int32_t cp)
+/* Letters and marks (Unicode categories L* and M*): the characters words are made of. */
+static inline int is_letter_cat(int32_t cp)
 {
+	if (cp < 0x80)
+		return ((cp | 32) >= 'a' && (cp | 32) <= 'z');
+	if (cp >= 0x400 && cp <= 0x481)
+		return 1;
 	utf8proc_category_t c = utf8proc_category(cp);
 	return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_ME;
 }
 
-static uint64_t fnv(const void *p, size_t n)
+static inline uint64_t fnv(const void *p, size_t n)
 {
 	const unsigned char *s = p;
 	uint64_t h = 1469598103934665603ULL;
@@ -137,34 +218,111 @@ struct raw_counts {
 	int letters, upper, exclaim;
 };
 
-/* Step 1 of the pipeline. Returns a malloc'd NUL-terminated string. */
-static char *normalize(const char *in, size_t len, struct raw_counts *rc)
+/* How normalisation maps code points that need no context: NFKC and case folding
+ * leave them alone or map them on their own. Returns the folded code point, -1 to
+ * drop it (default-ignorable), -2 for whitespace, or -3 when only the general path
+ * (utf8proc) knows. */
+static inline int32_t fold_simple(int32_t cp)
 {
-	if (len > TEXT_MAX_INPUT)
-		len = TEXT_MAX_INPUT;
-	struct buf fixed = {0};
-	buf_append(&fixed, "", 0);
+	if (cp < 0x80) {
+		if (cp >= 'A' && cp <= 'Z')
+			return cp + 32;
+		if (cp <= 0x20 || cp == 0x7F)
+			return -2;
+		return cp;
+	}
+	if (cp >= 0x430 && cp <= 0x44F)
+		return cp;
+	if (cp >= 0x410 && cp <= 0x42F)
+		return cp + 0x20;
+	if (cp == 0x401 || cp == 0x451)
+		return 0x435; /* ё is е */
+	switch (cp) {
+	case 0xA0: /* no-break space */
+		return -2;
+	case 0xAB: case 0xBB: case 0x2013: case 0x2014: case 0x2018: case 0x2019: case 0x201C:
+	case 0x201D: case 0x201E: case 0x20BD: case 0xFFFD:
+		return cp;
+	case 0x200B: case 0x200C: case 0x200D: case 0x2060: case 0xFE0E: case 0xFE0F: case 0xFEFF:
+		return -1;
+	default:
+		break;
+	}
+	/* Pictographs, emoticons, transport and supplemental symbols: emoji. */
+	if ((cp >= 0x1F300 && cp <= 0x1F64F) || (cp >= 0x1F680 && cp <= 0x1F6FF) || (cp >= 0x1F900 && cp <= 0x1F9FF))
+		return cp;
+	return -3;
+}
+
+/* Counts a raw code point (letters, capitals, '!'). */
+static inline void count_cp(struct raw_counts *rc, int32_t cp)
+{
+	if (cp < 0x80) {
+		rc->letters += (cp | 32) >= 'a' && (cp | 32) <= 'z';
+		rc->upper += cp >= 'A' && cp <= 'Z';
+		rc->exclaim += cp == '!';
+		return;
+	}
+	if (cp >= 0x410 && cp <= 0x44F) {
+		rc->letters++;
+		rc->upper += cp < 0x430;
+		return;
+	}
+	utf8proc_category_t c = utf8proc_category(cp);
+	if (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO)
+		rc->letters++;
+	if (c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LT)
+		rc->upper++;
+}
+
+/* The common case: every code point is one fold_simple() knows. Returns 0, or -1
+ * (out left partly written) when the general path is needed. */
+static int normalize_fast(const char *in, size_t len, struct buf *out, struct raw_counts *rc)
+{
+	int space = 1; /* suppresses leading and repeated spaces */
 	for (size_t i = 0; i < len;) {
-		utf8proc_int32_t cp;
-		utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)in + i,
-						      (utf8proc_ssize_t)(len - i), &cp);
-		if (n <= 0) {
-			cp = 0xFFFD;
-			n = 1;
-		} else if (cp == 0) {
+		size_t adv;
+		int32_t cp = u8dec(in + i, len - i, &adv);
+		i += adv;
+		int32_t f = fold_simple(cp);
+		if (f == -3)
+			return -1;
+		if (rc)
+			count_cp(rc, cp);
+		if (f == -1)
+			continue;
+		if (f == -2) {
+			if (!space)
+				bput(out, " ", 1);
+			space = 1;
+			continue;
+		}
+		if (f < 0x80) {
+			char c = (char)f;
+			bput(out, &c, 1);
+		} else {
+			put_cp(out, f);
+		}
+		space = 0;
+	}
+	return 0;
+}
+
+/* The general case: utf8proc's NFKC with case folding, then ё, stray marks, controls
+ * and separators. */
+static void normalize_slow(const char *in, size_t len, struct buf *out, struct raw_counts *rc)
+{
+	struct buf fixed = {0};
+	bput(&fixed, "", 0);
+	for (size_t i = 0; i < len;) {
+		size_t adv;
+		int32_t cp = u8dec(in + i, len - i, &adv);
+		if (cp == 0)
 			cp = ' ';
-		}
-		if (rc) {
-			utf8proc_category_t c = utf8proc_category(cp);
-			if (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO)
-				rc->letters++;
-			if (c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LT)
-				rc->upper++;
-			if (cp == '!')
-				rc->exclaim++;
-		}
+		if (rc)
+			count_cp(rc, cp);
 		put_cp(&fixed, cp);
-		i += (size_t)n;
+		i += adv;
 	}
 	utf8proc_uint8_t *mapped = NULL;
 	utf8proc_ssize_t mlen = utf8proc_map((const utf8proc_uint8_t *)fixed.data, (utf8proc_ssize_t)fixed.len,
@@ -177,113 +335,130 @@ static char *normalize(const char *in, size_t len, struct raw_counts *rc)
 		src = (const char *)mapped;
 		slen = (size_t)mlen;
 	}
-	/* Second pass: ё, stray marks, controls and separators. */
-	struct buf out = {0};
-	buf_append(&out, "", 0);
-	int space = 1; /* suppresses leading and repeated spaces */
+	int space = 1;
 	for (size_t i = 0; i < slen;) {
 		size_t adv;
-		int32_t cp = decode(src + i, slen - i, &adv);
+		int32_t cp = u8dec(src + i, slen - i, &adv);
 		i += adv;
-		utf8proc_category_t c = utf8proc_category(cp);
 		if (cp == 0x451)
 			cp = 0x435;
-		if ((cp >= 0x300 && cp <= 0x36F))
+		if (cp >= 0x300 && cp <= 0x36F)
 			continue; /* a stress mark left over after composition */
+		utf8proc_category_t c = cp < 0x80 ? (cp <= 0x20 || cp == 0x7F ? UTF8PROC_CATEGORY_CC
+									   : UTF8PROC_CATEGORY_PO)
+						  : utf8proc_category(cp);
 		if (c == UTF8PROC_CATEGORY_CC || c == UTF8PROC_CATEGORY_ZS || c == UTF8PROC_CATEGORY_ZL ||
 		    c == UTF8PROC_CATEGORY_ZP || c == UTF8PROC_CATEGORY_CF || cp == ' ') {
 			if (!space)
-				buf_append(&out, " ", 1);
+				bput(out, " ", 1);
 			space = 1;
 			continue;
 		}
-		put_cp(&out, cp);
+		put_cp(out, cp);
 		space = 0;
 	}
-	if (out.len && out.data[out.len - 1] == ' ')
-		out.data[--out.len] = '\0';
 	free(mapped);
 	buf_free(&fixed);
-	return buf_steal(&out);
+}
+
+/* Step 1 of the pipeline, into out (reset first). slow forces the general path. */
+static void normalize_into(const char *in, size_t len, struct buf *out, struct raw_counts *rc, int slow)
+{
+	if (len > TEXT_MAX_INPUT)
+		len = TEXT_MAX_INPUT;
+	out->len = 0;
+	bput(out, "", 0);
+	struct raw_counts fast_rc = {0};
+	if (slow || normalize_fast(in, len, out, rc ? &fast_rc : NULL) < 0) {
+		out->len = 0;
+		out->data[0] = '\0';
+		normalize_slow(in, len, out, rc);
+	} else if (rc) {
+		*rc = fast_rc;
+	}
+	if (out->len && out->data[out->len - 1] == ' ')
+		out->data[--out->len] = '\0';
 }
 
 char *text_normalize(const char *in, size_t len)
 {
-	return normalize(in ? in : "", in ? len : 0, NULL);
+	struct buf b = {0};
+	normalize_into(in ? in : "", in ? len : 0, &b, NULL, 0);
+	return buf_steal(&b);
+}
+
+char *text__normalize_slow(const char *in, size_t len)
+{
+	struct buf b = {0};
+	normalize_into(in ? in : "", in ? len : 0, &b, NULL, 1);
+	return buf_steal(&b);
 }
 
 /* ------------------------------------------------------------------ layout and transliteration */
 
-/* US QWERTY key -> Russian ЙЦУКЕН key, for the keys that differ (after case folding). */
-static const struct {
-	char lat;
-	const char *cyr;
-} layout_map[] = {
-	{'q', "й"}, {'w', "ц"}, {'e', "у"}, {'r', "к"}, {'t', "е"}, {'y', "н"}, {'u', "г"},
-	{'i', "ш"}, {'o', "щ"}, {'p', "з"}, {'[', "х"}, {']', "ъ"}, {'a', "ф"}, {'s', "ы"},
-	{'d', "в"}, {'f', "а"}, {'g', "п"}, {'h', "р"}, {'j', "о"}, {'k', "л"}, {'l', "д"},
-	{';', "ж"}, {'\'', "э"}, {'z', "я"}, {'x', "ч"}, {'c', "с"}, {'v', "м"}, {'b', "и"},
-	{'n', "т"}, {'m', "ь"}, {',', "б"}, {'.', "ю"}, {'`', "е"}, {'{', "х"}, {'}', "ъ"},
-	{':', "ж"}, {'"', "э"}, {'<', "б"}, {'>', "ю"}, {'~', "е"}, {'/', "."}, {'?', ","},
-	{'&', "?"},
+/* US QWERTY key -> Russian ЙЦУКЕН key, for the keys that differ (after case folding),
+ * indexed by the ASCII character. */
+static const char *const lat_to_cyr[128] = {
+	['q'] = "й", ['w'] = "ц", ['e'] = "у", ['r'] = "к", ['t'] = "е", ['y'] = "н", ['u'] = "г",
+	['i'] = "ш", ['o'] = "щ", ['p'] = "з", ['['] = "х", [']'] = "ъ", ['a'] = "ф", ['s'] = "ы",
+	['d'] = "в", ['f'] = "а", ['g'] = "п", ['h'] = "р", ['j'] = "о", ['k'] = "л", ['l'] = "д",
+	[';'] = "ж", ['\''] = "э", ['z'] = "я", ['x'] = "ч", ['c'] = "с", ['v'] = "м", ['b'] = "и",
+	['n'] = "т", ['m'] = "ь", [','] = "б", ['.'] = "ю", ['`'] = "е", ['{'] = "х", ['}'] = "ъ",
+	[':'] = "ж", ['"'] = "э", ['<'] = "б", ['>'] = "ю", ['~'] = "е", ['/'] = ".", ['?'] = ",",
+	['&'] = "?",
 };
 
-static const char *lat_to_cyr_key(int32_t cp)
+/* Russian letter а..я (index cp - 0x430) -> the Latin key it sits on. Only letters map
+ * back; Russian punctuation keys are rarely mistyped that way. */
+static const char cyr_to_lat[32] = {
+	'f', ',', 'd', 'u', 'l', 't', ';', 'p', 'b', 'q', 'r', 'k', 'v', 'y', 'j', 'g',
+	'h', 'c', 'n', 'e', 'a', '[', 'w', 'x', 'i', 'o', ']', 's', 'm', '\'', '.', 'z',
+};
+
+static void layout_ru_into(struct buf *b, const char *in, size_t len)
 {
-	for (size_t i = 0; i < sizeof layout_map / sizeof layout_map[0]; i++)
-		if (layout_map[i].lat == cp)
-			return layout_map[i].cyr;
-	return NULL;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)in[i];
+		const char *k = c < 128 ? lat_to_cyr[c] : NULL;
+		if (k) {
+			bput(b, k, strlen(k));
+			i++;
+			continue;
+		}
+		size_t adv;
+		u8dec(in + i, len - i, &adv);
+		bput(b, in + i, adv);
+		i += adv;
+	}
 }
 
-/* Only letters map back; Russian punctuation keys are rarely mistyped that way. */
-static int cyr_to_lat_key(int32_t cp)
+static void layout_en_into(struct buf *b, const char *in, size_t len)
 {
-	char tmp[5];
-	utf8proc_ssize_t n = utf8proc_encode_char(cp, (utf8proc_uint8_t *)tmp);
-	tmp[n] = '\0';
-	for (size_t i = 0; i < sizeof layout_map / sizeof layout_map[0]; i++)
-		if (strcmp(layout_map[i].cyr, tmp) == 0 && ((layout_map[i].lat >= 'a' && layout_map[i].lat <= 'z') ||
-							    layout_map[i].lat == '[' || layout_map[i].lat == ']' ||
-							    layout_map[i].lat == ';' || layout_map[i].lat == '\'' ||
-							    layout_map[i].lat == ',' || layout_map[i].lat == '.'))
-			return layout_map[i].lat;
-	return -1;
+	for (size_t i = 0; i < len;) {
+		size_t adv;
+		int32_t cp = u8dec(in + i, len - i, &adv);
+		if (cp >= 0x430 && cp <= 0x44F) {
+			bput(b, &cyr_to_lat[cp - 0x430], 1);
+		} else {
+			bput(b, in + i, adv);
+		}
+		i += adv;
+	}
 }
 
 char *text_layout_to_ru(const char *in, size_t len)
 {
 	struct buf b = {0};
-	buf_append(&b, "", 0);
-	for (size_t i = 0; i < len;) {
-		size_t adv;
-		int32_t cp = decode(in + i, len - i, &adv);
-		const char *k = cp < 128 ? lat_to_cyr_key(cp) : NULL;
-		if (k)
-			buf_puts(&b, k);
-		else
-			buf_append(&b, in + i, adv);
-		i += adv;
-	}
+	bput(&b, "", 0);
+	layout_ru_into(&b, in, len);
 	return buf_steal(&b);
 }
 
 char *text_layout_to_en(const char *in, size_t len)
 {
 	struct buf b = {0};
-	buf_append(&b, "", 0);
-	for (size_t i = 0; i < len;) {
-		size_t adv;
-		int32_t cp = decode(in + i, len - i, &adv);
-		int k = IS_CYR(cp) ? cyr_to_lat_key(cp) : -1;
-		if (k >= 0) {
-			char c = (char)k;
-			buf_append(&b, &c, 1);
-		} else {
-			buf_append(&b, in + i, adv);
-		}
-		i += adv;
-	}
+	bput(&b, "", 0);
+	layout_en_into(&b, in, len);
 	return buf_steal(&b);
 }
 
@@ -294,41 +469,39 @@ static int lat_vowel(int c)
 
 /* Transliteration with two switches for the ambiguous spellings: alt_sch reads "sch"
  * as "сч" instead of "щ", alt_e reads a word-initial "e" as "э". */
-static char *translit(const char *in, size_t len, int alt_sch, int alt_e)
+static void translit_into(struct buf *b, const char *in, size_t len, int alt_sch, int alt_e)
 {
 	static const struct {
 		const char *lat;
 		const char *cyr;
+		uint8_t ll, cl;
 	} multi[] = {
-		{"shch", "щ"}, {"sch", "щ"}, {"sh", "ш"}, {"ch", "ч"}, {"zh", "ж"}, {"kh", "х"},
-		{"ts", "ц"}, {"ya", "я"}, {"ja", "я"}, {"yu", "ю"}, {"ju", "ю"}, {"yo", "е"},
-		{"jo", "е"}, {"ye", "е"}, {"je", "е"}, {"ck", "к"}, {"ph", "ф"}, {"x", "кс"},
+		{"shch", "щ", 4, 2}, {"sch", "щ", 3, 2}, {"sh", "ш", 2, 2}, {"ch", "ч", 2, 2}, {"zh", "ж", 2, 2},
+		{"kh", "х", 2, 2},   {"ts", "ц", 2, 2},  {"ya", "я", 2, 2}, {"ja", "я", 2, 2}, {"yu", "ю", 2, 2},
+		{"ju", "ю", 2, 2},   {"yo", "е", 2, 2},  {"jo", "е", 2, 2}, {"ye", "е", 2, 2}, {"je", "е", 2, 2},
+		{"ck", "к", 2, 2},   {"ph", "ф", 2, 2},  {"x", "кс", 1, 4},
 	};
 	static const char *single[26] = {
 		"а", "б", "ц", "д", "е", "ф", "г", "х", "и", "й", "к", "л", "м",
 		"н", "о", "п", "к", "р", "с", "т", "у", "в", "в", "кс", "ы", "з",
 	};
-	struct buf b = {0};
-	buf_append(&b, "", 0);
 	int prev_letter = 0, prev_vowel = 0;
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)in[i];
 		if (c >= 'a' && c <= 'z') {
 			int done = 0;
-			if (alt_sch && strncmp(in + i, "sch", 3) == 0 && len - i >= 3) {
-				buf_puts(&b, "сч");
+			if (alt_sch && len - i >= 3 && memcmp(in + i, "sch", 3) == 0) {
+				bput(b, "сч", 4);
 				i += 3, done = 1, prev_vowel = 0;
 			}
 			if (!done && alt_e && !prev_letter && c == 'e') {
-				buf_puts(&b, "э");
+				bput(b, "э", 2);
 				i += 1, done = 1, prev_vowel = 1;
 			}
 			for (size_t k = 0; !done && k < sizeof multi / sizeof multi[0]; k++) {
-				size_t ml = strlen(multi[k].lat);
-				if (len - i >= ml && strncmp(in + i, multi[k].lat, ml) == 0) {
-					/* "ya", "yu"... after a consonant inside a word keep their
-					 * vowel reading; "ts" only as a pair inside words. */
-					buf_puts(&b, multi[k].cyr);
+				size_t ml = multi[k].ll;
+				if (multi[k].lat[0] == c && len - i >= ml && memcmp(in + i, multi[k].lat, ml) == 0) {
+					bput(b, multi[k].cyr, multi[k].cl);
 					/* я ю е are vowels: a following "y" is й. */
 					prev_vowel = multi[k].lat[0] == 'y' || multi[k].lat[0] == 'j';
 					i += ml, done = 1;
@@ -338,32 +511,34 @@ static char *translit(const char *in, size_t len, int alt_sch, int alt_e)
 				if (c == 'y') {
 					/* After a vowel "y" is й ("moy"); else ы, itself a
 					 * vowel, so "novyy" gives новый. */
-					buf_puts(&b, prev_vowel ? "й" : "ы");
+					bput(b, prev_vowel ? "й" : "ы", 2);
 					prev_vowel = !prev_vowel;
 				} else {
-					buf_puts(&b, single[c - 'a']);
+					bput(b, single[c - 'a'], strlen(single[c - 'a']));
 					prev_vowel = lat_vowel(c);
 				}
 				i++;
 			}
 			prev_letter = 1;
 		} else if (c == '\'' && prev_letter && i + 1 < len && in[i + 1] >= 'a' && in[i + 1] <= 'z') {
-			buf_puts(&b, "ь");
+			bput(b, "ь", 2);
 			i++;
 		} else {
 			size_t adv;
-			decode(in + i, len - i, &adv);
-			buf_append(&b, in + i, adv);
+			u8dec(in + i, len - i, &adv);
+			bput(b, in + i, adv);
 			i += adv;
 			prev_letter = prev_vowel = 0;
 		}
 	}
-	return buf_steal(&b);
 }
 
 char *text_translit_to_ru(const char *in, size_t len)
 {
-	return translit(in, len, 0, 0);
+	struct buf b = {0};
+	bput(&b, "", 0);
+	translit_into(&b, in, len, 0, 0);
+	return buf_steal(&b);
 }
 
 /* ------------------------------------------------------------------ stemming */
@@ -386,22 +561,37 @@ void text_ctx_free(struct text_ctx *ctx)
 		return;
 	sb_stemmer_delete(ctx->ru);
 	sb_stemmer_delete(ctx->en);
+	buf_free(&ctx->norm);
+	buf_free(&ctx->fixed);
+	buf_free(&ctx->hows);
+	buf_free(&ctx->cand);
+	buf_free(&ctx->pool);
+	free(ctx->chunks);
+	free(ctx->toks);
+	free(ctx->used);
+	free(ctx->memo);
 	free(ctx);
+}
+
+size_t text_ctx_memory(const struct text_ctx *ctx)
+{
+	if (!ctx)
+		return 0;
+	return sizeof *ctx + ctx->norm.cap + ctx->fixed.cap + ctx->hows.cap + ctx->cand.cap + ctx->pool.cap +
+	       ctx->cap_toks * sizeof *ctx->toks + ctx->cap_used + (ctx->memo ? MEMO_SLOTS * sizeof *ctx->memo : 0);
 }
 
 static int word_script(const char *w, size_t len)
 {
-	int cyr = 0, lat = 0, other = 0;
+	int cyr = 0, lat = 0;
 	for (size_t i = 0; i < len;) {
 		size_t adv;
-		int32_t cp = decode(w + i, len - i, &adv);
+		int32_t cp = u8dec(w + i, len - i, &adv);
 		i += adv;
 		if (IS_CYR(cp))
-			cyr++;
+			cyr = 1;
 		else if (IS_LAT(cp))
-			lat++;
-		else
-			other++;
+			lat = 1;
 	}
 	if (cyr && !lat)
 		return TEXT_SCRIPT_CYR;
@@ -435,28 +625,100 @@ char *text_stem(struct text_ctx *ctx, const char *word, size_t len)
 
 /* ------------------------------------------------------------------ vocabulary and typo index */
 
+/* Words are hashed as polynomials over their code points (mod 2^64):
+ *   H(c_0..c_n-1) = sum (c_k + 1) * B^(n-1-k).
+ * With the prefix hashes P[i] = H(c_0..c_i-1), the hash of the word with one or two
+ * code points deleted is a few multiplications (see del1/del2), which makes the
+ * symmetric-delete typo index cheap to build and to query. The word table is keyed by
+ * the same hash, so a query's deletions are looked up among whole words directly. */
+
 struct vocab_word {
-	uint32_t off;   /* into pool */
-	uint32_t len;   /* bytes */
-	uint32_t count; /* occurrences added */
-	uint16_t ncp;   /* code points */
+	uint64_t hash;   /* polynomial hash of the code points */
+	uint32_t off;    /* into pool */
+	uint32_t len;    /* bytes */
+	uint32_t count;  /* occurrences added */
+	int32_t link;    /* caller's link (text_vocab_set_link), -1 by default */
+	uint8_t ncp;     /* code points, MAX_WORD_CP + 1 if longer */
+	uint8_t no_typo; /* not a target of typo correction */
 };
 
+/* One entry of the deletion index: a dictionary word with one or two code points
+ * deleted. Entries are sorted by key; dir[k] is the first entry whose key has top
+ * bits k. */
 struct del_entry {
-	uint64_t hash; /* hash of the word with some code points deleted */
-	uint32_t id;
+	uint32_t key; /* high half of the hash of the shortened word */
+	uint32_t id;  /* the dictionary word */
 };
 
 struct text_vocab {
 	struct buf pool;          /* word bytes, each NUL-terminated */
 	struct vocab_word *words;
 	size_t n, cap;
-	int32_t *slots;           /* open-addressing table of word ids, -1 empty */
+	int32_t *slots;           /* open-addressing table of word ids by hash, -1 empty */
 	size_t n_slots;
-	struct del_entry *dels;   /* sorted by hash */
+	struct del_entry *dels;
 	size_t n_dels;
+	uint32_t *dir;            /* (1 << dir_bits) + 1 offsets into dels */
+	unsigned dir_bits;
 	int built;
+	uint64_t pow[MAX_WORD_CP + 1]; /* POLY_B^k */
 };
+
+
+/* Prefix hashes of cps[0..n) into P[0..n]. */
+static void poly_prefix(const int32_t *cps, int n, uint64_t *P)
+{
+	P[0] = 0;
+	for (int i = 0; i < n; i++)
+		P[i + 1] = P[i] * POLY_B + (uint64_t)(uint32_t)cps[i] + 1;
+}
+
+/* Hash of the word without code point i. */
+static inline uint64_t del1(const uint64_t *pw, const uint64_t *P, int n, int i)
+{
+	return P[i] * pw[n - 1 - i] + (P[n] - P[i + 1] * pw[n - 1 - i]);
+}
+
+/* Hash of the word without code points i < j. */
+static inline uint64_t del2(const uint64_t *pw, const uint64_t *P, int n, int i, int j)
+{
+	uint64_t mid = P[j] - P[i + 1] * pw[j - 1 - i];
+	return P[i] * pw[n - 2 - i] + mid * pw[n - 1 - j] + (P[n] - P[j + 1] * pw[n - 1 - j]);
+}
+
+/* Hash of a word of any length (code points past MAX_WORD_CP included). */
+static uint64_t word_hash(const char *w, size_t len, int *ncp)
+{
+	uint64_t h = 0;
+	int n = 0;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)w[i];
+		int32_t cp;
+		if (c < 0x80) {
+			cp = c;
+			i++;
+		} else {
+			size_t adv;
+			cp = u8dec(w + i, len - i, &adv);
+			i += adv;
+		}
+		h = h * POLY_B + (uint64_t)(uint32_t)cp + 1;
+		n++;
+	}
+	if (ncp)
+		*ncp = n;
+	return h;
+}
+
+static inline size_t slot_index(uint64_t h, size_t n_slots)
+{
+	return (size_t)((h * 0x9E3779B97F4A7C15ULL) >> 32) & (n_slots - 1);
+}
+
+static inline uint32_t del_key(uint64_t h)
+{
+	return (uint32_t)((h ^ (h >> 31)) * 0xD6E8FEB86659FD93ULL >> 32);
+}
 
 int text_typo_bound(size_t n)
 {
@@ -466,7 +728,10 @@ int text_typo_bound(size_t n)
 struct text_vocab *text_vocab_new(void)
 {
 	struct text_vocab *v = xcalloc(1, sizeof *v);
-	v->n_slots = 1024;
+	uint64_t p = 1;
+	for (size_t i = 0; i <= MAX_WORD_CP; i++, p *= POLY_B)
+		v->pow[i] = p;
+	v->n_slots = 64;
 	v->slots = xmalloc(v->n_slots * sizeof *v->slots);
 	memset(v->slots, 0xff, v->n_slots * sizeof *v->slots);
 	return v;
@@ -480,19 +745,22 @@ void text_vocab_free(struct text_vocab *v)
 	free(v->words);
 	free(v->slots);
 	free(v->dels);
+	free(v->dir);
 	free(v);
 }
 
-static size_t slot_of(const struct text_vocab *v, const char *w, size_t len)
+/* The slot of a word (by hash and bytes): its id's slot, or the empty slot where it
+ * would go. */
+static size_t slot_of(const struct text_vocab *v, uint64_t h, const char *w, size_t len)
 {
 	size_t mask = v->n_slots - 1;
-	size_t i = (size_t)fnv(w, len) & mask;
+	size_t i = slot_index(h, v->n_slots);
 	for (;;) {
 		int32_t id = v->slots[i];
 		if (id < 0)
 			return i;
 		const struct vocab_word *e = &v->words[id];
-		if (e->len == len && memcmp(v->pool.data + e->off, w, len) == 0)
+		if (e->hash == h && e->len == len && memcmp(v->pool.data + e->off, w, len) == 0)
 			return i;
 		i = (i + 1) & mask;
 	}
@@ -504,30 +772,36 @@ static void grow_slots(struct text_vocab *v)
 	v->n_slots *= 2;
 	v->slots = xmalloc(v->n_slots * sizeof *v->slots);
 	memset(v->slots, 0xff, v->n_slots * sizeof *v->slots);
+	size_t mask = v->n_slots - 1;
 	for (size_t id = 0; id < v->n; id++) {
-		const struct vocab_word *e = &v->words[id];
-		v->slots[slot_of(v, v->pool.data + e->off, e->len)] = (int32_t)id;
+		size_t i = slot_index(v->words[id].hash, v->n_slots);
+		while (v->slots[i] >= 0)
+			i = (i + 1) & mask;
+		v->slots[i] = (int32_t)id;
 	}
 }
 
 int text_vocab_add(struct text_vocab *v, const char *word, size_t len)
 {
-	size_t s = slot_of(v, word, len);
+	int ncp;
+	uint64_t h = word_hash(word, len, &ncp);
+	size_t s = slot_of(v, h, word, len);
 	if (v->slots[s] >= 0) {
 		v->words[v->slots[s]].count++;
 		return v->slots[s];
 	}
 	if (v->n == v->cap) {
-		v->cap = v->cap ? v->cap * 2 : 256;
+		v->cap = v->cap ? v->cap * 2 : 64;
 		v->words = xrealloc(v->words, v->cap * sizeof *v->words);
 	}
 	struct vocab_word *e = &v->words[v->n];
+	e->hash = h;
 	e->off = (uint32_t)v->pool.len;
 	e->len = (uint32_t)len;
 	e->count = 1;
-	int32_t cps[MAX_WORD_CP];
-	int ncp = to_cps(word, len, cps, MAX_WORD_CP);
-	e->ncp = (uint16_t)(ncp < 0 ? MAX_WORD_CP + 1 : ncp);
+	e->link = -1;
+	e->ncp = (uint8_t)(ncp > MAX_WORD_CP ? MAX_WORD_CP + 1 : ncp);
+	e->no_typo = 0;
 	buf_append(&v->pool, word, len);
 	buf_append(&v->pool, "", 1);
 	v->slots[s] = (int32_t)v->n;
@@ -541,7 +815,24 @@ int text_vocab_find(const struct text_vocab *v, const char *word, size_t len)
 {
 	if (!v)
 		return -1;
-	return v->slots[slot_of(v, word, len)];
+	return v->slots[slot_of(v, word_hash(word, len, NULL), word, len)];
+}
+
+void text_vocab_set_link(struct text_vocab *v, int id, int32_t link)
+{
+	if (id >= 0 && (size_t)id < v->n)
+		v->words[id].link = link;
+}
+
+int32_t text_vocab_link(const struct text_vocab *v, int id)
+{
+	return v && id >= 0 && (size_t)id < v->n ? v->words[id].link : -1;
+}
+
+void text_vocab_set_no_typo(struct text_vocab *v, int id, int no_typo)
+{
+	if (id >= 0 && (size_t)id < v->n)
+		v->words[id].no_typo = (uint8_t)(no_typo != 0);
 }
 
 size_t text_vocab_size(const struct text_vocab *v)
@@ -557,82 +848,88 @@ const char *text_vocab_word(const struct text_vocab *v, int id)
 size_t text_vocab_memory(const struct text_vocab *v)
 {
 	return sizeof *v + v->pool.cap + v->cap * sizeof *v->words + v->n_slots * sizeof *v->slots +
-	       v->n_dels * sizeof *v->dels;
+	       v->n_dels * sizeof *v->dels + (v->dir ? ((size_t)1 << v->dir_bits) + 1 : 0) * sizeof *v->dir;
 }
 
-/* Hash of cps with positions skip1 and skip2 left out (-1: none). */
-static uint64_t del_hash(const int32_t *cps, int n, int skip1, int skip2)
+/* Sorts entries by key (LSD radix sort, 4 passes of 8 bits; stable, so ids stay in
+ * order within a key). */
+static void sort_dels(struct del_entry *a, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (int i = 0; i < n; i++) {
-		if (i == skip1 || i == skip2)
-			continue;
-		h ^= (uint64_t)(uint32_t)cps[i];
-		h *= 1099511628211ULL;
-		h ^= h >> 29;
+	struct del_entry *tmp = xmalloc((n ? n : 1) * sizeof *tmp);
+	struct del_entry *src = a, *dst = tmp;
+	for (int shift = 0; shift < 32; shift += 8) {
+		size_t count[257] = {0};
+		for (size_t i = 0; i < n; i++)
+			count[((src[i].key >> shift) & 0xFF) + 1]++;
+		for (int k = 0; k < 256; k++)
+			count[k + 1] += count[k];
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i].key >> shift) & 0xFF]++] = src[i];
+		struct del_entry *t = src;
+		src = dst;
+		dst = t;
 	}
-	return h;
-}
-
-/* Calls fn for the hash of every string made by deleting up to d code points. */
-static void for_each_delete(const int32_t *cps, int n, int d, void (*fn)(void *, uint64_t), void *ud)
-{
-	fn(ud, del_hash(cps, n, -1, -1));
-	if (d >= 1)
-		for (int i = 0; i < n; i++)
-			fn(ud, del_hash(cps, n, i, -1));
-	if (d >= 2)
-		for (int i = 0; i < n; i++)
-			for (int j = i + 1; j < n; j++)
-				fn(ud, del_hash(cps, n, i, j));
-}
-
-struct del_add {
-	struct text_vocab *v;
-	size_t cap;
-	uint32_t id;
-};
-
-static void add_del_cb(void *ud, uint64_t h)
-{
-	struct del_add *a = ud;
-	if (a->v->n_dels == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 4096;
-		a->v->dels = xrealloc(a->v->dels, a->cap * sizeof *a->v->dels);
-	}
-	a->v->dels[a->v->n_dels++] = (struct del_entry){h, a->id};
-}
-
-static int del_cmp(const void *a, const void *b)
-{
-	const struct del_entry *x = a, *y = b;
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	return (x->id > y->id) - (x->id < y->id);
+	/* Four passes: the result is back in a. */
+	free(tmp);
 }
 
 void text_vocab_build(struct text_vocab *v)
 {
-	struct del_add a = {v, 0, 0};
+	/* Count first, so that the entries are allocated once. */
+	size_t total = 0;
 	for (size_t id = 0; id < v->n; id++) {
 		const struct vocab_word *e = &v->words[id];
 		int bound = text_typo_bound(e->ncp);
-		if (bound == 0 || e->ncp > MAX_WORD_CP)
+		if (bound == 0 || e->ncp > MAX_WORD_CP || e->no_typo)
+			continue;
+		total += (size_t)e->ncp + (bound >= 2 ? (size_t)e->ncp * (e->ncp - 1) / 2 : 0);
+	}
+	free(v->dels);
+	free(v->dir);
+	v->dels = xmalloc((total ? total : 1) * sizeof *v->dels);
+	v->n_dels = 0;
+	for (size_t id = 0; id < v->n; id++) {
+		const struct vocab_word *e = &v->words[id];
+		int bound = text_typo_bound(e->ncp);
+		if (bound == 0 || e->ncp > MAX_WORD_CP || e->no_typo)
 			continue;
 		int32_t cps[MAX_WORD_CP];
+		uint64_t P[MAX_WORD_CP + 1];
 		int n = to_cps(v->pool.data + e->off, e->len, cps, MAX_WORD_CP);
-		a.id = (uint32_t)id;
-		for_each_delete(cps, n, bound, add_del_cb, &a);
+		poly_prefix(cps, n, P);
+		for (int i = 0; i < n; i++) {
+			/* Deleting either of a doubled letter gives the same word. */
+			if (i > 0 && cps[i] == cps[i - 1])
+				continue;
+			v->dels[v->n_dels++] = (struct del_entry){del_key(del1(v->pow, P, n, i)), (uint32_t)id};
+		}
+		if (bound >= 2)
+			for (int i = 0; i < n; i++)
+				for (int j = i + 1; j < n; j++)
+					v->dels[v->n_dels++] = (struct del_entry){del_key(del2(v->pow, P, n, i, j)), (uint32_t)id};
 	}
-	qsort(v->dels, v->n_dels, sizeof *v->dels, del_cmp);
-	/* Deleting either of a doubled letter gives the same string: keep one entry. */
+	sort_dels(v->dels, v->n_dels);
+	/* Drop repeated (key, id) pairs; they are adjacent since the sort is stable and
+	 * ids were added in order. */
 	size_t w = 0;
 	for (size_t i = 0; i < v->n_dels; i++)
-		if (w == 0 || v->dels[w - 1].hash != v->dels[i].hash || v->dels[w - 1].id != v->dels[i].id)
+		if (w == 0 || v->dels[w - 1].key != v->dels[i].key || v->dels[w - 1].id != v->dels[i].id)
 			v->dels[w++] = v->dels[i];
 	v->n_dels = w;
 	if (w)
 		v->dels = xrealloc(v->dels, w * sizeof *v->dels);
+	/* A directory of about one slot per four entries. */
+	v->dir_bits = 4;
+	while (v->dir_bits < 24 && ((size_t)1 << (v->dir_bits + 2)) < w)
+		v->dir_bits++;
+	size_t nd = (size_t)1 << v->dir_bits;
+	v->dir = xmalloc((nd + 1) * sizeof *v->dir);
+	size_t k = 0;
+	for (size_t b = 0; b <= nd; b++) {
+		while (k < w && (v->dels[k].key >> (32 - v->dir_bits)) < b)
+			k++;
+		v->dir[b] = (uint32_t)k;
+	}
 	v->built = 1;
 }
 
@@ -689,50 +986,54 @@ struct correct_state {
 	int n_tried;
 };
 
-static void correct_cb(void *ud, uint64_t h)
+/* Verifies one candidate word id. */
+static void correct_try(struct correct_state *s, uint32_t id)
 {
-	struct correct_state *s = ud;
+	for (int k = 0; k < s->n_tried; k++)
+		if (s->tried[k] == id)
+			return;
+	if (s->n_tried < 64)
+		s->tried[s->n_tried++] = id;
+	const struct vocab_word *e = &s->v->words[id];
+	if (e->no_typo)
+		return;
+	int shorter = e->ncp < s->n ? e->ncp : s->n;
+	int bound = text_typo_bound((size_t)shorter);
+	if (bound == 0 || abs((int)e->ncp - s->n) > bound)
+		return;
+	int32_t cb[MAX_WORD_CP];
+	int m = to_cps(s->v->pool.data + e->off, e->len, cb, MAX_WORD_CP);
+	if (m < 0)
+		return;
+	int d = osa_cps(s->cps, s->n, cb, m, bound);
+	if (d > bound || d == 0)
+		return;
+	if (s->best < 0 || d < s->best_dist || (d == s->best_dist && e->count > s->best_count)) {
+		s->best = (int)id;
+		s->best_dist = d;
+		s->best_count = e->count;
+	}
+}
+
+/* Looks up one shortened form of the query (by hash): among whole words and among
+ * the dictionary's own shortened forms. */
+static void correct_probe(struct correct_state *s, uint64_t h)
+{
 	const struct text_vocab *v = s->v;
-	size_t lo = 0, hi = v->n_dels;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (v->dels[mid].hash < h)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (size_t i = lo; i < v->n_dels && v->dels[i].hash == h; i++) {
-		uint32_t id = v->dels[i].id;
-		int seen = 0;
-		for (int k = 0; k < s->n_tried && !seen; k++)
-			seen = s->tried[k] == id;
-		if (seen)
-			continue;
-		if (s->n_tried < 64)
-			s->tried[s->n_tried++] = id;
-		const struct vocab_word *e = &v->words[id];
-		int shorter = e->ncp < s->n ? e->ncp : s->n;
-		int bound = text_typo_bound((size_t)shorter);
-		if (bound == 0)
-			continue;
-		int32_t cb[MAX_WORD_CP];
-		int m = to_cps(v->pool.data + e->off, e->len, cb, MAX_WORD_CP);
-		if (m < 0)
-			continue;
-		int d = osa_cps(s->cps, s->n, cb, m, bound);
-		if (d > bound || d == 0)
-			continue;
-		if (s->best < 0 || d < s->best_dist || (d == s->best_dist && e->count > s->best_count)) {
-			s->best = (int)id;
-			s->best_dist = d;
-			s->best_count = e->count;
-		}
-	}
+	size_t mask = v->n_slots - 1;
+	for (size_t i = slot_index(h, v->n_slots); v->slots[i] >= 0; i = (i + 1) & mask)
+		if (v->words[v->slots[i]].hash == h)
+			correct_try(s, (uint32_t)v->slots[i]);
+	uint32_t key = del_key(h);
+	size_t b = key >> (32 - v->dir_bits);
+	for (uint32_t k = v->dir[b]; k < v->dir[b + 1]; k++)
+		if (v->dels[k].key == key)
+			correct_try(s, v->dels[k].id);
 }
 
 int text_vocab_correct(const struct text_vocab *v, const char *word, size_t len, int *dist)
 {
-	if (!v || !v->built || v->n_dels == 0)
+	if (!v || !v->built || v->n == 0)
 		return -1;
 	int32_t cps[MAX_WORD_CP];
 	int n = to_cps(word, len, cps, MAX_WORD_CP);
@@ -740,10 +1041,130 @@ int text_vocab_correct(const struct text_vocab *v, const char *word, size_t len,
 	if (bound == 0)
 		return -1;
 	struct correct_state s = {.v = v, .cps = cps, .n = n, .best = -1};
-	for_each_delete(cps, n, bound, correct_cb, &s);
+	uint64_t P[MAX_WORD_CP + 1];
+	poly_prefix(cps, n, P);
+	/* The query itself may be a dictionary word shortened (letters missing). */
+	if (v->n_dels) {
+		uint32_t key = del_key(P[n]);
+		size_t b = key >> (32 - v->dir_bits);
+		for (uint32_t k = v->dir[b]; k < v->dir[b + 1]; k++)
+			if (v->dels[k].key == key)
+				correct_try(&s, v->dels[k].id);
+	}
+	for (int i = 0; i < n; i++)
+		if (i == 0 || cps[i] != cps[i - 1])
+			correct_probe(&s, del1(v->pow, P, n, i));
+	if (bound >= 2)
+		for (int i = 0; i < n; i++)
+			for (int j = i + 1; j < n; j++)
+				correct_probe(&s, del2(v->pow, P, n, i, j));
 	if (s.best >= 0 && dist)
 		*dist = s.best_dist;
 	return s.best;
+}
+
+/* ------------------------------------------------------------------ word lookups (memo) */
+
+struct scorer {
+	struct text_ctx *ctx;
+	const struct text_opts *opts;
+};
+
+/* Fills a fresh entry for w (copied to the pool) with its vocabulary id. */
+static void memo_init(struct text_ctx *ctx, const struct text_opts *o, struct memo *m, uint64_t h, const char *w,
+		      size_t len)
+{
+	m->gen = ctx->gen;
+	m->hash = h;
+	m->word = (uint32_t)ctx->pool.len;
+	m->len = (uint32_t)len;
+	bput(&ctx->pool, w, len);
+	bput(&ctx->pool, "", 1);
+	m->vocab = o && o->vocab ? text_vocab_find(o->vocab, w, len) : -1;
+	m->typo = -1;
+	m->typo_dist = 0;
+	m->stem_done = m->typo_done = 0;
+	m->stem_known = -1;
+}
+
+/* What is known about word w in this analysis: its memo entry, or tmp filled afresh
+ * when the memo is full. w must not point into ctx->pool. */
+static struct memo *word_info(const struct scorer *sc, const char *w, size_t len, struct memo *tmp)
+{
+	struct text_ctx *ctx = sc->ctx;
+	uint64_t h = fnv(w, len);
+	if (!ctx->memo)
+		ctx->memo = xcalloc(MEMO_SLOTS, sizeof *ctx->memo);
+	size_t mask = MEMO_SLOTS - 1;
+	for (size_t i = slot_index(h, MEMO_SLOTS);; i = (i + 1) & mask) {
+		struct memo *m = &ctx->memo[i];
+		if (m->gen != ctx->gen) {
+			if (ctx->memo_used >= MEMO_SLOTS * 3 / 4)
+				break;
+			ctx->memo_used++;
+			memo_init(ctx, sc->opts, m, h, w, len);
+			return m;
+		}
+		if (m->hash == h && m->len == len && memcmp(ctx->pool.data + m->word, w, len) == 0)
+			return m;
+	}
+	memo_init(ctx, sc->opts, tmp, h, w, len);
+	return tmp;
+}
+
+/* The stem of a memo'd word: from the vocabulary's link when the word is known, else
+ * from the Snowball stemmer. Returns it (in the pool, valid until the pool grows). */
+static const char *memo_stem(const struct scorer *sc, struct memo *m, size_t *len)
+{
+	struct text_ctx *ctx = sc->ctx;
+	if (!m->stem_done) {
+		const struct text_opts *o = sc->opts;
+		int32_t link = m->vocab >= 0 && o && o->stems ? text_vocab_link(o->vocab, m->vocab) : -1;
+		const char *s;
+		size_t sl;
+		if (link >= 0) {
+			s = text_vocab_word(o->stems, link);
+			sl = strlen(s);
+		} else {
+			s = stem_raw(ctx, ctx->pool.data + m->word, m->len, &sl);
+		}
+		if (s == ctx->pool.data + m->word) {
+			m->stem = m->word;
+		} else {
+			m->stem = (uint32_t)ctx->pool.len;
+			bput(&ctx->pool, s, sl);
+			bput(&ctx->pool, "", 1);
+		}
+		m->stem_len = (uint32_t)sl;
+		m->stem_done = 1;
+		if (link >= 0)
+			m->stem_known = 1;
+	}
+	*len = m->stem_len;
+	return ctx->pool.data + m->stem;
+}
+
+static int memo_stem_known(const struct scorer *sc, struct memo *m)
+{
+	if (m->stem_known < 0) {
+		size_t sl;
+		const char *s = memo_stem(sc, m, &sl);
+		if (m->stem_known < 0)
+			m->stem_known = text_vocab_find(sc->opts->stems, s, sl) >= 0;
+	}
+	return m->stem_known;
+}
+
+static int memo_typo(const struct scorer *sc, struct memo *m, int *dist)
+{
+	if (!m->typo_done) {
+		int d = 0;
+		m->typo = text_vocab_correct(sc->opts->vocab, sc->ctx->pool.data + m->word, m->len, &d);
+		m->typo_dist = (int8_t)d;
+		m->typo_done = 1;
+	}
+	*dist = m->typo_dist;
+	return m->typo;
 }
 
 /* ------------------------------------------------------------------ word scoring */
@@ -807,11 +1228,6 @@ enum {
 	SCORE_CONFIDENT = 40,
 };
 
-struct scorer {
-	struct text_ctx *ctx;
-	const struct text_opts *opts;
-};
-
 /* Default scorer: the reply set's vocabulary first, then "looks like a word". */
 static int score_word(const struct scorer *sc, const char *w, size_t len)
 {
@@ -819,16 +1235,13 @@ static int score_word(const struct scorer *sc, const char *w, size_t len)
 	if (o && o->score)
 		return o->score(o->score_ud, w, len);
 	if (o && o->vocab) {
-		if (text_vocab_find(o->vocab, w, len) >= 0)
+		struct memo tmp, *m = word_info(sc, w, len, &tmp);
+		if (m->vocab >= 0)
 			return SCORE_EXACT;
-		if (o->stems) {
-			size_t sl;
-			const char *s = stem_raw(sc->ctx, w, len, &sl);
-			if (text_vocab_find(o->stems, s, sl) >= 0)
-				return SCORE_STEM;
-		}
+		if (o->stems && memo_stem_known(sc, m))
+			return SCORE_STEM;
 		int d;
-		if (text_vocab_correct(o->vocab, w, len, &d) >= 0)
+		if (memo_typo(sc, m, &d) >= 0)
 			return SCORE_TYPO - 10 * d;
 	}
 	return plausible(w, len) ? SCORE_PLAUSIBLE : 0;
@@ -840,14 +1253,14 @@ static int score_chunk(const struct scorer *sc, const char *s, size_t len)
 	int total = 0, words = 0;
 	for (size_t i = 0; i < len;) {
 		size_t adv;
-		int32_t cp = decode(s + i, len - i, &adv);
+		int32_t cp = u8dec(s + i, len - i, &adv);
 		if (!is_letter_cat(cp)) {
 			i += adv;
 			continue;
 		}
 		size_t start = i;
 		while (i < len) {
-			cp = decode(s + i, len - i, &adv);
+			cp = u8dec(s + i, len - i, &adv);
 			if (!is_letter_cat(cp))
 				break;
 			i += adv;
@@ -860,14 +1273,18 @@ static int score_chunk(const struct scorer *sc, const char *s, size_t len)
 
 /* ------------------------------------------------------------------ chunk repair */
 
+/* A whitespace-separated piece of the normalised text and its repair. Forms are
+ * offsets into ctx->cand. */
 struct chunk {
-	const char *src; /* the chunk as normalised */
-	size_t len;
-	char *best;      /* chosen form (malloc'd) or NULL for "as written" */
-	int how;         /* enum text_how of best */
-	int score;       /* score of the chosen form */
+	uint32_t src, len; /* in ctx->norm */
+	int32_t best;      /* chosen form, or -1 for "as written" */
+	uint32_t best_len;
+	int how;           /* enum text_how of best */
+	int score;         /* score of the chosen form */
 	int confident;
-	char *alt[2];    /* layout and translit forms for the second pass */
+	int has_alt;       /* the other forms were weighed (Latin chunks) */
+	int32_t alt[2];    /* layout and translit forms for the second pass, or -1 */
+	uint32_t alt_len[2];
 	int alt_score[2];
 	int written_score;
 };
@@ -889,42 +1306,41 @@ static int is_latin_term(const char *s, size_t len)
 }
 
 /* Replaces Latin letters that look like Cyrillic ones in a mostly Cyrillic word
- * ("тapиф" with Latin a and p). Returns a malloc'd string or NULL if nothing changed. */
-static char *fix_homoglyphs(const char *s, size_t len)
+ * ("тapиф" with Latin a and p) into cand. Returns the offset, or -1 if nothing
+ * changed. */
+static int32_t fix_homoglyphs(struct buf *cand, const char *s, size_t len, uint32_t *out_len)
 {
 	static const char from[] = "aeopcxykmtbh";
 	static const char *to[] = {"а", "е", "о", "р", "с", "х", "у", "к", "м", "т", "в", "н"};
 	int cyr = 0, lat = 0;
 	for (size_t i = 0; i < len;) {
 		size_t adv;
-		int32_t cp = decode(s + i, len - i, &adv);
+		int32_t cp = u8dec(s + i, len - i, &adv);
 		i += adv;
 		cyr += IS_CYR(cp);
-		lat += cp < 128 && cp >= 'a' && cp <= 'z';
+		lat += cp >= 'a' && cp <= 'z';
 	}
 	if (!cyr || !lat || lat > cyr)
-		return NULL;
-	struct buf b = {0};
-	buf_append(&b, "", 0);
+		return -1;
+	uint32_t off = (uint32_t)cand->len;
 	for (size_t i = 0; i < len; i++) {
 		const char *f = (unsigned char)s[i] < 128 && s[i] ? strchr(from, s[i]) : NULL;
 		if (f)
-			buf_puts(&b, to[f - from]);
+			bput(cand, to[f - from], 2);
 		else
-			buf_append(&b, s + i, 1);
+			bput(cand, s + i, 1);
 	}
-	return buf_steal(&b);
+	*out_len = (uint32_t)cand->len - off;
+	return (int32_t)off;
 }
 
-static void consider(struct chunk *ch, char *cand, int how, int score)
+static void consider(struct chunk *ch, int32_t cand, uint32_t len, int how, int score)
 {
 	if (score > ch->score) {
-		free(ch->best);
 		ch->best = cand;
+		ch->best_len = len;
 		ch->how = how;
 		ch->score = score;
-	} else {
-		free(cand);
 	}
 }
 
@@ -932,16 +1348,20 @@ static void consider(struct chunk *ch, char *cand, int how, int score)
  * choice. */
 static void repair_chunk(const struct scorer *sc, struct chunk *ch)
 {
+	struct text_ctx *ctx = sc->ctx;
+	struct buf *cand = &ctx->cand;
+	const char *src = ctx->norm.data + ch->src;
+	size_t len = ch->len;
 	int has_lat = 0, has_cyr = 0;
-	for (size_t i = 0; i < ch->len;) {
+	for (size_t i = 0; i < len;) {
 		size_t adv;
-		int32_t cp = decode(ch->src + i, ch->len - i, &adv);
+		int32_t cp = u8dec(src + i, len - i, &adv);
 		i += adv;
 		has_lat |= cp >= 'a' && cp <= 'z';
 		has_cyr |= IS_CYR(cp);
 	}
 	if (has_lat && has_cyr) {
-		ch->best = fix_homoglyphs(ch->src, ch->len);
+		ch->best = fix_homoglyphs(cand, src, len, &ch->best_len);
 		ch->how = TEXT_AS_WRITTEN;
 		ch->confident = 1;
 		return;
@@ -952,78 +1372,87 @@ static void repair_chunk(const struct scorer *sc, struct chunk *ch)
 		const struct text_opts *o = sc->opts;
 		if (!o || !o->vocab || o->no_repair)
 			return;
-		int w = score_chunk(sc, ch->src, ch->len);
+		int w = score_chunk(sc, src, len);
 		if (w >= SCORE_CONFIDENT)
 			return;
-		char *en = text_layout_to_en(ch->src, ch->len);
-		if (score_chunk(sc, en, strlen(en)) >= SCORE_STEM) {
-			ch->best = en;
+		uint32_t off = (uint32_t)cand->len;
+		layout_en_into(cand, src, len);
+		uint32_t el = (uint32_t)cand->len - off;
+		if (score_chunk(sc, cand->data + off, el) >= SCORE_STEM) {
+			ch->best = (int32_t)off;
+			ch->best_len = el;
 			ch->how = TEXT_LAYOUT;
 			ch->confident = 1;
-		} else {
-			free(en);
 		}
 		return;
 	}
 	if (!has_lat)
 		return;
-	ch->written_score = ch->score = score_chunk(sc, ch->src, ch->len);
+	ch->has_alt = 1;
+	ch->written_score = ch->score = score_chunk(sc, src, len);
 	/* Units and acronyms glued to numbers ("10gb", "4g") are written as meant. */
-	for (size_t i = 0; i < ch->len; i++)
-		if (ch->src[i] >= '0' && ch->src[i] <= '9')
+	for (size_t i = 0; i < len; i++)
+		if (src[i] >= '0' && src[i] <= '9')
 			ch->written_score = ch->score = SCORE_EXACT;
-	if (is_latin_term(ch->src, ch->len))
+	if (is_latin_term(src, len))
 		ch->written_score = ch->score = SCORE_EXACT;
 	ch->how = TEXT_AS_WRITTEN;
+	if (ch->score >= SCORE_EXACT) {
+		/* Nothing can beat a form the reply set knows as written. */
+		ch->confident = 1;
+		return;
+	}
 
 	/* Layout: the whole chunk, and the chunk with its trailing punctuation kept as
 	 * punctuation ("ghbdtn," is "привет," rather than "приветб"). */
-	char *lay = text_layout_to_ru(ch->src, ch->len);
-	int ls = score_chunk(sc, lay, strlen(lay));
-	size_t core = ch->len;
-	while (core > 0 && strchr(".,!?;:", ch->src[core - 1]))
+	uint32_t lay = (uint32_t)cand->len;
+	layout_ru_into(cand, src, len);
+	uint32_t lay_len = (uint32_t)cand->len - lay;
+	int ls = score_chunk(sc, cand->data + lay, lay_len);
+	size_t core = len;
+	while (core > 0 && strchr(".,!?;:", src[core - 1]))
 		core--;
-	if (core > 0 && core < ch->len) {
-		char *l2 = text_layout_to_ru(ch->src, core);
-		struct buf b = {0};
-		buf_puts(&b, l2);
-		buf_append(&b, ch->src + core, ch->len - core);
-		free(l2);
-		int s2 = score_chunk(sc, b.data, b.len);
+	if (core > 0 && core < len) {
+		uint32_t l2 = (uint32_t)cand->len;
+		layout_ru_into(cand, src, core);
+		bput(cand, src + core, len - core);
+		uint32_t l2_len = (uint32_t)cand->len - l2;
+		int s2 = score_chunk(sc, cand->data + l2, l2_len);
 		if (s2 >= ls) {
-			free(lay);
-			lay = buf_steal(&b);
+			lay = l2;
+			lay_len = l2_len;
 			ls = s2;
-		} else {
-			buf_free(&b);
 		}
 	}
 	/* Transliteration: a word only wins this way if the reply set knows it. */
-	char *tr = NULL;
+	int32_t tr = -1;
+	uint32_t tr_len = 0;
 	int ts = -1;
-	int has_sch = 0, has_e = ch->src[0] == 'e';
-	for (size_t i = 0; i + 3 <= ch->len && !has_sch; i++)
-		has_sch = memcmp(ch->src + i, "sch", 3) == 0;
+	int has_sch = 0, has_e = src[0] == 'e';
+	for (size_t i = 0; i + 3 <= len && !has_sch; i++)
+		has_sch = memcmp(src + i, "sch", 3) == 0;
 	for (int alt_sch = 0; alt_sch <= has_sch; alt_sch++)
 		for (int alt_e = 0; alt_e <= has_e; alt_e++) {
-			char *t = translit(ch->src, ch->len, alt_sch, alt_e);
-			int s = score_chunk(sc, t, strlen(t));
+			uint32_t t = (uint32_t)cand->len;
+			translit_into(cand, src, len, alt_sch, alt_e);
+			uint32_t tl = (uint32_t)cand->len - t;
+			int s = score_chunk(sc, cand->data + t, tl);
 			if (s > ts) {
-				free(tr);
-				tr = t;
+				tr = (int32_t)t;
+				tr_len = tl;
 				ts = s;
-			} else {
-				free(t);
 			}
 		}
 	if (ts < SCORE_CONFIDENT && ts <= ch->written_score)
 		ts = ts > SCORE_PLAUSIBLE ? SCORE_PLAUSIBLE : ts;
-	ch->alt[0] = xstrdup(lay);
+	ch->alt[0] = (int32_t)lay;
+	ch->alt_len[0] = lay_len;
 	ch->alt_score[0] = ls;
-	ch->alt[1] = xstrdup(tr);
+	ch->alt[1] = tr;
+	ch->alt_len[1] = tr_len;
 	ch->alt_score[1] = ts;
-	consider(ch, lay, TEXT_LAYOUT, ls);
-	consider(ch, tr, TEXT_TRANSLIT, ts);
+	consider(ch, (int32_t)lay, lay_len, TEXT_LAYOUT, ls);
+	consider(ch, tr, tr_len, TEXT_TRANSLIT, ts);
 	int others = 0;
 	if (ch->how != TEXT_AS_WRITTEN && ch->written_score >= ch->score)
 		others = 1;
@@ -1039,7 +1468,7 @@ static void settle_chunks(struct chunk *chs, size_t n)
 {
 	int votes[4] = {0};
 	for (size_t i = 0; i < n; i++)
-		if (chs[i].confident && chs[i].alt[0])
+		if (chs[i].confident && chs[i].has_alt)
 			votes[chs[i].how]++;
 	int mode = TEXT_AS_WRITTEN;
 	if (votes[TEXT_LAYOUT] > votes[mode])
@@ -1048,7 +1477,7 @@ static void settle_chunks(struct chunk *chs, size_t n)
 		mode = TEXT_TRANSLIT;
 	for (size_t i = 0; i < n; i++) {
 		struct chunk *ch = &chs[i];
-		if (ch->confident || !ch->alt[0] || mode == TEXT_AS_WRITTEN)
+		if (ch->confident || !ch->has_alt || mode == TEXT_AS_WRITTEN)
 			continue;
 		int k = mode == TEXT_LAYOUT ? 0 : 1;
 		int s = ch->alt_score[k];
@@ -1056,14 +1485,13 @@ static void settle_chunks(struct chunk *chs, size_t n)
 		if (ch->score >= SCORE_CONFIDENT && ch->how != mode)
 			continue;
 		if (s >= SCORE_PLAUSIBLE || ch->score < SCORE_PLAUSIBLE) {
-			free(ch->best);
-			ch->best = xstrdup(ch->alt[k]);
+			ch->best = ch->alt[k];
+			ch->best_len = ch->alt_len[k];
 			ch->how = mode;
 			ch->score = s;
 		}
 	}
 }
-
 /* ------------------------------------------------------------------ phones */
 
 int text_phone_normalize(const char *s, char out[16])
@@ -1344,57 +1772,78 @@ static void read_account(struct text_analysis *a, unsigned char *used)
 	}
 }
 
+
 /* ------------------------------------------------------------------ text_analyze */
 
-struct token_builder {
-	struct text_analysis *a;
-	size_t cap;
-};
-
-static struct text_token *push_token(struct token_builder *tb)
+/* Appends n bytes c to a scratch buffer. */
+static void bfill(struct buf *b, unsigned char c, size_t n)
 {
-	struct text_analysis *a = tb->a;
-	if (a->n_tokens == tb->cap) {
-		tb->cap = tb->cap ? tb->cap * 2 : 32;
-		a->tokens = xrealloc(a->tokens, tb->cap * sizeof *a->tokens);
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->data = xrealloc(b->data, cap);
+		b->cap = cap;
 	}
-	struct text_token *t = &a->tokens[a->n_tokens++];
+	memset(b->data + b->len, c, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+static struct ptok *push_tok(struct text_ctx *ctx, size_t *n)
+{
+	if (*n == ctx->cap_toks) {
+		ctx->cap_toks = ctx->cap_toks ? ctx->cap_toks * 2 : 64;
+		ctx->toks = xrealloc(ctx->toks, ctx->cap_toks * sizeof *ctx->toks);
+	}
+	struct ptok *t = &ctx->toks[(*n)++];
 	memset(t, 0, sizeof *t);
+	t->text = t->stem = UINT32_MAX;
 	return t;
 }
 
-/* Splits the repaired text into tokens; hows[] gives the repair of each byte's chunk. */
-static void tokenize(struct token_builder *tb, const char *s, size_t len, const unsigned char *hows,
-		     const struct phone_span *ph, size_t n_ph)
+/* Splits the repaired text (ctx->fixed) into ctx->toks; hows[] gives the repair of
+ * each byte's chunk. Returns the number of tokens. */
+static size_t tokenize(struct text_ctx *ctx, const struct phone_span *ph, size_t n_ph)
 {
-	struct text_analysis *a = tb->a;
+	const char *s = ctx->fixed.data;
+	size_t len = ctx->fixed.len;
+	const unsigned char *hows = (const unsigned char *)ctx->hows.data;
+	size_t n = 0;
 	int space = 1;
 	size_t next_ph = 0;
 	for (size_t i = 0; i < len;) {
 		if (next_ph < n_ph && i == ph[next_ph].start) {
-			struct text_token *t = push_token(tb);
-			t->text = t->orig = t->stem = arena_strndup(&a->arena, ph[next_ph].phone, 12);
+			struct ptok *t = push_tok(ctx, &n);
+			memcpy(t->phone, ph[next_ph].phone, 13);
 			t->len = 12;
 			t->kind = TEXT_PHONE;
-			t->space_before = (uint8_t)space;
+			t->space = (uint8_t)space;
 			space = 0;
 			i = ph[next_ph].end;
 			next_ph++;
 			continue;
 		}
-		size_t adv;
-		int32_t cp = decode(s + i, len - i, &adv);
-		if (cp == ' ') {
+		unsigned char c = (unsigned char)s[i];
+		if (c == ' ') {
 			space = 1;
-			i += adv;
+			i++;
 			continue;
 		}
-		size_t start = i;
+		size_t start = i, adv = 1;
+		int32_t cp = c < 0x80 ? (int32_t)c : u8dec(s + i, len - i, &adv);
 		int kind;
 		if (is_letter_cat(cp)) {
 			kind = TEXT_WORD;
 			while (i < len) {
-				cp = decode(s + i, len - i, &adv);
+				c = (unsigned char)s[i];
+				if (c < 0x80) {
+					if (!((c | 32) >= 'a' && (c | 32) <= 'z'))
+						break;
+					i++;
+					continue;
+				}
+				cp = u8dec(s + i, len - i, &adv);
 				if (!is_letter_cat(cp))
 					break;
 				i += adv;
@@ -1405,20 +1854,34 @@ static void tokenize(struct token_builder *tb, const char *s, size_t len, const 
 				i++;
 		} else {
 			kind = TEXT_PUNCT;
-			i += adv;
+			if (c >= 0x80)
+				i += adv;
+			else
+				i++;
 		}
-		size_t n = i - start;
-		if (n > 0xFFFF)
-			n = 0xFFFF;
-		struct text_token *t = push_token(tb);
-		t->text = t->orig = t->stem = arena_strndup(&a->arena, s + start, n);
-		t->len = (uint16_t)n;
+		size_t tl = i - start;
+		if (tl > 0xFFFF)
+			tl = 0xFFFF;
+		struct ptok *t = push_tok(ctx, &n);
+		t->off = (uint32_t)start;
+		t->len = (uint32_t)tl;
 		t->kind = (uint8_t)kind;
 		t->how = hows[start];
-		t->space_before = (uint8_t)space;
-		t->script = kind == TEXT_WORD ? (uint8_t)word_script(s + start, n) : TEXT_SCRIPT_OTHER;
+		t->space = (uint8_t)space;
+		t->script = kind == TEXT_WORD ? (uint8_t)word_script(s + start, tl) : TEXT_SCRIPT_OTHER;
 		space = 0;
 	}
+	return n;
+}
+
+/* Copies n bytes and a NUL into the output block at *p. */
+static char *put_str(char **p, const char *s, size_t n)
+{
+	char *r = *p;
+	memcpy(r, s, n);
+	r[n] = '\0';
+	*p += n + 1;
+	return r;
 }
 
 int text_analyze(struct text_ctx *ctx, const char *in, size_t len, const struct text_opts *opts,
@@ -1430,8 +1893,18 @@ int text_analyze(struct text_ctx *ctx, const char *in, size_t len, const struct 
 		return -1;
 	if (!in)
 		in = "", len = 0;
+	if (++ctx->gen == 0) {
+		if (ctx->memo)
+			memset(ctx->memo, 0, MEMO_SLOTS * sizeof *ctx->memo);
+		ctx->gen = 1;
+	}
+	ctx->memo_used = 0;
+	ctx->pool.len = 0;
+	bput(&ctx->pool, "", 0);
+	ctx->cand.len = 0;
+	bput(&ctx->cand, "", 0);
 	struct raw_counts rc = {0};
-	char *norm = normalize(in, len, &rc);
+	normalize_into(in, len, &ctx->norm, &rc, 0);
 	out->n_letters = rc.letters;
 	out->n_upper = rc.upper;
 	out->n_exclaim = rc.exclaim;
@@ -1439,110 +1912,151 @@ int text_analyze(struct text_ctx *ctx, const char *in, size_t len, const struct 
 	int repair = !(opts && opts->no_repair);
 
 	/* Chunks (whitespace-separated) and their repair. */
-	size_t nlen = strlen(norm);
-	size_t n_ch = 0, cap_ch = 16;
-	struct chunk *chs = xcalloc(cap_ch, sizeof *chs);
+	size_t nlen = ctx->norm.len;
+	size_t n_ch = 0;
 	for (size_t i = 0; i < nlen;) {
 		size_t end = i;
-		while (end < nlen && norm[end] != ' ')
+		while (end < nlen && ctx->norm.data[end] != ' ')
 			end++;
-		if (n_ch == cap_ch) {
-			cap_ch *= 2;
-			chs = xrealloc(chs, cap_ch * sizeof *chs);
+		if (n_ch == ctx->cap_chunks) {
+			ctx->cap_chunks = ctx->cap_chunks ? ctx->cap_chunks * 2 : 32;
+			ctx->chunks = xrealloc(ctx->chunks, ctx->cap_chunks * sizeof *ctx->chunks);
 		}
-		chs[n_ch] = (struct chunk){.src = norm + i, .len = end - i};
+		struct chunk *ch = &ctx->chunks[n_ch++];
+		*ch = (struct chunk){.src = (uint32_t)i, .len = (uint32_t)(end - i), .best = -1, .alt = {-1, -1}};
 		if (repair)
-			repair_chunk(&sc, &chs[n_ch]);
-		n_ch++;
+			repair_chunk(&sc, ch);
 		i = end + 1;
 	}
 	if (repair)
-		settle_chunks(chs, n_ch);
+		settle_chunks(ctx->chunks, n_ch);
 
 	/* The repaired text, with the repair kind of every byte alongside. */
-	struct buf fixed = {0};
-	struct buf hows = {0};
-	buf_append(&fixed, "", 0);
+	struct buf *fixed = &ctx->fixed, *hows = &ctx->hows;
+	fixed->len = 0;
+	bput(fixed, "", 0);
+	hows->len = 0;
+	bput(hows, "", 0);
 	for (size_t k = 0; k < n_ch; k++) {
-		struct chunk *ch = &chs[k];
+		const struct chunk *ch = &ctx->chunks[k];
 		if (k)
-			buf_append(&fixed, " ", 1);
-		const char *s = ch->best ? ch->best : ch->src;
-		size_t l = ch->best ? strlen(ch->best) : ch->len;
-		buf_append(&fixed, s, l);
-		unsigned char h = (unsigned char)(ch->best ? ch->how : TEXT_AS_WRITTEN);
+			bput(fixed, " ", 1);
+		if (ch->best >= 0)
+			bput(fixed, ctx->cand.data + ch->best, ch->best_len);
+		else
+			bput(fixed, ctx->norm.data + ch->src, ch->len);
+		unsigned char h = (unsigned char)(ch->best >= 0 ? ch->how : TEXT_AS_WRITTEN);
 		if (h == TEXT_LAYOUT)
 			out->n_layout++;
 		else if (h == TEXT_TRANSLIT)
 			out->n_translit++;
-		while (hows.len < fixed.len)
-			buf_append(&hows, &h, 1);
-		free(ch->best);
-		free(ch->alt[0]);
-		free(ch->alt[1]);
+		bfill(hows, h, fixed->len - hows->len);
 	}
-	buf_append(&hows, "", 1);
-	free(chs);
 
 	struct phone_span ph[8];
-	size_t n_ph = find_phones(fixed.data, fixed.len, ph, 8);
+	size_t n_ph = find_phones(fixed->data, fixed->len, ph, 8);
 	if (n_ph)
 		memcpy(out->ent.phone, ph[0].phone, 13);
 
-	struct token_builder tb = {out, 0};
-	tokenize(&tb, fixed.data, fixed.len, (const unsigned char *)hows.data, ph, n_ph);
-	buf_free(&hows);
+	size_t n_tok = tokenize(ctx, ph, n_ph);
 
-	/* Typos and stems, word by word. */
+	/* Typos and stems, word by word; sizes of the output block alongside. */
 	int cyr = 0, lat = 0;
-	for (size_t i = 0; i < out->n_tokens; i++) {
-		struct text_token *t = &out->tokens[i];
+	size_t bytes = 0;
+	for (size_t i = 0; i < n_tok; i++) {
+		struct ptok *t = &ctx->toks[i];
+		bytes += 2 * ((size_t)t->len + 1);
 		if (t->kind != TEXT_WORD)
 			continue;
-		if (repair && opts && opts->vocab && text_vocab_find(opts->vocab, t->text, t->len) < 0) {
-			int known_stem = 0;
-			if (opts->stems) {
-				size_t sl;
-				const char *s = stem_raw(ctx, t->text, t->len, &sl);
-				known_stem = text_vocab_find(opts->stems, s, sl) >= 0;
-			}
-			int d, id = known_stem ? -1 : text_vocab_correct(opts->vocab, t->text, t->len, &d);
+		const char *w = fixed->data + t->off;
+		struct memo tmp, *m = word_info(&sc, w, t->len, &tmp);
+		size_t sl;
+		const char *s = NULL;
+		uint32_t tlen = t->len;
+		if (repair && opts && opts->vocab && m->vocab < 0) {
+			int known_stem = opts->stems ? memo_stem_known(&sc, m) : 0;
+			int d, id = known_stem ? -1 : memo_typo(&sc, m, &d);
 			if (id >= 0) {
-				const char *w = text_vocab_word(opts->vocab, id);
-				t->text = arena_strndup(&out->arena, w, strlen(w));
-				t->len = (uint16_t)strlen(w);
+				const char *cw = text_vocab_word(opts->vocab, id);
+				size_t cl = strlen(cw);
+				struct memo tmp2, *m2 = word_info(&sc, cw, cl, &tmp2);
+				t->text = m2->word;
+				t->tlen = tlen = (uint32_t)cl;
 				t->how = TEXT_TYPO;
-				t->script = (uint8_t)word_script(t->text, t->len);
+				t->script = (uint8_t)word_script(cw, cl);
 				out->n_typo++;
+				s = memo_stem(&sc, m2, &sl);
+				bytes += cl + 1;
 			}
 		}
-		size_t sl;
-		const char *s = stem_raw(ctx, t->text, t->len, &sl);
-		t->stem = arena_strndup(&out->arena, s, sl);
+		if (!s)
+			s = memo_stem(&sc, m, &sl);
+		t->stem = (uint32_t)(s - ctx->pool.data);
+		t->slen = (uint32_t)sl;
+		bytes += sl + 1 + tlen + 1;
 		if (t->script == TEXT_SCRIPT_CYR)
-			cyr += t->len / 2;
+			cyr += (int)tlen / 2;
 		else if (t->script == TEXT_SCRIPT_LAT)
-			lat += t->len;
+			lat += (int)tlen;
 	}
 	out->lang = cyr || lat ? (cyr >= lat ? "ru" : "en") : NULL;
 
-	/* The final normalised text. */
-	struct buf nb = {0};
-	buf_append(&nb, "", 0);
-	for (size_t i = 0; i < out->n_tokens; i++) {
+	/* One block: the tokens, the normalised text, the token strings. */
+	size_t tok_bytes = n_tok * sizeof(struct text_token);
+	struct text_arena *ar = xmalloc(sizeof *ar + tok_bytes + bytes + 1);
+	ar->cap = tok_bytes + bytes + 1;
+	ar->used = ar->cap;
+	out->arena = ar;
+	out->tokens = (struct text_token *)(void *)ar->data;
+	out->n_tokens = n_tok;
+	char *p = ar->data + tok_bytes;
+	out->norm = p;
+	for (size_t i = 0; i < n_tok; i++) {
+		const struct ptok *t = &ctx->toks[i];
+		const char *txt = t->kind == TEXT_PHONE	     ? t->phone
+				  : t->text != UINT32_MAX ? ctx->pool.data + t->text
+							  : fixed->data + t->off;
+		size_t tl = t->text != UINT32_MAX ? t->tlen : t->len;
 		if (i)
-			buf_append(&nb, " ", 1);
-		buf_append(&nb, out->tokens[i].text, out->tokens[i].len);
+			*p++ = ' ';
+		memcpy(p, txt, tl);
+		p += tl;
 	}
-	out->norm = buf_steal(&nb);
+	*p++ = '\0';
+	for (size_t i = 0; i < n_tok; i++) {
+		const struct ptok *t = &ctx->toks[i];
+		struct text_token *o = &out->tokens[i];
+		memset(o, 0, sizeof *o);
+		o->kind = t->kind;
+		o->script = t->script;
+		o->how = t->how;
+		o->space_before = t->space;
+		if (t->kind == TEXT_PHONE) {
+			o->text = o->orig = o->stem = put_str(&p, t->phone, 12);
+			o->len = 12;
+			continue;
+		}
+		o->orig = put_str(&p, fixed->data + t->off, t->len);
+		o->text = o->orig;
+		o->len = (uint16_t)t->len;
+		if (t->text != UINT32_MAX) {
+			o->text = put_str(&p, ctx->pool.data + t->text, t->tlen);
+			o->len = (uint16_t)t->tlen;
+		}
+		o->stem = o->text;
+		if (t->stem != UINT32_MAX &&
+		    (t->slen != o->len || memcmp(ctx->pool.data + t->stem, o->text, t->slen) != 0))
+			o->stem = put_str(&p, ctx->pool.data + t->stem, t->slen);
+	}
 
-	unsigned char *used = xcalloc(out->n_tokens + 1, 1);
-	read_account(out, used);
-	read_quantities(out, used);
+	if (ctx->cap_used < n_tok + 1) {
+		ctx->cap_used = n_tok + 1;
+		ctx->used = xrealloc(ctx->used, ctx->cap_used);
+	}
+	memset(ctx->used, 0, n_tok + 1);
+	read_account(out, ctx->used);
+	read_quantities(out, ctx->used);
 	read_zero_needs(out);
-	free(used);
-	buf_free(&fixed);
-	free(norm);
 	return 0;
 }
 
@@ -1550,9 +2064,7 @@ void text_analysis_free(struct text_analysis *a)
 {
 	if (!a)
 		return;
-	free(a->norm);
-	free(a->tokens);
-	arena_free(a->arena);
+	free(a->arena);
 	memset(a, 0, sizeof *a);
 }
 
@@ -1566,14 +2078,14 @@ int text_has_phrase(const struct text_analysis *a, const char *phrase)
 	size_t len = strlen(phrase);
 	for (size_t i = 0; i < len && np < 16;) {
 		size_t adv;
-		int32_t cp = decode(phrase + i, len - i, &adv);
+		int32_t cp = u8dec(phrase + i, len - i, &adv);
 		if (cp == ' ') {
 			i += adv;
 			continue;
 		}
 		size_t start = i;
 		if (is_letter_cat(cp)) {
-			while (i < len && is_letter_cat(decode(phrase + i, len - i, &adv)))
+			while (i < len && is_letter_cat(u8dec(phrase + i, len - i, &adv)))
 				i += adv;
 		} else if (cp >= '0' && cp <= '9') {
 			while (i < len && phrase[i] >= '0' && phrase[i] <= '9')
@@ -1600,4 +2112,179 @@ int text_has_phrase(const struct text_analysis *a, const char *phrase)
 			return 1;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------ phrase sets */
+
+/* Phrases are split into parts as text_has_phrase splits them. The first part of
+ * every phrase is hashed (fnv of its bytes); matching walks each token's text and
+ * original form byte by byte, and at every character boundary looks the prefix up:
+ * a hit is then checked part by part. */
+struct phrase {
+	uint32_t part;  /* index of the first part in parts */
+	uint8_t n;      /* parts */
+	uint8_t tag;
+};
+
+struct phrase_part {
+	uint32_t off;   /* in pool */
+	uint32_t len;
+};
+
+struct phrase_slot {
+	uint64_t hash;  /* of the first part */
+	uint32_t phrase; /* index + 1; 0 empty */
+};
+
+struct text_phrases {
+	struct buf pool;
+	struct phrase_part *parts;
+	size_t n_parts, cap_parts;
+	struct phrase *phrases;
+	size_t n, cap;
+	struct phrase_slot *slots;
+	size_t n_slots;
+	size_t max_first;  /* longest first part, bytes */
+};
+
+struct text_phrases *text_phrases_new(void)
+{
+	struct text_phrases *p = xcalloc(1, sizeof *p);
+	p->n_slots = 16;
+	p->slots = xcalloc(p->n_slots, sizeof *p->slots);
+	return p;
+}
+
+void text_phrases_free(struct text_phrases *p)
+{
+	if (!p)
+		return;
+	buf_free(&p->pool);
+	free(p->parts);
+	free(p->phrases);
+	free(p->slots);
+	free(p);
+}
+
+size_t text_phrases_memory(const struct text_phrases *p)
+{
+	return p ? sizeof *p + p->pool.cap + p->cap_parts * sizeof *p->parts + p->cap * sizeof *p->phrases +
+			   p->n_slots * sizeof *p->slots
+		 : 0;
+}
+
+static void phrase_slot_put(struct phrase_slot *slots, size_t n_slots, uint64_t h, uint32_t phrase)
+{
+	size_t mask = n_slots - 1;
+	size_t i = slot_index(h, n_slots);
+	while (slots[i].phrase)
+		i = (i + 1) & mask;
+	slots[i].hash = h;
+	slots[i].phrase = phrase;
+}
+
+int text_phrases_add(struct text_phrases *p, const char *phrase, unsigned tag)
+{
+	size_t len = strlen(phrase);
+	struct phrase ph = {(uint32_t)p->n_parts, 0, (uint8_t)(tag & 63)};
+	for (size_t i = 0; i < len && ph.n < 16;) {
+		size_t adv;
+		int32_t cp = u8dec(phrase + i, len - i, &adv);
+		if (cp == ' ') {
+			i += adv;
+			continue;
+		}
+		size_t start = i;
+		if (is_letter_cat(cp)) {
+			while (i < len && is_letter_cat(u8dec(phrase + i, len - i, &adv)))
+				i += adv;
+		} else if (cp >= '0' && cp <= '9') {
+			while (i < len && phrase[i] >= '0' && phrase[i] <= '9')
+				i++;
+		} else {
+			i += adv;
+		}
+		if (p->n_parts == p->cap_parts) {
+			p->cap_parts = p->cap_parts ? p->cap_parts * 2 : 32;
+			p->parts = xrealloc(p->parts, p->cap_parts * sizeof *p->parts);
+		}
+		p->parts[p->n_parts++] = (struct phrase_part){(uint32_t)p->pool.len, (uint32_t)(i - start)};
+		buf_append(&p->pool, phrase + start, i - start);
+		ph.n++;
+	}
+	if (ph.n == 0)
+		return -1;
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 32;
+		p->phrases = xrealloc(p->phrases, p->cap * sizeof *p->phrases);
+	}
+	p->phrases[p->n++] = ph;
+	const struct phrase_part *first = &p->parts[ph.part];
+	if (first->len > p->max_first)
+		p->max_first = first->len;
+	if (p->n * 2 > p->n_slots) {
+		size_t ns = p->n_slots * 2;
+		struct phrase_slot *slots = xcalloc(ns, sizeof *slots);
+		for (size_t i = 0; i < p->n_slots; i++)
+			if (p->slots[i].phrase)
+				phrase_slot_put(slots, ns, p->slots[i].hash, p->slots[i].phrase);
+		free(p->slots);
+		p->slots = slots;
+		p->n_slots = ns;
+	}
+	phrase_slot_put(p->slots, p->n_slots, fnv(p->pool.data + first->off, first->len), (uint32_t)p->n);
+	return 0;
+}
+
+/* Does phrase ph match at token i, its first part being a prefix of form (of token i)? */
+static int phrase_at(const struct text_phrases *p, const struct phrase *ph, const struct text_analysis *a, size_t i,
+		     const char *form, size_t plen)
+{
+	if (i + ph->n > a->n_tokens)
+		return 0;
+	const struct phrase_part *pt = &p->parts[ph->part];
+	if (pt->len != plen || memcmp(form, p->pool.data + pt->off, plen) != 0)
+		return 0;
+	for (size_t k = 1; k < ph->n; k++) {
+		const struct text_token *t = &a->tokens[i + k];
+		const char *s = p->pool.data + pt[k].off;
+		if (strncmp(t->text, s, pt[k].len) != 0 && strncmp(t->orig, s, pt[k].len) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+uint64_t text_phrases_match(const struct text_phrases *p, const struct text_analysis *a, uint64_t want)
+{
+	uint64_t found = 0;
+	if (!p || !p->n)
+		return 0;
+	size_t mask = p->n_slots - 1;
+	for (size_t i = 0; i < a->n_tokens; i++) {
+		const struct text_token *t = &a->tokens[i];
+		for (int f = 0; f < 2; f++) {
+			const char *form = f ? t->orig : t->text;
+			if (f && strcmp(t->orig, t->text) == 0)
+				break;
+			uint64_t h = 1469598103934665603ULL;
+			for (size_t b = 0; form[b] && b < p->max_first; b++) {
+				h ^= (unsigned char)form[b];
+				h *= 1099511628211ULL;
+				/* Only whole characters end a part. */
+				if (((unsigned char)form[b + 1] & 0xC0) == 0x80)
+					continue;
+				for (size_t s = slot_index(h, p->n_slots); p->slots[s].phrase; s = (s + 1) & mask) {
+					if (p->slots[s].hash != h)
+						continue;
+					const struct phrase *ph = &p->phrases[p->slots[s].phrase - 1];
+					if ((found >> ph->tag & 1) || !phrase_at(p, ph, a, i, form, b + 1))
+						continue;
+					found |= (uint64_t)1 << ph->tag;
+					if (want && (found & want) == want)
+						return found;
+				}
+			}
+		}
+	}
+	return found;
 }

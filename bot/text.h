@@ -17,14 +17,18 @@
 /* Value of an entity the customer wants without limit ("безлимит"). */
 #define TEXT_UNLIMITED 1e9
 
-/* Per-thread working state: the Snowball stemmers (which are not thread-safe) and
- * nothing else. Create one per reply set or per thread. */
+/* Per-thread working state: the Snowball stemmers (which are not thread-safe) and the
+ * scratch memory text_analyze reuses from one message to the next. Create one per
+ * reply set or per thread. */
 struct text_ctx;
 
 /* Returns a new context or NULL if a stemmer cannot be created. Free with
  * text_ctx_free (accepts NULL). */
 struct text_ctx *text_ctx_new(void);
 void text_ctx_free(struct text_ctx *ctx);
+/* Bytes of scratch memory the context holds (for the benchmark; the stemmers' own
+ * few kilobytes are not counted). */
+size_t text_ctx_memory(const struct text_ctx *ctx);
 
 /* A set of known words with a symmetric-delete index for typo correction. Built once
  * (text_vocab_add..., then text_vocab_build), then read-only and shareable. */
@@ -37,8 +41,16 @@ void text_vocab_free(struct text_vocab *v);
 int text_vocab_add(struct text_vocab *v, const char *word, size_t len);
 /* Builds the typo index. Call once after the last add. */
 void text_vocab_build(struct text_vocab *v);
-/* Id of word, or -1 if unknown. */
+/* Id of word, or -1 if unknown. Works before text_vocab_build too. */
 int text_vocab_find(const struct text_vocab *v, const char *word, size_t len);
+/* A number the caller attaches to a word (-1 until set). text_analyze reads the link
+ * of a word of text_opts.vocab as the id of its stem in text_opts.stems, and then
+ * needs no stemmer for it. */
+void text_vocab_set_link(struct text_vocab *v, int id, int32_t link);
+int32_t text_vocab_link(const struct text_vocab *v, int id);
+/* Marks a word as known but never the result of a typo correction (for words only
+ * the operator's texts use). Call before text_vocab_build. */
+void text_vocab_set_no_typo(struct text_vocab *v, int id, int no_typo);
 /* Number of words, and the word of an id (borrowed from v). */
 size_t text_vocab_size(const struct text_vocab *v);
 const char *text_vocab_word(const struct text_vocab *v, int id);
@@ -135,6 +147,8 @@ void text_analysis_free(struct text_analysis *a);
  * folding, ё to е, control characters to spaces, whitespace collapsed) and returns a
  * new string the caller frees. Used to normalise reply-set data (lexicons, aliases). */
 char *text_normalize(const char *in, size_t len);
+/* The same through the general (utf8proc) path only; for tests of the fast path. */
+char *text__normalize_slow(const char *in, size_t len);
 
 /* Stems one normalised word: Russian Snowball for Cyrillic, English for Latin, the word
  * itself otherwise. Returns a new string the caller frees. */
@@ -157,5 +171,20 @@ int text_phone_normalize(const char *s, char out[16]);
  * prefixes ("прокуратур" matches "прокуратуру"), looking at both the final and the
  * original forms of the words. */
 int text_has_phrase(const struct text_analysis *a, const char *phrase);
+
+/* A set of phrases, each with a tag from 0 to 63, matched the way text_has_phrase
+ * matches one (word prefixes, on the final or the original form of each word) but all
+ * in one pass over the text. Built once, then read-only. */
+struct text_phrases;
+
+struct text_phrases *text_phrases_new(void);
+void text_phrases_free(struct text_phrases *p);
+/* Adds a normalised phrase (see text_normalize). Returns 0, or -1 if it has no parts. */
+int text_phrases_add(struct text_phrases *p, const char *phrase, unsigned tag);
+/* Bits (1 << tag) of the tags whose phrases occur in a. Stops as soon as every bit of
+ * want is found (want 0: looks for all). */
+uint64_t text_phrases_match(const struct text_phrases *p, const struct text_analysis *a, uint64_t want);
+/* Bytes held by p. */
+size_t text_phrases_memory(const struct text_phrases *p);
 
 #endif

@@ -2,6 +2,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -236,6 +238,101 @@ static void test_homoglyphs_and_cap(void **state)
 	free(big);
 }
 
+/* The table-driven normalisation agrees with utf8proc's NFKC + case folding on every
+ * code point it handles itself, alone and between letters. */
+static void test_fast_normalize_agrees(void **state)
+{
+	(void)state;
+	static const int32_t ranges[][2] = {
+		{0x01, 0x7F},       {0x401, 0x401},     {0x410, 0x451},     {0xA0, 0xA0},       {0xAB, 0xAB},
+		{0xBB, 0xBB},       {0x2013, 0x2014},   {0x2018, 0x2019},   {0x201C, 0x201E},   {0x20BD, 0x20BD},
+		{0xFFFD, 0xFFFD},   {0x200B, 0x200D},   {0x2060, 0x2060},   {0xFE0E, 0xFE0F},   {0xFEFF, 0xFEFF},
+		{0x1F300, 0x1F64F}, {0x1F680, 0x1F6FF}, {0x1F900, 0x1F9FF},
+	};
+	for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++)
+		for (int32_t cp = ranges[r][0]; cp <= ranges[r][1]; cp++) {
+			char enc[5] = {0};
+			if (cp < 0x80) {
+				enc[0] = (char)cp;
+			} else if (cp < 0x800) {
+				enc[0] = (char)(0xC0 | (cp >> 6)), enc[1] = (char)(0x80 | (cp & 0x3F));
+			} else if (cp < 0x10000) {
+				enc[0] = (char)(0xE0 | (cp >> 12)), enc[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+				enc[2] = (char)(0x80 | (cp & 0x3F));
+			} else {
+				enc[0] = (char)(0xF0 | (cp >> 18)), enc[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+				enc[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), enc[3] = (char)(0x80 | (cp & 0x3F));
+			}
+			char in[32];
+			snprintf(in, sizeof in, "Я%sZ %s", enc, enc);
+			char *fast = text_normalize(in, strlen(in));
+			char *slow = text__normalize_slow(in, strlen(in));
+			if (strcmp(fast, slow) != 0)
+				fprintf(stderr, "U+%04X: fast \"%s\" slow \"%s\"\n", (unsigned)cp, fast, slow);
+			assert_string_equal(fast, slow);
+			free(fast);
+			free(slow);
+		}
+	/* Text the table does not know takes the general path: "№" is "no" after NFKC. */
+	char *s = text_normalize("Ёж № 5…", strlen("Ёж № 5…"));
+	assert_string_equal(s, "еж no 5...");
+	free(s);
+}
+
+static void test_phrase_sets(void **state)
+{
+	struct fixture *f = *state;
+	struct text_phrases *p = text_phrases_new();
+	assert_int_equal(text_phrases_add(p, "прокуратур", 0), 0);
+	assert_int_equal(text_phrases_add(p, "подам в суд", 1), 0);
+	assert_int_equal(text_phrases_add(p, "суд в", 2), 0);
+	assert_int_equal(text_phrases_add(p, "ст. 159", 3), 0);
+	assert_int_equal(text_phrases_add(p, "   ", 4), -1);
+	struct text_analysis a;
+	norm_of(f, "Подам в СУД и в прокуратуру по ст. 159!", &a);
+	assert_int_equal(text_phrases_match(p, &a, 0), 0x1 | 0x2 | 0x8);
+	/* Stops at the first bit wanted. */
+	assert_int_equal(text_phrases_match(p, &a, 0x1) & 0x1, 0x1);
+	for (int k = 0; k < 4; k++) {
+		static const char *const ph[] = {"прокуратур", "подам в суд", "суд в", "ст. 159"};
+		assert_int_equal(text_has_phrase(&a, ph[k]), (text_phrases_match(p, &a, 0) >> k) & 1);
+	}
+	text_analysis_free(&a);
+	/* The form before typo correction counts too: "балнас" became "баланс". */
+	struct text_phrases *q = text_phrases_new();
+	text_phrases_add(q, "балн", 5);
+	norm_of(f, "проверить балнас", &a);
+	assert_string_equal(a.tokens[1].text, "баланс");
+	assert_int_equal(text_phrases_match(q, &a, 0), (uint64_t)1 << 5);
+	text_analysis_free(&a);
+	text_phrases_free(q);
+	text_phrases_free(p);
+}
+
+/* A link from a word to its stem replaces the stemmer; typo targets can be excluded. */
+static void test_links_and_no_typo(void **state)
+{
+	struct fixture *f = *state;
+	struct text_ctx *ctx = f->ctx;
+	struct text_vocab *w = text_vocab_new(), *st = text_vocab_new();
+	int id = text_vocab_add(w, "симка", strlen("симка"));
+	text_vocab_set_link(w, id, text_vocab_add(st, "сим", strlen("сим")));
+	int other = text_vocab_add(w, "роуминг", strlen("роуминг"));
+	text_vocab_set_no_typo(w, other, 1);
+	text_vocab_build(w);
+	assert_int_equal(text_vocab_link(w, id), 0);
+	assert_int_equal(text_vocab_link(w, other), -1);
+	struct text_opts o = {.vocab = w, .stems = st};
+	struct text_analysis a;
+	assert_int_equal(text_analyze(ctx, "симка роумнг", strlen("симка роумнг"), &o, &a), 0);
+	assert_string_equal(a.tokens[0].stem, "сим");
+	assert_string_equal(a.tokens[1].text, "роумнг");
+	text_analysis_free(&a);
+	assert_true(text_ctx_memory(ctx) > 0);
+	text_vocab_free(w);
+	text_vocab_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +345,9 @@ int main(void)
 		cmocka_unit_test(test_phone_account),
 		cmocka_unit_test(test_phrases_and_stems),
 		cmocka_unit_test(test_homoglyphs_and_cap),
+		cmocka_unit_test(test_fast_normalize_agrees),
+		cmocka_unit_test(test_phrase_sets),
+		cmocka_unit_test(test_links_and_no_typo),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
