@@ -1132,8 +1132,10 @@ void console_api_handle(struct console *c, const struct http_req *req, struct ht
 			http_resp_error(resp, 415, "send application/json");
 			return;
 		}
-		k.body = req->body_len ? cJSON_ParseWithLength(req->body, req->body_len)
-				       : cJSON_CreateObject();
+		/* The whole body must be one JSON object: no NUL inside, nothing after it. */
+		k.body = !req->body_len ? cJSON_CreateObject()
+			 : strlen(req->body) == req->body_len ? cJSON_ParseWithOpts(req->body, NULL, 1)
+							      : NULL;
 		if (!cJSON_IsObject(k.body)) {
 			cJSON_Delete(k.body);
 			http_resp_error(resp, 400, "expected a JSON object");
