@@ -12,7 +12,7 @@ const os = require('os');
 const path = require('path');
 
 const SOURCE_DIR = process.env.DESKBOT_SOURCE_DIR || path.resolve(__dirname, '..', '..');
-const BINARY = process.env.DESKBOT_BINARY || path.join(SOURCE_DIR, 'build', 'deskbot');
+let BINARY = process.env.DESKBOT_BINARY || path.join(SOURCE_DIR, 'build', 'deskbot');
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -25,8 +25,12 @@ function freePort() {
   });
 }
 
+const hashes = new Map(); /* password -> hash: yescrypt is slow on purpose */
 function passwordHash(password) {
-  return execFileSync(BINARY, ['passwd'], { input: password + '\n', timeout: 30000 }).toString().trim();
+  if (!hashes.has(password)) {
+    hashes.set(password, execFileSync(BINARY, ['passwd'], { input: password + '\n', timeout: 30000 }).toString().trim());
+  }
+  return hashes.get(password);
 }
 
 function get(port, p) {
@@ -49,7 +53,8 @@ function copyDir(from, to) {
 }
 
 /* operators: [{login, password, role}]. Resolves to {port, dir, url(p), stop()}. */
-async function startDeskbot({ operators, extra, logLevel } = {}) {
+async function startDeskbot({ operators, extra, logLevel, binary } = {}) {
+  if (binary) BINARY = binary;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-browser-'));
   copyDir(path.join(SOURCE_DIR, 'replies'), path.join(dir, 'replies'));
   const port = await freePort();
@@ -98,4 +103,4 @@ async function startDeskbot({ operators, extra, logLevel } = {}) {
   };
 }
 
-module.exports = { startDeskbot, BINARY, SOURCE_DIR };
+module.exports = { startDeskbot, SOURCE_DIR };
