@@ -1,14 +1,18 @@
 /* Intent matching (see matcher.h for the method).
  *
- * Terms are Snowball stems of words, bigrams of adjacent stems (weighted lower), and
- * a few pseudo-terms for what the text module recognised: "#qty" (a number with a
- * unit), "#phone", "#account", "#plan" (a tariff named). IDF is counted over intents,
- * not examples, so a word that every phrasing of one intent repeats stays strong.
+ * Terms are Snowball stems of words, bigrams of adjacent stems (weighted lower),
+ * character 4-grams of words, and a few pseudo-terms for what the text module
+ * recognised: a number with a unit, a phone, an account, a tariff named. A term is a
+ * 64-bit hash (of the stem's bytes, of two stem hashes, of four code points, or a
+ * constant); the index keeps no term strings. IDF is counted over intents, not
+ * examples, so a word that every phrasing of one intent repeats stays strong.
  *
- * The index keeps a posting list per term for the examples and for the intent
- * centroids. Scoring a message touches only the postings of its own terms; the
- * per-example accumulators live in a scratch area owned by the index (one thread, like
- * the reply set's stemmers). */
+ * Postings are kept per term in three compressed arrays (CSR: an offset per term into
+ * one array of postings): the documents (examples, titles, answers), the intent
+ * centroids, and the share of an intent's documents that have the term. Scoring a
+ * message touches only the postings of its own terms; the per-document accumulators
+ * live in a scratch area owned by the index (one thread, like the reply set's
+ * stemmers). */
 #include "matcher.h"
 
 #include <cjson/cJSON.h>
@@ -42,14 +46,24 @@
 /* Weight of an intent's answer text as a document of the intent. */
 #define ANSWER_WEIGHT 0.35
 
+/* Seeds of the term hashes, one per kind of term. */
+#define H_STEM 0x243F6A8885A308D3ULL
+#define H_BIGRAM 0x13198A2E03707344ULL
+#define H_NGRAM 0xA4093822299F31D0ULL
+#define T_PLAN 0x082EFA98EC4E6C89ULL
+#define T_QTY 0x452821E638D01377ULL
+#define T_PHONE 0xBE5466CF34E90C6CULL
+#define T_ACCOUNT 0xC0AC29B7C97C50DDULL
+
 struct posting {
-	uint32_t doc;  /* example or intent index */
+	uint32_t doc;  /* document or intent index */
 	float weight;  /* normalised tf-idf of the term in that document */
 };
 
-struct plist {
+/* Postings of every term: items[off[t] .. off[t + 1]). */
+struct csr {
+	uint32_t *off;
 	struct posting *items;
-	uint32_t n, cap;
 };
 
 struct alias {
@@ -59,41 +73,40 @@ struct alias {
 	size_t n;
 };
 
+/* One slot of the term table. */
+struct term_slot {
+	uint64_t hash;
+	uint32_t id;   /* term id + 1; 0 empty */
+};
+
 struct match_index {
-	struct text_vocab *words;     /* surface words (typo repair) */
+	struct text_vocab *words;     /* surface words (typo repair), linked to their stems */
 	struct text_vocab *stems;     /* their stems (layout decision) */
-	struct text_vocab *terms;     /* term -> id */
 	struct text_vocab *stop;      /* function words */
 	struct text_vocab *alias_words; /* every word and stem of a plan alias */
+	struct term_slot *terms;      /* term hash -> id */
+	size_t n_term_slots;
 	float *idf;                   /* by term id */
 	float idf_unknown;            /* weight of a term the set never saw */
-	struct plist *ex_post;        /* by term id: examples */
-	struct plist *in_post;        /* by term id: intent centroids */
-	struct plist *cov_post;       /* by term id: share of an intent's examples with it */
-	uint32_t *ex_intent;          /* example -> intent */
+	struct csr ex;                /* by term: documents */
+	struct csr in;                /* by term: intent centroids */
+	struct csr cov;               /* by term: coverage factor per intent group */
+	uint32_t *ex_intent;          /* document -> intent */
 	size_t n_examples, n_intents, n_terms;
 	struct alias *aliases;
 	size_t n_aliases;
 	struct text_opts opts;
 	int lex[5];                   /* obscene, legal_threat, spread_call, negative, operator_request */
 	/* Scratch for one query at a time. */
-	float *acc_ex;                /* by example */
-	uint32_t *touched;            /* examples with a non-zero accumulator */
+	float *acc_ex;                /* by document */
+	uint32_t *touched;            /* documents with a non-zero accumulator */
 	float *best_ex, *cent, *cover; /* by intent */
-	float *ex_weight;             /* by document: 1 for examples, less for answers */
 	uint32_t *touched_in;
 	unsigned char *in_seen;
 };
 
 /* Function words: they still count, four times less than content words. The list is
- * loaded into a hash set of the index (stop_set) once. */
-static const char *const *stop_words(void);
-
-static int is_stop(const struct match_index *idx, const char *w)
-{
-	return text_vocab_find(idx->stop, w, strlen(w)) >= 0;
-}
-
+ * loaded into a hash set of the index once. */
 static const char *const *stop_words(void)
 {
 	static const char *const stop[] = {
@@ -116,27 +129,78 @@ static const char *const *stop_words(void)
 	return stop;
 }
 
-/* A term of a text and its raw weight (before IDF). */
-struct qterm {
-	int id;         /* term id, or -1 if unknown to the index */
-	float w;        /* tf times the word/bigram/stop factor */
-};
+static inline uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xFF51AFD7ED558CCDULL;
+	h ^= h >> 33;
+	h *= 0xC4CEB9FE1A85EC53ULL;
+	h ^= h >> 33;
+	return h;
+}
 
-/* Collects the terms of an analysed text into keys (a buffer of NUL-separated
- * strings) with their factors. */
+static uint64_t hash_bytes(uint64_t seed, const char *s, size_t n)
+{
+	uint64_t h = seed ^ 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return mix64(h);
+}
+
+/* The terms of a text and their raw weights (before IDF). */
 struct term_list {
-	struct buf keys;
+	uint64_t hash[MAX_QUERY_TERMS];
 	float factor[MAX_QUERY_TERMS];
 	size_t n;
 };
 
-static void term_add(struct term_list *tl, const char *key, size_t len, float factor)
+static inline void term_add(struct term_list *tl, uint64_t h, float factor)
 {
 	if (tl->n >= MAX_QUERY_TERMS)
 		return;
-	buf_append(&tl->keys, key, len);
-	buf_append(&tl->keys, "", 1);
+	tl->hash[tl->n] = h;
 	tl->factor[tl->n++] = factor;
+}
+
+/* Character 4-grams of a word framed as "^word$", so that words sharing a root
+ * ("приветик" and "привет", "спасибки" and "спасибо") meet even where the stemmer
+ * cuts them differently. The word's n-grams share the weight w. */
+static void add_ngrams(struct term_list *tl, const char *w, size_t len, float weight)
+{
+	uint32_t cp[MAX_NGRAM_CP + 2];
+	size_t n = 0;
+	for (size_t i = 0; i < len && n < MAX_NGRAM_CP;) {
+		unsigned char c = (unsigned char)w[i];
+		uint32_t v;
+		if (c < 0x80) {
+			v = c;
+			i++;
+		} else if ((c & 0xE0) == 0xC0 && i + 1 < len) {
+			v = ((c & 0x1Fu) << 6) | ((unsigned char)w[i + 1] & 0x3Fu);
+			i += 2;
+		} else {
+			/* Longer sequences only need to be told apart, not decoded. */
+			size_t k = 1;
+			v = c;
+			while (i + k < len && ((unsigned char)w[i + k] & 0xC0) == 0x80)
+				v = v * 64 + ((unsigned char)w[i + k++] & 0x3Fu);
+			i += k;
+		}
+		cp[++n] = v;
+	}
+	if (n < 4 || n >= MAX_NGRAM_CP)
+		return;
+	cp[0] = '^';
+	cp[n + 1] = '$';
+	float each = weight / (float)(n - 1);
+	for (size_t k = 0; k + 3 <= n + 1; k++) {
+		uint64_t h = H_NGRAM;
+		for (size_t j = k; j < k + 4; j++)
+			h = (h ^ cp[j]) * 0x100000001B3ULL;
+		term_add(tl, mix64(h), each);
+	}
 }
 
 static size_t n_chars(const char *s)
@@ -145,40 +209,6 @@ static size_t n_chars(const char *s)
 	for (; *s; s++)
 		n += ((unsigned char)*s & 0xC0) != 0x80;
 	return n;
-}
-
-/* Character 4-grams of a word framed as "^word$", so that words sharing a root
- * ("приветик" and "привет", "спасибки" and "спасибо") meet even where the stemmer
- * cuts them differently. The word's n-grams share the weight w. */
-static void add_ngrams(struct term_list *tl, const char *w, float weight)
-{
-	size_t off[MAX_NGRAM_CP + 3];
-	size_t n = 0, len = strlen(w);
-	for (size_t i = 0; i < len && n < MAX_NGRAM_CP; i++)
-		if (((unsigned char)w[i] & 0xC0) != 0x80)
-			off[n++] = i;
-	if (n < 4 || n >= MAX_NGRAM_CP)
-		return;
-	off[n] = len;
-	/* Positions -1 and n stand for the frame characters. */
-	size_t count = n - 1;
-	for (size_t k = 0; k + 3 <= n + 1; k++) {
-		char g[64];
-		size_t gl = 0;
-		g[gl++] = '\x02';
-		for (size_t j = k; j < k + 4; j++) {
-			if (j == 0) {
-				g[gl++] = '^';
-			} else if (j == n + 1) {
-				g[gl++] = '$';
-			} else {
-				size_t a = off[j - 1], b = off[j];
-				memcpy(g + gl, w + a, b - a);
-				gl += b - a;
-			}
-		}
-		term_add(tl, g, gl, weight / (float)count);
-	}
 }
 
 /* Index of a plan alias starting at token i, or -1; *len gets its length in tokens. */
@@ -212,29 +242,17 @@ static int alias_at(const struct match_index *idx, const struct text_analysis *a
 	return -1;
 }
 
-static void collect_range(const struct match_index *idx, const struct text_analysis *a, size_t from, size_t to,
-			  struct term_list *tl, int *plans, size_t *n_plans);
-
+/* Collects the terms of an analysed text, and the plans it names (plans may be NULL). */
 static void collect_terms(const struct match_index *idx, const struct text_analysis *a, struct term_list *tl,
 			  int *plans, size_t *n_plans)
 {
-	collect_range(idx, a, 0, a->n_tokens, tl, plans, n_plans);
-}
-
-/* Collects the terms of tokens [from, to); the entity pseudo-terms only for the
- * whole text. */
-static void collect_range(const struct match_index *idx, const struct text_analysis *a, size_t from, size_t to,
-			  struct term_list *tl, int *plans, size_t *n_plans)
-{
-	const char *prev = NULL;
-	size_t prev_len = 0;
-	int has_plan = 0;
-	for (size_t i = from; i < to; i++) {
+	uint64_t prev = 0;
+	int has_prev = 0, has_plan = 0;
+	for (size_t i = 0; i < a->n_tokens; i++) {
 		const struct text_token *t = &a->tokens[i];
 		size_t alen;
-		int al = idx && idx->n_aliases && (t->kind == TEXT_WORD || t->kind == TEXT_NUMBER)
-				 ? alias_at(idx, a, i, &alen)
-				 : -1;
+		int al = idx->n_aliases && (t->kind == TEXT_WORD || t->kind == TEXT_NUMBER) ? alias_at(idx, a, i, &alen)
+											       : -1;
 		if (al >= 0) {
 			if (plans) {
 				int tariff = idx->aliases[al].tariff, dup = 0;
@@ -245,72 +263,117 @@ static void collect_range(const struct match_index *idx, const struct text_analy
 			}
 			has_plan = 1;
 			i += alen - 1;
-			prev = NULL;
+			has_prev = 0;
 			continue;
 		}
 		if (t->kind != TEXT_WORD) {
 			if (t->kind != TEXT_NUMBER)
-				prev = NULL;
+				has_prev = 0;
 			continue;
 		}
-		size_t sl = strlen(t->stem);
-		float f = is_stop(idx, t->text) ? STOP_WEIGHT : 1.0f;
-		term_add(tl, t->stem, sl, f);
-		if (f == 1.0f && idx)
-			add_ngrams(tl, t->text, (float)NGRAM_WEIGHT);
-		if (prev) {
-			char tmp[512];
-			if (prev_len + sl + 2 < sizeof tmp) {
-				memcpy(tmp, prev, prev_len);
-				tmp[prev_len] = ' ';
-				memcpy(tmp + prev_len + 1, t->stem, sl);
-				term_add(tl, tmp, prev_len + 1 + sl, (float)BIGRAM_WEIGHT * f);
-			}
-		}
-		prev = t->stem;
-		prev_len = sl;
+		uint64_t h = hash_bytes(H_STEM, t->stem, strlen(t->stem));
+		float f = text_vocab_find(idx->stop, t->text, t->len) >= 0 ? (float)STOP_WEIGHT : 1.0f;
+		term_add(tl, h, f);
+		if (f == 1.0f)
+			add_ngrams(tl, t->text, t->len, (float)NGRAM_WEIGHT);
+		if (has_prev)
+			term_add(tl, mix64(prev * 0x9E3779B97F4A7C15ULL ^ h ^ H_BIGRAM), (float)BIGRAM_WEIGHT * f);
+		prev = h;
+		has_prev = 1;
 	}
 	if (has_plan)
-		term_add(tl, "#plan", 5, 1.0f);
-	if (from != 0 || to != a->n_tokens)
-		return;
+		term_add(tl, T_PLAN, 1.0f);
 	const struct text_entities *e = &a->ent;
 	if (e->minutes >= 0 || e->gb >= 0 || e->sms >= 0 || e->budget >= 0)
-		term_add(tl, "#qty", 4, 1.0f);
+		term_add(tl, T_QTY, 1.0f);
 	if (e->phone[0])
-		term_add(tl, "#phone", 6, 0.5f);
+		term_add(tl, T_PHONE, 0.5f);
 	if (e->account[0])
-		term_add(tl, "#account", 8, 0.5f);
+		term_add(tl, T_ACCOUNT, 0.5f);
 }
 
-static void plist_add(struct plist *p, uint32_t doc, float w)
+/* ------------------------------------------------------------------ the term table */
+
+static uint32_t term_find(const struct match_index *idx, uint64_t h)
 {
-	if (p->n == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 4;
-		p->items = xrealloc(p->items, p->cap * sizeof *p->items);
-	}
-	p->items[p->n++] = (struct posting){doc, w};
+	size_t mask = idx->n_term_slots - 1;
+	for (size_t i = (size_t)(h >> 7) & mask; idx->terms[i].id; i = (i + 1) & mask)
+		if (idx->terms[i].hash == h)
+			return idx->terms[i].id - 1;
+	return UINT32_MAX;
 }
 
-/* Sparse vector under construction. */
+static uint32_t term_add_id(struct match_index *idx, uint64_t h)
+{
+	uint32_t id = term_find(idx, h);
+	if (id != UINT32_MAX)
+		return id;
+	if ((idx->n_terms + 1) * 2 > idx->n_term_slots) {
+		size_t ns = idx->n_term_slots * 2;
+		struct term_slot *s = xcalloc(ns, sizeof *s);
+		for (size_t i = 0; i < idx->n_term_slots; i++) {
+			if (!idx->terms[i].id)
+				continue;
+			size_t k = (size_t)(idx->terms[i].hash >> 7) & (ns - 1);
+			while (s[k].id)
+				k = (k + 1) & (ns - 1);
+			s[k] = idx->terms[i];
+		}
+		free(idx->terms);
+		idx->terms = s;
+		idx->n_term_slots = ns;
+	}
+	size_t mask = idx->n_term_slots - 1;
+	size_t i = (size_t)(h >> 7) & mask;
+	while (idx->terms[i].id)
+		i = (i + 1) & mask;
+	idx->terms[i].hash = h;
+	idx->terms[i].id = (uint32_t)++idx->n_terms;
+	return (uint32_t)(idx->n_terms - 1);
+}
+
+/* ------------------------------------------------------------------ building */
+
+/* A sparse vector under construction, merged through a per-term marker. */
 struct svec {
-	int *ids;
+	uint32_t *ids;
 	float *w;
 	size_t n, cap;
 };
 
-static void svec_add(struct svec *v, int id, float w)
+/* Per-term scratch of the build: where a term sits in the vector being built. */
+struct marks {
+	uint32_t *stamp; /* vector number + 1 that last used the term */
+	uint32_t *pos;   /* its position in that vector */
+	size_t cap;
+};
+
+static void marks_reserve(struct marks *m, size_t n)
 {
-	for (size_t i = 0; i < v->n; i++)
-		if (v->ids[i] == id) {
-			v->w[i] += w;
-			return;
-		}
+	if (n <= m->cap)
+		return;
+	size_t cap = m->cap ? m->cap : 1024;
+	while (cap < n)
+		cap *= 2;
+	m->stamp = xrealloc(m->stamp, cap * sizeof *m->stamp);
+	m->pos = xrealloc(m->pos, cap * sizeof *m->pos);
+	memset(m->stamp + m->cap, 0, (cap - m->cap) * sizeof *m->stamp);
+	m->cap = cap;
+}
+
+static void svec_add(struct svec *v, struct marks *m, uint32_t stamp, uint32_t id, float w)
+{
+	if (m->stamp[id] == stamp) {
+		v->w[m->pos[id]] += w;
+		return;
+	}
 	if (v->n == v->cap) {
 		v->cap = v->cap ? v->cap * 2 : 16;
 		v->ids = xrealloc(v->ids, v->cap * sizeof *v->ids);
 		v->w = xrealloc(v->w, v->cap * sizeof *v->w);
 	}
+	m->stamp[id] = stamp;
+	m->pos[id] = (uint32_t)v->n;
 	v->ids[v->n] = id;
 	v->w[v->n++] = w;
 }
@@ -326,14 +389,67 @@ static void svec_normalise(struct svec *v)
 			v->w[i] = (float)(v->w[i] / s);
 }
 
+/* Postings of one kind, gathered unordered before they are laid out by term. */
+struct triple {
+	uint32_t term, doc;
+	float weight;
+};
+
+struct triples {
+	struct triple *items;
+	size_t n, cap;
+};
+
+static void triples_add(struct triples *t, uint32_t term, uint32_t doc, float w)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 4096;
+		t->items = xrealloc(t->items, t->cap * sizeof *t->items);
+	}
+	t->items[t->n++] = (struct triple){term, doc, w};
+}
+
+/* Lays postings out by term (counting sort, stable: documents stay in order). */
+static void csr_build(struct csr *c, struct triples *t, size_t n_terms)
+{
+	c->off = xcalloc(n_terms + 2, sizeof *c->off);
+	for (size_t i = 0; i < t->n; i++)
+		c->off[t->items[i].term + 2]++;
+	for (size_t k = 2; k < n_terms + 2; k++)
+		c->off[k] += c->off[k - 1];
+	c->items = xmalloc((t->n ? t->n : 1) * sizeof *c->items);
+	for (size_t i = 0; i < t->n; i++)
+		c->items[c->off[t->items[i].term + 1]++] = (struct posting){t->items[i].doc, t->items[i].weight};
+	free(t->items);
+	memset(t, 0, sizeof *t);
+}
+
+/* Analyses a reply-set text for the index; stems come from the vocabulary where the
+ * word is known, and new words join it (linked to their stems). */
+static void analyse_doc(struct match_index *idx, struct text_ctx *ctx, const char *src, struct text_analysis *a)
+{
+	text_analyze(ctx, src, strlen(src), &idx->opts, a);
+	for (size_t i = 0; i < a->n_tokens; i++) {
+		const struct text_token *t = &a->tokens[i];
+		if (t->kind != TEXT_WORD)
+			continue;
+		int known = text_vocab_find(idx->words, t->text, t->len) >= 0;
+		int id = text_vocab_add(idx->words, t->text, t->len);
+		int sid = text_vocab_add(idx->stems, t->stem, strlen(t->stem));
+		if (!known)
+			text_vocab_set_link(idx->words, id, sid);
+	}
+}
+
 struct match_index *match_index_build(const struct replyset *rs, struct text_ctx *ctx)
 {
 	struct match_index *idx = xcalloc(1, sizeof *idx);
 	idx->words = text_vocab_new();
 	idx->stems = text_vocab_new();
-	idx->terms = text_vocab_new();
 	idx->stop = text_vocab_new();
 	idx->alias_words = text_vocab_new();
+	idx->n_term_slots = 1024;
+	idx->terms = xcalloc(idx->n_term_slots, sizeof *idx->terms);
 	for (const char *const *w = stop_words(); *w; w++)
 		text_vocab_add(idx->stop, *w, strlen(*w));
 	static const char *const flag_lex[5] = {"obscene", "legal_threat", "spread_call", "negative",
@@ -341,7 +457,9 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 	for (int k = 0; k < 5; k++)
 		idx->lex[k] = replyset_lexicon_index(rs, flag_lex[k]);
 	idx->n_intents = replyset_n_intents(rs);
-	struct text_opts plain = {.no_repair = 1};
+	/* While building, texts are analysed without repairs, with the vocabulary as a
+	 * stem cache. */
+	idx->opts = (struct text_opts){.vocab = idx->words, .stems = idx->stems, .no_repair = 1};
 
 	/* Plan aliases first: their words join the vocabulary and are matched as
 	 * "#plan", not as ordinary words. */
@@ -351,7 +469,7 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 		for (size_t k = 0; k < n_names; k++) {
 			const char *src = k < tf->n_aliases ? tf->aliases[k] : tf->name[k - tf->n_aliases];
 			struct text_analysis a;
-			text_analyze(ctx, src, strlen(src), &plain, &a);
+			analyse_doc(idx, ctx, src, &a);
 			struct alias al = {(int)t, NULL, NULL, 0};
 			for (size_t i = 0; i < a.n_tokens; i++) {
 				const struct text_token *tok = &a.tokens[i];
@@ -363,8 +481,6 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 				text_vocab_add(idx->alias_words, tok->text, tok->len);
 				text_vocab_add(idx->alias_words, tok->stem, strlen(tok->stem));
 				al.stems[al.n++] = xstrdup(tok->stem);
-				text_vocab_add(idx->words, tok->text, tok->len);
-				text_vocab_add(idx->stems, tok->stem, strlen(tok->stem));
 			}
 			text_analysis_free(&a);
 			if (al.n == 0) {
@@ -384,17 +500,18 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 			idx->aliases[j - 1] = tmp;
 		}
 
-	/* Analyse every example once; keep its terms. */
 	/* Documents: every example, plus each intent's titles and (weighted lower,
 	 * being long and written by the operator, not the customer) its answers, which
-	 * bring the topic's vocabulary beyond the examples. */
+	 * bring the topic's vocabulary beyond the examples. A missing answer leaves an
+	 * empty document. */
 	size_t n_ex = replyset_n_examples(rs) + idx->n_intents * 2 * RS_NLANG;
-	idx->ex_weight = xcalloc(n_ex + 1, sizeof *idx->ex_weight);
+	float *ex_weight = xcalloc(n_ex + 1, sizeof *ex_weight);
 	struct svec *ex_vec = xcalloc(n_ex + 1, sizeof *ex_vec);
 	idx->ex_intent = xcalloc(n_ex + 1, sizeof *idx->ex_intent);
-	size_t df_cap = 1024;
-	uint32_t *df = xcalloc(df_cap, sizeof *df);
-	uint32_t *df_last = xcalloc(df_cap, sizeof *df_last); /* last intent + 1 counted */
+	struct marks mk = {0};
+	uint32_t *df = NULL, *df_last = NULL; /* intents with the term; last intent + 1 counted */
+	size_t df_cap = 0;
+	struct term_list *tl = xmalloc(sizeof *tl);
 	size_t e = 0;
 	for (size_t in = 0; in < idx->n_intents; in++) {
 		const struct replyset_intent *it = replyset_intent_at(rs, in);
@@ -403,43 +520,36 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 				const char *src = k < it->n_examples[l] ? it->examples[l][k]
 						  : k == it->n_examples[l] ? it->title[l] : it->answer[l];
 				float dw = k <= it->n_examples[l] ? 1.0f : (float)ANSWER_WEIGHT;
-				idx->ex_weight[e] = src ? dw : 0;
+				ex_weight[e] = src ? dw : 0;
 				if (!src)
 					continue;
 				struct text_analysis a;
-				text_analyze(ctx, src, strlen(src), &plain, &a);
-				for (size_t i = 0; i < a.n_tokens; i++)
-					if (a.tokens[i].kind == TEXT_WORD) {
-						text_vocab_add(idx->words, a.tokens[i].text, a.tokens[i].len);
-						text_vocab_add(idx->stems, a.tokens[i].stem, strlen(a.tokens[i].stem));
-					}
-				struct term_list tl = {0};
-				collect_terms(idx, &a, &tl, NULL, NULL);
-				const char *key = tl.keys.data;
-				for (size_t i = 0; i < tl.n; i++) {
-					size_t kl = strlen(key);
-					int id = text_vocab_add(idx->terms, key, kl);
-					if ((size_t)id >= df_cap) {
-						df = xrealloc(df, df_cap * 2 * sizeof *df);
-						df_last = xrealloc(df_last, df_cap * 2 * sizeof *df_last);
-						memset(df + df_cap, 0, df_cap * sizeof *df);
-						memset(df_last + df_cap, 0, df_cap * sizeof *df_last);
-						df_cap *= 2;
+				analyse_doc(idx, ctx, src, &a);
+				tl->n = 0;
+				collect_terms(idx, &a, tl, NULL, NULL);
+				for (size_t i = 0; i < tl->n; i++) {
+					uint32_t id = term_add_id(idx, tl->hash[i]);
+					if (id >= df_cap) {
+						size_t cap = df_cap ? df_cap * 2 : 4096;
+						df = xrealloc(df, cap * sizeof *df);
+						df_last = xrealloc(df_last, cap * sizeof *df_last);
+						memset(df + df_cap, 0, (cap - df_cap) * sizeof *df);
+						memset(df_last + df_cap, 0, (cap - df_cap) * sizeof *df_last);
+						df_cap = cap;
 					}
 					if (df_last[id] != in + 1) {
 						df[id]++;
 						df_last[id] = (uint32_t)in + 1;
 					}
-					svec_add(&ex_vec[e], id, tl.factor[i]);
-					key += kl + 1;
+					marks_reserve(&mk, idx->n_terms);
+					svec_add(&ex_vec[e], &mk, (uint32_t)e + 1, id, tl->factor[i]);
 				}
-				buf_free(&tl.keys);
 				text_analysis_free(&a);
 				idx->ex_intent[e] = (uint32_t)in;
 			}
 	}
+	free(tl);
 	idx->n_examples = e;
-	idx->n_terms = text_vocab_size(idx->terms);
 	idx->idf = xcalloc(idx->n_terms + 1, sizeof *idx->idf);
 	double n_in = (double)(idx->n_intents ? idx->n_intents : 1);
 	for (size_t t = 0; t < idx->n_terms; t++)
@@ -448,11 +558,14 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 	free(df);
 	free(df_last);
 
-	/* Example vectors (tf-idf, normalised) and intent centroids. */
-	idx->ex_post = xcalloc(idx->n_terms + 1, sizeof *idx->ex_post);
-	idx->in_post = xcalloc(idx->n_terms + 1, sizeof *idx->in_post);
-	idx->cov_post = xcalloc(idx->n_terms + 1, sizeof *idx->cov_post);
+	/* Document vectors (tf-idf, normalised) and intent centroids, per run of
+	 * documents of one intent. */
+	struct triples t_ex = {0}, t_in = {0}, t_cov = {0};
 	struct svec cent = {0}, cnt = {0};
+	struct marks mc = {0}, mn = {0};
+	marks_reserve(&mc, idx->n_terms + 1);
+	marks_reserve(&mn, idx->n_terms + 1);
+	uint32_t group = 1;
 	size_t first = 0;
 	float group_weight = 0;
 	for (size_t x = 0; x <= idx->n_examples; x++) {
@@ -460,13 +573,16 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 			if (x > first) {
 				svec_normalise(&cent);
 				for (size_t i = 0; i < cent.n; i++)
-					plist_add(&idx->in_post[cent.ids[i]], idx->ex_intent[first], cent.w[i]);
-				for (size_t i = 0; i < cnt.n; i++)
-					plist_add(&idx->cov_post[cnt.ids[i]], idx->ex_intent[first],
-						  cnt.w[i] / group_weight);
+					triples_add(&t_in, cent.ids[i], idx->ex_intent[first], cent.w[i]);
+				for (size_t i = 0; i < cnt.n; i++) {
+					double share = cnt.w[i] / group_weight;
+					triples_add(&t_cov, cnt.ids[i], idx->ex_intent[first],
+						    (float)(COVER_FLOOR + (1 - COVER_FLOOR) * sqrt((float)share)));
+				}
 			}
 			cent.n = 0;
 			cnt.n = 0;
+			group++;
 			group_weight = 0;
 			first = x;
 			if (x == idx->n_examples)
@@ -476,44 +592,36 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 		for (size_t i = 0; i < v->n; i++)
 			v->w[i] *= idx->idf[v->ids[i]];
 		svec_normalise(v);
-		group_weight += idx->ex_weight[x];
+		group_weight += ex_weight[x];
 		for (size_t i = 0; i < v->n; i++) {
-			v->w[i] *= idx->ex_weight[x];
-			plist_add(&idx->ex_post[v->ids[i]], (uint32_t)x, v->w[i]);
-			svec_add(&cent, v->ids[i], v->w[i]);
-			svec_add(&cnt, v->ids[i], idx->ex_weight[x]);
+			v->w[i] *= ex_weight[x];
+			triples_add(&t_ex, v->ids[i], (uint32_t)x, v->w[i]);
+			svec_add(&cent, &mc, group, v->ids[i], v->w[i]);
+			svec_add(&cnt, &mn, group, v->ids[i], ex_weight[x]);
 		}
 	}
 	free(cent.ids);
 	free(cent.w);
 	free(cnt.ids);
 	free(cnt.w);
+	free(mk.stamp);
+	free(mk.pos);
+	free(mc.stamp);
+	free(mc.pos);
+	free(mn.stamp);
+	free(mn.pos);
 	for (size_t x = 0; x < n_ex; x++) {
 		free(ex_vec[x].ids);
 		free(ex_vec[x].w);
 	}
 	free(ex_vec);
-	/* Trim posting lists to size. */
-	for (size_t t = 0; t < idx->n_terms; t++) {
-		if (idx->ex_post[t].n)
-			idx->ex_post[t].items =
-				xrealloc(idx->ex_post[t].items, idx->ex_post[t].n * sizeof(struct posting));
-		if (idx->in_post[t].n)
-			idx->in_post[t].items =
-				xrealloc(idx->in_post[t].items, idx->in_post[t].n * sizeof(struct posting));
-		idx->ex_post[t].cap = idx->ex_post[t].n;
-		idx->in_post[t].cap = idx->in_post[t].n;
-		if (idx->cov_post[t].n)
-			idx->cov_post[t].items =
-				xrealloc(idx->cov_post[t].items, idx->cov_post[t].n * sizeof(struct posting));
-		idx->cov_post[t].cap = idx->cov_post[t].n;
-	}
-
+	free(ex_weight);
+	csr_build(&idx->ex, &t_ex, idx->n_terms);
+	csr_build(&idx->in, &t_in, idx->n_terms);
+	csr_build(&idx->cov, &t_cov, idx->n_terms);
 
 	text_vocab_build(idx->words);
-	text_vocab_build(idx->stems);
-	idx->opts.vocab = idx->words;
-	idx->opts.stems = idx->stems;
+	idx->opts = (struct text_opts){.vocab = idx->words, .stems = idx->stems};
 
 	idx->acc_ex = xcalloc(idx->n_examples + 1, sizeof *idx->acc_ex);
 	idx->touched = xcalloc(idx->n_examples + 1, sizeof *idx->touched);
@@ -531,19 +639,15 @@ void match_index_free(struct match_index *idx)
 		return;
 	text_vocab_free(idx->words);
 	text_vocab_free(idx->stems);
-	text_vocab_free(idx->terms);
 	text_vocab_free(idx->stop);
 	text_vocab_free(idx->alias_words);
-	for (size_t t = 0; t < idx->n_terms; t++) {
-		free(idx->ex_post[t].items);
-		free(idx->in_post[t].items);
-		free(idx->cov_post[t].items);
+	free(idx->terms);
+	struct csr *cs[] = {&idx->ex, &idx->in, &idx->cov};
+	for (int k = 0; k < 3; k++) {
+		free(cs[k]->off);
+		free(cs[k]->items);
 	}
-	free(idx->ex_post);
-	free(idx->in_post);
-	free(idx->cov_post);
 	free(idx->cover);
-	free(idx->ex_weight);
 	free(idx->idf);
 	free(idx->ex_intent);
 	for (size_t k = 0; k < idx->n_aliases; k++) {
@@ -567,12 +671,13 @@ void match_index_free(struct match_index *idx)
 size_t match_index_memory(const struct match_index *idx)
 {
 	size_t m = sizeof *idx + text_vocab_memory(idx->words) + text_vocab_memory(idx->stems) +
-		   text_vocab_memory(idx->terms);
-	m += idx->n_terms * (sizeof *idx->idf + 2 * sizeof(struct plist));
-	for (size_t t = 0; t < idx->n_terms; t++)
-		m += (idx->ex_post[t].cap + idx->in_post[t].cap + idx->cov_post[t].cap) * sizeof(struct posting);
+		   text_vocab_memory(idx->stop) + text_vocab_memory(idx->alias_words);
+	m += idx->n_term_slots * sizeof *idx->terms + idx->n_terms * sizeof *idx->idf;
+	const struct csr *cs[] = {&idx->ex, &idx->in, &idx->cov};
+	for (int k = 0; k < 3; k++)
+		m += (idx->n_terms + 2) * sizeof *cs[k]->off + cs[k]->off[idx->n_terms + 1] * sizeof(struct posting);
 	m += idx->n_examples * (sizeof *idx->ex_intent + sizeof *idx->acc_ex + sizeof *idx->touched);
-	m += idx->n_intents * (2 * sizeof(float) + sizeof(uint32_t) + 1);
+	m += idx->n_intents * (3 * sizeof(float) + sizeof(uint32_t) + 1);
 	return m;
 }
 
@@ -600,32 +705,38 @@ static double calibrate(double raw)
 	return 0.55 + (raw - RAW_ANSWER) * (0.45 / (1 - RAW_ANSWER));
 }
 
-/* Scores the query terms against every example and centroid sharing a term and fills
- * the top list. The index's scratch arrays are left zeroed for the next call. */
+/* A query term: its id (UINT32_MAX if the index never saw it) and weight. */
+struct qterm {
+	uint32_t id;
+	float w;
+};
+
+/* Scores the query terms against every document and centroid sharing a term and
+ * fills the top list. The index's scratch arrays are left zeroed for the next call. */
 static void score(struct match_index *idx, const struct term_list *tl, struct match_result *out)
 {
 	struct qterm q[MAX_QUERY_TERMS];
+	/* Repeated terms add up (tf): a small table from term id to its place in q. */
+	uint16_t seen[2 * MAX_QUERY_TERMS];
+	memset(seen, 0, sizeof seen);
 	size_t nq = 0;
-	double qnorm = 0;
-	const char *key = tl->keys.data;
 	for (size_t i = 0; i < tl->n; i++) {
-		size_t kl = strlen(key);
-		int id = text_vocab_find(idx->terms, key, kl);
-		float w = tl->factor[i] * (id >= 0 ? idx->idf[id] : idx->idf_unknown);
-		key += kl + 1;
-		/* Repeated terms add up (tf). */
-		size_t k = 0;
-		for (; k < nq; k++)
-			if (q[k].id == id && id >= 0)
-				break;
-		if (k < nq) {
-			q[k].w += w;
-		} else {
-			q[nq].id = id;
-			q[nq++].w = w;
+		uint32_t id = term_find(idx, tl->hash[i]);
+		float w = tl->factor[i] * (id != UINT32_MAX ? idx->idf[id] : idx->idf_unknown);
+		if (id != UINT32_MAX) {
+			size_t s = (id * 2654435761u) & (2 * MAX_QUERY_TERMS - 1);
+			while (seen[s] && q[seen[s] - 1].id != id)
+				s = (s + 1) & (2 * MAX_QUERY_TERMS - 1);
+			if (seen[s]) {
+				q[seen[s] - 1].w += w;
+				continue;
+			}
+			seen[s] = (uint16_t)(nq + 1);
 		}
+		q[nq].id = id;
+		q[nq++].w = w;
 	}
-	double qsum = 0;
+	double qnorm = 0, qsum = 0;
 	for (size_t i = 0; i < nq; i++) {
 		qnorm += (double)q[i].w * q[i].w;
 		qsum += q[i].w;
@@ -635,29 +746,26 @@ static void score(struct match_index *idx, const struct term_list *tl, struct ma
 		return;
 	size_t n_touched = 0, n_in = 0;
 	for (size_t i = 0; i < nq; i++) {
-		if (q[i].id < 0)
+		uint32_t t = q[i].id;
+		if (t == UINT32_MAX)
 			continue;
-		const struct plist *p = &idx->ex_post[q[i].id];
-		for (uint32_t k = 0; k < p->n; k++) {
-			uint32_t d = p->items[k].doc;
+		float w = q[i].w;
+		for (uint32_t k = idx->ex.off[t]; k < idx->ex.off[t + 1]; k++) {
+			uint32_t d = idx->ex.items[k].doc;
 			if (idx->acc_ex[d] == 0)
 				idx->touched[n_touched++] = d;
-			idx->acc_ex[d] += q[i].w * p->items[k].weight;
+			idx->acc_ex[d] += w * idx->ex.items[k].weight;
 		}
-		p = &idx->in_post[q[i].id];
-		for (uint32_t k = 0; k < p->n; k++) {
-			uint32_t d = p->items[k].doc;
+		for (uint32_t k = idx->in.off[t]; k < idx->in.off[t + 1]; k++) {
+			uint32_t d = idx->in.items[k].doc;
 			if (!idx->in_seen[d]) {
 				idx->in_seen[d] = 1;
 				idx->touched_in[n_in++] = d;
 			}
-			idx->cent[d] += q[i].w * p->items[k].weight;
+			idx->cent[d] += w * idx->in.items[k].weight;
 		}
-		p = &idx->cov_post[q[i].id];
-		for (uint32_t k = 0; k < p->n; k++) {
-			uint32_t d = p->items[k].doc;
-			idx->cover[d] += q[i].w * (float)(COVER_FLOOR + (1 - COVER_FLOOR) * sqrt(p->items[k].weight));
-		}
+		for (uint32_t k = idx->cov.off[t]; k < idx->cov.off[t + 1]; k++)
+			idx->cover[idx->cov.items[k].doc] += w * idx->cov.items[k].weight;
 	}
 	for (size_t k = 0; k < n_touched; k++) {
 		uint32_t d = idx->touched[k];
@@ -709,10 +817,10 @@ int match_message(const struct replyset *rs, const char *text, size_t len, struc
 	struct match_index *idx = (struct match_index *)replyset_index(rs);
 	text_analyze(replyset_text_ctx(rs), text, len > TEXT_MAX_INPUT ? TEXT_MAX_INPUT : len, &idx->opts,
 		     &out->text);
-	struct term_list tl = {0};
+	struct term_list tl;
+	tl.n = 0;
 	collect_terms(idx, &out->text, &tl, out->plans, &out->n_plans);
 	score(idx, &tl, out);
-	buf_free(&tl.keys);
 	double top = out->n_top ? out->top[0].score : 0, second = out->n_top > 1 ? out->top[1].score : 0;
 	out->decision = match_decide(rs, top, second);
 
