@@ -123,7 +123,7 @@ static void fire(struct case_timers *t, const struct console_timer *ct, int64_t 
 		log_info("timers: %s", text);
 		if (ct->fired == 0) {
 			/* Told once, however long it waits. */
-			static const char *const ids[] = {"unclaimed_wait", "operator_will_answer",
+			static const char *const ids[] = {"unclaimed_wait", "case_created",
 							  NULL};
 			console__send_template(app, ct->case_id, ids, now);
 		}

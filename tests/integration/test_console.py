@@ -3,7 +3,8 @@
 pages and their headers, login (cookie flags, wrong password, throttling), refusal
 without a session or CSRF token, the web chat through the pipeline, a case created by a
 complaint arriving live on an operator's WebSocket, claim/reply/handback, two claims
-at once, hostile text stored and sent back as data, and timers surviving a restart.
+at once, hostile text stored and sent back as data, a reconnecting customer's history,
+the audit log, the figures, and reloading the reply set from the console.
 
 A minimal RFC 6455 client (WS below) talks to /ws and /chat/ws."""
 

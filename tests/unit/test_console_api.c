@@ -163,9 +163,9 @@ static void test_malformed_bodies(void **state)
 	}
 	/* Too long. */
 	char *big = xmalloc(5000 + 32);
-	strcpy(big, "{\"text\":\"");
+	memcpy(big, "{\"text\":\"", 9);
 	memset(big + 9, 'a', 5000);
-	strcpy(big + 9 + 5000, "\"}");
+	memcpy(big + 9 + 5000, "\"}", 3);
 	r = fx_post(f, &u, "/api/cases/1/reply", big);
 	assert_int_equal(r.status, 400);
 	fx_resp_free(&r);
@@ -559,11 +559,13 @@ static void test_notes_status_close_handback_release(void **state)
 	r = fx_get(f, &marina, "/api/audit?case_id=1");
 	assert_int_equal(r.status, 200);
 	char actions[512] = "";
+	size_t used = 0;
 	const cJSON *a;
 	cJSON_ArrayForEach(a, cJSON_GetObjectItem(r.body, "audit"))
 	{
-		strncat(actions, fx_str(a, "action", NULL), sizeof actions - strlen(actions) - 2);
-		strcat(actions, ",");
+		used += (size_t)snprintf(actions + used, sizeof actions - used, "%s,",
+					 fx_str(a, "action", NULL));
+		assert_true(used < sizeof actions);
 	}
 	assert_string_equal(actions, "note,claim,status,handback,release,claim,release,claim,status,");
 	fx_resp_free(&r);
