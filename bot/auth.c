@@ -266,6 +266,13 @@ const struct auth_session *auth_session_by_id(struct auth *a, uint64_t id, int64
 	return NULL;
 }
 
+void auth_touch(struct auth *a, uint64_t id, int64_t now_ms)
+{
+	for (size_t i = 0; i < a->n_sessions; i++)
+		if (a->sessions[i].id == id && session_alive(&a->sessions[i], now_ms))
+			a->sessions[i].last_seen_ms = now_ms;
+}
+
 void auth_logout(struct auth *a, uint64_t id)
 {
 	for (size_t i = 0; i < a->n_sessions; i++)

@@ -61,6 +61,8 @@ const struct auth_session *auth_session(struct auth *a, const char *cookie_heade
 					int64_t now_ms);
 /* The session with this id if it is still valid, else NULL. */
 const struct auth_session *auth_session_by_id(struct auth *a, uint64_t id, int64_t now_ms);
+/* Marks the session as in use now (an open console pings), so it does not idle out. */
+void auth_touch(struct auth *a, uint64_t id, int64_t now_ms);
 /* Ends the session (logout). */
 void auth_logout(struct auth *a, uint64_t id);
 /* Number of live sessions. */

@@ -153,6 +153,7 @@ static void ws_message(void *arg, struct ws_conn *c, const char *data, size_t le
 		free(out);
 		cJSON_Delete(o);
 	} else if (type && strcmp(type, "ping") == 0) {
+		auth_touch(h->auth, k->session_id, app_now_ms());
 		server_ws_send(c, "{\"type\":\"pong\"}", 15);
 	}
 	cJSON_Delete(msg);

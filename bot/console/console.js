@@ -216,6 +216,11 @@
       state.wsRetry = 0;
       ws.send(JSON.stringify({ type: 'hello' }));
     });
+    /* An open console keeps its session alive while the secretary only watches. */
+    const ping = setInterval(() => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'ping' }));
+      else if (ws.readyState === WebSocket.CLOSED) clearInterval(ping);
+    }, 60000);
     ws.addEventListener('message', (ev) => {
       let m;
       try { m = JSON.parse(ev.data); } catch (e) { return; }

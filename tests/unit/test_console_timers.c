@@ -294,8 +294,11 @@ static void test_auth_on_a_fake_clock(void **state)
 	assert_int_equal(auth_login(a, "oleg", "bad", "10.0.0.1", t, &s, &retry), AUTH_EBAD_CREDENTIALS);
 	assert_int_equal(auth_login(a, "oleg", FX_PASSWORD, "10.0.0.1", t, &s, &retry), 0);
 	uint64_t id2 = s->id; /* s is only valid until the next auth call */
+	/* An open console's pings keep a session from idling out; it still expires. */
+	auth_touch(a, id, t + 3LL * 3600 * 1000);
+	assert_non_null(auth_session_by_id(a, id, t + 6LL * 3600 * 1000));
 	/* Sessions idle out and expire. */
-	assert_null(auth_session(a, cookie, t + 5LL * 3600 * 1000));
+	assert_null(auth_session(a, cookie, t + 7LL * 3600 * 1000 + 1));
 	assert_null(auth_session_by_id(a, id, t + 13LL * 3600 * 1000));
 	assert_int_equal(auth_count(a), 2);
 	auth_logout(a, id2);
