@@ -70,7 +70,7 @@ static void metrics_route(void *arg, const struct http_req *req, struct http_res
 	*metrics_series(app->metrics, "deskbot_loop_idle_seconds_total", "") =
 		(double)uv_metrics_idle_time(app->loop) / 1e9;
 	*metrics_series(app->metrics, "deskbot_http_client_in_flight", "") =
-		(double)http_client_active(app->http);
+		app->http ? (double)http_client_active(app->http) : 0;
 	app_update_metrics(app);
 	resp->status = 200;
 	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -129,7 +129,10 @@ static void server_stopped_cb(void *arg)
 	struct app *app = arg;
 	app->server = NULL;
 	app_channels_free(app);
-	http_client_close(app->http, http_closed_cb, app);
+	if (app->http)
+		http_client_close(app->http, http_closed_cb, app);
+	else
+		close_own_handles(app);
 }
 
 /* In-flight work finished, or the grace period ran out: release the loop. */
@@ -228,14 +231,18 @@ int app_main(int argc, char **argv)
 			  "start again", app->cfg.replies_dir);
 		goto out_store;
 	}
-	if (http_client_init(&loop, &app->http) < 0) {
+	/* Only a channel that calls out needs libcurl (see curl_dl.h). */
+	int needs_http = app->cfg.vk.enabled || app->cfg.telegram.enabled ||
+			 app->cfg.crm_webhook_url != NULL;
+	if (needs_http && http_client_init(&loop, &app->http) < 0) {
 		log_error("start-up: cannot initialise libcurl");
 		goto out_store;
 	}
 	if (server_start(&loop, app->cfg.http_host, app->cfg.http_port, app->cfg.http_max_body,
 			 &app->server, err, sizeof err) < 0) {
 		log_error("%s", err);
-		http_client_close(app->http, NULL, NULL);
+		if (app->http)
+			http_client_close(app->http, NULL, NULL);
 		uv_run(&loop, UV_RUN_DEFAULT);
 		goto out_store;
 	}

@@ -279,8 +279,6 @@ static int create_case(struct app *app, struct pipeline_batch *b, const struct c
 	cJSON *tr = cJSON_AddArrayToObject(r, "transcript");
 	int64_t since = json_int(iv, "started", now) - 1;
 	store_transcript(app->store, m->channel, m->peer_id, since, tr);
-	for (size_t i = 0; i < res->replies.n; i++)
-		cJSON_AddItemToArray(tr, line(now, "bot", res->replies.items[i].text));
 	cJSON *sug = cJSON_AddArrayToObject(r, "suggested_templates");
 	const cJSON *flags = cJSON_GetObjectItem(r, "flags");
 	if (cJSON_IsTrue(cJSON_GetObjectItem(flags, "legal_threat")) &&
@@ -311,6 +309,20 @@ static int create_case(struct app *app, struct pipeline_batch *b, const struct c
 	customer_free(&cust);
 
 	int result = store_case_create(app->store, r, now, id, number, 24);
+	if (result == 0) {
+		/* The bot's answers to this message join the transcript as the customer
+		 * will see them: with the case number and time filled in. */
+		if (*after_hours) {
+			swap_template(app, &res->replies, "operator_handoff",
+				      "operator_handoff_after_hours", replyset_lang(res->lang));
+			swap_template(app, &res->replies, "case_created", "case_created_after_hours",
+				      replyset_lang(res->lang));
+		}
+		fill_replies(&res->replies, number, eta, work_start);
+		for (size_t i = 0; i < res->replies.n; i++)
+			cJSON_AddItemToArray(tr, line(now, "bot", res->replies.items[i].text));
+		result = store_case_put(app->store, *id, r, now);
+	}
 	if (result == 0) {
 		cJSON *ev = cJSON_CreateObject();
 		cJSON_AddNumberToObject(ev, "case_id", (double)*id);
@@ -371,15 +383,7 @@ int casework_after(struct app *app, struct pipeline_batch *b, const struct chan_
 				 work_start, &after_hours);
 	cJSON_Delete(empty);
 	cJSON_Delete(pending);
-	if (result < 0)
-		return -1;
-	if (after_hours) {
-		swap_template(app, &res->replies, "operator_handoff", "operator_handoff_after_hours",
-			      lang);
-		swap_template(app, &res->replies, "case_created", "case_created_after_hours", lang);
-	}
-	fill_replies(&res->replies, number, eta, work_start);
-	return 0;
+	return result < 0 ? -1 : 0;
 }
 
 int casework_export(struct app *app, struct pipeline_batch *b, int64_t case_id,

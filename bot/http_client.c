@@ -10,8 +10,12 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "curl_dl.h"
 #include "log.h"
 #include "xalloc.h"
+
+/* libcurl through its on-demand table; http_client_init fails if it cannot load. */
+#define API curl_dl_load()
 
 struct request {
 	struct http_client *client;
@@ -53,7 +57,7 @@ static void maybe_free(struct http_client *c)
 		void (*cb)(void *) = c->closed_cb;
 		void *arg = c->closed_arg;
 		free(c);
-		curl_global_cleanup();
+		API->global_cleanup();
 		if (cb)
 			cb(arg);
 	}
@@ -89,7 +93,7 @@ static void poll_cb(uv_poll_t *h, int status, int events)
 			flags |= CURL_CSELECT_OUT;
 	}
 	int running;
-	curl_multi_socket_action(c->multi, p->fd, flags, &running);
+	API->multi_socket_action(c->multi, p->fd, flags, &running);
 	check_done(c);
 }
 
@@ -97,7 +101,7 @@ static void timer_cb(uv_timer_t *t)
 {
 	struct http_client *c = t->data;
 	int running;
-	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	API->multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	check_done(c);
 }
 
@@ -109,7 +113,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int action, void *userp, void
 		if (p) {
 			uv_poll_stop(&p->poll);
 			uv_close((uv_handle_t *)&p->poll, poll_closed_cb);
-			curl_multi_assign(c->multi, fd, NULL);
+			API->multi_assign(c->multi, fd, NULL);
 		}
 		return 0;
 	}
@@ -124,7 +128,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int action, void *userp, void
 		}
 		p->poll.data = p;
 		c->open_handles++;
-		curl_multi_assign(c->multi, fd, p);
+		API->multi_assign(c->multi, fd, p);
 	}
 	int events = 0;
 	if (action == CURL_POLL_IN || action == CURL_POLL_INOUT)
@@ -147,12 +151,14 @@ static int timer_fn(CURLM *multi, long timeout_ms, void *userp)
 
 int http_client_init(uv_loop_t *loop, struct http_client **out)
 {
+	if (!curl_dl_load())
+		return -1;
 	/* Reference-counted by libcurl (7.84+), so each client may take its own. */
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	API->global_init(CURL_GLOBAL_DEFAULT);
 	struct http_client *c = xcalloc(1, sizeof *c);
 	c->loop = loop;
 	c->next_id = 1;
-	c->multi = curl_multi_init();
+	c->multi = API->multi_init();
 	if (!c->multi) {
 		free(c);
 		return -1;
@@ -160,11 +166,11 @@ int http_client_init(uv_loop_t *loop, struct http_client **out)
 	uv_timer_init(loop, &c->timer);
 	c->timer.data = c;
 	c->open_handles = 1;
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_fn);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 64L);
+	API->multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	API->multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+	API->multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_fn);
+	API->multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+	API->multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 64L);
 	*out = c;
 	return 0;
 }
@@ -190,8 +196,8 @@ static size_t header_cb(char *data, size_t size, size_t n, void *userp)
 
 static void request_free(struct request *r)
 {
-	curl_easy_cleanup(r->easy);
-	curl_slist_free_all(r->slist);
+	API->easy_cleanup(r->easy);
+	API->slist_free_all(r->slist);
 	buf_free(&r->body);
 	buf_free(&r->headers);
 	free(r);
@@ -218,46 +224,46 @@ int http_request(struct http_client *c, const struct http_request_opts *opts, ht
 	r->arg = arg;
 	r->body.limit = opts->max_response ? opts->max_response : 8u << 20;
 	r->headers.limit = 64 * 1024;
-	r->easy = curl_easy_init();
+	r->easy = API->easy_init();
 	if (!r->easy) {
 		free(r);
 		return -1;
 	}
 	CURL *e = r->easy;
-	curl_easy_setopt(e, CURLOPT_URL, opts->url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, opts->timeout_ms ? opts->timeout_ms : 30000L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "deskbot/" DESKBOT_VERSION);
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	API->easy_setopt(e, CURLOPT_URL, opts->url);
+	API->easy_setopt(e, CURLOPT_PRIVATE, r);
+	API->easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+	API->easy_setopt(e, CURLOPT_WRITEDATA, r);
+	API->easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+	API->easy_setopt(e, CURLOPT_HEADERDATA, r);
+	API->easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+	API->easy_setopt(e, CURLOPT_TIMEOUT_MS, opts->timeout_ms ? opts->timeout_ms : 30000L);
+	API->easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	API->easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	API->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	API->easy_setopt(e, CURLOPT_USERAGENT, "deskbot/" DESKBOT_VERSION);
+	API->easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	if (opts->method && strcmp(opts->method, "POST") == 0) {
-		curl_easy_setopt(e, CURLOPT_POST, 1L);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)(opts->body ? opts->body_len : 0));
-		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, opts->body ? opts->body : "");
+		API->easy_setopt(e, CURLOPT_POST, 1L);
+		API->easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)(opts->body ? opts->body_len : 0));
+		API->easy_setopt(e, CURLOPT_COPYPOSTFIELDS, opts->body ? opts->body : "");
 		char ct[128];
 		snprintf(ct, sizeof ct, "Content-Type: %s",
 			 opts->content_type ? opts->content_type
 					    : "application/x-www-form-urlencoded");
-		r->slist = curl_slist_append(r->slist, ct);
+		r->slist = API->slist_append(r->slist, ct);
 		/* No "Expect: 100-continue" round trip for larger bodies. */
-		r->slist = curl_slist_append(r->slist, "Expect:");
+		r->slist = API->slist_append(r->slist, "Expect:");
 	}
 	if (opts->extra_header)
-		r->slist = curl_slist_append(r->slist, opts->extra_header);
+		r->slist = API->slist_append(r->slist, opts->extra_header);
 	if (r->slist)
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->slist);
+		API->easy_setopt(e, CURLOPT_HTTPHEADER, r->slist);
 	r->id = c->next_id++;
 	r->next = c->requests;
 	c->requests = r;
 	c->active++;
-	if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
+	if (API->multi_add_handle(c->multi, e) != CURLM_OK) {
 		unlink_request(c, r);
 		request_free(r);
 		return -1;
@@ -272,26 +278,26 @@ static void check_done(struct http_client *c)
 {
 	CURLMsg *msg;
 	int left;
-	while ((msg = curl_multi_info_read(c->multi, &left))) {
+	while ((msg = API->multi_info_read(c->multi, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		struct request *r;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+		API->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 		CURLcode code = msg->data.result;
-		curl_multi_remove_handle(c->multi, r->easy);
+		API->multi_remove_handle(c->multi, r->easy);
 		unlink_request(c, r);
 		struct http_response res = {0};
 		if (code == CURLE_OK)
-			curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &res.status);
+			API->easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &res.status);
 		res.transport_error = (int)code;
 		/* curl's error buffer may quote the URL, which can hold a token: redact. */
 		char *safe = log_redact(code == CURLE_OK ? ""
-				       : (r->errbuf[0] ? r->errbuf : curl_easy_strerror(code)));
+				       : (r->errbuf[0] ? r->errbuf : API->easy_strerror(code)));
 		res.error = safe;
 		res.body = r->body.data ? r->body.data : "";
 		res.body_len = r->body.len;
 		res.headers = r->headers.data ? r->headers.data : "";
-		curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME, &res.seconds);
+		API->easy_getinfo(r->easy, CURLINFO_TOTAL_TIME, &res.seconds);
 		r->done(r->arg, &res);
 		free(safe);
 		request_free(r);
@@ -302,7 +308,7 @@ void http_cancel(struct http_client *c, uint64_t id)
 {
 	for (struct request *r = c->requests; r; r = r->next)
 		if (r->id == id) {
-			curl_multi_remove_handle(c->multi, r->easy);
+			API->multi_remove_handle(c->multi, r->easy);
 			unlink_request(c, r);
 			request_free(r);
 			return;
@@ -347,12 +353,12 @@ void http_client_close(struct http_client *c, void (*closed_cb)(void *), void *a
 	c->closed_arg = arg;
 	while (c->requests) {
 		struct request *r = c->requests;
-		curl_multi_remove_handle(c->multi, r->easy);
+		API->multi_remove_handle(c->multi, r->easy);
 		unlink_request(c, r);
 		request_free(r);
 	}
 	/* curl calls socket_cb (CURL_POLL_REMOVE) for cached connections here. */
-	curl_multi_cleanup(c->multi);
+	API->multi_cleanup(c->multi);
 	c->multi = NULL;
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->timer, timer_closed_cb);

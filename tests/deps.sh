@@ -6,7 +6,10 @@ pkgs="build-essential cmake pkg-config libuv1-dev libcurl4-openssl-dev libcjson-
  libwebsockets-dev libwebsockets-evlib-uv libsqlite3-dev libcmocka-dev libstemmer-dev
  libutf8proc-dev libcrypt-dev python3"
 if [ "${1:-}" = "--test" ]; then
-  pkgs="$pkgs clang libclang-rt-14-dev chromium chromium-driver nodejs npm"
+  pkgs="$pkgs clang libclang-rt-14-dev chromium chromium-driver"
+  # A machine may already have Node.js from elsewhere, with its own npm; Debian's npm
+  # cannot be installed next to it, so only ask for them when they are missing.
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 fi
 missing=""
 for p in $pkgs; do
