@@ -6,6 +6,7 @@
 #include "app_internal.h"
 #include "channel.h"
 #include "log.h"
+#include "webhooks.h"
 #include "outbox.h"
 
 static void add_channel(struct app *app, struct channel *ch)
@@ -22,7 +23,10 @@ int app_channels_start(struct app *app)
 		add_channel(app, tg_channel_new(app));
 	app_channels_add_local(app);
 	if (app->cfg.crm_webhook_url)
-		add_channel(app, crm_channel_new(app));
+		add_channel(app, webhook_channel_new(app, "crm", app->cfg.crm_webhook_url));
+	if (app->cfg.notify_webhook_url)
+		add_channel(app, webhook_channel_new(app, "notify", app->cfg.notify_webhook_url));
+	webhooks_start(app);
 	for (int i = 0; i < app->n_channels; i++) {
 		struct channel *ch = app->channels[i];
 		if (outbox_add_channel(app->outbox, ch) < 0 || ch->ops->start(ch) < 0) {

@@ -71,7 +71,8 @@ void channel_count_failure(struct channel *ch, int code);
 /* Creates the VK and Telegram channels from config (bot/channels/). */
 struct channel *vk_channel_new(struct app *app);
 struct channel *tg_channel_new(struct app *app);
-/* The CRM webhook export (send only), when crm.webhook_url is set. */
-struct channel *crm_channel_new(struct app *app);
+/* A send-only channel that POSTs its rows to url: "crm" (crm.webhook_url) and "notify"
+ * (console.notify_webhook). name and url are copied. */
+struct channel *webhook_channel_new(struct app *app, const char *name, const char *url);
 
 #endif

@@ -281,7 +281,7 @@ static void apply_env(struct config *c)
 int config_load(const char *path, struct config *out, char *err, size_t errlen)
 {
 	static const char *const top_keys[] = {"replies", "store", "http", "admin", "operators",
-		"vk", "telegram", "crm", "log", "shutdown", NULL};
+		"vk", "telegram", "crm", "console", "log", "shutdown", NULL};
 	struct loader l = {err, errlen, 0};
 	set_defaults(out);
 	cJSON *root = NULL;
@@ -330,6 +330,15 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		get_string(&l, s, "token", "admin.token", &out->admin_token);
 	if ((s = section(&l, root, "crm")))
 		get_string(&l, s, "webhook_url", "crm.webhook_url", &out->crm_webhook_url);
+	if ((s = section(&l, root, "console")))
+		get_string(&l, s, "notify_webhook", "console.notify_webhook",
+			   &out->notify_webhook_url);
+	const char *const urls[][2] = {{"crm.webhook_url", out->crm_webhook_url},
+				       {"console.notify_webhook", out->notify_webhook_url}};
+	for (size_t i = 0; i < 2; i++)
+		if (urls[i][1] && strncmp(urls[i][1], "http://", 7) != 0 &&
+		    strncmp(urls[i][1], "https://", 8) != 0)
+			fail(&l, urls[i][0], "expected an http:// or https:// URL");
 	if ((s = section(&l, root, "log"))) {
 		get_string(&l, s, "level", "log.level", &out->log_level);
 		enum log_level lvl;
@@ -392,6 +401,7 @@ void config_free(struct config *c)
 	channel_free(&c->vk);
 	channel_free(&c->telegram);
 	free(c->crm_webhook_url);
+	free(c->notify_webhook_url);
 	free(c->log_level);
 	*c = (struct config){0};
 }

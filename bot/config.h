@@ -35,6 +35,7 @@ struct config {
 	struct config_channel vk;
 	struct config_channel telegram;
 	char *crm_webhook_url; /* NULL = no CRM export */
+	char *notify_webhook_url; /* NULL = console notices only in the console */
 	char *log_level;
 	int shutdown_grace_ms; /* how long in-flight sends may finish after SIGTERM */
 };
