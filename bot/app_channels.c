@@ -8,6 +8,7 @@
 #include "log.h"
 #include "webhooks.h"
 #include "outbox.h"
+#include "store.h"
 
 static void add_channel(struct app *app, struct channel *ch)
 {
@@ -82,10 +83,13 @@ void app_update_metrics(struct app *app)
 {
 	int64_t now = app_now_ms();
 	for (int i = 0; i < app->n_channels; i++) {
+		/* From the store: it also counts rows that wait there beyond the memory queue. */
 		struct channel *ch = app->channels[i];
-		*ch->m_depth = (double)outbox_queued(app->outbox, ch->ops->name);
-		int64_t oldest = outbox__oldest_ms(app->outbox, ch->ops->name);
-		*ch->m_oldest_age = oldest ? (double)(now - oldest) / 1000.0 : 0;
+		int64_t depth = 0, oldest = 0;
+		if (store_outbox_depth(app->store, ch->ops->name, &depth, &oldest) == 0) {
+			*ch->m_depth = (double)depth;
+			*ch->m_oldest_age = depth ? (double)(now - oldest) / 1000.0 : 0;
+		}
 	}
 }
 

@@ -15,6 +15,11 @@
 #define BACKOFF_BASE_MS 1000
 #define BACKOFF_CAP_MS 300000
 #define WALK_LIMIT 4096          /* rows examined per pump; later rows wait their turn */
+/* Rows kept in memory per channel. Beyond HIGH, new rows stay only in the store and are
+ * read back in id order once the queue has drained below LOW, so a burst costs disk,
+ * not memory, and per-chat order holds (everything in memory is older). */
+#define QUEUE_HIGH 2000
+#define QUEUE_LOW 500
 
 struct peer {
 	int64_t id;
@@ -41,6 +46,8 @@ struct chanq {
 	int64_t tokens_at_ms;
 	int64_t paused_until_ms;
 	int walk_gen;
+	int64_t max_id;  /* highest row id ever queued in memory */
+	int overflow;    /* rows above max_id wait in the store only */
 };
 
 struct outbox {
@@ -288,11 +295,34 @@ static void refill(struct chanq *q, int64_t now)
 	q->tokens_at_ms = now;
 }
 
+static void load_row(void *arg, struct outbox_row *row)
+{
+	struct chanq *q = arg;
+	struct node *n = xcalloc(1, sizeof *n);
+	n->row = *row;
+	*row = (struct outbox_row){0};
+	if (n->row.id > q->max_id)
+		q->max_id = n->row.id;
+	link_tail(q, n);
+}
+
+/* Reads rows that overflowed into the store back into memory. */
+static void refill_from_store(struct chanq *q)
+{
+	int want = QUEUE_HIGH - (int)q->n;
+	int got = store_outbox_each_pending(q->ob->app->store, q->ch->ops->name, q->max_id, want,
+					    load_row, q);
+	if (got >= 0 && got < want)
+		q->overflow = 0;
+}
+
 /* Starts every send that may start now; returns the earliest time anything waiting
  * becomes due (INT64_MAX if nothing waits on time). */
 static int64_t pump(struct chanq *q, int64_t now)
 {
 	struct outbox *ob = q->ob;
+	if (q->overflow && q->n < QUEUE_LOW)
+		refill_from_store(q);
 	if (ob->draining || !q->head)
 		return INT64_MAX;
 	if (now < q->paused_until_ms)
@@ -383,23 +413,16 @@ struct outbox *outbox_new(struct app *app)
 	return ob;
 }
 
-static void load_row(void *arg, struct outbox_row *row)
-{
-	struct chanq *q = arg;
-	struct node *n = xcalloc(1, sizeof *n);
-	n->row = *row;
-	*row = (struct outbox_row){0};
-	link_tail(q, n);
-}
-
 int outbox_add_channel(struct outbox *ob, struct channel *ch)
 {
 	if (ob->n_qs >= APP_MAX_CHANNELS)
 		return -1;
 	struct chanq *q = &ob->qs[ob->n_qs++];
 	*q = (struct chanq){.ob = ob, .ch = ch, .tokens_at_ms = app_now_ms()};
-	if (store_outbox_each_pending(ob->app->store, ch->ops->name, load_row, q) < 0)
+	int got = store_outbox_each_pending(ob->app->store, ch->ops->name, 0, QUEUE_HIGH, load_row, q);
+	if (got < 0)
 		return -1;
+	q->overflow = got == QUEUE_HIGH;
 	if (q->n)
 		log_info("outbox: %s has %zu pending row(s) from before the restart", ch->ops->name,
 			 q->n);
@@ -415,9 +438,18 @@ void outbox_enqueue(struct outbox *ob, const char *channel, struct outbox_row *r
 		outbox_row_free(row);
 		return;
 	}
+	if (q->overflow || q->n >= QUEUE_HIGH) {
+		/* Committed to the store already; it is read back when its turn comes. */
+		q->overflow = 1;
+		outbox_row_free(row);
+		kick(ob);
+		return;
+	}
 	struct node *n = xcalloc(1, sizeof *n);
 	n->row = *row;
 	*row = (struct outbox_row){0};
+	if (n->row.id > q->max_id)
+		q->max_id = n->row.id;
 	link_tail(q, n);
 	kick(ob);
 }
@@ -443,15 +475,6 @@ void outbox_drain(struct outbox *ob)
 	ob->draining = 1;
 	uv_idle_stop(&ob->kick);
 	uv_timer_stop(&ob->timer);
-}
-
-/* Oldest pending row's creation time for metrics, or 0. */
-int64_t outbox__oldest_ms(const struct outbox *ob, const char *channel)
-{
-	for (int i = 0; i < ob->n_qs; i++)
-		if (strcmp(ob->qs[i].ch->ops->name, channel) == 0 && ob->qs[i].head)
-			return ob->qs[i].head->row.created_ms;
-	return 0;
 }
 
 static void handle_closed(uv_handle_t *h)

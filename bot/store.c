@@ -631,19 +631,22 @@ int64_t store__scalar(struct store *st, const char *sql)
 	return v;
 }
 
-int store_outbox_each_pending(struct store *st, const char *channel,
-			      void (*fn)(void *arg, struct outbox_row *row), void *arg)
+int store_outbox_each_pending(struct store *st, const char *channel, int64_t after_id,
+			      int limit, void (*fn)(void *arg, struct outbox_row *row), void *arg)
 {
 	static const char sql[] =
 		"SELECT id, kind, peer_id, inbound_id, reply_to, text, keyboard, extra, "
 		"replyset_version, source, attempts, created_ms, next_attempt_ms FROM outbox "
-		"WHERE channel = ? AND status = 'pending' ORDER BY id";
+		"WHERE channel = ? AND status = 'pending' AND id > ? ORDER BY id LIMIT ?";
 	sqlite3_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
 	bind_text(s, 1, channel);
-	int rc;
+	sqlite3_bind_int64(s, 2, after_id);
+	sqlite3_bind_int(s, 3, limit);
+	int rc, n = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		n++;
 		struct outbox_row r = {0};
 		r.id = sqlite3_column_int64(s, 0);
 		r.channel = xstrdup(channel);
@@ -667,7 +670,7 @@ int store_outbox_each_pending(struct store *st, const char *channel,
 		set_state(st, "outbox load");
 		return -1;
 	}
-	return 0;
+	return n;
 }
 
 int64_t store_salt(struct store *st)

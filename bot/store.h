@@ -111,10 +111,11 @@ struct sqlite3 *store__db(struct store *st);
 
 
 
-/* Calls fn for every pending row of channel in id order (start-up). The row is borrowed
- * for the call; fn may move its strings out (then zero them). */
-int store_outbox_each_pending(struct store *st, const char *channel,
-			      void (*fn)(void *arg, struct outbox_row *row), void *arg);
+/* Calls fn for up to limit pending rows of channel with an id above after_id, in id
+ * order. The row is borrowed for the call; fn may move its strings out (then zero them).
+ * Returns the number of rows, or negative on error. */
+int store_outbox_each_pending(struct store *st, const char *channel, int64_t after_id,
+			      int limit, void (*fn)(void *arg, struct outbox_row *row), void *arg);
 /* A random value fixed when the store was created: keeps VK random_id values of a new
  * store apart from those of an old one. */
 int64_t store_salt(struct store *st);
