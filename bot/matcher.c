@@ -26,6 +26,8 @@
 
 /* Weight of a bigram term relative to a word. */
 #define BIGRAM_WEIGHT 0.5
+/* Weight of a word the text module corrected as a typo: a guess, weaker evidence. */
+#define TYPO_WEIGHT 0.7
 /* Weight of a function word relative to a content word. */
 #define STOP_WEIGHT 0.25
 /* Share of the best single example in an intent's score; the rest is the centroid. */
@@ -43,8 +45,6 @@
  * in-scope from out-of-scope messages best; calibrate() maps it to 0.55, the default
  * "answer" threshold of settings.json, so that the thresholds read as confidences. */
 #define RAW_ANSWER 0.19
-/* Weight of an intent's answer text as a document of the intent. */
-#define ANSWER_WEIGHT 0.35
 
 /* Seeds of the term hashes, one per kind of term. */
 #define H_STEM 0x243F6A8885A308D3ULL
@@ -54,6 +54,7 @@
 #define T_QTY 0x452821E638D01377ULL
 #define T_PHONE 0xBE5466CF34E90C6CULL
 #define T_ACCOUNT 0xC0AC29B7C97C50DDULL
+#define H_SYN 0x3F84D5B5B5470917ULL
 
 struct posting {
 	uint32_t doc;  /* document or intent index */
@@ -71,6 +72,20 @@ struct alias {
 	char **words; /* words of the alias, normalised */
 	char **stems; /* the same, stemmed */
 	size_t n;
+};
+
+/* One entry of a synonym group: the stem hashes of its words. Entries with the same
+ * first stem are chained, longest first. */
+struct syn_entry {
+	uint64_t term;  /* the group's concept term */
+	uint32_t stems; /* first stem hash in syn_stems */
+	uint16_t n;     /* words */
+	int32_t next;   /* next entry with the same first stem, or -1 */
+};
+
+struct syn_slot {
+	uint64_t hash;  /* first stem */
+	int32_t entry;  /* head of the chain, -1 empty */
 };
 
 /* One slot of the term table. */
@@ -95,6 +110,10 @@ struct match_index {
 	size_t n_examples, n_intents, n_terms;
 	struct alias *aliases;
 	size_t n_aliases;
+	struct syn_entry *syn;        /* synonyms.json */
+	uint64_t *syn_stems;
+	struct syn_slot *syn_slots;
+	size_t n_syn, n_syn_slots;
 	struct text_opts opts;
 	int lex[5];                   /* obscene, legal_threat, spread_call, negative, operator_request */
 	/* Scratch for one query at a time. */
@@ -121,7 +140,8 @@ static const char *const *stop_words(void)
 		"скажите", "подскажите", "подскажи", "скажи", "расскажите", "расскажи", "помогите",
 		"помоги", "есть", "был",
 		"была", "было", "были", "быть", "будет", "очень", "просто", "сейчас", "теперь", "тоже",
-		"также", "вообще", "могу", "можете", "может", "мочь", "же", "ещё",
+		"также", "вообще", "могу", "можете", "может", "мочь", "же", "ещё", "делать", "сделать", "нибудь",
+		"какой-то", "какие-то", "что-то", "свой", "свою", "свои", "своего", "моем", "моему", "мою",
 		"the", "a", "an", "to", "of", "in", "on", "for", "is", "it", "i", "my", "me", "do", "does",
 		"can", "could", "would", "be", "and", "or", "with", "please", "what", "how", "you", "your",
 		"at", "this", "that", "there", "are", "am", "want", "need", "hi", "hello", "tell", "get", "from",
@@ -242,6 +262,39 @@ static int alias_at(const struct match_index *idx, const struct text_analysis *a
 	return -1;
 }
 
+/* The concept term of the longest synonym starting at word token i (whose stem hash
+ * is h), or 0; *len gets the tokens it spans. */
+static uint64_t synonym_at(const struct match_index *idx, const struct text_analysis *a, size_t i, uint64_t h,
+			   size_t *len)
+{
+	if (!idx->n_syn)
+		return 0;
+	size_t mask = idx->n_syn_slots - 1;
+	size_t s = (size_t)(h >> 11) & mask;
+	while (idx->syn_slots[s].entry >= 0 && idx->syn_slots[s].hash != h)
+		s = (s + 1) & mask;
+	for (int32_t e = idx->syn_slots[s].entry; e >= 0; e = idx->syn[e].next) {
+		const struct syn_entry *se = &idx->syn[e];
+		/* The next words, hyphens between them skipped ("сим-карта", "wi-fi"). */
+		size_t j = i + 1, k = 1;
+		for (; k < se->n; k++, j++) {
+			while (j < a->n_tokens && a->tokens[j].kind == TEXT_PUNCT && strcmp(a->tokens[j].text, "-") == 0)
+				j++;
+			if (j >= a->n_tokens)
+				break;
+			const struct text_token *t = &a->tokens[j];
+			if (t->kind != TEXT_WORD ||
+			    hash_bytes(H_STEM, t->stem, strlen(t->stem)) != idx->syn_stems[se->stems + k])
+				break;
+		}
+		if (k == se->n) {
+			*len = j - i;
+			return se->term;
+		}
+	}
+	return 0;
+}
+
 /* Collects the terms of an analysed text, and the plans it names (plans may be NULL). */
 static void collect_terms(const struct match_index *idx, const struct text_analysis *a, struct term_list *tl,
 			  int *plans, size_t *n_plans)
@@ -272,10 +325,29 @@ static void collect_terms(const struct match_index *idx, const struct text_analy
 			continue;
 		}
 		uint64_t h = hash_bytes(H_STEM, t->stem, strlen(t->stem));
+		size_t slen;
+		uint64_t syn = synonym_at(idx, a, i, h, &slen);
+		if (syn) {
+			/* The words of a synonym are one concept term; their character
+			 * n-grams stay, for the forms the group does not list. */
+			term_add(tl, syn, 1.0f);
+			for (size_t k = i; k < i + slen; k++)
+				if (a->tokens[k].kind == TEXT_WORD) {
+					if (text_vocab_find(idx->stop, a->tokens[k].text, a->tokens[k].len) < 0)
+						add_ngrams(tl, a->tokens[k].text, a->tokens[k].len, (float)NGRAM_WEIGHT);
+				}
+			if (has_prev)
+				term_add(tl, mix64(prev * 0x9E3779B97F4A7C15ULL ^ syn ^ H_BIGRAM), (float)BIGRAM_WEIGHT);
+			prev = syn;
+			has_prev = 1;
+			i += slen - 1;
+			continue;
+		}
 		float f = text_vocab_find(idx->stop, t->text, t->len) >= 0 ? (float)STOP_WEIGHT : 1.0f;
-		term_add(tl, h, f);
+		float tf = t->how == TEXT_TYPO ? (float)TYPO_WEIGHT : 1.0f;
+		term_add(tl, h, f * tf);
 		if (f == 1.0f)
-			add_ngrams(tl, t->text, t->len, (float)NGRAM_WEIGHT);
+			add_ngrams(tl, t->text, t->len, (float)NGRAM_WEIGHT * tf);
 		if (has_prev)
 			term_add(tl, mix64(prev * 0x9E3779B97F4A7C15ULL ^ h ^ H_BIGRAM), (float)BIGRAM_WEIGHT * f);
 		prev = h;
@@ -500,14 +572,62 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 			idx->aliases[j - 1] = tmp;
 		}
 
-	/* Documents: every example, plus each intent's titles and (weighted lower,
-	 * being long and written by the operator, not the customer) its answers, which
-	 * bring the topic's vocabulary beyond the examples. A missing answer leaves an
-	 * empty document. */
-	size_t n_ex = replyset_n_examples(rs) + idx->n_intents * 2 * RS_NLANG;
-	float *ex_weight = xcalloc(n_ex + 1, sizeof *ex_weight);
+	/* Synonym groups: each entry's words (which join the vocabulary) as stems. */
+	size_t syn_cap = 0, stems_cap = 0, n_stems = 0;
+	for (size_t g = 0; g < replyset_n_synonym_groups(rs); g++) {
+		const char *const *grp = replyset_synonym_group(rs, g);
+		for (; *grp; grp++) {
+			struct text_analysis a;
+			analyse_doc(idx, ctx, *grp, &a);
+			size_t first = n_stems;
+			for (size_t i = 0; i < a.n_tokens && n_stems - first < 16; i++) {
+				if (a.tokens[i].kind != TEXT_WORD)
+					continue;
+				if (n_stems == stems_cap) {
+					stems_cap = stems_cap ? stems_cap * 2 : 256;
+					idx->syn_stems = xrealloc(idx->syn_stems, stems_cap * sizeof *idx->syn_stems);
+				}
+				idx->syn_stems[n_stems++] =
+					hash_bytes(H_STEM, a.tokens[i].stem, strlen(a.tokens[i].stem));
+			}
+			text_analysis_free(&a);
+			if (n_stems == first)
+				continue;
+			if (idx->n_syn == syn_cap) {
+				syn_cap = syn_cap ? syn_cap * 2 : 64;
+				idx->syn = xrealloc(idx->syn, syn_cap * sizeof *idx->syn);
+			}
+			idx->syn[idx->n_syn++] = (struct syn_entry){mix64(H_SYN + g), (uint32_t)first,
+								    (uint16_t)(n_stems - first), -1};
+		}
+	}
+	idx->n_syn_slots = 16;
+	while (idx->n_syn_slots < idx->n_syn * 2)
+		idx->n_syn_slots *= 2;
+	idx->syn_slots = xmalloc(idx->n_syn_slots * sizeof *idx->syn_slots);
+	for (size_t k = 0; k < idx->n_syn_slots; k++)
+		idx->syn_slots[k] = (struct syn_slot){0, -1};
+	for (size_t e = 0; e < idx->n_syn; e++) {
+		uint64_t h = idx->syn_stems[idx->syn[e].stems];
+		size_t mask = idx->n_syn_slots - 1, k = (size_t)(h >> 11) & mask;
+		while (idx->syn_slots[k].entry >= 0 && idx->syn_slots[k].hash != h)
+			k = (k + 1) & mask;
+		idx->syn_slots[k].hash = h;
+		/* Keep the chain longest first. */
+		int32_t *link = &idx->syn_slots[k].entry;
+		while (*link >= 0 && idx->syn[*link].n >= idx->syn[e].n)
+			link = &idx->syn[*link].next;
+		idx->syn[e].next = *link;
+		*link = (int32_t)e;
+	}
+
+	/* Documents: every example and each intent's titles. The answers are not
+	 * documents: written by the operator, not the customer, their words only
+	 * attracted wrong typo corrections and matches (measured with the labelled set). */
+	size_t n_ex = replyset_n_examples(rs) + idx->n_intents * RS_NLANG;
 	struct svec *ex_vec = xcalloc(n_ex + 1, sizeof *ex_vec);
 	idx->ex_intent = xcalloc(n_ex + 1, sizeof *idx->ex_intent);
+	uint32_t *ex_group = xcalloc(n_ex + 1, sizeof *ex_group); /* intent * RS_NLANG + language */
 	struct marks mk = {0};
 	uint32_t *df = NULL, *df_last = NULL; /* intents with the term; last intent + 1 counted */
 	size_t df_cap = 0;
@@ -516,11 +636,10 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 	for (size_t in = 0; in < idx->n_intents; in++) {
 		const struct replyset_intent *it = replyset_intent_at(rs, in);
 		for (int l = 0; l < RS_NLANG; l++)
-			for (size_t k = 0; k < it->n_examples[l] + 2; k++, e++) {
-				const char *src = k < it->n_examples[l] ? it->examples[l][k]
-						  : k == it->n_examples[l] ? it->title[l] : it->answer[l];
-				float dw = k <= it->n_examples[l] ? 1.0f : (float)ANSWER_WEIGHT;
-				ex_weight[e] = src ? dw : 0;
+			for (size_t k = 0; k <= it->n_examples[l]; k++, e++) {
+				const char *src = k < it->n_examples[l] ? it->examples[l][k] : it->title[l];
+				idx->ex_intent[e] = (uint32_t)in;
+				ex_group[e] = (uint32_t)(in * RS_NLANG + (size_t)l);
 				if (!src)
 					continue;
 				struct text_analysis a;
@@ -545,7 +664,6 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 					svec_add(&ex_vec[e], &mk, (uint32_t)e + 1, id, tl->factor[i]);
 				}
 				text_analysis_free(&a);
-				idx->ex_intent[e] = (uint32_t)in;
 			}
 	}
 	free(tl);
@@ -558,8 +676,8 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 	free(df);
 	free(df_last);
 
-	/* Document vectors (tf-idf, normalised) and intent centroids, per run of
-	 * documents of one intent. */
+	/* Document vectors (tf-idf, normalised) and intent centroids, one per intent
+	 * and language: a message in one language meets the centroid of its own. */
 	struct triples t_ex = {0}, t_in = {0}, t_cov = {0};
 	struct svec cent = {0}, cnt = {0};
 	struct marks mc = {0}, mn = {0};
@@ -569,7 +687,7 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 	size_t first = 0;
 	float group_weight = 0;
 	for (size_t x = 0; x <= idx->n_examples; x++) {
-		if (x == idx->n_examples || (x > first && idx->ex_intent[x] != idx->ex_intent[first])) {
+		if (x == idx->n_examples || (x > first && ex_group[x] != ex_group[first])) {
 			if (x > first) {
 				svec_normalise(&cent);
 				for (size_t i = 0; i < cent.n; i++)
@@ -592,12 +710,11 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 		for (size_t i = 0; i < v->n; i++)
 			v->w[i] *= idx->idf[v->ids[i]];
 		svec_normalise(v);
-		group_weight += ex_weight[x];
+		group_weight += v->n ? 1.0f : 0.0f;
 		for (size_t i = 0; i < v->n; i++) {
-			v->w[i] *= ex_weight[x];
 			triples_add(&t_ex, v->ids[i], (uint32_t)x, v->w[i]);
 			svec_add(&cent, &mc, group, v->ids[i], v->w[i]);
-			svec_add(&cnt, &mn, group, v->ids[i], ex_weight[x]);
+			svec_add(&cnt, &mn, group, v->ids[i], 1.0f);
 		}
 	}
 	free(cent.ids);
@@ -615,7 +732,7 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 		free(ex_vec[x].w);
 	}
 	free(ex_vec);
-	free(ex_weight);
+	free(ex_group);
 	csr_build(&idx->ex, &t_ex, idx->n_terms);
 	csr_build(&idx->in, &t_in, idx->n_terms);
 	csr_build(&idx->cov, &t_cov, idx->n_terms);
@@ -659,6 +776,9 @@ void match_index_free(struct match_index *idx)
 		free(idx->aliases[k].stems);
 	}
 	free(idx->aliases);
+	free(idx->syn);
+	free(idx->syn_stems);
+	free(idx->syn_slots);
 	free(idx->acc_ex);
 	free(idx->touched);
 	free(idx->best_ex);
@@ -678,6 +798,7 @@ size_t match_index_memory(const struct match_index *idx)
 		m += (idx->n_terms + 2) * sizeof *cs[k]->off + cs[k]->off[idx->n_terms + 1] * sizeof(struct posting);
 	m += idx->n_examples * (sizeof *idx->ex_intent + sizeof *idx->acc_ex + sizeof *idx->touched);
 	m += idx->n_intents * (3 * sizeof(float) + sizeof(uint32_t) + 1);
+	m += idx->n_syn * (sizeof *idx->syn + 2 * sizeof *idx->syn_stems) + idx->n_syn_slots * sizeof *idx->syn_slots;
 	return m;
 }
 

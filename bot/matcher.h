@@ -4,16 +4,19 @@
  * named in the message.
  *
  * Method (measured with tests/unit/test_labelled.c and bench/matcher.c): every
- * example phrasing, each intent's titles and (weighted lower) its answers become
- * TF-IDF vectors over Snowball stems, stem bigrams and character 4-grams of words;
- * IDF is counted over intents. A message is scored through an inverted index against
- * the documents sharing a term with it: half cosine (best example blended with the
- * intent centroid), half coverage (the IDF-weighted share of the message's terms the
- * intent knows). Words the set has never seen keep their weight in the message, so a
- * message about something else scores low. The raw score is mapped piecewise
- * linearly so that the best in/out-of-scope separation lands on 0.55. Typos, the
- * wrong keyboard layout and transliteration are repaired word by word against the
- * set's vocabulary before scoring (text.h). */
+ * example phrasing and each intent's titles become TF-IDF vectors over Snowball
+ * stems, stem bigrams and character 4-grams of words; IDF is counted over intents.
+ * The words of a synonym group of the reply set (synonyms.json: "симка", "сим карта",
+ * "sim") become one concept term. Answers are not indexed: the operator's prose only
+ * attracted wrong typo corrections and matches. A message is scored through an
+ * inverted index against the documents sharing a term with it: half cosine (best
+ * example blended with the centroid of the intent's examples in the message's
+ * language), half coverage (the IDF-weighted share of the message's terms the intent
+ * knows). Words the set has never seen keep their weight in the message, so a
+ * message about something else scores low; a word repaired as a typo counts less.
+ * The raw score is mapped piecewise linearly so that the best in/out-of-scope
+ * separation lands on 0.55. Typos, the wrong keyboard layout and transliteration are
+ * repaired word by word against the set's vocabulary before scoring (text.h). */
 #ifndef DESKBOT_MATCHER_H
 #define DESKBOT_MATCHER_H
 #include <stddef.h>

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "matcher.h"
@@ -45,6 +46,8 @@ struct replyset {
 	struct lexicon *lexicons;
 	size_t n_lexicons;
 	struct text_phrases *lex_phrases; /* the first 64 lexicons, tagged by index */
+	char ***synonyms;          /* groups of normalised entries, each NULL-terminated */
+	size_t n_synonyms;
 	struct replyset_settings settings;
 	size_t n_examples;
 	struct text_ctx *text;     /* stemmers; one thread only */
@@ -504,6 +507,12 @@ static void rs_destroy(struct replyset *rs)
 	}
 	free(rs->lexicons);
 	text_phrases_free(rs->lex_phrases);
+	for (size_t i = 0; i < rs->n_synonyms; i++) {
+		for (char **e = rs->synonyms[i]; *e; e++)
+			free(*e);
+		free(rs->synonyms[i]);
+	}
+	free(rs->synonyms);
 	free_strv(rs->settings.menu, rs->settings.n_menu);
 	free(rs->dir);
 	free(rs->version);
@@ -804,6 +813,69 @@ static void load_lexicons(struct replyset *rs, struct file *f)
 			text_phrases_add(rs->lex_phrases, *e, (unsigned)i);
 }
 
+/* Does a normalised entry have a word (a letter) in it? */
+static int has_letter(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p >= 'a' && *p <= 'z') || *p >= 0xC0)
+			return 1;
+	return 0;
+}
+
+/* synonyms.json (optional): {"synonyms": [["симка", "сим карта", ...], ...]}. An entry
+ * may be in one group only: the matcher reads each group as one concept. */
+static void load_synonyms(struct replyset *rs, struct file *f)
+{
+	if (!cJSON_IsObject(f->root)) {
+		ERR_NODE(f, f->root, "top level must be an object {\"synonyms\": [[...], ...]}");
+		return;
+	}
+	const cJSON *arr = need(f, f->root, "synonyms", cJSON_Array, "an array of groups (arrays of strings)");
+	const cJSON *g;
+	cJSON_ArrayForEach(g, arr)
+	{
+		if (!cJSON_IsArray(g)) {
+			ERR_NODE(f, g, "a synonym group must be an array of strings");
+			continue;
+		}
+		char **entries = xcalloc(1, sizeof(char *));
+		size_t n = 0;
+		const cJSON *e;
+		cJSON_ArrayForEach(e, g)
+		{
+			if (!cJSON_IsString(e) || !e->valuestring[0]) {
+				ERR_NODE(f, e, "a synonym must be a non-empty string");
+				continue;
+			}
+			char *norm = text_normalize(e->valuestring, strlen(e->valuestring));
+			if (!has_letter(norm)) {
+				ERR_NODE(f, e, "synonym \"%s\" has no word in it", e->valuestring);
+				free(norm);
+				continue;
+			}
+			int dup = 0;
+			for (size_t k = 0; k < rs->n_synonyms && !dup; k++)
+				for (char **o = rs->synonyms[k]; *o && !dup; o++)
+					dup = strcmp(*o, norm) == 0;
+			for (size_t k = 0; k < n && !dup; k++)
+				dup = strcmp(entries[k], norm) == 0;
+			if (dup) {
+				ERR_NODE(f, e, "synonym \"%s\" is listed twice (an entry belongs to one group)",
+					 e->valuestring);
+				free(norm);
+				continue;
+			}
+			entries = xrealloc(entries, (n + 2) * sizeof(char *));
+			entries[n++] = norm;
+			entries[n] = NULL;
+		}
+		if (n < 2)
+			ERR_NODE(f, g, "a synonym group needs at least two entries");
+		rs->synonyms = xrealloc(rs->synonyms, (rs->n_synonyms + 1) * sizeof *rs->synonyms);
+		rs->synonyms[rs->n_synonyms++] = entries;
+	}
+}
+
 /* ------------------------------------------------------------------ settings */
 
 static int parse_hhmm(const char *s, int *out)
@@ -1034,6 +1106,13 @@ int replyset_load(const char *dir, struct replyset **out, struct replyset_errors
 		load_templates(rs, &templates);
 	if (file_open(&lexicons, dir, "lexicons.json", errs, &n_errors, &hash) == 0)
 		load_lexicons(rs, &lexicons);
+	/* Optional files: absent is fine, broken is an error. */
+	char *syn_path = xasprintf("%s/synonyms.json", dir);
+	int has_syn = access(syn_path, F_OK) == 0;
+	free(syn_path);
+	struct file synonyms = {0};
+	if (has_syn && file_open(&synonyms, dir, "synonyms.json", errs, &n_errors, &hash) == 0)
+		load_synonyms(rs, &synonyms);
 	cross_check(rs, ifiles, n_ifiles, &settings);
 	for (size_t i = 0; i < rs->n_intents; i++)
 		rs->n_examples += rs->intents[i].n_examples[RS_RU] + rs->intents[i].n_examples[RS_EN];
@@ -1042,6 +1121,7 @@ int replyset_load(const char *dir, struct replyset **out, struct replyset_errors
 	file_close(&tariffs);
 	file_close(&templates);
 	file_close(&lexicons);
+	file_close(&synonyms);
 	for (size_t i = 0; i < n_ifiles; i++) {
 		file_close(&ifiles[i]);
 		free(inames[i]);
@@ -1202,6 +1282,16 @@ int replyset_lexicon_hit(const struct replyset *rs, const char *name, const stru
 		if (text_has_phrase(a, *e))
 			return 1;
 	return 0;
+}
+
+size_t replyset_n_synonym_groups(const struct replyset *rs)
+{
+	return rs->n_synonyms;
+}
+
+const char *const *replyset_synonym_group(const struct replyset *rs, size_t i)
+{
+	return i < rs->n_synonyms ? (const char *const *)rs->synonyms[i] : NULL;
 }
 
 const struct match_index *replyset_index(const struct replyset *rs)

@@ -152,6 +152,11 @@ int replyset_lexicon_index(const struct replyset *rs, const char *name);
  * pass; stops once every bit of want is found (0: looks for all). */
 uint64_t replyset_lexicon_hits(const struct replyset *rs, const struct text_analysis *a, uint64_t want);
 
+/* Synonym groups (synonyms.json, optional): entries normalised, NULL-terminated;
+ * NULL for i out of range. Borrowed. */
+size_t replyset_n_synonym_groups(const struct replyset *rs);
+const char *const *replyset_synonym_group(const struct replyset *rs, size_t i);
+
 /* The matcher index and the text context of the set (see the threads note above). */
 const struct match_index *replyset_index(const struct replyset *rs);
 struct text_ctx *replyset_text_ctx(const struct replyset *rs);

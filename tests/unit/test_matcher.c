@@ -118,6 +118,31 @@ static void test_json(void **state)
 	match_result_free(&m);
 }
 
+/* A synonym group makes a word the examples never use mean what its group means. */
+static void test_synonyms(void **state)
+{
+	(void)state;
+	char *dir = th_copy_default();
+	th_write(dir, "synonyms.json", "{\"synonyms\": [[\"гугушка\", \"голосовая почта\"]]}\n");
+	struct replyset *rs = NULL;
+	struct replyset_errors errs = {0};
+	assert_int_equal(replyset_load(dir, &rs, &errs), 0);
+	struct match_result m;
+	assert_string_equal(top_of(rs, "как отключить гугушку", &m), "voicemail");
+	match_result_free(&m);
+	replyset_free(rs);
+	/* Without the group the word means nothing. */
+	th_write(dir, "synonyms.json", "{\"synonyms\": []}\n");
+	assert_int_equal(replyset_load(dir, &rs, &errs), 0);
+	top_of(rs, "гугушка", &m);
+	assert_int_not_equal(m.decision, MATCH_ANSWER);
+	match_result_free(&m);
+	replyset_free(rs);
+	replyset_errors_free(&errs);
+	th_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +151,7 @@ int main(void)
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_flags_and_plans),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_synonyms),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -160,6 +160,52 @@ static void test_missing_files(void **state)
 	assert_int_equal(replyset_load("/nonexistent/replies", &rs, NULL), -1);
 }
 
+/* synonyms.json is optional; a broken one is reported at file:line:col like the rest. */
+static void test_synonyms_file(void **state)
+{
+	(void)state;
+	struct replyset *rs = th_default_set();
+	assert_true(replyset_n_synonym_groups(rs) > 0);
+	const char *const *g = replyset_synonym_group(rs, 0);
+	assert_non_null(g);
+	assert_non_null(g[0]);
+	assert_non_null(g[1]);
+	assert_null(replyset_synonym_group(rs, replyset_n_synonym_groups(rs)));
+	replyset_free(rs);
+
+	char *dir = th_copy_default();
+	char *path = xasprintf("%s/synonyms.json", dir);
+	remove(path);
+	free(path);
+	struct replyset_errors errs = {0};
+	assert_int_equal(replyset_load(dir, &rs, &errs), 0);
+	assert_int_equal(replyset_n_synonym_groups(rs), 0);
+	replyset_free(rs);
+	replyset_errors_free(&errs);
+
+	th_write(dir, "synonyms.json",
+		 "{\"synonyms\": [\n"
+		 "  [\"симка\", \"СИМ карта\"],\n"
+		 "  [\"одинокий\"],\n"
+		 "  [\"инет\", 5, \"!!!\", \"сим карта\"],\n"
+		 "  \"not a group\"\n"
+		 "]}\n");
+	char *e = load_errors(dir);
+	fprintf(stderr, "%s", e);
+	assert_non_null(strstr(e, "synonyms.json:3:3: a synonym group needs at least two entries"));
+	assert_non_null(strstr(e, "synonyms.json:4:12: a synonym must be a non-empty string"));
+	assert_non_null(strstr(e, "synonyms.json:4:15: synonym \"!!!\" has no word in it"));
+	assert_non_null(strstr(e, "synonyms.json:4:22: synonym \"сим карта\" is listed twice"));
+	assert_non_null(strstr(e, "synonyms.json:5:3: a synonym group must be an array of strings"));
+	free(e);
+	th_write(dir, "synonyms.json", "[1, 2]\n");
+	e = load_errors(dir);
+	assert_non_null(strstr(e, "synonyms.json:1:1: top level must be an object"));
+	free(e);
+	th_rmtree(dir);
+	free(dir);
+}
+
 static void test_tariff_cost(void **state)
 {
 	(void)state;
@@ -185,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_exact_positions),
 		cmocka_unit_test(test_missing_files),
 		cmocka_unit_test(test_tariff_cost),
+		cmocka_unit_test(test_synonyms_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
