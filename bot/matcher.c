@@ -28,7 +28,8 @@
 #define BIGRAM_WEIGHT 0.5
 /* Weight of a word the text module corrected as a typo: a guess, weaker evidence. */
 #define TYPO_WEIGHT 0.7
-/* Weight of a function word relative to a content word. */
+/* Weight of a function word relative to a content word, in a text that has no
+ * content word (elsewhere function words are left out). */
 #define STOP_WEIGHT 0.25
 /* Share of the best single example in an intent's score; the rest is the centroid. */
 #define EXAMPLE_SHARE 0.7
@@ -301,6 +302,10 @@ static void collect_terms(const struct match_index *idx, const struct text_analy
 {
 	uint64_t prev = 0;
 	int has_prev = 0, has_plan = 0;
+	/* Function words only count in a text made of nothing else ("как ты"). */
+	int content = 0;
+	for (size_t i = 0; i < a->n_tokens && !content; i++)
+		content = a->tokens[i].kind == TEXT_WORD && text_vocab_find(idx->stop, a->tokens[i].text, a->tokens[i].len) < 0;
 	for (size_t i = 0; i < a->n_tokens; i++) {
 		const struct text_token *t = &a->tokens[i];
 		size_t alen;
@@ -344,6 +349,10 @@ static void collect_terms(const struct match_index *idx, const struct text_analy
 			continue;
 		}
 		float f = text_vocab_find(idx->stop, t->text, t->len) >= 0 ? (float)STOP_WEIGHT : 1.0f;
+		if (f != 1.0f && content) {
+			has_prev = 0;
+			continue;
+		}
 		float tf = t->how == TEXT_TYPO ? (float)TYPO_WEIGHT : 1.0f;
 		term_add(tl, h, f * tf);
 		if (f == 1.0f)

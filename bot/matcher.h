@@ -6,6 +6,8 @@
  * Method (measured with tests/unit/test_labelled.c and bench/matcher.c): every
  * example phrasing and each intent's titles become TF-IDF vectors over Snowball
  * stems, stem bigrams and character 4-grams of words; IDF is counted over intents.
+ * Function words ("как", "мне", "the") are left out of a text that has a content
+ * word, and count (four times less) only in one that has none ("как ты").
  * The words of a synonym group of the reply set (synonyms.json: "симка", "сим карта",
  * "sim") become one concept term. Answers are not indexed: the operator's prose only
  * attracted wrong typo corrections and matches. A message is scored through an

@@ -1228,8 +1228,10 @@ enum {
 	SCORE_CONFIDENT = 40,
 };
 
-/* Default scorer: the reply set's vocabulary first, then "looks like a word". */
-static int score_word(const struct scorer *sc, const char *w, size_t len)
+/* Default scorer: the reply set's vocabulary first, then "looks like a word". A
+ * candidate spelling (layout or transliteration) that does not even look like a word
+ * is not looked up further: it cannot win, and the lookups are most of the cost. */
+static int score_word(const struct scorer *sc, const char *w, size_t len, int cand)
 {
 	const struct text_opts *o = sc->opts;
 	if (o && o->score)
@@ -1238,6 +1240,8 @@ static int score_word(const struct scorer *sc, const char *w, size_t len)
 		struct memo tmp, *m = word_info(sc, w, len, &tmp);
 		if (m->vocab >= 0)
 			return SCORE_EXACT;
+		if (cand && !plausible(w, len))
+			return 0;
 		if (o->stems && memo_stem_known(sc, m))
 			return SCORE_STEM;
 		int d;
@@ -1247,8 +1251,9 @@ static int score_word(const struct scorer *sc, const char *w, size_t len)
 	return plausible(w, len) ? SCORE_PLAUSIBLE : 0;
 }
 
-/* Scores a chunk: the mean score of its letter runs (0 if it has none). */
-static int score_chunk(const struct scorer *sc, const char *s, size_t len)
+/* Scores a chunk: the mean score of its letter runs (0 if it has none). cand: the
+ * chunk is a candidate spelling, not the text as written. */
+static int score_chunk(const struct scorer *sc, const char *s, size_t len, int cand)
 {
 	int total = 0, words = 0;
 	for (size_t i = 0; i < len;) {
@@ -1265,7 +1270,7 @@ static int score_chunk(const struct scorer *sc, const char *s, size_t len)
 				break;
 			i += adv;
 		}
-		total += score_word(sc, s + start, i - start);
+		total += score_word(sc, s + start, i - start, cand);
 		words++;
 	}
 	return words ? total / words : 0;
@@ -1372,13 +1377,13 @@ static void repair_chunk(const struct scorer *sc, struct chunk *ch)
 		const struct text_opts *o = sc->opts;
 		if (!o || !o->vocab || o->no_repair)
 			return;
-		int w = score_chunk(sc, src, len);
+		int w = score_chunk(sc, src, len, 0);
 		if (w >= SCORE_CONFIDENT)
 			return;
 		uint32_t off = (uint32_t)cand->len;
 		layout_en_into(cand, src, len);
 		uint32_t el = (uint32_t)cand->len - off;
-		if (score_chunk(sc, cand->data + off, el) >= SCORE_STEM) {
+		if (score_chunk(sc, cand->data + off, el, 1) >= SCORE_STEM) {
 			ch->best = (int32_t)off;
 			ch->best_len = el;
 			ch->how = TEXT_LAYOUT;
@@ -1389,7 +1394,7 @@ static void repair_chunk(const struct scorer *sc, struct chunk *ch)
 	if (!has_lat)
 		return;
 	ch->has_alt = 1;
-	ch->written_score = ch->score = score_chunk(sc, src, len);
+	ch->written_score = ch->score = score_chunk(sc, src, len, 0);
 	/* Units and acronyms glued to numbers ("10gb", "4g") are written as meant. */
 	for (size_t i = 0; i < len; i++)
 		if (src[i] >= '0' && src[i] <= '9')
@@ -1408,7 +1413,7 @@ static void repair_chunk(const struct scorer *sc, struct chunk *ch)
 	uint32_t lay = (uint32_t)cand->len;
 	layout_ru_into(cand, src, len);
 	uint32_t lay_len = (uint32_t)cand->len - lay;
-	int ls = score_chunk(sc, cand->data + lay, lay_len);
+	int ls = score_chunk(sc, cand->data + lay, lay_len, 1);
 	size_t core = len;
 	while (core > 0 && strchr(".,!?;:", src[core - 1]))
 		core--;
@@ -1417,7 +1422,7 @@ static void repair_chunk(const struct scorer *sc, struct chunk *ch)
 		layout_ru_into(cand, src, core);
 		bput(cand, src + core, len - core);
 		uint32_t l2_len = (uint32_t)cand->len - l2;
-		int s2 = score_chunk(sc, cand->data + l2, l2_len);
+		int s2 = score_chunk(sc, cand->data + l2, l2_len, 1);
 		if (s2 >= ls) {
 			lay = l2;
 			lay_len = l2_len;
@@ -1436,7 +1441,7 @@ static void repair_chunk(const struct scorer *sc, struct chunk *ch)
 			uint32_t t = (uint32_t)cand->len;
 			translit_into(cand, src, len, alt_sch, alt_e);
 			uint32_t tl = (uint32_t)cand->len - t;
-			int s = score_chunk(sc, cand->data + t, tl);
+			int s = score_chunk(sc, cand->data + t, tl, 1);
 			if (s > ts) {
 				tr = (int32_t)t;
 				tr_len = tl;
