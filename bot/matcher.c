@@ -57,15 +57,34 @@
 #define T_ACCOUNT 0xC0AC29B7C97C50DDULL
 #define H_SYN 0x3F84D5B5B5470917ULL
 
-struct posting {
-	uint32_t doc;  /* document or intent index */
-	float weight;  /* normalised tf-idf of the term in that document */
+/* Weights are stored as 16-bit fixed point in [0, 1] (an error below 1e-5). */
+#define QW 65535.0f
+
+static inline uint16_t qw(double w)
+{
+	/* A positive weight stays positive: scoring tells touched documents by it. */
+	return (uint16_t)(w <= 0 ? 0 : w >= 1 ? 65535 : w * QW < 1 ? 1 : (int)(w * QW + 0.5));
+}
+
+/* Postings of every term over the documents: doc[off[t] .. off[t + 1]) with the
+ * weight of the term in each (normalised tf-idf). */
+struct doc_postings {
+	uint32_t *off;
+	uint32_t *doc;
+	uint16_t *w;
 };
 
-/* Postings of every term: items[off[t] .. off[t + 1]). */
-struct csr {
+/* The same over the intent centroids (one per intent and language): the term's
+ * weight in the centroid, and its coverage factor (how many of the group's
+ * documents have it). */
+struct intent_posting {
+	uint32_t intent;
+	uint16_t cent, cov;
+};
+
+struct intent_postings {
 	uint32_t *off;
-	struct posting *items;
+	struct intent_posting *items;
 };
 
 struct alias {
@@ -100,13 +119,15 @@ struct match_index {
 	struct text_vocab *stems;     /* their stems (layout decision) */
 	struct text_vocab *stop;      /* function words */
 	struct text_vocab *alias_words; /* every word and stem of a plan alias */
-	struct term_slot *terms;      /* term hash -> id */
+	uint64_t *keys;               /* term hashes, sorted: a term's id is its position */
+	uint32_t *key_dir;            /* first key with top key_bits bits = b, for b <= 2^key_bits */
+	unsigned key_bits;
+	struct term_slot *terms;      /* while building: term hash -> id */
 	size_t n_term_slots;
 	float *idf;                   /* by term id */
 	float idf_unknown;            /* weight of a term the set never saw */
-	struct csr ex;                /* by term: documents */
-	struct csr in;                /* by term: intent centroids */
-	struct csr cov;               /* by term: coverage factor per intent group */
+	struct doc_postings ex;       /* by term: documents */
+	struct intent_postings in;    /* by term: intent centroids and coverage */
 	uint32_t *ex_intent;          /* document -> intent */
 	size_t n_examples, n_intents, n_terms;
 	struct alias *aliases;
@@ -375,7 +396,18 @@ static void collect_terms(const struct match_index *idx, const struct text_analy
 
 /* ------------------------------------------------------------------ the term table */
 
+/* Id of a term of the finished index, or UINT32_MAX. */
 static uint32_t term_find(const struct match_index *idx, uint64_t h)
+{
+	size_t b = (size_t)(h >> (64 - idx->key_bits));
+	for (uint32_t k = idx->key_dir[b]; k < idx->key_dir[b + 1]; k++)
+		if (idx->keys[k] == h)
+			return k;
+	return UINT32_MAX;
+}
+
+/* Id of a term while building (the hash table). */
+static uint32_t term_build_find(const struct match_index *idx, uint64_t h)
 {
 	size_t mask = idx->n_term_slots - 1;
 	for (size_t i = (size_t)(h >> 7) & mask; idx->terms[i].id; i = (i + 1) & mask)
@@ -386,7 +418,7 @@ static uint32_t term_find(const struct match_index *idx, uint64_t h)
 
 static uint32_t term_add_id(struct match_index *idx, uint64_t h)
 {
-	uint32_t id = term_find(idx, h);
+	uint32_t id = term_build_find(idx, h);
 	if (id != UINT32_MAX)
 		return id;
 	if ((idx->n_terms + 1) * 2 > idx->n_term_slots) {
@@ -470,10 +502,10 @@ static void svec_normalise(struct svec *v)
 			v->w[i] = (float)(v->w[i] / s);
 }
 
-/* Postings of one kind, gathered unordered before they are laid out by term. */
+/* Postings gathered unordered before they are laid out by term. */
 struct triple {
 	uint32_t term, doc;
-	float weight;
+	float w, w2;
 };
 
 struct triples {
@@ -481,28 +513,101 @@ struct triples {
 	size_t n, cap;
 };
 
-static void triples_add(struct triples *t, uint32_t term, uint32_t doc, float w)
+static void triples_add(struct triples *t, uint32_t term, uint32_t doc, float w, float w2)
 {
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 4096;
 		t->items = xrealloc(t->items, t->cap * sizeof *t->items);
 	}
-	t->items[t->n++] = (struct triple){term, doc, w};
+	t->items[t->n++] = (struct triple){term, doc, w, w2};
 }
 
-/* Lays postings out by term (counting sort, stable: documents stay in order). */
-static void csr_build(struct csr *c, struct triples *t, size_t n_terms)
+/* Offsets by term (counting sort, stable: documents stay in order); fills where[i]
+ * with the position of triple i. */
+static uint32_t *layout_by_term(const struct triples *t, size_t n_terms, uint32_t *where)
 {
-	c->off = xcalloc(n_terms + 2, sizeof *c->off);
+	uint32_t *off = xcalloc(n_terms + 2, sizeof *off);
 	for (size_t i = 0; i < t->n; i++)
-		c->off[t->items[i].term + 2]++;
+		off[t->items[i].term + 2]++;
 	for (size_t k = 2; k < n_terms + 2; k++)
-		c->off[k] += c->off[k - 1];
-	c->items = xmalloc((t->n ? t->n : 1) * sizeof *c->items);
+		off[k] += off[k - 1];
 	for (size_t i = 0; i < t->n; i++)
-		c->items[c->off[t->items[i].term + 1]++] = (struct posting){t->items[i].doc, t->items[i].weight};
+		where[i] = off[t->items[i].term + 1]++;
+	return off;
+}
+
+static void doc_postings_build(struct doc_postings *p, struct triples *t, size_t n_terms)
+{
+	uint32_t *where = xmalloc((t->n ? t->n : 1) * sizeof *where);
+	p->off = layout_by_term(t, n_terms, where);
+	p->doc = xmalloc((t->n ? t->n : 1) * sizeof *p->doc);
+	p->w = xmalloc((t->n ? t->n : 1) * sizeof *p->w);
+	for (size_t i = 0; i < t->n; i++) {
+		p->doc[where[i]] = t->items[i].doc;
+		p->w[where[i]] = qw(t->items[i].w);
+	}
+	free(where);
 	free(t->items);
 	memset(t, 0, sizeof *t);
+}
+
+static void intent_postings_build(struct intent_postings *p, struct triples *t, size_t n_terms)
+{
+	uint32_t *where = xmalloc((t->n ? t->n : 1) * sizeof *where);
+	p->off = layout_by_term(t, n_terms, where);
+	p->items = xmalloc((t->n ? t->n : 1) * sizeof *p->items);
+	for (size_t i = 0; i < t->n; i++)
+		p->items[where[i]] = (struct intent_posting){t->items[i].doc, qw(t->items[i].w), qw(t->items[i].w2)};
+	free(where);
+	free(t->items);
+	memset(t, 0, sizeof *t);
+}
+
+/* Replaces the build-time term table by the sorted key array; renumbers the terms
+ * in order of their keys (old id -> new id into remap). */
+static void terms_finish(struct match_index *idx, uint32_t *remap)
+{
+	size_t n = idx->n_terms;
+	idx->keys = xmalloc((n ? n : 1) * sizeof *idx->keys);
+	struct {
+		uint64_t key;
+		uint32_t id;
+	} *tmp = xmalloc((n ? n : 1) * sizeof *tmp);
+	size_t k = 0;
+	for (size_t i = 0; i < idx->n_term_slots; i++)
+		if (idx->terms[i].id) {
+			tmp[k].key = idx->terms[i].hash;
+			tmp[k++].id = idx->terms[i].id - 1;
+		}
+	/* Keys are uniform: bucket them by their top bits, then sort each bucket. */
+	idx->key_bits = 1;
+	while (idx->key_bits < 24 && ((size_t)1 << (idx->key_bits + 1)) < n)
+		idx->key_bits++;
+	size_t nb = (size_t)1 << idx->key_bits;
+	idx->key_dir = xcalloc(nb + 2, sizeof *idx->key_dir);
+	for (size_t i = 0; i < n; i++)
+		idx->key_dir[(tmp[i].key >> (64 - idx->key_bits)) + 1]++;
+	for (size_t b = 1; b <= nb; b++)
+		idx->key_dir[b] += idx->key_dir[b - 1];
+	uint32_t *fill = xmalloc((nb + 1) * sizeof *fill);
+	memcpy(fill, idx->key_dir, (nb + 1) * sizeof *fill);
+	for (size_t i = 0; i < n; i++) {
+		size_t b = (size_t)(tmp[i].key >> (64 - idx->key_bits));
+		uint32_t at = fill[b]++;
+		/* Insertion into the bucket keeps it sorted (buckets hold two or so). */
+		while (at > idx->key_dir[b] && idx->keys[at - 1] > tmp[i].key) {
+			idx->keys[at] = idx->keys[at - 1];
+			at--;
+		}
+		idx->keys[at] = tmp[i].key;
+	}
+	for (size_t i = 0; i < n; i++)
+		remap[tmp[i].id] = term_find(idx, tmp[i].key);
+	free(fill);
+	free(tmp);
+	free(idx->terms);
+	idx->terms = NULL;
+	idx->n_term_slots = 0;
 }
 
 /* Analyses a reply-set text for the index; stems come from the vocabulary where the
@@ -687,7 +792,7 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 
 	/* Document vectors (tf-idf, normalised) and intent centroids, one per intent
 	 * and language: a message in one language meets the centroid of its own. */
-	struct triples t_ex = {0}, t_in = {0}, t_cov = {0};
+	struct triples t_ex = {0}, t_in = {0};
 	struct svec cent = {0}, cnt = {0};
 	struct marks mc = {0}, mn = {0};
 	marks_reserve(&mc, idx->n_terms + 1);
@@ -698,13 +803,12 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 	for (size_t x = 0; x <= idx->n_examples; x++) {
 		if (x == idx->n_examples || (x > first && ex_group[x] != ex_group[first])) {
 			if (x > first) {
+				/* cent and cnt hold the same terms in the same order. */
 				svec_normalise(&cent);
-				for (size_t i = 0; i < cent.n; i++)
-					triples_add(&t_in, cent.ids[i], idx->ex_intent[first], cent.w[i]);
-				for (size_t i = 0; i < cnt.n; i++) {
+				for (size_t i = 0; i < cent.n; i++) {
 					double share = cnt.w[i] / group_weight;
-					triples_add(&t_cov, cnt.ids[i], idx->ex_intent[first],
-						    (float)(COVER_FLOOR + (1 - COVER_FLOOR) * sqrt((float)share)));
+					triples_add(&t_in, cent.ids[i], idx->ex_intent[first], cent.w[i],
+						    (float)(COVER_FLOOR + (1 - COVER_FLOOR) * sqrt(share)));
 				}
 			}
 			cent.n = 0;
@@ -721,7 +825,7 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 		svec_normalise(v);
 		group_weight += v->n ? 1.0f : 0.0f;
 		for (size_t i = 0; i < v->n; i++) {
-			triples_add(&t_ex, v->ids[i], (uint32_t)x, v->w[i]);
+			triples_add(&t_ex, v->ids[i], (uint32_t)x, v->w[i], 0);
 			svec_add(&cent, &mc, group, v->ids[i], v->w[i]);
 			svec_add(&cnt, &mn, group, v->ids[i], 1.0f);
 		}
@@ -742,11 +846,26 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 	}
 	free(ex_vec);
 	free(ex_group);
-	csr_build(&idx->ex, &t_ex, idx->n_terms);
-	csr_build(&idx->in, &t_in, idx->n_terms);
-	csr_build(&idx->cov, &t_cov, idx->n_terms);
+	/* The term table becomes a sorted key array; ids follow. */
+	uint32_t *remap = xmalloc((idx->n_terms + 1) * sizeof *remap);
+	terms_finish(idx, remap);
+	float *idf = xmalloc((idx->n_terms + 1) * sizeof *idf);
+	for (size_t t = 0; t < idx->n_terms; t++)
+		idf[remap[t]] = idx->idf[t];
+	free(idx->idf);
+	idx->idf = idf;
+	for (size_t i = 0; i < t_ex.n; i++)
+		t_ex.items[i].term = remap[t_ex.items[i].term];
+	for (size_t i = 0; i < t_in.n; i++)
+		t_in.items[i].term = remap[t_in.items[i].term];
+	free(remap);
+	doc_postings_build(&idx->ex, &t_ex, idx->n_terms);
+	intent_postings_build(&idx->in, &t_in, idx->n_terms);
 
 	text_vocab_build(idx->words);
+	text_vocab_shrink(idx->stems);
+	text_vocab_shrink(idx->stop);
+	text_vocab_shrink(idx->alias_words);
 	idx->opts = (struct text_opts){.vocab = idx->words, .stems = idx->stems};
 
 	idx->acc_ex = xcalloc(idx->n_examples + 1, sizeof *idx->acc_ex);
@@ -768,11 +887,13 @@ void match_index_free(struct match_index *idx)
 	text_vocab_free(idx->stop);
 	text_vocab_free(idx->alias_words);
 	free(idx->terms);
-	struct csr *cs[] = {&idx->ex, &idx->in, &idx->cov};
-	for (int k = 0; k < 3; k++) {
-		free(cs[k]->off);
-		free(cs[k]->items);
-	}
+	free(idx->keys);
+	free(idx->key_dir);
+	free(idx->ex.off);
+	free(idx->ex.doc);
+	free(idx->ex.w);
+	free(idx->in.off);
+	free(idx->in.items);
 	free(idx->cover);
 	free(idx->idf);
 	free(idx->ex_intent);
@@ -801,10 +922,10 @@ size_t match_index_memory(const struct match_index *idx)
 {
 	size_t m = sizeof *idx + text_vocab_memory(idx->words) + text_vocab_memory(idx->stems) +
 		   text_vocab_memory(idx->stop) + text_vocab_memory(idx->alias_words);
-	m += idx->n_term_slots * sizeof *idx->terms + idx->n_terms * sizeof *idx->idf;
-	const struct csr *cs[] = {&idx->ex, &idx->in, &idx->cov};
-	for (int k = 0; k < 3; k++)
-		m += (idx->n_terms + 2) * sizeof *cs[k]->off + cs[k]->off[idx->n_terms + 1] * sizeof(struct posting);
+	m += idx->n_terms * (sizeof *idx->keys + sizeof *idx->idf) + (((size_t)1 << idx->key_bits) + 2) * sizeof *idx->key_dir;
+	m += 2 * (idx->n_terms + 2) * sizeof(uint32_t);
+	m += idx->ex.off[idx->n_terms] * (sizeof *idx->ex.doc + sizeof *idx->ex.w);
+	m += idx->in.off[idx->n_terms] * sizeof *idx->in.items;
 	m += idx->n_examples * (sizeof *idx->ex_intent + sizeof *idx->acc_ex + sizeof *idx->touched);
 	m += idx->n_intents * (3 * sizeof(float) + sizeof(uint32_t) + 1);
 	m += idx->n_syn * (sizeof *idx->syn + 2 * sizeof *idx->syn_stems) + idx->n_syn_slots * sizeof *idx->syn_slots;
@@ -880,22 +1001,23 @@ static void score(struct match_index *idx, const struct term_list *tl, struct ma
 		if (t == UINT32_MAX)
 			continue;
 		float w = q[i].w;
+		float wq = w * (1.0f / QW);
 		for (uint32_t k = idx->ex.off[t]; k < idx->ex.off[t + 1]; k++) {
-			uint32_t d = idx->ex.items[k].doc;
-			if (idx->acc_ex[d] == 0)
+			uint32_t d = idx->ex.doc[k];
+			if (idx->acc_ex[d] == 0 && n_touched <= idx->n_examples)
 				idx->touched[n_touched++] = d;
-			idx->acc_ex[d] += w * idx->ex.items[k].weight;
+			idx->acc_ex[d] += wq * idx->ex.w[k];
 		}
 		for (uint32_t k = idx->in.off[t]; k < idx->in.off[t + 1]; k++) {
-			uint32_t d = idx->in.items[k].doc;
+			const struct intent_posting *p = &idx->in.items[k];
+			uint32_t d = p->intent;
 			if (!idx->in_seen[d]) {
 				idx->in_seen[d] = 1;
 				idx->touched_in[n_in++] = d;
 			}
-			idx->cent[d] += w * idx->in.items[k].weight;
+			idx->cent[d] += wq * p->cent;
+			idx->cover[d] += wq * p->cov;
 		}
-		for (uint32_t k = idx->cov.off[t]; k < idx->cov.off[t + 1]; k++)
-			idx->cover[idx->cov.items[k].doc] += w * idx->cov.items[k].weight;
 	}
 	for (size_t k = 0; k < n_touched; k++) {
 		uint32_t d = idx->touched[k];

@@ -642,24 +642,23 @@ struct vocab_word {
 	uint8_t no_typo; /* not a target of typo correction */
 };
 
-/* One entry of the deletion index: a dictionary word with one or two code points
- * deleted. Entries are sorted by key; dir[k] is the first entry whose key has top
- * bits k. */
-struct del_entry {
-	uint32_t key; /* high half of the hash of the shortened word */
-	uint32_t id;  /* the dictionary word */
-};
-
+/* The deletion index: every dictionary word with one or two code points deleted, as
+ * a 32-bit key. Keys are bucketed by their top dir_bits bits (dir[b] is the first
+ * entry of bucket b); an entry packs the key's next bits and the word id into 32
+ * bits, so an entry costs 4 bytes plus about one byte of directory. A key that
+ * matches only on the bits kept is a false candidate, which the edit distance check
+ * then rejects. */
 struct text_vocab {
 	struct buf pool;          /* word bytes, each NUL-terminated */
 	struct vocab_word *words;
 	size_t n, cap;
 	int32_t *slots;           /* open-addressing table of word ids by hash, -1 empty */
 	size_t n_slots;
-	struct del_entry *dels;
+	uint32_t *dels;           /* packed entries, by bucket */
 	size_t n_dels;
 	uint32_t *dir;            /* (1 << dir_bits) + 1 offsets into dels */
 	unsigned dir_bits;
+	unsigned id_bits;         /* low bits of an entry: the word id */
 	int built;
 	uint64_t pow[MAX_WORD_CP + 1]; /* POLY_B^k */
 };
@@ -851,85 +850,121 @@ size_t text_vocab_memory(const struct text_vocab *v)
 	       v->n_dels * sizeof *v->dels + (v->dir ? ((size_t)1 << v->dir_bits) + 1 : 0) * sizeof *v->dir;
 }
 
-/* Sorts entries by key (LSD radix sort, 4 passes of 8 bits; stable, so ids stay in
- * order within a key). */
-static void sort_dels(struct del_entry *a, size_t n)
+void text_vocab_shrink(struct text_vocab *v)
 {
-	struct del_entry *tmp = xmalloc((n ? n : 1) * sizeof *tmp);
-	struct del_entry *src = a, *dst = tmp;
-	for (int shift = 0; shift < 32; shift += 8) {
-		size_t count[257] = {0};
-		for (size_t i = 0; i < n; i++)
-			count[((src[i].key >> shift) & 0xFF) + 1]++;
-		for (int k = 0; k < 256; k++)
-			count[k + 1] += count[k];
-		for (size_t i = 0; i < n; i++)
-			dst[count[(src[i].key >> shift) & 0xFF]++] = src[i];
-		struct del_entry *t = src;
-		src = dst;
-		dst = t;
+	if (v->n && v->cap > v->n) {
+		v->words = xrealloc(v->words, v->n * sizeof *v->words);
+		v->cap = v->n;
 	}
-	/* Four passes: the result is back in a. */
-	free(tmp);
+	if (v->pool.len + 1 < v->pool.cap) {
+		v->pool.data = xrealloc(v->pool.data, v->pool.len + 1);
+		v->pool.cap = v->pool.len + 1;
+	}
+}
+
+/* The packed entry of key for word id, and its bucket. */
+static inline uint32_t del_pack(const struct text_vocab *v, uint32_t key, uint32_t id)
+{
+	return ((uint32_t)(key << v->dir_bits) >> v->id_bits << v->id_bits) | id;
+}
+
+static inline size_t del_bucket(const struct text_vocab *v, uint32_t key)
+{
+	return v->dir_bits ? key >> (32 - v->dir_bits) : 0;
+}
+
+/* Calls fn for the key of every deletion (one or two code points) of word id. */
+static size_t for_each_del(const struct text_vocab *v, uint32_t id, void (*fn)(struct text_vocab *, uint32_t, uint32_t),
+			   struct text_vocab *out)
+{
+	const struct vocab_word *e = &v->words[id];
+	int bound = text_typo_bound(e->ncp);
+	if (bound == 0 || e->ncp > MAX_WORD_CP || e->no_typo)
+		return 0;
+	int32_t cps[MAX_WORD_CP];
+	uint64_t P[MAX_WORD_CP + 1];
+	int n = to_cps(v->pool.data + e->off, e->len, cps, MAX_WORD_CP);
+	poly_prefix(cps, n, P);
+	size_t count = 0;
+	for (int i = 0; i < n; i++) {
+		/* Deleting either of a doubled letter gives the same word. */
+		if (i > 0 && cps[i] == cps[i - 1])
+			continue;
+		if (fn)
+			fn(out, del_key(del1(v->pow, P, n, i)), id);
+		count++;
+	}
+	if (bound >= 2)
+		for (int i = 0; i < n; i++)
+			for (int j = i + 1; j < n; j++) {
+				if (fn)
+					fn(out, del_key(del2(v->pow, P, n, i, j)), id);
+				count++;
+			}
+	return count;
+}
+
+static void del_count_cb(struct text_vocab *v, uint32_t key, uint32_t id)
+{
+	(void)id;
+	v->dir[del_bucket(v, key) + 1]++;
+}
+
+static void del_place_cb(struct text_vocab *v, uint32_t key, uint32_t id)
+{
+	v->dels[v->dir[del_bucket(v, key)]++] = del_pack(v, key, id);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
 }
 
 void text_vocab_build(struct text_vocab *v)
 {
-	/* Count first, so that the entries are allocated once. */
-	size_t total = 0;
-	for (size_t id = 0; id < v->n; id++) {
-		const struct vocab_word *e = &v->words[id];
-		int bound = text_typo_bound(e->ncp);
-		if (bound == 0 || e->ncp > MAX_WORD_CP || e->no_typo)
-			continue;
-		total += (size_t)e->ncp + (bound >= 2 ? (size_t)e->ncp * (e->ncp - 1) / 2 : 0);
-	}
 	free(v->dels);
 	free(v->dir);
+	v->dels = NULL;
+	v->dir = NULL;
+	size_t total = 0;
+	for (size_t id = 0; id < v->n; id++)
+		total += for_each_del(v, (uint32_t)id, NULL, NULL);
+	v->id_bits = 1;
+	while (v->id_bits < 31 && ((size_t)1 << v->id_bits) < v->n)
+		v->id_bits++;
+	/* About four entries a bucket. */
+	v->dir_bits = 0;
+	while (v->dir_bits < 24 && ((size_t)1 << (v->dir_bits + 2)) < total)
+		v->dir_bits++;
+	size_t nd = (size_t)1 << v->dir_bits;
+	v->dir = xcalloc(nd + 2, sizeof *v->dir);
 	v->dels = xmalloc((total ? total : 1) * sizeof *v->dels);
-	v->n_dels = 0;
-	for (size_t id = 0; id < v->n; id++) {
-		const struct vocab_word *e = &v->words[id];
-		int bound = text_typo_bound(e->ncp);
-		if (bound == 0 || e->ncp > MAX_WORD_CP || e->no_typo)
-			continue;
-		int32_t cps[MAX_WORD_CP];
-		uint64_t P[MAX_WORD_CP + 1];
-		int n = to_cps(v->pool.data + e->off, e->len, cps, MAX_WORD_CP);
-		poly_prefix(cps, n, P);
-		for (int i = 0; i < n; i++) {
-			/* Deleting either of a doubled letter gives the same word. */
-			if (i > 0 && cps[i] == cps[i - 1])
-				continue;
-			v->dels[v->n_dels++] = (struct del_entry){del_key(del1(v->pow, P, n, i)), (uint32_t)id};
-		}
-		if (bound >= 2)
-			for (int i = 0; i < n; i++)
-				for (int j = i + 1; j < n; j++)
-					v->dels[v->n_dels++] = (struct del_entry){del_key(del2(v->pow, P, n, i, j)), (uint32_t)id};
-	}
-	sort_dels(v->dels, v->n_dels);
-	/* Drop repeated (key, id) pairs; they are adjacent since the sort is stable and
-	 * ids were added in order. */
+	/* Counting sort by bucket: count, offsets, place. */
+	for (size_t id = 0; id < v->n; id++)
+		for_each_del(v, (uint32_t)id, del_count_cb, v);
+	for (size_t b = 1; b <= nd; b++)
+		v->dir[b] += v->dir[b - 1];
+	for (size_t id = 0; id < v->n; id++)
+		for_each_del(v, (uint32_t)id, del_place_cb, v);
+	/* Placing moved each start to the next bucket's: shift back. */
+	memmove(v->dir + 1, v->dir, nd * sizeof *v->dir);
+	v->dir[0] = 0;
+	/* Drop repeated entries inside each bucket. */
 	size_t w = 0;
-	for (size_t i = 0; i < v->n_dels; i++)
-		if (w == 0 || v->dels[w - 1].key != v->dels[i].key || v->dels[w - 1].id != v->dels[i].id)
-			v->dels[w++] = v->dels[i];
+	for (size_t b = 0; b < nd; b++) {
+		uint32_t from = v->dir[b], to = v->dir[b + 1];
+		v->dir[b] = (uint32_t)w;
+		qsort(v->dels + from, to - from, sizeof *v->dels, cmp_u32);
+		for (uint32_t k = from; k < to; k++)
+			if (k == from || v->dels[k] != v->dels[k - 1])
+				v->dels[w++] = v->dels[k];
+	}
+	v->dir[nd] = (uint32_t)w;
 	v->n_dels = w;
 	if (w)
 		v->dels = xrealloc(v->dels, w * sizeof *v->dels);
-	/* A directory of about one slot per four entries. */
-	v->dir_bits = 4;
-	while (v->dir_bits < 24 && ((size_t)1 << (v->dir_bits + 2)) < w)
-		v->dir_bits++;
-	size_t nd = (size_t)1 << v->dir_bits;
-	v->dir = xmalloc((nd + 1) * sizeof *v->dir);
-	size_t k = 0;
-	for (size_t b = 0; b <= nd; b++) {
-		while (k < w && (v->dels[k].key >> (32 - v->dir_bits)) < b)
-			k++;
-		v->dir[b] = (uint32_t)k;
-	}
+	text_vocab_shrink(v);
 	v->built = 1;
 }
 
@@ -1015,6 +1050,17 @@ static void correct_try(struct correct_state *s, uint32_t id)
 	}
 }
 
+/* Tries the dictionary words one of whose shortened forms has this key. */
+static void correct_dels(struct correct_state *s, uint32_t key)
+{
+	const struct text_vocab *v = s->v;
+	size_t b = del_bucket(v, key);
+	uint32_t want = del_pack(v, key, 0) >> v->id_bits, mask = ((uint32_t)1 << v->id_bits) - 1;
+	for (uint32_t k = v->dir[b]; k < v->dir[b + 1]; k++)
+		if (v->dels[k] >> v->id_bits == want)
+			correct_try(s, v->dels[k] & mask);
+}
+
 /* Looks up one shortened form of the query (by hash): among whole words and among
  * the dictionary's own shortened forms. */
 static void correct_probe(struct correct_state *s, uint64_t h)
@@ -1024,11 +1070,7 @@ static void correct_probe(struct correct_state *s, uint64_t h)
 	for (size_t i = slot_index(h, v->n_slots); v->slots[i] >= 0; i = (i + 1) & mask)
 		if (v->words[v->slots[i]].hash == h)
 			correct_try(s, (uint32_t)v->slots[i]);
-	uint32_t key = del_key(h);
-	size_t b = key >> (32 - v->dir_bits);
-	for (uint32_t k = v->dir[b]; k < v->dir[b + 1]; k++)
-		if (v->dels[k].key == key)
-			correct_try(s, v->dels[k].id);
+	correct_dels(s, del_key(h));
 }
 
 int text_vocab_correct(const struct text_vocab *v, const char *word, size_t len, int *dist)
@@ -1044,13 +1086,7 @@ int text_vocab_correct(const struct text_vocab *v, const char *word, size_t len,
 	uint64_t P[MAX_WORD_CP + 1];
 	poly_prefix(cps, n, P);
 	/* The query itself may be a dictionary word shortened (letters missing). */
-	if (v->n_dels) {
-		uint32_t key = del_key(P[n]);
-		size_t b = key >> (32 - v->dir_bits);
-		for (uint32_t k = v->dir[b]; k < v->dir[b + 1]; k++)
-			if (v->dels[k].key == key)
-				correct_try(&s, v->dels[k].id);
-	}
+	correct_dels(&s, del_key(P[n]));
 	for (int i = 0; i < n; i++)
 		if (i == 0 || cps[i] != cps[i - 1])
 			correct_probe(&s, del1(v->pow, P, n, i));

@@ -39,8 +39,11 @@ void text_vocab_free(struct text_vocab *v);
 /* Adds one occurrence of a normalised word (len bytes); returns its id (>= 0). Adding a
  * word again only counts it. Must not be called after text_vocab_build. */
 int text_vocab_add(struct text_vocab *v, const char *word, size_t len);
-/* Builds the typo index. Call once after the last add. */
+/* Builds the typo index (and trims the storage). Call once after the last add. */
 void text_vocab_build(struct text_vocab *v);
+/* Trims the storage of a vocabulary that needs no typo index; adding after it still
+ * works, only slower. */
+void text_vocab_shrink(struct text_vocab *v);
 /* Id of word, or -1 if unknown. Works before text_vocab_build too. */
 int text_vocab_find(const struct text_vocab *v, const char *word, size_t len);
 /* A number the caller attaches to a word (-1 until set). text_analyze reads the link
