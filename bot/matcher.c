@@ -56,6 +56,7 @@
 #define T_PHONE 0xBE5466CF34E90C6CULL
 #define T_ACCOUNT 0xC0AC29B7C97C50DDULL
 #define H_SYN 0x3F84D5B5B5470917ULL
+#define T_PLAN2 0x9216D5D98979FB1BULL
 
 /* Weights are stored as 16-bit fixed point in [0, 1] (an error below 1e-5). */
 #define QW 65535.0f
@@ -164,6 +165,10 @@ static const char *const *stop_words(void)
 		"была", "было", "были", "быть", "будет", "очень", "просто", "сейчас", "теперь", "тоже",
 		"также", "вообще", "могу", "можете", "может", "мочь", "же", "ещё", "делать", "сделать", "нибудь",
 		"какой-то", "какие-то", "что-то", "свой", "свою", "свои", "своего", "моем", "моему", "мою",
+		"моих", "мои", "вашу", "вашего", "вашей", "ваших", "вашим", "твой", "твоя", "твое", "твои", "твою",
+		"всех", "всем", "вся", "всю", "всеми",
+		"какому", "какую", "каким", "какое", "какого", "какой-нибудь", "который", "которая", "которое",
+		"которые", "которую", "тебе", "мной", "нему", "ней", "него", "них", "нам", "вами",
 		"the", "a", "an", "to", "of", "in", "on", "for", "is", "it", "i", "my", "me", "do", "does",
 		"can", "could", "would", "be", "and", "or", "with", "please", "what", "how", "you", "your",
 		"at", "this", "that", "there", "are", "am", "want", "need", "hi", "hello", "tell", "get", "from",
@@ -323,6 +328,8 @@ static void collect_terms(const struct match_index *idx, const struct text_analy
 {
 	uint64_t prev = 0;
 	int has_prev = 0, has_plan = 0;
+	int named[MATCH_MAX_PLANS];
+	size_t n_named = 0;
 	/* Function words only count in a text made of nothing else ("как ты"). */
 	int content = 0;
 	for (size_t i = 0; i < a->n_tokens && !content; i++)
@@ -333,8 +340,13 @@ static void collect_terms(const struct match_index *idx, const struct text_analy
 		int al = idx->n_aliases && (t->kind == TEXT_WORD || t->kind == TEXT_NUMBER) ? alias_at(idx, a, i, &alen)
 											       : -1;
 		if (al >= 0) {
+			int tariff = idx->aliases[al].tariff, seen = 0;
+			for (size_t k = 0; k < n_named; k++)
+				seen |= named[k] == tariff;
+			if (!seen && n_named < MATCH_MAX_PLANS)
+				named[n_named++] = tariff;
 			if (plans) {
-				int tariff = idx->aliases[al].tariff, dup = 0;
+				int dup = 0;
 				for (size_t k = 0; k < *n_plans; k++)
 					dup |= plans[k] == tariff;
 				if (!dup && *n_plans < MATCH_MAX_PLANS)
@@ -385,6 +397,9 @@ static void collect_terms(const struct match_index *idx, const struct text_analy
 	}
 	if (has_plan)
 		term_add(tl, T_PLAN, 1.0f);
+	/* Two plans named: a comparison, most likely. */
+	if (n_named >= 2)
+		term_add(tl, T_PLAN2, 1.0f);
 	const struct text_entities *e = &a->ent;
 	if (e->minutes >= 0 || e->gb >= 0 || e->sms >= 0 || e->budget >= 0)
 		term_add(tl, T_QTY, 1.0f);

@@ -1497,10 +1497,14 @@ static void repair_chunk(const struct scorer *sc, struct chunk *ch)
 	int others = 0;
 	if (ch->how != TEXT_AS_WRITTEN && ch->written_score >= ch->score)
 		others = 1;
+	/* Layout and transliteration equally good (short chunks: "u" is "г" or "у"):
+	 * the rest of the message decides. */
+	if (ls == ts && ls >= ch->written_score)
+		others = 1;
 	ch->confident = ch->score >= SCORE_CONFIDENT && !others;
 	/* A gibberish-as-written chunk that becomes a plausible word on the other
 	 * layout is a confident layout decision even for words the set does not know. */
-	if (ch->how == TEXT_LAYOUT && ch->written_score == 0 && ls >= SCORE_PLAUSIBLE)
+	if (ch->how == TEXT_LAYOUT && ch->written_score == 0 && ls >= SCORE_PLAUSIBLE && ls > ts)
 		ch->confident = 1;
 }
 
@@ -1522,8 +1526,8 @@ static void settle_chunks(struct chunk *chs, size_t n)
 			continue;
 		int k = mode == TEXT_LAYOUT ? 0 : 1;
 		int s = ch->alt_score[k];
-		/* Follow the majority unless the chunk's own best form is known. */
-		if (ch->score >= SCORE_CONFIDENT && ch->how != mode)
+		/* Follow the majority unless the chunk's own best form is known better. */
+		if (ch->score >= SCORE_CONFIDENT && ch->how != mode && s < ch->score)
 			continue;
 		if (s >= SCORE_PLAUSIBLE || ch->score < SCORE_PLAUSIBLE) {
 			ch->best = ch->alt[k];
