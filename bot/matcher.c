@@ -57,6 +57,7 @@
 #define T_ACCOUNT 0xC0AC29B7C97C50DDULL
 #define H_SYN 0x3F84D5B5B5470917ULL
 #define T_PLAN2 0x9216D5D98979FB1BULL
+#define H_NEG 0x636920D871574E69ULL
 
 /* Weights are stored as 16-bit fixed point in [0, 1] (an error below 1e-5). */
 #define QW 65535.0f
@@ -322,6 +323,26 @@ static uint64_t synonym_at(const struct match_index *idx, const struct text_anal
 	return 0;
 }
 
+/* Negation: 1 for a word that negates the next content word ("не", "без", "not",
+ * the "t" of "n't"), 2 for one that negates its neighbour on either side ("нет":
+ * "нет связи", "связи нет"), else 0. */
+static int negation(const struct text_analysis *a, size_t i)
+{
+	static const char *const next[] = {"не", "ни", "без", "not", "no", "never", "nothing", NULL};
+	const struct text_token *t = &a->tokens[i];
+	if (t->kind != TEXT_WORD)
+		return 0;
+	for (const char *const *w = next; *w; w++)
+		if (strcmp(t->text, *w) == 0)
+			return 1;
+	if (strcmp(t->text, "t") == 0 && i > 0 && a->tokens[i - 1].kind == TEXT_PUNCT &&
+	    (strcmp(a->tokens[i - 1].text, "'") == 0 || strcmp(a->tokens[i - 1].text, "’") == 0))
+		return 1;
+	if (strcmp(t->text, "нет") == 0)
+		return 2;
+	return 0;
+}
+
 /* Collects the terms of an analysed text, and the plans it names (plans may be NULL). */
 static void collect_terms(const struct match_index *idx, const struct text_analysis *a, struct term_list *tl,
 			  int *plans, size_t *n_plans)
@@ -330,6 +351,10 @@ static void collect_terms(const struct match_index *idx, const struct text_analy
 	int has_prev = 0, has_plan = 0;
 	int named[MATCH_MAX_PLANS];
 	size_t n_named = 0;
+	/* Negation pending for the next content word (tokens left), and the last
+	 * content word's stem hash for a "нет" that follows it. */
+	int neg_left = 0;
+	uint64_t last_content = 0;
 	/* Function words only count in a text made of nothing else ("как ты"). */
 	int content = 0;
 	for (size_t i = 0; i < a->n_tokens && !content; i++)
@@ -360,6 +385,9 @@ static void collect_terms(const struct match_index *idx, const struct text_analy
 		if (t->kind != TEXT_WORD) {
 			if (t->kind != TEXT_NUMBER)
 				has_prev = 0;
+			/* A negation does not reach past a clause. */
+			if (t->kind == TEXT_PUNCT && strchr(".,;:!?", t->text[0]))
+				neg_left = 0, last_content = 0;
 			continue;
 		}
 		uint64_t h = hash_bytes(H_STEM, t->stem, strlen(t->stem));
@@ -369,6 +397,10 @@ static void collect_terms(const struct match_index *idx, const struct text_analy
 			/* The words of a synonym are one concept term; their character
 			 * n-grams stay, for the forms the group does not list. */
 			term_add(tl, syn, 1.0f);
+			if (neg_left > 0)
+				term_add(tl, mix64(syn ^ H_NEG), 1.0f);
+			neg_left = 0;
+			last_content = syn;
 			for (size_t k = i; k < i + slen; k++)
 				if (a->tokens[k].kind == TEXT_WORD) {
 					if (text_vocab_find(idx->stop, a->tokens[k].text, a->tokens[k].len) < 0)
@@ -382,12 +414,24 @@ static void collect_terms(const struct match_index *idx, const struct text_analy
 			continue;
 		}
 		float f = text_vocab_find(idx->stop, t->text, t->len) >= 0 ? (float)STOP_WEIGHT : 1.0f;
+		int ng = negation(a, i);
+		if (ng) {
+			neg_left = 1;
+			if (ng == 2 && last_content)
+				term_add(tl, mix64(last_content ^ H_NEG), 1.0f);
+		}
 		if (f != 1.0f && content) {
 			has_prev = 0;
 			continue;
 		}
 		float tf = t->how == TEXT_TYPO ? (float)TYPO_WEIGHT : 1.0f;
 		term_add(tl, h, f * tf);
+		if (f == 1.0f) {
+			if (neg_left > 0 && !ng)
+				term_add(tl, mix64(h ^ H_NEG), 1.0f);
+			neg_left = 0;
+			last_content = h;
+		}
 		if (f == 1.0f)
 			add_ngrams(tl, t->text, t->len, (float)NGRAM_WEIGHT * tf);
 		if (has_prev)
@@ -1066,6 +1110,21 @@ static void score(struct match_index *idx, const struct term_list *tl, struct ma
 		if (out->n_top < MATCH_TOP)
 			out->n_top++;
 	}
+}
+
+int match_complaint(const struct replyset *rs, const struct match_result *r, double near)
+{
+	if (!r->n_top)
+		return -1;
+	if (replyset_intent_at(rs, (size_t)r->top[0].intent)->kind == RS_COMPLAINT)
+		return r->decision != MATCH_FALLBACK ? r->top[0].intent : -1;
+	if (r->decision == MATCH_ANSWER)
+		return -1;
+	for (size_t i = 1; i < r->n_top; i++)
+		if (replyset_intent_at(rs, (size_t)r->top[i].intent)->kind == RS_COMPLAINT &&
+		    r->top[i].score >= near * r->top[0].score)
+			return r->top[i].intent;
+	return -1;
 }
 
 /* The flag of lexicon i (-1: none) from the bits of replyset_lexicon_hits. */

@@ -7,7 +7,9 @@
  * example phrasing and each intent's titles become TF-IDF vectors over Snowball
  * stems, stem bigrams and character 4-grams of words; IDF is counted over intents.
  * Function words ("как", "мне", "the") are left out of a text that has a content
- * word, and count (four times less) only in one that has none ("как ты").
+ * word, and count (four times less) only in one that has none ("как ты"); a negation
+ * ("не", "нет", "без", "not") instead marks the content word it governs with a term
+ * of its own, so "не работает" differs from "работает".
  * The words of a synonym group of the reply set (synonyms.json: "симка", "сим карта",
  * "sim") become one concept term. Answers are not indexed: the operator's prose only
  * attracted wrong typo corrections and matches. A message is scored through an
@@ -74,6 +76,15 @@ void match_result_free(struct match_result *r);
 /* Decision for given scores with the set's thresholds: answer if top >= answer and
  * top - second >= margin, clarify if top >= clarify, else fall back. */
 int match_decide(const struct replyset *rs, double top, double second);
+
+/* For the dialog's complaint routing: the index (replyset_intent_at) of the complaint
+ * intent the message most plausibly raises, or -1. A complaint on top counts unless
+ * the decision is to fall back; a complaint further down counts only when the top
+ * intent is not answered outright (decision answer) and the complaint scores at least
+ * near times the top score (e.g. 0.85). So a sure FAQ answer ("почему не приходят
+ * смс" -> sms_not_delivered at 0.97) is not turned into a complaint by a complaint
+ * candidate at 0.75. */
+int match_complaint(const struct replyset *rs, const struct match_result *r, double near);
 
 /* Writes the result as the JSON fields of `deskbot match` (intent, score, top, flags,
  * entities) into a cJSON object. */

@@ -143,6 +143,33 @@ static void test_synonyms(void **state)
 	free(dir);
 }
 
+/* Complaint routing: a complaint on top, or close behind an intent not answered
+ * outright; never one trailing a sure FAQ answer. */
+static void test_complaint_candidate(void **state)
+{
+	struct replyset *rs = *state;
+	int faq = replyset_intent_index(rs, "sms_not_delivered"), comp = replyset_intent_index(rs, "complaint_sms_calls");
+	assert_true(faq >= 0 && comp >= 0);
+	struct match_result r;
+	memset(&r, 0, sizeof r);
+	r.n_top = 2;
+	r.top[0] = (struct match_hit){faq, 0.9};
+	r.top[1] = (struct match_hit){comp, 0.85};
+	r.decision = MATCH_ANSWER;
+	assert_int_equal(match_complaint(rs, &r, 0.85), -1);
+	r.decision = MATCH_CLARIFY;
+	assert_int_equal(match_complaint(rs, &r, 0.85), comp);
+	r.top[1].score = 0.5;
+	assert_int_equal(match_complaint(rs, &r, 0.85), -1);
+	r.top[0] = (struct match_hit){comp, 0.6};
+	r.top[1] = (struct match_hit){faq, 0.5};
+	assert_int_equal(match_complaint(rs, &r, 0.85), comp);
+	r.decision = MATCH_FALLBACK;
+	assert_int_equal(match_complaint(rs, &r, 0.85), -1);
+	r.n_top = 0;
+	assert_int_equal(match_complaint(rs, &r, 0.85), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_flags_and_plans),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_synonyms),
+		cmocka_unit_test(test_complaint_candidate),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
