@@ -26,6 +26,8 @@
 
 /* Weight of a bigram term relative to a word. */
 #define BIGRAM_WEIGHT 0.5
+/* Factor of a complaint intent's score in a message without a sign of a problem. */
+#define CALM_COMPLAINT 0.95
 /* Weight of a word the text module corrected as a typo: a guess, weaker evidence. */
 #define TYPO_WEIGHT 0.7
 /* Weight of a function word relative to a content word, in a text that has no
@@ -140,6 +142,7 @@ struct match_index {
 	size_t n_syn, n_syn_slots;
 	struct text_opts opts;
 	int lex[5];                   /* obscene, legal_threat, spread_call, negative, operator_request */
+	int lex_problem;              /* "problem" lexicon, or -1 */
 	/* Scratch for one query at a time. */
 	float *acc_ex;                /* by document */
 	uint32_t *touched;            /* documents with a non-zero accumulator */
@@ -701,6 +704,7 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 						"operator_request"};
 	for (int k = 0; k < 5; k++)
 		idx->lex[k] = replyset_lexicon_index(rs, flag_lex[k]);
+	idx->lex_problem = replyset_lexicon_index(rs, "problem");
 	idx->n_intents = replyset_n_intents(rs);
 	/* While building, texts are analysed without repairs, with the vocabulary as a
 	 * stem cache. */
@@ -1158,6 +1162,27 @@ int match_message(const struct replyset *rs, const char *text, size_t len, struc
 	out->flags.negative = lex_flag(hits, idx->lex[3]);
 	out->flags.operator_request = lex_flag(hits, idx->lex[4]);
 	out->flags.shouting = (a->n_letters >= 6 && a->n_upper * 10 >= a->n_letters * 7) || a->n_exclaim >= 3;
+	/* A complaint reports a problem: in a message with no sign of one (a negation,
+	 * the "problem" or "negative" lexicons, a threat, shouting) a complaint reading is
+	 * a little less likely than a question. */
+	int problem = idx->lex_problem >= 0 && (hits >> idx->lex_problem & 1);
+	int negated = 0;
+	for (size_t i = 0; i < a->n_tokens && !negated; i++)
+		negated = negation(a, i) != 0;
+	if (!(problem || negated || out->flags.negative || out->flags.obscene || out->flags.legal_threat ||
+		       out->flags.spread_call || out->flags.shouting)) {
+		for (size_t i = 0; i < out->n_top; i++)
+			if (replyset_intent_at(rs, (size_t)out->top[i].intent)->kind == RS_COMPLAINT)
+				out->top[i].score *= CALM_COMPLAINT;
+		for (size_t i = 1; i < out->n_top; i++)
+			for (size_t j = i; j > 0 && out->top[j].score > out->top[j - 1].score; j--) {
+				struct match_hit t = out->top[j];
+				out->top[j] = out->top[j - 1];
+				out->top[j - 1] = t;
+			}
+		top = out->n_top ? out->top[0].score : 0, second = out->n_top > 1 ? out->top[1].score : 0;
+		out->decision = match_decide(rs, top, second);
+	}
 	return 0;
 }
 

@@ -19,11 +19,11 @@
 #define MIN_IN_SCOPE 0.90
 #define MIN_OOS 0.90
 #define MIN_REPAIRED 0.85
-/* What the matcher reaches today on in-scope lines (87.1% through the dialog, below
+/* What the matcher reaches today on in-scope lines (89.3% through the dialog, below
  * MIN_IN_SCOPE): the test fails below this floor so that no change makes it worse,
  * and prints the gap to the target until the target is met. Raise it with every
  * improvement. */
-#define FLOOR_IN_SCOPE 0.86
+#define FLOOR_IN_SCOPE 0.88
 
 struct group {
 	char name[32];
