@@ -26,6 +26,9 @@
 
 /* Weight of a bigram term relative to a word. */
 #define BIGRAM_WEIGHT 0.5
+/* Code points of a stem that key a negated word ("не отправляются" and "не
+ * отправить" meet although their stems differ). */
+#define NEG_PREFIX 5
 /* Factor of a complaint intent's score in a message without a sign of a problem. */
 #define CALM_COMPLAINT 0.95
 /* Weight of a word the text module corrected as a typo: a guess, weaker evidence. */
@@ -326,6 +329,20 @@ static uint64_t synonym_at(const struct match_index *idx, const struct text_anal
 	return 0;
 }
 
+/* A key of the first n code points of a stem: forms of one verb the stemmer cuts
+ * differently ("отправ", "отправля") share it. */
+static uint64_t prefix_key(const char *stem, size_t n)
+{
+	size_t i = 0, cps = 0;
+	while (stem[i] && cps < n) {
+		i++;
+		while (((unsigned char)stem[i] & 0xC0) == 0x80)
+			i++;
+		cps++;
+	}
+	return hash_bytes(H_STEM, stem, i);
+}
+
 /* Negation: 1 for a word that negates the next content word ("не", "без", "not",
  * the "t" of "n't"), 2 for one that negates its neighbour on either side ("нет":
  * "нет связи", "связи нет"), else 0. */
@@ -430,10 +447,12 @@ static void collect_terms(const struct match_index *idx, const struct text_analy
 		float tf = t->how == TEXT_TYPO ? (float)TYPO_WEIGHT : 1.0f;
 		term_add(tl, h, f * tf);
 		if (f == 1.0f) {
+			/* Negated forms meet by a prefix of the stem. */
+			uint64_t nh = prefix_key(t->stem, NEG_PREFIX);
 			if (neg_left > 0 && !ng)
-				term_add(tl, mix64(h ^ H_NEG), 1.0f);
+				term_add(tl, mix64(nh ^ H_NEG), 1.0f);
 			neg_left = 0;
-			last_content = h;
+			last_content = nh;
 		}
 		if (f == 1.0f)
 			add_ngrams(tl, t->text, t->len, (float)NGRAM_WEIGHT * tf);
