@@ -15,15 +15,10 @@
 #include "matcher.h"
 #include "test_helpers.h"
 
-/* The product targets. */
+/* The product targets (issue 4), asserted. */
 #define MIN_IN_SCOPE 0.90
 #define MIN_OOS 0.90
 #define MIN_REPAIRED 0.85
-/* What the matcher reaches today on in-scope lines (89.3% through the dialog, below
- * MIN_IN_SCOPE): the test fails below this floor so that no change makes it worse,
- * and prints the gap to the target until the target is met. Raise it with every
- * improvement. */
-#define FLOOR_IN_SCOPE 0.88
 
 struct group {
 	char name[32];
@@ -115,10 +110,10 @@ static void test_labelled(void **state)
 	fflush(stdout);
 	replyset_free(rs);
 	assert_true(in_n > 0 && oos_n > 0);
-	if ((double)in_ok / in_n < MIN_IN_SCOPE)
-		printf("TARGET NOT MET: in scope %.1f%% < %.0f%% (floor %.0f%%)\n", 100.0 * in_ok / in_n,
-		       100 * MIN_IN_SCOPE, 100 * FLOOR_IN_SCOPE);
-	assert_true((double)in_ok / in_n >= FLOOR_IN_SCOPE);
+	printf("targets: in scope >= %.0f%%, out of scope >= %.0f%%, typo/layout/translit >= %.0f%% each\n",
+	       100 * MIN_IN_SCOPE, 100 * MIN_OOS, 100 * MIN_REPAIRED);
+	fflush(stdout);
+	assert_true((double)in_ok / in_n >= MIN_IN_SCOPE);
 	assert_true((double)oos_ok / oos_n >= MIN_OOS);
 	assert_true(worst_repaired >= MIN_REPAIRED);
 }
