@@ -1,6 +1,6 @@
 /* Matcher benchmark: prints time per message (median and p99) on the default reply set
  * and on a generated set of 5,000 intents, index build and reload time, and index
- * memory. Not a test.
+ * memory (the index, and the scratch the text context keeps after the run). Not a test.
  *   bench_matcher [REPLIES_DIR [UTTERANCES_TSV]]   (defaults: replies, tests/data/utterances.tsv)
  * DESKBOT_BENCH_QUICK=1 skips the generated set (for profiling the default set under
  * valgrind --tool=callgrind --toggle-collect=match_message). */
@@ -83,10 +83,11 @@ static void run(const char *label, struct replyset *rs, char **lines, size_t n, 
 			match_result_free(&m);
 		}
 	qsort(t, total, sizeof *t, cmp_d);
-	printf("%-22s intents=%-5zu examples=%-6zu load+index=%8.1f ms  index=%6.2f MiB  "
+	printf("%-22s intents=%-5zu examples=%-6zu load+index=%8.1f ms  index=%6.2f MiB  text ctx=%5.1f KiB  "
 	       "per message: median=%6.1f us p99=%7.1f us (%zu messages)\n",
 	       label, replyset_n_intents(rs), replyset_n_examples(rs), load_ms,
-	       match_index_memory(replyset_index(rs)) / 1048576.0, t[total / 2], t[total * 99 / 100], total);
+	       match_index_memory(replyset_index(rs)) / 1048576.0, text_ctx_memory(replyset_text_ctx(rs)) / 1024.0,
+	       t[total / 2], t[total * 99 / 100], total);
 	free(t);
 }
 
