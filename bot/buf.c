@@ -78,20 +78,23 @@ int buf_json_escape(struct buf *b, const char *s)
 int buf_url_encode(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(s);
+	/* At most three bytes out per byte in: reserve once, then write directly. */
+	if (reserve(b, 3 * n) < 0)
+		return -1;
+	char *out = b->data + b->len;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		char enc[3];
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
 		    *p == '-' || *p == '_' || *p == '.' || *p == '~') {
-			if (buf_append(b, p, 1) < 0)
-				return -1;
+			*out++ = (char)*p;
 			continue;
 		}
-		enc[0] = '%';
-		enc[1] = hex[*p >> 4];
-		enc[2] = hex[*p & 15];
-		if (buf_append(b, enc, 3) < 0)
-			return -1;
+		*out++ = '%';
+		*out++ = hex[*p >> 4];
+		*out++ = hex[*p & 15];
 	}
+	b->len = (size_t)(out - b->data);
+	b->data[b->len] = '\0';
 	return 0;
 }
 

@@ -33,6 +33,8 @@ struct request {
 struct poll_ctx {
 	uv_poll_t poll;
 	curl_socket_t fd;
+	int events; /* what the poll watches now: uv_poll_start re-registers the fd with
+		     * the kernel (two epoll_ctl calls), so it is skipped when unchanged */
 	struct http_client *client;
 };
 
@@ -135,7 +137,10 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int action, void *userp, void
 		events |= UV_READABLE;
 	if (action == CURL_POLL_OUT || action == CURL_POLL_INOUT)
 		events |= UV_WRITABLE;
-	uv_poll_start(&p->poll, events, poll_cb);
+	if (events != p->events) {
+		uv_poll_start(&p->poll, events, poll_cb);
+		p->events = events;
+	}
 	return 0;
 }
 

@@ -113,6 +113,10 @@ static void server_cb(void *arg, const struct http_response *res)
 			free(vk->ts);
 			vk->ts = ts;
 			vk->take_server_ts = 0;
+			/* Remember the starting point at once: a bot stopped before its first
+			 * batch must resume here, not from whatever "now" is at the next start. */
+			if (vk->ts && pipeline_ingest(vk->base.app, &vk->base, NULL, 0, vk->ts) < 0)
+				log_error("vk: could not store the starting ts %s", vk->ts);
 		} else {
 			free(ts);
 		}
