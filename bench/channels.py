@@ -155,8 +155,19 @@ def run(kind, binary, n, chats, rate):
         print("channels %-8s deskbot used %.2f s of CPU (%.0f us per message: %.0f messages/s "
               "per core, store on); the fake used %.2f s" % (
                   kind, bot_cpu, bot_cpu / n * 1e6, n / bot_cpu, fake_cpu), flush=True)
-        # 2. Below saturation: a steady stream at `rate` per second.
-        fake.reset()
+        print("channels %-8s peak RSS %.1f MB" % (kind, peak_rss_kb(bot.pid) / 1024), flush=True)
+        bot.terminate()
+        bot.wait(timeout=30)
+        fake.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+        # 2. Below saturation: a fresh fake and bot, and a steady stream at `rate`/s.
+        fake = FakeServer(kind, token=TOKENS[kind], max_seconds=1800)
+        fake.start()
+        taskset(1, fake.proc.pid)
+        workdir = tempfile.mkdtemp(prefix="deskbot-bench-")
+        bot = start_bot(binary, kind, fake, workdir)
+        wait_for(lambda: fake.stats()["requests"].get("lp" if kind == "vk" else "getUpdates"),
+                 30, 0.05, "the bot polling")
         total = min(n, rate * 10)
         batch = items(kind, total, chats, base + 10 * chats)
         step = max(1, rate // 50)
@@ -177,7 +188,8 @@ def run(kind, binary, n, chats, rate):
               "max %.1f ms over %d messages" % (kind, rate, statistics.median(lat),
                                                 lat[int(len(lat) * 0.99) - 1], lat[-1], len(lat)),
               flush=True)
-        print("channels %-8s peak RSS %.1f MB" % (kind, peak_rss_kb(bot.pid) / 1024), flush=True)
+        print("channels %-8s peak RSS %.1f MB (steady stream)" % (kind, peak_rss_kb(bot.pid) / 1024),
+              flush=True)
         bot.terminate()
         bot.wait(timeout=30)
     finally:

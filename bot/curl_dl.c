@@ -23,6 +23,7 @@ static void load(void)
 		SYMBOL(global_cleanup, "curl_global_cleanup"),
 		SYMBOL(easy_init, "curl_easy_init"),
 		SYMBOL(easy_cleanup, "curl_easy_cleanup"),
+		SYMBOL(easy_reset, "curl_easy_reset"),
 		SYMBOL(easy_setopt, "curl_easy_setopt"),
 		SYMBOL(easy_getinfo, "curl_easy_getinfo"),
 		SYMBOL(easy_strerror, "curl_easy_strerror"),

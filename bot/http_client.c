@@ -38,9 +38,15 @@ struct poll_ctx {
 	struct http_client *client;
 };
 
+/* Finished easy handles kept for the next request: making one costs allocations and
+ * buffers that a busy channel would otherwise pay on every send. */
+#define EASY_POOL 64
+
 struct http_client {
 	uv_loop_t *loop;
 	CURLM *multi;
+	CURL *pool[EASY_POOL];
+	int n_pool;
 	uv_timer_t timer;
 	struct request *requests; /* in flight */
 	uint64_t next_id;
@@ -201,7 +207,13 @@ static size_t header_cb(char *data, size_t size, size_t n, void *userp)
 
 static void request_free(struct request *r)
 {
-	API->easy_cleanup(r->easy);
+	struct http_client *c = r->client;
+	if (c->n_pool < EASY_POOL && !c->closing) {
+		API->easy_reset(r->easy);
+		c->pool[c->n_pool++] = r->easy;
+	} else {
+		API->easy_cleanup(r->easy);
+	}
 	API->slist_free_all(r->slist);
 	buf_free(&r->body);
 	buf_free(&r->headers);
@@ -229,7 +241,7 @@ int http_request(struct http_client *c, const struct http_request_opts *opts, ht
 	r->arg = arg;
 	r->body.limit = opts->max_response ? opts->max_response : 8u << 20;
 	r->headers.limit = 64 * 1024;
-	r->easy = API->easy_init();
+	r->easy = c->n_pool ? c->pool[--c->n_pool] : API->easy_init();
 	if (!r->easy) {
 		free(r);
 		return -1;
@@ -362,6 +374,8 @@ void http_client_close(struct http_client *c, void (*closed_cb)(void *), void *a
 		unlink_request(c, r);
 		request_free(r);
 	}
+	while (c->n_pool)
+		API->easy_cleanup(c->pool[--c->n_pool]);
 	/* curl calls socket_cb (CURL_POLL_REMOVE) for cached connections here. */
 	API->multi_cleanup(c->multi);
 	c->multi = NULL;
