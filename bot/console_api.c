@@ -420,15 +420,21 @@ static void eta_text(const struct replyset *rs, int64_t due, int lang, char *out
 
 /* Placeholder values from a case; unknown ones stay visible as "{name}" for the
  * secretary to fill in. The strings point into record, buffers or literals. */
+/* The record's non-empty string at key, or the placeholder itself. */
+static const char *field_or(const cJSON *record, const char *key, const char *placeholder)
+{
+	const char *s = json_str(record, key);
+	return s && *s ? s : placeholder;
+}
+
 static void case_vars(const cJSON *record, const struct replyset *rs, int lang,
 		      const char *operator_login, char *eta, size_t etalen, struct tpl_vars *v)
 {
-	const char *s;
 	*v = (struct tpl_vars){
-		.case_id = (s = json_str(record, "number")) && *s ? s : "{case_id}",
-		.name = (s = json_str(record, "display_name")) && *s ? s : "{name}",
-		.phone = (s = json_str(record, "phone")) && *s ? s : "{phone}",
-		.account = (s = json_str(record, "account")) && *s ? s : "{account}",
+		.case_id = field_or(record, "number", "{case_id}"),
+		.name = field_or(record, "display_name", "{name}"),
+		.phone = field_or(record, "phone", "{phone}"),
+		.account = field_or(record, "account", "{account}"),
 		.operator_name = operator_login,
 		.eta = "{eta}", .plan = "{plan}", .fee = "{fee}", .minutes = "{minutes}",
 		.sms = "{sms}", .gb = "{gb}", .total = "{total}", .reason = "{reason}",

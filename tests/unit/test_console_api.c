@@ -564,7 +564,7 @@ static void test_notes_status_close_handback_release(void **state)
 	cJSON_ArrayForEach(a, cJSON_GetObjectItem(r.body, "audit"))
 	{
 		used += (size_t)snprintf(actions + used, sizeof actions - used, "%s,",
-					 fx_str(a, "action", NULL));
+					 fx_str(a, "action", "?"));
 		assert_true(used < sizeof actions);
 	}
 	assert_string_equal(actions, "note,claim,status,handback,release,claim,release,claim,status,");
