@@ -563,8 +563,9 @@ static void test_notes_status_close_handback_release(void **state)
 	const cJSON *a;
 	cJSON_ArrayForEach(a, cJSON_GetObjectItem(r.body, "audit"))
 	{
+		const char *action = fx_str(a, "action", NULL);
 		used += (size_t)snprintf(actions + used, sizeof actions - used, "%s,",
-					 fx_str(a, "action", "?"));
+					 action ? action : "?");
 		assert_true(used < sizeof actions);
 	}
 	assert_string_equal(actions, "note,claim,status,handback,release,claim,release,claim,status,");
