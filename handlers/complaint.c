@@ -18,6 +18,10 @@
 #include "json_util.h"
 #include "xalloc.h"
 
+/* With a problem stated but an FAQ answer the matcher is sure of, a complaint candidate
+ * must score at least this share of the top score to win. */
+#define COMPLAINT_NEAR 0.8
+
 static const char *const need_names[] = {"phone", "account", "location", "description"};
 static const char *const ask_templates[] = {"ask_phone", "ask_account", "ask_location",
 					    "ask_description"};
@@ -205,10 +209,15 @@ static const struct replyset_intent *detect(const struct handler_ctx *ctx)
 	 * even when the matcher is unsure which one. */
 	int problem = replyset_lexicon_hit(ctx->rs, "problem", &m->text);
 	if (problem || f->legal_threat || f->spread_call) {
-		for (size_t i = 0; i < m->n_top; i++) {
+		/* A threat makes any complaint candidate count; a problem alone keeps an FAQ
+		 * answer the matcher is sure of ("почему не приходят смс") unless a complaint
+		 * comes close to it. */
+		int sure_faq = dialog__chosen(ctx) != NULL && !f->legal_threat && !f->spread_call;
+		for (size_t i = 0; i < m->n_top && i < (sure_faq ? 3u : MATCH_TOP); i++) {
 			const struct replyset_intent *it =
 				replyset_intent_at(ctx->rs, (size_t)m->top[i].intent);
-			if (it->kind == RS_COMPLAINT)
+			if (it->kind == RS_COMPLAINT &&
+			    (!sure_faq || m->top[i].score >= COMPLAINT_NEAR * m->top[0].score))
 				return it;
 		}
 		if (f->legal_threat || f->spread_call || sign || m->decision == MATCH_FALLBACK ||

@@ -126,7 +126,7 @@ def test_off_topic_question_mid_interview():
     tg = FakeServer("telegram", token=TG_TOKEN)
     with tg, Deskbot(config=config(tg)) as bot:
         c = Chat(tg, 7000000103)
-        c.say("списали деньги за подписку которую я не подключал, верните")
+        c.say("с моего счета списали 300 рублей непонятно за что, верните деньги")
         mid = c.say("как проверить баланс?")
         check("*100#" in mid, "the balance question was not answered: %r" % mid)
         check("номер телефона" in mid, "the phone was not asked again: %r" % mid)
