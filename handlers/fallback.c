@@ -3,6 +3,7 @@
  * template; otherwise it says fallback and offers the menu topics and a person. */
 #include "handler.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -30,14 +31,18 @@ static int fallback_handle(struct handler_ctx *ctx)
 		size_t n = clarify_choices(ctx, choice);
 		struct buf topics = {0};
 		buf_append(&topics, "", 0);
+		char *or_word = replyset_render(ctx->rs, "word_or", ctx->lang, NULL);
 		for (size_t i = 0; i < n; i++) {
 			const struct replyset_intent *it = replyset_intent_at(ctx->rs, (size_t)choice[i]);
-			if (i)
-				buf_puts(&topics, i + 1 == n ? (ctx->lang ? " or " : " или ") : ", ");
+			if (i && i + 1 == n && or_word)
+				buf_printf(&topics, " %s ", or_word);
+			else if (i)
+				buf_puts(&topics, ", ");
 			buf_puts(&topics, "«");
 			buf_puts(&topics, it->title[ctx->lang]);
 			buf_puts(&topics, "»");
 		}
+		free(or_word);
 		struct tpl_vars v = {.topics = topics.data};
 		struct reply *r = dialog__template(ctx, "clarify", &v);
 		for (size_t i = 0; i < n; i++)

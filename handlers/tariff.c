@@ -24,12 +24,28 @@
 /* A half-finished question older than this is forgotten. */
 #define PENDING_TTL_S (24 * 3600)
 
-/* Writes a quantity the way a customer reads it: "500", "2,5" (ru) / "2.5" (en),
- * "безлимит" / "unlimited". */
-static void fmt_qty(char *out, size_t n, double v, int lang)
+/* Appends the reply-set text id (a fragment such as tariff_same_price) rendered with
+ * vars: every word the bot says comes from the reply set. */
+static void append_text(const struct handler_ctx *ctx, struct buf *b, const char *id,
+			const struct tpl_vars *vars)
+{
+	char *t = replyset_render(ctx->rs, id, ctx->lang, vars);
+	if (!t)
+		return;
+	if (b->len && b->data[b->len - 1] != ' ' && *t)
+		buf_puts(b, " ");
+	buf_puts(b, t);
+	free(t);
+}
+
+/* Writes a quantity the way a customer reads it: "500", "2,5" (ru) / "2.5" (en), or
+ * the reply set's word for "unlimited". */
+static void fmt_qty_rs(const struct replyset *rs, char *out, size_t n, double v, int lang)
 {
 	if (v >= TEXT_UNLIMITED) {
-		snprintf(out, n, "%s", lang == RS_EN ? "unlimited" : "безлимит");
+		char *w = replyset_render(rs, "word_unlimited", lang, NULL);
+		snprintf(out, n, "%s", w ? w : "∞");
+		free(w);
 		return;
 	}
 	if (v < 0)
@@ -47,11 +63,10 @@ static void fmt_qty(char *out, size_t n, double v, int lang)
 		*dot = ',';
 }
 
-/* The package part of a plan: "500" or "безлимит". */
-static void fmt_pkg(char *out, size_t n, double v, int unlimited, int lang)
-{
-	fmt_qty(out, n, unlimited ? TEXT_UNLIMITED : v, lang);
-}
+#define fmt_qty(out, n, v, lang) fmt_qty_rs(ctx->rs, out, n, v, lang)
+
+/* The package part of a plan: "500" or the word for unlimited. */
+#define fmt_pkg(out, n, v, unlimited, lang) fmt_qty(out, n, (unlimited) ? TEXT_UNLIMITED : (v), lang)
 
 static const char *plan_name(struct handler_ctx *ctx, const struct replyset_tariff *t)
 {
@@ -72,10 +87,8 @@ static void describe_short(struct handler_ctx *ctx, struct buf *b, const struct 
 	fmt_pkg(mi, sizeof mi, t->minutes, t->unl_minutes, ctx->lang);
 	fmt_pkg(sm, sizeof sm, t->sms, t->unl_sms, ctx->lang);
 	fmt_pkg(gb, sizeof gb, t->gb, t->unl_gb, ctx->lang);
-	if (ctx->lang == RS_EN)
-		buf_printf(b, "%s — %s ₽ a month: %s min, %s SMS, %s GB", plan_name(ctx, t), fee, mi, sm, gb);
-	else
-		buf_printf(b, "«%s» — %s ₽ в месяц: %s мин, %s SMS, %s ГБ", plan_name(ctx, t), fee, mi, sm, gb);
+	struct tpl_vars v = {.plan = plan_name(ctx, t), .fee = fee, .minutes = mi, .sms = sm, .gb = gb};
+	append_text(ctx, b, "tariff_plan_line", &v);
 }
 
 /* ------------------------------------------------------------------ describe, compare */
@@ -112,11 +125,10 @@ static void compare(struct handler_ctx *ctx, const struct replyset_tariff *a, co
 	char diff[32];
 	fmt_qty(diff, sizeof diff, dear->monthly_fee - cheap->monthly_fee, ctx->lang);
 	if (dear->monthly_fee - cheap->monthly_fee < 1e-9)
-		buf_puts(&r, ctx->lang == RS_EN ? "They cost the same." : "Стоят одинаково.");
-	else if (ctx->lang == RS_EN)
-		buf_printf(&r, "%s is %s ₽ a month cheaper.", plan_name(ctx, cheap), diff);
+		append_text(ctx, &r, "tariff_same_price", NULL);
 	else
-		buf_printf(&r, "«%s» дешевле на %s ₽ в месяц.", plan_name(ctx, cheap), diff);
+		append_text(ctx, &r, "tariff_cheaper_by",
+			    &(struct tpl_vars){.plan = plan_name(ctx, cheap), .total = diff});
 	const struct replyset_tariff *for_you = NULL;
 	if (has_needs(need)) {
 		double ca = replyset_tariff_cost(a, need), cb = replyset_tariff_cost(b, need);
@@ -124,12 +136,8 @@ static void compare(struct handler_ctx *ctx, const struct replyset_tariff *a, co
 		if (for_you) {
 			char tot[32];
 			fmt_qty(tot, sizeof tot, for_you == a ? ca : cb, ctx->lang);
-			if (ctx->lang == RS_EN)
-				buf_printf(&r, " For your needs %s comes out cheaper: %s ₽ a month in total.",
-					   plan_name(ctx, for_you), tot);
-			else
-				buf_printf(&r, " Для ваших запросов выгоднее «%s»: всего %s ₽ в месяц.",
-					   plan_name(ctx, for_you), tot);
+			append_text(ctx, &r, "tariff_better_for_you",
+				    &(struct tpl_vars){.plan = plan_name(ctx, for_you), .total = tot});
 		}
 	}
 	struct tpl_vars v = {.plan_a = plan_name(ctx, a), .plan_b = plan_name(ctx, b), .reason = r.data};
@@ -178,29 +186,20 @@ static void reason_text(struct handler_ctx *ctx, const struct tariff_pick *p, co
 {
 	char x[32];
 	if (p->reason == RS_PICK_COVERS) {
-		buf_puts(b, ctx->lang == RS_EN ? "The package covers all of it, with nothing to pay on top."
-					       : "Пакета хватает на всё, доплачивать сверх пакета не придётся.");
+		append_text(ctx, b, "tariff_reason_covered", NULL);
 	} else {
 		fmt_qty(x, sizeof x, p->extra, ctx->lang);
-		if (ctx->lang == RS_EN)
-			buf_printf(b, "About %s ₽ of that is for what goes beyond the package, and it is still the "
-				      "cheapest option.", x);
-		else
-			buf_printf(b, "Из них около %s ₽ — оплата сверх пакета, и всё равно это дешевле других "
-				      "тарифов.", x);
+		append_text(ctx, b, "tariff_reason_overage", &(struct tpl_vars){.total = x});
 	}
 	if (p->runner_up >= 0) {
 		const struct replyset_tariff *r = replyset_tariff_at(ctx->rs, (size_t)p->runner_up);
 		fmt_qty(x, sizeof x, p->runner_up_total, ctx->lang);
-		if (ctx->lang == RS_EN)
-			buf_printf(b, " The next best, %s, would cost %s ₽ a month.", plan_name(ctx, r), x);
-		else
-			buf_printf(b, " Следующий по цене вариант — «%s», %s ₽ в месяц.", plan_name(ctx, r), x);
+		append_text(ctx, b, "tariff_next_option",
+			    &(struct tpl_vars){.plan = plan_name(ctx, r), .total = x});
 	}
 	if (need->budget >= 0) {
 		fmt_qty(x, sizeof x, need->budget, ctx->lang);
-		buf_printf(b, ctx->lang == RS_EN ? " It fits your budget of %s ₽." : " Укладывается в ваш бюджет %s ₽.",
-			   x);
+		append_text(ctx, b, "tariff_fits_budget", &(struct tpl_vars){.total = x});
 	}
 }
 
@@ -381,8 +380,9 @@ static int tariff_handle(struct handler_ctx *ctx)
 	 * comparison needs plans, so offer them; anything else is a pick. */
 	int wants_plan = route && !has_needs(&need) && (strstr(route->id, "info") || strstr(route->id, "compare"));
 	if (wants_plan) {
-		struct reply *r = dialog__template(ctx, "clarify", &(struct tpl_vars){
-			.topics = ctx->lang == RS_EN ? "which plan" : "какой тариф"});
+		char *topic = replyset_render(ctx->rs, "topic_which_plan", ctx->lang, NULL);
+		struct reply *r = dialog__template(ctx, "clarify", &(struct tpl_vars){.topics = topic});
+		free(topic);
 		plan_buttons(ctx, r);
 		return HANDLER_HANDLED;
 	}
