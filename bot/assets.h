@@ -16,4 +16,8 @@ extern const struct asset assets_table[];
 /* The asset called name, or NULL. */
 const struct asset *assets_find(const char *name);
 
+struct http_resp;
+/* Answers with the asset called name (200, its type, revalidated on each load), or 404. */
+void assets_respond(struct http_resp *resp, const char *name);
+
 #endif

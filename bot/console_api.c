@@ -202,27 +202,13 @@ static void store_failed(struct call *k, const char *what)
 
 /* ---- pages ---- */
 
-static void serve_asset(struct http_resp *resp, const char *name)
-{
-	const struct asset *a = assets_find(name);
-	if (!a) {
-		http_resp_error(resp, 404, "not found");
-		return;
-	}
-	resp->status = 200;
-	resp->content_type = a->content_type;
-	resp->cache = "no-cache";
-	buf_reset(&resp->body);
-	buf_append(&resp->body, a->data, a->size);
-}
-
 static void console_page_route(void *arg, const struct http_req *req, struct http_resp *resp)
 {
 	if (strcmp(req->method, "GET") != 0) {
 		http_resp_error(resp, 405, "use GET");
 		return;
 	}
-	serve_asset(resp, "console.html");
+	assets_respond(resp, "console.html");
 }
 
 static void console_asset_route(void *arg, const struct http_req *req, struct http_resp *resp)
@@ -232,7 +218,7 @@ static void console_asset_route(void *arg, const struct http_req *req, struct ht
 		http_resp_error(resp, 404, "not found");
 		return;
 	}
-	serve_asset(resp, name);
+	assets_respond(resp, name);
 }
 
 /* ---- sessions ---- */

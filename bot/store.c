@@ -420,56 +420,6 @@ int store_outbox_add(struct store *st, struct outbox_row *r)
 	return 0;
 }
 
-int store_outbox_ready(struct store *st, const char *channel, int64_t now_ms,
-		       const int64_t *busy_peers, size_t n_busy, struct outbox_row *rows,
-		       size_t max)
-{
-	/* The head of each peer's queue, when it is due: later rows of a peer wait for it,
-	 * which keeps replies in order per chat. */
-	static const char sql[] =
-		"SELECT o.id, o.kind, o.peer_id, o.inbound_id, o.reply_to, o.text, o.keyboard, "
-		"o.extra, o.replyset_version, o.source, o.attempts, o.created_ms, "
-		"o.next_attempt_ms FROM outbox o "
-		"WHERE o.channel = ?1 AND o.status = 'pending' AND o.next_attempt_ms <= ?2 "
-		"AND o.id = (SELECT min(id) FROM outbox p WHERE p.channel = ?1 "
-		"AND p.status = 'pending' AND p.peer_id = o.peer_id) "
-		"ORDER BY o.id LIMIT ?3";
-	sqlite3_stmt *s = prep(st, sql);
-	if (!s)
-		return -1;
-	bind_text(s, 1, channel);
-	sqlite3_bind_int64(s, 2, now_ms);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)(max + n_busy));
-	size_t n = 0;
-	int rc;
-	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t peer = sqlite3_column_int64(s, 2);
-		int busy = 0;
-		for (size_t i = 0; i < n_busy && !busy; i++)
-			busy = busy_peers[i] == peer;
-		if (busy)
-			continue;
-		struct outbox_row *r = &rows[n++];
-		*r = (struct outbox_row){0};
-		r->id = sqlite3_column_int64(s, 0);
-		r->channel = xstrdup(channel);
-		r->kind = col_text(s, 1);
-		r->peer_id = peer;
-		r->inbound_id = sqlite3_column_int64(s, 3);
-		r->reply_to = sqlite3_column_int64(s, 4);
-		r->text = col_text(s, 5);
-		r->keyboard = col_text(s, 6);
-		r->extra = col_text(s, 7);
-		r->replyset_version = col_text(s, 8);
-		r->source = col_text(s, 9);
-		r->attempts = sqlite3_column_int(s, 10);
-		r->created_ms = sqlite3_column_int64(s, 11);
-		r->next_attempt_ms = sqlite3_column_int64(s, 12);
-	}
-	sqlite3_reset(s);
-	return (int)n;
-}
-
 int store_outbox_mark_sent(struct store *st, int64_t id, int64_t channel_msg_id, int64_t now_ms)
 {
 	static const char sql[] =
@@ -528,23 +478,6 @@ int store_outbox_depth(struct store *st, const char *channel, int64_t *count, in
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW ? 0 : -1;
-}
-
-int64_t store_outbox_next_due(struct store *st, const char *channel)
-{
-	static const char sql[] =
-		"SELECT min(o.next_attempt_ms) FROM outbox o WHERE o.channel = ?1 "
-		"AND o.status = 'pending' AND o.id = (SELECT min(id) FROM outbox p "
-		"WHERE p.channel = ?1 AND p.status = 'pending' AND p.peer_id = o.peer_id)";
-	sqlite3_stmt *s = prep(st, sql);
-	if (!s)
-		return -1;
-	bind_text(s, 1, channel);
-	int64_t due = -1;
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-		due = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return due;
 }
 
 int store_peer_set_blocked(struct store *st, const char *channel, int64_t peer, int blocked,

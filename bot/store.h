@@ -68,12 +68,6 @@ void outbox_row_free(struct outbox_row *r);
 
 /* Adds a row; r->id is set. */
 int store_outbox_add(struct store *st, struct outbox_row *r);
-/* Up to max rows of channel ready at now_ms, at most one per peer and only the oldest
- * pending row of each peer (per-chat order), skipping peers listed in busy_peers.
- * Fills rows (caller frees each with outbox_row_free); returns the count or negative. */
-int store_outbox_ready(struct store *st, const char *channel, int64_t now_ms,
-		       const int64_t *busy_peers, size_t n_busy, struct outbox_row *rows,
-		       size_t max);
 int store_outbox_mark_sent(struct store *st, int64_t id, int64_t channel_msg_id,
 			   int64_t now_ms);
 int store_outbox_mark_retry(struct store *st, int64_t id, int64_t next_ms, const char *error);
@@ -81,9 +75,6 @@ int store_outbox_mark_failed(struct store *st, int64_t id, const char *reason, i
 /* Pending rows for channel (all channels when NULL) and the oldest's creation time. */
 int store_outbox_depth(struct store *st, const char *channel, int64_t *count,
 		       int64_t *oldest_ms);
-/* Earliest next_attempt_ms among pending rows of channel, or -1 when none. */
-int64_t store_outbox_next_due(struct store *st, const char *channel);
-
 /* Remembers that a customer blocked the bot (or unblocked: blocked = 0). */
 int store_peer_set_blocked(struct store *st, const char *channel, int64_t peer, int blocked,
 			   const char *reason);

@@ -201,27 +201,13 @@ static int token_ok(const char *t)
 	return 1;
 }
 
-static void serve_asset(struct http_resp *resp, const char *name)
-{
-	const struct asset *a = assets_find(name);
-	if (!a) {
-		http_resp_error(resp, 404, "not found");
-		return;
-	}
-	resp->status = 200;
-	resp->content_type = a->content_type;
-	resp->cache = "no-cache";
-	buf_reset(&resp->body);
-	buf_append(&resp->body, a->data, a->size);
-}
-
 static void chat_page_route(void *arg, const struct http_req *req, struct http_resp *resp)
 {
 	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
 		http_resp_error(resp, 405, "use GET");
 		return;
 	}
-	serve_asset(resp, "chat.html");
+	assets_respond(resp, "chat.html");
 	char token[AUTH_TOKEN_LEN + 8];
 	if (http_cookie(req->cookie, WEB_COOKIE, token, sizeof token) == 0 && token_ok(token))
 		return;
@@ -241,7 +227,7 @@ static void chat_asset_route(void *arg, const struct http_req *req, struct http_
 		http_resp_error(resp, 404, "not found");
 		return;
 	}
-	serve_asset(resp, name);
+	assets_respond(resp, name);
 }
 
 static int ws_accept(void *arg, const struct http_req *req, void **conn_data)

@@ -156,42 +156,59 @@ static void add_row(struct store *st, int64_t peer, const char *text)
 	assert_true(r.id > 0);
 }
 
-static void outbox_keeps_per_chat_order(void **state)
+struct collected {
+	struct outbox_row rows[8];
+	int n;
+};
+
+static void collect(void *arg, struct outbox_row *row)
+{
+	struct collected *c = arg;
+	c->rows[c->n] = *row;
+	*row = (struct outbox_row){0};
+	c->n++;
+}
+
+static void collected_free(struct collected *c)
+{
+	for (int i = 0; i < c->n; i++)
+		outbox_row_free(&c->rows[i]);
+	c->n = 0;
+}
+
+/* Pending rows come back in id order (the sender's per-chat order rests on it), in
+ * pages after a given id, and leave the list when sent or failed; a retry stays. */
+static void outbox_pending_in_order_and_states(void **state)
 {
 	struct store *st = open_store();
 	add_row(st, 1, "a1");
 	add_row(st, 1, "a2");
 	add_row(st, 2, "b1");
-	struct outbox_row rows[8];
-	int n = store_outbox_ready(st, "vk", 2000, NULL, 0, rows, 8);
-	/* Only the head of each chat's queue is ready. */
-	assert_int_equal(n, 2);
-	assert_string_equal(rows[0].text, "a1");
-	assert_string_equal(rows[1].text, "b1");
-	/* A retry later holds the chat back: a2 must not overtake a1. */
-	assert_int_equal(store_outbox_mark_retry(st, rows[0].id, 5000, "http 500"), 0);
-	assert_int_equal(store_outbox_mark_sent(st, rows[1].id, 77, 2000), 0);
-	outbox_row_free(&rows[0]);
-	outbox_row_free(&rows[1]);
-	assert_int_equal(store_outbox_ready(st, "vk", 2000, NULL, 0, rows, 8), 0);
-	assert_int_equal(store_outbox_next_due(st, "vk"), 5000);
-	n = store_outbox_ready(st, "vk", 5000, NULL, 0, rows, 8);
-	assert_int_equal(n, 1);
-	assert_string_equal(rows[0].text, "a1");
-	assert_int_equal(rows[0].attempts, 1);
-	/* A busy peer (send in flight) is skipped. */
-	int64_t busy = 1;
-	assert_int_equal(store_outbox_ready(st, "vk", 5000, &busy, 1, rows + 1, 7), 0);
-	assert_int_equal(store_outbox_mark_failed(st, rows[0].id, "blocked", 5000), 0);
-	outbox_row_free(&rows[0]);
-	n = store_outbox_ready(st, "vk", 5000, NULL, 0, rows, 8);
-	assert_int_equal(n, 1);
-	assert_string_equal(rows[0].text, "a2");
+	struct collected c = {0};
+	assert_int_equal(store_outbox_each_pending(st, "vk", 0, 8, collect, &c), 3);
+	assert_string_equal(c.rows[0].text, "a1");
+	assert_string_equal(c.rows[1].text, "a2");
+	assert_string_equal(c.rows[2].text, "b1");
+	int64_t a1 = c.rows[0].id, a2 = c.rows[1].id, b1 = c.rows[2].id;
+	collected_free(&c);
+	/* Paging: after a1, at most one. */
+	assert_int_equal(store_outbox_each_pending(st, "vk", a1, 1, collect, &c), 1);
+	assert_true(c.rows[0].id == a2);
+	collected_free(&c);
+	assert_int_equal(store_outbox_mark_retry(st, a1, 5000, "http 500"), 0);
+	assert_int_equal(store_outbox_mark_sent(st, b1, 77, 2000), 0);
+	assert_int_equal(store_outbox_mark_failed(st, a2, "blocked", 2000), 0);
+	assert_int_equal(store_outbox_each_pending(st, "vk", 0, 8, collect, &c), 1);
+	assert_true(c.rows[0].id == a1);
+	assert_int_equal(c.rows[0].attempts, 1);
+	assert_int_equal(c.rows[0].next_attempt_ms, 5000);
+	collected_free(&c);
 	int64_t depth = 0, oldest = 0;
 	assert_int_equal(store_outbox_depth(st, "vk", &depth, &oldest), 0);
 	assert_int_equal(depth, 1);
 	assert_int_equal(oldest, 1000);
-	outbox_row_free(&rows[0]);
+	/* Another channel's rows are not listed. */
+	assert_int_equal(store_outbox_each_pending(st, "telegram", 0, 8, collect, &c), 0);
 	store_close(st);
 }
 
@@ -222,7 +239,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(inbound_is_unique_per_channel_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(cursor_and_conversation_survive_reopen, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(outbox_keeps_per_chat_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(outbox_pending_in_order_and_states, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_discards_the_batch, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
