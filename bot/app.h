@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "peerset.h"
 
 struct store;
 struct http_client;
@@ -17,12 +18,6 @@ struct outbox;
 struct events;
 
 #define APP_MAX_CHANNELS 8
-/* Delivery marks (sent / retry / failed) are grouped into one transaction per this many
- * milliseconds instead of one per loop iteration: a commit costs a WAL write and file
- * locks, and thousands a second would be most of the work. A crash loses at most the
- * marks of this window: VK replies are then deduplicated by random_id, Telegram ones may
- * be sent again (the documented duplicate window). */
-#define APP_COMMIT_MS 10
 
 struct app {
 	uv_loop_t *loop;
@@ -36,10 +31,10 @@ struct app {
 	int n_channels;
 	struct outbox *outbox;
 	struct events *events;      /* notices for the console (events.h) */
+	struct peerset case_peers;  /* chats that may have an open case (casework.c) */
 	uv_signal_t sig_int, sig_term, sig_hup;
 	uv_timer_t shutdown_timer;  /* bounds the graceful shutdown */
-	uv_check_t commit_check;    /* after each loop iteration: schedules the commit */
-	uv_timer_t commit_timer;    /* commits delivery marks at most every APP_COMMIT_MS */
+	uv_check_t commit_check;    /* commits delivery marks after each loop iteration */
 	uint64_t started_ms;
 	int stopping;
 	uint64_t stop_deadline_ms;  /* loop time when the shutdown grace period ends */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app_internal.h"
+#include "casework.h"
 #include "channel.h"
 #include "log.h"
 #include "webhooks.h"
@@ -17,6 +18,10 @@ static void add_channel(struct app *app, struct channel *ch)
 
 int app_channels_start(struct app *app)
 {
+	if (casework_start(app) < 0) {
+		log_error("start-up: cannot read the open cases from the store");
+		return -1;
+	}
 	app->outbox = outbox_new(app);
 	if (app->cfg.vk.enabled)
 		add_channel(app, vk_channel_new(app));

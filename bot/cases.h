@@ -28,6 +28,10 @@ int store_case_get(struct store *st, int64_t id, cJSON **record);
 int store_case_put(struct store *st, int64_t id, const cJSON *record, int64_t now);
 /* The open case (not resolved or closed) of a chat, or 0 when none. Negative on error. */
 int64_t store_case_open_for(struct store *st, const char *channel, int64_t peer);
+/* Calls fn with the chat of every open case (start-up). */
+int store_cases_open_peers(struct store *st, void (*fn)(void *arg, const char *channel,
+							int64_t peer),
+			   void *arg);
 /* Number of cases a customer had before (any status), for the repeat-contact flag, and
  * how many were created since the given time. */
 int store_case_count_for(struct store *st, const char *channel, int64_t user, int64_t since,

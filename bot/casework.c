@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "cases.h"
+#include "events.h"
 #include "handoff.h"
 #include "json_util.h"
 #include "log.h"
@@ -156,13 +157,45 @@ static void fill_replies(struct reply_list *l, const char *number, const char *e
 	}
 }
 
+static void add_peer(void *arg, const char *channel, int64_t peer)
+{
+	struct app *app = arg;
+	peerset_add(&app->case_peers, channel, peer);
+}
+
+/* A case changed elsewhere (the console, timers) may have been reopened. */
+static void case_changed_cb(void *arg, const char *type, const cJSON *data)
+{
+	struct app *app = arg;
+	cJSON *rec = NULL;
+	if (strcmp(type, "case_updated") != 0 ||
+	    store_case_get(app->store, json_int(data, "case_id", 0), &rec) < 0 || !rec)
+		return;
+	const char *channel = json_str(rec, "channel");
+	if (channel)
+		peerset_add(&app->case_peers, channel, json_int(rec, "peer_id", 0));
+	cJSON_Delete(rec);
+}
+
+int casework_start(struct app *app)
+{
+	events_subscribe(app->events, case_changed_cb, app);
+	return store_cases_open_peers(app->store, add_peer, app);
+}
+
 int casework_before(struct app *app, struct pipeline_batch *b, const struct chan_msg *m,
 		    cJSON *state, int64_t now, struct reply_list *out)
 {
 	cJSON_DeleteItemFromObjectCaseSensitive(state, "open_case");
-	int64_t open = store_case_open_for(app->store, m->channel, m->peer_id);
-	if (open < 0)
-		return -1;
+	/* Most chats never had a case: no query for them. */
+	int64_t open = 0;
+	if (peerset_has(&app->case_peers, m->channel, m->peer_id)) {
+		open = store_case_open_for(app->store, m->channel, m->peer_id);
+		if (open < 0)
+			return -1;
+		if (!open)
+			peerset_remove(&app->case_peers, m->channel, m->peer_id);
+	}
 	if (!open) {
 		if (handoff_is_human(state)) /* the case was closed elsewhere */
 			handoff_set(app->store, m->channel, m->peer_id, 0, 0, now);
@@ -309,6 +342,8 @@ static int create_case(struct app *app, struct pipeline_batch *b, const struct c
 	customer_free(&cust);
 
 	int result = store_case_create(app->store, r, now, id, number, 24);
+	if (result == 0)
+		peerset_add(&app->case_peers, m->channel, m->peer_id);
 	if (result == 0) {
 		/* The bot's answers to this message join the transcript as the customer
 		 * will see them: with the case number and time filled in. */

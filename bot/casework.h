@@ -16,6 +16,10 @@
 struct app;
 struct pipeline_batch;
 
+/* Learns which chats have open cases (so that the others cost no query per message)
+ * and follows case changes. Call once the store is open. */
+int casework_start(struct app *app);
+
 /* Returns 1 when a person holds the conversation: the message joined its case and any
  * reply is in out (nothing else must answer); 0 to go on to the dialog (state gets
  * "open_case" while the chat has one); negative on a store error. */

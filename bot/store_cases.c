@@ -255,3 +255,18 @@ int store_transcript(struct store *st, const char *channel, int64_t peer, int64_
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
+
+int store_cases_open_peers(struct store *st, void (*fn)(void *arg, const char *channel,
+							int64_t peer),
+			   void *arg)
+{
+	sqlite3_stmt *s = store__prep(st, "SELECT DISTINCT channel, peer_id FROM cases "
+					  "WHERE status NOT IN ('resolved', 'closed')");
+	if (!s)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fn(arg, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1));
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}

@@ -12,6 +12,7 @@
 #include "http_client.h"
 #include "json_util.h"
 #include "log.h"
+#include "peerset.h"
 #include "pipeline.h"
 #include "store.h"
 #include "vk_parse.h"
@@ -39,6 +40,7 @@ struct vk {
 	size_t sends_in_flight;
 	int64_t salt;
 	int closed;
+	struct peerset profiled; /* users whose profile is known fresh in this run */
 };
 
 static void get_server(struct vk *vk);
@@ -188,12 +190,14 @@ static void fetch_profiles(struct vk *vk, const struct vk_poll *p)
 		int seen = 0;
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = p->msgs[j].user_id == user;
-		if (seen)
+		if (seen || peerset_has(&vk->profiled, "vk", user))
 			continue;
 		struct customer c = {0};
 		int found = store_customer_get(vk->base.app->store, "vk", user, &c);
 		int fresh = found == 1 && now - c.fetched_at < VK_PROFILE_TTL_S;
 		customer_free(&c);
+		/* Asked once per run at most; the store keeps the answer for a day. */
+		peerset_add(&vk->profiled, "vk", user);
 		if (fresh)
 			continue;
 		buf_printf(&ids, "%s%lld", ids.len ? "," : "", (long long)user);
@@ -418,6 +422,7 @@ static void timer_closed(uv_handle_t *h)
 	free(vk->server);
 	free(vk->key);
 	free(vk->ts);
+	peerset_free(&vk->profiled);
 	free(vk);
 }
 

@@ -273,8 +273,10 @@ def test_kill_9_mid_burst_loses_nothing():
             print("kill -9: VK %d answered before the kill, %d resends suppressed by random_id, "
                   "0 doubled; Telegram %d before, %d doubled" % (
                       before_vk, vs["duplicates_suppressed"], before_tg, tg_doubles), flush=True)
-            # Telegram has no idempotency key: at most the sends in flight at the kill.
-            check(tg_doubles <= 32, "too many Telegram doubles: %d" % tg_doubles)
+            # Telegram has no idempotency key: a double is a send that reached Telegram
+            # but whose mark was not yet committed: at most the 32 in flight plus the
+            # (at most 32) answered in the loop iteration being committed.
+            check(tg_doubles <= 64, "too many Telegram doubles: %d" % tg_doubles)
             bot.stop()
         finally:
             bot.cleanup()
