@@ -5,7 +5,14 @@
 back: the backlog after a restart.)
 
 Usage: python3 bench/channels.py [--binary build-bench/deskbot] [--messages 20000]
-                                  [--chats 5000] [--rate 1000]
+                                  [--chats 5000] [--rate 1000] [--only vk|telegram]
+                                  [--fake fast|python] [--fastfake PATH]
+
+--fake fast (the default when the fastfake binary is built: build-bench/bench/fastfake,
+from bench/fastfake.c) uses a C fake that costs a few us per request, so the bot, not
+the fake, sets the pace; the burst is held in the fake and released with POST /_start
+once the bot polls (no restart). --fake python uses tests/fakes (the reference wire
+formats, 130-260 us of CPU per request: the fake limits throughput).
 
 For each channel: a fake on 127.0.0.1 (pinned to one core) and the real binary with the
 store on (pinned to the other core).
@@ -25,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fakes"))
@@ -116,7 +124,7 @@ def replies_linked(fake):
     return [m for m in fake.sent() if m.get("reply_to") and m.get("deliver_ns")]
 
 
-def run(kind, binary, n, chats, rate):
+def run_python(kind, binary, n, chats, rate):
     base = 100000 if kind == "vk" else 7000000000
     fake = FakeServer(kind, token=TOKENS[kind], max_seconds=1800)
     fake.start()
@@ -197,6 +205,149 @@ def run(kind, binary, n, chats, rate):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+# ---------------------------------------------------------------------- fast fake
+
+FASTFAKE_CANDIDATES = [os.path.join(ROOT, "build-bench", "bench", "fastfake"),
+                       os.path.join(ROOT, "build-bench", "fastfake")]
+
+
+def find_fastfake():
+    for p in FASTFAKE_CANDIDATES:
+        if os.access(p, os.X_OK):
+            return p
+    return None
+
+
+class FastFake:
+    """bench/fastfake.c as a subprocess on 127.0.0.1 (see the comment at its top)."""
+
+    def __init__(self, path, kind, n, chats, max_seconds=1800):
+        self.path, self.kind, self.n, self.chats = path, kind, n, chats
+        self.max_seconds = max_seconds
+        self.proc = None
+        self.dir = None
+        self.base_url = None
+
+    def start(self, timeout=10):
+        self.dir = tempfile.mkdtemp(prefix="fastfake-")
+        port_file = os.path.join(self.dir, "port")
+        self.log = open(os.path.join(self.dir, "fake.log"), "wb")
+        self.proc = subprocess.Popen(
+            [self.path, "--kind", self.kind, "--port", "0", "--port-file", port_file,
+             "--messages", str(self.n), "--chats", str(self.chats), "--token", TOKENS[self.kind],
+             "--max-seconds", str(self.max_seconds)], stdout=self.log, stderr=subprocess.STDOUT)
+        port = wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(),
+                        timeout, 0.01, "fastfake's port file")
+        self.base_url = "http://127.0.0.1:%d" % int(port)
+
+    def call(self, path, method="GET", timeout=10):
+        req = urllib.request.Request(self.base_url + path, method=method,
+                                     data=b"" if method == "POST" else None)
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return json.loads(r.read())
+
+    def stats(self):
+        return self.call("/_stats")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.dir:
+            self.log.close()
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+
+def wait_answered(fake, at_least, timeout):
+    """Polls /_stats every 0.25 s until at_least messages have a reply."""
+    deadline = time.monotonic() + timeout
+    while True:
+        st = fake.stats()
+        if st["answered"] >= at_least:
+            return st
+        if time.monotonic() >= deadline:
+            raise TimeoutError("only %d of %d messages answered (%d delivered, %d sent)" % (
+                st["answered"], at_least, st["delivered"], st["sent"]))
+        time.sleep(0.25)
+
+
+def check_line(kind, fake, n):
+    """One more look a second later: replies beyond one per message, or odd ones."""
+    time.sleep(1.0)
+    st = fake.stats()
+    print("channels %-8s checks: %d delivered, %d sends for %d messages (%d answered); "
+          "%d messages with more than one linked reply (%d extra), %d sends naming no "
+          "message, %d naming an undelivered one, %d to the wrong chat, %d duplicate "
+          "random_id" % (kind, st["delivered"], st["sent"], n, st["answered"],
+                         st["multi_replied"], st["extra_replies"], st["unlinked"],
+                         st["bad_reply_to"], st["wrong_chat"], st["dup_random_id"]),
+          flush=True)
+    return st
+
+
+def start_bot_waiting(binary, kind, fake, workdir):
+    bot = start_bot(binary, kind, fake, workdir)
+    wait_for(lambda: fake.stats()["held"] >= 1, 30, 0.05, "the bot polling")
+    return bot
+
+
+def run_fast(kind, binary, fastfake, n, chats, rate):
+    fake = FastFake(fastfake, kind, n, chats)
+    bot = None
+    workdir = tempfile.mkdtemp(prefix="deskbot-bench-")
+    try:
+        fake.start()
+        taskset(1, fake.proc.pid)
+        # 1. Saturation: the bot polls an empty fake; then the whole burst is released.
+        bot = start_bot_waiting(binary, kind, fake, workdir)
+        bot_cpu0 = cpu_seconds(bot.pid)
+        fake_cpu0 = cpu_seconds(fake.proc.pid)
+        fake.call("/_start", "POST")
+        st = wait_answered(fake, n, 600)
+        bot_cpu = cpu_seconds(bot.pid) - bot_cpu0
+        fake_cpu = cpu_seconds(fake.proc.pid) - fake_cpu0
+        span = (st["last_answer_ns"] - st["first_deliver_ns"]) / 1e9
+        print("channels %-8s saturation: %d messages answered (%d distinct) in %.2f s: "
+              "%.0f messages/s end to end" % (kind, n, st["answered"], span, n / span),
+              flush=True)
+        print("channels %-8s deskbot used %.2f s of CPU (%.0f us per message: %.0f messages/s "
+              "per core, store on); the fake used %.2f s" % (
+                  kind, bot_cpu, bot_cpu / n * 1e6, n / bot_cpu, fake_cpu), flush=True)
+        print("channels %-8s peak RSS %.1f MB" % (kind, peak_rss_kb(bot.pid) / 1024), flush=True)
+        check_line(kind, fake, n)
+        bot.terminate()
+        bot.wait(timeout=30)
+        bot = None
+        fake.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+        # 2. Below saturation: a fresh fake and bot, and a steady stream at `rate`/s.
+        total = min(n, rate * 10)
+        fake = FastFake(fastfake, kind, total, chats)
+        fake.start()
+        taskset(1, fake.proc.pid)
+        workdir = tempfile.mkdtemp(prefix="deskbot-bench-")
+        bot = start_bot_waiting(binary, kind, fake, workdir)
+        fake.call("/_stream?rate=%d&count=%d" % (rate, total), "POST")
+        st = wait_answered(fake, total, 300 + total / rate)
+        print("channels %-8s at %d msg/s: latency delivery->reply p50 %.1f ms, p99 %.1f ms, "
+              "max %.1f ms over %d messages" % (kind, rate, st["p50_ms"], st["p99_ms"],
+                                                st["max_ms"], st["answered"]), flush=True)
+        print("channels %-8s peak RSS %.1f MB (steady stream)" % (kind, peak_rss_kb(bot.pid) / 1024),
+              flush=True)
+        check_line(kind, fake, total)
+    finally:
+        if bot is not None and bot.poll() is None:
+            bot.terminate()
+            bot.wait(timeout=30)
+        fake.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=os.path.join(ROOT, "build-bench", "deskbot"))
@@ -204,10 +355,24 @@ def main():
     ap.add_argument("--chats", type=int, default=5000)
     ap.add_argument("--rate", type=int, default=1000)
     ap.add_argument("--only", choices=["vk", "telegram"])
+    ap.add_argument("--fake", choices=["fast", "python"],
+                    help="fast: bench/fastfake.c (default when built); python: tests/fakes")
+    ap.add_argument("--fastfake", default=None, help="path to the fastfake binary")
     a = ap.parse_args()
+    fastfake = a.fastfake or find_fastfake()
+    if a.fake is None:
+        a.fake = "fast" if fastfake else "python"
+    if a.fake == "fast" and not fastfake:
+        raise SystemExit("fastfake not built (looked for %s); build it or use --fake python"
+                         % " and ".join(FASTFAKE_CANDIDATES))
+    print("channels: fake %s%s" % (a.fake, " (%s)" % fastfake if a.fake == "fast" else ""),
+          flush=True)
     for kind in ("vk", "telegram"):
         if not a.only or a.only == kind:
-            run(kind, a.binary, a.messages, a.chats, a.rate)
+            if a.fake == "fast":
+                run_fast(kind, a.binary, fastfake, a.messages, a.chats, a.rate)
+            else:
+                run_python(kind, a.binary, a.messages, a.chats, a.rate)
 
 
 if __name__ == "__main__":
