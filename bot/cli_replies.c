@@ -162,7 +162,12 @@ int cli_chat(int argc, char **argv)
 		n_payloads = 0;
 		for (size_t i = 0; i < res.replies.n; i++) {
 			const struct reply *r = &res.replies.items[i];
-			printf("bot: %s\n", r->text);
+			/* No store here: a case would be made by "deskbot run"; show where its
+			 * number and time go. */
+			struct tpl_vars v = {.case_id = "<case>", .eta = "<eta>", .work_start = "<work start>"};
+			char *text = replyset_fill(r->text, &v);
+			printf("bot: %s\n", text);
+			free(text);
 			for (size_t b = 0; b < r->n_buttons; b++) {
 				payloads = xrealloc(payloads, (n_payloads + 1) * sizeof *payloads);
 				payloads[n_payloads++] = xstrdup(r->buttons[b].payload ? r->buttons[b].payload : "");
@@ -171,7 +176,8 @@ int cli_chat(int argc, char **argv)
 		}
 		printf("     (handler=%s intent=%s score=%.2f lang=%s%s%s%s)\n", res.handler ? res.handler : "-",
 		       res.intent ? res.intent : "-", res.score, res.lang ? res.lang : "-",
-		       res.plan ? " plan=" : "", res.plan ? res.plan : "", res.wants_human ? " wants_human" : "");
+		       res.plan ? " plan=" : "", res.plan ? res.plan : "", res.wants_human ? " wants_human" :
+		       res.case_op == DIALOG_CASE_CREATE ? " creates_case" : "");
 		fflush(stdout);
 		dialog_result_free(&res);
 		free(payload);
