@@ -75,6 +75,13 @@ static const char *const migrations[] = {
 	"  peer_id INTEGER PRIMARY KEY, token TEXT NOT NULL UNIQUE, name TEXT,"
 	"  created_at INTEGER NOT NULL);"
 	"CREATE INDEX audit_case ON audit (case_id, id);",
+	/* 2 -> 3: indexes for the queries that run per message or per case. The sender
+	 * reads pending rows in id order; a case's transcript reads one chat's rows (found
+	 * by the channel benchmark: without it, each new case scanned the whole outbox). */
+	"DROP INDEX outbox_pending;"
+	"CREATE INDEX outbox_pending ON outbox (channel, status, id);"
+	"CREATE INDEX outbox_peer ON outbox (channel, peer_id, created_ms);"
+	"CREATE INDEX inbound_peer_time ON inbound (channel, peer_id, received_at);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
