@@ -897,27 +897,27 @@ int main(int argc, char **argv)
 	g.n = 20000;
 	g.chats = 5000;
 	g.max_seconds = 600;
-	for (int i = 1; i < argc; i++) {
+	/* Options come in pairs: --name value. */
+	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
 			usage();
 		if (!strcmp(a, "--kind"))
 			kind = v;
 		else if (!strcmp(a, "--port"))
-			g.port = atoi(v);
+			g.port = (int)strtol(v, NULL, 10);
 		else if (!strcmp(a, "--port-file"))
 			g.port_file = v;
 		else if (!strcmp(a, "--messages"))
-			g.n = atoll(v);
+			g.n = strtoll(v, NULL, 10);
 		else if (!strcmp(a, "--chats"))
-			g.chats = atoll(v);
+			g.chats = strtoll(v, NULL, 10);
 		else if (!strcmp(a, "--token"))
 			g.token = v;
 		else if (!strcmp(a, "--max-seconds"))
-			g.max_seconds = atof(v);
+			g.max_seconds = strtod(v, NULL);
 		else
 			usage();
-		i++;
 	}
 	if (!kind || (strcmp(kind, "vk") && strcmp(kind, "telegram")) || g.n < 0 || g.chats < 1)
 		usage();
