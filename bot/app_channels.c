@@ -80,7 +80,10 @@ void app_describe_channels(struct app *app, cJSON *channels)
 		struct channel *ch = app->channels[i];
 		cJSON *o = cJSON_AddObjectToObject(channels, ch->ops->name);
 		cJSON_AddStringToObject(o, "state", ch->ops->state(ch));
-		cJSON_AddNumberToObject(o, "outbox", (double)outbox_queued(app->outbox, ch->ops->name));
+		/* From the store, like the metric: rows beyond the memory queue count too. */
+		int64_t depth = 0, oldest = 0;
+		store_outbox_depth(app->store, ch->ops->name, &depth, &oldest);
+		cJSON_AddNumberToObject(o, "outbox", (double)depth);
 	}
 }
 

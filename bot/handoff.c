@@ -6,7 +6,7 @@
 #include "app.h"
 #include "json_util.h"
 #include "log.h"
-#include "outbox.h"
+#include "pipeline.h"
 #include "replyset.h"
 #include "store.h"
 #include "xalloc.h"
@@ -40,8 +40,6 @@ int handoff_is_human(const cJSON *state)
 int handoff_send(struct app *app, const char *channel, int64_t peer, const char *text,
 		 const char *source)
 {
-	if (store_in_tx(app->store) && store_commit(app->store) < 0)
-		return -1;
 	struct outbox_row r = {0};
 	r.channel = xstrdup(channel);
 	r.kind = xstrdup("message");
@@ -50,14 +48,10 @@ int handoff_send(struct app *app, const char *channel, int64_t peer, const char 
 	r.replyset_version = app->replies ? xstrdup(replyset_version(app->replies)) : NULL;
 	r.source = xstrdup(source ? source : "operator");
 	r.created_ms = app_now_ms();
-	if (store_begin(app->store) < 0 || store_outbox_add(app->store, &r) < 0 ||
-	    store_commit(app->store) < 0) {
-		store_rollback(app->store);
+	if (pipeline_queue_row(app, &r) < 0) {
 		log_error("handoff: could not queue an operator message to %s chat %lld", channel,
 			  (long long)peer);
-		outbox_row_free(&r);
 		return -1;
 	}
-	outbox_enqueue(app->outbox, channel, &r);
 	return 0;
 }

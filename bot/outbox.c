@@ -462,14 +462,6 @@ size_t outbox_in_flight(const struct outbox *ob)
 	return n;
 }
 
-size_t outbox_queued(const struct outbox *ob, const char *channel)
-{
-	for (int i = 0; i < ob->n_qs; i++)
-		if (strcmp(ob->qs[i].ch->ops->name, channel) == 0)
-			return ob->qs[i].n + (size_t)ob->qs[i].in_flight;
-	return 0;
-}
-
 void outbox_drain(struct outbox *ob)
 {
 	ob->draining = 1;

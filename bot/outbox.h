@@ -23,8 +23,6 @@ int outbox_add_channel(struct outbox *ob, struct channel *ch);
 void outbox_enqueue(struct outbox *ob, const char *channel, struct outbox_row *row);
 /* Sends in flight across all channels. */
 size_t outbox_in_flight(const struct outbox *ob);
-/* Rows of channel queued in memory or in flight (more may wait in the store). */
-size_t outbox_queued(const struct outbox *ob, const char *channel);
 /* Stops starting new sends (shutdown); sends in flight still complete. */
 void outbox_drain(struct outbox *ob);
 /* Closes the timers; free runs when they have closed. */

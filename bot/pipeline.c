@@ -189,6 +189,19 @@ static int handle_one(struct app *app, struct channel *ch, const struct chan_msg
 	return result;
 }
 
+int pipeline_queue_row(struct app *app, struct outbox_row *row)
+{
+	if ((store_in_tx(app->store) && store_commit(app->store) < 0) ||
+	    store_begin(app->store) < 0 || store_outbox_add(app->store, row) < 0 ||
+	    store_commit(app->store) < 0) {
+		store_rollback(app->store);
+		outbox_row_free(row);
+		return -1;
+	}
+	outbox_enqueue(app->outbox, row->channel, row);
+	return 0;
+}
+
 int pipeline_ingest(struct app *app, struct channel *ch, const struct chan_msg *msgs, size_t n,
 		    const char *cursor)
 {

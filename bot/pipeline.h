@@ -33,6 +33,11 @@ void pipeline_batch_event(struct pipeline_batch *b, const char *type, cJSON *dat
 int pipeline_ingest(struct app *app, struct channel *ch, const struct chan_msg *msgs, size_t n,
 		    const char *cursor);
 
+/* Stores one row that no batch produced (an operator's reply, a webhook notice) in a
+ * transaction of its own and queues it for delivery. Takes the row's strings (zeroed
+ * either way). Returns 0, or -1 when the store failed (nothing is queued). */
+int pipeline_queue_row(struct app *app, struct outbox_row *row);
+
 /* Splits text into pieces of at most max_chars characters (counted as UTF-16 units, as
  * Telegram counts), preferring paragraph, line, sentence and word boundaries.
  * Returns the number of pieces written to parts (caller frees each). */

@@ -9,7 +9,7 @@
 #include "events.h"
 #include "json_util.h"
 #include "log.h"
-#include "outbox.h"
+#include "pipeline.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -25,16 +25,9 @@ static void queue(struct app *app, const char *channel, int64_t case_id, char *t
 	r.text = text;
 	r.source = xstrdup(source);
 	r.created_ms = app_now_ms();
-	if ((store_in_tx(app->store) && store_commit(app->store) < 0) ||
-	    store_begin(app->store) < 0 || store_outbox_add(app->store, &r) < 0 ||
-	    store_commit(app->store) < 0) {
-		store_rollback(app->store);
+	if (pipeline_queue_row(app, &r) < 0)
 		log_error("webhooks: could not queue %s news of case %lld", channel,
 			  (long long)case_id);
-		outbox_row_free(&r);
-		return;
-	}
-	outbox_enqueue(app->outbox, channel, &r);
 }
 
 static void crm_cb(void *arg, const char *type, const cJSON *data)

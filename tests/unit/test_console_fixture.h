@@ -125,8 +125,12 @@ static inline int fx_teardown(void **state)
 	struct fx *f = *state;
 	struct app *app = &f->app;
 	/* Sends in flight finish first, as the daemon's shutdown lets them. */
-	for (int i = 0; i < 50 && outbox_in_flight(app->outbox) + outbox_queued(app->outbox, "web"); i++)
+	int64_t waiting = 1, oldest = 0;
+	for (int i = 0; i < 50 && (outbox_in_flight(app->outbox) || waiting); i++) {
 		uv_run(&f->loop, UV_RUN_NOWAIT);
+		if (store_outbox_depth(app->store, "web", &waiting, &oldest) < 0)
+			waiting = 0;
+	}
 	app_channels_stop(app);
 	app_channels_free(app);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
