@@ -100,14 +100,14 @@ void pipeline_batch_event(struct pipeline_batch *b, const char *type, cJSON *dat
 
 static int add_reply_rows(struct app *app, struct channel *ch, const struct chan_msg *m,
 			  int64_t inbound_id, const struct reply *rep, int reply_to,
-			  struct pipeline_batch *pr, int64_t now_ms)
+			  struct pipeline_batch *batch, int64_t now_ms)
 {
 	char **parts;
 	size_t n = pipeline_split_text(rep->text, ch->ops->max_text, &parts);
 	char *kb = reply_keyboard_json(rep);
 	int result = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct outbox_row *r = pipeline_batch_row(pr);
+		struct outbox_row *r = pipeline_batch_row(batch);
 		r->channel = xstrdup(ch->ops->name);
 		r->kind = xstrdup("message");
 		r->peer_id = m->peer_id;
@@ -129,7 +129,7 @@ static int add_reply_rows(struct app *app, struct channel *ch, const struct chan
 }
 
 static int handle_one(struct app *app, struct channel *ch, const struct chan_msg *m,
-		      struct pipeline_batch *pr, int64_t now_ms)
+		      struct pipeline_batch *batch, int64_t now_ms)
 {
 	int64_t inbound_id = 0;
 	int fresh = store_inbound_add(app->store, m, now_ms / 1000, &inbound_id);
@@ -142,7 +142,7 @@ static int handle_one(struct app *app, struct channel *ch, const struct chan_msg
 	*ch->m_updates += 1;
 	if (m->callback_id) {
 		/* A pressed callback button shows a spinner until it is answered. */
-		struct outbox_row *r = pipeline_batch_row(pr);
+		struct outbox_row *r = pipeline_batch_row(batch);
 		r->channel = xstrdup(ch->ops->name);
 		r->kind = xstrdup("callback_answer");
 		r->peer_id = m->peer_id;
@@ -164,14 +164,14 @@ static int handle_one(struct app *app, struct channel *ch, const struct chan_msg
 		return -1;
 	struct dialog_result res = {0};
 	int64_t now = now_ms / 1000;
-	int result = casework_before(app, pr, m, state, now, &res.replies);
+	int result = casework_before(app, batch, m, state, now, &res.replies);
 	if (result == 0) {
 		if (dialog_handle(app->replies, state, m, now, &res) < 0)
 			log_error("pipeline: dialog failed on %s %s; the message is stored "
 				  "unanswered",
 				  m->channel, m->dedup_key);
 		else
-			result = casework_after(app, pr, m, state, &res, now);
+			result = casework_after(app, batch, m, state, &res, now);
 	}
 	if (result >= 0) {
 		int reply_to = strcmp(ch->ops->name, "vk") == 0 ? app->cfg.vk.reply_to
@@ -180,7 +180,7 @@ static int handle_one(struct app *app, struct channel *ch, const struct chan_msg
 		result = 0;
 		for (size_t i = 0; i < res.replies.n && result == 0; i++)
 			result = add_reply_rows(app, ch, m, inbound_id, &res.replies.items[i],
-						reply_to && m->message_id, pr, now_ms);
+						reply_to && m->message_id, batch, now_ms);
 	}
 	if (result == 0)
 		result = store_conv_save(app->store, m->channel, m->peer_id, state, now_ms / 1000);
@@ -206,7 +206,7 @@ int pipeline_ingest(struct app *app, struct channel *ch, const struct chan_msg *
 		    const char *cursor)
 {
 	int64_t now_ms = app_now_ms();
-	struct pipeline_batch pr = {0};
+	struct pipeline_batch batch = {0};
 	/* Delivery marks made earlier in this loop iteration commit first, so a failed
 	 * batch cannot roll them back. */
 	if (store_in_tx(app->store) && store_commit(app->store) < 0)
@@ -215,28 +215,28 @@ int pipeline_ingest(struct app *app, struct channel *ch, const struct chan_msg *
 		return -1;
 	int result = 0;
 	for (size_t i = 0; i < n && result == 0; i++)
-		result = handle_one(app, ch, &msgs[i], &pr, now_ms);
+		result = handle_one(app, ch, &msgs[i], &batch, now_ms);
 	if (result == 0 && cursor)
 		result = store_cursor_set(app->store, ch->ops->name, cursor);
 	if (result == 0)
 		result = store_commit(app->store);
 	else
 		store_rollback(app->store);
-	for (size_t i = 0; i < pr.n; i++) {
+	for (size_t i = 0; i < batch.n; i++) {
 		if (result == 0)
-			outbox_enqueue(app->outbox, pr.rows[i].channel, &pr.rows[i]);
+			outbox_enqueue(app->outbox, batch.rows[i].channel, &batch.rows[i]);
 		else
-			outbox_row_free(&pr.rows[i]);
+			outbox_row_free(&batch.rows[i]);
 	}
-	free(pr.rows);
+	free(batch.rows);
 	const cJSON *e;
-	cJSON_ArrayForEach(e, pr.events)
+	cJSON_ArrayForEach(e, batch.events)
 	{
 		if (result == 0)
 			events_emit(app->events, cJSON_GetObjectItem(e, "type")->valuestring,
 				    cJSON_GetObjectItem(e, "data"));
 	}
-	cJSON_Delete(pr.events);
+	cJSON_Delete(batch.events);
 	if (result < 0)
 		log_error("pipeline: batch of %zu %s update(s) not stored (%s); it will be "
 			  "fetched again",
