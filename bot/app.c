@@ -13,6 +13,7 @@
 
 #include "app_internal.h"
 #include "buf.h"
+#include "clock.h"
 #include "events.h"
 #include "http_client.h"
 #include "log.h"
@@ -20,13 +21,6 @@
 #include "server.h"
 #include "store.h"
 #include "xalloc.h"
-
-int64_t app_now_ms(void)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 /* Resident set size in bytes, from /proc/self/statm. */
 static long rss_bytes(void)
@@ -215,6 +209,9 @@ int app_main(int argc, char **argv)
 	enum log_level level;
 	if (log_level_parse(app->cfg.log_level, &level) == 0)
 		log_set_level(level);
+	if (getenv("DESKBOT_CLOCK") && *getenv("DESKBOT_CLOCK"))
+		log_warn("clock: DESKBOT_CLOCK=%s: running on a shifted clock (for tests only)",
+			 getenv("DESKBOT_CLOCK"));
 
 	uv_loop_t loop;
 	uv_loop_init(&loop);

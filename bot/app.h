@@ -45,9 +45,6 @@ struct app {
 /* Runs "deskbot run" with the arguments after "run"; returns the exit code. */
 int app_main(int argc, char **argv);
 
-/* Milliseconds / seconds of wall-clock time (store timestamps). */
-int64_t app_now_ms(void);
-
 /* Reloads the reply set from cfg.replies_dir; on success swaps it in. Appends a JSON
  * object {"ok":B,"version":..,"counts":{..},"errors":[..]} to out when out is not NULL.
  * Returns 0 on success. */

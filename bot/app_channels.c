@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app_internal.h"
+#include "clock.h"
 #include "casework.h"
 #include "channel.h"
 #include "log.h"
@@ -89,7 +90,7 @@ void app_describe_channels(struct app *app, cJSON *channels)
 
 void app_update_metrics(struct app *app)
 {
-	int64_t now = app_now_ms();
+	int64_t now = clock_now_ms();
 	for (int i = 0; i < app->n_channels; i++) {
 		/* From the store: it also counts rows that wait there beyond the memory queue. */
 		struct channel *ch = app->channels[i];

@@ -2,6 +2,8 @@
  * timer off. */
 #include "case_timers.h"
 
+#include "clock.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,7 +190,7 @@ static void tick_cb(uv_timer_t *h)
 	struct case_timers *t = h->data;
 	if (t->stopped)
 		return;
-	int64_t now = app_now_ms() / 1000;
+	int64_t now = clock_now_ms() / 1000;
 	int64_t next = store_console_timer_next(t->app->store);
 	if (next > 0 && next <= now)
 		case_timers_run(t, now);
@@ -202,7 +204,7 @@ static void event_cb(void *arg, const char *type, const cJSON *data)
 	int64_t id = json_int(data, "case_id", 0);
 	if (id <= 0 || t->stopped)
 		return;
-	int64_t now = app_now_ms() / 1000;
+	int64_t now = clock_now_ms() / 1000;
 	if (strcmp(type, "case_created") == 0) {
 		arm(t, id, "unclaimed", now, CONSOLE_ARM_IF_ABSENT);
 		return;
@@ -229,7 +231,7 @@ struct case_timers *case_timers_new(struct app *app)
 	t->sub = events_subscribe(app->events, event_cb, t);
 	if (t->sub < 0)
 		log_error("timers: no room for another event subscriber");
-	int64_t now = app_now_ms() / 1000;
+	int64_t now = clock_now_ms() / 1000;
 	int64_t p = period(app, "unclaimed");
 	if (p > 0 && store_console_timers_recover(app->store, p, now) < 0)
 		log_error("timers: could not arm timers for waiting cases");

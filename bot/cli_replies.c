@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "dialog.h"
 #include "matcher.h"
 #include "message.h"
@@ -89,7 +90,7 @@ int cli_match(int argc, char **argv)
 		cJSON *state = cJSON_CreateObject();
 		struct chan_msg msg = {.channel = "cli", .text = line};
 		struct dialog_result res;
-		dialog_handle(rs, state, &msg, (int64_t)time(NULL), &res);
+		dialog_handle(rs, state, &msg, clock_now_s(), &res);
 
 		cJSON *mj = cJSON_CreateObject();
 		match_result_to_json(rs, &m, mj);
@@ -156,7 +157,7 @@ int cli_chat(int argc, char **argv)
 			}
 		}
 		struct dialog_result res;
-		dialog_handle(rs, state, &msg, (int64_t)time(NULL), &res);
+		dialog_handle(rs, state, &msg, clock_now_s(), &res);
 		for (size_t i = 0; i < n_payloads; i++)
 			free(payloads[i]);
 		n_payloads = 0;

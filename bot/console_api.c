@@ -3,6 +3,8 @@
  * transaction, writes the audit log, commits, and only then tells the live updates. */
 #include "console_api.h"
 
+#include "clock.h"
+
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <stdio.h>
@@ -230,7 +232,7 @@ static void api_login(struct call *k)
 	const char *password = json_str(k->body, "password");
 	const struct auth_session *s = NULL;
 	int64_t retry = 0;
-	int result = auth_login(c->auth, login, password, k->req->peer, app_now_ms(), &s, &retry);
+	int result = auth_login(c->auth, login, password, k->req->peer, clock_now_ms(), &s, &retry);
 	char actor[64];
 	snprintf(actor, sizeof actor, "%s", login && *login ? login : "?");
 	if (result == AUTH_EMALFORMED) {
@@ -1097,10 +1099,10 @@ void console_api_handle(struct console *c, const struct http_req *req, struct ht
 									 : "no such endpoint");
 		return;
 	}
-	struct call k = {.c = c, .req = req, .resp = resp, .now = app_now_ms() / 1000};
+	struct call k = {.c = c, .req = req, .resp = resp, .now = clock_now_ms() / 1000};
 	int post = strcmp(req->method, "POST") == 0;
 	if (r->need != NEED_NONE) {
-		k.s = auth_session(c->auth, req->cookie, app_now_ms());
+		k.s = auth_session(c->auth, req->cookie, clock_now_ms());
 		if (!k.s) {
 			http_resp_error(resp, 401, "log in first");
 			return;

@@ -2,6 +2,8 @@
  * queued to every operator socket. */
 #include "console_hub.h"
 
+#include "clock.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,7 +59,7 @@ char *console_hub__frame(struct console_hub *h, const char *type, const cJSON *d
 		const char *text = json_str(data, "text");
 		const char *op = json_str(data, "operator");
 		int64_t at = json_int(data, "at", 0);
-		cJSON_AddNumberToObject(e, "at", (double)(at ? at : app_now_ms() / 1000));
+		cJSON_AddNumberToObject(e, "at", (double)(at ? at : clock_now_ms() / 1000));
 		cJSON_AddStringToObject(e, "from", strcmp(type, "customer_message") == 0 ? "customer"
 						   : strcmp(type, "bot_message") == 0    ? "bot"
 											  : "operator");
@@ -83,7 +85,7 @@ char *console_hub__frame(struct console_hub *h, const char *type, const cJSON *d
 size_t console_hub_broadcast(struct console_hub *h, const char *json)
 {
 	size_t n = 0, len = strlen(json);
-	int64_t now = app_now_ms();
+	int64_t now = clock_now_ms();
 	for (struct hub_conn *k = h->conns; k; k = k->next) {
 		if (!k->conn || k->dead)
 			continue;
@@ -113,7 +115,7 @@ static void event_cb(void *arg, const char *type, const cJSON *data)
 static int ws_accept(void *arg, const struct http_req *req, void **conn_data)
 {
 	struct console_hub *h = arg;
-	const struct auth_session *s = auth_session(h->auth, req->cookie, app_now_ms());
+	const struct auth_session *s = auth_session(h->auth, req->cookie, clock_now_ms());
 	if (!s || !auth_origin_ok(req)) {
 		log_warn("console: live-update socket from %s refused (%s)", req->peer,
 			 s ? "foreign origin" : "no session");
@@ -136,7 +138,7 @@ static void ws_message(void *arg, struct ws_conn *c, const char *data, size_t le
 	struct hub_conn *k = server_ws_data(c);
 	cJSON *msg = cJSON_ParseWithLength(data, len);
 	const char *type = json_str(msg, "type");
-	const struct auth_session *s = auth_session_by_id(h->auth, k->session_id, app_now_ms());
+	const struct auth_session *s = auth_session_by_id(h->auth, k->session_id, clock_now_ms());
 	if (!s) {
 		static const char bye[] = "{\"type\":\"session_expired\"}";
 		if (!k->dead)
@@ -153,7 +155,7 @@ static void ws_message(void *arg, struct ws_conn *c, const char *data, size_t le
 		free(out);
 		cJSON_Delete(o);
 	} else if (type && strcmp(type, "ping") == 0) {
-		auth_touch(h->auth, k->session_id, app_now_ms());
+		auth_touch(h->auth, k->session_id, clock_now_ms());
 		server_ws_send(c, "{\"type\":\"pong\"}", 15);
 	}
 	cJSON_Delete(msg);

@@ -1,6 +1,8 @@
 /* Conversation ownership and operator sends (see handoff.h). */
 #include "handoff.h"
 
+#include "clock.h"
+
 #include <string.h>
 
 #include "app.h"
@@ -47,7 +49,7 @@ int handoff_send(struct app *app, const char *channel, int64_t peer, const char 
 	r.text = xstrdup(text);
 	r.replyset_version = app->replies ? xstrdup(replyset_version(app->replies)) : NULL;
 	r.source = xstrdup(source ? source : "operator");
-	r.created_ms = app_now_ms();
+	r.created_ms = clock_now_ms();
 	if (pipeline_queue_row(app, &r) < 0) {
 		log_error("handoff: could not queue an operator message to %s chat %lld", channel,
 			  (long long)peer);

@@ -4,10 +4,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "xalloc.h"
 
 #define MAX_SECRETS 32
@@ -104,10 +104,10 @@ void log_msg(enum log_level level, const char *func, const char *fmt, ...)
 	if (level < logger.level)
 		return;
 	FILE *stream = logger.stream ? logger.stream : stderr;
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
+	int64_t now_ms = clock_now_ms();
+	time_t now_s = (time_t)(now_ms / 1000);
 	struct tm tm;
-	gmtime_r(&tv.tv_sec, &tm);
+	gmtime_r(&now_s, &tm);
 	char when[32];
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
 
@@ -123,7 +123,7 @@ void log_msg(enum log_level level, const char *func, const char *fmt, ...)
 	for (char *c = safe; *c; c++)
 		if ((unsigned char)*c < 0x20)
 			*c = ' ';
-	fprintf(stream, "%s.%03ldZ level=%s fn=%s %s\n", when, (long)(tv.tv_usec / 1000),
+	fprintf(stream, "%s.%03ldZ level=%s fn=%s %s\n", when, (long)(now_ms % 1000),
 		level_names[level], func, safe);
 	fflush(stream);
 	free(safe);

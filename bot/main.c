@@ -4,6 +4,7 @@
 
 #include "app.h"
 #include "cli.h"
+#include "clock.h"
 
 static void usage(FILE *f)
 {
@@ -18,6 +19,11 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	char clock_err[160];
+	if (clock_init_from_env(clock_err, sizeof clock_err) < 0) {
+		fprintf(stderr, "deskbot: %s\n", clock_err);
+		return 2;
+	}
 	if (argc < 2 || argv[1][0] == '-')
 		return app_main(argc - 1, argv + 1);
 	const char *cmd = argv[1];

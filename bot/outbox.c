@@ -1,6 +1,8 @@
 /* Outbox scheduling and delivery (see outbox.h). */
 #include "outbox.h"
 
+#include "clock.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,7 +217,7 @@ static void sent_cb(void *arg, const struct send_result *res)
 	q->in_flight--;
 	struct peer *p = peer_get(q, n->row.peer_id);
 	p->busy = 0;
-	int64_t now = app_now_ms();
+	int64_t now = clock_now_ms();
 	ensure_tx(ob);
 	if (res->pause_channel_ms > 0 && now + res->pause_channel_ms > q->paused_until_ms) {
 		q->paused_until_ms = now + res->pause_channel_ms;
@@ -376,7 +378,7 @@ static int64_t pump(struct chanq *q, int64_t now)
 
 static void pump_all(struct outbox *ob)
 {
-	int64_t now = app_now_ms();
+	int64_t now = clock_now_ms();
 	int64_t wake = INT64_MAX;
 	for (int i = 0; i < ob->n_qs; i++) {
 		int64_t w = pump(&ob->qs[i], now);
@@ -404,7 +406,7 @@ struct outbox *outbox_new(struct app *app)
 {
 	struct outbox *ob = xcalloc(1, sizeof *ob);
 	ob->app = app;
-	ob->seed = (unsigned int)app_now_ms();
+	ob->seed = (unsigned int)clock_now_ms();
 	uv_timer_init(app->loop, &ob->timer);
 	ob->timer.data = ob;
 	uv_idle_init(app->loop, &ob->kick);
@@ -418,7 +420,7 @@ int outbox_add_channel(struct outbox *ob, struct channel *ch)
 	if (ob->n_qs >= APP_MAX_CHANNELS)
 		return -1;
 	struct chanq *q = &ob->qs[ob->n_qs++];
-	*q = (struct chanq){.ob = ob, .ch = ch, .tokens_at_ms = app_now_ms()};
+	*q = (struct chanq){.ob = ob, .ch = ch, .tokens_at_ms = clock_now_ms()};
 	int got = store_outbox_each_pending(ob->app->store, ch->ops->name, 0, QUEUE_HIGH, load_row, q);
 	if (got < 0)
 		return -1;

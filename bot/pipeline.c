@@ -1,6 +1,8 @@
 /* Inbound pipeline (see pipeline.h). */
 #include "pipeline.h"
 
+#include "clock.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -205,7 +207,7 @@ int pipeline_queue_row(struct app *app, struct outbox_row *row)
 int pipeline_ingest(struct app *app, struct channel *ch, const struct chan_msg *msgs, size_t n,
 		    const char *cursor)
 {
-	int64_t now_ms = app_now_ms();
+	int64_t now_ms = clock_now_ms();
 	struct pipeline_batch batch = {0};
 	/* Delivery marks made earlier in this loop iteration commit first, so a failed
 	 * batch cannot roll them back. */

@@ -8,6 +8,8 @@
  * run lists every problem; the set is only built when there are none. */
 #include "replyset.h"
 
+#include "clock.h"
+
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
@@ -1137,7 +1139,7 @@ int replyset_load(const char *dir, struct replyset **out, struct replyset_errors
 		rs_destroy(rs);
 		return -1;
 	}
-	time_t now = time(NULL);
+	time_t now = (time_t)clock_now_s();
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	char when[32];

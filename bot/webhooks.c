@@ -1,6 +1,8 @@
 /* Case news for outside systems (see webhooks.h). */
 #include "webhooks.h"
 
+#include "clock.h"
+
 #include <cjson/cJSON.h>
 #include <string.h>
 
@@ -24,7 +26,7 @@ static void queue(struct app *app, const char *channel, int64_t case_id, char *t
 	r.peer_id = case_id; /* in order per case */
 	r.text = text;
 	r.source = xstrdup(source);
-	r.created_ms = app_now_ms();
+	r.created_ms = clock_now_ms();
 	if (pipeline_queue_row(app, &r) < 0)
 		log_error("webhooks: could not queue %s news of case %lld", channel,
 			  (long long)case_id);
@@ -70,7 +72,7 @@ static void notify_cb(void *arg, const char *type, const cJSON *data)
 		cJSON_AddStringToObject(n, "assignee", assignee);
 	v = json_str(data, "text");
 	cJSON_AddStringToObject(n, "text", v ? v : (json_str(rec, "summary") ? json_str(rec, "summary") : ""));
-	cJSON_AddNumberToObject(n, "at", (double)(app_now_ms() / 1000));
+	cJSON_AddNumberToObject(n, "at", (double)(clock_now_ms() / 1000));
 	cJSON_Delete(rec);
 	queue(app, "notify", case_id, cJSON_PrintUnformatted(n), type);
 	cJSON_Delete(n);

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "app.h"
+#include "clock.h"
 #include "buf.h"
 #include "channel.h"
 #include "http_client.h"
@@ -172,7 +173,7 @@ static void profiles_cb(void *arg, const struct http_response *res)
 					   last ? last : "");
 		c.screen_name = json_strdup(u, "screen_name");
 		c.followers = json_int(u, "followers_count", -1);
-		store_customer_put(st, "vk", json_int(u, "id", 0), &c, app_now_ms() / 1000);
+		store_customer_put(st, "vk", json_int(u, "id", 0), &c, clock_now_ms() / 1000);
 		customer_free(&c);
 	}
 	if (!list)
@@ -184,7 +185,7 @@ static void profiles_cb(void *arg, const struct http_response *res)
 static void fetch_profiles(struct vk *vk, const struct vk_poll *p)
 {
 	struct buf ids = {0};
-	int64_t now = app_now_ms() / 1000;
+	int64_t now = clock_now_ms() / 1000;
 	for (size_t i = 0; i < p->n_msgs && i < 1000; i++) {
 		int64_t user = p->msgs[i].user_id;
 		int seen = 0;

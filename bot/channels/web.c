@@ -1,6 +1,8 @@
 /* The local web chat channel (see web.h). */
 #include "web.h"
 
+#include "clock.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,7 +113,7 @@ static int web_send(struct channel *ch, const struct outbox_row *row, channel_se
 		cJSON_AddStringToObject(o, "from",
 					strncmp(src, "operator", 8) == 0 ? "operator" : "bot");
 		cJSON_AddStringToObject(o, "text", row->text ? row->text : "");
-		cJSON_AddNumberToObject(o, "at", (double)app_now_ms());
+		cJSON_AddNumberToObject(o, "at", (double)clock_now_ms());
 		cJSON_AddNumberToObject(o, "id", (double)row->id);
 		add_keyboard(o, row->keyboard);
 		/* With no socket open the reply still counts as delivered: the chat's history
@@ -241,7 +243,7 @@ static int ws_accept(void *arg, const struct http_req *req, void **conn_data)
 		return -1;
 	}
 	int64_t peer = 0;
-	if (store_console_web_peer(w->base.app->store, token, 1, app_now_ms() / 1000, &peer) < 0)
+	if (store_console_web_peer(w->base.app->store, token, 1, clock_now_ms() / 1000, &peer) < 0)
 		return -1;
 	struct web_sock *k = xcalloc(1, sizeof *k);
 	k->web = w;
@@ -310,7 +312,7 @@ static void message_key(const cJSON *msg, char *out, size_t outlen)
 		return;
 	}
 	if (auth_random_hex(out, 16) < 0)
-		snprintf(out, outlen, "t%lld", (long long)app_now_ms());
+		snprintf(out, outlen, "t%lld", (long long)clock_now_ms());
 }
 
 static void inbound(struct web *w, struct web_sock *k, struct ws_conn *c, const cJSON *msg,
@@ -343,7 +345,7 @@ static void inbound(struct web *w, struct web_sock *k, struct ws_conn *c, const 
 	char key[80], dedup[128];
 	message_key(msg, key, sizeof key);
 	snprintf(dedup, sizeof dedup, "%lld:%s", (long long)k->peer_id, key);
-	int64_t now_ms = app_now_ms();
+	int64_t now_ms = clock_now_ms();
 	struct chan_msg m = {
 		.channel = (char *)"web", .dedup_key = dedup, .peer_id = k->peer_id,
 		.user_id = k->peer_id, .date = now_ms / 1000, .text = (char *)text,
