@@ -73,9 +73,20 @@ struct export_ctx {
 	int first;
 };
 
+/* A cell a spreadsheet would run as a formula: =, +, -, @ (and tab or CR, which some
+ * strip before looking). Customers write these cells' text (name, summary, phone...). */
+static int csv_formula_like(const char *s)
+{
+	return s && *s && strchr("=+-@\t\r", *s) != NULL;
+}
+
+/* One quoted CSV cell. A formula-like cell gets a leading single quote (OWASP "CSV
+ * injection"): the spreadsheet then shows the text instead of evaluating it. */
 static void csv_field(const char *s)
 {
 	putchar('"');
+	if (csv_formula_like(s))
+		putchar('\'');
 	for (; s && *s; s++) {
 		if (*s == '"')
 			putchar('"');

@@ -9,6 +9,7 @@
 #include "replyset.h"
 
 #include "clock.h"
+#include "worktime.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -291,6 +292,53 @@ static int read_file(const char *path, char **text, size_t *len, char *why, size
 	return 0;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (at most n bytes), 0 when it is not
+ * one: overlong forms, surrogates and code points past U+10FFFF are refused. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	if (s[0] < 0x80)
+		return 1;
+	size_t len = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+		     : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+	if (!len || len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) ||
+	    (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
+		return 0;
+	return len;
+}
+
+/* Texts of a reply set go to customers as they are: every byte must be UTF-8 (VK and
+ * Telegram refuse the rest, a browser shows garbage) and no string may hold U+0000
+ * (written \u0000: C strings would end there and cut the text short). Reports the
+ * first problem of the file at its line and column; returns 0 when there is none. */
+static int check_text(struct file *f)
+{
+	const unsigned char *t = (const unsigned char *)f->text;
+	int in_string = 0;
+	for (size_t i = 0; i < f->len;) {
+		size_t n = utf8_seq(t + i, f->len - i);
+		if (!n) {
+			err_at(f, i, "invalid UTF-8 (byte 0x%02X); save the file as UTF-8", t[i]);
+			return -1;
+		}
+		if (t[i] == '"')
+			in_string = !in_string;
+		else if (in_string && t[i] == '\\' && i + 1 < f->len) {
+			if (i + 5 < f->len && memcmp(t + i + 1, "u0000", 5) == 0) {
+				err_at(f, i, "\\u0000 (a NUL character) is not allowed in a text");
+				return -1;
+			}
+			n = 2; /* the escaped character: \" does not end the string */
+		}
+		i += n;
+	}
+	return 0;
+}
+
 /* Reads and parses one file; returns 0 with f->root set, or -1 after reporting. */
 static int file_open(struct file *f, const char *dir, const char *rel, struct replyset_errors *errs,
 		     int *n_errors, uint64_t *hash)
@@ -316,6 +364,8 @@ static int file_open(struct file *f, const char *dir, const char *rel, struct re
 		err_at(f, strlen(f->text), "JSON syntax error: NUL byte in file");
 		return -1;
 	}
+	if (check_text(f) < 0)
+		return -1;
 	f->root = cJSON_ParseWithOpts(f->text, &end, 1);
 	if (!f->root) {
 		size_t off = end && end >= f->text ? (size_t)(end - f->text) : 0;
@@ -964,6 +1014,20 @@ static void load_settings(struct replyset *rs, struct file *f)
 					s->work_days |= 1u << (int)d->valuedouble;
 			}
 		}
+	}
+	/* Days off beyond the weekly ones (public holidays), as local dates. */
+	const cJSON *hol = maybe(f, f->root, "holidays", cJSON_Array, "an array of \"YYYY-MM-DD\"");
+	s->n_holidays = 0;
+	const cJSON *h;
+	cJSON_ArrayForEach(h, hol)
+	{
+		int32_t day = cJSON_IsString(h) ? worktime_parse_day(h->valuestring) : -1;
+		if (day < 0)
+			ERR_NODE(f, h, "a holiday must be a date \"YYYY-MM-DD\"");
+		else if (s->n_holidays >= RS_MAX_HOLIDAYS)
+			ERR_NODE(f, h, "at most %d holidays", RS_MAX_HOLIDAYS);
+		else
+			s->holidays[s->n_holidays++] = day;
 	}
 	const cJSON *sla = need(f, f->root, "sla_minutes", cJSON_Object, "an object");
 	static const char *const sevs[] = {"critical", "high", "normal", "low"};

@@ -2,21 +2,36 @@
  * pointer; every public call resets what it used, so no statement is left mid-step. */
 #include "store.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "xalloc.h"
 
 #define STMT_CACHE 64
+#define DEPTH_CHANNELS 8 /* vk, telegram, web, crm and room to spare */
+
+/* Pending outbox rows of one channel, kept in memory so that /healthz and /metrics never
+ * count the table (a scan: 120 ms at 520k rows). Counted once at open; every change of
+ * a row's pending state adjusts it, inside a transaction into tx_delta first, so that a
+ * rollback leaves the count as the database has it. */
+struct depth {
+	char channel[16];
+	int64_t count;
+	int64_t tx_delta;
+};
 
 struct store {
 	sqlite3 *db;
 	int in_tx;
 	char state[128];
+	struct depth depth[DEPTH_CHANNELS];
+	int n_depth;
 	struct {
 		const char *sql;
 		sqlite3_stmt *stmt;
@@ -86,10 +101,25 @@ static const char *const migrations[] = {
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
+/* Records a failure for /healthz. A write past the file-size limit (ulimit -f: EFBIG,
+ * SIGXFSZ being ignored) is reported like a full disk, which is what it is to us. */
 static void set_state(struct store *st, const char *what)
 {
-	snprintf(st->state, sizeof st->state, "%s: %s", what, sqlite3_errmsg(st->db));
+	if (sqlite3_system_errno(st->db) == EFBIG)
+		snprintf(st->state, sizeof st->state,
+			 "%s: file size limit reached (EFBIG, as if the disk were full)", what);
+	else
+		snprintf(st->state, sizeof st->state, "%s: %s", what, sqlite3_errmsg(st->db));
 	log_error("store: %s", st->state);
+}
+
+/* A write reached the database: whatever failed before (a full disk) is over. */
+static void write_ok(struct store *st)
+{
+	if (strcmp(st->state, "ok") != 0) {
+		log_info("store: writes succeed again (was: %s)", st->state);
+		snprintf(st->state, sizeof st->state, "ok");
+	}
 }
 
 /* Returns the cached statement for sql (a string literal: cached by pointer). */
@@ -132,7 +162,12 @@ static int exec(struct store *st, const char *sql)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(st->state, sizeof st->state, "%s", msg ? msg : "error");
+		if (sqlite3_system_errno(st->db) == EFBIG)
+			snprintf(st->state, sizeof st->state,
+				 "%s (file size limit reached: EFBIG, as if the disk were full)",
+				 msg ? msg : "error");
+		else
+			snprintf(st->state, sizeof st->state, "%s", msg ? msg : "error");
 		log_error("store: %s", st->state);
 		sqlite3_free(msg);
 		return -1;
@@ -149,6 +184,8 @@ static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
 		set_state(st, what);
 		return -1;
 	}
+	if (!st->in_tx)
+		write_ok(st);
 	return 0;
 }
 
@@ -164,6 +201,19 @@ static char *col_text(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 	return t ? xstrdup((const char *)t) : NULL;
+}
+
+/* One integer from a statement run once (PRAGMAs at open: not worth a cache slot). */
+static int64_t scalar_once(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
 }
 
 static int migrate(struct store *st, char *err, size_t errlen)
@@ -197,6 +247,109 @@ static int migrate(struct store *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* The pending-row counter of channel, created on first use. NULL only when more
+ * channels than DEPTH_CHANNELS exist (a programming error, logged). */
+static struct depth *depth_of(struct store *st, const char *channel)
+{
+	for (int i = 0; i < st->n_depth; i++)
+		if (strcmp(st->depth[i].channel, channel) == 0)
+			return &st->depth[i];
+	if (st->n_depth == DEPTH_CHANNELS || strlen(channel) >= sizeof st->depth[0].channel) {
+		log_error("store: no outbox counter for channel %s; raise DEPTH_CHANNELS", channel);
+		return NULL;
+	}
+	struct depth *d = &st->depth[st->n_depth++];
+	*d = (struct depth){0};
+	snprintf(d->channel, sizeof d->channel, "%s", channel);
+	return d;
+}
+
+/* One more (delta 1) or one fewer (-1) pending row of channel. */
+static void depth_add(struct store *st, const char *channel, int64_t delta)
+{
+	struct depth *d = channel ? depth_of(st, channel) : NULL;
+	if (!d)
+		return;
+	if (st->in_tx)
+		d->tx_delta += delta;
+	else
+		d->count += delta;
+}
+
+/* At commit the transaction's changes become the count; at rollback they vanish. */
+static void depth_settle(struct store *st, int committed)
+{
+	for (int i = 0; i < st->n_depth; i++) {
+		if (committed)
+			st->depth[i].count += st->depth[i].tx_delta;
+		st->depth[i].tx_delta = 0;
+	}
+}
+
+/* The one count of the outbox: at open, from the index (channel, status, id). */
+static int depth_load(struct store *st)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT channel, count(*) FROM outbox WHERE status = 'pending' "
+			       "GROUP BY channel",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct depth *d = depth_of(st, (const char *)sqlite3_column_text(s, 0));
+		if (d)
+			d->count = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A store that fails quick_check is refused: serving from it would lose or garble
+ * messages later, in the middle of a batch, with "store":"ok" shown until then. The
+ * check reads every page once (about a second per GB), only at start-up. */
+static int check_integrity(struct store *st, const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check", -1, &s, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "store: %s is damaged or not a database: %s", path,
+			 sqlite3_errmsg(st->db));
+		return -1;
+	}
+	int rc = sqlite3_step(s);
+	const char *first = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
+	int ok = first && strcmp(first, "ok") == 0;
+	if (!ok)
+		snprintf(err, errlen,
+			 "store: %s fails PRAGMA quick_check (%s); refusing to start on a damaged "
+			 "store: restore a backup, or recover it with sqlite3 .recover",
+			 path, first ? first : sqlite3_errmsg(st->db));
+	sqlite3_finalize(s);
+	return ok ? 0 : -1;
+}
+
+/* Retention frees pages; incremental auto-vacuum gives them back to the file system a
+ * few at a time (store_retention.c) instead of one long VACUUM. The mode must be chosen
+ * before the first table exists: a new store gets it from the start; a store made by an
+ * older deskbot is converted once, here, with one VACUUM before the loop runs (logged
+ * with its duration). A failed conversion (no room for the copy) is a warning only:
+ * deleted rows' pages are reused by SQLite either way. */
+static void use_incremental_vacuum(struct store *st, const char *path)
+{
+	/* Set by store_open before journal_mode=WAL, which writes the first page. */
+	if (scalar_once(st, "PRAGMA auto_vacuum") == 2)
+		return;
+	int64_t t0 = clock_now_ms();
+	log_info("store: converting %s to incremental auto-vacuum (one VACUUM, once)", path);
+	if (exec(st, "VACUUM") < 0) {
+		log_warn("store: conversion of %s to incremental auto-vacuum failed; retention "
+			 "still frees rows, the file just does not shrink", path);
+		snprintf(st->state, sizeof st->state, "ok");
+		return;
+	}
+	log_info("store: converted in %lld ms", (long long)(clock_now_ms() - t0));
+}
+
 int store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
 	struct store *st = xcalloc(1, sizeof *st);
@@ -208,20 +361,38 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
-	/* A file that is not a database fails here, not later in the middle of a batch. */
-	if (exec(st, "PRAGMA journal_mode=WAL") < 0 || exec(st, "PRAGMA synchronous=NORMAL") < 0 ||
+	/* First of all: on a new file this is what makes it incremental (a no-op on an old
+	 * one, see use_incremental_vacuum). */
+	exec(st, "PRAGMA auto_vacuum = INCREMENTAL");
+	/* A file that is not a database fails here, not later in the middle of a batch.
+	 * synchronous=FULL: a commit is on the disk before the channel's cursor is confirmed
+	 * to VK or Telegram (see store_set_synchronous for the measured cost). */
+	if (exec(st, "PRAGMA journal_mode=WAL") < 0 || exec(st, "PRAGMA synchronous=FULL") < 0 ||
 	    exec(st, "PRAGMA foreign_keys=ON") < 0) {
 		snprintf(err, errlen, "store: cannot use %s: %s", path, st->state);
 		goto fail;
 	}
+	if (check_integrity(st, path, err, errlen) < 0)
+		goto fail;
+	use_incremental_vacuum(st, path);
 	if (migrate(st, err, errlen) < 0)
 		goto fail;
+	if (depth_load(st) < 0) {
+		snprintf(err, errlen, "store: cannot count the outbox of %s: %s", path,
+			 sqlite3_errmsg(st->db));
+		goto fail;
+	}
 	*out = st;
 	return 0;
 fail:
 	sqlite3_close(st->db);
 	free(st);
 	return -1;
+}
+
+int store_set_synchronous(struct store *st, int full)
+{
+	return exec(st, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
 void store_close(struct store *st)
@@ -258,11 +429,18 @@ int store_commit(struct store *st)
 	if (!st->in_tx)
 		return 0;
 	if (exec(st, "COMMIT") < 0) {
+		char failure[sizeof st->state];
+		snprintf(failure, sizeof failure, "%s", st->state);
 		exec(st, "ROLLBACK");
+		/* The commit's reason is the one worth showing, not the rollback's. */
+		snprintf(st->state, sizeof st->state, "%s", failure);
 		st->in_tx = 0;
+		depth_settle(st, 0);
 		return -1;
 	}
 	st->in_tx = 0;
+	depth_settle(st, 1);
+	write_ok(st);
 	return 0;
 }
 
@@ -272,6 +450,7 @@ void store_rollback(struct store *st)
 		return;
 	exec(st, "ROLLBACK");
 	st->in_tx = 0;
+	depth_settle(st, 0);
 }
 
 int store_in_tx(const struct store *st)
@@ -424,6 +603,28 @@ int store_outbox_add(struct store *st, struct outbox_row *r)
 	if (step_done(st, s, "outbox insert") < 0)
 		return -1;
 	r->id = sqlite3_last_insert_rowid(st->db);
+	depth_add(st, r->channel, 1);
+	return 0;
+}
+
+/* Steps an UPDATE ... WHERE status = 'pending' RETURNING channel: a row that leaves the
+ * pending state takes one off its channel's count (marking a row twice changes nothing). */
+static int step_finish(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *channel = (const char *)sqlite3_column_text(s, 0);
+		if (channel)
+			depth_add(st, channel, -1);
+		rc = sqlite3_step(s);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		set_state(st, what);
+		return -1;
+	}
+	if (!st->in_tx)
+		write_ok(st);
 	return 0;
 }
 
@@ -431,14 +632,14 @@ int store_outbox_mark_sent(struct store *st, int64_t id, int64_t channel_msg_id,
 {
 	static const char sql[] =
 		"UPDATE outbox SET status = 'sent', sent_ms = ?, channel_msg_id = ?, "
-		"attempts = attempts + 1 WHERE id = ?";
+		"attempts = attempts + 1 WHERE id = ? AND status = 'pending' RETURNING channel";
 	sqlite3_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, now_ms);
 	sqlite3_bind_int64(s, 2, channel_msg_id);
 	sqlite3_bind_int64(s, 3, id);
-	return step_done(st, s, "outbox mark sent");
+	return step_finish(st, s, "outbox mark sent");
 }
 
 int store_outbox_mark_retry(struct store *st, int64_t id, int64_t next_ms, const char *error)
@@ -459,32 +660,46 @@ int store_outbox_mark_failed(struct store *st, int64_t id, const char *reason, i
 {
 	static const char sql[] =
 		"UPDATE outbox SET status = 'failed', last_error = ?, sent_ms = ?, "
-		"attempts = attempts + 1 WHERE id = ?";
+		"attempts = attempts + 1 WHERE id = ? AND status = 'pending' RETURNING channel";
 	sqlite3_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
 	bind_text(s, 1, reason);
 	sqlite3_bind_int64(s, 2, now_ms);
 	sqlite3_bind_int64(s, 3, id);
-	return step_done(st, s, "outbox mark failed");
+	return step_finish(st, s, "outbox mark failed");
+}
+
+/* Creation time of channel's first pending row in queue order: one index seek. */
+static int64_t oldest_pending(struct store *st, const char *channel)
+{
+	static const char sql[] =
+		"SELECT created_ms FROM outbox WHERE channel = ? AND status = 'pending' "
+		"ORDER BY id LIMIT 1";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return 0;
+	bind_text(s, 1, channel);
+	int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return v;
 }
 
 int store_outbox_depth(struct store *st, const char *channel, int64_t *count, int64_t *oldest_ms)
 {
-	static const char sql[] =
-		"SELECT count(*), coalesce(min(created_ms), 0) FROM outbox "
-		"WHERE status = 'pending' AND (?1 IS NULL OR channel = ?1)";
-	sqlite3_stmt *s = prep(st, sql);
-	if (!s)
-		return -1;
-	bind_text(s, 1, channel);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*count = sqlite3_column_int64(s, 0);
-		*oldest_ms = sqlite3_column_int64(s, 1);
+	*count = 0;
+	*oldest_ms = 0;
+	for (int i = 0; i < st->n_depth; i++) {
+		const struct depth *d = &st->depth[i];
+		int64_t n = d->count + d->tx_delta;
+		if ((channel && strcmp(d->channel, channel) != 0) || n <= 0)
+			continue;
+		*count += n;
+		int64_t t = oldest_pending(st, d->channel);
+		if (t && (!*oldest_ms || t < *oldest_ms))
+			*oldest_ms = t;
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return 0;
 }
 
 int store_peer_set_blocked(struct store *st, const char *channel, int64_t peer, int blocked,

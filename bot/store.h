@@ -23,8 +23,14 @@ struct store;
 int store_open(const char *path, struct store **out, char *err, size_t errlen);
 /* Commits any open transaction and closes. Accepts NULL. */
 void store_close(struct store *st);
-/* "ok" or a short description of the last failure. Borrowed. */
+/* "ok" or a short description of the last failure, until the next write succeeds
+ * (a full disk that has room again). Borrowed. */
 const char *store_state(const struct store *st);
+/* synchronous=FULL (full = 1, the default of store_open) or NORMAL. In WAL mode NORMAL
+ * may lose the last commits on a power cut (not on a crash of the process), and a lost
+ * commit's cursor may already have been confirmed to VK or Telegram: those messages
+ * would be gone for good. FULL syncs the WAL at every commit (measured: README). */
+int store_set_synchronous(struct store *st, int full);
 
 int store_begin(struct store *st);
 int store_commit(struct store *st);
@@ -72,7 +78,9 @@ int store_outbox_mark_sent(struct store *st, int64_t id, int64_t channel_msg_id,
 			   int64_t now_ms);
 int store_outbox_mark_retry(struct store *st, int64_t id, int64_t next_ms, const char *error);
 int store_outbox_mark_failed(struct store *st, int64_t id, const char *reason, int64_t now_ms);
-/* Pending rows for channel (all channels when NULL) and the oldest's creation time. */
+/* Pending rows for channel (all channels when NULL) and the creation time of the first
+ * in queue order. O(1) in the outbox's size: a counter kept since store_open, plus one
+ * index seek per channel for the time. */
 int store_outbox_depth(struct store *st, const char *channel, int64_t *count,
 		       int64_t *oldest_ms);
 /* Remembers that a customer blocked the bot (or unblocked: blocked = 0). */
@@ -110,4 +118,28 @@ int store_outbox_each_pending(struct store *st, const char *channel, int64_t aft
 /* A random value fixed when the store was created: keeps VK random_id values of a new
  * store apart from those of an old one. */
 int64_t store_salt(struct store *st);
+
+/* Retention (store_retention.c). Rows older than keep_s seconds go: customer messages,
+ * finished replies and web-chat customers quiet for that long (one who never wrote goes
+ * after STORE_WEB_PEER_UNUSED_S); audit rows older than audit_keep_s. 0 keeps forever.
+ * Nothing of a chat with an open case, no pending reply, never the newest row of a
+ * table. The cursors are the caller's (zeroed at first). */
+#define STORE_RETENTION_BATCH 500
+#define STORE_WEB_PEER_UNUSED_S (24 * 3600)
+struct store_retention {
+	int64_t keep_s;
+	int64_t audit_keep_s;
+	int batch; /* rows looked at per table per step; 0 = STORE_RETENTION_BATCH */
+	int64_t cursor[4];
+};
+struct store_retention_counts {
+	int inbound, outbox, web_peers, audit;
+};
+/* One batch per table in one short transaction. Returns 1 when there is more to do
+ * (call again soon), 0 when caught up, negative on error. */
+int store_retention_step(struct store *st, struct store_retention *r, int64_t now_ms,
+			 struct store_retention_counts *out);
+/* Gives up to pages free pages back to the file system (incremental vacuum). Returns
+ * 1 when free pages remain, 0 when none, negative on error. */
+int store_vacuum_step(struct store *st, int pages);
 #endif
