@@ -10,7 +10,9 @@
 int64_t json_int(const cJSON *obj, const char *key, int64_t def)
 {
 	const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
-	if (cJSON_IsNumber(v) && isfinite(v->valuedouble) && fabs(v->valuedouble) < 9.2e18)
+	/* cJSON keeps numbers as doubles: past 2^53 the digits are no longer the ones sent,
+	 * and a guessed id would answer someone else's chat. Such a number reads as bad. */
+	if (cJSON_IsNumber(v) && isfinite(v->valuedouble) && fabs(v->valuedouble) <= 9007199254740992.0)
 		return (int64_t)v->valuedouble;
 	if (cJSON_IsString(v) && v->valuestring[0]) {
 		char *end;

@@ -5,7 +5,8 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
-/* The integer at obj[key] (a number, or a string of digits); def when absent or bad. */
+/* The integer at obj[key] (a number up to 2^53, or a string of digits up to int64);
+ * def when absent or bad. */
 int64_t json_int(const cJSON *obj, const char *key, int64_t def);
 /* The string at obj[key], or NULL. Borrowed from obj. */
 const char *json_str(const cJSON *obj, const char *key);

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "json_batch.h"
+#include "json_repair.h"
 #include "json_util.h"
 #include "log.h"
 #include "xalloc.h"
@@ -37,8 +39,10 @@ static void fill_user(struct chan_msg *m, const cJSON *from)
 
 static char *attachments(const cJSON *msg)
 {
-	static const char *const kinds[] = {"photo", "document", "video", "voice", "audio",
-					    "sticker", "location", "animation", "video_note"};
+	static const char *const kinds[] = {"photo",	 "document",   "video", "voice", "audio",
+					    "sticker",	 "location",   "animation", "video_note",
+					    "venue",	 "poll",       "dice",	    "game",
+					    "story",	 "invoice"};
 	struct buf b = {0};
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
 		if (cJSON_GetObjectItemCaseSensitive(msg, kinds[i]))
@@ -130,23 +134,71 @@ static void read_update(const cJSON *up, struct tg_updates *u)
 	}
 }
 
+static int looks_like_update(const cJSON *item)
+{
+	return cJSON_GetObjectItemCaseSensitive(item, "update_id") != NULL;
+}
+
+/* The first "update_id" in text[0..len), or -1: an update that cannot be read still
+ * names its id first, and counting it moves the offset past it for good. */
+static int64_t scan_update_id(const char *text, size_t len)
+{
+	static const char key[] = "\"update_id\"";
+	for (size_t i = 0; i + sizeof key - 1 < len; i++) {
+		if (memcmp(text + i, key, sizeof key - 1) != 0)
+			continue;
+		size_t p = i + sizeof key - 1;
+		while (p < len && (text[p] == ' ' || text[p] == ':'))
+			p++;
+		int64_t id = 0;
+		size_t digits = 0;
+		while (p < len && text[p] >= '0' && text[p] <= '9' && digits < 18)
+			id = id * 10 + (text[p++] - '0'), digits++;
+		return digits ? id : -1;
+	}
+	return -1;
+}
+
+static void skip_bad(const char *text, const struct json_element *e, size_t index, size_t n,
+		     struct tg_updates *u)
+{
+	char excerpt[96];
+	int64_t id = scan_update_id(text + e->offset, e->len);
+	if (id >= 0 && id + 1 > u->next_offset)
+		u->next_offset = id + 1;
+	u->n_bad++;
+	log_warn("telegram: update %zu of %zu in the answer (update_id %lld) is unreadable "
+		 "(%zu bytes at offset %zu: %s); skipping it, the others are kept",
+		 index + 1, n, (long long)id, e->len, e->offset,
+		 json_excerpt(text + e->offset, e->len, 80, excerpt, sizeof excerpt));
+}
+
 void tg_parse_updates(const char *body, size_t len, struct tg_updates *out)
 {
 	*out = (struct tg_updates){0};
-	cJSON *root = cJSON_ParseWithLength(body, len);
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
+	struct json_repair_stats fixed;
+	size_t fixed_len = len;
+	char *repaired = json_repair(body, len, &fixed_len, &fixed);
+	const char *text = repaired ? repaired : body;
+	if (repaired)
+		log_info("telegram: repaired a getUpdates answer before reading it (%zu surrogate "
+			 "escapes, %zu NULs, %zu invalid UTF-8 sequences replaced by U+FFFD)",
+			 fixed.escapes, fixed.nuls, fixed.bytes);
+	struct json_batch b;
+	if (json_batch_parse(text, fixed_len, "result", looks_like_update, &b) < 0) {
+		free(repaired);
 		return;
 	}
+	const cJSON *root = b.envelope;
 	const cJSON *ok = cJSON_GetObjectItemCaseSensitive(root, "ok");
-	const cJSON *result = json_arr(root, "result");
-	if (cJSON_IsTrue(ok) && result) {
+	if (cJSON_IsTrue(ok) && b.has_array) {
 		out->ok = 1;
-		const cJSON *up;
-		cJSON_ArrayForEach(up, result)
-		{
+		for (size_t i = 0; i < b.n; i++) {
+			const cJSON *up = b.elements[i].item;
 			if (cJSON_IsObject(up))
 				read_update(up, out);
+			else if (!up)
+				skip_bad(text, &b.elements[i], i, b.n, out);
 			else
 				out->n_bad++;
 		}
@@ -154,7 +206,8 @@ void tg_parse_updates(const char *body, size_t len, struct tg_updates *out)
 		out->error_code = (int)json_int(root, "error_code", 0);
 		out->retry_after = json_int(json_obj(root, "parameters"), "retry_after", 0);
 	}
-	cJSON_Delete(root);
+	json_batch_free(&b);
+	free(repaired);
 }
 
 void tg_updates_free(struct tg_updates *u)
@@ -214,6 +267,18 @@ void tg_classify_send(long status, int transport_error, const char *body,
 	cJSON_Delete(root);
 }
 
+/* At most max bytes of s, never half a character (Telegram refuses invalid UTF-8). */
+static char *utf8_prefix(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n > max) {
+		n = max;
+		while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	return xstrndup(s, n);
+}
+
 static cJSON *markup(const char *neutral)
 {
 	cJSON *kb = neutral ? cJSON_Parse(neutral) : NULL;
@@ -243,7 +308,7 @@ static cJSON *markup(const char *neutral)
 				/* callback_data is 1-64 bytes; a longer token falls back to the label
 				 * text, which the customer would otherwise have typed. */
 				const char *data = payload && strlen(payload) <= 64 ? payload : NULL;
-				char *cut = data ? NULL : xstrndup(label, 60);
+				char *cut = data ? NULL : utf8_prefix(label, 60);
 				cJSON_AddStringToObject(btn, "callback_data", data ? data : cut);
 				free(cut);
 			} else if (kind && strcmp(kind, "contact") == 0) {

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "json_batch.h"
+#include "json_repair.h"
 #include "json_util.h"
 #include "log.h"
 #include "xalloc.h"
@@ -17,7 +19,11 @@
  * (VK's own Start button sends {"command":"start"}) pass through as they are. */
 static char *unwrap_payload(const char *payload)
 {
-	cJSON *o = cJSON_Parse(payload);
+	/* The payload is JSON inside a string: its own escapes get the same repair. */
+	size_t n;
+	char *fixed = json_repair(payload, strlen(payload), &n, NULL);
+	cJSON *o = cJSON_Parse(fixed ? fixed : payload);
+	free(fixed);
 	const char *p = json_str(o, "p");
 	char *result = xstrdup(p ? p : payload);
 	cJSON_Delete(o);
@@ -150,36 +156,66 @@ static void read_event(const cJSON *ev, struct vk_poll *p)
 	}
 }
 
+/* An element found while resynchronising past a broken one is an event when it has
+ * the envelope's fields (an attachment nested in the broken event has a "type" too). */
+static int looks_like_event(const cJSON *item)
+{
+	return json_str(item, "type") && cJSON_GetObjectItemCaseSensitive(item, "object");
+}
+
+static void log_bad_event(const char *text, const struct json_element *e, size_t index,
+			  size_t n, const char *ts)
+{
+	char excerpt[96];
+	log_warn("vk: event %zu of %zu in the answer for ts %s is unreadable (%zu bytes at "
+		 "offset %zu: %s); skipping its events: this one only, the others are kept",
+		 index + 1, n, ts ? ts : "?", e->len, e->offset,
+		 json_excerpt(text + e->offset, e->len, 80, excerpt, sizeof excerpt));
+}
+
 void vk_parse_poll(const char *body, size_t len, struct vk_poll *out)
 {
 	*out = (struct vk_poll){.kind = VK_POLL_MALFORMED};
-	cJSON *root = cJSON_ParseWithLength(body, len);
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
+	struct json_repair_stats fixed;
+	size_t fixed_len = len;
+	char *repaired = json_repair(body, len, &fixed_len, &fixed);
+	const char *text = repaired ? repaired : body;
+	if (repaired)
+		log_info("vk: repaired a long-poll answer before reading it (%zu surrogate "
+			 "escapes, %zu NULs, %zu invalid UTF-8 sequences replaced by U+FFFD)",
+			 fixed.escapes, fixed.nuls, fixed.bytes);
+	struct json_batch b;
+	if (json_batch_parse(text, fixed_len, "updates", looks_like_event, &b) < 0) {
+		free(repaired);
 		return;
 	}
+	const cJSON *root = b.envelope;
 	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(root, "ts");
 	if (cJSON_IsString(ts))
 		out->ts = xstrdup(ts->valuestring);
 	else if (cJSON_IsNumber(ts) && json_int(root, "ts", -1) >= 0)
 		out->ts = xasprintf("%lld", (long long)json_int(root, "ts", 0));
 	const cJSON *failed = cJSON_GetObjectItemCaseSensitive(root, "failed");
-	const cJSON *updates = json_arr(root, "updates");
 	if (failed) {
 		out->kind = VK_POLL_FAILED;
 		out->failed = (int)json_int(root, "failed", 0);
-	} else if (updates && out->ts) {
+	} else if (b.has_array && out->ts) {
 		out->kind = VK_POLL_UPDATES;
-		const cJSON *ev;
-		cJSON_ArrayForEach(ev, updates)
-		{
-			if (cJSON_IsObject(ev))
+		for (size_t i = 0; i < b.n; i++) {
+			const cJSON *ev = b.elements[i].item;
+			if (cJSON_IsObject(ev)) {
 				read_event(ev, out);
+				continue;
+			}
+			out->n_bad++;
+			if (!ev)
+				log_bad_event(text, &b.elements[i], i, b.n, out->ts);
 			else
-				out->n_bad++;
+				log_warn("vk: event %zu of %zu is not an object; skipped", i + 1, b.n);
 		}
 	}
-	cJSON_Delete(root);
+	json_batch_free(&b);
+	free(repaired);
 }
 
 void vk_poll_free(struct vk_poll *p)
