@@ -20,6 +20,7 @@
 #include "replyset.h"
 #include "store.h"
 #include "store_console.h"
+#include "worktime.h"
 #include "xalloc.h"
 
 #define TICK_MS 1000
@@ -47,7 +48,12 @@ static int64_t period(struct app *app, const char *kind)
 static void arm(struct case_timers *t, int64_t id, const char *kind, int64_t now, int mode)
 {
 	int64_t p = period(t->app, kind);
-	if (p > 0 && store_console_timer_arm(t->app->store, id, kind, now + p, now, mode) < 0)
+	int64_t at = now + p;
+	/* A case waits for the team in working time: one opened at night is "unclaimed
+	 * for 15 minutes" a quarter of an hour after the team starts, not at 03:15. */
+	if (p > 0 && strcmp(kind, "unclaimed") == 0)
+		at = worktime_add(replyset_settings(t->app->replies), now, (int)(p / 60));
+	if (p > 0 && store_console_timer_arm(t->app->store, id, kind, at, now, mode) < 0)
 		log_error("timers: case %lld: could not arm %s", (long long)id, kind);
 }
 
@@ -125,9 +131,13 @@ static void fire(struct case_timers *t, const struct console_timer *ct, int64_t 
 		log_info("timers: %s", text);
 		if (ct->fired == 0) {
 			/* Told once, however long it waits. */
-			static const char *const ids[] = {"unclaimed_wait", "case_created",
-							  NULL};
-			console__send_template(app, ct->case_id, ids, now);
+			/* "All staff are busy" is only true while they are at work. */
+			static const char *const day_ids[] = {"unclaimed_wait", "case_created",
+							      NULL};
+			static const char *const night_ids[] = {"unclaimed_wait_after_hours",
+								"case_created_after_hours", NULL};
+			int open = worktime_is_open(replyset_settings(app->replies), now);
+			console__send_template(app, ct->case_id, open ? day_ids : night_ids, now);
 		}
 		emit_alert(app, ct->case_id, "unclaimed", text);
 		arm(t, ct->case_id, "unclaimed", now, CONSOLE_ARM_REPLACE);

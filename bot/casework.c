@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "app.h"
 #include "cases.h"
@@ -15,6 +14,7 @@
 #include "pipeline.h"
 #include "replyset.h"
 #include "store.h"
+#include "worktime.h"
 #include "xalloc.h"
 
 static const char *const severity_names[] = {"critical", "high", "normal", "low"};
@@ -36,51 +36,17 @@ static const struct {
 	{"complaint_staff", {"thanks_for_patience", "checking"}},
 };
 
-static int64_t local_day_start(int64_t local)
-{
-	return local - (local % 86400 + 86400) % 86400;
-}
-
-static void format_local(int64_t t_utc, int offset_min, int64_t now, char *out, size_t n)
-{
-	time_t local = (time_t)(t_utc + offset_min * 60);
-	struct tm tm;
-	gmtime_r(&local, &tm);
-	if (local_day_start(local) == local_day_start(now + offset_min * 60))
-		strftime(out, n, "%H:%M", &tm);
-	else
-		strftime(out, n, "%d.%m %H:%M", &tm);
-}
-
 int64_t casework_due(const struct app *app, int severity, int64_t now, char eta[32],
 		     char work_start[32], int *after_hours)
 {
 	const struct replyset_settings *s = replyset_settings(app->replies);
-	int off = s->utc_offset_minutes;
-	int64_t local = now + off * 60;
-	int64_t day = local_day_start(local);
-	int minute = (int)((local - day) / 60);
-	int wday = (int)(((day / 86400) % 7 + 7 + 3) % 7) + 1; /* 1970-01-01 was a Thursday */
-	int in_hours = (s->work_days & (1u << wday)) && minute >= s->work_start &&
-		       minute < s->work_end;
-	int64_t start_local = local;
-	if (!in_hours) {
-		/* The next working day's start (today's, if the day has not begun). */
-		for (int d = 0; d < 8; d++) {
-			int wd = (wday - 1 + d) % 7 + 1;
-			int64_t cand = day + (int64_t)d * 86400 + s->work_start * 60;
-			if ((s->work_days & (1u << wd)) && cand > local) {
-				start_local = cand;
-				break;
-			}
-		}
-	}
-	int64_t start = start_local - off * 60;
 	int sla = severity >= 0 && severity < 4 ? s->sla_minutes[severity] : s->sla_minutes[2];
-	int64_t due = start + (int64_t)sla * 60;
-	format_local(due, off, now, eta, 32);
-	format_local(start, off, now, work_start, 32);
-	*after_hours = !in_hours;
+	int64_t start = worktime_next_open(s, now);
+	/* The SLA runs in working time: a case opened at 20:59 is not due at midnight. */
+	int64_t due = worktime_add(s, now, sla);
+	worktime_format(s, due, now, eta, 32);
+	worktime_format(s, start, now, work_start, 32);
+	*after_hours = !worktime_is_open(s, now);
 	return due;
 }
 
@@ -136,7 +102,10 @@ static void swap_template(struct app *app, struct reply_list *l, const char *id,
 	for (size_t i = 0; i < l->n; i++) {
 		if (strcmp(l->items[i].source, source) != 0)
 			continue;
-		char *text = replyset_render(app->replies, other, lang, NULL);
+		/* Keep the placeholders: fill_replies puts the number and times in. */
+		struct tpl_vars keep = {.case_id = "{case_id}", .eta = "{eta}",
+					.work_start = "{work_start}"};
+		char *text = replyset_render(app->replies, other, lang, &keep);
 		if (!text)
 			continue;
 		free(l->items[i].text);

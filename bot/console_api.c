@@ -4,6 +4,7 @@
 #include "console_api.h"
 
 #include "clock.h"
+#include "worktime.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -395,15 +396,12 @@ static void api_case_get(struct call *k, int64_t id)
 
 /* ---- templates ---- */
 
-/* "до 14:30" / "by 14:30" in the reply set's local time, from a unix time. */
+/* {eta} as every template reads it ("до {eta}", "by {eta}"): the bare local time, with
+ * the date when it is not today (worktime.h). The words around it are the reply set's. */
 static void eta_text(const struct replyset *rs, int64_t due, int lang, char *out, size_t outlen)
 {
-	const struct replyset_settings *set = replyset_settings(rs);
-	time_t t = (time_t)(due + (int64_t)set->utc_offset_minutes * 60);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	snprintf(out, outlen, lang == RS_EN ? "by %02d:%02d" : "до %02d:%02d", tm.tm_hour,
-		 tm.tm_min);
+	(void)lang;
+	worktime_format(replyset_settings(rs), due, clock_now_s(), out, outlen);
 }
 
 /* Placeholder values from a case; unknown ones stay visible as "{name}" for the
@@ -813,6 +811,10 @@ int console__send_template(struct app *app, int64_t id, const char *const *ids, 
 		eta_text(rs, due, lang, eta, sizeof eta);
 		v.eta = eta;
 	}
+	char work_start[32];
+	const struct replyset_settings *set = replyset_settings(rs);
+	worktime_format(set, worktime_next_open(set, now), now, work_start, sizeof work_start);
+	v.work_start = work_start;
 	char *text = NULL;
 	const char *used = NULL;
 	for (const char *const *p = ids; *p && !text; p++)

@@ -3,6 +3,7 @@
  * and with malformed bodies; then what each one does to the case, the conversation, the
  * outbox, the audit log and the live-update events. */
 #include "test_console_fixture.h"
+#include "clock.h"
 
 #include "handoff.h"
 #include "store_console.h"
@@ -578,7 +579,7 @@ static void test_notes_status_close_handback_release(void **state)
 static void test_stats_and_reload(void **state)
 {
 	struct fx *f = *state;
-	int64_t now = app_now_ms() / 1000;
+	int64_t now = clock_now_ms() / 1000;
 	fx_case(f, 7, "high", "web", now - 30);
 	struct fx_user oleg = fx_login(f, "oleg"), marina = fx_login(f, "marina");
 	struct fx_resp r = fx_post(f, &oleg, "/api/cases/1/claim", "{}");

@@ -2,6 +2,7 @@
  * of the web chat (store_console.c), sessions and throttling (auth.c) on a fake clock,
  * and the frames of the live-update hub (console_hub.c). */
 #include "test_console_fixture.h"
+#include "clock.h"
 
 #include "case_timers.h"
 #include "console_hub.h"
@@ -26,11 +27,23 @@ static void created(struct fx *f, int64_t id)
 	cJSON_Delete(d);
 }
 
+/* Sets the daemon's clock to a local Moscow time (the shipped settings' offset). */
+static int64_t at_moscow(const char *iso_local)
+{
+	char buf[40];
+	int64_t ms = 0;
+	snprintf(buf, sizeof buf, "%s+03:00", iso_local);
+	assert_int_equal(clock_parse(buf, &ms), 0);
+	clock_set_ms(ms);
+	return ms / 1000;
+}
+
 static void test_unclaimed_alert_and_one_wait_notice(void **state)
 {
 	struct fx *f = *state;
 	struct case_timers *t = console__timers(f->con);
-	int64_t now = app_now_ms() / 1000;
+	/* In working hours (a Wednesday noon); the night is the next test's. */
+	int64_t now = at_moscow("2026-12-02T12:00:00");
 	int64_t id = fx_case(f, 7, "high", "web", now);
 	created(f, id);
 	int64_t period = settings_s(f, "unclaimed");
@@ -55,22 +68,72 @@ static void test_unclaimed_alert_and_one_wait_notice(void **state)
 	struct fx_resp r = fx_post(f, &u, "/api/cases/1/claim", "{}");
 	assert_int_equal(r.status, 200);
 	fx_resp_free(&r);
-	int64_t later = app_now_ms() / 1000 + 3 * period;
+	int64_t later = clock_now_ms() / 1000 + 3 * period;
 	int64_t silence = settings_s(f, "silence");
 	/* Only the claimed-silence and idle timers remain armed, due after the claim. */
 	assert_true(store_console_timer_next(f->app.store) >= later - 3 * period + silence - 2);
 	assert_int_equal(fx_count(f, "alert", id), 2);
 }
 
+/* A case opened at night waits for the team in working time: its unclaimed notice comes
+ * a period after the team starts, and says when they start, not "all staff are busy". */
+static void test_unclaimed_at_night_counts_from_the_start_of_work(void **state)
+{
+	struct fx *f = *state;
+	struct case_timers *t = console__timers(f->con);
+	static const struct {
+		const char *created, *due;
+	} cases[] = {
+		{"2026-12-02T03:00:00", "2026-12-02T09:15:00"},
+		{"2026-12-02T20:59:00", "2026-12-03T09:14:00"},
+		{"2026-12-02T21:00:00", "2026-12-03T09:15:00"},
+		{"2026-12-06T23:30:00", "2026-12-07T09:15:00"}, /* a Sunday night */
+	};
+	for (int i = 0; i < 4; i++) {
+		int64_t now = at_moscow(cases[i].created);
+		int64_t due = 0;
+		char buf[40];
+		snprintf(buf, sizeof buf, "%s+03:00", cases[i].due);
+		assert_int_equal(clock_parse(buf, &due), 0);
+		due /= 1000;
+		int64_t id = fx_case(f, 20 + i, "high", "web", now);
+		created(f, id);
+		assert_int_equal(store_console_timer_next(f->app.store), due);
+		assert_int_equal(case_timers_run(t, due - 1), 0);
+		/* The notice goes out in working time: the team is at work, so the day text. */
+		at_moscow(cases[i].due);
+		assert_int_equal(case_timers_run(t, due), 1);
+		assert_int_equal(fx_outbox_rows(f, 20 + i, "template:unclaimed_wait"), 1);
+		assert_int_equal(fx_outbox_rows(f, 20 + i, "template:unclaimed_wait_after_hours"), 0);
+		store_console_timer_cancel(f->app.store, id, "unclaimed");
+	}
+	/* Fired outside working hours (a timer from before a settings change, say): the
+	 * after-hours text with the team's start time, never "all staff are busy". */
+	int64_t now = at_moscow("2026-12-02T04:00:00");
+	int64_t id = fx_case(f, 30, "high", "web", now);
+	assert_int_equal(store_console_timer_arm(f->app.store, id, "unclaimed", now, now,
+						 CONSOLE_ARM_REPLACE), 0);
+	assert_int_equal(case_timers_run(t, now), 1);
+	assert_int_equal(fx_outbox_rows(f, 30, "template:unclaimed_wait_after_hours"), 1);
+	cJSON *rec = fx_record(f, id);
+	cJSON *tr = cJSON_GetObjectItem(rec, "transcript");
+	const char *text = fx_str(cJSON_GetArrayItem(tr, cJSON_GetArraySize(tr) - 1), "text", NULL);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "после 09:00"));
+	assert_null(strstr(text, "заняты"));
+	assert_null(strstr(text, "{"));
+	cJSON_Delete(rec);
+}
+
 static void test_silent_secretary_loses_the_case(void **state)
 {
 	struct fx *f = *state;
 	struct case_timers *t = console__timers(f->con);
-	int64_t id = fx_case(f, 7, "high", "web", app_now_ms() / 1000);
+	int64_t id = fx_case(f, 7, "high", "web", clock_now_ms() / 1000);
 	struct fx_user u = fx_login(f, "oleg");
 	struct fx_resp r = fx_post(f, &u, "/api/cases/1/claim", "{}");
 	fx_resp_free(&r);
-	int64_t now = app_now_ms() / 1000;
+	int64_t now = clock_now_ms() / 1000;
 	int64_t silence = settings_s(f, "silence");
 	assert_int_equal(case_timers_run(t, now + silence - 2), 0);
 	assert_true(case_timers_run(t, now + silence + 1) >= 1);
@@ -93,14 +156,14 @@ static void test_answering_secretary_keeps_it_and_idle_returns_to_bot(void **sta
 {
 	struct fx *f = *state;
 	struct case_timers *t = console__timers(f->con);
-	int64_t id = fx_case(f, 7, "high", "web", app_now_ms() / 1000);
+	int64_t id = fx_case(f, 7, "high", "web", clock_now_ms() / 1000);
 	struct fx_user u = fx_login(f, "oleg");
 	struct fx_resp r = fx_post(f, &u, "/api/cases/1/claim", "{}");
 	fx_resp_free(&r);
 	r = fx_post(f, &u, "/api/cases/1/reply", "{\"text\":\"Смотрю\"}");
 	assert_int_equal(r.status, 200);
 	fx_resp_free(&r);
-	int64_t now = app_now_ms() / 1000;
+	int64_t now = clock_now_ms() / 1000;
 	int64_t silence = settings_s(f, "silence"), idle = settings_s(f, "idle");
 	assert_true(idle > silence);
 	/* The secretary answered: silence does not fire. */
@@ -134,7 +197,7 @@ static void test_answering_secretary_keeps_it_and_idle_returns_to_bot(void **sta
 static void test_timers_survive_a_restart(void **state)
 {
 	struct fx *f = *state;
-	int64_t now = app_now_ms() / 1000;
+	int64_t now = at_moscow("2026-12-02T12:00:00");
 	int64_t id = fx_case(f, 7, "critical", "web", now);
 	created(f, id);
 	/* A case created while nobody listened gets its timer at start-up. */
@@ -329,6 +392,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_unclaimed_alert_and_one_wait_notice, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unclaimed_at_night_counts_from_the_start_of_work,
+						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_silent_secretary_loses_the_case, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_answering_secretary_keeps_it_and_idle_returns_to_bot,
 						fx_setup, fx_teardown),
