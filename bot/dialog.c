@@ -134,18 +134,33 @@ static void offer_case(struct handler_ctx *ctx)
 
 /* ------------------------------------------------------------------ dialog_handle */
 
-/* Reads a button payload: "intent:ID" (an intent, answered directly) or "plan:ID" (a
- * tariff described). Unknown payloads are ignored: the text decides. */
-static void read_payload(const struct replyset *rs, const char *payload, int *forced, const char **plan)
+/* Reads a button payload: "intent:ID" (an intent, answered directly), "plan:ID" (a
+ * tariff described) or "complaint:open" (read by the complaint handler). Returns 1 when
+ * the payload is one of those and still names something in this reply set, 0 for
+ * anything else: a stale button from an older set, a forged press, another bot's. */
+static int read_payload(const struct replyset *rs, const char *payload, int *forced, const char **plan)
 {
 	*forced = -1;
 	*plan = NULL;
 	if (!payload)
-		return;
+		return 0;
 	if (strncmp(payload, "intent:", 7) == 0)
 		*forced = replyset_intent_index(rs, payload + 7);
 	else if (strncmp(payload, "plan:", 5) == 0 && replyset_tariff(rs, payload + 5))
 		*plan = replyset_tariff(rs, payload + 5)->id;
+	return *forced >= 0 || *plan || strcmp(payload, "complaint:open") == 0;
+}
+
+/* A press of a button the bot does not know, with no text to go by: saying "your
+ * message is empty" would be wrong and useless, so say the button is out of date and
+ * offer the menu (the fallback text when the set has no button_stale template). */
+static void stale_button(struct handler_ctx *ctx)
+{
+	struct reply *r = dialog__template(ctx, "button_stale", NULL);
+	if (!r)
+		r = dialog__template(ctx, "fallback", NULL);
+	dialog__menu_buttons(ctx, r);
+	dialog__set_route(ctx, "fallback", NULL);
 }
 
 int dialog_handle(const struct replyset *rs, cJSON *state, const struct chan_msg *msg, int64_t now,
@@ -164,7 +179,7 @@ int dialog_handle(const struct replyset *rs, cJSON *state, const struct chan_msg
 	struct handler_ctx ctx = {
 		.rs = rs, .msg = msg, .match = &m, .state = state, .now = now, .out = out,
 	};
-	read_payload(rs, msg->payload, &ctx.forced, &ctx.forced_plan);
+	int known_button = read_payload(rs, msg->payload, &ctx.forced, &ctx.forced_plan);
 	ctx.lang = choose_lang(msg, &m.text, state);
 	out->lang = xstrdup(replyset_lang_code(ctx.lang));
 	out->flags = m.flags;
@@ -175,7 +190,11 @@ int dialog_handle(const struct replyset *rs, cJSON *state, const struct chan_msg
 		text_phone_normalize(msg->contact_phone, out->phone);
 
 	int result = 0;
-	int empty = m.text.n_tokens == 0 && ctx.forced < 0 && !ctx.forced_plan;
+	if (msg->payload && !known_button && m.text.n_tokens == 0) {
+		stale_button(&ctx);
+		goto done;
+	}
+	int empty = m.text.n_tokens == 0 && !known_button;
 	if (empty) {
 		int attachment = msg->attachments && *msg->attachments;
 		if (!(msg->contact_phone && out->phone[0])) {
