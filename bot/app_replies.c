@@ -6,11 +6,13 @@
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "app_internal.h"
 #include "buf.h"
 #include "log.h"
 #include "replyset.h"
+#include "xalloc.h"
 
 static void describe_counts(const struct replyset *rs, cJSON *o)
 {
@@ -73,7 +75,18 @@ void app_describe_replies(struct app *app, cJSON *health)
 	if (!app->replies)
 		return;
 	cJSON_AddStringToObject(r, "version", replyset_version(app->replies));
-	cJSON_AddStringToObject(r, "dir", replyset_dir(app->replies));
+	/* Only the directory's own name: the absolute path tells an unauthenticated caller
+	 * how the host is laid out. */
+	const char *dir = replyset_dir(app->replies);
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	size_t start = n;
+	while (start > 0 && dir[start - 1] != '/')
+		start--;
+	char *base = xstrndup(dir + start, n - start);
+	cJSON_AddStringToObject(r, "dir", base);
+	free(base);
 	describe_counts(app->replies, r);
 }
 

@@ -6,6 +6,22 @@
 #include "channels/web.h"
 #include "console_api.h"
 #include "log.h"
+#include "server.h"
+
+/* The listener's limits from config "http" (README "Listener limits"). */
+static void apply_limits(struct app *app)
+{
+	const struct config_http_limits *h = &app->cfg.http;
+	struct server_limits l = {
+		.max_connections = (size_t)h->max_connections,
+		.max_per_address = (size_t)h->max_per_address,
+		.ws_queue_max = (size_t)h->ws_queue_max,
+		.ws_ping_s = (int)h->ws_ping_s,
+		.ws_idle_s = (int)h->ws_idle_s,
+		.public_origin = h->public_origin,
+		.secure_cookies = h->secure_cookies};
+	server_set_limits(app->server, &l);
+}
 
 void app_channels_add_local(struct app *app)
 {
@@ -13,6 +29,8 @@ void app_channels_add_local(struct app *app)
 		log_error("start-up: no room for the web chat channel; the console is off");
 		return;
 	}
+	if (app->server)
+		apply_limits(app);
 	struct channel *web = web_channel_new(app);
 	app->channels[app->n_channels++] = web;
 	console_new(app, web);

@@ -142,6 +142,11 @@ static void set_defaults(struct config *c)
 	c->log_level = xstrdup("info");
 	c->shutdown_grace_ms = 5000;
 	c->vk = (struct config_channel){
+	c->http = (struct config_http_limits){
+		.max_connections = 4096, .max_per_address = 64, .ws_queue_max = 256 * 1024,
+		.ws_ping_s = 30, .ws_idle_s = 75, .chat_sockets_per_customer = 8,
+		.chat_token_days = 30, .chat_rate_per_s = 2, .chat_burst = 20,
+		.address_rate_per_s = 10, .address_burst = 60};
 		.enabled = 1, .api_url = xstrdup("https://api.vk.com/method"),
 		.api_version = xstrdup("5.199"), .wait = 25, .reply_to = 1,
 		.rate_per_s = 20, .chat_rate_per_s = 20};
@@ -153,6 +158,42 @@ static void set_defaults(struct config *c)
 static void load_channel(struct loader *l, const cJSON *root, const char *name,
 			 struct config_channel *ch)
 {
+/* The listener's limits under "http" (README "Listener limits"). */
+static void load_http_limits(struct loader *l, const cJSON *s, struct config_http_limits *h)
+{
+	static const char *const keys[] = {"listen", "max_body", "max_connections",
+		"max_per_address", "ws_queue_max", "ws_ping_s", "ws_idle_s",
+		"chat_sockets_per_customer", "chat_token_days", "chat_rate_per_s", "chat_burst",
+		"address_rate_per_s", "address_burst", "public_origin", "secure_cookies", NULL};
+	warn_unknown(s, "http", keys);
+	get_int(l, s, "max_connections", "http.max_connections", 16, 1000000,
+		"an integer from 16 to 1000000", &h->max_connections);
+	get_int(l, s, "max_per_address", "http.max_per_address", 1, 1000000,
+		"an integer from 1 to 1000000", &h->max_per_address);
+	get_int(l, s, "ws_queue_max", "http.ws_queue_max", 16384, 64 << 20,
+		"an integer from 16384 to 67108864", &h->ws_queue_max);
+	get_int(l, s, "ws_ping_s", "http.ws_ping_s", 1, 3600, "an integer from 1 to 3600",
+		&h->ws_ping_s);
+	get_int(l, s, "ws_idle_s", "http.ws_idle_s", 2, 86400, "an integer from 2 to 86400",
+		&h->ws_idle_s);
+	get_int(l, s, "chat_sockets_per_customer", "http.chat_sockets_per_customer", 1, 1000,
+		"an integer from 1 to 1000", &h->chat_sockets_per_customer);
+	get_int(l, s, "chat_token_days", "http.chat_token_days", 1, 3650,
+		"an integer from 1 to 3650", &h->chat_token_days);
+	get_rate(l, s, "chat_rate_per_s", "http.chat_rate_per_s", &h->chat_rate_per_s);
+	get_rate(l, s, "chat_burst", "http.chat_burst", &h->chat_burst);
+	get_rate(l, s, "address_rate_per_s", "http.address_rate_per_s", &h->address_rate_per_s);
+	get_rate(l, s, "address_burst", "http.address_burst", &h->address_burst);
+	get_string(l, s, "public_origin", "http.public_origin", &h->public_origin);
+	get_bool(l, s, "secure_cookies", "http.secure_cookies", &h->secure_cookies);
+	const char *o = h->public_origin;
+	const char *authority = !o ? NULL
+				: strncmp(o, "http://", 7) == 0 ? o + 7
+				: strncmp(o, "https://", 8) == 0 ? o + 8 : "";
+	if (authority && (!*authority || strchr(authority, '/')))
+		fail(l, "http.public_origin", "expected an origin such as https://chat.example");
+}
+
 	static const char *const vk_keys[] = {"enabled", "token", "group_id", "api_url",
 		"api_version", "wait", "reply_to", "rate_per_s", "chat_rate_per_s", NULL};
 	static const char *const tg_keys[] = {"enabled", "token", "api_url", "timeout",
@@ -344,6 +385,7 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		enum log_level lvl;
 		if (!l.failed && log_level_parse(out->log_level, &lvl) < 0)
 			fail(&l, "log.level", "expected debug, info, warn or error");
+		load_http_limits(&l, s, &out->http);
 	}
 	if ((s = section(&l, root, "shutdown"))) {
 		int64_t grace = out->shutdown_grace_ms;
@@ -405,3 +447,4 @@ void config_free(struct config *c)
 	free(c->log_level);
 	*c = (struct config){0};
 }
+	free(c->http.public_origin);

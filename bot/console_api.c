@@ -321,19 +321,20 @@ static void api_cases(struct call *k)
 {
 	char status[16] = "open", channel[32] = "", category[64] = "", assignee[64] = "",
 	     limit[16] = "";
-	const char *q = k->req->query;
-	http_param(q, "status", status, sizeof status);
-	http_param(q, "channel", channel, sizeof channel);
-	http_param(q, "category", category, sizeof category);
-	http_param(q, "assignee", assignee, sizeof assignee);
-	http_param(q, "limit", limit, sizeof limit);
+	/* Each argument decoded once, by libwebsockets; one that does not fit is a bad filter. */
+	const struct http_req *q = k->req;
+	int bad = http_req_param(q, "status", status, sizeof status) == -2;
+	bad |= http_req_param(q, "channel", channel, sizeof channel) == -2;
+	bad |= http_req_param(q, "category", category, sizeof category) == -2;
+	bad |= http_req_param(q, "assignee", assignee, sizeof assignee) == -2;
+	bad |= http_req_param(q, "limit", limit, sizeof limit) == -2;
 	static const char *const statuses[] = {"open", "all", "new", "claimed", "waiting",
 					       "resolved", "closed"};
 	int ok = 0;
 	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
 		ok |= strcmp(status, statuses[i]) == 0;
 	long lim = *limit ? strtol(limit, NULL, 10) : 200;
-	if (!ok || lim <= 0 || lim > CONSOLE_LIST_MAX) {
+	if (bad || !ok || lim <= 0 || lim > CONSOLE_LIST_MAX) {
 		http_resp_error(k->resp, 400, "bad filter: status is open, all, new, claimed, "
 					      "waiting, resolved or closed; limit 1 to 500");
 		return;
@@ -1005,7 +1006,7 @@ static void api_reload(struct call *k)
 static void api_audit(struct call *k)
 {
 	char v[32] = "";
-	http_param(k->req->query, "case_id", v, sizeof v);
+	http_req_param(k->req, "case_id", v, sizeof v);
 	char *end;
 	long long id = strtoll(v, &end, 10);
 	if (!*v || *end || id <= 0) {

@@ -25,6 +25,7 @@ struct http_req {
 	const char *host;          /* Host header, or "" */
 	const char *csrf;          /* X-CSRF-Token header, or "" */
 	const char *peer;          /* client address */
+	const void *conn;          /* the server's handle for http_req_param, or NULL */
 };
 
 struct http_resp {
@@ -47,11 +48,35 @@ struct server_ws_ops {
 	void (*on_close)(void *arg, struct ws_conn *c);
 };
 
+/* What the listener allows one client (config "http"; see README "Listener limits").
+ * A zero field keeps the built-in default. */
+struct server_limits {
+	size_t max_connections;  /* open connections at most (the file-descriptor budget) */
+	size_t max_per_address;  /* open connections from one address */
+	size_t ws_queue_max;     /* bytes queued to one WebSocket before it is dropped */
+	int ws_ping_s;           /* a WebSocket silent this long is pinged */
+	int ws_idle_s;           /* ... and closed when no pong has come this long */
+	const char *public_origin; /* "https://chat.example" (borrowed), or NULL: only IP or
+				    * localhost Host headers are served */
+	int secure_cookies;      /* add Secure to every Set-Cookie (served behind TLS) */
+};
+
 /* Starts listening on host:port (port 0 picks one; see server_port). On failure (port in
  * use, bad address) returns -1 with one line in err. */
 int server_start(uv_loop_t *loop, const char *host, int port, size_t max_body,
 		 struct server **out, char *err, size_t errlen);
 int server_port(const struct server *s);
+/* Applies limits (copied; public_origin is borrowed and must outlive the server). Call
+ * before the loop runs. The connection budget never exceeds what the process's
+ * RLIMIT_NOFILE leaves after a reserve for the store, the HTTP client and logs. */
+void server_set_limits(struct server *s, const struct server_limits *limits);
+/* Drops a WebSocket now (its queue is freed; on_close follows). */
+void server_ws_drop(struct ws_conn *c, const char *why);
+/* The peer address of a WebSocket, as http_req.peer had it. */
+const char *server_ws_peer(const struct ws_conn *c);
+/* Connections open now, and those refused by the budget or per-address cap so far. */
+size_t server_connections(const struct server *s);
+size_t server_refused(const struct server *s);
 /* Registers fn for path. A path ending in '*' matches every path with that prefix.
  * Routes are tried in registration order. */
 void server_route(struct server *s, const char *path, server_route_fn fn, void *arg);
@@ -72,6 +97,11 @@ void http_resp_json(struct http_resp *resp, int status, const char *json);
 void http_resp_error(struct http_resp *resp, int status, const char *message);
 /* Extracts a query or form parameter (URL-decoded) into out; 0 when present. */
 int http_param(const char *query, const char *name, char *out, size_t outlen);
+/* A query parameter of req, decoded exactly once: through libwebsockets' own argument
+ * fragments for a request the server parsed, else from req->query (tests build requests
+ * by hand). 0 when present; -1 when absent; -2 when the value does not fit out or holds
+ * a NUL byte (%00). */
+int http_req_param(const struct http_req *req, const char *name, char *out, size_t outlen);
 /* Extracts a cookie value into out; 0 when present. */
 int http_cookie(const char *cookie_header, const char *name, char *out, size_t outlen);
 

@@ -14,9 +14,11 @@
 #include "auth.h"
 #include "buf.h"
 #include "channel.h"
+#include "json_repair.h"
 #include "json_util.h"
 #include "log.h"
 #include "pipeline.h"
+#include "ratelimit.h"
 #include "server.h"
 #include "store.h"
 #include "store_console.h"
@@ -25,8 +27,21 @@
 #define WEB_MAX_TEXT 4096      /* characters per reply piece */
 #define WEB_MAX_INPUT 4096     /* bytes a customer may send in one message */
 #define WEB_HISTORY 200        /* lines sent to a reconnecting customer */
+#define WEB_HISTORY_BYTES (64 << 10) /* of text in the history frame: the oldest go first */
 #define WEB_COOKIE "deskbot_chat"
-#define WEB_COOKIE_MAX_AGE (365 * 24 * 3600)
+#define WEB_PENDING_MAX 4096        /* tokens issued and not yet used by a chat socket */
+#define WEB_PENDING_MS (3600 * 1000) /* an issued token must open a socket within an hour */
+#define WEB_RATE_KEYS 65536         /* customers and addresses with a rate bucket */
+#define WEB_REFUSAL_LOG_MS 10000
+
+/* Tokens are the server's: GET /chat issues one (8 hex digits of its issue time in
+ * seconds, then 56 random ones) and remembers it until a chat socket uses it; only then
+ * is the customer's row created. A token the server did not issue opens nothing, and one
+ * older than http.chat_token_days is refused (the page then gets a new one). */
+struct pending_token {
+	char token[AUTH_TOKEN_LEN + 1];
+	int64_t issued_ms;
+};
 
 /* One open chat socket. */
 struct web_sock {
@@ -34,6 +49,7 @@ struct web_sock {
 	struct ws_conn *conn; /* set on the first frame (hello) */
 	int64_t peer_id;
 	char name[64];        /* what the customer called themselves, or "" */
+	char addr[64];        /* the client's address, for its rate bucket */
 	struct web_sock *next;
 };
 
@@ -56,7 +72,26 @@ struct web {
 	void (*companion_stop)(void *);
 	void (*companion_free)(void *);
 	void *companion;
+	struct pending_token *pending; /* a ring of WEB_PENDING_MAX */
+	size_t pending_next;
+	struct rl_table *rates;       /* "peer:N" and "addr:A" message buckets */
+	int64_t refusal_logged_ms;
+	size_t refusals_unlogged;
 };
+
+/* A refused socket or message: one log line per WEB_REFUSAL_LOG_MS, however many. */
+static void log_refusal(struct web *w, const char *what, const char *peer)
+{
+	int64_t now = clock_now_ms();
+	if (w->refusal_logged_ms && now - w->refusal_logged_ms < WEB_REFUSAL_LOG_MS) {
+		w->refusals_unlogged++;
+		return;
+	}
+	log_warn("web: %s (from %s; %zu more refusals not logged)", what, peer,
+		 w->refusals_unlogged);
+	w->refusal_logged_ms = now;
+	w->refusals_unlogged = 0;
+}
 
 static void done_cb(uv_timer_t *t)
 {
@@ -177,6 +212,8 @@ static void web_free(struct channel *ch)
 		w->done_head = d->next;
 		free(d);
 	}
+	free(w->pending);
+	rl_free(w->rates);
 	/* The server has stopped: every socket is closed and its on_close has run. */
 	uv_close((uv_handle_t *)&w->done_timer, web_closed_cb);
 }
@@ -203,23 +240,82 @@ static int token_ok(const char *t)
 	return 1;
 }
 
+static int64_t token_ttl_s(const struct web *w)
+{
+	return w->base.app->cfg.http.chat_token_days * 24 * 3600;
+}
+
+/* Seconds since the token was issued, from its first 8 hex digits. */
+static int64_t token_age_s(const char *t, int64_t now_s)
+{
+	char head[9];
+	memcpy(head, t, 8);
+	head[8] = '\0';
+	return now_s - (int64_t)strtoll(head, NULL, 16);
+}
+
+static int token_fresh(const struct web *w, const char *t, int64_t now_ms)
+{
+	int64_t age = token_age_s(t, now_ms / 1000);
+	return token_ok(t) && age >= -300 && age < token_ttl_s(w); /* 5 min of clock skew */
+}
+
+static struct pending_token *pending_find(struct web *w, const char *t, int64_t now_ms)
+{
+	for (size_t i = 0; i < WEB_PENDING_MAX; i++) {
+		struct pending_token *p = &w->pending[i];
+		if (p->token[0] && now_ms - p->issued_ms < WEB_PENDING_MS && strcmp(p->token, t) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* A new token, remembered as issued (the oldest issued-but-unused one makes room). */
+static int token_issue(struct web *w, char *out, int64_t now_ms)
+{
+	char rnd[AUTH_TOKEN_LEN];
+	if (auth_random_hex(rnd, (AUTH_TOKEN_LEN - 8) / 2) < 0)
+		return -1;
+	snprintf(out, AUTH_TOKEN_LEN + 1, "%08llx%.56s",
+		 (unsigned long long)(now_ms / 1000) & 0xffffffffull,
+		 rnd);
+	struct pending_token *p = &w->pending[w->pending_next];
+	w->pending_next = (w->pending_next + 1) % WEB_PENDING_MAX;
+	snprintf(p->token, sizeof p->token, "%s", out);
+	p->issued_ms = now_ms;
+	return 0;
+}
+
+/* 1 when the browser's token names a chat we know or one we issued and is not expired. */
+static int token_known(struct web *w, const char *t, int64_t now_ms)
+{
+	if (!token_fresh(w, t, now_ms))
+		return 0;
+	int64_t peer = 0;
+	return pending_find(w, t, now_ms) ||
+	       store_console_web_peer(w->base.app->store, t, 0, now_ms / 1000, &peer) == 1;
+}
+
 static void chat_page_route(void *arg, const struct http_req *req, struct http_resp *resp)
 {
+	struct web *w = arg;
 	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
 		http_resp_error(resp, 405, "use GET");
 		return;
 	}
 	assets_respond(resp, "chat.html");
+	int64_t now_ms = clock_now_ms();
 	char token[AUTH_TOKEN_LEN + 8];
-	if (http_cookie(req->cookie, WEB_COOKIE, token, sizeof token) == 0 && token_ok(token))
+	if (http_cookie(req->cookie, WEB_COOKIE, token, sizeof token) == 0 &&
+	    token_known(w, token, now_ms))
 		return;
-	if (auth_random_hex(token, AUTH_TOKEN_LEN / 2) < 0) {
+	if (token_issue(w, token, now_ms) < 0) {
 		http_resp_error(resp, 503, "no random bytes");
 		return;
 	}
 	resp->set_cookie = xasprintf(WEB_COOKIE "=%s; Path=/chat; HttpOnly; SameSite=Strict; "
-					       "Max-Age=%d",
-				     token, WEB_COOKIE_MAX_AGE);
+					       "Max-Age=%lld",
+				     token, (long long)token_ttl_s(w));
 }
 
 static void chat_asset_route(void *arg, const struct http_req *req, struct http_resp *resp)
@@ -232,22 +328,52 @@ static void chat_asset_route(void *arg, const struct http_req *req, struct http_
 	assets_respond(resp, name);
 }
 
+/* The customer's row for token: found, or created now for a token we issued. */
+static int peer_of_token(struct web *w, const char *token, int64_t now_ms, int64_t *peer)
+{
+	if (!token_fresh(w, token, now_ms))
+		return -1;
+	int found = store_console_web_peer(w->base.app->store, token, 0, now_ms / 1000, peer);
+	if (found != 0)
+		return found == 1 ? 0 : -1;
+	struct pending_token *p = pending_find(w, token, now_ms);
+	if (!p || store_console_web_peer(w->base.app->store, token, 1, now_ms / 1000, peer) != 1)
+		return -1;
+	p->token[0] = '\0'; /* used: the row is the record now */
+	return 0;
+}
+
+static size_t sockets_of(const struct web *w, int64_t peer)
+{
+	size_t n = 0;
+	for (const struct web_sock *k = w->socks; k; k = k->next)
+		n += k->peer_id == peer;
+	return n;
+}
+
 static int ws_accept(void *arg, const struct http_req *req, void **conn_data)
 {
 	struct web *w = arg;
 	char token[AUTH_TOKEN_LEN + 8];
 	if (w->stopped || !auth_origin_ok(req) ||
 	    http_cookie(req->cookie, WEB_COOKIE, token, sizeof token) < 0 || !token_ok(token)) {
-		log_warn("web: chat socket from %s refused (no chat cookie or foreign origin)",
-			 req->peer);
+		log_refusal(w, "chat socket refused (no chat cookie or foreign origin)", req->peer);
 		return -1;
 	}
 	int64_t peer = 0;
-	if (store_console_web_peer(w->base.app->store, token, 1, clock_now_ms() / 1000, &peer) < 0)
+	if (peer_of_token(w, token, clock_now_ms(), &peer) < 0) {
+		log_refusal(w, "chat socket refused (a token this server did not issue, or expired)",
+			    req->peer);
 		return -1;
+	}
+	if (sockets_of(w, peer) >= (size_t)w->base.app->cfg.http.chat_sockets_per_customer) {
+		log_refusal(w, "chat socket refused (http.chat_sockets_per_customer)", req->peer);
+		return -1;
+	}
 	struct web_sock *k = xcalloc(1, sizeof *k);
 	k->web = w;
 	k->peer_id = peer;
+	snprintf(k->addr, sizeof k->addr, "%s", req->peer);
 	k->next = w->socks;
 	w->socks = k;
 	w->n_socks++;
@@ -257,25 +383,63 @@ static int ws_accept(void *arg, const struct http_req *req, void **conn_data)
 
 struct history_ctx {
 	cJSON *lines;
+	size_t bytes; /* of text in lines */
 };
+
+/* Keeps the history frame small (a slow reader of a big one would be dropped): the
+ * oldest lines go until the text fits WEB_HISTORY_BYTES. */
+static void history_trim(struct history_ctx *h)
+{
+	while (h->bytes > WEB_HISTORY_BYTES && cJSON_GetArraySize(h->lines) > 1) {
+		cJSON *first = cJSON_DetachItemFromArray(h->lines, 0);
+		const char *t = json_str(first, "text");
+		h->bytes -= t ? strlen(t) : 0;
+		cJSON_Delete(first);
+	}
+}
 
 static void history_line(void *arg, const struct console_line *line)
 {
 	struct history_ctx *h = arg;
+	h->bytes += line->text ? strlen(line->text) : 0;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "from", line->from);
 	cJSON_AddStringToObject(o, "text", line->text ? line->text : "");
 	cJSON_AddNumberToObject(o, "at", (double)line->at_ms);
 	add_keyboard(o, line->keyboard);
 	cJSON_AddItemToArray(h->lines, o);
+	history_trim(h);
+}
+
+/* The longest prefix of s, at most max bytes, that does not end inside a character. */
+static size_t utf8_cut(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	if (n < max)
+		return n;
+	size_t start = n; /* back over continuation bytes to the last lead byte */
+	while (start > 0 && ((unsigned char)s[start - 1] & 0xC0) == 0x80)
+		start--;
+	if (start == 0)
+		return 0;
+	unsigned char lead = (unsigned char)s[start - 1];
+	size_t need = lead < 0xC0 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+	return n - (start - 1) >= need ? n : start - 1;
 }
 
 static void hello(struct web *w, struct web_sock *k, struct ws_conn *c, const cJSON *msg)
 {
+	if (k->conn) { /* each hello reads the history: once per socket */
+		send_error(c, "hello again? this socket is open already");
+		return;
+	}
 	k->conn = c;
 	const char *name = json_str(msg, "name");
-	if (name)
-		snprintf(k->name, sizeof k->name, "%s", name);
+	if (name) { /* cut on a character boundary: half a character is invalid UTF-8 */
+		size_t n = utf8_cut(name, sizeof k->name - 1);
+		memcpy(k->name, name, n);
+		k->name[n] = '\0';
+	}
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", "hello");
 	cJSON_AddNumberToObject(o, "peer_id", (double)k->peer_id);
@@ -283,7 +447,7 @@ static void hello(struct web *w, struct web_sock *k, struct ws_conn *c, const cJ
 	server_ws_send(c, s, strlen(s));
 	free(s);
 	cJSON_Delete(o);
-	struct history_ctx h = {cJSON_CreateArray()};
+	struct history_ctx h = {cJSON_CreateArray(), 0};
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", "history");
 	if (store_console_web_history(w->base.app->store, k->peer_id, WEB_HISTORY, history_line,
@@ -315,6 +479,36 @@ static void message_key(const cJSON *msg, char *out, size_t outlen)
 		snprintf(out, outlen, "t%lld", (long long)clock_now_ms());
 }
 
+/* Messages per second per customer (all of its tabs) and per address: the excess is
+ * refused with an error frame naming the message, and not stored. */
+static int rate_ok(struct web *w, struct web_sock *k, struct ws_conn *c, const cJSON *msg)
+{
+	const struct config_http_limits *l = &w->base.app->cfg.http;
+	int64_t now = clock_now_ms();
+	char key[RL_KEY_MAX];
+	snprintf(key, sizeof key, "addr:%.58s", k->addr);
+	int ok = rl_take(w->rates, key, l->address_rate_per_s, l->address_burst, now);
+	snprintf(key, sizeof key, "peer:%lld", (long long)k->peer_id);
+	ok = rl_take(w->rates, key, l->chat_rate_per_s, l->chat_burst, now) && ok;
+	if (ok)
+		return 1;
+	log_refusal(w, "chat message refused (http.chat_rate_per_s / http.address_rate_per_s)",
+		    k->addr);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", "error");
+	cJSON_AddStringToObject(o, "error", "too many messages: please wait a moment and send it "
+					    "again");
+	cJSON_AddStringToObject(o, "code", "rate_limited");
+	const char *id = json_str(msg, "id");
+	if (id)
+		cJSON_AddStringToObject(o, "id", id);
+	char *out = cJSON_PrintUnformatted(o);
+	server_ws_send(c, out, strlen(out));
+	free(out);
+	cJSON_Delete(o);
+	return 0;
+}
+
 static void inbound(struct web *w, struct web_sock *k, struct ws_conn *c, const cJSON *msg,
 		    const char *type)
 {
@@ -342,6 +536,8 @@ static void inbound(struct web *w, struct web_sock *k, struct ws_conn *c, const 
 		send_error(c, "message too long");
 		return;
 	}
+	if (!rate_ok(w, k, c, msg))
+		return;
 	char key[80], dedup[128];
 	message_key(msg, key, sizeof key);
 	snprintf(dedup, sizeof dedup, "%lld:%s", (long long)k->peer_id, key);
@@ -376,6 +572,12 @@ static void ws_message(void *arg, struct ws_conn *c, const char *data, size_t le
 {
 	struct web *w = arg;
 	struct web_sock *k = server_ws_data(c);
+	/* Invalid UTF-8 never gets further than this: it is repaired to U+FFFD before the
+	 * frame is read, so nothing raw is stored, echoed to other tabs or sent to the
+	 * console (whose browser would close its socket on it). */
+	char *fixed = json_repair(data, len, &len, NULL);
+	if (fixed)
+		data = fixed;
 	cJSON *msg = cJSON_ParseWithLength(data, len);
 	const char *type = json_str(msg, "type");
 	if (!type) {
@@ -395,6 +597,7 @@ static void ws_message(void *arg, struct ws_conn *c, const char *data, size_t le
 		send_error(c, "unknown type");
 	}
 	cJSON_Delete(msg);
+	free(fixed);
 }
 
 static void ws_close(void *arg, struct ws_conn *c)
@@ -422,6 +625,8 @@ struct channel *web_channel_new(struct app *app)
 	channel_init(&w->base, &web_ops, app, 0, 0, 64);
 	uv_timer_init(app->loop, &w->done_timer);
 	w->done_timer.data = w;
+	w->pending = xcalloc(WEB_PENDING_MAX, sizeof *w->pending);
+	w->rates = rl_new(WEB_RATE_KEYS);
 	if (app->server) {
 		server_route(app->server, "/chat", chat_page_route, w);
 		server_route(app->server, "/chat/*", chat_asset_route, w);

@@ -96,6 +96,7 @@
   function connect() {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     ws = new WebSocket(proto + '//' + location.host + '/chat/ws');
+    let greeted = false;
     ws.addEventListener('open', () => {
       retry = 0;
       ws.send(JSON.stringify({ type: 'hello', name: $('chat-name').value.trim() || undefined }));
@@ -106,6 +107,7 @@
       switch (m.type) {
         case 'hello':
           setStatus(true);
+          greeted = true;
           document.body.dataset.peer = String(m.peer_id);
           break;
         case 'history': {
@@ -141,6 +143,14 @@
     ws.addEventListener('close', () => {
       setStatus(false);
       const delay = Math.min(10000, 500 * Math.pow(2, retry++));
+      /* Refused twice before any hello: the chat token may have expired or been issued
+       * by a server that has since restarted. Loading the page again gets a new one
+       * (the cookie is HttpOnly, so only the server can set it). */
+      if (!greeted && retry >= 2) {
+        fetch('/chat', { credentials: 'same-origin', cache: 'no-store' })
+          .catch(() => {}).then(() => setTimeout(connect, delay));
+        return;
+      }
       setTimeout(connect, delay);
     });
   }
