@@ -5,6 +5,7 @@
 #include "app.h"
 
 #include <cjson/cJSON.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "http_client.h"
 #include "log.h"
 #include "metrics.h"
+#include "retention.h"
 #include "server.h"
 #include "store.h"
 #include "xalloc.h"
@@ -105,6 +107,8 @@ static void closed_noop(uv_handle_t *h)
 /* Last step: everything else has released the loop. */
 static void close_own_handles(struct app *app)
 {
+	retention_close(app->retention);
+	app->retention = NULL;
 	store_close(app->store);
 	app->store = NULL;
 	uv_close((uv_handle_t *)&app->sig_int, closed_noop);
@@ -223,9 +227,18 @@ int app_main(int argc, char **argv)
 	declare_metrics(app);
 	int result = 1;
 
+	/* Past ulimit -f the kernel would kill us with SIGXFSZ, without a log line. Ignored,
+	 * the write fails with EFBIG instead and the store treats it like a full disk:
+	 * nothing is acknowledged that is not stored, /healthz says why. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (store_open(app->cfg.store_path, &app->store, err, sizeof err) < 0) {
 		log_error("%s", err);
 		goto out;
+	}
+	if (!app->cfg.store_synchronous_full) {
+		store_set_synchronous(app->store, 0);
+		log_warn("store: synchronous=NORMAL: a power cut may undo the last commits, whose "
+			 "messages VK and Telegram will not send again");
 	}
 	if (app_reload(app, NULL) < 0) {
 		log_error("start-up: the reply set in %s is broken; fix it (deskbot check) and "
@@ -263,6 +276,8 @@ int app_main(int argc, char **argv)
 	uv_check_init(&loop, &app->commit_check);
 	app->commit_check.data = app;
 	uv_check_start(&app->commit_check, commit_cb);
+	app->retention = retention_start(&loop, app->store, app->cfg.store_retention_days,
+					 app->cfg.store_audit_retention_days);
 
 	if (app_channels_start(app) < 0) {
 		app->exit_code = 1;
@@ -285,6 +300,7 @@ out:
 		result = result ? result : 1;
 	}
 	app_replies_release(app);
+	free(app->admin_guard);
 	metrics_free(app->metrics);
 	events_free(app->events);
 	peerset_free(&app->case_peers);

@@ -40,6 +40,8 @@ struct app {
 	uint64_t stop_deadline_ms;  /* loop time when the shutdown grace period ends */
 	int exit_code;
 	double *m_reloads_ok, *m_reloads_failed;
+	struct retention *retention;       /* old rows out, a batch at a time (retention.h) */
+	struct admin_guard *admin_guard;   /* failed /admin/reload bearers per address */
 };
 
 /* Runs "deskbot run" with the arguments after "run"; returns the exit code. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "password.h"
@@ -15,17 +16,59 @@
 #define AUTH_MAX_SESSIONS 4096
 #define AUTH_SESSION_TTL_MS (12 * 3600 * 1000LL) /* absolute lifetime */
 #define AUTH_IDLE_MS (4 * 3600 * 1000LL)         /* idle lifetime */
-#define AUTH_THROTTLE_SLOTS 1024
+#define AUTH_ADDR_SLOTS 1024                      /* addresses remembered (LRU) */
+#define AUTH_TRUSTED 8                            /* addresses remembered per login */
 #define AUTH_FREE_FAILURES 3                      /* failures before any delay */
 #define AUTH_MAX_LOCK_MS (15 * 60 * 1000LL)
 #define AUTH_THROTTLE_FORGET_MS (60 * 60 * 1000LL) /* a quiet hour forgives */
+#define AUTH_REPORT_MS (60 * 1000LL)              /* one throttle report a minute */
 
-/* Failed logins of one key ("l:LOGIN" or "a:ADDRESS"). */
+/* Failed logins counted against one thing: a login, an address, or a login at one of
+ * its trusted addresses. */
 struct throttle {
-	char key[80];
 	int failures;
 	int64_t locked_until_ms;
 	int64_t last_ms;
+};
+
+/* An address that has logged in as this login before, with its own count: failures
+ * from elsewhere do not lock it out, its own do. */
+struct trusted {
+	char addr[64];
+	int64_t last_ok_ms;
+	struct throttle t;
+};
+
+/* Per-login state, one for each configured login plus one shared by every unknown login
+ * (the set of logins is the config's, so nothing an attacker sends can evict one). */
+struct login_state {
+	struct throttle t;         /* failures from addresses that are not trusted */
+	struct trusted trusted[AUTH_TRUSTED];
+	int64_t report_ms;         /* last throttle report (log line, audit row) */
+	int unreported;            /* refusals since */
+};
+
+/* Per-address state: a bounded table, least recently used out. Evicting an address
+ * only forgets that address; the per-login state above is what stops guessing spread
+ * over many addresses. */
+struct addr_slot {
+	char addr[64];
+	struct throttle t;
+};
+
+/* One password check on the thread pool. Owned by itself: freed in its after-work
+ * callback, whether or not the struct auth still exists then. */
+struct login_job {
+	uv_work_t req;
+	struct auth *a; /* NULL once auth_free ran */
+	struct login_job *next;
+	char login[64];
+	char peer[64];
+	char *password;
+	char *hash;
+	int verified;
+	auth_login_done done;
+	void *arg;
 };
 
 struct auth {
@@ -33,7 +76,11 @@ struct auth {
 	struct auth_session *sessions; /* unordered; removal swaps the last one in */
 	size_t n_sessions;
 	uint64_t next_id;
-	struct throttle throttles[AUTH_THROTTLE_SLOTS];
+	struct login_state *logins;    /* cfg->n_operators + 1: the last is "unknown" */
+	struct addr_slot addrs[AUTH_ADDR_SLOTS];
+	int report;                    /* refusals the last AUTH_ETHROTTLED should report */
+	struct login_job *jobs;        /* checks on the thread pool */
+	int n_jobs;
 	char dummy_hash[160]; /* verified against for unknown logins: equal timing */
 };
 
@@ -79,6 +126,7 @@ struct auth *auth_new(const struct config *cfg)
 	a->cfg = cfg;
 	a->sessions = xcalloc(AUTH_MAX_SESSIONS, sizeof *a->sessions);
 	a->next_id = 1;
+	a->logins = xcalloc(cfg->n_operators + 1, sizeof *a->logins);
 	/* A real yescrypt hash of a random password nobody kept, so that an unknown login
 	 * costs the same as a known one. Fixed here rather than made at start-up: making
 	 * one takes 16 MB for a moment, which is more than the whole idle daemon. */
@@ -93,6 +141,10 @@ void auth_free(struct auth *a)
 		return;
 	explicit_bzero(a->sessions, AUTH_MAX_SESSIONS * sizeof *a->sessions);
 	free(a->sessions);
+	free(a->logins);
+	/* Checks still on the thread pool finish without us: they only free themselves. */
+	for (struct login_job *j = a->jobs; j; j = j->next)
+		j->a = NULL;
 	free(a);
 }
 
@@ -106,28 +158,11 @@ static int secret_eq(const char *a, const char *b)
 	return diff == 0 && n > 0;
 }
 
-static struct throttle *throttle_get(struct auth *a, const char *prefix, const char *name,
-				     int64_t now, int create)
+/* A quiet hour (and no lock running) forgives. */
+static void throttle_age(struct throttle *t, int64_t now)
 {
-	char key[80];
-	snprintf(key, sizeof key, "%s%s", prefix, name);
-	struct throttle *oldest = &a->throttles[0];
-	for (size_t i = 0; i < AUTH_THROTTLE_SLOTS; i++) {
-		struct throttle *t = &a->throttles[i];
-		if (t->key[0] && now - t->last_ms > AUTH_THROTTLE_FORGET_MS &&
-		    now >= t->locked_until_ms)
-			t->key[0] = '\0';
-		if (t->key[0] && strcmp(t->key, key) == 0)
-			return t;
-		if (!t->key[0] || (oldest->key[0] && t->last_ms < oldest->last_ms))
-			oldest = t;
-	}
-	if (!create)
-		return NULL;
-	*oldest = (struct throttle){0};
-	snprintf(oldest->key, sizeof oldest->key, "%s", key);
-	oldest->last_ms = now;
-	return oldest;
+	if (t->failures && now - t->last_ms > AUTH_THROTTLE_FORGET_MS && now >= t->locked_until_ms)
+		*t = (struct throttle){0};
 }
 
 static void throttle_fail(struct throttle *t, int64_t now)
@@ -142,6 +177,89 @@ static void throttle_fail(struct throttle *t, int64_t now)
 			delay = AUTH_MAX_LOCK_MS;
 		t->locked_until_ms = now + delay;
 	}
+}
+
+/* The state of login: its own, or the one every unknown login shares. */
+static struct login_state *login_state(struct auth *a, const char *login)
+{
+	for (size_t i = 0; i < a->cfg->n_operators; i++)
+		if (strcmp(a->cfg->operators[i].login, login) == 0)
+			return &a->logins[i];
+	return &a->logins[a->cfg->n_operators];
+}
+
+static struct trusted *trusted_of(struct login_state *l, const char *peer)
+{
+	for (size_t i = 0; i < AUTH_TRUSTED; i++)
+		if (l->trusted[i].addr[0] && strcmp(l->trusted[i].addr, peer) == 0)
+			return &l->trusted[i];
+	return NULL;
+}
+
+/* After a success from peer: it is trusted for this login from now on (the least
+ * recently successful of AUTH_TRUSTED makes room). */
+static void trust(struct login_state *l, const char *peer, int64_t now)
+{
+	struct trusted *t = trusted_of(l, peer);
+	if (!t) {
+		t = &l->trusted[0];
+		for (size_t i = 1; i < AUTH_TRUSTED && t->addr[0]; i++)
+			if (!l->trusted[i].addr[0] || l->trusted[i].last_ok_ms < t->last_ok_ms)
+				t = &l->trusted[i];
+		*t = (struct trusted){0};
+		snprintf(t->addr, sizeof t->addr, "%s", peer);
+	}
+	t->last_ok_ms = now;
+	t->t = (struct throttle){0};
+}
+
+/* The slot of address peer; created (evicting the least recently used) when create. */
+static struct addr_slot *addr_slot(struct auth *a, const char *peer, int64_t now, int create)
+{
+	struct addr_slot *lru = &a->addrs[0];
+	for (size_t i = 0; i < AUTH_ADDR_SLOTS; i++) {
+		struct addr_slot *s = &a->addrs[i];
+		if (s->addr[0]) {
+			throttle_age(&s->t, now);
+			if (!s->t.failures)
+				s->addr[0] = '\0';
+		}
+		if (s->addr[0] && strcmp(s->addr, peer) == 0)
+			return s;
+		if (!s->addr[0] || (lru->addr[0] && s->t.last_ms < lru->t.last_ms))
+			lru = s;
+	}
+	if (!create)
+		return NULL;
+	*lru = (struct addr_slot){0};
+	snprintf(lru->addr, sizeof lru->addr, "%s", peer);
+	return lru;
+}
+
+/* The throttle of login that applies at peer: a trusted address's own, else the
+ * login's shared one. */
+static struct throttle *login_throttle(struct login_state *l, const char *peer)
+{
+	struct trusted *t = trusted_of(l, peer);
+	return t ? &t->t : &l->t;
+}
+
+/* A refusal is reported (log line, audit row) at most once a minute per login, with
+ * the number of refusals since the last report: a locked-out attacker's retries cost
+ * neither disk nor log volume. */
+static int report_refusal(struct auth *a, struct login_state *l, const char *login,
+			  const char *peer, int64_t retry_ms, int64_t now)
+{
+	l->unreported++;
+	if (l->report_ms && now - l->report_ms < AUTH_REPORT_MS)
+		return 0;
+	int n = l->unreported;
+	l->unreported = 0;
+	l->report_ms = now;
+	log_warn("auth: login of %s from %s refused: throttled for %lld ms more (%d refused "
+		 "since the last report)",
+		 login, peer, (long long)retry_ms, n);
+	return n;
 }
 
 static void session_remove(struct auth *a, size_t i)
@@ -172,40 +290,58 @@ static const struct config_operator *find_operator(const struct config *cfg, con
 	return NULL;
 }
 
-int auth_login(struct auth *a, const char *login, const char *password, const char *peer,
-	       int64_t now_ms, const struct auth_session **out, int64_t *retry_after_ms)
+int auth_login_check(struct auth *a, const char *login, const char *password,
+		     const char *peer, int64_t now_ms, int64_t *retry_after_ms)
 {
-	*out = NULL;
 	*retry_after_ms = 0;
+	a->report = 0;
 	if (!login || !*login || !password || !*password || strlen(login) >= 64 ||
 	    strlen(password) > 1024)
 		return AUTH_EMALFORMED;
-	struct throttle *tl = throttle_get(a, "l:", login, now_ms, 0);
-	struct throttle *ta = throttle_get(a, "a:", peer, now_ms, 0);
-	int64_t until = 0;
-	if (tl && tl->locked_until_ms > until)
-		until = tl->locked_until_ms;
-	if (ta && ta->locked_until_ms > until)
-		until = ta->locked_until_ms;
+	struct login_state *l = login_state(a, login);
+	struct throttle *tl = login_throttle(l, peer);
+	throttle_age(tl, now_ms);
+	struct addr_slot *ta = addr_slot(a, peer, now_ms, 0);
+	int64_t until = tl->locked_until_ms;
+	if (ta && ta->t.locked_until_ms > until)
+		until = ta->t.locked_until_ms;
 	if (until > now_ms) {
 		*retry_after_ms = until - now_ms;
-		log_warn("auth: login of %s from %s refused: throttled for %lld ms more", login, peer,
-			 (long long)*retry_after_ms);
+		a->report = report_refusal(a, l, login, peer, *retry_after_ms, now_ms);
 		return AUTH_ETHROTTLED;
 	}
+	return 0;
+}
+
+const char *auth_login_hash(const struct auth *a, const char *login)
+{
+	const struct config_operator *op = login ? find_operator(a->cfg, login) : NULL;
+	return op && op->password_hash ? op->password_hash : a->dummy_hash;
+}
+
+int auth_throttle_report(const struct auth *a)
+{
+	return a->report;
+}
+
+int auth_login_finish(struct auth *a, const char *login, const char *peer, int verified,
+		      int64_t now_ms, const struct auth_session **out)
+{
+	*out = NULL;
 	const struct config_operator *op = find_operator(a->cfg, login);
-	int ok = password_verify(password, op ? op->password_hash : a->dummy_hash) && op;
-	if (!ok) {
-		throttle_fail(throttle_get(a, "l:", login, now_ms, 1), now_ms);
-		throttle_fail(throttle_get(a, "a:", peer, now_ms, 1), now_ms);
+	struct login_state *l = login_state(a, login);
+	if (!verified || !op) {
+		throttle_fail(login_throttle(l, peer), now_ms);
+		throttle_fail(&addr_slot(a, peer, now_ms, 1)->t, now_ms);
 		log_warn("auth: failed login for %s%s from %s", login, op ? "" : " (unknown)", peer);
 		return AUTH_EBAD_CREDENTIALS;
 	}
-	/* A success forgives this login and address. */
-	if ((tl = throttle_get(a, "l:", login, now_ms, 0)))
-		tl->key[0] = '\0';
-	if ((ta = throttle_get(a, "a:", peer, now_ms, 0)))
-		ta->key[0] = '\0';
+	/* A success forgives this address and trusts it for this login. The login's
+	 * shared count stays: whoever guesses from elsewhere is not let off by it. */
+	struct addr_slot *ta = addr_slot(a, peer, now_ms, 0);
+	if (ta)
+		ta->addr[0] = '\0';
+	trust(l, peer, now_ms);
 	sessions_sweep(a, now_ms);
 	if (a->n_sessions == AUTH_MAX_SESSIONS) {
 		/* Full: the least recently seen session makes room. */
@@ -232,6 +368,17 @@ int auth_login(struct auth *a, const char *login, const char *password, const ch
 	log_info("auth: %s (%s) logged in from %s", s->login, s->role, peer);
 	*out = s;
 	return 0;
+}
+
+int auth_login(struct auth *a, const char *login, const char *password, const char *peer,
+	       int64_t now_ms, const struct auth_session **out, int64_t *retry_after_ms)
+{
+	*out = NULL;
+	int rc = auth_login_check(a, login, password, peer, now_ms, retry_after_ms);
+	if (rc < 0)
+		return rc;
+	int ok = password_verify(password, auth_login_hash(a, login));
+	return auth_login_finish(a, login, peer, ok, now_ms, out);
 }
 
 const struct auth_session *auth_session(struct auth *a, const char *cookie_header,
@@ -312,4 +459,84 @@ char *auth_cookie(const char *token, int64_t max_age_s)
 		return xstrdup(AUTH_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
 	return xasprintf(AUTH_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld", token,
 			 (long long)max_age_s);
+}
+
+/* ---- the password check on the thread pool ---- */
+
+static void verify_work(uv_work_t *req)
+{
+	struct login_job *j = req->data;
+	j->verified = password_verify(j->password, j->hash);
+}
+
+static void job_unlink(struct auth *a, struct login_job *j)
+{
+	for (struct login_job **pp = &a->jobs; *pp; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			a->n_jobs--;
+			return;
+		}
+}
+
+static void verify_done(uv_work_t *req, int status)
+{
+	struct login_job *j = req->data;
+	explicit_bzero(j->password, strlen(j->password));
+	if (j->a) {
+		job_unlink(j->a, j);
+		const struct auth_session *s = NULL;
+		int rc = status == 0 ? auth_login_finish(j->a, j->login, j->peer, j->verified,
+							 clock_now_ms(), &s)
+				     : AUTH_EBUSY;
+		j->done(j->arg, rc, s, 0);
+	}
+	free(j->password);
+	free(j->hash);
+	free(j);
+}
+
+static int verifying_from(const struct auth *a, const char *peer)
+{
+	for (const struct login_job *j = a->jobs; j; j = j->next)
+		if (strcmp(j->peer, peer) == 0)
+			return 1;
+	return 0;
+}
+
+int auth_login_async(struct auth *a, uv_loop_t *loop, const char *login, const char *password,
+		     const char *peer, auth_login_done done, void *arg)
+{
+	int64_t retry = 0;
+	int rc = auth_login_check(a, login, password, peer, clock_now_ms(), &retry);
+	/* Checks already running have not counted their failures yet: without a cap, one
+	 * address could queue thousands of guesses before the first is counted. */
+	if (rc == 0 && (a->n_jobs >= AUTH_MAX_VERIFYING || verifying_from(a, peer)))
+		rc = AUTH_EBUSY;
+	if (rc < 0) {
+		done(arg, rc, NULL, retry);
+		return 0;
+	}
+	struct login_job *j = xcalloc(1, sizeof *j);
+	j->a = a;
+	snprintf(j->login, sizeof j->login, "%s", login);
+	snprintf(j->peer, sizeof j->peer, "%s", peer);
+	j->password = xstrdup(password);
+	j->hash = xstrdup(auth_login_hash(a, login));
+	j->done = done;
+	j->arg = arg;
+	j->req.data = j;
+	if (uv_queue_work(loop, &j->req, verify_work, verify_done) != 0) {
+		log_error("auth: cannot queue the password check of %s", login);
+		explicit_bzero(j->password, strlen(j->password));
+		free(j->password);
+		free(j->hash);
+		free(j);
+		done(arg, AUTH_EBUSY, NULL, 0);
+		return 0;
+	}
+	j->next = a->jobs;
+	a->jobs = j;
+	a->n_jobs++;
+	return 0;
 }

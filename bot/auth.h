@@ -4,12 +4,24 @@
  * request, an Origin check, and login throttling per login and per client address
  * (a growing lock-out after repeated failures).
  *
+ * Throttling has two parts that cannot be played against each other:
+ * - per login: one state for each configured login and one shared by all unknown logins,
+ *   allocated at auth_new, so no number of addresses or made-up logins can push a locked
+ *   login out of memory (a bounded LRU table did: 12 guesses in 63 s);
+ * - per address: a bounded table (LRU), which only ever forgets the evicted address.
+ * An address that has logged in successfully as a login is trusted for it (up to 8 per
+ * login, in memory) and has its own count there: failures from other addresses lock the
+ * login everywhere else but not at its owner's desk. Failures at a trusted address still
+ * lock that address. A refusal is logged (and should be audited) at most once a minute
+ * per login, with the number of refusals in between.
+ *
  * Sessions live in memory: a restart logs everyone out. Tokens and passwords are never
  * logged; log lines name the login and the client address only. */
 #ifndef DESKBOT_AUTH_H
 #define DESKBOT_AUTH_H
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
 struct config;
 struct http_req;
@@ -22,7 +34,8 @@ struct http_req;
 	XX(BAD_CREDENTIALS, -1, "wrong login or password")                     \
 	XX(THROTTLED, -2, "too many failed logins; try again later")            \
 	XX(NO_RANDOM, -3, "no random bytes for a session token")                 \
-	XX(MALFORMED, -4, "login and password must be non-empty strings")
+	XX(MALFORMED, -4, "login and password must be non-empty strings")      \
+	XX(BUSY, -5, "too many logins at once; try again in a moment")
 
 enum {
 #define XX(name, value, text) AUTH_E##name = (value),
@@ -55,6 +68,29 @@ void auth_free(struct auth *a);
  * both the login and the address. */
 int auth_login(struct auth *a, const char *login, const char *password, const char *peer,
 	       int64_t now_ms, const struct auth_session **out, int64_t *retry_after_ms);
+/* auth_login in its three steps, for a caller that verifies the hash elsewhere:
+ * auth_login_check (0 = go on, else AUTH_E*), password_verify(password,
+ * auth_login_hash(a, login)) on any thread, then auth_login_finish with its result. */
+int auth_login_check(struct auth *a, const char *login, const char *password,
+		     const char *peer, int64_t now_ms, int64_t *retry_after_ms);
+const char *auth_login_hash(const struct auth *a, const char *login);
+int auth_login_finish(struct auth *a, const char *login, const char *peer, int verified,
+		      int64_t now_ms, const struct auth_session **out);
+/* After AUTH_ETHROTTLED: the number of refusals to report now (one audit row for all of
+ * them), or 0 when this one is covered by a report made less than a minute ago. */
+int auth_throttle_report(const struct auth *a);
+
+/* auth_login with the yescrypt check (20-25 ms, 16 MB) on the libuv thread pool, so
+ * the loop goes on serving meanwhile. done runs on the loop with the result (session
+ * borrowed as for auth_login). At most AUTH_MAX_VERIFYING checks run or wait at once,
+ * one per address: beyond that the answer is AUTH_EBUSY at once. Throttle refusals and
+ * malformed input are answered at once too (done has run when this returns them).
+ * Returns 0 when the check is queued or done has run. */
+#define AUTH_MAX_VERIFYING 8
+typedef void (*auth_login_done)(void *arg, int result, const struct auth_session *s,
+				int64_t retry_after_ms);
+int auth_login_async(struct auth *a, uv_loop_t *loop, const char *login, const char *password,
+		     const char *peer, auth_login_done done, void *arg);
 /* The session named by the Cookie header, or NULL when there is none, it expired or it
  * idled out. Touches its last-seen time. */
 const struct auth_session *auth_session(struct auth *a, const char *cookie_header,

@@ -136,6 +136,9 @@ static void set_defaults(struct config *c)
 	*c = (struct config){0};
 	c->replies_dir = xstrdup("replies");
 	c->store_path = xstrdup("deskbot.db");
+	c->store_retention_days = 90;
+	c->store_audit_retention_days = 365;
+	c->store_synchronous_full = 1;
 	c->http_host = xstrdup("127.0.0.1");
 	c->http_port = 8080;
 	c->http_max_body = 64 * 1024;
@@ -354,8 +357,24 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		get_string(&l, s, "dir", "replies.dir", &out->replies_dir);
 		replies_given = cJSON_GetObjectItemCaseSensitive(s, "dir") != NULL;
 	}
-	if ((s = section(&l, root, "store")))
+	if ((s = section(&l, root, "store"))) {
+		static const char *const store_keys[] = {"path", "retention_days",
+			"audit_retention_days", "synchronous", NULL};
+		warn_unknown(s, "store", store_keys);
 		get_string(&l, s, "path", "store.path", &out->store_path);
+		get_int(&l, s, "retention_days", "store.retention_days", 0, 36500,
+			"an integer from 0 (keep forever) to 36500", &out->store_retention_days);
+		get_int(&l, s, "audit_retention_days", "store.audit_retention_days", 0, 36500,
+			"an integer from 0 (keep forever) to 36500",
+			&out->store_audit_retention_days);
+		char *sync = NULL;
+		get_string(&l, s, "synchronous", "store.synchronous", &sync);
+		if (sync && strcmp(sync, "full") && strcmp(sync, "normal"))
+			fail(&l, "store.synchronous", "expected \"full\" or \"normal\"");
+		if (sync)
+			out->store_synchronous_full = strcmp(sync, "normal") != 0;
+		free(sync);
+	}
 	if ((s = section(&l, root, "http"))) {
 		char *listen = NULL;
 		get_string(&l, s, "listen", "http.listen", &listen);
@@ -405,6 +424,13 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 				*out->telegram.token;
 	if (out->vk.enabled && !out->vk.group_id) {
 		fail(&l, "vk.group_id", "expected a positive integer");
+		goto fail;
+	}
+	if (out->admin_token && *out->admin_token &&
+	    strlen(out->admin_token) < CONFIG_ADMIN_TOKEN_MIN) {
+		fail(&l, "admin.token",
+		     "too short: at least %d characters (make one with: openssl rand -hex 24)",
+		     CONFIG_ADMIN_TOKEN_MIN);
 		goto fail;
 	}
 	/* Secrets are registered with the logger the moment they are known. */

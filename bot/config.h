@@ -26,6 +26,9 @@ struct config_channel {
 struct config {
 	char *replies_dir;
 	char *store_path;
+	int64_t store_retention_days;       /* messages, replies, web peers; 0 = forever */
+	int64_t store_audit_retention_days; /* audit rows; 0 = forever */
+	int store_synchronous_full;         /* 1: synchronous=FULL (default), 0: NORMAL */
 	char *http_host;   /* from http.listen */
 	int http_port;
 	size_t http_max_body; /* bytes; larger requests are refused */
@@ -46,6 +49,10 @@ struct config {
 	char *log_level;
 	int shutdown_grace_ms; /* how long in-flight sends may finish after SIGTERM */
 };
+
+/* An admin token shorter than this is refused at load: it is the only thing between
+ * the network and /admin/reload. */
+#define CONFIG_ADMIN_TOKEN_MIN 32
 
 /* Loads path (NULL: embedded defaults only), then the environment secrets. On a wrong
  * type or value returns -1 with one line such as

@@ -245,11 +245,18 @@ static void api_login(struct call *k)
 		cJSON_AddStringToObject(o, "error", auth_strerror(result));
 		cJSON_AddNumberToObject(o, "retry_after_s", (double)((retry + 999) / 1000));
 		reply_json(k->resp, 429, o);
-		store_audit(c->app->store, actor, "login_throttled", 0, k->req->peer, k->now);
+		/* One row a minute per login for all its refusals (auth.h), not one each. */
+		int refused = auth_throttle_report(c->auth);
+		if (refused) {
+			char detail[96];
+			snprintf(detail, sizeof detail, "%s (%d refused)", k->req->peer, refused);
+			store_audit(c->app->store, actor, "login_throttled", 0, detail, k->now);
+		}
 		return;
 	}
 	if (result < 0) {
-		store_audit(c->app->store, actor, "login_failed", 0, k->req->peer, k->now);
+		if (result == AUTH_EBAD_CREDENTIALS)
+			store_audit(c->app->store, actor, "login_failed", 0, k->req->peer, k->now);
 		http_resp_error(k->resp, result == AUTH_EBAD_CREDENTIALS ? 401 : 503,
 				auth_strerror(result));
 		return;

@@ -103,14 +103,27 @@ static const char *const migrations[] = {
 
 /* Records a failure for /healthz. A write past the file-size limit (ulimit -f: EFBIG,
  * SIGXFSZ being ignored) is reported like a full disk, which is what it is to us. */
-static void set_state(struct store *st, const char *what)
+static int is_efbig(struct store *st, int sys_errno)
 {
-	if (sqlite3_system_errno(st->db) == EFBIG)
+	/* SQLite keeps no errno for a failed write (sqlite3_system_errno is 0 by then), but
+	 * the C errno right after the failing call is still the write's. */
+	int code = sqlite3_extended_errcode(st->db) & 0xff;
+	return (code == SQLITE_IOERR || code == SQLITE_FULL) && sys_errno == EFBIG;
+}
+
+static void set_state_errno(struct store *st, const char *what, int sys_errno)
+{
+	if (is_efbig(st, sys_errno))
 		snprintf(st->state, sizeof st->state,
 			 "%s: file size limit reached (EFBIG, as if the disk were full)", what);
 	else
 		snprintf(st->state, sizeof st->state, "%s: %s", what, sqlite3_errmsg(st->db));
 	log_error("store: %s", st->state);
+}
+
+static void set_state(struct store *st, const char *what)
+{
+	set_state_errno(st, what, 0);
 }
 
 /* A write reached the database: whatever failed before (a full disk) is over. */
@@ -161,8 +174,9 @@ sqlite3 *store__db(struct store *st)
 static int exec(struct store *st, const char *sql)
 {
 	char *msg = NULL;
+	errno = 0;
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		if (sqlite3_system_errno(st->db) == EFBIG)
+		if (is_efbig(st, errno))
 			snprintf(st->state, sizeof st->state,
 				 "%s (file size limit reached: EFBIG, as if the disk were full)",
 				 msg ? msg : "error");
@@ -178,10 +192,12 @@ static int exec(struct store *st, const char *sql)
 /* Steps a write statement to completion. */
 static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
 {
+	errno = 0;
 	int rc = sqlite3_step(s);
+	int sys_errno = errno; /* see is_efbig */
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		set_state(st, what);
+		set_state_errno(st, what, sys_errno);
 		return -1;
 	}
 	if (!st->in_tx)
@@ -611,6 +627,7 @@ int store_outbox_add(struct store *st, struct outbox_row *r)
  * pending state takes one off its channel's count (marking a row twice changes nothing). */
 static int step_finish(struct store *st, sqlite3_stmt *s, const char *what)
 {
+	errno = 0;
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		const char *channel = (const char *)sqlite3_column_text(s, 0);
@@ -618,9 +635,10 @@ static int step_finish(struct store *st, sqlite3_stmt *s, const char *what)
 			depth_add(st, channel, -1);
 		rc = sqlite3_step(s);
 	}
+	int sys_errno = errno;
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		set_state(st, what);
+		set_state_errno(st, what, sys_errno);
 		return -1;
 	}
 	if (!st->in_tx)

@@ -57,14 +57,14 @@ def test_metrics_and_404_and_oversized():
 
 
 def test_admin_reload_needs_token_and_sighup_reloads():
-    with Deskbot(config={"admin": {"token": "adm-secret-1"}}) as bot:
+    with Deskbot(config={"admin": {"token": "adm-secret-1-0123456789abcdef0123456"}}) as bot:
         status, _ = bot.request("POST", "/admin/reload")
         check(status == 401, "reload without token gave %d" % status)
         status, _ = bot.request("POST", "/admin/reload",
                                 headers={"Authorization": "Bearer wrong"})
         check(status == 401, "reload with a wrong token gave %d" % status)
         status, body = bot.request("POST", "/admin/reload",
-                                   headers={"Authorization": "Bearer adm-secret-1"})
+                                   headers={"Authorization": "Bearer adm-secret-1-0123456789abcdef0123456"})
         check(status == 200, "reload with token gave %d %s" % (status, body))
         check(json.loads(body)["ok"] is True, body)
         bot.signal(signal.SIGHUP)
@@ -75,7 +75,7 @@ def test_admin_reload_needs_token_and_sighup_reloads():
         check("SIGHUP" in bot.read_log(), "no log line for SIGHUP")
         status, _ = bot.get("/healthz")
         check(status == 200, "not healthy after SIGHUP")
-        check("adm-secret-1" not in bot.read_log(), "admin token in the log")
+        check("adm-secret-1-0123456789abcdef0123456" not in bot.read_log(), "admin token in the log")
 
 
 def run_fail(args, cwd):

@@ -17,7 +17,7 @@ from client import FakeServer, wait_for  # noqa: E402
 from harness import Deskbot, Runner, check  # noqa: E402
 
 TG_TOKEN = "123456:TEST-token-reload"
-ADMIN = "admin-reload-token"
+ADMIN = "admin-reload-token-0123456789abcdef"
 
 
 def balance_answer(replies_dir, marker):

@@ -59,14 +59,14 @@ static void tokens_in_urls_are_redacted_without_registration(void **state)
 static void config_registers_its_secrets(void **state)
 {
 	setenv("DESKBOT_TELEGRAM_TOKEN", "999:telegram-token-from-env", 1);
-	setenv("DESKBOT_ADMIN_TOKEN", "admin-token-xyz", 1);
+	setenv("DESKBOT_ADMIN_TOKEN", "admin-token-xyz-0123456789abcdef0123", 1);
 	struct config c;
 	char err[256];
 	assert_int_equal(config_load(NULL, &c, err, sizeof err), 0);
-	log_error("failed with 999:telegram-token-from-env using admin-token-xyz");
+	log_error("failed with 999:telegram-token-from-env using admin-token-xyz-0123456789abcdef0123");
 	fflush(stream);
 	assert_null(strstr(captured, "telegram-token-from-env"));
-	assert_null(strstr(captured, "admin-token-xyz"));
+	assert_null(strstr(captured, "admin-token-xyz-0123456789abcdef0123"));
 	config_free(&c);
 }
 
