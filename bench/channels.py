@@ -359,7 +359,9 @@ def main():
                     help="fast: bench/fastfake.c (default when built); python: tests/fakes")
     ap.add_argument("--fastfake", default=None, help="path to the fastfake binary")
     a = ap.parse_args()
-    fastfake = a.fastfake or find_fastfake()
+    # The bot runs in its own temporary directory: a relative path must not depend on it.
+    a.binary = os.path.abspath(a.binary)
+    fastfake = os.path.abspath(a.fastfake) if a.fastfake else find_fastfake()
     if a.fake is None:
         a.fake = "fast" if fastfake else "python"
     if a.fake == "fast" and not fastfake:

@@ -117,7 +117,7 @@ static void fire(struct case_timers *t, const struct console_timer *ct, int64_t 
 {
 	struct app *app = t->app;
 	cJSON *record = NULL;
-	if (store_case_get(app->store, ct->case_id, &record) < 0 || !record)
+	if (store_case_get_head(app->store, ct->case_id, &record) < 0 || !record)
 		return;
 	const char *status = json_str(record, "status");
 	const char *assignee = json_str(record, "assignee");
@@ -222,7 +222,7 @@ static void event_cb(void *arg, const char *type, const cJSON *data)
 	if (strcmp(type, "customer_message") != 0)
 		return;
 	cJSON *record = NULL;
-	if (store_case_get(t->app->store, id, &record) < 0 || !record)
+	if (store_case_get_head(t->app->store, id, &record) < 0 || !record)
 		return;
 	const char *status = json_str(record, "status");
 	const char *assignee = json_str(record, "assignee");

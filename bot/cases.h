@@ -22,10 +22,20 @@ struct store;
  * writes the case number into the record ("number") and into number (>= 16 bytes). */
 int store_case_create(struct store *st, cJSON *record, int64_t now, int64_t *id,
 		      char *number, size_t number_len);
-/* Loads a case record; *record NULL when there is no such case. Caller frees. */
+/* Loads a case record with its whole transcript; *record NULL when there is no such
+ * case. Caller frees. For the console and exports: it costs the case's length. */
 int store_case_get(struct store *st, int64_t id, cJSON **record);
-/* Replaces a case record (borrowed) and refreshes the indexed columns from it. */
+/* The record without the transcript (bounded, whatever the case's length), with
+ * "messages" (the line count), "last_at" and "last_from" (the last line's). For every
+ * path that runs per message. Caller frees. */
+int store_case_get_head(struct store *st, int64_t id, cJSON **record);
+/* Replaces a case record (borrowed) and refreshes the indexed columns from it. The
+ * transcript is kept as rows: lines of record's "transcript" beyond those stored are
+ * appended (a record read whole, given new lines); a head record appends none. */
 int store_case_put(struct store *st, int64_t id, const cJSON *record, int64_t now);
+/* Appends one transcript line to a case (from: "customer", "bot" or "operator"). */
+int store_case_line_add(struct store *st, int64_t id, int64_t at, const char *from,
+			const char *text, const char *operator_login);
 /* The open case (not resolved or closed) of a chat, or 0 when none. Negative on error. */
 int64_t store_case_open_for(struct store *st, const char *channel, int64_t peer);
 /* Calls fn with the chat of every open case (start-up). */
@@ -50,6 +60,7 @@ struct case_filter {
 	int64_t since;        /* updated at or after, unix seconds */
 	int64_t after_id;     /* for paging */
 	int limit;            /* 0 = 500 */
+	int with_transcript;  /* records with their transcripts (exports), else heads */
 };
 
 /* Calls fn for each matching case, most severe then newest first (severity order

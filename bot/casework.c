@@ -64,18 +64,21 @@ static cJSON *line(int64_t at, const char *from, const char *text)
 static int append_to_case(struct app *app, struct pipeline_batch *b, int64_t case_id,
 			  const struct chan_msg *m, const struct reply_list *replies, int64_t now)
 {
+	/* The head only, and lines appended: a long case costs no more than a short one. */
 	cJSON *rec = NULL;
-	if (store_case_get(app->store, case_id, &rec) < 0 || !rec)
+	if (store_case_get_head(app->store, case_id, &rec) < 0 || !rec)
 		return rec ? -1 : 0;
-	cJSON *tr = cJSON_GetObjectItemCaseSensitive(rec, "transcript");
-	if (!cJSON_IsArray(tr)) {
-		cJSON_DeleteItemFromObjectCaseSensitive(rec, "transcript");
-		tr = cJSON_AddArrayToObject(rec, "transcript");
-	}
 	const char *text = m->text && *m->text ? m->text : (m->contact_phone ? m->contact_phone : "");
-	cJSON_AddItemToArray(tr, line(now, "customer", text));
+	if (store_case_line_add(app->store, case_id, now, "customer", text, NULL) < 0) {
+		cJSON_Delete(rec);
+		return -1;
+	}
 	for (size_t i = 0; replies && i < replies->n; i++)
-		cJSON_AddItemToArray(tr, line(now, "bot", replies->items[i].text));
+		if (store_case_line_add(app->store, case_id, now, "bot", replies->items[i].text,
+					NULL) < 0) {
+			cJSON_Delete(rec);
+			return -1;
+		}
 	cJSON_DeleteItemFromObjectCaseSensitive(rec, "last_customer_at");
 	cJSON_AddNumberToObject(rec, "last_customer_at", (double)now);
 	cJSON_DeleteItemFromObjectCaseSensitive(rec, "updated_at");
@@ -138,7 +141,7 @@ static void case_changed_cb(void *arg, const char *type, const cJSON *data)
 	struct app *app = arg;
 	cJSON *rec = NULL;
 	if (strcmp(type, "case_updated") != 0 ||
-	    store_case_get(app->store, json_int(data, "case_id", 0), &rec) < 0 || !rec)
+	    store_case_get_head(app->store, json_int(data, "case_id", 0), &rec) < 0 || !rec)
 		return;
 	const char *channel = json_str(rec, "channel");
 	if (channel)
@@ -353,7 +356,7 @@ int casework_after(struct app *app, struct pipeline_batch *b, const struct chan_
 		/* The case is open: everything the customer writes joins it. */
 		snprintf(number, sizeof number, "%06lld", (long long)open);
 		cJSON *rec = NULL;
-		if (store_case_get(app->store, open, &rec) < 0)
+		if (store_case_get_head(app->store, open, &rec) < 0)
 			return -1;
 		int sev = RS_SEV_NORMAL;
 		const char *sname = json_str(rec, "severity");

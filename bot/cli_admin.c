@@ -147,7 +147,7 @@ int cli_cases(int argc, char **argv)
 	}
 	if (strcmp(format, "json") && strcmp(format, "csv"))
 		goto usage;
-	struct case_filter filter = {.limit = 1000000};
+	struct case_filter filter = {.limit = 1000000, .with_transcript = 1};
 	if (since) {
 		struct tm tm = {0};
 		char *end = strptime(since, "%Y-%m-%d", &tm);

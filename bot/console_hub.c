@@ -38,7 +38,7 @@ struct console_hub {
 static cJSON *summary_of(struct console_hub *h, int64_t id)
 {
 	cJSON *record = NULL;
-	if (id <= 0 || store_case_get(h->app->store, id, &record) < 0 || !record)
+	if (id <= 0 || store_case_get_head(h->app->store, id, &record) < 0 || !record)
 		return NULL;
 	cJSON *s = console_case_summary(id, record);
 	cJSON_Delete(record);

@@ -97,6 +97,27 @@ static const char *const migrations[] = {
 	"CREATE INDEX outbox_pending ON outbox (channel, status, id);"
 	"CREATE INDEX outbox_peer ON outbox (channel, peer_id, created_ms);"
 	"CREATE INDEX inbound_peer_time ON inbound (channel, peer_id, received_at);",
+	/* 3 -> 4: a case's transcript as rows appended, not an array rewritten inside the
+	 * record with every message (the cost of a message grew with its case's length).
+	 * The line count and the last line live in columns for the queue. */
+	"CREATE TABLE case_lines ("
+	"  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL, at INTEGER NOT NULL,"
+	"  who TEXT NOT NULL, text TEXT NOT NULL, operator TEXT);"
+	"CREATE INDEX case_lines_case ON case_lines (case_id, id);"
+	"INSERT INTO case_lines (case_id, at, who, text, operator) "
+	"  SELECT c.id, coalesce(json_extract(t.value, '$.at'), c.created_at),"
+	"    coalesce(json_extract(t.value, '$.from'), 'bot'),"
+	"    coalesce(json_extract(t.value, '$.text'), ''), json_extract(t.value, '$.operator')"
+	"  FROM cases c, json_each(c.record, '$.transcript') t ORDER BY c.id, t.key;"
+	"ALTER TABLE cases ADD COLUMN n_lines INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE cases ADD COLUMN last_line_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE cases ADD COLUMN last_line_from TEXT;"
+	"UPDATE cases SET record = json_remove(record, '$.transcript'),"
+	"  n_lines = (SELECT count(*) FROM case_lines l WHERE l.case_id = cases.id),"
+	"  last_line_at = coalesce((SELECT at FROM case_lines l WHERE l.case_id = cases.id"
+	"    ORDER BY id DESC LIMIT 1), 0),"
+	"  last_line_from = (SELECT who FROM case_lines l WHERE l.case_id = cases.id"
+	"    ORDER BY id DESC LIMIT 1);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -21,6 +21,29 @@ static int severity_rank(const char *s)
 	return 2;
 }
 
+/* Keys of a record in memory that the store keeps elsewhere: the transcript as rows of
+ * case_lines, the line count and the last line as columns. */
+static int kept_apart(const char *key)
+{
+	return strcmp(key, "transcript") == 0 || strcmp(key, "messages") == 0 ||
+	       strcmp(key, "last_at") == 0 || strcmp(key, "last_from") == 0;
+}
+
+/* The record's JSON text without the keys kept apart (references, no deep copy). */
+static char *record_text(const cJSON *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	for (const cJSON *c = r ? r->child : NULL; c; c = c->next)
+		if (c->string && !kept_apart(c->string))
+			cJSON_AddItemReferenceToObject(o, c->string, (cJSON *)c);
+	char *text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return text;
+}
+
+static int64_t line_count(struct store *st, int64_t id);
+static int load_lines(struct store *st, int64_t id, cJSON *arr);
+
 static void bind_keys(sqlite3_stmt *s, const cJSON *r, int64_t now)
 {
 	const char *v;
@@ -33,7 +56,7 @@ static void bind_keys(sqlite3_stmt *s, const cJSON *r, int64_t now)
 		sqlite3_bind_text(s, 6, v, -1, SQLITE_TRANSIENT);
 	if ((v = json_str(r, "assignee")) && *v)
 		sqlite3_bind_text(s, 7, v, -1, SQLITE_TRANSIENT);
-	char *text = cJSON_PrintUnformatted(r);
+	char *text = record_text(r);
 	sqlite3_bind_text(s, 8, text, -1, free);
 	sqlite3_bind_int64(s, 9, now);
 }
@@ -75,18 +98,45 @@ int store_case_create(struct store *st, cJSON *record, int64_t now, int64_t *id,
 	return store_case_put(st, *id, record, now);
 }
 
-int store_case_get(struct store *st, int64_t id, cJSON **record)
+/* The record of a row whose columns 1.. are record, n_lines, last_line_at,
+ * last_line_from, with the line count and the last line added. */
+static cJSON *record_of_row(sqlite3_stmt *s, int first)
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT record FROM cases WHERE id = ?");
+	cJSON *r = cJSON_Parse((const char *)sqlite3_column_text(s, first));
+	if (!r)
+		return NULL;
+	cJSON_AddNumberToObject(r, "messages", (double)sqlite3_column_int64(s, first + 1));
+	cJSON_AddNumberToObject(r, "last_at", (double)sqlite3_column_int64(s, first + 2));
+	if (sqlite3_column_type(s, first + 3) == SQLITE_TEXT)
+		cJSON_AddStringToObject(r, "last_from", (const char *)sqlite3_column_text(s, first + 3));
+	return r;
+}
+
+int store_case_get_head(struct store *st, int64_t id, cJSON **record)
+{
+	sqlite3_stmt *s = store__prep(st, "SELECT record, n_lines, last_line_at, last_line_from "
+					  "FROM cases WHERE id = ?");
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	*record = NULL;
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		*record = cJSON_Parse((const char *)sqlite3_column_text(s, 0));
+		*record = record_of_row(s, 0);
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_case_get(struct store *st, int64_t id, cJSON **record)
+{
+	if (store_case_get_head(st, id, record) < 0)
+		return -1;
+	if (*record && load_lines(st, id, cJSON_AddArrayToObject(*record, "transcript")) < 0) {
+		cJSON_Delete(*record);
+		*record = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 int store_case_put(struct store *st, int64_t id, const cJSON *record, int64_t now)
@@ -104,7 +154,90 @@ int store_case_put(struct store *st, int64_t id, const cJSON *record, int64_t no
 		log_error("store: case update: %s", sqlite3_errmsg(db_of(st)));
 		return -1;
 	}
+	/* A record read whole and given more transcript lines: the new ones are appended. */
+	const cJSON *tr = cJSON_GetObjectItemCaseSensitive(record, "transcript");
+	if (!cJSON_IsArray(tr))
+		return 0;
+	int64_t stored = line_count(st, id);
+	if (stored < 0)
+		return -1;
+	int64_t i = 0;
+	const cJSON *l;
+	cJSON_ArrayForEach(l, tr)
+	{
+		if (i++ < stored)
+			continue;
+		if (store_case_line_add(st, id, json_int(l, "at", now), json_str(l, "from"),
+					json_str(l, "text"), json_str(l, "operator")) < 0)
+			return -1;
+	}
 	return 0;
+}
+
+static int64_t line_count(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = store__prep(st, "SELECT n_lines FROM cases WHERE id = ?");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_reset(s);
+	return n;
+}
+
+int store_case_line_add(struct store *st, int64_t id, int64_t at, const char *from,
+			const char *text, const char *operator_login)
+{
+	sqlite3_stmt *s = store__prep(st, "INSERT INTO case_lines (case_id, at, who, text, operator)"
+					  " VALUES (?,?,?,?,?)");
+	sqlite3_stmt *u = store__prep(st, "UPDATE cases SET n_lines = n_lines + 1, "
+					  "last_line_at = ?2, last_line_from = ?3 WHERE id = ?1");
+	if (!s || !u)
+		return -1;
+	from = from && *from ? from : "bot";
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, at);
+	sqlite3_bind_text(s, 3, from, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 4, text ? text : "", -1, SQLITE_TRANSIENT);
+	if (operator_login)
+		sqlite3_bind_text(s, 5, operator_login, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE) {
+		sqlite3_bind_int64(u, 1, id);
+		sqlite3_bind_int64(u, 2, at);
+		sqlite3_bind_text(u, 3, from, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(u);
+		sqlite3_reset(u);
+	}
+	if (rc != SQLITE_DONE) {
+		log_error("store: case %lld: transcript line: %s", (long long)id,
+			  sqlite3_errmsg(db_of(st)));
+		return -1;
+	}
+	return 0;
+}
+
+/* Appends the case's transcript lines, oldest first, to arr. */
+static int load_lines(struct store *st, int64_t id, cJSON *arr)
+{
+	sqlite3_stmt *s = store__prep(st, "SELECT at, who, text, operator FROM case_lines "
+					  "WHERE case_id = ? ORDER BY id");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		cJSON *l = cJSON_CreateObject();
+		cJSON_AddNumberToObject(l, "at", (double)sqlite3_column_int64(s, 0));
+		cJSON_AddStringToObject(l, "from", (const char *)sqlite3_column_text(s, 1));
+		cJSON_AddStringToObject(l, "text", (const char *)sqlite3_column_text(s, 2));
+		if (sqlite3_column_type(s, 3) == SQLITE_TEXT)
+			cJSON_AddStringToObject(l, "operator", (const char *)sqlite3_column_text(s, 3));
+		cJSON_AddItemToArray(arr, l);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int64_t store_case_open_for(struct store *st, const char *channel, int64_t peer)
@@ -181,7 +314,7 @@ int store_cases_each(struct store *st, const struct case_filter *f,
 		     void (*fn)(void *arg, int64_t id, const cJSON *record), void *arg)
 {
 	sqlite3_stmt *s = store__prep(
-		st, "SELECT id, record FROM cases WHERE "
+		st, "SELECT id, record, n_lines, last_line_at, last_line_from FROM cases WHERE "
 		    "(?1 IS NULL OR (?1 = 'open' AND status IN ('new','claimed','waiting')) OR "
 		    "status = ?1) AND (?2 IS NULL OR channel = ?2) AND "
 		    "(?3 IS NULL OR category = ?3) AND (?4 IS NULL OR assignee = ?4) AND "
@@ -196,14 +329,31 @@ int store_cases_each(struct store *st, const struct case_filter *f,
 	sqlite3_bind_int64(s, 5, f->since);
 	sqlite3_bind_int64(s, 6, f->after_id);
 	sqlite3_bind_int(s, 7, f->limit > 0 ? f->limit : 500);
+	/* Rows are read first: loading transcripts reuses a prepared statement. */
+	struct row {
+		int64_t id;
+		cJSON *r;
+	} *rows = NULL;
+	size_t n = 0, cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		cJSON *r = cJSON_Parse((const char *)sqlite3_column_text(s, 1));
-		if (r)
-			fn(arg, sqlite3_column_int64(s, 0), r);
-		cJSON_Delete(r);
+		cJSON *r = record_of_row(s, 1);
+		if (!r)
+			continue;
+		if (n == cap)
+			rows = xrealloc(rows, (cap = cap ? cap * 2 : 64) * sizeof *rows);
+		rows[n++] = (struct row){sqlite3_column_int64(s, 0), r};
 	}
 	sqlite3_reset(s);
+	for (size_t i = 0; i < n; i++) {
+		if (rc == SQLITE_DONE && f->with_transcript &&
+		    load_lines(st, rows[i].id, cJSON_AddArrayToObject(rows[i].r, "transcript")) < 0)
+			rc = SQLITE_ERROR;
+		if (rc == SQLITE_DONE)
+			fn(arg, rows[i].id, rows[i].r);
+		cJSON_Delete(rows[i].r);
+	}
+	free(rows);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 

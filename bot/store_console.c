@@ -307,10 +307,9 @@ cJSON *store_console_stats(struct store *st, int64_t since, int64_t now)
 		ok = 0;
 
 	/* Time to the first person's reply, for cases created in the period. */
-	s = once(st, "SELECT min(json_extract(t.value, '$.at')) - c.created_at FROM cases c, "
-		     "json_each(c.record, '$.transcript') t WHERE c.created_at >= ? AND "
-		     "c.created_at < ? AND json_extract(t.value, '$.from') = 'operator' "
-		     "GROUP BY c.id");
+	s = once(st, "SELECT min(t.at) - c.created_at FROM cases c JOIN case_lines t "
+		     "ON t.case_id = c.id WHERE c.created_at >= ? AND "
+		     "c.created_at < ? AND t.who = 'operator' GROUP BY c.id");
 	if (s) {
 		int64_t *v = NULL;
 		size_t n = 0, cap = 0;

@@ -51,7 +51,7 @@ static void notify_cb(void *arg, const char *type, const cJSON *data)
 	if (!case_id || (strcmp(type, "case_created") && strcmp(type, "customer_message")))
 		return;
 	cJSON *rec = NULL;
-	if (store_case_get(app->store, case_id, &rec) < 0 || !rec)
+	if (store_case_get_head(app->store, case_id, &rec) < 0 || !rec)
 		return;
 	/* Every new case; customer messages only where a person holds the case. */
 	const char *assignee = json_str(rec, "assignee");

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cases.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -62,6 +63,74 @@ static void migrates_to_current_version(void **state)
 	sqlite3_close(db);
 	/* Opening again is a no-op migration. */
 	store_close(open_store());
+}
+
+static int exec_ok(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+/* A store of schema 3 kept transcripts inside the records: migration 4 moves them to
+ * rows, in order, and the record reads back the same. */
+static void moves_transcripts_out_of_records(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	store_close(st);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(exec_ok(db, "DROP TABLE case_lines; ALTER TABLE cases DROP COLUMN n_lines;"
+				     "ALTER TABLE cases DROP COLUMN last_line_at;"
+				     "ALTER TABLE cases DROP COLUMN last_line_from;"
+				     "PRAGMA user_version = 3;"), SQLITE_OK);
+	assert_int_equal(exec_ok(db, "INSERT INTO cases (id, number, channel, peer_id, user_id, "
+				     "status, record, created_at, updated_at) VALUES (1, '000001', "
+				     "'vk', 5, 5, 'new', '{\"number\":\"000001\",\"status\":\"new\","
+				     "\"transcript\":[{\"at\":10,\"from\":\"customer\",\"text\":\"а\"},"
+				     "{\"at\":11,\"from\":\"bot\",\"text\":\"б\"},{\"at\":12,"
+				     "\"from\":\"operator\",\"text\":\"в\",\"operator\":\"oleg\"}]}', 10, 12)"),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	st = open_store();
+	cJSON *r = NULL;
+	assert_int_equal(store_case_get(st, 1, &r), 0);
+	assert_non_null(r);
+	const cJSON *tr = cJSON_GetObjectItem(r, "transcript");
+	assert_int_equal(cJSON_GetArraySize(tr), 3);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(tr, 0), "text")->valuestring, "а");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(tr, 2), "operator")->valuestring,
+			    "oleg");
+	assert_int_equal(cJSON_GetObjectItem(r, "messages")->valueint, 3);
+	assert_string_equal(cJSON_GetObjectItem(r, "last_from")->valuestring, "operator");
+	/* A line appended through a whole record, and one directly: both kept, in order. */
+	cJSON *l = cJSON_CreateObject();
+	cJSON_AddNumberToObject(l, "at", 13);
+	cJSON_AddStringToObject(l, "from", "customer");
+	cJSON_AddStringToObject(l, "text", "г");
+	cJSON_AddItemToArray(cJSON_GetObjectItem(r, "transcript"), l);
+	assert_int_equal(store_case_put(st, 1, r, 13), 0);
+	cJSON_Delete(r);
+	assert_int_equal(store_case_line_add(st, 1, 14, "bot", "д", NULL), 0);
+	assert_int_equal(store_case_get_head(st, 1, &r), 0);
+	assert_null(cJSON_GetObjectItem(r, "transcript"));
+	assert_int_equal(cJSON_GetObjectItem(r, "messages")->valueint, 5);
+	assert_int_equal(store_case_put(st, 1, r, 14), 0); /* a head appends nothing */
+	cJSON_Delete(r);
+	assert_int_equal(store_case_get(st, 1, &r), 0);
+	tr = cJSON_GetObjectItem(r, "transcript");
+	assert_int_equal(cJSON_GetArraySize(tr), 5);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(tr, 3), "text")->valuestring, "г");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(tr, 4), "text")->valuestring, "д");
+	cJSON_Delete(r);
+	store_close(st);
+	/* The record itself no longer holds the transcript. */
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	sqlite3_stmt *s;
+	sqlite3_prepare_v2(db, "SELECT record FROM cases WHERE id = 1", -1, &s, NULL);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_null(strstr((const char *)sqlite3_column_text(s, 0), "transcript"));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
 }
 
 static void refuses_newer_schema(void **state)
@@ -233,6 +302,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(migrates_to_current_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(moves_transcripts_out_of_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_a_file_that_is_not_a_database, setup,
 						teardown),
