@@ -490,6 +490,8 @@ static void verify_done(uv_work_t *req, int status)
 							 clock_now_ms(), &s)
 				     : AUTH_EBUSY;
 		j->done(j->arg, rc, s, 0);
+	} else {
+		j->done(j->arg, AUTH_ECANCELLED, NULL, 0); /* the caller only frees its part */
 	}
 	free(j->password);
 	free(j->hash);

@@ -35,7 +35,8 @@ struct http_req;
 	XX(THROTTLED, -2, "too many failed logins; try again later")            \
 	XX(NO_RANDOM, -3, "no random bytes for a session token")                 \
 	XX(MALFORMED, -4, "login and password must be non-empty strings")      \
-	XX(BUSY, -5, "too many logins at once; try again in a moment")
+	XX(BUSY, -5, "too many logins at once; try again in a moment")         \
+	XX(CANCELLED, -6, "the server is stopping")
 
 enum {
 #define XX(name, value, text) AUTH_E##name = (value),
@@ -85,7 +86,8 @@ int auth_throttle_report(const struct auth *a);
  * borrowed as for auth_login). At most AUTH_MAX_VERIFYING checks run or wait at once,
  * one per address: beyond that the answer is AUTH_EBUSY at once. Throttle refusals and
  * malformed input are answered at once too (done has run when this returns them).
- * Returns 0 when the check is queued or done has run. */
+ * Returns 0 when the check is queued or done has run. A check still running when
+ * auth_free is called ends with AUTH_ECANCELLED: done must then touch nothing but arg. */
 #define AUTH_MAX_VERIFYING 8
 typedef void (*auth_login_done)(void *arg, int result, const struct auth_session *s,
 				int64_t retry_after_ms);

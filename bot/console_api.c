@@ -224,48 +224,92 @@ static void console_asset_route(void *arg, const struct http_req *req, struct ht
 
 /* ---- sessions ---- */
 
-static void api_login(struct call *k)
+/* The answer to a login, once auth has decided (at once, or after the password check on
+ * the thread pool). */
+static void login_answer(struct console *c, struct http_resp *resp, int result,
+			 const struct auth_session *s, int64_t retry, const char *actor,
+			 const char *peer, int64_t now)
 {
-	struct console *c = k->c;
-	const char *login = json_str(k->body, "login");
-	const char *password = json_str(k->body, "password");
-	const struct auth_session *s = NULL;
-	int64_t retry = 0;
-	int result = auth_login(c->auth, login, password, k->req->peer, clock_now_ms(), &s, &retry);
-	char actor[64];
-	snprintf(actor, sizeof actor, "%s", login && *login ? login : "?");
 	if (result == AUTH_EMALFORMED) {
-		http_resp_error(k->resp, 400, auth_strerror(result));
+		http_resp_error(resp, 400, auth_strerror(result));
 		return;
 	}
 	if (result == AUTH_ETHROTTLED) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "error", auth_strerror(result));
 		cJSON_AddNumberToObject(o, "retry_after_s", (double)((retry + 999) / 1000));
-		reply_json(k->resp, 429, o);
+		reply_json(resp, 429, o);
 		/* One row a minute per login for all its refusals (auth.h), not one each. */
 		int refused = auth_throttle_report(c->auth);
 		if (refused) {
 			char detail[96];
-			snprintf(detail, sizeof detail, "%s (%d refused)", k->req->peer, refused);
-			store_audit(c->app->store, actor, "login_throttled", 0, detail, k->now);
+			snprintf(detail, sizeof detail, "%s (%d refused)", peer, refused);
+			store_audit(c->app->store, actor, "login_throttled", 0, detail, now);
 		}
 		return;
 	}
 	if (result < 0) {
 		if (result == AUTH_EBAD_CREDENTIALS)
-			store_audit(c->app->store, actor, "login_failed", 0, k->req->peer, k->now);
-		http_resp_error(k->resp, result == AUTH_EBAD_CREDENTIALS ? 401 : 503,
+			store_audit(c->app->store, actor, "login_failed", 0, peer, now);
+		http_resp_error(resp, result == AUTH_EBAD_CREDENTIALS ? 401 : 503,
 				auth_strerror(result));
 		return;
 	}
-	store_audit(c->app->store, s->login, "login", 0, k->req->peer, k->now);
-	k->resp->set_cookie = auth_cookie(s->token, CONSOLE_SESSION_S);
+	store_audit(c->app->store, s->login, "login", 0, peer, now);
+	resp->set_cookie = auth_cookie(s->token, CONSOLE_SESSION_S);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "login", s->login);
 	cJSON_AddStringToObject(o, "role", s->role);
 	cJSON_AddStringToObject(o, "csrf", s->csrf);
-	reply_json(k->resp, 200, o);
+	reply_json(resp, 200, o);
+}
+
+/* A login whose password check runs on the thread pool (yescrypt: 20-25 ms that the
+ * loop would otherwise spend not serving anyone). Owned by itself until login_done. */
+struct login_wait {
+	struct console *c;
+	struct http_deferred *d;
+	char actor[64];
+	char peer[64];
+	int64_t now;
+};
+
+static void login_done(void *arg, int result, const struct auth_session *s, int64_t retry)
+{
+	struct login_wait *w = arg;
+	struct http_resp *resp = server_deferred_resp(w->d);
+	if (result == AUTH_ECANCELLED) /* shutting down: the console may be gone */
+		http_resp_error(resp, 503, auth_strerror(result));
+	else
+		login_answer(w->c, resp, result, s, retry, w->actor, w->peer, w->now);
+	server_deferred_send(w->d);
+	free(w);
+}
+
+static void api_login(struct call *k)
+{
+	struct console *c = k->c;
+	const char *login = json_str(k->body, "login");
+	const char *password = json_str(k->body, "password");
+	char actor[64];
+	snprintf(actor, sizeof actor, "%s", login && *login ? login : "?");
+	struct http_deferred *d = server_defer(c->app->server, k->resp);
+	if (d) {
+		struct login_wait *w = xcalloc(1, sizeof *w);
+		w->c = c;
+		w->d = d;
+		w->now = k->now;
+		snprintf(w->actor, sizeof w->actor, "%s", actor);
+		snprintf(w->peer, sizeof w->peer, "%s", k->req->peer);
+		auth_login_async(c->auth, c->app->loop, login, password, k->req->peer, login_done,
+				 w);
+		return;
+	}
+	/* Called directly, not through the server (unit tests): the check runs here. */
+	const struct auth_session *s = NULL;
+	int64_t retry = 0;
+	int result = auth_login(c->auth, login, password, k->req->peer, clock_now_ms(), &s, &retry);
+	login_answer(c, k->resp, result, s, retry, actor, k->req->peer, k->now);
 }
 
 static void api_logout(struct call *k)

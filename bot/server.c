@@ -91,6 +91,17 @@ struct server {
 	int wait_ticks;
 	void (*done)(void *);
 	void *done_arg;
+	struct pss *routing; /* the transaction whose route runs now (server_defer) */
+	struct lws *routing_wsi;
+};
+
+/* A response a route gives later (server_defer): filled in resp, sent by
+ * server_deferred_send. pss is NULL once the connection is gone; then send only frees. */
+struct http_deferred {
+	struct http_resp resp;
+	struct pss *pss;
+	struct lws *wsi;
+	struct server *srv; /* valid while pss is */
 };
 
 /* Per-connection state for HTTP transactions (and the link to a ws_conn). */
@@ -103,6 +114,8 @@ struct pss {
 	size_t sent;
 	int headers_sent;
 	struct ws_conn *ws;
+	struct http_deferred *deferred; /* the route answers later */
+	int deferred_ready;             /* ...and has: send the headers when writable */
 };
 
 static const struct route *find_route(const struct server *s, const char *path, int ws)
@@ -314,7 +327,11 @@ static void run_route(struct server *s, struct lws *wsi, struct pss *pss)
 	} else {
 		struct http_req req;
 		fill_req(&req, wsi, &h, pss->method, pss->path, &pss->body);
+		s->routing = pss;
+		s->routing_wsi = wsi;
 		r->fn(r->arg, &req, resp);
+		s->routing = NULL;
+		s->routing_wsi = NULL;
 	}
 	req_headers_free(&h);
 }
@@ -398,6 +415,8 @@ static void pss_reset(struct pss *pss)
 {
 	if (!pss)
 		return;
+	if (pss->deferred)
+		pss->deferred->pss = NULL; /* the client went away before the answer */
 	free(pss->path);
 	free(pss->method);
 	buf_free(&pss->body);
@@ -566,11 +585,17 @@ static int on_http(struct server *s, struct lws *wsi, struct pss *pss, void *in,
 	if (has_body && !pss->too_big && clen[0])
 		return 0; /* wait for LWS_CALLBACK_HTTP_BODY_COMPLETION (even for 0 bytes) */
 	run_route(s, wsi, pss);
+	if (pss->deferred)
+		return 0; /* server_deferred_send asks for a writable callback */
 	return send_headers(s, wsi, pss) ? -1 : 0;
 }
 
-static int on_http_writeable(struct lws *wsi, struct pss *pss)
+static int on_http_writeable(struct server *s, struct lws *wsi, struct pss *pss)
 {
+	if (!pss->headers_sent && pss->deferred_ready) {
+		pss->deferred_ready = 0;
+		return send_headers(s, wsi, pss) ? -1 : 0;
+	}
 	if (!pss->headers_sent)
 		return 0;
 	int r = send_body(wsi, pss);
@@ -638,12 +663,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			pss->too_big = 1;
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		if (!pss || !s || pss->headers_sent || !pss->path)
+		if (!pss || !s || pss->headers_sent || !pss->path || pss->deferred)
 			return 0; /* already answered (no Content-Length), or nothing to answer */
 		run_route(s, wsi, pss);
+		if (pss->deferred)
+			return 0;
 		return send_headers(s, wsi, pss) ? -1 : 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
-		return pss ? on_http_writeable(wsi, pss) : 0;
+		return pss && s ? on_http_writeable(s, wsi, pss) : 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		pss_reset(pss);
@@ -1021,4 +1048,44 @@ int http_req_param(const struct http_req *req, const char *name, char *out, size
 	if (req->conn)
 		return lws_param((struct lws *)req->conn, name, out, outlen);
 	return http_param(req->query, name, out, outlen);
+}
+
+struct http_deferred *server_defer(struct server *s, struct http_resp *resp)
+{
+	if (!s || !s->routing || &s->routing->resp != resp || s->routing->deferred)
+		return NULL;
+	struct http_deferred *d = xcalloc(1, sizeof *d);
+	d->pss = s->routing;
+	d->wsi = s->routing_wsi;
+	d->srv = s;
+	d->resp = (struct http_resp){.status = 200, .content_type = "application/json",
+				     .cache = "no-store"};
+	s->routing->deferred = d;
+	return d;
+}
+
+struct http_resp *server_deferred_resp(struct http_deferred *d)
+{
+	return &d->resp;
+}
+
+void server_deferred_send(struct http_deferred *d)
+{
+	struct pss *pss = d->pss;
+	if (pss) {
+		/* The answer becomes the transaction's, as if the route had given it at once. */
+		buf_free(&pss->resp.body);
+		free(pss->resp.set_cookie);
+		pss->resp = d->resp;
+		pss->deferred = NULL;
+		/* Answered before the route returned: it goes out the usual way. */
+		if (d->srv->routing != pss) {
+			pss->deferred_ready = 1;
+			lws_callback_on_writable(d->wsi);
+		}
+	} else {
+		buf_free(&d->resp.body);
+		free(d->resp.set_cookie);
+	}
+	free(d);
 }

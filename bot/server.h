@@ -92,6 +92,16 @@ size_t server_ws_count(const struct server *s);
  * libwebsockets has released everything on the loop; then s is freed. */
 void server_stop(struct server *s, void (*done)(void *), void *arg);
 
+/* A route that answers later (work on the thread pool) calls server_defer with its
+ * resp and returns; it then fills server_deferred_resp(d) on the loop and calls
+ * server_deferred_send(d), which sends it (or only frees d when the client has gone).
+ * NULL when resp is not the one of a request being routed now (a unit test calling a
+ * handler directly): then answer at once as usual. */
+struct http_deferred;
+struct http_deferred *server_defer(struct server *s, struct http_resp *resp);
+struct http_resp *server_deferred_resp(struct http_deferred *d);
+void server_deferred_send(struct http_deferred *d);
+
 /* Small helpers for route handlers. */
 void http_resp_json(struct http_resp *resp, int status, const char *json);
 void http_resp_error(struct http_resp *resp, int status, const char *message);

@@ -259,6 +259,36 @@ def test_throttled_logins_make_one_audit_row():
         check(lines <= 2, "%d log lines for throttled logins" % lines)
 
 
+def test_login_check_does_not_block_the_loop():
+    """Logins back to back (yescrypt, 20-25 ms each) while /healthz is polled: the check
+    runs on the thread pool, so health answers stay quick (before: each waited for it)."""
+    import threading
+    from test_console import PASSWORD
+    with running(Deskbot(config=config())) as bot:
+        stop = threading.Event()
+        logins = []
+
+        def login_loop():
+            while not stop.is_set() and len(logins) < 200:
+                status, _, _ = raw(bot, "POST", "/api/login", {"login": "marina",
+                                                                "password": PASSWORD})
+                logins.append(status)
+
+        t = threading.Thread(target=login_loop)
+        t.start()
+        try:
+            time.sleep(0.2)
+            lat = sorted(timed_get(bot, "/healthz") for _ in range(150))
+        finally:
+            stop.set()
+            t.join(timeout=30)
+        p50, p90 = lat[len(lat) // 2], lat[len(lat) * 9 // 10]
+        print("  /healthz during back-to-back logins (%d, %s): p50 %.1f ms, p90 %.1f ms, "
+              "max %.1f ms" % (len(logins), sorted(set(logins)), p50, p90, lat[-1]), flush=True)
+        check(logins and set(logins) == {200}, "logins: %s" % sorted(set(logins)))
+        check(p90 < 8, "healthz p90 %.1f ms while logging in" % p90)
+
+
 def test_csv_export_neutralises_formulas():
     bot = made_store()
     try:
@@ -317,7 +347,8 @@ def main():
     for t in [test_damaged_store_is_refused, test_file_size_limit_does_not_kill,
               test_health_and_metrics_fast_at_large_outbox, test_retention_deletes_old_rows,
               test_short_admin_token_is_refused, test_wrong_admin_tokens_are_throttled,
-              test_throttled_logins_make_one_audit_row, test_csv_export_neutralises_formulas,
+              test_throttled_logins_make_one_audit_row, test_login_check_does_not_block_the_loop,
+              test_csv_export_neutralises_formulas,
               test_check_refuses_bad_text_in_the_reply_set]:
         r.run(t)
     r.finish()
