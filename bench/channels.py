@@ -6,7 +6,10 @@ back: the backlog after a restart.)
 
 Usage: python3 bench/channels.py [--binary build-bench/deskbot] [--messages 20000]
                                   [--chats 5000] [--rate 1000] [--only vk|telegram]
-                                  [--fake fast|python] [--fastfake PATH]
+                                  [--fake fast|python] [--fastfake PATH] [--curve]
+
+--curve: per-message CPU and throughput at 4, 50, 200 and 1,000 messages a chat (the
+same --messages spread over fewer, longer conversations).
 
 --fake fast (the default when the fastfake binary is built: build-bench/bench/fastfake,
 from bench/fastfake.c) uses a C fake that costs a few us per request, so the bot, not
@@ -348,6 +351,44 @@ def run_fast(kind, binary, fastfake, n, chats, rate):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def saturate(kind, binary, fastfake, n, chats):
+    """One saturation burst of n messages over chats; returns (messages/s end to end,
+    deskbot CPU seconds per message)."""
+    fake = FastFake(fastfake, kind, n, chats)
+    bot = None
+    workdir = tempfile.mkdtemp(prefix="deskbot-bench-")
+    try:
+        fake.start()
+        taskset(1, fake.proc.pid)
+        bot = start_bot_waiting(binary, kind, fake, workdir)
+        cpu0 = cpu_seconds(bot.pid)
+        fake.call("/_start", "POST")
+        st = wait_answered(fake, n, 900)
+        cpu = cpu_seconds(bot.pid) - cpu0
+        span = (st["last_answer_ns"] - st["first_deliver_ns"]) / 1e9
+        return n / span, cpu / n
+    finally:
+        if bot is not None and bot.poll() is None:
+            bot.terminate()
+            bot.wait(timeout=30)
+        fake.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_curve(kind, binary, fastfake, n):
+    """Per-message cost against conversation length: the same n messages spread over
+    fewer chats, so each conversation (and its open case) grows longer."""
+    first = None
+    for per_chat in (4, 50, 200, 1000):
+        chats = max(1, n // per_chat)
+        rate, cpu = saturate(kind, binary, fastfake, chats * per_chat, chats)
+        first = first or (rate, cpu)
+        print("channels %-8s curve: %4d messages a chat (%5d chats): %6.0f us CPU per "
+              "message (%.2fx the first), %5.0f messages/s end to end (%.0f%% of the first)"
+              % (kind, per_chat, chats, cpu * 1e6, cpu / first[1], rate,
+                 100 * rate / first[0]), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=os.path.join(ROOT, "build-bench", "deskbot"))
@@ -358,6 +399,8 @@ def main():
     ap.add_argument("--fake", choices=["fast", "python"],
                     help="fast: bench/fastfake.c (default when built); python: tests/fakes")
     ap.add_argument("--fastfake", default=None, help="path to the fastfake binary")
+    ap.add_argument("--curve", action="store_true",
+                    help="print CPU per message at 4, 50, 200 and 1000 messages a chat")
     a = ap.parse_args()
     # The bot runs in its own temporary directory: a relative path must not depend on it.
     a.binary = os.path.abspath(a.binary)
@@ -371,7 +414,11 @@ def main():
           flush=True)
     for kind in ("vk", "telegram"):
         if not a.only or a.only == kind:
-            if a.fake == "fast":
+            if a.curve:
+                if a.fake != "fast":
+                    raise SystemExit("--curve needs the C fake (--fake fast)")
+                run_curve(kind, a.binary, fastfake, a.messages)
+            elif a.fake == "fast":
                 run_fast(kind, a.binary, fastfake, a.messages, a.chats, a.rate)
             else:
                 run_python(kind, a.binary, a.messages, a.chats, a.rate)
