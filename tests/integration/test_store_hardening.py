@@ -329,7 +329,7 @@ def test_check_refuses_bad_text_in_the_reply_set():
             path = os.path.join(d, "replies", "templates.json")
             with open(path, "rb") as f:
                 data = f.read()
-            at = data.index(b'": "') + 4
+            at = data.index(b'"ru": "') + 7  # inside a template's text
             with open(path, "wb") as f:
                 f.write(data[:at] + bad + data[at:])
             out = subprocess.run([BINARY, "check", "--replies", os.path.join(d, "replies")],
