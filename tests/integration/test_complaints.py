@@ -52,7 +52,16 @@ class Chat:
         # The answers to this message: the first names it; more may follow at once.
         wait_for(lambda: any(m.get("reply_to") == mid for m in self.tg.sent(peer=self.chat_id)),
                  timeout, 0.05, "an answer to %r" % (text or contact))
-        time.sleep(0.3)
+        # More may follow (an acknowledgement, then a question): wait until none has
+        # come for 0.5 s, at most 3 s, so a loaded machine does not split an answer.
+        deadline = time.monotonic() + 3
+        count = len(self.tg.sent(peer=self.chat_id))
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - quiet_since < 0.5:
+            time.sleep(0.05)
+            n = len(self.tg.sent(peer=self.chat_id))
+            if n != count:
+                count, quiet_since = n, time.monotonic()
         msgs = self.tg.sent(peer=self.chat_id)
         new = [m["text"] for m in msgs[self.seen:]]
         self.seen = len(msgs)
