@@ -151,7 +151,8 @@ static int read_payload(const struct replyset *rs, const char *payload, int *for
 	return *forced >= 0 || *plan || strcmp(payload, "complaint:open") == 0;
 }
 
-/* A press of a button the bot does not know, with no text to go by: saying "your
+/* A press of a button the bot does not know (or one without any data), with no text
+ * to go by: saying "your
  * message is empty" would be wrong and useless, so say the button is out of date and
  * offer the menu (the fallback text when the set has no button_stale template). */
 static void stale_button(struct handler_ctx *ctx)
@@ -190,7 +191,7 @@ int dialog_handle(const struct replyset *rs, cJSON *state, const struct chan_msg
 		text_phone_normalize(msg->contact_phone, out->phone);
 
 	int result = 0;
-	if (msg->payload && !known_button && m.text.n_tokens == 0) {
+	if ((msg->payload || msg->callback_id) && !known_button && m.text.n_tokens == 0) {
 		stale_button(&ctx);
 		goto done;
 	}

@@ -86,10 +86,22 @@ static cJSON *parse_exact(const char *t, size_t len)
 	return item;
 }
 
-static void add_element(struct json_batch *b, const char *text, size_t start, size_t len, int parse)
+static size_t trimmed(const char *text, size_t start, size_t len)
 {
 	while (len && (is_ws(text[start + len - 1]) || text[start + len - 1] == ','))
 		len--;
+	return len;
+}
+
+static void trim_last(struct json_batch *b, const char *text)
+{
+	struct json_element *e = &b->elements[b->n - 1];
+	e->len = trimmed(text, e->offset, e->len);
+}
+
+static void add_element(struct json_batch *b, const char *text, size_t start, size_t len, int parse)
+{
+	len = trimmed(text, start, len);
 	b->elements = xrealloc(b->elements, (b->n + 1) * sizeof *b->elements);
 	struct json_element *e = &b->elements[b->n++];
 	e->offset = start;
@@ -99,12 +111,13 @@ static void add_element(struct json_batch *b, const char *text, size_t start, si
 		b->n_bad++;
 }
 
-/* The start of the next element after a broken one that began at from - 1: an object
- * after a delimiter, complete, followed by "," or "]", readable, and an element by
- * looks_like_element. NOT_FOUND if there is none. */
-static size_t resync(const char *t, size_t len, size_t from, json_element_test looks_like_element)
+/* The start of the next element after a broken one that began at from - 1, before
+ * limit: an object after a delimiter, complete, followed by "," or "]", readable, and
+ * an element by looks_like_element. NOT_FOUND if there is none. */
+static size_t resync(const char *t, size_t len, size_t from, size_t limit,
+		     json_element_test looks_like_element)
 {
-	for (size_t x = from; x < len; x++) {
+	for (size_t x = from; x < limit; x++) {
 		if (t[x] != '{')
 			continue;
 		size_t b = x;
@@ -153,12 +166,23 @@ static size_t split_array(const char *t, size_t len, size_t i, json_element_test
 		size_t q = e == NOT_FOUND ? NOT_FOUND : skip_ws(t, len, e);
 		if (q != NOT_FOUND && q < len && (t[q] == ',' || t[q] == ']')) {
 			add_element(b, t, start, e - start, 1);
+			/* An unterminated string can make brackets seem to balance with the
+			 * quotes flipped, swallowing the next elements into this one: if it does
+			 * not parse, look for the next element inside what it swallowed. */
+			size_t next = b->elements[b->n - 1].item ? NOT_FOUND
+								: resync(t, len, start + 1, e, test);
+			if (next != NOT_FOUND) {
+				b->elements[b->n - 1].len = next - start;
+				trim_last(b, t);
+				p = next;
+				continue;
+			}
 			if (t[q] == ']')
 				return q + 1;
 			p = skip_ws(t, len, q + 1);
 			continue;
 		}
-		size_t next = resync(t, len, start + 1, test);
+		size_t next = resync(t, len, start + 1, len, test);
 		if (next != NOT_FOUND) {
 			add_element(b, t, start, next - start, 0);
 			p = next;

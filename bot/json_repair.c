@@ -88,7 +88,7 @@ static int hex4(const char *p, size_t avail)
 	return v;
 }
 
-/* Handles the escape at text[i] (a backslash inside a string); returns its length. */
+/* Handles the escape at text[i] (a backslash); returns its length. */
 static size_t escape(struct repair *r, size_t i)
 {
 	const char *t = r->text;
@@ -125,7 +125,9 @@ static char *run(const char *text, size_t len, int json, size_t *out_len,
 	struct json_repair_stats local;
 	struct repair r = {.text = text, .len = len, .stats = stats ? stats : &local};
 	*r.stats = (struct json_repair_stats){0};
-	int in_string = 0;
+	/* No string state is kept: a backslash or a NUL outside a string is not JSON
+	 * anyway, and one broken element (an unterminated string) must not flip what the
+	 * rest of the answer is taken to be, or its neighbours would go unrepaired. */
 	size_t i = 0;
 	while (i < len) {
 		unsigned char c = (unsigned char)text[i];
@@ -138,17 +140,9 @@ static char *run(const char *text, size_t len, int json, size_t *out_len,
 			edit(&r, i, skip, FFFD_UTF8);
 			r.stats->bytes++;
 			i += skip;
-		} else if (!json) {
-			i++;
-		} else if (!in_string) {
-			in_string = c == '"';
-			i++;
-		} else if (c == '"') {
-			in_string = 0;
-			i++;
-		} else if (c == '\\') {
+		} else if (json && c == '\\') {
 			i += escape(&r, i);
-		} else if (c == 0) {
+		} else if (json && c == 0) {
 			edit(&r, i, 1, FFFD_UTF8);
 			r.stats->nuls++;
 			i++;

@@ -12,11 +12,13 @@
  *                                                  rather than a space, so a person
  *                                                  reading the transcript sees that
  *                                                  something was there)
- *   - a raw NUL byte inside a string            -> U+FFFD (EF BF BD)
+ *   - a raw NUL byte                            -> U+FFFD (EF BF BD)
  *   - each maximal invalid UTF-8 subpart        -> U+FFFD (Unicode's "best practice"
  *     (stray continuation, overlong, encoded       for replacement, as browsers do)
  *     surrogate, past U+10FFFF, truncated)
- * Valid pairs, other escapes and valid UTF-8 are copied untouched. */
+ * Valid pairs, other escapes and valid UTF-8 are copied untouched. The pass keeps no
+ * string state (escapes and NULs are not JSON outside strings anyway), so an element
+ * with an unterminated string cannot stop its neighbours from being repaired. */
 #ifndef DESKBOT_JSON_REPAIR_H
 #define DESKBOT_JSON_REPAIR_H
 #include <stddef.h>

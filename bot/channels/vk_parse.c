@@ -79,7 +79,7 @@ static int read_message_new(const cJSON *obj, const char *event_id, struct chan_
 	m->dedup_key = xstrdup(key);
 	m->peer_id = peer;
 	m->user_id = from;
-	m->message_id = id;
+	m->message_id = id > 0 ? id : 0; /* never reply_to an id VK could not have given */
 	m->date = json_int(msg, "date", 0);
 	const char *text = json_str(msg, "text");
 	m->text = xstrdup(text ? text : "");

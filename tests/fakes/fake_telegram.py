@@ -74,6 +74,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakehttp  # noqa: E402
+import hostile  # noqa: E402
 from fakehttp import ControlError, Response, json_bytes  # noqa: E402
 
 UPDATE_ID_BASE = 100000000
@@ -383,7 +384,7 @@ class FakeTelegram:
         self.faults = fakehttp.FaultQueue(("error",), normalize=self._canonical)
         self.control = fakehttp.Control()
         for name in ("inject", "sent", "stats", "fault", "reset", "calls", "block", "config",
-                     "state"):
+                     "state", "hostile"):
             self.control.add(name, getattr(self, "_control_" + name))
         # Ids survive /_control/reset: a running bot must never see them go back.
         self.next_update_id = UPDATE_ID_BASE
@@ -934,6 +935,38 @@ class FakeTelegram:
         return {"type": "raw", "update_id": given, "inject_ns": now}
 
     # ------------------------------------------------------------------ control API
+
+    def _control_hostile(self, body, query):
+        """Hostile mode (tests/fakes/hostile.py): queues, in one go so that they share
+        getUpdates answers, the seeded hostile updates mixed with `ordinary` plain
+        messages and `undecodable` (0..2) updates that are not JSON at all. Returns
+        each case with what a correct bot does with it ("answer", "ignore", "lost"),
+        its chat and update_id."""
+        seed = int(body.get("seed", query.get("seed", 1)))
+        n_ordinary = int(body.get("ordinary", 20))
+        n_bad = int(body.get("undecodable", 1))
+        cases = hostile.tg_cases(seed)
+        bad = hostile.tg_undecodable(seed)[:n_bad]
+        base = 8700000000 + (seed % 1000) * 1000
+        ordinary = [{"chat_id": base + i, "user_id": base + i,
+                     "text": "как пополнить счет %d" % i} for i in range(n_ordinary)]
+        now = time.monotonic_ns()
+        out = []
+        for it in hostile.mix(seed, cases, ordinary, bad):
+            if isinstance(it, hostile.Case):
+                self.injected += 1
+                r = self._inject_raw({"raw_b64": base64.b64encode(it.wire).decode()}, now)
+                if it.callback_id:
+                    self.pending_cbq[it.callback_id] = {"inject_ns": now, "deliver_ns": None}
+                info = it.info()
+            else:
+                r = self._inject_one(it, now)
+                info = {"label": "ordinary", "expect": "answer", "peer": r["chat_id"],
+                        "message_id": r["message_id"], "callback_id": None}
+            info["update_id"] = r["update_id"]
+            out.append(info)
+        self.waiters.notify()
+        return {"cases": out}
 
     def _control_sent(self, body, query):
         since = int(query.get("since", body.get("since", 0)) or 0)

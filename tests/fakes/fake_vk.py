@@ -48,6 +48,7 @@ Control API (JSON in/out; GET or POST; bodies may be one object, a list, or
 Timestamps are time.monotonic_ns() (CLOCK_MONOTONIC, comparable across processes).
 """
 
+import base64
 import collections
 import json
 import os
@@ -57,6 +58,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakehttp  # noqa: E402
+import hostile  # noqa: E402
 from fakehttp import ControlError, Response, json_bytes, json_response  # noqa: E402
 
 API_VERSION = "5.199"
@@ -132,7 +134,7 @@ class FakeVK:
         self.faults = fakehttp.FaultQueue(("error", "failed"))
         self.control = fakehttp.Control()
         for name in ("inject", "sent", "stats", "fault", "reset", "calls", "users",
-                     "block", "config", "expire_key", "state"):
+                     "block", "config", "expire_key", "state", "hostile"):
             self.control.add(name, getattr(self, "_control_" + name.replace("-", "_")))
         # Counters that survive /_control/reset so a bot that keeps running across
         # tests never sees ids or ts go backwards.
@@ -509,6 +511,8 @@ class FakeVK:
             # Verbatim event text (may be invalid JSON / contain lone-surrogate
             # escapes); surrogatepass turns lone surrogates into invalid UTF-8 bytes.
             data = item["raw_json"].encode("utf-8", "surrogatepass")
+        elif "raw_b64" in item:
+            data = base64.b64decode(item["raw_b64"])     # any bytes, e.g. invalid UTF-8
         elif "raw" in item:
             data = json_bytes(item["raw"])
         else:
@@ -584,6 +588,40 @@ class FakeVK:
         if etype in ("group_join", "group_leave"):
             return {"user_id": user, "join_type": item.get("join_type", "join")}, None
         return {}, None
+
+    def _control_hostile(self, body, query):
+        """Hostile mode (tests/fakes/hostile.py): injects, in one go so that they share
+        long-poll answers, the seeded hostile events mixed with `ordinary` plain
+        messages and `undecodable` (0..3) elements that are not JSON at all. Returns
+        each case with what a correct bot does with it ("answer", "ignore", "lost",
+        "dup" for a second delivery of the same message) and its peer."""
+        seed = int(body.get("seed", query.get("seed", 1)))
+        n_ordinary = int(body.get("ordinary", 20))
+        n_bad = int(body.get("undecodable", 1))
+        cases = hostile.vk_cases(seed, group_id=self.group_id)
+        bad = hostile.vk_undecodable(seed)[:n_bad]
+        base = 870000000 + (seed % 1000) * 1000
+        ordinary = [{"peer_id": base + i, "from_id": base + i,
+                     "text": "как проверить баланс %d" % i} for i in range(n_ordinary)]
+        now = time.monotonic_ns()
+        out = []
+        for it in hostile.mix(seed, cases, ordinary, bad):
+            if isinstance(it, hostile.Case):
+                self.next_ts += 1
+                self.events.append((self.next_ts, it.wire, None))
+                if it.callback_id:
+                    self.pending_callbacks[it.callback_id] = {"inject_ns": now,
+                                                              "deliver_ns": None}
+                info = it.info()
+            else:
+                r = self._inject_one(it, now)
+                info = {"label": "ordinary", "expect": "answer", "peer": r["peer_id"],
+                        "message_id": r["message_id"], "callback_id": None}
+            info["ts"] = str(self.next_ts)
+            out.append(info)
+        self.injected += len(out)
+        self.waiters.notify()
+        return {"cases": out, "ts": str(self.next_ts)}
 
     def _control_sent(self, body, query):
         since = int(query.get("since", body.get("since", 0)) or 0)

@@ -133,6 +133,58 @@ static void one_bad_event_costs_only_itself(void **state)
 	}
 }
 
+/* An unterminated string must not stop the repair of the events after it. */
+static void broken_event_does_not_unrepair_its_neighbours(void **state)
+{
+	(void)state;
+	struct vk_poll p;
+	vk(VK_GOOD(41, "\\ud83d") ",{\"type\":\"message_new\",\"object\":{\"message\":{\"text\":\"cut}}},"
+	   VK_GOOD(42, "\\ud83d") "," VK_GOOD(43, "\\udc80 \\u0000") "," VK_GOOD(44, "ok"),
+	   &p);
+	assert_int_equal(p.kind, VK_POLL_UPDATES);
+	assert_int_equal(p.n_bad, 1);
+	assert_int_equal(p.n_msgs, 4);
+	assert_string_equal(vk_text(&p, 42), "\xEF\xBF\xBD");
+	assert_string_equal(vk_text(&p, 43), "\xEF\xBF\xBD \xEF\xBF\xBD");
+	vk_poll_free(&p);
+	struct tg_updates u;
+	const char *body = "{\"ok\":true,\"result\":[{\"update_id\":50,\"message\":{\"text\":\"cut}},"
+			   TG_GOOD(51, "\\ud83d") "," TG_GOOD(52, "\\ude00") "]}";
+	tg_parse_updates(body, strlen(body), &u);
+	assert_true(u.ok);
+	assert_int_equal(u.n_msgs, 2);
+	assert_int_equal(u.n_bad, 1);
+	assert_int_equal(u.next_offset, 53);
+	tg_updates_free(&u);
+}
+
+/* The answer the hostile fake produced (tests/fuzz/corpus/vk/hostile_flipped_quotes.json):
+ * an unterminated string after which the brackets balance again with the quotes
+ * flipped, so the scanner alone takes the next three events for part of the bad one. */
+static void flipped_quotes_swallow_nothing(void **state)
+{
+	(void)state;
+	const char *dir = getenv("DESKBOT_SOURCE_DIR");
+	char path[1024];
+	snprintf(path, sizeof path, "%s/tests/fuzz/corpus/vk/hostile_flipped_quotes.json",
+		 dir && *dir ? dir : ".");
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	struct buf body = {0};
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_append(&body, chunk, n);
+	fclose(f);
+	struct vk_poll p;
+	vk_parse_poll(body.data, body.len, &p);
+	buf_free(&body);
+	assert_int_equal(p.kind, VK_POLL_UPDATES);
+	assert_int_equal(p.n_bad, 1);
+	assert_int_equal(p.n_msgs, 3);
+	vk_poll_free(&p);
+}
+
 static void too_deep_is_one_bad_element(void **state)
 {
 	(void)state;
@@ -238,6 +290,8 @@ int main(void)
 		cmocka_unit_test(split_finds_every_element),
 		cmocka_unit_test(refused_as_a_whole),
 		cmocka_unit_test(one_bad_event_costs_only_itself),
+		cmocka_unit_test(broken_event_does_not_unrepair_its_neighbours),
+		cmocka_unit_test(flipped_quotes_swallow_nothing),
 		cmocka_unit_test(too_deep_is_one_bad_element),
 		cmocka_unit_test(hostile_text_is_answered),
 		cmocka_unit_test(ids_past_2_53_are_not_guessed),

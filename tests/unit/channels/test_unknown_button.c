@@ -26,7 +26,8 @@ static void press(struct replyset *rs, const char *payload, const char *text,
 {
 	cJSON *st = cJSON_CreateObject();
 	struct chan_msg msg = {.channel = "telegram", .text = (char *)text,
-			       .payload = (char *)payload, .callback_id = "cq"};
+			       .payload = (char *)payload,
+			       .callback_id = payload ? "cq" : NULL};
 	assert_int_equal(dialog_handle(rs, st, &msg, 1700000000, res), 0);
 	cJSON_Delete(st);
 }
@@ -76,6 +77,13 @@ static void known_buttons_still_work(void **state)
 	press(*state, NULL, "", &res);
 	assert_string_equal(res.replies.items[0].source, "template:empty_message");
 	dialog_result_free(&res);
+	/* but a button press without any data (a callback_query without data) is a button */
+	cJSON *st = cJSON_CreateObject();
+	struct chan_msg msg = {.channel = "telegram", .text = "", .callback_id = "cq"};
+	assert_int_equal(dialog_handle(*state, st, &msg, 1700000000, &res), 0);
+	assert_string_equal(res.replies.items[0].source, "template:button_stale");
+	dialog_result_free(&res);
+	cJSON_Delete(st);
 }
 
 int main(void)
