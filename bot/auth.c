@@ -290,6 +290,32 @@ static const struct config_operator *find_operator(const struct config *cfg, con
 	return NULL;
 }
 
+void auth_trust(struct auth *a, const char *login, const char *peer, int64_t at_ms)
+{
+	if (!login || !peer || !*peer || !find_operator(a->cfg, login))
+		return;
+	struct login_state *l = login_state(a, login);
+	struct trusted *t = trusted_of(l, peer), *oldest = &l->trusted[0];
+	if (t) {
+		if (at_ms > t->last_ok_ms)
+			t->last_ok_ms = at_ms;
+		return;
+	}
+	for (size_t i = 0; i < AUTH_TRUSTED; i++) {
+		if (!l->trusted[i].addr[0]) {
+			oldest = &l->trusted[i];
+			break;
+		}
+		if (l->trusted[i].last_ok_ms < oldest->last_ok_ms)
+			oldest = &l->trusted[i];
+	}
+	if (oldest->addr[0] && oldest->last_ok_ms >= at_ms)
+		return; /* all 8 are more recent */
+	*oldest = (struct trusted){0};
+	snprintf(oldest->addr, sizeof oldest->addr, "%s", peer);
+	oldest->last_ok_ms = at_ms;
+}
+
 int auth_login_check(struct auth *a, const char *login, const char *password,
 		     const char *peer, int64_t now_ms, int64_t *retry_after_ms)
 {

@@ -93,6 +93,11 @@ typedef void (*auth_login_done)(void *arg, int result, const struct auth_session
 				int64_t retry_after_ms);
 int auth_login_async(struct auth *a, uv_loop_t *loop, const char *login, const char *password,
 		     const char *peer, auth_login_done done, void *arg);
+/* Trusts peer for login as if it had logged in at at_ms (a configured login only; the
+ * 8 most recent addresses per login are kept). For seeding after a restart from the
+ * audit log (store_console_recent_logins). */
+void auth_trust(struct auth *a, const char *login, const char *peer, int64_t at_ms);
+
 /* The session named by the Cookie header, or NULL when there is none, it expired or it
  * idled out. Touches its last-seen time. */
 const struct auth_session *auth_session(struct auth *a, const char *cookie_header,

@@ -1222,12 +1222,21 @@ static void console_free_cb(void *arg)
 	free(c);
 }
 
+/* The addresses operators logged in from before a restart stay trusted (auth.h). */
+static void seed_trust(void *arg, const char *login, const char *peer, int64_t at)
+{
+	auth_trust(arg, login, peer, at * 1000);
+}
+
 struct console *console_new(struct app *app, struct channel *web)
 {
 	struct console *c = xcalloc(1, sizeof *c);
 	c->app = app;
 	c->web = web;
 	c->auth = auth_new(&app->cfg);
+	if (app->store && store_console_recent_logins(app->store, 256, seed_trust, c->auth) < 0)
+		log_warn("console: cannot read recent logins from the audit log: %s",
+			 store_state(app->store));
 	web_channel_set_companion(web, console_stop_cb, console_free_cb, c);
 	c->hub = console_hub_new(app, c->auth);
 	c->timers = case_timers_new(app);

@@ -200,6 +200,26 @@ int store_console_web_history(struct store *st, int64_t peer_id, int limit,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+int store_console_recent_logins(struct store *st, int limit,
+				void (*fn)(void *arg, const char *login, const char *peer,
+					   int64_t at),
+				void *arg)
+{
+	sqlite3_stmt *s = store__prep(st, "SELECT actor, detail, at FROM audit WHERE action = "
+					  "'login' AND detail IS NOT NULL ORDER BY id DESC LIMIT ?");
+	if (!s)
+		return -1;
+	sqlite3_bind_int(s, 1, limit);
+	int rc, n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		fn(arg, (const char *)sqlite3_column_text(s, 0),
+		   (const char *)sqlite3_column_text(s, 1), sqlite3_column_int64(s, 2));
+		n++;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? n : -1;
+}
+
 cJSON *store_console_audit(struct store *st, int64_t case_id, int limit)
 {
 	sqlite3_stmt *s = store__prep(st, "SELECT at, actor, action, detail FROM audit "

@@ -63,6 +63,14 @@ struct console_line {
 int store_console_web_history(struct store *st, int64_t peer_id, int limit,
 			      void (*fn)(void *arg, const struct console_line *line), void *arg);
 
+/* Calls fn for the last limit successful console logins (login, client address, unix
+ * time), newest first: after a restart they tell auth which addresses each login has
+ * logged in from (auth_trust). Returns the count or negative. */
+int store_console_recent_logins(struct store *st, int limit,
+				void (*fn)(void *arg, const char *login, const char *peer,
+					   int64_t at),
+				void *arg);
+
 /* The audit log of a case as an array of {"at","actor","action","detail"}, oldest
  * first (at most limit entries); caller frees. NULL on error. */
 cJSON *store_console_audit(struct store *st, int64_t case_id, int limit);

@@ -259,6 +259,39 @@ def test_throttled_logins_make_one_audit_row():
         check(lines <= 2, "%d log lines for throttled logins" % lines)
 
 
+def login_from(bot, source, password, login="marina"):
+    """POST /api/login from another loopback address (127.0.0.x): a different client."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", bot.port, timeout=10,
+                                      source_address=(source, 0))
+    try:
+        conn.request("POST", "/api/login", json.dumps({"login": login, "password": password}),
+                     {"Content-Type": "application/json"})
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_owner_not_locked_out_by_others_even_after_restart():
+    """Failures from other addresses lock the login for them, not for the address its
+    owner logged in from before (remembered across a restart through the audit log)."""
+    from test_console import PASSWORD
+    bot = Deskbot(config=config())
+    try:
+        start(bot)
+        check(login_from(bot, "127.0.0.1", PASSWORD) == 200, "first login")
+        bot.stop()
+        start(bot)
+        codes = [login_from(bot, "127.0.0.%d" % (10 + i), "guess-%d" % i) for i in range(8)]
+        check(codes[0] == 401 and 429 in codes, "no lock: %s" % codes)
+        check(login_from(bot, "127.0.0.99", PASSWORD) == 429, "a new address got through")
+        status = login_from(bot, "127.0.0.1", PASSWORD)
+        check(status == 200, "the owner was locked out at her own address: %s" % status)
+        bot.stop()
+    finally:
+        bot.cleanup()
+
+
 def test_login_check_does_not_block_the_loop():
     """Logins back to back (yescrypt, 20-25 ms each) while /healthz is polled: the check
     runs on the thread pool, so health answers stay quick (before: each waited for it)."""
@@ -348,6 +381,7 @@ def main():
               test_health_and_metrics_fast_at_large_outbox, test_retention_deletes_old_rows,
               test_short_admin_token_is_refused, test_wrong_admin_tokens_are_throttled,
               test_throttled_logins_make_one_audit_row, test_login_check_does_not_block_the_loop,
+              test_owner_not_locked_out_by_others_even_after_restart,
               test_csv_export_neutralises_formulas,
               test_check_refuses_bad_text_in_the_reply_set]:
         r.run(t)

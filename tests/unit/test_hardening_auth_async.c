@@ -145,12 +145,31 @@ static void auth_freed_while_checking(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* After a restart the addresses come from the audit log (auth_trust). */
+static void seeded_address_is_trusted(void **state)
+{
+	struct fx *f = *state;
+	const struct auth_session *s;
+	int64_t retry, t = 3000000;
+	auth_trust(f->a, "marina", "192.168.7.5", t - 86400000);
+	auth_trust(f->a, "nobody", "10.0.0.9", t); /* not a configured login: ignored */
+	char peer[32];
+	for (int i = 0; i < 8; i++) {
+		snprintf(peer, sizeof peer, "203.0.113.%d", i);
+		auth_login(f->a, "marina", "guess", peer, t++, &s, &retry);
+	}
+	assert_int_equal(auth_login(f->a, "marina", RIGHT, "10.0.0.9", t++, &s, &retry),
+			 AUTH_ETHROTTLED);
+	assert_int_equal(auth_login(f->a, "marina", RIGHT, "192.168.7.5", t++, &s, &retry), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(throttle_reports_are_aggregated, setup, teardown),
 		cmocka_unit_test_setup_teardown(hash_check_runs_off_the_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(auth_freed_while_checking, setup, teardown),
+		cmocka_unit_test_setup_teardown(seeded_address_is_trusted, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
