@@ -142,14 +142,14 @@ static void set_defaults(struct config *c)
 	c->http_host = xstrdup("127.0.0.1");
 	c->http_port = 8080;
 	c->http_max_body = 64 * 1024;
-	c->log_level = xstrdup("info");
-	c->shutdown_grace_ms = 5000;
-	c->vk = (struct config_channel){
 	c->http = (struct config_http_limits){
 		.max_connections = 4096, .max_per_address = 64, .ws_queue_max = 256 * 1024,
 		.ws_ping_s = 30, .ws_idle_s = 75, .chat_sockets_per_customer = 8,
 		.chat_token_days = 30, .chat_rate_per_s = 2, .chat_burst = 20,
 		.address_rate_per_s = 10, .address_burst = 60};
+	c->log_level = xstrdup("info");
+	c->shutdown_grace_ms = 5000;
+	c->vk = (struct config_channel){
 		.enabled = 1, .api_url = xstrdup("https://api.vk.com/method"),
 		.api_version = xstrdup("5.199"), .wait = 25, .reply_to = 1,
 		.rate_per_s = 20, .chat_rate_per_s = 20};
@@ -158,9 +158,6 @@ static void set_defaults(struct config *c)
 		.reply_to = 1, .rate_per_s = 30, .chat_rate_per_s = 1};
 }
 
-static void load_channel(struct loader *l, const cJSON *root, const char *name,
-			 struct config_channel *ch)
-{
 /* The listener's limits under "http" (README "Listener limits"). */
 static void load_http_limits(struct loader *l, const cJSON *s, struct config_http_limits *h)
 {
@@ -197,6 +194,9 @@ static void load_http_limits(struct loader *l, const cJSON *s, struct config_htt
 		fail(l, "http.public_origin", "expected an origin such as https://chat.example");
 }
 
+static void load_channel(struct loader *l, const cJSON *root, const char *name,
+			 struct config_channel *ch)
+{
 	static const char *const vk_keys[] = {"enabled", "token", "group_id", "api_url",
 		"api_version", "wait", "reply_to", "rate_per_s", "chat_rate_per_s", NULL};
 	static const char *const tg_keys[] = {"enabled", "token", "api_url", "timeout",
@@ -385,6 +385,7 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		get_int(&l, s, "max_body", "http.max_body", 1024, 64 << 20,
 			"an integer from 1024 to 67108864", &max_body);
 		out->http_max_body = (size_t)max_body;
+		load_http_limits(&l, s, &out->http);
 	}
 	if ((s = section(&l, root, "admin")))
 		get_string(&l, s, "token", "admin.token", &out->admin_token);
@@ -404,7 +405,6 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		enum log_level lvl;
 		if (!l.failed && log_level_parse(out->log_level, &lvl) < 0)
 			fail(&l, "log.level", "expected debug, info, warn or error");
-		load_http_limits(&l, s, &out->http);
 	}
 	if ((s = section(&l, root, "shutdown"))) {
 		int64_t grace = out->shutdown_grace_ms;
@@ -459,6 +459,7 @@ void config_free(struct config *c)
 	free(c->replies_dir);
 	free(c->store_path);
 	free(c->http_host);
+	free(c->http.public_origin);
 	free(c->admin_token);
 	for (size_t i = 0; i < c->n_operators; i++) {
 		free(c->operators[i].login);
@@ -473,4 +474,3 @@ void config_free(struct config *c)
 	free(c->log_level);
 	*c = (struct config){0};
 }
-	free(c->http.public_origin);

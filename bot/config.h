@@ -32,9 +32,6 @@ struct config {
 	char *http_host;   /* from http.listen */
 	int http_port;
 	size_t http_max_body; /* bytes; larger requests are refused */
-	char *admin_token; /* secret; NULL = admin endpoints refuse everything */
-	struct config_operator *operators;
-	size_t n_operators;
 	struct config_http_limits { /* README "Listener limits" */
 		int64_t max_connections, max_per_address, ws_queue_max, ws_ping_s, ws_idle_s;
 		int64_t chat_sockets_per_customer, chat_token_days;
@@ -42,6 +39,9 @@ struct config {
 		char *public_origin; /* "https://chat.example", or NULL */
 		int secure_cookies;
 	} http;
+	char *admin_token; /* secret; NULL = admin endpoints refuse everything */
+	struct config_operator *operators;
+	size_t n_operators;
 	struct config_channel vk;
 	struct config_channel telegram;
 	char *crm_webhook_url; /* NULL = no CRM export */
