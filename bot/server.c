@@ -29,6 +29,11 @@
 #define FD_RESERVE 64
 #define NOFILE_WANT 65536 /* the soft limit is raised towards the hard one, this far */
 #define REFUSAL_LOG_MS 10000 /* at most one "refused" line per this long */
+/* Request headers up to HEADER_MAX bytes are served; past it, up to what libwebsockets
+ * holds (HEADER_SPACE), the answer is 431; past that libwebsockets closes the connection
+ * itself (4.1 has no hook for an answer there). */
+#define HEADER_MAX 8192
+#define HEADER_SPACE 16384
 
 struct route {
 	char *path;
@@ -110,6 +115,7 @@ struct pss {
 	char *method;
 	struct buf body;
 	int too_big;
+	int headers_too_big;
 	struct http_resp resp;
 	size_t sent;
 	int headers_sent;
@@ -166,6 +172,17 @@ static char *hdr(struct lws *wsi, enum lws_token_indexes t)
 	if (lws_hdr_copy(wsi, v, n + 1, t) < 0)
 		v[0] = '\0';
 	return v;
+}
+
+/* Bytes of the headers libwebsockets parsed (known ones; the URI and its arguments too). */
+static size_t header_bytes(struct lws *wsi)
+{
+	size_t n = 0;
+	for (int t = 0; t < (int)WSI_TOKEN_COUNT; t++) {
+		int len = lws_hdr_total_length(wsi, (enum lws_token_indexes)t);
+		n += len > 0 ? (size_t)len : 0;
+	}
+	return n;
 }
 
 /* Collected request headers; freed with req_headers_free. */
@@ -298,6 +315,10 @@ static void run_route(struct server *s, struct lws *wsi, struct pss *pss)
 	resp->status = 200;
 	resp->content_type = "application/json";
 	resp->cache = "no-store";
+	if (pss->headers_too_big) {
+		http_resp_error(resp, 431, "request headers too large");
+		return;
+	}
 	if (pss->too_big) {
 		http_resp_error(resp, 413, "request body too large");
 		return;
@@ -377,7 +398,8 @@ static int send_headers(struct server *s, struct lws *wsi, struct pss *pss)
 			return -1;
 	}
 	/* An unread oversized body would be parsed as the next request: close instead. */
-	if (pss->too_big && lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
+	if ((pss->too_big || pss->headers_too_big) &&
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
 							(const unsigned char *)"close", 5, &p, end))
 		return -1;
 	if (lws_finalize_write_http_header(wsi, start, &p, end))
@@ -475,6 +497,8 @@ static int ws_accept(struct server *s, struct lws *wsi, struct pss *pss)
 		log_error("server: a second upgrade on one connection refused");
 		r = NULL;
 	}
+	if (r && header_bytes(wsi) > HEADER_MAX)
+		r = NULL;
 	if (r) {
 		struct req_headers h;
 		req_headers_read(wsi, &h);
@@ -573,6 +597,13 @@ static void release_conn(struct server *s, struct lws *wsi)
 static int on_http(struct server *s, struct lws *wsi, struct pss *pss, void *in, size_t len)
 {
 	pss_reset(pss);
+	if (header_bytes(wsi) > HEADER_MAX) {
+		pss->headers_too_big = 1;
+		pss->path = xstrdup("/");
+		pss->method = xstrdup("GET");
+		run_route(s, wsi, pss);
+		return send_headers(s, wsi, pss) ? -1 : 0;
+	}
 	pss->path = xstrndup(in ? (const char *)in : "/", in ? len : 1);
 	pss->method = xstrdup(method_of(wsi));
 	pss->body.limit = s->max_body;
@@ -602,7 +633,7 @@ static int on_http_writeable(struct server *s, struct lws *wsi, struct pss *pss)
 	if (r < 0)
 		return -1;
 	if (r == 1) {
-		int close_now = pss->too_big;
+		int close_now = pss->too_big || pss->headers_too_big;
 		pss_reset(pss);
 		if (close_now || lws_http_transaction_completed(wsi))
 			return -1;
@@ -867,6 +898,7 @@ int server_start(uv_loop_t *loop, const char *host, int port, size_t max_body,
 	info.foreign_loops = foreign_loops;
 	info.pcontext = &s->context;
 	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.max_http_header_data = HEADER_SPACE;
 	s->context = lws_create_context(&info);
 	if (!s->context) {
 		snprintf(err, errlen, "server: cannot create the libwebsockets context "

@@ -345,6 +345,28 @@ def start_bot(cfg, env, preexec=None):
             subprocess.Popen = orig_popen
 
 
+def run_niced(fn, bot):
+    """Runs fn(bot) on a thread at nice 10 (on Linux a thread's niceness is its own, and
+    the threads it starts inherit it). On a 2-core machine the attacker's Python threads
+    would otherwise starve the bot and the monitor of CPU, and the figures would measure
+    the test rather than the bot: a real attacker has CPUs of its own."""
+    box = {}
+
+    def body():
+        try:
+            os.nice(10)
+            box["result"] = fn(bot)
+        except BaseException as e:  # re-raised on the caller's thread
+            box["error"] = e
+    t = threading.Thread(target=body)
+    t.start()
+    t.join(timeout=240)
+    check(not t.is_alive(), "the attack did not finish within 240 s")
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
 def attack(name, fn, config=None, bot_env=None, preexec=None):
     """Runs fn(bot) against a fresh bot under the monitor and checks the four promises."""
     cfg = json.loads(json.dumps(config or BASE_CONFIG))
@@ -362,7 +384,7 @@ def attack(name, fn, config=None, bot_env=None, preexec=None):
         baseline = rss_mb(bot.proc.pid)
         extra = {}
         with Monitor(bot) as mon:
-            extra = fn(bot) or {}
+            extra = run_niced(fn, bot) or {}
             time.sleep(0.5)
         r = mon.result
         alive = bot.proc.poll() is None
@@ -505,10 +527,12 @@ def test_8kb_headers():
 
         def one(i):
             s = tcp(bot.port, attacker_addr(i))
-            if i % 2:
+            if i % 3 == 0:  # an 8 KB cookie (another localhost app's, say): 431
                 req = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: a=" + b"x" * 8192 + b"\r\n\r\n"
-            else:
+            elif i % 3 == 1:  # an 8 KB URI: 431
                 req = b"GET /healthz?" + b"a" * 8192 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+            else:  # 20 KB: past what is held, the connection is closed
+                req = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: a=" + b"x" * 20000 + b"\r\n\r\n"
             try:
                 s.sendall(req)
                 s.settimeout(2)
@@ -518,8 +542,9 @@ def test_8kb_headers():
             s.close()
             code = head.split(b" ")[1].decode() if head.startswith(b"HTTP/") else "closed"
             statuses[code] = statuses.get(code, 0) + 1
-        parallel(200, one, 8)
+        parallel(180, one, 8)
         check("200" not in statuses, "an 8 KB header was served: %s" % statuses)
+        check(statuses.get("431", 0) >= 120, "8 KB headers not answered 431: %s" % statuses)
         return {"answers": "/".join("%s:%d" % kv for kv in sorted(statuses.items()))}
     attack("8kb_headers", fn)
 
