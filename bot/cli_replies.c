@@ -84,13 +84,15 @@ int cli_match(int argc, char **argv)
 		return 1;
 	char *line;
 	while ((line = read_line(stdin))) {
+		/* What would answer, from a fresh conversation; the text analysed once. */
 		struct match_result m;
-		match_message(rs, line, strlen(line), &m);
-		/* What would answer, from a fresh conversation. */
 		cJSON *state = cJSON_CreateObject();
 		struct chan_msg msg = {.channel = "cli", .text = line};
-		struct dialog_result res;
-		dialog_handle(rs, state, &msg, clock_now_s(), &res);
+		struct dialog_result res = {0};
+		if (dialog_match(rs, &msg, &m) == 0)
+			dialog_handle_matched(rs, state, &msg, clock_now_s(), &m, &res);
+		else
+			memset(&m, 0, sizeof m);
 
 		cJSON *mj = cJSON_CreateObject();
 		match_result_to_json(rs, &m, mj);

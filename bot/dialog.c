@@ -164,6 +164,15 @@ static void stale_button(struct handler_ctx *ctx)
 	dialog__set_route(ctx, "fallback", NULL);
 }
 
+int dialog_match(const struct replyset *rs, const struct chan_msg *msg, struct match_result *m)
+{
+	const char *text = msg && msg->text ? msg->text : "";
+	size_t len = strlen(text);
+	if (len > TEXT_MAX_INPUT)
+		len = TEXT_MAX_INPUT;
+	return match_message(rs, text, len, m);
+}
+
 int dialog_handle(const struct replyset *rs, cJSON *state, const struct chan_msg *msg, int64_t now,
 		  struct dialog_result *out)
 {
@@ -171,31 +180,38 @@ int dialog_handle(const struct replyset *rs, cJSON *state, const struct chan_msg
 	if (!rs || !state || !msg || !cJSON_IsObject(state))
 		return -1;
 	struct match_result m;
-	const char *text = msg->text ? msg->text : "";
-	size_t len = strlen(text);
-	if (len > TEXT_MAX_INPUT)
-		len = TEXT_MAX_INPUT;
-	if (match_message(rs, text, len, &m) < 0)
+	if (dialog_match(rs, msg, &m) < 0)
+		return -1;
+	int result = dialog_handle_matched(rs, state, msg, now, &m, out);
+	match_result_free(&m);
+	return result;
+}
+
+int dialog_handle_matched(const struct replyset *rs, cJSON *state, const struct chan_msg *msg,
+			  int64_t now, const struct match_result *match, struct dialog_result *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!rs || !state || !msg || !match || !cJSON_IsObject(state))
 		return -1;
 	struct handler_ctx ctx = {
-		.rs = rs, .msg = msg, .match = &m, .state = state, .now = now, .out = out,
+		.rs = rs, .msg = msg, .match = match, .state = state, .now = now, .out = out,
 	};
 	int known_button = read_payload(rs, msg->payload, &ctx.forced, &ctx.forced_plan);
-	ctx.lang = choose_lang(msg, &m.text, state);
+	ctx.lang = choose_lang(msg, &match->text, state);
 	out->lang = xstrdup(replyset_lang_code(ctx.lang));
-	out->flags = m.flags;
-	out->score = m.n_top && ctx.forced < 0 ? m.top[0].score : 0;
-	memcpy(out->phone, m.text.ent.phone, sizeof out->phone);
-	memcpy(out->account, m.text.ent.account, sizeof out->account);
+	out->flags = match->flags;
+	out->score = match->n_top && ctx.forced < 0 ? match->top[0].score : 0;
+	memcpy(out->phone, match->text.ent.phone, sizeof out->phone);
+	memcpy(out->account, match->text.ent.account, sizeof out->account);
 	if (!out->phone[0] && msg->contact_phone)
 		text_phone_normalize(msg->contact_phone, out->phone);
 
 	int result = 0;
-	if ((msg->payload || msg->callback_id) && !known_button && m.text.n_tokens == 0) {
+	if ((msg->payload || msg->callback_id) && !known_button && match->text.n_tokens == 0) {
 		stale_button(&ctx);
 		goto done;
 	}
-	int empty = m.text.n_tokens == 0 && !known_button;
+	int empty = match->text.n_tokens == 0 && !known_button;
 	if (empty) {
 		int attachment = msg->attachments && *msg->attachments;
 		if (!(msg->contact_phone && out->phone[0])) {
@@ -222,7 +238,6 @@ int dialog_handle(const struct replyset *rs, cJSON *state, const struct chan_msg
 done:
 	cJSON_DeleteItemFromObjectCaseSensitive(state, "seen");
 	cJSON_AddTrueToObject(state, "seen");
-	match_result_free(&m);
 	return result < 0 ? result : 0;
 }
 

@@ -48,6 +48,13 @@ struct dialog_result {
  * value on a broken invariant; bad input is never an error (it gets a reply). */
 int dialog_handle(const struct replyset *rs, cJSON *state, const struct chan_msg *msg,
 		  int64_t now, struct dialog_result *out);
+/* The two halves of dialog_handle, for a caller that also wants the match itself
+ * (deskbot match): the message analysed once. m is freed by the caller
+ * (match_result_free); dialog_handle_matched only borrows it. */
+struct match_result;
+int dialog_match(const struct replyset *rs, const struct chan_msg *msg, struct match_result *m);
+int dialog_handle_matched(const struct replyset *rs, cJSON *state, const struct chan_msg *msg,
+			  int64_t now, const struct match_result *m, struct dialog_result *out);
 void dialog_result_free(struct dialog_result *r);
 
 #endif
