@@ -133,9 +133,13 @@
           if (p) { p.node.classList.remove('pending'); pending.delete(m.id); }
           break;
         }
-        case 'error':
+        case 'error': {
           $('chat-error').textContent = m.error || 'Ошибка';
+          /* Too fast: the message was not stored; it goes again a little later. */
+          const p = m.code === 'rate_limited' && pending.get(m.id);
+          if (p) setTimeout(() => { if (pending.has(m.id) && ws.readyState === 1) ws.send(JSON.stringify(p.frame)); }, 1500);
           break;
+        }
         default:
           break;
       }

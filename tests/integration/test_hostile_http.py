@@ -409,6 +409,10 @@ def attack(name, fn, config=None, bot_env=None, preexec=None):
         check(r.get("ack_ms") and ack < ACK_P99_MS,
               "%s: honest customer's ack p99 %.1f ms (%s missing; %s)" % (
                   name, ack, r.get("ack_missing"), r.get("honest_error", "")))
+        # A clean exit: no sanitizer report, no leak, at shutdown either.
+        code = bot.stop(expect_code=None)
+        check(code == 0, "%s: exit code %s after SIGTERM:\n%s" % (name, code,
+                                                                bot.read_log()[-3000:]))
         return bot, extra
     finally:
         if bot.proc.poll() is None:
@@ -622,6 +626,14 @@ def test_per_address_cap():
             if s:
                 s.close()
         check(len(alive) <= 64, "%d connections from one address (cap 64)" % len(alive))
+        # Closed connections give their places back (the count is not leaked).
+        time.sleep(0.5)
+        socks2, alive2 = _hold_sockets(bot, 60, 200)
+        for s in socks2:
+            if s:
+                s.close()
+        check(len(alive2) == 60, "after closing, only %d of 60 new connections from the same "
+              "address were served" % len(alive2))
         return {"held_from_one_address": len(alive)}
     attack("per_address_cap", fn)
 
@@ -661,6 +673,29 @@ def test_250_non_reading_tabs():
         check(still == 0, "%d non-reading tabs still open after the idle time-out" % still)
         return {"tabs_accepted": len(accepted), "sent": sent, "rss_mb": round(peak, 1)}
     attack("250_non_reading_tabs", fn)
+
+
+def test_slow_reader_dropped():
+    """A tab that never reads is dropped once http.ws_queue_max bytes wait for it."""
+    cfg = json.loads(json.dumps(BASE_CONFIG))
+    cfg["http"].update({"ws_queue_max": 16384, "ws_ping_s": 30, "ws_idle_s": 60,
+                        "chat_rate_per_s": 100, "chat_burst": 400,
+                        "address_rate_per_s": 100, "address_burst": 400})
+
+    def fn(bot):
+        cookie = chat_cookie(bot.port, "127.0.0.2")
+        reader = open_chat(bot.port, cookie, "127.0.0.2")
+        reader.wait_for(lambda m: m.get("type") == "history", 5)
+        idle = open_chat(bot.port, cookie, "127.0.0.3", rcvbuf=4096)
+        time.sleep(0.3)
+        sent, acked, _ = _flood(reader, 4, "медленно " * 200, "s")
+        closed = closed_by_peer(idle.sock, 5)
+        reader.close()
+        idle.close()
+        check(closed, "a tab that never reads was not dropped (%d messages fanned out)" % acked)
+        check("too slow" in bot.read_log(), "no log line for the dropped reader")
+        return {"fanned_out": acked}
+    attack("slow_reader_dropped", fn, config=cfg)
 
 
 def test_250_customers_not_reading():
@@ -928,6 +963,7 @@ def main():
     tests = [test_connect_close, test_idle_and_slowloris, test_malformed_request_lines,
              test_nul_paths, test_8kb_headers, test_2000_sockets_budget,
              test_fd_limit_of_the_process, test_per_address_cap, test_250_non_reading_tabs,
+             test_slow_reader_dropped,
              test_250_customers_not_reading, test_chat_flood_one_socket,
              test_chat_flood_many_sockets, test_two_parameter_queries,
              test_invalid_utf8_everywhere, test_tokens_origin_headers]
