@@ -247,8 +247,8 @@ static struct throttle *login_throttle(struct login_state *l, const char *peer)
 /* A refusal is reported (log line, audit row) at most once a minute per login, with
  * the number of refusals since the last report: a locked-out attacker's retries cost
  * neither disk nor log volume. */
-static int report_refusal(struct auth *a, struct login_state *l, const char *login,
-			  const char *peer, int64_t retry_ms, int64_t now)
+static int report_refusal(struct login_state *l, const char *login, const char *peer,
+			  int64_t retry_ms, int64_t now)
 {
 	l->unreported++;
 	if (l->report_ms && now - l->report_ms < AUTH_REPORT_MS)
@@ -333,7 +333,7 @@ int auth_login_check(struct auth *a, const char *login, const char *password,
 		until = ta->t.locked_until_ms;
 	if (until > now_ms) {
 		*retry_after_ms = until - now_ms;
-		a->report = report_refusal(a, l, login, peer, *retry_after_ms, now_ms);
+		a->report = report_refusal(l, login, peer, *retry_after_ms, now_ms);
 		return AUTH_ETHROTTLED;
 	}
 	return 0;
