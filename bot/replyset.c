@@ -470,7 +470,12 @@ static int read_texts(struct file *f, const cJSON *obj, const char *key, int req
 	int result = 0;
 	for (int l = 0; l < RS_NLANG; l++) {
 		const cJSON *s = cJSON_GetObjectItemCaseSensitive(t, lang_codes[l]);
-		if (!s) {
+		if (!s && l != RS_RU) {
+			/* Russian is required; another language is optional and says the
+			 * Russian text where the set has none (a Russian-only operator). */
+			if (out[RS_RU])
+				out[l] = xstrdup(out[RS_RU]);
+		} else if (!s) {
 			ERR_NODE(f, t, "\"%s\": missing language \"%s\"", key, lang_codes[l]);
 			result = -1;
 		} else if (!cJSON_IsString(s) || !s->valuestring[0]) {
@@ -635,6 +640,8 @@ static void load_intents_file(struct replyset *rs, struct file *f)
 			int min = it.kind == RS_TARIFF ? 1 : 3;
 			for (int l = 0; l < RS_NLANG; l++) {
 				const cJSON *a = cJSON_GetObjectItemCaseSensitive(ex, lang_codes[l]);
+				if (!a && l != RS_RU)
+					continue; /* English examples are optional per intent */
 				if (!a) {
 					ERR_NODE(f, ex, "\"examples\": missing language \"%s\"", lang_codes[l]);
 					ok = 0;
@@ -656,7 +663,7 @@ static void load_intents_file(struct replyset *rs, struct file *f)
 					it.examples[l] = xrealloc(it.examples[l], (it.n_examples[l] + 1) * sizeof(char *));
 					it.examples[l][it.n_examples[l]++] = xstrdup(s->valuestring);
 				}
-				if ((int)it.n_examples[l] < min) {
+				if ((int)it.n_examples[l] < (l == RS_RU ? min : 0)) {
 					ERR_NODE(f, a, "intent \"%s\" needs at least %d %s examples, has %zu",
 						 it.id ? it.id : "?", min, lang_codes[l], it.n_examples[l]);
 					ok = 0;

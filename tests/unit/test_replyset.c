@@ -114,6 +114,44 @@ static void test_semantic_errors(void **state)
 	free(dir);
 }
 
+/* An operator that serves Russian only: no "en" anywhere loads, English falls back to the
+ * Russian text, and Russian stays required. */
+static void test_russian_only_set(void **state)
+{
+	(void)state;
+	char *dir = th_copy_default();
+	char *cmd = xasprintf(
+		"python3 -c \"import json,glob\n"
+		"def s(o):\n"
+		" return {k: s(v) for k, v in o.items() if k != 'en'} if isinstance(o, dict) "
+		"else [s(x) for x in o] if isinstance(o, list) else o\n"
+		"for f in glob.glob('%s/**/*.json', recursive=True):\n"
+		" d = json.load(open(f)); json.dump(s(d), open(f, 'w'), ensure_ascii=False)\"",
+		dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	struct replyset *rs = NULL;
+	struct replyset_errors errs = {0};
+	int r = replyset_load(dir, &rs, &errs);
+	replyset_errors_print(&errs, stderr);
+	replyset_errors_free(&errs);
+	assert_int_equal(r, 0);
+	char *ru = replyset_render(rs, "fallback", RS_RU, NULL);
+	char *en = replyset_render(rs, "fallback", RS_EN, NULL);
+	assert_non_null(ru);
+	assert_string_equal(ru, en);
+	free(ru);
+	free(en);
+	replyset_free(rs);
+	/* Russian is not optional. */
+	th_patch(dir, "templates.json", "\"ru\": \"Кажется, сообщение пустое", "\"xx\": \"Кажется, сообщение пустое");
+	char *e = load_errors(dir);
+	assert_non_null(strstr(e, "missing language \"ru\""));
+	free(e);
+	th_rmtree(dir);
+	free(dir);
+}
+
 static void test_exact_positions(void **state)
 {
 	(void)state;
@@ -121,15 +159,16 @@ static void test_exact_positions(void **state)
 	th_write(dir, "intents/zz.json",
 		 "{\"intents\": [\n"
 		 "  {\"id\": \"x_one\", \"category\": \"c\", \"kind\": \"faq\",\n"
-		 "   \"title\": {\"ru\": \"Т\"},\n"
+		 "   \"title\": {\"en\": \"T\"},\n"
 		 "   \"examples\": {\"ru\": [\"а\", \"б\", \"в\"], \"en\": [\"a\", \"b\", \"c\"]},\n"
 		 "   \"answer\": {\"ru\": \"ответ {plan} {bad}\", \"en\": \"answer\"},\n"
 		 "   \"buttons\": [{\"intent\": \"ghost\"}]}\n"
 		 "]}\n");
 	char *e = load_errors(dir);
 	fprintf(stderr, "%s", e);
-	/* Missing language: at the "title" object (line 3, column 13). */
-	assert_non_null(strstr(e, "intents/zz.json:3:13: \"title\": missing language \"en\""));
+	/* Missing Russian (required; English is optional): at the "title" object (line 3,
+	 * column 13). */
+	assert_non_null(strstr(e, "intents/zz.json:3:13: \"title\": missing language \"ru\""));
 	/* Unknown placeholder: at the placeholder itself. */
 	assert_non_null(strstr(e, "intents/zz.json:5:35: unknown placeholder {bad}"));
 	/* The button's intent value. */
@@ -229,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_syntax_error_position),
 		cmocka_unit_test(test_semantic_errors),
 		cmocka_unit_test(test_exact_positions),
+		cmocka_unit_test(test_russian_only_set),
 		cmocka_unit_test(test_missing_files),
 		cmocka_unit_test(test_tariff_cost),
 		cmocka_unit_test(test_synonyms_file),
