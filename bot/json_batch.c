@@ -120,10 +120,11 @@ static size_t resync(const char *t, size_t len, size_t from, size_t limit,
 	for (size_t x = from; x < limit; x++) {
 		if (t[x] != '{')
 			continue;
+		/* the delimiter before it may be the broken element's first byte ("[,{...}]") */
 		size_t b = x;
 		while (b > from && is_ws(t[b - 1]))
 			b--;
-		if (b <= from || (t[b - 1] != ',' && t[b - 1] != '}' && t[b - 1] != ']'))
+		if (t[b - 1] != ',' && t[b - 1] != '}' && t[b - 1] != ']')
 			continue;
 		size_t e = skip_value(t, len, x);
 		size_t q = e == NOT_FOUND ? NOT_FOUND : skip_ws(t, len, e);

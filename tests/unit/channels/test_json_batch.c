@@ -102,6 +102,7 @@ static void one_bad_event_costs_only_itself(void **state)
 		"{\"type\":\"message_new\",\"object\":[}",                       /* mismatch */
 		"{\"type\":\"message_new\",\"object\":{\"message\":{\"text\":\"x\",\"attachments\":"
 		"[{\"type\":\"photo\",\"photo\":{}},{\"type\":\"doc\",\"doc\":{}}]}}",  /* brace missing */
+		"", " ", ",",                                                     /* nothing at all */
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char *updates = NULL;
