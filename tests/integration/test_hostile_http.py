@@ -98,10 +98,11 @@ class WS:
     (a browser closes the socket on invalid UTF-8 in a text frame, so must we fail)."""
 
     def __init__(self, port, path, cookie=None, src="127.0.0.1", origin=None, timeout=5.0,
-                 rcvbuf=None):
+                 rcvbuf=None, host=None):
         self.sock = tcp(port, src, timeout, rcvbuf)
         key = base64.b64encode(os.urandom(16)).decode()
-        lines = ["GET %s HTTP/1.1" % path, "Host: 127.0.0.1:%d" % port, "Upgrade: websocket",
+        host = host or "127.0.0.1:%d" % port
+        lines = ["GET %s HTTP/1.1" % path, "Host: " + host, "Upgrade: websocket",
                  "Connection: Upgrade", "Sec-WebSocket-Key: " + key, "Sec-WebSocket-Version: 13"]
         if cookie:
             lines.append("Cookie: " + cookie)
@@ -897,7 +898,7 @@ def test_invalid_utf8_everywhere():
         check(not errors, "; ".join(sorted(set(errors))))
         acks = sum(1 for m in got if m.get("type") == "ack")
         check(acks >= 3, "hostile-but-repaired messages were not stored: %s" % got[-6:])
-        return {"frames": len(got), "acks": acks}
+        return {"frames": len(got), "stored": acks}
     attack("invalid_utf8", fn, config=console_config())
 
 
@@ -957,6 +958,52 @@ def test_tokens_origin_headers():
     attack("tokens_origin_headers", fn, config=cfg)
 
 
+def test_token_expiry_public_origin_secure_cookies():
+    """A chat token expires (http.chat_token_days); http.public_origin is the one name
+    served besides IP literals; secure_cookies marks every cookie Secure."""
+    import tempfile
+    workdir = tempfile.mkdtemp(prefix="deskbot-it-")
+    cfg = {"http": {"public_origin": "https://chat.example", "secure_cookies": True,
+                    "chat_token_days": 30}, "log": {"level": "info"}}
+    bot = Deskbot(config=cfg, workdir=workdir)
+    with bot:
+        port = bot.port
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        c.request("GET", "/chat", headers={"Host": "chat.example"})
+        r = c.getresponse()
+        r.read()
+        set_cookie = r.getheader("Set-Cookie") or ""
+        c.close()
+        check(r.status == 200, "the public origin's Host was refused: %s" % r.status)
+        check("; Secure" in set_cookie, "no Secure flag with secure_cookies: %s" % set_cookie)
+        cookie = set_cookie.split(";", 1)[0]
+        ws = WS(port, "/chat/ws", cookie=cookie, host="chat.example",
+                origin="https://chat.example")
+        check(ws.status == 101, "the public origin's chat socket was refused: %s" % ws.status)
+        ws.send({"type": "hello"})
+        check(ws.wait_for(lambda m: m.get("type") == "history", 5), "no history")
+        ws.close()
+        for host, origin in [("evil.example", None), ("chat.example", "https://evil.example")]:
+            w = WS(port, "/chat/ws", cookie=cookie, host=host, origin=origin)
+            check(w.status != 101, "Host %s Origin %s opened a chat" % (host, origin))
+            w.close()
+    # 31 days later the same token opens nothing, and the page hands out a new one.
+    later = int(time.time()) + 31 * 24 * 3600
+    bot = Deskbot(config=cfg, workdir=workdir, env={"DESKBOT_CLOCK": "@%d" % later})
+    with bot:
+        ws = WS(bot.port, "/chat/ws", cookie=cookie)
+        check(ws.status != 101, "an expired chat token still opens the chat")
+        ws.close()
+        fresh = chat_cookie(bot.port, cookie=cookie)
+        check(fresh and fresh != cookie, "an expired token was kept by GET /chat")
+        ws = open_chat(bot.port, fresh)
+        check(ws is not None and ws.wait_for(lambda m: m.get("type") == "history", 5),
+              "the new token does not open a chat")
+        ws.close()
+    import shutil
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main():
     raise_nofile()
     r = Runner()
@@ -966,7 +1013,8 @@ def main():
              test_slow_reader_dropped,
              test_250_customers_not_reading, test_chat_flood_one_socket,
              test_chat_flood_many_sockets, test_two_parameter_queries,
-             test_invalid_utf8_everywhere, test_tokens_origin_headers]
+             test_invalid_utf8_everywhere, test_tokens_origin_headers,
+             test_token_expiry_public_origin_secure_cookies]
     only = os.environ.get("HOSTILE_ONLY")
     for t in tests:
         if not only or only in t.__name__:
