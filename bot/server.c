@@ -2,6 +2,7 @@
  * One protocol handles both plain HTTP and WebSocket upgrades; routing is by path. */
 #include "server.h"
 
+#include <errno.h>
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -814,20 +815,20 @@ static void lws_log_cb(int level, const char *line)
 }
 
 /* Raises the soft RLIMIT_NOFILE towards the hard one (systemd's default soft limit is
- * 1024) and returns the soft limit in force. */
-static size_t raise_nofile(void)
+ * 1024); budget_for then reads the limit in force. */
+static void raise_nofile(void)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return 1024;
+		return;
 	rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > NOFILE_WANT ? NOFILE_WANT
 										  : rl.rlim_max;
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
 		struct rlimit up = {want, rl.rlim_max};
-		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
-			rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &up) < 0)
+			log_warn("server: cannot raise RLIMIT_NOFILE to %llu: %s",
+				 (unsigned long long)want, strerror(errno));
 	}
-	return rl.rlim_cur == RLIM_INFINITY ? NOFILE_WANT : (size_t)rl.rlim_cur;
 }
 
 static size_t budget_for(size_t want)
@@ -857,6 +858,10 @@ void server_set_limits(struct server *s, const struct server_limits *l)
 		v.ws_idle_s = v.ws_ping_s + 5;
 	s->limits = v;
 	s->budget = budget_for(v.max_connections);
+	if (!s->n_open && !s->admitted) { /* room for an address per connection of the budget */
+		rl_free(s->per_addr);
+		s->per_addr = rl_new(s->budget > 1024 ? s->budget : 1024);
+	}
 	/* libwebsockets reads the policy through the pointer the vhost was made with. */
 	s->idle_policy.secs_since_valid_ping = (uint16_t)(v.ws_ping_s > 65535 ? 65535 : v.ws_ping_s);
 	s->idle_policy.secs_since_valid_hangup =
@@ -883,13 +888,12 @@ int server_start(uv_loop_t *loop, const char *host, int port, size_t max_body,
 	struct server *s = xcalloc(1, sizeof *s);
 	s->loop = loop;
 	s->max_body = max_body;
-	s->per_addr = rl_new(DEF_MAX_CONNECTIONS * 4);
 	static const uint32_t retry_ms[] = {1000};
 	s->idle_policy = (lws_retry_bo_t){.retry_ms_table = retry_ms, .retry_ms_table_count = 1};
-	server_set_limits(s, &(struct server_limits){0});
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_cb);
+	/* Before the context: libwebsockets sizes its descriptor table from the limit. */
 	raise_nofile();
-	s->budget = budget_for(s->limits.max_connections);
+	server_set_limits(s, &(struct server_limits){0});
 
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);
