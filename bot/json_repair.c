@@ -143,7 +143,7 @@ static char *run(const char *text, size_t len, int json, size_t *out_len,
 		} else if (json && c == '\\') {
 			i += escape(&r, i);
 		} else if (json && c == 0) {
-			edit(&r, i, 1, FFFD_UTF8);
+			edit(&r, i, 1, " ");
 			r.stats->nuls++;
 			i++;
 		} else {

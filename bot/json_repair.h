@@ -12,7 +12,9 @@
  *                                                  rather than a space, so a person
  *                                                  reading the transcript sees that
  *                                                  something was there)
- *   - a raw NUL byte                            -> U+FFFD (EF BF BD)
+ *   - a raw NUL byte                            -> a space (between tokens cJSON
+ *                                                  already reads it as one; inside a
+ *                                                  string it no longer cuts the text)
  *   - each maximal invalid UTF-8 subpart        -> U+FFFD (Unicode's "best practice"
  *     (stray continuation, overlong, encoded       for replacement, as browsers do)
  *     surrogate, past U+10FFFF, truncated)
