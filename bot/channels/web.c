@@ -256,8 +256,10 @@ static int64_t token_age_s(const char *t, int64_t now_s)
 
 static int token_fresh(const struct web *w, const char *t, int64_t now_ms)
 {
+	if (!token_ok(t))
+		return 0;
 	int64_t age = token_age_s(t, now_ms / 1000);
-	return token_ok(t) && age >= -300 && age < token_ttl_s(w); /* 5 min of clock skew */
+	return age >= -300 && age < token_ttl_s(w); /* 5 min of clock skew */
 }
 
 static struct pending_token *pending_find(struct web *w, const char *t, int64_t now_ms)

@@ -1,6 +1,7 @@
 /* The local web chat: a customer channel like VK and Telegram, served by our own HTTP
- * listener. A customer's browser holds a random token in a cookie (deskbot_chat) that
- * names its chat (peer id, kept in the store); messages arrive over a WebSocket at
+ * listener. A customer's browser holds a token in a cookie (deskbot_chat) that names its
+ * chat (peer id, kept in the store); the server issues it (GET /chat) and it expires after
+ * http.chat_token_days. Messages arrive over a WebSocket at
  * /chat/ws and go through pipeline_ingest as channel "web"; replies come back through
  * the outbox, and send pushes them to every chat socket the customer has open. A
  * customer who reconnects gets the chat's history from the store.
@@ -16,7 +17,10 @@
  *   {"type":"message","from":"bot"|"operator"|"customer","text":S,"at":MS,"id":N,
  *    "keyboard":{"inline":B,"rows":[[{"label","payload","kind"}]]}?}
  *   {"type":"ack","id":S}  the message is stored (and answered, if the bot answers)
- *   {"type":"error","error":S} */
+ *   {"type":"error","error":S,"code":"rate_limited"?,"id":S?}  rate_limited: not stored,
+ *                           send it again a little later
+ * Limits (config "http"): chat sockets per customer, messages per second per customer and
+ * per address. Frames with invalid UTF-8 are repaired to U+FFFD before they are read. */
 #ifndef DESKBOT_WEB_H
 #define DESKBOT_WEB_H
 #include <stddef.h>
