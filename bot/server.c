@@ -587,11 +587,13 @@ static void bind_admitted(struct server *s, struct lws *wsi)
 static void release_conn(struct server *s, struct lws *wsi)
 {
 	struct conn_track *t = lws_get_opaque_user_data(wsi);
-	if (!t || !s)
+	if (!t)
 		return;
 	lws_set_opaque_user_data(wsi, NULL);
-	rl_release(s->per_addr, t->addr);
-	s->n_open--;
+	if (s) { /* NULL only while the context is being torn down */
+		rl_release(s->per_addr, t->addr);
+		s->n_open--;
+	}
 	free(t);
 }
 

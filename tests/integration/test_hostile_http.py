@@ -1004,6 +1004,28 @@ def test_token_expiry_public_origin_secure_cookies():
     shutil.rmtree(workdir, ignore_errors=True)
 
 
+def test_shutdown_with_attackers_connected():
+    """SIGTERM while idle sockets, half-sent headers and chat sockets are open: a clean
+    exit 0 (no sanitizer report, nothing leaked)."""
+    bot = start_bot(json.loads(json.dumps(BASE_CONFIG)), {})
+    try:
+        socks = [tcp(bot.port, attacker_addr(i)) for i in range(20)]
+        for s in socks[:10]:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        tabs = [open_chat(bot.port, chat_cookie(bot.port, attacker_addr(i)), attacker_addr(i))
+                for i in range(5)]
+        time.sleep(0.5)
+        code = bot.stop(expect_code=None)
+        check(code == 0, "exit %s with attackers connected:\n%s" % (code, bot.read_log()[-3000:]))
+        for s in socks:
+            s.close()
+        for t in tabs:
+            if t:
+                t.close()
+    finally:
+        bot.cleanup()
+
+
 def main():
     raise_nofile()
     r = Runner()
@@ -1014,7 +1036,8 @@ def main():
              test_250_customers_not_reading, test_chat_flood_one_socket,
              test_chat_flood_many_sockets, test_two_parameter_queries,
              test_invalid_utf8_everywhere, test_tokens_origin_headers,
-             test_token_expiry_public_origin_secure_cookies]
+             test_token_expiry_public_origin_secure_cookies,
+             test_shutdown_with_attackers_connected]
     only = os.environ.get("HOSTILE_ONLY")
     for t in tests:
         if not only or only in t.__name__:
