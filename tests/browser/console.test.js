@@ -277,6 +277,18 @@ async function main() {
       const s = await A.page.evaluate(async () => (await fetch('/api/cases')).status);
       assert(s === 401, 'session alive after logout: ' + s);
     });
+    await step('a chat token the server did not issue is replaced, and the chat works', async () => {
+      const forged = 'ab'.repeat(32);
+      const ctx = await browser.newContext();
+      await ctx.addCookies([{ name: 'deskbot_chat', value: forged, url: bot.url('/chat') }]);
+      const p = await ctx.newPage();
+      await p.goto(bot.url('/chat'));
+      await p.waitForSelector('body[data-connected="yes"]');
+      const mine = (await ctx.cookies(bot.url('/chat'))).filter((k) => k.name === 'deskbot_chat');
+      assert(mine.some((k) => k.value !== forged && /^[0-9a-f]{64}$/.test(k.value)),
+        'no server-issued token: ' + JSON.stringify(mine));
+      await ctx.close();
+    });
     await chatCtx.close();
   } catch (e) {
     failed++;
