@@ -284,7 +284,9 @@ static int host_is_local_literal(const char *host)
 static int host_origin_ok(const struct server *s, const struct req_headers *h)
 {
 	const char *pub = s->limits.public_origin ? origin_authority(s->limits.public_origin) : NULL;
-	int host_ok = host_is_local_literal(h->host) || (pub && strcmp(h->host, pub) == 0);
+	/* No Host at all (HTTP/1.0 health checks) is no browser, so no rebinding either. */
+	int host_ok = !*h->host || host_is_local_literal(h->host) ||
+		      (pub && strcmp(h->host, pub) == 0);
 	int origin_ok = !*h->origin || !pub || strcmp(h->origin, s->limits.public_origin) == 0 ||
 			(origin_authority(h->origin) &&
 			 host_is_local_literal(origin_authority(h->origin)) &&
