@@ -56,6 +56,10 @@ Control API (JSON in/out; GET or POST; bodies may be one object, a list, or
   POST /_control/config   {"strict_chats": false, "chats": [...],
         "rate_limit_per_s": null, "webhook_url": ""}
   GET  /_control/state
+  POST /_control/hostile  {"seed": 1, "ordinary": 20, "undecodable": 1} -> {"cases":
+        [{"label", "expect": answer|ignore|lost, "peer", "message_id", "callback_id",
+          "update_id"}]}: hostile mode (hostile.py), one seeded mix of legal-but-nasty
+        updates, ordinary messages and updates that are not JSON, queued at once
 Timestamps are time.monotonic_ns() (CLOCK_MONOTONIC, comparable across processes).
 
 Not emulated: webhooks delivery (setWebhook only records the URL so that

@@ -24,7 +24,8 @@ Control API (JSON in/out; GET or POST; bodies may be one object, a list, or
                             (default) | message_reply | message_edit | message_event
                             | message_typing_state | message_allow | message_deny |
                             group_join | group_leave | <any, with "object">},
-                           {"raw": {...envelope...}}, {"raw_json": "text"}]
+                           {"raw": {...envelope...}}, {"raw_json": "text"},
+                           {"raw_b64": "bytes, e.g. invalid UTF-8"}]
         -> {"injected": [{"type", "event_id", "ts", "inject_ns", "message_id",
                           "conversation_message_id", "peer_id",
                           "callback_event_id" (message_event)}], "ts"}
@@ -45,6 +46,11 @@ Control API (JSON in/out; GET or POST; bodies may be one object, a list, or
   POST /_control/block    {"peer_id", "code": 901, "blocked": true}
   POST /_control/config   {"lp_batch": 100, "rate_limit_per_s": null}
   POST /_control/expire_key {}          GET /_control/state
+  POST /_control/hostile  {"seed": 1, "ordinary": 20, "undecodable": 1} -> {"cases":
+        [{"label", "expect": answer|ignore|lost|dup, "peer", "message_id",
+          "callback_id", "ts"}]}: hostile mode (hostile.py), one seeded mix of
+        legal-but-nasty events, ordinary messages and elements that are not JSON,
+        queued at once so that they share long-poll answers
 Timestamps are time.monotonic_ns() (CLOCK_MONOTONIC, comparable across processes).
 """
 
