@@ -14,6 +14,7 @@ void channel_init(struct channel *ch, const struct channel_ops *ops, struct app 
 	ch->rate_per_s = rate_per_s;
 	ch->chat_rate_per_s = chat_rate_per_s;
 	ch->max_in_flight = max_in_flight;
+	ch->chat_burst = 1;
 	struct metrics *m = app->metrics;
 	char l[96];
 	metrics_family(m, "deskbot_updates_total", "counter",

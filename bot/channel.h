@@ -30,6 +30,9 @@ struct send_result {
 };
 
 typedef void (*channel_sent_cb)(void *arg, const struct send_result *res);
+/* How a batch ended: res[i] is row i's result, as a single send of that row would have
+ * reported it. */
+typedef void (*channel_batch_cb)(void *arg, const struct send_result *res, size_t n);
 
 struct channel_ops {
 	const char *name;        /* "vk", "telegram", "web" */
@@ -42,6 +45,13 @@ struct channel_ops {
 	 * negative and never calls cb. row is borrowed until cb runs. */
 	int (*send)(struct channel *ch, const struct outbox_row *row, channel_sent_cb cb,
 		    void *arg);
+	/* Optional: delivers n rows (kind "message", at most max_batch of them, texts of at
+	 * most max_batch_bytes together) in one request, in order. Returns 0 and later calls
+	 * cb exactly once with n results, or returns negative and never calls cb. */
+	int (*send_batch)(struct channel *ch, const struct outbox_row *const *rows, size_t n,
+			  channel_batch_cb cb, void *arg);
+	size_t max_batch;
+	size_t max_batch_bytes;
 	/* Short state for /healthz: "polling", "backoff", "unauthorized", ... */
 	const char *(*state)(const struct channel *ch);
 	/* Work still in flight (requests not yet answered). */
@@ -54,8 +64,12 @@ struct channel {
 	const struct channel_ops *ops;
 	struct app *app;
 	double chat_rate_per_s; /* outbox limits for this channel */
-	double rate_per_s;
-	int max_in_flight;
+	double rate_per_s;      /* requests per second (a batch is one request) */
+	double chat_burst;      /* per-chat token bucket size (1 unless the channel says) */
+	double group_rate_per_s; /* group chats (negative ids), when > 0 */
+	double group_burst;
+	int max_in_flight;      /* upper bound of the in-flight window */
+	int batch_off;          /* the channel refused batches (e.g. VK 12/13): send singly */
 	/* Metrics (pointers into the registry). */
 	double *m_updates, *m_ignored, *m_poll_restarts_key, *m_poll_restarts_history,
 		*m_poll_restarts_session, *m_poll_errors, *m_poll_skipped, *m_sent, *m_retries, *m_failed,

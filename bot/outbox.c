@@ -1,8 +1,10 @@
-/* Outbox scheduling and delivery (see outbox.h). */
+/* Outbox scheduling and delivery (see outbox.h). The fair ordering of chats is outq.c's;
+ * this file moves rows between the store, those queues and the channels. */
 #include "outbox.h"
 
 #include "clock.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,45 +13,42 @@
 #include "app.h"
 #include "channel.h"
 #include "log.h"
+#include "outq.h"
+#include "store_outbox_peer.h"
 #include "xalloc.h"
 
 #define MAX_ATTEMPTS 16          /* transient failures before a row is given up */
 #define BACKOFF_BASE_MS 1000
 #define BACKOFF_CAP_MS 300000
-#define WALK_LIMIT 4096          /* rows examined per pump; later rows wait their turn */
 /* Rows kept in memory per channel. Beyond HIGH, new rows stay only in the store and are
  * read back in id order once the queue has drained below LOW, so a burst costs disk,
  * not memory, and per-chat order holds (everything in memory is older). */
 #define QUEUE_HIGH 2000
 #define QUEUE_LOW 500
-
-struct peer {
-	int64_t id;
-	int used;
-	int busy;           /* a send to this chat is in flight */
-	int walk;           /* pump generation that last saw this chat */
-	int64_t next_ok_ms; /* per-chat rate limit */
-};
-
-struct node {
-	struct outbox_row row;
-	struct node *prev, *next;
-};
+/* The same per chat: a chat flooding thousands of rows keeps PEER_HIGH in memory and
+ * reads the rest back itself, so it never fills the channel's HIGH and pushes other
+ * chats' new rows into the store behind its own. */
+#define PEER_HIGH 64
+#define PEER_LOW 16
+/* The in-flight window (Little's law): requests in flight = request rate x latency. Twice
+ * that, plus a few, absorbs latency spikes; the channel's max_in_flight bounds it. */
+#define WINDOW_FACTOR 2.0
+#define WINDOW_EXTRA 4
+#define WINDOW_MIN 4
+#define LATENCY_START_MS 100.0
+#define LATENCY_ALPHA 0.2
+#define BATCH_MAX 64
 
 struct chanq {
 	struct outbox *ob;
 	struct channel *ch;
-	struct node *head, *tail;
-	size_t n;
-	struct peer *peers; /* open addressing on the chat id */
-	size_t peers_cap, peers_used;
-	int in_flight;
-	double tokens;
-	int64_t tokens_at_ms;
+	struct outq *q;
+	int in_flight;       /* requests (a batch is one) */
 	int64_t paused_until_ms;
-	int walk_gen;
-	int64_t max_id;  /* highest row id ever queued in memory */
-	int overflow;    /* rows above max_id wait in the store only */
+	int64_t max_id;      /* highest row id the channel's store scan has passed */
+	int overflow;        /* rows above max_id wait in the store only */
+	double latency_ms;   /* moving average of a request's round trip */
+	int logged_batch_off;
 };
 
 struct outbox {
@@ -66,97 +65,12 @@ struct outbox {
 
 struct in_flight {
 	struct chanq *q;
-	struct node *node;
+	int64_t started_ms;
+	size_t n;
+	struct outq_node *nodes[];
 };
 
-static struct peer *peer_get(struct chanq *q, int64_t id)
-{
-	if (q->peers_used * 2 >= q->peers_cap) {
-		size_t cap = q->peers_cap ? q->peers_cap * 2 : 256;
-		struct peer *old = q->peers;
-		size_t old_cap = q->peers_cap;
-		q->peers = xcalloc(cap, sizeof *q->peers);
-		q->peers_cap = cap;
-		q->peers_used = 0;
-		for (size_t i = 0; i < old_cap; i++)
-			if (old[i].used)
-				*peer_get(q, old[i].id) = old[i];
-		free(old);
-	}
-	size_t mask = q->peers_cap - 1;
-	size_t i = (size_t)((uint64_t)id * 0x9E3779B97F4A7C15ull >> 20) & mask;
-	while (q->peers[i].used && q->peers[i].id != id)
-		i = (i + 1) & mask;
-	if (!q->peers[i].used) {
-		q->peers[i] = (struct peer){.id = id, .used = 1};
-		q->peers_used++;
-	}
-	return &q->peers[i];
-}
-
-static struct chanq *queue_of(struct outbox *ob, const char *channel)
-{
-	for (int i = 0; i < ob->n_qs; i++)
-		if (strcmp(ob->qs[i].ch->ops->name, channel) == 0)
-			return &ob->qs[i];
-	return NULL;
-}
-
-static void link_tail(struct chanq *q, struct node *n)
-{
-	n->next = NULL;
-	n->prev = q->tail;
-	if (q->tail)
-		q->tail->next = n;
-	else
-		q->head = n;
-	q->tail = n;
-	q->n++;
-}
-
-/* Puts a row back in id order (after a retry), ahead of later rows of its chat. */
-static void link_sorted(struct chanq *q, struct node *n)
-{
-	struct node *at = q->head;
-	while (at && at->row.id < n->row.id)
-		at = at->next;
-	if (!at) {
-		link_tail(q, n);
-		return;
-	}
-	n->next = at;
-	n->prev = at->prev;
-	if (at->prev)
-		at->prev->next = n;
-	else
-		q->head = n;
-	at->prev = n;
-	q->n++;
-}
-
-static void unlink_node(struct chanq *q, struct node *n)
-{
-	if (n->prev)
-		n->prev->next = n->next;
-	else
-		q->head = n->next;
-	if (n->next)
-		n->next->prev = n->prev;
-	else
-		q->tail = n->prev;
-	n->prev = n->next = NULL;
-	q->n--;
-}
-
-static void node_free(struct node *n)
-{
-	outbox_row_free(&n->row);
-	free(n);
-}
-
 static void kick(struct outbox *ob);
-
-static void idle_cb(uv_idle_t *h);
 
 static void timer_cb(uv_timer_t *t)
 {
@@ -191,189 +105,333 @@ static void ensure_tx(struct outbox *ob)
 		store_begin(ob->app->store);
 }
 
-/* Every other queued row for a chat that blocked the bot fails without a request. */
-static void fail_chat(struct chanq *q, int64_t peer, const char *reason, int64_t now)
+static struct chanq *queue_of(struct outbox *ob, const char *channel)
 {
-	struct outbox *ob = q->ob;
-	for (struct node *n = q->head, *next; n; n = next) {
-		next = n->next;
-		if (n->row.peer_id != peer)
-			continue;
-		unlink_node(q, n);
-		store_outbox_mark_failed(ob->app->store, n->row.id, reason, now);
-		*q->ch->m_failed += 1;
-		node_free(n);
-	}
+	for (int i = 0; i < ob->n_qs; i++)
+		if (strcmp(ob->qs[i].ch->ops->name, channel) == 0)
+			return &ob->qs[i];
+	return NULL;
 }
 
-static void sent_cb(void *arg, const struct send_result *res)
+static void limits_of(const struct channel *ch, struct outq_limits *lim)
 {
-	struct in_flight *f = arg;
-	struct chanq *q = f->q;
-	struct node *n = f->node;
-	struct outbox *ob = q->ob;
-	struct channel *ch = q->ch;
-	free(f);
-	q->in_flight--;
-	struct peer *p = peer_get(q, n->row.peer_id);
-	p->busy = 0;
-	int64_t now = clock_now_ms();
-	ensure_tx(ob);
-	if (res->pause_channel_ms > 0 && now + res->pause_channel_ms > q->paused_until_ms) {
-		q->paused_until_ms = now + res->pause_channel_ms;
-		log_warn("outbox: %s paused for %lld ms (code %d: %s)", ch->ops->name,
-			 (long long)res->pause_channel_ms, res->code, res->reason);
-	}
-	switch (res->outcome) {
-	case SEND_OK:
-		store_outbox_mark_sent(ob->app->store, n->row.id, res->channel_msg_id, now);
-		*ch->m_sent += 1;
-		if (q->ch->chat_rate_per_s > 0)
-			p->next_ok_ms = now + (int64_t)(1000.0 / q->ch->chat_rate_per_s);
-		node_free(n);
-		break;
-	case SEND_RETRY:
-		n->row.attempts++;
-		channel_count_failure(ch, res->code);
-		if (n->row.attempts >= MAX_ATTEMPTS) {
-			char reason[256];
-			snprintf(reason, sizeof reason, "gave up after %d attempts: %s",
-				 n->row.attempts, res->reason);
-			log_error("outbox: %s chat %lld row %lld: %s", ch->ops->name,
-				  (long long)n->row.peer_id, (long long)n->row.id, reason);
-			store_outbox_mark_failed(ob->app->store, n->row.id, reason, now);
-			*ch->m_failed += 1;
-			node_free(n);
-			break;
-		}
-		int64_t delay = res->retry_after_ms > 0 ? res->retry_after_ms
-							: backoff_ms(ob, n->row.attempts);
-		n->row.next_attempt_ms = now + delay;
-		store_outbox_mark_retry(ob->app->store, n->row.id, n->row.next_attempt_ms,
-					res->reason);
-		*ch->m_retries += 1;
-		log_warn("outbox: %s chat %lld row %lld: retry %d in %lld ms (code %d: %s)",
-			 ch->ops->name, (long long)n->row.peer_id, (long long)n->row.id,
-			 n->row.attempts, (long long)delay, res->code, res->reason);
-		link_sorted(q, n);
-		break;
-	case SEND_FAILED:
-		log_error("outbox: %s chat %lld row %lld failed for good (code %d: %s)",
-			  ch->ops->name, (long long)n->row.peer_id, (long long)n->row.id, res->code,
-			  res->reason);
-		store_outbox_mark_failed(ob->app->store, n->row.id, res->reason, now);
-		channel_count_failure(ch, res->code);
-		*ch->m_failed += 1;
-		node_free(n);
-		break;
-	case SEND_BLOCKED: {
-		log_warn("outbox: %s chat %lld cannot receive messages (code %d: %s); stopping",
-			 ch->ops->name, (long long)n->row.peer_id, res->code, res->reason);
-		int64_t peer = n->row.peer_id;
-		store_outbox_mark_failed(ob->app->store, n->row.id, res->reason, now);
-		store_peer_set_blocked(ob->app->store, ch->ops->name, peer, 1, res->reason);
-		channel_count_failure(ch, res->code);
-		*ch->m_blocked += 1;
-		*ch->m_failed += 1;
-		node_free(n);
-		fail_chat(q, peer, "customer cannot receive messages (blocked the bot)", now);
-		break;
-	}
-	}
-	kick(ob);
+	*lim = (struct outq_limits){.rate_per_s = ch->rate_per_s,
+				    .chat_rate_per_s = ch->chat_rate_per_s,
+				    .chat_burst = ch->chat_burst,
+				    .group_rate_per_s = ch->group_rate_per_s,
+				    .group_burst = ch->group_burst};
 }
 
-static void refill(struct chanq *q, int64_t now)
+/* ---- rows between the store and memory ---- */
+
+static int peer_refill(struct chanq *q, struct outq_peer *p, int64_t now);
+
+/* A row the store scan reached (id above max_id) or a new one: into its chat's queue, or
+ * left in the store when the chat already has PEER_HIGH rows in memory. */
+static void admit(struct chanq *q, struct outbox_row *row, int64_t now)
 {
-	double rate = q->ch->rate_per_s;
-	if (rate <= 0) {
-		q->tokens = 1e9;
+	if (row->id > q->max_id)
+		q->max_id = row->id;
+	struct outq_peer *p = outq_peer(q->q, row->peer_id);
+	if (p->overflow || p->n >= PEER_HIGH) {
+		/* It waits in the store; its chat reads it back (peer_refill). A chat with no
+		 * rows in memory is not kept for its overflow alone: n >= PEER_HIGH here. */
+		p->overflow = 1;
+		outbox_row_free(row);
+		if (!p->busy && !p->n)
+			peer_refill(q, p, now); /* an earlier read-back failed: try again */
 		return;
 	}
-	double burst = rate < 1 ? 1 : rate;
-	q->tokens += (double)(now - q->tokens_at_ms) * rate / 1000.0;
-	if (q->tokens > burst)
-		q->tokens = burst;
-	q->tokens_at_ms = now;
+	p->loaded_max = row->id;
+	outq_push(q->q, row, now);
 }
+
+struct load_ctx {
+	struct chanq *q;
+	int64_t now;
+};
 
 static void load_row(void *arg, struct outbox_row *row)
 {
-	struct chanq *q = arg;
-	struct node *n = xcalloc(1, sizeof *n);
-	n->row = *row;
-	*row = (struct outbox_row){0};
-	if (n->row.id > q->max_id)
-		q->max_id = n->row.id;
-	link_tail(q, n);
+	struct load_ctx *c = arg;
+	admit(c->q, row, c->now);
+}
+
+static void peer_row(void *arg, struct outbox_row *row)
+{
+	struct load_ctx *c = arg;
+	struct outq_peer *p = outq_peer(c->q->q, row->peer_id);
+	p->loaded_max = row->id;
+	outq_push(c->q->q, row, c->now);
 }
 
 /* Reads rows that overflowed into the store back into memory. */
-static void refill_from_store(struct chanq *q)
+static void refill_from_store(struct chanq *q, int64_t now)
 {
-	int want = QUEUE_HIGH - (int)q->n;
+	int want = QUEUE_HIGH - (int)outq_len(q->q);
+	struct load_ctx c = {q, now};
 	int got = store_outbox_each_pending(q->ob->app->store, q->ch->ops->name, q->max_id, want,
-					    load_row, q);
+					    load_row, &c);
 	if (got >= 0 && got < want)
 		q->overflow = 0;
 }
 
-/* Starts every send that may start now; returns the earliest time anything waiting
+/* Reads a chat's own overflow back: its rows the store scan has passed (up to max_id);
+ * later ones come with the scan. */
+static int peer_refill(struct chanq *q, struct outq_peer *p, int64_t now)
+{
+	if (!p->overflow || p->n >= PEER_LOW)
+		return 0;
+	int want = PEER_HIGH - (int)p->n;
+	struct load_ctx c = {q, now};
+	int got = store_outbox_each_pending_peer(q->ob->app->store, q->ch->ops->name, p->id,
+						 p->loaded_max, q->max_id, want, peer_row, &c);
+	if (got < 0)
+		return -1; /* logged; the rows stay pending for the next start */
+	if (got < want)
+		p->overflow = 0;
+	return 0;
+}
+
+/* ---- completion ---- */
+
+struct fail_ctx {
+	struct chanq *q;
+	const char *reason;
+	int64_t now;
+};
+
+static void fail_row(void *arg, struct outbox_row *row)
+{
+	struct fail_ctx *c = arg;
+	store_outbox_mark_failed(c->q->ob->app->store, row->id, c->reason, c->now);
+	*c->q->ch->m_failed += 1;
+}
+
+/* Every other queued row for a chat that blocked the bot fails without a request: those
+ * in memory and those still in the store. */
+static void fail_chat(struct chanq *q, struct outq_peer *p, const char *reason, int64_t now)
+{
+	struct fail_ctx c = {q, reason, now};
+	outq_drop_chat(q->q, p, fail_row, &c);
+	while (p->overflow && peer_refill(q, p, now) == 0)
+		outq_drop_chat(q->q, p, fail_row, &c);
+}
+
+static void finish_row(struct chanq *q, struct outq_node *n, const struct send_result *res,
+		       int64_t now)
+{
+	struct outbox *ob = q->ob;
+	struct channel *ch = q->ch;
+	struct outbox_row *row = &n->row;
+	struct outq_peer *p = n->peer;
+	switch (res->outcome) {
+	case SEND_OK:
+		store_outbox_mark_sent(ob->app->store, row->id, res->channel_msg_id, now);
+		*ch->m_sent += 1;
+		outq_done(q->q, n, 0, 0, now);
+		outq_node_free(n);
+		break;
+	case SEND_RETRY: {
+		row->attempts++;
+		channel_count_failure(ch, res->code);
+		if (row->attempts >= MAX_ATTEMPTS) {
+			char reason[256];
+			snprintf(reason, sizeof reason, "gave up after %d attempts: %s", row->attempts,
+				 res->reason);
+			log_error("outbox: %s chat %lld row %lld: %s", ch->ops->name,
+				  (long long)row->peer_id, (long long)row->id, reason);
+			store_outbox_mark_failed(ob->app->store, row->id, reason, now);
+			*ch->m_failed += 1;
+			outq_done(q->q, n, 0, 0, now);
+			outq_node_free(n);
+			break;
+		}
+		int64_t delay = res->retry_after_ms > 0 ? res->retry_after_ms
+							: backoff_ms(ob, row->attempts);
+		row->next_attempt_ms = now + delay;
+		store_outbox_mark_retry(ob->app->store, row->id, row->next_attempt_ms, res->reason);
+		*ch->m_retries += 1;
+		log_warn("outbox: %s chat %lld row %lld: retry %d in %lld ms (code %d: %s)",
+			 ch->ops->name, (long long)row->peer_id, (long long)row->id, row->attempts,
+			 (long long)delay, res->code, res->reason);
+		/* retry_after holds this chat (its later rows too), not the channel. */
+		outq_done(q->q, n, 1, res->retry_after_ms > 0 ? row->next_attempt_ms : 0, now);
+		break;
+	}
+	case SEND_FAILED:
+		log_error("outbox: %s chat %lld row %lld failed for good (code %d: %s)",
+			  ch->ops->name, (long long)row->peer_id, (long long)row->id, res->code,
+			  res->reason);
+		store_outbox_mark_failed(ob->app->store, row->id, res->reason, now);
+		channel_count_failure(ch, res->code);
+		*ch->m_failed += 1;
+		outq_done(q->q, n, 0, 0, now);
+		outq_node_free(n);
+		break;
+	case SEND_BLOCKED:
+		log_warn("outbox: %s chat %lld cannot receive messages (code %d: %s); stopping",
+			 ch->ops->name, (long long)row->peer_id, res->code, res->reason);
+		store_outbox_mark_failed(ob->app->store, row->id, res->reason, now);
+		store_peer_set_blocked(ob->app->store, ch->ops->name, row->peer_id, 1, res->reason);
+		channel_count_failure(ch, res->code);
+		*ch->m_blocked += 1;
+		*ch->m_failed += 1;
+		fail_chat(q, p, "customer cannot receive messages (blocked the bot)", now);
+		outq_done(q->q, n, 0, 0, now);
+		outq_node_free(n);
+		return;
+	}
+	peer_refill(q, p, now);
+}
+
+static void request_ended(struct in_flight *f, const struct send_result *res, size_t n_res)
+{
+	struct chanq *q = f->q;
+	struct outbox *ob = q->ob;
+	struct channel *ch = q->ch;
+	q->in_flight--;
+	int64_t now = clock_now_ms();
+	double took = (double)(now - f->started_ms);
+	q->latency_ms = q->latency_ms * (1 - LATENCY_ALPHA) + (took > 0 ? took : 0) * LATENCY_ALPHA;
+	ensure_tx(ob);
+	for (size_t i = 0; i < f->n; i++) {
+		const struct send_result *r = &res[i < n_res ? i : n_res - 1];
+		if (r->pause_channel_ms > 0 && now + r->pause_channel_ms > q->paused_until_ms) {
+			q->paused_until_ms = now + r->pause_channel_ms;
+			log_warn("outbox: %s paused for %lld ms (code %d: %s)", ch->ops->name,
+				 (long long)r->pause_channel_ms, r->code, r->reason);
+		}
+		finish_row(q, f->nodes[i], r, now);
+	}
+	if (ch->batch_off && !q->logged_batch_off) {
+		q->logged_batch_off = 1;
+		log_warn("outbox: %s refused batched sends; sending one row per request from now on",
+			 ch->ops->name);
+	}
+	free(f);
+	kick(ob);
+}
+
+static void sent_cb(void *arg, const struct send_result *res)
+{
+	request_ended(arg, res, 1);
+}
+
+static void batch_cb(void *arg, const struct send_result *res, size_t n)
+{
+	struct in_flight *f = arg;
+	if (n != f->n) {
+		/* A channel bug; every row is retried rather than guessed at. */
+		log_error("outbox: %s answered %zu results for a batch of %zu", f->q->ch->ops->name,
+			  n, f->n);
+		struct send_result *all = xcalloc(f->n, sizeof *all);
+		for (size_t i = 0; i < f->n; i++) {
+			all[i].outcome = SEND_RETRY;
+			snprintf(all[i].reason, sizeof all[i].reason, "batch answer of the wrong size");
+		}
+		request_ended(f, all, f->n);
+		free(all);
+		return;
+	}
+	request_ended(f, res, n);
+}
+
+/* ---- the pump ---- */
+
+static int batchable(const struct outq_node *n)
+{
+	return n && (!n->row.kind || strcmp(n->row.kind, "message") == 0);
+}
+
+/* Requests allowed in flight now: rate x latency (Little's law) with room for spikes,
+ * within [WINDOW_MIN, the channel's max_in_flight]. Unlimited rate: the bound. */
+static int window_of(const struct chanq *q)
+{
+	int cap = q->ch->max_in_flight > 0 ? q->ch->max_in_flight : 1;
+	if (q->ch->rate_per_s <= 0)
+		return cap;
+	double w = ceil(q->ch->rate_per_s * q->latency_ms / 1000.0 * WINDOW_FACTOR) + WINDOW_EXTRA;
+	if (w < WINDOW_MIN)
+		w = WINDOW_MIN;
+	return w > cap ? cap : (int)w;
+}
+
+static size_t text_bytes(const struct outq_node *n)
+{
+	return (n->row.text ? strlen(n->row.text) : 0) + (n->row.keyboard ? strlen(n->row.keyboard) : 0);
+}
+
+/* Starts one request: a single row, or a batch of ready rows from different chats. */
+static void start_request(struct chanq *q, int64_t now)
+{
+	struct channel *ch = q->ch;
+	struct outq_node *first = outq_take(q->q, now);
+	size_t max = ch->ops->send_batch && !ch->batch_off ? ch->ops->max_batch : 1;
+	if (max > BATCH_MAX)
+		max = BATCH_MAX;
+	if (!batchable(first) || max < 1)
+		max = 1;
+	struct in_flight *f = xmalloc(sizeof *f + max * sizeof f->nodes[0]);
+	f->q = q;
+	f->started_ms = now;
+	f->n = 0;
+	f->nodes[f->n++] = first;
+	size_t bytes = text_bytes(first);
+	while (f->n < max && outq_ready(q->q, now)) {
+		const struct outq_node *next = outq_peek(q->q);
+		if (!batchable(next) || bytes + text_bytes(next) > ch->ops->max_batch_bytes)
+			break;
+		bytes += text_bytes(next);
+		f->nodes[f->n++] = outq_take(q->q, now);
+	}
+	q->in_flight++;
+	int r;
+	if (f->n == 1) {
+		r = ch->ops->send(ch, &f->nodes[0]->row, sent_cb, f);
+	} else {
+		const struct outbox_row *rows[BATCH_MAX];
+		for (size_t i = 0; i < f->n; i++)
+			rows[i] = &f->nodes[i]->row;
+		r = ch->ops->send_batch(ch, rows, f->n, batch_cb, f);
+	}
+	if (r < 0) {
+		/* Could not even start: a transient failure for each row. */
+		struct send_result res = {.outcome = SEND_RETRY};
+		snprintf(res.reason, sizeof res.reason, "could not start the request");
+		struct send_result *all = xcalloc(f->n, sizeof *all);
+		for (size_t i = 0; i < f->n; i++)
+			all[i] = res;
+		request_ended(f, all, f->n);
+		free(all);
+	}
+}
+
+/* Starts every request that may start now; returns the earliest time anything waiting
  * becomes due (INT64_MAX if nothing waits on time). */
 static int64_t pump(struct chanq *q, int64_t now)
 {
 	struct outbox *ob = q->ob;
-	if (q->overflow && q->n < QUEUE_LOW)
-		refill_from_store(q);
-	if (ob->draining || !q->head)
+	if (q->overflow && outq_len(q->q) < QUEUE_LOW)
+		refill_from_store(q, now);
+	if (ob->draining)
 		return INT64_MAX;
 	if (now < q->paused_until_ms)
 		return q->paused_until_ms;
-	refill(q, now);
 	int64_t wake = INT64_MAX;
-	int gen = ++q->walk_gen;
-	int scanned = 0;
-	for (struct node *n = q->head, *next; n && q->in_flight < q->ch->max_in_flight &&
-					      scanned < WALK_LIMIT;
-	     n = next) {
-		next = n->next;
-		scanned++;
-		struct peer *p = peer_get(q, n->row.peer_id);
-		int earlier_waits = p->walk == gen || p->busy;
-		p->walk = gen;
-		if (earlier_waits)
-			continue; /* per-chat order: an earlier row of this chat goes first */
-		int64_t due = n->row.next_attempt_ms > p->next_ok_ms ? n->row.next_attempt_ms
-								      : p->next_ok_ms;
-		if (due > now) {
-			if (due < wake)
-				wake = due;
-			continue;
-		}
-		if (q->tokens < 1) {
-			int64_t refill_at = now + (int64_t)((1 - q->tokens) * 1000 / q->ch->rate_per_s) + 1;
-			if (refill_at < wake)
-				wake = refill_at;
+	int window = window_of(q);
+	while (q->in_flight < window && outq_ready(q->q, now)) {
+		int64_t budget_at;
+		if (!outq_take_budget(q->q, now, &budget_at)) {
+			wake = budget_at;
 			break;
 		}
-		q->tokens -= 1;
-		unlink_node(q, n);
-		p->busy = 1;
-		q->in_flight++;
-		struct in_flight *f = xmalloc(sizeof *f);
-		f->q = q;
-		f->node = n;
-		if (q->ch->ops->send(q->ch, &n->row, sent_cb, f) < 0) {
-			/* Could not even start: treat as a transient failure. */
-			struct send_result res = {.outcome = SEND_RETRY};
-			snprintf(res.reason, sizeof res.reason, "could not start the request");
-			sent_cb(f, &res);
-			break; /* sent_cb kicked again; do not walk a list it changed */
-		}
+		start_request(q, now);
+		if (now < q->paused_until_ms)
+			return q->paused_until_ms; /* a request failed at once and paused us */
 	}
-	if (scanned >= WALK_LIMIT && q->in_flight < q->ch->max_in_flight && now + 50 < wake)
-		wake = now + 50;
-	return wake;
+	int64_t due = outq_next_due(q->q);
+	return due < wake ? due : wake;
 }
 
 static void pump_all(struct outbox *ob)
@@ -419,15 +477,23 @@ int outbox_add_channel(struct outbox *ob, struct channel *ch)
 {
 	if (ob->n_qs >= APP_MAX_CHANNELS)
 		return -1;
-	struct chanq *q = &ob->qs[ob->n_qs++];
-	*q = (struct chanq){.ob = ob, .ch = ch, .tokens_at_ms = clock_now_ms()};
-	int got = store_outbox_each_pending(ob->app->store, ch->ops->name, 0, QUEUE_HIGH, load_row, q);
-	if (got < 0)
+	int64_t now = clock_now_ms();
+	struct outq_limits lim;
+	limits_of(ch, &lim);
+	struct chanq *q = &ob->qs[ob->n_qs];
+	*q = (struct chanq){.ob = ob, .ch = ch, .q = outq_new(&lim, now),
+			    .latency_ms = LATENCY_START_MS};
+	struct load_ctx c = {q, now};
+	int got = store_outbox_each_pending(ob->app->store, ch->ops->name, 0, QUEUE_HIGH, load_row, &c);
+	if (got < 0) {
+		outq_free(q->q);
 		return -1;
+	}
+	ob->n_qs++;
 	q->overflow = got == QUEUE_HIGH;
-	if (q->n)
-		log_info("outbox: %s has %zu pending row(s) from before the restart", ch->ops->name,
-			 q->n);
+	if (got)
+		log_info("outbox: %s has %d pending row(s) from before the restart%s", ch->ops->name,
+			 got, q->overflow ? " (and more in the store)" : "");
 	kick(ob);
 	return 0;
 }
@@ -440,19 +506,14 @@ void outbox_enqueue(struct outbox *ob, const char *channel, struct outbox_row *r
 		outbox_row_free(row);
 		return;
 	}
-	if (q->overflow || q->n >= QUEUE_HIGH) {
+	if (q->overflow || outq_len(q->q) >= QUEUE_HIGH) {
 		/* Committed to the store already; it is read back when its turn comes. */
 		q->overflow = 1;
 		outbox_row_free(row);
 		kick(ob);
 		return;
 	}
-	struct node *n = xcalloc(1, sizeof *n);
-	n->row = *row;
-	*row = (struct outbox_row){0};
-	if (n->row.id > q->max_id)
-		q->max_id = n->row.id;
-	link_tail(q, n);
+	admit(q, row, clock_now_ms());
 	kick(ob);
 }
 
@@ -476,15 +537,8 @@ static void handle_closed(uv_handle_t *h)
 	struct outbox *ob = h->data;
 	if (--ob->open_handles)
 		return;
-	for (int i = 0; i < ob->n_qs; i++) {
-		struct chanq *q = &ob->qs[i];
-		while (q->head) {
-			struct node *n = q->head;
-			unlink_node(q, n);
-			node_free(n);
-		}
-		free(q->peers);
-	}
+	for (int i = 0; i < ob->n_qs; i++)
+		outq_free(ob->qs[i].q);
 	free(ob);
 }
 

@@ -1,0 +1,2 @@
+# Unit tests of the outbox's fair per-chat queues and limits (bot/outq.c).
+deskbot_unit_test(test_outbox unit/test_outbox.c)
