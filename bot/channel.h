@@ -45,13 +45,12 @@ struct channel_ops {
 	 * negative and never calls cb. row is borrowed until cb runs. */
 	int (*send)(struct channel *ch, const struct outbox_row *row, channel_sent_cb cb,
 		    void *arg);
-	/* Optional: delivers n rows (kind "message", at most max_batch of them, texts of at
-	 * most max_batch_bytes together) in one request, in order. Returns 0 and later calls
-	 * cb exactly once with n results, or returns negative and never calls cb. */
+	/* Optional: delivers n rows (kind "message", at most ch->max_batch of them, texts
+	 * of at most ch->max_batch_bytes together) in one request, in order. Returns 0 and
+	 * later calls cb exactly once with n results, or returns negative and never calls
+	 * cb. */
 	int (*send_batch)(struct channel *ch, const struct outbox_row *const *rows, size_t n,
 			  channel_batch_cb cb, void *arg);
-	size_t max_batch;
-	size_t max_batch_bytes;
 	/* Short state for /healthz: "polling", "backoff", "unauthorized", ... */
 	const char *(*state)(const struct channel *ch);
 	/* Work still in flight (requests not yet answered). */
@@ -70,6 +69,8 @@ struct channel {
 	double group_burst;
 	int max_in_flight;      /* upper bound of the in-flight window */
 	int batch_off;          /* the channel refused batches (e.g. VK 12/13): send singly */
+	size_t max_batch;       /* rows per send_batch (<= 1: no batching) */
+	size_t max_batch_bytes; /* text + keyboard bytes per send_batch */
 	/* Metrics (pointers into the registry). */
 	double *m_updates, *m_ignored, *m_poll_restarts_key, *m_poll_restarts_history,
 		*m_poll_restarts_session, *m_poll_errors, *m_poll_skipped, *m_sent, *m_retries, *m_failed,

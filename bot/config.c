@@ -152,10 +152,12 @@ static void set_defaults(struct config *c)
 	c->vk = (struct config_channel){
 		.enabled = 1, .api_url = xstrdup("https://api.vk.com/method"),
 		.api_version = xstrdup("5.199"), .wait = 25, .reply_to = 1,
-		.rate_per_s = 20, .chat_rate_per_s = 20};
+		.rate_per_s = 20, .chat_rate_per_s = 20, .chat_burst = 1,
+		.execute_max = 25};
 	c->telegram = (struct config_channel){
 		.enabled = 1, .api_url = xstrdup("https://api.telegram.org"), .wait = 25,
-		.reply_to = 1, .rate_per_s = 30, .chat_rate_per_s = 1};
+		.reply_to = 1, .rate_per_s = 30, .chat_rate_per_s = 1, .chat_burst = 3,
+		.group_rate_per_min = 20, .execute_max = 1};
 }
 
 /* The listener's limits under "http" (README "Listener limits"). */
@@ -198,9 +200,11 @@ static void load_channel(struct loader *l, const cJSON *root, const char *name,
 			 struct config_channel *ch)
 {
 	static const char *const vk_keys[] = {"enabled", "token", "group_id", "api_url",
-		"api_version", "wait", "reply_to", "rate_per_s", "chat_rate_per_s", NULL};
+		"api_version", "wait", "reply_to", "rate_per_s", "chat_rate_per_s", "chat_burst",
+		"execute_max", NULL};
 	static const char *const tg_keys[] = {"enabled", "token", "api_url", "timeout",
-		"reply_to", "rate_per_s", "chat_rate_per_s", NULL};
+		"reply_to", "rate_per_s", "chat_rate_per_s", "chat_burst", "group_rate_per_min",
+		NULL};
 	int is_vk = strcmp(name, "vk") == 0;
 	const cJSON *s = section(l, root, name);
 	if (!s)
@@ -214,14 +218,23 @@ static void load_channel(struct loader *l, const cJSON *root, const char *name,
 	get_bool(l, s, "reply_to", PATH("reply_to"), &ch->reply_to);
 	get_rate(l, s, "rate_per_s", PATH("rate_per_s"), &ch->rate_per_s);
 	get_rate(l, s, "chat_rate_per_s", PATH("chat_rate_per_s"), &ch->chat_rate_per_s);
+	get_rate(l, s, "chat_burst", PATH("chat_burst"), &ch->chat_burst);
+	if (!l->failed && cJSON_GetObjectItemCaseSensitive(s, "chat_burst") && ch->chat_burst < 1)
+		fail(l, PATH("chat_burst"), "expected a number of at least 1");
 	int64_t wait = ch->wait;
 	if (is_vk) {
 		get_int(l, s, "group_id", PATH("group_id"), 1, INT64_MAX / 2,
 			"a positive integer", &ch->group_id);
 		get_string(l, s, "api_version", PATH("api_version"), &ch->api_version);
 		get_int(l, s, "wait", PATH("wait"), 1, 90, "an integer from 1 to 90", &wait);
+		int64_t exe = ch->execute_max;
+		get_int(l, s, "execute_max", PATH("execute_max"), 1, 25, "an integer from 1 to 25",
+			&exe);
+		ch->execute_max = (int)exe;
 	} else {
 		get_int(l, s, "timeout", PATH("timeout"), 0, 50, "an integer from 0 to 50", &wait);
+		get_rate(l, s, "group_rate_per_min", PATH("group_rate_per_min"),
+			 &ch->group_rate_per_min);
 	}
 	ch->wait = (int)wait;
 	if (ch->api_url && strncmp(ch->api_url, "http://", 7) != 0 &&

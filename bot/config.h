@@ -21,6 +21,9 @@ struct config_channel {
 	int reply_to;         /* each reply names the message it answers */
 	double rate_per_s;    /* sends per second for the whole channel */
 	double chat_rate_per_s; /* sends per second to one chat */
+	double chat_burst;      /* sends one chat may get at once (token bucket) */
+	double group_rate_per_min; /* Telegram group chats (negative ids); 0: as any chat */
+	int execute_max;        /* VK: messages.send calls per execute; 1: no batching */
 };
 
 struct config {

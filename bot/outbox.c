@@ -367,7 +367,7 @@ static void start_request(struct chanq *q, int64_t now)
 {
 	struct channel *ch = q->ch;
 	struct outq_node *first = outq_take(q->q, now);
-	size_t max = ch->ops->send_batch && !ch->batch_off ? ch->ops->max_batch : 1;
+	size_t max = ch->ops->send_batch && !ch->batch_off ? ch->max_batch : 1;
 	if (max > BATCH_MAX)
 		max = BATCH_MAX;
 	if (!batchable(first) || max < 1)
@@ -380,7 +380,7 @@ static void start_request(struct chanq *q, int64_t now)
 	size_t bytes = text_bytes(first);
 	while (f->n < max && outq_ready(q->q, now)) {
 		const struct outq_node *next = outq_peek(q->q);
-		if (!batchable(next) || bytes + text_bytes(next) > ch->ops->max_batch_bytes)
+		if (!batchable(next) || bytes + text_bytes(next) > ch->max_batch_bytes)
 			break;
 		bytes += text_bytes(next);
 		f->nodes[f->n++] = outq_take(q->q, now);
@@ -515,6 +515,13 @@ void outbox_enqueue(struct outbox *ob, const char *channel, struct outbox_row *r
 	}
 	admit(q, row, clock_now_ms());
 	kick(ob);
+}
+
+void outbox_charge(struct outbox *ob, const char *channel)
+{
+	struct chanq *q = ob ? queue_of(ob, channel) : NULL;
+	if (q)
+		outq_charge(q->q, clock_now_ms());
 }
 
 size_t outbox_in_flight(const struct outbox *ob)

@@ -21,6 +21,9 @@ int outbox_add_channel(struct outbox *ob, struct channel *ch);
 /* Queues a row that is already committed to the store. Takes ownership of row's strings
  * (row itself is copied; the caller's struct is zeroed). */
 void outbox_enqueue(struct outbox *ob, const char *channel, struct outbox_row *row);
+/* Counts one API request a channel made on its own (VK users.get) against the channel's
+ * request budget, so that the outbox's sends leave room for it. */
+void outbox_charge(struct outbox *ob, const char *channel);
 /* Sends in flight across all channels. */
 size_t outbox_in_flight(const struct outbox *ob);
 /* Stops starting new sends (shutdown); sends in flight still complete. */

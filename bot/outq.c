@@ -384,6 +384,16 @@ int outq_take_budget(struct outq *q, int64_t now, int64_t *wake_ms)
 	return 1;
 }
 
+void outq_charge(struct outq *q, int64_t now)
+{
+	if (!q->win_n)
+		return;
+	if (q->win_used < q->win_n)
+		q->win_used++;
+	q->win[q->win_at] = now;
+	q->win_at = (q->win_at + 1) % q->win_n;
+}
+
 /* ---- rows ---- */
 
 static void link_sorted(struct outq_peer *p, struct outq_node *n)

@@ -85,6 +85,10 @@ const struct outq_node *outq_peek(const struct outq *q);
  * *wake_ms set to when it may. */
 int outq_take_budget(struct outq *q, int64_t now_ms, int64_t *wake_ms);
 
+/* Counts a request the channel made outside the outbox (VK users.get) against the same
+ * budget, even when the budget is spent: later sends wait for it instead. */
+void outq_charge(struct outq *q, int64_t now_ms);
+
 /* Takes the next chat's first row for sending (call outq_ready first): the chat becomes
  * busy and pays one token of its bucket. NULL when no chat is ready. */
 struct outq_node *outq_take(struct outq *q, int64_t now_ms);

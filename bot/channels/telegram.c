@@ -17,7 +17,7 @@
 #include "xalloc.h"
 
 #define TG_MAX_TEXT 4096
-#define TG_MAX_IN_FLIGHT 32
+#define TG_MAX_IN_FLIGHT 128 /* bound of the outbox's latency-sized window */
 
 enum tg_state { TG_IDLE, TG_POLLING, TG_BACKOFF, TG_CONFLICT, TG_UNAUTHORIZED, TG_STOPPED };
 
@@ -286,6 +286,11 @@ struct channel *tg_channel_new(struct app *app)
 	tg->cfg = &app->cfg.telegram;
 	channel_init(&tg->base, &tg_ops, app, app->cfg.telegram.rate_per_s,
 		     app->cfg.telegram.chat_rate_per_s, TG_MAX_IN_FLIGHT);
+	/* Telegram's allowance: about 1 a second per chat with short bursts, groups
+	 * 20 a minute (no burst: a minute's 20 is the limit). */
+	tg->base.chat_burst = app->cfg.telegram.chat_burst;
+	tg->base.group_rate_per_s = app->cfg.telegram.group_rate_per_min / 60.0;
+	tg->base.group_burst = 1;
 	uv_timer_init(app->loop, &tg->retry_timer);
 	tg->retry_timer.data = tg;
 	return &tg->base;

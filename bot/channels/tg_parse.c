@@ -256,8 +256,9 @@ void tg_classify_send(long status, int transport_error, const char *body,
 		 desc ? desc : (root ? "no description" : "not JSON"));
 	if (status == 429) {
 		int64_t after = json_int(json_obj(root, "parameters"), "retry_after", 5);
+		/* retry_after holds this chat only (the outbox keeps its later rows back too);
+		 * the bot's global pace is the outbox's channel budget, so other chats go on. */
 		out->retry_after_ms = (after > 0 ? after : 1) * 1000;
-		out->pause_channel_ms = out->retry_after_ms;
 	} else if (status == 403) {
 		out->outcome = SEND_BLOCKED;
 	} else if (status == 400 || status == 401 || status == 404) {

@@ -13,14 +13,19 @@
 #include "http_client.h"
 #include "json_util.h"
 #include "log.h"
+#include "outbox.h"
 #include "peerset.h"
 #include "pipeline.h"
 #include "store.h"
+#include "vk_execute.h"
 #include "vk_parse.h"
 #include "xalloc.h"
 
 #define VK_MAX_TEXT 4000        /* VK takes 9000; shorter pieces read better on phones */
-#define VK_MAX_IN_FLIGHT 16
+#define VK_MAX_IN_FLIGHT 64     /* bound of the outbox's latency-sized window */
+/* Text bytes per execute: percent-encoded Cyrillic triples, and one execute should stay
+ * well under VK's 64 KB body limit (spec 7.1). */
+#define VK_EXECUTE_BYTES 12000
 #define VK_PROFILE_TTL_S 86400  /* users.get answers are cached a day */
 
 enum vk_state { VK_IDLE, VK_CONNECTING, VK_POLLING, VK_BACKOFF, VK_STOPPED, VK_UNAUTHORIZED };
@@ -207,8 +212,10 @@ static void fetch_profiles(struct vk *vk, const struct vk_poll *p)
 		struct buf form = form_start(vk);
 		buf_puts(&form, "&fields=screen_name,followers_count&user_ids=");
 		buf_puts(&form, ids.data);
-		if (post(vk, "users.get", &form, 15000, profiles_cb, vk, NULL) == 0)
+		if (post(vk, "users.get", &form, 15000, profiles_cb, vk, NULL) == 0) {
 			vk->sends_in_flight++;
+			outbox_charge(vk->base.app->outbox, "vk"); /* same 20 a second */
+		}
 	}
 	buf_free(&ids);
 }
@@ -406,6 +413,53 @@ static int vk_send(struct channel *ch, const struct outbox_row *row, channel_sen
 	return 0;
 }
 
+struct batch_ctx {
+	struct vk *vk;
+	size_t n;
+	channel_batch_cb cb;
+	void *arg;
+};
+
+static void batch_cb(void *arg, const struct http_response *res)
+{
+	struct batch_ctx *b = arg;
+	struct send_result *out = xcalloc(b->n, sizeof *out);
+	int refused = 0;
+	vk_execute_parse(res->status, res->transport_error, res->body, b->n, out, &refused);
+	if (refused && !b->vk->base.batch_off) {
+		b->vk->base.batch_off = 1;
+		log_error("vk: execute refused (%s); sending one messages.send per request "
+			  "from now on",
+			  out[0].reason);
+	}
+	b->vk->sends_in_flight--;
+	b->cb(b->arg, out, b->n);
+	free(out);
+	free(b);
+}
+
+/* Up to 25 messages.send in one execute (spec 7.1): one request of the 20 a second. */
+static int vk_send_batch(struct channel *ch, const struct outbox_row *const *rows, size_t n,
+			 channel_batch_cb cb, void *arg)
+{
+	struct vk *vk = (struct vk *)ch;
+	if (n > VK_EXECUTE_MAX)
+		return -1;
+	char *code = vk_execute_code(vk->salt, rows, n);
+	struct buf form = form_start(vk);
+	buf_puts(&form, "&code=");
+	buf_url_encode(&form, code);
+	free(code);
+	struct batch_ctx *b = xcalloc(1, sizeof *b);
+	*b = (struct batch_ctx){.vk = vk, .n = n, .cb = cb, .arg = arg};
+	if (post(vk, "execute", &form, 30000, batch_cb, b, NULL) < 0) {
+		free(b);
+		return -1;
+	}
+	vk->sends_in_flight++;
+	return 0;
+}
+
 static const char *vk_state(const struct channel *ch)
 {
 	return state_names[((const struct vk *)ch)->state];
@@ -440,6 +494,7 @@ static const struct channel_ops vk_ops = {
 	.start = vk_start,
 	.stop = vk_stop,
 	.send = vk_send,
+	.send_batch = vk_send_batch,
 	.state = vk_state,
 	.in_flight = vk_in_flight,
 	.free = vk_free,
@@ -451,6 +506,9 @@ struct channel *vk_channel_new(struct app *app)
 	vk->cfg = &app->cfg.vk;
 	channel_init(&vk->base, &vk_ops, app, app->cfg.vk.rate_per_s, app->cfg.vk.chat_rate_per_s,
 		     VK_MAX_IN_FLIGHT);
+	vk->base.chat_burst = app->cfg.vk.chat_burst;
+	vk->base.max_batch = (size_t)app->cfg.vk.execute_max;
+	vk->base.max_batch_bytes = VK_EXECUTE_BYTES;
 	uv_timer_init(app->loop, &vk->retry_timer);
 	vk->retry_timer.data = vk;
 	return &vk->base;

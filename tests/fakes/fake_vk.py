@@ -46,6 +46,15 @@ Control API (JSON in/out; GET or POST; bodies may be one object, a list, or
   POST /_control/block    {"peer_id", "code": 901, "blocked": true}
   POST /_control/config   {"lp_batch": 100, "rate_limit_per_s": null}
   POST /_control/expire_key {}          GET /_control/state
+  POST /_control/execute_errors {"errors": [{"code": 10|9|901|..., "peer_id": P
+        (optional: any call), "count": 1}]} -> {"pending": n}: the next matching
+        messages.send calls inside `execute` fail with that code (a `false` slot and an
+        execute_errors entry, as VK answers), without being sent
+  execute: POST /method/execute code="return [API.messages.send({...}),...];" (the
+        subset deskbot generates: JSON-literal arguments), at most 25 calls; answers
+        {"response": [message_id | false, ...], "execute_errors": [...]} as VK does
+        (spec 7.1); a code it cannot read -> error 12. Stats: "execute_calls",
+        "execute_requests".
   POST /_control/hostile  {"seed": 1, "ordinary": 20, "undecodable": 1} -> {"cases":
         [{"label", "expect": answer|ignore|lost|dup, "peer", "message_id",
           "callback_id", "ts"}]}: hostile mode (hostile.py), one seeded mix of
@@ -140,7 +149,7 @@ class FakeVK:
         self.faults = fakehttp.FaultQueue(("error", "failed"))
         self.control = fakehttp.Control()
         for name in ("inject", "sent", "stats", "fault", "reset", "calls", "users",
-                     "block", "config", "expire_key", "state", "hostile"):
+                     "block", "config", "expire_key", "state", "hostile", "execute_errors"):
             self.control.add(name, getattr(self, "_control_" + name.replace("-", "_")))
         # Counters that survive /_control/reset so a bot that keeps running across
         # tests never sees ids or ts go backwards.
@@ -171,6 +180,7 @@ class FakeVK:
         self.lp_batch = 100
         self.limiter = None
         self.faults.clear()
+        self._reset_execute()
 
     def bound(self, server):
         self.server = server
@@ -220,6 +230,8 @@ class FakeVK:
             self._req_ns = req.t_ns
             try:
                 return json_response({"response": self._dispatch(method, params)})
+            except _ExecuteAnswer as e:
+                return json_response({"response": e.results, "execute_errors": e.errors})
             except VKError as e:
                 return self._error(method, params, e.code, e.detail, e.extra)
 
@@ -653,6 +665,8 @@ class FakeVK:
             "calls": len(self.calls), "lp_waiting": len(self.waiters),
             "ts": str(self.next_ts),
             "connections": self.server.connections if self.server else 0,
+            "execute_requests": self.execute_requests, "execute_calls": self.execute_calls,
+            "execute_errors_fired": dict(self.execute_fired),
         }
 
     def _control_fault(self, body, query):
@@ -705,6 +719,106 @@ class FakeVK:
                 "token": self.token, "events": len(self.events)}
 
 
+    # ------------------------------------------------------------------ execute
+
+    def _reset_execute(self):
+        self.execute_faults = []      # [{"code", "peer_id" or None, "count"}]
+        self.execute_fired = collections.Counter()
+        self.execute_requests = 0
+        self.execute_calls = 0
+
+    def _control_execute_errors(self, body, query):
+        for e in fakehttp.as_list(body, "errors"):
+            if not isinstance(e, dict) or not isinstance(e.get("code"), int):
+                raise ControlError("each error needs an integer code")
+            self.execute_faults.append({"code": e["code"], "peer_id": e.get("peer_id"),
+                                        "count": int(e.get("count", 1))})
+        return {"pending": sum(f["count"] for f in self.execute_faults)}
+
+    def _take_execute_fault(self, peer):
+        for f in self.execute_faults:
+            if f["count"] > 0 and (f["peer_id"] is None or f["peer_id"] == peer):
+                f["count"] -= 1
+                if f["count"] == 0:
+                    self.execute_faults.remove(f)
+                return f["code"]
+        return None
+
+    def m_execute(self, p):
+        calls = _parse_vkscript(p.get("code", ""))
+        if calls is None:
+            raise VKError(12, "the fake reads only return [API.messages.send({...}),...];")
+        if len(calls) > 25:
+            raise VKError(13, "too many API calls in execute")
+        self.execute_requests += 1
+        results, errors = [], []
+        for method, args in calls:
+            self.execute_calls += 1
+            params = {k: (v if isinstance(v, str) else json.dumps(v)) for k, v in args.items()}
+            params["access_token"] = p.get("access_token")
+            params["v"] = p.get("v")
+            try:
+                if method != "messages.send":
+                    raise VKError(3)
+                code = self._take_execute_fault(_int(params, "peer_id", required=False))
+                if code is not None:
+                    self.execute_fired[str(code)] += 1
+                    raise VKError(code)
+                results.append(self.m_send(params))
+            except VKError as e:
+                self.api_errors["execute/%s %d" % (method, e.code)] += 1
+                msg = ERROR_MSGS.get(e.code, "Unknown error")
+                if e.detail:
+                    msg = "%s: %s" % (msg, e.detail)
+                results.append(False)
+                errors.append({"method": method, "error_code": e.code, "error_msg": msg})
+        if errors:
+            raise _ExecuteAnswer(results, errors)
+        return results
+
+
+class _ExecuteAnswer(Exception):
+    """An execute answer with execute_errors: the response plus the failed calls."""
+    def __init__(self, results, errors):
+        super().__init__("execute_errors")
+        self.results = results
+        self.errors = errors
+
+
+def _parse_vkscript(code):
+    """The VKScript subset deskbot generates: return [API.m.n({json}),...]; -> a list of
+    (method, args) or None when the code is anything else."""
+    code = code.strip()
+    if not code.startswith("return") or not code.endswith(";"):
+        return None
+    body = code[len("return"):-1].strip()
+    if not body.startswith("[") or not body.endswith("]"):
+        return None
+    body = body[1:-1]
+    dec = json.JSONDecoder()
+    out, i = [], 0
+    while i < len(body):
+        while i < len(body) and body[i] in " \n\t,":
+            i += 1
+        if i >= len(body):
+            break
+        if not body.startswith("API.", i):
+            return None
+        j = body.find("(", i)
+        if j < 0:
+            return None
+        method = body[i + 4:j]
+        try:
+            args, end = dec.raw_decode(body, j + 1)
+        except ValueError:
+            return None
+        if not isinstance(args, dict) or end >= len(body) or body[end] != ")":
+            return None
+        out.append((method, args))
+        i = end + 1
+    return out
+
+
 def _parse_keyboard(text):
     """Parse and sanity-check a keyboard JSON string (error 911 like VK)."""
     try:
@@ -746,6 +860,7 @@ FakeVK.METHODS = {
     "messages.send": FakeVK.m_send,
     "messages.sendMessageEventAnswer": FakeVK.m_event_answer,
     "users.get": FakeVK.m_users_get,
+    "execute": FakeVK.m_execute,
     "wall.createComment": FakeVK.m_create_comment,
 }
 

@@ -1,2 +1,3 @@
 # Unit tests of the outbox's fair per-chat queues and limits (bot/outq.c).
 deskbot_unit_test(test_outbox unit/test_outbox.c)
+deskbot_unit_test(test_vk_execute unit/channels/test_vk_execute.c)

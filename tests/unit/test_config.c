@@ -78,6 +78,30 @@ static void file_values_and_env_secrets(void **state)
 	config_free(&c);
 }
 
+static void outbox_limits(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256] = "";
+	/* Defaults: the platforms' published limits. */
+	assert_int_equal(config_load(NULL, &c, err, sizeof err), 0);
+	assert_true(c.vk.rate_per_s == 20 && c.vk.chat_rate_per_s == 20 && c.vk.chat_burst == 1);
+	assert_int_equal(c.vk.execute_max, 25);
+	assert_true(c.telegram.rate_per_s == 30 && c.telegram.chat_rate_per_s == 1);
+	assert_true(c.telegram.chat_burst == 3 && c.telegram.group_rate_per_min == 20);
+	config_free(&c);
+	write_config("{\"vk\":{\"group_id\":1,\"rate_per_s\":10,\"execute_max\":5},"
+		     "\"telegram\":{\"chat_rate_per_s\":2,\"chat_burst\":5,"
+		     "\"group_rate_per_min\":10}}");
+	assert_int_equal(config_load(path, &c, err, sizeof err), 0);
+	assert_true(c.vk.rate_per_s == 10 && c.vk.execute_max == 5);
+	assert_true(c.telegram.chat_rate_per_s == 2 && c.telegram.chat_burst == 5);
+	assert_true(c.telegram.group_rate_per_min == 10);
+	config_free(&c);
+	unlink(path);
+	path[0] = '\0';
+}
+
 static void expect_error(const char *json, const char *message)
 {
 	write_config(json);
@@ -104,6 +128,10 @@ static void wrong_types_are_one_clear_line(void **state)
 	expect_error("{\"operators\":[{\"login\":\"a\",\"password_hash\":\"h\",\"role\":\"boss\"}]}",
 		     "config: operators[0].role: expected \"operator\" or \"admin\"");
 	expect_error("{\"vk\":{\"token\":\"t\"}}", "config: vk.group_id: expected a positive integer");
+	expect_error("{\"vk\":{\"execute_max\":26}}",
+		     "config: vk.execute_max: expected an integer from 1 to 25");
+	expect_error("{\"telegram\":{\"chat_burst\":0.5}}",
+		     "config: telegram.chat_burst: expected a number of at least 1");
 }
 
 static void invalid_json_names_the_position(void **state)
@@ -139,6 +167,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(defaults_without_file, teardown),
+		cmocka_unit_test_teardown(outbox_limits, teardown),
 		cmocka_unit_test_teardown(file_values_and_env_secrets, teardown),
 		cmocka_unit_test_teardown(wrong_types_are_one_clear_line, teardown),
 		cmocka_unit_test_teardown(invalid_json_names_the_position, teardown),

@@ -84,6 +84,7 @@ static void classify_send(void **state)
 				 "{\"retry_after\":3}}", &r);
 	assert_int_equal(r.outcome, SEND_RETRY);
 	assert_int_equal(r.retry_after_ms, 3000);
+	assert_int_equal(r.pause_channel_ms, 0); /* that chat waits, not the whole bot */
 	tg_classify_send(403, 0, "{\"ok\":false,\"error_code\":403,\"description\":\"Forbidden: "
 				 "bot was blocked by the user\"}", &r);
 	assert_int_equal(r.outcome, SEND_BLOCKED);
