@@ -134,6 +134,18 @@ static void offer_case(struct handler_ctx *ctx)
 
 /* ------------------------------------------------------------------ dialog_handle */
 
+/* Records that the replies answer intent id (once; NULL ignored). */
+static void answered_add(struct dialog_result *out, const char *id)
+{
+	if (!id)
+		return;
+	for (size_t i = 0; i < out->n_answered; i++)
+		if (strcmp(out->answered[i], id) == 0)
+			return;
+	out->answered = xrealloc(out->answered, (out->n_answered + 1) * sizeof *out->answered);
+	out->answered[out->n_answered++] = xstrdup(id);
+}
+
 /* Reads a button payload: "intent:ID" (an intent, answered directly), "plan:ID" (a
  * tariff described) or "complaint:open" (read by the complaint handler). Returns 1 when
  * the payload is one of those and still names something in this reply set, 0 for
@@ -235,6 +247,7 @@ int dialog_handle_matched(const struct replyset *rs, cJSON *state, const struct 
 		if (handler_table[i]->after)
 			handler_table[i]->after(&ctx);
 	offer_case(&ctx);
+	answered_add(out, out->complaint_intent ? out->complaint_intent : out->intent);
 done:
 	cJSON_DeleteItemFromObjectCaseSensitive(state, "seen");
 	cJSON_AddTrueToObject(state, "seen");
@@ -248,6 +261,9 @@ void dialog_result_free(struct dialog_result *r)
 	reply_list_free(&r->replies);
 	free(r->handler);
 	free(r->intent);
+	for (size_t i = 0; i < r->n_answered; i++)
+		free(r->answered[i]);
+	free(r->answered);
 	free(r->lang);
 	free(r->complaint_intent);
 	free(r->plan);

@@ -22,6 +22,10 @@ struct dialog_result {
 	char *handler;             /* "faq", "tariff", "smalltalk", "operator", "complaint",
 				    * "clarify", "fallback", "empty" */
 	char *intent;              /* matched intent id, or NULL */
+	char **answered;           /* ids of the intents the replies answer, in the
+				    * customer's order (more than one for a message with
+				    * several questions); n_answered of them */
+	size_t n_answered;
 	char *lang;                /* "ru" or "en" */
 	double score;              /* the top intent's score (0 for buttons and empties) */
 	int wants_human;           /* 1: the customer asked for a person; the pipeline
