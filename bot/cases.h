@@ -61,7 +61,32 @@ struct case_filter {
 	int64_t after_id;     /* for paging */
 	int limit;            /* 0 = 500 */
 	int with_transcript;  /* records with their transcripts (exports), else heads */
+	const char *severity; /* critical, high, normal or low */
+	const char *flag;     /* a flag name ([a-z_]+) that must be true */
+	int64_t created_from; /* created at or after (unix seconds), 0 = any */
+	int64_t created_to;   /* created before (unix seconds), 0 = any */
+	/* An FTS5 query over the stems of the transcripts (case_words), or NULL; built by
+	 * the caller from stems, every term quoted. With it, digits also match the case
+	 * number and the phone (digits, the number or the phone as written). */
+	const char *words;
+	const char *digits;
 };
+
+/* Brings the search index (case_words) up to the transcript lines: stems every line
+ * not indexed yet, at most max of them, through words(ud, text) (a new string of
+ * space-separated stems the caller's stemmer makes; NULL = out of memory). Returns the
+ * lines indexed (0 when up to date) or negative. Call inside a transaction. */
+int store_case_words_sync(struct store *st, char *(*words)(void *ud, const char *text),
+			  void *ud, int max);
+
+/* The text of the last line from customer of case id (a new string; NULL when none or
+ * on error), for the queue's preview. */
+char *store_case_last_text(struct store *st, int64_t id);
+
+/* Calls fn for the customer's other cases, newest first, at most limit: the same chat
+ * user on the same channel, or the same phone on any channel. Heads (no transcripts). */
+int store_cases_of_customer(struct store *st, int64_t id, int limit,
+			    void (*fn)(void *arg, int64_t id, const cJSON *record), void *arg);
 
 /* Calls fn for each matching case, most severe then newest first (severity order
  * critical, high, normal, low). The record is borrowed for the call. */

@@ -30,11 +30,15 @@
 #include "server.h"
 #include "store.h"
 #include "store_console.h"
+#include "text.h"
 #include "xalloc.h"
 
 #define CONSOLE_MAX_TEXT 4000   /* bytes of a reply, note or resolution */
 #define CONSOLE_SESSION_S (12 * 3600)
 #define CONSOLE_LIST_MAX 500
+#define CONSOLE_QUERY_MAX 200  /* bytes of a search query */
+#define CONSOLE_VIEWS_MAX 50   /* saved views per login */
+#define CONSOLE_SYNC_BATCH 2000 /* transcript lines stemmed per index step */
 
 struct console {
 	struct app *app;
@@ -42,6 +46,7 @@ struct console {
 	struct auth *auth;
 	struct console_hub *hub;
 	struct case_timers *timers;
+	struct text_ctx *text; /* stems for the search index and queries (loop thread only) */
 };
 
 /* What a request brings once its session is checked. */
@@ -55,6 +60,8 @@ struct call {
 };
 
 /* ---- small helpers ---- */
+
+static const char *body_text(struct call *k, const char *key, int required);
 
 static void set_str(cJSON *o, const char *key, const char *value)
 {
@@ -172,6 +179,9 @@ cJSON *console_case_summary(int64_t id, const cJSON *record)
 	if (from)
 		cJSON_AddStringToObject(s, "last_from", from);
 	cJSON_AddNumberToObject(s, "messages", (double)json_int(record, "messages", 0));
+	const char *last = json_str(record, "last_text");
+	if (last)
+		cJSON_AddStringToObject(s, "last_text", last);
 	return s;
 }
 
@@ -337,6 +347,16 @@ static void api_session(struct call *k)
 	static const char *const known[] = {"vk", "telegram", "web"};
 	for (size_t i = 0; i < 3; i++)
 		cJSON_AddItemToArray(chs, cJSON_CreateString(known[i]));
+	/* Titles, so that the console shows «Плохо работает интернет», not the id. */
+	cJSON *titles = cJSON_AddObjectToObject(o, "intents");
+	for (size_t i = 0; app->replies && i < replyset_n_intents(app->replies); i++) {
+		const struct replyset_intent *in = replyset_intent_at(app->replies, i);
+		cJSON *t = cJSON_AddObjectToObject(titles, in->id);
+		const char *title = in->title[RS_RU] ? in->title[RS_RU] : in->id;
+		cJSON_AddStringToObject(t, "title", title);
+		if (in->category)
+			cJSON_AddStringToObject(t, "category", in->category);
+	}
 	cJSON *cats = cJSON_AddArrayToObject(o, "categories");
 	for (size_t i = 0; app->replies && i < replyset_n_intents(app->replies); i++) {
 		const struct replyset_intent *in = replyset_intent_at(app->replies, i);
@@ -366,36 +386,189 @@ static void list_one(void *arg, int64_t id, const cJSON *record)
 	cJSON_AddItemToArray(l->arr, console_case_summary(id, record));
 }
 
+/* A summary with the case's notes and resolution (the customer's history). */
+static void history_one(void *arg, int64_t id, const cJSON *record)
+{
+	struct list_ctx *l = arg;
+	cJSON *s = console_case_summary(id, record);
+	const cJSON *notes = json_arr(record, "notes");
+	cJSON_AddItemToObject(s, "notes", notes ? cJSON_Duplicate(notes, 1) : cJSON_CreateArray());
+	const char *res = json_str(record, "resolution");
+	if (res)
+		cJSON_AddStringToObject(s, "resolution", res);
+	cJSON_AddItemToArray(l->arr, s);
+}
+
+/* ---- search ---- */
+
+/* Appends s to b as an FTS5 string ("..." with " doubled), with a trailing * so that a
+ * word being typed matches too. */
+static void fts_term(struct buf *b, const char *s)
+{
+	if (b->len)
+		buf_append(b, " ", 1);
+	buf_append(b, "\"", 1);
+	for (; *s; s++)
+		buf_append(b, *s == '"' ? "\"\"" : s, 1 + (*s == '"'));
+	buf_append(b, "\"*", 2);
+}
+
+/* The words of text as the index keeps them: Snowball stems (Russian for Cyrillic,
+ * English for Latin) of its words and numbers, separated by spaces. No layout or typo
+ * repair: the index holds what was written, and a query is stemmed the same way. */
+static char *stem_words(void *ud, const char *text)
+{
+	struct console *c = ud;
+	struct text_analysis a;
+	struct text_opts opts = {.no_repair = 1};
+	struct buf b = {0};
+	if (text_analyze(c->text, text, strlen(text), &opts, &a) < 0)
+		return xstrdup("");
+	for (size_t i = 0; i < a.n_tokens; i++) {
+		const struct text_token *t = &a.tokens[i];
+		if (t->kind == TEXT_PUNCT)
+			continue;
+		const char *w = t->kind == TEXT_WORD ? t->stem : t->text;
+		if (*w == '+')
+			w++;
+		if (b.len)
+			buf_append(&b, " ", 1);
+		buf_append(&b, w, strlen(w));
+	}
+	text_analysis_free(&a);
+	return b.len ? buf_steal(&b) : xstrdup("");
+}
+
+/* Indexes the transcript lines written since the last search (case_words). */
+static int search_sync(struct call *k)
+{
+	struct app *app = k->c->app;
+	if (!k->c->text || tx_begin(app) < 0)
+		return -1;
+	int n, result = 0;
+	while ((n = store_case_words_sync(app->store, stem_words, k->c, CONSOLE_SYNC_BATCH)) ==
+	       CONSOLE_SYNC_BATCH)
+		;
+	if (n < 0)
+		result = -1;
+	return tx_end(app, result);
+}
+
+/* Builds the FTS5 query of q (words stemmed, every term quoted) into words and the
+ * digits of q (for case numbers and phones) into digits. */
+static void search_terms(struct console *c, const char *q, struct buf *words, char *digits,
+			 size_t dlen)
+{
+	char *stems = stem_words(c, q);
+	for (char *tok = strtok(stems, " "); tok; tok = strtok(NULL, " "))
+		fts_term(words, tok);
+	free(stems);
+	size_t n = 0;
+	for (const char *p = q; *p && n + 1 < dlen; p++)
+		if (*p >= '0' && *p <= '9')
+			digits[n++] = *p;
+	digits[n] = '\0';
+	/* Fewer than 3 digits would match almost every number. */
+	if (n < 3)
+		digits[0] = '\0';
+}
+
+static int valid_flag(const char *s)
+{
+	static const char *const flags[] = {"obscene", "legal_threat", "spread_call",
+					    "shouting", "repeat_contact", "high_reach"};
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if (strcmp(s, flags[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int one_of(const char *s, const char *const *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, set[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A unix time argument: empty (0) or a non-negative integer; -1 when malformed. */
+static int64_t time_arg(const char *v)
+{
+	if (!*v)
+		return 0;
+	char *end;
+	long long t = strtoll(v, &end, 10);
+	return *end || t < 0 ? -1 : t;
+}
+
 static void api_cases(struct call *k)
 {
 	char status[16] = "open", channel[32] = "", category[64] = "", assignee[64] = "",
-	     limit[16] = "";
+	     limit[16] = "", severity[16] = "", flag[32] = "", from[24] = "", to[24] = "",
+	     q[CONSOLE_QUERY_MAX + 1] = "";
 	/* Each argument decoded once, by libwebsockets; one that does not fit is a bad filter. */
-	const struct http_req *q = k->req;
-	int bad = http_req_param(q, "status", status, sizeof status) == -2;
-	bad |= http_req_param(q, "channel", channel, sizeof channel) == -2;
-	bad |= http_req_param(q, "category", category, sizeof category) == -2;
-	bad |= http_req_param(q, "assignee", assignee, sizeof assignee) == -2;
-	bad |= http_req_param(q, "limit", limit, sizeof limit) == -2;
+	const struct http_req *r = k->req;
+	int bad = http_req_param(r, "status", status, sizeof status) == -2;
+	bad |= http_req_param(r, "channel", channel, sizeof channel) == -2;
+	bad |= http_req_param(r, "category", category, sizeof category) == -2;
+	bad |= http_req_param(r, "assignee", assignee, sizeof assignee) == -2;
+	bad |= http_req_param(r, "limit", limit, sizeof limit) == -2;
+	bad |= http_req_param(r, "severity", severity, sizeof severity) == -2;
+	bad |= http_req_param(r, "flag", flag, sizeof flag) == -2;
+	bad |= http_req_param(r, "from", from, sizeof from) == -2;
+	bad |= http_req_param(r, "to", to, sizeof to) == -2;
+	bad |= http_req_param(r, "q", q, sizeof q) == -2;
 	static const char *const statuses[] = {"open", "all", "new", "claimed", "waiting",
 					       "resolved", "closed"};
-	int ok = 0;
-	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
-		ok |= strcmp(status, statuses[i]) == 0;
+	static const char *const severities[] = {"critical", "high", "normal", "low"};
 	long lim = *limit ? strtol(limit, NULL, 10) : 200;
-	if (bad || !ok || lim <= 0 || lim > CONSOLE_LIST_MAX) {
-		http_resp_error(k->resp, 400, "bad filter: status is open, all, new, claimed, "
-					      "waiting, resolved or closed; limit 1 to 500");
+	int64_t t_from = time_arg(from), t_to = time_arg(to);
+	bad |= !one_of(status, statuses, sizeof statuses / sizeof statuses[0]);
+	bad |= *severity && !one_of(severity, severities, 4);
+	bad |= *flag && !valid_flag(flag);
+	bad |= t_from < 0 || t_to < 0 || lim <= 0 || lim > CONSOLE_LIST_MAX;
+	if (bad) {
+		http_resp_error(k->resp, 400, "неверный фильтр: статус open, all, new, claimed, "
+					      "waiting, resolved или closed; важность critical, "
+					      "high, normal или low; признак из списка; from и to "
+					      "в секундах Unix; limit от 1 до 500; запрос до 200 "
+					      "байт");
 		return;
+	}
+	struct buf words = {0};
+	char digits[32] = "";
+	const char *p = q;
+	while (isspace((unsigned char)*p))
+		p++;
+	int search = *p != '\0';
+	if (search) {
+		if (search_sync(k) < 0) {
+			store_failed(k, "search index");
+			return;
+		}
+		search_terms(k->c, q, &words, digits, sizeof digits);
 	}
 	struct case_filter f = {
 		.status = strcmp(status, "all") == 0 ? NULL : status,
 		.channel = *channel ? channel : NULL,
 		.category = *category ? category : NULL,
 		.assignee = *assignee ? assignee : NULL,
+		.severity = *severity ? severity : NULL,
+		.flag = *flag ? flag : NULL,
+		.created_from = t_from,
+		.created_to = t_to,
 		.limit = (int)lim};
+	if (search) {
+		/* A query of nothing but punctuation matches nothing, not everything. */
+		f.words = words.len ? words.data : "";
+		f.digits = *digits ? digits : NULL;
+		if (!words.len && !f.digits)
+			f.digits = "\x01";
+	}
 	struct list_ctx l = {cJSON_CreateArray()};
-	if (store_cases_each(k->c->app->store, &f, list_one, &l) < 0) {
+	int rc = store_cases_each(k->c->app->store, &f, list_one, &l);
+	buf_free(&words);
+	if (rc < 0) {
 		cJSON_Delete(l.arr);
 		store_failed(k, "case list");
 		return;
@@ -403,6 +576,98 @@ static void api_cases(struct call *k)
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "cases", l.arr);
 	reply_json(k->resp, 200, o);
+}
+
+/* ---- saved views ---- */
+
+static void api_views(struct call *k)
+{
+	cJSON *v = store_console_views(k->c->app->store, k->s->login);
+	if (!v) {
+		store_failed(k, "views");
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "views", v);
+	reply_json(k->resp, 200, o);
+}
+
+/* The filter of a view: an object of short strings under the keys the queue knows. */
+static int view_filter_ok(const cJSON *f)
+{
+	static const char *const keys[] = {"status", "channel", "category", "assignee",
+					   "severity", "flag", "from", "to", "q"};
+	if (!cJSON_IsObject(f) || cJSON_GetArraySize(f) > 16)
+		return 0;
+	for (const cJSON *c = f->child; c; c = c->next)
+		if (!one_of(c->string, keys, sizeof keys / sizeof keys[0]) || !cJSON_IsString(c) ||
+		    strlen(c->valuestring) > CONSOLE_QUERY_MAX)
+			return 0;
+	return 1;
+}
+
+static void api_view_save(struct call *k)
+{
+	const char *name = body_text(k, "name", 1);
+	if (!name)
+		return;
+	const cJSON *filter = cJSON_GetObjectItemCaseSensitive(k->body, "filter");
+	if (strlen(name) > 64 || !view_filter_ok(filter)) {
+		http_resp_error(k->resp, 400, "название вида до 64 байт; фильтр: объект со "
+					      "строками status, channel, category, assignee, "
+					      "severity, flag, from, to, q");
+		return;
+	}
+	struct store *st = k->c->app->store;
+	cJSON *views = store_console_views(st, k->s->login);
+	int exists = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, views)
+	{
+		exists |= str_is(json_str(it, "name"), name);
+	}
+	int n = views ? cJSON_GetArraySize(views) : -1;
+	cJSON_Delete(views);
+	if (n < 0) {
+		store_failed(k, "views");
+		return;
+	}
+	if (!exists && n >= CONSOLE_VIEWS_MAX) {
+		http_resp_error(k->resp, 409, "сохранено слишком много видов (не больше 50)");
+		return;
+	}
+	char *text = cJSON_PrintUnformatted(filter);
+	int rc = store_console_view_put(st, k->s->login, name, text, k->now);
+	free(text);
+	if (rc == 0)
+		rc = store_audit(st, k->s->login, "view_saved", 0, name, k->now);
+	if (store_in_tx(st) && store_commit(st) < 0)
+		rc = -1;
+	if (rc < 0) {
+		store_failed(k, "view");
+		return;
+	}
+	api_views(k);
+}
+
+static void api_view_delete(struct call *k)
+{
+	const char *name = body_text(k, "name", 1);
+	if (!name)
+		return;
+	struct store *st = k->c->app->store;
+	int rc = store_console_view_delete(st, k->s->login, name);
+	if (store_in_tx(st) && store_commit(st) < 0)
+		rc = -1;
+	if (rc < 0) {
+		store_failed(k, "view");
+		return;
+	}
+	if (rc == 0) {
+		http_resp_error(k->resp, 404, "нет такого вида");
+		return;
+	}
+	api_views(k);
 }
 
 /* Loads case id; answers 404 (and returns NULL) when there is none. Caller frees. */
@@ -441,6 +706,14 @@ static void api_case_get(struct call *k, int64_t id)
 	cJSON_Delete(state);
 	cJSON *audit = store_console_audit(app->store, id, 200);
 	cJSON_AddItemToObject(o, "audit", audit ? audit : cJSON_CreateArray());
+	/* The customer's history beside the case: earlier cases (same chat user, or the same
+	 * phone on another channel) with their notes and resolutions. */
+	struct list_ctx hist = {cJSON_CreateArray()};
+	if (store_cases_of_customer(app->store, id, 20, history_one, &hist) < 0)
+		log_warn("console: case %lld: customer history: %s", (long long)id,
+			 store_state(app->store));
+	cJSON *cust = cJSON_AddObjectToObject(o, "customer");
+	cJSON_AddItemToObject(cust, "cases", hist.arr);
 	reply_json(k->resp, 200, o);
 }
 
@@ -1090,6 +1363,9 @@ static const struct api_route api_routes[] = {
 	{"POST", "logout", NEED_SESSION, api_logout, NULL},
 	{"GET", "session", NEED_SESSION, api_session, NULL},
 	{"GET", "cases", NEED_SESSION, api_cases, NULL},
+	{"GET", "views", NEED_SESSION, api_views, NULL},
+	{"POST", "views", NEED_SESSION, api_view_save, NULL},
+	{"POST", "views/delete", NEED_SESSION, api_view_delete, NULL},
 	{"GET", "cases/#", NEED_SESSION, NULL, api_case_get},
 	{"GET", "cases/#/templates", NEED_SESSION, NULL, api_templates},
 	{"POST", "cases/#/claim", NEED_SESSION, NULL, api_claim},
@@ -1217,6 +1493,7 @@ static void console_free_cb(void *arg)
 {
 	struct console *c = arg;
 	case_timers_free(c->timers);
+	text_ctx_free(c->text);
 	console_hub_free(c->hub);
 	auth_free(c->auth);
 	free(c);
@@ -1234,6 +1511,9 @@ struct console *console_new(struct app *app, struct channel *web)
 	c->app = app;
 	c->web = web;
 	c->auth = auth_new(&app->cfg);
+	c->text = text_ctx_new();
+	if (!c->text)
+		log_error("console: no stemmer: search will answer 500");
 	if (app->store && store_console_recent_logins(app->store, 256, seed_trust, c->auth) < 0)
 		log_warn("console: cannot read recent logins from the audit log: %s",
 			 store_state(app->store));

@@ -40,6 +40,11 @@ static cJSON *summary_of(struct console_hub *h, int64_t id)
 	cJSON *record = NULL;
 	if (id <= 0 || store_case_get_head(h->app->store, id, &record) < 0 || !record)
 		return NULL;
+	/* The queue shows the customer's last words; one indexed read per update. */
+	char *last = store_case_last_text(h->app->store, id);
+	if (last)
+		cJSON_AddStringToObject(record, "last_text", last);
+	free(last);
 	cJSON *s = console_case_summary(id, record);
 	cJSON_Delete(record);
 	return s;

@@ -118,6 +118,15 @@ static const char *const migrations[] = {
 	"    ORDER BY id DESC LIMIT 1), 0),"
 	"  last_line_from = (SELECT who FROM case_lines l WHERE l.case_id = cases.id"
 	"    ORDER BY id DESC LIMIT 1);",
+	/* 4 -> 5: the console's search and saved views. case_words holds the Snowball
+	 * stems of each transcript line (rowid = case_lines.id), so that FTS5 finds a word
+	 * in any of its Russian forms; the console fills it from case_lines before each
+	 * search (store_case_words_sync), so the per-message path pays nothing for it. */
+	"CREATE VIRTUAL TABLE case_words USING fts5(words, case_id UNINDEXED,"
+	"  tokenize = 'unicode61 remove_diacritics 0');"
+	"CREATE TABLE console_views ("
+	"  login TEXT NOT NULL, name TEXT NOT NULL, filter TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL, PRIMARY KEY (login, name));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -310,26 +310,33 @@ int store_case_claim(struct store *st, int64_t id, const char *operator_login, i
 	return 0;
 }
 
-int store_cases_each(struct store *st, const struct case_filter *f,
-		     void (*fn)(void *arg, int64_t id, const cJSON *record), void *arg)
+/* The queue's columns and filters; the two statements differ only in the search. Each
+ * filter is "?N IS NULL OR ..." so that one prepared statement serves every
+ * combination. Column 5 is the last customer line (the preview), found through
+ * case_lines_case. */
+#define CASES_SELECT                                                                              \
+	"SELECT id, record, n_lines, last_line_at, last_line_from, (SELECT text FROM case_lines l " \
+	"WHERE l.case_id = cases.id AND l.who = 'customer' ORDER BY l.id DESC LIMIT 1) FROM cases " \
+	"WHERE (?1 IS NULL OR (?1 = 'open' AND status IN ('new','claimed','waiting')) OR "           \
+	"status = ?1) AND (?2 IS NULL OR channel = ?2) AND "                                          \
+	"(?3 IS NULL OR category = ?3) AND (?4 IS NULL OR assignee = ?4) AND "                        \
+	"updated_at >= ?5 AND id > ?6 AND (?8 IS NULL OR severity = ?8) AND "                         \
+	"(?9 IS NULL OR json_extract(record, '$.flags.' || ?9) = 1) AND "                             \
+	"(?10 IS NULL OR created_at >= ?10) AND (?11 IS NULL OR created_at < ?11) "
+#define CASES_ORDER "ORDER BY severity ASC, created_at DESC, id DESC LIMIT ?7"
+
+static const char cases_plain_sql[] = CASES_SELECT CASES_ORDER;
+static const char cases_search_sql[] =
+	CASES_SELECT "AND (id IN (SELECT case_id FROM case_words WHERE case_words MATCH ?12) OR "
+		     "(?13 IS NOT NULL AND (number LIKE '%' || ?13 || '%' OR "
+		     "replace(json_extract(record, '$.phone'), '+', '') LIKE '%' || ?13 || '%'))) "
+	CASES_ORDER;
+
+/* Reads the rows of a prepared case query (columns as CASES_SELECT) and calls fn for
+ * each; rows are read first, since loading transcripts reuses a prepared statement. */
+static int each_row(struct store *st, sqlite3_stmt *s, int with_transcript,
+		    void (*fn)(void *arg, int64_t id, const cJSON *record), void *arg)
 {
-	sqlite3_stmt *s = store__prep(
-		st, "SELECT id, record, n_lines, last_line_at, last_line_from FROM cases WHERE "
-		    "(?1 IS NULL OR (?1 = 'open' AND status IN ('new','claimed','waiting')) OR "
-		    "status = ?1) AND (?2 IS NULL OR channel = ?2) AND "
-		    "(?3 IS NULL OR category = ?3) AND (?4 IS NULL OR assignee = ?4) AND "
-		    "updated_at >= ?5 AND id > ?6 "
-		    "ORDER BY severity ASC, created_at DESC, id DESC LIMIT ?7");
-	if (!s)
-		return -1;
-	const char *vals[] = {f->status, f->channel, f->category, f->assignee};
-	for (int i = 0; i < 4; i++)
-		if (vals[i] && *vals[i])
-			sqlite3_bind_text(s, i + 1, vals[i], -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 5, f->since);
-	sqlite3_bind_int64(s, 6, f->after_id);
-	sqlite3_bind_int(s, 7, f->limit > 0 ? f->limit : 500);
-	/* Rows are read first: loading transcripts reuses a prepared statement. */
 	struct row {
 		int64_t id;
 		cJSON *r;
@@ -340,13 +347,17 @@ int store_cases_each(struct store *st, const struct case_filter *f,
 		cJSON *r = record_of_row(s, 1);
 		if (!r)
 			continue;
+		if (sqlite3_column_type(s, 5) == SQLITE_TEXT)
+			cJSON_AddStringToObject(r, "last_text", (const char *)sqlite3_column_text(s, 5));
 		if (n == cap)
 			rows = xrealloc(rows, (cap = cap ? cap * 2 : 64) * sizeof *rows);
 		rows[n++] = (struct row){sqlite3_column_int64(s, 0), r};
 	}
+	if (rc != SQLITE_DONE)
+		log_error("store: case list: %s", sqlite3_errmsg(db_of(st)));
 	sqlite3_reset(s);
 	for (size_t i = 0; i < n; i++) {
-		if (rc == SQLITE_DONE && f->with_transcript &&
+		if (rc == SQLITE_DONE && with_transcript &&
 		    load_lines(st, rows[i].id, cJSON_AddArrayToObject(rows[i].r, "transcript")) < 0)
 			rc = SQLITE_ERROR;
 		if (rc == SQLITE_DONE)
@@ -355,6 +366,119 @@ int store_cases_each(struct store *st, const struct case_filter *f,
 	}
 	free(rows);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_cases_each(struct store *st, const struct case_filter *f,
+		     void (*fn)(void *arg, int64_t id, const cJSON *record), void *arg)
+{
+	int search = (f->words && *f->words) || (f->digits && *f->digits);
+	sqlite3_stmt *s = store__prep(st, search ? cases_search_sql : cases_plain_sql);
+	if (!s)
+		return -1;
+	const char *vals[] = {f->status, f->channel, f->category, f->assignee};
+	for (int i = 0; i < 4; i++)
+		if (vals[i] && *vals[i])
+			sqlite3_bind_text(s, i + 1, vals[i], -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 5, f->since);
+	sqlite3_bind_int64(s, 6, f->after_id);
+	sqlite3_bind_int(s, 7, f->limit > 0 ? f->limit : 500);
+	if (f->severity && *f->severity)
+		sqlite3_bind_int(s, 8, severity_rank(f->severity));
+	if (f->flag && *f->flag)
+		sqlite3_bind_text(s, 9, f->flag, -1, SQLITE_TRANSIENT);
+	if (f->created_from > 0)
+		sqlite3_bind_int64(s, 10, f->created_from);
+	if (f->created_to > 0)
+		sqlite3_bind_int64(s, 11, f->created_to);
+	if (search) {
+		/* An empty MATCH is an FTS5 syntax error; a query that cannot match stands in. */
+		sqlite3_bind_text(s, 12, f->words && *f->words ? f->words : "\"\x01\"", -1,
+				  SQLITE_TRANSIENT);
+		if (f->digits && *f->digits)
+			sqlite3_bind_text(s, 13, f->digits, -1, SQLITE_TRANSIENT);
+	}
+	return each_row(st, s, f->with_transcript, fn, arg);
+}
+
+int store_case_words_sync(struct store *st, char *(*words)(void *ud, const char *text),
+			  void *ud, int max)
+{
+	sqlite3_stmt *s = store__prep(st, "SELECT id, case_id, text FROM case_lines WHERE id > "
+					  "coalesce((SELECT max(rowid) FROM case_words), 0) "
+					  "ORDER BY id LIMIT ?");
+	if (!s)
+		return -1;
+	sqlite3_bind_int(s, 1, max);
+	/* Lines are read first: the insert below changes what the select reads. */
+	struct line {
+		int64_t id, case_id;
+		char *words;
+	} *lines = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap)
+			lines = xrealloc(lines, (cap = cap ? cap * 2 : 64) * sizeof *lines);
+		const char *text = (const char *)sqlite3_column_text(s, 2);
+		lines[n++] = (struct line){sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+					   words(ud, text ? text : "")};
+	}
+	sqlite3_reset(s);
+	int result = rc == SQLITE_DONE ? 0 : -1;
+	if (result < 0)
+		log_error("store: search index: reading lines: %s", sqlite3_errmsg(db_of(st)));
+	sqlite3_stmt *ins = store__prep(st, "INSERT INTO case_words (rowid, words, case_id) "
+					    "VALUES (?, ?, ?)");
+	for (size_t i = 0; i < n; i++) {
+		if (result == 0 && ins) {
+			sqlite3_bind_int64(ins, 1, lines[i].id);
+			sqlite3_bind_text(ins, 2, lines[i].words ? lines[i].words : "", -1,
+					  SQLITE_TRANSIENT);
+			sqlite3_bind_int64(ins, 3, lines[i].case_id);
+			if (sqlite3_step(ins) != SQLITE_DONE) {
+				log_error("store: search index: line %lld: %s", (long long)lines[i].id,
+					  sqlite3_errmsg(db_of(st)));
+				result = -1;
+			}
+			sqlite3_reset(ins);
+		}
+		free(lines[i].words);
+	}
+	free(lines);
+	if (!ins)
+		result = -1;
+	return result < 0 ? -1 : (int)n;
+}
+
+char *store_case_last_text(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = store__prep(st, "SELECT text FROM case_lines WHERE case_id = ? AND "
+					  "who = 'customer' ORDER BY id DESC LIMIT 1");
+	if (!s)
+		return NULL;
+	sqlite3_bind_int64(s, 1, id);
+	char *text = NULL;
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_TEXT)
+		text = xstrdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	return text;
+}
+
+int store_cases_of_customer(struct store *st, int64_t id, int limit,
+			    void (*fn)(void *arg, int64_t id, const cJSON *record), void *arg)
+{
+	sqlite3_stmt *s = store__prep(
+		st, "SELECT c.id, c.record, c.n_lines, c.last_line_at, c.last_line_from, NULL "
+		    "FROM cases c, cases me WHERE me.id = ?1 AND c.id <> me.id AND "
+		    "((c.channel = me.channel AND c.user_id = me.user_id) OR "
+		    "(json_extract(me.record, '$.phone') <> '' AND "
+		    "json_extract(c.record, '$.phone') = json_extract(me.record, '$.phone'))) "
+		    "ORDER BY c.created_at DESC, c.id DESC LIMIT ?2");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, limit);
+	return each_row(st, s, 0, fn, arg);
 }
 
 int store_audit(struct store *st, const char *actor, const char *action, int64_t case_id,

@@ -360,3 +360,73 @@ cJSON *store_console_stats(struct store *st, int64_t since, int64_t now)
 	}
 	return o;
 }
+
+/* ---- saved views (console_views): a secretary's named filters ---- */
+
+cJSON *store_console_views(struct store *st, const char *login)
+{
+	sqlite3_stmt *s = once(st, "SELECT name, filter FROM console_views WHERE login = ? "
+				   "ORDER BY name");
+	if (!s)
+		return NULL;
+	sqlite3_bind_text(s, 1, login, -1, SQLITE_TRANSIENT);
+	cJSON *arr = cJSON_CreateArray();
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		cJSON *v = cJSON_CreateObject();
+		cJSON_AddStringToObject(v, "name", (const char *)sqlite3_column_text(s, 0));
+		cJSON *filter = cJSON_Parse((const char *)sqlite3_column_text(s, 1));
+		cJSON_AddItemToObject(v, "filter", filter ? filter : cJSON_CreateObject());
+		cJSON_AddItemToArray(arr, v);
+	}
+	if (rc != SQLITE_DONE) {
+		log_error("store: views of %s: %s", login, sqlite3_errmsg(store__db(st)));
+		cJSON_Delete(arr);
+		arr = NULL;
+	}
+	sqlite3_finalize(s);
+	return arr;
+}
+
+int store_console_view_count(struct store *st, const char *login)
+{
+	sqlite3_stmt *s = once(st, "SELECT count(*) FROM console_views WHERE login = ?");
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, login, -1, SQLITE_TRANSIENT);
+	int n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+	sqlite3_finalize(s);
+	return n;
+}
+
+int store_console_view_put(struct store *st, const char *login, const char *name,
+			   const char *filter_json, int64_t now)
+{
+	sqlite3_stmt *s = once(st, "INSERT INTO console_views (login, name, filter, created_at) "
+				   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (login, name) DO UPDATE "
+				   "SET filter = ?3");
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, login, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, filter_json, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 4, now);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		log_error("store: view %s of %s: %s", name, login, sqlite3_errmsg(store__db(st)));
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_console_view_delete(struct store *st, const char *login, const char *name)
+{
+	sqlite3_stmt *s = once(st, "DELETE FROM console_views WHERE login = ? AND name = ?");
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, login, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(s);
+	int changed = sqlite3_changes(store__db(st));
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? changed : -1;
+}

@@ -82,4 +82,14 @@ cJSON *store_console_audit(struct store *st, int64_t case_id, int limit);
  * Caller frees. NULL on error. */
 cJSON *store_console_stats(struct store *st, int64_t since, int64_t now);
 
+/* A secretary's saved views (named filters, personal per login). views: an array of
+ * {"name","filter":{..}} by name (caller frees; NULL on error). put: creates or
+ * replaces one (filter_json is an object's text). delete: 1 deleted, 0 none, negative
+ * on error. count: how many login has, or negative. */
+cJSON *store_console_views(struct store *st, const char *login);
+int store_console_view_put(struct store *st, const char *login, const char *name,
+			   const char *filter_json, int64_t now);
+int store_console_view_delete(struct store *st, const char *login, const char *name);
+int store_console_view_count(struct store *st, const char *login);
+
 #endif

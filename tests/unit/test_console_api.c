@@ -16,6 +16,10 @@ static const struct {
 	{"POST", "/api/logout", "{}", 0},
 	{"GET", "/api/session", NULL, 0},
 	{"GET", "/api/cases", NULL, 0},
+	{"GET", "/api/cases?q=интернет", NULL, 0},
+	{"GET", "/api/views", NULL, 0},
+	{"POST", "/api/views", "{\"name\":\"v\",\"filter\":{}}", 0},
+	{"POST", "/api/views/delete", "{\"name\":\"v\"}", 0},
 	{"GET", "/api/cases/1", NULL, 0},
 	{"GET", "/api/cases/1/templates", NULL, 0},
 	{"POST", "/api/cases/1/claim", "{}", 0},
@@ -343,6 +347,144 @@ static void test_queue_order_and_filters(void **state)
 	fx_resp_free(&r);
 }
 
+static int n_cases(struct fx *f, const struct fx_user *u, const char *path)
+{
+	struct fx_resp r = fx_get(f, u, path);
+	if (r.status != 200)
+		fail_msg("%s: %d", path, r.status);
+	int n = cJSON_GetArraySize(cJSON_GetObjectItem(r.body, "cases"));
+	fx_resp_free(&r);
+	return n;
+}
+
+/* Search finds a case by any form of a word the customer used (the index and the
+ * query are stemmed alike), by its number and phone; filters combine with it. */
+static void test_search_and_filters(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = fx_case(f, 1, "high", "web", 1000);
+	int64_t b = fx_case(f, 2, "low", "vk", 5000);
+	assert_int_equal(store_case_line_add(f->app.store, a, 1001, "customer",
+					     "Третий день интернета нет, «ничего» не грузится!", NULL),
+			 0);
+	assert_int_equal(store_case_line_add(f->app.store, b, 5001, "customer",
+					     "Хочу подключить роуминг", NULL),
+			 0);
+	if (store_in_tx(f->app.store))
+		store_commit(f->app.store);
+	struct fx_user u = fx_login(f, "oleg");
+	struct fx_resp r = fx_get(f, &u, "/api/cases?q=%D0%B8%D0%BD%D1%82%D0%B5%D1%80%D0%BD%D0%B5%D1%82");
+	assert_int_equal(r.status, 200);
+	cJSON *cases = cJSON_GetObjectItem(r.body, "cases");
+	assert_int_equal(cJSON_GetArraySize(cases), 1);
+	cJSON *c = cJSON_GetArrayItem(cases, 0);
+	assert_int_equal((int64_t)cJSON_GetObjectItem(c, "id")->valuedouble, a);
+	/* The queue's preview: the customer's last line. */
+	assert_non_null(strstr(fx_str(c, "last_text", NULL), "интернета нет"));
+	fx_resp_free(&r);
+	/* "интернету", "грузиться", "связь" (the first line said "связи"): other forms. */
+	assert_int_equal(n_cases(f, &u, "/api/cases?q=%D0%B8%D0%BD%D1%82%D0%B5%D1%80%D0%BD%D0%B5%D1%82%D1%83"), 1);
+	assert_int_equal(n_cases(f, &u, "/api/cases?q=%D1%81%D0%B2%D1%8F%D0%B7%D1%8C&status=all"), 2);
+	/* Roaming is only in b; with a severity filter that b does not have, nothing. */
+	assert_int_equal(n_cases(f, &u, "/api/cases?q=%D1%80%D0%BE%D1%83%D0%BC%D0%B8%D0%BD%D0%B3"), 1);
+	assert_int_equal(n_cases(f, &u, "/api/cases?q=%D1%80%D0%BE%D1%83%D0%BC%D0%B8%D0%BD%D0%B3&severity=high"), 0);
+	/* FTS5 syntax in a query is only text. */
+	assert_int_equal(n_cases(f, &u, "/api/cases?q=%22%20OR%20*%20NEAR(a"), 0);
+	assert_int_equal(n_cases(f, &u, "/api/cases?q=%21%21%21"), 0);
+	/* The case number and the phone, by their digits. */
+	assert_int_equal(n_cases(f, &u, "/api/cases?q=000002"), 1);
+	assert_int_equal(n_cases(f, &u, "/api/cases?q=916123"), 2);
+	/* A line written after the first search is found by the next one. */
+	assert_int_equal(store_case_line_add(f->app.store, b, 5002, "customer", "И телевидение пропало", NULL), 0);
+	if (store_in_tx(f->app.store))
+		store_commit(f->app.store);
+	assert_int_equal(n_cases(f, &u, "/api/cases?q=%D1%82%D0%B5%D0%BB%D0%B5%D0%B2%D0%B8%D0%B4%D0%B5%D0%BD%D0%B8%D0%B5"), 1);
+	/* Filters: severity, flag, creation dates. */
+	assert_int_equal(n_cases(f, &u, "/api/cases?severity=low"), 1);
+	assert_int_equal(n_cases(f, &u, "/api/cases?flag=legal_threat"), 2);
+	assert_int_equal(n_cases(f, &u, "/api/cases?flag=obscene"), 0);
+	assert_int_equal(n_cases(f, &u, "/api/cases?from=2000"), 1);
+	assert_int_equal(n_cases(f, &u, "/api/cases?from=500&to=2000"), 1);
+	const char *bad[] = {"/api/cases?severity=urgent", "/api/cases?flag=x%27%20OR%201",
+			     "/api/cases?from=yesterday", "/api/cases?to=-5"};
+	for (size_t i = 0; i < 4; i++) {
+		r = fx_get(f, &u, bad[i]);
+		if (r.status != 400)
+			fail_msg("%s: %d", bad[i], r.status);
+		fx_resp_free(&r);
+	}
+}
+
+/* Saved views are personal: per login, stored, replaced by name, deleted. */
+static void test_saved_views(void **state)
+{
+	struct fx *f = *state;
+	struct fx_user u = fx_login(f, "oleg");
+	struct fx_user m = fx_login(f, "marina");
+	struct fx_resp r = fx_post(f, &u, "/api/views",
+				   "{\"name\":\"Мои суды\",\"filter\":{\"flag\":\"legal_threat\","
+				   "\"assignee\":\"oleg\",\"q\":\"суд\"}}");
+	assert_int_equal(r.status, 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.body, "views")), 1);
+	fx_resp_free(&r);
+	r = fx_post(f, &u, "/api/views", "{\"name\":\"Мои суды\",\"filter\":{\"status\":\"all\"}}");
+	assert_int_equal(r.status, 200);
+	cJSON *v = cJSON_GetArrayItem(cJSON_GetObjectItem(r.body, "views"), 0);
+	assert_string_equal(fx_str(cJSON_GetObjectItem(v, "filter"), "status", NULL), "all");
+	fx_resp_free(&r);
+	r = fx_get(f, &m, "/api/views");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.body, "views")), 0);
+	fx_resp_free(&r);
+	const char *bad[] = {"{\"name\":\"x\",\"filter\":{\"evil\":\"1\"}}",
+			     "{\"name\":\"x\",\"filter\":{\"q\":5}}", "{\"name\":\"x\"}",
+			     "{\"filter\":{}}", "{\"name\":\" \",\"filter\":{}}"};
+	for (size_t i = 0; i < 5; i++) {
+		r = fx_post(f, &u, "/api/views", bad[i]);
+		if (r.status != 400)
+			fail_msg("%s: %d", bad[i], r.status);
+		fx_resp_free(&r);
+	}
+	r = fx_post(f, &m, "/api/views/delete", "{\"name\":\"Мои суды\"}");
+	assert_int_equal(r.status, 404);
+	fx_resp_free(&r);
+	r = fx_post(f, &u, "/api/views/delete", "{\"name\":\"Мои суды\"}");
+	assert_int_equal(r.status, 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.body, "views")), 0);
+	fx_resp_free(&r);
+}
+
+/* The case page carries the customer's earlier cases; the session the intents' titles. */
+static void test_customer_history_and_titles(void **state)
+{
+	struct fx *f = *state;
+	int64_t old = fx_case(f, 7, "normal", "web", 1000);
+	int64_t other = fx_case(f, 8, "normal", "telegram", 1500); /* same phone */
+	int64_t now = fx_case(f, 7, "high", "web", 2000);
+	fx_case(f, 9, "high", "vk", 2500);
+	sqlite3_exec(store__db(f->app.store),
+		     "UPDATE cases SET record = json_set(record, '$.phone', '+70000000000') "
+		     "WHERE peer_id = 9", NULL, NULL, NULL);
+	struct fx_user u = fx_login(f, "oleg");
+	char path[64];
+	snprintf(path, sizeof path, "/api/cases/%lld", (long long)now);
+	struct fx_resp r = fx_get(f, &u, path);
+	assert_int_equal(r.status, 200);
+	cJSON *hist = cJSON_GetObjectItem(cJSON_GetObjectItem(r.body, "customer"), "cases");
+	assert_int_equal(cJSON_GetArraySize(hist), 2);
+	assert_int_equal((int64_t)cJSON_GetObjectItem(cJSON_GetArrayItem(hist, 0), "id")->valuedouble, other);
+	assert_int_equal((int64_t)cJSON_GetObjectItem(cJSON_GetArrayItem(hist, 1), "id")->valuedouble, old);
+	assert_true(cJSON_IsArray(cJSON_GetObjectItem(cJSON_GetArrayItem(hist, 0), "notes")));
+	fx_resp_free(&r);
+	r = fx_get(f, &u, "/api/session");
+	cJSON *intents = cJSON_GetObjectItem(r.body, "intents");
+	assert_true(cJSON_GetArraySize(intents) > 10);
+	for (cJSON *it = intents->child; it; it = it->next) {
+		const char *t = fx_str(it, "title", NULL);
+		assert_non_null(t);
+	}
+	fx_resp_free(&r);
+}
+
 static void test_case_page_and_templates(void **state)
 {
 	struct fx *f = *state;
@@ -617,6 +759,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_login_throttled, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_queue_order_and_filters, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_case_page_and_templates, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_search_and_filters, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_saved_views, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_customer_history_and_titles, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_claim_is_atomic_and_hands_over, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_reply_goes_through_the_outbox, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_notes_status_close_handback_release, fx_setup,
