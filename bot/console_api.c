@@ -208,7 +208,7 @@ static void reply_case(struct call *k, int64_t id, const cJSON *record)
 static void store_failed(struct call *k, const char *what)
 {
 	log_error("console: %s failed: %s", what, store_state(k->c->app->store));
-	http_resp_error(k->resp, 500, "the store failed; nothing was changed");
+	http_resp_error(k->resp, 500, "хранилище не ответило, ничего не изменено");
 }
 
 /* ---- pages ---- */
@@ -679,7 +679,7 @@ static cJSON *load_case(struct call *k, int64_t id)
 		return NULL;
 	}
 	if (!record)
-		http_resp_error(k->resp, 404, "no such case");
+		http_resp_error(k->resp, 404, "нет такого обращения");
 	return record;
 }
 
@@ -821,14 +821,14 @@ static const char *body_text(struct call *k, const char *key, int required)
 	if (!v || cJSON_IsNull(v)) {
 		if (required) {
 			char msg[80];
-			snprintf(msg, sizeof msg, "\"%s\" is required", key);
+			snprintf(msg, sizeof msg, "поле «%s» обязательно", key);
 			http_resp_error(k->resp, 400, msg);
 		}
 		return NULL;
 	}
 	if (!cJSON_IsString(v) || strlen(v->valuestring) > CONSOLE_MAX_TEXT) {
 		char msg[96];
-		snprintf(msg, sizeof msg, "\"%s\" must be a string of at most %d bytes", key,
+		snprintf(msg, sizeof msg, "поле «%s» — строка не длиннее %d байт", key,
 			 CONSOLE_MAX_TEXT);
 		http_resp_error(k->resp, 400, msg);
 		return NULL;
@@ -838,7 +838,7 @@ static const char *body_text(struct call *k, const char *key, int required)
 		s++;
 	if (!*s && required) {
 		char msg[80];
-		snprintf(msg, sizeof msg, "\"%s\" is empty", key);
+		snprintf(msg, sizeof msg, "поле «%s» пустое", key);
 		http_resp_error(k->resp, 400, msg);
 		return NULL;
 	}
@@ -876,11 +876,11 @@ static void api_claim(struct call *k, int64_t id)
 		cJSON *o = cJSON_CreateObject();
 		if (*holder) {
 			char msg[128];
-			snprintf(msg, sizeof msg, "case already claimed by %s", holder);
+			snprintf(msg, sizeof msg, "обращение уже взял в работу %s", holder);
 			cJSON_AddStringToObject(o, "error", msg);
 			cJSON_AddStringToObject(o, "holder", holder);
 		} else {
-			cJSON_AddStringToObject(o, "error", "the case is resolved or closed");
+			cJSON_AddStringToObject(o, "error", "обращение уже решено или закрыто");
 		}
 		reply_json(k->resp, 409, o);
 		cJSON_Delete(before);
@@ -909,6 +909,71 @@ static void api_claim(struct call *k, int64_t id)
 	reply_case(k, id, record);
 	cJSON_Delete(record);
 	cJSON_Delete(before);
+}
+
+static int is_operator(const struct app *app, const char *login)
+{
+	for (size_t i = 0; login && i < app->cfg.n_operators; i++)
+		if (strcmp(app->cfg.operators[i].login, login) == 0)
+			return 1;
+	return 0;
+}
+
+/* Hands a case to a colleague (its holder, or an admin), or lets an admin take over a
+ * colleague's case ("to" = the admin). The new holder answers the customer from now on. */
+static void api_assign(struct call *k, int64_t id)
+{
+	struct app *app = k->c->app;
+	const char *to = body_text(k, "to", 1);
+	if (!to)
+		return;
+	if (!is_operator(app, to)) {
+		http_resp_error(k->resp, 400, "нет такого сотрудника");
+		return;
+	}
+	cJSON *record = load_case(k, id);
+	if (!record)
+		return;
+	const char *holder = json_str(record, "assignee");
+	char prev[64];
+	snprintf(prev, sizeof prev, "%s", holder && *holder ? holder : "");
+	int admin = str_is(k->s->role, "admin");
+	if (!is_open_status(json_str(record, "status"))) {
+		http_resp_error(k->resp, 409, "обращение уже решено или закрыто");
+	} else if (!admin && !str_is(prev, k->s->login)) {
+		http_resp_error(k->resp, 403, "передать обращение может только его исполнитель "
+					      "или администратор");
+	} else if (str_is(prev, to)) {
+		http_resp_error(k->resp, 409, "обращение уже у этого сотрудника");
+	} else {
+		int result = tx_begin(app);
+		set_str(record, "assignee", to);
+		set_str(record, "status", "claimed");
+		add_history(record, "claimed", k->s->login, k->now);
+		char note[192];
+		snprintf(note, sizeof note, "%s: %s → %s", *prev ? "Передано" : "Назначено",
+			 *prev ? prev : "очередь", to);
+		add_note(record, k->s->login, note, k->now);
+		if (result == 0)
+			result = store_case_put(app->store, id, record, k->now);
+		const char *channel = json_str(record, "channel");
+		if (result == 0 && channel)
+			result = handoff_set(app->store, channel, json_int(record, "peer_id", 0), 1,
+					     id, k->now);
+		if (result == 0)
+			result = store_audit(app->store, k->s->login, "assign", id, note, k->now);
+		if (result == 0)
+			case_timers_claimed(k->c->timers, id, k->now);
+		if (tx_end(app, result) < 0) {
+			store_failed(k, "assign");
+		} else {
+			emit_case(app, "case_updated", id);
+			cJSON_Delete(record);
+			if ((record = load_case(k, id)))
+				reply_case(k, id, record);
+		}
+	}
+	cJSON_Delete(record);
 }
 
 int console__release(struct app *app, int64_t id, const char *by, const char *note, int64_t now)
@@ -950,9 +1015,9 @@ static void api_release(struct call *k, int64_t id)
 		return;
 	const char *assignee = json_str(record, "assignee");
 	if (!assignee || !*assignee || !is_open_status(json_str(record, "status"))) {
-		http_resp_error(k->resp, 409, "the case is not claimed");
+		http_resp_error(k->resp, 409, "обращение никто не взял в работу");
 	} else if (!may_change(k->s, record)) {
-		http_resp_error(k->resp, 403, "only the holder or an admin may release the case");
+		http_resp_error(k->resp, 403, "вернуть обращение в очередь может только исполнитель или администратор");
 	} else if (console__release(k->c->app, id, k->s->login, NULL, k->now) < 0) {
 		store_failed(k, "release");
 	} else {
@@ -988,7 +1053,7 @@ static void api_reply(struct call *k, int64_t id)
 	char ph[48];
 	if (unfilled(text, ph, sizeof ph)) {
 		char msg[128];
-		snprintf(msg, sizeof msg, "fill in %s before sending", ph);
+		snprintf(msg, sizeof msg, "заполните %s перед отправкой", ph);
 		http_resp_error(k->resp, 422, msg);
 		return;
 	}
@@ -1000,19 +1065,19 @@ static void api_reply(struct call *k, int64_t id)
 		snprintf(channel, sizeof channel, "%s", json_str(record, "channel"));
 	int64_t peer = json_int(record, "peer_id", 0);
 	if (!is_open_status(json_str(record, "status"))) {
-		http_resp_error(k->resp, 409, "the case is resolved or closed");
+		http_resp_error(k->resp, 409, "обращение уже решено или закрыто");
 		cJSON_Delete(record);
 		return;
 	}
 	if (!str_is(json_str(record, "assignee"), k->s->login)) {
-		http_resp_error(k->resp, 409, "claim the case before replying");
+		http_resp_error(k->resp, 409, "чтобы ответить, возьмите обращение в работу");
 		cJSON_Delete(record);
 		return;
 	}
 	char source[96];
 	snprintf(source, sizeof source, "operator:%s", k->s->login);
 	if (!*channel || handoff_send(app, channel, peer, text, source) < 0) {
-		http_resp_error(k->resp, 503, "the reply could not be queued; try again");
+		http_resp_error(k->resp, 503, "ответ не поставлен в очередь на отправку, попробуйте ещё раз");
 		cJSON_Delete(record);
 		return;
 	}
@@ -1186,10 +1251,10 @@ static void api_handback(struct call *k, int64_t id)
 		return;
 	const cJSON *nv = cJSON_GetObjectItemCaseSensitive(k->body, "notify");
 	if (nv && !cJSON_IsBool(nv)) {
-		http_resp_error(k->resp, 400, "\"notify\" must be true or false");
+		http_resp_error(k->resp, 400, "поле «notify» должно быть true или false");
 	} else if (!may_change(k->s, record)) {
-		http_resp_error(k->resp, 403, "only the holder or an admin may return the "
-					      "conversation to the bot");
+		http_resp_error(k->resp, 403, "вернуть разговор боту может только исполнитель "
+					      "или администратор");
 	} else if (console__handback(k->c->app, id, k->s->login, NULL, !nv || cJSON_IsTrue(nv),
 				     k->now) < 0) {
 		store_failed(k, "handback");
@@ -1211,17 +1276,17 @@ static void change_status(struct call *k, int64_t id, const char *status, const 
 	const char *cur = json_str(record, "status");
 	const char *assignee = json_str(record, "assignee");
 	if (!may_change(k->s, record)) {
-		http_resp_error(k->resp, 403, "only the holder or an admin may change the status");
+		http_resp_error(k->resp, 403, "сменить статус может только исполнитель или администратор");
 		cJSON_Delete(record);
 		return;
 	}
 	if (str_is(cur, "closed")) {
-		http_resp_error(k->resp, 409, "the case is closed");
+		http_resp_error(k->resp, 409, "обращение закрыто");
 		cJSON_Delete(record);
 		return;
 	}
 	if ((str_is(status, "claimed") || str_is(status, "waiting")) && (!assignee || !*assignee)) {
-		http_resp_error(k->resp, 409, "claim the case first");
+		http_resp_error(k->resp, 409, "сначала возьмите обращение в работу");
 		cJSON_Delete(record);
 		return;
 	}
@@ -1267,8 +1332,8 @@ static void api_status(struct call *k, int64_t id)
 	for (size_t i = 0; status && i < sizeof allowed / sizeof allowed[0]; i++)
 		ok |= strcmp(status, allowed[i]) == 0;
 	if (!ok) {
-		http_resp_error(k->resp, 400, "\"status\" must be new, claimed, waiting, resolved or "
-					      "closed");
+		http_resp_error(k->resp, 400, "статус: new, claimed, waiting, resolved "
+					      "или closed");
 		return;
 	}
 	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(k->body, "resolution");
@@ -1332,7 +1397,7 @@ static void api_audit(struct call *k)
 	char *end;
 	long long id = strtoll(v, &end, 10);
 	if (!*v || *end || id <= 0) {
-		http_resp_error(k->resp, 400, "case_id must be a positive integer");
+		http_resp_error(k->resp, 400, "case_id — целое положительное число");
 		return;
 	}
 	cJSON *a = store_console_audit(k->c->app->store, id, 1000);
@@ -1370,6 +1435,7 @@ static const struct api_route api_routes[] = {
 	{"GET", "cases/#/templates", NEED_SESSION, NULL, api_templates},
 	{"POST", "cases/#/claim", NEED_SESSION, NULL, api_claim},
 	{"POST", "cases/#/release", NEED_SESSION, NULL, api_release},
+	{"POST", "cases/#/assign", NEED_SESSION, NULL, api_assign},
 	{"POST", "cases/#/reply", NEED_SESSION, NULL, api_reply},
 	{"POST", "cases/#/note", NEED_SESSION, NULL, api_note},
 	{"POST", "cases/#/status", NEED_SESSION, NULL, api_status},
@@ -1423,8 +1489,8 @@ void console_api_handle(struct console *c, const struct http_req *req, struct ht
 			}
 		}
 	if (!r) {
-		http_resp_error(resp, path_known ? 405 : 404, path_known ? "method not allowed"
-									 : "no such endpoint");
+		http_resp_error(resp, path_known ? 405 : 404, path_known ? "метод не поддерживается"
+									 : "нет такого адреса");
 		return;
 	}
 	struct call k = {.c = c, .req = req, .resp = resp, .now = clock_now_ms() / 1000};
@@ -1432,26 +1498,26 @@ void console_api_handle(struct console *c, const struct http_req *req, struct ht
 	if (r->need != NEED_NONE) {
 		k.s = auth_session(c->auth, req->cookie, clock_now_ms());
 		if (!k.s) {
-			http_resp_error(resp, 401, "log in first");
+			http_resp_error(resp, 401, "войдите в консоль");
 			return;
 		}
 		if (post && !auth_csrf_ok(k.s, req)) {
 			log_warn("console: %s %s by %s from %s refused: bad CSRF token or origin",
 				 req->method, req->path, k.s->login, req->peer);
-			http_resp_error(resp, 403, "missing or wrong CSRF token, or a foreign origin");
+			http_resp_error(resp, 403, "нет CSRF-токена, он неверен, или запрос с чужого сайта");
 			return;
 		}
 		if (r->need == NEED_ADMIN && strcmp(k.s->role, "admin") != 0) {
-			http_resp_error(resp, 403, "admin role required");
+			http_resp_error(resp, 403, "нужна роль администратора");
 			return;
 		}
 	} else if (!auth_origin_ok(req)) {
-		http_resp_error(resp, 403, "foreign origin");
+		http_resp_error(resp, 403, "запрос с чужого сайта");
 		return;
 	}
 	if (post) {
 		if (req->body_len && !json_content(req->content_type)) {
-			http_resp_error(resp, 415, "send application/json");
+			http_resp_error(resp, 415, "нужен Content-Type: application/json");
 			return;
 		}
 		/* The whole body must be one JSON object: no NUL inside, nothing after it. */
@@ -1460,12 +1526,12 @@ void console_api_handle(struct console *c, const struct http_req *req, struct ht
 							      : NULL;
 		if (!cJSON_IsObject(k.body)) {
 			cJSON_Delete(k.body);
-			http_resp_error(resp, 400, "expected a JSON object");
+			http_resp_error(resp, 400, "ожидается объект JSON");
 			return;
 		}
 		if (!r->need && !json_content(req->content_type)) {
 			cJSON_Delete(k.body);
-			http_resp_error(resp, 415, "send application/json");
+			http_resp_error(resp, 415, "нужен Content-Type: application/json");
 			return;
 		}
 	}

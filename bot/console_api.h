@@ -9,13 +9,21 @@
  *   POST /api/login                  {"login","password"} -> {"login","role","csrf"}
  *   POST /api/logout                 -> {"ok":true}
  *   GET  /api/session                -> {"login","role","csrf","operators":[..]}
- *   GET  /api/cases?status=&channel=&category=&assignee=&limit=
- *                                    -> {"cases":[SUMMARY..]}
+ *   GET  /api/cases?status=&channel=&category=&assignee=&severity=&flag=&from=&to=&q=&limit=
+ *                                    -> {"cases":[SUMMARY..]}  (q: full-text search over
+ *                                        the transcripts, any Russian word form; digits
+ *                                        also match the number and the phone)
+ *   GET  /api/views                  -> {"views":[{"name","filter"}]} (the caller's own)
+ *   POST /api/views                  {"name","filter":{..}} -> {"views":..}
+ *   POST /api/views/delete           {"name"} -> {"views":..}
  *   GET  /api/cases/N                -> {"case":RECORD+{"id"},"conversation":{"mode"},
- *                                        "audit":[..]}
+ *                                        "audit":[..],"customer":{"cases":[SUMMARY+
+ *                                        {"notes","resolution"}..]}}
  *   GET  /api/cases/N/templates      -> {"templates":[{"id","text","filled"}],"lang"}
  *   POST /api/cases/N/claim          -> {"case":..} | 409 {"error","holder"}
  *   POST /api/cases/N/release        -> {"case":..}       (holder or admin)
+ *   POST /api/cases/N/assign         {"to":LOGIN} -> {"case":..} (hand-over by the holder;
+ *                                        an admin may assign or take over any open case)
  *   POST /api/cases/N/reply          {"text","template"?} -> {"case":..} (holder)
  *   POST /api/cases/N/note           {"text"} -> {"case":..}
  *   POST /api/cases/N/status         {"status","resolution"?} -> {"case":..}

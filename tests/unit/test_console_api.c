@@ -24,6 +24,7 @@ static const struct {
 	{"GET", "/api/cases/1/templates", NULL, 0},
 	{"POST", "/api/cases/1/claim", "{}", 0},
 	{"POST", "/api/cases/1/release", "{}", 0},
+	{"POST", "/api/cases/1/assign", "{\"to\":\"anna\"}", 0},
 	{"POST", "/api/cases/1/reply", "{\"text\":\"Здравствуйте\"}", 0},
 	{"POST", "/api/cases/1/note", "{\"text\":\"n\"}", 0},
 	{"POST", "/api/cases/1/status", "{\"status\":\"waiting\"}", 0},
@@ -485,6 +486,66 @@ static void test_customer_history_and_titles(void **state)
 	fx_resp_free(&r);
 }
 
+/* A holder hands the case to a colleague; a colleague cannot take it; an admin can
+ * take over. Each change is a note, an audit row and a live update. */
+static void test_hand_over_and_take_over(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = fx_case(f, 1, "high", "web", 1000);
+	struct fx_user o = fx_login(f, "oleg");
+	struct fx_user a = fx_login(f, "anna");
+	struct fx_user m = fx_login(f, "marina");
+	struct fx_resp r = fx_post(f, &a, "/api/cases/1/assign", "{\"to\":\"anna\"}");
+	assert_int_equal(r.status, 403); /* nobody holds it: anna claims it instead */
+	fx_resp_free(&r);
+	r = fx_post(f, &o, "/api/cases/1/claim", "{}");
+	assert_int_equal(r.status, 200);
+	fx_resp_free(&r);
+	r = fx_post(f, &a, "/api/cases/1/claim", "{}");
+	assert_int_equal(r.status, 409);
+	assert_string_equal(fx_str(r.body, "error", NULL), "обращение уже взял в работу oleg");
+	fx_resp_free(&r);
+	r = fx_post(f, &a, "/api/cases/1/assign", "{\"to\":\"anna\"}");
+	assert_int_equal(r.status, 403);
+	fx_resp_free(&r);
+	r = fx_post(f, &o, "/api/cases/1/assign", "{\"to\":\"nobody\"}");
+	assert_int_equal(r.status, 400);
+	fx_resp_free(&r);
+	int before = fx_count(f, "case_updated", id);
+	r = fx_post(f, &o, "/api/cases/1/assign", "{\"to\":\"anna\"}");
+	assert_int_equal(r.status, 200);
+	assert_string_equal(fx_str(r.body, "case", "assignee"), "anna");
+	fx_resp_free(&r);
+	assert_int_equal(fx_count(f, "case_updated", id), before + 1);
+	/* anna holds it now: she replies, oleg cannot. */
+	r = fx_post(f, &o, "/api/cases/1/reply", "{\"text\":\"Здравствуйте\"}");
+	assert_int_equal(r.status, 409);
+	fx_resp_free(&r);
+	r = fx_post(f, &a, "/api/cases/1/reply", "{\"text\":\"Здравствуйте\"}");
+	assert_int_equal(r.status, 200);
+	fx_resp_free(&r);
+	/* The admin takes over. */
+	r = fx_post(f, &m, "/api/cases/1/assign", "{\"to\":\"marina\"}");
+	assert_int_equal(r.status, 200);
+	assert_string_equal(fx_str(r.body, "case", "assignee"), "marina");
+	cJSON *notes = cJSON_GetObjectItem(cJSON_GetObjectItem(r.body, "case"), "notes");
+	assert_int_equal(cJSON_GetArraySize(notes), 2);
+	assert_non_null(strstr(fx_str(cJSON_GetArrayItem(notes, 1), "text", NULL), "anna → marina"));
+	fx_resp_free(&r);
+	r = fx_post(f, &m, "/api/cases/1/assign", "{\"to\":\"marina\"}");
+	assert_int_equal(r.status, 409);
+	fx_resp_free(&r);
+	cJSON *audit = store_console_audit(f->app.store, id, 100);
+	int assigns = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, audit)
+	{
+		assigns += strcmp(fx_str(it, "action", NULL), "assign") == 0;
+	}
+	cJSON_Delete(audit);
+	assert_int_equal(assigns, 2);
+}
+
 static void test_case_page_and_templates(void **state)
 {
 	struct fx *f = *state;
@@ -761,6 +822,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_case_page_and_templates, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_search_and_filters, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_saved_views, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hand_over_and_take_over, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_customer_history_and_titles, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_claim_is_atomic_and_hands_over, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_reply_goes_through_the_outbox, fx_setup, fx_teardown),
