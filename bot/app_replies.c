@@ -27,7 +27,7 @@ int app_reload(struct app *app, struct buf *out)
 {
 	struct replyset *rs = NULL;
 	struct replyset_errors errs = {0};
-	int result = replyset_load(app->cfg.replies_dir, &rs, &errs);
+	int result = replyset_load_sharing(app->cfg.replies_dir, app->replies, &rs, &errs);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "ok", result == 0);
 	if (result == 0) {

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "log.h"
 #include "matcher.h"
 #include "text.h"
 #include "xalloc.h"
@@ -1155,7 +1156,33 @@ static char **list_intent_files(const char *dir, size_t *n, struct replyset_erro
 	return names;
 }
 
+/* The spelling dictionary for a new set's text context: prev's, or opened now. */
+static void attach_dict(struct text_ctx *ctx, const struct replyset *prev)
+{
+	struct text_dict *d = prev && prev->text ? text_ctx_dict(prev->text) : NULL;
+	if (d) {
+		text_ctx_set_dict(ctx, d);
+		return;
+	}
+	const char *where = NULL;
+	d = text_dict_open_default(&where);
+	if (!d) {
+		log_warn("replies: no Russian Hunspell dictionary at %s.aff/.dic (install hunspell-ru): "
+			 "spelling and glued words are repaired against the reply set's words only",
+			 where);
+		return;
+	}
+	text_ctx_set_dict(ctx, d);
+	text_dict_unref(d); /* the context holds it now */
+}
+
 int replyset_load(const char *dir, struct replyset **out, struct replyset_errors *errs)
+{
+	return replyset_load_sharing(dir, NULL, out, errs);
+}
+
+int replyset_load_sharing(const char *dir, const struct replyset *prev, struct replyset **out,
+			  struct replyset_errors *errs)
 {
 	*out = NULL;
 	int n_errors = 0;
@@ -1206,6 +1233,8 @@ int replyset_load(const char *dir, struct replyset **out, struct replyset_errors
 		add_error(errs, dir, 1, 1, "cannot create the Snowball stemmers");
 		n_errors++;
 	}
+	if (n_errors == 0)
+		attach_dict(rs->text, prev);
 	if (n_errors) {
 		rs_destroy(rs);
 		return -1;

@@ -114,6 +114,12 @@ void replyset_errors_print(const struct replyset_errors *errs, void *f);
  * *out holds a set with one reference. On any problem returns -1, *out is NULL and
  * errs (if not NULL) lists every problem found. errs is appended to, not cleared. */
 int replyset_load(const char *dir, struct replyset **out, struct replyset_errors *errs);
+/* The same, sharing prev's spelling dictionary (text.h: text_dict) instead of opening
+ * it again (a reload on SIGHUP costs ~70 ms less and the process holds one copy).
+ * prev may be NULL (then as replyset_load: the dictionary is opened, or a warning is
+ * logged when it is missing and the set works with its own words only). */
+int replyset_load_sharing(const char *dir, const struct replyset *prev, struct replyset **out,
+			  struct replyset_errors *errs);
 
 /* Takes another reference; returns rs. */
 struct replyset *replyset_ref(struct replyset *rs);

@@ -23,6 +23,7 @@
  * makes one allocation for everything it returns. */
 #include "text.h"
 
+#include <hunspell.h>
 #include <libstemmer.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,9 @@ struct text_ctx {
 	size_t cap_toks;
 	unsigned char *used;
 	size_t cap_used;
+	struct buf glue;       /* the repaired text with glued words split */
+	struct buf glue_hows;
+	struct text_dict *dict; /* Russian spelling dictionary (a reference), or NULL */
 	struct memo *memo;     /* MEMO_SLOTS entries, allocated on first use */
 	uint32_t gen;
 	uint32_t memo_used;
@@ -561,6 +565,9 @@ void text_ctx_free(struct text_ctx *ctx)
 		return;
 	sb_stemmer_delete(ctx->ru);
 	sb_stemmer_delete(ctx->en);
+	text_dict_unref(ctx->dict);
+	buf_free(&ctx->glue);
+	buf_free(&ctx->glue_hows);
 	buf_free(&ctx->norm);
 	buf_free(&ctx->fixed);
 	buf_free(&ctx->hows);
@@ -621,6 +628,96 @@ char *text_stem(struct text_ctx *ctx, const char *word, size_t len)
 	size_t n;
 	const char *s = stem_raw(ctx, word, len, &n);
 	return xstrndup(s, n);
+}
+
+/* ------------------------------------------------------------------ spelling dictionary */
+
+struct text_dict {
+	Hunhandle *h;
+	int refs;
+};
+
+struct text_dict *text_dict_open(const char *aff_path, const char *dic_path)
+{
+	/* Hunspell_create does not report a missing file (it gives an empty dictionary),
+	 * so look first. */
+	FILE *a = fopen(aff_path, "r"), *d = fopen(dic_path, "r");
+	int ok = a && d;
+	if (a)
+		fclose(a);
+	if (d)
+		fclose(d);
+	if (!ok)
+		return NULL;
+	Hunhandle *h = Hunspell_create(aff_path, dic_path);
+	if (!h)
+		return NULL;
+	const char *enc = Hunspell_get_dic_encoding(h);
+	if (!enc || strcmp(enc, "UTF-8") != 0) {
+		/* The words we ask about are UTF-8; another encoding would answer nonsense. */
+		Hunspell_destroy(h);
+		return NULL;
+	}
+	struct text_dict *dict = xcalloc(1, sizeof *dict);
+	dict->h = h;
+	dict->refs = 1;
+	return dict;
+}
+
+struct text_dict *text_dict_open_default(const char **where)
+{
+	const char *base = getenv("DESKBOT_HUNSPELL");
+	if (!base || !*base)
+		base = "/usr/share/hunspell/ru_RU";
+	if (where)
+		*where = base;
+	char *aff = xasprintf("%s.aff", base), *dic = xasprintf("%s.dic", base);
+	struct text_dict *d = text_dict_open(aff, dic);
+	free(aff);
+	free(dic);
+	return d;
+}
+
+struct text_dict *text_dict_ref(struct text_dict *d)
+{
+	if (d)
+		d->refs++;
+	return d;
+}
+
+void text_dict_unref(struct text_dict *d)
+{
+	if (!d || --d->refs > 0)
+		return;
+	Hunspell_destroy(d->h);
+	free(d);
+}
+
+/* Hunspell wants NUL-terminated words; words past the buffer are not words. */
+#define DICT_WORD_MAX 128
+
+int text_dict_spell(struct text_dict *d, const char *word, size_t len)
+{
+	char w[DICT_WORD_MAX];
+	if (!d || len == 0 || len >= sizeof w)
+		return 0;
+	memcpy(w, word, len);
+	w[len] = '\0';
+	return Hunspell_spell(d->h, w) != 0;
+}
+
+void text_ctx_set_dict(struct text_ctx *ctx, struct text_dict *d)
+{
+	if (!ctx)
+		return;
+	text_dict_ref(d);
+	text_dict_unref(ctx->dict);
+	ctx->dict = d;
+}
+
+struct text_dict *text_ctx_dict(const struct text_ctx *ctx)
+{
+	return ctx ? ctx->dict : NULL;
 }
 
 /* ------------------------------------------------------------------ vocabulary and typo index */
@@ -1537,6 +1634,235 @@ static void settle_chunks(struct chunk *chs, size_t n)
 		}
 	}
 }
+/* The stem the reply set knows for a real word through its dictionary forms
+ * ("звонков" -> "звонок", "симку" -> "симка"): copied to the pool, or NULL. */
+static const char *lemma_stem(const struct scorer *sc, const char *w, size_t len, size_t *out_len)
+{
+	struct text_ctx *ctx = sc->ctx;
+	const struct text_opts *o = sc->opts;
+	char word[DICT_WORD_MAX];
+	if (!o->stems || len >= sizeof word)
+		return NULL;
+	memcpy(word, w, len);
+	word[len] = '\0';
+	char **list = NULL;
+	int n = Hunspell_stem(ctx->dict->h, &list, word);
+	const char *found = NULL;
+	for (int i = 0; i < n && !found; i++) {
+		size_t ll = strlen(list[i]), sl;
+		if (ll == len && memcmp(list[i], w, len) == 0)
+			continue; /* the word itself: its stem is already unknown */
+		const char *st = stem_raw(ctx, list[i], ll, &sl);
+		if (text_vocab_find(o->stems, st, sl) >= 0) {
+			*out_len = sl;
+			size_t at = ctx->pool.len;
+			bput(&ctx->pool, st, sl);
+			bput(&ctx->pool, "", 1);
+			found = ctx->pool.data + at;
+		}
+	}
+	if (list)
+		Hunspell_free_list(ctx->dict->h, &list, n);
+	return found;
+}
+
+/* ------------------------------------------------------------------ glued words */
+
+/* Customers drop spaces ("какузнатьбаланс", "вроуминге"). A long letter run that is no
+ * word the reply set or the dictionary knows, and no near typo of one, is split into
+ * the fewest, best-known pieces: words of the reply set first, then words whose stem
+ * it knows, then any word of the dictionary. Pieces of one or two letters must be
+ * known to the set as words (prepositions, "не"), and dictionary-only pieces must have
+ * three letters at least, or every glued word would split into "ка" and "ку". */
+static void bfill(struct buf *b, unsigned char c, size_t n);
+
+#define GLUE_MIN_CP 6
+#define GLUE_PIECE_MAX 24
+#define GLUE_NO 1000
+
+/* Short words a glued message may hide ("вроуминге", "немогу", "howtopay"): only these
+ * may be pieces of one or two letters, or "ре" + "пост" would split "репост". */
+static int short_piece(const char *w, size_t len)
+{
+	static const char *const words[] = {
+		"в", "с", "к", "у", "и", "а", "о", "я", "не", "на", "по", "за", "до", "от", "из", "ли",
+		"же", "бы", "мы", "вы", "он", "то", "мне", "как", "что", "где", "мой", "моя", "нет",
+		"to", "my", "on", "in", "is", "do", "of", "me", "it", "at", "no", "i", "a", "how", "can",
+		NULL};
+	for (const char *const *p = words; *p; p++)
+		if (strlen(*p) == len && memcmp(*p, w, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Cost of w (ncp code points) as one piece (lower is better), or GLUE_NO. *set gets 1
+ * when the reply set knows the piece (as a word or by its stem). */
+static int piece_cost(const struct scorer *sc, const char *w, size_t len, int ncp, int *set)
+{
+	const struct text_opts *o = sc->opts;
+	*set = 0;
+	if (short_piece(w, len))
+		return 3;
+	if (ncp < 3)
+		return GLUE_NO;
+	if (text_vocab_find(o->vocab, w, len) >= 0) {
+		*set = 1;
+		return 2;
+	}
+	if (o->stems) {
+		size_t sl;
+		const char *st = stem_raw(sc->ctx, w, len, &sl);
+		if (text_vocab_find(o->stems, st, sl) >= 0) {
+			*set = 1;
+			return 3;
+		}
+	}
+	/* A word only the dictionary knows must be long enough not to be a fragment. */
+	if (ncp >= 4 && sc->ctx->dict && text_dict_spell(sc->ctx->dict, w, len))
+		return 5;
+	return GLUE_NO;
+}
+
+/* Is the run w (ncp letters, one script) a candidate for splitting? */
+static int glued_candidate(const struct scorer *sc, const char *w, size_t len, int ncp, int script)
+{
+	const struct text_opts *o = sc->opts;
+	if (ncp < GLUE_MIN_CP || ncp > MAX_WORD_CP || script == TEXT_SCRIPT_OTHER)
+		return 0;
+	if (text_vocab_find(o->vocab, w, len) >= 0)
+		return 0;
+	size_t sl;
+	const char *st = stem_raw(sc->ctx, w, len, &sl);
+	if (o->stems && text_vocab_find(o->stems, st, sl) >= 0)
+		return 0;
+	if (script == TEXT_SCRIPT_CYR && sc->ctx->dict && text_dict_spell(sc->ctx->dict, w, len))
+		return 0;
+	int d = 0;
+	if (text_vocab_correct(o->vocab, w, len, &d) >= 0 && d <= 1)
+		return 0; /* a typo of a known word, not two words */
+	return 1;
+}
+
+/* Splits w (ncp code points at byte offsets off[0..ncp]) into pieces; writes the cut
+ * points (code point indexes, ascending, without 0 and ncp) to cuts and returns their
+ * number, or 0 when no split covers the whole run. */
+static int glue_segment(const struct scorer *sc, const char *w, const size_t *off, int ncp, int *cuts)
+{
+	int best[MAX_WORD_CP + 1], back[MAX_WORD_CP + 1], pieces[MAX_WORD_CP + 1], known[MAX_WORD_CP + 1];
+	best[0] = pieces[0] = known[0] = 0;
+	for (int j = 1; j <= ncp; j++) {
+		best[j] = GLUE_NO;
+		back[j] = -1;
+		pieces[j] = known[j] = 0;
+		for (int i = j - 1; i >= 0 && j - i <= GLUE_PIECE_MAX; i--) {
+			if (best[i] >= GLUE_NO)
+				continue;
+			int set;
+			int c = piece_cost(sc, w + off[i], off[j] - off[i], j - i, &set);
+			if (c >= GLUE_NO)
+				continue;
+			int total = best[i] + c;
+			if (total < best[j] || (total == best[j] && pieces[i] + 1 < pieces[j])) {
+				best[j] = total;
+				back[j] = i;
+				pieces[j] = pieces[i] + 1;
+				known[j] = known[i] + set;
+			}
+		}
+	}
+	/* Two pieces at least, and one the reply set knows: a split that only the
+	 * dictionary supports would not help the match and may well be wrong. */
+	if (best[ncp] >= GLUE_NO || pieces[ncp] < 2 || known[ncp] == 0)
+		return 0;
+	int n = 0;
+	for (int j = back[ncp]; j > 0; j = back[j])
+		cuts[n++] = j;
+	for (int a = 0, b = n - 1; a < b; a++, b--) {
+		int t = cuts[a];
+		cuts[a] = cuts[b];
+		cuts[b] = t;
+	}
+	return n;
+}
+
+/* Rewrites ctx->fixed (and ctx->hows alongside) with the glued words split by spaces.
+ * Returns the number of words split. Nothing is copied when nothing splits. */
+static int split_glued(const struct scorer *sc)
+{
+	struct text_ctx *ctx = sc->ctx;
+	const struct text_opts *o = sc->opts;
+	if (!o || !o->vocab || o->no_repair)
+		return 0;
+	const char *s = ctx->fixed.data;
+	size_t len = ctx->fixed.len;
+	struct buf *g = &ctx->glue, *gh = &ctx->glue_hows;
+	int n_split = 0;
+	size_t copied = 0; /* bytes of fixed already in g */
+	for (size_t i = 0; i < len;) {
+		size_t adv;
+		int32_t cp = u8dec(s + i, len - i, &adv);
+		if (!is_letter_cat(cp)) {
+			i += adv;
+			continue;
+		}
+		size_t off[MAX_WORD_CP + 2];
+		int ncp = 0, cyr = 0, lat = 0;
+		size_t start = i;
+		while (i < len) {
+			cp = u8dec(s + i, len - i, &adv);
+			if (!is_letter_cat(cp))
+				break;
+			if (ncp <= MAX_WORD_CP)
+				off[ncp] = i - start;
+			ncp++;
+			cyr |= IS_CYR(cp);
+			lat |= !IS_CYR(cp);
+			i += adv;
+		}
+		if (ncp > MAX_WORD_CP)
+			continue;
+		off[ncp] = i - start;
+		int script = cyr && !lat ? TEXT_SCRIPT_CYR : lat && !cyr ? TEXT_SCRIPT_LAT : TEXT_SCRIPT_OTHER;
+		if (!glued_candidate(sc, s + start, i - start, ncp, script))
+			continue;
+		int cuts[MAX_WORD_CP];
+		int nc = glue_segment(sc, s + start, off, ncp, cuts);
+		if (!nc)
+			continue;
+		if (!n_split++) {
+			g->len = 0;
+			gh->len = 0;
+		}
+		bput(g, s + copied, start - copied);
+		bput(gh, ctx->hows.data + copied, start - copied);
+		unsigned char how = (unsigned char)ctx->hows.data[start];
+		size_t from = 0;
+		for (int k = 0; k <= nc; k++) {
+			size_t to = k < nc ? off[cuts[k]] : i - start;
+			if (k) {
+				bput(g, " ", 1);
+				bput(gh, &how, 1);
+			}
+			bput(g, s + start + from, to - from);
+			bfill(gh, how, to - from);
+			from = to;
+		}
+		copied = i;
+	}
+	if (!n_split)
+		return 0;
+	bput(g, s + copied, len - copied);
+	bput(gh, ctx->hows.data + copied, len - copied);
+	/* Swap the buffers: fixed holds the split text from now on. */
+	struct buf t = ctx->fixed;
+	ctx->fixed = *g;
+	*g = t;
+	t = ctx->hows;
+	ctx->hows = *gh;
+	*gh = t;
+	return n_split;
+}
+
 /* ------------------------------------------------------------------ phones */
 
 int text_phone_normalize(const char *s, char out[16])
@@ -1998,6 +2324,9 @@ int text_analyze(struct text_ctx *ctx, const char *in, size_t len, const struct 
 		bfill(hows, h, fixed->len - hows->len);
 	}
 
+	if (repair)
+		out->n_split = split_glued(&sc);
+
 	struct phone_span ph[8];
 	size_t n_ph = find_phones(fixed->data, fixed->len, ph, 8);
 	if (n_ph)
@@ -2020,7 +2349,16 @@ int text_analyze(struct text_ctx *ctx, const char *in, size_t len, const struct 
 		uint32_t tlen = t->len;
 		if (repair && opts && opts->vocab && m->vocab < 0) {
 			int known_stem = opts->stems ? memo_stem_known(&sc, m) : 0;
-			int d, id = known_stem ? -1 : memo_typo(&sc, m, &d);
+			int real = 0;
+			if (!known_stem && t->script == TEXT_SCRIPT_CYR && ctx->dict &&
+			    text_dict_spell(ctx->dict, w, t->len)) {
+				/* A real word the examples lack: never "corrected" into one they
+				 * have; read through its dictionary form when the set knows that. */
+				real = 1;
+				s = lemma_stem(&sc, w, t->len, &sl);
+				out->n_lemma += s != NULL;
+			}
+			int d, id = known_stem || real ? -1 : memo_typo(&sc, m, &d);
 			if (id >= 0) {
 				const char *cw = text_vocab_word(opts->vocab, id);
 				size_t cl = strlen(cw);

@@ -30,6 +30,31 @@ void text_ctx_free(struct text_ctx *ctx);
  * few kilobytes are not counted). */
 size_t text_ctx_memory(const struct text_ctx *ctx);
 
+/* A spelling dictionary of Russian (Hunspell, Debian's hunspell-ru): tells real words
+ * the reply set never uses from typos, gives the dictionary form (lemma) of word forms
+ * the examples lack, and checks the pieces of glued words. Loading takes ~70 ms and
+ * ~20 MB, so a process opens it once and shares it (reference counted) between the
+ * reply sets it loads. Not thread-safe: used by the one thread of its text context. */
+struct text_dict;
+
+/* Opens the dictionary aff_path/dic_path; NULL if either cannot be read. */
+struct text_dict *text_dict_open(const char *aff_path, const char *dic_path);
+/* Opens the Russian dictionary: DESKBOT_HUNSPELL (a path without .aff/.dic) when set,
+ * else /usr/share/hunspell/ru_RU. NULL if it is not there; *where (if not NULL) gets
+ * the path tried (static string or the environment's). */
+struct text_dict *text_dict_open_default(const char **where);
+/* Takes one more reference (accepts NULL); text_dict_unref drops one and frees the
+ * dictionary with the last. */
+struct text_dict *text_dict_ref(struct text_dict *d);
+void text_dict_unref(struct text_dict *d);
+/* 1 if the normalised word (len bytes, UTF-8) is a correct Russian word form. */
+int text_dict_spell(struct text_dict *d, const char *word, size_t len);
+
+/* Lets the context's analyses use d (a reference is taken; NULL: none, today's repairs
+ * against the reply set's words only). */
+void text_ctx_set_dict(struct text_ctx *ctx, struct text_dict *d);
+struct text_dict *text_ctx_dict(const struct text_ctx *ctx);
+
 /* A set of known words with a symmetric-delete index for typo correction. Built once
  * (text_vocab_add..., then text_vocab_build), then read-only and shareable. */
 struct text_vocab;
@@ -137,6 +162,8 @@ struct text_analysis {
 	int n_upper;                 /* upper-case letters in the original message */
 	int n_exclaim;               /* '!' in the original message */
 	int n_layout, n_translit, n_typo; /* words repaired each way */
+	int n_split;                 /* glued words split into their words */
+	int n_lemma;                 /* words read through their dictionary form */
 	struct text_arena *arena;    /* storage (private) */
 };
 

@@ -4,7 +4,7 @@
 set -eu
 pkgs="build-essential cmake pkg-config libuv1-dev libcurl4-openssl-dev libcjson-dev
  libwebsockets-dev libwebsockets-evlib-uv libsqlite3-dev libcmocka-dev libstemmer-dev
- libutf8proc-dev libcrypt-dev python3"
+ libutf8proc-dev libcrypt-dev libhunspell-dev hunspell-ru python3"
 if [ "${1:-}" = "--test" ]; then
   pkgs="$pkgs clang libclang-rt-14-dev chromium chromium-driver"
   # A machine may already have Node.js from elsewhere, with its own npm; Debian's npm
