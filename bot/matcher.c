@@ -1150,6 +1150,20 @@ int match_complaint(const struct replyset *rs, const struct match_result *r, dou
 	return -1;
 }
 
+/* A swear word masked with asterisks ("х*р", "б**ть", "зае*ало"): letters and '*'
+ * written together. Nobody masks an ordinary word, and the masked forms are too many
+ * for a lexicon of prefixes. */
+static int masked_swear(const struct text_analysis *a)
+{
+	for (size_t i = 1; i < a->n_tokens; i++) {
+		const struct text_token *t = &a->tokens[i], *prev = &a->tokens[i - 1];
+		if (t->kind == TEXT_PUNCT && t->len == 1 && t->text[0] == '*' && !t->space_before &&
+		    prev->kind == TEXT_WORD && prev->script == TEXT_SCRIPT_CYR)
+			return 1;
+	}
+	return 0;
+}
+
 /* The flag of lexicon i (-1: none) from the bits of replyset_lexicon_hits. */
 static int lex_flag(uint64_t hits, int i)
 {
@@ -1175,12 +1189,18 @@ int match_message(const struct replyset *rs, const char *text, size_t len, struc
 
 	const struct text_analysis *a = &out->text;
 	uint64_t hits = replyset_lexicon_hits(rs, a, 0);
-	out->flags.obscene = lex_flag(hits, idx->lex[0]);
+	out->flags.obscene = lex_flag(hits, idx->lex[0]) || masked_swear(a);
 	out->flags.legal_threat = lex_flag(hits, idx->lex[1]);
 	out->flags.spread_call = lex_flag(hits, idx->lex[2]);
 	out->flags.negative = lex_flag(hits, idx->lex[3]);
 	out->flags.operator_request = lex_flag(hits, idx->lex[4]);
-	out->flags.shouting = (a->n_letters >= 6 && a->n_upper * 10 >= a->n_letters * 7) || a->n_exclaim >= 3;
+	/* Shouting: mostly capitals over two words at least (one word in capitals,
+	 * "ПРИВЕТ", is a greeting), or "!!!". */
+	size_t words = 0;
+	for (size_t i = 0; i < a->n_tokens && words < 2; i++)
+		words += a->tokens[i].kind == TEXT_WORD;
+	out->flags.shouting = (words >= 2 && a->n_letters >= 6 && a->n_upper * 10 >= a->n_letters * 7) ||
+			      a->n_exclaim >= 3;
 	/* A complaint reports a problem: in a message with no sign of one (a negation,
 	 * the "problem" or "negative" lexicons, a threat, shouting) a complaint reading is
 	 * a little less likely than a question. */
