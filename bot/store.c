@@ -131,6 +131,11 @@ static const char *const migrations[] = {
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
+const char *store__migration(int v)
+{
+	return v >= 0 && v < N_MIGRATIONS ? migrations[v] : NULL;
+}
+
 /* Records a failure for /healthz. A write past the file-size limit (ulimit -f: EFBIG,
  * SIGXFSZ being ignored) is reported like a full disk, which is what it is to us. */
 static int is_efbig(struct store *st, int sys_errno)

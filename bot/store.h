@@ -107,6 +107,9 @@ int store_customer_put(struct store *st, const char *channel, int64_t user,
 int64_t store__scalar(struct store *st, const char *sql);
 struct sqlite3_stmt *store__prep(struct store *st, const char *sql);
 struct sqlite3 *store__db(struct store *st);
+/* The SQL that takes the schema from version v to v + 1, or NULL past the last one (for
+ * tests that build an old store). */
+const char *store__migration(int v);
 
 
 
