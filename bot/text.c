@@ -1987,7 +1987,7 @@ enum unit { U_NONE, U_MIN, U_GB, U_MB, U_SMS, U_RUB };
 
 static enum unit unit_of(const struct text_token *t)
 {
-	static const char *const min_w[] = {"мин", "min", "mins", "м", NULL};
+	static const char *const min_w[] = {"мин", "min", "mins", "м", "минт", "мнут", NULL};
 	static const char *const min_p[] = {"минут", "minut", NULL};
 	static const char *const gb_w[] = {"гб", "gb", "g", "г", "gbs", NULL};
 	static const char *const gb_p[] = {"гиг", "gig", "гигабайт", NULL};
@@ -2027,6 +2027,16 @@ static void read_quantities(struct text_analysis *a, const unsigned char *used)
 	for (size_t i = 0; i < a->n_tokens; i++) {
 		const struct text_token *t = &a->tokens[i];
 		if (t->kind == TEXT_WORD && tok_any_prefix(t, unl_p)) {
+			/* "безлимит на мессенджеры / соцсети / ютуб": one app's traffic is free,
+			 * which says nothing about the data the customer needs. */
+			static const char *const core_p[] = {"интернет", "инет", "трафик", "звонк", "минут",
+							     "смс", "sms", "все", "всё", "internet", "data",
+							     "call", "minut", "everything", NULL};
+			if (i + 2 < a->n_tokens &&
+			    (tok_is(&a->tokens[i + 1], "на") || tok_is(&a->tokens[i + 1], "on") ||
+			     tok_is(&a->tokens[i + 1], "for")) &&
+			    a->tokens[i + 2].kind == TEXT_WORD && !tok_any_prefix(&a->tokens[i + 2], core_p))
+				continue;
 			double *what = &e->gb;
 			/* "безлимит на всё": every service. */
 			for (size_t k = i + 1; k < a->n_tokens && k <= i + 2; k++)
@@ -2092,11 +2102,22 @@ static void read_zero_needs(struct text_analysis *a)
 {
 	static const char *const neg[] = {"не", "нет", "без", "no", "without", "ни", NULL};
 	static const char *const gb_p[] = {"интернет", "трафик", "internet", "data", NULL};
-	static const char *const min_p[] = {"звонк", "звоню", "calls", "разговор", NULL};
+	static const char *const min_p[] = {"звонк", "звоню", "calls", "разговор", "минут", "minut", NULL};
 	static const char *const sms_p[] = {"смс", "sms", "сообщен", NULL};
+	static const char *const only[] = {"только", "лишь", "only", "just", NULL};
 	struct text_entities *e = &a->ent;
 	if (e->minutes < 0 && e->gb < 0 && e->sms < 0)
 		return;
+	/* "только интернет", "только звонки": the other service is not wanted. */
+	for (size_t i = 0; i + 1 < a->n_tokens; i++) {
+		if (!tok_any_is(&a->tokens[i], only))
+			continue;
+		const struct text_token *n = &a->tokens[i + 1];
+		if (tok_any_prefix(n, gb_p) && e->minutes < 0)
+			e->minutes = 0;
+		else if (tok_any_prefix(n, min_p) && e->gb < 0)
+			e->gb = 0;
+	}
 	for (size_t i = 0; i < a->n_tokens; i++) {
 		const struct text_token *t = &a->tokens[i];
 		double *what = tok_any_prefix(t, gb_p) ? &e->gb : tok_any_prefix(t, min_p) ? &e->minutes

@@ -181,8 +181,9 @@ static void save_pending(struct handler_ctx *ctx, const struct tariff_need *n, c
 	cJSON_AddNumberToObject(t, "at", (double)ctx->now);
 }
 
+/* over_budget: the budget no plan met (the pick ignored it), or -1. */
 static void reason_text(struct handler_ctx *ctx, const struct tariff_pick *p, const struct tariff_need *need,
-			struct buf *b)
+			double over_budget, struct buf *b)
 {
 	char x[32];
 	if (p->reason == RS_PICK_COVERS) {
@@ -200,6 +201,9 @@ static void reason_text(struct handler_ctx *ctx, const struct tariff_pick *p, co
 	if (need->budget >= 0) {
 		fmt_qty(x, sizeof x, need->budget, ctx->lang);
 		append_text(ctx, b, "tariff_fits_budget", &(struct tpl_vars){.total = x});
+	} else if (over_budget >= 0) {
+		fmt_qty(x, sizeof x, over_budget, ctx->lang);
+		append_text(ctx, b, "tariff_over_budget", &(struct tpl_vars){.total = x});
 	}
 }
 
@@ -207,7 +211,18 @@ static void pick(struct handler_ctx *ctx, const struct tariff_need *need)
 {
 	struct tariff_pick p;
 	cJSON_DeleteItemFromObjectCaseSensitive(ctx->state, "tariff");
-	if (replyset_tariff_pick(ctx->rs, need, &p) < 0) {
+	/* Nothing within the budget: the plan nearest to it that covers the need is a
+	 * better answer than none (said without "fits your budget"). */
+	struct tariff_need unbounded = *need;
+	unbounded.budget = -1;
+	int found = replyset_tariff_pick(ctx->rs, need, &p) == 0;
+	double over_budget = -1;
+	if (!found && need->budget >= 0 && replyset_tariff_pick(ctx->rs, &unbounded, &p) == 0) {
+		found = 1;
+		over_budget = need->budget;
+		need = &unbounded;
+	}
+	if (!found) {
 		struct reply *r = dialog__template(ctx, "tariff_none", NULL);
 		dialog__menu_buttons(ctx, r);
 		return;
@@ -221,7 +236,7 @@ static void pick(struct handler_ctx *ctx, const struct tariff_need *need)
 	fmt_qty(tot, sizeof tot, p.total, ctx->lang);
 	struct buf reason = {0};
 	buf_append(&reason, "", 0);
-	reason_text(ctx, &p, need, &reason);
+	reason_text(ctx, &p, need, over_budget, &reason);
 	struct tpl_vars v = {.plan = plan_name(ctx, t), .fee = fee, .minutes = mi, .gb = gb, .sms = sm,
 			     .total = tot, .reason = reason.data};
 	struct reply *r = dialog__template(ctx, "tariff_pick", &v);
@@ -240,8 +255,9 @@ static void pick(struct handler_ctx *ctx, const struct tariff_need *need)
  * not mentioned counts as none. */
 static void pick_or_ask(struct handler_ctx *ctx, struct tariff_need *need)
 {
-	int stated = (need->minutes >= 0) + (need->gb >= 0) + (need->sms >= 0);
-	if (stated >= 2) {
+	/* A budget with a need ("100 гб до 1000 руб") is a whole request too. */
+	int services = (need->minutes >= 0) + (need->gb >= 0) + (need->sms >= 0);
+	if (services >= 1 && services + (need->budget >= 0) >= 2) {
 		if (need->minutes < 0)
 			need->minutes = 0;
 		if (need->gb < 0)
