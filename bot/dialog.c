@@ -8,9 +8,12 @@
  *   "tariff": the half-finished tariff question (owned by handlers/tariff.c). */
 #include "dialog.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "handlers/handler.h"
 #include "matcher.h"
 #include "replyset.h"
@@ -132,8 +135,6 @@ static void offer_case(struct handler_ctx *ctx)
 	r->inline_keyboard = 1;
 }
 
-/* ------------------------------------------------------------------ dialog_handle */
-
 /* Records that the replies answer intent id (once; NULL ignored). */
 static void answered_add(struct dialog_result *out, const char *id)
 {
@@ -145,6 +146,203 @@ static void answered_add(struct dialog_result *out, const char *id)
 	out->answered = xrealloc(out->answered, (out->n_answered + 1) * sizeof *out->answered);
 	out->answered[out->n_answered++] = xstrdup(id);
 }
+
+/* ------------------------------------------------------------------ several requests */
+
+/* A message may ask several things ("какой у меня тариф и сколько бонусов?", "Потерял
+ * телефон. Как заблокировать номер и восстановить симку?"). It is cut into parts at
+ * sentence ends and at "и", "а", "and" or a comma that start a new request; every
+ * part that reads as a request (a question mark, or a question or request word) is
+ * matched on its own, and each FAQ or small-talk intent a part is answered with
+ * confidently joins the replies, in the customer's order. The message as a whole
+ * still decides the first handler (a complaint, a tariff, a person), so a request
+ * only splits the answer when nothing else must come last. */
+#define MAX_PARTS 8
+
+struct part {
+	size_t from, to; /* token range */
+};
+
+static int tok_in(const struct text_token *t, const char *const *words)
+{
+	for (const char *const *w = words; *w; w++)
+		if (strcmp(t->text, *w) == 0)
+			return 1;
+	return 0;
+}
+
+/* Words that start or mark a request. */
+static const char *const request_words[] = {
+	"можно", "как", "где", "сколько", "какой", "какая", "какие", "каком", "какую", "что", "если", "еще",
+	"потом", "заодно", "скажите", "подскажите", "скажи", "подскажи", "пришлите", "верните", "вернут",
+	"будет", "есть", "ли", "когда", "почему", "куда", "кто", "хочу", "нужно", "нужна", "нужен",
+	"подключите", "отключите", "помогите", "посоветуйте", "подберите", "проверьте", "объясните",
+	"расскажите", "заблокируйте", "разблокируйте", "переведите", "how", "what", "where", "can",
+	"could", "which", "why", "when", "do", "is", "will", "also", "please", "tell", "help", NULL};
+
+static size_t split_parts(const struct text_analysis *a, struct part *parts, size_t max)
+{
+	static const char *const joins[] = {"и", "а", "and", ",", "плюс", "также", NULL};
+	static const char *const ends[] = {"?", "!", ".", ";", "…", NULL};
+	size_t n = 0, start = 0;
+	for (size_t i = 0; i < a->n_tokens && n + 1 < max; i++) {
+		const struct text_token *t = &a->tokens[i];
+		size_t cut = SIZE_MAX; /* the next part starts here */
+		if (t->kind == TEXT_PUNCT && tok_in(t, ends)) {
+			/* "0.5 мбит" is one number, not two sentences. */
+			int inner = i + 1 < a->n_tokens && !a->tokens[i + 1].space_before &&
+				    a->tokens[i + 1].kind == TEXT_NUMBER;
+			if (!inner)
+				cut = i + 1;
+		} else if (i > start && i + 1 < a->n_tokens && tok_in(t, joins) &&
+			   tok_in(&a->tokens[i + 1], request_words)) {
+			cut = i;
+		}
+		if (cut == SIZE_MAX)
+			continue;
+		if (cut > start) {
+			parts[n].from = start;
+			parts[n].to = cut;
+			n++;
+		}
+		start = cut;
+	}
+	if (start < a->n_tokens)
+		parts[n++] = (struct part){start, a->n_tokens};
+	return n;
+}
+
+/* Does the part read as a request (not a preamble: "я работаю курьером")? */
+static int part_is_request(const struct text_analysis *a, const struct part *p)
+{
+	size_t words = 0;
+	int request = 0;
+	for (size_t i = p->from; i < p->to; i++) {
+		const struct text_token *t = &a->tokens[i];
+		words += t->kind == TEXT_WORD;
+		request |= tok_in(t, request_words) || (t->kind == TEXT_PUNCT && strcmp(t->text, "?") == 0);
+	}
+	return request && words >= 2;
+}
+
+/* The part's words (as repaired) joined by spaces; caller frees. */
+static char *part_text(const struct text_analysis *a, const struct part *p)
+{
+	struct buf b = {0};
+	for (size_t i = p->from; i < p->to; i++) {
+		if (i > p->from)
+			buf_append(&b, " ", 1);
+		buf_append(&b, a->tokens[i].text, a->tokens[i].len);
+	}
+	buf_append(&b, "", 0);
+	return buf_steal(&b);
+}
+
+/* Adds the answer of an FAQ or small-talk intent (its text and follow-up buttons). */
+static void add_answer(struct handler_ctx *ctx, const struct replyset_intent *it)
+{
+	char source[160];
+	snprintf(source, sizeof source, "%s:%s", it->kind == RS_FAQ ? "faq" : "smalltalk", it->id);
+	struct reply *r = dialog__text(ctx, it->answer[ctx->lang], source, NULL);
+	for (size_t i = 0; i < it->n_buttons; i++)
+		dialog__intent_button(ctx, r, it->buttons[i], (int)i);
+}
+
+/* Moves the last k replies of l to its front (their order kept). */
+static void rotate_to_front(struct reply_list *l, size_t k)
+{
+	if (!k || k >= l->n + 1)
+		return;
+	struct reply *tail = xmalloc(k * sizeof *tail);
+	memcpy(tail, l->items + l->n - k, k * sizeof *tail);
+	memmove(l->items + k, l->items, (l->n - k) * sizeof *tail);
+	memcpy(l->items, tail, k * sizeof *tail);
+	free(tail);
+}
+
+/* The intents the parts of a message ask for confidently, in order, each once. */
+static size_t part_intents(const struct replyset *rs, const struct text_analysis *a,
+			   const struct replyset_intent **found, size_t max)
+{
+	struct part parts[MAX_PARTS];
+	size_t np = split_parts(a, parts, MAX_PARTS), n = 0;
+	if (np < 2)
+		return 0;
+	for (size_t i = 0; i < np && n < max; i++) {
+		if (!part_is_request(a, &parts[i]))
+			continue;
+		char *text = part_text(a, &parts[i]);
+		struct match_result m;
+		match_message(rs, text, strlen(text), &m);
+		free(text);
+		if (m.n_top && m.decision == MATCH_ANSWER) {
+			const struct replyset_intent *it = replyset_intent_at(rs, (size_t)m.top[0].intent);
+			int dup = 0;
+			for (size_t k = 0; k < n; k++)
+				dup |= found[k] == it;
+			if (!dup && (it->kind == RS_FAQ || it->kind == RS_SMALLTALK || it->kind == RS_TARIFF) &&
+			    (it->kind == RS_TARIFF || it->answer[RS_RU]))
+				found[n++] = it;
+		}
+		match_result_free(&m);
+	}
+	return n;
+}
+
+/* After the handlers: answers the other requests of a message that has several. */
+static void answer_parts(struct handler_ctx *ctx)
+{
+	struct dialog_result *o = ctx->out;
+	const char *h = o->handler ? o->handler : "";
+	if (ctx->forced >= 0 || ctx->forced_plan || o->case_op || o->wants_human || o->interview_after ||
+	    !(strcmp(h, "faq") == 0 || strcmp(h, "smalltalk") == 0 || strcmp(h, "clarify") == 0 ||
+	      strcmp(h, "fallback") == 0 || strcmp(h, "tariff") == 0))
+		return;
+	const struct replyset_intent *found[MAX_PARTS];
+	size_t n = part_intents(ctx->rs, &ctx->match->text, found, MAX_PARTS);
+	if (n == 0)
+		return;
+	const struct replyset_intent *primary = o->intent ? replyset_intent(ctx->rs, o->intent) : NULL;
+	size_t at = n; /* where the primary answer stands among the parts */
+	for (size_t i = 0; i < n; i++)
+		if (found[i] == primary)
+			at = i;
+	int answered = strcmp(h, "faq") == 0 || strcmp(h, "smalltalk") == 0 || strcmp(h, "tariff") == 0;
+	if (!answered || (at == n && n >= 2 && strcmp(h, "tariff") != 0)) {
+		/* The whole was unclear (or read as something no part asks): the parts'
+		 * answers replace it. */
+		if (n < 2 && !answered)
+			return;
+		for (size_t i = 0; i < n; i++)
+			if (found[i]->kind == RS_TARIFF)
+				return; /* a tariff needs its handler: keep the whole */
+		reply_list_free(&o->replies);
+		memset(&o->replies, 0, sizeof o->replies);
+		dialog__set_route(ctx, found[0]->kind == RS_FAQ ? "faq" : "smalltalk", found[0]->id);
+		for (size_t i = 0; i < n; i++) {
+			add_answer(ctx, found[i]);
+			answered_add(o, found[i]->id);
+		}
+		return;
+	}
+	/* The primary answer stays; the parts before it go first, the rest after. */
+	size_t before = 0;
+	for (size_t i = 0; i < (at == n ? 0 : at); i++)
+		if (found[i]->kind != RS_TARIFF) {
+			add_answer(ctx, found[i]);
+			answered_add(o, found[i]->id);
+			before++;
+		}
+	rotate_to_front(&o->replies, before);
+	answered_add(o, o->intent);
+	for (size_t i = at == n ? 0 : at + 1; i < n; i++)
+		if (found[i]->kind != RS_TARIFF) {
+			add_answer(ctx, found[i]);
+			answered_add(o, found[i]->id);
+		}
+}
+
+/* ------------------------------------------------------------------ dialog_handle */
 
 /* Reads a button payload: "intent:ID" (an intent, answered directly), "plan:ID" (a
  * tariff described) or "complaint:open" (read by the complaint handler). Returns 1 when
@@ -247,6 +445,7 @@ int dialog_handle_matched(const struct replyset *rs, cJSON *state, const struct 
 		if (handler_table[i]->after)
 			handler_table[i]->after(&ctx);
 	offer_case(&ctx);
+	answer_parts(&ctx);
 	answered_add(out, out->complaint_intent ? out->complaint_intent : out->intent);
 done:
 	cJSON_DeleteItemFromObjectCaseSensitive(state, "seen");
