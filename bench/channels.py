@@ -8,6 +8,20 @@ Usage: python3 bench/channels.py [--binary build-bench/deskbot] [--messages 2000
                                   [--chats 5000] [--rate 1000] [--only vk|telegram]
                                   [--fake fast|python] [--fastfake PATH] [--curve]
 
+--limits: the platforms' real limits (issue 13), with the fake enforcing them
+(fastfake --limits 1: VK error 6 above 20 requests/s, Telegram 429 above 30/s or a
+chat's allowance) and the bot on its default limits:
+  1. a burst of 2,000 messages from 500 customers: time to the last answer, answers/s,
+     p50/p99 time to answer (goals: VK >= 450/s, Telegram >= 27/s);
+  2. one customer flooding 1,000 messages while 100 others write once: the others'
+     p50/p99 (goals: <= 2 s VK, <= 5 s Telegram);
+  3. requests the fake refused with 6 / 429 in both (goal 0);
+  4. the fake answering every request after 50 ms, at most 32 at a time, no limits:
+     answers/s against the fake's own capacity (32 / 50 ms = 640 requests/s; goal 90%);
+     VK also with execute_max 1 (one row per request), where the capacity in answers
+     is the same 640/s; and a VK burst at the limits with 200 ms latency (the window
+     follows latency).
+
 --curve: per-message CPU and throughput at 4, 50, 200 and 1,000 messages a chat (the
 same --messages spread over fewer, longer conversations).
 
@@ -72,7 +86,7 @@ def taskset(cpu, pid):
                    stderr=subprocess.DEVNULL)
 
 
-def start_bot(binary, kind, fake, workdir):
+def start_bot(binary, kind, fake, workdir, limits=False, vk_extra=None):
     cfg = {"http": {"listen": "127.0.0.1:%d" % free_port()},
            "store": {"path": os.path.join(workdir, "deskbot.db")},
            "replies": {"dir": os.path.join(ROOT, "replies")},
@@ -83,6 +97,11 @@ def start_bot(binary, kind, fake, workdir):
     else:
         cfg["telegram"] = {"token": TOKENS["telegram"], "api_url": fake.base_url, "timeout": 5,
                            "rate_per_s": 1e6, "chat_rate_per_s": 1e6}
+    if limits:  # the defaults: the platforms' published limits
+        for k in ("rate_per_s", "chat_rate_per_s"):
+            cfg[kind].pop(k)
+    if kind == "vk" and vk_extra:
+        cfg["vk"].update(vk_extra)
     path = os.path.join(workdir, "c.json")
     with open(path, "w") as f:
         json.dump(cfg, f)
@@ -224,8 +243,9 @@ def find_fastfake():
 class FastFake:
     """bench/fastfake.c as a subprocess on 127.0.0.1 (see the comment at its top)."""
 
-    def __init__(self, path, kind, n, chats, max_seconds=1800):
+    def __init__(self, path, kind, n, chats, max_seconds=1800, extra=()):
         self.path, self.kind, self.n, self.chats = path, kind, n, chats
+        self.extra = [str(x) for x in extra]
         self.max_seconds = max_seconds
         self.proc = None
         self.dir = None
@@ -238,7 +258,8 @@ class FastFake:
         self.proc = subprocess.Popen(
             [self.path, "--kind", self.kind, "--port", "0", "--port-file", port_file,
              "--messages", str(self.n), "--chats", str(self.chats), "--token", TOKENS[self.kind],
-             "--max-seconds", str(self.max_seconds)], stdout=self.log, stderr=subprocess.STDOUT)
+             "--max-seconds", str(self.max_seconds)] + self.extra, stdout=self.log,
+            stderr=subprocess.STDOUT)
         port = wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(),
                         timeout, 0.01, "fastfake's port file")
         self.base_url = "http://127.0.0.1:%d" % int(port)
@@ -293,8 +314,8 @@ def check_line(kind, fake, n):
     return st
 
 
-def start_bot_waiting(binary, kind, fake, workdir):
-    bot = start_bot(binary, kind, fake, workdir)
+def start_bot_waiting(binary, kind, fake, workdir, **kw):
+    bot = start_bot(binary, kind, fake, workdir, **kw)
     wait_for(lambda: fake.stats()["held"] >= 1, 30, 0.05, "the bot polling")
     return bot
 
@@ -389,6 +410,83 @@ def run_curve(kind, binary, fastfake, n):
                  100 * rate / first[0]), flush=True)
 
 
+def limits_run(kind, binary, fastfake, n, chats, fake_args, bot_kw, wait_key="answered",
+               want=None, timeout=600):
+    """One burst: a fresh fake and bot, the burst released at once; returns the stats
+    once `want` messages (of those the latency figures cover) are answered, and the
+    time from the first delivery to then."""
+    fake = FastFake(fastfake, kind, n, chats, extra=fake_args)
+    bot = None
+    workdir = tempfile.mkdtemp(prefix="deskbot-bench-")
+    try:
+        fake.start()
+        taskset(1, fake.proc.pid)
+        bot = start_bot_waiting(binary, kind, fake, workdir, **bot_kw)
+        fake.call("/_start", "POST")
+        want = n if want is None else want
+        deadline = time.monotonic() + timeout
+        while True:
+            st = fake.stats()
+            if st[wait_key] >= want:
+                break
+            if time.monotonic() >= deadline:
+                raise TimeoutError("%s: only %d of %d answered" % (kind, st[wait_key], want))
+            time.sleep(0.05)
+        span = (st["last_answer_ns"] - st["first_deliver_ns"]) / 1e9
+        return st, span
+    finally:
+        if bot is not None and bot.poll() is None:
+            bot.terminate()
+            bot.wait(timeout=30)
+        fake.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_limits(kind, binary, fastfake):
+    goal_rate = 450 if kind == "vk" else 27
+    goal_p99 = 2.0 if kind == "vk" else 5.0
+    # 1. A burst of 2,000 messages from 500 customers at the real limits.
+    st, span = limits_run(kind, binary, fastfake, 2000, 500, ["--limits", 1], {"limits": True})
+    print("limits %-8s burst 2000 msgs / 500 customers: last answer after %.2f s, %.0f "
+          "answers/s (goal >= %d), time to answer p50 %.0f ms, p99 %.0f ms; %d sends in %d API "
+          "requests (%d execute); refused by the fake: %d (%d of them sends)" % (
+              kind, span, 2000 / span, goal_rate, st["p50_ms"], st["p99_ms"], st["sent"],
+              st["api_requests"] if kind == "vk" else st["requests"] - st["polls"],
+              st["execute_requests"], st["refused"], st["refused_sends"]), flush=True)
+    # 2. One customer floods 1,000 while 100 others write once.
+    st, span = limits_run(kind, binary, fastfake, 1100, 100, ["--limits", 1, "--flood", 1000],
+                          {"limits": True}, wait_key="lat_answered", want=100)
+    print("limits %-8s flood 1000 from one + 100 others once: others' time to answer p50 "
+          "%.0f ms, p99 %.0f ms (goal <= %.0f s), max %.0f ms; flood answers by then %d; "
+          "refused by the fake: %d" % (kind, st["p50_ms"], st["p99_ms"], goal_p99,
+                                        st["max_ms"], st["answered"] - st["lat_answered"],
+                                        st["refused"]), flush=True)
+    # 4. 50 ms latency, no limits: against the fake's own capacity.
+    cap_req = 32 * 1000 / 50
+    variants = [("", {})]
+    if kind == "vk":
+        variants.append((" execute_max 1", {"execute_max": 1}))
+    for label, extra in variants:
+        n = 20000
+        st, span = limits_run(kind, binary, fastfake, n, 5000,
+                              ["--latency-ms", 50, "--max-concurrent", 32],
+                              {"vk_extra": extra})
+        reqs = (st["execute_requests"] + (st["sent"] - st["execute_calls"])) \
+            if kind == "vk" else st["sent"]
+        cap_ans = cap_req * (25 if kind == "vk" and not extra else 1)
+        print("limits %-8s 50 ms latency, 32 at a time, no limits%s: %.0f answers/s, %.0f "
+              "send requests/s; the fake's capacity %.0f requests/s (%.0f answers/s): %.0f%% "
+              "of its requests, %.0f%% of its answers" % (
+                  kind, label, n / span, reqs / span, cap_req, cap_ans,
+                  100 * reqs / span / cap_req, 100 * n / span / cap_ans), flush=True)
+    if kind == "vk":
+        st, span = limits_run(kind, binary, fastfake, 2000, 500,
+                              ["--limits", 1, "--latency-ms", 200], {"limits": True})
+        print("limits %-8s burst 2000 / 500 at the limits with 200 ms latency: %.0f answers/s, "
+              "p50 %.0f ms, p99 %.0f ms; refused %d" % (kind, 2000 / span, st["p50_ms"],
+                                                       st["p99_ms"], st["refused"]), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=os.path.join(ROOT, "build-bench", "deskbot"))
@@ -401,6 +499,8 @@ def main():
     ap.add_argument("--fastfake", default=None, help="path to the fastfake binary")
     ap.add_argument("--curve", action="store_true",
                     help="print CPU per message at 4, 50, 200 and 1000 messages a chat")
+    ap.add_argument("--limits", action="store_true",
+                    help="the issue-13 scenarios at the platforms' real limits (C fake)")
     a = ap.parse_args()
     # The bot runs in its own temporary directory: a relative path must not depend on it.
     a.binary = os.path.abspath(a.binary)
@@ -414,7 +514,11 @@ def main():
           flush=True)
     for kind in ("vk", "telegram"):
         if not a.only or a.only == kind:
-            if a.curve:
+            if a.limits:
+                if a.fake != "fast":
+                    raise SystemExit("--limits needs the C fake (--fake fast)")
+                run_limits(kind, a.binary, fastfake)
+            elif a.curve:
                 if a.fake != "fast":
                     raise SystemExit("--curve needs the C fake (--fake fast)")
                 run_curve(kind, a.binary, fastfake, a.messages)

@@ -28,7 +28,20 @@
  * sendMessage, answerCallbackQuery. VK: POST /method/groups.getLongPollServer,
  * GET /lp?act=a_check&key=k&ts=T&wait=W (long poll, up to 100 events after T),
  * /method/messages.send, users.get (minimal profiles, like the Python fake),
- * messages.sendMessageEventAnswer. */
+ * messages.sendMessageEventAnswer; VK execute with the VKScript deskbot sends
+ * (return [API.messages.send({...}),...];), answered as the real API does.
+ *
+ * Limits and latency (issue 13):
+ *   --limits 1         VK: error 6 for a /method/ call above 20 in any second (one
+ *                      token); Telegram: 429 with retry_after 1 for a sendMessage above
+ *                      30 in any second, or above a chat's allowance (a bucket of 3
+ *                      refilled at 1 a second; 20 a minute for group chats, ids < 0),
+ *                      with 100 ms of tolerance for network jitter. "refused" counts them.
+ *   --latency-ms N     every API request (not long polls) is answered N ms after it
+ *                      arrives; --max-concurrent C serves at most C at a time (the rest
+ *                      queue), so the fake's own capacity is C * 1000 / N requests/s.
+ *   --flood F          messages [0, F) all come from one chat (the flood), the rest
+ *                      from the other chats; latency figures then cover the rest only. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -64,6 +77,8 @@ struct conn {
 	int closing;
 	int sent_continue;
 	int held;            /* a long poll waiting for messages */
+	int pending;         /* delayed answers not yet written (--latency-ms) */
+	int dead;            /* closed while answers were pending: freed by the last */
 	int64_t want;        /* telegram: offset; vk: ts */
 	int limit;
 	uint64_t deadline_ns;
@@ -122,6 +137,16 @@ static struct {
 	uv_timer_t hold_timer, stream_timer, max_timer;
 	uv_signal_t sigterm, sigint;
 	struct conn *waiters;
+
+	/* --flood, --limits, --latency-ms, --max-concurrent */
+	int64_t flood;
+	int limits;
+	int64_t latency_ms, max_concurrent;
+	int defer;              /* the answer being built is an API call's: delay it */
+	int64_t refused, execute_requests, execute_calls, api_requests;
+	int64_t lat_answered;   /* messages >= lat_from with a reply */
+	int64_t refused_sends;  /* of refused: sends (execute, messages.send, sendMessage) */
+	uv_timer_t delay_timer;
 } g;
 
 static struct sbuf out;
@@ -214,6 +239,10 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 static void conn_closed(uv_handle_t *h)
 {
 	struct conn *c = h->data;
+	if (c->pending) {
+		c->dead = 1; /* the last delayed answer frees it */
+		return;
+	}
 	free(c->buf);
 	free(c);
 }
@@ -273,6 +302,92 @@ static void write_raw(struct conn *c, const char *data, size_t len)
 	}
 }
 
+/* ------------------------------------------------------------------ delayed answers */
+
+struct delayed {
+	struct delayed *next;
+	struct conn *c;
+	uint64_t due_ns;
+	size_t len;
+	char data[];
+};
+
+static struct {
+	struct delayed *head, *tail;   /* in service, due in order */
+	struct delayed *whead, *wtail; /* waiting for a service slot */
+	int64_t busy;
+} dq;
+
+static void delay_tick(uv_timer_t *t);
+
+static void dq_serve(struct delayed *d, uint64_t now)
+{
+	d->due_ns = now + (uint64_t)g.latency_ms * 1000000u;
+	d->next = NULL;
+	if (dq.tail)
+		dq.tail->next = d;
+	else
+		dq.head = d;
+	dq.tail = d;
+	dq.busy++;
+}
+
+static void write_delayed(struct conn *c, const char *data, size_t len)
+{
+	struct delayed *d = xmalloc(sizeof *d + len);
+	memcpy(d->data, data, len);
+	d->len = len;
+	d->c = c;
+	c->pending++;
+	uint64_t now = now_ns();
+	if (g.max_concurrent <= 0 || dq.busy < g.max_concurrent) {
+		dq_serve(d, now);
+	} else {
+		d->next = NULL;
+		if (dq.wtail)
+			dq.wtail->next = d;
+		else
+			dq.whead = d;
+		dq.wtail = d;
+	}
+	if (!uv_is_active((uv_handle_t *)&g.delay_timer))
+		uv_timer_start(&g.delay_timer, delay_tick, 1, 1);
+}
+
+static void write_raw(struct conn *c, const char *data, size_t len);
+
+static void delay_tick(uv_timer_t *t)
+{
+	uint64_t now = now_ns();
+	while (dq.head && dq.head->due_ns <= now) {
+		struct delayed *d = dq.head;
+		dq.head = d->next;
+		if (!dq.head)
+			dq.tail = NULL;
+		dq.busy--;
+		struct conn *c = d->c;
+		c->pending--;
+		if (c->dead) {
+			if (!c->pending) {
+				free(c->buf);
+				free(c);
+			}
+		} else {
+			write_raw(c, d->data, d->len);
+		}
+		free(d);
+		if (dq.whead) {
+			struct delayed *w = dq.whead;
+			dq.whead = w->next;
+			if (!dq.whead)
+				dq.wtail = NULL;
+			dq_serve(w, now);
+		}
+	}
+	if (!dq.head && !dq.whead)
+		uv_timer_stop(t);
+}
+
 static void body_begin(void)
 {
 	out.len = 0;
@@ -283,7 +398,10 @@ static void body_begin(void)
 /* Sends the body built since body_begin() with its headers in front. */
 static void respond(struct conn *c, int status)
 {
-	const char *reason = status == 200 ? "OK" : status == 401 ? "Unauthorized" : "Not Found";
+	const char *reason = status == 200   ? "OK"
+			     : status == 401 ? "Unauthorized"
+			     : status == 429 ? "Too Many Requests"
+					     : "Not Found";
 	char h[HEAD];
 	size_t blen = out.len - HEAD;
 	int hl = snprintf(h, sizeof h,
@@ -292,7 +410,10 @@ static void respond(struct conn *c, int status)
 			  status, reason, blen);
 	char *start = out.p + HEAD - hl;
 	memcpy(start, h, (size_t)hl);
-	write_raw(c, start, (size_t)hl + blen);
+	if (g.defer && g.latency_ms > 0)
+		write_delayed(c, start, (size_t)hl + blen);
+	else
+		write_raw(c, start, (size_t)hl + blen);
 }
 
 static void respond_lit(struct conn *c, int status, const char *body)
@@ -306,6 +427,8 @@ static void respond_lit(struct conn *c, int status, const char *body)
 
 static int64_t chat_of(int64_t i)
 {
+	if (g.flood > 0)
+		return i < g.flood ? g.chat_base : g.chat_base + 1 + (i - g.flood) % g.chats;
 	return g.chat_base + i % g.chats;
 }
 
@@ -564,6 +687,7 @@ static void stats(struct conn *c)
 			g.pmax = g.lat[m - 1];
 		}
 		g.stats_answered = g.answered;
+		g.lat_answered = (int64_t)m;
 	}
 	body_begin();
 	sb_printf(&out,
@@ -573,11 +697,15 @@ static void stats(struct conn *c)
 		  ",\"messages\":%" PRId64 ",\"multi_replied\":%" PRId64 ",\"extra_replies\":%" PRId64
 		  ",\"unlinked\":%" PRId64 ",\"bad_reply_to\":%" PRId64 ",\"wrong_chat\":%" PRId64
 		  ",\"dup_random_id\":%" PRId64 ",\"polls\":%" PRId64 ",\"requests\":%" PRId64
-		  ",\"held\":%" PRId64 ",\"streaming\":%d}",
+		  ",\"held\":%" PRId64 ",\"streaming\":%d,\"refused\":%" PRId64
+		  ",\"execute_requests\":%" PRId64 ",\"execute_calls\":%" PRId64
+		  ",\"api_requests\":%" PRId64 ",\"lat_from\":%" PRId64
+		  ",\"lat_answered\":%" PRId64 ",\"refused_sends\":%" PRId64 "}",
 		  g.delivered, g.sent, g.answered, g.first_deliver_ns, g.last_answer_ns, g.p50,
 		  g.p99, g.pmax, g.released, g.n, g.multi_replied, g.extra_replies, g.unlinked,
 		  g.bad_reply, g.wrong_chat, g.dup_random, g.polls, g.requests, g.held,
-		  g.streaming);
+		  g.streaming, g.refused, g.execute_requests, g.execute_calls, g.api_requests,
+		  g.lat_from, g.lat_answered, g.refused_sends);
 	respond(c, 200);
 }
 
@@ -604,8 +732,93 @@ static int path_is(const char *p, size_t n, const char *lit)
 	return n == l && strncasecmp(p, lit, l) == 0;
 }
 
+/* ------------------------------------------------------------------ limits */
+
+#define WIN_MAX 64
+#define CHAT_SLOTS 65536 /* per-chat buckets (Telegram), open addressing */
+#define NS 1000000000ull
+
+/* At most n starts in any second. */
+struct win {
+	uint64_t t[WIN_MAX];
+	int n, at, used;
+};
+
+static struct win vk_win = {.n = 20}, tg_win = {.n = 30};
+
+static int win_allow(struct win *w, uint64_t now)
+{
+	if (w->used == w->n) {
+		if (w->t[w->at] + NS > now)
+			return 0;
+	} else {
+		w->used++;
+	}
+	w->t[w->at] = now;
+	w->at = (w->at + 1) % w->n;
+	return 1;
+}
+
+static struct chat_bucket {
+	int64_t chat;
+	int used;
+	double tokens;
+	uint64_t at;
+} *buckets;
+
+static struct chat_bucket *bucket_of(int64_t chat, uint64_t now)
+{
+	if (!buckets)
+		buckets = calloc(CHAT_SLOTS, sizeof *buckets);
+	size_t h = (size_t)(((uint64_t)chat * 0x9E3779B97F4A7C15ull) >> 20) & (CHAT_SLOTS - 1);
+	for (size_t k = 0; k < CHAT_SLOTS; k++, h = (h + 1) & (CHAT_SLOTS - 1)) {
+		struct chat_bucket *b = &buckets[h];
+		if (!b->used) {
+			*b = (struct chat_bucket){.chat = chat, .used = 1, .tokens = chat < 0 ? 1 : 3,
+						  .at = now};
+			return b;
+		}
+		if (b->chat == chat)
+			return b;
+	}
+	return NULL; /* full: no per-chat limit for it */
+}
+
+/* Telegram's allowance for a sendMessage to chat: 1 when it may go. */
+static int tg_allow(int64_t chat, uint64_t now)
+{
+	struct chat_bucket *b = bucket_of(chat, now);
+	double rate = chat < 0 ? 20.0 / 60.0 : 1.0, burst = chat < 0 ? 1 : 3;
+	if (b) {
+		b->tokens += (double)(now - b->at) / 1e9 * rate;
+		if (b->tokens > burst)
+			b->tokens = burst;
+		b->at = now;
+		if (b->tokens < 0.9) /* 0.1 token of tolerance for jitter */
+			return 0;
+	}
+	if (!win_allow(&tg_win, now))
+		return 0;
+	if (b)
+		b->tokens -= 1;
+	return 1;
+}
+
+static void tg_refuse(struct conn *c)
+{
+	g.refused++;
+	g.refused_sends++;
+	respond_lit(c, 429, "{\"ok\":false,\"error_code\":429,\"description\":\"Too Many "
+			    "Requests: retry after 1\",\"parameters\":{\"retry_after\":1}}");
+}
+
 static void handle_tg(struct conn *c, const char *m, size_t ml, const char *body)
 {
+	if (g.limits && path_is(m, ml, "sendMessage") &&
+	    !tg_allow(jnum(body, "\"chat_id\"", 0), now_ns())) {
+		tg_refuse(c);
+		return;
+	}
 	if (path_is(m, ml, "getUpdates")) {
 		long_poll(c, jnum(body, "\"offset\"", 0), (int)jnum(body, "\"limit\"", 100),
 			  jnum(body, "\"timeout\"", 0));
@@ -662,9 +875,107 @@ static void users_get(struct conn *c, const char *form, size_t n)
 	respond(c, 200);
 }
 
+/* Percent-decodes a form value (+ is a space) into a new NUL-terminated string. */
+static char *url_decode(const char *v, size_t n)
+{
+	char *o = xmalloc(n + 1), *p = o;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '+') {
+			*p++ = ' ';
+		} else if (v[i] == '%' && i + 2 < n) {
+			char hex[3] = {v[i + 1], v[i + 2], 0};
+			*p++ = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else {
+			*p++ = v[i];
+		}
+	}
+	*p = 0;
+	return o;
+}
+
+/* End of the JSON object starting at p ('{'), or NULL. */
+static char *object_end(char *p)
+{
+	int depth = 0, in_str = 0;
+	for (; *p; p++) {
+		if (in_str) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '"')
+				in_str = 0;
+		} else if (*p == '"') {
+			in_str = 1;
+		} else if (*p == '{') {
+			depth++;
+		} else if (*p == '}' && --depth == 0) {
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* execute with the code deskbot sends: return [API.messages.send({...}),...]; */
+static void vk_execute(struct conn *c, const char *form, size_t n)
+{
+	size_t vl = 0;
+	const char *v = qparam(form, n, "code", &vl);
+	char *code = v ? url_decode(v, vl) : NULL;
+	uint64_t t = now_ns();
+	g.execute_requests++;
+	body_begin();
+	LIT(&out, "{\"response\":[");
+	int calls = 0;
+	for (char *p = code ? strstr(code, "API.messages.send(") : NULL; p;
+	     p = strstr(p, "API.messages.send(")) {
+		char *obj = p + 18, *end = *obj == '{' ? object_end(obj) : NULL;
+		if (!end)
+			break;
+		char saved = end[1];
+		end[1] = 0;
+		int64_t peer = jnum(obj, "\"peer_id\"", 0);
+		int64_t id = g.next_out_id + 1;
+		int64_t earlier = rid_check(jnum(obj, "\"random_id\"", 0), id);
+		if (earlier) {
+			g.dup_random++;
+			id = earlier;
+		} else {
+			g.next_out_id = id;
+			record_reply(t, peer, jnum(obj, "\"reply_to\"", 0));
+		}
+		end[1] = saved;
+		if (calls++)
+			LIT(&out, ",");
+		sb_int(&out, id);
+		g.execute_calls++;
+		p = end + 1;
+	}
+	LIT(&out, "]}");
+	free(code);
+	if (!calls || calls > 25) {
+		respond_lit(c, 200, calls ? "{\"error\":{\"error_code\":13,\"error_msg\":\"Runtime "
+					    "error occurred during code invocation: too many API calls\"}}"
+					  : "{\"error\":{\"error_code\":12,\"error_msg\":\"Unable to "
+					    "compile code\"}}");
+		return;
+	}
+	respond(c, 200);
+}
+
 static void handle_vk(struct conn *c, const char *m, size_t ml, const char *form, size_t n)
 {
-	if (path_is(m, ml, "messages.send")) {
+	g.api_requests++;
+	if (g.limits && !win_allow(&vk_win, now_ns())) {
+		g.refused++;
+		if (path_is(m, ml, "execute") || path_is(m, ml, "messages.send"))
+			g.refused_sends++;
+		respond_lit(c, 200, "{\"error\":{\"error_code\":6,\"error_msg\":\"Too many "
+				    "requests per second\"}}");
+		return;
+	}
+	if (path_is(m, ml, "execute")) {
+		vk_execute(c, form, n);
+	} else if (path_is(m, ml, "messages.send")) {
 		uint64_t t = now_ns();
 		int64_t peer = qnum(form, n, "peer_id", 0);
 		int64_t id = g.next_out_id + 1;
@@ -729,19 +1040,25 @@ static void handle(struct conn *c, const char *path, size_t plen, const char *bo
 		return;
 	}
 	if (g.kind == K_TG) {
-		if (pl > g.tg_prefix_len && memcmp(path, g.tg_prefix, g.tg_prefix_len) == 0)
-			handle_tg(c, path + g.tg_prefix_len, pl - g.tg_prefix_len, body);
-		else
+		if (pl > g.tg_prefix_len && memcmp(path, g.tg_prefix, g.tg_prefix_len) == 0) {
+			const char *m = path + g.tg_prefix_len;
+			size_t ml = pl - g.tg_prefix_len;
+			g.defer = !path_is(m, ml, "getUpdates");
+			handle_tg(c, m, ml, body);
+			g.defer = 0;
+		} else
 			respond_lit(c, 401,
 				    "{\"ok\":false,\"error_code\":401,\"description\":\"Unauthorized\"}");
 		return;
 	}
 	if (pl > 8 && memcmp(path, "/method/", 8) == 0) {
 		/* parameters may come in the query string or the form body */
+		g.defer = 1;
 		if (blen)
 			handle_vk(c, path + 8, pl - 8, body, blen);
 		else
 			handle_vk(c, path + 8, pl - 8, query, ql);
+		g.defer = 0;
 		return;
 	}
 	if (path_is(path, pl, "/lp")) {
@@ -887,7 +1204,8 @@ static void max_cb(uv_timer_t *t)
 static void usage(void)
 {
 	fprintf(stderr, "usage: fastfake --kind vk|telegram --port 0 --port-file F --messages N "
-			"--chats C [--token T] [--max-seconds 600]\n");
+			"--chats C [--token T] [--max-seconds 600] [--limits 0|1] [--latency-ms N] "
+			"[--max-concurrent C] [--flood F]\n");
 	exit(2);
 }
 
@@ -916,6 +1234,14 @@ int main(int argc, char **argv)
 			g.token = v;
 		else if (!strcmp(a, "--max-seconds"))
 			g.max_seconds = strtod(v, NULL);
+		else if (!strcmp(a, "--limits"))
+			g.limits = (int)strtol(v, NULL, 10);
+		else if (!strcmp(a, "--latency-ms"))
+			g.latency_ms = strtoll(v, NULL, 10);
+		else if (!strcmp(a, "--max-concurrent"))
+			g.max_concurrent = strtoll(v, NULL, 10);
+		else if (!strcmp(a, "--flood"))
+			g.flood = strtoll(v, NULL, 10);
 		else
 			usage();
 	}
@@ -969,6 +1295,8 @@ int main(int argc, char **argv)
 	uv_timer_init(g.loop, &g.hold_timer);
 	uv_timer_start(&g.hold_timer, hold_timer_cb, 20, 20);
 	uv_timer_init(g.loop, &g.stream_timer);
+	uv_timer_init(g.loop, &g.delay_timer);
+	g.lat_from = g.flood > 0 && g.flood < g.n ? g.flood : 0;
 	uv_timer_init(g.loop, &g.max_timer);
 	if (g.max_seconds > 0)
 		uv_timer_start(&g.max_timer, max_cb, (uint64_t)(g.max_seconds * 1000), 0);

@@ -38,6 +38,7 @@
 #define LATENCY_START_MS 100.0
 #define LATENCY_ALPHA 0.2
 #define BATCH_MAX 64
+#define RTT_SAMPLES 256
 
 struct chanq {
 	struct outbox *ob;
@@ -48,6 +49,10 @@ struct chanq {
 	int64_t max_id;      /* highest row id the channel's store scan has passed */
 	int overflow;        /* rows above max_id wait in the store only */
 	double latency_ms;   /* moving average of a request's round trip */
+	/* The shortest round trip lately (the network and the platform, no waiting on our
+	 * side): a request answered at t reached the platform no later than t - rtt_min. */
+	int64_t rtt_min, rtt_min_next;
+	int rtt_samples;
 	int logged_batch_off;
 };
 
@@ -66,6 +71,7 @@ struct outbox {
 struct in_flight {
 	struct chanq *q;
 	int64_t started_ms;
+	uint64_t ticket;     /* its slot in the channel's budget */
 	size_t n;
 	struct outq_node *nodes[];
 };
@@ -292,8 +298,17 @@ static void request_ended(struct in_flight *f, const struct send_result *res, si
 	struct channel *ch = q->ch;
 	q->in_flight--;
 	int64_t now = clock_now_ms();
-	double took = (double)(now - f->started_ms);
-	q->latency_ms = q->latency_ms * (1 - LATENCY_ALPHA) + (took > 0 ? took : 0) * LATENCY_ALPHA;
+	int64_t rtt = now - f->started_ms > 0 ? now - f->started_ms : 0;
+	q->latency_ms = q->latency_ms * (1 - LATENCY_ALPHA) + (double)rtt * LATENCY_ALPHA;
+	/* The minimum over the last RTT_SAMPLES answers, so it follows a network that
+	 * slows down. */
+	if (q->rtt_samples == 0 || rtt < q->rtt_min)
+		q->rtt_min = rtt;
+	if (q->rtt_samples % RTT_SAMPLES == 0 || rtt < q->rtt_min_next)
+		q->rtt_min_next = rtt;
+	if (++q->rtt_samples % RTT_SAMPLES == 0)
+		q->rtt_min = q->rtt_min_next;
+	outq_budget_arrived(q->q, f->ticket, now - q->rtt_min);
 	ensure_tx(ob);
 	for (size_t i = 0; i < f->n; i++) {
 		const struct send_result *r = &res[i < n_res ? i : n_res - 1];
@@ -363,7 +378,7 @@ static size_t text_bytes(const struct outq_node *n)
 }
 
 /* Starts one request: a single row, or a batch of ready rows from different chats. */
-static void start_request(struct chanq *q, int64_t now)
+static void start_request(struct chanq *q, int64_t now, uint64_t ticket)
 {
 	struct channel *ch = q->ch;
 	struct outq_node *first = outq_take(q->q, now);
@@ -375,6 +390,7 @@ static void start_request(struct chanq *q, int64_t now)
 	struct in_flight *f = xmalloc(sizeof *f + max * sizeof f->nodes[0]);
 	f->q = q;
 	f->started_ms = now;
+	f->ticket = ticket;
 	f->n = 0;
 	f->nodes[f->n++] = first;
 	size_t bytes = text_bytes(first);
@@ -426,7 +442,7 @@ static int64_t pump(struct chanq *q, int64_t now)
 			wake = budget_at;
 			break;
 		}
-		start_request(q, now);
+		start_request(q, now, outq_last_ticket(q->q));
 		if (now < q->paused_until_ms)
 			return q->paused_until_ms; /* a request failed at once and paused us */
 	}

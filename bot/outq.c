@@ -25,6 +25,8 @@ struct outq {
 	size_t n_rows;
 	/* The channel's sliding window: the start times of the last win_n requests. */
 	int64_t *win;
+	uint64_t *win_seq; /* which request each slot holds (see outq_budget_arrived) */
+	uint64_t seq;      /* requests counted so far */
 	size_t win_n, win_at, win_used;
 	int64_t win_ms;
 };
@@ -37,7 +39,9 @@ static size_t hash_of(int64_t id, size_t n)
 static void set_window(struct outq *q)
 {
 	free(q->win);
+	free(q->win_seq);
 	q->win = NULL;
+	q->win_seq = NULL;
 	q->win_n = q->win_at = q->win_used = 0;
 	double r = q->lim.rate_per_s;
 	if (r <= 0)
@@ -52,6 +56,7 @@ static void set_window(struct outq *q)
 	q->win_n = (size_t)n;
 	q->win_ms = (int64_t)ceil(n / r * 1000.0 * WINDOW_HEADROOM);
 	q->win = xcalloc(q->win_n, sizeof *q->win);
+	q->win_seq = xcalloc(q->win_n, sizeof *q->win_seq);
 }
 
 struct outq *outq_new(const struct outq_limits *lim, int64_t now_ms)
@@ -96,6 +101,7 @@ void outq_free(struct outq *q)
 	free(q->buckets);
 	free(q->heap);
 	free(q->win);
+	free(q->win_seq);
 	free(q);
 }
 
@@ -380,8 +386,25 @@ int outq_take_budget(struct outq *q, int64_t now, int64_t *wake_ms)
 		q->win_used++;
 	}
 	q->win[q->win_at] = now;
+	q->win_seq[q->win_at] = ++q->seq;
 	q->win_at = (q->win_at + 1) % q->win_n;
 	return 1;
+}
+
+uint64_t outq_last_ticket(const struct outq *q)
+{
+	return q->seq;
+}
+
+void outq_budget_arrived(struct outq *q, uint64_t ticket, int64_t at_ms)
+{
+	if (!q->win_n || !ticket)
+		return;
+	size_t slot = (size_t)((ticket - 1) % q->win_n);
+	/* Only while the slot still holds that request; a later time only makes the window
+	 * stricter (the check looks at the slot due next: it waits for this one). */
+	if (q->win_seq[slot] == ticket && at_ms > q->win[slot])
+		q->win[slot] = at_ms;
 }
 
 void outq_charge(struct outq *q, int64_t now)
@@ -391,6 +414,7 @@ void outq_charge(struct outq *q, int64_t now)
 	if (q->win_used < q->win_n)
 		q->win_used++;
 	q->win[q->win_at] = now;
+	q->win_seq[q->win_at] = ++q->seq;
 	q->win_at = (q->win_at + 1) % q->win_n;
 }
 

@@ -85,6 +85,14 @@ const struct outq_node *outq_peek(const struct outq *q);
  * *wake_ms set to when it may. */
 int outq_take_budget(struct outq *q, int64_t now_ms, int64_t *wake_ms);
 
+/* The request the last outq_take_budget / outq_charge counted, and a later estimate of
+ * when the platform saw it: a request our loop was slow to write (a busy moment) arrives
+ * later than it started, so its slot is moved to that time. Then a burst of late
+ * requests followed by punctual ones can never put N + 1 in one of the platform's
+ * seconds, whatever the delays on our side. */
+uint64_t outq_last_ticket(const struct outq *q);
+void outq_budget_arrived(struct outq *q, uint64_t ticket, int64_t at_ms);
+
 /* Counts a request the channel made outside the outbox (VK users.get) against the same
  * budget, even when the budget is spent: later sends wait for it instead. */
 void outq_charge(struct outq *q, int64_t now_ms);

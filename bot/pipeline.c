@@ -13,6 +13,7 @@
 #include "dialog.h"
 #include "log.h"
 #include "outbox.h"
+#include "reply_merge.h"
 #include "replyset.h"
 #include "store.h"
 #include "xalloc.h"
@@ -180,6 +181,7 @@ static int handle_one(struct app *app, struct channel *ch, const struct chan_msg
 				: strcmp(ch->ops->name, "telegram") == 0 ? app->cfg.telegram.reply_to
 									 : 1;
 		result = 0;
+		replies_merge(&res.replies, ch->ops->max_text);
 		for (size_t i = 0; i < res.replies.n && result == 0; i++)
 			result = add_reply_rows(app, ch, m, inbound_id, &res.replies.items[i],
 						reply_to && m->message_id, batch, now_ms);

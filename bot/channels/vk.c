@@ -157,6 +157,8 @@ static void get_server(struct vk *vk)
 	buf_printf(&form, "&group_id=%lld", (long long)vk->cfg->group_id);
 	if (post(vk, "groups.getLongPollServer", &form, 15000, server_cb, vk, &vk->poll_req) < 0)
 		backoff(vk);
+	else
+		outbox_charge(vk->base.app->outbox, "vk"); /* same 20 a second as the sends */
 }
 
 /* Fetches names and follower counts of new customers, for the case record. */

@@ -152,6 +152,28 @@ static void channel_window(void **state)
 	outq_free(q);
 }
 
+static void late_arrival_moves_the_window(void **state)
+{
+	(void)state;
+	/* Our loop was busy: the first request reached the platform 300 ms after it
+	 * started. The 21st must wait for a second after that, not after the start. */
+	struct outq_limits lim = {.rate_per_s = 20, .chat_burst = 1};
+	struct outq *q = outq_new(&lim, T0);
+	int64_t wake = 0;
+	assert_int_equal(outq_take_budget(q, T0, &wake), 1);
+	uint64_t first = outq_last_ticket(q);
+	for (int i = 1; i < 20; i++)
+		assert_int_equal(outq_take_budget(q, T0 + 400 + i, &wake), 1);
+	outq_budget_arrived(q, first, T0 + 300);
+	assert_int_equal(outq_take_budget(q, T0 + 1100, &wake), 0);
+	assert_true(wake >= T0 + 1300);
+	assert_int_equal(outq_take_budget(q, wake, &wake), 1);
+	/* A stale ticket (its slot reused) changes nothing. */
+	outq_budget_arrived(q, first, T0 + 5000);
+	assert_int_equal(outq_take_budget(q, T0 + 1500, &wake), 1);
+	outq_free(q);
+}
+
 static void channel_budget_limits_rows(void **state)
 {
 	(void)state;
@@ -314,6 +336,7 @@ int main(void)
 		cmocka_unit_test(per_chat_bucket),
 		cmocka_unit_test(per_chat_interval_over_time),
 		cmocka_unit_test(channel_window),
+		cmocka_unit_test(late_arrival_moves_the_window),
 		cmocka_unit_test(channel_budget_limits_rows),
 		cmocka_unit_test(round_robin_fairness),
 		cmocka_unit_test(flood_gets_its_chat_rate_only),
