@@ -36,6 +36,8 @@
 /* Weight of a function word relative to a content word, in a text that has no
  * content word (elsewhere function words are left out). */
 #define STOP_WEIGHT 0.25
+/* Weight of a function word in a text that has content words. */
+#define STOP_HINT 0.2
 /* Share of the best single example in an intent's score; the rest is the centroid. */
 #define EXAMPLE_SHARE 0.7
 #define MAX_QUERY_TERMS 1024
@@ -441,6 +443,9 @@ static void collect_terms(const struct match_index *idx, const struct text_analy
 				term_add(tl, mix64(last_content ^ H_NEG), 1.0f);
 		}
 		if (f != 1.0f && content) {
+			/* Beside content words a function word is a faint hint only ("какой
+			 * у меня тариф" is not "сменить тариф"), never a bigram. */
+			term_add(tl, h, (float)STOP_HINT);
 			has_prev = 0;
 			continue;
 		}
