@@ -448,10 +448,12 @@ def run_limits(kind, binary, fastfake):
     # 1. A burst of 2,000 messages from 500 customers at the real limits.
     st, span = limits_run(kind, binary, fastfake, 2000, 500, ["--limits", 1], {"limits": True})
     print("limits %-8s burst 2000 msgs / 500 customers: last answer after %.2f s, %.0f "
-          "answers/s (goal >= %d), time to answer p50 %.0f ms, p99 %.0f ms; %d sends in %d API "
+          "answers/s (goal >= %d; %.0f sends/s), time to answer p50 %.0f ms, p99 %.0f ms; "
+          "%d sends in %d API "
           "requests (%d execute); refused by the fake: %d (%d of them sends)" % (
-              kind, span, 2000 / span, goal_rate, st["p50_ms"], st["p99_ms"], st["sent"],
-              st["api_requests"] if kind == "vk" else st["requests"] - st["polls"],
+              kind, span, 2000 / span, goal_rate, st["sent"] / span, st["p50_ms"],
+              st["p99_ms"], st["sent"],
+              st["api_requests"] if kind == "vk" else st["sent"],
               st["execute_requests"], st["refused"], st["refused_sends"]), flush=True)
     # 2. One customer floods 1,000 while 100 others write once.
     st, span = limits_run(kind, binary, fastfake, 1100, 100, ["--limits", 1, "--flood", 1000],

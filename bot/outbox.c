@@ -540,6 +540,13 @@ void outbox_charge(struct outbox *ob, const char *channel)
 		outq_charge(q->q, clock_now_ms());
 }
 
+int outbox_try_charge(struct outbox *ob, const char *channel)
+{
+	struct chanq *q = ob ? queue_of(ob, channel) : NULL;
+	int64_t wake;
+	return !q || outq_take_budget(q->q, clock_now_ms(), &wake);
+}
+
 size_t outbox_in_flight(const struct outbox *ob)
 {
 	size_t n = 0;

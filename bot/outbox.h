@@ -24,6 +24,9 @@ void outbox_enqueue(struct outbox *ob, const char *channel, struct outbox_row *r
 /* Counts one API request a channel made on its own (VK users.get) against the channel's
  * request budget, so that the outbox's sends leave room for it. */
 void outbox_charge(struct outbox *ob, const char *channel);
+/* The same, only when the budget has room now: 1 when counted (make the request), 0 when
+ * the request should wait. Without an outbox or such a channel: 1. */
+int outbox_try_charge(struct outbox *ob, const char *channel);
 /* Sends in flight across all channels. */
 size_t outbox_in_flight(const struct outbox *ob);
 /* Stops starting new sends (shutdown); sends in flight still complete. */

@@ -41,7 +41,7 @@ size_t replies_merge(struct reply_list *l, size_t max_text)
 		if (out > 0) {
 			struct reply *prev = &l->items[out - 1];
 			size_t len = strlen(prev->text) + 2 + strlen(r->text);
-			if (!prev->n_buttons && *prev->text && *r->text &&
+			if (!prev->n_buttons && !r->n_buttons && *prev->text && *r->text &&
 			    (!max_text || len <= max_text)) {
 				join(prev, r);
 				continue;

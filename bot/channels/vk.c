@@ -210,14 +210,20 @@ static void fetch_profiles(struct vk *vk, const struct vk_poll *p)
 			continue;
 		buf_printf(&ids, "%s%lld", ids.len ? "," : "", (long long)user);
 	}
-	if (ids.len) {
+	if (ids.len && !outbox_try_charge(vk->base.app->outbox, "vk")) {
+		/* The 20 a second are spent (a burst of replies): ask with a later batch of
+		 * these customers rather than be refused with error 6. */
+		for (const char *q = ids.data; *q;) {
+			char *end;
+			peerset_remove(&vk->profiled, "vk", strtoll(q, &end, 10));
+			q = *end == ',' ? end + 1 : end;
+		}
+	} else if (ids.len) {
 		struct buf form = form_start(vk);
 		buf_puts(&form, "&fields=screen_name,followers_count&user_ids=");
 		buf_puts(&form, ids.data);
-		if (post(vk, "users.get", &form, 15000, profiles_cb, vk, NULL) == 0) {
+		if (post(vk, "users.get", &form, 15000, profiles_cb, vk, NULL) == 0)
 			vk->sends_in_flight++;
-			outbox_charge(vk->base.app->outbox, "vk"); /* same 20 a second */
-		}
 	}
 	buf_free(&ids);
 }

@@ -15,12 +15,18 @@ static void ack_and_question_become_one(void **state)
 	(void)state;
 	struct reply_list l = {0};
 	reply_list_add(&l, "Сожалеем.", "template:ack");
-	struct reply *q = reply_list_add(&l, "Ваш номер?", "template:q_phone");
-	reply_add_button(q, 0, "Отмена", "cancel", "text");
+	reply_list_add(&l, "Ваш номер?", "template:q_phone");
 	assert_int_equal(replies_merge(&l, 4000), 1);
 	assert_string_equal(l.items[0].text, "Сожалеем.\n\nВаш номер?");
 	assert_string_equal(l.items[0].source, "template:ack+template:q_phone");
-	assert_int_equal(l.items[0].n_buttons, 1); /* the question's buttons */
+	assert_int_equal(l.items[0].n_buttons, 0);
+	reply_list_free(&l);
+	/* A question with quick-answer buttons keeps them under its own text. */
+	reply_list_add(&l, "Сожалеем.", "template:ack");
+	struct reply *q = reply_list_add(&l, "Ваш номер?", "template:q_phone");
+	reply_add_button(q, 0, "Отмена", "cancel", "text");
+	assert_int_equal(replies_merge(&l, 4000), 2);
+	assert_int_equal(l.items[1].n_buttons, 1);
 	reply_list_free(&l);
 }
 
