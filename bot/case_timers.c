@@ -126,7 +126,7 @@ static void fire(struct case_timers *t, const struct console_timer *ct, int64_t 
 	char text[256];
 	if (strcmp(ct->kind, "unclaimed") == 0 && status && strcmp(status, "new") == 0 && !held) {
 		int64_t waited = (now - json_int(record, "created_at", now)) / 60;
-		snprintf(text, sizeof text, "Case %s has waited unclaimed for %lld min",
+		snprintf(text, sizeof text, "Обращение %s ждёт без исполнителя %lld мин",
 			 number ? number : "?", (long long)waited);
 		log_info("timers: %s", text);
 		if (ct->fired == 0) {
@@ -143,7 +143,7 @@ static void fire(struct case_timers *t, const struct console_timer *ct, int64_t 
 		arm(t, ct->case_id, "unclaimed", now, CONSOLE_ARM_REPLACE);
 	} else if (strcmp(ct->kind, "silence") == 0 && held && status &&
 		   (strcmp(status, "claimed") == 0)) {
-		snprintf(text, sizeof text, "No reply from %s for %lld min: back in the queue",
+		snprintf(text, sizeof text, "%s не отвечает %lld мин: обращение вернулось в очередь",
 			 assignee, (long long)(period(app, "silence") / 60));
 		log_info("timers: case %s: %s", number ? number : "?", text);
 		if (console__release(app, ct->case_id, "system", text, now) == 0)
@@ -154,7 +154,7 @@ static void fire(struct case_timers *t, const struct console_timer *ct, int64_t 
 		if (channel && store_conv_load(app->store, channel, json_int(record, "peer_id", 0),
 					       &state) == 0 &&
 		    handoff_is_human(state) && json_int(state, "case_id", 0) == ct->case_id) {
-			snprintf(text, sizeof text, "No message for %lld min: the bot answers again",
+			snprintf(text, sizeof text, "Нет сообщений %lld мин: снова отвечает бот",
 				 (long long)(period(app, "idle") / 60));
 			log_info("timers: case %s: %s", number ? number : "?", text);
 			if (console__handback(app, ct->case_id, "system", text, 1, now) == 0)

@@ -1096,7 +1096,7 @@ static void api_reply(struct call *k, int64_t id)
 			result = handoff_set(app->store, channel, peer, 1, id, k->now);
 		cJSON_Delete(state);
 		char detail[96];
-		snprintf(detail, sizeof detail, "%s%s, %zu bytes", tpl ? "template " : "free text",
+		snprintf(detail, sizeof detail, "%s%s, %zu байт", tpl ? "шаблон " : "свой текст",
 			 tpl ? tpl : "", strlen(text));
 		if (result == 0)
 			result = store_audit(app->store, k->s->login, "reply", id, detail, k->now);

@@ -1,30 +1,52 @@
-/* deskbot console: queue, case page, admin view. Plain JavaScript, no build step.
+/* deskbot console: the conversation list (search, filters, saved views) on the left,
+ * the conversation in the middle, the case card and the customer's history on the
+ * side; the admin view. Plain JavaScript, no build step.
  * Everything that comes from customers (or anyone) is put on the page with textContent
  * or as attribute values through the DOM API, never as HTML. */
 'use strict';
 
 (function () {
   const $ = (id) => document.getElementById(id);
+  const OPEN = ['new', 'claimed', 'waiting'];
   const SEVERITY_RANK = { critical: 0, high: 1, normal: 2, low: 3 };
-  const SEVERITY_TEXT = { critical: 'критично', high: 'высокая', normal: 'обычная', low: 'низкая' };
+  const SEVERITY_TEXT = { critical: 'критичная', high: 'высокая', normal: 'обычная', low: 'низкая' };
   const STATUS_TEXT = { new: 'новое', claimed: 'в работе', waiting: 'ждём клиента', resolved: 'решено', closed: 'закрыто' };
   const FLAG_TEXT = {
     obscene: 'мат', legal_threat: 'угроза судом', spread_call: 'призыв к репосту',
     shouting: 'крик', repeat_contact: 'повторно', high_reach: 'PR-риск (охват)'
   };
   const CHANNEL_TEXT = { vk: 'VK', telegram: 'Telegram', web: 'веб-чат' };
+  /* The reply set names intents (their titles come with the session) but not their
+   * categories; these are the default set's, an unknown one shows as it is. */
+  const CATEGORY_TEXT = {
+    complaint: 'Жалоба', account: 'Счёт и оплата', services: 'Услуги', internet: 'Мобильный интернет',
+    sim: 'SIM-карта и номер', tariff: 'Тарифы', roaming: 'Роуминг', home: 'Домашний интернет и ТВ',
+    smalltalk: 'Разговор', operator: 'Сотрудник', idea: 'Идея'
+  };
+  const ACTION_TEXT = {
+    login: 'вход', logout: 'выход', login_failed: 'неудачный вход', login_throttled: 'вход заблокирован',
+    claim: 'взял(а) в работу', release: 'вернул(а) в очередь', reply: 'ответ клиенту', note: 'заметка',
+    status: 'статус', close: 'закрыто', handback: 'вернул(а) боту', assign: 'передача',
+    reload: 'перезагрузка ответов', view_saved: 'сохранён вид'
+  };
+  const NOT_GIVEN_TEXT = { phone: 'телефон', account: 'лицевой счёт', location: 'место', description: 'описание' };
 
   const state = {
-    me: null,          /* {login, role, csrf, operators, channels, categories} */
+    me: null,          /* {login, role, csrf, operators, channels, categories, intents} */
     cases: new Map(),  /* id -> summary */
-    unseen: new Set(), /* ids with news not looked at */
+    order: [],         /* ids in the order shown, for j / k */
+    unseen: new Set(), /* ids with news not looked at in this tab */
+    seen: {},          /* id -> last_at the secretary has seen (kept per login) */
     current: null,     /* open case id */
     currentCase: null,
     templates: [],
+    views: [],
+    slash: null,       /* {start, items, index} while the template menu is open */
     ws: null,
     wsRetry: 0,
     notices: 0,
     reloadTimer: null,
+    searchTimer: null,
     prefs: { sound: true, title: true }
   };
 
@@ -47,6 +69,13 @@
     const d = new Date(sec * 1000);
     return d.toLocaleString('ru-RU', { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit' });
   }
+  function fmtClock(sec) {
+    if (!sec) return '';
+    const d = new Date(sec * 1000);
+    const today = new Date();
+    if (d.toDateString() === today.toDateString()) return d.toLocaleTimeString('ru-RU', { hour: '2-digit', minute: '2-digit' });
+    return fmtTime(sec);
+  }
   function fmtDur(sec) {
     const s = Math.abs(Math.round(sec));
     if (s < 60) return s + ' с';
@@ -55,6 +84,15 @@
     return Math.floor(s / 86400) + ' д ' + Math.floor((s % 86400) / 3600) + ' ч';
   }
   function now() { return Math.floor(Date.now() / 1000); }
+  function who(login) { return login === 'system' ? 'система' : (login || '—'); }
+  function intentTitle(id) {
+    const i = state.me && state.me.intents && state.me.intents[id];
+    return i && i.title ? i.title : id;
+  }
+  function categoryTitle(id) { return CATEGORY_TEXT[id] || id; }
+  function isTyping(t) {
+    return t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable);
+  }
 
   /* ---------- API ---------- */
   async function api(method, path, body) {
@@ -65,7 +103,12 @@
       if (state.me) headers['X-CSRF-Token'] = state.me.csrf;
       opts.body = JSON.stringify(body || {});
     }
-    const r = await fetch(path, opts);
+    let r;
+    try {
+      r = await fetch(path, opts);
+    } catch (e) {
+      return { status: 0, ok: false, data: { error: 'нет связи с сервером' } };
+    }
     let data = null;
     try { data = await r.json(); } catch (e) { data = null; }
     if (r.status === 401 && path !== '/api/login') {
@@ -100,12 +143,12 @@
     const base = 'deskbot — консоль';
     document.title = state.prefs.title && state.notices > 0 ? '(' + state.notices + ') ' + base : base;
   }
-  function seen() {
+  function seenAll() {
     state.notices = 0;
     updateTitle();
   }
-  window.addEventListener('focus', seen);
-  document.addEventListener('visibilitychange', () => { if (!document.hidden) seen(); });
+  window.addEventListener('focus', seenAll);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) seenAll(); });
 
   function loadPrefs() {
     try {
@@ -121,6 +164,23 @@
   }
   $('sound-toggle').addEventListener('change', (e) => { state.prefs.sound = e.target.checked; savePrefs(); });
   $('title-toggle').addEventListener('change', (e) => { state.prefs.title = e.target.checked; savePrefs(); updateTitle(); });
+
+  /* What the secretary has read, per login: a case is unread while its customer's last
+   * line is newer than what was on screen when it was last open. */
+  function seenKey() { return 'deskbot.seen.' + (state.me ? state.me.login : ''); }
+  function loadSeen() {
+    try { state.seen = JSON.parse(localStorage.getItem(seenKey()) || '{}') || {}; } catch (e) { state.seen = {}; }
+  }
+  function markSeen(c) {
+    if (!c) return;
+    state.unseen.delete(c.id);
+    state.seen[c.id] = Math.max(state.seen[c.id] || 0, c.last_at || 0, c.updated_at || 0);
+    try { localStorage.setItem(seenKey(), JSON.stringify(state.seen)); } catch (e) { /* ignore */ }
+  }
+  function isUnread(c) {
+    if (state.unseen.has(c.id)) return true;
+    return c.last_from === 'customer' && OPEN.includes(c.status) && (c.last_at || 0) > (state.seen[c.id] || 0);
+  }
 
   function showAlert(text, caseId) {
     const box = el('div', { cls: 'alert', data: { caseId: caseId || '' } });
@@ -183,10 +243,11 @@
     $('me').textContent = state.me.login + ' (' + (state.me.role === 'admin' ? 'админ' : 'оператор') + ')';
     $('nav-admin').hidden = state.me.role !== 'admin';
     fillSelect($('f-channel'), state.me.channels || [], (c) => CHANNEL_TEXT[c] || c);
-    fillSelect($('f-category'), state.me.categories || [], (c) => c);
+    fillSelect($('f-category'), state.me.categories || [], categoryTitle);
     fillSelect($('f-assignee'), state.me.operators || [], (c) => c);
+    loadSeen();
     connect();
-    await loadQueue();
+    await Promise.all([loadQueue(), loadViews()]);
     route();
   }
 
@@ -275,41 +336,135 @@
     }
   }
 
-  /* ---------- queue ---------- */
+  /* ---------- the list: filters, search, saved views ---------- */
+  const FILTER_IDS = { status: 'f-status', channel: 'f-channel', category: 'f-category', severity: 'f-severity', flag: 'f-flag', assignee: 'f-assignee', from: 'f-from', to: 'f-to', q: 'q' };
+
   function filters() {
-    return {
-      status: $('f-status').value, channel: $('f-channel').value,
-      category: $('f-category').value, assignee: $('f-assignee').value
-    };
+    const f = {};
+    for (const k of Object.keys(FILTER_IDS)) f[k] = $(FILTER_IDS[k]).value.trim();
+    return f;
+  }
+  function setFilters(f) {
+    for (const k of Object.keys(FILTER_IDS)) $(FILTER_IDS[k]).value = (f && f[k]) || (k === 'status' ? 'open' : '');
+  }
+  /* A date input's day as unix seconds at the browser's local midnight. */
+  function dayStart(value, plusDays) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return null;
+    const d = new Date(value + 'T00:00:00');
+    d.setDate(d.getDate() + (plusDays || 0));
+    return Math.floor(d.getTime() / 1000);
   }
   function passes(c, f) {
-    if (f.status === 'open' && !['new', 'claimed', 'waiting'].includes(c.status)) return false;
+    if (f.status === 'open' && !OPEN.includes(c.status)) return false;
     if (!['open', 'all'].includes(f.status) && c.status !== f.status) return false;
     if (f.channel && c.channel !== f.channel) return false;
     if (f.category && c.category !== f.category) return false;
+    if (f.severity && c.severity !== f.severity) return false;
+    if (f.flag && !(c.flags && c.flags[f.flag] === true)) return false;
     if (f.assignee && c.assignee !== f.assignee) return false;
+    const from = dayStart(f.from, 0), to = dayStart(f.to, 1);
+    if (from !== null && c.created_at < from) return false;
+    if (to !== null && c.created_at >= to) return false;
+    /* A search's matches are the server's to decide: live news only refresh them. */
+    if (f.q && !state.cases.has(c.id)) return false;
     return true;
   }
+  function showFilterCount(f) {
+    const n = ['channel', 'category', 'severity', 'flag', 'assignee', 'from', 'to'].filter((k) => f[k]).length + (f.status !== 'open' ? 1 : 0);
+    $('filters-on').textContent = n ? '(' + n + ')' : '';
+  }
+
+  let queueSeq = 0;
   async function loadQueue() {
     const f = filters();
+    showFilterCount(f);
     const q = new URLSearchParams();
-    q.set('status', f.status);
-    for (const k of ['channel', 'category', 'assignee']) if (f[k]) q.set(k, f[k]);
+    q.set('status', f.status || 'open');
+    for (const k of ['channel', 'category', 'severity', 'flag', 'assignee', 'q']) if (f[k]) q.set(k, f[k]);
+    const from = dayStart(f.from, 0), to = dayStart(f.to, 1);
+    if (from !== null) q.set('from', String(from));
+    if (to !== null) q.set('to', String(to));
+    const seq = ++queueSeq;
     const r = await api('GET', '/api/cases?' + q.toString());
-    if (r.status !== 200) return;
+    if (seq !== queueSeq) return; /* a newer query is on its way */
+    if (r.status !== 200) {
+      $('queue-count').textContent = r.data.error || 'Не удалось загрузить список.';
+      return;
+    }
     state.cases.clear();
     for (const c of r.data.cases || []) state.cases.set(c.id, c);
+    document.body.dataset.query = f.q;
     renderQueue();
   }
-  for (const id of ['f-status', 'f-channel', 'f-category', 'f-assignee']) {
-    $(id).addEventListener('change', loadQueue);
+  for (const id of ['f-status', 'f-channel', 'f-category', 'f-severity', 'f-flag', 'f-assignee', 'f-from', 'f-to']) {
+    $(id).addEventListener('change', () => { $('views').value = ''; $('view-delete').disabled = true; loadQueue(); });
   }
+  $('q').addEventListener('input', () => {
+    clearTimeout(state.searchTimer);
+    state.searchTimer = setTimeout(loadQueue, 250);
+  });
+  $('q').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') { clearTimeout(state.searchTimer); loadQueue(); }
+    if (e.key === 'ArrowDown' && state.order.length) { e.preventDefault(); openNth(0); }
+  });
+  $('f-reset').addEventListener('click', () => { setFilters({}); $('views').value = ''; loadQueue(); });
+
+  async function loadViews() {
+    const r = await api('GET', '/api/views');
+    if (r.status === 200) state.views = r.data.views || [];
+    renderViews();
+  }
+  function renderViews(selected) {
+    const sel = $('views');
+    while (sel.options.length > 1) sel.remove(1);
+    for (const v of state.views) {
+      const o = document.createElement('option');
+      o.value = v.name;
+      o.textContent = v.name;
+      sel.appendChild(o);
+    }
+    sel.value = selected || '';
+    $('view-delete').disabled = !sel.value;
+  }
+  $('views').addEventListener('change', () => {
+    const v = state.views.find((x) => x.name === $('views').value);
+    setFilters(v ? v.filter : {});
+    $('view-delete').disabled = !v;
+    loadQueue();
+  });
+  $('view-save').addEventListener('click', () => {
+    $('view-form').hidden = false;
+    $('view-name').value = $('views').value || '';
+    $('view-name').focus();
+  });
+  $('view-cancel').addEventListener('click', () => { $('view-form').hidden = true; });
+  $('view-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const name = $('view-name').value.trim();
+    if (!name) return;
+    const f = filters();
+    const filter = {};
+    for (const k of Object.keys(f)) if (f[k]) filter[k] = f[k];
+    const r = await api('POST', '/api/views', { name, filter });
+    if (r.status !== 200) { $('queue-count').textContent = r.data.error || 'Вид не сохранён.'; return; }
+    state.views = r.data.views || [];
+    $('view-form').hidden = true;
+    renderViews(name);
+  });
+  $('view-delete').addEventListener('click', async () => {
+    const name = $('views').value;
+    if (!name) return;
+    const r = await api('POST', '/api/views/delete', { name });
+    if (r.status === 200) state.views = r.data.views || [];
+    renderViews();
+  });
 
   function upsert(c, news) {
     const fresh = !state.cases.has(c.id);
     if (passes(c, filters())) state.cases.set(c.id, c);
     else state.cases.delete(c.id);
     if (news && c.id !== state.current) state.unseen.add(c.id);
+    if (c.id === state.current) markSeen(c);
     renderQueue(fresh ? c.id : null);
   }
 
@@ -319,19 +474,20 @@
       (b.created_at - a.created_at) || (b.id - a.id));
   }
 
-  function slaCell(c) {
-    const td = el('td', { cls: 'sla' });
-    const age = now() - (c.created_at || now());
-    const left = c.sla_due_at ? c.sla_due_at - now() : null;
-    let cls = 'sla-ok';
-    let text = fmtDur(age);
-    if (left !== null && ['new', 'claimed', 'waiting'].includes(c.status)) {
-      if (left < 0) { cls = 'sla-over'; text += ' · просрочено ' + fmtDur(-left); }
-      else if (left < 900) { cls = 'sla-soon'; text += ' · осталось ' + fmtDur(left); }
-      else text += ' · осталось ' + fmtDur(left);
+  /* How long the customer has waited (since their last line, when it is theirs) and
+   * what is left of the SLA. */
+  function timing(c) {
+    const open = OPEN.includes(c.status);
+    const out = { wait: null, sla: null, cls: 'sla-ok' };
+    if (!open) return out;
+    const since = c.last_from === 'customer' && c.last_at ? c.last_at : c.created_at;
+    if (since) out.wait = now() - since;
+    if (c.sla_due_at) {
+      const left = c.sla_due_at - now();
+      out.sla = left;
+      out.cls = left < 0 ? 'sla-over' : left < 900 ? 'sla-soon' : 'sla-ok';
     }
-    td.appendChild(el('span', { cls, text, title: 'Создано ' + fmtTime(c.created_at) + ', срок ' + fmtTime(c.sla_due_at) }));
-    return td;
+    return out;
   }
 
   function flagBadges(flags) {
@@ -342,49 +498,87 @@
     return frag;
   }
 
+  function topicOf(c) {
+    const parts = [];
+    if (c.intent) parts.push(intentTitle(c.intent));
+    if (c.category && (!c.intent || categoryTitle(c.category) !== intentTitle(c.intent))) parts.push(categoryTitle(c.category));
+    return parts.join(' · ') || 'Без темы';
+  }
+
+  function convItem(c, freshId) {
+    const li = el('li', { cls: 'conv', data: { caseId: c.id, status: c.status || '' } });
+    li.tabIndex = -1;
+    if (isUnread(c)) { li.classList.add('unseen'); li.dataset.unread = '1'; }
+    if (c.id === freshId) li.classList.add('fresh');
+    if (c.id === state.current) { li.classList.add('active'); li.setAttribute('aria-current', 'true'); }
+    const t = timing(c);
+    const top = el('div', { cls: 'conv-top' });
+    top.appendChild(el('span', { cls: 'dot', title: 'Непрочитанное' }));
+    top.appendChild(el('span', { cls: 'who', text: c.display_name || 'Клиент' }));
+    top.appendChild(badge(CHANNEL_TEXT[c.channel] || c.channel || '?', 'ch'));
+    if (t.wait !== null) top.appendChild(el('span', { cls: 'wait ' + (c.last_from === 'customer' ? 'waiting' : ''), text: fmtDur(t.wait), title: c.last_from === 'customer' ? 'Клиент ждёт ответа' : 'С момента создания' }));
+    li.appendChild(top);
+    li.appendChild(el('div', { cls: 'conv-topic', text: '№ ' + (c.number || c.id) + ' · ' + topicOf(c) }));
+    li.appendChild(el('div', { cls: 'conv-last', text: c.last_text || c.summary || '' }));
+    const b = el('div', { cls: 'conv-badges' });
+    b.appendChild(badge(SEVERITY_TEXT[c.severity] || c.severity || '—', 'sev-' + (c.severity || 'normal')));
+    b.appendChild(flagBadges(c.flags));
+    b.appendChild(badge(STATUS_TEXT[c.status] || c.status || '?', 'st-' + c.status));
+    if (c.assignee) b.appendChild(el('span', { cls: 'assignee', text: c.assignee }));
+    if (t.sla !== null) {
+      b.appendChild(el('span', {
+        cls: 'sla ' + t.cls,
+        text: t.sla < 0 ? 'SLA просрочен на ' + fmtDur(-t.sla) : 'SLA: ' + fmtDur(t.sla),
+        title: 'Создано ' + fmtTime(c.created_at) + ', срок ' + fmtTime(c.sla_due_at)
+      }));
+    }
+    li.appendChild(b);
+    li.addEventListener('click', () => { location.hash = '#/case/' + c.id; });
+    return li;
+  }
+
   function renderQueue(freshId) {
     const body = $('queue-body');
     clear(body);
     const list = sorted();
-    for (const c of list) {
-      const tr = el('tr', { data: { caseId: c.id, status: c.status || '' } });
-      if (state.unseen.has(c.id)) tr.classList.add('unseen');
-      if (c.id === freshId) tr.classList.add('fresh');
-      tr.appendChild(el('td', { cls: 'num', text: c.number || c.id }));
-      tr.appendChild(slaCell(c));
-      tr.appendChild(el('td', null, badge(CHANNEL_TEXT[c.channel] || c.channel || '?', 'ch')));
-      const cat = el('td', { text: c.category || '—' });
-      if (c.intent && c.intent !== c.category) cat.appendChild(el('span', { cls: 'sub', text: c.intent }));
-      tr.appendChild(cat);
-      tr.appendChild(el('td', null, badge(SEVERITY_TEXT[c.severity] || c.severity || '—', 'sev-' + (c.severity || 'normal'))));
-      const flags = el('td', { cls: 'flags' });
-      flags.appendChild(flagBadges(c.flags));
-      tr.appendChild(flags);
-      tr.appendChild(el('td', { text: c.display_name || '—' }));
-      tr.appendChild(el('td', { cls: 'summary', text: c.summary || '' }));
-      tr.appendChild(el('td', null, badge(STATUS_TEXT[c.status] || c.status || '?', 'st-' + c.status)));
-      tr.appendChild(el('td', { cls: 'assignee', text: c.assignee || '—' }));
-      tr.addEventListener('click', () => { location.hash = '#/case/' + c.id; });
-      body.appendChild(tr);
-    }
+    state.order = list.map((c) => c.id);
+    for (const c of list) body.appendChild(convItem(c, freshId));
+    const f = filters();
     $('queue-empty').hidden = list.length > 0;
-    $('queue-count').textContent = list.length ? list.length + ' шт.' : '';
+    $('queue-empty').textContent = f.q ? 'Ничего не нашлось.' : 'Обращений нет.';
+    const unread = list.filter(isUnread).length;
+    $('queue-count').textContent = list.length
+      ? (f.q ? 'Найдено: ' : 'Обращений: ') + list.length + (unread ? ', непрочитанных: ' + unread : '')
+      : '';
   }
   setInterval(() => { if (!$('queue-pane').hidden) renderQueue(); }, 30000);
 
-  /* ---------- case page ---------- */
+  function openNth(i) {
+    if (!state.order.length) return;
+    const n = Math.max(0, Math.min(state.order.length - 1, i));
+    location.hash = '#/case/' + state.order[n];
+  }
+  function step(delta) {
+    const i = state.order.indexOf(state.current);
+    openNth(i < 0 ? 0 : i + delta);
+  }
+
+  /* ---------- the conversation and the case card ---------- */
   function scheduleCaseReload() {
     if (state.reloadTimer) return;
     state.reloadTimer = setTimeout(() => { state.reloadTimer = null; if (state.current) loadCase(state.current, false); }, 150);
   }
 
   async function openCase(id) {
+    if (state.current === id && state.currentCase && state.currentCase.case.id === id) return;
     state.current = id;
-    state.unseen.delete(id);
     $('case-error').textContent = '';
     $('reply-error').textContent = '';
     $('reply-text').value = '';
+    delete $('reply-text').dataset.template;
     $('tpl-search').value = '';
+    closeSlash();
+    renderQueue();
     await loadCase(id, true);
   }
 
@@ -392,11 +586,16 @@
     const r = await api('GET', '/api/cases/' + id);
     if (state.current !== id) return;
     if (r.status !== 200) {
-      $('case-error').textContent = r.status === 404 ? 'Нет такого обращения.' : (r.data.error || 'Ошибка');
+      $('case-none').hidden = false;
+      $('case-body').hidden = true;
+      $('side-body').hidden = true;
+      $('case-none').firstElementChild.textContent = r.status === 404 ? 'Нет такого обращения.' : (r.data.error || 'Ошибка');
       return;
     }
     state.currentCase = r.data;
     renderCase(r.data);
+    markSeen(Object.assign({}, r.data.case, { last_at: Math.max(0, ...(r.data.case.transcript || []).map((m) => m.at || 0)) }));
+    renderQueue();
     if (withTemplates) {
       const t = await api('GET', '/api/cases/' + id + '/templates');
       if (t.status === 200 && state.current === id) {
@@ -413,40 +612,70 @@
     dl.appendChild(dd);
   }
 
-  function renderCase(data) {
-    const c = data.case;
-    const mine = c.assignee && state.me && c.assignee === state.me.login;
+  function renderActions(c, mode) {
+    const me = state.me ? state.me.login : '';
+    const mine = !!c.assignee && c.assignee === me;
+    const colleague = !!c.assignee && !mine;
     const admin = state.me && state.me.role === 'admin';
-    const open = ['new', 'claimed', 'waiting'].includes(c.status);
-    $('case-pane').dataset.caseId = c.id;
-    $('case-pane').dataset.status = c.status || '';
-    $('case-title').textContent = 'Обращение ' + (c.number || c.id);
-    $('case-status').textContent = STATUS_TEXT[c.status] || c.status || '';
-    $('case-status').className = 'badge st-' + c.status;
-    $('case-assignee').textContent = c.assignee ? 'исполнитель: ' + c.assignee : 'не назначено';
-    const mode = (data.conversation && data.conversation.mode) || 'bot';
-    $('case-mode').textContent = mode === 'human' ? 'отвечает человек' : 'отвечает бот';
-    $('case-mode').className = 'badge mode-' + mode;
-    $('case-mode').dataset.mode = mode;
-
-    $('claim-btn').disabled = !open || !!mine;
+    const open = OPEN.includes(c.status);
+    /* A colleague's case cannot be claimed; it can be handed over, or taken over. */
+    $('claim-btn').disabled = !open || !!c.assignee;
+    $('claim-btn').title = colleague ? 'Обращение в работе у ' + c.assignee : mine ? 'Обращение уже у вас' : 'Взять в работу (c)';
+    $('takeover-btn').hidden = !(admin && colleague && open);
+    const canHand = open && (mine || admin);
+    $('assign-to').parentNode.hidden = !canHand;
+    const sel = $('assign-to');
+    const chosen = sel.value; /* a live update re-renders: keep what was picked */
+    clear(sel);
+    sel.appendChild(el('option', { text: 'Передать коллеге…' })).value = '';
+    for (const op of (state.me && state.me.operators) || []) {
+      if (op === c.assignee) continue;
+      const o = el('option', { text: op === me ? op + ' (себе)' : op });
+      o.value = op;
+      sel.appendChild(o);
+    }
+    sel.value = Array.from(sel.options).some((o) => o.value === chosen) ? chosen : '';
+    $('assign-btn').disabled = !sel.value;
     $('release-btn').disabled = !open || !c.assignee || !(mine || admin);
     $('handback-btn').disabled = !(mine || admin) || mode !== 'human';
     $('status-btn').disabled = !open || !(mine || admin);
     $('close-btn').disabled = c.status === 'closed' || !(mine || admin);
     $('send-btn').disabled = !open || !mine;
-    $('reply-hint').textContent = !open ? 'Обращение закрыто.' : mine ? '' : 'Чтобы ответить, возьмите обращение в работу.';
+    $('reply-hint').textContent = !open ? 'Обращение закрыто.' : mine ? '' : colleague ? 'Обращение в работе у ' + c.assignee + '.' : 'Чтобы ответить, возьмите обращение в работу.';
+  }
+  $('assign-to').addEventListener('change', () => { $('assign-btn').disabled = !$('assign-to').value; });
 
+  function renderTranscript(c) {
+    const tr = $('transcript');
+    const atBottom = tr.scrollHeight - tr.scrollTop - tr.clientHeight < 40;
+    clear(tr);
+    let day = '';
+    for (const m of c.transcript || []) {
+      const d = m.at ? new Date(m.at * 1000).toLocaleDateString('ru-RU', { day: 'numeric', month: 'long' }) : '';
+      if (d && d !== day) { tr.appendChild(el('div', { cls: 'day', text: d })); day = d; }
+      const from = ['customer', 'bot', 'operator'].includes(m.from) ? m.from : 'bot';
+      const name = from === 'customer' ? (c.display_name || 'клиент') : from === 'bot' ? 'бот' : (m.operator || 'сотрудник');
+      const box = el('div', { cls: 'msg msg-' + from, data: { from } });
+      box.appendChild(el('span', { cls: 'meta', text: name + ' · ' + fmtClock(m.at) }));
+      box.appendChild(el('span', { cls: 'text', text: m.text || '' }));
+      tr.appendChild(box);
+    }
+    if (atBottom || tr.dataset.caseId !== String(c.id)) tr.scrollTop = tr.scrollHeight;
+    tr.dataset.caseId = String(c.id);
+  }
+
+  function renderCard(c) {
     const dl = $('case-fields');
     clear(dl);
-    field(dl, 'Номер', c.number);
-    field(dl, 'Создано', fmtTime(c.created_at));
-    field(dl, 'Обновлено', fmtTime(c.updated_at));
-    field(dl, 'Срок (SLA)', fmtTime(c.sla_due_at));
-    field(dl, 'Канал', CHANNEL_TEXT[c.channel] || c.channel);
-    field(dl, 'Чат (peer)', c.peer_id);
-    field(dl, 'Пользователь', c.user_id);
-    field(dl, 'Имя', c.display_name);
+    field(dl, 'Тема', c.intent ? intentTitle(c.intent) : '');
+    field(dl, 'Категория', c.category ? categoryTitle(c.category) : '');
+    field(dl, 'Важность', SEVERITY_TEXT[c.severity] || c.severity);
+    const fl = el('span');
+    fl.appendChild(flagBadges(c.flags));
+    field(dl, 'Признаки', null, fl.childNodes.length ? fl : el('span', { text: '—' }));
+    field(dl, 'Суть', c.summary);
+    field(dl, 'Описание', c.description);
+    field(dl, 'Клиент', c.display_name);
     if (c.profile_link && /^https?:\/\//i.test(c.profile_link)) {
       const a = el('a', { text: c.profile_link });
       a.href = c.profile_link;
@@ -460,67 +689,155 @@
     field(dl, 'Телефон', c.phone);
     field(dl, 'Лицевой счёт', c.account);
     field(dl, 'Место', c.location);
-    field(dl, 'Категория', c.category);
-    field(dl, 'Тема', c.intent);
-    field(dl, 'Описание', c.description);
-    field(dl, 'Не сообщил', (c.not_given || []).join(', '));
-    field(dl, 'Важность', SEVERITY_TEXT[c.severity] || c.severity);
-    const fl = el('span');
-    fl.appendChild(flagBadges(c.flags));
-    field(dl, 'Признаки', null, fl.childNodes.length ? fl : el('span', { text: '—' }));
-    field(dl, 'Суть', c.summary);
-    field(dl, 'Предложенные шаблоны', (c.suggested_templates || []).join(', '));
-    field(dl, 'Статус', STATUS_TEXT[c.status] || c.status);
+    field(dl, 'Не сообщил', (c.not_given || []).map((x) => NOT_GIVEN_TEXT[x] || x).join(', '));
+    field(dl, 'Канал', CHANNEL_TEXT[c.channel] || c.channel);
+    field(dl, 'Создано', fmtTime(c.created_at));
+    field(dl, 'Срок (SLA)', fmtTime(c.sla_due_at));
     field(dl, 'Исполнитель', c.assignee);
     field(dl, 'Итог', c.resolution);
+    field(dl, 'Чат / пользователь', (c.peer_id || '—') + ' / ' + (c.user_id || '—'));
     field(dl, 'Версия ответов', c.replyset_version);
+  }
 
-    const tr = $('transcript');
-    const atBottom = tr.scrollHeight - tr.scrollTop - tr.clientHeight < 40;
-    clear(tr);
-    for (const m of c.transcript || []) {
-      const from = ['customer', 'bot', 'operator'].includes(m.from) ? m.from : 'bot';
-      const who = from === 'customer' ? (c.display_name || 'клиент') : from === 'bot' ? 'бот' : (m.operator || 'сотрудник');
-      const box = el('div', { cls: 'msg msg-' + from, data: { from } });
-      box.appendChild(el('span', { cls: 'meta', text: who + ' · ' + fmtTime(m.at) }));
-      box.appendChild(el('span', { cls: 'text', text: m.text || '' }));
-      tr.appendChild(box);
+  function renderCustomer(c, customer) {
+    const list = (customer && customer.cases) || [];
+    const channels = new Set([c.channel]);
+    for (const x of list) channels.add(x.channel);
+    $('cust-channels').textContent = 'Каналы: ' + Array.from(channels).map((x) => CHANNEL_TEXT[x] || x).join(', ') +
+      ' · обращений раньше: ' + list.length;
+    const ul = $('cust-cases');
+    clear(ul);
+    for (const x of list) {
+      const li = el('li', { data: { caseId: x.id } });
+      const a = el('a', { text: '№ ' + (x.number || x.id) });
+      a.href = '#/case/' + x.id;
+      li.appendChild(a);
+      li.appendChild(el('span', { text: ' · ' + fmtTime(x.created_at) + ' · ' + topicOf(x) + ' · ' }));
+      li.appendChild(badge(STATUS_TEXT[x.status] || x.status, 'st-' + x.status));
+      if (x.resolution) li.appendChild(el('div', { cls: 'small', text: 'Итог: ' + x.resolution }));
+      for (const n of (x.notes || []).slice(-3)) li.appendChild(el('div', { cls: 'small muted', text: who(n.author) + ': ' + (n.text || '') }));
+      ul.appendChild(li);
     }
-    if (atBottom || tr.dataset.caseId !== String(c.id)) tr.scrollTop = tr.scrollHeight;
-    tr.dataset.caseId = String(c.id);
+    if (!list.length) ul.appendChild(el('li', { cls: 'muted', text: 'Раньше не обращался.' }));
+  }
+
+  function auditLine(a) {
+    let detail = a.detail || '';
+    if (a.action === 'status') detail = STATUS_TEXT[detail] || detail;
+    return fmtTime(a.at) + ' ' + who(a.actor) + ': ' + (ACTION_TEXT[a.action] || a.action) + (detail ? ' — ' + detail : '');
+  }
+
+  function renderCase(data) {
+    const c = data.case;
+    $('case-none').hidden = true;
+    $('case-body').hidden = false;
+    $('side-body').hidden = false;
+    $('case-pane').dataset.caseId = c.id;
+    $('case-pane').dataset.status = c.status || '';
+    $('case-title').textContent = (c.display_name || 'Клиент') + ' · № ' + (c.number || c.id);
+    $('case-status').textContent = STATUS_TEXT[c.status] || c.status || '';
+    $('case-status').className = 'badge st-' + c.status;
+    $('case-assignee').textContent = c.assignee ? 'исполнитель: ' + c.assignee : 'не назначено';
+    const mode = (data.conversation && data.conversation.mode) || 'bot';
+    $('case-mode').textContent = mode === 'human' ? 'отвечает человек' : 'отвечает бот';
+    $('case-mode').className = 'badge mode-' + mode;
+    $('case-mode').dataset.mode = mode;
+    renderActions(c, mode);
+    renderTranscript(c);
+    renderCard(c);
+    renderCustomer(c, data.customer);
 
     const notes = $('notes');
     clear(notes);
-    for (const n of c.notes || []) notes.appendChild(el('li', { text: fmtTime(n.at) + ' ' + (n.author || '') + ': ' + (n.text || '') }));
+    for (const n of c.notes || []) notes.appendChild(el('li', { text: fmtTime(n.at) + ' ' + who(n.author) + ': ' + (n.text || '') }));
+    if (!(c.notes || []).length) notes.appendChild(el('li', { cls: 'muted', text: 'Заметок нет.' }));
     const hist = $('history');
     clear(hist);
-    for (const h of c.history || []) hist.appendChild(el('li', { text: fmtTime(h.at) + ' — ' + (STATUS_TEXT[h.status] || h.status) + (h.by ? ' (' + h.by + ')' : '') }));
+    for (const h of c.history || []) hist.appendChild(el('li', { text: fmtTime(h.at) + ' — ' + (STATUS_TEXT[h.status] || h.status) + (h.by ? ' (' + who(h.by) + ')' : '') }));
     const audit = $('audit');
     clear(audit);
-    for (const a of data.audit || []) audit.appendChild(el('li', { text: fmtTime(a.at) + ' ' + a.actor + ': ' + a.action + (a.detail ? ' — ' + a.detail : '') }));
+    for (const a of data.audit || []) audit.appendChild(el('li', { text: auditLine(a) }));
+  }
+
+  /* ---------- templates: the list and the "/" menu ---------- */
+  function templateMatches(q) {
+    q = q.toLowerCase();
+    const list = state.templates.filter((t) => !q || t.id.toLowerCase().includes(q) || t.filled.toLowerCase().includes(q));
+    /* Suggested ones first, then those whose id starts with the letters. */
+    return list.sort((a, b) => (b.suggested ? 1 : 0) - (a.suggested ? 1 : 0) ||
+      (b.id.toLowerCase().startsWith(q) ? 1 : 0) - (a.id.toLowerCase().startsWith(q) ? 1 : 0));
   }
 
   function renderTemplates() {
-    const q = $('tpl-search').value.trim().toLowerCase();
     const ul = $('tpl-list');
     clear(ul);
-    const list = state.templates.filter((t) => !q || t.id.toLowerCase().includes(q) || t.filled.toLowerCase().includes(q));
-    list.sort((a, b) => (b.suggested ? 1 : 0) - (a.suggested ? 1 : 0));
-    for (const t of list) {
+    for (const t of templateMatches($('tpl-search').value.trim())) {
       const li = el('li', { data: { template: t.id } });
       if (t.suggested) li.classList.add('suggested');
       li.appendChild(el('span', { cls: 'tpl-id', text: t.id }));
       li.appendChild(el('span', { cls: 'tpl-text', text: t.filled }));
-      li.addEventListener('click', () => {
-        $('reply-text').value = t.filled;
-        $('reply-text').dataset.template = t.id;
-        $('reply-text').focus();
-        markPlaceholders();
-      });
+      li.addEventListener('click', () => insertTemplate(t, null));
       ul.appendChild(li);
     }
   }
   $('tpl-search').addEventListener('input', renderTemplates);
+
+  /* Puts a template's filled text in the reply: in place of "/letters" when typed, else
+   * as the whole reply. The first placeholder left (such as {reason}) is selected, so
+   * that typing fills it. */
+  function insertTemplate(t, slash) {
+    const ta = $('reply-text');
+    if (slash) {
+      const end = ta.selectionStart;
+      ta.value = ta.value.slice(0, slash.start) + t.filled + ta.value.slice(end);
+    } else {
+      ta.value = t.filled;
+    }
+    ta.dataset.template = t.id;
+    closeSlash();
+    ta.focus();
+    const m = /\{[a-z_]+\}/.exec(ta.value);
+    if (m) ta.setSelectionRange(m.index, m.index + m[0].length);
+    else ta.setSelectionRange(ta.value.length, ta.value.length);
+    markPlaceholders();
+  }
+
+  /* "/" at the start of the reply or after a space, then letters: the template menu. */
+  function slashQuery() {
+    const ta = $('reply-text');
+    const before = ta.value.slice(0, ta.selectionStart);
+    const m = /(^|\s)\/([^\s/]*)$/.exec(before);
+    return m ? { start: before.length - m[2].length - 1, q: m[2] } : null;
+  }
+  function updateSlash() {
+    const sq = slashQuery();
+    if (!sq || !state.templates.length) { closeSlash(); return; }
+    const items = templateMatches(sq.q).slice(0, 8);
+    state.slash = { start: sq.start, items, index: 0 };
+    renderSlash();
+  }
+  function renderSlash() {
+    const ul = $('slash-menu');
+    clear(ul);
+    const s = state.slash;
+    if (!s) { ul.hidden = true; return; }
+    if (!s.items.length) ul.appendChild(el('li', { cls: 'muted', text: 'Нет такого шаблона' }));
+    s.items.forEach((t, i) => {
+      const li = el('li', { data: { template: t.id } });
+      li.setAttribute('role', 'option');
+      if (i === s.index) { li.classList.add('sel'); li.setAttribute('aria-selected', 'true'); }
+      li.appendChild(el('span', { cls: 'tpl-id', text: t.id }));
+      li.appendChild(el('span', { cls: 'tpl-text', text: t.filled }));
+      /* mousedown, not click: the textarea keeps its caret. */
+      li.addEventListener('mousedown', (e) => { e.preventDefault(); insertTemplate(t, state.slash); });
+      ul.appendChild(li);
+    });
+    ul.hidden = false;
+  }
+  function closeSlash() {
+    state.slash = null;
+    $('slash-menu').hidden = true;
+  }
 
   function markPlaceholders() {
     const m = $('reply-text').value.match(/\{[a-z_]+\}/);
@@ -529,33 +846,50 @@
   }
   $('reply-text').addEventListener('input', () => {
     if (!$('reply-text').value) delete $('reply-text').dataset.template;
+    updateSlash();
     markPlaceholders();
   });
+  $('reply-text').addEventListener('blur', () => setTimeout(closeSlash, 100));
+  $('reply-text').addEventListener('keydown', (e) => {
+    const s = state.slash;
+    if (s && s.items.length) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        s.index = (s.index + (e.key === 'ArrowDown' ? 1 : s.items.length - 1)) % s.items.length;
+        renderSlash();
+        return;
+      }
+      if (e.key === 'Enter' || e.key === 'Tab') {
+        e.preventDefault();
+        insertTemplate(s.items[s.index], s);
+        return;
+      }
+    }
+    if (s && e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); closeSlash(); return; }
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); send(); }
+  });
 
+  /* ---------- case actions ---------- */
   async function act(path, body, errBox) {
     errBox = errBox || $('case-error');
     errBox.textContent = '';
+    delete errBox.dataset.holder;
     const r = await api('POST', '/api/cases/' + state.current + path, body || {});
     if (r.status !== 200) {
       errBox.textContent = r.data.error || ('Ошибка ' + r.status);
       if (r.data.holder) errBox.dataset.holder = r.data.holder;
+      await loadCase(state.current, false);
       return null;
     }
-    state.currentCase = { ...state.currentCase, case: r.data.case };
+    state.currentCase = Object.assign({}, state.currentCase, { case: r.data.case });
     await loadCase(state.current, false);
     return r.data;
   }
 
-  $('claim-btn').addEventListener('click', () => act('/claim'));
-  $('release-btn').addEventListener('click', () => act('/release'));
-  $('handback-btn').addEventListener('click', () => act('/handback', { notify: true }));
-  $('status-btn').addEventListener('click', () => act('/status', { status: $('status-select').value }));
-  $('close-btn').addEventListener('click', () => {
-    const res = $('resolution').value.trim();
-    if (!res) { $('case-error').textContent = 'Укажите итог, чтобы закрыть обращение.'; return; }
-    act('/close', { resolution: res });
-  });
-  $('send-btn').addEventListener('click', async () => {
+  function claim() { if (!$('claim-btn').disabled) act('/claim'); }
+  function handback() { if (!$('handback-btn').disabled) act('/handback', { notify: true }); }
+  async function send() {
+    if ($('send-btn').disabled) return;
     const text = $('reply-text').value;
     if (!text.trim()) { $('reply-error').textContent = 'Пустой ответ.'; return; }
     if (!markPlaceholders()) return;
@@ -565,12 +899,76 @@
     const r = await act('/reply', body, $('reply-error'));
     $('send-btn').disabled = false;
     if (r) { $('reply-text').value = ''; delete $('reply-text').dataset.template; }
-  });
-  $('note-btn').addEventListener('click', async () => {
+  }
+  async function addNote() {
     const text = $('note-text').value;
     if (!text.trim()) return;
     const r = await act('/note', { text });
     if (r) $('note-text').value = '';
+  }
+  function closeCase() {
+    if ($('close-btn').disabled) return;
+    const res = $('resolution').value.trim();
+    if (!res) { $('case-error').textContent = 'Укажите итог, чтобы закрыть обращение.'; $('resolution').focus(); return; }
+    act('/close', { resolution: res });
+  }
+
+  $('claim-btn').addEventListener('click', claim);
+  $('takeover-btn').addEventListener('click', () => act('/assign', { to: state.me.login }));
+  $('assign-btn').addEventListener('click', () => { if ($('assign-to').value) act('/assign', { to: $('assign-to').value }); });
+  $('release-btn').addEventListener('click', () => act('/release'));
+  $('handback-btn').addEventListener('click', handback);
+  $('status-btn').addEventListener('click', () => act('/status', { status: $('status-select').value }));
+  $('close-btn').addEventListener('click', closeCase);
+  $('resolution').addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); closeCase(); } });
+  $('send-btn').addEventListener('click', send);
+  $('note-btn').addEventListener('click', addNote);
+  $('note-text').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); addNote(); } });
+
+  /* ---------- keyboard ---------- */
+  function showHelp(on) {
+    $('help').hidden = !on;
+    if (on) $('help-close').focus();
+  }
+  $('help-btn').addEventListener('click', () => showHelp(true));
+  $('help-close').addEventListener('click', () => showHelp(false));
+  $('help').addEventListener('click', (e) => { if (e.target === $('help')) showHelp(false); });
+
+  const KEYS = {
+    j: () => step(1),
+    k: () => step(-1),
+    c: claim,
+    r: () => { if (state.current) $('reply-text').focus(); },
+    n: () => { if (state.current) $('note-text').focus(); },
+    x: () => { if (state.current && !$('close-btn').disabled) $('resolution').focus(); },
+    b: handback,
+    s: () => { $('q').focus(); $('q').select(); },
+    '/': () => {
+      if (!state.current || $('send-btn').disabled) { $('q').focus(); return; }
+      const ta = $('reply-text');
+      ta.focus();
+      const p = ta.value.length;
+      ta.value += (p && !/\s$/.test(ta.value) ? ' ' : '') + '/';
+      ta.setSelectionRange(ta.value.length, ta.value.length);
+      updateSlash();
+    },
+    '?': () => showHelp(true)
+  };
+  document.addEventListener('keydown', (e) => {
+    if (!state.me || $('app-view').hidden) return;
+    if (!$('help').hidden) {
+      if (e.key === 'Escape' || e.key === '?') { e.preventDefault(); showHelp(false); }
+      return;
+    }
+    if (isTyping(e.target)) {
+      if (e.key === 'Escape') e.target.blur();
+      return;
+    }
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const fn = KEYS[e.key] || KEYS[e.key.toLowerCase && e.key.toLowerCase()];
+    if (!fn || !$('admin-pane').hidden) return;
+    e.preventDefault();
+    fn();
   });
 
   /* ---------- admin ---------- */
@@ -624,14 +1022,23 @@
     if (!state.me) return;
     const h = location.hash || '#/queue';
     const m = h.match(/^#\/case\/(\d+)$/);
-    $('queue-pane').hidden = !!m || h === '#/admin';
-    $('case-pane').hidden = !m;
-    $('admin-pane').hidden = h !== '#/admin';
+    const admin = h === '#/admin';
+    $('desk').classList.toggle('admin', admin);
+    $('queue-pane').hidden = admin;
+    $('case-pane').hidden = admin;
+    $('side-pane').hidden = admin;
+    $('admin-pane').hidden = !admin;
     if (m) {
       openCase(parseInt(m[1], 10));
     } else {
       state.current = null;
-      if (h === '#/admin') loadStats();
+      state.currentCase = null;
+      $('case-none').hidden = false;
+      $('case-none').firstElementChild.textContent = 'Выберите обращение слева.';
+      $('case-body').hidden = true;
+      $('side-body').hidden = true;
+      delete $('case-pane').dataset.caseId;
+      if (admin) loadStats();
       else renderQueue();
     }
   }

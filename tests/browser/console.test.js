@@ -46,7 +46,7 @@ async function step(name, fn) {
 }
 
 async function login(browser, bot, who) {
-  const ctx = await browser.newContext();
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'ru-RU', timezoneId: 'Europe/Moscow' });
   const page = await ctx.newPage();
   page.on('pageerror', (e) => console.log('[page error ' + who + '] ' + e.message));
   await page.goto(bot.url('/console'));
@@ -57,6 +57,10 @@ async function login(browser, bot, who) {
   await page.waitForSelector('#app-view:not([hidden])');
   await page.waitForSelector('body[data-live="on"]');
   return { ctx, page };
+}
+
+async function openFilters(p) {
+  await p.evaluate(() => { document.querySelector('#filters-box').open = true; });
 }
 
 /* The texts of the bot's and people's lines in the chat, in order. */
@@ -171,15 +175,33 @@ async function main() {
       await chat.waitForSelector('body[data-connected="yes"]');
       caseNumber = await complain(chat);
       caseId = parseInt(caseNumber, 10);
+      /* A word form the search must find from another form. */
+      await chat.fill('#chat-input', 'Интернета нет до сих пор');
+      await chat.click('#chat-send');
+      await chat.waitForFunction(() => !document.querySelector('#messages .msg.pending'), null, { timeout: 10000 });
       /* No reload: the row arrives over the live socket. */
-      const row = '#queue-body tr[data-case-id="' + caseId + '"]';
+      const row = '#queue-body li[data-case-id="' + caseId + '"]';
       await A.page.waitForSelector(row, { timeout: 10000 });
       await B.page.waitForSelector(row, { timeout: 10000 });
       const flags = await A.page.$$eval(row + ' .flag', (ns) => ns.map((n) => n.dataset.flag));
       assert(flags.includes('legal_threat'), 'flags shown: ' + flags);
       const title = await A.page.title();
       assert(/^\(\d+\)/.test(title), 'no title notice: ' + title);
-      await A.page.screenshot({ path: path.join(SHOTS, 'queue.png'), fullPage: true });
+      /* The list shows the customer's last words, an unread mark, the wait and the SLA. */
+      await A.page.waitForSelector(row + '[data-unread="1"] .conv-last');
+      const item = await A.page.textContent(row);
+      assert(/SLA/.test(item) && /\d+ (с|мин)/.test(item), 'no wait or SLA: ' + item);
+    });
+
+    await step('labels are Russian: titles of intents and categories, not their ids', async () => {
+      const row = '#queue-body li[data-case-id="' + caseId + '"]';
+      const topic = await A.page.textContent(row + ' .conv-topic');
+      assert(!/complaint|_/.test(topic) && /[а-яё]/i.test(topic), 'topic: ' + topic);
+      const all = await A.page.evaluate(() => document.querySelector('#app-view').innerText);
+      for (const word of ['Обращения', 'Фильтры', 'Сохранить вид', 'Выйти', 'Выберите обращение'])
+        assert(all.includes(word), 'no label ' + word);
+      assert(/Поиск/.test(await A.page.getAttribute('#q', 'placeholder')), 'search box not labelled');
+      assert(!/\b(complaint|legal_threat|claimed|new|high)\b/.test(all), 'an id on the page: ' + all.slice(0, 400));
     });
 
     await step('two secretaries claim one case at once: one holder, the other is told who', async () => {
@@ -193,24 +215,31 @@ async function main() {
       const r = await A.page.evaluate(async (id) => (await (await fetch('/api/cases/' + id)).json()).case.assignee, caseId);
       assert(r === 'marina' || r === 'oleg', 'holder: ' + r);
       const loser = r === 'marina' ? B.page : A.page;
-      await loser.waitForFunction(() => /claimed by|занят|claimed/.test(document.querySelector('#case-error').textContent));
+      await loser.waitForFunction(() => /уже взял в работу/.test(document.querySelector('#case-error').textContent));
       const who = await loser.getAttribute('#case-error', 'data-holder');
       assert(who === r, 'loser told ' + who + ', holder is ' + r);
+      /* On a colleague's case "Взять в работу" is disabled and says who holds it. */
+      await loser.waitForSelector('#claim-btn[disabled]');
+      assert((await loser.getAttribute('#claim-btn', 'title')).includes(r), 'claim button does not name the holder');
       if (r === 'oleg') { const t = A; A = B; B = t; } /* A is the holder from here on */
     });
 
-    await step('the holder sends a template and the customer sees it', async () => {
-      await A.page.waitForSelector('#tpl-list li[data-template="op_greeting"]');
-      await A.page.fill('#tpl-search', 'greeting');
-      await A.page.click('#tpl-list li[data-template="op_greeting"]');
+    await step('the holder inserts a template by typing "/" and a few letters, and sends it with Ctrl+Enter', async () => {
+      await A.page.waitForSelector('#send-btn:not([disabled])');
+      await A.page.click('#reply-text');
+      await A.page.keyboard.type('/gree');
+      await A.page.waitForSelector('#slash-menu:not([hidden]) li[data-template="op_greeting"]');
+      await A.page.keyboard.press('Enter');
+      await A.page.waitForSelector('#slash-menu', { state: 'hidden' });
       let text = await A.page.inputValue('#reply-text');
-      assert(text.includes(caseNumber), 'template not filled with the case number: ' + text);
+      assert(text.includes(caseNumber) && !text.includes('{operator}') && !text.includes('/gree'), 'template not filled: ' + text);
+      assert(await A.page.getAttribute('#reply-text', 'data-template') === 'op_greeting', 'template id not kept');
       text = text.replace('{name}', 'Иван');
       await A.page.fill('#reply-text', text);
-      await A.page.click('#send-btn');
+      await A.page.focus('#reply-text');
+      await A.page.keyboard.press('Control+Enter');
       await A.page.waitForFunction((t) => Array.from(document.querySelectorAll('#transcript .msg-operator .text')).some((n) => n.textContent === t), text);
       await chat.waitForFunction((t) => Array.from(document.querySelectorAll('#messages .msg-operator .text')).some((n) => n.textContent === t), text, { timeout: 10000 });
-      await A.page.screenshot({ path: path.join(SHOTS, 'case.png'), fullPage: true });
     });
 
     await step('hostile text from a customer stays inert text', async () => {
@@ -235,15 +264,138 @@ async function main() {
       const name = await A.page.evaluate(() => Array.from(document.querySelectorAll('#case-fields dd')).map((d) => d.textContent).join('|'));
       assert(name.includes('<img src=x onerror='), 'hostile name not shown as text: ' + name);
       await A.page.goto(bot.url('/console#/queue'));
-      await A.page.waitForSelector('#queue-body tr[data-case-id="' + caseId + '"]');
+      await A.page.waitForSelector('#queue-body li[data-case-id="' + caseId + '"]');
       assert(await A.page.evaluate(() => window.__pwned === undefined && !document.querySelector('#queue-body img')), 'hostile markup in the queue');
       await A.page.goto(bot.url('/console#/case/' + caseId));
       await A.page.waitForSelector('#case-pane[data-case-id="' + caseId + '"]');
     });
 
-    await step('return to bot: the next FAQ question is answered automatically', async () => {
+    await step('search finds the case by a word form the customer used; a miss says so', async () => {
+      const p = A.page;
+      await p.goto(bot.url('/console#/queue'));
+      const row = '#queue-body li[data-case-id="' + caseId + '"]';
+      await p.waitForSelector(row);
+      for (const q of ['интернет', 'интернетом', 'ИНТЕРНЕТУ', caseNumber]) {
+        await p.fill('#q', q);
+        await p.waitForFunction((x) => document.body.dataset.query === x, q);
+        await p.waitForSelector(row);
+      }
+      await p.fill('#q', 'роуминг');
+      await p.waitForFunction(() => document.body.dataset.query === 'роуминг');
+      await p.waitForSelector('#queue-empty:not([hidden])');
+      assert(/Ничего не нашлось/.test(await p.textContent('#queue-empty')), 'no "nothing found"');
+      await p.fill('#q', '');
+      await p.waitForFunction(() => document.body.dataset.query === '');
+      await p.waitForSelector(row);
+    });
+
+    await step('filters saved as a personal view survive a reload', async () => {
+      const p = A.page;
+      await p.click('#filters-box summary');
+      await p.selectOption('#f-flag', 'legal_threat');
+      await p.click('#view-save');
+      await p.fill('#view-name', 'Угрозы судом');
+      await p.click('#view-ok');
+      await p.waitForSelector('#views option[value="Угрозы судом"]', { state: 'attached' });
+      await p.reload();
+      await p.waitForSelector('#views option[value="Угрозы судом"]', { state: 'attached' });
+      await openFilters(p);
+      await p.selectOption('#views', 'Угрозы судом');
+      assert(await p.inputValue('#f-flag') === 'legal_threat', 'view not applied');
+      await p.waitForSelector('#queue-body li[data-case-id="' + caseId + '"]');
+      const other = await B.page.evaluate(async () => (await (await fetch('/api/views')).json()).views.length);
+      assert(other === 0, 'a colleague sees the view');
+      await p.click('#view-delete');
+      await p.waitForFunction(() => !document.querySelector('#views option[value="Угрозы судом"]'));
+      await p.click('#f-reset');
+    });
+
+    let case2 = null;
+    await step('keyboard: help overlay, next case, claim, note, close', async () => {
+      const chat2Ctx = await browser.newContext();
+      const chat2 = await chat2Ctx.newPage();
+      await chat2.goto(bot.url('/chat'));
+      await chat2.waitForSelector('body[data-connected="yes"]');
+      case2 = parseInt(await complain(chat2), 10);
+      const p = A.page;
+      await p.goto(bot.url('/console#/case/' + caseId));
+      await p.waitForSelector('#case-pane[data-case-id="' + caseId + '"]');
+      await p.waitForSelector('#queue-body li[data-case-id="' + case2 + '"]');
+      await p.evaluate(() => document.activeElement && document.activeElement.blur());
+      await p.keyboard.press('?');
+      await p.waitForSelector('#help:not([hidden])');
+      assert(/Горячие клавиши/.test(await p.textContent('#help')), 'no help');
+      await p.keyboard.press('Escape');
+      await p.waitForSelector('#help', { state: 'hidden' });
+      /* j and k walk the list. */
+      const order = await p.$$eval('#queue-body li', (ns) => ns.map((n) => parseInt(n.dataset.caseId, 10)));
+      const i = order.indexOf(caseId);
+      await p.keyboard.press(i === order.length - 1 ? 'k' : 'j');
+      await p.waitForSelector('#case-pane[data-case-id="' + case2 + '"]');
+      await p.keyboard.press('c');
+      await p.waitForSelector('#case-pane[data-status="claimed"]');
+      await p.keyboard.press('n');
+      assert(await p.evaluate(() => document.activeElement.id) === 'note-text', 'n does not go to the note');
+      await p.keyboard.type('Проверить вышку');
+      await p.keyboard.press('Control+Enter');
+      await p.waitForFunction(() => /Проверить вышку/.test(document.querySelector('#notes').textContent));
+      await p.keyboard.press('Escape');
+      await p.keyboard.press('x');
+      assert(await p.evaluate(() => document.activeElement.id) === 'resolution', 'x does not go to the resolution');
+      await p.keyboard.type('Связь восстановлена');
+      await p.keyboard.press('Enter');
+      await p.waitForSelector('#case-pane[data-status="closed"]');
+      await p.keyboard.press('Escape');
+      await p.keyboard.press(i === order.length - 1 ? 'j' : 'k');
+      await p.waitForSelector('#case-pane[data-case-id="' + caseId + '"]');
+      await chat2Ctx.close();
+    });
+
+    await step('hand-over to a colleague, and the admin takes over', async () => {
+      const pages = {};
+      pages[await A.page.evaluate(() => document.querySelector('#me').textContent.split(' ')[0])] = A.page;
+      pages[await B.page.evaluate(() => document.querySelector('#me').textContent.split(' ')[0])] = B.page;
+      const holder = Object.keys(pages).find((k) => pages[k] === A.page);
+      const colleague = holder === 'marina' ? 'oleg' : 'marina';
+      const assignee = async () => A.page.evaluate(async (id) => (await (await fetch('/api/cases/' + id)).json()).case.assignee, caseId);
+      await A.page.selectOption('#assign-to', colleague);
+      await A.page.click('#assign-btn');
+      await A.page.waitForFunction((c) => document.querySelector('#case-assignee').textContent.includes(c), colleague);
+      assert(await assignee() === colleague, 'not handed over');
+      /* marina (admin) takes the case back from oleg, or gives it back to him. */
+      const m = pages.marina;
+      await m.goto(bot.url('/console#/case/' + caseId));
+      await m.waitForSelector('#case-pane[data-case-id="' + caseId + '"]');
+      if (colleague === 'oleg') {
+        await m.waitForSelector('#takeover-btn:not([hidden])');
+        await m.click('#takeover-btn');
+        await m.waitForFunction(() => document.querySelector('#case-assignee').textContent.includes('marina'));
+      } else {
+        await m.selectOption('#assign-to', 'oleg');
+        await m.click('#assign-btn');
+        await m.waitForFunction(() => document.querySelector('#case-assignee').textContent.includes('oleg'));
+      }
+      assert(await assignee() === holder, 'not back with ' + holder);
+      const audit = await m.textContent('#audit');
+      assert(/передача/.test(audit) && !/\bassign\b/.test(audit), 'audit: ' + audit);
+      await A.page.goto(bot.url('/console#/case/' + caseId));
+      await A.page.waitForSelector('#case-pane[data-case-id="' + caseId + '"]');
+      await A.page.waitForSelector('#send-btn:not([disabled])');
+      await A.page.screenshot({ path: path.join(SHOTS, 'case.png') });
+      await A.page.goto(bot.url('/console#/queue'));
+      await openFilters(A.page);
+      await A.page.selectOption('#f-status', 'all');
+      await A.page.waitForSelector('#queue-body li[data-case-id="' + case2 + '"]');
+      await A.page.screenshot({ path: path.join(SHOTS, 'queue.png') });
+      await A.page.selectOption('#f-status', 'open');
+      await A.page.goto(bot.url('/console#/case/' + caseId));
+      await A.page.waitForSelector('#case-pane[data-case-id="' + caseId + '"]');
+    });
+
+    await step('return to bot (b): the next FAQ question is answered automatically', async () => {
       await A.page.waitForSelector('#handback-btn:not([disabled])');
-      await A.page.click('#handback-btn');
+      await A.page.evaluate(() => document.activeElement && document.activeElement.blur());
+      await A.page.keyboard.press('b');
       await A.page.waitForSelector('#case-mode[data-mode="bot"]');
       await chat.waitForTimeout(300);
       const replies = await say(chat, 'Как проверить баланс?');
