@@ -67,11 +67,32 @@ int cli_passwd(int argc, char **argv)
 	return 0;
 }
 
-/* deskbot cases export --format json|csv [--since YYYY-MM-DD] [--config FILE] */
+/* deskbot cases export --format json|csv [--since YYYY-MM-DD] [--separator C] [--bom]
+ * [--config FILE] */
 struct export_ctx {
 	int csv;
 	int first;
+	char sep; /* ',' by default; ';' for a spreadsheet in a Russian locale */
 };
+
+/* A time as local time (TZ) "YYYY-MM-DD HH:MM:SS", which spreadsheets read as a date;
+ * empty for 0 (not set). */
+static void csv_time(double t)
+{
+	if (t <= 0)
+		return;
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char out[32];
+	if (localtime_r(&tt, &tm) && strftime(out, sizeof out, "%Y-%m-%d %H:%M:%S", &tm))
+		printf("%s", out);
+}
+
+static int is_time_col(const char *col)
+{
+	return strcmp(col, "created_at") == 0 || strcmp(col, "updated_at") == 0 ||
+	       strcmp(col, "sla_due_at") == 0;
+}
 
 /* A cell a spreadsheet would run as a formula: =, +, -, @ (and tab or CR, which some
  * strip before looking). Customers write these cells' text (name, summary, phone...). */
@@ -113,14 +134,16 @@ static void export_one(void *arg, int64_t id, const cJSON *r)
 	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, cols[i]);
 		if (i)
-			putchar(',');
+			putchar(x->sep);
 		if (cJSON_IsString(v))
 			csv_field(v->valuestring);
+		else if (cJSON_IsNumber(v) && is_time_col(cols[i]))
+			csv_time(v->valuedouble);
 		else if (cJSON_IsNumber(v))
 			printf("%.0f", v->valuedouble);
 	}
 	const cJSON *flags = cJSON_GetObjectItemCaseSensitive(r, "flags");
-	putchar(',');
+	putchar(x->sep);
 	struct buf f = {0};
 	for (const cJSON *it = flags ? flags->child : NULL; it; it = it->next)
 		if (cJSON_IsTrue(it))
@@ -132,7 +155,8 @@ static void export_one(void *arg, int64_t id, const cJSON *r)
 
 int cli_cases(int argc, char **argv)
 {
-	const char *format = "json", *since = NULL, *config_path = NULL;
+	const char *format = "json", *since = NULL, *config_path = NULL, *sep = ",";
+	int bom = 0;
 	if (argc < 1 || strcmp(argv[0], "export") != 0)
 		goto usage;
 	for (int i = 1; i < argc; i++) {
@@ -142,11 +166,22 @@ int cli_cases(int argc, char **argv)
 			since = argv[++i];
 		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
 			config_path = argv[++i];
+		else if (strcmp(argv[i], "--separator") == 0 && i + 1 < argc)
+			sep = argv[++i];
+		else if (strcmp(argv[i], "--bom") == 0)
+			bom = 1;
 		else
 			goto usage;
 	}
 	if (strcmp(format, "json") && strcmp(format, "csv"))
 		goto usage;
+	if (strcmp(sep, ",") && strcmp(sep, ";") && strcmp(sep, "\t")) {
+		fprintf(stderr, "cases: --separator is ',' or ';' (or a tab)\n");
+		return 2;
+	}
+	/* A Russian spreadsheet splits on ';' and reads a file as UTF-8 only with the BOM. */
+	if (*sep == ';')
+		bom = 1;
 	struct case_filter filter = {.limit = 1000000, .with_transcript = 1};
 	if (since) {
 		struct tm tm = {0};
@@ -169,13 +204,23 @@ int cli_cases(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
-	struct export_ctx x = {.csv = strcmp(format, "csv") == 0, .first = 1};
-	if (x.csv)
-		printf("number,created_at,updated_at,sla_due_at,channel,peer_id,user_id,"
-		       "display_name,profile_link,followers,phone,account,location,category,"
-		       "severity,status,assignee,summary,resolution,flags\n");
-	else
+	struct export_ctx x = {.csv = strcmp(format, "csv") == 0, .first = 1, .sep = *sep};
+	if (x.csv) {
+		static const char *const head[] = {"number", "created_at", "updated_at",
+			"sla_due_at", "channel", "peer_id", "user_id", "display_name",
+			"profile_link", "followers", "phone", "account", "location", "category",
+			"severity", "status", "assignee", "summary", "resolution", "flags"};
+		if (bom)
+			fputs("\xEF\xBB\xBF", stdout);
+		for (size_t i = 0; i < sizeof head / sizeof head[0]; i++) {
+			if (i)
+				putchar(x.sep);
+			fputs(head[i], stdout);
+		}
+		putchar('\n');
+	} else {
 		printf("[");
+	}
 	int result = store_cases_each(st, &filter, export_one, &x);
 	if (!x.csv)
 		printf("]\n");
@@ -188,6 +233,8 @@ int cli_cases(int argc, char **argv)
 	return 0;
 usage:
 	fprintf(stderr, "usage: deskbot cases export --format json|csv [--since YYYY-MM-DD] "
-			"[--config FILE]\n");
+			"[--separator ,|;] [--bom] [--config FILE]\n"
+			"  csv times are local (TZ); --separator ';' (a Russian spreadsheet) adds "
+			"the UTF-8 BOM\n");
 	return 2;
 }

@@ -8,13 +8,18 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: deskbot [run] [--config FILE]\n"
-		   "       deskbot check [--replies DIR]\n"
-		   "       deskbot match [--replies DIR]\n"
-		   "       deskbot chat [--replies DIR]\n"
-		   "       deskbot passwd\n"
-		   "       deskbot cases export --format json|csv [--since DATE] [--config FILE]\n"
-		   "       deskbot version\n");
+	fprintf(f, "usage: deskbot COMMAND [OPTIONS]\n"
+		   "\n"
+		   "  run [--config FILE]            run the bot (the default command)\n"
+		   "  check [--replies DIR]          validate a reply set (file:line:col: message)\n"
+		   "  match [--replies DIR]          one utterance per stdin line in, one JSON line out\n"
+		   "  chat [--replies DIR]           talk to the bot in the terminal, no network\n"
+		   "  passwd                         read a password on stdin, print its hash\n"
+		   "  cases export --format json|csv [--since YYYY-MM-DD] [--separator ,|;] [--bom]\n"
+		   "               [--config FILE]   write the cases out (csv: local times; ';' adds\n"
+		   "                                 the UTF-8 BOM for a Russian spreadsheet)\n"
+		   "  version                        print the version\n"
+		   "  help, --help, -h               this text\n");
 }
 
 int main(int argc, char **argv)
@@ -23,6 +28,10 @@ int main(int argc, char **argv)
 	if (clock_init_from_env(clock_err, sizeof clock_err) < 0) {
 		fprintf(stderr, "deskbot: %s\n", clock_err);
 		return 2;
+	}
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return 0;
 	}
 	if (argc < 2 || argv[1][0] == '-')
 		return app_main(argc - 1, argv + 1);

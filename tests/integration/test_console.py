@@ -382,10 +382,41 @@ def test_reload_from_console():
               "settings.json:1:" in body["errors"][0], "broken reload: %s %s" % (status, body))
 
 
+def test_csv_export_for_a_russian_spreadsheet():
+    """--separator ';' gives a file a Russian spreadsheet opens as it is: UTF-8 BOM,
+    semicolons, local times instead of Unix seconds, formula-like cells neutralised."""
+    with Deskbot(config=config()) as bot:
+        cust = Customer(bot, name="=HYPERLINK(\"http://evil\")")
+        complain(cust)
+        env = dict(os.environ, TZ="Europe/Moscow")
+        p = subprocess.run([BINARY, "cases", "export", "--format", "csv", "--separator", ";",
+                            "--config", os.path.join(bot.dir, "config.json")],
+                           capture_output=True, timeout=30, cwd=bot.dir, env=env)
+        check(p.returncode == 0, p.stderr)
+        out = p.stdout
+        check(out.startswith(b"\xef\xbb\xbf"), "no BOM: %r" % out[:10])
+        lines = out[3:].decode().strip().split("\n")
+        check(lines[0].startswith("number;created_at;updated_at;sla_due_at;channel"), lines[0])
+        check(len(lines) == 2, lines)
+        cells = lines[1].split(";")
+        check(cells[0] == '"000001"', cells)
+        # A local date and time, not seconds since 1970.
+        check(len(cells[1]) == 19 and cells[1][4] == "-" and cells[1][13] == ":", cells[1])
+        check('"\'=HYPERLINK(""http://evil"")"' in lines[1], lines[1])
+        p = subprocess.run([BINARY, "cases", "export", "--format", "csv", "--separator", "|",
+                            "--config", os.path.join(bot.dir, "config.json")],
+                           capture_output=True, timeout=30, cwd=bot.dir)
+        check(p.returncode == 2 and b"separator" in p.stderr, p.stderr)
+    p = subprocess.run([BINARY, "--help"], capture_output=True, timeout=10, text=True)
+    check(p.returncode == 0, p.stderr)
+    for cmd in ["run", "check", "match", "chat", "passwd", "cases export", "version"]:
+        check(("  " + cmd) in p.stdout, "--help lacks %s: %s" % (cmd, p.stdout))
+
+
 def main():
     r = Runner()
     for t in [test_pages_and_headers, test_login_refusals_and_csrf, test_chat_and_case_flow,
-              test_reload_from_console]:
+              test_reload_from_console, test_csv_export_for_a_russian_spreadsheet]:
         r.run(t)
     r.finish()
 
