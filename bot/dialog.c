@@ -345,7 +345,8 @@ static void answer_parts(struct handler_ctx *ctx)
 /* ------------------------------------------------------------------ dialog_handle */
 
 /* Reads a button payload: "intent:ID" (an intent, answered directly), "plan:ID" (a
- * tariff described) or "complaint:open" (read by the complaint handler). Returns 1 when
+ * tariff described), "complaint:open" or "complaint:open:ID" (read by the complaint
+ * handler). Returns 1 when
  * the payload is one of those and still names something in this reply set, 0 for
  * anything else: a stale button from an older set, a forged press, another bot's. */
 static int read_payload(const struct replyset *rs, const char *payload, int *forced, const char **plan)
@@ -358,6 +359,12 @@ static int read_payload(const struct replyset *rs, const char *payload, int *for
 		*forced = replyset_intent_index(rs, payload + 7);
 	else if (strncmp(payload, "plan:", 5) == 0 && replyset_tariff(rs, payload + 5))
 		*plan = replyset_tariff(rs, payload + 5)->id;
+	if (strncmp(payload, "complaint:open:", 15) == 0) {
+		/* "Не помогло" under a troubleshooting answer: read by the complaint
+		 * handler; known while the set still has that complaint. */
+		const struct replyset_intent *it = replyset_intent(rs, payload + 15);
+		return it && it->kind == RS_COMPLAINT;
+	}
 	return *forced >= 0 || *plan || strcmp(payload, "complaint:open") == 0;
 }
 

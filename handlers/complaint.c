@@ -12,6 +12,7 @@
  * and "open_case" (set by the pipeline) while the chat has an open case. */
 #include "handler.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,13 @@
 /* With a problem stated but an FAQ answer the matcher is sure of, a complaint candidate
  * must score at least this share of the top score to win. */
 #define COMPLAINT_NEAR 0.8
+/* A threat or a call to spread the word is a flag, not a topic: when it pulls the
+ * match to the general complaint, a specific complaint scoring at least this share of
+ * it is the category (the one the message would have without the threat). */
+#define SPECIFIC_NEAR 0.85
+/* Payload of the "Не помогло — передать сотруднику" button: this prefix and the
+ * complaint intent's id. */
+#define OPEN_PREFIX "complaint:open:"
 
 static const char *const need_names[] = {"phone", "account", "location", "description"};
 static const char *const ask_templates[] = {"ask_phone", "ask_account", "ask_location",
@@ -168,6 +176,26 @@ static void merge_flags(cJSON *iv, const struct match_flags *f)
 		}
 }
 
+/* With a threat or a call to spread in the message, the general complaint gives way to
+ * a specific one close behind it (see SPECIFIC_NEAR); otherwise it is kept. */
+static const struct replyset_intent *threat_free_category(const struct handler_ctx *ctx,
+							   const struct replyset_intent *it)
+{
+	const struct match_result *m = ctx->match;
+	if (!(m->flags.legal_threat || m->flags.spread_call) || strcmp(it->id, "complaint_general") != 0)
+		return it;
+	double general = 0;
+	for (size_t i = 0; i < m->n_top; i++)
+		if (replyset_intent_at(ctx->rs, (size_t)m->top[i].intent) == it)
+			general = m->top[i].score;
+	for (size_t i = 0; i < m->n_top; i++) {
+		const struct replyset_intent *o = replyset_intent_at(ctx->rs, (size_t)m->top[i].intent);
+		if (o != it && o->kind == RS_COMPLAINT && m->top[i].score >= SPECIFIC_NEAR * general)
+			return o;
+	}
+	return it;
+}
+
 /* The complaint intent this message raises, or NULL. A complaint intent counts when the
  * matcher is sure of it, or when it leads a hesitant match and the message carries a
  * complaint sign; a legal threat or a call to spread the word about us is a complaint
@@ -182,6 +210,11 @@ static const struct replyset_intent *detect(const struct handler_ctx *ctx)
 	}
 	if (ctx->msg->payload && strcmp(ctx->msg->payload, "complaint:open") == 0)
 		return replyset_intent(ctx->rs, "complaint_general");
+	if (ctx->msg->payload && strncmp(ctx->msg->payload, OPEN_PREFIX, strlen(OPEN_PREFIX)) == 0) {
+		/* "Не помогло": the problem answered before, now a case. */
+		const struct replyset_intent *it = replyset_intent(ctx->rs, ctx->msg->payload + strlen(OPEN_PREFIX));
+		return it && it->kind == RS_COMPLAINT ? it : replyset_intent(ctx->rs, "complaint_general");
+	}
 	int sign = f->negative || f->obscene || f->legal_threat || f->spread_call || f->shouting;
 	double floor = replyset_settings(ctx->rs)->clarify;
 	for (size_t i = 0; i < m->n_top && i < 3; i++) {
@@ -193,7 +226,7 @@ static const struct replyset_intent *detect(const struct handler_ctx *ctx)
 		 * category can be corrected by a person), or a complaint follows close behind
 		 * in a message that carries a complaint sign. */
 		if (i == 0 && m->decision != MATCH_FALLBACK)
-			return it;
+			return threat_free_category(ctx, it);
 		if (sign && m->top[i].score >= m->top[0].score * 0.85)
 			return it;
 	}
@@ -218,7 +251,7 @@ static const struct replyset_intent *detect(const struct handler_ctx *ctx)
 				replyset_intent_at(ctx->rs, (size_t)m->top[i].intent);
 			if (it->kind == RS_COMPLAINT &&
 			    (!sure_faq || m->top[i].score >= COMPLAINT_NEAR * m->top[0].score))
-				return it;
+				return threat_free_category(ctx, it);
 		}
 		if (f->legal_threat || f->spread_call || sign || m->decision == MATCH_FALLBACK ||
 		    !dialog__chosen(ctx))
@@ -285,12 +318,82 @@ static int continue_interview(struct handler_ctx *ctx, cJSON *iv)
 	return HANDLER_HANDLED;
 }
 
+/* How long an answered problem makes the next complaint a repeat contact. */
+#define REPEAT_WINDOW_S (24 * 3600)
+
+/* The problem answered first in this conversation within REPEAT_WINDOW_S, or NULL. */
+static const cJSON *recent_problem(const struct handler_ctx *ctx)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(ctx->state, "problem");
+	if (!cJSON_IsObject(p) || ctx->now - json_int(p, "at", 0) > REPEAT_WINDOW_S)
+		return NULL;
+	return p;
+}
+
+/* "Не помогло", "всё равно не работает": the answer did not solve the problem. */
+static int not_helped(const struct handler_ctx *ctx)
+{
+	static const char *const phrases[] = {"не помогло", "не помогает", "не помогли", "все равно",
+					      "так и не", "не получилось", "не получается", "didn't help",
+					      "did not help", "still not", NULL};
+	for (const char *const *p = phrases; *p; p++)
+		if (text_has_phrase(&ctx->match->text, *p))
+			return 1;
+	return 0;
+}
+
+/* Is the message a grievance, to be handed to a person at once: anger about money or
+ * the service (swearing, shouting, the "grievance" lexicon: "верните", "за что я
+ * плачу", "сколько можно"), a legal threat, a call to spread the word, a request for a
+ * person, or a repeat contact (the problem was answered before in this conversation,
+ * or the customer says it happens again)? A problem stated plainly is not: it gets
+ * the troubleshooting answer first. */
+static int grievance(const struct handler_ctx *ctx)
+{
+	const struct match_flags *f = &ctx->match->flags;
+	if (f->obscene || f->shouting || f->legal_threat || f->spread_call || f->operator_request)
+		return 1;
+	if (replyset_lexicon_hit(ctx->rs, "grievance", &ctx->match->text))
+		return 1;
+	return recent_problem(ctx) != NULL;
+}
+
+/* Answer first: the complaint intent's troubleshooting answer, with a button that
+ * opens the case ("Не помогло — передать сотруднику"). The message is kept under
+ * "problem" in the state, so the case, if the customer asks for it, starts from it. */
+static void answer_first(struct handler_ctx *ctx, const struct replyset_intent *it)
+{
+	char source[160];
+	snprintf(source, sizeof source, "complaint_answer:%s", it->id);
+	struct reply *r = dialog__text(ctx, it->answer[ctx->lang], source, NULL);
+	const struct replyset_template *b = replyset_template(ctx->rs, "button_not_helped");
+	if (!b)
+		b = replyset_template(ctx->rs, "button_open_case");
+	if (r && b) {
+		char *payload = xasprintf(OPEN_PREFIX "%s", it->id);
+		reply_add_button(r, 0, b->text[ctx->lang], payload, "callback");
+		r->inline_keyboard = 1;
+		free(payload);
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(ctx->state, "problem");
+	cJSON *p = cJSON_AddObjectToObject(ctx->state, "problem");
+	set_str(p, "intent", it->id);
+	char *text = clip(ctx->msg->text ? ctx->msg->text : "", 1000);
+	set_str(p, "text", text);
+	free(text);
+	cJSON_AddNumberToObject(p, "at", (double)ctx->now);
+	absorb(ctx, p, NULL); /* a phone or account given now is kept for the case */
+}
+
 static int complaint_handle(struct handler_ctx *ctx)
 {
 	cJSON *iv = cJSON_GetObjectItemCaseSensitive(ctx->state, "interview");
 	if (cJSON_IsObject(iv))
 		return continue_interview(ctx, iv);
 	const struct replyset_intent *it = detect(ctx);
+	const cJSON *prev = recent_problem(ctx);
+	if (!it && prev && (not_helped(ctx) || replyset_lexicon_hit(ctx->rs, "problem", &ctx->match->text)))
+		it = replyset_intent(ctx->rs, json_str(prev, "intent")); /* the same problem again */
 	if (!it)
 		return HANDLER_DECLINED;
 	dialog__set_route(ctx, "complaint", it->id);
@@ -303,15 +406,41 @@ static int complaint_handle(struct handler_ctx *ctx)
 		dialog__template(ctx, "case_appended", &v);
 		return HANDLER_HANDLED;
 	}
+	int pressed = ctx->msg->payload && strncmp(ctx->msg->payload, "complaint:open", 14) == 0;
+	if (!pressed && !grievance(ctx) && it->answer[ctx->lang]) {
+		answer_first(ctx, it);
+		return HANDLER_HANDLED;
+	}
+	/* The problem answered before ("Не помогло", or the customer writes again): the
+	 * case starts from what was said then. */
+	cJSON *before = cJSON_DetachItemFromObjectCaseSensitive(ctx->state, "problem");
+	const char *first = json_str(before, "text");
 	iv = cJSON_AddObjectToObject(ctx->state, "interview");
 	set_str(iv, "intent", it->id);
-	char *summary = clip(ctx->msg->text ? ctx->msg->text : "", 1000);
+	char *summary = clip(first ? first : ctx->msg->text ? ctx->msg->text : "", 1000);
 	set_str(iv, "summary", summary);
-	if (words_in(&ctx->match->text) >= 6)
+	if (first && !pressed && ctx->msg->text && *ctx->msg->text) {
+		/* Both messages tell the story. */
+		char *both = xasprintf("%s\n%s", first, ctx->msg->text);
+		char *d = clip(both, 1000);
+		set_str(iv, "description", d);
+		free(d);
+		free(both);
+	} else if (words_in(&ctx->match->text) >= 6 || (first && pressed)) {
 		set_str(iv, "description", summary); /* the first message said what happened */
+	}
 	free(summary);
 	cJSON_AddNumberToObject(iv, "started", (double)ctx->now);
 	merge_flags(iv, &ctx->match->flags);
+	if (before) {
+		/* A phone or account given with the first message. */
+		const char *ph = json_str(before, "phone"), *acc = json_str(before, "account");
+		if (ph)
+			set_str(iv, "phone", ph);
+		if (acc)
+			set_str(iv, "account", acc);
+	}
+	cJSON_Delete(before);
 	absorb(ctx, iv, NULL);
 	dialog__template(ctx, "complaint_ack", NULL);
 	advance(ctx, iv);

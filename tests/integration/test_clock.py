@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from client import FakeServer  # noqa: E402
 from harness import Deskbot, Runner, check  # noqa: E402
-from test_complaints import TG_TOKEN, Chat, config, export  # noqa: E402
+from test_complaints import TG_TOKEN, Chat, answered_first, config, export  # noqa: E402
 
 # (local Moscow time, working?, what the reply must say about time)
 TIMES = [
@@ -44,7 +44,10 @@ def run_case(when, working, expect, holidays=None):
 
 def talk(tg, bot, when, working, expect):
     c = Chat(tg, 7000000901)
-    a = c.say("интернет не работает с утра, мой номер +7 (916) 123-45-67")
+    # Answered first; the "Не помогло" button opens the case.
+    data = answered_first(bot, c, "интернет не работает с утра, мой номер +7 (916) 123-45-67",
+                          "режим полёта")
+    a = c.press(data)
     check("Где возникает проблема" in a, "%s: location not asked: %r" % (when, a))
     b = c.say("Москва, Тверская 1")
     check(re.search(r"номер \d{6}", b), "%s: no case number: %r" % (when, b))

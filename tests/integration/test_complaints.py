@@ -1,4 +1,5 @@
-"""Complaints become cases, through the real binary and the Telegram and VK fakes: the
+"""Complaints become cases, through the real binary and the Telegram and VK fakes: a
+problem stated plainly answered first, with a button that opens the case; the
 short interview (a customer who gives the phone first, one who refuses, one who writes
 about something else in the middle), the prefilled case record, the customer seeing the
 case number, a request for a person, messages joining an open case, and the CRM export
@@ -68,6 +69,57 @@ class Chat:
         return "\n".join(new)
 
 
+    def button(self, label_part):
+        """The callback data of the button whose label holds label_part, under the
+        bot's last message (None if there is none)."""
+        kb = (self.tg.sent(peer=self.chat_id)[-1].get("keyboard") or {})
+        for row in kb.get("inline_keyboard", []):
+            for b in row:
+                if label_part in b.get("text", ""):
+                    return b.get("callback_data")
+        return None
+
+    def press(self, data, timeout=15):
+        """Presses an inline button (a callback query with data); returns the bot's
+        new messages, as say() does."""
+        before = len(self.tg.sent(peer=self.chat_id))
+        self.tg.inject({"type": "callback_query", "chat_id": self.chat_id,
+                        "user_id": self.chat_id, "first_name": self.name,
+                        "username": "user%d" % self.chat_id, "data": data})
+        wait_for(lambda: len(self.tg.sent(peer=self.chat_id)) > before, timeout, 0.05,
+                 "an answer to the button %r" % data)
+        deadline = time.monotonic() + 3
+        count = len(self.tg.sent(peer=self.chat_id))
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - quiet_since < 0.5:
+            time.sleep(0.05)
+            n = len(self.tg.sent(peer=self.chat_id))
+            if n != count:
+                count, quiet_since = n, time.monotonic()
+        msgs = self.tg.sent(peer=self.chat_id)
+        new = [m["text"] for m in msgs[self.seen:]]
+        self.seen = len(msgs)
+        return "\n".join(new)
+
+
+NOT_HELPED = "Не помогло"
+
+
+def answered_first(bot, c, text, must_have):
+    """A problem stated plainly: the troubleshooting answer (holding must_have) with the
+    "Не помогло — передать сотруднику" button, no question and no case yet; returns the
+    button's data."""
+    a = c.say(text)
+    check(must_have in a, "no troubleshooting answer: %r" % a)
+    check("номер телефона" not in a and "Где возникает проблема" not in a,
+          "the interview started before the answer: %r" % a)
+    data = c.button(NOT_HELPED)
+    check(data and data.startswith("complaint:open:"), "no %r button: %s"
+          % (NOT_HELPED, c.tg.sent(peer=c.chat_id)[-1].get("keyboard")))
+    check(export(bot) == [], "a case was opened before the customer asked")
+    return data
+
+
 def export(bot):
     p = subprocess.run([BINARY, "cases", "export", "--format", "json", "--config",
                         os.path.join(bot.dir, "config.json")],
@@ -86,7 +138,9 @@ def test_phone_first_then_location():
     tg = FakeServer("telegram", token=TG_TOKEN)
     with tg, Deskbot(config=config(tg)) as bot:
         c = Chat(tg, 7000000101)
-        a = c.say("интернет не работает с утра, мой номер +7 (916) 123-45-67")
+        data = answered_first(bot, c, "интернет не работает с утра, мой номер +7 (916) 123-45-67",
+                              "режим полёта")
+        a = c.press(data)
         check("Где возникает проблема" in a, "location not asked: %r" % a)
         check("номер телефона" not in a, "asked for the phone it was given: %r" % a)
         b = c.say("Москва, Тверская 1")
@@ -105,8 +159,14 @@ def test_phone_first_then_location():
         check(r["profile_link"] == "https://t.me/user7000000101", r)
         check(r["summary"].startswith("интернет не работает"), r)
         check(r["sla_due_at"] > r["created_at"], r)
-        froms = [l["from"] for l in r["transcript"]]
-        check(froms.count("customer") == 2 and "bot" in froms, r["transcript"])
+        # The transcript: the two messages (and the button press, which has no text),
+        # the troubleshooting answer the case started from, the interview.
+        said = [l["text"] for l in r["transcript"] if l["from"] == "customer" and l["text"]]
+        check(said == ["интернет не работает с утра, мой номер +7 (916) 123-45-67",
+                       "Москва, Тверская 1"], r["transcript"])
+        bot_lines = [l["text"] for l in r["transcript"] if l["from"] == "bot"]
+        check(any("режим полёта" in t for t in bot_lines) and len(bot_lines) == 3,
+              r["transcript"])
         check(r["suggested_templates"], r)
         check(set(r["flags"]) >= {"obscene", "legal_threat", "spread_call", "shouting",
                                   "repeat_contact", "high_reach"}, r["flags"])
@@ -129,7 +189,8 @@ def test_refuser_is_not_trapped():
     tg = FakeServer("telegram", token=TG_TOKEN)
     with tg, Deskbot(config=config(tg)) as bot:
         c = Chat(tg, 7000000102)
-        a = c.say("у меня списали деньги непонятно за что")
+        data = answered_first(bot, c, "у меня списали деньги непонятно за что", "детализаци")
+        a = c.press(data)
         check("номер телефона" in a, a)
         # The phone question offers Telegram's share-contact button.
         kb = tg.sent(peer=7000000102)[-1].get("keyboard") or {}

@@ -1,5 +1,7 @@
 /* Tests of bot/dialog.c and the handlers through a fake conversation: language,
- * buttons, clarify and fallback, empty and huge messages, operator and complaints. */
+ * buttons, clarify and fallback, empty and huge messages, operator and complaints
+ * (answered first when stated plainly, a case at once for a grievance), several
+ * requests in one message. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -155,6 +157,147 @@ static void test_operator_and_complaint(void **state)
 	cJSON_Delete(st);
 }
 
+/* The payload of the button under the last reply that opens a case, or NULL. */
+static const char *open_case_button(const struct dialog_result *res)
+{
+	if (!res->replies.n)
+		return NULL;
+	const struct reply *r = &res->replies.items[res->replies.n - 1];
+	for (size_t i = 0; i < r->n_buttons; i++)
+		if (r->buttons[i].payload && strncmp(r->buttons[i].payload, "complaint:open", 14) == 0)
+			return r->buttons[i].payload;
+	return NULL;
+}
+
+/* Answer first (issue 12): a problem stated plainly gets the troubleshooting answer
+ * and a button "Не помогло — передать сотруднику"; no case and no interview yet. The
+ * button opens the case with the interview, starting from the first message. */
+static void test_problem_answered_first(void **state)
+{
+	struct replyset *rs = *state;
+	cJSON *st = cJSON_CreateObject();
+	struct dialog_result res;
+	say(rs, st, "не работает домашний интернет с утра, мой номер 89123456789", &res);
+	assert_string_equal(res.handler, "complaint");
+	assert_string_equal(res.complaint_intent, "complaint_home_internet");
+	assert_int_equal(res.case_op, DIALOG_CASE_NONE);
+	assert_int_equal(res.replies.n, 1);
+	assert_string_equal(res.replies.items[0].source, "complaint_answer:complaint_home_internet");
+	assert_non_null(strstr(res.replies.items[0].text, "роутер"));
+	assert_null(cJSON_GetObjectItem(st, "interview"));
+	const char *payload = open_case_button(&res);
+	assert_non_null(payload);
+	assert_string_equal(payload, "complaint:open:complaint_home_internet");
+	const struct reply *r = &res.replies.items[0];
+	assert_string_equal(r->buttons[r->n_buttons - 1].label, "Не помогло — передать сотруднику");
+	char *pressed = xstrdup(payload);
+	dialog_result_free(&res);
+	/* The press opens the case: acknowledgement, then the first missing thing (the
+	 * phone was given with the first message, so not the phone). */
+	struct chan_msg press = {.channel = "test", .payload = pressed, .callback_id = "cb1"};
+	run(rs, st, &press, &res);
+	assert_string_equal(res.handler, "complaint");
+	assert_string_equal(res.complaint_intent, "complaint_home_internet");
+	assert_string_equal(res.replies.items[0].source, "template:complaint_ack");
+	const cJSON *iv = cJSON_GetObjectItem(st, "interview");
+	assert_non_null(iv);
+	assert_string_equal(cJSON_GetObjectItem(iv, "phone")->valuestring, "+79123456789");
+	assert_non_null(strstr(cJSON_GetObjectItem(iv, "summary")->valuestring, "домашний интернет"));
+	assert_string_not_equal(cJSON_GetObjectItem(iv, "asked")->valuestring, "phone");
+	assert_null(cJSON_GetObjectItem(st, "problem"));
+	dialog_result_free(&res);
+	free(pressed);
+	cJSON_Delete(st);
+}
+
+/* A grievance opens the case at once: anger about money, a repeat contact. */
+static void test_grievance_opens_case(void **state)
+{
+	struct replyset *rs = *state;
+	static const char *const texts[] = {
+		"списали 300 рублей непонятно за что, верните",
+		"ваш оператор худший, сколько можно",
+		"ИНТЕРНЕТ НЕ РАБОТАЕТ ТРЕТИЙ ДЕНЬ",
+		"интернет х*ровый вообще, видео не грузится",
+	};
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		cJSON *st = cJSON_CreateObject();
+		struct dialog_result res;
+		say(rs, st, texts[i], &res);
+		assert_string_equal(res.handler, "complaint");
+		assert_string_equal(res.replies.items[0].source, "template:complaint_ack");
+		assert_non_null(cJSON_GetObjectItem(st, "interview"));
+		dialog_result_free(&res);
+		cJSON_Delete(st);
+	}
+	/* The problem answered first, then "не помогло": a repeat contact, the case opens
+	 * with both messages in the description. */
+	cJSON *st = cJSON_CreateObject();
+	struct dialog_result res;
+	say(rs, st, "звонки не проходят, сразу короткие гудки", &res);
+	assert_non_null(open_case_button(&res));
+	assert_null(cJSON_GetObjectItem(st, "interview"));
+	dialog_result_free(&res);
+	say(rs, st, "не помогло, всё равно не проходят", &res);
+	assert_string_equal(res.handler, "complaint");
+	assert_string_equal(res.complaint_intent, "complaint_sms_calls");
+	const cJSON *iv = cJSON_GetObjectItem(st, "interview");
+	assert_non_null(iv);
+	const char *d = cJSON_GetObjectItem(iv, "description")->valuestring;
+	assert_non_null(strstr(d, "короткие гудки"));
+	assert_non_null(strstr(d, "не помогло"));
+	dialog_result_free(&res);
+	cJSON_Delete(st);
+}
+
+/* A legal threat is a flag only: the category (and so the severity) is the one the
+ * same message has without it, and the case opens at once. */
+static void test_legal_threat_is_a_flag(void **state)
+{
+	struct replyset *rs = *state;
+	cJSON *st = cJSON_CreateObject();
+	struct dialog_result plain, threat;
+	say(rs, st, "уже третий день не работает интернет", &plain);
+	cJSON_Delete(st);
+	st = cJSON_CreateObject();
+	say(rs, st, "уже третий день не работает интернет, буду жаловаться в роспотребнадзор!!!", &threat);
+	assert_non_null(plain.complaint_intent);
+	assert_non_null(threat.complaint_intent);
+	assert_string_equal(threat.complaint_intent, plain.complaint_intent);
+	assert_string_not_equal(threat.complaint_intent, "complaint_general");
+	assert_int_equal(threat.flags.legal_threat, 1);
+	assert_int_equal(plain.flags.legal_threat, 0);
+	assert_non_null(cJSON_GetObjectItem(st, "interview"));
+	/* Same severity: it comes from the category. */
+	assert_int_equal(replyset_intent(rs, threat.complaint_intent)->severity,
+			 replyset_intent(rs, plain.complaint_intent)->severity);
+	dialog_result_free(&plain);
+	dialog_result_free(&threat);
+	cJSON_Delete(st);
+}
+
+/* Several requests in one message: every answer, in the customer's order. */
+static void test_several_requests(void **state)
+{
+	struct replyset *rs = *state;
+	cJSON *st = cJSON_CreateObject();
+	struct dialog_result res;
+	say(rs, st, "как отключить голосовую почту? и как поставить переадресацию на рабочий номер?", &res);
+	assert_int_equal(res.n_answered, 2);
+	assert_string_equal(res.answered[0], "voicemail");
+	assert_string_equal(res.answered[1], "call_forwarding");
+	assert_int_equal(res.replies.n, 2);
+	assert_string_equal(res.replies.items[0].source, "faq:voicemail");
+	assert_string_equal(res.replies.items[1].source, "faq:call_forwarding");
+	dialog_result_free(&res);
+	/* One question is one answer. */
+	say(rs, st, "как проверить баланс?", &res);
+	assert_int_equal(res.n_answered, 1);
+	assert_int_equal(res.replies.n, 1);
+	dialog_result_free(&res);
+	cJSON_Delete(st);
+}
+
 static void test_bad_arguments(void **state)
 {
 	struct replyset *rs = *state;
@@ -175,6 +318,10 @@ int main(void)
 		cmocka_unit_test(test_fallback_and_clarify),
 		cmocka_unit_test(test_empty_huge_attachment),
 		cmocka_unit_test(test_operator_and_complaint),
+		cmocka_unit_test(test_problem_answered_first),
+		cmocka_unit_test(test_grievance_opens_case),
+		cmocka_unit_test(test_legal_threat_is_a_flag),
+		cmocka_unit_test(test_several_requests),
 		cmocka_unit_test(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

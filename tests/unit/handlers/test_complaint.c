@@ -130,6 +130,20 @@ static void interview_states(void **state)
 	run(conv, "интернет не работает с утра, мой номер 8 916 123 45 67", &r);
 	assert_non_null(r.complaint_intent);
 	assert_int_equal(r.case_op, DIALOG_CASE_NONE);
+	/* Stated plainly, the problem is answered first (issue 12); the button under the
+	 * answer opens the case. */
+	assert_null(cJSON_GetObjectItem(conv, "interview"));
+	const struct reply *ans = &r.replies.items[r.replies.n - 1];
+	assert_true(ans->n_buttons >= 1);
+	char *payload = xstrdup(ans->buttons[ans->n_buttons - 1].payload);
+	assert_int_equal(strncmp(payload, "complaint:open:", 15), 0);
+	dialog_result_free(&r);
+	struct chan_msg press = {.channel = (char *)"telegram", .dedup_key = (char *)"k2", .peer_id = 1,
+				 .user_id = 1, .text = (char *)"", .payload = payload, .callback_id = (char *)"q"};
+	assert_int_equal(dialog_handle(rs, conv, &press, 1764000000, &r), 0);
+	free(payload);
+	assert_non_null(r.complaint_intent);
+	assert_int_equal(r.case_op, DIALOG_CASE_NONE);
 	cJSON *iv = cJSON_GetObjectItem(conv, "interview");
 	assert_non_null(iv);
 	assert_string_equal(cJSON_GetObjectItem(iv, "phone")->valuestring, "+79161234567");
