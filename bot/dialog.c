@@ -289,6 +289,18 @@ static size_t part_intents(const struct replyset *rs, const struct text_analysis
 	return n;
 }
 
+/* A long message (a story, then the request) is answered on its request: its parts
+ * are matched even when only one of them is confident. */
+#define LONG_WORDS 20
+
+static int long_message(const struct text_analysis *a)
+{
+	size_t words = 0;
+	for (size_t i = 0; i < a->n_tokens; i++)
+		words += a->tokens[i].kind == TEXT_WORD;
+	return words >= LONG_WORDS;
+}
+
 /* After the handlers: answers the other requests of a message that has several. */
 static void answer_parts(struct handler_ctx *ctx)
 {
@@ -311,7 +323,9 @@ static void answer_parts(struct handler_ctx *ctx)
 	if (!answered || (at == n && n >= 2 && strcmp(h, "tariff") != 0)) {
 		/* The whole was unclear (or read as something no part asks): the parts'
 		 * answers replace it. */
-		if (n < 2 && !answered)
+		/* One confident part is the answer only in a long message (the request
+		 * after a preamble); in a short one the whole is the better judge. */
+		if (n < 2 && !answered && !long_message(&ctx->match->text))
 			return;
 		for (size_t i = 0; i < n; i++)
 			if (found[i]->kind == RS_TARIFF)
