@@ -24,7 +24,22 @@
     return from === 'customer' ? 'вы' : from === 'operator' ? 'сотрудник поддержки' : 'бот';
   }
 
-  function addLine(from, text) {
+  /* "14:05" today, "3 дек., 14:05" on another day. */
+  function timeText(ms) {
+    const d = new Date(ms || Date.now());
+    const hm = d.toLocaleTimeString('ru-RU', { hour: '2-digit', minute: '2-digit' });
+    if (d.toDateString() === new Date().toDateString()) return hm;
+    return d.toLocaleDateString('ru-RU', { day: 'numeric', month: 'short' }) + ', ' + hm;
+  }
+
+  /* Keeps the newest message in view: after a line is added and whenever the buttons
+   * below take or give back room (they shrink the message area). */
+  function toBottom() {
+    const m = $('messages');
+    m.scrollTop = m.scrollHeight;
+  }
+
+  function addLine(from, text, atMs) {
     const f = ['customer', 'bot', 'operator'].includes(from) ? from : 'bot';
     const box = document.createElement('div');
     box.className = 'msg msg-' + f;
@@ -32,13 +47,20 @@
     const w = document.createElement('span');
     w.className = 'who';
     w.textContent = who(f);
+    const tm = document.createElement('time');
+    tm.className = 'at';
+    const at = atMs || Date.now();
+    tm.dateTime = new Date(at).toISOString();
+    tm.textContent = timeText(at);
+    w.appendChild(tm);
     const t = document.createElement('span');
     t.className = 'text';
     t.textContent = text || '';
     box.appendChild(w);
     box.appendChild(t);
     $('messages').appendChild(box);
-    $('messages').scrollTop = $('messages').scrollHeight;
+    $('chat-empty').hidden = true;
+    toBottom();
     return box;
   }
 
@@ -61,6 +83,7 @@
       }
       k.appendChild(r);
     }
+    toBottom();
   }
 
   function pressed(b) {
@@ -114,7 +137,9 @@
           const msgs = $('messages');
           clearNode(msgs);
           let last = null;
-          for (const l of m.lines || []) { addLine(l.from, l.text); last = l; }
+          for (const l of m.lines || []) { addLine(l.from, l.text, l.at); last = l; }
+          /* An empty chat says what it is for (the page's own words, not the bot's). */
+          $('chat-empty').hidden = !!last || pending.size > 0;
           showKeyboard(last && last.from !== 'customer' ? last.keyboard : null);
           /* Whatever was not acknowledged goes again (the server drops duplicates). */
           for (const p of pending.values()) {
@@ -125,7 +150,7 @@
           break;
         }
         case 'message':
-          addLine(m.from, m.text);
+          addLine(m.from, m.text, m.at);
           if (m.from !== 'customer') showKeyboard(m.keyboard);
           break;
         case 'ack': {
@@ -173,6 +198,10 @@
   $('chat-name').addEventListener('change', () => {
     try { localStorage.setItem('deskbot.chat.name', $('chat-name').value.trim()); } catch (e) { /* ignore */ }
   });
+
+  /* The buttons and the phone's keyboard change the room the messages have. */
+  if (window.ResizeObserver) new ResizeObserver(toBottom).observe($('messages'));
+  window.addEventListener('resize', toBottom);
 
   setStatus(false);
   connect();

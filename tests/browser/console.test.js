@@ -173,7 +173,11 @@ async function main() {
       /* The name goes with the hello: reconnect so that the server has it. */
       await chat.reload();
       await chat.waitForSelector('body[data-connected="yes"]');
+      /* An empty chat is greeted. */
+      await chat.waitForSelector('#chat-empty:not([hidden])');
+      assert(/Здравствуйте/.test(await chat.textContent('#chat-empty')), 'no greeting');
       caseNumber = await complain(chat);
+      assert(await chat.isHidden('#chat-empty'), 'greeting left over a conversation');
       caseId = parseInt(caseNumber, 10);
       /* A word form the search must find from another form. */
       await chat.fill('#chat-input', 'Интернета нет до сих пор');
@@ -191,6 +195,19 @@ async function main() {
       await A.page.waitForSelector(row + '[data-unread="1"] .conv-last');
       const item = await A.page.textContent(row);
       assert(/SLA/.test(item) && /\d+ (с|мин)/.test(item), 'no wait or SLA: ' + item);
+    });
+
+    await step('the web chat shows times and never hides the newest message under its buttons', async () => {
+      const r = await chat.evaluate(() => {
+        const box = document.querySelector('#messages').getBoundingClientRect();
+        const all = document.querySelectorAll('#messages .msg');
+        const last = all[all.length - 1].getBoundingClientRect();
+        const times = Array.from(all).filter((m) => /^\d{2}:\d{2}$/.test((m.querySelector('time') || {}).textContent || '')).length;
+        return { hidden: last.bottom - box.bottom, times, n: all.length, buttons: document.querySelectorAll('#keyboard button').length };
+      });
+      assert(r.hidden <= 1, 'newest message ' + r.hidden + ' px out of view: ' + JSON.stringify(r));
+      assert(r.times === r.n, 'lines without a time: ' + JSON.stringify(r));
+      await chat.screenshot({ path: path.join(SHOTS, 'chat.png') });
     });
 
     await step('labels are Russian: titles of intents and categories, not their ids', async () => {
