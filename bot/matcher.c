@@ -38,6 +38,11 @@
 #define STOP_WEIGHT 0.25
 /* Weight of a function word in a text that has content words. */
 #define STOP_HINT 0.2
+/* Factor of every score per content word the set has never seen, in a message of
+ * fewer than UNKNOWN_MAX_WORDS words (a long message has many such words and is
+ * answered on its request instead). */
+#define UNKNOWN_FACTOR 0.9
+#define UNKNOWN_MAX_WORDS 12
 /* Share of the best single example in an intent's score; the rest is the centroid. */
 #define EXAMPLE_SHARE 0.7
 #define MAX_QUERY_TERMS 1024
@@ -1155,6 +1160,26 @@ int match_complaint(const struct replyset *rs, const struct match_result *r, dou
 	return -1;
 }
 
+/* Content words of a short message that the reply set has never seen, not even by
+ * stem or as a typo of a word it knows ("баланс в стиме", "бонусы в пятёрочке"): each
+ * one makes it likelier that the message is about someone else's service. */
+static int unknown_words(const struct match_index *idx, const struct text_analysis *a)
+{
+	int n = 0, words = 0;
+	for (size_t i = 0; i < a->n_tokens; i++) {
+		const struct text_token *t = &a->tokens[i];
+		if (t->kind != TEXT_WORD)
+			continue;
+		words++;
+		if (t->how == TEXT_TYPO || n_chars(t->text) < 3 ||
+		    text_vocab_find(idx->stop, t->text, t->len) >= 0 ||
+		    text_vocab_find(idx->stems, t->stem, strlen(t->stem)) >= 0)
+			continue;
+		n++;
+	}
+	return words >= UNKNOWN_MAX_WORDS ? 0 : n;
+}
+
 /* A swear word masked with asterisks ("х*р", "б**ть", "зае*ало"): letters and '*'
  * written together. Nobody masks an ordinary word, and the masked forms are too many
  * for a lexicon of prefixes. */
@@ -1189,6 +1214,10 @@ int match_message(const struct replyset *rs, const char *text, size_t len, struc
 	tl.n = 0;
 	collect_terms(idx, &out->text, &tl, out->plans, &out->n_plans);
 	score(idx, &tl, out);
+	int unknown = unknown_words(idx, &out->text);
+	for (int k = 0; k < unknown && k < 3; k++)
+		for (size_t i = 0; i < out->n_top; i++)
+			out->top[i].score *= UNKNOWN_FACTOR;
 	double top = out->n_top ? out->top[0].score : 0, second = out->n_top > 1 ? out->top[1].score : 0;
 	out->decision = match_decide(rs, top, second);
 
