@@ -1380,6 +1380,28 @@ static void api_stats(struct call *k)
 	reply_json(k->resp, 200, o);
 }
 
+/* The reports page: the last days=N (1 to 90, default 14) local days. */
+static void api_reports(struct call *k)
+{
+	struct app *app = k->c->app;
+	char v[16] = "";
+	int bad = http_req_param(k->req, "days", v, sizeof v) == -2;
+	char *end = v;
+	long days = *v ? strtol(v, &end, 10) : 14;
+	if (bad || *end || days < 1 || days > 90) {
+		http_resp_error(k->resp, 400, "days — число от 1 до 90");
+		return;
+	}
+	int64_t off = (int64_t)replyset_settings(app->replies)->utc_offset_minutes * 60;
+	cJSON *o = store_console_report(app->store, (int)days, k->now, off);
+	if (!o) {
+		store_failed(k, "reports");
+		return;
+	}
+	cJSON_AddNumberToObject(o, "utc_offset_s", (double)off);
+	reply_json(k->resp, 200, o);
+}
+
 static void api_reload(struct call *k)
 {
 	struct app *app = k->c->app;
@@ -1442,6 +1464,7 @@ static const struct api_route api_routes[] = {
 	{"POST", "cases/#/close", NEED_SESSION, NULL, api_close},
 	{"POST", "cases/#/handback", NEED_SESSION, NULL, api_handback},
 	{"GET", "stats", NEED_ADMIN, api_stats, NULL},
+	{"GET", "reports", NEED_ADMIN, api_reports, NULL},
 	{"POST", "admin/reload", NEED_ADMIN, api_reload, NULL},
 	{"GET", "audit", NEED_ADMIN, api_audit, NULL},
 };

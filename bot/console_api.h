@@ -30,6 +30,7 @@
  *   POST /api/cases/N/close          {"resolution"} -> {"case":..}
  *   POST /api/cases/N/handback       {"notify":B?} -> {"case":..} (return to the bot)
  *   GET  /api/stats                  -> {"today":FIGURES,"week":FIGURES}   (admin)
+ *   GET  /api/reports?days=N         -> store_console_report's object      (admin)
  *   POST /api/admin/reload           -> app_reload's object              (admin)
  *   GET  /api/audit?case_id=N        -> {"audit":[..]}                    (admin) */
 #ifndef DESKBOT_CONSOLE_API_H

@@ -430,3 +430,203 @@ int store_console_view_delete(struct store *st, const char *login, const char *n
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? changed : -1;
 }
+
+/* ---- reports (store_console_report) ---- */
+
+/* Per-day accumulator of the report; days are local (offset) day numbers. */
+struct report_day {
+	int64_t messages, bot, people, cases, sla_breached;
+	int64_t *first, *resolve; /* seconds, for the medians */
+	size_t n_first, n_resolve, cap_first, cap_resolve;
+};
+
+static void push_i64(int64_t **a, size_t *n, size_t *cap, int64_t v)
+{
+	if (*n == *cap)
+		*a = xrealloc(*a, (*cap = *cap ? *cap * 2 : 16) * sizeof **a);
+	(*a)[(*n)++] = v;
+}
+
+static void add_median(cJSON *o, const char *key, int64_t *v, size_t n)
+{
+	if (!n) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	qsort(v, n, sizeof *v, cmp_i64);
+	cJSON_AddNumberToObject(o, key, n % 2 ? (double)v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0);
+}
+
+/* Runs a "SELECT day, a, b" query bound to (since, off) and adds a and b to the days. */
+static int report_sum(struct store *st, const char *sql, int64_t since, int64_t off,
+		      int64_t first_day, struct report_day *days, int n_days, int what)
+{
+	sqlite3_stmt *s = once(st, sql);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, since);
+	sqlite3_bind_int64(s, 2, off);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t d = sqlite3_column_int64(s, 0) - first_day;
+		if (d < 0 || d >= n_days)
+			continue;
+		if (what == 0)
+			days[d].messages += sqlite3_column_int64(s, 1);
+		else if (what == 1) {
+			days[d].bot += sqlite3_column_int64(s, 1);
+			days[d].people += sqlite3_column_int64(s, 2);
+		}
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Counts of a "SELECT key, count" query bound to since, as {key: count}. */
+static int report_counts(struct store *st, const char *sql, int64_t since, cJSON *into)
+{
+	sqlite3_stmt *s = once(st, sql);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, since);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(s, 0);
+		cJSON_AddNumberToObject(into, k ? k : "", (double)sqlite3_column_int64(s, 1));
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The cases created in the period: their first human reply, resolution and SLA. */
+static int report_cases(struct store *st, int64_t since, int64_t now, int64_t off,
+			int64_t first_day, struct report_day *days, int n_days)
+{
+	sqlite3_stmt *s = once(
+		st, "SELECT (c.created_at + ?2) / 86400, c.created_at, "
+		    "(SELECT min(l.at) FROM case_lines l WHERE l.case_id = c.id AND "
+		    "l.who = 'operator'), coalesce(json_extract(c.record, '$.sla_due_at'), 0), "
+		    "(SELECT min(json_extract(h.value, '$.at')) FROM "
+		    "json_each(c.record, '$.history') h WHERE json_extract(h.value, '$.status') "
+		    "IN ('resolved', 'closed')) FROM cases c WHERE c.created_at >= ?1");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, since);
+	sqlite3_bind_int64(s, 2, off);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t d = sqlite3_column_int64(s, 0) - first_day;
+		if (d < 0 || d >= n_days)
+			continue;
+		struct report_day *r = &days[d];
+		int64_t created = sqlite3_column_int64(s, 1);
+		int has_first = sqlite3_column_type(s, 2) != SQLITE_NULL;
+		int64_t first = sqlite3_column_int64(s, 2);
+		int64_t due = sqlite3_column_int64(s, 3);
+		r->cases++;
+		if (has_first)
+			push_i64(&r->first, &r->n_first, &r->cap_first, first - created);
+		if (sqlite3_column_type(s, 4) != SQLITE_NULL)
+			push_i64(&r->resolve, &r->n_resolve, &r->cap_resolve,
+				 sqlite3_column_int64(s, 4) - created);
+		/* Breached: a person first answered after the due time, or nobody has and it
+		 * is past due. */
+		if (due > 0 && ((has_first && first > due) || (!has_first && now > due)))
+			r->sla_breached++;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+cJSON *store_console_report(struct store *st, int n_days, int64_t now, int64_t off)
+{
+	int64_t today = (now + off) / 86400;
+	int64_t first_day = today - n_days + 1;
+	int64_t since = first_day * 86400 - off;
+	struct report_day *days = xcalloc((size_t)n_days, sizeof *days);
+	int ok = report_sum(st, "SELECT (received_at + ?2) / 86400, count(*) FROM inbound "
+				"WHERE received_at >= ?1 GROUP BY 1",
+			    since, off, first_day, days, n_days, 0) == 0;
+	ok &= report_sum(st, "SELECT (created_ms / 1000 + ?2) / 86400, "
+			     "sum(coalesce(source, '') NOT LIKE 'operator%'), "
+			     "sum(coalesce(source, '') LIKE 'operator%') FROM outbox "
+			     "WHERE kind = 'message' AND created_ms >= ?1 * 1000 GROUP BY 1",
+			 since, off, first_day, days, n_days, 1) == 0;
+	ok &= report_cases(st, since, now, off, first_day, days, n_days) == 0;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "since", (double)since);
+	cJSON_AddNumberToObject(o, "now", (double)now);
+	cJSON *arr = cJSON_AddArrayToObject(o, "days");
+	for (int i = 0; i < n_days; i++) {
+		struct report_day *r = &days[i];
+		cJSON *d = cJSON_CreateObject();
+		cJSON_AddNumberToObject(d, "day", (double)((first_day + i) * 86400 - off));
+		cJSON_AddNumberToObject(d, "messages", (double)r->messages);
+		cJSON_AddNumberToObject(d, "bot", (double)r->bot);
+		cJSON_AddNumberToObject(d, "people", (double)r->people);
+		cJSON_AddNumberToObject(d, "cases", (double)r->cases);
+		cJSON_AddNumberToObject(d, "sla_breached", (double)r->sla_breached);
+		add_median(d, "first_response_median_s", r->first, r->n_first);
+		add_median(d, "resolution_median_s", r->resolve, r->n_resolve);
+		cJSON_AddItemToArray(arr, d);
+		free(r->first);
+		free(r->resolve);
+	}
+	free(days);
+	/* When customers write: messages by local hour of the day over the period. */
+	cJSON *hours = cJSON_AddArrayToObject(o, "hours");
+	int64_t by_hour[24] = {0};
+	sqlite3_stmt *s = once(st, "SELECT ((received_at + ?2) % 86400) / 3600, count(*) FROM "
+				   "inbound WHERE received_at >= ?1 GROUP BY 1");
+	if (s) {
+		sqlite3_bind_int64(s, 1, since);
+		sqlite3_bind_int64(s, 2, off);
+		int rc;
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			int h = sqlite3_column_int(s, 0);
+			if (h >= 0 && h < 24)
+				by_hour[h] += sqlite3_column_int64(s, 1);
+		}
+		ok &= rc == SQLITE_DONE;
+		sqlite3_finalize(s);
+	} else {
+		ok = 0;
+	}
+	for (int h = 0; h < 24; h++)
+		cJSON_AddItemToArray(hours, cJSON_CreateNumber((double)by_hour[h]));
+	ok &= report_counts(st, "SELECT coalesce(category, ''), count(*) FROM cases WHERE "
+				"created_at >= ? GROUP BY 1 ORDER BY 2 DESC",
+			    since, cJSON_AddObjectToObject(o, "categories")) == 0;
+	ok &= report_counts(st, "SELECT CASE severity WHEN 0 THEN 'critical' WHEN 1 THEN 'high' "
+				"WHEN 2 THEN 'normal' ELSE 'low' END, count(*) FROM cases WHERE "
+				"created_at >= ? GROUP BY 1",
+			    since, cJSON_AddObjectToObject(o, "severities")) == 0;
+	cJSON *ops = cJSON_AddArrayToObject(o, "operators");
+	s = once(st, "SELECT actor, sum(action = 'claim'), sum(action = 'reply'), "
+		     "sum(action = 'status' AND detail IN ('resolved', 'closed')), "
+		     "sum(action = 'assign') FROM audit WHERE at >= ? AND actor <> 'system' AND "
+		     "action IN ('claim', 'reply', 'status', 'assign') GROUP BY actor ORDER BY actor");
+	if (s) {
+		sqlite3_bind_int64(s, 1, since);
+		int rc;
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			cJSON *p = cJSON_CreateObject();
+			cJSON_AddStringToObject(p, "login", (const char *)sqlite3_column_text(s, 0));
+			cJSON_AddNumberToObject(p, "claimed", (double)sqlite3_column_int64(s, 1));
+			cJSON_AddNumberToObject(p, "replies", (double)sqlite3_column_int64(s, 2));
+			cJSON_AddNumberToObject(p, "resolved", (double)sqlite3_column_int64(s, 3));
+			cJSON_AddNumberToObject(p, "handed_over", (double)sqlite3_column_int64(s, 4));
+			cJSON_AddItemToArray(ops, p);
+		}
+		ok &= rc == SQLITE_DONE;
+		sqlite3_finalize(s);
+	} else {
+		ok = 0;
+	}
+	if (!ok) {
+		log_error("store: report: %s", sqlite3_errmsg(store__db(st)));
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}

@@ -92,4 +92,14 @@ int store_console_view_put(struct store *st, const char *login, const char *name
 int store_console_view_delete(struct store *st, const char *login, const char *name);
 int store_console_view_count(struct store *st, const char *login);
 
+/* The reports page for the last n_days local days (the reply set's UTC offset off, in
+ * seconds), today included:
+ * {"since","now","days":[{"day" (local midnight, unix seconds),"messages","bot",
+ *  "people","cases","sla_breached","first_response_median_s","resolution_median_s"}],
+ *  "hours":[24 counts: customer messages by local hour],"categories":{cat:N},
+ *  "severities":{sev:N},"operators":[{"login","claimed","replies","resolved",
+ *  "handed_over"}]}. Cases count by the day they were created. Caller frees; NULL on
+ * error. */
+cJSON *store_console_report(struct store *st, int n_days, int64_t now, int64_t off);
+
 #endif

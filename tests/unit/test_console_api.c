@@ -31,6 +31,7 @@ static const struct {
 	{"POST", "/api/cases/1/close", "{\"resolution\":\"r\"}", 0},
 	{"POST", "/api/cases/1/handback", "{}", 0},
 	{"GET", "/api/stats", NULL, 1},
+	{"GET", "/api/reports", NULL, 1},
 	{"POST", "/api/admin/reload", "{}", 1},
 	{"GET", "/api/audit?case_id=1", NULL, 1},
 };
@@ -546,6 +547,61 @@ static void test_hand_over_and_take_over(void **state)
 	assert_int_equal(assigns, 2);
 }
 
+/* The reports: per day (messages, answers by the bot and by people, cases, SLA
+ * breaches, medians), by hour, category, severity and secretary. */
+static void test_reports(void **state)
+{
+	struct fx *f = *state;
+	int64_t now = clock_now_ms() / 1000;
+	int64_t a = fx_case(f, 1, "high", "web", now - 7200);    /* due now - 3600 */
+	fx_case(f, 2, "low", "vk", now - 600);                    /* due in 50 min */
+	fx_case(f, 3, "critical", "web", now - 40 * 86400);       /* outside the period */
+	struct fx_user m = fx_login(f, "marina");
+	struct fx_user o = fx_login(f, "oleg");
+	char path[64];
+	snprintf(path, sizeof path, "/api/cases/%lld/claim", (long long)a);
+	struct fx_resp r = fx_post(f, &o, path, "{}");
+	fx_resp_free(&r);
+	snprintf(path, sizeof path, "/api/cases/%lld/reply", (long long)a);
+	r = fx_post(f, &o, path, "{\"text\":\"Здравствуйте\"}");
+	assert_int_equal(r.status, 200);
+	fx_resp_free(&r);
+	r = fx_get(f, &o, "/api/reports");
+	assert_int_equal(r.status, 403);
+	fx_resp_free(&r);
+	r = fx_get(f, &m, "/api/reports?days=0");
+	assert_int_equal(r.status, 400);
+	fx_resp_free(&r);
+	r = fx_get(f, &m, "/api/reports?days=7");
+	assert_int_equal(r.status, 200);
+	cJSON *days = cJSON_GetObjectItem(r.body, "days");
+	assert_int_equal(cJSON_GetArraySize(days), 7);
+	int cases = 0, breached = 0, people = 0;
+	const cJSON *d;
+	cJSON_ArrayForEach(d, days)
+	{
+		cases += (int)cJSON_GetObjectItem(d, "cases")->valuedouble;
+		breached += (int)cJSON_GetObjectItem(d, "sla_breached")->valuedouble;
+		people += (int)cJSON_GetObjectItem(d, "people")->valuedouble;
+	}
+	assert_int_equal(cases, 2);
+	assert_int_equal(breached, 1); /* answered an hour after its due time */
+	assert_int_equal(people, 1);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.body, "hours")), 24);
+	cJSON *cats = cJSON_GetObjectItem(r.body, "categories");
+	assert_int_equal((int)cJSON_GetObjectItem(cats, "complaint")->valuedouble, 2);
+	cJSON *sev = cJSON_GetObjectItem(r.body, "severities");
+	assert_null(cJSON_GetObjectItem(sev, "critical"));
+	assert_int_equal((int)cJSON_GetObjectItem(sev, "high")->valuedouble, 1);
+	cJSON *ops = cJSON_GetObjectItem(r.body, "operators");
+	assert_int_equal(cJSON_GetArraySize(ops), 1);
+	cJSON *op = cJSON_GetArrayItem(ops, 0);
+	assert_string_equal(fx_str(op, "login", NULL), "oleg");
+	assert_int_equal((int)cJSON_GetObjectItem(op, "claimed")->valuedouble, 1);
+	assert_int_equal((int)cJSON_GetObjectItem(op, "replies")->valuedouble, 1);
+	fx_resp_free(&r);
+}
+
 static void test_case_page_and_templates(void **state)
 {
 	struct fx *f = *state;
@@ -822,6 +878,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_case_page_and_templates, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_search_and_filters, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_saved_views, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_reports, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_hand_over_and_take_over, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_customer_history_and_titles, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_claim_is_atomic_and_hands_over, fx_setup, fx_teardown),
