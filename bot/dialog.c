@@ -124,6 +124,24 @@ static void offer_case(struct handler_ctx *ctx)
 	const struct dialog_result *o = ctx->out;
 	if (!o->handler || strcmp(o->handler, "faq") != 0 || !o->replies.n)
 		return;
+	/* A problem an FAQ answers ("не приходят смс"): answered first, and the complaint
+	 * behind it one press away ("Не помогло — передать сотруднику"). */
+	const struct match_result *m = ctx->match;
+	if (replyset_lexicon_hit(ctx->rs, "problem", &m->text)) {
+		const struct replyset_template *nh = replyset_template(ctx->rs, "button_not_helped");
+		for (size_t i = 0; nh && i < m->n_top; i++) {
+			const struct replyset_intent *it = replyset_intent_at(ctx->rs, (size_t)m->top[i].intent);
+			if (it->kind != RS_COMPLAINT)
+				continue;
+			struct reply *r = &ctx->out->replies.items[ctx->out->replies.n - 1];
+			int row = r->n_buttons ? r->row_of[r->n_buttons - 1] + 1 : 0;
+			char *payload = xasprintf("complaint:open:%s", it->id);
+			reply_add_button(r, row, nh->text[ctx->lang], payload, "callback");
+			r->inline_keyboard = 1;
+			free(payload);
+			return;
+		}
+	}
 	if (!(f->negative || f->obscene || f->shouting || f->legal_threat))
 		return;
 	const struct replyset_template *b = replyset_template(ctx->rs, "button_open_case");

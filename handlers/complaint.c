@@ -176,6 +176,8 @@ static void merge_flags(cJSON *iv, const struct match_flags *f)
 		}
 }
 
+static int grievance(const struct handler_ctx *ctx);
+
 /* With a threat or a call to spread in the message, the general complaint gives way to
  * a specific one close behind it (see SPECIFIC_NEAR); otherwise it is kept. */
 static const struct replyset_intent *threat_free_category(const struct handler_ctx *ctx,
@@ -246,6 +248,10 @@ static const struct replyset_intent *detect(const struct handler_ctx *ctx)
 		 * answer the matcher is sure of ("почему не приходят смс") unless a complaint
 		 * comes close to it. */
 		int sure_faq = dialog__chosen(ctx) != NULL && !f->legal_threat && !f->spread_call;
+		/* Answer first: a problem stated plainly that an FAQ answers for sure gets
+		 * that answer (with the button that opens a case, see dialog.c), not a case. */
+		if (sure_faq && dialog__chosen(ctx)->kind == RS_FAQ && !grievance(ctx))
+			return NULL;
 		for (size_t i = 0; i < m->n_top && i < (sure_faq ? 3u : MATCH_TOP); i++) {
 			const struct replyset_intent *it =
 				replyset_intent_at(ctx->rs, (size_t)m->top[i].intent);

@@ -1,7 +1,8 @@
 /* Complaint detection and flags on the labelled set tests/data/complaints.tsv (text,
  * escalate, obscene, legal_threat, spread_call, shouting, category), each text from a
  * fresh conversation through the real dialog. Asserts and prints:
- *   >= 95% of complaints escalate (the interview starts), <= 5% of the others do;
+ *   >= 95% of complaints escalate (the complaint path, or the button that opens a case
+ *   under an answer), <= 5% of the others do;
  *   each flag is right on >= 90% of the texts that carry it (and rarely on the rest).
  * Also the phone normalisation table and the interview's state machine. */
 #include <setjmp.h>
@@ -58,7 +59,14 @@ static void labelled_detection_and_flags(void **state)
 		cJSON *conv = cJSON_CreateObject();
 		struct dialog_result res;
 		run(conv, col[0], &res);
+		/* A complaint reaches the complaint path, or (answered first by an FAQ
+		 * about the same problem, issue 12) the button that opens a case. */
 		int escalated = res.complaint_intent != NULL;
+		for (size_t i = 0; i < res.replies.n; i++)
+			for (size_t k = 0; k < res.replies.items[i].n_buttons; k++) {
+				const char *p = res.replies.items[i].buttons[k].payload;
+				escalated |= p && strncmp(p, "complaint:open:", 15) == 0;
+			}
 		struct tally *t = col[1][0] == '1' ? &esc : &calm;
 		t->n++;
 		t->right += escalated == (col[1][0] == '1');
