@@ -283,6 +283,8 @@ class FastFake:
                 self.proc.wait()
         if self.dir:
             self.log.close()
+            if os.environ.get("FASTFAKE_TRACE"):
+                shutil.copy(os.path.join(self.dir, "fake.log"), os.environ["FASTFAKE_TRACE"])
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
 

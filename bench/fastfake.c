@@ -919,8 +919,21 @@ static char *object_end(char *p)
 static void vk_execute(struct conn *c, const char *form, size_t n)
 {
 	size_t vl = 0;
-	const char *v = qparam(form, n, "code", &vl);
-	char *code = v ? url_decode(v, vl) : NULL;
+	char *code = NULL;
+	if (n > 2 && form[0] == '-' && form[1] == '-') {
+		/* multipart/form-data: the code part's value runs to the next boundary line */
+		const char *h = strstr(form, "name=\"code\"\r\n\r\n");
+		const char *e = h ? strstr(h, "\r\n--") : NULL;
+		if (h && e) {
+			h += 15;
+			code = xmalloc((size_t)(e - h) + 1);
+			memcpy(code, h, (size_t)(e - h));
+			code[e - h] = 0;
+		}
+	} else {
+		const char *v = qparam(form, n, "code", &vl);
+		code = v ? url_decode(v, vl) : NULL;
+	}
 	uint64_t t = now_ns();
 	g.execute_requests++;
 	body_begin();
@@ -952,6 +965,8 @@ static void vk_execute(struct conn *c, const char *form, size_t n)
 	}
 	LIT(&out, "]}");
 	free(code);
+	if (getenv("FASTFAKE_TRACE"))
+		fprintf(stderr, "execute %.3f %d\n", (double)t / 1e9, calls);
 	if (!calls || calls > 25) {
 		respond_lit(c, 200, calls ? "{\"error\":{\"error_code\":13,\"error_msg\":\"Runtime "
 					    "error occurred during code invocation: too many API calls\"}}"

@@ -23,9 +23,10 @@
 
 #define VK_MAX_TEXT 4000        /* VK takes 9000; shorter pieces read better on phones */
 #define VK_MAX_IN_FLIGHT 64     /* bound of the outbox's latency-sized window */
-/* Text bytes per execute: percent-encoded Cyrillic triples, and one execute should stay
- * well under VK's 64 KB body limit (spec 7.1). */
-#define VK_EXECUTE_BYTES 12000
+/* Text and keyboard bytes per execute: the multipart body carries them as they are,
+ * plus JSON escaping and the calls' frame; one execute stays well under VK's 64 KB
+ * (spec 7.1). */
+#define VK_EXECUTE_BYTES 40000
 #define VK_PROFILE_TTL_S 86400  /* users.get answers are cached a day */
 
 enum vk_state { VK_IDLE, VK_CONNECTING, VK_POLLING, VK_BACKOFF, VK_STOPPED, VK_UNAUTHORIZED };
@@ -454,13 +455,20 @@ static int vk_send_batch(struct channel *ch, const struct outbox_row *const *row
 	if (n > VK_EXECUTE_MAX)
 		return -1;
 	char *code = vk_execute_code(vk->salt, rows, n);
-	struct buf form = form_start(vk);
-	buf_puts(&form, "&code=");
-	buf_url_encode(&form, code);
+	char ctype[128];
+	size_t len;
+	char *body = vk_execute_body(vk->cfg->token, vk->cfg->api_version, code, ctype,
+				     sizeof ctype, &len);
 	free(code);
 	struct batch_ctx *b = xcalloc(1, sizeof *b);
 	*b = (struct batch_ctx){.vk = vk, .n = n, .cb = cb, .arg = arg};
-	if (post(vk, "execute", &form, 30000, batch_cb, b, NULL) < 0) {
+	char *url = method_url(vk, "execute");
+	struct http_request_opts o = {.method = "POST", .url = url, .body = body, .body_len = len,
+				      .content_type = ctype, .timeout_ms = 30000};
+	int r = http_request(vk->base.app->http, &o, batch_cb, b, NULL);
+	free(url);
+	free(body);
+	if (r < 0) {
 		free(b);
 		return -1;
 	}

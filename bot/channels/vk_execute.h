@@ -15,6 +15,13 @@
  * shows nothing twice). Arguments are JSON literals. Caller frees. */
 char *vk_execute_code(int64_t salt, const struct outbox_row *const *rows, size_t n);
 
+/* The execute request body as multipart/form-data: the code goes as it is, where a
+ * urlencoded form would triple every Cyrillic byte and JSON quote (one execute must stay
+ * well under VK's 64 KB). Writes the Content-Type with its boundary into ctype. Returns
+ * the body (caller frees; *len its length). */
+char *vk_execute_body(const char *token, const char *api_version, const char *code,
+		      char *ctype, size_t ctype_len, size_t *len);
+
 /* Reads an execute answer into n results, each as a single messages.send of that row
  * would have been classified (vk_classify_send): a `false` slot takes the next
  * execute_errors entry. A top-level error or a broken answer gives every row the same

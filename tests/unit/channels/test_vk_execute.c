@@ -30,6 +30,27 @@ static void code_is_calls_in_order(void **state)
 	free(code);
 }
 
+static void multipart_body(void **state)
+{
+	(void)state;
+	char ctype[128];
+	size_t len;
+	const char *code = "return [API.messages.send({\"message\":\"Привет & = %\"})];";
+	char *body = vk_execute_body("tok", "5.199", code, ctype, sizeof ctype, &len);
+	assert_int_equal(strncmp(ctype, "multipart/form-data; boundary=", 30), 0);
+	const char *boundary = ctype + 30;
+	assert_null(strstr(code, boundary));
+	assert_int_equal(strlen(body), len);
+	/* The code goes as it is, not percent-encoded. */
+	assert_non_null(strstr(body, "name=\"code\"\r\n\r\n"));
+	assert_non_null(strstr(body, code));
+	assert_non_null(strstr(body, "name=\"access_token\"\r\n\r\ntok\r\n"));
+	char end[96];
+	snprintf(end, sizeof end, "--%s--\r\n", boundary);
+	assert_string_equal(body + len - strlen(end), end);
+	free(body);
+}
+
 static void per_call_results(void **state)
 {
 	(void)state;
@@ -91,6 +112,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(code_is_calls_in_order),
+		cmocka_unit_test(multipart_body),
 		cmocka_unit_test(per_call_results),
 		cmocka_unit_test(top_level_errors),
 	};
