@@ -1129,8 +1129,8 @@ static void score(struct match_index *idx, const struct term_list *tl, struct ma
 		idx->in_seen[in] = 0;
 		if (s <= 1e-6)
 			continue;
-		if (s > 1)
-			s = 1;
+		/* Not clamped here: two intents past 1 keep their order and their margin
+		 * for the decision; match_message clamps once it has decided. */
 		/* Insert into the top list (kept sorted, best first). */
 		size_t pos = out->n_top;
 		while (pos > 0 && out->top[pos - 1].score < s)
@@ -1256,6 +1256,9 @@ int match_message(const struct replyset *rs, const char *text, size_t len, struc
 		top = out->n_top ? out->top[0].score : 0, second = out->n_top > 1 ? out->top[1].score : 0;
 		out->decision = match_decide(rs, top, second);
 	}
+	for (size_t i = 0; i < out->n_top; i++)
+		if (out->top[i].score > 1)
+			out->top[i].score = 1;
 	return 0;
 }
 
