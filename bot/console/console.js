@@ -242,6 +242,7 @@
     $('app-view').hidden = false;
     $('me').textContent = state.me.login + ' (' + (state.me.role === 'admin' ? 'админ' : 'оператор') + ')';
     $('nav-admin').hidden = state.me.role !== 'admin';
+    $('nav-reports').hidden = state.me.role !== 'admin';
     fillSelect($('f-channel'), state.me.channels || [], (c) => CHANNEL_TEXT[c] || c);
     fillSelect($('f-category'), state.me.categories || [], categoryTitle);
     fillSelect($('f-assignee'), state.me.operators || [], (c) => c);
@@ -966,7 +967,7 @@
     }
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const fn = KEYS[e.key] || KEYS[e.key.toLowerCase && e.key.toLowerCase()];
-    if (!fn || !$('admin-pane').hidden) return;
+    if (!fn || !$('admin-pane').hidden || !$('reports-pane').hidden) return;
     e.preventDefault();
     fn();
   });
@@ -1017,17 +1018,167 @@
     loadStats();
   });
 
+  /* ---------- reports: charts drawn as SVG by the console itself ---------- */
+  const SVG = 'http://www.w3.org/2000/svg';
+  function svgEl(tag, attrs, text) {
+    const e = document.createElementNS(SVG, tag);
+    for (const k of Object.keys(attrs || {})) e.setAttribute(k, String(attrs[k]));
+    if (text !== undefined) e.textContent = String(text);
+    return e;
+  }
+  function dayLabel(sec) {
+    return new Date(sec * 1000).toLocaleDateString('ru-RU', { day: '2-digit', month: '2-digit' });
+  }
+
+  /* A bar chart of one or more stacked series over labels; fmt turns a value into text. */
+  function barChart(labels, series, fmt) {
+    const W = 560, H = 170, L = 44, B = 28, T = 14, R = 8;
+    const n = labels.length;
+    const totals = labels.map((_, i) => series.reduce((a, s) => a + (s.values[i] || 0), 0));
+    const max = Math.max(1, ...totals);
+    const svg = svgEl('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img' });
+    const plotH = H - B - T, plotW = W - L - R;
+    svg.appendChild(svgEl('line', { x1: L, y1: T + plotH, x2: W - R, y2: T + plotH, class: 'axis' }));
+    svg.appendChild(svgEl('line', { x1: L, y1: T, x2: L, y2: T + plotH, class: 'axis' }));
+    svg.appendChild(svgEl('text', { x: L - 4, y: T + 8, 'text-anchor': 'end' }, fmt(max)));
+    svg.appendChild(svgEl('text', { x: L - 4, y: T + plotH, 'text-anchor': 'end' }, '0'));
+    const slot = plotW / Math.max(1, n);
+    const bw = Math.max(2, Math.min(36, slot * 0.7));
+    const every = Math.ceil(n / 14);
+    labels.forEach((lab, i) => {
+      let y = T + plotH;
+      const x = L + i * slot + (slot - bw) / 2;
+      series.forEach((s, k) => {
+        const v = s.values[i] || 0;
+        if (v <= 0) return;
+        const h = (v / max) * plotH;
+        y -= h;
+        const r = svgEl('rect', { x: x.toFixed(1), y: y.toFixed(1), width: bw.toFixed(1), height: h.toFixed(1), class: 's' + (s.cls ?? k) });
+        r.appendChild(svgEl('title', {}, lab + ' — ' + s.name + ': ' + fmt(v)));
+        svg.appendChild(r);
+      });
+      if (totals[i] > 0 && n <= 31) svg.appendChild(svgEl('text', { x: (x + bw / 2).toFixed(1), y: (y - 3).toFixed(1), 'text-anchor': 'middle', class: 'val' }, fmt(totals[i])));
+      if (i % every === 0) svg.appendChild(svgEl('text', { x: (x + bw / 2).toFixed(1), y: H - B + 14, 'text-anchor': 'middle' }, lab));
+    });
+    return svg;
+  }
+
+  /* A CSV a Russian spreadsheet opens as it is: BOM, ';', quoted cells. */
+  function downloadCsv(name, header, rows) {
+    const cell = (v) => {
+      let t = v === null || v === undefined ? '' : String(v);
+      if (/^[=+\-@\t\r]/.test(t)) t = "'" + t;
+      return '"' + t.replace(/"/g, '""') + '"';
+    };
+    const text = '\uFEFF' + [header, ...rows].map((r) => r.map(cell).join(';')).join('\r\n') + '\r\n';
+    const a = el('a');
+    a.href = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
+    a.download = name + '.csv';
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+  }
+
+  function chartBox(id, title, svg, legend, csv) {
+    const box = el('div', { cls: 'chart', data: { chart: id } });
+    const h = el('h3', { text: title });
+    if (csv) {
+      const b = el('button', { text: 'CSV', title: 'Скачать таблицу для Excel' });
+      b.type = 'button';
+      b.dataset.csv = id;
+      b.addEventListener('click', () => downloadCsv(id, csv.header, csv.rows));
+      h.appendChild(b);
+    }
+    box.appendChild(h);
+    box.appendChild(svg);
+    if (legend && legend.length > 1) {
+      const lg = el('div', { cls: 'legend' });
+      legend.forEach((s, k) => { const sp = el('span'); sp.appendChild(el('span', { cls: 'sw s' + (s.cls ?? k) })); sp.appendChild(document.createTextNode(s.name)); lg.appendChild(sp); });
+      box.appendChild(lg);
+    }
+    return box;
+  }
+
+  function tile(k, v) {
+    return el('div', { cls: 'tile' }, el('div', { cls: 'v', text: v }), el('div', { cls: 'k', text: k }));
+  }
+  const minutes = (v) => (v === null || v === undefined ? '—' : v < 60 ? Math.round(v) + ' с' : Math.round(v / 60) + ' мин');
+  const count = (v) => String(Math.round(v));
+  const pct = (v) => Math.round(v) + '%';
+  function median(list) {
+    const v = list.filter((x) => x !== null && x !== undefined).sort((a, b) => a - b);
+    if (!v.length) return null;
+    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  async function loadReports() {
+    const r = await api('GET', '/api/reports?days=' + encodeURIComponent($('rep-days').value));
+    const charts = $('rep-charts');
+    clear(charts);
+    clear($('rep-summary'));
+    if (r.status !== 200) { charts.appendChild(el('p', { cls: 'error', text: r.data.error || 'Отчёт недоступен.' })); return; }
+    const d = r.data;
+    const days = d.days || [];
+    const labels = days.map((x) => dayLabel(x.day));
+    const sum = (k) => days.reduce((a, x) => a + (x[k] || 0), 0);
+    const answered = sum('bot') + sum('people');
+    const sumBox = $('rep-summary');
+    sumBox.appendChild(tile('сообщений клиентов', count(sum('messages'))));
+    sumBox.appendChild(tile('ответил бот', answered ? pct(100 * sum('bot') / answered) : '—'));
+    sumBox.appendChild(tile('обращений', count(sum('cases'))));
+    sumBox.appendChild(tile('нарушений SLA', count(sum('sla_breached'))));
+    sumBox.appendChild(tile('первый ответ сотрудника, медиана', minutes(median(days.map((x) => x.first_response_median_s)))));
+    sumBox.appendChild(tile('время до решения, медиана', minutes(median(days.map((x) => x.resolution_median_s)))));
+    $('rep-note').textContent = 'по ' + new Date(d.now * 1000).toLocaleString('ru-RU');
+    const perDay = (k) => days.map((x) => x[k] || 0);
+    const dayCsv = (cols, names) => ({ header: ['день', ...names], rows: days.map((x) => [dayLabel(x.day), ...cols.map((c) => x[c] === null ? '' : x[c])]) });
+    charts.appendChild(chartBox('messages_by_day', 'Сообщения клиентов по дням', barChart(labels, [{ name: 'сообщений', values: perDay('messages') }], count), null, dayCsv(['messages'], ['сообщений'])));
+    const hours = (d.hours || []).map((_, h) => String(h).padStart(2, '0'));
+    charts.appendChild(chartBox('messages_by_hour', 'Сообщения по часам суток', barChart(hours, [{ name: 'сообщений', values: d.hours || [] }], count), null,
+      { header: ['час', 'сообщений'], rows: (d.hours || []).map((v, h) => [hours[h], v]) }));
+    const answers = [{ name: 'бот', values: perDay('bot'), cls: 0 }, { name: 'сотрудники', values: perDay('people'), cls: 1 }];
+    charts.appendChild(chartBox('answers_by_day', 'Ответы: бот и сотрудники', barChart(labels, answers, count), answers, dayCsv(['bot', 'people'], ['бот', 'сотрудники'])));
+    charts.appendChild(chartBox('bot_share', 'Доля ответов бота', barChart(labels, [{ name: 'доля бота', values: days.map((x) => (x.bot + x.people ? 100 * x.bot / (x.bot + x.people) : 0)) }], pct), null,
+      { header: ['день', 'доля бота, %'], rows: days.map((x) => [dayLabel(x.day), x.bot + x.people ? Math.round(100 * x.bot / (x.bot + x.people)) : '']) }));
+    charts.appendChild(chartBox('first_response', 'Первый ответ сотрудника (медиана)', barChart(labels, [{ name: 'медиана', values: perDay('first_response_median_s'), cls: 2 }], minutes), null, dayCsv(['first_response_median_s'], ['медиана первого ответа, с'])));
+    charts.appendChild(chartBox('resolution', 'Время до решения (медиана)', barChart(labels, [{ name: 'медиана', values: perDay('resolution_median_s'), cls: 2 }], minutes), null, dayCsv(['resolution_median_s'], ['медиана решения, с'])));
+    const sla = [{ name: 'в срок', values: days.map((x) => x.cases - x.sla_breached), cls: 0 }, { name: 'SLA нарушен', values: perDay('sla_breached'), cls: 3 }];
+    charts.appendChild(chartBox('cases_sla', 'Обращения и нарушения SLA', barChart(labels, sla, count), sla,
+      dayCsv(['cases', 'sla_breached'], ['обращений', 'SLA нарушен'])));
+    const cats = Object.keys(d.categories || {});
+    charts.appendChild(chartBox('by_category', 'Обращения по категориям', barChart(cats.map(categoryTitle), [{ name: 'обращений', values: cats.map((c) => d.categories[c]) }], count), null,
+      { header: ['категория', 'обращений'], rows: cats.map((c) => [categoryTitle(c), d.categories[c]]) }));
+    const sevs = ['critical', 'high', 'normal', 'low'];
+    charts.appendChild(chartBox('by_severity', 'Обращения по важности', barChart(sevs.map((x) => SEVERITY_TEXT[x]), [{ name: 'обращений', values: sevs.map((x) => (d.severities || {})[x] || 0), cls: 3 }], count), null,
+      { header: ['важность', 'обращений'], rows: sevs.map((x) => [SEVERITY_TEXT[x], (d.severities || {})[x] || 0]) }));
+    const ops = d.operators || [];
+    const t = el('table', { cls: 'ops' });
+    t.appendChild(el('thead', null, el('tr', null, el('th', { text: 'Сотрудник' }), el('th', { text: 'Взял' }), el('th', { text: 'Ответов' }), el('th', { text: 'Решил' }), el('th', { text: 'Передал' }))));
+    const tb = el('tbody');
+    for (const o of ops) tb.appendChild(el('tr', null, el('td', { text: o.login }), el('td', { cls: 'n', text: o.claimed }), el('td', { cls: 'n', text: o.replies }), el('td', { cls: 'n', text: o.resolved }), el('td', { cls: 'n', text: o.handed_over })));
+    if (!ops.length) tb.appendChild(el('tr', null, el('td', { cls: 'muted', text: 'За период сотрудники ничего не делали.' })));
+    t.appendChild(tb);
+    const opsSvg = barChart(ops.map((o) => o.login), [{ name: 'ответов', values: ops.map((o) => o.replies) }], count);
+    const box = chartBox('by_secretary', 'По сотрудникам', opsSvg, null,
+      { header: ['сотрудник', 'взял', 'ответов', 'решил', 'передал'], rows: ops.map((o) => [o.login, o.claimed, o.replies, o.resolved, o.handed_over]) });
+    box.appendChild(t);
+    charts.appendChild(box);
+  }
+  $('rep-days').addEventListener('change', loadReports);
+
   /* ---------- routing ---------- */
   function route() {
     if (!state.me) return;
     const h = location.hash || '#/queue';
     const m = h.match(/^#\/case\/(\d+)$/);
     const admin = h === '#/admin';
-    $('desk').classList.toggle('admin', admin);
-    $('queue-pane').hidden = admin;
-    $('case-pane').hidden = admin;
-    $('side-pane').hidden = admin;
+    const reports = h === '#/reports';
+    $('desk').classList.toggle('admin', admin || reports);
+    $('queue-pane').hidden = admin || reports;
+    $('case-pane').hidden = admin || reports;
+    $('side-pane').hidden = admin || reports;
     $('admin-pane').hidden = !admin;
+    $('reports-pane').hidden = !reports;
     if (m) {
       openCase(parseInt(m[1], 10));
     } else {
@@ -1039,6 +1190,7 @@
       $('side-body').hidden = true;
       delete $('case-pane').dataset.caseId;
       if (admin) loadStats();
+      else if (reports) loadReports();
       else renderQueue();
     }
   }

@@ -439,6 +439,28 @@ async function main() {
       await A.page.screenshot({ path: path.join(SHOTS, 'admin.png'), fullPage: true });
     });
 
+    await step('the reports page draws the day in SVG charts, each with its CSV', async () => {
+      const p = A.page;
+      await p.goto(bot.url('/console#/reports'));
+      await p.waitForSelector('#reports-pane:not([hidden]) .chart svg rect');
+      const r = await p.evaluate(() => ({
+        charts: document.querySelectorAll('#rep-charts .chart').length,
+        svgs: document.querySelectorAll('#rep-charts .chart svg').length,
+        csv: document.querySelectorAll('#rep-charts button[data-csv]').length,
+        tiles: document.querySelector('#rep-summary').innerText,
+        ops: document.querySelector('[data-chart="by_secretary"] table').innerText
+      }));
+      assert(r.charts >= 9 && r.svgs === r.charts && r.csv === r.charts, 'charts: ' + JSON.stringify(r));
+      assert(/сообщений клиентов/.test(r.tiles) && /обращений/.test(r.tiles), 'tiles: ' + r.tiles);
+      assert(/marina|oleg/.test(r.ops), 'no secretary in the table: ' + r.ops);
+      await p.screenshot({ path: path.join(SHOTS, 'reports.png') });
+      const [download] = await Promise.all([p.waitForEvent('download'), p.click('button[data-csv="by_category"]')]);
+      const file = await download.path();
+      const bytes = fs.readFileSync(file);
+      assert(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf, 'CSV without BOM');
+      assert(/Жалоба/.test(bytes.toString('utf8')) && /;/.test(bytes.toString('utf8')), 'CSV: ' + bytes.toString('utf8'));
+    });
+
     await step('logout ends the session', async () => {
       await A.page.goto(bot.url('/console#/queue'));
       await A.page.click('#logout-btn');
