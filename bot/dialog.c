@@ -202,6 +202,8 @@ static size_t split_parts(const struct text_analysis *a, struct part *parts, siz
 {
 	static const char *const joins[] = {"и", "а", "and", ",", "плюс", "также", NULL};
 	static const char *const ends[] = {"?", "!", ".", ";", "…", NULL};
+	static const char *const prepositions[] = {"в", "на", "с", "со", "до", "за", "у", "по", "из", "от",
+						   "in", "on", "at", "to", "for", "from", NULL};
 	size_t n = 0, start = 0;
 	for (size_t i = 0; i < a->n_tokens && n + 1 < max; i++) {
 		const struct text_token *t = &a->tokens[i];
@@ -213,7 +215,10 @@ static size_t split_parts(const struct text_analysis *a, struct part *parts, siz
 			if (!inner)
 				cut = i + 1;
 		} else if (i > start && i + 1 < a->n_tokens && tok_in(t, joins) &&
-			   tok_in(&a->tokens[i + 1], request_words)) {
+			   (tok_in(&a->tokens[i + 1], request_words) ||
+			    (i + 2 < a->n_tokens && tok_in(&a->tokens[i + 1], prepositions) &&
+			     tok_in(&a->tokens[i + 2], request_words)))) {
+			/* "... и как ...", "... и в каком офисе ..." */
 			cut = i;
 		}
 		if (cut == SIZE_MAX)
@@ -367,6 +372,12 @@ static void answer_parts(struct handler_ctx *ctx)
 		}
 	rotate_to_front(&o->replies, before);
 	answered_add(o, o->intent);
+	if (before && strcmp(h, "tariff") != 0) {
+		/* The first answer is the first request's: that is what the message is
+		 * routed as (its other answers are in o->answered). */
+		const struct replyset_intent *first = found[0];
+		dialog__set_route(ctx, first->kind == RS_FAQ ? "faq" : "smalltalk", first->id);
+	}
 	for (size_t i = at == n ? 0 : at + 1; i < n; i++)
 		if (found[i]->kind != RS_TARIFF) {
 			add_answer(ctx, found[i]);
