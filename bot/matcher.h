@@ -21,8 +21,13 @@
  * knows). Words the set has never seen keep their weight in the message, so a
  * message about something else scores low; a word repaired as a typo counts less.
  * The raw score is mapped piecewise linearly so that the best in/out-of-scope
- * separation lands on 0.55. Typos, the wrong keyboard layout and transliteration are
- * repaired word by word against the set's vocabulary before scoring (text.h). */
+ * separation lands on 0.55 (clamped to 1 only after the decision, so two intents past
+ * 1 keep their margin). In a short message each content word the set has never seen
+ * scales the scores by 0.9 (a message about someone else's service). Beside content
+ * words, function words count as a faint hint (0.2). Typos, the wrong keyboard layout,
+ * transliteration and glued words are repaired word by word against the set's
+ * vocabulary and the Russian Hunspell dictionary before scoring (text.h). A swear word
+ * masked with asterisks sets the obscene flag. */
 #ifndef DESKBOT_MATCHER_H
 #define DESKBOT_MATCHER_H
 #include <stddef.h>

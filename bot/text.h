@@ -6,7 +6,10 @@
  *
  * The repair of layout, transliteration and typos is decided per word against a
  * vocabulary (struct text_vocab, built once per reply set from its examples): the form
- * that the reply set knows, or that at least looks like a word, wins. */
+ * that the reply set knows, or that at least looks like a word, wins. With a Russian
+ * spelling dictionary (struct text_dict, Hunspell) in the context, a real word the set
+ * lacks is never "corrected" into one it has and is read through its dictionary form,
+ * and glued words ("какузнатьбаланс") are split into known words. */
 #ifndef DESKBOT_TEXT_H
 #define DESKBOT_TEXT_H
 #include <stddef.h>
