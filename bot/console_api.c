@@ -39,6 +39,7 @@
 #define CONSOLE_QUERY_MAX 200  /* bytes of a search query */
 #define CONSOLE_VIEWS_MAX 50   /* saved views per login */
 #define CONSOLE_SYNC_BATCH 2000 /* transcript lines stemmed per index step */
+#define CONSOLE_SYNC_ROUNDS 25  /* index steps per search (50,000 lines, ~0.5 s) */
 
 struct console {
 	struct app *app;
@@ -439,19 +440,23 @@ static char *stem_words(void *ud, const char *text)
 	return b.len ? buf_steal(&b) : xstrdup("");
 }
 
-/* Indexes the transcript lines written since the last search (case_words). */
+/* Indexes the transcript lines written since the last search (case_words). A store
+ * with a long history not indexed yet (the first search after the upgrade) is indexed
+ * over several searches, CONSOLE_SYNC_ROUNDS batches each, so that no request holds the
+ * loop for long: returns 1 while lines remain, 0 when the index is complete. */
 static int search_sync(struct call *k)
 {
 	struct app *app = k->c->app;
 	if (!k->c->text || tx_begin(app) < 0)
 		return -1;
-	int n, result = 0;
-	while ((n = store_case_words_sync(app->store, stem_words, k->c, CONSOLE_SYNC_BATCH)) ==
-	       CONSOLE_SYNC_BATCH)
+	int n = 0, rounds = 0;
+	while (rounds++ < CONSOLE_SYNC_ROUNDS &&
+	       (n = store_case_words_sync(app->store, stem_words, k->c, CONSOLE_SYNC_BATCH)) ==
+		       CONSOLE_SYNC_BATCH)
 		;
-	if (n < 0)
-		result = -1;
-	return tx_end(app, result);
+	if (tx_end(app, n < 0 ? -1 : 0) < 0)
+		return -1;
+	return n == CONSOLE_SYNC_BATCH;
 }
 
 /* Builds the FTS5 query of q (words stemmed, every term quoted) into words and the
@@ -540,9 +545,9 @@ static void api_cases(struct call *k)
 	const char *p = q;
 	while (isspace((unsigned char)*p))
 		p++;
-	int search = *p != '\0';
+	int search = *p != '\0', partial = 0;
 	if (search) {
-		if (search_sync(k) < 0) {
+		if ((partial = search_sync(k)) < 0) {
 			store_failed(k, "search index");
 			return;
 		}
@@ -575,6 +580,8 @@ static void api_cases(struct call *k)
 	}
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "cases", l.arr);
+	if (partial)
+		cJSON_AddTrueToObject(o, "indexing"); /* older transcripts not searched yet */
 	reply_json(k->resp, 200, o);
 }
 

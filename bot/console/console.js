@@ -394,6 +394,7 @@
     }
     state.cases.clear();
     for (const c of r.data.cases || []) state.cases.set(c.id, c);
+    state.indexing = !!r.data.indexing;
     document.body.dataset.query = f.q;
     renderQueue();
   }
@@ -548,9 +549,9 @@
     $('queue-empty').hidden = list.length > 0;
     $('queue-empty').textContent = f.q ? 'Ничего не нашлось.' : 'Обращений нет.';
     const unread = list.filter(isUnread).length;
-    $('queue-count').textContent = list.length
+    $('queue-count').textContent = (list.length
       ? (f.q ? 'Найдено: ' : 'Обращений: ') + list.length + (unread ? ', непрочитанных: ' + unread : '')
-      : '';
+      : '') + (f.q && state.indexing ? ' (старые переписки ещё индексируются — повторите поиск позже)' : '');
   }
   setInterval(() => { if (!$('queue-pane').hidden) renderQueue(); }, 30000);
 

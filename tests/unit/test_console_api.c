@@ -401,6 +401,13 @@ static void test_search_and_filters(void **state)
 	if (store_in_tx(f->app.store))
 		store_commit(f->app.store);
 	assert_int_equal(n_cases(f, &u, "/api/cases?q=%D1%82%D0%B5%D0%BB%D0%B5%D0%B2%D0%B8%D0%B4%D0%B5%D0%BD%D0%B8%D0%B5"), 1);
+	/* More lines than one index step (2,000): the last one is found too. */
+	for (int i = 0; i < 2500; i++)
+		assert_int_equal(store_case_line_add(f->app.store, b, 6000 + i, "bot", "строка", NULL), 0);
+	assert_int_equal(store_case_line_add(f->app.store, b, 9000, "customer", "Абонплата выросла", NULL), 0);
+	if (store_in_tx(f->app.store))
+		store_commit(f->app.store);
+	assert_int_equal(n_cases(f, &u, "/api/cases?q=%D0%B0%D0%B1%D0%BE%D0%BD%D0%BF%D0%BB%D0%B0%D1%82%D1%83"), 1);
 	/* Filters: severity, flag, creation dates. */
 	assert_int_equal(n_cases(f, &u, "/api/cases?severity=low"), 1);
 	assert_int_equal(n_cases(f, &u, "/api/cases?flag=legal_threat"), 2);
