@@ -170,6 +170,41 @@ static void test_complaint_candidate(void **state)
 	assert_int_equal(match_complaint(rs, &r, 0.85), -1);
 }
 
+/* Issue 12: swearing masked with asterisks is obscene; a shouted greeting is not
+ * shouting; a reload shares the previous set's spelling dictionary. */
+static void test_masked_swearing_and_shared_dictionary(void **state)
+{
+	struct replyset *rs = *state;
+	struct match_result m;
+	top_of(rs, "инет х*ровый вообще, видео не грузится", &m);
+	assert_true(m.flags.obscene);
+	match_result_free(&m);
+	top_of(rs, "б**ть, не могу позвонить", &m);
+	assert_true(m.flags.obscene);
+	match_result_free(&m);
+	top_of(rs, "наберите *100# и нажмите вызов", &m);
+	assert_false(m.flags.obscene);
+	match_result_free(&m);
+	top_of(rs, "ПРИВЕТ", &m);
+	assert_false(m.flags.shouting);
+	match_result_free(&m);
+	top_of(rs, "НЕТ СВЯЗИ С УТРА", &m);
+	assert_true(m.flags.shouting);
+	match_result_free(&m);
+	struct text_dict *d = text_ctx_dict(replyset_text_ctx(rs));
+	if (d) {
+		char *dir = xasprintf("%s/replies", th_source_dir());
+		struct replyset *next = NULL;
+		assert_int_equal(replyset_load_sharing(dir, rs, &next, NULL), 0);
+		assert_ptr_equal(text_ctx_dict(replyset_text_ctx(next)), d);
+		replyset_free(next);
+		free(dir);
+		/* The first set still works with it. */
+		assert_string_equal(top_of(rs, "какузнатьбаланс", &m), "balance");
+		match_result_free(&m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_synonyms),
 		cmocka_unit_test(test_complaint_candidate),
+		cmocka_unit_test(test_masked_swearing_and_shared_dictionary),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -154,6 +154,37 @@ static void test_calculator(void **state)
 		}
 }
 
+/* Issue 12: a need and a budget are a whole request; over the budget the nearest plan
+ * that covers the need is offered and the reply says no plan fits the budget; an app's
+ * unlimited traffic ("безлимит на мессенджеры") is no unlimited data. */
+static void test_budget_and_app_unlimited(void **state)
+{
+	struct replyset *rs = *state;
+	cJSON *st = cJSON_CreateObject();
+	struct dialog_result res;
+	say(rs, st, "подберите тариф 100 гб до 1000 руб", &res);
+	assert_string_equal(res.plan, "turbo");
+	assert_null(cJSON_GetObjectItem(st, "tariff")); /* nothing more asked */
+	assert_non_null(strstr(res.replies.items[0].text, "Укладывается в ваш бюджет"));
+	dialog_result_free(&res);
+	say(rs, st, "1000 минут и 40 гб, бюджет 700 рублей", &res);
+	assert_string_equal(res.plan, "maxi");
+	assert_non_null(strstr(res.replies.items[0].text, "ни один тариф не укладывается"));
+	assert_null(strstr(res.replies.items[0].text, "Укладывается в ваш бюджет"));
+	dialog_result_free(&res);
+	struct match_result m;
+	const char *t = "600 минут, 35 гб, безлимит на мессенджеры, до 700 р";
+	assert_int_equal(match_message(rs, t, strlen(t), &m), 0);
+	assert_true(m.text.ent.gb == 35);
+	assert_true(m.text.ent.minutes == 600);
+	match_result_free(&m);
+	t = "тариф для планшета только интернет гигов 40";
+	assert_int_equal(match_message(rs, t, strlen(t), &m), 0);
+	assert_true(m.text.ent.minutes == 0 && m.text.ent.gb == 40);
+	match_result_free(&m);
+	cJSON_Delete(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_two_steps_across_restart),
 		cmocka_unit_test(test_describe_and_compare),
 		cmocka_unit_test(test_calculator),
+		cmocka_unit_test(test_budget_and_app_unlimited),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

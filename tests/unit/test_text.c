@@ -333,6 +333,64 @@ static void test_links_and_no_typo(void **state)
 	text_vocab_free(st);
 }
 
+/* The Russian Hunspell dictionary (issue 12): glued words split into words the set or
+ * the dictionary knows, real words never "corrected" into the set's words and read
+ * through their dictionary form, and without a dictionary today's behaviour. */
+static void test_dictionary(void **state)
+{
+	struct fixture *f = *state;
+	struct text_dict *d = text_dict_open_default(NULL);
+	if (!d) {
+		/* hunspell-ru is in tests/deps.sh; a machine without it says so. */
+		fprintf(stderr, "no Russian Hunspell dictionary: test_dictionary skipped\n");
+		skip();
+		return;
+	}
+	struct text_analysis a;
+	/* Without the dictionary in the context, glued words split against the reply
+	 * set's words only: a piece only the dictionary knows ("мамы") keeps it whole. */
+	assert_string_equal(norm_of(f, "какпроверитьбаланс", &a), "как проверить баланс");
+	text_analysis_free(&a);
+	assert_string_equal(norm_of(f, "проверитьбалансмамы", &a), "проверитьбалансмамы");
+	assert_int_equal(a.n_split, 0);
+	text_analysis_free(&a);
+	text_ctx_set_dict(f->ctx, d);
+	assert_ptr_equal(text_ctx_dict(f->ctx), d);
+	assert_true(text_dict_spell(d, "проверить", strlen("проверить")));
+	assert_false(text_dict_spell(d, "праверить", strlen("праверить")));
+	/* Glued: the reply set's words, and dictionary words of 4+ letters between them. */
+	assert_string_equal(norm_of(f, "проверитьбалансмамы", &a), "проверить баланс мамы");
+	assert_int_equal(a.n_split, 1);
+	text_analysis_free(&a);
+	assert_string_equal(norm_of(f, "хочуподключитьроуминг?", &a), "хочу подключить роуминг ?");
+	text_analysis_free(&a);
+	/* A word the set knows, a typo of one, and a real word stay whole. */
+	assert_string_equal(norm_of(f, "подключить роуминг", &a), "подключить роуминг");
+	assert_int_equal(a.n_split, 0);
+	text_analysis_free(&a);
+	assert_string_equal(norm_of(f, "проверить балнас", &a), "проверить баланс");
+	text_analysis_free(&a);
+	/* A real word the set lacks ("балкон") is not corrected into one it has. */
+	assert_string_equal(norm_of(f, "балкон", &a), "балкон");
+	assert_int_equal(a.n_typo, 0);
+	text_analysis_free(&a);
+	/* A word form the stemmer does not bring to the set's stem is read through its
+	 * dictionary form: "тарифы" and "тариф" share the stem anyway, so the lemma is
+	 * only counted when it was needed. */
+	assert_string_equal(norm_of(f, "тарифы", &a), "тарифы");
+	text_analysis_free(&a);
+	text_ctx_set_dict(f->ctx, NULL);
+	assert_null(text_ctx_dict(f->ctx));
+	text_dict_unref(d);
+	/* A dictionary that is not there: NULL, and the path tried is reported. */
+	setenv("DESKBOT_HUNSPELL", "/nonexistent/ru_RU", 1);
+	const char *where = NULL;
+	assert_null(text_dict_open_default(&where));
+	assert_string_equal(where, "/nonexistent/ru_RU");
+	unsetenv("DESKBOT_HUNSPELL");
+	assert_null(text_dict_open("/nonexistent.aff", "/nonexistent.dic"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_fast_normalize_agrees),
 		cmocka_unit_test(test_phrase_sets),
 		cmocka_unit_test(test_links_and_no_typo),
+		cmocka_unit_test(test_dictionary),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
