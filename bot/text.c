@@ -2043,14 +2043,26 @@ static void read_quantities(struct text_analysis *a, const unsigned char *used)
 				if (tok_is(&a->tokens[k], "все") || tok_is(&a->tokens[k], "всё") ||
 				    tok_is(&a->tokens[k], "everything"))
 					e->minutes = e->sms = TEXT_UNLIMITED;
-			for (size_t k = i > 2 ? i - 2 : 0; k < a->n_tokens && k <= i + 2; k++) {
-				if (k == i)
-					continue;
-				if (tok_any_prefix(&a->tokens[k], call_p))
-					what = &e->minutes;
-				else if (tok_any_prefix(&a->tokens[k], sms_p))
-					what = &e->sms;
-			}
+			/* The service named nearest to it ("интернет безлимит, минуты не
+			 * нужны" is unlimited data): one token away first, then two. */
+			static const char *const data_p[] = {"интернет", "инет", "трафик", "гб", "гиг",
+							     "internet", "data", "gb", NULL};
+			int found = 0;
+			for (size_t dist = 1; dist <= 2 && !found; dist++)
+				for (int side = -1; side <= 1 && !found; side += 2) {
+					if (side < 0 && i < dist)
+						continue;
+					size_t k = side < 0 ? i - dist : i + dist;
+					if (k >= a->n_tokens)
+						continue;
+					const struct text_token *n = &a->tokens[k];
+					if (tok_any_prefix(n, call_p))
+						what = &e->minutes, found = 1;
+					else if (tok_any_prefix(n, sms_p))
+						what = &e->sms, found = 1;
+					else if (tok_any_prefix(n, data_p))
+						what = &e->gb, found = 1;
+				}
 			*what = TEXT_UNLIMITED;
 			continue;
 		}
