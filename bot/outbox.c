@@ -4,7 +4,6 @@
 
 #include "clock.h"
 
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,13 +12,12 @@
 #include "app.h"
 #include "channel.h"
 #include "log.h"
+#include "outbox_policy.h"
 #include "outq.h"
 #include "store_outbox_peer.h"
 #include "xalloc.h"
 
 #define MAX_ATTEMPTS 16          /* transient failures before a row is given up */
-#define BACKOFF_BASE_MS 1000
-#define BACKOFF_CAP_MS 300000
 /* Rows kept in memory per channel. Beyond HIGH, new rows stay only in the store and are
  * read back in id order once the queue has drained below LOW, so a burst costs disk,
  * not memory, and per-chat order holds (everything in memory is older). */
@@ -30,11 +28,6 @@
  * chats' new rows into the store behind its own. */
 #define PEER_HIGH 64
 #define PEER_LOW 16
-/* The in-flight window (Little's law): requests in flight = request rate x latency. Twice
- * that, plus a few, absorbs latency spikes; the channel's max_in_flight bounds it. */
-#define WINDOW_FACTOR 2.0
-#define WINDOW_EXTRA 4
-#define WINDOW_MIN 4
 #define LATENCY_START_MS 100.0
 #define LATENCY_ALPHA 0.2
 #define BATCH_MAX 64
@@ -95,14 +88,7 @@ static void arm_timer(struct outbox *ob, int64_t due_ms, int64_t now)
 
 static int64_t backoff_ms(struct outbox *ob, int attempts)
 {
-	int64_t d = BACKOFF_BASE_MS;
-	for (int i = 1; i < attempts && d < BACKOFF_CAP_MS; i++)
-		d *= 2;
-	if (d > BACKOFF_CAP_MS)
-		d = BACKOFF_CAP_MS;
-	/* Jitter of +-25% keeps many chats from retrying in lock-step. */
-	double j = 0.75 + 0.5 * ((double)rand_r(&ob->seed) / RAND_MAX);
-	return (int64_t)((double)d * j);
+	return outbox_backoff_ms(attempts, &ob->seed);
 }
 
 static void ensure_tx(struct outbox *ob)
@@ -359,17 +345,9 @@ static int batchable(const struct outq_node *n)
 	return n && (!n->row.kind || strcmp(n->row.kind, "message") == 0);
 }
 
-/* Requests allowed in flight now: rate x latency (Little's law) with room for spikes,
- * within [WINDOW_MIN, the channel's max_in_flight]. Unlimited rate: the bound. */
 static int window_of(const struct chanq *q)
 {
-	int cap = q->ch->max_in_flight > 0 ? q->ch->max_in_flight : 1;
-	if (q->ch->rate_per_s <= 0)
-		return cap;
-	double w = ceil(q->ch->rate_per_s * q->latency_ms / 1000.0 * WINDOW_FACTOR) + WINDOW_EXTRA;
-	if (w < WINDOW_MIN)
-		w = WINDOW_MIN;
-	return w > cap ? cap : (int)w;
+	return outbox_window(q->ch->rate_per_s, q->latency_ms, q->ch->max_in_flight);
 }
 
 static size_t text_bytes(const struct outq_node *n)

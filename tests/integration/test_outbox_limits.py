@@ -176,6 +176,22 @@ def test_vk_flood_does_not_delay_others():
             del flood, bot
 
 
+def test_flood_read_back_from_the_store_in_order():
+    """A chat keeps 64 rows in memory; the rest wait in the store and are read back in id
+    order as it drains: all of a 300-message flood is answered, once each, in order,
+    while others who write meanwhile still go first."""
+    vk = FakeServer("vk", token=VK_TOKEN, max_seconds=900)
+    with vk:
+        with Deskbot(config=vk_config(vk, rate_per_s=1000, chat_rate_per_s=1000)) as bot:
+            flood = inject_vk(vk, [61000] * 300, text="как проверить баланс")
+            others = inject_vk(vk, list(range(61001, 61021)))
+            by = wait_answered(vk, others, 20)
+            by = wait_answered(vk, flood, 120)
+            check_once(by, flood)
+            check_ordered(vk)
+            del bot
+
+
 def test_telegram_retry_after_holds_one_chat():
     tg = FakeServer("telegram", token=TG_TOKEN, max_seconds=900)
     with tg:
@@ -205,5 +221,6 @@ if __name__ == "__main__":
     r = Runner()
     r.run(test_telegram_retry_after_holds_one_chat)
     r.run(test_vk_flood_does_not_delay_others)
+    r.run(test_flood_read_back_from_the_store_in_order)
     r.run(test_vk_execute_batching_and_per_call_errors)
     r.finish()

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "outbox_policy.h"
 #include "outq.h"
 #include "xalloc.h"
 
@@ -329,6 +330,41 @@ static void drop_and_forget(void **state)
 	outq_free(q);
 }
 
+static void backoff_doubles_with_jitter(void **state)
+{
+	(void)state;
+	unsigned int seed = 42;
+	for (int a = 1; a <= 16; a++) {
+		int64_t want = 1000;
+		for (int i = 1; i < a && want < 300000; i++)
+			want *= 2;
+		if (want > 300000)
+			want = 300000;
+		for (int k = 0; k < 50; k++) {
+			int64_t d = outbox_backoff_ms(a, &seed);
+			assert_true(d >= want * 3 / 4 && d <= want * 5 / 4);
+		}
+	}
+	/* The jitter spreads: not every chat waits the same. */
+	int64_t first = outbox_backoff_ms(3, &seed), differ = 0;
+	for (int k = 0; k < 20; k++)
+		differ += outbox_backoff_ms(3, &seed) != first;
+	assert_true(differ > 10);
+}
+
+static void window_follows_latency(void **state)
+{
+	(void)state;
+	/* Little's law: 30 a second at 50 ms is 1.5 in flight; doubled plus 4. */
+	assert_int_equal(outbox_window(30, 50, 128), 7);
+	/* Ten times the latency, ten times the window, up to the bound. */
+	assert_int_equal(outbox_window(30, 500, 128), 34);
+	assert_int_equal(outbox_window(30, 5000, 128), 128);
+	assert_int_equal(outbox_window(20, 1, 64), 5);
+	/* Unlimited rate: the bound. */
+	assert_int_equal(outbox_window(0, 50, 64), 64);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +379,8 @@ int main(void)
 		cmocka_unit_test(hold_one_chat_only),
 		cmocka_unit_test(group_chats_slower),
 		cmocka_unit_test(drop_and_forget),
+		cmocka_unit_test(backoff_doubles_with_jitter),
+		cmocka_unit_test(window_follows_latency),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
