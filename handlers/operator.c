@@ -13,6 +13,13 @@ static int operator_handle(struct handler_ctx *ctx)
 	struct tpl_vars v = {.case_id = "{case_id}", .eta = "{eta}", .work_start = "{work_start}"};
 	dialog__template(ctx, "operator_handoff", &v);
 	ctx->out->wants_human = 1;
+	if (!it) {
+		/* Asked in so many words (the operator_request lexicon) while the match was
+		 * unsure: the request is still the set's operator intent. */
+		for (size_t i = 0; i < replyset_n_intents(ctx->rs) && !it; i++)
+			if (replyset_intent_at(ctx->rs, i)->kind == RS_OPERATOR)
+				it = replyset_intent_at(ctx->rs, i);
+	}
 	dialog__set_route(ctx, "operator", it ? it->id : NULL);
 	return HANDLER_HANDLED;
 }
