@@ -65,12 +65,16 @@ struct case_filter {
 	const char *flag;     /* a flag name ([a-z_]+) that must be true */
 	int64_t created_from; /* created at or after (unix seconds), 0 = any */
 	int64_t created_to;   /* created before (unix seconds), 0 = any */
-	/* An FTS5 query over the stems of the transcripts (case_words), or NULL; built by
-	 * the caller from stems, every term quoted. With it, digits also match the case
-	 * number and the phone (digits, the number or the phone as written). */
-	const char *words;
+	/* A search: the cases it found in the transcripts, as a JSON array of ids
+	 * (store_case_words_match), or NULL for no search. With it, digits (or NULL) also
+	 * match the case number and the phone. */
+	const char *ids_json;
 	const char *digits;
 };
+
+/* The ids of the cases with a transcript line matching the FTS5 query fts (one quoted
+ * term), ascending, at most max into ids. Returns the count or negative. */
+int store_case_words_match(struct store *st, const char *fts, int64_t *ids, size_t max);
 
 /* Brings the search index (case_words) up to the transcript lines: stems every line
  * not indexed yet, at most max of them, through words(ud, text) (a new string of

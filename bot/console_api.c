@@ -40,6 +40,7 @@
 #define CONSOLE_VIEWS_MAX 50   /* saved views per login */
 #define CONSOLE_SYNC_BATCH 2000 /* transcript lines stemmed per index step */
 #define CONSOLE_SYNC_ROUNDS 25  /* index steps per search (50,000 lines, ~0.5 s) */
+#define CONSOLE_SEARCH_IDS 50000 /* cases one search word may match */
 
 struct console {
 	struct app *app;
@@ -459,15 +460,54 @@ static int search_sync(struct call *k)
 	return n == CONSOLE_SYNC_BATCH;
 }
 
-/* Builds the FTS5 query of q (words stemmed, every term quoted) into words and the
- * digits of q (for case numbers and phones) into digits. */
-static void search_terms(struct console *c, const char *q, struct buf *words, char *digits,
-			 size_t dlen)
+/* Keeps in a (ascending, *na of them) only the ids also in b (ascending, nb). */
+static void intersect(int64_t *a, size_t *na, const int64_t *b, size_t nb)
 {
-	char *stems = stem_words(c, q);
-	for (char *tok = strtok(stems, " "); tok; tok = strtok(NULL, " "))
-		fts_term(words, tok);
+	size_t i = 0, j = 0, n = 0;
+	while (i < *na && j < nb) {
+		if (a[i] < b[j])
+			i++;
+		else if (a[i] > b[j])
+			j++;
+		else
+			a[n++] = a[i++], j++;
+	}
+	*na = n;
+}
+
+/* The cases whose transcripts hold every word of q (in any form: each word is stemmed
+ * and matched as a prefix), as a JSON array of ids into ids_json; the digits of q (for
+ * case numbers and phones) into digits. The words may be on different lines of the
+ * transcript: each is looked up alone and the sets are intersected. */
+static int search_terms(struct call *k, const char *q, struct buf *ids_json, char *digits,
+			size_t dlen)
+{
+	char *stems = stem_words(k->c, q);
+	int64_t *found = NULL, *next = xcalloc(CONSOLE_SEARCH_IDS, sizeof *next);
+	size_t n_found = 0;
+	int terms = 0, result = 0;
+	for (char *tok = strtok(stems, " "); tok && result == 0; tok = strtok(NULL, " ")) {
+		struct buf term = {0};
+		fts_term(&term, tok);
+		int n = store_case_words_match(k->c->app->store, term.data, next, CONSOLE_SEARCH_IDS);
+		buf_free(&term);
+		if (n < 0) {
+			result = -1;
+		} else if (terms++ == 0) {
+			found = next;
+			n_found = (size_t)n;
+			next = xcalloc(CONSOLE_SEARCH_IDS, sizeof *next);
+		} else {
+			intersect(found, &n_found, next, (size_t)n);
+		}
+	}
 	free(stems);
+	buf_puts(ids_json, "[");
+	for (size_t i = 0; i < n_found; i++)
+		buf_printf(ids_json, "%s%lld", i ? "," : "", (long long)found[i]);
+	buf_puts(ids_json, "]");
+	free(found);
+	free(next);
 	size_t n = 0;
 	for (const char *p = q; *p && n + 1 < dlen; p++)
 		if (*p >= '0' && *p <= '9')
@@ -476,6 +516,7 @@ static void search_terms(struct console *c, const char *q, struct buf *words, ch
 	/* Fewer than 3 digits would match almost every number. */
 	if (n < 3)
 		digits[0] = '\0';
+	return result;
 }
 
 static int valid_flag(const char *s)
@@ -540,7 +581,7 @@ static void api_cases(struct call *k)
 					      "байт");
 		return;
 	}
-	struct buf words = {0};
+	struct buf ids = {0};
 	char digits[32] = "";
 	const char *p = q;
 	while (isspace((unsigned char)*p))
@@ -551,7 +592,11 @@ static void api_cases(struct call *k)
 			store_failed(k, "search index");
 			return;
 		}
-		search_terms(k->c, q, &words, digits, sizeof digits);
+		if (search_terms(k, q, &ids, digits, sizeof digits) < 0) {
+			buf_free(&ids);
+			store_failed(k, "search");
+			return;
+		}
 	}
 	struct case_filter f = {
 		.status = strcmp(status, "all") == 0 ? NULL : status,
@@ -564,15 +609,13 @@ static void api_cases(struct call *k)
 		.created_to = t_to,
 		.limit = (int)lim};
 	if (search) {
-		/* A query of nothing but punctuation matches nothing, not everything. */
-		f.words = words.len ? words.data : "";
+		/* A query of nothing but punctuation matches nothing ("[]"), not everything. */
+		f.ids_json = ids.data;
 		f.digits = *digits ? digits : NULL;
-		if (!words.len && !f.digits)
-			f.digits = "\x01";
 	}
 	struct list_ctx l = {cJSON_CreateArray()};
 	int rc = store_cases_each(k->c->app->store, &f, list_one, &l);
-	buf_free(&words);
+	buf_free(&ids);
 	if (rc < 0) {
 		cJSON_Delete(l.arr);
 		store_failed(k, "case list");

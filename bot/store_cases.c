@@ -327,7 +327,7 @@ int store_case_claim(struct store *st, int64_t id, const char *operator_login, i
 
 static const char cases_plain_sql[] = CASES_SELECT CASES_ORDER;
 static const char cases_search_sql[] =
-	CASES_SELECT "AND (id IN (SELECT case_id FROM case_words WHERE case_words MATCH ?12) OR "
+	CASES_SELECT "AND (id IN (SELECT value FROM json_each(?12)) OR "
 		     "(?13 IS NOT NULL AND (number LIKE '%' || ?13 || '%' OR "
 		     "replace(json_extract(record, '$.phone'), '+', '') LIKE '%' || ?13 || '%'))) "
 	CASES_ORDER;
@@ -371,7 +371,7 @@ static int each_row(struct store *st, sqlite3_stmt *s, int with_transcript,
 int store_cases_each(struct store *st, const struct case_filter *f,
 		     void (*fn)(void *arg, int64_t id, const cJSON *record), void *arg)
 {
-	int search = (f->words && *f->words) || (f->digits && *f->digits);
+	int search = f->ids_json != NULL;
 	sqlite3_stmt *s = store__prep(st, search ? cases_search_sql : cases_plain_sql);
 	if (!s)
 		return -1;
@@ -391,9 +391,7 @@ int store_cases_each(struct store *st, const struct case_filter *f,
 	if (f->created_to > 0)
 		sqlite3_bind_int64(s, 11, f->created_to);
 	if (search) {
-		/* An empty MATCH is an FTS5 syntax error; a query that cannot match stands in. */
-		sqlite3_bind_text(s, 12, f->words && *f->words ? f->words : "\"\x01\"", -1,
-				  SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 12, f->ids_json, -1, SQLITE_TRANSIENT);
 		if (f->digits && *f->digits)
 			sqlite3_bind_text(s, 13, f->digits, -1, SQLITE_TRANSIENT);
 	}
@@ -448,6 +446,23 @@ int store_case_words_sync(struct store *st, char *(*words)(void *ud, const char 
 	if (!ins)
 		result = -1;
 	return result < 0 ? -1 : (int)n;
+}
+
+int store_case_words_match(struct store *st, const char *fts, int64_t *ids, size_t max)
+{
+	sqlite3_stmt *s = store__prep(st, "SELECT DISTINCT case_id FROM case_words WHERE "
+					  "case_words MATCH ? ORDER BY case_id");
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, fts, -1, SQLITE_TRANSIENT);
+	size_t n = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max)
+		ids[n++] = sqlite3_column_int64(s, 0);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		log_error("store: search %s: %s", fts, sqlite3_errmsg(db_of(st)));
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? (int)n : -1;
 }
 
 char *store_case_last_text(struct store *st, int64_t id)

@@ -390,6 +390,10 @@ static void test_search_and_filters(void **state)
 	/* Roaming is only in b; with a severity filter that b does not have, nothing. */
 	assert_int_equal(n_cases(f, &u, "/api/cases?q=%D1%80%D0%BE%D1%83%D0%BC%D0%B8%D0%BD%D0%B3"), 1);
 	assert_int_equal(n_cases(f, &u, "/api/cases?q=%D1%80%D0%BE%D1%83%D0%BC%D0%B8%D0%BD%D0%B3&severity=high"), 0);
+	/* Words from different lines of one transcript: "интернет" (line 2) and "связь"
+	 * (line 1); with a word from another case, nothing. */
+	assert_int_equal(n_cases(f, &u, "/api/cases?q=%D0%B8%D0%BD%D1%82%D0%B5%D1%80%D0%BD%D0%B5%D1%82+%D1%81%D0%B2%D1%8F%D0%B7%D1%8C"), 1);
+	assert_int_equal(n_cases(f, &u, "/api/cases?q=%D0%B8%D0%BD%D1%82%D0%B5%D1%80%D0%BD%D0%B5%D1%82+%D1%80%D0%BE%D1%83%D0%BC%D0%B8%D0%BD%D0%B3&status=all"), 0);
 	/* FTS5 syntax in a query is only text. */
 	assert_int_equal(n_cases(f, &u, "/api/cases?q=%22%20OR%20*%20NEAR(a"), 0);
 	assert_int_equal(n_cases(f, &u, "/api/cases?q=%21%21%21"), 0);
