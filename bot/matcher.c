@@ -42,6 +42,7 @@
  * fewer than UNKNOWN_MAX_WORDS words (a long message has many such words and is
  * answered on its request instead). */
 #define UNKNOWN_FACTOR 0.9
+#define UNKNOWN_FACTOR_EN 0.95
 #define UNKNOWN_MAX_WORDS 12
 /* Share of the best single example in an intent's score; the rest is the centroid. */
 #define EXAMPLE_SHARE 0.7
@@ -1162,22 +1163,27 @@ int match_complaint(const struct replyset *rs, const struct match_result *r, dou
 
 /* Content words of a short message that the reply set has never seen, not even by
  * stem or as a typo of a word it knows ("баланс в стиме", "бонусы в пятёрочке"): each
- * one makes it likelier that the message is about someone else's service. */
-static int unknown_words(const struct match_index *idx, const struct text_analysis *a)
+ * one (up to three) makes it likelier that the message is about someone else's
+ * service. Returns the factor for the scores (1 for a long message). */
+static double unknown_factor(const struct match_index *idx, const struct text_analysis *a)
 {
+	double f = 1;
 	int n = 0, words = 0;
 	for (size_t i = 0; i < a->n_tokens; i++) {
 		const struct text_token *t = &a->tokens[i];
 		if (t->kind != TEXT_WORD)
 			continue;
 		words++;
-		if (t->how == TEXT_TYPO || n_chars(t->text) < 3 ||
+		if (t->how == TEXT_TYPO || t->script == TEXT_SCRIPT_OTHER || n_chars(t->text) < 3 ||
 		    text_vocab_find(idx->stop, t->text, t->len) >= 0 ||
-		    text_vocab_find(idx->stems, t->stem, strlen(t->stem)) >= 0)
+		    text_vocab_find(idx->stems, t->stem, strlen(t->stem)) >= 0 || n >= 3)
 			continue;
+		/* English words count less: the English examples are too few to call an
+		 * English word foreign ("current", "Georgia"). */
+		f *= t->script == TEXT_SCRIPT_CYR ? UNKNOWN_FACTOR : UNKNOWN_FACTOR_EN;
 		n++;
 	}
-	return words >= UNKNOWN_MAX_WORDS ? 0 : n;
+	return words >= UNKNOWN_MAX_WORDS ? 1 : f;
 }
 
 /* A swear word masked with asterisks ("х*р", "б**ть", "зае*ало"): letters and '*'
@@ -1214,10 +1220,9 @@ int match_message(const struct replyset *rs, const char *text, size_t len, struc
 	tl.n = 0;
 	collect_terms(idx, &out->text, &tl, out->plans, &out->n_plans);
 	score(idx, &tl, out);
-	int unknown = unknown_words(idx, &out->text);
-	for (int k = 0; k < unknown && k < 3; k++)
-		for (size_t i = 0; i < out->n_top; i++)
-			out->top[i].score *= UNKNOWN_FACTOR;
+	double unknown = unknown_factor(idx, &out->text);
+	for (size_t i = 0; i < out->n_top; i++)
+		out->top[i].score *= unknown;
 	double top = out->n_top ? out->top[0].score : 0, second = out->n_top > 1 ? out->top[1].score : 0;
 	out->decision = match_decide(rs, top, second);
 
