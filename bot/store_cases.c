@@ -401,9 +401,11 @@ int store_cases_each(struct store *st, const struct case_filter *f,
 int store_case_words_sync(struct store *st, char *(*words)(void *ud, const char *text),
 			  void *ud, int max)
 {
+	/* ORDER BY rowid DESC LIMIT 1, not max(rowid): FTS5 answers the first from its
+	 * index at once; max() would scan every row. */
 	sqlite3_stmt *s = store__prep(st, "SELECT id, case_id, text FROM case_lines WHERE id > "
-					  "coalesce((SELECT max(rowid) FROM case_words), 0) "
-					  "ORDER BY id LIMIT ?");
+					  "coalesce((SELECT rowid FROM case_words ORDER BY rowid "
+					  "DESC LIMIT 1), 0) ORDER BY id LIMIT ?");
 	if (!s)
 		return -1;
 	sqlite3_bind_int(s, 1, max);
