@@ -1116,6 +1116,7 @@ struct correct_state {
 	uint32_t best_count;
 	uint32_t tried[64];
 	int n_tried;
+	int floor; /* the least typo bound allowed (1 for short words, see correct_short) */
 };
 
 /* Verifies one candidate word id. */
@@ -1131,6 +1132,8 @@ static void correct_try(struct correct_state *s, uint32_t id)
 		return;
 	int shorter = e->ncp < s->n ? e->ncp : s->n;
 	int bound = text_typo_bound((size_t)shorter);
+	if (bound < s->floor)
+		bound = s->floor;
 	if (bound == 0 || abs((int)e->ncp - s->n) > bound)
 		return;
 	int32_t cb[MAX_WORD_CP];
@@ -1193,6 +1196,28 @@ int text_vocab_correct(const struct text_vocab *v, const char *word, size_t len,
 				correct_probe(&s, del2(v->pow, P, n, i, j));
 	if (s.best >= 0 && dist)
 		*dist = s.best_dist;
+	return s.best;
+}
+
+/* One edit for a four-letter word ("тарф" -> "тариф", "номр" -> "номер"), which
+ * text_vocab_correct never corrects: only with the dictionary's word that the query is
+ * no word of its own (see text_analyze). Finds the words it is a shortened form of,
+ * and the three-letter words it shortens to. */
+static int correct_short(const struct text_vocab *v, const char *word, size_t len)
+{
+	if (!v || !v->built || v->n == 0)
+		return -1;
+	int32_t cps[MAX_WORD_CP];
+	int n = to_cps(word, len, cps, MAX_WORD_CP);
+	if (n != 4)
+		return -1;
+	struct correct_state s = {.v = v, .cps = cps, .n = n, .best = -1, .floor = 1};
+	uint64_t P[MAX_WORD_CP + 1];
+	poly_prefix(cps, n, P);
+	correct_dels(&s, del_key(P[n]));
+	for (int i = 0; i < n; i++)
+		if (i == 0 || cps[i] != cps[i - 1])
+			correct_probe(&s, del1(v->pow, P, n, i));
 	return s.best;
 }
 
@@ -2392,6 +2417,10 @@ int text_analyze(struct text_ctx *ctx, const char *in, size_t len, const struct 
 				out->n_lemma += s != NULL;
 			}
 			int d, id = known_stem || real ? -1 : memo_typo(&sc, m, &d);
+			/* A four-letter non-word (the dictionary says so): one edit. */
+			if (id < 0 && !known_stem && !real && ctx->dict && t->script == TEXT_SCRIPT_CYR &&
+			    !text_dict_spell(ctx->dict, w, t->len))
+				id = correct_short(opts->vocab, w, t->len);
 			if (id >= 0) {
 				const char *cw = text_vocab_word(opts->vocab, id);
 				size_t cl = strlen(cw);
