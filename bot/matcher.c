@@ -1247,10 +1247,10 @@ int match_message(const struct replyset *rs, const char *text, size_t len, struc
 	int negated = 0;
 	for (size_t i = 0; i < a->n_tokens && !negated; i++)
 		negated = negation(a, i) != 0;
-	/* Capitals alone are no sign of a problem: "СКОЛЬКО СТОИТ ДОМАШНИЙ ИНТЕРНЕТ" is a
-	 * question. */
+	/* Capitals alone are no sign of a problem ("СКОЛЬКО СТОИТ ДОМАШНИЙ ИНТЕРНЕТ" is a
+	 * question); "!!!" is. */
 	if (!(problem || negated || out->flags.negative || out->flags.obscene || out->flags.legal_threat ||
-	      out->flags.spread_call)) {
+	      out->flags.spread_call || a->n_exclaim >= 3)) {
 		for (size_t i = 0; i < out->n_top; i++)
 			if (replyset_intent_at(rs, (size_t)out->top[i].intent)->kind == RS_COMPLAINT)
 				out->top[i].score *= CALM_COMPLAINT;

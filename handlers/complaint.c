@@ -217,9 +217,9 @@ static const struct replyset_intent *detect(const struct handler_ctx *ctx)
 		const struct replyset_intent *it = replyset_intent(ctx->rs, ctx->msg->payload + strlen(OPEN_PREFIX));
 		return it && it->kind == RS_COMPLAINT ? it : replyset_intent(ctx->rs, "complaint_general");
 	}
-	/* Shouting is a sign only with a problem stated: a question in capitals is a
-	 * question. */
-	int sign = f->negative || f->obscene || f->legal_threat || f->spread_call ||
+	/* Capitals are a sign only with a problem stated (a question in capitals is a
+	 * question); "!!!" is one on its own. */
+	int sign = f->negative || f->obscene || f->legal_threat || f->spread_call || m->text.n_exclaim >= 3 ||
 		   (f->shouting && replyset_lexicon_hit(ctx->rs, "problem", &m->text));
 	double floor = replyset_settings(ctx->rs)->clarify;
 	for (size_t i = 0; i < m->n_top && i < 3; i++) {
