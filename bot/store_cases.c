@@ -312,10 +312,11 @@ int store_case_claim(struct store *st, int64_t id, const char *operator_login, i
 
 /* The queue's columns and filters; the two statements differ only in the search. Each
  * filter is "?N IS NULL OR ..." so that one prepared statement serves every
- * combination. Column 5 is the last customer line (the preview), found through
- * case_lines_case. */
+ * combination. Column 5 is the last customer line (the preview, 300 characters),
+ * found through case_lines_case. */
 #define CASES_SELECT                                                                              \
-	"SELECT id, record, n_lines, last_line_at, last_line_from, (SELECT text FROM case_lines l " \
+	"SELECT id, record, n_lines, last_line_at, last_line_from, (SELECT substr(text, 1, 300) " \
+	"FROM case_lines l " \
 	"WHERE l.case_id = cases.id AND l.who = 'customer' ORDER BY l.id DESC LIMIT 1) FROM cases " \
 	"WHERE (?1 IS NULL OR (?1 = 'open' AND status IN ('new','claimed','waiting')) OR "           \
 	"status = ?1) AND (?2 IS NULL OR channel = ?2) AND "                                          \
@@ -347,7 +348,8 @@ static int each_row(struct store *st, sqlite3_stmt *s, int with_transcript,
 		cJSON *r = record_of_row(s, 1);
 		if (!r)
 			continue;
-		if (sqlite3_column_type(s, 5) == SQLITE_TEXT)
+		/* The queue's preview; an export has the whole transcript instead. */
+		if (!with_transcript && sqlite3_column_type(s, 5) == SQLITE_TEXT)
 			cJSON_AddStringToObject(r, "last_text", (const char *)sqlite3_column_text(s, 5));
 		if (n == cap)
 			rows = xrealloc(rows, (cap = cap ? cap * 2 : 64) * sizeof *rows);
@@ -469,8 +471,9 @@ int store_case_words_match(struct store *st, const char *fts, int64_t *ids, size
 
 char *store_case_last_text(struct store *st, int64_t id)
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT text FROM case_lines WHERE case_id = ? AND "
-					  "who = 'customer' ORDER BY id DESC LIMIT 1");
+	/* A preview: 300 characters (substr counts characters, so UTF-8 stays whole). */
+	sqlite3_stmt *s = store__prep(st, "SELECT substr(text, 1, 300) FROM case_lines WHERE "
+					  "case_id = ? AND who = 'customer' ORDER BY id DESC LIMIT 1");
 	if (!s)
 		return NULL;
 	sqlite3_bind_int64(s, 1, id);
