@@ -255,7 +255,7 @@ static void login_answer(struct console *c, struct http_resp *resp, int result,
 		int refused = auth_throttle_report(c->auth);
 		if (refused) {
 			char detail[96];
-			snprintf(detail, sizeof detail, "%s (%d refused)", peer, refused);
+			snprintf(detail, sizeof detail, "%s (отказано: %d)", peer, refused);
 			store_audit(c->app->store, actor, "login_throttled", 0, detail, now);
 		}
 		return;
