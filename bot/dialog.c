@@ -176,6 +176,9 @@ static void answered_add(struct dialog_result *out, const char *id)
  * still decides the first handler (a complaint, a tariff, a person), so a request
  * only splits the answer when nothing else must come last. */
 #define MAX_PARTS 8
+/* A part's top this far below the answer threshold, leading by PART_LEAD, counts. */
+#define PART_BELOW 0.10
+#define PART_LEAD 0.10
 
 struct part {
 	size_t from, to; /* token range */
@@ -298,7 +301,12 @@ static size_t part_intents(const struct replyset *rs, const struct text_analysis
 		struct match_result m;
 		match_message(rs, text, strlen(text), &m);
 		free(text);
-		if (m.n_top && m.decision == MATCH_ANSWER) {
+		/* A part is short and often holds words of its own ("в субботу"): a clear
+		 * lead a little below the answer threshold is confident enough there. */
+		double lead = m.n_top ? m.top[0].score - (m.n_top > 1 ? m.top[1].score : 0) : 0;
+		int clear = m.n_top && m.top[0].score >= replyset_settings(rs)->answer - PART_BELOW &&
+			    lead >= PART_LEAD;
+		if (m.n_top && (m.decision == MATCH_ANSWER || clear)) {
 			const struct replyset_intent *it = replyset_intent_at(rs, (size_t)m.top[0].intent);
 			int dup = 0;
 			for (size_t k = 0; k < n; k++)
