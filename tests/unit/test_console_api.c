@@ -5,6 +5,7 @@
 #include "test_console_fixture.h"
 #include "clock.h"
 
+#include "console_hub.h"
 #include "handoff.h"
 #include "store_console.h"
 
@@ -426,6 +427,25 @@ static void test_search_and_filters(void **state)
 			fail_msg("%s: %d", bad[i], r.status);
 		fx_resp_free(&r);
 	}
+}
+
+/* A live update carries the customer's last words for the list's preview. */
+static void test_live_summary_has_the_last_line(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = fx_case(f, 1, "high", "web", 1000);
+	assert_int_equal(store_case_line_add(f->app.store, id, 1001, "customer", "А теперь и SMS не уходят", NULL), 0);
+	assert_int_equal(store_case_line_add(f->app.store, id, 1002, "bot", "Добавил к обращению", NULL), 0);
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "case_id", (double)id);
+	char *s = console_hub__frame(console__hub(f->con), "case_updated", d);
+	cJSON_Delete(d);
+	assert_non_null(s);
+	cJSON *o = cJSON_Parse(s);
+	free(s);
+	assert_string_equal(fx_str(cJSON_GetObjectItem(o, "case"), "last_text", NULL), "А теперь и SMS не уходят");
+	assert_string_equal(fx_str(cJSON_GetObjectItem(o, "case"), "last_from", NULL), "bot");
+	cJSON_Delete(o);
 }
 
 /* Saved views are personal: per login, stored, replaced by name, deleted. */
@@ -889,6 +909,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_case_page_and_templates, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_search_and_filters, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_saved_views, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_live_summary_has_the_last_line, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_reports, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_hand_over_and_take_over, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_customer_history_and_titles, fx_setup, fx_teardown),
