@@ -57,6 +57,7 @@ struct memo {
 	int8_t typo_dist;
 	uint8_t stem_done, typo_done;
 	int8_t stem_known; /* -1 not yet asked */
+	int8_t spelled;    /* the dictionary knows the word: -1 not yet asked */
 };
 
 /* A token under construction, pointing into the context's scratch buffers. */
@@ -1243,6 +1244,7 @@ static void memo_init(struct text_ctx *ctx, const struct text_opts *o, struct me
 	m->typo_dist = 0;
 	m->stem_done = m->typo_done = 0;
 	m->stem_known = -1;
+	m->spelled = -1;
 }
 
 /* What is known about word w in this analysis: its memo entry, or tmp filled afresh
@@ -1323,6 +1325,15 @@ static int memo_typo(const struct scorer *sc, struct memo *m, int *dist)
 	}
 	*dist = m->typo_dist;
 	return m->typo;
+}
+
+/* Does the context's dictionary know the memo'd word? (0 without a dictionary.) */
+static int memo_spelled(const struct scorer *sc, struct memo *m)
+{
+	if (m->spelled < 0)
+		m->spelled = (int8_t)(sc->ctx->dict &&
+				      text_dict_spell(sc->ctx->dict, sc->ctx->pool.data + m->word, m->len));
+	return m->spelled;
 }
 
 /* ------------------------------------------------------------------ word scoring */
@@ -1702,7 +1713,7 @@ static const char *lemma_stem(const struct scorer *sc, const char *w, size_t len
 static void bfill(struct buf *b, unsigned char c, size_t n);
 
 #define GLUE_MIN_CP 6
-#define GLUE_PIECE_MAX 24
+#define GLUE_PIECE_MAX 16
 #define GLUE_NO 1000
 
 /* Short words a glued message may hide ("вроуминге", "немогу", "howtopay"): only these
@@ -1754,16 +1765,14 @@ static int glued_candidate(const struct scorer *sc, const char *w, size_t len, i
 	const struct text_opts *o = sc->opts;
 	if (ncp < GLUE_MIN_CP || ncp > MAX_WORD_CP || script == TEXT_SCRIPT_OTHER)
 		return 0;
-	if (text_vocab_find(o->vocab, w, len) >= 0)
+	/* Through the word memo: the token loop asks the same questions next. */
+	struct memo tmp, *m = word_info(sc, w, len, &tmp);
+	if (m->vocab >= 0 || (o->stems && memo_stem_known(sc, m)))
 		return 0;
-	size_t sl;
-	const char *st = stem_raw(sc->ctx, w, len, &sl);
-	if (o->stems && text_vocab_find(o->stems, st, sl) >= 0)
-		return 0;
-	if (script == TEXT_SCRIPT_CYR && sc->ctx->dict && text_dict_spell(sc->ctx->dict, w, len))
+	if (script == TEXT_SCRIPT_CYR && memo_spelled(sc, m))
 		return 0;
 	int d = 0;
-	if (text_vocab_correct(o->vocab, w, len, &d) >= 0 && d <= 1)
+	if (memo_typo(sc, m, &d) >= 0 && d <= 1)
 		return 0; /* a typo of a known word, not two words */
 	return 1;
 }
@@ -2408,8 +2417,7 @@ int text_analyze(struct text_ctx *ctx, const char *in, size_t len, const struct 
 		if (repair && opts && opts->vocab && m->vocab < 0) {
 			int known_stem = opts->stems ? memo_stem_known(&sc, m) : 0;
 			int real = 0;
-			if (!known_stem && t->script == TEXT_SCRIPT_CYR && ctx->dict &&
-			    text_dict_spell(ctx->dict, w, t->len)) {
+			if (!known_stem && t->script == TEXT_SCRIPT_CYR && memo_spelled(&sc, m)) {
 				/* A real word the examples lack: never "corrected" into one they
 				 * have; read through its dictionary form when the set knows that. */
 				real = 1;
@@ -2419,7 +2427,7 @@ int text_analyze(struct text_ctx *ctx, const char *in, size_t len, const struct 
 			int d, id = known_stem || real ? -1 : memo_typo(&sc, m, &d);
 			/* A four-letter non-word (the dictionary says so): one edit. */
 			if (id < 0 && !known_stem && !real && ctx->dict && t->script == TEXT_SCRIPT_CYR &&
-			    !text_dict_spell(ctx->dict, w, t->len))
+			    !memo_spelled(&sc, m))
 				id = correct_short(opts->vocab, w, t->len);
 			if (id >= 0) {
 				const char *cw = text_vocab_word(opts->vocab, id);
