@@ -36,8 +36,6 @@
 /* Weight of a function word relative to a content word, in a text that has no
  * content word (elsewhere function words are left out). */
 #define STOP_WEIGHT 0.25
-/* Weight of a function word in a text that has content words. */
-#define STOP_HINT 0.2
 /* Factor of every score per content word the set has never seen, in a message of
  * fewer than UNKNOWN_MAX_WORDS words (a long message has many such words and is
  * answered on its request instead). */
@@ -449,9 +447,9 @@ static void collect_terms(const struct match_index *idx, const struct text_analy
 				term_add(tl, mix64(last_content ^ H_NEG), 1.0f);
 		}
 		if (f != 1.0f && content) {
-			/* Beside content words a function word is a faint hint only ("какой
-			 * у меня тариф" is not "сменить тариф"), never a bigram. */
-			term_add(tl, h, (float)STOP_HINT);
+			/* Beside content words function words are left out: as a faint hint
+			 * (tried: 0.2) they won 2 of 906 blind lines and cost a fifth of the
+			 * matcher's time, their postings being the longest. */
 			has_prev = 0;
 			continue;
 		}
