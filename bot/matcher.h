@@ -23,8 +23,8 @@
  * The raw score is mapped piecewise linearly so that the best in/out-of-scope
  * separation lands on 0.55 (clamped to 1 only after the decision, so two intents past
  * 1 keep their margin). In a short message each content word the set has never seen
- * scales the scores by 0.9 (0.95 for an English word: a message about someone else's
- * service). Typos, the wrong keyboard layout,
+ * scales the scores by 0.9, an English one by 0.95: such words suggest someone else's
+ * service. Typos, the wrong keyboard layout,
  * transliteration and glued words are repaired word by word against the set's
  * vocabulary and the Russian Hunspell dictionary before scoring (text.h). A swear word
  * masked with asterisks sets the obscene flag. */
