@@ -288,8 +288,11 @@ static void rotate_to_front(struct reply_list *l, size_t k)
 
 /* The intents the parts of a message ask for confidently, in order, each once. */
 static size_t part_intents(const struct replyset *rs, const struct text_analysis *a,
+			   const struct replyset_intent *primary, size_t *primary_at,
 			   const struct replyset_intent **found, size_t max)
 {
+	*primary_at = 0;
+	int placed = 0;
 	struct part parts[MAX_PARTS];
 	size_t np = split_parts(a, parts, MAX_PARTS), n = 0;
 	if (np < 2)
@@ -306,6 +309,13 @@ static size_t part_intents(const struct replyset *rs, const struct text_analysis
 		double lead = m.n_top ? m.top[0].score - (m.n_top > 1 ? m.top[1].score : 0) : 0;
 		int clear = m.n_top && m.top[0].score >= replyset_settings(rs)->answer - PART_BELOW &&
 			    lead >= PART_LEAD;
+		/* The part the whole message's answer most likely comes from: the first
+		 * with it among its candidates. */
+		for (size_t k = 0; k < m.n_top && k < 3 && !placed && primary; k++)
+			if (replyset_intent_at(rs, (size_t)m.top[k].intent) == primary) {
+				*primary_at = n;
+				placed = 1;
+			}
 		if (m.n_top && (m.decision == MATCH_ANSWER || clear)) {
 			const struct replyset_intent *it = replyset_intent_at(rs, (size_t)m.top[0].intent);
 			int dup = 0;
@@ -342,10 +352,11 @@ static void answer_parts(struct handler_ctx *ctx)
 	      strcmp(h, "fallback") == 0 || strcmp(h, "tariff") == 0))
 		return;
 	const struct replyset_intent *found[MAX_PARTS];
-	size_t n = part_intents(ctx->rs, &ctx->match->text, found, MAX_PARTS);
+	const struct replyset_intent *primary = o->intent ? replyset_intent(ctx->rs, o->intent) : NULL;
+	size_t primary_at;
+	size_t n = part_intents(ctx->rs, &ctx->match->text, primary, &primary_at, found, MAX_PARTS);
 	if (n == 0)
 		return;
-	const struct replyset_intent *primary = o->intent ? replyset_intent(ctx->rs, o->intent) : NULL;
 	size_t at = n; /* where the primary answer stands among the parts */
 	for (size_t i = 0; i < n; i++)
 		if (found[i] == primary)
@@ -370,9 +381,11 @@ static void answer_parts(struct handler_ctx *ctx)
 		}
 		return;
 	}
-	/* The primary answer stays; the parts before it go first, the rest after. */
+	/* The primary answer stays; the parts before it go first, the rest after. When
+	 * no part is answered with it, it stands where its part is. */
+	size_t split = at == n ? primary_at : at, after = at == n ? primary_at : at + 1;
 	size_t before = 0;
-	for (size_t i = 0; i < (at == n ? 0 : at); i++)
+	for (size_t i = 0; i < split; i++)
 		if (found[i]->kind != RS_TARIFF) {
 			add_answer(ctx, found[i]);
 			answered_add(o, found[i]->id);
@@ -386,7 +399,7 @@ static void answer_parts(struct handler_ctx *ctx)
 		const struct replyset_intent *first = found[0];
 		dialog__set_route(ctx, first->kind == RS_FAQ ? "faq" : "smalltalk", first->id);
 	}
-	for (size_t i = at == n ? 0 : at + 1; i < n; i++)
+	for (size_t i = after; i < n; i++)
 		if (found[i]->kind != RS_TARIFF) {
 			add_answer(ctx, found[i]);
 			answered_add(o, found[i]->id);
