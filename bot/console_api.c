@@ -191,6 +191,10 @@ cJSON *console_case_summary(int64_t id, const cJSON *record)
 
 static void reply_json(struct http_resp *resp, int status, cJSON *o)
 {
+	/* Every answer carries the daemon's time: the console measures waits and SLA
+	 * against it, not against the browser's clock, which may be off. */
+	if (cJSON_IsObject(o) && !cJSON_GetObjectItemCaseSensitive(o, "server_now"))
+		cJSON_AddNumberToObject(o, "server_now", (double)clock_now_s());
 	char *s = cJSON_PrintUnformatted(o);
 	http_resp_json(resp, status, s);
 	free(s);

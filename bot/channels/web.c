@@ -445,6 +445,9 @@ static void hello(struct web *w, struct web_sock *k, struct ws_conn *c, const cJ
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", "hello");
 	cJSON_AddNumberToObject(o, "peer_id", (double)k->peer_id);
+	/* The daemon's time, so the page shows times as the daemon's clock reads them
+	 * ("today", "14:05") whatever the browser's clock says. */
+	cJSON_AddNumberToObject(o, "now", (double)clock_now_ms());
 	char *s = cJSON_PrintUnformatted(o);
 	server_ws_send(c, s, strlen(s));
 	free(s);

@@ -24,11 +24,16 @@
     return from === 'customer' ? 'вы' : from === 'operator' ? 'сотрудник поддержки' : 'бот';
   }
 
+  /* The daemon's clock less the browser's, from the hello frame: "today" is the
+   * daemon's today, whatever the browser's clock says. */
+  let skewMs = 0;
+  function nowMs() { return Date.now() + skewMs; }
+
   /* "14:05" today, "3 дек., 14:05" on another day. */
   function timeText(ms) {
-    const d = new Date(ms || Date.now());
+    const d = new Date(ms || nowMs());
     const hm = d.toLocaleTimeString('ru-RU', { hour: '2-digit', minute: '2-digit' });
-    if (d.toDateString() === new Date().toDateString()) return hm;
+    if (d.toDateString() === new Date(nowMs()).toDateString()) return hm;
     return d.toLocaleDateString('ru-RU', { day: 'numeric', month: 'short' }) + ', ' + hm;
   }
 
@@ -49,7 +54,7 @@
     w.textContent = who(f);
     const tm = document.createElement('time');
     tm.className = 'at';
-    const at = atMs || Date.now();
+    const at = atMs || nowMs();
     tm.dateTime = new Date(at).toISOString();
     tm.textContent = timeText(at);
     w.appendChild(tm);
@@ -129,6 +134,7 @@
       try { m = JSON.parse(ev.data); } catch (e) { return; }
       switch (m.type) {
         case 'hello':
+          if (typeof m.now === 'number') skewMs = m.now - Date.now();
           setStatus(true);
           greeted = true;
           document.body.dataset.peer = String(m.peer_id);

@@ -72,7 +72,7 @@
   function fmtClock(sec) {
     if (!sec) return '';
     const d = new Date(sec * 1000);
-    const today = new Date();
+    const today = new Date(now() * 1000);
     if (d.toDateString() === today.toDateString()) return d.toLocaleTimeString('ru-RU', { hour: '2-digit', minute: '2-digit' });
     return fmtTime(sec);
   }
@@ -83,7 +83,10 @@
     if (s < 86400) return Math.floor(s / 3600) + ' ч ' + Math.floor((s % 3600) / 60) + ' мин';
     return Math.floor(s / 86400) + ' д ' + Math.floor((s % 86400) / 3600) + ' ч';
   }
-  function now() { return Math.floor(Date.now() / 1000); }
+  /* The daemon's clock less the browser's (every API answer carries server_now): waits
+   * and SLA are measured on the daemon's clock, whatever the browser's says. */
+  let skewS = 0;
+  function now() { return Math.floor(Date.now() / 1000 + skewS); }
   function who(login) { return login === 'system' ? 'система' : (login || '—'); }
   function intentTitle(id) {
     const i = state.me && state.me.intents && state.me.intents[id];
@@ -111,6 +114,7 @@
     }
     let data = null;
     try { data = await r.json(); } catch (e) { data = null; }
+    if (data && typeof data.server_now === 'number') skewS = data.server_now - Date.now() / 1000;
     if (r.status === 401 && path !== '/api/login') {
       showLogin('Сессия закончилась, войдите снова.');
     }
