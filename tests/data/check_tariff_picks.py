@@ -10,8 +10,10 @@ The rule (the one the bot's calculator follows):
   - an unlimited flag covers any need at no extra cost;
   - a null overage means the plan cannot go beyond its package;
   - an unlimited need is covered only by an unlimited flag.
-  The answer is the covering plan with the lowest total; with a budget, it must be within
-  the budget (total <= budget), otherwise the answer is `-` (no plan).
+  The answer is the covering plan with the lowest total. A budget does not change it:
+  when that total is within the budget the answer says it fits; when it is not, no plan
+  fits, and the bot offers that nearest plan saying no plan fits the budget (issue 12).
+  `-` (no plan) is left for needs no plan covers.
 
 The script also re-reads the needs from the text with a small parser, so a reason that
 does not say what the text says is caught. Exit status 1 on any disagreement.
@@ -61,8 +63,6 @@ def pick(tariffs, need, budget):
     best_total, best = options[0]
     if len(options) > 1 and abs(options[1][0] - best_total) < 1e-9:
         raise ValueError(f"tie between {best} and {options[1][1]} at {best_total}: the case is ambiguous")
-    if budget is not None and best_total > budget:
-        return None, best_total, options
     return best, best_total, options
 
 
