@@ -31,7 +31,8 @@ REQUIRED_BOT = ["fallback", "clarify", "greeting_first", "operator_handoff", "ta
 KINDS = {"faq", "smalltalk", "operator", "tariff", "complaint"}
 SEVERITIES = {"critical", "high", "normal", "low"}
 NEEDS = {"phone", "account", "location", "description"}
-LEXICONS = ["obscene", "legal_threat", "spread_call", "negative", "operator_request", "problem"]
+LEXICONS = ["obscene", "legal_threat", "spread_call", "negative", "operator_request", "problem",
+            "grievance"]
 ID_RE = re.compile(r"^[a-z0-9_]+$")
 PH_RE = re.compile(r"\{([^{}]*)\}")
 CYR_RE = re.compile(r"[а-яё]", re.IGNORECASE)
