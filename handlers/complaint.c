@@ -401,8 +401,12 @@ static int complaint_handle(struct handler_ctx *ctx)
 		return continue_interview(ctx, iv);
 	const struct replyset_intent *it = detect(ctx);
 	const cJSON *prev = recent_problem(ctx);
-	if (!it && prev && (not_helped(ctx) || replyset_lexicon_hit(ctx->rs, "problem", &ctx->match->text)))
-		it = replyset_intent(ctx->rs, json_str(prev, "intent")); /* the same problem again */
+	/* The same problem again, or a phone or account number given right after the
+	 * answer (what a case needs: the customer wants one). */
+	if (!it && prev &&
+	    (not_helped(ctx) || replyset_lexicon_hit(ctx->rs, "problem", &ctx->match->text) ||
+	     ((ctx->out->phone[0] || ctx->out->account[0]) && !dialog__chosen(ctx))))
+		it = replyset_intent(ctx->rs, json_str(prev, "intent"));
 	if (!it)
 		return HANDLER_DECLINED;
 	dialog__set_route(ctx, "complaint", it->id);

@@ -210,6 +210,27 @@ static void test_problem_answered_first(void **state)
 	cJSON_Delete(st);
 }
 
+/* After the troubleshooting answer, a phone number alone asks for the case: it opens
+ * with the number taken. */
+static void test_phone_after_answer_opens_case(void **state)
+{
+	struct replyset *rs = *state;
+	cJSON *st = cJSON_CreateObject();
+	struct dialog_result res;
+	say(rs, st, "уже третий день не работает мобильный интернет, ничего не грузится", &res);
+	assert_non_null(open_case_button(&res));
+	assert_null(cJSON_GetObjectItem(st, "interview"));
+	dialog_result_free(&res);
+	say(rs, st, "+7 916 123-45-67", &res);
+	assert_string_equal(res.handler, "complaint");
+	const cJSON *iv = cJSON_GetObjectItem(st, "interview");
+	assert_non_null(iv);
+	assert_string_equal(cJSON_GetObjectItem(iv, "phone")->valuestring, "+79161234567");
+	assert_non_null(strstr(cJSON_GetObjectItem(iv, "summary")->valuestring, "третий день"));
+	dialog_result_free(&res);
+	cJSON_Delete(st);
+}
+
 /* A grievance opens the case at once: anger about money, a repeat contact. */
 static void test_grievance_opens_case(void **state)
 {
@@ -319,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_empty_huge_attachment),
 		cmocka_unit_test(test_operator_and_complaint),
 		cmocka_unit_test(test_problem_answered_first),
+		cmocka_unit_test(test_phone_after_answer_opens_case),
 		cmocka_unit_test(test_grievance_opens_case),
 		cmocka_unit_test(test_legal_threat_is_a_flag),
 		cmocka_unit_test(test_several_requests),
