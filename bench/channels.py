@@ -399,12 +399,14 @@ def saturate(kind, binary, fastfake, n, chats):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def run_curve(kind, binary, fastfake, n):
-    """Per-message cost against conversation length: the same n messages spread over
-    fewer chats, so each conversation (and its open case) grows longer."""
+def run_curve(kind, binary, fastfake, n, fixed_chats=0):
+    """Per-message cost against conversation length. By default the same n messages
+    spread over fewer chats, so each conversation (and its open case) grows longer, but
+    fewer chats also share each request and commit; with fixed_chats the number of chats
+    stays the same and only the length of each conversation grows."""
     first = None
     for per_chat in (4, 50, 200, 1000):
-        chats = max(1, n // per_chat)
+        chats = fixed_chats or max(1, n // per_chat)
         rate, cpu = saturate(kind, binary, fastfake, chats * per_chat, chats)
         first = first or (rate, cpu)
         print("channels %-8s curve: %4d messages a chat (%5d chats): %6.0f us CPU per "
@@ -509,6 +511,8 @@ def main():
     ap.add_argument("--fastfake", default=None, help="path to the fastfake binary")
     ap.add_argument("--curve", action="store_true",
                     help="print CPU per message at 4, 50, 200 and 1000 messages a chat")
+    ap.add_argument("--curve-chats", type=int, default=0,
+                    help="with --curve: this many chats at every point (messages grow)")
     ap.add_argument("--limits", action="store_true",
                     help="the issue-13 scenarios at the platforms' real limits (C fake)")
     a = ap.parse_args()
@@ -531,7 +535,7 @@ def main():
             elif a.curve:
                 if a.fake != "fast":
                     raise SystemExit("--curve needs the C fake (--fake fast)")
-                run_curve(kind, a.binary, fastfake, a.messages)
+                run_curve(kind, a.binary, fastfake, a.messages, a.curve_chats)
             elif a.fake == "fast":
                 run_fast(kind, a.binary, fastfake, a.messages, a.chats, a.rate)
             else:

@@ -29,6 +29,7 @@ struct depth {
 struct store {
 	sqlite3 *db;
 	int in_tx;
+	int sync_full; /* synchronous=FULL is set (store_commit_unsynced relaxes one commit) */
 	char state[128];
 	struct depth depth[DEPTH_CHANNELS];
 	int n_depth;
@@ -423,6 +424,7 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		snprintf(err, errlen, "store: cannot use %s: %s", path, st->state);
 		goto fail;
 	}
+	st->sync_full = 1;
 	if (check_integrity(st, path, err, errlen) < 0)
 		goto fail;
 	use_incremental_vacuum(st, path);
@@ -443,7 +445,19 @@ fail:
 
 int store_set_synchronous(struct store *st, int full)
 {
+	st->sync_full = full;
 	return exec(st, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+}
+
+int store_commit_unsynced(struct store *st)
+{
+	if (!st->in_tx || !st->sync_full)
+		return store_commit(st);
+	/* The setting is read at commit time; FULL is back before anything else commits. */
+	exec(st, "PRAGMA synchronous=NORMAL");
+	int result = store_commit(st);
+	exec(st, "PRAGMA synchronous=FULL");
+	return result;
 }
 
 void store_close(struct store *st)
