@@ -283,7 +283,7 @@ static int token_issue(struct web *w, char *out, int64_t now_ms)
 		 rnd);
 	struct pending_token *p = &w->pending[w->pending_next];
 	w->pending_next = (w->pending_next + 1) % WEB_PENDING_MAX;
-	snprintf(p->token, sizeof p->token, "%s", out);
+	snprintf(p->token, sizeof p->token, "%.*s", AUTH_TOKEN_LEN, out);
 	p->issued_ms = now_ms;
 	return 0;
 }
