@@ -390,6 +390,8 @@ def saturate(kind, binary, fastfake, n, chats):
         st = wait_answered(fake, n, 900)
         cpu = cpu_seconds(bot.pid) - cpu0
         span = (st["last_answer_ns"] - st["first_deliver_ns"]) / 1e9
+        print("channels %-8s   (%d chats: %.1f messages a poll, %.2f requests a message)"
+              % (kind, chats, n / max(1, st["polls"]), st["requests"] / n), flush=True)
         return n / span, cpu / n
     finally:
         if bot is not None and bot.poll() is None:
