@@ -221,17 +221,15 @@ static void event_cb(void *arg, const char *type, const cJSON *data)
 	}
 	if (strcmp(type, "customer_message") != 0)
 		return;
-	cJSON *record = NULL;
-	if (store_case_get_head(t->app->store, id, &record) < 0 || !record)
+	/* Runs for every message of an open case: the columns, not the record. */
+	int severity;
+	char status[16], assignee[64];
+	if (store_case_state(t->app->store, id, &severity, status, assignee) != 1 || !*assignee)
 		return;
-	const char *status = json_str(record, "status");
-	const char *assignee = json_str(record, "assignee");
-	if (assignee && *assignee && status && strcmp(status, "claimed") == 0)
+	if (strcmp(status, "claimed") == 0)
 		arm(t, id, "silence", now, CONSOLE_ARM_IF_IDLE);
-	if (assignee && *assignee && status &&
-	    (strcmp(status, "claimed") == 0 || strcmp(status, "waiting") == 0))
+	if (strcmp(status, "claimed") == 0 || strcmp(status, "waiting") == 0)
 		arm(t, id, "idle", now, CONSOLE_ARM_REPLACE);
-	cJSON_Delete(record);
 }
 
 struct case_timers *case_timers_new(struct app *app)

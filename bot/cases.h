@@ -33,6 +33,13 @@ int store_case_get_head(struct store *st, int64_t id, cJSON **record);
  * transcript is kept as rows: lines of record's "transcript" beyond those stored are
  * appended (a record read whole, given new lines); a head record appends none. */
 int store_case_put(struct store *st, int64_t id, const cJSON *record, int64_t now);
+/* What the per-message paths need of a case, from its columns (no JSON): severity as
+ * enum replyset_severity (0 critical ... 3 low), status and assignee ("" if none).
+ * Returns 1 when the case exists, 0 when not, negative on error. */
+int store_case_state(struct store *st, int64_t id, int *severity, char status[16],
+		     char assignee[64]);
+/* Sets the record's last_customer_at and updated_at to now in place (no read). */
+int store_case_touch(struct store *st, int64_t id, int64_t now);
 /* Appends one transcript line to a case (from: "customer", "bot" or "operator"). */
 int store_case_line_add(struct store *st, int64_t id, int64_t at, const char *from,
 			const char *text, const char *operator_login);

@@ -64,26 +64,16 @@ static cJSON *line(int64_t at, const char *from, const char *text)
 static int append_to_case(struct app *app, struct pipeline_batch *b, int64_t case_id,
 			  const struct chan_msg *m, const struct reply_list *replies, int64_t now)
 {
-	/* The head only, and lines appended: a long case costs no more than a short one. */
-	cJSON *rec = NULL;
-	if (store_case_get_head(app->store, case_id, &rec) < 0 || !rec)
-		return rec ? -1 : 0;
+	/* Lines appended and two times set in place, the record never read: a long case
+	 * costs no more than a short one. */
 	const char *text = m->text && *m->text ? m->text : (m->contact_phone ? m->contact_phone : "");
-	if (store_case_line_add(app->store, case_id, now, "customer", text, NULL) < 0) {
-		cJSON_Delete(rec);
+	if (store_case_line_add(app->store, case_id, now, "customer", text, NULL) < 0)
 		return -1;
-	}
 	for (size_t i = 0; replies && i < replies->n; i++)
 		if (store_case_line_add(app->store, case_id, now, "bot", replies->items[i].text,
-					NULL) < 0) {
-			cJSON_Delete(rec);
+					NULL) < 0)
 			return -1;
-		}
-	cJSON_DeleteItemFromObjectCaseSensitive(rec, "last_customer_at");
-	cJSON_AddNumberToObject(rec, "last_customer_at", (double)now);
-	cJSON_DeleteItemFromObjectCaseSensitive(rec, "updated_at");
-	cJSON_AddNumberToObject(rec, "updated_at", (double)now);
-	int result = store_case_put(app->store, case_id, rec, now);
+	int result = store_case_touch(app->store, case_id, now);
 	if (result == 0) {
 		cJSON *ev = cJSON_CreateObject();
 		cJSON_AddNumberToObject(ev, "case_id", (double)case_id);
@@ -92,7 +82,6 @@ static int append_to_case(struct app *app, struct pipeline_batch *b, int64_t cas
 		cJSON_AddStringToObject(ev, "text", text);
 		pipeline_batch_event(b, "customer_message", ev);
 	}
-	cJSON_Delete(rec);
 	return result;
 }
 
@@ -355,15 +344,10 @@ int casework_after(struct app *app, struct pipeline_batch *b, const struct chan_
 	if (open) {
 		/* The case is open: everything the customer writes joins it. */
 		snprintf(number, sizeof number, "%06lld", (long long)open);
-		cJSON *rec = NULL;
-		if (store_case_get_head(app->store, open, &rec) < 0)
-			return -1;
 		int sev = RS_SEV_NORMAL;
-		const char *sname = json_str(rec, "severity");
-		for (int i = 0; sname && i < 4; i++)
-			if (strcmp(sname, severity_names[i]) == 0)
-				sev = i;
-		cJSON_Delete(rec);
+		char status[16], assignee[64];
+		if (store_case_state(app->store, open, &sev, status, assignee) < 0)
+			return -1;
 		casework_due(app, sev, now, eta, work_start, &after_hours);
 		if (res->wants_human && after_hours)
 			swap_template(app, &res->replies, "operator_handoff",

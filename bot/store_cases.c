@@ -174,6 +174,42 @@ int store_case_put(struct store *st, int64_t id, const cJSON *record, int64_t no
 	return 0;
 }
 
+int store_case_state(struct store *st, int64_t id, int *severity, char status[16],
+		     char assignee[64])
+{
+	sqlite3_stmt *s = store__prep(st, "SELECT severity, status, coalesce(assignee, '') "
+					  "FROM cases WHERE id = ?");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*severity = sqlite3_column_int(s, 0);
+		snprintf(status, 16, "%s", (const char *)sqlite3_column_text(s, 1));
+		snprintf(assignee, 64, "%s", (const char *)sqlite3_column_text(s, 2));
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_case_touch(struct store *st, int64_t id, int64_t now)
+{
+	sqlite3_stmt *s = store__prep(st, "UPDATE cases SET updated_at = ?2, record = "
+					  "json_set(record, '$.last_customer_at', ?2, '$.updated_at', ?2) "
+					  "WHERE id = ?1");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		log_error("store: case %lld: touch: %s", (long long)id, sqlite3_errmsg(db_of(st)));
+		return -1;
+	}
+	return 0;
+}
+
 static int64_t line_count(struct store *st, int64_t id)
 {
 	sqlite3_stmt *s = store__prep(st, "SELECT n_lines FROM cases WHERE id = ?");
