@@ -853,19 +853,9 @@ int64_t store__scalar(struct store *st, const char *sql)
 	return v;
 }
 
-int store_outbox_each_pending(struct store *st, const char *channel, int64_t after_id,
-			      int limit, void (*fn)(void *arg, struct outbox_row *row), void *arg)
+int store__outbox_rows(struct sqlite3_stmt *s, const char *channel,
+		       void (*fn)(void *arg, struct outbox_row *row), void *arg)
 {
-	static const char sql[] =
-		"SELECT id, kind, peer_id, inbound_id, reply_to, text, keyboard, extra, "
-		"replyset_version, source, attempts, created_ms, next_attempt_ms FROM outbox "
-		"WHERE channel = ? AND status = 'pending' AND id > ? ORDER BY id LIMIT ?";
-	sqlite3_stmt *s = prep(st, sql);
-	if (!s)
-		return -1;
-	bind_text(s, 1, channel);
-	sqlite3_bind_int64(s, 2, after_id);
-	sqlite3_bind_int(s, 3, limit);
 	int rc, n = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		n++;
@@ -888,10 +878,25 @@ int store_outbox_each_pending(struct store *st, const char *channel, int64_t aft
 		outbox_row_free(&r);
 	}
 	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		set_state(st, "outbox load");
+	return rc == SQLITE_DONE ? n : -1;
+}
+
+int store_outbox_each_pending(struct store *st, const char *channel, int64_t after_id,
+			      int limit, void (*fn)(void *arg, struct outbox_row *row), void *arg)
+{
+	static const char sql[] =
+		"SELECT id, kind, peer_id, inbound_id, reply_to, text, keyboard, extra, "
+		"replyset_version, source, attempts, created_ms, next_attempt_ms FROM outbox "
+		"WHERE channel = ? AND status = 'pending' AND id > ? ORDER BY id LIMIT ?";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
 		return -1;
-	}
+	bind_text(s, 1, channel);
+	sqlite3_bind_int64(s, 2, after_id);
+	sqlite3_bind_int(s, 3, limit);
+	int n = store__outbox_rows(s, channel, fn, arg);
+	if (n < 0)
+		set_state(st, "outbox load");
 	return n;
 }
 

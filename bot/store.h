@@ -114,6 +114,11 @@ struct sqlite3 *store__db(struct store *st);
 /* The SQL that takes the schema from version v to v + 1, or NULL past the last one (for
  * tests that build an old store). */
 const char *store__migration(int v);
+/* Steps s, a statement selecting the outbox row columns (id, kind, peer_id, inbound_id,
+ * reply_to, text, keyboard, extra, replyset_version, source, attempts, created_ms,
+ * next_attempt_ms), calling fn with each row; resets s. The count, or -1. */
+int store__outbox_rows(struct sqlite3_stmt *s, const char *channel,
+		       void (*fn)(void *arg, struct outbox_row *row), void *arg);
 
 
 
