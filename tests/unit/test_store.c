@@ -13,37 +13,8 @@
 
 #include "cases.h"
 #include "store.h"
+#include "test_store_fixture.h"
 #include "xalloc.h"
-
-static char dbpath[64];
-
-static int setup(void **state)
-{
-	strcpy(dbpath, "/tmp/deskbot-store-XXXXXX");
-	int fd = mkstemp(dbpath);
-	close(fd);
-	unlink(dbpath);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char p[80];
-	unlink(dbpath);
-	snprintf(p, sizeof p, "%s-wal", dbpath);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", dbpath);
-	unlink(p);
-	return 0;
-}
-
-static struct store *open_store(void)
-{
-	struct store *st = NULL;
-	char err[256] = "";
-	assert_int_equal(store_open(dbpath, &st, err, sizeof err), 0);
-	return st;
-}
 
 static void migrates_to_current_version(void **state)
 {

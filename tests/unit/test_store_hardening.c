@@ -19,37 +19,7 @@
 #include <unistd.h>
 
 #include "store.h"
-
-static char dbpath[64];
-
-static int setup(void **state)
-{
-	strcpy(dbpath, "/tmp/deskbot-hard-XXXXXX");
-	int fd = mkstemp(dbpath);
-	close(fd);
-	unlink(dbpath);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char p[80];
-	unlink(dbpath);
-	snprintf(p, sizeof p, "%s-wal", dbpath);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", dbpath);
-	unlink(p);
-	return 0;
-}
-
-static struct store *open_store(void)
-{
-	struct store *st = NULL;
-	char err[256] = "";
-	if (store_open(dbpath, &st, err, sizeof err) < 0)
-		fail_msg("store_open: %s", err);
-	return st;
-}
+#include "test_store_fixture.h"
 
 static double mono_ms(void)
 {

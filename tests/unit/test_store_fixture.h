@@ -1,0 +1,45 @@
+/* A store in a fresh temporary file for each test (cmocka setup/teardown), shared by the
+ * store's unit tests. Include after cmocka.h. */
+#ifndef DESKBOT_TEST_STORE_FIXTURE_H
+#define DESKBOT_TEST_STORE_FIXTURE_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+
+static char dbpath[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	strcpy(dbpath, "/tmp/deskbot-store-XXXXXX");
+	int fd = mkstemp(dbpath);
+	close(fd);
+	unlink(dbpath);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char p[80];
+	unlink(dbpath);
+	snprintf(p, sizeof p, "%s-wal", dbpath);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", dbpath);
+	unlink(p);
+	return 0;
+}
+
+static struct store *open_store(void)
+{
+	struct store *st = NULL;
+	char err[256] = "";
+	if (store_open(dbpath, &st, err, sizeof err) < 0)
+		fail_msg("store_open: %s", err);
+	return st;
+}
+
+#endif
