@@ -71,26 +71,7 @@ struct replyset_template {
 	char *text[RS_NLANG];
 };
 
-#define RS_MAX_HOLIDAYS 64
-
-/* settings.json. Times are minutes after local midnight. */
-struct replyset_settings {
-	double answer, clarify, margin; /* matcher thresholds */
-	int work_start, work_end;
-	int utc_offset_minutes;
-	unsigned work_days;             /* bit d set for ISO weekday d (1 = Monday ... 7) */
-	int32_t holidays[RS_MAX_HOLIDAYS]; /* local day numbers (days since 1970-01-01) off */
-	int n_holidays;
-	int sla_minutes[4];             /* by enum replyset_severity */
-	long high_reach_followers;
-	int interview_max_tries;
-	int operator_auto_reply_interval_s;
-	int unclaimed_alert_minutes;
-	int claimed_silence_minutes;
-	int human_idle_minutes;
-	char **menu;                    /* intent ids offered as topic buttons */
-	size_t n_menu;
-};
+#include "replyset_settings.h"
 
 /* One problem found while loading. */
 struct replyset_error {

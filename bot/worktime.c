@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "replyset.h"
+#include "replyset_settings.h"
 
 #define DAY 86400
 
