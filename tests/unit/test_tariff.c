@@ -31,13 +31,12 @@ static void say(struct replyset *rs, cJSON *st, const char *text, struct dialog_
 static void test_picks_file(void **state)
 {
 	struct replyset *rs = *state;
-	char *path = xasprintf("%s/tests/data/tariff_picks.tsv", th_source_dir());
+	char path[4096];
+	snprintf(path, sizeof path, "%s/tests/data/tariff_picks.tsv", th_source_dir());
 	FILE *f = fopen(path, "r");
-	free(path);
-	if (!f) {
-		skip();
-		return;
-	}
+	/* The picks are the test: without them it would check nothing, so it fails. */
+	if (!f)
+		fail_msg("cannot open %s (DESKBOT_SOURCE_DIR names the source tree)", path);
 	char line[2048];
 	int n = 0, ok = 0;
 	while (fgets(line, sizeof line, f)) {

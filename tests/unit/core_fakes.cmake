@@ -1,0 +1,3 @@
+# Unit tests of the core on a fake channel and a clock the test moves: the whole outbox
+# sender (bot/outbox.c) and cases around the dialog (bot/casework.c).
+deskbot_unit_test(test_outbox_pacing unit/test_outbox_pacing.c)
