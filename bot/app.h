@@ -14,7 +14,9 @@ struct server;
 struct metrics;
 struct replyset;
 struct channel;
+struct channel_env;
 struct outbox;
+struct pipeline;
 struct events;
 
 #define APP_MAX_CHANNELS 8
@@ -30,6 +32,8 @@ struct app {
 	struct channel *channels[APP_MAX_CHANNELS];
 	int n_channels;
 	struct outbox *outbox;
+	struct pipeline *pipeline;  /* every channel's sink (pipeline.h) */
+	struct channel_env *channel_env; /* what every channel gets at construction */
 	struct events *events;      /* notices for the console (events.h) */
 	struct peerset case_peers;  /* chats that may have an open case (casework.c) */
 	uv_signal_t sig_int, sig_term, sig_hup;

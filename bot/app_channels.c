@@ -1,20 +1,41 @@
 /* The app's channels and outbox: created from config, started after the store is open,
  * stopped first on shutdown, described in /healthz and /metrics. */
 #include <cjson/cJSON.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app_internal.h"
 #include "clock.h"
 #include "casework.h"
-#include "channel.h"
+#include "channels/channel.h"
 #include "log.h"
 #include "webhooks.h"
 #include "outbox.h"
+#include "pipeline.h"
 #include "store.h"
+#include "xalloc.h"
 
 static void add_channel(struct app *app, struct channel *ch)
 {
 	app->channels[app->n_channels++] = ch;
+}
+
+static struct replyset *live_replies(void *arg)
+{
+	return ((struct app *)arg)->replies;
+}
+
+void app_pipeline_open(struct app *app)
+{
+	app->outbox = outbox_new(app->loop, app->store);
+	struct pipeline_deps d = {.store = app->store, .outbox = app->outbox,
+				  .events = app->events, .replies = live_replies,
+				  .replies_arg = app, .cases = app};
+	app->pipeline = pipeline_new(&d);
+	app->channel_env = xcalloc(1, sizeof *app->channel_env);
+	*app->channel_env = (struct channel_env){.loop = app->loop, .http = app->http,
+						 .metrics = app->metrics,
+						 .sink = pipeline_sink(app->pipeline)};
 }
 
 int app_channels_start(struct app *app)
@@ -23,16 +44,17 @@ int app_channels_start(struct app *app)
 		log_error("start-up: cannot read the open cases from the store");
 		return -1;
 	}
-	app->outbox = outbox_new(app);
+	app_pipeline_open(app);
+	const struct channel_env *env = app->channel_env;
 	if (app->cfg.vk.enabled)
-		add_channel(app, vk_channel_new(app));
+		add_channel(app, vk_channel_new(env, &app->cfg.vk));
 	if (app->cfg.telegram.enabled)
-		add_channel(app, tg_channel_new(app));
+		add_channel(app, tg_channel_new(env, &app->cfg.telegram));
 	app_channels_add_local(app);
 	if (app->cfg.crm_webhook_url)
-		add_channel(app, webhook_channel_new(app, "crm", app->cfg.crm_webhook_url));
+		add_channel(app, webhook_channel_new(env, CHANNEL_CRM, app->cfg.crm_webhook_url));
 	if (app->cfg.notify_webhook_url)
-		add_channel(app, webhook_channel_new(app, "notify", app->cfg.notify_webhook_url));
+		add_channel(app, webhook_channel_new(env, CHANNEL_NOTIFY, app->cfg.notify_webhook_url));
 	webhooks_start(app);
 	for (int i = 0; i < app->n_channels; i++) {
 		struct channel *ch = app->channels[i];
@@ -60,6 +82,12 @@ void app_channels_free(struct app *app)
 	for (int i = 0; i < app->n_channels; i++)
 		app->channels[i]->ops->free(app->channels[i]);
 	app->n_channels = 0;
+	/* The channels' timers close on the next loop turns; none of them reads its env
+	 * or sink after free. */
+	pipeline_free(app->pipeline);
+	app->pipeline = NULL;
+	free(app->channel_env);
+	app->channel_env = NULL;
 }
 
 static struct channel *find(struct app *app, const char *name)
@@ -72,11 +100,11 @@ static struct channel *find(struct app *app, const char *name)
 
 void app_describe_channels(struct app *app, cJSON *channels)
 {
-	static const char *const known[] = {"vk", "telegram"};
-	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-		if (!find(app, known[i]))
-			cJSON_AddStringToObject(cJSON_AddObjectToObject(channels, known[i]), "state",
-						"off");
+	for (unsigned i = 0; i < channel_n_switchable_names; i++)
+		if (!find(app, channel_switchable_names[i]))
+			cJSON_AddStringToObject(
+				cJSON_AddObjectToObject(channels, channel_switchable_names[i]), "state",
+				"off");
 	for (int i = 0; i < app->n_channels; i++) {
 		struct channel *ch = app->channels[i];
 		cJSON *o = cJSON_AddObjectToObject(channels, ch->ops->name);

@@ -12,6 +12,8 @@ void app_describe_replies(struct app *app, cJSON *health);
 void app_replies_release(struct app *app);
 
 /* app_channels.c */
+/* Creates the outbox, the pipeline and the channels' environment (before any channel). */
+void app_pipeline_open(struct app *app);
 int app_channels_start(struct app *app);
 void app_channels_stop(struct app *app);
 void app_channels_free(struct app *app);

@@ -2,7 +2,7 @@
  * secretary's console (/console, /api/, /ws), whose life is tied to the web channel's
  * because struct app has no slot of its own for it. */
 #include "app_internal.h"
-#include "channel.h"
+#include "channels/channel.h"
 #include "channels/web.h"
 #include "console_api.h"
 #include "log.h"
@@ -31,7 +31,7 @@ void app_channels_add_local(struct app *app)
 	}
 	if (app->server)
 		apply_limits(app);
-	struct channel *web = web_channel_new(app);
+	struct channel *web = web_channel_new(app->channel_env, app->server, &app->cfg.http);
 	app->channels[app->n_channels++] = web;
 	console_new(app, web);
 }

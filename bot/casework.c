@@ -249,12 +249,11 @@ static int create_case(struct app *app, struct pipeline_batch *b, const struct c
 	add_str(r, "display_name", name);
 	char link[160] = "";
 	const char *screen = m->username ? m->username : (known == 1 ? cust.screen_name : NULL);
-	if (strcmp(m->channel, "vk") == 0 && screen)
-		snprintf(link, sizeof link, "https://vk.com/%s", screen);
-	else if (strcmp(m->channel, "vk") == 0)
-		snprintf(link, sizeof link, "https://vk.com/id%lld", (long long)m->user_id);
-	else if (strcmp(m->channel, "telegram") == 0 && screen)
-		snprintf(link, sizeof link, "https://t.me/%s", screen);
+	const struct channel_caps *caps = m->caps;
+	if (caps && caps->profile_by_name && screen)
+		snprintf(link, sizeof link, "%s%s", caps->profile_by_name, screen);
+	else if (caps && caps->profile_by_id)
+		snprintf(link, sizeof link, "%s%lld", caps->profile_by_id, (long long)m->user_id);
 	add_str(r, "profile_link", link);
 	cJSON_AddNumberToObject(r, "followers", (double)(known == 1 ? cust.followers : -1));
 	const char *phone = json_str(iv, "phone");
@@ -383,7 +382,7 @@ int casework_export(struct app *app, struct pipeline_batch *b, int64_t case_id,
 	if (!app->cfg.crm_webhook_url)
 		return 0;
 	struct outbox_row *r = pipeline_batch_row(b);
-	r->channel = xstrdup("crm");
+	r->channel = xstrdup(CHANNEL_CRM);
 	r->kind = xstrdup("webhook");
 	/* Per-case order: updates of one case reach the CRM in the order they happened. */
 	r->peer_id = case_id;

@@ -196,7 +196,9 @@ static void load_http_limits(struct loader *l, const cJSON *s, struct config_htt
 		fail(l, "http.public_origin", "expected an origin such as https://chat.example");
 }
 
-static void load_channel(struct loader *l, const cJSON *root, const char *name,
+/* is_vk: the section has VK's keys (group_id, api_version, wait, execute_max), else
+ * Telegram's (timeout, group_rate_per_min). */
+static void load_channel(struct loader *l, const cJSON *root, const char *name, int is_vk,
 			 struct config_channel *ch)
 {
 	static const char *const vk_keys[] = {"enabled", "token", "group_id", "api_url",
@@ -205,7 +207,6 @@ static void load_channel(struct loader *l, const cJSON *root, const char *name,
 	static const char *const tg_keys[] = {"enabled", "token", "api_url", "timeout",
 		"reply_to", "rate_per_s", "chat_rate_per_s", "chat_burst", "group_rate_per_min",
 		NULL};
-	int is_vk = strcmp(name, "vk") == 0;
 	const cJSON *s = section(l, root, name);
 	if (!s)
 		return;
@@ -426,8 +427,8 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		out->shutdown_grace_ms = (int)grace;
 	}
 	load_operators(&l, root, out);
-	load_channel(&l, root, "vk", &out->vk);
-	load_channel(&l, root, "telegram", &out->telegram);
+	load_channel(&l, root, "vk", 1, &out->vk);
+	load_channel(&l, root, "telegram", 0, &out->telegram);
 	if (l.failed)
 		goto fail;
 	resolve_default_replies(out, replies_given);

@@ -19,7 +19,7 @@
 #include "buf.h"
 #include "case_timers.h"
 #include "cases.h"
-#include "channel.h"
+#include "channels/channel.h"
 #include "channels/web.h"
 #include "console_hub.h"
 #include "events.h"
@@ -350,9 +350,8 @@ static void api_session(struct call *k)
 	for (size_t i = 0; i < app->cfg.n_operators; i++)
 		cJSON_AddItemToArray(ops, cJSON_CreateString(app->cfg.operators[i].login));
 	cJSON *chs = cJSON_AddArrayToObject(o, "channels");
-	static const char *const known[] = {"vk", "telegram", "web"};
-	for (size_t i = 0; i < 3; i++)
-		cJSON_AddItemToArray(chs, cJSON_CreateString(known[i]));
+	for (unsigned i = 0; i < channel_n_customer_names; i++)
+		cJSON_AddItemToArray(chs, cJSON_CreateString(channel_customer_names[i]));
 	/* Titles, so that the console shows «Плохо работает интернет», not the id. */
 	cJSON *titles = cJSON_AddObjectToObject(o, "intents");
 	for (size_t i = 0; app->replies && i < replyset_n_intents(app->replies); i++) {
@@ -1674,7 +1673,7 @@ struct console *console_new(struct app *app, struct channel *web)
 struct console *console__of(struct app *app)
 {
 	for (int i = 0; i < app->n_channels; i++)
-		if (strcmp(app->channels[i]->ops->name, "web") == 0)
+		if (app->channels[i]->caps.local_chat)
 			return web_channel_companion(app->channels[i]);
 	return NULL;
 }

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct channel_caps;
+
 /* What a customer sent. All strings are owned by the message (chan_msg_free). Every id
  * is 64-bit: Telegram user ids pass 2^32 and VK chat peers pass 2e9. */
 struct chan_msg {
@@ -23,6 +25,9 @@ struct chan_msg {
 	char *display_name;  /* first and last name as the channel knows them, or NULL */
 	char *username;      /* screen name / username, or NULL */
 	char *lang;          /* language hint from the channel ("ru", "en"), or NULL */
+	/* What the channel it came through can do (channels/channel.h), borrowed; set by
+	 * the pipeline, NULL elsewhere (the CLI). */
+	const struct channel_caps *caps;
 };
 
 void chan_msg_free(struct chan_msg *m);

@@ -9,8 +9,7 @@
 #include <string.h>
 #include <uv.h>
 
-#include "app.h"
-#include "channel.h"
+#include "channels/channel.h"
 #include "log.h"
 #include "outbox_policy.h"
 #include "outq.h"
@@ -50,8 +49,8 @@ struct chanq {
 };
 
 struct outbox {
-	struct app *app;
-	struct chanq qs[APP_MAX_CHANNELS];
+	struct store *store;
+	struct chanq qs[OUTBOX_MAX_CHANNELS];
 	int n_qs;
 	uv_timer_t timer; /* wakes the pump when the earliest waiting row is due */
 	uv_idle_t kick;   /* runs the pump once on the next loop iteration */
@@ -93,8 +92,8 @@ static int64_t backoff_ms(struct outbox *ob, int attempts)
 
 static void ensure_tx(struct outbox *ob)
 {
-	if (!store_in_tx(ob->app->store))
-		store_begin(ob->app->store);
+	if (!store_in_tx(ob->store))
+		store_begin(ob->store);
 }
 
 static struct chanq *queue_of(struct outbox *ob, const char *channel)
@@ -162,7 +161,7 @@ static void refill_from_store(struct chanq *q, int64_t now)
 {
 	int want = QUEUE_HIGH - (int)outq_len(q->q);
 	struct load_ctx c = {q, now};
-	int got = store_outbox_each_pending(q->ob->app->store, q->ch->ops->name, q->max_id, want,
+	int got = store_outbox_each_pending(q->ob->store, q->ch->ops->name, q->max_id, want,
 					    load_row, &c);
 	if (got >= 0 && got < want)
 		q->overflow = 0;
@@ -176,7 +175,7 @@ static int peer_refill(struct chanq *q, struct outq_peer *p, int64_t now)
 		return 0;
 	int want = PEER_HIGH - (int)p->n;
 	struct load_ctx c = {q, now};
-	int got = store_outbox_each_pending_peer(q->ob->app->store, q->ch->ops->name, p->id,
+	int got = store_outbox_each_pending_peer(q->ob->store, q->ch->ops->name, p->id,
 						 p->loaded_max, q->max_id, want, peer_row, &c);
 	if (got < 0)
 		return -1; /* logged; the rows stay pending for the next start */
@@ -196,7 +195,7 @@ struct fail_ctx {
 static void fail_row(void *arg, struct outbox_row *row)
 {
 	struct fail_ctx *c = arg;
-	store_outbox_mark_failed(c->q->ob->app->store, row->id, c->reason, c->now);
+	store_outbox_mark_failed(c->q->ob->store, row->id, c->reason, c->now);
 	*c->q->ch->m_failed += 1;
 }
 
@@ -219,7 +218,7 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 	struct outq_peer *p = n->peer;
 	switch (res->outcome) {
 	case SEND_OK:
-		store_outbox_mark_sent(ob->app->store, row->id, res->channel_msg_id, now);
+		store_outbox_mark_sent(ob->store, row->id, res->channel_msg_id, now);
 		*ch->m_sent += 1;
 		outq_done(q->q, n, 0, 0, now);
 		outq_node_free(n);
@@ -233,7 +232,7 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 				 res->reason);
 			log_error("outbox: %s chat %lld row %lld: %s", ch->ops->name,
 				  (long long)row->peer_id, (long long)row->id, reason);
-			store_outbox_mark_failed(ob->app->store, row->id, reason, now);
+			store_outbox_mark_failed(ob->store, row->id, reason, now);
 			*ch->m_failed += 1;
 			outq_done(q->q, n, 0, 0, now);
 			outq_node_free(n);
@@ -242,7 +241,7 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 		int64_t delay = res->retry_after_ms > 0 ? res->retry_after_ms
 							: backoff_ms(ob, row->attempts);
 		row->next_attempt_ms = now + delay;
-		store_outbox_mark_retry(ob->app->store, row->id, row->next_attempt_ms, res->reason);
+		store_outbox_mark_retry(ob->store, row->id, row->next_attempt_ms, res->reason);
 		*ch->m_retries += 1;
 		log_warn("outbox: %s chat %lld row %lld: retry %d in %lld ms (code %d: %s)",
 			 ch->ops->name, (long long)row->peer_id, (long long)row->id, row->attempts,
@@ -255,7 +254,7 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 		log_error("outbox: %s chat %lld row %lld failed for good (code %d: %s)",
 			  ch->ops->name, (long long)row->peer_id, (long long)row->id, res->code,
 			  res->reason);
-		store_outbox_mark_failed(ob->app->store, row->id, res->reason, now);
+		store_outbox_mark_failed(ob->store, row->id, res->reason, now);
 		channel_count_failure(ch, res->code);
 		*ch->m_failed += 1;
 		outq_done(q->q, n, 0, 0, now);
@@ -264,8 +263,8 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 	case SEND_BLOCKED:
 		log_warn("outbox: %s chat %lld cannot receive messages (code %d: %s); stopping",
 			 ch->ops->name, (long long)row->peer_id, res->code, res->reason);
-		store_outbox_mark_failed(ob->app->store, row->id, res->reason, now);
-		store_peer_set_blocked(ob->app->store, ch->ops->name, row->peer_id, 1, res->reason);
+		store_outbox_mark_failed(ob->store, row->id, res->reason, now);
+		store_peer_set_blocked(ob->store, ch->ops->name, row->peer_id, 1, res->reason);
 		channel_count_failure(ch, res->code);
 		*ch->m_blocked += 1;
 		*ch->m_failed += 1;
@@ -454,14 +453,14 @@ static void kick(struct outbox *ob)
 		uv_idle_start(&ob->kick, idle_cb);
 }
 
-struct outbox *outbox_new(struct app *app)
+struct outbox *outbox_new(uv_loop_t *loop, struct store *store)
 {
 	struct outbox *ob = xcalloc(1, sizeof *ob);
-	ob->app = app;
+	ob->store = store;
 	ob->seed = (unsigned int)clock_now_ms();
-	uv_timer_init(app->loop, &ob->timer);
+	uv_timer_init(loop, &ob->timer);
 	ob->timer.data = ob;
-	uv_idle_init(app->loop, &ob->kick);
+	uv_idle_init(loop, &ob->kick);
 	ob->kick.data = ob;
 	ob->open_handles = 2;
 	return ob;
@@ -469,7 +468,7 @@ struct outbox *outbox_new(struct app *app)
 
 int outbox_add_channel(struct outbox *ob, struct channel *ch)
 {
-	if (ob->n_qs >= APP_MAX_CHANNELS)
+	if (ob->n_qs >= OUTBOX_MAX_CHANNELS)
 		return -1;
 	int64_t now = clock_now_ms();
 	struct outq_limits lim;
@@ -478,7 +477,7 @@ int outbox_add_channel(struct outbox *ob, struct channel *ch)
 	*q = (struct chanq){.ob = ob, .ch = ch, .q = outq_new(&lim, now),
 			    .latency_ms = LATENCY_START_MS};
 	struct load_ctx c = {q, now};
-	int got = store_outbox_each_pending(ob->app->store, ch->ops->name, 0, QUEUE_HIGH, load_row, &c);
+	int got = store_outbox_each_pending(ob->store, ch->ops->name, 0, QUEUE_HIGH, load_row, &c);
 	if (got < 0) {
 		outq_free(q->q);
 		return -1;

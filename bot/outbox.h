@@ -9,13 +9,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "store.h"
 
-struct app;
 struct channel;
 struct outbox;
 
-struct outbox *outbox_new(struct app *app);
+#define OUTBOX_MAX_CHANNELS 8 /* as many as the app has (APP_MAX_CHANNELS) */
+
+/* A sender on loop for the rows of store (both borrowed). */
+struct outbox *outbox_new(uv_loop_t *loop, struct store *store);
 /* Registers a channel and queues its pending rows from the store (after a restart). */
 int outbox_add_channel(struct outbox *ob, struct channel *ch);
 /* Queues a row that is already committed to the store. Takes ownership of row's strings

@@ -6,9 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
 #include "casework.h"
-#include "channel.h"
 #include "events.h"
 #include "dialog.h"
 #include "log.h"
@@ -16,7 +14,24 @@
 #include "reply_merge.h"
 #include "replyset.h"
 #include "store.h"
+#include "store_console.h"
 #include "xalloc.h"
+
+struct pipeline {
+	struct pipeline_deps d;
+};
+
+struct pipeline *pipeline_new(const struct pipeline_deps *deps)
+{
+	struct pipeline *p = xcalloc(1, sizeof *p);
+	p->d = *deps;
+	return p;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	free(p);
+}
 
 /* UTF-16 length of the UTF-8 sequence starting with byte c. */
 static size_t utf16_units(unsigned char c)
@@ -101,9 +116,9 @@ void pipeline_batch_event(struct pipeline_batch *b, const char *type, cJSON *dat
 	cJSON_AddItemToArray(b->events, e);
 }
 
-static int add_reply_rows(struct app *app, struct channel *ch, const struct chan_msg *m,
+static int add_reply_rows(struct pipeline *p, struct channel *ch, const struct chan_msg *m,
 			  int64_t inbound_id, const struct reply *rep, int reply_to,
-			  struct pipeline_batch *batch, int64_t now_ms)
+			  const char *version, struct pipeline_batch *batch, int64_t now_ms)
 {
 	char **parts;
 	size_t n = pipeline_split_text(rep->text, ch->ops->max_text, &parts);
@@ -120,10 +135,10 @@ static int add_reply_rows(struct app *app, struct channel *ch, const struct chan
 		r->text = parts[i];
 		/* Buttons go with the last piece, where the customer's eyes end up. */
 		r->keyboard = i + 1 == n && kb ? xstrdup(kb) : NULL;
-		r->replyset_version = xstrdup(replyset_version(app->replies));
+		r->replyset_version = xstrdup(version);
 		r->source = xstrdup(rep->source ? rep->source : "");
 		r->created_ms = now_ms;
-		if (store_outbox_add(app->store, r) < 0)
+		if (store_outbox_add(p->d.store, r) < 0)
 			result = -1;
 	}
 	free(parts);
@@ -131,11 +146,17 @@ static int add_reply_rows(struct app *app, struct channel *ch, const struct chan
 	return result;
 }
 
-static int handle_one(struct app *app, struct channel *ch, const struct chan_msg *m,
+static int handle_one(struct pipeline *p, struct channel *ch, const struct chan_msg *msg,
 		      struct pipeline_batch *batch, int64_t now_ms)
 {
+	struct store *st = p->d.store;
+	struct replyset *rs = p->d.replies(p->d.replies_arg);
+	/* The message travels with what its channel can do (handlers ask, not compare). */
+	struct chan_msg with_caps = *msg;
+	with_caps.caps = &ch->caps;
+	const struct chan_msg *m = &with_caps;
 	int64_t inbound_id = 0;
-	int fresh = store_inbound_add(app->store, m, now_ms / 1000, &inbound_id);
+	int fresh = store_inbound_add(st, m, now_ms / 1000, &inbound_id);
 	if (fresh < 0)
 		return -1;
 	if (fresh == 0) {
@@ -156,79 +177,82 @@ static int handle_one(struct app *app, struct channel *ch, const struct chan_msg
 		cJSON_AddNumberToObject(extra, "user_id", (double)m->user_id);
 		r->extra = cJSON_PrintUnformatted(extra);
 		cJSON_Delete(extra);
-		r->replyset_version = xstrdup(replyset_version(app->replies));
+		r->replyset_version = xstrdup(replyset_version(rs));
 		r->source = xstrdup("callback");
 		r->created_ms = now_ms;
-		if (store_outbox_add(app->store, r) < 0)
+		if (store_outbox_add(st, r) < 0)
 			return -1;
 	}
 	cJSON *state = NULL;
-	if (store_conv_load(app->store, m->channel, m->peer_id, &state) < 0)
+	if (store_conv_load(st, m->channel, m->peer_id, &state) < 0)
 		return -1;
 	struct dialog_result res = {0};
 	int64_t now = now_ms / 1000;
-	int result = casework_before(app, batch, m, state, now, &res.replies);
+	int result = casework_before(p->d.cases, batch, m, state, now, &res.replies);
 	if (result == 0) {
-		if (dialog_handle(app->replies, state, m, now, &res) < 0)
+		if (dialog_handle(rs, state, m, now, &res) < 0)
 			log_error("pipeline: dialog failed on %s %s; the message is stored "
 				  "unanswered",
 				  m->channel, m->dedup_key);
 		else
-			result = casework_after(app, batch, m, state, &res, now);
+			result = casework_after(p->d.cases, batch, m, state, &res, now);
 	}
 	if (result >= 0) {
-		int reply_to = strcmp(ch->ops->name, "vk") == 0 ? app->cfg.vk.reply_to
-				: strcmp(ch->ops->name, "telegram") == 0 ? app->cfg.telegram.reply_to
-									 : 1;
 		result = 0;
 		replies_merge(&res.replies, ch->ops->max_text);
+		const char *version = replyset_version(rs);
 		for (size_t i = 0; i < res.replies.n && result == 0; i++)
-			result = add_reply_rows(app, ch, m, inbound_id, &res.replies.items[i],
-						reply_to && m->message_id, batch, now_ms);
+			result = add_reply_rows(p, ch, m, inbound_id, &res.replies.items[i],
+						ch->caps.reply_to && m->message_id, version, batch,
+						now_ms);
 	}
 	if (result == 0)
-		result = store_conv_save(app->store, m->channel, m->peer_id, state, now_ms / 1000);
+		result = store_conv_save(st, m->channel, m->peer_id, state, now_ms / 1000);
 	dialog_result_free(&res);
 	cJSON_Delete(state);
 	return result;
 }
 
-int pipeline_queue_row(struct app *app, struct outbox_row *row)
+int pipeline_queue_row(struct pipeline *p, struct outbox_row *row)
 {
-	if ((store_in_tx(app->store) && store_commit(app->store) < 0) ||
-	    store_begin(app->store) < 0 || store_outbox_add(app->store, row) < 0 ||
-	    store_commit(app->store) < 0) {
-		store_rollback(app->store);
+	struct store *st = p->d.store;
+	if ((store_in_tx(st) && store_commit(st) < 0) || store_begin(st) < 0 ||
+	    store_outbox_add(st, row) < 0 || store_commit(st) < 0) {
+		store_rollback(st);
 		outbox_row_free(row);
 		return -1;
 	}
-	outbox_enqueue(app->outbox, row->channel, row);
+	outbox_enqueue(p->d.outbox, row->channel, row);
 	return 0;
 }
 
-int pipeline_ingest(struct app *app, struct channel *ch, const struct chan_msg *msgs, size_t n,
-		    const char *cursor)
+int pipeline_ingest(struct pipeline *p, struct channel *ch, const struct channel_batch *b)
 {
+	struct store *st = p->d.store;
 	int64_t now_ms = clock_now_ms();
 	struct pipeline_batch batch = {0};
 	/* Delivery marks made earlier in this loop iteration commit first, so a failed
 	 * batch cannot roll them back. */
-	if (store_in_tx(app->store) && store_commit(app->store) < 0)
+	if (store_in_tx(st) && store_commit(st) < 0)
 		return -1;
-	if (store_begin(app->store) < 0)
+	if (store_begin(st) < 0)
 		return -1;
+	/* A failed block mark does not hold the batch back (it never did). */
+	for (size_t i = 0; i < b->n_blocks; i++)
+		store_peer_set_blocked(st, ch->ops->name, b->blocks[i].peer_id, b->blocks[i].blocked,
+				       b->blocks[i].reason);
 	int result = 0;
-	for (size_t i = 0; i < n && result == 0; i++)
-		result = handle_one(app, ch, &msgs[i], &batch, now_ms);
-	if (result == 0 && cursor)
-		result = store_cursor_set(app->store, ch->ops->name, cursor);
+	for (size_t i = 0; i < b->n && result == 0; i++)
+		result = handle_one(p, ch, &b->msgs[i], &batch, now_ms);
+	if (result == 0 && b->cursor)
+		result = store_cursor_set(st, ch->ops->name, b->cursor);
 	if (result == 0)
-		result = store_commit(app->store);
+		result = store_commit(st);
 	else
-		store_rollback(app->store);
+		store_rollback(st);
 	for (size_t i = 0; i < batch.n; i++) {
 		if (result == 0)
-			outbox_enqueue(app->outbox, batch.rows[i].channel, &batch.rows[i]);
+			outbox_enqueue(p->d.outbox, batch.rows[i].channel, &batch.rows[i]);
 		else
 			outbox_row_free(&batch.rows[i]);
 	}
@@ -237,13 +261,106 @@ int pipeline_ingest(struct app *app, struct channel *ch, const struct chan_msg *
 	cJSON_ArrayForEach(e, batch.events)
 	{
 		if (result == 0)
-			events_emit(app->events, cJSON_GetObjectItem(e, "type")->valuestring,
+			events_emit(p->d.events, cJSON_GetObjectItem(e, "type")->valuestring,
 				    cJSON_GetObjectItem(e, "data"));
 	}
 	cJSON_Delete(batch.events);
 	if (result < 0)
 		log_error("pipeline: batch of %zu %s update(s) not stored (%s); it will be "
 			  "fetched again",
-			  n, ch->ops->name, store_state(app->store));
+			  b->n, ch->ops->name, store_state(st));
 	return result;
+}
+
+/* The sink's other questions: each is one store or outbox call. */
+
+static int sink_batch(void *arg, struct channel *ch, const struct channel_batch *b)
+{
+	return pipeline_ingest(arg, ch, b);
+}
+
+static int sink_cursor(void *arg, struct channel *ch, char **cursor)
+{
+	struct pipeline *p = arg;
+	return store_cursor_get(p->d.store, ch->ops->name, cursor);
+}
+
+static int64_t sink_salt(void *arg)
+{
+	struct pipeline *p = arg;
+	return store_salt(p->d.store);
+}
+
+static int sink_charge(void *arg, struct channel *ch, int only_if_room)
+{
+	struct pipeline *p = arg;
+	if (only_if_room)
+		return outbox_try_charge(p->d.outbox, ch->ops->name);
+	outbox_charge(p->d.outbox, ch->ops->name);
+	return 1;
+}
+
+static int sink_profile_fresh(void *arg, struct channel *ch, int64_t user, int64_t max_age_s)
+{
+	struct pipeline *p = arg;
+	struct customer c = {0};
+	int found = store_customer_get(p->d.store, ch->ops->name, user, &c);
+	int fresh = found == 1 && clock_now_ms() / 1000 - c.fetched_at < max_age_s;
+	customer_free(&c);
+	return fresh;
+}
+
+static void sink_profile_put(void *arg, struct channel *ch, int64_t user,
+			     const struct channel_profile *prof)
+{
+	struct pipeline *p = arg;
+	/* Outside a batch: the loop's commit check commits it with the delivery marks. */
+	if (!store_in_tx(p->d.store))
+		store_begin(p->d.store);
+	struct customer c = {.display_name = (char *)prof->display_name,
+			     .screen_name = (char *)prof->screen_name,
+			     .followers = prof->followers};
+	store_customer_put(p->d.store, ch->ops->name, user, &c, clock_now_ms() / 1000);
+}
+
+static int sink_chat_peer(void *arg, const char *token, int create, int64_t now_s, int64_t *peer)
+{
+	struct pipeline *p = arg;
+	return store_console_web_peer(p->d.store, token, create, now_s, peer);
+}
+
+struct history_adapter {
+	channel_line_cb fn;
+	void *arg;
+};
+
+static void history_line(void *arg, const struct console_line *line)
+{
+	struct history_adapter *h = arg;
+	struct channel_line l = {.at_ms = line->at_ms, .from = line->from, .text = line->text,
+				 .keyboard = line->keyboard};
+	h->fn(h->arg, &l);
+}
+
+static int sink_chat_history(void *arg, int64_t peer, int limit, channel_line_cb fn, void *fn_arg)
+{
+	struct pipeline *p = arg;
+	struct history_adapter h = {fn, fn_arg};
+	return store_console_web_history(p->d.store, peer, limit, history_line, &h);
+}
+
+static const struct channel_sink_ops sink_ops = {
+	.batch = sink_batch,
+	.cursor = sink_cursor,
+	.salt = sink_salt,
+	.charge = sink_charge,
+	.profile_fresh = sink_profile_fresh,
+	.profile_put = sink_profile_put,
+	.chat_peer = sink_chat_peer,
+	.chat_history = sink_chat_history,
+};
+
+struct channel_sink pipeline_sink(struct pipeline *p)
+{
+	return (struct channel_sink){.ops = &sink_ops, .arg = p};
 }

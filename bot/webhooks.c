@@ -27,7 +27,7 @@ static void queue(struct app *app, const char *channel, int64_t case_id, char *t
 	r.text = text;
 	r.source = xstrdup(source);
 	r.created_ms = clock_now_ms();
-	if (pipeline_queue_row(app, &r) < 0)
+	if (pipeline_queue_row(app->pipeline, &r) < 0)
 		log_error("webhooks: could not queue %s news of case %lld", channel,
 			  (long long)case_id);
 }
@@ -40,7 +40,7 @@ static void crm_cb(void *arg, const char *type, const cJSON *data)
 	if (strcmp(type, "case_updated") != 0 || !case_id ||
 	    store_case_get(app->store, case_id, &rec) < 0 || !rec)
 		return;
-	queue(app, "crm", case_id, cJSON_PrintUnformatted(rec), "case");
+	queue(app, CHANNEL_CRM, case_id, cJSON_PrintUnformatted(rec), "case");
 	cJSON_Delete(rec);
 }
 
@@ -74,7 +74,7 @@ static void notify_cb(void *arg, const char *type, const cJSON *data)
 	cJSON_AddStringToObject(n, "text", v ? v : (json_str(rec, "summary") ? json_str(rec, "summary") : ""));
 	cJSON_AddNumberToObject(n, "at", (double)(clock_now_ms() / 1000));
 	cJSON_Delete(rec);
-	queue(app, "notify", case_id, cJSON_PrintUnformatted(n), type);
+	queue(app, CHANNEL_NOTIFY, case_id, cJSON_PrintUnformatted(n), type);
 	cJSON_Delete(n);
 }
 

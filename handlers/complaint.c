@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channels/caps.h"
 #include "json_util.h"
 #include "xalloc.h"
 
@@ -122,8 +123,7 @@ static void ask(struct handler_ctx *ctx, cJSON *iv, const char *what, int tries)
 {
 	struct reply *r = dialog__template(ctx, ask_templates[need_index(what)], NULL);
 	/* Only Telegram has a button that shares the customer's number. */
-	if (r && strcmp(what, "phone") == 0 && ctx->msg->channel &&
-	    strcmp(ctx->msg->channel, "telegram") == 0) {
+	if (r && strcmp(what, "phone") == 0 && ctx->msg->caps && ctx->msg->caps->contact_button) {
 		const struct replyset_template *b = replyset_template(ctx->rs, "button_share_phone");
 		if (b)
 			reply_add_button(r, 0, b->text[ctx->lang], "contact", "contact");

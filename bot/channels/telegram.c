@@ -6,13 +6,12 @@
 #include <string.h>
 #include <uv.h>
 
-#include "app.h"
 #include "buf.h"
 #include "channel.h"
+#include "config.h"
 #include "http_client.h"
 #include "log.h"
-#include "pipeline.h"
-#include "store.h"
+#include "longpoll.h"
 #include "tg_parse.h"
 #include "xalloc.h"
 
@@ -20,22 +19,13 @@
 #define TG_MAX_IN_FLIGHT 32 /* bound of the latency-sized window: 30/s needs ~7 at 100 ms, and
 			    * what a kill -9 can double (no idempotency key) stays small */
 
-enum tg_state { TG_IDLE, TG_POLLING, TG_BACKOFF, TG_CONFLICT, TG_UNAUTHORIZED, TG_STOPPED };
-
-static const char *const state_names[] = {"idle", "polling", "backoff", "conflict",
-					  "unauthorized", "stopped"};
-
 struct tg {
 	struct channel base;
 	const struct config_channel *cfg;
-	enum tg_state state;
+	struct longpoll lp;   /* state, poll request, retry timer, sends in flight */
 	int64_t offset;       /* next update_id wanted; everything below is committed */
 	int sent_allowed;     /* allowed_updates is sent once; it sticks on the server */
-	uint64_t poll_req;
-	uv_timer_t retry_timer;
-	int failures;
 	int isolate;          /* the last batch was unreadable: fetch one update at a time */
-	size_t sends_in_flight;
 };
 
 static void poll_once(struct tg *tg);
@@ -45,32 +35,21 @@ static char *method_url(struct tg *tg, const char *method)
 	return xasprintf("%s/bot%s/%s", tg->cfg->api_url, tg->cfg->token, method);
 }
 
-static void retry_cb(uv_timer_t *t)
+static void retry(void *owner)
 {
-	poll_once(t->data);
+	poll_once(owner);
 }
 
-static void backoff(struct tg *tg, uint64_t min_ms, enum tg_state state)
+static void backoff(struct tg *tg, uint64_t min_ms, enum longpoll_state state)
 {
-	if (tg->state == TG_STOPPED)
-		return;
-	tg->failures++;
-	uint64_t delay = 1000;
-	for (int i = 1; i < tg->failures && delay < 60000; i++)
-		delay *= 2;
-	if (delay > 60000)
-		delay = 60000;
-	if (delay < min_ms)
-		delay = min_ms;
-	tg->state = state;
-	uv_timer_start(&tg->retry_timer, retry_cb, delay, 0);
+	longpoll_backoff(&tg->lp, min_ms, state);
 }
 
 static void poll_cb(void *arg, const struct http_response *res)
 {
 	struct tg *tg = arg;
-	tg->poll_req = 0;
-	if (tg->state == TG_STOPPED)
+	tg->lp.poll_req = 0;
+	if (tg->lp.state == LONGPOLL_STOPPED)
 		return;
 	struct tg_updates u;
 	tg_parse_updates(res->body, res->body_len, &u);
@@ -85,7 +64,8 @@ static void poll_cb(void *arg, const struct http_response *res)
 			log_error("telegram: update %lld is unreadable (%zu bytes); skipping it",
 				  (long long)bad, res->body_len);
 			*tg->base.m_poll_skipped += 1;
-			if (pipeline_ingest(tg->base.app, &tg->base, NULL, 0, cursor) == 0)
+			struct channel_batch skip = {.cursor = cursor};
+			if (channel_deliver(&tg->base, &skip) == 0)
 				tg->offset = bad + 1;
 			tg->isolate = 0;
 			tg_updates_free(&u);
@@ -97,7 +77,7 @@ static void poll_cb(void *arg, const struct http_response *res)
 			 res->body_len);
 		tg->isolate = 1;
 		tg_updates_free(&u);
-		backoff(tg, 0, TG_BACKOFF);
+		backoff(tg, 0, LONGPOLL_BACKOFF);
 		return;
 	}
 	if (res->status != 200 || !u.ok) {
@@ -107,41 +87,46 @@ static void poll_cb(void *arg, const struct http_response *res)
 			log_error("telegram: getUpdates refused (HTTP %ld): the bot token is wrong or "
 				  "revoked; retrying slowly",
 				  code);
-			backoff(tg, 60000, TG_UNAUTHORIZED);
+			backoff(tg, 60000, LONGPOLL_UNAUTHORIZED);
 		} else if (code == 409) {
 			log_error("telegram: getUpdates conflict (HTTP 409): another instance polls "
 				  "this bot or a webhook is set");
-			backoff(tg, 5000, TG_CONFLICT);
+			backoff(tg, 5000, LONGPOLL_CONFLICT);
 		} else if (code == 429) {
 			log_warn("telegram: getUpdates rate-limited; waiting %lld s",
 				 (long long)u.retry_after);
 			backoff(tg, (uint64_t)(u.retry_after > 0 ? u.retry_after : 1) * 1000,
-				TG_BACKOFF);
+				LONGPOLL_BACKOFF);
 		} else {
 			log_warn("telegram: getUpdates failed (HTTP %ld%s%s); backing off", code,
 				 *res->error ? ", " : "", res->error);
-			backoff(tg, 0, TG_BACKOFF);
+			backoff(tg, 0, LONGPOLL_BACKOFF);
 		}
 		tg_updates_free(&u);
 		return;
 	}
 	*tg->base.m_ignored += (double)u.n_ignored;
-	for (size_t i = 0; i < u.n_blocks; i++)
-		store_peer_set_blocked(tg->base.app->store, "telegram", u.blocks[i].chat_id,
-				       u.blocks[i].blocked,
-				       u.blocks[i].blocked ? "my_chat_member kicked" : "unblocked");
 	if (u.next_offset > tg->offset) {
 		char cursor[32];
 		snprintf(cursor, sizeof cursor, "%lld", (long long)u.next_offset);
-		if (pipeline_ingest(tg->base.app, &tg->base, u.msgs, u.n_msgs, cursor) < 0) {
+		struct channel_block *blocks = u.n_blocks ? xcalloc(u.n_blocks, sizeof *blocks) : NULL;
+		for (size_t i = 0; i < u.n_blocks; i++)
+			blocks[i] = (struct channel_block){
+				.peer_id = u.blocks[i].chat_id, .blocked = u.blocks[i].blocked,
+				.reason = u.blocks[i].blocked ? "my_chat_member kicked" : "unblocked"};
+		struct channel_batch b = {.msgs = u.msgs, .n = u.n_msgs, .blocks = blocks,
+					  .n_blocks = u.n_blocks, .cursor = cursor};
+		int stored = channel_deliver(&tg->base, &b);
+		free(blocks);
+		if (stored < 0) {
 			/* Not committed: poll the same offset again; the batch is replayed. */
-			backoff(tg, 0, TG_BACKOFF);
+			backoff(tg, 0, LONGPOLL_BACKOFF);
 			tg_updates_free(&u);
 			return;
 		}
 		tg->offset = u.next_offset;
 	}
-	tg->failures = 0;
+	tg->lp.failures = 0;
 	tg->isolate = 0;
 	tg_updates_free(&u);
 	poll_once(tg);
@@ -149,9 +134,9 @@ static void poll_cb(void *arg, const struct http_response *res)
 
 static void poll_once(struct tg *tg)
 {
-	if (tg->state == TG_STOPPED)
+	if (tg->lp.state == LONGPOLL_STOPPED)
 		return;
-	tg->state = TG_POLLING;
+	tg->lp.state = LONGPOLL_POLLING;
 	cJSON *o = cJSON_CreateObject();
 	if (tg->offset > 0)
 		cJSON_AddNumberToObject(o, "offset", (double)tg->offset);
@@ -171,8 +156,8 @@ static void poll_once(struct tg *tg)
 					 .content_type = "application/json",
 					 .timeout_ms = (long)(tg->cfg->wait + 10) * 1000,
 					 .max_response = 16u << 20};
-	if (http_request(tg->base.app->http, &opts, poll_cb, tg, &tg->poll_req) < 0)
-		backoff(tg, 0, TG_BACKOFF);
+	if (http_request(tg->base.env->http, &opts, poll_cb, tg, &tg->lp.poll_req) < 0)
+		backoff(tg, 0, LONGPOLL_BACKOFF);
 	free(url);
 	free(body);
 }
@@ -180,8 +165,9 @@ static void poll_once(struct tg *tg)
 static int tg_start(struct channel *ch)
 {
 	struct tg *tg = (struct tg *)ch;
+	const struct channel_sink *sink = &ch->env->sink;
 	char *cursor = NULL;
-	if (store_cursor_get(ch->app->store, "telegram", &cursor) < 0)
+	if (sink->ops->cursor(sink->arg, ch, &cursor) < 0)
 		return -1;
 	tg->offset = cursor ? strtoll(cursor, NULL, 10) : 0;
 	free(cursor);
@@ -192,12 +178,7 @@ static int tg_start(struct channel *ch)
 
 static void tg_stop(struct channel *ch)
 {
-	struct tg *tg = (struct tg *)ch;
-	tg->state = TG_STOPPED;
-	uv_timer_stop(&tg->retry_timer);
-	if (tg->poll_req)
-		http_cancel(ch->app->http, tg->poll_req);
-	tg->poll_req = 0;
+	longpoll_stop(&((struct tg *)ch)->lp);
 }
 
 struct send_ctx {
@@ -214,7 +195,7 @@ static void send_cb(void *arg, const struct http_response *res)
 	tg_classify_send(res->status, res->transport_error, res->body, &r);
 	if (s->callback_answer && r.outcome == SEND_BLOCKED)
 		r.outcome = SEND_FAILED; /* "query is too old" and the like: nothing to do */
-	s->tg->sends_in_flight--;
+	s->tg->lp.sends_in_flight--;
 	s->cb(s->arg, &r);
 	free(s);
 }
@@ -236,42 +217,39 @@ static int tg_send(struct channel *ch, const struct outbox_row *row, channel_sen
 	struct http_request_opts opts = {.method = "POST", .url = url, .body = body,
 					 .body_len = strlen(body),
 					 .content_type = "application/json", .timeout_ms = 20000};
-	int r = http_request(ch->app->http, &opts, send_cb, s, NULL);
+	int r = http_request(ch->env->http, &opts, send_cb, s, NULL);
 	free(url);
 	free(body);
 	if (r < 0) {
 		free(s);
 		return -1;
 	}
-	tg->sends_in_flight++;
+	tg->lp.sends_in_flight++;
 	return 0;
 }
 
 static const char *tg_state(const struct channel *ch)
 {
-	return state_names[((const struct tg *)ch)->state];
+	return longpoll_state_name(&((const struct tg *)ch)->lp);
 }
 
 static size_t tg_in_flight(const struct channel *ch)
 {
-	const struct tg *tg = (const struct tg *)ch;
-	return tg->sends_in_flight + (tg->poll_req ? 1 : 0);
+	return longpoll_in_flight(&((const struct tg *)ch)->lp);
 }
 
-static void timer_closed(uv_handle_t *h)
+static void tg_closed(void *owner)
 {
-	free(h->data);
+	free(owner);
 }
 
 static void tg_free(struct channel *ch)
 {
-	struct tg *tg = (struct tg *)ch;
-	tg_stop(ch);
-	uv_close((uv_handle_t *)&tg->retry_timer, timer_closed);
+	longpoll_close(&((struct tg *)ch)->lp, tg_closed);
 }
 
 static const struct channel_ops tg_ops = {
-	.name = "telegram",
+	.name = CHANNEL_TELEGRAM,
 	.max_text = TG_MAX_TEXT,
 	.start = tg_start,
 	.stop = tg_stop,
@@ -281,18 +259,20 @@ static const struct channel_ops tg_ops = {
 	.free = tg_free,
 };
 
-struct channel *tg_channel_new(struct app *app)
+struct channel *tg_channel_new(const struct channel_env *env, const struct config_channel *cfg)
 {
 	struct tg *tg = xcalloc(1, sizeof *tg);
-	tg->cfg = &app->cfg.telegram;
-	channel_init(&tg->base, &tg_ops, app, app->cfg.telegram.rate_per_s,
-		     app->cfg.telegram.chat_rate_per_s, TG_MAX_IN_FLIGHT);
+	tg->cfg = cfg;
+	channel_init(&tg->base, &tg_ops, env, cfg->rate_per_s, cfg->chat_rate_per_s,
+		     TG_MAX_IN_FLIGHT);
+	tg->base.caps.reply_to = cfg->reply_to;
+	tg->base.caps.contact_button = 1; /* request_contact on a reply keyboard */
+	tg->base.caps.profile_by_name = "https://t.me/";
 	/* Telegram's allowance: about 1 a second per chat with short bursts, groups
 	 * 20 a minute (no burst: a minute's 20 is the limit). */
-	tg->base.chat_burst = app->cfg.telegram.chat_burst;
-	tg->base.group_rate_per_s = app->cfg.telegram.group_rate_per_min / 60.0;
+	tg->base.chat_burst = cfg->chat_burst;
+	tg->base.group_rate_per_s = cfg->group_rate_per_min / 60.0;
 	tg->base.group_burst = 1;
-	uv_timer_init(app->loop, &tg->retry_timer);
-	tg->retry_timer.data = tg;
+	longpoll_init(&tg->lp, env->loop, env->http, retry, tg);
 	return &tg->base;
 }

@@ -1,22 +1,20 @@
 /* VK community bot over the Bots Long Poll API (../shared/specs/vk.md): get a long-poll
- * server, poll it, hand each batch to the pipeline, and deliver outbox rows with
+ * server, poll it, hand each batch to the sink (with the ts that follows it), and deliver outbox rows with
  * messages.send (deterministic random_id) and messages.sendMessageEventAnswer. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
-#include "app.h"
 #include "clock.h"
 #include "buf.h"
 #include "channel.h"
+#include "config.h"
 #include "http_client.h"
 #include "json_util.h"
 #include "log.h"
-#include "outbox.h"
+#include "longpoll.h"
 #include "peerset.h"
-#include "pipeline.h"
-#include "store.h"
 #include "vk_execute.h"
 #include "vk_parse.h"
 #include "xalloc.h"
@@ -29,24 +27,14 @@
 #define VK_EXECUTE_BYTES 40000
 #define VK_PROFILE_TTL_S 86400  /* users.get answers are cached a day */
 
-enum vk_state { VK_IDLE, VK_CONNECTING, VK_POLLING, VK_BACKOFF, VK_STOPPED, VK_UNAUTHORIZED };
-
-static const char *const state_names[] = {"idle", "connecting", "polling", "backoff",
-					  "stopped", "unauthorized"};
-
 struct vk {
 	struct channel base;
 	const struct config_channel *cfg;
-	enum vk_state state;
+	struct longpoll lp;     /* state, poll request, retry timer, sends in flight */
 	char *server, *key, *ts;
 	int take_server_ts;     /* after failed:3 (or with no ts at all) use the server's ts */
-	uint64_t poll_req;      /* request in flight for the long poll / server, 0 if none */
-	uv_timer_t retry_timer;
-	int failures;           /* consecutive long-poll failures */
 	int malformed;          /* consecutive unreadable answers at the same ts */
-	size_t sends_in_flight;
 	int64_t salt;
-	int closed;
 	struct peerset profiled; /* users whose profile is known fresh in this run */
 };
 
@@ -74,43 +62,46 @@ static int post(struct vk *vk, const char *method, struct buf *form, long timeou
 	char *url = method_url(vk, method);
 	struct http_request_opts o = {.method = "POST", .url = url, .body = form->data,
 				      .body_len = form->len, .timeout_ms = timeout_ms};
-	int r = http_request(vk->base.app->http, &o, cb, arg, id);
+	int r = http_request(vk->base.env->http, &o, cb, arg, id);
 	free(url);
 	buf_free(form);
 	return r;
 }
 
-static void retry_cb(uv_timer_t *t)
+static void retry(void *owner)
 {
-	struct vk *vk = t->data;
-	if (vk->state == VK_STOPPED)
-		return;
-	if (!vk->server || vk->failures >= 3)
+	struct vk *vk = owner;
+	if (!vk->server || vk->lp.failures >= 3)
 		get_server(vk);
 	else
 		poll_once(vk);
 }
 
-/* Waits before the next attempt: exponential from 1 s, capped at 60 s. */
+/* Waits before the next attempt; a refused token stays "unauthorized" meanwhile. */
 static void backoff(struct vk *vk)
 {
-	if (vk->state == VK_STOPPED)
-		return;
-	vk->failures++;
-	uint64_t delay = 1000;
-	for (int i = 1; i < vk->failures && delay < 60000; i++)
-		delay *= 2;
-	if (delay > 60000)
-		delay = 60000;
-	if (vk->state != VK_UNAUTHORIZED)
-		vk->state = VK_BACKOFF;
-	uv_timer_start(&vk->retry_timer, retry_cb, delay, 0);
+	longpoll_backoff(&vk->lp, 0,
+			 vk->lp.state == LONGPOLL_UNAUTHORIZED ? LONGPOLL_UNAUTHORIZED
+							     : LONGPOLL_BACKOFF);
+}
+
+/* Saves ts as where to resume, with no messages. Returns 0 once stored. */
+static int save_ts(struct vk *vk, const char *ts)
+{
+	struct channel_batch b = {.cursor = ts};
+	return channel_deliver(&vk->base, &b);
+}
+
+static int charge(struct vk *vk, int only_if_room)
+{
+	const struct channel_sink *s = &vk->base.env->sink;
+	return s->ops->charge(s->arg, &vk->base, only_if_room);
 }
 
 static void server_cb(void *arg, const struct http_response *res)
 {
 	struct vk *vk = arg;
-	vk->poll_req = 0;
+	vk->lp.poll_req = 0;
 	char *server, *key, *ts;
 	int error = -1;
 	if (res->status == 200 && vk_parse_lp_server(res->body, &server, &key, &ts, &error) == 0) {
@@ -124,22 +115,22 @@ static void server_cb(void *arg, const struct http_response *res)
 			vk->take_server_ts = 0;
 			/* Remember the starting point at once: a bot stopped before its first
 			 * batch must resume here, not from whatever "now" is at the next start. */
-			if (vk->ts && pipeline_ingest(vk->base.app, &vk->base, NULL, 0, vk->ts) < 0)
+			if (vk->ts && save_ts(vk, vk->ts) < 0)
 				log_error("vk: could not store the starting ts %s", vk->ts);
 		} else {
 			free(ts);
 		}
-		vk->failures = 0;
+		vk->lp.failures = 0;
 		log_info("vk: long-poll server ready (ts %s)", vk->ts ? vk->ts : "?");
 		poll_once(vk);
 		return;
 	}
 	if (res->status == 200 && (error == 5 || error == 27 || error == 15 || error == 7)) {
-		vk->state = VK_UNAUTHORIZED;
+		vk->lp.state = LONGPOLL_UNAUTHORIZED;
 		log_error("vk: groups.getLongPollServer refused (error %d): check the community "
 			  "token, its rights and vk.group_id; retrying slowly",
 			  error);
-		vk->failures = 10;
+		vk->lp.failures = 10;
 	} else {
 		*vk->base.m_poll_errors += 1;
 		log_warn("vk: groups.getLongPollServer failed (HTTP %ld, error %d%s%s)", res->status,
@@ -150,39 +141,37 @@ static void server_cb(void *arg, const struct http_response *res)
 
 static void get_server(struct vk *vk)
 {
-	if (vk->state == VK_STOPPED)
+	if (vk->lp.state == LONGPOLL_STOPPED)
 		return;
-	if (vk->state != VK_UNAUTHORIZED)
-		vk->state = VK_CONNECTING;
+	if (vk->lp.state != LONGPOLL_UNAUTHORIZED)
+		vk->lp.state = LONGPOLL_CONNECTING;
 	struct buf form = form_start(vk);
 	buf_printf(&form, "&group_id=%lld", (long long)vk->cfg->group_id);
-	if (post(vk, "groups.getLongPollServer", &form, 15000, server_cb, vk, &vk->poll_req) < 0)
+	if (post(vk, "groups.getLongPollServer", &form, 15000, server_cb, vk, &vk->lp.poll_req) < 0)
 		backoff(vk);
 	else
-		outbox_charge(vk->base.app->outbox, "vk"); /* same 20 a second as the sends */
+		charge(vk, 0); /* the same 20 a second as the sends */
 }
 
 /* Fetches names and follower counts of new customers, for the case record. */
 static void profiles_cb(void *arg, const struct http_response *res)
 {
 	struct vk *vk = arg;
-	vk->sends_in_flight--;
+	vk->lp.sends_in_flight--;
 	cJSON *root = res->status == 200 ? cJSON_Parse(res->body) : NULL;
 	const cJSON *list = json_arr(root, "response");
 	const cJSON *u;
-	struct store *st = vk->base.app->store;
-	if (list && !store_in_tx(st))
-		store_begin(st);
+	const struct channel_sink *sink = &vk->base.env->sink;
 	cJSON_ArrayForEach(u, list)
 	{
-		struct customer c = {0};
 		const char *first = json_str(u, "first_name"), *last = json_str(u, "last_name");
-		c.display_name = xasprintf("%s%s%s", first ? first : "", last ? " " : "",
-					   last ? last : "");
-		c.screen_name = json_strdup(u, "screen_name");
-		c.followers = json_int(u, "followers_count", -1);
-		store_customer_put(st, "vk", json_int(u, "id", 0), &c, clock_now_ms() / 1000);
-		customer_free(&c);
+		char *name = xasprintf("%s%s%s", first ? first : "", last ? " " : "",
+				       last ? last : "");
+		struct channel_profile c = {.display_name = name,
+					    .screen_name = json_str(u, "screen_name"),
+					    .followers = json_int(u, "followers_count", -1)};
+		sink->ops->profile_put(sink->arg, &vk->base, json_int(u, "id", 0), &c);
+		free(name);
 	}
 	if (!list)
 		log_warn("vk: users.get failed (HTTP %ld); profiles stay unknown for now",
@@ -193,30 +182,27 @@ static void profiles_cb(void *arg, const struct http_response *res)
 static void fetch_profiles(struct vk *vk, const struct vk_poll *p)
 {
 	struct buf ids = {0};
-	int64_t now = clock_now_ms() / 1000;
+	const struct channel_sink *sink = &vk->base.env->sink;
 	for (size_t i = 0; i < p->n_msgs && i < 1000; i++) {
 		int64_t user = p->msgs[i].user_id;
 		int seen = 0;
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = p->msgs[j].user_id == user;
-		if (seen || peerset_has(&vk->profiled, "vk", user))
+		if (seen || peerset_has(&vk->profiled, CHANNEL_VK, user))
 			continue;
-		struct customer c = {0};
-		int found = store_customer_get(vk->base.app->store, "vk", user, &c);
-		int fresh = found == 1 && now - c.fetched_at < VK_PROFILE_TTL_S;
-		customer_free(&c);
+		int fresh = sink->ops->profile_fresh(sink->arg, &vk->base, user, VK_PROFILE_TTL_S);
 		/* Asked once per run at most; the store keeps the answer for a day. */
-		peerset_add(&vk->profiled, "vk", user);
+		peerset_add(&vk->profiled, CHANNEL_VK, user);
 		if (fresh)
 			continue;
 		buf_printf(&ids, "%s%lld", ids.len ? "," : "", (long long)user);
 	}
-	if (ids.len && !outbox_try_charge(vk->base.app->outbox, "vk")) {
+	if (ids.len && !charge(vk, 1)) {
 		/* The 20 a second are spent (a burst of replies): ask with a later batch of
 		 * these customers rather than be refused with error 6. */
 		for (const char *q = ids.data; *q;) {
 			char *end;
-			peerset_remove(&vk->profiled, "vk", strtoll(q, &end, 10));
+			peerset_remove(&vk->profiled, CHANNEL_VK, strtoll(q, &end, 10));
 			q = *end == ',' ? end + 1 : end;
 		}
 	} else if (ids.len) {
@@ -224,7 +210,7 @@ static void fetch_profiles(struct vk *vk, const struct vk_poll *p)
 		buf_puts(&form, "&fields=screen_name,followers_count&user_ids=");
 		buf_puts(&form, ids.data);
 		if (post(vk, "users.get", &form, 15000, profiles_cb, vk, NULL) == 0)
-			vk->sends_in_flight++;
+			vk->lp.sends_in_flight++;
 	}
 	buf_free(&ids);
 }
@@ -232,8 +218,8 @@ static void fetch_profiles(struct vk *vk, const struct vk_poll *p)
 static void poll_cb(void *arg, const struct http_response *res)
 {
 	struct vk *vk = arg;
-	vk->poll_req = 0;
-	if (vk->state == VK_STOPPED)
+	vk->lp.poll_req = 0;
+	if (vk->lp.state == LONGPOLL_STOPPED)
 		return;
 	struct vk_poll p;
 	if (res->status != 200) {
@@ -255,7 +241,7 @@ static void poll_cb(void *arg, const struct http_response *res)
 				  "(%zu bytes); skipping its events, continuing from ts %s",
 				  vk->ts ? vk->ts : "?", res->body_len, next_ts);
 			*vk->base.m_poll_skipped += 1;
-			if (pipeline_ingest(vk->base.app, &vk->base, NULL, 0, next_ts) == 0) {
+			if (save_ts(vk, next_ts) == 0) {
 				free(vk->ts);
 				vk->ts = next_ts;
 				next_ts = NULL;
@@ -292,32 +278,38 @@ static void poll_cb(void *arg, const struct http_response *res)
 			get_server(vk);
 		}
 		break;
-	case VK_POLL_UPDATES:
+	case VK_POLL_UPDATES: {
 		*vk->base.m_ignored += (double)p.n_ignored;
+		struct channel_block *blocks = p.n_perms ? xcalloc(p.n_perms, sizeof *blocks) : NULL;
 		for (size_t i = 0; i < p.n_perms; i++)
-			store_peer_set_blocked(vk->base.app->store, "vk", p.perms[i].user_id,
-					       !p.perms[i].allowed,
-					       p.perms[i].allowed ? "message_allow" : "message_deny");
-		if (pipeline_ingest(vk->base.app, &vk->base, p.msgs, p.n_msgs, p.ts) < 0) {
+			blocks[i] = (struct channel_block){
+				.peer_id = p.perms[i].user_id, .blocked = !p.perms[i].allowed,
+				.reason = p.perms[i].allowed ? "message_allow" : "message_deny"};
+		struct channel_batch b = {.msgs = p.msgs, .n = p.n_msgs, .blocks = blocks,
+					  .n_blocks = p.n_perms, .cursor = p.ts};
+		int stored = channel_deliver(&vk->base, &b);
+		free(blocks);
+		if (stored < 0) {
 			backoff(vk); /* the same ts again: the batch is replayed and de-duplicated */
 			break;
 		}
 		free(vk->ts);
 		vk->ts = xstrdup(p.ts);
-		vk->failures = 0;
+		vk->lp.failures = 0;
 		vk->malformed = 0;
 		fetch_profiles(vk, &p);
 		poll_once(vk);
 		break;
+	}
 	}
 	vk_poll_free(&p);
 }
 
 static void poll_once(struct vk *vk)
 {
-	if (vk->state == VK_STOPPED)
+	if (vk->lp.state == LONGPOLL_STOPPED)
 		return;
-	vk->state = VK_POLLING;
+	vk->lp.state = LONGPOLL_POLLING;
 	struct buf url = {0};
 	buf_printf(&url, "%s%sact=a_check&key=", vk->server, strchr(vk->server, '?') ? "&" : "?");
 	buf_url_encode(&url, vk->key);
@@ -328,7 +320,7 @@ static void poll_once(struct vk *vk)
 	struct http_request_opts o = {.url = url.data,
 				      .timeout_ms = (long)(vk->cfg->wait + 10) * 1000,
 				      .max_response = 16u << 20};
-	if (http_request(vk->base.app->http, &o, poll_cb, vk, &vk->poll_req) < 0)
+	if (http_request(vk->base.env->http, &o, poll_cb, vk, &vk->lp.poll_req) < 0)
 		backoff(vk);
 	buf_free(&url);
 }
@@ -336,11 +328,12 @@ static void poll_once(struct vk *vk)
 static int vk_start(struct channel *ch)
 {
 	struct vk *vk = (struct vk *)ch;
+	const struct channel_sink *sink = &ch->env->sink;
 	char *ts = NULL;
-	if (store_cursor_get(ch->app->store, "vk", &ts) < 0)
+	if (sink->ops->cursor(sink->arg, ch, &ts) < 0)
 		return -1;
 	vk->ts = ts; /* poll from where we left off; NULL: start from the server's ts */
-	vk->salt = store_salt(ch->app->store);
+	vk->salt = sink->ops->salt(sink->arg);
 	log_info("vk: starting for community %lld (API %s, resume ts %s)",
 		 (long long)vk->cfg->group_id, vk->cfg->api_version, ts ? ts : "none");
 	get_server(vk);
@@ -349,12 +342,7 @@ static int vk_start(struct channel *ch)
 
 static void vk_stop(struct channel *ch)
 {
-	struct vk *vk = (struct vk *)ch;
-	vk->state = VK_STOPPED;
-	uv_timer_stop(&vk->retry_timer);
-	if (vk->poll_req)
-		http_cancel(ch->app->http, vk->poll_req);
-	vk->poll_req = 0;
+	longpoll_stop(&((struct vk *)ch)->lp);
 }
 
 struct send_ctx {
@@ -373,7 +361,7 @@ static void send_cb(void *arg, const struct http_response *res)
 		/* An expired button event is not worth more attempts. */
 		r.outcome = SEND_FAILED;
 	}
-	s->vk->sends_in_flight--;
+	s->vk->lp.sends_in_flight--;
 	s->cb(s->arg, &r);
 	free(s);
 }
@@ -418,7 +406,7 @@ static int vk_send(struct channel *ch, const struct outbox_row *row, channel_sen
 		free(s);
 		return -1;
 	}
-	vk->sends_in_flight++;
+	vk->lp.sends_in_flight++;
 	return 0;
 }
 
@@ -441,7 +429,7 @@ static void batch_cb(void *arg, const struct http_response *res)
 			  "from now on",
 			  out[0].reason);
 	}
-	b->vk->sends_in_flight--;
+	b->vk->lp.sends_in_flight--;
 	b->cb(b->arg, out, b->n);
 	free(out);
 	free(b);
@@ -465,31 +453,30 @@ static int vk_send_batch(struct channel *ch, const struct outbox_row *const *row
 	char *url = method_url(vk, "execute");
 	struct http_request_opts o = {.method = "POST", .url = url, .body = body, .body_len = len,
 				      .content_type = ctype, .timeout_ms = 30000};
-	int r = http_request(vk->base.app->http, &o, batch_cb, b, NULL);
+	int r = http_request(vk->base.env->http, &o, batch_cb, b, NULL);
 	free(url);
 	free(body);
 	if (r < 0) {
 		free(b);
 		return -1;
 	}
-	vk->sends_in_flight++;
+	vk->lp.sends_in_flight++;
 	return 0;
 }
 
 static const char *vk_state(const struct channel *ch)
 {
-	return state_names[((const struct vk *)ch)->state];
+	return longpoll_state_name(&((const struct vk *)ch)->lp);
 }
 
 static size_t vk_in_flight(const struct channel *ch)
 {
-	const struct vk *vk = (const struct vk *)ch;
-	return vk->sends_in_flight + (vk->poll_req ? 1 : 0);
+	return longpoll_in_flight(&((const struct vk *)ch)->lp);
 }
 
-static void timer_closed(uv_handle_t *h)
+static void vk_closed(void *owner)
 {
-	struct vk *vk = h->data;
+	struct vk *vk = owner;
 	free(vk->server);
 	free(vk->key);
 	free(vk->ts);
@@ -499,13 +486,11 @@ static void timer_closed(uv_handle_t *h)
 
 static void vk_free(struct channel *ch)
 {
-	struct vk *vk = (struct vk *)ch;
-	vk_stop(ch);
-	uv_close((uv_handle_t *)&vk->retry_timer, timer_closed);
+	longpoll_close(&((struct vk *)ch)->lp, vk_closed);
 }
 
 static const struct channel_ops vk_ops = {
-	.name = "vk",
+	.name = CHANNEL_VK,
 	.max_text = VK_MAX_TEXT,
 	.start = vk_start,
 	.stop = vk_stop,
@@ -516,16 +501,19 @@ static const struct channel_ops vk_ops = {
 	.free = vk_free,
 };
 
-struct channel *vk_channel_new(struct app *app)
+struct channel *vk_channel_new(const struct channel_env *env, const struct config_channel *cfg)
 {
 	struct vk *vk = xcalloc(1, sizeof *vk);
-	vk->cfg = &app->cfg.vk;
-	channel_init(&vk->base, &vk_ops, app, app->cfg.vk.rate_per_s, app->cfg.vk.chat_rate_per_s,
+	vk->cfg = cfg;
+	channel_init(&vk->base, &vk_ops, env, cfg->rate_per_s, cfg->chat_rate_per_s,
 		     VK_MAX_IN_FLIGHT);
-	vk->base.chat_burst = app->cfg.vk.chat_burst;
-	vk->base.max_batch = (size_t)app->cfg.vk.execute_max;
+	vk->base.caps.reply_to = cfg->reply_to;
+	vk->base.caps.profile_by_name = "https://vk.com/";
+	vk->base.caps.profile_by_id = "https://vk.com/id";
+	vk->base.caps.idempotent_send = 1; /* random_id: VK drops a resent one */
+	vk->base.chat_burst = cfg->chat_burst;
+	vk->base.max_batch = (size_t)cfg->execute_max;
 	vk->base.max_batch_bytes = VK_EXECUTE_BYTES;
-	uv_timer_init(app->loop, &vk->retry_timer);
-	vk->retry_timer.data = vk;
+	longpoll_init(&vk->lp, env->loop, env->http, retry, vk);
 	return &vk->base;
 }

@@ -9,19 +9,16 @@
 #include <string.h>
 #include <uv.h>
 
-#include "app.h"
 #include "assets.h"
 #include "auth.h"
 #include "buf.h"
 #include "channel.h"
+#include "config.h"
 #include "json_repair.h"
 #include "json_util.h"
 #include "log.h"
-#include "pipeline.h"
 #include "ratelimit.h"
 #include "server.h"
-#include "store.h"
-#include "store_console.h"
 #include "xalloc.h"
 
 #define WEB_MAX_TEXT 4096      /* characters per reply piece */
@@ -63,6 +60,7 @@ struct web_done {
 
 struct web {
 	struct channel base;
+	const struct config_http_limits *limits;
 	struct web_sock *socks;
 	size_t n_socks;
 	struct web_done *done_head, *done_tail;
@@ -219,7 +217,7 @@ static void web_free(struct channel *ch)
 }
 
 static const struct channel_ops web_ops = {
-	.name = "web",
+	.name = CHANNEL_WEB,
 	.max_text = WEB_MAX_TEXT,
 	.start = web_start,
 	.stop = web_stop,
@@ -242,7 +240,7 @@ static int token_ok(const char *t)
 
 static int64_t token_ttl_s(const struct web *w)
 {
-	return w->base.app->cfg.http.chat_token_days * 24 * 3600;
+	return w->limits->chat_token_days * 24 * 3600;
 }
 
 /* Seconds since the token was issued, from its first 8 hex digits. */
@@ -288,6 +286,13 @@ static int token_issue(struct web *w, char *out, int64_t now_ms)
 	return 0;
 }
 
+/* The customer of a chat token, as the sink knows it (see channel_sink_ops.chat_peer). */
+static int chat_peer(struct web *w, const char *token, int create, int64_t now_s, int64_t *peer)
+{
+	const struct channel_sink *s = &w->base.env->sink;
+	return s->ops->chat_peer(s->arg, token, create, now_s, peer);
+}
+
 /* 1 when the browser's token names a chat we know or one we issued and is not expired. */
 static int token_known(struct web *w, const char *t, int64_t now_ms)
 {
@@ -295,7 +300,7 @@ static int token_known(struct web *w, const char *t, int64_t now_ms)
 		return 0;
 	int64_t peer = 0;
 	return pending_find(w, t, now_ms) ||
-	       store_console_web_peer(w->base.app->store, t, 0, now_ms / 1000, &peer) == 1;
+	       chat_peer(w, t, 0, now_ms / 1000, &peer) == 1;
 }
 
 static void chat_page_route(void *arg, const struct http_req *req, struct http_resp *resp)
@@ -335,11 +340,11 @@ static int peer_of_token(struct web *w, const char *token, int64_t now_ms, int64
 {
 	if (!token_fresh(w, token, now_ms))
 		return -1;
-	int found = store_console_web_peer(w->base.app->store, token, 0, now_ms / 1000, peer);
+	int found = chat_peer(w, token, 0, now_ms / 1000, peer);
 	if (found != 0)
 		return found == 1 ? 0 : -1;
 	struct pending_token *p = pending_find(w, token, now_ms);
-	if (!p || store_console_web_peer(w->base.app->store, token, 1, now_ms / 1000, peer) != 1)
+	if (!p || chat_peer(w, token, 1, now_ms / 1000, peer) != 1)
 		return -1;
 	p->token[0] = '\0'; /* used: the row is the record now */
 	return 0;
@@ -368,7 +373,7 @@ static int ws_accept(void *arg, const struct http_req *req, void **conn_data)
 			    req->peer);
 		return -1;
 	}
-	if (sockets_of(w, peer) >= (size_t)w->base.app->cfg.http.chat_sockets_per_customer) {
+	if (sockets_of(w, peer) >= (size_t)w->limits->chat_sockets_per_customer) {
 		log_refusal(w, "chat socket refused (http.chat_sockets_per_customer)", req->peer);
 		return -1;
 	}
@@ -400,7 +405,7 @@ static void history_trim(struct history_ctx *h)
 	}
 }
 
-static void history_line(void *arg, const struct console_line *line)
+static void history_line(void *arg, const struct channel_line *line)
 {
 	struct history_ctx *h = arg;
 	h->bytes += line->text ? strlen(line->text) : 0;
@@ -455,8 +460,8 @@ static void hello(struct web *w, struct web_sock *k, struct ws_conn *c, const cJ
 	struct history_ctx h = {cJSON_CreateArray(), 0};
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", "history");
-	if (store_console_web_history(w->base.app->store, k->peer_id, WEB_HISTORY, history_line,
-				      &h) < 0)
+	const struct channel_sink *sink = &w->base.env->sink;
+	if (sink->ops->chat_history(sink->arg, k->peer_id, WEB_HISTORY, history_line, &h) < 0)
 		log_error("web: history of chat %lld unavailable", (long long)k->peer_id);
 	cJSON_AddItemToObject(o, "lines", h.lines);
 	s = cJSON_PrintUnformatted(o);
@@ -488,7 +493,7 @@ static void message_key(const cJSON *msg, char *out, size_t outlen)
  * refused with an error frame naming the message, and not stored. */
 static int rate_ok(struct web *w, struct web_sock *k, struct ws_conn *c, const cJSON *msg)
 {
-	const struct config_http_limits *l = &w->base.app->cfg.http;
+	const struct config_http_limits *l = w->limits;
 	int64_t now = clock_now_ms();
 	char key[RL_KEY_MAX];
 	snprintf(key, sizeof key, "addr:%.58s", k->addr);
@@ -548,7 +553,7 @@ static void inbound(struct web *w, struct web_sock *k, struct ws_conn *c, const 
 	snprintf(dedup, sizeof dedup, "%lld:%s", (long long)k->peer_id, key);
 	int64_t now_ms = clock_now_ms();
 	struct chan_msg m = {
-		.channel = (char *)"web", .dedup_key = dedup, .peer_id = k->peer_id,
+		.channel = (char *)CHANNEL_WEB, .dedup_key = dedup, .peer_id = k->peer_id,
 		.user_id = k->peer_id, .date = now_ms / 1000, .text = (char *)text,
 		.payload = (char *)payload, .contact_phone = (char *)phone,
 		.display_name = k->name[0] ? k->name : NULL, .lang = NULL};
@@ -560,7 +565,8 @@ static void inbound(struct web *w, struct web_sock *k, struct ws_conn *c, const 
 	cJSON_AddNumberToObject(echo, "at", (double)now_ms);
 	push_json(w, k->peer_id, k, echo);
 	cJSON_Delete(echo);
-	if (pipeline_ingest(w->base.app, &w->base, &m, 1, NULL) < 0) {
+	struct channel_batch b = {.msgs = &m, .n = 1};
+	if (channel_deliver(&w->base, &b) < 0) {
 		send_error(c, "not stored; please send it again");
 		return;
 	}
@@ -624,18 +630,21 @@ static const struct server_ws_ops web_ws_ops = {
 	.on_close = ws_close,
 };
 
-struct channel *web_channel_new(struct app *app)
+struct channel *web_channel_new(const struct channel_env *env, struct server *server,
+				const struct config_http_limits *limits)
 {
 	struct web *w = xcalloc(1, sizeof *w);
-	channel_init(&w->base, &web_ops, app, 0, 0, 64);
-	uv_timer_init(app->loop, &w->done_timer);
+	channel_init(&w->base, &web_ops, env, 0, 0, 64);
+	w->base.caps.local_chat = 1;
+	w->limits = limits;
+	uv_timer_init(env->loop, &w->done_timer);
 	w->done_timer.data = w;
 	w->pending = xcalloc(WEB_PENDING_MAX, sizeof *w->pending);
 	w->rates = rl_new(WEB_RATE_KEYS);
-	if (app->server) {
-		server_route(app->server, "/chat", chat_page_route, w);
-		server_route(app->server, "/chat/*", chat_asset_route, w);
-		server_ws_route(app->server, "/chat/ws", &web_ws_ops, w);
+	if (server) {
+		server_route(server, "/chat", chat_page_route, w);
+		server_route(server, "/chat/*", chat_asset_route, w);
+		server_ws_route(server, "/chat/ws", &web_ws_ops, w);
 	}
 	return &w->base;
 }

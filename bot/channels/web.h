@@ -2,9 +2,9 @@
  * listener. A customer's browser holds a token in a cookie (deskbot_chat) that names its
  * chat (peer id, kept in the store); the server issues it (GET /chat) and it expires after
  * http.chat_token_days. Messages arrive over a WebSocket at
- * /chat/ws and go through pipeline_ingest as channel "web"; replies come back through
+ * /chat/ws and go to the channel's sink as channel "web"; replies come back through
  * the outbox, and send pushes them to every chat socket the customer has open. A
- * customer who reconnects gets the chat's history from the store.
+ * customer who reconnects gets the chat's history (through the sink, from the store).
  *
  * Wire format (JSON text frames). From the browser:
  *   {"type":"hello","name":S?}                      first frame: history follows
@@ -25,16 +25,19 @@
 #define DESKBOT_WEB_H
 #include <stddef.h>
 
-struct app;
 struct channel;
+struct channel_env;
+struct config_http_limits;
+struct server;
 
 /* Creates the web chat channel and registers its routes (/chat, /chat/<asset>,
- * /chat/ws) on app->server. The app frees it through ops->free. */
-struct channel *web_channel_new(struct app *app);
+ * /chat/ws) on server (NULL: none). env and limits are borrowed. The app frees it
+ * through ops->free. */
+struct channel *web_channel_new(const struct channel_env *env, struct server *server,
+				const struct config_http_limits *limits);
 
 /* Ties another object's life to the channel's: stop runs when the channel stops, free
- * when it is freed (after the server has stopped). Used by the console, which has no
- * slot of its own in struct app. */
+ * when it is freed (after the server has stopped). Used by the console. */
 void web_channel_set_companion(struct channel *ch, void (*stop)(void *), void (*free_fn)(void *),
 			       void *arg);
 /* The companion's arg, or NULL. */

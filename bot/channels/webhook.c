@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
 #include "channel.h"
 #include "http_client.h"
 #include "xalloc.h"
@@ -66,7 +65,7 @@ static int webhook_send(struct channel *ch, const struct outbox_row *row, channe
 	struct http_request_opts o = {.method = "POST", .url = hook->url,
 				      .body = row->text, .body_len = strlen(row->text),
 				      .content_type = "application/json", .timeout_ms = 15000};
-	if (http_request(ch->app->http, &o, sent_cb, s, NULL) < 0) {
+	if (http_request(ch->env->http, &o, sent_cb, s, NULL) < 0) {
 		free(s);
 		return -1;
 	}
@@ -104,12 +103,13 @@ static const struct channel_ops webhook_ops = {
 	.free = webhook_free,
 };
 
-struct channel *webhook_channel_new(struct app *app, const char *name, const char *url)
+struct channel *webhook_channel_new(const struct channel_env *env, const char *name,
+				    const char *url)
 {
 	struct webhook *w = xcalloc(1, sizeof *w);
 	w->ops = webhook_ops;
 	w->ops.name = xstrdup(name);
 	w->url = xstrdup(url);
-	channel_init(&w->base, &w->ops, app, 50, 0, 4);
+	channel_init(&w->base, &w->ops, env, 50, 0, 4);
 	return &w->base;
 }

@@ -22,7 +22,7 @@
 #include "auth.h"
 #include "clock.h"
 #include "cases.h"
-#include "channel.h"
+#include "channels/channel.h"
 #include "console_api.h"
 #include "events.h"
 #include "metrics.h"
@@ -115,7 +115,7 @@ static inline int fx_setup(void **state)
 	if (store_open(path, &app->store, err, sizeof err) < 0)
 		abort();
 	app->replies = th_default_set();
-	app->outbox = outbox_new(app);
+	app_pipeline_open(app);
 	f->sub = events_subscribe(app->events, fx_event_cb, f);
 	app_channels_add_local(app);
 	for (int i = 0; i < app->n_channels; i++)

@@ -3,19 +3,25 @@
 
 #include <stdio.h>
 
-#include "app.h"
 #include "metrics.h"
 
-void channel_init(struct channel *ch, const struct channel_ops *ops, struct app *app,
+const char *const channel_customer_names[] = {CHANNEL_VK, CHANNEL_TELEGRAM, CHANNEL_WEB};
+const unsigned channel_n_customer_names = 3;
+const char *const channel_switchable_names[] = {CHANNEL_VK, CHANNEL_TELEGRAM};
+const unsigned channel_n_switchable_names = 2;
+
+void channel_init(struct channel *ch, const struct channel_ops *ops, const struct channel_env *env,
 		  double rate_per_s, double chat_rate_per_s, int max_in_flight)
 {
 	ch->ops = ops;
-	ch->app = app;
+	ch->env = env;
+	ch->caps.reply_to = 1;
+	ch->caps.batch_send = ops->send_batch != NULL;
 	ch->rate_per_s = rate_per_s;
 	ch->chat_rate_per_s = chat_rate_per_s;
 	ch->max_in_flight = max_in_flight;
 	ch->chat_burst = 1;
-	struct metrics *m = app->metrics;
+	struct metrics *m = env->metrics;
 	char l[96];
 	metrics_family(m, "deskbot_updates_total", "counter",
 		       "Customer messages and button presses received, per channel.");
@@ -62,5 +68,11 @@ void channel_count_failure(struct channel *ch, int code)
 {
 	char l[96];
 	snprintf(l, sizeof l, "channel=\"%s\",code=\"%d\"", ch->ops->name, code);
-	*metrics_series(ch->app->metrics, "deskbot_send_failures_total", l) += 1;
+	*metrics_series(ch->env->metrics, "deskbot_send_failures_total", l) += 1;
+}
+
+int channel_deliver(struct channel *ch, const struct channel_batch *b)
+{
+	const struct channel_sink *s = &ch->env->sink;
+	return s->ops->batch(s->arg, ch, b);
 }

@@ -1,0 +1,177 @@
+/* A customer channel (VK, Telegram, the local web chat) or a send-only webhook: a small
+ * vtable. A channel turns its wire format into struct chan_msg batches handed to its
+ * sink, and renders outbox rows back into API calls. It never decides what to say and
+ * never touches the store itself: the sink (the pipeline's) stores each batch together
+ * with the channel's cursor, and answers the few questions a channel has (where it left
+ * off, a customer's profile, a web chat's history). */
+#ifndef DESKBOT_CHANNEL_H
+#define DESKBOT_CHANNEL_H
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "caps.h"
+#include "message.h"
+#include "names.h"
+#include "store.h" /* struct outbox_row, which channels render */
+
+struct channel;
+struct http_client;
+struct metrics;
+
+/* How one delivery attempt ended, as the outbox needs to know it. */
+enum send_outcome {
+	SEND_OK,      /* delivered; channel_msg_id set when the API returned one */
+	SEND_RETRY,   /* transient: try again later (retry_after_ms when the API said) */
+	SEND_FAILED,  /* permanent: record the reason and stop */
+	SEND_BLOCKED, /* the customer blocked the bot / cannot receive: stop, remember */
+};
+
+struct send_result {
+	enum send_outcome outcome;
+	int64_t channel_msg_id;
+	int64_t retry_after_ms;   /* > 0: wait at least this long before the retry */
+	int64_t pause_channel_ms; /* > 0: the whole channel must pause (rate limit) */
+	int code;                 /* API error code or HTTP status, 0 if none */
+	char reason[160];         /* short, secret-free description */
+};
+
+typedef void (*channel_sent_cb)(void *arg, const struct send_result *res);
+/* How a batch ended: res[i] is row i's result, as a single send of that row would have
+ * reported it. */
+typedef void (*channel_batch_cb)(void *arg, const struct send_result *res, size_t n);
+
+/* A peer that blocked the bot or allowed it again, as one batch reported it. */
+struct channel_block {
+	int64_t peer_id;
+	int blocked;
+	const char *reason;
+};
+
+/* One received batch, all borrowed: messages, block changes, and the cursor that
+ * follows the batch (NULL: the channel has none, e.g. the web chat). */
+struct channel_batch {
+	const struct chan_msg *msgs;
+	size_t n;
+	const struct channel_block *blocks;
+	size_t n_blocks;
+	const char *cursor;
+};
+
+/* A customer's profile as the channel's API tells it. */
+struct channel_profile {
+	const char *display_name;
+	const char *screen_name;
+	int64_t followers; /* -1 when unknown */
+};
+
+/* One line of a web chat's history. */
+struct channel_line {
+	int64_t at_ms;
+	const char *from; /* "customer", "bot" or "operator" */
+	const char *text;
+	const char *keyboard;
+};
+typedef void (*channel_line_cb)(void *arg, const struct channel_line *line);
+
+/* Where a channel's batches go, and the little it may read back. */
+struct channel_sink_ops {
+	/* Stores and answers the batch and saves its cursor, in one transaction. Returns 0
+	 * once committed; negative when nothing was kept: the channel must hand the same
+	 * batch again later without advancing its cursor. */
+	int (*batch)(void *arg, struct channel *ch, const struct channel_batch *b);
+	/* The cursor saved with the channel's last batch (*cursor NULL: none; caller
+	 * frees). Returns 0, or negative when it cannot be read. */
+	int (*cursor)(void *arg, struct channel *ch, char **cursor);
+	/* A per-installation secret for idempotency keys (stable across restarts). */
+	int64_t (*salt)(void *arg);
+	/* Counts one request the channel makes on its own against its request budget, so
+	 * that the outbox's sends leave room for it. only_if_room: count it only when the
+	 * budget has room now; returns 1 when counted (make the request), 0 when not. */
+	int (*charge)(void *arg, struct channel *ch, int only_if_room);
+	/* 1 when the customer's profile was stored less than max_age_s ago, else 0. */
+	int (*profile_fresh)(void *arg, struct channel *ch, int64_t user, int64_t max_age_s);
+	void (*profile_put)(void *arg, struct channel *ch, int64_t user,
+			    const struct channel_profile *p);
+	/* The web chat's customer for a chat token: 1 found (or created when create), 0 not
+	 * found, negative on error. */
+	int (*chat_peer)(void *arg, const char *token, int create, int64_t now_s, int64_t *peer);
+	/* Calls fn for the last limit lines of a web chat, oldest first. */
+	int (*chat_history)(void *arg, int64_t peer, int limit, channel_line_cb fn, void *fn_arg);
+};
+
+struct channel_sink {
+	const struct channel_sink_ops *ops;
+	void *arg;
+};
+
+/* What every channel gets at construction (all borrowed; they outlive the channel). */
+struct channel_env {
+	uv_loop_t *loop;
+	struct http_client *http;
+	struct metrics *metrics;
+	struct channel_sink sink;
+};
+
+struct channel_ops {
+	const char *name;        /* "vk", "telegram", "web" */
+	size_t max_text;         /* longest text one message may carry (characters) */
+	/* Begins receiving. Returns 0, or negative when the channel cannot start. */
+	int (*start)(struct channel *ch);
+	/* Stops receiving (cancels the long poll); sends in flight may still finish. */
+	void (*stop)(struct channel *ch);
+	/* Delivers one outbox row. Returns 0 and later calls cb exactly once, or returns
+	 * negative and never calls cb. row is borrowed until cb runs. */
+	int (*send)(struct channel *ch, const struct outbox_row *row, channel_sent_cb cb,
+		    void *arg);
+	/* Optional: delivers n rows (kind "message", at most ch->max_batch of them, texts
+	 * of at most ch->max_batch_bytes together) in one request, in order. Returns 0 and
+	 * later calls cb exactly once with n results, or returns negative and never calls
+	 * cb. */
+	int (*send_batch)(struct channel *ch, const struct outbox_row *const *rows, size_t n,
+			  channel_batch_cb cb, void *arg);
+	/* Short state for /healthz: "polling", "backoff", "unauthorized", ... */
+	const char *(*state)(const struct channel *ch);
+	/* Work still in flight (requests not yet answered). */
+	size_t (*in_flight)(const struct channel *ch);
+	void (*free)(struct channel *ch);
+};
+
+/* The common head of every channel; each implementation embeds it first. */
+struct channel {
+	const struct channel_ops *ops;
+	struct channel_caps caps;
+	const struct channel_env *env;
+	double chat_rate_per_s; /* outbox limits for this channel */
+	double rate_per_s;      /* requests per second (a batch is one request) */
+	double chat_burst;      /* per-chat token bucket size (1 unless the channel says) */
+	double group_rate_per_s; /* group chats (negative ids), when > 0 */
+	double group_burst;
+	int max_in_flight;      /* upper bound of the in-flight window */
+	int batch_off;          /* the channel refused batches (e.g. VK 12/13): send singly */
+	size_t max_batch;       /* rows per send_batch (<= 1: no batching) */
+	size_t max_batch_bytes; /* text + keyboard bytes per send_batch */
+	/* Metrics (pointers into the registry). */
+	double *m_updates, *m_ignored, *m_poll_restarts_key, *m_poll_restarts_history,
+		*m_poll_restarts_session, *m_poll_errors, *m_poll_skipped, *m_sent, *m_retries, *m_failed,
+		*m_blocked, *m_depth, *m_oldest_age;
+};
+
+/* Sets up the common fields and the channel's metric series. env is borrowed. */
+void channel_init(struct channel *ch, const struct channel_ops *ops, const struct channel_env *env,
+		  double rate_per_s, double chat_rate_per_s, int max_in_flight);
+/* Counts a send failure by code in deskbot_send_failures_total{channel,code}. */
+void channel_count_failure(struct channel *ch, int code);
+/* Hands a batch to the channel's sink (see channel_sink_ops.batch). */
+int channel_deliver(struct channel *ch, const struct channel_batch *b);
+
+struct config_channel;
+/* Creates the VK and Telegram channels from their config (bot/channels/). */
+struct channel *vk_channel_new(const struct channel_env *env, const struct config_channel *cfg);
+struct channel *tg_channel_new(const struct channel_env *env, const struct config_channel *cfg);
+/* A send-only channel that POSTs its rows to url: CHANNEL_CRM (crm.webhook_url) and
+ * CHANNEL_NOTIFY (console.notify_webhook). name and url are copied. */
+struct channel *webhook_channel_new(const struct channel_env *env, const char *name,
+				    const char *url);
+
+#endif
