@@ -5,3 +5,6 @@ deskbot_unit_test(test_split unit/test_split.c)
 deskbot_unit_test(test_json_repair unit/channels/test_json_repair.c)
 deskbot_unit_test(test_json_batch unit/channels/test_json_batch.c)
 deskbot_unit_test(test_unknown_button unit/channels/test_unknown_button.c)
+# The channels' shared long-poll skeleton and the pipeline as their sink.
+deskbot_unit_test(test_longpoll unit/channels/test_longpoll.c)
+deskbot_unit_test(test_sink unit/channels/test_sink.c)
