@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "message.h"
+#include "outbox_row.h"
 
 struct store;
 
@@ -56,25 +57,6 @@ int store_conv_load(struct store *st, const char *channel, int64_t peer, cJSON *
 int store_conv_save(struct store *st, const char *channel, int64_t peer, const cJSON *state,
 		    int64_t now);
 
-/* An outbox row: one message (or callback answer, or webhook) waiting to be delivered. */
-struct outbox_row {
-	int64_t id;
-	char *channel;
-	char *kind;        /* "message", "callback_answer", "webhook" */
-	int64_t peer_id;
-	int64_t inbound_id;  /* store id of the message it answers, 0 if none */
-	int64_t reply_to;    /* channel message id it answers, 0 if none */
-	char *text;
-	char *keyboard;      /* reply_keyboard_json, or NULL */
-	char *extra;         /* kind-specific JSON (callback id, webhook body), or NULL */
-	char *replyset_version;
-	char *source;
-	int attempts;
-	int64_t created_ms;
-	int64_t next_attempt_ms;
-};
-
-void outbox_row_free(struct outbox_row *r);
 
 /* Adds a row; r->id is set. */
 int store_outbox_add(struct store *st, struct outbox_row *r);

@@ -13,7 +13,7 @@
 #include "caps.h"
 #include "message.h"
 #include "names.h"
-#include "store.h" /* struct outbox_row, which channels render */
+#include "outbox_row.h"
 
 struct channel;
 struct http_client;

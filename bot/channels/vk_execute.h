@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "channel.h"
-#include "store.h"
+#include "outbox_row.h"
 
 #define VK_EXECUTE_MAX 25 /* calls VK runs in one execute */
 
