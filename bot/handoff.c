@@ -8,7 +8,7 @@
 #include "app.h"
 #include "json_util.h"
 #include "log.h"
-#include "pipeline.h"
+#include "outbox.h"
 #include "replyset.h"
 #include "store.h"
 #include "xalloc.h"
@@ -50,7 +50,7 @@ int handoff_send(struct app *app, const char *channel, int64_t peer, const char 
 	r.replyset_version = app->replies ? xstrdup(replyset_version(app->replies)) : NULL;
 	r.source = xstrdup(source ? source : "operator");
 	r.created_ms = clock_now_ms();
-	if (pipeline_queue_row(app->pipeline, &r) < 0) {
+	if (outbox_queue_row(app->outbox, &r) < 0) {
 		log_error("handoff: could not queue an operator message to %s chat %lld", channel,
 			  (long long)peer);
 		return -1;

@@ -491,6 +491,21 @@ int outbox_add_channel(struct outbox *ob, struct channel *ch)
 	return 0;
 }
 
+int outbox_queue_row(struct outbox *ob, struct outbox_row *row)
+{
+	struct store *st = ob->store;
+	/* Delivery marks of this loop iteration commit first: a failure here must not
+	 * roll them back. */
+	if ((store_in_tx(st) && store_commit(st) < 0) || store_begin(st) < 0 ||
+	    store_outbox_add(st, row) < 0 || store_commit(st) < 0) {
+		store_rollback(st);
+		outbox_row_free(row);
+		return -1;
+	}
+	outbox_enqueue(ob, row->channel, row);
+	return 0;
+}
+
 void outbox_enqueue(struct outbox *ob, const char *channel, struct outbox_row *row)
 {
 	struct chanq *q = queue_of(ob, channel);

@@ -25,6 +25,10 @@ int outbox_add_channel(struct outbox *ob, struct channel *ch);
 /* Queues a row that is already committed to the store. Takes ownership of row's strings
  * (row itself is copied; the caller's struct is zeroed). */
 void outbox_enqueue(struct outbox *ob, const char *channel, struct outbox_row *row);
+/* Stores one row that no inbound batch produced (an operator's reply, a webhook notice)
+ * in a transaction of its own and queues it. Takes the row's strings (zeroed either
+ * way). Returns 0, or -1 when the store failed (nothing is queued). */
+int outbox_queue_row(struct outbox *ob, struct outbox_row *row);
 /* Counts one API request a channel made on its own (VK users.get) against the channel's
  * request budget, so that the outbox's sends leave room for it. */
 void outbox_charge(struct outbox *ob, const char *channel);

@@ -95,27 +95,6 @@ size_t pipeline_split_text(const char *text, size_t max_chars, char ***parts)
 	return n;
 }
 
-struct outbox_row *pipeline_batch_row(struct pipeline_batch *b)
-{
-	if (b->n == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 16;
-		b->rows = xrealloc(b->rows, b->cap * sizeof *b->rows);
-	}
-	struct outbox_row *r = &b->rows[b->n++];
-	*r = (struct outbox_row){0};
-	return r;
-}
-
-void pipeline_batch_event(struct pipeline_batch *b, const char *type, cJSON *data)
-{
-	if (!b->events)
-		b->events = cJSON_CreateArray();
-	cJSON *e = cJSON_CreateObject();
-	cJSON_AddStringToObject(e, "type", type);
-	cJSON_AddItemToObject(e, "data", data);
-	cJSON_AddItemToArray(b->events, e);
-}
-
 static int add_reply_rows(struct pipeline *p, struct channel *ch, const struct chan_msg *m,
 			  int64_t inbound_id, const struct reply *rep, int reply_to,
 			  const char *version, struct pipeline_batch *batch, int64_t now_ms)
@@ -211,19 +190,6 @@ static int handle_one(struct pipeline *p, struct channel *ch, const struct chan_
 	dialog_result_free(&res);
 	cJSON_Delete(state);
 	return result;
-}
-
-int pipeline_queue_row(struct pipeline *p, struct outbox_row *row)
-{
-	struct store *st = p->d.store;
-	if ((store_in_tx(st) && store_commit(st) < 0) || store_begin(st) < 0 ||
-	    store_outbox_add(st, row) < 0 || store_commit(st) < 0) {
-		store_rollback(st);
-		outbox_row_free(row);
-		return -1;
-	}
-	outbox_enqueue(p->d.outbox, row->channel, row);
-	return 0;
 }
 
 int pipeline_ingest(struct pipeline *p, struct channel *ch, const struct channel_batch *b)

@@ -11,6 +11,7 @@
 
 #include "channels/channel.h"
 #include "message.h"
+#include "pipeline_batch.h"
 #include "store.h"
 
 struct app;
@@ -35,28 +36,12 @@ void pipeline_free(struct pipeline *p);
 /* The sink to give each channel at construction; it stays valid while p lives. */
 struct channel_sink pipeline_sink(struct pipeline *p);
 
-/* What a batch produces besides its store writes: outbox rows to queue and notices to
- * emit once the transaction has committed. */
-struct pipeline_batch {
-	struct outbox_row *rows;
-	size_t n, cap;
-	cJSON *events; /* [{"type": T, "data": {...}}] */
-};
-
-/* A new zeroed row in the batch (owned by it until queued). */
-struct outbox_row *pipeline_batch_row(struct pipeline_batch *b);
-/* A notice to emit after commit (data is taken over). */
-void pipeline_batch_event(struct pipeline_batch *b, const char *type, cJSON *data);
 
 /* Stores and answers the batch (borrowed) and sets the channel's cursor (NULL: none) in
  * one transaction. Returns 0 once committed; negative when the store failed, in which
  * case nothing was kept and the channel must retry the same batch without advancing. */
 int pipeline_ingest(struct pipeline *p, struct channel *ch, const struct channel_batch *b);
 
-/* Stores one row that no batch produced (an operator's reply, a webhook notice) in a
- * transaction of its own and queues it for delivery. Takes the row's strings (zeroed
- * either way). Returns 0, or -1 when the store failed (nothing is queued). */
-int pipeline_queue_row(struct pipeline *p, struct outbox_row *row);
 
 /* Splits text into pieces of at most max_chars characters (counted as UTF-16 units, as
  * Telegram counts), preferring paragraph, line, sentence and word boundaries.

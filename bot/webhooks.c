@@ -8,10 +8,11 @@
 
 #include "app.h"
 #include "cases.h"
+#include "channels/names.h"
 #include "events.h"
 #include "json_util.h"
 #include "log.h"
-#include "pipeline.h"
+#include "outbox.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -27,7 +28,7 @@ static void queue(struct app *app, const char *channel, int64_t case_id, char *t
 	r.text = text;
 	r.source = xstrdup(source);
 	r.created_ms = clock_now_ms();
-	if (pipeline_queue_row(app->pipeline, &r) < 0)
+	if (outbox_queue_row(app->outbox, &r) < 0)
 		log_error("webhooks: could not queue %s news of case %lld", channel,
 			  (long long)case_id);
 }
