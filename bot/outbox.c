@@ -359,7 +359,7 @@ static void start_request(struct chanq *q, int64_t now, uint64_t ticket)
 {
 	struct channel *ch = q->ch;
 	struct outq_node *first = outq_take(q->q, now);
-	size_t max = ch->ops->send_batch && !ch->batch_off ? ch->max_batch : 1;
+	size_t max = ch->caps.batch_send && !ch->batch_off ? ch->max_batch : 1;
 	if (max > BATCH_MAX)
 		max = BATCH_MAX;
 	if (!batchable(first) || max < 1)

@@ -11,6 +11,7 @@
 #include "dialog.h"
 #include "log.h"
 #include "outbox.h"
+#include "pipeline_batch.h"
 #include "reply_merge.h"
 #include "replyset.h"
 #include "store.h"

@@ -7,18 +7,14 @@
 #define DESKBOT_PIPELINE_H
 #include <stddef.h>
 
-#include <cjson/cJSON.h>
-
 #include "channels/channel.h"
-#include "message.h"
-#include "pipeline_batch.h"
-#include "store.h"
 
 struct app;
 struct events;
 struct outbox;
 struct pipeline;
 struct replyset;
+struct store;
 
 /* What the pipeline works with (all borrowed; they outlive it). */
 struct pipeline_deps {
@@ -36,12 +32,10 @@ void pipeline_free(struct pipeline *p);
 /* The sink to give each channel at construction; it stays valid while p lives. */
 struct channel_sink pipeline_sink(struct pipeline *p);
 
-
 /* Stores and answers the batch (borrowed) and sets the channel's cursor (NULL: none) in
  * one transaction. Returns 0 once committed; negative when the store failed, in which
  * case nothing was kept and the channel must retry the same batch without advancing. */
 int pipeline_ingest(struct pipeline *p, struct channel *ch, const struct channel_batch *b);
-
 
 /* Splits text into pieces of at most max_chars characters (counted as UTF-16 units, as
  * Telegram counts), preferring paragraph, line, sentence and word boundaries.
