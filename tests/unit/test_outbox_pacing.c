@@ -37,7 +37,7 @@
 #include <uv.h>
 
 #include "app.h"
-#include "channel.h"
+#include "channels/channel.h"
 #include "clock.h"
 #include "metrics.h"
 #include "outbox.h"
@@ -101,6 +101,7 @@ struct limits {
 struct rig {
 	uv_loop_t loop;
 	struct app app; /* only loop, store and metrics are set: what the outbox uses */
+	struct channel_env env; /* the fake channel's: loop and metrics */
 	struct fake_channel fc;
 	struct outbox *ob;
 };
@@ -115,9 +116,10 @@ static struct rig *rig_new(struct limits lim)
 	/* Thousands of small commits; whether they reach the disk is not what is tested. */
 	assert_int_equal(store_set_synchronous(r->app.store, 0), 0);
 	r->app.metrics = metrics_new();
-	channel_init(&r->fc.ch, &fake_ops, &r->app, lim.rate_per_s, lim.chat_rate_per_s,
+	r->env = (struct channel_env){.loop = &r->loop, .metrics = r->app.metrics};
+	channel_init(&r->fc.ch, &fake_ops, &r->env, lim.rate_per_s, lim.chat_rate_per_s,
 		     lim.max_in_flight ? lim.max_in_flight : 64);
-	r->ob = outbox_new(&r->app);
+	r->ob = outbox_new(r->app.loop, r->app.store);
 	return r;
 }
 
