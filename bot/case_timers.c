@@ -13,6 +13,7 @@
 #include "app.h"
 #include "cases.h"
 #include "console_api.h"
+#include "convstate.h"
 #include "events.h"
 #include "handoff.h"
 #include "json_util.h"
@@ -149,18 +150,18 @@ static void fire(struct case_timers *t, const struct console_timer *ct, int64_t 
 		if (console__release(app, ct->case_id, "system", text, now) == 0)
 			emit_alert(app, ct->case_id, "silence", text);
 	} else if (strcmp(ct->kind, "idle") == 0) {
-		cJSON *state = NULL;
+		struct convstate *state = NULL;
 		const char *channel = json_str(record, "channel");
-		if (channel && store_conv_load(app->store, channel, json_int(record, "peer_id", 0),
-					       &state) == 0 &&
-		    handoff_is_human(state) && json_int(state, "case_id", 0) == ct->case_id) {
+		if (channel && convstate_load(app->store, channel, json_int(record, "peer_id", 0),
+					      &state) == 0 &&
+		    handoff_is_human(state) && convstate_holder_case(state) == ct->case_id) {
 			snprintf(text, sizeof text, "Нет сообщений %lld мин: снова отвечает бот",
 				 (long long)(period(app, "idle") / 60));
 			log_info("timers: case %s: %s", number ? number : "?", text);
 			if (console__handback(app, ct->case_id, "system", text, 1, now) == 0)
 				emit_alert(app, ct->case_id, "idle", text);
 		}
-		cJSON_Delete(state);
+		convstate_free(state);
 	}
 	cJSON_Delete(record);
 }

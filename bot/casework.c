@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "cases.h"
+#include "convstate.h"
 #include "events.h"
 #include "handoff.h"
 #include "json_util.h"
@@ -147,9 +148,9 @@ int casework_start(struct app *app)
 }
 
 int casework_before(struct app *app, struct pipeline_batch *b, const struct chan_msg *m,
-		    cJSON *state, int64_t now, struct reply_list *out)
+		    struct convstate *state, int64_t now, struct reply_list *out)
 {
-	cJSON_DeleteItemFromObjectCaseSensitive(state, "open_case");
+	convstate_set_open_case(state, NULL);
 	/* Most chats never had a case: no query for them. */
 	int64_t open = 0;
 	if (peerset_has(&app->case_peers, m->channel, m->peer_id)) {
@@ -167,15 +168,15 @@ int casework_before(struct app *app, struct pipeline_batch *b, const struct chan
 	char number[24];
 	snprintf(number, sizeof number, "%06lld", (long long)open);
 	if (!handoff_is_human(state)) {
-		cJSON_AddStringToObject(state, "open_case", number);
+		convstate_set_open_case(state, number);
 		return 0;
 	}
 	/* A person holds this conversation: the bot stays quiet, but for one notice per
 	 * interval that the operator will answer. */
-	int64_t last = json_int(state, "last_auto_reply", 0);
+	int64_t last = convstate_last_auto_reply(state);
 	int interval = replyset_settings(app->replies)->operator_auto_reply_interval_s;
 	if (now - last >= interval) {
-		const char *lang = json_str(state, "lang");
+		const char *lang = convstate_lang(state);
 		struct tpl_vars v = {.case_id = number};
 		char *text = replyset_render(app->replies, "operator_will_answer",
 					     replyset_lang(lang ? lang : "ru"), &v);
@@ -183,8 +184,7 @@ int casework_before(struct app *app, struct pipeline_batch *b, const struct chan
 			reply_list_add(out, text, "template:operator_will_answer");
 			free(text);
 		}
-		cJSON_DeleteItemFromObjectCaseSensitive(state, "last_auto_reply");
-		cJSON_AddNumberToObject(state, "last_auto_reply", (double)now);
+		convstate_set_last_auto_reply(state, now);
 	}
 	if (append_to_case(app, b, open, m, out, now) < 0)
 		return -1;
@@ -334,11 +334,11 @@ static int create_case(struct app *app, struct pipeline_batch *b, const struct c
 }
 
 int casework_after(struct app *app, struct pipeline_batch *b, const struct chan_msg *m,
-		   cJSON *state, struct dialog_result *res, int64_t now)
+		   struct convstate *state, struct dialog_result *res, int64_t now)
 {
-	const char *open_number = json_str(state, "open_case");
+	const char *open_number = convstate_open_case(state);
 	int64_t open = open_number ? strtoll(open_number, NULL, 10) : 0;
-	cJSON_DeleteItemFromObjectCaseSensitive(state, "open_case");
+	convstate_set_open_case(state, NULL);
 	int lang = replyset_lang(res->lang);
 	char eta[32] = "", work_start[32] = "", number[24] = "";
 	int after_hours = 0;
@@ -355,14 +355,14 @@ int casework_after(struct app *app, struct pipeline_batch *b, const struct chan_
 				      "operator_handoff_after_hours", lang);
 		fill_replies(&res->replies, number, eta, work_start);
 		/* An interview cannot run next to an open case. */
-		cJSON_DeleteItemFromObjectCaseSensitive(state, "interview");
+		convstate_interview_drop(state);
 		return append_to_case(app, b, open, m, &res->replies, now);
 	}
 	const cJSON *iv = res->case_data;
 	cJSON *pending = NULL;
 	if (res->wants_human && !iv) {
 		/* Asked for a person mid-interview: the case takes what was collected. */
-		pending = cJSON_DetachItemFromObjectCaseSensitive(state, "interview");
+		pending = convstate_interview_take(state);
 		iv = pending;
 	}
 	if (res->case_op != DIALOG_CASE_CREATE && !res->wants_human) {

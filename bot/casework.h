@@ -14,6 +14,7 @@
 #include "message.h"
 
 struct app;
+struct convstate;
 struct pipeline_batch;
 
 /* Learns which chats have open cases (so that the others cost no query per message)
@@ -22,13 +23,13 @@ int casework_start(struct app *app);
 
 /* Returns 1 when a person holds the conversation: the message joined its case and any
  * reply is in out (nothing else must answer); 0 to go on to the dialog (state gets
- * "open_case" while the chat has one); negative on a store error. */
+ * the open case's number while the chat has one); negative on a store error. */
 int casework_before(struct app *app, struct pipeline_batch *b, const struct chan_msg *m,
-		    cJSON *state, int64_t now, struct reply_list *out);
+		    struct convstate *state, int64_t now, struct reply_list *out);
 /* Carries out what the dialog decided about cases and fills {case_id}, {eta} and
  * {work_start} in res's replies. Negative on a store error. */
 int casework_after(struct app *app, struct pipeline_batch *b, const struct chan_msg *m,
-		   cJSON *state, struct dialog_result *res, int64_t now);
+		   struct convstate *state, struct dialog_result *res, int64_t now);
 /* Queues the case record for the CRM webhook (if configured), in the batch. */
 int casework_export(struct app *app, struct pipeline_batch *b, int64_t case_id,
 		    const cJSON *record, int64_t now_ms);

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "clock.h"
+#include "convstate.h"
 #include "dialog.h"
 #include "matcher.h"
 #include "message.h"
@@ -86,7 +87,7 @@ int cli_match(int argc, char **argv)
 	while ((line = read_line(stdin))) {
 		/* What would answer, from a fresh conversation; the text analysed once. */
 		struct match_result m;
-		cJSON *state = cJSON_CreateObject();
+		struct convstate *state = convstate_new();
 		struct chan_msg msg = {.channel = "cli", .text = line};
 		struct dialog_result res = {0};
 		if (dialog_match(rs, &msg, &m) == 0)
@@ -120,7 +121,7 @@ int cli_match(int argc, char **argv)
 		fflush(stdout);
 		free(s);
 		cJSON_Delete(o);
-		cJSON_Delete(state);
+		convstate_free(state);
 		dialog_result_free(&res);
 		match_result_free(&m);
 		free(line);
@@ -139,7 +140,7 @@ int cli_chat(int argc, char **argv)
 		return 1;
 	fprintf(stderr, "deskbot chat: reply set %s. Type a message; \"/N\" presses button N; Ctrl-D ends.\n",
 		replyset_version(rs));
-	cJSON *state = cJSON_CreateObject();
+	struct convstate *state = convstate_new();
 	char **payloads = NULL;
 	size_t n_payloads = 0;
 	char *line;
@@ -189,7 +190,7 @@ int cli_chat(int argc, char **argv)
 	for (size_t i = 0; i < n_payloads; i++)
 		free(payloads[i]);
 	free(payloads);
-	cJSON_Delete(state);
+	convstate_free(state);
 	replyset_free(rs);
 	return 0;
 }

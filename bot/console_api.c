@@ -22,6 +22,7 @@
 #include "channels/channel.h"
 #include "channels/web.h"
 #include "console_hub.h"
+#include "convstate.h"
 #include "events.h"
 #include "handoff.h"
 #include "json_util.h"
@@ -745,18 +746,18 @@ static void api_case_get(struct call *k, int64_t id)
 	cJSON *o = cJSON_CreateObject();
 	set_num(record, "id", (double)id);
 	cJSON_AddItemToObject(o, "case", record);
-	cJSON *state = NULL;
+	struct convstate *state = NULL;
 	const char *channel = json_str(record, "channel");
 	cJSON *conv = cJSON_AddObjectToObject(o, "conversation");
-	if (channel && store_conv_load(app->store, channel, json_int(record, "peer_id", 0), &state) == 0) {
+	if (channel && convstate_load(app->store, channel, json_int(record, "peer_id", 0), &state) == 0) {
 		cJSON_AddStringToObject(conv, "mode", handoff_is_human(state) ? "human" : "bot");
-		int64_t held_for = json_int(state, "case_id", 0);
+		int64_t held_for = convstate_holder_case(state);
 		if (held_for)
 			cJSON_AddNumberToObject(conv, "case_id", (double)held_for);
-		const char *lang = json_str(state, "lang");
+		const char *lang = convstate_lang(state);
 		cJSON_AddStringToObject(conv, "lang", lang ? lang : "ru");
 	}
-	cJSON_Delete(state);
+	convstate_free(state);
 	cJSON *audit = store_console_audit(app->store, id, 200);
 	cJSON_AddItemToObject(o, "audit", audit ? audit : cJSON_CreateArray());
 	/* The customer's history beside the case: earlier cases (same chat user, or the same
@@ -814,12 +815,12 @@ static int case_lang(struct app *app, const cJSON *record)
 	const char *l = json_str(record, "lang");
 	if (l)
 		return replyset_lang(l);
-	cJSON *state = NULL;
+	struct convstate *state = NULL;
 	int lang = RS_RU;
 	const char *channel = json_str(record, "channel");
-	if (channel && store_conv_load(app->store, channel, json_int(record, "peer_id", 0), &state) == 0)
-		lang = replyset_lang(json_str(state, "lang") ? json_str(state, "lang") : "ru");
-	cJSON_Delete(state);
+	if (channel && convstate_load(app->store, channel, json_int(record, "peer_id", 0), &state) == 0)
+		lang = replyset_lang(convstate_lang(state) ? convstate_lang(state) : "ru");
+	convstate_free(state);
 	return lang;
 }
 
@@ -1143,11 +1144,11 @@ static void api_reply(struct call *k, int64_t id)
 	if (result == 0 && record) {
 		add_transcript(record, "operator", text, k->s->login, k->now);
 		result = store_case_put(app->store, id, record, k->now);
-		cJSON *state = NULL;
-		if (result == 0 && store_conv_load(app->store, channel, peer, &state) == 0 &&
+		struct convstate *state = NULL;
+		if (result == 0 && convstate_load(app->store, channel, peer, &state) == 0 &&
 		    !handoff_is_human(state))
 			result = handoff_set(app->store, channel, peer, 1, id, k->now);
-		cJSON_Delete(state);
+		convstate_free(state);
 		char detail[96];
 		snprintf(detail, sizeof detail, "%s%s, %zu байт", tpl ? "шаблон " : "свой текст",
 			 tpl ? tpl : "", strlen(text));
@@ -1354,12 +1355,12 @@ static void change_status(struct call *k, int64_t id, const char *status, const 
 	const char *channel = json_str(record, "channel");
 	if (result == 0 && finished && channel) {
 		/* A finished case no longer holds the conversation: the bot answers again. */
-		cJSON *state = NULL;
+		struct convstate *state = NULL;
 		int64_t peer = json_int(record, "peer_id", 0);
-		if (store_conv_load(app->store, channel, peer, &state) == 0 &&
-		    handoff_is_human(state) && json_int(state, "case_id", 0) == id)
+		if (convstate_load(app->store, channel, peer, &state) == 0 &&
+		    handoff_is_human(state) && convstate_holder_case(state) == id)
 			result = handoff_set(app->store, channel, peer, 0, 0, k->now);
-		cJSON_Delete(state);
+		convstate_free(state);
 	}
 	if (result == 0)
 		result = store_audit(app->store, k->s->login, "status", id, status, k->now);

@@ -2,10 +2,9 @@
  * payloads, matches the text, then lets the handlers of the table below answer, the
  * first one that accepts wins and fallback is last.
  *
- * State kept in the caller's JSON object:
- *   "lang":   "ru" | "en", the language of the last message with letters;
- *   "seen":   true once the bot has answered in this conversation;
- *   "tariff": the half-finished tariff question (owned by handlers/tariff.c). */
+ * The conversation it keeps (bot/convstate.h): the language of the last message with
+ * letters and whether the bot has answered yet; the handlers keep their own parts
+ * (the interview, the tariff question). */
 #include "dialog.h"
 
 #include <stdint.h>
@@ -14,6 +13,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "convstate.h"
 #include "handlers/handler.h"
 #include "matcher.h"
 #include "replyset.h"
@@ -100,19 +100,18 @@ void dialog__set_route(struct handler_ctx *ctx, const char *handler, const char 
 
 /* ------------------------------------------------------------------ language */
 
-static int choose_lang(const struct chan_msg *msg, const struct text_analysis *a, cJSON *state)
+static int choose_lang(const struct chan_msg *msg, const struct text_analysis *a,
+		       struct convstate *state)
 {
 	const char *code = NULL;
 	if (a && a->lang)
 		code = a->lang;
-	const cJSON *st = cJSON_GetObjectItemCaseSensitive(state, "lang");
-	if (!code && cJSON_IsString(st))
-		code = st->valuestring;
+	if (!code)
+		code = convstate_lang(state);
 	if (!code && msg->lang)
 		code = strncmp(msg->lang, "en", 2) == 0 ? "en" : "ru";
 	int lang = replyset_lang(code);
-	cJSON_DeleteItemFromObjectCaseSensitive(state, "lang");
-	cJSON_AddStringToObject(state, "lang", replyset_lang_code(lang));
+	convstate_set_lang(state, replyset_lang_code(lang));
 	return lang;
 }
 
@@ -454,11 +453,11 @@ int dialog_match(const struct replyset *rs, const struct chan_msg *msg, struct m
 	return match_message(rs, text, len, m);
 }
 
-int dialog_handle(const struct replyset *rs, cJSON *state, const struct chan_msg *msg, int64_t now,
-		  struct dialog_result *out)
+int dialog_handle(const struct replyset *rs, struct convstate *state, const struct chan_msg *msg,
+		  int64_t now, struct dialog_result *out)
 {
 	memset(out, 0, sizeof *out);
-	if (!rs || !state || !msg || !cJSON_IsObject(state))
+	if (!rs || !state || !msg)
 		return -1;
 	struct match_result m;
 	if (dialog_match(rs, msg, &m) < 0)
@@ -468,11 +467,12 @@ int dialog_handle(const struct replyset *rs, cJSON *state, const struct chan_msg
 	return result;
 }
 
-int dialog_handle_matched(const struct replyset *rs, cJSON *state, const struct chan_msg *msg,
-			  int64_t now, const struct match_result *match, struct dialog_result *out)
+int dialog_handle_matched(const struct replyset *rs, struct convstate *state,
+			  const struct chan_msg *msg, int64_t now, const struct match_result *match,
+			  struct dialog_result *out)
 {
 	memset(out, 0, sizeof *out);
-	if (!rs || !state || !msg || !match || !cJSON_IsObject(state))
+	if (!rs || !state || !msg || !match)
 		return -1;
 	struct handler_ctx ctx = {
 		.rs = rs, .msg = msg, .match = match, .state = state, .now = now, .out = out,
@@ -519,8 +519,7 @@ int dialog_handle_matched(const struct replyset *rs, cJSON *state, const struct 
 	answer_parts(&ctx);
 	answered_add(out, out->complaint_intent ? out->complaint_intent : out->intent);
 done:
-	cJSON_DeleteItemFromObjectCaseSensitive(state, "seen");
-	cJSON_AddTrueToObject(state, "seen");
+	convstate_set_seen(state);
 	return result < 0 ? result : 0;
 }
 

@@ -9,6 +9,7 @@
 #include "message.h"
 
 struct replyset;
+struct convstate;
 
 #include "matcher.h"
 
@@ -44,20 +45,20 @@ struct dialog_result {
 	char account[32];          /* account / contract number from the text, or "" */
 };
 
-/* Handles msg against the reply set rs. state is the conversation's JSON object (owned
- * by the caller, never NULL): the dialog reads and updates it in place (language, a
- * half-finished tariff question), so storing it keeps the conversation across a
- * restart. Text beyond TEXT_MAX_INPUT bytes is ignored. now is unix
+/* Handles msg against the reply set rs. state is the conversation (bot/convstate.h;
+ * owned by the caller, never NULL): the dialog reads and updates it in place (language,
+ * a half-finished tariff question, the interview), so storing it keeps the
+ * conversation across a restart. Text beyond TEXT_MAX_INPUT bytes is ignored. now is unix
  * seconds. Fills out (caller frees with dialog_result_free). Returns 0, or a negative
  * value on a broken invariant; bad input is never an error (it gets a reply). */
-int dialog_handle(const struct replyset *rs, cJSON *state, const struct chan_msg *msg,
+int dialog_handle(const struct replyset *rs, struct convstate *state, const struct chan_msg *msg,
 		  int64_t now, struct dialog_result *out);
 /* The two halves of dialog_handle, for a caller that also wants the match itself
  * (deskbot match): the message analysed once. m is freed by the caller
  * (match_result_free); dialog_handle_matched only borrows it. */
 struct match_result;
 int dialog_match(const struct replyset *rs, const struct chan_msg *msg, struct match_result *m);
-int dialog_handle_matched(const struct replyset *rs, cJSON *state, const struct chan_msg *msg,
+int dialog_handle_matched(const struct replyset *rs, struct convstate *state, const struct chan_msg *msg,
 			  int64_t now, const struct match_result *m, struct dialog_result *out);
 void dialog_result_free(struct dialog_result *r);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "convstate.h"
 #include "json_util.h"
 #include "log.h"
 #include "outbox.h"
@@ -16,27 +17,21 @@
 int handoff_set(struct store *st, const char *channel, int64_t peer, int human, int64_t case_id,
 		int64_t now)
 {
-	cJSON *state = NULL;
-	if (store_conv_load(st, channel, peer, &state) < 0)
+	struct convstate *state = NULL;
+	if (convstate_load(st, channel, peer, &state) < 0)
 		return -1;
-	cJSON_DeleteItemFromObjectCaseSensitive(state, "mode");
-	cJSON_DeleteItemFromObjectCaseSensitive(state, "case_id");
-	cJSON_DeleteItemFromObjectCaseSensitive(state, "since");
-	cJSON_DeleteItemFromObjectCaseSensitive(state, "last_auto_reply");
-	if (human) {
-		cJSON_AddStringToObject(state, "mode", "human");
-		cJSON_AddNumberToObject(state, "case_id", (double)case_id);
-		cJSON_AddNumberToObject(state, "since", (double)now);
-	}
-	int result = store_conv_save(st, channel, peer, state, now);
-	cJSON_Delete(state);
+	if (human)
+		convstate_hand_to_person(state, case_id, now);
+	else
+		convstate_hand_to_bot(state);
+	int result = convstate_save(st, channel, peer, state, now);
+	convstate_free(state);
 	return result;
 }
 
-int handoff_is_human(const cJSON *state)
+int handoff_is_human(const struct convstate *state)
 {
-	const char *mode = json_str(state, "mode");
-	return mode && strcmp(mode, "human") == 0;
+	return convstate_person_holds(state);
 }
 
 int handoff_send(struct app *app, const char *channel, int64_t peer, const char *text,

@@ -1,6 +1,6 @@
 /* Who answers a conversation: the bot, or a person (a blog secretary holding its case).
- * Kept in the conversation state in the store, so it survives restarts:
- * {"mode":"human","case_id":N,"since":T,"last_auto_reply":T} while a person holds it. */
+ * Kept in the conversation state in the store (bot/convstate.h), so it survives
+ * restarts. */
 #ifndef DESKBOT_HANDOFF_H
 #define DESKBOT_HANDOFF_H
 #include <cjson/cJSON.h>
@@ -8,12 +8,13 @@
 
 struct store;
 struct app;
+struct convstate;
 
 /* Gives the conversation to a person (human = 1, for case_id) or back to the bot. */
 int handoff_set(struct store *st, const char *channel, int64_t peer, int human, int64_t case_id,
 		int64_t now);
 /* 1 when a person holds the conversation whose state this is. */
-int handoff_is_human(const cJSON *state);
+int handoff_is_human(const struct convstate *state);
 
 /* Queues a message from a person (the console) to a customer through the channel's
  * outbox, like any bot reply: stored, retried, ordered, never doubled. Commits. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "casework.h"
+#include "convstate.h"
 #include "events.h"
 #include "dialog.h"
 #include "log.h"
@@ -163,8 +164,8 @@ static int handle_one(struct pipeline *p, struct channel *ch, const struct chan_
 		if (store_outbox_add(st, r) < 0)
 			return -1;
 	}
-	cJSON *state = NULL;
-	if (store_conv_load(st, m->channel, m->peer_id, &state) < 0)
+	struct convstate *state = NULL;
+	if (convstate_load(st, m->channel, m->peer_id, &state) < 0)
 		return -1;
 	struct dialog_result res = {0};
 	int64_t now = now_ms / 1000;
@@ -187,9 +188,9 @@ static int handle_one(struct pipeline *p, struct channel *ch, const struct chan_
 						now_ms);
 	}
 	if (result == 0)
-		result = store_conv_save(st, m->channel, m->peer_id, state, now_ms / 1000);
+		result = convstate_save(st, m->channel, m->peer_id, state, now_ms / 1000);
 	dialog_result_free(&res);
-	cJSON_Delete(state);
+	convstate_free(state);
 	return result;
 }
 

@@ -6,10 +6,9 @@
  * the pipeline to fill. A customer who writes about something else mid-interview gets
  * that answered by the other handlers and the question asked again.
  *
- * State, under "interview" in the conversation:
- *   {"intent","asked","tries","phone","account","location","description","summary",
- *    "started","skipped":[..]}
- * and "open_case" (set by the pipeline) while the chat has an open case. */
+ * It keeps in the conversation (bot/convstate.h) the interview (the question asked, its
+ * tries, what is collected) and the problem answered first; it reads the open case
+ * the pipeline sets there while the chat has one. */
 #include "handler.h"
 
 #include <stdio.h>
@@ -17,7 +16,6 @@
 #include <string.h>
 
 #include "channels/caps.h"
-#include "json_util.h"
 #include "xalloc.h"
 
 /* With a problem stated but an FAQ answer the matcher is sure of, a complaint candidate
@@ -31,9 +29,9 @@
  * complaint intent's id. */
 #define OPEN_PREFIX "complaint:open:"
 
-static const char *const need_names[] = {"phone", "account", "location", "description"};
-static const char *const ask_templates[] = {"ask_phone", "ask_account", "ask_location",
-					    "ask_description"};
+/* The question for each need, in enum convstate_field order. */
+static const char *const ask_templates[CONVSTATE_N_NEEDS] = {"ask_phone", "ask_account",
+							     "ask_location", "ask_description"};
 
 static size_t words_in(const struct text_analysis *a)
 {
@@ -41,13 +39,6 @@ static size_t words_in(const struct text_analysis *a)
 	for (size_t i = 0; i < a->n_tokens; i++)
 		n += a->tokens[i].kind == TEXT_WORD;
 	return n;
-}
-
-static void set_str(cJSON *o, const char *key, const char *value)
-{
-	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
-	if (value)
-		cJSON_AddStringToObject(o, key, value);
 }
 
 /* Cuts customer text kept in the case to a sane size at a character boundary. */
@@ -61,119 +52,95 @@ static char *clip(const char *s, size_t max)
 	return xstrndup(s, max);
 }
 
-/* Takes from this message whatever the interview can use, whether asked or not. */
-static void absorb(struct handler_ctx *ctx, cJSON *iv, const char *asked)
+/* Takes from this message whatever the interview can use, whether asked or not (asked:
+ * the need asked for, or -1). */
+static void absorb(struct handler_ctx *ctx, int asked)
 {
+	struct convstate *cs = ctx->state;
 	const struct dialog_result *o = ctx->out;
-	if (o->phone[0] && !json_str(iv, "phone"))
-		set_str(iv, "phone", o->phone);
-	if (o->account[0] && !json_str(iv, "account"))
-		set_str(iv, "account", o->account);
-	if (!asked)
+	if (o->phone[0] && !convstate_interview_get(cs, CONVSTATE_PHONE))
+		convstate_interview_set(cs, CONVSTATE_PHONE, o->phone);
+	if (o->account[0] && !convstate_interview_get(cs, CONVSTATE_ACCOUNT))
+		convstate_interview_set(cs, CONVSTATE_ACCOUNT, o->account);
+	if (asked < 0)
 		return;
 	const struct text_analysis *a = &ctx->match->text;
 	const char *text = ctx->msg->text ? ctx->msg->text : "";
 	char *v = NULL;
-	if (strcmp(asked, "account") == 0 && !json_str(iv, "account")) {
+	if (asked == CONVSTATE_ACCOUNT && !convstate_interview_get(cs, CONVSTATE_ACCOUNT)) {
 		/* A bare number is the answer to "your account number?". */
 		size_t digits = 0;
 		for (const char *p = text; *p; p++)
 			digits += *p >= '0' && *p <= '9';
 		if (digits >= 5 && words_in(a) <= 3)
 			v = clip(text, 31);
-	} else if (strcmp(asked, "location") == 0 && words_in(a) >= 1) {
+	} else if (asked == CONVSTATE_LOCATION && words_in(a) >= 1) {
 		v = clip(text, 200);
-	} else if (strcmp(asked, "description") == 0 && words_in(a) >= 3) {
+	} else if (asked == CONVSTATE_DESCRIPTION && words_in(a) >= 3) {
 		v = clip(text, 1000);
 	}
-	if (v && !json_str(iv, asked))
-		set_str(iv, asked, v);
+	if (v && !convstate_interview_get(cs, (enum convstate_field)asked))
+		convstate_interview_set(cs, (enum convstate_field)asked, v);
 	free(v);
 }
 
-/* The next thing the case lacks, or NULL when it has all (or the rest was skipped). */
-static const char *next_missing(const struct handler_ctx *ctx, const cJSON *iv)
+/* The next need the case lacks, or -1 when it has all (or the rest was skipped). */
+static int next_missing(const struct handler_ctx *ctx)
 {
-	const struct replyset_intent *it = replyset_intent(ctx->rs, json_str(iv, "intent"));
+	const struct convstate *cs = ctx->state;
+	const struct replyset_intent *it =
+		replyset_intent(ctx->rs, convstate_interview_get(cs, CONVSTATE_INTENT));
 	unsigned needs = it ? it->needs : RS_NEED_PHONE | RS_NEED_DESCRIPTION;
-	const cJSON *skipped = json_arr(iv, "skipped");
-	for (int k = 0; k < 4; k++) {
-		if (!(needs & (1u << k)) || json_str(iv, need_names[k]))
-			continue;
-		int skip = 0;
-		const cJSON *s;
-		cJSON_ArrayForEach(s, skipped) skip |= cJSON_IsString(s) &&
-						      strcmp(s->valuestring, need_names[k]) == 0;
-		if (!skip)
-			return need_names[k];
-	}
-	return NULL;
-}
-
-static int need_index(const char *name)
-{
-	for (int k = 0; k < 4; k++)
-		if (strcmp(name, need_names[k]) == 0)
+	for (int k = 0; k < CONVSTATE_N_NEEDS; k++) {
+		enum convstate_field f = (enum convstate_field)k;
+		if ((needs & (1u << k)) && !convstate_interview_get(cs, f) &&
+		    !convstate_interview_skipped(cs, f))
 			return k;
-	return 3;
+	}
+	return -1;
 }
 
-/* Asks for one thing; the phone question offers Telegram's share-contact button. */
-static void ask(struct handler_ctx *ctx, cJSON *iv, const char *what, int tries)
+/* Asks for one need; the phone question offers Telegram's share-contact button. */
+static void ask(struct handler_ctx *ctx, enum convstate_field what, int tries)
 {
-	struct reply *r = dialog__template(ctx, ask_templates[need_index(what)], NULL);
+	int k = what < CONVSTATE_N_NEEDS ? (int)what : CONVSTATE_DESCRIPTION;
+	struct reply *r = dialog__template(ctx, ask_templates[k], NULL);
 	/* Only Telegram has a button that shares the customer's number. */
-	if (r && strcmp(what, "phone") == 0 && ctx->msg->caps && ctx->msg->caps->contact_button) {
+	if (r && what == CONVSTATE_PHONE && ctx->msg->caps && ctx->msg->caps->contact_button) {
 		const struct replyset_template *b = replyset_template(ctx->rs, "button_share_phone");
 		if (b)
 			reply_add_button(r, 0, b->text[ctx->lang], "contact", "contact");
 	}
-	set_str(iv, "asked", what);
-	cJSON_DeleteItemFromObjectCaseSensitive(iv, "tries");
-	cJSON_AddNumberToObject(iv, "tries", tries);
+	convstate_interview_ask(ctx->state, what, tries);
 }
 
 /* Hands the collected interview to the pipeline and says case_created. */
-static void finish(struct handler_ctx *ctx, cJSON *iv)
+static void finish(struct handler_ctx *ctx)
 {
-	cJSON_DetachItemViaPointer(ctx->state, iv);
-	set_str(iv, "asked", NULL);
-	cJSON_DeleteItemFromObjectCaseSensitive(iv, "tries");
 	ctx->out->case_op = DIALOG_CASE_CREATE;
-	ctx->out->case_data = iv;
+	ctx->out->case_data = convstate_interview_take(ctx->state);
 	struct tpl_vars v = {.case_id = "{case_id}", .eta = "{eta}", .work_start = "{work_start}"};
 	dialog__template(ctx, "case_created", &v);
 }
 
 /* Asks for the next missing thing (keeping the count of tries when it is the same
  * question again), or finishes. */
-static void advance(struct handler_ctx *ctx, cJSON *iv)
+static void advance(struct handler_ctx *ctx)
 {
-	const char *next = next_missing(ctx, iv);
-	if (!next) {
-		finish(ctx, iv);
+	int next = next_missing(ctx);
+	if (next < 0) {
+		finish(ctx);
 		return;
 	}
-	const char *asked = json_str(iv, "asked");
-	int tries = asked && strcmp(asked, next) == 0 ? (int)json_int(iv, "tries", 0) : 0;
-	ask(ctx, iv, next, tries);
+	int tries = convstate_interview_asked(ctx->state) == next ? convstate_interview_tries(ctx->state) : 0;
+	ask(ctx, (enum convstate_field)next, tries);
 }
 
-static void merge_flags(cJSON *iv, const struct match_flags *f)
+static void merge_flags(struct convstate *cs, const struct match_flags *f)
 {
-	cJSON *flags = cJSON_GetObjectItemCaseSensitive(iv, "flags");
-	if (!flags)
-		flags = cJSON_AddObjectToObject(iv, "flags");
-	const struct {
-		const char *name;
-		int on;
-	} list[] = {{"obscene", f->obscene}, {"legal_threat", f->legal_threat},
-		    {"spread_call", f->spread_call}, {"shouting", f->shouting}};
-	for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
-		if (list[i].on && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(flags, list[i].name))) {
-			cJSON_DeleteItemFromObjectCaseSensitive(flags, list[i].name);
-			cJSON_AddTrueToObject(flags, list[i].name);
-		}
+	unsigned bits = (f->obscene ? CONVSTATE_OBSCENE : 0) | (f->legal_threat ? CONVSTATE_LEGAL_THREAT : 0) |
+			(f->spread_call ? CONVSTATE_SPREAD_CALL : 0) | (f->shouting ? CONVSTATE_SHOUTING : 0);
+	convstate_interview_add_flags(cs, bits);
 }
 
 static int grievance(const struct handler_ctx *ctx);
@@ -270,73 +237,63 @@ static const struct replyset_intent *detect(const struct handler_ctx *ctx)
 }
 
 /* The customer is answering (or not) the interview's question. */
-static int continue_interview(struct handler_ctx *ctx, cJSON *iv)
+static int continue_interview(struct handler_ctx *ctx)
 {
+	struct convstate *cs = ctx->state;
 	const struct match_result *m = ctx->match;
 	/* Asking for a person ends the interview: the operator handler takes it and the
 	 * pipeline creates the case with what there is. */
 	if (m->flags.operator_request || (dialog__chosen(ctx) &&
 					  dialog__chosen(ctx)->kind == RS_OPERATOR))
 		return HANDLER_DECLINED;
-	const char *asked = json_str(iv, "asked");
-	char *was = asked ? xstrdup(asked) : NULL;
-	absorb(ctx, iv, was);
-	merge_flags(iv, &m->flags);
-	int answered = !was || json_str(iv, was) != NULL;
+	int was = convstate_interview_asked(cs);
+	absorb(ctx, was);
+	merge_flags(cs, &m->flags);
+	int answered = was < 0 || convstate_interview_get(cs, (enum convstate_field)was) != NULL;
 	if (answered) {
-		free(was);
-		dialog__set_route(ctx, "complaint", json_str(iv, "intent"));
-		advance(ctx, iv);
+		dialog__set_route(ctx, "complaint", convstate_interview_get(cs, CONVSTATE_INTENT));
+		advance(ctx);
 		return HANDLER_HANDLED;
 	}
-	int tries = (int)json_int(iv, "tries", 0) + 1;
+	int tries = convstate_interview_tries(cs) + 1;
 	int max_tries = replyset_settings(ctx->rs)->interview_max_tries;
 	const struct replyset_intent *other = dialog__chosen(ctx);
 	if (tries >= (max_tries > 0 ? max_tries : 2)) {
 		/* Not trapped: skip this question and carry on with what there is. */
-		cJSON *skipped = cJSON_GetObjectItemCaseSensitive(iv, "skipped");
-		if (!skipped)
-			skipped = cJSON_AddArrayToObject(iv, "skipped");
-		cJSON_AddItemToArray(skipped, cJSON_CreateString(was));
-		free(was);
+		convstate_interview_skip(cs, (enum convstate_field)was);
 		if (other && other->kind != RS_COMPLAINT) {
 			/* Answer the other question first; the interview goes on after it. */
 			ctx->out->interview_after = 1;
 			return HANDLER_DECLINED;
 		}
 		dialog__template(ctx, "interview_skip", NULL);
-		dialog__set_route(ctx, "complaint", json_str(iv, "intent"));
-		advance(ctx, iv);
+		dialog__set_route(ctx, "complaint", convstate_interview_get(cs, CONVSTATE_INTENT));
+		advance(ctx);
 		return HANDLER_HANDLED;
 	}
-	cJSON_DeleteItemFromObjectCaseSensitive(iv, "tries");
-	cJSON_AddNumberToObject(iv, "tries", tries);
+	convstate_interview_ask(cs, (enum convstate_field)was, tries);
 	if (other && other->kind != RS_COMPLAINT) {
 		/* Something else entirely: the other handlers answer, then we ask again. */
-		free(was);
 		ctx->out->interview_after = 1;
 		return HANDLER_DECLINED;
 	}
-	dialog__set_route(ctx, "complaint", json_str(iv, "intent"));
-	if (strcmp(was, "phone") == 0 && ctx->match->text.ent.phone[0] == '\0' &&
+	dialog__set_route(ctx, "complaint", convstate_interview_get(cs, CONVSTATE_INTENT));
+	if (was == CONVSTATE_PHONE && ctx->match->text.ent.phone[0] == '\0' &&
 	    strpbrk(ctx->msg->text ? ctx->msg->text : "", "0123456789"))
 		dialog__template(ctx, "phone_invalid", NULL);
 	else
-		ask(ctx, iv, was, tries);
-	free(was);
+		ask(ctx, (enum convstate_field)was, tries);
 	return HANDLER_HANDLED;
 }
 
 /* How long an answered problem makes the next complaint a repeat contact. */
 #define REPEAT_WINDOW_S (24 * 3600)
 
-/* The problem answered first in this conversation within REPEAT_WINDOW_S, or NULL. */
-static const cJSON *recent_problem(const struct handler_ctx *ctx)
+/* 1 and *p filled when a problem was answered first in this conversation within
+ * REPEAT_WINDOW_S. */
+static int recent_problem(const struct handler_ctx *ctx, struct convstate_problem *p)
 {
-	const cJSON *p = cJSON_GetObjectItemCaseSensitive(ctx->state, "problem");
-	if (!cJSON_IsObject(p) || ctx->now - json_int(p, "at", 0) > REPEAT_WINDOW_S)
-		return NULL;
-	return p;
+	return convstate_problem(ctx->state, p) && ctx->now - p->at <= REPEAT_WINDOW_S;
 }
 
 /* "Не помогло", "всё равно не работает": the answer did not solve the problem. */
@@ -364,7 +321,8 @@ static int grievance(const struct handler_ctx *ctx)
 		return 1;
 	if (replyset_lexicon_hit(ctx->rs, "grievance", &ctx->match->text))
 		return 1;
-	return recent_problem(ctx) != NULL;
+	struct convstate_problem p;
+	return recent_problem(ctx, &p);
 }
 
 /* Answer first: the complaint intent's troubleshooting answer, with a button that
@@ -384,35 +342,38 @@ static void answer_first(struct handler_ctx *ctx, const struct replyset_intent *
 		r->inline_keyboard = 1;
 		free(payload);
 	}
-	cJSON_DeleteItemFromObjectCaseSensitive(ctx->state, "problem");
-	cJSON *p = cJSON_AddObjectToObject(ctx->state, "problem");
-	set_str(p, "intent", it->id);
 	char *text = clip(ctx->msg->text ? ctx->msg->text : "", 1000);
-	set_str(p, "text", text);
+	/* A phone or account given now is kept for the case. */
+	struct convstate_problem p = {
+		.intent = it->id,
+		.text = text,
+		.phone = ctx->out->phone[0] ? ctx->out->phone : NULL,
+		.account = ctx->out->account[0] ? ctx->out->account : NULL,
+		.at = ctx->now,
+	};
+	convstate_set_problem(ctx->state, &p);
 	free(text);
-	cJSON_AddNumberToObject(p, "at", (double)ctx->now);
-	absorb(ctx, p, NULL); /* a phone or account given now is kept for the case */
 }
 
 static int complaint_handle(struct handler_ctx *ctx)
 {
-	cJSON *iv = cJSON_GetObjectItemCaseSensitive(ctx->state, "interview");
-	if (cJSON_IsObject(iv))
-		return continue_interview(ctx, iv);
+	struct convstate *cs = ctx->state;
+	if (convstate_in_interview(cs))
+		return continue_interview(ctx);
 	const struct replyset_intent *it = detect(ctx);
-	const cJSON *prev = recent_problem(ctx);
+	struct convstate_problem prev;
 	/* The same problem again, or a phone or account number given right after the
 	 * answer (what a case needs: the customer wants one). */
-	if (!it && prev &&
+	if (!it && recent_problem(ctx, &prev) &&
 	    (not_helped(ctx) || replyset_lexicon_hit(ctx->rs, "problem", &ctx->match->text) ||
 	     ((ctx->out->phone[0] || ctx->out->account[0]) && !dialog__chosen(ctx))))
-		it = replyset_intent(ctx->rs, json_str(prev, "intent"));
+		it = replyset_intent(ctx->rs, prev.intent);
 	if (!it)
 		return HANDLER_DECLINED;
 	dialog__set_route(ctx, "complaint", it->id);
 	free(ctx->out->complaint_intent);
 	ctx->out->complaint_intent = xstrdup(it->id);
-	const char *open_case = json_str(ctx->state, "open_case");
+	const char *open_case = convstate_open_case(cs);
 	if (open_case) {
 		/* Same problem again while a case is open: it joins that case. */
 		struct tpl_vars v = {.case_id = open_case};
@@ -426,46 +387,45 @@ static int complaint_handle(struct handler_ctx *ctx)
 	}
 	/* The problem answered before ("Не помогло", or the customer writes again): the
 	 * case starts from what was said then. */
-	cJSON *before = cJSON_DetachItemFromObjectCaseSensitive(ctx->state, "problem");
-	const char *first = json_str(before, "text");
-	iv = cJSON_AddObjectToObject(ctx->state, "interview");
-	set_str(iv, "intent", it->id);
+	struct convstate_problem before;
+	int had_problem = convstate_problem(cs, &before);
+	const char *first = before.text;
+	convstate_interview_start(cs, it->id, ctx->now);
 	char *summary = clip(first ? first : ctx->msg->text ? ctx->msg->text : "", 1000);
-	set_str(iv, "summary", summary);
+	convstate_interview_set(cs, CONVSTATE_SUMMARY, summary);
 	if (first && !pressed && ctx->msg->text && *ctx->msg->text) {
 		/* Both messages tell the story. */
 		char *both = xasprintf("%s\n%s", first, ctx->msg->text);
 		char *d = clip(both, 1000);
-		set_str(iv, "description", d);
+		convstate_interview_set(cs, CONVSTATE_DESCRIPTION, d);
 		free(d);
 		free(both);
 	} else if (words_in(&ctx->match->text) >= 6 || (first && pressed)) {
-		set_str(iv, "description", summary); /* the first message said what happened */
+		/* The first message said what happened. */
+		convstate_interview_set(cs, CONVSTATE_DESCRIPTION, summary);
 	}
 	free(summary);
-	cJSON_AddNumberToObject(iv, "started", (double)ctx->now);
-	merge_flags(iv, &ctx->match->flags);
-	if (before) {
+	merge_flags(cs, &ctx->match->flags);
+	if (had_problem) {
 		/* A phone or account given with the first message. */
-		const char *ph = json_str(before, "phone"), *acc = json_str(before, "account");
-		if (ph)
-			set_str(iv, "phone", ph);
-		if (acc)
-			set_str(iv, "account", acc);
+		if (before.phone)
+			convstate_interview_set(cs, CONVSTATE_PHONE, before.phone);
+		if (before.account)
+			convstate_interview_set(cs, CONVSTATE_ACCOUNT, before.account);
 	}
-	cJSON_Delete(before);
-	absorb(ctx, iv, NULL);
+	/* Its strings were borrowed until here. */
+	convstate_drop_problem(cs);
+	absorb(ctx, -1);
 	dialog__template(ctx, "complaint_ack", NULL);
-	advance(ctx, iv);
+	advance(ctx);
 	return HANDLER_HANDLED;
 }
 
 /* After another handler answered a question asked mid-interview: carry on with it. */
 static void complaint_after(struct handler_ctx *ctx)
 {
-	cJSON *iv = cJSON_GetObjectItemCaseSensitive(ctx->state, "interview");
-	if (ctx->out->interview_after && cJSON_IsObject(iv) && !ctx->out->wants_human)
-		advance(ctx, iv);
+	if (ctx->out->interview_after && convstate_in_interview(ctx->state) && !ctx->out->wants_human)
+		advance(ctx);
 }
 
 const struct handler handler_complaint = {

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
+#include "convstate.h"
 #include "dialog.h"
 #include "matcher.h"
 #include "message.h"
@@ -23,7 +24,7 @@ struct handler_ctx {
 	const struct replyset *rs;
 	const struct chan_msg *msg;
 	const struct match_result *match; /* the analysed message, its intents, flags */
-	cJSON *state;                     /* conversation state, read and updated in place */
+	struct convstate *state;          /* conversation state, read and updated in place */
 	int lang;                         /* enum replyset_lang of the reply */
 	int64_t now;                      /* unix seconds */
 	int forced;                       /* intent index named by a pressed button, or -1 */

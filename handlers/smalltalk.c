@@ -12,7 +12,7 @@ static int smalltalk_handle(struct handler_ctx *ctx)
 	const struct replyset_intent *it = dialog__chosen(ctx);
 	if (!it || it->kind != RS_SMALLTALK)
 		return HANDLER_DECLINED;
-	int first = !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ctx->state, "seen"));
+	int first = !convstate_seen(ctx->state);
 	struct reply *r;
 	if (first && strcmp(it->id, "greeting") == 0 && replyset_template(ctx->rs, "greeting_first")) {
 		r = dialog__template(ctx, "greeting_first", NULL);

@@ -4,9 +4,8 @@
  *
  * When only part of the needs is given ("хочу тариф на 500 минут"), it asks for the
  * rest and keeps what it has in the conversation state, so that the next message
- * ("20 гб", or a bare "20") completes the question, across a restart too:
- *   state.tariff = {"awaiting": "minutes"|"gb", "minutes": N, "gb": N, "sms": N,
- *                   "budget": N, "at": unix seconds}   (-1 = not stated)
+ * ("20 гб", or a bare "20") completes the question, across a restart too (kept as
+ * struct convstate_tariff: what is awaited, "minutes" or "gb", and the needs known).
  *
  * The sentences that explain a pick or a comparison are assembled from the plans'
  * numbers with the fixed phrases below (one per language). */
@@ -163,22 +162,12 @@ static void plan_buttons(struct handler_ctx *ctx, struct reply *r)
 
 /* ------------------------------------------------------------------ pick */
 
-static double get_num(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
 static void save_pending(struct handler_ctx *ctx, const struct tariff_need *n, const char *awaiting)
 {
-	cJSON_DeleteItemFromObjectCaseSensitive(ctx->state, "tariff");
-	cJSON *t = cJSON_AddObjectToObject(ctx->state, "tariff");
-	cJSON_AddStringToObject(t, "awaiting", awaiting);
-	cJSON_AddNumberToObject(t, "minutes", n->minutes);
-	cJSON_AddNumberToObject(t, "gb", n->gb);
-	cJSON_AddNumberToObject(t, "sms", n->sms);
-	cJSON_AddNumberToObject(t, "budget", n->budget);
-	cJSON_AddNumberToObject(t, "at", (double)ctx->now);
+	struct convstate_tariff t = {.minutes = n->minutes, .gb = n->gb, .sms = n->sms,
+				     .budget = n->budget, .at = ctx->now};
+	snprintf(t.awaiting, sizeof t.awaiting, "%s", awaiting);
+	convstate_set_tariff(ctx->state, &t);
 }
 
 /* over_budget: the budget no plan met (the pick ignored it), or -1. */
@@ -210,7 +199,7 @@ static void reason_text(struct handler_ctx *ctx, const struct tariff_pick *p, co
 static void pick(struct handler_ctx *ctx, const struct tariff_need *need)
 {
 	struct tariff_pick p;
-	cJSON_DeleteItemFromObjectCaseSensitive(ctx->state, "tariff");
+	convstate_drop_tariff(ctx->state);
 	/* Nothing within the budget: the plan nearest to it that covers the need is a
 	 * better answer than none (said without "fits your budget"). */
 	struct tariff_need unbounded = *need;
@@ -349,25 +338,24 @@ static int tariff_handle(struct handler_ctx *ctx)
 	}
 
 	/* A question asked earlier and answered now. */
-	const cJSON *pending = cJSON_GetObjectItemCaseSensitive(ctx->state, "tariff");
-	const cJSON *aw = cJSON_GetObjectItemCaseSensitive(pending, "awaiting");
-	if (cJSON_IsString(aw) && ctx->now - (int64_t)get_num(pending, "at") > PENDING_TTL_S)
-		aw = NULL;
+	struct convstate_tariff pending;
+	int has_pending = convstate_tariff(ctx->state, &pending);
+	int awaiting = has_pending && pending.awaiting[0];
+	if (awaiting && ctx->now - pending.at > PENDING_TTL_S)
+		awaiting = 0;
 	int other_intent = it && it->kind != RS_TARIFF;
-	if (cJSON_IsString(aw) && (has_qty(&a->ent) || has_number(a)) && !(other_intent && !has_qty(&a->ent))) {
-		need.minutes = get_num(pending, "minutes");
-		need.gb = get_num(pending, "gb");
-		need.sms = get_num(pending, "sms");
-		need.budget = get_num(pending, "budget");
-		char awaiting[16];
-		snprintf(awaiting, sizeof awaiting, "%s", aw->valuestring);
-		merge_needs(ctx, &need, awaiting);
+	if (awaiting && (has_qty(&a->ent) || has_number(a)) && !(other_intent && !has_qty(&a->ent))) {
+		need.minutes = pending.minutes;
+		need.gb = pending.gb;
+		need.sms = pending.sms;
+		need.budget = pending.budget;
+		merge_needs(ctx, &need, pending.awaiting);
 		pick_or_ask(ctx, &need);
 		dialog__set_route(ctx, "tariff", top && top->kind == RS_TARIFF ? top->id : NULL);
 		return HANDLER_HANDLED;
 	}
-	if (pending && (other_intent || !cJSON_IsString(aw)))
-		cJSON_DeleteItemFromObjectCaseSensitive(ctx->state, "tariff");
+	if (has_pending && (other_intent || !awaiting))
+		convstate_drop_tariff(ctx->state);
 
 	/* Is this message about tariffs at all? */
 	int tariff_talk = it && it->kind == RS_TARIFF;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "convstate.h"
 #include "dialog.h"
 #include "replyset.h"
 
@@ -16,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text = malloc(size + 1);
 	memcpy(text, data, size);
 	text[size] = '\0';
-	cJSON *state = cJSON_CreateObject();
+	struct convstate *state = convstate_new();
 	struct chan_msg msg = {.channel = "fuzz", .text = text, .payload = size > 3 && data[0] == 'P' ? text : NULL};
 	struct dialog_result res;
 	/* Twice, so that a half-finished tariff question is continued. */
@@ -24,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dialog_result_free(&res);
 	dialog_handle(rs, state, &msg, 1700000000, &res);
 	dialog_result_free(&res);
-	cJSON_Delete(state);
+	convstate_free(state);
 	free(text);
 	return 0;
 }

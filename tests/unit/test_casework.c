@@ -21,6 +21,7 @@
 #include "casework.h"
 #include "channels/caps.h"
 #include "clock.h"
+#include "convstate.h"
 #include "dialog.h"
 #include "events.h"
 #include "pipeline_batch.h"
@@ -91,7 +92,7 @@ static struct chan_msg message(const char *text, const char *key)
 
 /* One message as the pipeline handles it, in one transaction: casework before the
  * dialog, the dialog, casework after it. Returns the dialog's result (caller frees). */
-static void handle(struct rig *r, cJSON *conv, struct chan_msg *m, int64_t now,
+static void handle(struct rig *r, struct convstate *conv, struct chan_msg *m, int64_t now,
 		   struct dialog_result *res)
 {
 	*res = (struct dialog_result){0};
@@ -110,7 +111,7 @@ static void handle(struct rig *r, cJSON *conv, struct chan_msg *m, int64_t now,
 
 /* A complaint stated plainly, the button under the answer, and two non-answers to the
  * location question: the interview ends and the case is created. Returns its id. */
-static int64_t complain(struct rig *r, cJSON *conv, int64_t now, struct dialog_result *last)
+static int64_t complain(struct rig *r, struct convstate *conv, int64_t now, struct dialog_result *last)
 {
 	struct dialog_result res;
 	struct chan_msg m = message("интернет не работает с утра, мой номер 8 916 123 45 67", "k1");
@@ -185,7 +186,7 @@ static void daytime_complaint_through_the_dialog(void **state)
 	struct rig *r = rig_new();
 	/* A Wednesday noon: working hours (09:00-21:00 Moscow). */
 	int64_t now = moscow("2026-12-02T12:00:00");
-	cJSON *conv = cJSON_CreateObject();
+	struct convstate *conv = convstate_new();
 	struct dialog_result res;
 	int64_t id = complain(r, conv, now, &res);
 	const char *intent = str(res.case_data, "intent");
@@ -218,7 +219,7 @@ static void daytime_complaint_through_the_dialog(void **state)
 		created += strcmp(str(e, "type"), "case_created") == 0;
 	assert_int_equal(created, 1);
 	dialog_result_free(&res);
-	cJSON_Delete(conv);
+	convstate_free(conv);
 	rig_free(r);
 }
 
@@ -239,7 +240,7 @@ static void every_complaint_intent_keeps_its_severity(void **state)
 		res.case_data = cJSON_CreateObject();
 		cJSON_AddStringToObject(res.case_data, "intent", it->id);
 		cJSON_AddNumberToObject(res.case_data, "started", (double)now);
-		cJSON *conv = cJSON_CreateObject();
+		struct convstate *conv = convstate_new();
 		assert_int_equal(store_begin(r->app.store), 0);
 		assert_int_equal(casework_after(&r->app, &r->batch, &m, conv, &res, now), 0);
 		assert_int_equal(store_commit(r->app.store), 0);
@@ -249,7 +250,7 @@ static void every_complaint_intent_keeps_its_severity(void **state)
 		not_low += it->severity != RS_SEV_LOW;
 		n++;
 		dialog_result_free(&res);
-		cJSON_Delete(conv);
+		convstate_free(conv);
 	}
 	assert_true(n >= 5);
 	assert_true(not_low >= 1);
@@ -264,7 +265,7 @@ static void night_complaint_waits_for_the_team(void **state)
 	int64_t now = moscow("2026-12-02T23:30:00");
 	int64_t nine = moscow("2026-12-03T09:00:00");
 	clock_set_ms(now * 1000);
-	cJSON *conv = cJSON_CreateObject();
+	struct convstate *conv = convstate_new();
 	struct dialog_result res;
 	int64_t id = complain(r, conv, now, &res);
 	const char *intent = str(res.case_data, "intent");
@@ -280,7 +281,7 @@ static void night_complaint_waits_for_the_team(void **state)
 		after_hours_text += strstr(res.replies.items[i].source, "after_hours") != NULL;
 	assert_int_equal(after_hours_text, 1);
 	dialog_result_free(&res);
-	cJSON_Delete(conv);
+	convstate_free(conv);
 	rig_free(r);
 }
 
@@ -289,7 +290,7 @@ static void later_messages_join_the_open_case(void **state)
 	(void)state;
 	struct rig *r = rig_new();
 	int64_t now = moscow("2026-12-02T12:00:00");
-	cJSON *conv = cJSON_CreateObject();
+	struct convstate *conv = convstate_new();
 	struct dialog_result res;
 	int64_t id = complain(r, conv, now, &res);
 	dialog_result_free(&res);
@@ -310,7 +311,7 @@ static void later_messages_join_the_open_case(void **state)
 	assert_non_null(text);
 	assert_string_equal(text, "и телефон тоже не звонит");
 	free(text);
-	cJSON_Delete(conv);
+	convstate_free(conv);
 	rig_free(r);
 }
 
@@ -320,7 +321,7 @@ static void case_goes_to_the_crm(void **state)
 	struct rig *r = rig_new();
 	r->app.cfg.crm_webhook_url = (char *)"http://127.0.0.1:9/crm";
 	int64_t now = moscow("2026-12-02T12:00:00");
-	cJSON *conv = cJSON_CreateObject();
+	struct convstate *conv = convstate_new();
 	struct dialog_result res;
 	int64_t id = complain(r, conv, now, &res);
 	size_t crm = 0;
@@ -342,7 +343,7 @@ static void case_goes_to_the_crm(void **state)
 	assert_int_equal(crm, 1);
 	r->app.cfg.crm_webhook_url = NULL;
 	dialog_result_free(&res);
-	cJSON_Delete(conv);
+	convstate_free(conv);
 	rig_free(r);
 }
 

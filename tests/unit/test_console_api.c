@@ -6,6 +6,7 @@
 #include "clock.h"
 
 #include "console_hub.h"
+#include "convstate.h"
 #include "handoff.h"
 #include "store_console.h"
 
@@ -706,11 +707,11 @@ static void test_claim_is_atomic_and_hands_over(void **state)
 	assert_string_equal(fx_str(cJSON_GetArrayItem(hist, 0), "status", NULL), "claimed");
 	assert_string_equal(fx_str(cJSON_GetArrayItem(hist, 0), "by", NULL), "oleg");
 	cJSON_Delete(rec);
-	cJSON *conv = NULL;
-	store_conv_load(f->app.store, "web", 7, &conv);
+	struct convstate *conv = NULL;
+	convstate_load(f->app.store, "web", 7, &conv);
 	assert_true(handoff_is_human(conv));
-	assert_int_equal((int64_t)cJSON_GetObjectItem(conv, "case_id")->valuedouble, id);
-	cJSON_Delete(conv);
+	assert_int_equal(convstate_holder_case(conv), id);
+	convstate_free(conv);
 	assert_int_equal(fx_count(f, "case_updated", id), 2);
 	/* Not the holder: no release, no status, no handback, no reply. */
 	static const char *const paths[] = {"/api/cases/1/release", "/api/cases/1/handback"};
@@ -770,10 +771,10 @@ static void test_reply_goes_through_the_outbox(void **state)
 	r = fx_post(f, &oleg, "/api/cases/1/reply", "{\"text\":\"Ещё вопрос\"}");
 	assert_int_equal(r.status, 200);
 	fx_resp_free(&r);
-	cJSON *conv = NULL;
-	store_conv_load(f->app.store, "web", 7, &conv);
+	struct convstate *conv = NULL;
+	convstate_load(f->app.store, "web", 7, &conv);
 	assert_true(handoff_is_human(conv));
-	cJSON_Delete(conv);
+	convstate_free(conv);
 	r = fx_post(f, &oleg, "/api/cases/1/status", "{\"status\":\"resolved\",\"resolution\":\"ok\"}");
 	assert_int_equal(r.status, 200);
 	fx_resp_free(&r);
@@ -809,10 +810,10 @@ static void test_notes_status_close_handback_release(void **state)
 	fx_resp_free(&r);
 	/* The customer was told the bot answers again (handed_back, a bot template). */
 	assert_int_equal(fx_outbox_rows(f, 7, "template:handed_back"), 1);
-	cJSON *conv = NULL;
-	store_conv_load(f->app.store, "web", 7, &conv);
+	struct convstate *conv = NULL;
+	convstate_load(f->app.store, "web", 7, &conv);
 	assert_false(handoff_is_human(conv));
-	cJSON_Delete(conv);
+	convstate_free(conv);
 	/* An admin may release someone else's case. */
 	r = fx_post(f, &marina, "/api/cases/1/release", "{}");
 	assert_int_equal(r.status, 200);

@@ -5,6 +5,7 @@
 #include "clock.h"
 
 #include "case_timers.h"
+#include "convstate.h"
 #include "console_hub.h"
 #include "handoff.h"
 #include "replyset.h"
@@ -146,10 +147,10 @@ static void test_silent_secretary_loses_the_case(void **state)
 	assert_string_equal(fx_str(cJSON_GetArrayItem(notes, 0), "author", NULL), "system");
 	cJSON_Delete(rec);
 	assert_int_equal(fx_count(f, "alert", id), 1);
-	cJSON *conv = NULL;
-	store_conv_load(f->app.store, "web", 7, &conv);
+	struct convstate *conv = NULL;
+	convstate_load(f->app.store, "web", 7, &conv);
 	assert_false(handoff_is_human(conv));
-	cJSON_Delete(conv);
+	convstate_free(conv);
 }
 
 static void test_answering_secretary_keeps_it_and_idle_returns_to_bot(void **state)
@@ -182,14 +183,14 @@ static void test_answering_secretary_keeps_it_and_idle_returns_to_bot(void **sta
 	assert_int_equal(r.status, 200);
 	fx_resp_free(&r);
 	/* Nobody writes for the idle period: the conversation goes back to the bot. */
-	cJSON *conv = NULL;
-	store_conv_load(f->app.store, "web", 7, &conv);
+	struct convstate *conv = NULL;
+	convstate_load(f->app.store, "web", 7, &conv);
 	assert_true(handoff_is_human(conv));
-	cJSON_Delete(conv);
+	convstate_free(conv);
 	case_timers_run(t, now + idle + 5);
-	store_conv_load(f->app.store, "web", 7, &conv);
+	convstate_load(f->app.store, "web", 7, &conv);
 	assert_false(handoff_is_human(conv));
-	cJSON_Delete(conv);
+	convstate_free(conv);
 	assert_true(fx_count(f, "alert", id) >= 1);
 	assert_int_equal(fx_outbox_rows(f, 7, "template:handed_back"), 1);
 }

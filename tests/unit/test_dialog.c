@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "convstate.h"
 #include "dialog.h"
 #include "test_helpers.h"
 
@@ -22,14 +23,14 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void run(struct replyset *rs, cJSON *st, struct chan_msg *msg, struct dialog_result *res)
+static void run(struct replyset *rs, struct convstate *st, struct chan_msg *msg, struct dialog_result *res)
 {
 	if (!msg->text)
 		msg->text = "";
 	assert_int_equal(dialog_handle(rs, st, msg, 1700000000, res), 0);
 }
 
-static void say(struct replyset *rs, cJSON *st, const char *text, struct dialog_result *res)
+static void say(struct replyset *rs, struct convstate *st, const char *text, struct dialog_result *res)
 {
 	struct chan_msg msg = {.channel = "test", .text = (char *)text};
 	run(rs, st, &msg, res);
@@ -38,7 +39,7 @@ static void say(struct replyset *rs, cJSON *st, const char *text, struct dialog_
 static void test_faq_and_language(void **state)
 {
 	struct replyset *rs = *state;
-	cJSON *st = cJSON_CreateObject();
+	struct convstate *st = convstate_new();
 	struct dialog_result res;
 	say(rs, st, "как проверить баланс", &res);
 	assert_string_equal(res.handler, "faq");
@@ -64,13 +65,13 @@ static void test_faq_and_language(void **state)
 	assert_string_equal(res.lang, "ru");
 	assert_string_equal(res.intent, "balance");
 	dialog_result_free(&res);
-	cJSON_Delete(st);
+	convstate_free(st);
 }
 
 static void test_greeting_first(void **state)
 {
 	struct replyset *rs = *state;
-	cJSON *st = cJSON_CreateObject();
+	struct convstate *st = convstate_new();
 	struct dialog_result res;
 	say(rs, st, "привет", &res);
 	assert_string_equal(res.handler, "smalltalk");
@@ -80,13 +81,13 @@ static void test_greeting_first(void **state)
 	say(rs, st, "привет", &res);
 	assert_string_equal(res.replies.items[0].source, "smalltalk:greeting");
 	dialog_result_free(&res);
-	cJSON_Delete(st);
+	convstate_free(st);
 }
 
 static void test_fallback_and_clarify(void **state)
 {
 	struct replyset *rs = *state;
-	cJSON *st = cJSON_CreateObject();
+	struct convstate *st = convstate_new();
 	struct dialog_result res;
 	say(rs, st, "как приготовить борщ", &res);
 	assert_true(strcmp(res.handler, "fallback") == 0 || strcmp(res.handler, "clarify") == 0);
@@ -106,13 +107,13 @@ static void test_fallback_and_clarify(void **state)
 	assert_string_equal(res.handler, "faq");
 	assert_string_equal(res.intent, "roaming");
 	dialog_result_free(&res);
-	cJSON_Delete(st);
+	convstate_free(st);
 }
 
 static void test_empty_huge_attachment(void **state)
 {
 	struct replyset *rs = *state;
-	cJSON *st = cJSON_CreateObject();
+	struct convstate *st = convstate_new();
 	struct dialog_result res;
 	say(rs, st, "   ", &res);
 	assert_string_equal(res.replies.items[0].source, "template:empty_message");
@@ -130,13 +131,13 @@ static void test_empty_huge_attachment(void **state)
 	assert_int_equal(res.replies.n, 1);
 	dialog_result_free(&res);
 	free(big);
-	cJSON_Delete(st);
+	convstate_free(st);
 }
 
 static void test_operator_and_complaint(void **state)
 {
 	struct replyset *rs = *state;
-	cJSON *st = cJSON_CreateObject();
+	struct convstate *st = convstate_new();
 	struct dialog_result res;
 	say(rs, st, "позовите живого человека", &res);
 	assert_string_equal(res.handler, "operator");
@@ -154,7 +155,7 @@ static void test_operator_and_complaint(void **state)
 	assert_null(strstr(res.replies.items[0].text, "номер телефона"));
 	assert_int_equal(res.wants_human, 0);
 	dialog_result_free(&res);
-	cJSON_Delete(st);
+	convstate_free(st);
 }
 
 /* The payload of the button under the last reply that opens a case, or NULL. */
@@ -175,7 +176,7 @@ static const char *open_case_button(const struct dialog_result *res)
 static void test_problem_answered_first(void **state)
 {
 	struct replyset *rs = *state;
-	cJSON *st = cJSON_CreateObject();
+	struct convstate *st = convstate_new();
 	struct dialog_result res;
 	say(rs, st, "не работает домашний интернет с утра, мой номер 89123456789", &res);
 	assert_string_equal(res.handler, "complaint");
@@ -184,7 +185,7 @@ static void test_problem_answered_first(void **state)
 	assert_int_equal(res.replies.n, 1);
 	assert_string_equal(res.replies.items[0].source, "complaint_answer:complaint_home_internet");
 	assert_non_null(strstr(res.replies.items[0].text, "роутер"));
-	assert_null(cJSON_GetObjectItem(st, "interview"));
+	assert_false(convstate_in_interview(st));
 	const char *payload = open_case_button(&res);
 	assert_non_null(payload);
 	assert_string_equal(payload, "complaint:open:complaint_home_internet");
@@ -199,15 +200,16 @@ static void test_problem_answered_first(void **state)
 	assert_string_equal(res.handler, "complaint");
 	assert_string_equal(res.complaint_intent, "complaint_home_internet");
 	assert_string_equal(res.replies.items[0].source, "template:complaint_ack");
-	const cJSON *iv = cJSON_GetObjectItem(st, "interview");
-	assert_non_null(iv);
-	assert_string_equal(cJSON_GetObjectItem(iv, "phone")->valuestring, "+79123456789");
-	assert_non_null(strstr(cJSON_GetObjectItem(iv, "summary")->valuestring, "домашний интернет"));
-	assert_string_not_equal(cJSON_GetObjectItem(iv, "asked")->valuestring, "phone");
-	assert_null(cJSON_GetObjectItem(st, "problem"));
+	assert_true(convstate_in_interview(st));
+	assert_string_equal(convstate_interview_get(st, CONVSTATE_PHONE), "+79123456789");
+	assert_non_null(strstr(convstate_interview_get(st, CONVSTATE_SUMMARY), "домашний интернет"));
+	assert_true(convstate_interview_asked(st) >= 0);
+	assert_int_not_equal(convstate_interview_asked(st), CONVSTATE_PHONE);
+	struct convstate_problem kept;
+	assert_false(convstate_problem(st, &kept));
 	dialog_result_free(&res);
 	free(pressed);
-	cJSON_Delete(st);
+	convstate_free(st);
 }
 
 /* After the troubleshooting answer, a phone number alone asks for the case: it opens
@@ -215,20 +217,19 @@ static void test_problem_answered_first(void **state)
 static void test_phone_after_answer_opens_case(void **state)
 {
 	struct replyset *rs = *state;
-	cJSON *st = cJSON_CreateObject();
+	struct convstate *st = convstate_new();
 	struct dialog_result res;
 	say(rs, st, "уже третий день не работает мобильный интернет, ничего не грузится", &res);
 	assert_non_null(open_case_button(&res));
-	assert_null(cJSON_GetObjectItem(st, "interview"));
+	assert_false(convstate_in_interview(st));
 	dialog_result_free(&res);
 	say(rs, st, "+7 916 123-45-67", &res);
 	assert_string_equal(res.handler, "complaint");
-	const cJSON *iv = cJSON_GetObjectItem(st, "interview");
-	assert_non_null(iv);
-	assert_string_equal(cJSON_GetObjectItem(iv, "phone")->valuestring, "+79161234567");
-	assert_non_null(strstr(cJSON_GetObjectItem(iv, "summary")->valuestring, "третий день"));
+	assert_true(convstate_in_interview(st));
+	assert_string_equal(convstate_interview_get(st, CONVSTATE_PHONE), "+79161234567");
+	assert_non_null(strstr(convstate_interview_get(st, CONVSTATE_SUMMARY), "третий день"));
 	dialog_result_free(&res);
-	cJSON_Delete(st);
+	convstate_free(st);
 }
 
 /* A grievance opens the case at once: anger about money, a repeat contact. */
@@ -242,33 +243,33 @@ static void test_grievance_opens_case(void **state)
 		"интернет х*ровый вообще, видео не грузится",
 	};
 	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-		cJSON *st = cJSON_CreateObject();
+		struct convstate *st = convstate_new();
 		struct dialog_result res;
 		say(rs, st, texts[i], &res);
 		assert_string_equal(res.handler, "complaint");
 		assert_string_equal(res.replies.items[0].source, "template:complaint_ack");
-		assert_non_null(cJSON_GetObjectItem(st, "interview"));
+		assert_true(convstate_in_interview(st));
 		dialog_result_free(&res);
-		cJSON_Delete(st);
+		convstate_free(st);
 	}
 	/* The problem answered first, then "не помогло": a repeat contact, the case opens
 	 * with both messages in the description. */
-	cJSON *st = cJSON_CreateObject();
+	struct convstate *st = convstate_new();
 	struct dialog_result res;
 	say(rs, st, "звонки не проходят, сразу короткие гудки", &res);
 	assert_non_null(open_case_button(&res));
-	assert_null(cJSON_GetObjectItem(st, "interview"));
+	assert_false(convstate_in_interview(st));
 	dialog_result_free(&res);
 	say(rs, st, "не помогло, всё равно не проходят", &res);
 	assert_string_equal(res.handler, "complaint");
 	assert_string_equal(res.complaint_intent, "complaint_sms_calls");
-	const cJSON *iv = cJSON_GetObjectItem(st, "interview");
-	assert_non_null(iv);
-	const char *d = cJSON_GetObjectItem(iv, "description")->valuestring;
+	assert_true(convstate_in_interview(st));
+	const char *d = convstate_interview_get(st, CONVSTATE_DESCRIPTION);
+	assert_non_null(d);
 	assert_non_null(strstr(d, "короткие гудки"));
 	assert_non_null(strstr(d, "не помогло"));
 	dialog_result_free(&res);
-	cJSON_Delete(st);
+	convstate_free(st);
 }
 
 /* A legal threat is a flag only: the category (and so the severity) is the one the
@@ -276,11 +277,11 @@ static void test_grievance_opens_case(void **state)
 static void test_legal_threat_is_a_flag(void **state)
 {
 	struct replyset *rs = *state;
-	cJSON *st = cJSON_CreateObject();
+	struct convstate *st = convstate_new();
 	struct dialog_result plain, threat;
 	say(rs, st, "уже третий день не работает интернет", &plain);
-	cJSON_Delete(st);
-	st = cJSON_CreateObject();
+	convstate_free(st);
+	st = convstate_new();
 	say(rs, st, "уже третий день не работает интернет, буду жаловаться в роспотребнадзор!!!", &threat);
 	assert_non_null(plain.complaint_intent);
 	assert_non_null(threat.complaint_intent);
@@ -288,20 +289,20 @@ static void test_legal_threat_is_a_flag(void **state)
 	assert_string_not_equal(threat.complaint_intent, "complaint_general");
 	assert_int_equal(threat.flags.legal_threat, 1);
 	assert_int_equal(plain.flags.legal_threat, 0);
-	assert_non_null(cJSON_GetObjectItem(st, "interview"));
+	assert_true(convstate_in_interview(st));
 	/* Same severity: it comes from the category. */
 	assert_int_equal(replyset_intent(rs, threat.complaint_intent)->severity,
 			 replyset_intent(rs, plain.complaint_intent)->severity);
 	dialog_result_free(&plain);
 	dialog_result_free(&threat);
-	cJSON_Delete(st);
+	convstate_free(st);
 }
 
 /* Several requests in one message: every answer, in the customer's order. */
 static void test_several_requests(void **state)
 {
 	struct replyset *rs = *state;
-	cJSON *st = cJSON_CreateObject();
+	struct convstate *st = convstate_new();
 	struct dialog_result res;
 	say(rs, st, "как отключить голосовую почту? и как поставить переадресацию на рабочий номер?", &res);
 	assert_int_equal(res.n_answered, 2);
@@ -316,7 +317,7 @@ static void test_several_requests(void **state)
 	assert_int_equal(res.n_answered, 1);
 	assert_int_equal(res.replies.n, 1);
 	dialog_result_free(&res);
-	cJSON_Delete(st);
+	convstate_free(st);
 }
 
 static void test_bad_arguments(void **state)
@@ -325,9 +326,10 @@ static void test_bad_arguments(void **state)
 	struct dialog_result res;
 	struct chan_msg msg = {.channel = "test", .text = "x"};
 	assert_true(dialog_handle(NULL, NULL, &msg, 0, &res) < 0);
-	cJSON *arr = cJSON_CreateArray();
-	assert_true(dialog_handle(rs, arr, &msg, 0, &res) < 0);
-	cJSON_Delete(arr);
+	assert_true(dialog_handle(rs, NULL, &msg, 0, &res) < 0);
+	struct convstate *st = convstate_new();
+	assert_true(dialog_handle(rs, st, NULL, 0, &res) < 0);
+	convstate_free(st);
 	dialog_result_free(NULL);
 }
 

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "convstate.h"
 #include "dialog.h"
 #include "matcher.h"
 #include "replyset.h"
@@ -85,7 +86,7 @@ static void own_set(struct replyset *rs, FILE *f, const char *path)
 		}
 		struct match_result m;
 		match_message(rs, text, strlen(text), &m);
-		cJSON *st = cJSON_CreateObject();
+		struct convstate *st = convstate_new();
 		struct chan_msg msg = {.channel = "test", .text = text};
 		struct dialog_result res;
 		dialog_handle(rs, st, &msg, 1700000000, &res);
@@ -105,7 +106,7 @@ static void own_set(struct replyset *rs, FILE *f, const char *path)
 		groups[g].n++;
 		groups[g].ok += ok;
 		dialog_result_free(&res);
-		cJSON_Delete(st);
+		convstate_free(st);
 		match_result_free(&m);
 	}
 	free(line);
@@ -206,7 +207,7 @@ struct outcome {
 static void judge(const struct replyset *rs, const struct blind_line *b, struct outcome *o)
 {
 	memset(o, 0, sizeof *o);
-	cJSON *st = cJSON_CreateObject();
+	struct convstate *st = convstate_new();
 	struct chan_msg msg = {.channel = "test", .text = (char *)b->text};
 	struct dialog_result res;
 	dialog_handle(rs, st, &msg, 1700000000, &res);
@@ -216,7 +217,7 @@ static void judge(const struct replyset *rs, const struct blind_line *b, struct 
 	const struct replyset_intent *it = o->acted ? replyset_intent(rs, o->acted) : NULL;
 	o->acted = it ? it->id : NULL; /* points into rs, outlives res */
 	o->escalated = res.case_op == DIALOG_CASE_CREATE || res.wants_human ||
-		       cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(st, "interview")) ||
+		       convstate_in_interview(st) ||
 		       strcmp(h, "operator") == 0;
 	for (size_t i = 0; i < res.replies.n; i++)
 		for (size_t k = 0; k < res.replies.items[i].n_buttons; k++) {
@@ -243,7 +244,7 @@ static void judge(const struct replyset *rs, const struct blind_line *b, struct 
 	o->flags[3] = res.flags.shouting;
 	o->plan_ok = b->plan && res.plan && strcmp(res.plan, b->plan) == 0;
 	dialog_result_free(&res);
-	cJSON_Delete(st);
+	convstate_free(st);
 }
 
 struct kind_fig {

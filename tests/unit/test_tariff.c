@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "convstate.h"
 #include "dialog.h"
 #include "test_helpers.h"
 
@@ -22,10 +23,17 @@ static int teardown(void **state)
 }
 
 /* One message through the dialog with state; returns the result (caller frees). */
-static void say(struct replyset *rs, cJSON *st, const char *text, struct dialog_result *res)
+static void say(struct replyset *rs, struct convstate *st, const char *text, struct dialog_result *res)
 {
 	struct chan_msg msg = {.channel = "test", .text = (char *)text};
 	assert_int_equal(dialog_handle(rs, st, &msg, 1700000000, res), 0);
+}
+
+/* 1 while the conversation keeps a half-answered tariff question. */
+static int tariff_pending(const struct convstate *st)
+{
+	struct convstate_tariff t;
+	return convstate_tariff(st, &t);
 }
 
 static void test_picks_file(void **state)
@@ -49,7 +57,7 @@ static void test_picks_file(void **state)
 		char *tab2 = strchr(expected, '\t');
 		if (tab2)
 			*tab2 = '\0';
-		cJSON *st = cJSON_CreateObject();
+		struct convstate *st = convstate_new();
 		struct dialog_result res;
 		say(rs, st, text, &res);
 		const char *got = res.plan ? res.plan : "-";
@@ -60,7 +68,7 @@ static void test_picks_file(void **state)
 		ok += good;
 		n++;
 		dialog_result_free(&res);
-		cJSON_Delete(st);
+		convstate_free(st);
 	}
 	fclose(f);
 	fprintf(stderr, "tariff picks: %d/%d right\n", ok, n);
@@ -71,7 +79,7 @@ static void test_picks_file(void **state)
 static void test_two_steps_across_restart(void **state)
 {
 	struct replyset *rs = *state;
-	cJSON *st = cJSON_CreateObject();
+	struct convstate *st = convstate_new();
 	struct dialog_result res;
 	say(rs, st, "подберите тариф, мне нужно 500 минут", &res);
 	assert_string_equal(res.handler, "tariff");
@@ -80,15 +88,15 @@ static void test_two_steps_across_restart(void **state)
 	assert_string_equal(res.replies.items[0].source, "template:tariff_ask_gb");
 	dialog_result_free(&res);
 	/* The state goes through the store as text. */
-	char *saved = cJSON_PrintUnformatted(st);
-	cJSON_Delete(st);
-	st = cJSON_Parse(saved);
+	char *saved = convstate_print(st);
+	convstate_free(st);
+	st = convstate_parse(saved);
 	free(saved);
 	say(rs, st, "20 гб", &res);
 	assert_string_equal(res.plan, "smart");
 	assert_string_equal(res.replies.items[0].source, "template:tariff_pick");
 	assert_non_null(strstr(res.replies.items[0].text, "Смарт"));
-	assert_null(cJSON_GetObjectItem(st, "tariff"));
+	assert_false(tariff_pending(st));
 	dialog_result_free(&res);
 	/* Nothing first: minutes are asked, then a bare number answers. */
 	say(rs, st, "подберите тариф", &res);
@@ -100,13 +108,13 @@ static void test_two_steps_across_restart(void **state)
 	say(rs, st, "2", &res);
 	assert_string_equal(res.plan, "mini");
 	dialog_result_free(&res);
-	cJSON_Delete(st);
+	convstate_free(st);
 }
 
 static void test_describe_and_compare(void **state)
 {
 	struct replyset *rs = *state;
-	cJSON *st = cJSON_CreateObject();
+	struct convstate *st = convstate_new();
 	struct dialog_result res;
 	say(rs, st, "расскажите про тариф собеседнек", &res); /* misspelt */
 	assert_string_equal(res.plan, "talk");
@@ -122,7 +130,7 @@ static void test_describe_and_compare(void **state)
 	assert_int_equal(dialog_handle(rs, st, &msg, 1700000000, &res), 0);
 	assert_string_equal(res.plan, "maxi");
 	dialog_result_free(&res);
-	cJSON_Delete(st);
+	convstate_free(st);
 }
 
 static void test_calculator(void **state)
@@ -159,11 +167,11 @@ static void test_calculator(void **state)
 static void test_budget_and_app_unlimited(void **state)
 {
 	struct replyset *rs = *state;
-	cJSON *st = cJSON_CreateObject();
+	struct convstate *st = convstate_new();
 	struct dialog_result res;
 	say(rs, st, "подберите тариф 100 гб до 1000 руб", &res);
 	assert_string_equal(res.plan, "turbo");
-	assert_null(cJSON_GetObjectItem(st, "tariff")); /* nothing more asked */
+	assert_false(tariff_pending(st)); /* nothing more asked */
 	assert_non_null(strstr(res.replies.items[0].text, "Укладывается в ваш бюджет"));
 	dialog_result_free(&res);
 	say(rs, st, "1000 минут и 40 гб, бюджет 700 рублей", &res);
@@ -181,7 +189,7 @@ static void test_budget_and_app_unlimited(void **state)
 	assert_int_equal(match_message(rs, t, strlen(t), &m), 0);
 	assert_true(m.text.ent.minutes == 0 && m.text.ent.gb == 40);
 	match_result_free(&m);
-	cJSON_Delete(st);
+	convstate_free(st);
 }
 
 int main(void)

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "../test_helpers.h"
+#include "convstate.h"
 #include "dialog.h"
 
 static int setup(void **state)
@@ -24,12 +25,12 @@ static int teardown(void **state)
 static void press(struct replyset *rs, const char *payload, const char *text,
 		  struct dialog_result *res)
 {
-	cJSON *st = cJSON_CreateObject();
+	struct convstate *st = convstate_new();
 	struct chan_msg msg = {.channel = "telegram", .text = (char *)text,
 			       .payload = (char *)payload,
 			       .callback_id = payload ? "cq" : NULL};
 	assert_int_equal(dialog_handle(rs, st, &msg, 1700000000, res), 0);
-	cJSON_Delete(st);
+	convstate_free(st);
 }
 
 static int has_payload(const struct reply *r, const char *payload)
@@ -78,12 +79,12 @@ static void known_buttons_still_work(void **state)
 	assert_string_equal(res.replies.items[0].source, "template:empty_message");
 	dialog_result_free(&res);
 	/* but a button press without any data (a callback_query without data) is a button */
-	cJSON *st = cJSON_CreateObject();
+	struct convstate *st = convstate_new();
 	struct chan_msg msg = {.channel = "telegram", .text = "", .callback_id = "cq"};
 	assert_int_equal(dialog_handle(*state, st, &msg, 1700000000, &res), 0);
 	assert_string_equal(res.replies.items[0].source, "template:button_stale");
 	dialog_result_free(&res);
-	cJSON_Delete(st);
+	convstate_free(st);
 }
 
 int main(void)
