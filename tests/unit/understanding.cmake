@@ -5,4 +5,6 @@ deskbot_unit_test(test_replyset unit/test_replyset.c)
 deskbot_unit_test(test_matcher unit/test_matcher.c)
 deskbot_unit_test(test_tariff unit/test_tariff.c)
 deskbot_unit_test(test_dialog unit/test_dialog.c)
+# The conversation state's accessors, its keys on disk and old stored objects.
+deskbot_unit_test(test_convstate unit/test_convstate.c)
 deskbot_unit_test(test_labelled unit/test_labelled.c)
