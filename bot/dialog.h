@@ -58,8 +58,9 @@ int dialog_handle(const struct replyset *rs, struct convstate *state, const stru
  * (match_result_free); dialog_handle_matched only borrows it. */
 struct match_result;
 int dialog_match(const struct replyset *rs, const struct chan_msg *msg, struct match_result *m);
-int dialog_handle_matched(const struct replyset *rs, struct convstate *state, const struct chan_msg *msg,
-			  int64_t now, const struct match_result *m, struct dialog_result *out);
+int dialog_handle_matched(const struct replyset *rs, struct convstate *state,
+			  const struct chan_msg *msg, int64_t now, const struct match_result *m,
+			  struct dialog_result *out);
 void dialog_result_free(struct dialog_result *r);
 
 #endif

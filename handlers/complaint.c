@@ -132,13 +132,15 @@ static void advance(struct handler_ctx *ctx)
 		finish(ctx);
 		return;
 	}
-	int tries = convstate_interview_asked(ctx->state) == next ? convstate_interview_tries(ctx->state) : 0;
+	const struct convstate *cs = ctx->state;
+	int tries = convstate_interview_asked(cs) == next ? convstate_interview_tries(cs) : 0;
 	ask(ctx, (enum convstate_field)next, tries);
 }
 
 static void merge_flags(struct convstate *cs, const struct match_flags *f)
 {
-	unsigned bits = (f->obscene ? CONVSTATE_OBSCENE : 0) | (f->legal_threat ? CONVSTATE_LEGAL_THREAT : 0) |
+	unsigned bits = (f->obscene ? CONVSTATE_OBSCENE : 0) |
+			(f->legal_threat ? CONVSTATE_LEGAL_THREAT : 0) |
 			(f->spread_call ? CONVSTATE_SPREAD_CALL : 0) | (f->shouting ? CONVSTATE_SHOUTING : 0);
 	convstate_interview_add_flags(cs, bits);
 }

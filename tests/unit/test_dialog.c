@@ -23,14 +23,16 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void run(struct replyset *rs, struct convstate *st, struct chan_msg *msg, struct dialog_result *res)
+static void run(struct replyset *rs, struct convstate *st, struct chan_msg *msg,
+		struct dialog_result *res)
 {
 	if (!msg->text)
 		msg->text = "";
 	assert_int_equal(dialog_handle(rs, st, msg, 1700000000, res), 0);
 }
 
-static void say(struct replyset *rs, struct convstate *st, const char *text, struct dialog_result *res)
+static void say(struct replyset *rs, struct convstate *st, const char *text,
+		struct dialog_result *res)
 {
 	struct chan_msg msg = {.channel = "test", .text = (char *)text};
 	run(rs, st, &msg, res);

@@ -23,7 +23,8 @@ static int teardown(void **state)
 }
 
 /* One message through the dialog with state; returns the result (caller frees). */
-static void say(struct replyset *rs, struct convstate *st, const char *text, struct dialog_result *res)
+static void say(struct replyset *rs, struct convstate *st, const char *text,
+		struct dialog_result *res)
 {
 	struct chan_msg msg = {.channel = "test", .text = (char *)text};
 	assert_int_equal(dialog_handle(rs, st, &msg, 1700000000, res), 0);
