@@ -87,22 +87,6 @@ static void declare_metrics(struct app *app)
 	app->m_reloads_failed = metrics_series(m, "deskbot_reloads_total", "result=\"failed\"");
 }
 
-/* Delivery marks (sent / retry / failed) made during one loop iteration commit together
- * at its end. The gap between a send succeeding and its mark being durable is thus one
- * iteration: after a crash in it, VK drops the resend (random_id), Telegram shows it
- * twice (the documented duplicate window; measured by the kill -9 test). Measured: a
- * coarser 10 ms grouping saved no CPU worth the wider window. */
-static void commit_cb(uv_check_t *h)
-{
-	struct app *app = h->data;
-	/* Unsynced: a mark lost to a power cut costs a resend (VK drops it by random_id),
-	 * never a message, and the next inbound batch's synced commit carries it to disk.
-	 * Syncing each iteration's marks made the cost of a message depend on how many
-	 * chats share an iteration (one fsync per few sends with few chats). */
-	if (store_in_tx(app->store) && store_commit_unsynced(app->store) < 0)
-		log_error("store: commit of delivery marks failed: %s", store_state(app->store));
-}
-
 static void closed_noop(uv_handle_t *h)
 {
 	(void)h;
@@ -119,7 +103,6 @@ static void close_own_handles(struct app *app)
 	uv_close((uv_handle_t *)&app->sig_term, closed_noop);
 	uv_close((uv_handle_t *)&app->sig_hup, closed_noop);
 	uv_close((uv_handle_t *)&app->shutdown_timer, closed_noop);
-	uv_close((uv_handle_t *)&app->commit_check, closed_noop);
 	log_info("shutdown: complete");
 }
 
@@ -145,8 +128,6 @@ static void server_stopped_cb(void *arg)
 static void finish_shutdown(struct app *app)
 {
 	uv_timer_stop(&app->shutdown_timer);
-	if (store_in_tx(app->store))
-		store_commit(app->store);
 	if (app->server)
 		server_stop(app->server, server_stopped_cb, app);
 	else
@@ -277,9 +258,6 @@ int app_main(int argc, char **argv)
 	uv_signal_start(&app->sig_hup, signal_cb, SIGHUP);
 	uv_timer_init(&loop, &app->shutdown_timer);
 	app->shutdown_timer.data = app;
-	uv_check_init(&loop, &app->commit_check);
-	app->commit_check.data = app;
-	uv_check_start(&app->commit_check, commit_cb);
 	app->retention = retention_start(&loop, app->store, app->cfg.store_retention_days,
 					 app->cfg.store_audit_retention_days);
 

@@ -38,7 +38,6 @@ struct app {
 	struct peerset case_peers;  /* chats that may have an open case (casework.c) */
 	uv_signal_t sig_int, sig_term, sig_hup;
 	uv_timer_t shutdown_timer;  /* bounds the graceful shutdown */
-	uv_check_t commit_check;    /* commits delivery marks after each loop iteration */
 	uint64_t started_ms;
 	int stopping;
 	uint64_t stop_deadline_ms;  /* loop time when the shutdown grace period ends */

@@ -48,8 +48,29 @@ struct chanq {
 	int logged_batch_off;
 };
 
+/* A delivery result waiting for the end of the loop iteration, when the outbox writes
+ * every mark of the iteration in one transaction of its own (flush_marks). Until then
+ * the row is still pending in the store, which is safe: the store scans the outbox
+ * reads rows from start above the highest id it has seen (max_id, loaded_max), and a
+ * row being marked was in memory, so below them. A crash before the flush costs a
+ * resend: VK drops it (random_id), Telegram shows it twice (the documented duplicate
+ * window, measured by the kill -9 test). */
+enum mark_kind { MARK_SENT, MARK_RETRY, MARK_FAILED, MARK_BLOCKED };
+
+struct mark {
+	enum mark_kind kind;
+	int64_t id;        /* the row; MARK_BLOCKED: the peer */
+	int64_t value;     /* MARK_SENT: channel message id; MARK_RETRY: next attempt (ms) */
+	int64_t at_ms;
+	const char *channel; /* MARK_BLOCKED; the channel's own name, lives as long */
+	char *text;        /* error or reason, owned */
+};
+
 struct outbox {
 	struct store *store;
+	struct mark *marks;
+	size_t n_marks, cap_marks;
+	uv_check_t flush;  /* writes the iteration's marks (flush_marks) */
 	struct chanq qs[OUTBOX_MAX_CHANNELS];
 	int n_qs;
 	uv_timer_t timer; /* wakes the pump when the earliest waiting row is due */
@@ -90,10 +111,61 @@ static int64_t backoff_ms(struct outbox *ob, int attempts)
 	return outbox_backoff_ms(attempts, &ob->seed);
 }
 
-static void ensure_tx(struct outbox *ob)
+static void mark(struct outbox *ob, enum mark_kind kind, int64_t id, int64_t value,
+		 int64_t at_ms, const char *channel, const char *text)
 {
-	if (!store_in_tx(ob->store))
-		store_begin(ob->store);
+	if (ob->n_marks == ob->cap_marks) {
+		ob->cap_marks = ob->cap_marks ? 2 * ob->cap_marks : 64;
+		ob->marks = xrealloc(ob->marks, ob->cap_marks * sizeof *ob->marks);
+	}
+	ob->marks[ob->n_marks++] = (struct mark){kind, id, value, at_ms, channel,
+						 text ? xstrdup(text) : NULL};
+}
+
+static int write_mark(struct store *st, const struct mark *m)
+{
+	switch (m->kind) {
+	case MARK_SENT:
+		return store_outbox_mark_sent(st, m->id, m->value, m->at_ms);
+	case MARK_RETRY:
+		return store_outbox_mark_retry(st, m->id, m->value, m->text);
+	case MARK_FAILED:
+		return store_outbox_mark_failed(st, m->id, m->text, m->at_ms);
+	case MARK_BLOCKED:
+		return store_peer_set_blocked(st, m->channel, m->id, 1, m->text);
+	}
+	return -1;
+}
+
+/* The outbox's own unit of work: this iteration's delivery marks, in one transaction
+ * that is not synced (a mark lost to a power cut costs a resend, never a message; VK
+ * drops the resend by random_id). A failed write keeps the marks for the next
+ * iteration, so a full disk that has room again loses none. */
+static void flush_marks(struct outbox *ob)
+{
+	if (!ob->n_marks)
+		return;
+	struct store *st = ob->store;
+	int result = store_begin_unsynced(st);
+	for (size_t i = 0; i < ob->n_marks && result == 0; i++)
+		result = write_mark(st, &ob->marks[i]);
+	if (result == 0)
+		result = store_commit(st);
+	else
+		store_rollback(st);
+	if (result < 0) {
+		log_error("outbox: %zu delivery mark(s) not written, kept for the next try: %s",
+			  ob->n_marks, store_state(st));
+		return;
+	}
+	for (size_t i = 0; i < ob->n_marks; i++)
+		free(ob->marks[i].text);
+	ob->n_marks = 0;
+}
+
+static void flush_cb(uv_check_t *h)
+{
+	flush_marks(h->data);
 }
 
 static struct chanq *queue_of(struct outbox *ob, const char *channel)
@@ -195,7 +267,7 @@ struct fail_ctx {
 static void fail_row(void *arg, struct outbox_row *row)
 {
 	struct fail_ctx *c = arg;
-	store_outbox_mark_failed(c->q->ob->store, row->id, c->reason, c->now);
+	mark(c->q->ob, MARK_FAILED, row->id, 0, c->now, NULL, c->reason);
 	*c->q->ch->m_failed += 1;
 }
 
@@ -218,7 +290,7 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 	struct outq_peer *p = n->peer;
 	switch (res->outcome) {
 	case SEND_OK:
-		store_outbox_mark_sent(ob->store, row->id, res->channel_msg_id, now);
+		mark(ob, MARK_SENT, row->id, res->channel_msg_id, now, NULL, NULL);
 		*ch->m_sent += 1;
 		outq_done(q->q, n, 0, 0, now);
 		outq_node_free(n);
@@ -232,7 +304,7 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 				 res->reason);
 			log_error("outbox: %s chat %lld row %lld: %s", ch->ops->name,
 				  (long long)row->peer_id, (long long)row->id, reason);
-			store_outbox_mark_failed(ob->store, row->id, reason, now);
+			mark(ob, MARK_FAILED, row->id, 0, now, NULL, reason);
 			*ch->m_failed += 1;
 			outq_done(q->q, n, 0, 0, now);
 			outq_node_free(n);
@@ -241,7 +313,7 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 		int64_t delay = res->retry_after_ms > 0 ? res->retry_after_ms
 							: backoff_ms(ob, row->attempts);
 		row->next_attempt_ms = now + delay;
-		store_outbox_mark_retry(ob->store, row->id, row->next_attempt_ms, res->reason);
+		mark(ob, MARK_RETRY, row->id, row->next_attempt_ms, now, NULL, res->reason);
 		*ch->m_retries += 1;
 		log_warn("outbox: %s chat %lld row %lld: retry %d in %lld ms (code %d: %s)",
 			 ch->ops->name, (long long)row->peer_id, (long long)row->id, row->attempts,
@@ -254,7 +326,7 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 		log_error("outbox: %s chat %lld row %lld failed for good (code %d: %s)",
 			  ch->ops->name, (long long)row->peer_id, (long long)row->id, res->code,
 			  res->reason);
-		store_outbox_mark_failed(ob->store, row->id, res->reason, now);
+		mark(ob, MARK_FAILED, row->id, 0, now, NULL, res->reason);
 		channel_count_failure(ch, res->code);
 		*ch->m_failed += 1;
 		outq_done(q->q, n, 0, 0, now);
@@ -263,8 +335,8 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 	case SEND_BLOCKED:
 		log_warn("outbox: %s chat %lld cannot receive messages (code %d: %s); stopping",
 			 ch->ops->name, (long long)row->peer_id, res->code, res->reason);
-		store_outbox_mark_failed(ob->store, row->id, res->reason, now);
-		store_peer_set_blocked(ob->store, ch->ops->name, row->peer_id, 1, res->reason);
+		mark(ob, MARK_FAILED, row->id, 0, now, NULL, res->reason);
+		mark(ob, MARK_BLOCKED, row->peer_id, 0, now, ch->ops->name, res->reason);
 		channel_count_failure(ch, res->code);
 		*ch->m_blocked += 1;
 		*ch->m_failed += 1;
@@ -294,7 +366,6 @@ static void request_ended(struct in_flight *f, const struct send_result *res, si
 	if (++q->rtt_samples % RTT_SAMPLES == 0)
 		q->rtt_min = q->rtt_min_next;
 	outq_budget_arrived(q->q, f->ticket, now - q->rtt_min);
-	ensure_tx(ob);
 	for (size_t i = 0; i < f->n; i++) {
 		const struct send_result *r = &res[i < n_res ? i : n_res - 1];
 		if (r->pause_channel_ms > 0 && now + r->pause_channel_ms > q->paused_until_ms) {
@@ -462,7 +533,11 @@ struct outbox *outbox_new(uv_loop_t *loop, struct store *store)
 	ob->timer.data = ob;
 	uv_idle_init(loop, &ob->kick);
 	ob->kick.data = ob;
-	ob->open_handles = 2;
+	uv_check_init(loop, &ob->flush);
+	ob->flush.data = ob;
+	uv_check_start(&ob->flush, flush_cb);
+	uv_unref((uv_handle_t *)&ob->flush); /* marks alone do not keep the loop alive */
+	ob->open_handles = 3;
 	return ob;
 }
 
@@ -494,9 +569,7 @@ int outbox_add_channel(struct outbox *ob, struct channel *ch)
 int outbox_queue_row(struct outbox *ob, struct outbox_row *row)
 {
 	struct store *st = ob->store;
-	/* Delivery marks of this loop iteration commit first: a failure here must not
-	 * roll them back. */
-	if ((store_in_tx(st) && store_commit(st) < 0) || store_begin(st) < 0 ||
+	if (store_begin(st) < 0 ||
 	    store_outbox_add(st, row) < 0 || store_commit(st) < 0) {
 		store_rollback(st);
 		outbox_row_free(row);
@@ -559,6 +632,13 @@ static void handle_closed(uv_handle_t *h)
 	struct outbox *ob = h->data;
 	if (--ob->open_handles)
 		return;
+	/* The store may be closed by now: outbox_close wrote the marks there were. */
+	if (ob->n_marks)
+		log_warn("outbox: %zu delivery mark(s) came after close and are not written",
+			 ob->n_marks);
+	for (size_t i = 0; i < ob->n_marks; i++)
+		free(ob->marks[i].text);
+	free(ob->marks);
 	for (int i = 0; i < ob->n_qs; i++)
 		outq_free(ob->qs[i].q);
 	free(ob);
@@ -569,6 +649,8 @@ void outbox_close(struct outbox *ob)
 	if (!ob)
 		return;
 	outbox_drain(ob);
+	flush_marks(ob);
 	uv_close((uv_handle_t *)&ob->timer, handle_closed);
 	uv_close((uv_handle_t *)&ob->kick, handle_closed);
+	uv_close((uv_handle_t *)&ob->flush, handle_closed);
 }

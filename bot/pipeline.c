@@ -199,10 +199,6 @@ int pipeline_ingest(struct pipeline *p, struct channel *ch, const struct channel
 	struct store *st = p->d.store;
 	int64_t now_ms = clock_now_ms();
 	struct pipeline_batch batch = {0};
-	/* Delivery marks made earlier in this loop iteration commit first, so a failed
-	 * batch cannot roll them back. */
-	if (store_in_tx(st) && store_commit(st) < 0)
-		return -1;
 	if (store_begin(st) < 0)
 		return -1;
 	/* A failed block mark does not hold the batch back (it never did). */
@@ -282,13 +278,19 @@ static void sink_profile_put(void *arg, struct channel *ch, int64_t user,
 			     const struct channel_profile *prof)
 {
 	struct pipeline *p = arg;
-	/* Outside a batch: the loop's commit check commits it with the delivery marks. */
-	if (!store_in_tx(p->d.store))
-		store_begin(p->d.store);
 	struct customer c = {.display_name = (char *)prof->display_name,
 			     .screen_name = (char *)prof->screen_name,
 			     .followers = prof->followers};
-	store_customer_put(p->d.store, ch->ops->name, user, &c, clock_now_ms() / 1000);
+	/* A unit of its own, unsynced: a profile lost to a power cut is fetched again. */
+	struct store *st = p->d.store;
+	if (store_begin_unsynced(st) < 0)
+		return;
+	if (store_customer_put(st, ch->ops->name, user, &c, clock_now_ms() / 1000) < 0 ||
+	    store_commit(st) < 0) {
+		store_rollback(st);
+		log_warn("pipeline: %s profile of user %lld not kept: %s", ch->ops->name,
+			 (long long)user, store_state(st));
+	}
 }
 
 static int sink_chat_peer(void *arg, const char *token, int create, int64_t now_s, int64_t *peer)

@@ -29,7 +29,8 @@ struct depth {
 struct store {
 	sqlite3 *db;
 	int in_tx;
-	int sync_full; /* synchronous=FULL is set (store_commit_unsynced relaxes one commit) */
+	int sync_full; /* synchronous=FULL is set (store_begin_unsynced relaxes one commit) */
+	int relaxed;   /* synchronous=NORMAL until the open transaction ends */
 	char state[128];
 	struct depth depth[DEPTH_CHANNELS];
 	int n_depth;
@@ -443,21 +444,31 @@ fail:
 	return -1;
 }
 
+static void restore_sync(struct store *st)
+{
+	if (st->relaxed && exec(st, "PRAGMA synchronous=FULL") == 0)
+		st->relaxed = 0;
+}
+
 int store_set_synchronous(struct store *st, int full)
 {
 	st->sync_full = full;
 	return exec(st, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
-int store_commit_unsynced(struct store *st)
+int store_begin_unsynced(struct store *st)
 {
-	if (!st->in_tx || !st->sync_full)
-		return store_commit(st);
-	/* The setting is read at commit time; FULL is back before anything else commits. */
-	exec(st, "PRAGMA synchronous=NORMAL");
-	int result = store_commit(st);
-	exec(st, "PRAGMA synchronous=FULL");
-	return result;
+	if (st->in_tx)
+		return 0;
+	/* SQLite refuses to change the safety level inside a transaction: it is relaxed
+	 * before BEGIN and restored after the COMMIT (store_commit). */
+	if (st->sync_full && exec(st, "PRAGMA synchronous=NORMAL") == 0)
+		st->relaxed = 1;
+	if (store_begin(st) < 0) {
+		restore_sync(st);
+		return -1;
+	}
+	return 0;
 }
 
 void store_close(struct store *st)
@@ -501,10 +512,12 @@ int store_commit(struct store *st)
 		snprintf(st->state, sizeof st->state, "%s", failure);
 		st->in_tx = 0;
 		depth_settle(st, 0);
+		restore_sync(st);
 		return -1;
 	}
 	st->in_tx = 0;
 	depth_settle(st, 1);
+	restore_sync(st);
 	write_ok(st);
 	return 0;
 }
@@ -516,6 +529,7 @@ void store_rollback(struct store *st)
 	exec(st, "ROLLBACK");
 	st->in_tx = 0;
 	depth_settle(st, 0);
+	restore_sync(st);
 }
 
 int store_in_tx(const struct store *st)

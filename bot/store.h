@@ -35,10 +35,10 @@ int store_set_synchronous(struct store *st, int full);
 
 int store_begin(struct store *st);
 int store_commit(struct store *st);
-/* Commits without syncing the WAL even under synchronous=FULL: for work whose loss on a
- * power cut costs a resend, never a message (delivery marks). The next ordinary commit
- * syncs it along with its own. */
-int store_commit_unsynced(struct store *st);
+/* Begins a transaction whose commit does not sync the WAL even under synchronous=FULL:
+ * for work whose loss on a power cut costs a resend, never a message (delivery marks).
+ * The next ordinary commit syncs it along with its own. */
+int store_begin_unsynced(struct store *st);
 void store_rollback(struct store *st);
 /* True while a transaction is open. */
 int store_in_tx(const struct store *st);
