@@ -62,7 +62,8 @@ static const char *const lang_codes[RS_NLANG] = {"ru", "en"};
 
 static const char *const placeholders[] = {"case_id", "name",  "eta",   "phone",   "account",  "plan",
 					   "fee",     "minutes", "sms", "gb",      "total",    "reason",
-					   "plan_a",  "plan_b",  "missing", "topics", "operator", "work_start"};
+					   "plan_a",  "plan_b",  "missing", "topics", "operator", "work_start",
+					   "needs"};
 #define N_PLACEHOLDERS (sizeof placeholders / sizeof placeholders[0])
 
 static const char *const required_templates[] = {
@@ -1495,6 +1496,7 @@ static const size_t var_offsets[N_PLACEHOLDERS] = {
 	offsetof(struct tpl_vars, plan_a),  offsetof(struct tpl_vars, plan_b),
 	offsetof(struct tpl_vars, missing), offsetof(struct tpl_vars, topics),
 	offsetof(struct tpl_vars, operator_name), offsetof(struct tpl_vars, work_start),
+	offsetof(struct tpl_vars, needs),
 };
 
 char *replyset_fill(const char *text, const struct tpl_vars *vars)

@@ -184,7 +184,8 @@ int replyset_tariff_pick(const struct replyset *rs, const struct tariff_need *ne
 /* Values for template placeholders; NULL fields render as "". */
 struct tpl_vars {
 	const char *case_id, *name, *eta, *phone, *account, *plan, *fee, *minutes, *sms, *gb,
-		*total, *reason, *plan_a, *plan_b, *missing, *topics, *operator_name, *work_start;
+		*total, *reason, *plan_a, *plan_b, *missing, *topics, *operator_name, *work_start,
+		*needs; /* the tariff needs a customer stated, as said back to them */
 };
 
 /* Language code "ru"/"en" to enum (anything else is Russian) and back. */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "channels/caps.h"
 #include "xalloc.h"
 
@@ -147,13 +148,73 @@ static void merge_flags(struct convstate *cs, const struct match_flags *f)
 
 static int grievance(const struct handler_ctx *ctx);
 
-/* With a threat or a call to spread in the message, the general complaint gives way to
- * a specific one close behind it (see SPECIFIC_NEAR); otherwise it is kept. */
+/* The text of the message without its clauses (cut at punctuation) that carry a legal
+ * threat or a call to spread the word, or NULL when every clause does or none does.
+ * Caller frees. */
+static char *without_threat(const struct handler_ctx *ctx)
+{
+	const struct text_analysis *a = &ctx->match->text;
+	struct buf kept = {0};
+	int dropped = 0;
+	size_t from = 0;
+	for (size_t i = 0; i <= a->n_tokens; i++) {
+		if (i < a->n_tokens && a->tokens[i].kind != TEXT_PUNCT)
+			continue;
+		if (i > from) {
+			struct buf clause = {0};
+			for (size_t k = from; k < i; k++) {
+				if (k > from)
+					buf_puts(&clause, " ");
+				buf_append(&clause, a->tokens[k].text, a->tokens[k].len);
+			}
+			struct match_result cm;
+			match_message(ctx->rs, clause.data, clause.len, &cm);
+			if (cm.flags.legal_threat || cm.flags.spread_call) {
+				dropped = 1;
+			} else {
+				if (kept.len)
+					buf_puts(&kept, " ");
+				buf_append(&kept, clause.data, clause.len);
+			}
+			match_result_free(&cm);
+			buf_free(&clause);
+		}
+		from = i + 1;
+	}
+	if (!dropped || !kept.len) {
+		buf_free(&kept);
+		return NULL;
+	}
+	return buf_steal(&kept);
+}
+
+/* A threat or a call to spread the word is a flag, never the category: the category is
+ * the one the message has without them (the clauses that carry them left out), and,
+ * when the rest names no complaint, the general complaint gives way to a specific one
+ * close behind it (see SPECIFIC_NEAR). */
 static const struct replyset_intent *threat_free_category(const struct handler_ctx *ctx,
 							   const struct replyset_intent *it)
 {
 	const struct match_result *m = ctx->match;
-	if (!(m->flags.legal_threat || m->flags.spread_call) || strcmp(it->id, "complaint_general") != 0)
+	if (!it || !(m->flags.legal_threat || m->flags.spread_call))
+		return it;
+	char *rest = without_threat(ctx);
+	if (rest) {
+		struct match_result rm;
+		match_message(ctx->rs, rest, strlen(rest), &rm);
+		free(rest);
+		const struct replyset_intent *found = NULL;
+		double floor = replyset_settings(ctx->rs)->clarify;
+		for (size_t i = 0; i < rm.n_top && i < 3 && !found; i++) {
+			const struct replyset_intent *o = replyset_intent_at(ctx->rs, (size_t)rm.top[i].intent);
+			if (o->kind == RS_COMPLAINT && rm.top[i].score >= floor)
+				found = o;
+		}
+		match_result_free(&rm);
+		if (found)
+			return found;
+	}
+	if (strcmp(it->id, "complaint_general") != 0)
 		return it;
 	double general = 0;
 	for (size_t i = 0; i < m->n_top; i++)
@@ -202,7 +263,7 @@ static const struct replyset_intent *detect(const struct handler_ctx *ctx)
 		if (i == 0 && m->decision != MATCH_FALLBACK)
 			return threat_free_category(ctx, it);
 		if (sign && m->top[i].score >= m->top[0].score * 0.85)
-			return it;
+			return threat_free_category(ctx, it);
 	}
 	/* Swearing about a service (not about the bot): the best guess among the
 	 * candidates, or a general complaint. */
@@ -233,7 +294,7 @@ static const struct replyset_intent *detect(const struct handler_ctx *ctx)
 		}
 		if (f->legal_threat || f->spread_call || sign || m->decision == MATCH_FALLBACK ||
 		    !dialog__chosen(ctx))
-			return replyset_intent(ctx->rs, "complaint_general");
+			return threat_free_category(ctx, replyset_intent(ctx->rs, "complaint_general"));
 	}
 	return NULL;
 }
@@ -252,6 +313,26 @@ static int continue_interview(struct handler_ctx *ctx)
 	absorb(ctx, was);
 	merge_flags(cs, &m->flags);
 	int answered = was < 0 || convstate_interview_get(cs, (enum convstate_field)was) != NULL;
+	const struct text_analysis *a = &m->text;
+	if (!answered && replyset_lexicon_hit(ctx->rs, "refusal", a)) {
+		/* "Отстаньте", "не скажу": no more questions. Everything still missing is
+		 * skipped, and saying the case goes "as is" is then true. */
+		for (int next; (next = next_missing(ctx)) >= 0;)
+			convstate_interview_skip(cs, (enum convstate_field)next);
+		dialog__set_route(ctx, "complaint", convstate_interview_get(cs, CONVSTATE_INTENT));
+		dialog__template(ctx, "interview_skip", NULL);
+		finish(ctx);
+		return HANDLER_HANDLED;
+	}
+	if (!answered && replyset_lexicon_hit(ctx->rs, "dont_know", a)) {
+		/* "Не знаю", "нет договора": this question cannot be answered; the next. */
+		convstate_interview_skip(cs, (enum convstate_field)was);
+		dialog__set_route(ctx, "complaint", convstate_interview_get(cs, CONVSTATE_INTENT));
+		if (next_missing(ctx) < 0)
+			dialog__template(ctx, "interview_skip", NULL);
+		advance(ctx);
+		return HANDLER_HANDLED;
+	}
 	if (answered) {
 		dialog__set_route(ctx, "complaint", convstate_interview_get(cs, CONVSTATE_INTENT));
 		advance(ctx);
@@ -268,7 +349,10 @@ static int continue_interview(struct handler_ctx *ctx)
 			ctx->out->interview_after = 1;
 			return HANDLER_DECLINED;
 		}
-		dialog__template(ctx, "interview_skip", NULL);
+		/* "As is" only when nothing more will be asked: saying it and then asking the
+		 * next question would contradict ourselves. */
+		if (next_missing(ctx) < 0)
+			dialog__template(ctx, "interview_skip", NULL);
 		dialog__set_route(ctx, "complaint", convstate_interview_get(cs, CONVSTATE_INTENT));
 		advance(ctx);
 		return HANDLER_HANDLED;
@@ -357,11 +441,44 @@ static void answer_first(struct handler_ctx *ctx, const struct replyset_intent *
 	free(text);
 }
 
+/* With a case open, is this message more of it (an address, a number, "могу прислать
+ * скриншот спидтеста") rather than a question of its own? It is when nothing else
+ * answers it for sure, or when it offers a detail and asks nothing. The pipeline adds
+ * every message to the open case; this decides only that the reply says so. */
+static int joins_open_case(const struct handler_ctx *ctx)
+{
+	const struct match_result *m = ctx->match;
+	if (ctx->msg->payload || m->flags.operator_request || m->text.n_tokens == 0)
+		return 0;
+	const struct replyset_intent *it = dialog__chosen(ctx);
+	int question = 0;
+	for (size_t i = 0; i < m->text.n_tokens; i++)
+		question |= m->text.tokens[i].kind == TEXT_PUNCT && strcmp(m->text.tokens[i].text, "?") == 0;
+	int detail = replyset_lexicon_hit(ctx->rs, "case_detail", &m->text) || ctx->out->phone[0] ||
+		     ctx->out->account[0];
+	/* Unsure between topics, a question still gets its clarify buttons. */
+	if (!it)
+		return m->decision == MATCH_FALLBACK || (detail && !question);
+	if (it->kind == RS_COMPLAINT)
+		return 0; /* the complaint path below says "added" too, with its category */
+	if (it->kind == RS_SMALLTALK || it->kind == RS_OPERATOR)
+		return 0;
+	return detail && !question;
+}
+
 static int complaint_handle(struct handler_ctx *ctx)
 {
 	struct convstate *cs = ctx->state;
 	if (convstate_in_interview(cs))
 		return continue_interview(ctx);
+	const char *open_number = convstate_open_case(cs);
+	if (open_number && joins_open_case(ctx)) {
+		struct tpl_vars v = {.case_id = open_number};
+		if (dialog__template(ctx, "case_appended", &v)) {
+			dialog__set_route(ctx, "complaint", NULL);
+			return HANDLER_HANDLED;
+		}
+	}
 	const struct replyset_intent *it = detect(ctx);
 	struct convstate_problem prev;
 	/* The same problem again, or a phone or account number given right after the

@@ -196,6 +196,37 @@ static void reason_text(struct handler_ctx *ctx, const struct tariff_pick *p, co
 	}
 }
 
+/* What the customer asked for, and only that: "500 мин, 20 ГБ", "безлимитный
+ * интернет" (tariff_need_* fragments, joined by ", "). A need not stated, or stated as
+ * none, is not named: nobody asked for "0 SMS". */
+static void needs_text(struct handler_ctx *ctx, const struct tariff_need *need, struct buf *b)
+{
+	const struct {
+		double v;
+		const char *amount_id, *unlimited_id;
+	} parts[] = {{need->minutes, "tariff_need_minutes", "tariff_need_unl_minutes"},
+		     {need->gb, "tariff_need_gb", "tariff_need_unl_gb"},
+		     {need->sms, "tariff_need_sms", "tariff_need_unl_sms"}};
+	buf_append(b, "", 0);
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		if (parts[i].v <= 0)
+			continue;
+		char q[32];
+		fmt_qty(q, sizeof q, parts[i].v, ctx->lang);
+		struct tpl_vars v = {.minutes = q, .gb = q, .sms = q};
+		int unl = parts[i].v >= TEXT_UNLIMITED;
+		char *t = replyset_render(ctx->rs, unl ? parts[i].unlimited_id : parts[i].amount_id, ctx->lang, &v);
+		if (!t)
+			continue;
+		if (b->len)
+			buf_puts(b, ", ");
+		buf_puts(b, t);
+		free(t);
+	}
+	if (!b->len)
+		append_text(ctx, b, "tariff_need_minimal", NULL);
+}
+
 static void pick(struct handler_ctx *ctx, const struct tariff_need *need)
 {
 	struct tariff_pick p;
@@ -223,12 +254,14 @@ static void pick(struct handler_ctx *ctx, const struct tariff_need *need)
 	fmt_qty(sm, sizeof sm, need->sms, ctx->lang);
 	fmt_qty(fee, sizeof fee, t->monthly_fee, ctx->lang);
 	fmt_qty(tot, sizeof tot, p.total, ctx->lang);
-	struct buf reason = {0};
+	struct buf reason = {0}, needs = {0};
 	buf_append(&reason, "", 0);
 	reason_text(ctx, &p, need, over_budget, &reason);
+	needs_text(ctx, need, &needs);
 	struct tpl_vars v = {.plan = plan_name(ctx, t), .fee = fee, .minutes = mi, .gb = gb, .sms = sm,
-			     .total = tot, .reason = reason.data};
+			     .total = tot, .reason = reason.data, .needs = needs.data};
 	struct reply *r = dialog__template(ctx, "tariff_pick", &v);
+	buf_free(&needs);
 	if (r) {
 		char payload[160];
 		snprintf(payload, sizeof payload, "plan:%s", t->id);
@@ -315,6 +348,43 @@ static void merge_needs(const struct handler_ctx *ctx, struct tariff_need *need,
 		need->budget = e.budget;
 }
 
+/* A customer answers "how many minutes?" in words as often as in numbers: "не
+ * важно", "любое", "мало", "почти не звоню", "много". The words are the reply set's
+ * lexicons; what they stand for is here, on the scale of the plans a light or heavy
+ * user would need. */
+#define FEW_MINUTES 100
+#define FEW_GB 3
+#define MANY_MINUTES 1000
+#define MANY_GB 40
+
+/* Fills *v with the amount a worded answer to the awaited question means; returns 1
+ * when the message is one ("not important" and "none" are both 0: nothing to pay for). */
+static int worded_amount(const struct handler_ctx *ctx, const char *awaiting, double *v)
+{
+	const struct text_analysis *a = &ctx->match->text;
+	int minutes = strcmp(awaiting, "minutes") == 0;
+	/* "почти не звоню" is few, not none: the more particular lexicon first. */
+	if (replyset_lexicon_hit(ctx->rs, "amount_few", a))
+		*v = minutes ? FEW_MINUTES : FEW_GB;
+	else if (replyset_lexicon_hit(ctx->rs, "amount_none", a) || replyset_lexicon_hit(ctx->rs, "amount_any", a))
+		*v = 0;
+	else if (replyset_lexicon_hit(ctx->rs, "amount_many", a))
+		*v = minutes ? MANY_MINUTES : MANY_GB;
+	else
+		return 0;
+	return 1;
+}
+
+#define WORDED_MAX_WORDS 4
+
+static size_t words_in(const struct text_analysis *a)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < a->n_tokens; i++)
+		n += a->tokens[i].kind == TEXT_WORD;
+	return n;
+}
+
 static int has_number(const struct text_analysis *a)
 {
 	for (size_t i = 0; i < a->n_tokens; i++)
@@ -344,12 +414,27 @@ static int tariff_handle(struct handler_ctx *ctx)
 	if (awaiting && ctx->now - pending.at > PENDING_TTL_S)
 		awaiting = 0;
 	int other_intent = it && it->kind != RS_TARIFF;
-	if (awaiting && (has_qty(&a->ent) || has_number(a)) && !(other_intent && !has_qty(&a->ent))) {
+	double worded = -1;
+	/* A short worded answer is the answer even when its word alone resembles some
+	 * other question ("много"). */
+	int worded_answer = awaiting && !has_qty(&a->ent) && !has_number(a) &&
+			    (!other_intent || words_in(a) <= WORDED_MAX_WORDS) &&
+			    worded_amount(ctx, pending.awaiting, &worded);
+	if (awaiting && (worded_answer || ((has_qty(&a->ent) || has_number(a)) &&
+					   !(other_intent && !has_qty(&a->ent))))) {
 		need.minutes = pending.minutes;
 		need.gb = pending.gb;
 		need.sms = pending.sms;
 		need.budget = pending.budget;
 		merge_needs(ctx, &need, pending.awaiting);
+		double *asked = strcmp(pending.awaiting, "minutes") == 0 ? &need.minutes : &need.gb;
+		if (worded_answer)
+			*asked = worded;
+		else if (*asked < 0)
+			/* Answered with something else ("мне нужно 100 гб интернета" to the
+			 * minutes question): what was asked does not matter to them, and
+			 * asking it again would go round in circles. */
+			*asked = 0;
 		pick_or_ask(ctx, &need);
 		dialog__set_route(ctx, "tariff", top && top->kind == RS_TARIFF ? top->id : NULL);
 		return HANDLER_HANDLED;

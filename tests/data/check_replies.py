@@ -22,7 +22,7 @@ import layout  # noqa: E402
 
 PLACEHOLDERS = {"case_id", "name", "eta", "phone", "account", "plan", "fee", "minutes", "sms",
                 "gb", "total", "reason", "plan_a", "plan_b", "missing", "topics", "operator",
-                "work_start"}
+                "work_start", "needs"}
 REQUIRED_BOT = ["fallback", "clarify", "greeting_first", "operator_handoff", "tariff_pick",
                 "tariff_info", "tariff_compare", "tariff_ask_minutes", "tariff_ask_gb",
                 "tariff_ask_budget", "tariff_none", "complaint_ack", "ask_phone", "ask_account",
@@ -33,6 +33,9 @@ SEVERITIES = {"critical", "high", "normal", "low"}
 NEEDS = {"phone", "account", "location", "description"}
 LEXICONS = ["obscene", "legal_threat", "spread_call", "negative", "operator_request", "problem",
             "grievance"]
+# Read when present (the dialogue's worded answers, refusals, details for an open case).
+OPTIONAL_LEXICONS = ["amount_any", "amount_none", "amount_few", "amount_many", "refusal", "dont_know",
+                     "case_detail"]
 ID_RE = re.compile(r"^[a-z0-9_]+$")
 PH_RE = re.compile(r"\{([^{}]*)\}")
 CYR_RE = re.compile(r"[а-яё]", re.IGNORECASE)
@@ -522,7 +525,7 @@ def check_lexicons(path, rep):
     if not isinstance(d, dict):
         src.err("lexicons must be an object of lists")
         return out
-    for name in LEXICONS:
+    for name in LEXICONS + [k for k in OPTIONAL_LEXICONS if k in d]:
         lst = d.get(name)
         if not isinstance(lst, list) or not lst:
             src.err(f"lexicon {name!r} missing or empty", jkey(name))
@@ -546,7 +549,7 @@ def check_lexicons(path, rep):
             seen.add(e)
         out[name] = [tokens(e) for e in lst if isinstance(e, str) and tokens(e)]
     for k in d:
-        if k not in LEXICONS:
+        if k not in LEXICONS and k not in OPTIONAL_LEXICONS:
             src.warn(f"unknown lexicon {k!r}", jkey(k))
     return out
 

@@ -8,3 +8,4 @@ deskbot_unit_test(test_dialog unit/test_dialog.c)
 # The conversation state's accessors, its keys on disk and old stored objects.
 deskbot_unit_test(test_convstate unit/test_convstate.c)
 deskbot_unit_test(test_labelled unit/test_labelled.c)
+deskbot_unit_test(test_dialogue_holds unit/test_dialogue_holds.c)
