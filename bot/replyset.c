@@ -550,6 +550,7 @@ static void rs_destroy(struct replyset *rs)
 		free(t->id);
 		free_texts(t->name);
 		free_texts(t->notes);
+		free_texts(t->restricted);
 		free_strv(t->aliases, t->n_aliases);
 	}
 	free(rs->tariffs);
@@ -736,6 +737,68 @@ static double read_num(struct file *f, const cJSON *o, const char *key, int null
 	return v->valuedouble;
 }
 
+/* The optional parts of a tariff a real operator's plans need: "data_only" (no calls),
+ * "restricted" ({"min_age", "max_age", "text"}: who may have it, and how to say so)
+ * and the services "unlimited" may name besides minutes, sms and gb ("messengers",
+ * "social", "calls_in_network"). */
+static void load_tariff_extras(struct file *f, const cJSON *o, const cJSON *u, struct replyset_tariff *t)
+{
+	const cJSON *d = maybe(f, o, "data_only", cJSON_True | cJSON_False, "true or false");
+	t->data_only = cJSON_IsTrue(d);
+	if (t->data_only && (t->minutes > 0 || t->unl_minutes))
+		ERR_NODE(f, d, "a data-only tariff has no minutes (\"minutes\": 0, \"unlimited\".\"minutes\": false)");
+	const cJSON *r = maybe(f, o, "restricted", cJSON_Object, "an object");
+	if (r) {
+		const char *const keys[] = {"min_age", "max_age"};
+		int *dst[] = {&t->min_age, &t->max_age};
+		for (int k = 0; k < 2; k++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, keys[k]);
+			if (!v || cJSON_IsNull(v))
+				continue;
+			if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 150 ||
+			    v->valuedouble != (int)v->valuedouble)
+				ERR_NODE(f, v, "\"restricted\".\"%s\" must be a whole number of years from 1 to 150", keys[k]);
+			else
+				*dst[k] = (int)v->valuedouble;
+		}
+		if (!t->min_age && !t->max_age)
+			ERR_NODE(f, r, "\"restricted\" needs \"min_age\" or \"max_age\"");
+		if (t->min_age && t->max_age && t->min_age > t->max_age)
+			ERR_NODE(f, r, "\"restricted\": \"min_age\" %d is above \"max_age\" %d", t->min_age, t->max_age);
+		read_texts(f, r, "text", 1, t->restricted);
+	}
+	if (!u)
+		return;
+	static const char *const known[] = {"minutes", "sms", "gb", "messengers", "social", "calls_in_network"};
+	const cJSON *b;
+	cJSON_ArrayForEach(b, u)
+	{
+		size_t k = 0;
+		while (k < sizeof known / sizeof known[0] && strcmp(b->string, known[k]) != 0)
+			k++;
+		if (k == sizeof known / sizeof known[0]) {
+			ERR_NODE(f, b, "\"unlimited\": unknown service \"%s\" (minutes, sms, gb, messengers, social, calls_in_network)", b->string);
+			continue;
+		}
+		if (k < 3)
+			continue; /* read with the package */
+		if (!cJSON_IsBool(b)) {
+			ERR_NODE(f, b, "\"unlimited\".\"%s\" must be true or false", b->string);
+			continue;
+		}
+		if (!cJSON_IsTrue(b))
+			continue;
+		if (k == 3)
+			t->unl_apps |= RS_APP_MESSENGERS;
+		else if (k == 4)
+			t->unl_apps |= RS_APP_SOCIAL;
+		else
+			t->unl_in_network = 1;
+	}
+	if (t->unl_in_network && t->data_only)
+		ERR_NODE(f, u, "a data-only tariff cannot have free calls within the network");
+}
+
 static void load_tariffs(struct replyset *rs, struct file *f)
 {
 	const cJSON *arr = need(f, f->root, "tariffs", cJSON_Array, "an array");
@@ -786,6 +849,7 @@ static void load_tariffs(struct replyset *rs, struct file *f)
 					*dst[k] = cJSON_IsTrue(b);
 			}
 		}
+		load_tariff_extras(f, o, u, &t);
 		const cJSON *ov = need(f, o, "overage", cJSON_Object, "an object");
 		t.over_minute = t.over_sms = t.over_gb = -1;
 		if (ov) {
@@ -1426,7 +1490,17 @@ static double part_cost(double need, double package, int unlimited, double price
 
 double replyset_tariff_cost(const struct replyset_tariff *t, const struct tariff_need *need)
 {
-	double m = part_cost(need->minutes, t->minutes, t->unl_minutes, t->over_minute);
+	if (t->data_only && need->minutes > 0 && !(need->in_network && t->unl_in_network))
+		return -1;
+	/* A restricted plan is offered only to whom it is for, so it needs the age. */
+	if ((t->min_age || t->max_age) &&
+	    (need->age <= 0 || (t->min_age && need->age < t->min_age) || (t->max_age && need->age > t->max_age)))
+		return -1;
+	/* Unlimited data has every app's traffic in it. */
+	if (need->unl_apps & ~t->unl_apps && !t->unl_gb)
+		return -1;
+	int free_calls = t->unl_minutes || (need->in_network && t->unl_in_network);
+	double m = part_cost(need->minutes, t->minutes, free_calls, t->over_minute);
 	double g = part_cost(need->gb, t->gb, t->unl_gb, t->over_gb);
 	double s = part_cost(need->sms, t->sms, t->unl_sms, t->over_sms);
 	if (m < 0 || g < 0 || s < 0)

@@ -60,7 +60,15 @@ struct replyset_tariff {
 	int unl_minutes, unl_sms, unl_gb;
 	double over_minute, over_sms, over_gb;
 	char *notes[RS_NLANG];         /* may be NULL */
+	int data_only;                 /* no calls at all (a tablet or router plan) */
+	int min_age, max_age;          /* who may have it (0: no limit), "restricted" */
+	char *restricted[RS_NLANG];    /* what the restriction says ("от 60 лет"), or NULL */
+	int unl_apps;                  /* RS_APP_* bits: services whose traffic is free */
+	int unl_in_network;            /* calls to this operator's numbers are free */
 };
+
+/* Services a plan may leave out of the package ("unlimited": {"messengers": true}). */
+enum replyset_app { RS_APP_MESSENGERS = 1, RS_APP_SOCIAL = 2 };
 
 enum replyset_tpl_kind { RS_TPL_BOT, RS_TPL_OPERATOR };
 
@@ -155,7 +163,10 @@ struct text_ctx *replyset_text_ctx(const struct replyset *rs);
 /* The tariff calculator. What a customer needs a month: -1 when not stated (counted
  * as none), 1e9 (TEXT_UNLIMITED) for "without limit"; budget -1 means no limit. */
 struct tariff_need {
-	double minutes, gb, sms, budget;
+	double minutes, gb, sms, budget; /* -1: not stated */
+	int age;                         /* the customer's age, 0: not stated */
+	int unl_apps;                    /* RS_APP_* the customer wants unlimited */
+	int in_network;                  /* the calls are to this operator's numbers */
 };
 
 /* Why a plan was picked. */
@@ -174,8 +185,11 @@ struct tariff_pick {
 };
 
 /* Monthly cost of plan t for need (fee plus overage), or -1 if t cannot serve it
- * (a need beyond a package whose overage is null, or an unlimited need the plan has
- * no unlimited option for). The budget is not looked at. */
+ * (a need beyond a package whose overage is null, an unlimited need the plan has no
+ * unlimited option for, calls on a data-only plan, an app wanted unlimited that the
+ * plan counts, or a restricted plan for a customer not known to qualify). Calls
+ * within the network cost nothing on a plan where they are unlimited. The budget is
+ * not looked at. */
 double replyset_tariff_cost(const struct replyset_tariff *t, const struct tariff_need *need);
 /* Picks the plan with the lowest cost that serves need within its budget (ties: the
  * bigger package). Returns 0 and fills out, or -1 if no plan fits. */

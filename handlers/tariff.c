@@ -20,6 +20,9 @@
 #include "text.h"
 #include "xalloc.h"
 
+/* The age "для пенсионера" stands for (the usual pension age). */
+#define PENSION_AGE 60
+
 /* A half-finished question older than this is forgotten. */
 #define PENDING_TTL_S (24 * 3600)
 
@@ -92,6 +95,17 @@ static void describe_short(struct handler_ctx *ctx, struct buf *b, const struct 
 
 /* ------------------------------------------------------------------ describe, compare */
 
+/* Who the plan is for, when it is not for everyone ("Только для абонентов от 60 лет"). */
+static void restriction_text(const struct handler_ctx *ctx, const struct replyset_tariff *t, struct buf *b)
+{
+	const char *r = t->restricted[ctx->lang] ? t->restricted[ctx->lang] : t->restricted[RS_RU];
+	if (!r)
+		return;
+	if (b->len && b->data[b->len - 1] != ' ')
+		buf_puts(b, " ");
+	buf_puts(b, r);
+}
+
 static void describe(struct handler_ctx *ctx, const struct replyset_tariff *t)
 {
 	char fee[32], mi[32], sm[32], gb[32];
@@ -99,9 +113,15 @@ static void describe(struct handler_ctx *ctx, const struct replyset_tariff *t)
 	fmt_pkg(mi, sizeof mi, t->minutes, t->unl_minutes, ctx->lang);
 	fmt_pkg(sm, sizeof sm, t->sms, t->unl_sms, ctx->lang);
 	fmt_pkg(gb, sizeof gb, t->gb, t->unl_gb, ctx->lang);
+	struct buf reason = {0};
+	buf_append(&reason, "", 0);
+	if (t->notes[ctx->lang])
+		buf_puts(&reason, t->notes[ctx->lang]);
+	restriction_text(ctx, t, &reason);
 	struct tpl_vars v = {.plan = plan_name(ctx, t), .fee = fee, .minutes = mi, .sms = sm, .gb = gb,
-			     .reason = t->notes[ctx->lang] ? t->notes[ctx->lang] : ""};
+			     .reason = reason.data};
 	dialog__template(ctx, "tariff_info", &v);
+	buf_free(&reason);
 	set_plan(ctx, t);
 }
 
@@ -164,6 +184,9 @@ static void plan_buttons(struct handler_ctx *ctx, struct reply *r)
 
 static void save_pending(struct handler_ctx *ctx, const struct tariff_need *n, const char *awaiting)
 {
+	/* Only the amounts are kept: convstate's tariff question has no place yet for
+	 * the conditions (age, apps, calls within the network), which count when they
+	 * are in the message that completes the question. */
 	struct convstate_tariff t = {.minutes = n->minutes, .gb = n->gb, .sms = n->sms,
 				     .budget = n->budget, .at = ctx->now};
 	snprintf(t.awaiting, sizeof t.awaiting, "%s", awaiting);
@@ -233,11 +256,14 @@ static void pick(struct handler_ctx *ctx, const struct tariff_need *need)
 	convstate_drop_tariff(ctx->state);
 	/* Nothing within the budget: the plan nearest to it that covers the need is a
 	 * better answer than none (said without "fits your budget"). */
+	/* An app wanted unlimited gives way with the budget: the nearest plan that covers
+	 * the amounts. */
 	struct tariff_need unbounded = *need;
 	unbounded.budget = -1;
+	unbounded.unl_apps = 0;
 	int found = replyset_tariff_pick(ctx->rs, need, &p) == 0;
 	double over_budget = -1;
-	if (!found && need->budget >= 0 && replyset_tariff_pick(ctx->rs, &unbounded, &p) == 0) {
+	if (!found && (need->budget >= 0 || need->unl_apps) && replyset_tariff_pick(ctx->rs, &unbounded, &p) == 0) {
 		found = 1;
 		over_budget = need->budget;
 		need = &unbounded;
@@ -257,6 +283,7 @@ static void pick(struct handler_ctx *ctx, const struct tariff_need *need)
 	struct buf reason = {0}, needs = {0};
 	buf_append(&reason, "", 0);
 	reason_text(ctx, &p, need, over_budget, &reason);
+	restriction_text(ctx, t, &reason);
 	needs_text(ctx, need, &needs);
 	struct tpl_vars v = {.plan = plan_name(ctx, t), .fee = fee, .minutes = mi, .gb = gb, .sms = sm,
 			     .total = tot, .reason = reason.data, .needs = needs.data};
@@ -316,6 +343,69 @@ static int mentions_data(const struct text_analysis *a)
 	return 0;
 }
 
+static int tok_is_word(const struct text_token *t, const char *w)
+{
+	return strcmp(t->text, w) == 0;
+}
+
+static int tok_prefix_in(const struct text_token *t, const char *const *ps)
+{
+	for (const char *const *p = ps; *p; p++)
+		if (strncmp(t->text, *p, strlen(*p)) == 0)
+			return 1;
+	return 0;
+}
+
+/* Which app the word names (RS_APP_*), or 0. */
+static int app_of(const struct text_token *t)
+{
+	static const char *const messengers[] = {"мессенджер", "месенджер", "ватсап", "вотсап", "whatsapp",
+						 "телеграм", "телеграмм", "telegram", "вайбер", "viber",
+						 "messenger", NULL};
+	static const char *const social[] = {"соцсет", "соц сет", "вк", "вконтакт", "vk", "инстаграм", "instagram",
+					     "тикток", "tiktok", "ютуб", "youtube", "одноклассник", "social", NULL};
+	if (tok_prefix_in(t, messengers))
+		return RS_APP_MESSENGERS;
+	/* "вк" and "vk" only as whole words: many words start with them. */
+	if ((strcmp(t->text, "вк") == 0 || strcmp(t->text, "vk") == 0) ||
+	    (strlen(t->text) > 2 && tok_prefix_in(t, social)))
+		return RS_APP_SOCIAL;
+	return 0;
+}
+
+/* The conditions a plan must meet besides the amounts: the customer's age ("мне 65
+ * лет", "для пенсионера"), apps wanted unlimited ("безлимит на мессенджеры") and calls
+ * within the network ("звонки внутри сети"). */
+static void read_conditions(const struct text_analysis *a, struct tariff_need *need)
+{
+	static const char *const years[] = {"лет", "год", "years", "year", NULL};
+	static const char *const pensioner[] = {"пенсионер", "пенсии", "пенсию", "pensioner", "senior", NULL};
+	static const char *const unlimited[] = {"безлим", "unlimit", "анлим", NULL};
+	static const char *const in_network[] = {"внутри сет", "в пределах сет", "по сети", "в сети оператора",
+						 "своим абонент", "на номера телеком", "within the network",
+						 "in network", "same network", NULL};
+	for (size_t i = 0; i < a->n_tokens; i++) {
+		const struct text_token *t = &a->tokens[i];
+		if (t->kind == TEXT_NUMBER && i + 1 < a->n_tokens && tok_prefix_in(&a->tokens[i + 1], years)) {
+			long v = strtol(t->text, NULL, 10);
+			if (v > 0 && v < 120)
+				need->age = (int)v;
+		}
+		if (!need->age && t->kind == TEXT_WORD && tok_prefix_in(t, pensioner))
+			need->age = PENSION_AGE;
+		/* "безлимит на мессенджеры", "мессенджеры безлимитные": an app named within
+		 * two words of "unlimited", either side. */
+		int unl = t->kind == TEXT_WORD && tok_prefix_in(t, unlimited);
+		if (!unl && tok_is_word(t, "без") && i + 1 < a->n_tokens && tok_prefix_in(&a->tokens[i + 1], (const char *const[]){"огранич", NULL}))
+			unl = 1;
+		for (size_t k = i > 2 ? i - 2 : 0; unl && k < a->n_tokens && k <= i + 3; k++)
+			need->unl_apps |= app_of(&a->tokens[k]);
+	}
+	for (const char *const *p = in_network; *p; p++)
+		if (text_has_phrase(a, *p))
+			need->in_network = 1;
+}
+
 /* Merges the message's quantities into need; a bare number or a bare "unlimited"
  * answers the question that was asked. */
 static void merge_needs(const struct handler_ctx *ctx, struct tariff_need *need, const char *awaiting)
@@ -346,6 +436,7 @@ static void merge_needs(const struct handler_ctx *ctx, struct tariff_need *need,
 		need->sms = e.sms;
 	if (e.budget >= 0)
 		need->budget = e.budget;
+	read_conditions(a, need);
 }
 
 /* A customer answers "how many minutes?" in words as often as in numbers: "не
@@ -399,7 +490,7 @@ static int tariff_handle(struct handler_ctx *ctx)
 	const struct text_analysis *a = &m->text;
 	const struct replyset_intent *it = dialog__chosen(ctx);
 	const struct replyset_intent *top = m->n_top ? replyset_intent_at(ctx->rs, (size_t)m->top[0].intent) : NULL;
-	struct tariff_need need = {-1, -1, -1, -1};
+	struct tariff_need need = {-1, -1, -1, -1, 0, 0, 0};
 
 	if (ctx->forced_plan) {
 		describe(ctx, replyset_tariff(ctx->rs, ctx->forced_plan));

@@ -453,9 +453,29 @@ def check_tariffs(path, rep):
             if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
                 src.err(f"{tid}: {k} must be a non-negative number", nd, jkey(k))
         un = t.get("unlimited")
-        if not isinstance(un, dict) or set(un) != {"minutes", "sms", "gb"} or not all(isinstance(v, bool) for v in un.values()):
-            src.err(f"{tid}: unlimited must have boolean minutes, sms, gb", nd, jkey("unlimited"))
+        if (not isinstance(un, dict) or not {"minutes", "sms", "gb"} <= set(un)
+                or not set(un) <= {"minutes", "sms", "gb", "messengers", "social", "calls_in_network"}
+                or not all(isinstance(v, bool) for v in un.values())):
+            src.err(f"{tid}: unlimited must have boolean minutes, sms, gb (and may have messengers, "
+                    "social, calls_in_network)", nd, jkey("unlimited"))
             un = {"minutes": False, "sms": False, "gb": False}
+        if "data_only" in t:
+            if not isinstance(t["data_only"], bool):
+                src.err(f"{tid}: data_only must be true or false", nd, jkey("data_only"))
+            elif t["data_only"] and (t.get("minutes") or un.get("minutes") or un.get("calls_in_network")):
+                src.err(f"{tid}: a data-only tariff has no minutes", nd, jkey("data_only"))
+        if "restricted" in t:
+            r = t["restricted"]
+            ages = [r.get(k) for k in ("min_age", "max_age")] if isinstance(r, dict) else []
+            if (not isinstance(r, dict) or not any(a is not None for a in ages)
+                    or any(a is not None and (not isinstance(a, int) or isinstance(a, bool) or not 1 <= a <= 150)
+                           for a in ages)):
+                src.err(f"{tid}: restricted needs min_age and/or max_age (whole years) and text", nd,
+                        jkey("restricted"))
+            else:
+                if None not in ages and ages[0] > ages[1]:
+                    src.err(f"{tid}: restricted min_age is above max_age", nd, jkey("restricted"))
+                lang_text(src, r.get("text"), f"{tid}: restricted.text", (nd, jkey("restricted")))
         ov = t.get("overage")
         if not isinstance(ov, dict) or set(ov) != {"minute", "sms", "gb"}:
             src.err(f"{tid}: overage must have minute, sms, gb (number or null)", nd, jkey("overage"))

@@ -138,17 +138,17 @@ static void test_calculator(void **state)
 {
 	struct replyset *rs = *state;
 	struct tariff_pick p;
-	struct tariff_need n = {500, 21, -1, -1};
+	struct tariff_need n = {.minutes = 500, .gb = 21, .sms = -1, .budget = -1};
 	assert_int_equal(replyset_tariff_pick(rs, &n, &p), 0);
 	assert_string_equal(replyset_tariff_at(rs, (size_t)p.tariff)->id, "smart");
 	assert_true(p.total == 700);
 	assert_int_equal(p.reason, RS_PICK_OVERAGE);
-	n = (struct tariff_need){1000, 40, -1, 700};
+	n = (struct tariff_need){.minutes = 1000, .gb = 40, .sms = -1, .budget = 700};
 	assert_int_equal(replyset_tariff_pick(rs, &n, &p), -1);
 	/* Brute force agrees for a grid of needs. */
 	for (double mi = 0; mi <= 2500; mi += 250)
 		for (double gb = 0; gb <= 120; gb += 15) {
-			n = (struct tariff_need){mi, gb, -1, -1};
+			n = (struct tariff_need){.minutes = mi, .gb = gb, .sms = -1, .budget = -1};
 			double best = -1;
 			for (size_t i = 0; i < replyset_n_tariffs(rs); i++) {
 				double c = replyset_tariff_cost(replyset_tariff_at(rs, i), &n);
