@@ -1753,10 +1753,17 @@ static int piece_cost(const struct scorer *sc, const char *w, size_t len, int nc
 			return 3;
 		}
 	}
-	/* A word only the dictionary knows must be long enough not to be a fragment. */
-	if (ncp >= 4 && sc->ctx->dict && text_dict_spell(sc->ctx->dict, w, len))
-		return 5;
 	return GLUE_NO;
+}
+
+/* A word only the dictionary knows must be long enough not to be a fragment. Asked
+ * last, and only when it could change the split (see glue_segment): the dictionary
+ * is by far the dearest question. */
+#define GLUE_DICT_COST 5
+
+static int dict_piece(const struct scorer *sc, const char *w, size_t len, int ncp)
+{
+	return ncp >= 4 && sc->ctx->dict && text_dict_spell(sc->ctx->dict, w, len);
 }
 
 /* Is the run w (ncp letters, one script) a candidate for splitting? */
@@ -1793,6 +1800,13 @@ static int glue_segment(const struct scorer *sc, const char *w, const size_t *of
 				continue;
 			int set;
 			int c = piece_cost(sc, w + off[i], off[j] - off[i], j - i, &set);
+			/* A dictionary piece wins only if it makes j cheaper, or as cheap in
+			 * fewer pieces; otherwise its answer changes nothing. */
+			if (c >= GLUE_NO &&
+			    (best[i] + GLUE_DICT_COST < best[j] ||
+			     (best[i] + GLUE_DICT_COST == best[j] && pieces[i] + 1 < pieces[j])) &&
+			    dict_piece(sc, w + off[i], off[j] - off[i], j - i))
+				c = GLUE_DICT_COST;
 			if (c >= GLUE_NO)
 				continue;
 			int total = best[i] + c;
