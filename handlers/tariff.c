@@ -246,6 +246,21 @@ static void needs_text(struct handler_ctx *ctx, const struct tariff_need *need, 
 		buf_puts(b, t);
 		free(t);
 	}
+	const struct {
+		int on;
+		const char *id;
+	} conditions[] = {{need->unl_apps & RS_APP_MESSENGERS, "tariff_need_unl_messengers"},
+			  {need->unl_apps & RS_APP_SOCIAL, "tariff_need_unl_social"},
+			  {need->in_network, "tariff_need_in_network"}};
+	for (size_t i = 0; i < sizeof conditions / sizeof conditions[0]; i++) {
+		char *t = conditions[i].on ? replyset_render(ctx->rs, conditions[i].id, ctx->lang, NULL) : NULL;
+		if (!t)
+			continue;
+		if (b->len)
+			buf_puts(b, ", ");
+		buf_puts(b, t);
+		free(t);
+	}
 	if (!b->len)
 		append_text(ctx, b, "tariff_need_minimal", NULL);
 }
@@ -468,6 +483,15 @@ static int worded_amount(const struct handler_ctx *ctx, const char *awaiting, do
 
 #define WORDED_MAX_WORDS 4
 
+/* Does the message ask something ("а роуминг много стоит?")? */
+static int asks(const struct text_analysis *a)
+{
+	for (size_t i = 0; i < a->n_tokens; i++)
+		if (a->tokens[i].kind == TEXT_PUNCT && strcmp(a->tokens[i].text, "?") == 0)
+			return 1;
+	return 0;
+}
+
 static size_t words_in(const struct text_analysis *a)
 {
 	size_t n = 0;
@@ -509,7 +533,7 @@ static int tariff_handle(struct handler_ctx *ctx)
 	/* A short worded answer is the answer even when its word alone resembles some
 	 * other question ("много"). */
 	int worded_answer = awaiting && !has_qty(&a->ent) && !has_number(a) &&
-			    (!other_intent || words_in(a) <= WORDED_MAX_WORDS) &&
+			    (!other_intent || (words_in(a) <= WORDED_MAX_WORDS && !asks(a))) &&
 			    worded_amount(ctx, pending.awaiting, &worded);
 	if (awaiting && (worded_answer || ((has_qty(&a->ent) || has_number(a)) &&
 					   !(other_intent && !has_qty(&a->ent))))) {
