@@ -301,7 +301,7 @@ static size_t part_intents(const struct replyset *rs, const struct text_analysis
 			continue;
 		char *text = part_text(a, &parts[i]);
 		struct match_result m;
-		match_message(rs, text, strlen(text), &m);
+		match_repaired(rs, text, strlen(text), &m);
 		free(text);
 		/* A part is short and often holds words of its own ("в субботу"): a clear
 		 * lead a little below the answer threshold is confident enough there. */

@@ -1204,7 +1204,8 @@ static int lex_flag(uint64_t hits, int i)
 	return i >= 0 && i < 64 && (hits >> i & 1);
 }
 
-int match_message(const struct replyset *rs, const char *text, size_t len, struct match_result *out)
+static int match_with(const struct replyset *rs, const char *text, size_t len, int repaired,
+		      struct match_result *out)
 {
 	memset(out, 0, sizeof *out);
 	if (!rs)
@@ -1212,7 +1213,9 @@ int match_message(const struct replyset *rs, const char *text, size_t len, struc
 	/* The index is shared read-only except for its scratch area; see the file
 	 * comment. */
 	struct match_index *idx = (struct match_index *)replyset_index(rs);
-	text_analyze(replyset_text_ctx(rs), text, len > TEXT_MAX_INPUT ? TEXT_MAX_INPUT : len, &idx->opts,
+	struct text_opts opts = idx->opts;
+	opts.no_repair |= repaired;
+	text_analyze(replyset_text_ctx(rs), text, len > TEXT_MAX_INPUT ? TEXT_MAX_INPUT : len, &opts,
 		     &out->text);
 	struct term_list tl;
 	tl.n = 0;
@@ -1265,6 +1268,16 @@ int match_message(const struct replyset *rs, const char *text, size_t len, struc
 		if (out->top[i].score > 1)
 			out->top[i].score = 1;
 	return 0;
+}
+
+int match_message(const struct replyset *rs, const char *text, size_t len, struct match_result *out)
+{
+	return match_with(rs, text, len, 0, out);
+}
+
+int match_repaired(const struct replyset *rs, const char *text, size_t len, struct match_result *out)
+{
+	return match_with(rs, text, len, 1, out);
 }
 
 void match_result_free(struct match_result *r)

@@ -78,6 +78,10 @@ struct match_result {
 /* Analyses and matches text (at most TEXT_MAX_INPUT bytes are used) against rs.
  * Fills out (free with match_result_free). Returns 0, or -1 if rs is NULL. */
 int match_message(const struct replyset *rs, const char *text, size_t len, struct match_result *out);
+/* The same for a text made of words already repaired (a part of an analysed message,
+ * its words as match_result.text has them): not repaired a second time, which would
+ * only cost the time (the dictionary, glued words) and repeat the repairs. */
+int match_repaired(const struct replyset *rs, const char *text, size_t len, struct match_result *out);
 void match_result_free(struct match_result *r);
 
 /* Decision for given scores with the set's thresholds: answer if top >= answer and

@@ -168,7 +168,7 @@ static char *without_threat(const struct handler_ctx *ctx)
 				buf_append(&clause, a->tokens[k].text, a->tokens[k].len);
 			}
 			struct match_result cm;
-			match_message(ctx->rs, clause.data, clause.len, &cm);
+			match_repaired(ctx->rs, clause.data, clause.len, &cm);
 			if (cm.flags.legal_threat || cm.flags.spread_call) {
 				dropped = 1;
 			} else {
@@ -201,7 +201,7 @@ static const struct replyset_intent *threat_free_category(const struct handler_c
 	char *rest = without_threat(ctx);
 	if (rest) {
 		struct match_result rm;
-		match_message(ctx->rs, rest, strlen(rest), &rm);
+		match_repaired(ctx->rs, rest, strlen(rest), &rm);
 		free(rest);
 		const struct replyset_intent *found = NULL;
 		double floor = replyset_settings(ctx->rs)->clarify;
