@@ -195,14 +195,17 @@ def test_refuser_is_not_trapped():
         # The phone question offers Telegram's share-contact button.
         kb = tg.sent(peer=7000000102)[-1].get("keyboard") or {}
         check("request_contact" in json.dumps(kb), "no contact button: %s" % kb)
-        c.say("не скажу")
-        c.say("отстань")
-        c.say("нет")
-        last = c.say("нет")
+        # "Не скажу" is a refusal (issue 12): the case goes as it is at once, and
+        # nothing more is asked after saying so.
+        last = c.say("не скажу")
+        check("как есть" in last and "лицевого счёта" not in last, last)
         number = case_number(last)
         r = export(bot)[0]
         check(r["number"] == number and r["phone"] is None and r["account"] is None, r)
         check(set(r["not_given"]) == {"phone", "account"}, r)
+        # What the customer writes next joins that case, and says so.
+        more = c.say("отстань")
+        check(number in more and "лицевого счёта" not in more, more)
 
 
 def test_off_topic_question_mid_interview():
