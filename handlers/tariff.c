@@ -563,7 +563,10 @@ static int tariff_handle(struct handler_ctx *ctx)
 		tariff_talk = 1;
 	if (!it && m->n_plans && m->decision != MATCH_ANSWER)
 		tariff_talk = 1;
-	if (!it && a->ent.minutes >= 0 && a->ent.gb >= 0)
+	/* Two facts about a plan (minutes and data, or either with a price: "40 гб и не
+	 * дороже 600р") are a tariff request whatever else the words resemble. */
+	if (!it && (a->ent.minutes >= 0 || a->ent.gb >= 0) && (a->ent.gb >= 0 || a->ent.budget >= 0) &&
+	    (a->ent.minutes >= 0 || a->ent.budget >= 0))
 		tariff_talk = 1;
 	if (!tariff_talk)
 		return HANDLER_DECLINED;

@@ -267,6 +267,21 @@ static void test_answers_say_only_what_was_asked(void **state)
 	convstate_free(st);
 }
 
+/* Data and a price ("30 гб и не дороже 700р") are a tariff request even when the words
+ * resemble another question (changing the plan): a pick, not "which did you mean". */
+static void test_two_facts_are_a_tariff_request(void **state)
+{
+	struct replyset *rs = *state;
+	struct convstate *st = convstate_new();
+	struct dialog_result res;
+	say(rs, st, "хочу сменить тариф на такой, где 30 гб и не дороже 700р", &res);
+	assert_string_equal(res.handler, "tariff");
+	assert_string_equal(res.replies.items[0].source, "template:tariff_pick");
+	assert_non_null(res.plan);
+	dialog_result_free(&res);
+	convstate_free(st);
+}
+
 static void test_roaming_answer_does_not_contradict_itself(void **state)
 {
 	struct replyset *rs = *state;
@@ -286,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_skip_never_says_as_is_then_asks),
 		cmocka_unit_test(test_threat_keeps_category_and_asks_location),
 		cmocka_unit_test(test_answers_say_only_what_was_asked),
+		cmocka_unit_test(test_two_facts_are_a_tariff_request),
 		cmocka_unit_test(test_roaming_answer_does_not_contradict_itself),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
