@@ -319,9 +319,11 @@ static void pick(struct handler_ctx *ctx, const struct tariff_need *need)
  * not mentioned counts as none. */
 static void pick_or_ask(struct handler_ctx *ctx, struct tariff_need *need)
 {
-	/* A budget with a need ("100 гб до 1000 руб") is a whole request too. */
+	/* A budget with a need ("100 гб до 1000 руб") is a whole request too, and so is a
+	 * condition with one ("50 гб и безлимит на соцсети", "мне 70 лет, 300 минут"). */
 	int services = (need->minutes >= 0) + (need->gb >= 0) + (need->sms >= 0);
-	if (services >= 1 && services + (need->budget >= 0) >= 2) {
+	int conditions = (need->budget >= 0) + (need->unl_apps != 0) + (need->age > 0) + need->in_network;
+	if (services >= 1 && services + conditions >= 2) {
 		if (need->minutes < 0)
 			need->minutes = 0;
 		if (need->gb < 0)

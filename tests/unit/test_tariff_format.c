@@ -120,6 +120,8 @@ static void test_dialog_honours_it(void **state)
 	assert_string_equal(plan_for(rs, "мне 65 лет, нужно 300 минут и 2 гб", reply, sizeof reply), "silver");
 	assert_non_null(strstr(reply, "от 60 лет"));
 	assert_string_equal(plan_for(rs, "тариф для пенсионера, 300 минут и 2 гб", NULL, 0), "silver");
+	/* The age with one amount is the whole request: picked, not asked for data. */
+	assert_string_equal(plan_for(rs, "мне 70 лет, звоню минут 200 в месяц", NULL, 0), "silver");
 	assert_string_not_equal(plan_for(rs, "мне 30 лет, нужно 300 минут и 2 гб", NULL, 0), "silver");
 	assert_string_not_equal(plan_for(rs, "нужно 300 минут и 2 гб", NULL, 0), "silver");
 	/* Messengers unlimited on Smart: picked for them over plans that count them. */
