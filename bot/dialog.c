@@ -26,78 +26,6 @@ static const struct handler *const handler_table[] = {
 	&handler_fallback,
 };
 
-/* ------------------------------------------------------------------ shared helpers */
-
-const struct replyset_intent *dialog__chosen(const struct handler_ctx *ctx)
-{
-	if (ctx->forced >= 0)
-		return replyset_intent_at(ctx->rs, (size_t)ctx->forced);
-	const struct match_result *m = ctx->match;
-	if (m && m->n_top && m->decision == MATCH_ANSWER)
-		return replyset_intent_at(ctx->rs, (size_t)m->top[0].intent);
-	return NULL;
-}
-
-struct reply *dialog__text(struct handler_ctx *ctx, const char *text, const char *source,
-			   const struct tpl_vars *vars)
-{
-	char *filled = replyset_fill(text, vars);
-	struct reply *r = reply_list_add(&ctx->out->replies, filled, source);
-	free(filled);
-	return r;
-}
-
-struct reply *dialog__template(struct handler_ctx *ctx, const char *id, const struct tpl_vars *vars)
-{
-	const struct replyset_template *t = replyset_template(ctx->rs, id);
-	if (!t)
-		return NULL;
-	char *source = xasprintf("template:%s", id);
-	struct reply *r = dialog__text(ctx, t->text[ctx->lang], source, vars);
-	free(source);
-	return r;
-}
-
-void dialog__intent_button(struct handler_ctx *ctx, struct reply *r, const char *id, int row)
-{
-	const struct replyset_intent *it = replyset_intent(ctx->rs, id);
-	if (!it || !r)
-		return;
-	char *payload = xasprintf("intent:%s", it->id);
-	reply_add_button(r, row, it->title[ctx->lang], payload, "callback");
-	r->inline_keyboard = 1;
-	free(payload);
-}
-
-void dialog__menu_buttons(struct handler_ctx *ctx, struct reply *r)
-{
-	const struct replyset_settings *s = replyset_settings(ctx->rs);
-	int has_person = 0;
-	for (size_t i = 0; i < s->n_menu; i++) {
-		const struct replyset_intent *it = replyset_intent(ctx->rs, s->menu[i]);
-		if (it && it->kind == RS_OPERATOR)
-			has_person = 1;
-		dialog__intent_button(ctx, r, s->menu[i], (int)i / 2);
-	}
-	if (has_person)
-		return;
-	for (size_t i = 0; i < replyset_n_intents(ctx->rs); i++) {
-		const struct replyset_intent *it = replyset_intent_at(ctx->rs, i);
-		if (it->kind == RS_OPERATOR) {
-			dialog__intent_button(ctx, r, it->id, (int)(s->n_menu + 1) / 2);
-			return;
-		}
-	}
-}
-
-void dialog__set_route(struct handler_ctx *ctx, const char *handler, const char *intent)
-{
-	free(ctx->out->handler);
-	free(ctx->out->intent);
-	ctx->out->handler = xstrdup(handler);
-	ctx->out->intent = intent ? xstrdup(intent) : NULL;
-}
-
 /* ------------------------------------------------------------------ language */
 
 static int choose_lang(const struct chan_msg *msg, const struct text_analysis *a,
@@ -268,9 +196,9 @@ static void add_answer(struct handler_ctx *ctx, const struct replyset_intent *it
 {
 	char source[160];
 	snprintf(source, sizeof source, "%s:%s", it->kind == RS_FAQ ? "faq" : "smalltalk", it->id);
-	struct reply *r = dialog__text(ctx, it->answer[ctx->lang], source, NULL);
+	struct reply *r = handler_text(ctx, it->answer[ctx->lang], source, NULL);
 	for (size_t i = 0; i < it->n_buttons; i++)
-		dialog__intent_button(ctx, r, it->buttons[i], (int)i);
+		handler_intent_button(ctx, r, it->buttons[i], (int)i);
 }
 
 /* Moves the last k replies of l to its front (their order kept). */
@@ -373,7 +301,7 @@ static void answer_parts(struct handler_ctx *ctx)
 				return; /* a tariff needs its handler: keep the whole */
 		reply_list_free(&o->replies);
 		memset(&o->replies, 0, sizeof o->replies);
-		dialog__set_route(ctx, found[0]->kind == RS_FAQ ? "faq" : "smalltalk", found[0]->id);
+		handler_set_route(ctx, found[0]->kind == RS_FAQ ? "faq" : "smalltalk", found[0]->id);
 		for (size_t i = 0; i < n; i++) {
 			add_answer(ctx, found[i]);
 			answered_add(o, found[i]->id);
@@ -396,7 +324,7 @@ static void answer_parts(struct handler_ctx *ctx)
 		/* The first answer is the first request's: that is what the message is
 		 * routed as (its other answers are in o->answered). */
 		const struct replyset_intent *first = found[0];
-		dialog__set_route(ctx, first->kind == RS_FAQ ? "faq" : "smalltalk", first->id);
+		handler_set_route(ctx, first->kind == RS_FAQ ? "faq" : "smalltalk", first->id);
 	}
 	for (size_t i = after; i < n; i++)
 		if (found[i]->kind != RS_TARIFF) {
@@ -437,11 +365,11 @@ static int read_payload(const struct replyset *rs, const char *payload, int *for
  * offer the menu (the fallback text when the set has no button_stale template). */
 static void stale_button(struct handler_ctx *ctx)
 {
-	struct reply *r = dialog__template(ctx, "button_stale", NULL);
+	struct reply *r = handler_template(ctx, "button_stale", NULL);
 	if (!r)
-		r = dialog__template(ctx, "fallback", NULL);
-	dialog__menu_buttons(ctx, r);
-	dialog__set_route(ctx, "fallback", NULL);
+		r = handler_template(ctx, "fallback", NULL);
+	handler_menu_buttons(ctx, r);
+	handler_set_route(ctx, "fallback", NULL);
 }
 
 int dialog_match(const struct replyset *rs, const struct chan_msg *msg, struct match_result *m)
@@ -496,8 +424,8 @@ int dialog_handle_matched(const struct replyset *rs, struct convstate *state,
 	if (empty) {
 		int attachment = msg->attachments && *msg->attachments;
 		if (!(msg->contact_phone && out->phone[0])) {
-			dialog__set_route(&ctx, "empty", NULL);
-			dialog__template(&ctx, attachment ? "unsupported_attachment" : "empty_message", NULL);
+			handler_set_route(&ctx, "empty", NULL);
+			handler_template(&ctx, attachment ? "unsupported_attachment" : "empty_message", NULL);
 			goto done;
 		}
 	}
@@ -507,7 +435,7 @@ int dialog_handle_matched(const struct replyset *rs, struct convstate *state,
 			goto done;
 		if (result == HANDLER_HANDLED) {
 			if (!out->handler)
-				dialog__set_route(&ctx, handler_table[i]->name, NULL);
+				handler_set_route(&ctx, handler_table[i]->name, NULL);
 			result = 0;
 			break;
 		}

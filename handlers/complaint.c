@@ -105,7 +105,7 @@ static int next_missing(const struct handler_ctx *ctx)
 static void ask(struct handler_ctx *ctx, enum convstate_field what, int tries)
 {
 	int k = what < CONVSTATE_N_NEEDS ? (int)what : CONVSTATE_DESCRIPTION;
-	struct reply *r = dialog__template(ctx, ask_templates[k], NULL);
+	struct reply *r = handler_template(ctx, ask_templates[k], NULL);
 	/* Only Telegram has a button that shares the customer's number. */
 	if (r && what == CONVSTATE_PHONE && ctx->msg->caps && ctx->msg->caps->contact_button) {
 		const struct replyset_template *b = replyset_template(ctx->rs, "button_share_phone");
@@ -121,7 +121,7 @@ static void finish(struct handler_ctx *ctx)
 	ctx->out->case_op = DIALOG_CASE_CREATE;
 	ctx->out->case_data = convstate_interview_take(ctx->state);
 	struct tpl_vars v = {.case_id = "{case_id}", .eta = "{eta}", .work_start = "{work_start}"};
-	dialog__template(ctx, "case_created", &v);
+	handler_template(ctx, "case_created", &v);
 }
 
 /* Asks for the next missing thing (keeping the count of tries when it is the same
@@ -280,10 +280,10 @@ static const struct replyset_intent *detect(const struct handler_ctx *ctx)
 		/* A threat makes any complaint candidate count; a problem alone keeps an FAQ
 		 * answer the matcher is sure of ("почему не приходят смс") unless a complaint
 		 * comes close to it. */
-		int sure_faq = dialog__chosen(ctx) != NULL && !f->legal_threat && !f->spread_call;
+		int sure_faq = handler_chosen(ctx) != NULL && !f->legal_threat && !f->spread_call;
 		/* Answer first: a problem stated plainly that an FAQ answers for sure gets
 		 * that answer (with the button that opens a case, see dialog.c), not a case. */
-		if (sure_faq && dialog__chosen(ctx)->kind == RS_FAQ && !grievance(ctx))
+		if (sure_faq && handler_chosen(ctx)->kind == RS_FAQ && !grievance(ctx))
 			return NULL;
 		for (size_t i = 0; i < m->n_top && i < (sure_faq ? 3u : MATCH_TOP); i++) {
 			const struct replyset_intent *it =
@@ -293,7 +293,7 @@ static const struct replyset_intent *detect(const struct handler_ctx *ctx)
 				return threat_free_category(ctx, it);
 		}
 		if (f->legal_threat || f->spread_call || sign || m->decision == MATCH_FALLBACK ||
-		    !dialog__chosen(ctx))
+		    !handler_chosen(ctx))
 			return threat_free_category(ctx, replyset_intent(ctx->rs, "complaint_general"));
 	}
 	return NULL;
@@ -306,8 +306,8 @@ static int continue_interview(struct handler_ctx *ctx)
 	const struct match_result *m = ctx->match;
 	/* Asking for a person ends the interview: the operator handler takes it and the
 	 * pipeline creates the case with what there is. */
-	if (m->flags.operator_request || (dialog__chosen(ctx) &&
-					  dialog__chosen(ctx)->kind == RS_OPERATOR))
+	if (m->flags.operator_request || (handler_chosen(ctx) &&
+					  handler_chosen(ctx)->kind == RS_OPERATOR))
 		return HANDLER_DECLINED;
 	int was = convstate_interview_asked(cs);
 	absorb(ctx, was);
@@ -319,28 +319,28 @@ static int continue_interview(struct handler_ctx *ctx)
 		 * skipped, and saying the case goes "as is" is then true. */
 		for (int next; (next = next_missing(ctx)) >= 0;)
 			convstate_interview_skip(cs, (enum convstate_field)next);
-		dialog__set_route(ctx, "complaint", convstate_interview_get(cs, CONVSTATE_INTENT));
-		dialog__template(ctx, "interview_skip", NULL);
+		handler_set_route(ctx, "complaint", convstate_interview_get(cs, CONVSTATE_INTENT));
+		handler_template(ctx, "interview_skip", NULL);
 		finish(ctx);
 		return HANDLER_HANDLED;
 	}
 	if (!answered && replyset_lexicon_hit(ctx->rs, "dont_know", a)) {
 		/* "Не знаю", "нет договора": this question cannot be answered; the next. */
 		convstate_interview_skip(cs, (enum convstate_field)was);
-		dialog__set_route(ctx, "complaint", convstate_interview_get(cs, CONVSTATE_INTENT));
+		handler_set_route(ctx, "complaint", convstate_interview_get(cs, CONVSTATE_INTENT));
 		if (next_missing(ctx) < 0)
-			dialog__template(ctx, "interview_skip", NULL);
+			handler_template(ctx, "interview_skip", NULL);
 		advance(ctx);
 		return HANDLER_HANDLED;
 	}
 	if (answered) {
-		dialog__set_route(ctx, "complaint", convstate_interview_get(cs, CONVSTATE_INTENT));
+		handler_set_route(ctx, "complaint", convstate_interview_get(cs, CONVSTATE_INTENT));
 		advance(ctx);
 		return HANDLER_HANDLED;
 	}
 	int tries = convstate_interview_tries(cs) + 1;
 	int max_tries = replyset_settings(ctx->rs)->interview_max_tries;
-	const struct replyset_intent *other = dialog__chosen(ctx);
+	const struct replyset_intent *other = handler_chosen(ctx);
 	if (tries >= (max_tries > 0 ? max_tries : 2)) {
 		/* Not trapped: skip this question and carry on with what there is. */
 		convstate_interview_skip(cs, (enum convstate_field)was);
@@ -352,8 +352,8 @@ static int continue_interview(struct handler_ctx *ctx)
 		/* "As is" only when nothing more will be asked: saying it and then asking the
 		 * next question would contradict ourselves. */
 		if (next_missing(ctx) < 0)
-			dialog__template(ctx, "interview_skip", NULL);
-		dialog__set_route(ctx, "complaint", convstate_interview_get(cs, CONVSTATE_INTENT));
+			handler_template(ctx, "interview_skip", NULL);
+		handler_set_route(ctx, "complaint", convstate_interview_get(cs, CONVSTATE_INTENT));
 		advance(ctx);
 		return HANDLER_HANDLED;
 	}
@@ -363,10 +363,10 @@ static int continue_interview(struct handler_ctx *ctx)
 		ctx->out->interview_after = 1;
 		return HANDLER_DECLINED;
 	}
-	dialog__set_route(ctx, "complaint", convstate_interview_get(cs, CONVSTATE_INTENT));
+	handler_set_route(ctx, "complaint", convstate_interview_get(cs, CONVSTATE_INTENT));
 	if (was == CONVSTATE_PHONE && ctx->match->text.ent.phone[0] == '\0' &&
 	    strpbrk(ctx->msg->text ? ctx->msg->text : "", "0123456789"))
-		dialog__template(ctx, "phone_invalid", NULL);
+		handler_template(ctx, "phone_invalid", NULL);
 	else
 		ask(ctx, (enum convstate_field)was, tries);
 	return HANDLER_HANDLED;
@@ -418,7 +418,7 @@ static void answer_first(struct handler_ctx *ctx, const struct replyset_intent *
 {
 	char source[160];
 	snprintf(source, sizeof source, "complaint_answer:%s", it->id);
-	struct reply *r = dialog__text(ctx, it->answer[ctx->lang], source, NULL);
+	struct reply *r = handler_text(ctx, it->answer[ctx->lang], source, NULL);
 	const struct replyset_template *b = replyset_template(ctx->rs, "button_not_helped");
 	if (!b)
 		b = replyset_template(ctx->rs, "button_open_case");
@@ -450,7 +450,7 @@ static int joins_open_case(const struct handler_ctx *ctx)
 	const struct match_result *m = ctx->match;
 	if (ctx->msg->payload || m->flags.operator_request || m->text.n_tokens == 0)
 		return 0;
-	const struct replyset_intent *it = dialog__chosen(ctx);
+	const struct replyset_intent *it = handler_chosen(ctx);
 	int question = 0;
 	for (size_t i = 0; i < m->text.n_tokens; i++)
 		question |= m->text.tokens[i].kind == TEXT_PUNCT && strcmp(m->text.tokens[i].text, "?") == 0;
@@ -474,8 +474,8 @@ static int complaint_handle(struct handler_ctx *ctx)
 	const char *open_number = convstate_open_case(cs);
 	if (open_number && joins_open_case(ctx)) {
 		struct tpl_vars v = {.case_id = open_number};
-		if (dialog__template(ctx, "case_appended", &v)) {
-			dialog__set_route(ctx, "complaint", NULL);
+		if (handler_template(ctx, "case_appended", &v)) {
+			handler_set_route(ctx, "complaint", NULL);
 			return HANDLER_HANDLED;
 		}
 	}
@@ -485,18 +485,18 @@ static int complaint_handle(struct handler_ctx *ctx)
 	 * answer (what a case needs: the customer wants one). */
 	if (!it && recent_problem(ctx, &prev) &&
 	    (not_helped(ctx) || replyset_lexicon_hit(ctx->rs, "problem", &ctx->match->text) ||
-	     ((ctx->out->phone[0] || ctx->out->account[0]) && !dialog__chosen(ctx))))
+	     ((ctx->out->phone[0] || ctx->out->account[0]) && !handler_chosen(ctx))))
 		it = replyset_intent(ctx->rs, prev.intent);
 	if (!it)
 		return HANDLER_DECLINED;
-	dialog__set_route(ctx, "complaint", it->id);
+	handler_set_route(ctx, "complaint", it->id);
 	free(ctx->out->complaint_intent);
 	ctx->out->complaint_intent = xstrdup(it->id);
 	const char *open_case = convstate_open_case(cs);
 	if (open_case) {
 		/* Same problem again while a case is open: it joins that case. */
 		struct tpl_vars v = {.case_id = open_case};
-		dialog__template(ctx, "case_appended", &v);
+		handler_template(ctx, "case_appended", &v);
 		return HANDLER_HANDLED;
 	}
 	int pressed = ctx->msg->payload && strncmp(ctx->msg->payload, "complaint:open", 14) == 0;
@@ -535,7 +535,7 @@ static int complaint_handle(struct handler_ctx *ctx)
 	/* Its strings were borrowed until here. */
 	convstate_drop_problem(cs);
 	absorb(ctx, -1);
-	dialog__template(ctx, "complaint_ack", NULL);
+	handler_template(ctx, "complaint_ack", NULL);
 	advance(ctx);
 	return HANDLER_HANDLED;
 }

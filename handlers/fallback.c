@@ -44,16 +44,16 @@ static int fallback_handle(struct handler_ctx *ctx)
 		}
 		free(or_word);
 		struct tpl_vars v = {.topics = topics.data};
-		struct reply *r = dialog__template(ctx, "clarify", &v);
+		struct reply *r = handler_template(ctx, "clarify", &v);
 		for (size_t i = 0; i < n; i++)
-			dialog__intent_button(ctx, r, replyset_intent_at(ctx->rs, (size_t)choice[i])->id, (int)i);
+			handler_intent_button(ctx, r, replyset_intent_at(ctx->rs, (size_t)choice[i])->id, (int)i);
 		buf_free(&topics);
-		dialog__set_route(ctx, "clarify", NULL);
+		handler_set_route(ctx, "clarify", NULL);
 		return HANDLER_HANDLED;
 	}
-	struct reply *r = dialog__template(ctx, "fallback", NULL);
-	dialog__menu_buttons(ctx, r);
-	dialog__set_route(ctx, "fallback", NULL);
+	struct reply *r = handler_template(ctx, "fallback", NULL);
+	handler_menu_buttons(ctx, r);
+	handler_set_route(ctx, "fallback", NULL);
 	return HANDLER_HANDLED;
 }
 

@@ -6,15 +6,15 @@
 
 static int faq_handle(struct handler_ctx *ctx)
 {
-	const struct replyset_intent *it = dialog__chosen(ctx);
+	const struct replyset_intent *it = handler_chosen(ctx);
 	if (!it || it->kind != RS_FAQ || !it->answer[ctx->lang])
 		return HANDLER_DECLINED;
 	char source[160];
 	snprintf(source, sizeof source, "faq:%s", it->id);
-	struct reply *r = dialog__text(ctx, it->answer[ctx->lang], source, NULL);
+	struct reply *r = handler_text(ctx, it->answer[ctx->lang], source, NULL);
 	for (size_t i = 0; i < it->n_buttons; i++)
-		dialog__intent_button(ctx, r, it->buttons[i], (int)i);
-	dialog__set_route(ctx, "faq", it->id);
+		handler_intent_button(ctx, r, it->buttons[i], (int)i);
+	handler_set_route(ctx, "faq", it->id);
 	return HANDLER_HANDLED;
 }
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "convstate.h"
-#include "dialog.h"
+#include "dialog_result.h"
 #include "matcher.h"
 #include "message.h"
 #include "replyset.h"
@@ -51,21 +51,21 @@ extern const struct handler handler_smalltalk;
 extern const struct handler handler_faq;
 extern const struct handler handler_fallback;
 
-/* Helpers the handlers share (implemented in bot/dialog.c). */
+/* Helpers the handlers share (handlers/handler.c). */
 
 /* The intent the handler should consider: the button's, or the top match when the
  * matcher decided to answer; NULL otherwise. */
-const struct replyset_intent *dialog__chosen(const struct handler_ctx *ctx);
+const struct replyset_intent *handler_chosen(const struct handler_ctx *ctx);
 /* Adds a reply rendered from template id (NULL if the set lacks it: nothing added). */
-struct reply *dialog__template(struct handler_ctx *ctx, const char *id, const struct tpl_vars *vars);
+struct reply *handler_template(struct handler_ctx *ctx, const char *id, const struct tpl_vars *vars);
 /* Adds a reply with a reply-set text (placeholders filled with vars, may be NULL). */
-struct reply *dialog__text(struct handler_ctx *ctx, const char *text, const char *source,
+struct reply *handler_text(struct handler_ctx *ctx, const char *text, const char *source,
 			   const struct tpl_vars *vars);
 /* Adds a button offering intent id (its title in the reply language). */
-void dialog__intent_button(struct handler_ctx *ctx, struct reply *r, const char *id, int row);
+void handler_intent_button(struct handler_ctx *ctx, struct reply *r, const char *id, int row);
 /* Adds the menu topics and, if none of them is one, a button for a person. */
-void dialog__menu_buttons(struct handler_ctx *ctx, struct reply *r);
+void handler_menu_buttons(struct handler_ctx *ctx, struct reply *r);
 /* Records the routing facts in ctx->out (handler name, intent id). */
-void dialog__set_route(struct handler_ctx *ctx, const char *handler, const char *intent);
+void handler_set_route(struct handler_ctx *ctx, const char *handler, const char *intent);
 
 #endif

@@ -6,12 +6,12 @@
 
 static int operator_handle(struct handler_ctx *ctx)
 {
-	const struct replyset_intent *it = dialog__chosen(ctx);
+	const struct replyset_intent *it = handler_chosen(ctx);
 	int asked = it ? it->kind == RS_OPERATOR : ctx->forced < 0 && ctx->match->flags.operator_request;
 	if (!asked)
 		return HANDLER_DECLINED;
 	struct tpl_vars v = {.case_id = "{case_id}", .eta = "{eta}", .work_start = "{work_start}"};
-	dialog__template(ctx, "operator_handoff", &v);
+	handler_template(ctx, "operator_handoff", &v);
 	ctx->out->wants_human = 1;
 	if (!it) {
 		/* Asked in so many words (the operator_request lexicon) while the match was
@@ -20,7 +20,7 @@ static int operator_handle(struct handler_ctx *ctx)
 			if (replyset_intent_at(ctx->rs, i)->kind == RS_OPERATOR)
 				it = replyset_intent_at(ctx->rs, i);
 	}
-	dialog__set_route(ctx, "operator", it ? it->id : NULL);
+	handler_set_route(ctx, "operator", it ? it->id : NULL);
 	return HANDLER_HANDLED;
 }
 

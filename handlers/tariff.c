@@ -120,7 +120,7 @@ static void describe(struct handler_ctx *ctx, const struct replyset_tariff *t)
 	restriction_text(ctx, t, &reason);
 	struct tpl_vars v = {.plan = plan_name(ctx, t), .fee = fee, .minutes = mi, .sms = sm, .gb = gb,
 			     .reason = reason.data};
-	dialog__template(ctx, "tariff_info", &v);
+	handler_template(ctx, "tariff_info", &v);
 	buf_free(&reason);
 	set_plan(ctx, t);
 }
@@ -160,7 +160,7 @@ static void compare(struct handler_ctx *ctx, const struct replyset_tariff *a, co
 		}
 	}
 	struct tpl_vars v = {.plan_a = plan_name(ctx, a), .plan_b = plan_name(ctx, b), .reason = r.data};
-	dialog__template(ctx, "tariff_compare", &v);
+	handler_template(ctx, "tariff_compare", &v);
 	if (for_you)
 		set_plan(ctx, for_you);
 	buf_free(&r);
@@ -284,8 +284,8 @@ static void pick(struct handler_ctx *ctx, const struct tariff_need *need)
 		need = &unbounded;
 	}
 	if (!found) {
-		struct reply *r = dialog__template(ctx, "tariff_none", NULL);
-		dialog__menu_buttons(ctx, r);
+		struct reply *r = handler_template(ctx, "tariff_none", NULL);
+		handler_menu_buttons(ctx, r);
 		return;
 	}
 	const struct replyset_tariff *t = replyset_tariff_at(ctx->rs, (size_t)p.tariff);
@@ -302,7 +302,7 @@ static void pick(struct handler_ctx *ctx, const struct tariff_need *need)
 	needs_text(ctx, need, &needs);
 	struct tpl_vars v = {.plan = plan_name(ctx, t), .fee = fee, .minutes = mi, .gb = gb, .sms = sm,
 			     .total = tot, .reason = reason.data, .needs = needs.data};
-	struct reply *r = dialog__template(ctx, "tariff_pick", &v);
+	struct reply *r = handler_template(ctx, "tariff_pick", &v);
 	buf_free(&needs);
 	if (r) {
 		char payload[160];
@@ -331,12 +331,12 @@ static void pick_or_ask(struct handler_ctx *ctx, struct tariff_need *need)
 	}
 	if (need->minutes < 0) {
 		save_pending(ctx, need, "minutes");
-		dialog__template(ctx, "tariff_ask_minutes", NULL);
+		handler_template(ctx, "tariff_ask_minutes", NULL);
 		return;
 	}
 	if (need->gb < 0) {
 		save_pending(ctx, need, "gb");
-		dialog__template(ctx, "tariff_ask_gb", NULL);
+		handler_template(ctx, "tariff_ask_gb", NULL);
 		return;
 	}
 	pick(ctx, need);
@@ -514,13 +514,13 @@ static int tariff_handle(struct handler_ctx *ctx)
 {
 	const struct match_result *m = ctx->match;
 	const struct text_analysis *a = &m->text;
-	const struct replyset_intent *it = dialog__chosen(ctx);
+	const struct replyset_intent *it = handler_chosen(ctx);
 	const struct replyset_intent *top = m->n_top ? replyset_intent_at(ctx->rs, (size_t)m->top[0].intent) : NULL;
 	struct tariff_need need = {-1, -1, -1, -1, 0, 0, 0};
 
 	if (ctx->forced_plan) {
 		describe(ctx, replyset_tariff(ctx->rs, ctx->forced_plan));
-		dialog__set_route(ctx, "tariff", NULL);
+		handler_set_route(ctx, "tariff", NULL);
 		return HANDLER_HANDLED;
 	}
 
@@ -553,7 +553,7 @@ static int tariff_handle(struct handler_ctx *ctx)
 			 * asking it again would go round in circles. */
 			*asked = 0;
 		pick_or_ask(ctx, &need);
-		dialog__set_route(ctx, "tariff", top && top->kind == RS_TARIFF ? top->id : NULL);
+		handler_set_route(ctx, "tariff", top && top->kind == RS_TARIFF ? top->id : NULL);
 		return HANDLER_HANDLED;
 	}
 	if (has_pending && (other_intent || !awaiting))
@@ -573,7 +573,7 @@ static int tariff_handle(struct handler_ctx *ctx)
 	if (!tariff_talk)
 		return HANDLER_DECLINED;
 	const struct replyset_intent *route = it ? it : top && top->kind == RS_TARIFF ? top : NULL;
-	dialog__set_route(ctx, "tariff", route ? route->id : NULL);
+	handler_set_route(ctx, "tariff", route ? route->id : NULL);
 	merge_needs(ctx, &need, NULL);
 
 	if (m->n_plans >= 2) {
@@ -590,7 +590,7 @@ static int tariff_handle(struct handler_ctx *ctx)
 	int wants_plan = route && !has_needs(&need) && (strstr(route->id, "info") || strstr(route->id, "compare"));
 	if (wants_plan) {
 		char *topic = replyset_render(ctx->rs, "topic_which_plan", ctx->lang, NULL);
-		struct reply *r = dialog__template(ctx, "clarify", &(struct tpl_vars){.topics = topic});
+		struct reply *r = handler_template(ctx, "clarify", &(struct tpl_vars){.topics = topic});
 		free(topic);
 		plan_buttons(ctx, r);
 		return HANDLER_HANDLED;
