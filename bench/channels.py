@@ -24,7 +24,8 @@ chat's allowance) and the bot on its default limits:
      follows latency).
 
 --curve: per-message CPU and throughput at 4, 50, 200 and 1,000 messages a chat (the
-same --messages spread over fewer, longer conversations).
+same --messages spread over fewer, longer conversations), from chats with scattered ids
+(fastfake --spread 1; --sequential-ids for consecutive ids, see run_curve).
 
 --fake fast (the default when the fastfake binary is built: build-bench/bench/fastfake,
 from bench/fastfake.c) uses a C fake that costs a few us per request, so the bot, not
@@ -319,7 +320,15 @@ def check_line(kind, fake, n):
 
 def start_bot_waiting(binary, kind, fake, workdir, **kw):
     bot = start_bot(binary, kind, fake, workdir, **kw)
-    wait_for(lambda: fake.stats()["held"] >= 1, 30, 0.05, "the bot polling")
+    try:
+        wait_for(lambda: fake.stats()["held"] >= 1, 30, 0.05, "the bot polling")
+    except TimeoutError:
+        bot.kill()
+        bot.wait()
+        with open(os.path.join(workdir, "bot.log"), errors="replace") as f:
+            tail = f.read()[-2000:]
+        raise SystemExit("%s: the bot never polled (exit %s); its log ends:\n%s"
+                         % (kind, bot.returncode, tail))
     return bot
 
 
@@ -375,10 +384,10 @@ def run_fast(kind, binary, fastfake, n, chats, rate):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def saturate(kind, binary, fastfake, n, chats):
+def saturate(kind, binary, fastfake, n, chats, spread=True):
     """One saturation burst of n messages over chats; returns (messages/s end to end,
     deskbot CPU seconds per message)."""
-    fake = FastFake(fastfake, kind, n, chats)
+    fake = FastFake(fastfake, kind, n, chats, extra=["--spread", 1] if spread else [])
     bot = None
     workdir = tempfile.mkdtemp(prefix="deskbot-bench-")
     try:
@@ -401,15 +410,22 @@ def saturate(kind, binary, fastfake, n, chats):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def run_curve(kind, binary, fastfake, n, fixed_chats=0):
+def run_curve(kind, binary, fastfake, n, fixed_chats=0, spread=True):
     """Per-message cost against conversation length. By default the same n messages
     spread over fewer chats, so each conversation (and its open case) grows longer, but
     fewer chats also share each request and commit; with fixed_chats the number of chats
-    stays the same and only the length of each conversation grows."""
+    stays the same and only the length of each conversation grows.
+
+    spread (the default): a poll's messages come from chats scattered over the id range,
+    as real customers' are. With sequential ids (--sequential-ids) the 100 messages of a
+    poll come from 100 consecutive chat ids, whose entries in the store's per-chat
+    indexes sit side by side: a commit then writes a few index pages for 5,000 short
+    conversations but one page per chat for 100 long ones, and the curve measures that
+    accident of the fake, not the length of conversations."""
     first = None
     for per_chat in (4, 50, 200, 1000):
         chats = fixed_chats or max(1, n // per_chat)
-        rate, cpu = saturate(kind, binary, fastfake, chats * per_chat, chats)
+        rate, cpu = saturate(kind, binary, fastfake, chats * per_chat, chats, spread)
         first = first or (rate, cpu)
         print("channels %-8s curve: %4d messages a chat (%5d chats): %6.0f us CPU per "
               "message (%.2fx the first), %5.0f messages/s end to end (%.0f%% of the first)"
@@ -517,6 +533,9 @@ def main():
                     help="with --curve: this many chats at every point (messages grow)")
     ap.add_argument("--limits", action="store_true",
                     help="the issue-13 scenarios at the platforms' real limits (C fake)")
+    ap.add_argument("--sequential-ids", action="store_true",
+                    help="with --curve: consecutive messages from consecutive chat ids "
+                         "(the fake's old order; default: scattered ids, as real chats)")
     a = ap.parse_args()
     # The bot runs in its own temporary directory: a relative path must not depend on it.
     a.binary = os.path.abspath(a.binary)
@@ -537,7 +556,8 @@ def main():
             elif a.curve:
                 if a.fake != "fast":
                     raise SystemExit("--curve needs the C fake (--fake fast)")
-                run_curve(kind, a.binary, fastfake, a.messages, a.curve_chats)
+                run_curve(kind, a.binary, fastfake, a.messages, a.curve_chats,
+                          not a.sequential_ids)
             elif a.fake == "fast":
                 run_fast(kind, a.binary, fastfake, a.messages, a.chats, a.rate)
             else:

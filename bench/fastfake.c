@@ -41,7 +41,12 @@
  *                      arrives; --max-concurrent C serves at most C at a time (the rest
  *                      queue), so the fake's own capacity is C * 1000 / N requests/s.
  *   --flood F          messages [0, F) all come from one chat (the flood), the rest
- *                      from the other chats; latency figures then cover the rest only. */
+ *                      from the other chats; latency figures then cover the rest only.
+ *   --spread 1         the same chats, but message i's chat is (i % C) * step % C (step
+ *                      coprime with C, near 0.618 C): a poll's consecutive messages come
+ *                      from chats scattered over the id range, as real customers' ids are,
+ *                      not from C consecutive ids (whose store index entries sit side by
+ *                      side and make a few chats per page look cheap). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -138,8 +143,9 @@ static struct {
 	uv_signal_t sigterm, sigint;
 	struct conn *waiters;
 
-	/* --flood, --limits, --latency-ms, --max-concurrent */
+	/* --flood, --spread, --limits, --latency-ms, --max-concurrent */
 	int64_t flood;
+	int64_t spread; /* 0, or the step (coprime with chats) that scatters chat ids */
 	int limits;
 	int64_t latency_ms, max_concurrent;
 	int defer;              /* the answer being built is an API call's: delay it */
@@ -425,10 +431,22 @@ static void respond_lit(struct conn *c, int status, const char *body)
 
 /* ------------------------------------------------------------------ scanning */
 
+static int64_t gcd(int64_t a, int64_t b)
+{
+	while (b) {
+		int64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
 static int64_t chat_of(int64_t i)
 {
 	if (g.flood > 0)
 		return i < g.flood ? g.chat_base : g.chat_base + 1 + (i - g.flood) % g.chats;
+	if (g.spread)
+		return g.chat_base + (i % g.chats) * g.spread % g.chats;
 	return g.chat_base + i % g.chats;
 }
 
@@ -1220,7 +1238,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: fastfake --kind vk|telegram --port 0 --port-file F --messages N "
 			"--chats C [--token T] [--max-seconds 600] [--limits 0|1] [--latency-ms N] "
-			"[--max-concurrent C] [--flood F]\n");
+			"[--max-concurrent C] [--flood F] [--spread 0|1]\n");
 	exit(2);
 }
 
@@ -1257,6 +1275,8 @@ int main(int argc, char **argv)
 			g.max_concurrent = strtoll(v, NULL, 10);
 		else if (!strcmp(a, "--flood"))
 			g.flood = strtoll(v, NULL, 10);
+		else if (!strcmp(a, "--spread"))
+			g.spread = strtoll(v, NULL, 10);
 		else
 			usage();
 	}
@@ -1312,6 +1332,13 @@ int main(int argc, char **argv)
 	uv_timer_init(g.loop, &g.stream_timer);
 	uv_timer_init(g.loop, &g.delay_timer);
 	g.lat_from = g.flood > 0 && g.flood < g.n ? g.flood : 0;
+	if (g.spread) {
+		/* The step nearest 0.618 C that is coprime with C: a permutation of the chats. */
+		int64_t step = (int64_t)((double)g.chats * 0.618) | 1;
+		while (step > 1 && gcd(step, g.chats) != 1)
+			step++;
+		g.spread = step > 1 && step < g.chats ? step : 0;
+	}
 	uv_timer_init(g.loop, &g.max_timer);
 	if (g.max_seconds > 0)
 		uv_timer_start(&g.max_timer, max_cb, (uint64_t)(g.max_seconds * 1000), 0);
