@@ -319,17 +319,24 @@ def check_line(kind, fake, n):
 
 
 def start_bot_waiting(binary, kind, fake, workdir, **kw):
-    bot = start_bot(binary, kind, fake, workdir, **kw)
-    try:
-        wait_for(lambda: fake.stats()["held"] >= 1, 30, 0.05, "the bot polling")
-    except TimeoutError:
-        bot.kill()
-        bot.wait()
+    """Starts the bot and waits for its first poll. The HTTP port free_port() found can
+    be taken before the bot binds it (a machine running test suites with thousands of
+    client sockets): then the bot exits at once and is started again on another."""
+    for attempt in range(5):
+        bot = start_bot(binary, kind, fake, workdir, **kw)
+        try:
+            wait_for(lambda: bot.poll() is not None or fake.stats()["held"] >= 1, 30, 0.05,
+                     "the bot polling")
+        except TimeoutError:
+            bot.kill()
+            bot.wait()
+        if bot.poll() is None:
+            return bot
         with open(os.path.join(workdir, "bot.log"), errors="replace") as f:
             tail = f.read()[-2000:]
-        raise SystemExit("%s: the bot never polled (exit %s); its log ends:\n%s"
-                         % (kind, bot.returncode, tail))
-    return bot
+        if "cannot listen" not in tail or attempt == 4:
+            raise SystemExit("%s: the bot never polled (exit %s); its log ends:\n%s"
+                             % (kind, bot.returncode, tail))
 
 
 def run_fast(kind, binary, fastfake, n, chats, rate):
