@@ -79,6 +79,8 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, "build-bench", "deskbot"))
     ap.add_argument("--runs", type=int, default=20)
     a = ap.parse_args()
+    # The bot runs in its own temporary directory: a relative path must not depend on it.
+    a.binary = os.path.abspath(a.binary)
     times, rss = [], []
     for i in range(a.runs):
         t, r = one_run(a.binary, 2.0 if i < 3 else 0)
