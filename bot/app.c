@@ -14,7 +14,9 @@
 
 #include "app_internal.h"
 #include "buf.h"
+#include "casework.h"
 #include "clock.h"
+#include "console.h"
 #include "events.h"
 #include "http_client.h"
 #include "log.h"
@@ -22,6 +24,7 @@
 #include "retention.h"
 #include "server.h"
 #include "store.h"
+#include "webhooks.h"
 #include "xalloc.h"
 
 /* Resident set size in bytes, from /proc/self/statm. */
@@ -117,6 +120,8 @@ static void server_stopped_cb(void *arg)
 {
 	struct app *app = arg;
 	app->server = NULL;
+	console_free(app->console);
+	app->console = NULL;
 	app_channels_free(app);
 	if (app->http)
 		http_client_close(app->http, http_closed_cb, app);
@@ -154,6 +159,7 @@ void app_stop(struct app *app)
 	log_info("shutdown: stopping intake, waiting up to %d ms for sends in flight",
 		 app->cfg.shutdown_grace_ms);
 	app_channels_stop(app);
+	console_stop(app->console);
 	app->stop_deadline_ms = uv_now(app->loop) + (uint64_t)app->cfg.shutdown_grace_ms;
 	uv_timer_start(&app->shutdown_timer, shutdown_tick_cb, 0, 20);
 }
@@ -168,6 +174,42 @@ static void signal_cb(uv_signal_t *h, int signum)
 	}
 	log_info("signal: %s", signum == SIGINT ? "SIGINT" : "SIGTERM");
 	app_stop(app);
+}
+
+struct replyset *app_live_replies(void *arg)
+{
+	return ((struct app *)arg)->replies;
+}
+
+static int reload_replies(void *arg, struct buf *out)
+{
+	return app_reload(arg, out);
+}
+
+int app_casework_start(struct app *app)
+{
+	struct casework_deps d = {.store = app->store, .events = app->events,
+				  .replies = app_live_replies, .replies_arg = app,
+				  .crm_webhook_url = app->cfg.crm_webhook_url};
+	app->casework = casework_new(&d);
+	return app->casework ? 0 : -1;
+}
+
+void app_webhooks_start(struct app *app)
+{
+	struct webhooks_deps d = {.store = app->store, .outbox = app->outbox,
+				  .events = app->events, .crm_url = app->cfg.crm_webhook_url,
+				  .notify_url = app->cfg.notify_webhook_url};
+	app->webhooks = webhooks_new(&d);
+}
+
+void app_console_start(struct app *app)
+{
+	struct console_deps d = {.loop = app->loop, .cfg = &app->cfg, .store = app->store,
+				 .server = app->server, .outbox = app->outbox,
+				 .events = app->events, .replies = app_live_replies,
+				 .reload = reload_replies, .arg = app};
+	app->console = console_new(&d);
 }
 
 static int parse_args(int argc, char **argv, const char **config_path)
@@ -264,6 +306,8 @@ int app_main(int argc, char **argv)
 	if (app_channels_start(app) < 0) {
 		app->exit_code = 1;
 		app_stop(app);
+	} else {
+		app_console_start(app);
 	}
 	log_info("deskbot %s listening on http://%s:%d (store %s, replies %s)", DESKBOT_VERSION,
 		 app->cfg.http_host, server_port(app->server), app->cfg.store_path,
@@ -284,8 +328,9 @@ out:
 	app_replies_release(app);
 	free(app->admin_guard);
 	metrics_free(app->metrics);
+	webhooks_free(app->webhooks);
+	casework_free(app->casework);
 	events_free(app->events);
-	peerset_free(&app->case_peers);
 	config_free(&app->cfg);
 	free(app);
 	return result;

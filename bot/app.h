@@ -6,7 +6,6 @@
 #include <uv.h>
 
 #include "config.h"
-#include "peerset.h"
 
 struct store;
 struct http_client;
@@ -18,6 +17,9 @@ struct channel_env;
 struct outbox;
 struct pipeline;
 struct events;
+struct console;
+struct casework;
+struct webhooks;
 
 #define APP_MAX_CHANNELS 8
 
@@ -35,7 +37,9 @@ struct app {
 	struct pipeline *pipeline;  /* every channel's sink (pipeline.h) */
 	struct channel_env *channel_env; /* what every channel gets at construction */
 	struct events *events;      /* notices for the console (events.h) */
-	struct peerset case_peers;  /* chats that may have an open case (casework.c) */
+	struct console *console;    /* the blog secretary's console (console.h) */
+	struct casework *casework;  /* cases around the dialog (casework.h) */
+	struct webhooks *webhooks;  /* case news for the CRM and notify hooks (webhooks.h) */
 	uv_signal_t sig_int, sig_term, sig_hup;
 	uv_timer_t shutdown_timer;  /* bounds the graceful shutdown */
 	uint64_t started_ms;

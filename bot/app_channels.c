@@ -6,10 +6,8 @@
 
 #include "app_internal.h"
 #include "clock.h"
-#include "casework.h"
 #include "channels/channel.h"
 #include "log.h"
-#include "webhooks.h"
 #include "outbox.h"
 #include "pipeline.h"
 #include "store.h"
@@ -20,17 +18,12 @@ static void add_channel(struct app *app, struct channel *ch)
 	app->channels[app->n_channels++] = ch;
 }
 
-static struct replyset *live_replies(void *arg)
-{
-	return ((struct app *)arg)->replies;
-}
-
 void app_pipeline_open(struct app *app)
 {
 	app->outbox = outbox_new(app->loop, app->store);
 	struct pipeline_deps d = {.store = app->store, .outbox = app->outbox,
-				  .events = app->events, .replies = live_replies,
-				  .replies_arg = app, .cases = app};
+				  .events = app->events, .replies = app_live_replies,
+				  .replies_arg = app, .cases = app->casework};
 	app->pipeline = pipeline_new(&d);
 	app->channel_env = xcalloc(1, sizeof *app->channel_env);
 	*app->channel_env = (struct channel_env){.loop = app->loop, .http = app->http,
@@ -40,7 +33,7 @@ void app_pipeline_open(struct app *app)
 
 int app_channels_start(struct app *app)
 {
-	if (casework_start(app) < 0) {
+	if (app_casework_start(app) < 0) {
 		log_error("start-up: cannot read the open cases from the store");
 		return -1;
 	}
@@ -55,7 +48,7 @@ int app_channels_start(struct app *app)
 		add_channel(app, webhook_channel_new(env, CHANNEL_CRM, app->cfg.crm_webhook_url));
 	if (app->cfg.notify_webhook_url)
 		add_channel(app, webhook_channel_new(env, CHANNEL_NOTIFY, app->cfg.notify_webhook_url));
-	webhooks_start(app);
+	app_webhooks_start(app);
 	for (int i = 0; i < app->n_channels; i++) {
 		struct channel *ch = app->channels[i];
 		if (outbox_add_channel(app->outbox, ch) < 0 || ch->ops->start(ch) < 0) {

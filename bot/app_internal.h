@@ -23,6 +23,17 @@ void app_describe_channels(struct app *app, cJSON *channels);
 void app_update_metrics(struct app *app);
 int app_work_in_flight(struct app *app);
 
+/* app.c: the live reply set of app (a struct app *), for the parts built with a getter
+ * (the set is swapped whole on reload). */
+struct replyset *app_live_replies(void *app);
+/* app.c: creates app->casework (NULL and -1 when the store cannot list the open cases)
+ * and app->webhooks on the app's store, events and reply set. */
+int app_casework_start(struct app *app);
+void app_webhooks_start(struct app *app);
+/* app.c: creates the console (app->console) on the app's store, outbox, events and
+ * reply set, once the channels and the outbox exist. */
+void app_console_start(struct app *app);
+
 /* app_routes.c: registers every route beyond /healthz and /metrics. */
 void app_routes(struct app *app);
 

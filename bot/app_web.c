@@ -1,10 +1,8 @@
-/* Local channels that need no token: the web chat (/chat), and with it the blog
- * secretary's console (/console, /api/, /ws), whose life is tied to the web channel's
- * because struct app has no slot of its own for it. */
+/* Local channels that need no token: the web chat (/chat). The blog secretary's console
+ * beside it is the app's own (app.c). */
 #include "app_internal.h"
 #include "channels/channel.h"
 #include "channels/web.h"
-#include "console_api.h"
 #include "log.h"
 #include "server.h"
 
@@ -26,12 +24,11 @@ static void apply_limits(struct app *app)
 void app_channels_add_local(struct app *app)
 {
 	if (app->n_channels >= APP_MAX_CHANNELS) {
-		log_error("start-up: no room for the web chat channel; the console is off");
+		log_error("start-up: no room for the web chat channel");
 		return;
 	}
 	if (app->server)
 		apply_limits(app);
-	struct channel *web = web_channel_new(app->channel_env, app->server, &app->cfg.http);
-	app->channels[app->n_channels++] = web;
-	console_new(app, web);
+	app->channels[app->n_channels++] =
+		web_channel_new(app->channel_env, app->server, &app->cfg.http);
 }

@@ -10,9 +10,7 @@
 #include <string.h>
 #include <uv.h>
 
-#include "app.h"
 #include "cases.h"
-#include "console_api.h"
 #include "convstate.h"
 #include "events.h"
 #include "handoff.h"
@@ -28,18 +26,24 @@
 #define BATCH 32
 
 struct case_timers {
-	struct app *app;
+	struct case_timers_deps d;
 	uv_timer_t tick;
 	int sub;     /* events subscription */
 	int stopped;
 };
 
 /* Durations in seconds from the live settings; 0 = off. */
-static int64_t period(struct app *app, const char *kind)
+static const struct replyset_settings *settings(const struct case_timers *t)
 {
-	if (!app->replies)
+	struct replyset *rs = t->d.replies ? t->d.replies(t->d.replies_arg) : NULL;
+	return rs ? replyset_settings(rs) : NULL;
+}
+
+static int64_t period(const struct case_timers *t, const char *kind)
+{
+	const struct replyset_settings *s = settings(t);
+	if (!s)
 		return 0;
-	const struct replyset_settings *s = replyset_settings(app->replies);
 	int minutes = strcmp(kind, "unclaimed") == 0 ? s->unclaimed_alert_minutes
 		      : strcmp(kind, "silence") == 0 ? s->claimed_silence_minutes
 						     : s->human_idle_minutes;
@@ -48,19 +52,19 @@ static int64_t period(struct app *app, const char *kind)
 
 static void arm(struct case_timers *t, int64_t id, const char *kind, int64_t now, int mode)
 {
-	int64_t p = period(t->app, kind);
+	int64_t p = period(t, kind);
 	int64_t at = now + p;
 	/* A case waits for the team in working time: one opened at night is "unclaimed
 	 * for 15 minutes" a quarter of an hour after the team starts, not at 03:15. */
 	if (p > 0 && strcmp(kind, "unclaimed") == 0)
-		at = worktime_add(replyset_settings(t->app->replies), now, (int)(p / 60));
-	if (p > 0 && store_console_timer_arm(t->app->store, id, kind, at, now, mode) < 0)
+		at = worktime_add(settings(t), now, (int)(p / 60));
+	if (p > 0 && store_console_timer_arm(t->d.store, id, kind, at, now, mode) < 0)
 		log_error("timers: case %lld: could not arm %s", (long long)id, kind);
 }
 
 static void cancel(struct case_timers *t, int64_t id, const char *kind)
 {
-	if (store_console_timer_cancel(t->app->store, id, kind) < 0)
+	if (store_console_timer_cancel(t->d.store, id, kind) < 0)
 		log_error("timers: case %lld: could not cancel %s", (long long)id, kind);
 }
 
@@ -103,22 +107,47 @@ void case_timers_waiting(struct case_timers *t, int64_t id)
 	cancel(t, id, "silence");
 }
 
-static void emit_alert(struct app *app, int64_t id, const char *kind, const char *text)
+/* The cases service's changes, told inside their transactions. */
+static void watch_cb(void *arg, int64_t id, enum cases_change what, int64_t now)
+{
+	struct case_timers *t = arg;
+	switch (what) {
+	case CASES_CLAIMED:
+		case_timers_claimed(t, id, now);
+		break;
+	case CASES_RELEASED:
+		case_timers_released(t, id, now);
+		break;
+	case CASES_OPERATOR_SPOKE:
+		case_timers_operator_spoke(t, id, now);
+		break;
+	case CASES_HANDED_BACK:
+		case_timers_handed_back(t, id);
+		break;
+	case CASES_FINISHED:
+		case_timers_finished(t, id);
+		break;
+	case CASES_WAITING:
+		case_timers_waiting(t, id);
+		break;
+	}
+}
+
+static void emit_alert(struct case_timers *t, int64_t id, const char *kind, const char *text)
 {
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "case_id", (double)id);
 	cJSON_AddStringToObject(d, "kind", kind);
 	cJSON_AddStringToObject(d, "text", text);
-	events_emit(app->events, "alert", d);
+	events_emit(t->d.events, "alert", d);
 	cJSON_Delete(d);
 }
 
 /* Runs one fired timer: the case is looked at again, since things may have changed. */
 static void fire(struct case_timers *t, const struct console_timer *ct, int64_t now)
 {
-	struct app *app = t->app;
 	cJSON *record = NULL;
-	if (store_case_get_head(app->store, ct->case_id, &record) < 0 || !record)
+	if (store_case_get_head(t->d.store, ct->case_id, &record) < 0 || !record)
 		return;
 	const char *status = json_str(record, "status");
 	const char *assignee = json_str(record, "assignee");
@@ -137,29 +166,29 @@ static void fire(struct case_timers *t, const struct console_timer *ct, int64_t 
 							      NULL};
 			static const char *const night_ids[] = {"unclaimed_wait_after_hours",
 								"case_created_after_hours", NULL};
-			int open = worktime_is_open(replyset_settings(app->replies), now);
-			console__send_template(app, ct->case_id, open ? day_ids : night_ids, now);
+			int open = worktime_is_open(settings(t), now);
+			cases_send_template(t->d.cases, ct->case_id, open ? day_ids : night_ids, now);
 		}
-		emit_alert(app, ct->case_id, "unclaimed", text);
+		emit_alert(t, ct->case_id, "unclaimed", text);
 		arm(t, ct->case_id, "unclaimed", now, CONSOLE_ARM_REPLACE);
 	} else if (strcmp(ct->kind, "silence") == 0 && held && status &&
 		   (strcmp(status, "claimed") == 0)) {
 		snprintf(text, sizeof text, "%s не отвечает %lld мин: обращение вернулось в очередь",
-			 assignee, (long long)(period(app, "silence") / 60));
+			 assignee, (long long)(period(t, "silence") / 60));
 		log_info("timers: case %s: %s", number ? number : "?", text);
-		if (console__release(app, ct->case_id, "system", text, now) == 0)
-			emit_alert(app, ct->case_id, "silence", text);
+		if (cases_release(t->d.cases, ct->case_id, "system", text, now) == 0)
+			emit_alert(t, ct->case_id, "silence", text);
 	} else if (strcmp(ct->kind, "idle") == 0) {
 		struct convstate *state = NULL;
 		const char *channel = json_str(record, "channel");
-		if (channel && convstate_load(app->store, channel, json_int(record, "peer_id", 0),
+		if (channel && convstate_load(t->d.store, channel, json_int(record, "peer_id", 0),
 					      &state) == 0 &&
 		    handoff_is_human(state) && convstate_holder_case(state) == ct->case_id) {
 			snprintf(text, sizeof text, "Нет сообщений %lld мин: снова отвечает бот",
-				 (long long)(period(app, "idle") / 60));
+				 (long long)(period(t, "idle") / 60));
 			log_info("timers: case %s: %s", number ? number : "?", text);
-			if (console__handback(app, ct->case_id, "system", text, 1, now) == 0)
-				emit_alert(app, ct->case_id, "idle", text);
+			if (cases_handback(t->d.cases, ct->case_id, "system", text, 1, now) == 0)
+				emit_alert(t, ct->case_id, "idle", text);
 		}
 		convstate_free(state);
 	}
@@ -168,23 +197,23 @@ static void fire(struct case_timers *t, const struct console_timer *ct, int64_t 
 
 int case_timers_run(struct case_timers *t, int64_t now)
 {
-	struct app *app = t->app;
+	struct store *st = t->d.store;
 	struct console_timer due[BATCH];
 	int total = 0;
 	for (int round = 0; round < 64; round++) {
-		if (store_in_tx(app->store) && store_commit(app->store) < 0)
+		if (store_in_tx(st) && store_commit(st) < 0)
 			return total;
-		int n = store_console_timers_due(app->store, now, due, BATCH);
+		int n = store_console_timers_due(st, now, due, BATCH);
 		if (n <= 0)
 			break;
 		/* Marked first, so a timer whose action fails is not retried forever. */
-		if (store_begin(app->store) < 0)
+		if (store_begin(st) < 0)
 			return total;
 		int result = 0;
 		for (int i = 0; i < n && result == 0; i++)
-			result = store_console_timer_fired(app->store, due[i].case_id, due[i].kind);
-		if (result < 0 || store_commit(app->store) < 0) {
-			store_rollback(app->store);
+			result = store_console_timer_fired(st, due[i].case_id, due[i].kind);
+		if (result < 0 || store_commit(st) < 0) {
+			store_rollback(st);
 			return total;
 		}
 		for (int i = 0; i < n; i++)
@@ -202,7 +231,7 @@ static void tick_cb(uv_timer_t *h)
 	if (t->stopped)
 		return;
 	int64_t now = clock_now_ms() / 1000;
-	int64_t next = store_console_timer_next(t->app->store);
+	int64_t next = store_console_timer_next(t->d.store);
 	if (next > 0 && next <= now)
 		case_timers_run(t, now);
 }
@@ -225,7 +254,7 @@ static void event_cb(void *arg, const char *type, const cJSON *data)
 	/* Runs for every message of an open case: the columns, not the record. */
 	int severity;
 	char status[16], assignee[64];
-	if (store_case_state(t->app->store, id, &severity, status, assignee) != 1 || !*assignee)
+	if (store_case_state(t->d.store, id, &severity, status, assignee) != 1 || !*assignee)
 		return;
 	if (strcmp(status, "claimed") == 0)
 		arm(t, id, "silence", now, CONSOLE_ARM_IF_IDLE);
@@ -233,18 +262,19 @@ static void event_cb(void *arg, const char *type, const cJSON *data)
 		arm(t, id, "idle", now, CONSOLE_ARM_REPLACE);
 }
 
-struct case_timers *case_timers_new(struct app *app)
+struct case_timers *case_timers_new(const struct case_timers_deps *d)
 {
 	struct case_timers *t = xcalloc(1, sizeof *t);
-	t->app = app;
-	t->sub = events_subscribe(app->events, event_cb, t);
+	t->d = *d;
+	t->sub = events_subscribe(d->events, event_cb, t);
 	if (t->sub < 0)
 		log_error("timers: no room for another event subscriber");
+	cases_watch(d->cases, watch_cb, t);
 	int64_t now = clock_now_ms() / 1000;
-	int64_t p = period(app, "unclaimed");
-	if (p > 0 && store_console_timers_recover(app->store, p, now) < 0)
+	int64_t p = period(t, "unclaimed");
+	if (p > 0 && store_console_timers_recover(d->store, p, now) < 0)
 		log_error("timers: could not arm timers for waiting cases");
-	uv_timer_init(app->loop, &t->tick);
+	uv_timer_init(d->loop, &t->tick);
 	t->tick.data = t;
 	uv_timer_start(&t->tick, tick_cb, TICK_MS, TICK_MS);
 	return t;
@@ -268,7 +298,8 @@ void case_timers_free(struct case_timers *t)
 	if (!t)
 		return;
 	if (t->sub >= 0)
-		events_unsubscribe(t->app->events, t->sub);
+		events_unsubscribe(t->d.events, t->sub);
+	cases_watch(t->d.cases, NULL, NULL);
 	uv_timer_stop(&t->tick);
 	uv_close((uv_handle_t *)&t->tick, closed_cb);
 }

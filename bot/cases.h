@@ -1,117 +1,99 @@
-/* Case records in the store (DESIGN.md "The case record"). A case is kept as a few
- * indexed columns (for the queue, filters and claims) plus the whole record as JSON:
+/* The cases service: the one owner of the operations on a case record (DESIGN.md "The
+ * case record"), for the console and the case timers alike. Each operation is one unit
+ * of work: it begins a store transaction of its own (an open batch commits first),
+ * changes the record, the conversation's owner (handoff.h) and the audit log, commits,
+ * and only then emits its events ("case_updated", "operator_message", "bot_message").
+ * Who may do what (holder, admin) is the caller's to check; the records in the store are
+ * store_cases.h's.
  *
- * {"number","created_at","updated_at","sla_due_at","channel","peer_id","user_id",
- *  "display_name","profile_link","followers","phone","account","location",
- *  "category","severity","flags":{"obscene","legal_threat","spread_call","shouting",
- *  "repeat_contact","high_reach"},"summary","transcript":[{"at","from":"customer"|
- *  "bot"|"operator","text","operator"?}],"suggested_templates":[ids],"status",
- *  "assignee","notes":[{"at","author","text"}],"resolution","history":[{"at","status",
- *  "by"}],"replyset_version"}
- *
- * Times are unix seconds. Status is one of new, claimed, waiting, resolved, closed. */
+ * Severities are named by severity.h; a case's summary for the queue is cases_summary. */
 #ifndef DESKBOT_CASES_H
 #define DESKBOT_CASES_H
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store_cases.h"
+
+struct cases;
+struct events;
+struct outbox;
+struct replyset;
 struct store;
 
-/* Creates a case from record (borrowed; its key fields are read from it). Fills *id and
- * writes the case number into the record ("number") and into number (>= 16 bytes). */
-int store_case_create(struct store *st, cJSON *record, int64_t now, int64_t *id,
-		      char *number, size_t number_len);
-/* Loads a case record with its whole transcript; *record NULL when there is no such
- * case. Caller frees. For the console and exports: it costs the case's length. */
-int store_case_get(struct store *st, int64_t id, cJSON **record);
-/* The record without the transcript (bounded, whatever the case's length), with
- * "messages" (the line count), "last_at" and "last_from" (the last line's). For every
- * path that runs per message. Caller frees. */
-int store_case_get_head(struct store *st, int64_t id, cJSON **record);
-/* Replaces a case record (borrowed) and refreshes the indexed columns from it. The
- * transcript is kept as rows: lines of record's "transcript" beyond those stored are
- * appended (a record read whole, given new lines); a head record appends none. */
-int store_case_put(struct store *st, int64_t id, const cJSON *record, int64_t now);
-/* What the per-message paths need of a case, from its columns (no JSON): severity as
- * enum replyset_severity (0 critical ... 3 low), status and assignee ("" if none).
- * Returns 1 when the case exists, 0 when not, negative on error. */
-int store_case_state(struct store *st, int64_t id, int *severity, char status[16],
-		     char assignee[64]);
-/* Sets the record's last_customer_at and updated_at to now in place (no read). */
-int store_case_touch(struct store *st, int64_t id, int64_t now);
-/* Appends one transcript line to a case (from: "customer", "bot" or "operator"). */
-int store_case_line_add(struct store *st, int64_t id, int64_t at, const char *from,
-			const char *text, const char *operator_login);
-/* The open case (not resolved or closed) of a chat, or 0 when none. Negative on error. */
-int64_t store_case_open_for(struct store *st, const char *channel, int64_t peer);
-/* Calls fn with the chat of every open case (start-up). */
-int store_cases_open_peers(struct store *st, void (*fn)(void *arg, const char *channel,
-							int64_t peer),
-			   void *arg);
-/* Number of cases a customer had before (any status), for the repeat-contact flag, and
- * how many were created since the given time. */
-int store_case_count_for(struct store *st, const char *channel, int64_t user, int64_t since,
-			 int64_t *total, int64_t *recent);
-/* Atomically gives an unassigned (or released) case to operator. Returns 1 when this
- * call won, 0 when someone else holds it (their login in holder), negative on error. */
-int store_case_claim(struct store *st, int64_t id, const char *operator_login, int64_t now,
-		     char *holder, size_t holder_len);
-
-/* A filter for listing cases; NULL/0 fields match everything. */
-struct case_filter {
-	const char *status;   /* one status, or "open" for new+claimed+waiting */
-	const char *channel;
-	const char *category;
-	const char *assignee;
-	int64_t since;        /* updated at or after, unix seconds */
-	int64_t after_id;     /* for paging */
-	int limit;            /* 0 = 500 */
-	int with_transcript;  /* records with their transcripts (exports), else heads */
-	const char *severity; /* critical, high, normal or low */
-	const char *flag;     /* a flag name ([a-z_]+) that must be true */
-	int64_t created_from; /* created at or after (unix seconds), 0 = any */
-	int64_t created_to;   /* created before (unix seconds), 0 = any */
-	/* A search: the cases it found in the transcripts, as a JSON array of ids
-	 * (store_case_words_match), or NULL for no search. With it, digits (or NULL) also
-	 * match the case number and the phone. */
-	const char *ids_json;
-	const char *digits;
+struct cases_deps {
+	struct store *store;
+	struct outbox *outbox;  /* messages to customers; NULL: rows are stored, not sent */
+	struct events *events;  /* notices after each commit */
+	/* The live reply set, asked for at each use: it is swapped whole on reload. */
+	struct replyset *(*replies)(void *arg);
+	void *replies_arg;
 };
 
-/* The ids of the cases with a transcript line matching the FTS5 query fts (one quoted
- * term), ascending, at most max into ids. Returns the count or negative. */
-int store_case_words_match(struct store *st, const char *fts, int64_t *ids, size_t max);
+/* What an operation did, told to the watcher inside its transaction so that what the
+ * watcher writes (the case timers' rows) commits with the change or not at all. */
+enum cases_change {
+	CASES_CLAIMED,        /* claimed or handed over to someone */
+	CASES_RELEASED,       /* back in the queue */
+	CASES_OPERATOR_SPOKE, /* an operator's reply */
+	CASES_HANDED_BACK,    /* the bot answers again */
+	CASES_FINISHED,       /* resolved or closed */
+	CASES_WAITING,        /* waits for the customer */
+};
+typedef void (*cases_watch_fn)(void *arg, int64_t case_id, enum cases_change what,
+			       int64_t now);
 
-/* Brings the search index (case_words) up to the transcript lines: stems every line
- * not indexed yet, at most max of them, through words(ud, text) (a new string of
- * space-separated stems the caller's stemmer makes; NULL = out of memory). Returns the
- * lines indexed (0 when up to date) or negative. Call inside a transaction. */
-int store_case_words_sync(struct store *st, char *(*words)(void *ud, const char *text),
-			  void *ud, int max);
+struct cases *cases_new(const struct cases_deps *d);
+/* Accepts NULL. */
+void cases_free(struct cases *cs);
+/* Sets the one watcher (NULL fn: none). */
+void cases_watch(struct cases *cs, cases_watch_fn fn, void *arg);
 
-/* The text of the last line from customer of case id (a new string; NULL when none or
- * on error), for the queue's preview. */
-char *store_case_last_text(struct store *st, int64_t id);
+/* The whole record of case id (with its transcript); *record NULL when there is none.
+ * Caller frees. */
+int cases_get(struct cases *cs, int64_t id, cJSON **record);
 
-/* Calls fn for the customer's other cases, newest first, at most limit: the same chat
- * user on the same channel, or the same phone on any channel. Heads (no transcripts). */
-int store_cases_of_customer(struct store *st, int64_t id, int limit,
-			    void (*fn)(void *arg, int64_t id, const cJSON *record), void *arg);
+/* 1 when status is one of new, claimed, waiting. */
+int cases_is_open_status(const char *status);
 
-/* Calls fn for each matching case, most severe then newest first (severity order
- * critical, high, normal, low). The record is borrowed for the call. */
-int store_cases_each(struct store *st, const struct case_filter *f,
-		     void (*fn)(void *arg, int64_t id, const cJSON *record), void *arg);
+/* Gives case id to login. Returns 1 when this call won (the record as stored now in
+ * *record, caller frees), 0 when someone else holds it (their login in holder, "" when
+ * the case is finished), negative on a store error. */
+int cases_claim(struct cases *cs, int64_t id, const char *login, int64_t now, char *holder,
+		size_t holder_len, cJSON **record);
+/* Hands an open case to login to (by: who did it), with a note "Передано: a → b". */
+int cases_assign(struct cases *cs, int64_t id, const char *by, const char *to, int64_t now);
+/* The case goes back to the queue (status new, no assignee, the bot answers), with a
+ * note when note is not NULL. */
+int cases_release(struct cases *cs, int64_t id, const char *by, const char *note,
+		  int64_t now);
+/* The conversation goes back to the bot; notify sends the "handed_back" template. */
+int cases_handback(struct cases *cs, int64_t id, const char *by, const char *note,
+		   int notify, int64_t now);
+/* An operator's reply to the customer: the outbox row, the transcript line, the
+ * conversation held by a person and the audit entry (template: the template's id, or
+ * NULL for the operator's own text) commit together or not at all. The row is queued
+ * for delivery after the commit. Fills *record (caller frees) on success. */
+int cases_reply(struct cases *cs, int64_t id, const char *login, const char *text,
+		const char *template_id, int64_t now, cJSON **record);
+/* Appends a note by author. Fills *record (caller frees) on success. */
+int cases_note(struct cases *cs, int64_t id, const char *author, const char *text,
+	       int64_t now, cJSON **record);
+/* Sets the status (claimed, waiting, resolved, closed; "new" is cases_release) with its
+ * history line and the resolution when not NULL. A finished case gives the conversation
+ * back to the bot. Fills *record (caller frees) on success. */
+int cases_set_status(struct cases *cs, int64_t id, const char *by, const char *status,
+		     const char *resolution, int64_t now, cJSON **record);
+/* Sends a bot template (by id; the first of ids, NULL-terminated, that exists) to the
+ * case's customer with its transcript line, in one transaction. Returns 0 or negative. */
+int cases_send_template(struct cases *cs, int64_t id, const char *const *ids, int64_t now);
 
-/* Appends to arr the conversation of (channel, peer) since a time (unix seconds): the
- * customer's messages and what was sent to them, oldest first, as transcript lines
- * {"at","from":"customer"|"bot"|"operator","text"}. */
-int store_transcript(struct store *st, const char *channel, int64_t peer, int64_t since,
-		     cJSON *arr);
+/* The language of the case's customer (enum replyset_lang). */
+int cases_lang(struct cases *cs, const cJSON *record);
 
-/* Appends to the audit log. */
-int store_audit(struct store *st, const char *actor, const char *action, int64_t case_id,
-		const char *detail, int64_t now);
+/* The queue's view of a case: {"id","number","created_at","updated_at","sla_due_at",
+ * "channel","peer_id","category","intent","severity","flags":{..},"status","assignee",
+ * "display_name","summary","followers","last_at"}. Caller frees. */
+cJSON *cases_summary(int64_t id, const cJSON *record);
 
 #endif

@@ -5,22 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
 #include "cases.h"
 #include "convstate.h"
 #include "events.h"
 #include "handoff.h"
 #include "json_util.h"
 #include "log.h"
+#include "peerset.h"
 #include "channels/caps.h"
 #include "channels/names.h"
 #include "pipeline_batch.h"
 #include "replyset.h"
+#include "severity.h"
 #include "store.h"
 #include "worktime.h"
 #include "xalloc.h"
-
-static const char *const severity_names[] = {"critical", "high", "normal", "low"};
 
 /* Operator templates worth suggesting first, by complaint intent (ids only; the texts
  * are the reply set's). Unknown ids are skipped. */
@@ -39,10 +38,21 @@ static const struct {
 	{"complaint_staff", {"thanks_for_patience", "checking"}},
 };
 
-int64_t casework_due(const struct app *app, int severity, int64_t now, char eta[32],
+struct casework {
+	struct casework_deps d;
+	struct peerset case_peers; /* chats that may have an open case */
+	int sub;                   /* events subscription */
+};
+
+static struct replyset *live_replies(const struct casework *cw)
+{
+	return cw->d.replies(cw->d.replies_arg);
+}
+
+int64_t casework_due(const struct casework *cw, int severity, int64_t now, char eta[32],
 		     char work_start[32], int *after_hours)
 {
-	const struct replyset_settings *s = replyset_settings(app->replies);
+	const struct replyset_settings *s = replyset_settings(live_replies(cw));
 	int sla = severity >= 0 && severity < 4 ? s->sla_minutes[severity] : s->sla_minutes[2];
 	int64_t start = worktime_next_open(s, now);
 	/* The SLA runs in working time: a case opened at 20:59 is not due at midnight. */
@@ -64,19 +74,19 @@ static cJSON *line(int64_t at, const char *from, const char *text)
 }
 
 /* Appends the customer's message and the bot's replies to a case and saves it. */
-static int append_to_case(struct app *app, struct pipeline_batch *b, int64_t case_id,
+static int append_to_case(struct casework *cw, struct pipeline_batch *b, int64_t case_id,
 			  const struct chan_msg *m, const struct reply_list *replies, int64_t now)
 {
 	/* Lines appended and two times set in place, the record never read: a long case
 	 * costs no more than a short one. */
 	const char *text = m->text && *m->text ? m->text : (m->contact_phone ? m->contact_phone : "");
-	if (store_case_line_add(app->store, case_id, now, "customer", text, NULL) < 0)
+	if (store_case_line_add(cw->d.store, case_id, now, "customer", text, NULL) < 0)
 		return -1;
 	for (size_t i = 0; replies && i < replies->n; i++)
-		if (store_case_line_add(app->store, case_id, now, "bot", replies->items[i].text,
+		if (store_case_line_add(cw->d.store, case_id, now, "bot", replies->items[i].text,
 					NULL) < 0)
 			return -1;
-	int result = store_case_touch(app->store, case_id, now);
+	int result = store_case_touch(cw->d.store, case_id, now);
 	if (result == 0) {
 		cJSON *ev = cJSON_CreateObject();
 		cJSON_AddNumberToObject(ev, "case_id", (double)case_id);
@@ -89,7 +99,7 @@ static int append_to_case(struct app *app, struct pipeline_batch *b, int64_t cas
 }
 
 /* Replaces the text of every reply made from template id by template other. */
-static void swap_template(struct app *app, struct reply_list *l, const char *id,
+static void swap_template(struct casework *cw, struct reply_list *l, const char *id,
 			  const char *other, int lang)
 {
 	char source[96];
@@ -100,7 +110,7 @@ static void swap_template(struct app *app, struct reply_list *l, const char *id,
 		/* Keep the placeholders: fill_replies puts the number and times in. */
 		struct tpl_vars keep = {.case_id = "{case_id}", .eta = "{eta}",
 					.work_start = "{work_start}"};
-		char *text = replyset_render(app->replies, other, lang, &keep);
+		char *text = replyset_render(live_replies(cw), other, lang, &keep);
 		if (!text)
 			continue;
 		free(l->items[i].text);
@@ -123,46 +133,62 @@ static void fill_replies(struct reply_list *l, const char *number, const char *e
 
 static void add_peer(void *arg, const char *channel, int64_t peer)
 {
-	struct app *app = arg;
-	peerset_add(&app->case_peers, channel, peer);
+	struct casework *cw = arg;
+	peerset_add(&cw->case_peers, channel, peer);
 }
 
 /* A case changed elsewhere (the console, timers) may have been reopened. */
 static void case_changed_cb(void *arg, const char *type, const cJSON *data)
 {
-	struct app *app = arg;
+	struct casework *cw = arg;
 	cJSON *rec = NULL;
 	if (strcmp(type, "case_updated") != 0 ||
-	    store_case_get_head(app->store, json_int(data, "case_id", 0), &rec) < 0 || !rec)
+	    store_case_get_head(cw->d.store, json_int(data, "case_id", 0), &rec) < 0 || !rec)
 		return;
 	const char *channel = json_str(rec, "channel");
 	if (channel)
-		peerset_add(&app->case_peers, channel, json_int(rec, "peer_id", 0));
+		peerset_add(&cw->case_peers, channel, json_int(rec, "peer_id", 0));
 	cJSON_Delete(rec);
 }
 
-int casework_start(struct app *app)
+struct casework *casework_new(const struct casework_deps *d)
 {
-	events_subscribe(app->events, case_changed_cb, app);
-	return store_cases_open_peers(app->store, add_peer, app);
+	struct casework *cw = xcalloc(1, sizeof *cw);
+	cw->d = *d;
+	cw->sub = events_subscribe(d->events, case_changed_cb, cw);
+	if (store_cases_open_peers(d->store, add_peer, cw) < 0) {
+		casework_free(cw);
+		return NULL;
+	}
+	return cw;
 }
 
-int casework_before(struct app *app, struct pipeline_batch *b, const struct chan_msg *m,
+void casework_free(struct casework *cw)
+{
+	if (!cw)
+		return;
+	if (cw->sub >= 0)
+		events_unsubscribe(cw->d.events, cw->sub);
+	peerset_free(&cw->case_peers);
+	free(cw);
+}
+
+int casework_before(struct casework *cw, struct pipeline_batch *b, const struct chan_msg *m,
 		    struct convstate *state, int64_t now, struct reply_list *out)
 {
 	convstate_set_open_case(state, NULL);
 	/* Most chats never had a case: no query for them. */
 	int64_t open = 0;
-	if (peerset_has(&app->case_peers, m->channel, m->peer_id)) {
-		open = store_case_open_for(app->store, m->channel, m->peer_id);
+	if (peerset_has(&cw->case_peers, m->channel, m->peer_id)) {
+		open = store_case_open_for(cw->d.store, m->channel, m->peer_id);
 		if (open < 0)
 			return -1;
 		if (!open)
-			peerset_remove(&app->case_peers, m->channel, m->peer_id);
+			peerset_remove(&cw->case_peers, m->channel, m->peer_id);
 	}
 	if (!open) {
 		if (handoff_is_human(state)) /* the case was closed elsewhere */
-			handoff_set(app->store, m->channel, m->peer_id, 0, 0, now);
+			handoff_set(cw->d.store, m->channel, m->peer_id, 0, 0, now);
 		return 0;
 	}
 	char number[24];
@@ -174,11 +200,11 @@ int casework_before(struct app *app, struct pipeline_batch *b, const struct chan
 	/* A person holds this conversation: the bot stays quiet, but for one notice per
 	 * interval that the operator will answer. */
 	int64_t last = convstate_last_auto_reply(state);
-	int interval = replyset_settings(app->replies)->operator_auto_reply_interval_s;
+	int interval = replyset_settings(live_replies(cw))->operator_auto_reply_interval_s;
 	if (now - last >= interval) {
 		const char *lang = convstate_lang(state);
 		struct tpl_vars v = {.case_id = number};
-		char *text = replyset_render(app->replies, "operator_will_answer",
+		char *text = replyset_render(live_replies(cw), "operator_will_answer",
 					     replyset_lang(lang ? lang : "ru"), &v);
 		if (text) {
 			reply_list_add(out, text, "template:operator_will_answer");
@@ -186,7 +212,7 @@ int casework_before(struct app *app, struct pipeline_batch *b, const struct chan
 		}
 		convstate_set_last_auto_reply(state, now);
 	}
-	if (append_to_case(app, b, open, m, out, now) < 0)
+	if (append_to_case(cw, b, open, m, out, now) < 0)
 		return -1;
 	return 1;
 }
@@ -220,22 +246,22 @@ static void add_str(cJSON *o, const char *key, const char *v)
 }
 
 /* Builds and stores the case record. */
-static int create_case(struct app *app, struct pipeline_batch *b, const struct chan_msg *m,
+static int create_case(struct casework *cw, struct pipeline_batch *b, const struct chan_msg *m,
 		       struct dialog_result *res, const cJSON *iv, int64_t now, int64_t *id,
 		       char *number, int64_t *due, char *eta, char *work_start, int *after_hours)
 {
-	const struct replyset *rs = app->replies;
+	const struct replyset *rs = live_replies(cw);
 	const char *intent_id = json_str(iv, "intent");
 	if (!intent_id)
 		intent_id = res->wants_human ? "operator_request" : "complaint_general";
 	const struct replyset_intent *it = replyset_intent(rs, intent_id);
 	int severity = it && it->severity >= 0 ? it->severity : RS_SEV_NORMAL;
-	*due = casework_due(app, severity, now, eta, work_start, after_hours);
+	*due = casework_due(cw, severity, now, eta, work_start, after_hours);
 
 	struct customer cust = {.followers = -1};
-	int known = store_customer_get(app->store, m->channel, m->user_id, &cust);
+	int known = store_customer_get(cw->d.store, m->channel, m->user_id, &cust);
 	int64_t total = 0, recent = 0;
-	store_case_count_for(app->store, m->channel, m->user_id, now - 86400, &total, &recent);
+	store_case_count_for(cw->d.store, m->channel, m->user_id, now - 86400, &total, &recent);
 	long threshold = replyset_settings(rs)->high_reach_followers;
 	int high_reach = known == 1 && cust.followers >= 0 && threshold > 0 &&
 			 cust.followers >= threshold;
@@ -265,7 +291,7 @@ static int create_case(struct app *app, struct pipeline_batch *b, const struct c
 	add_str(r, "location", json_str(iv, "location"));
 	add_str(r, "intent", intent_id);
 	add_str(r, "category", it && it->category ? it->category : "other");
-	cJSON_AddStringToObject(r, "severity", severity_names[severity]);
+	cJSON_AddStringToObject(r, "severity", severity_name(severity));
 	cJSON_AddItemToObject(r, "flags", flags_object(res, iv, total > 0 || recent > 0, high_reach));
 	const char *summary = json_str(iv, "summary");
 	add_str(r, "summary", summary ? summary : m->text);
@@ -273,7 +299,7 @@ static int create_case(struct app *app, struct pipeline_batch *b, const struct c
 	/* The transcript from the start of the conversation about this problem. */
 	cJSON *tr = cJSON_AddArrayToObject(r, "transcript");
 	int64_t since = json_int(iv, "started", now) - 1;
-	store_transcript(app->store, m->channel, m->peer_id, since, tr);
+	store_transcript(cw->d.store, m->channel, m->peer_id, since, tr);
 	cJSON *sug = cJSON_AddArrayToObject(r, "suggested_templates");
 	const cJSON *flags = cJSON_GetObjectItem(r, "flags");
 	if (cJSON_IsTrue(cJSON_GetObjectItem(flags, "legal_threat")) &&
@@ -303,37 +329,37 @@ static int create_case(struct app *app, struct pipeline_batch *b, const struct c
 	cJSON_AddStringToObject(r, "replyset_version", replyset_version(rs));
 	customer_free(&cust);
 
-	int result = store_case_create(app->store, r, now, id, number, 24);
+	int result = store_case_create(cw->d.store, r, now, id, number, 24);
 	if (result == 0)
-		peerset_add(&app->case_peers, m->channel, m->peer_id);
+		peerset_add(&cw->case_peers, m->channel, m->peer_id);
 	if (result == 0) {
 		/* The bot's answers to this message join the transcript as the customer
 		 * will see them: with the case number and time filled in. */
 		if (*after_hours) {
-			swap_template(app, &res->replies, "operator_handoff",
+			swap_template(cw, &res->replies, "operator_handoff",
 				      "operator_handoff_after_hours", replyset_lang(res->lang));
-			swap_template(app, &res->replies, "case_created", "case_created_after_hours",
+			swap_template(cw, &res->replies, "case_created", "case_created_after_hours",
 				      replyset_lang(res->lang));
 		}
 		fill_replies(&res->replies, number, eta, work_start);
 		for (size_t i = 0; i < res->replies.n; i++)
 			cJSON_AddItemToArray(tr, line(now, "bot", res->replies.items[i].text));
-		result = store_case_put(app->store, *id, r, now);
+		result = store_case_put(cw->d.store, *id, r, now);
 	}
 	if (result == 0) {
 		cJSON *ev = cJSON_CreateObject();
 		cJSON_AddNumberToObject(ev, "case_id", (double)*id);
 		cJSON_AddStringToObject(ev, "number", number);
 		pipeline_batch_event(b, "case_created", ev);
-		result = casework_export(app, b, *id, r, now * 1000);
+		result = casework_export(cw, b, *id, r, now * 1000);
 		log_info("cases: %s created for %s chat %lld (%s, %s)", number, m->channel,
-			 (long long)m->peer_id, intent_id, severity_names[severity]);
+			 (long long)m->peer_id, intent_id, severity_name(severity));
 	}
 	cJSON_Delete(r);
 	return result;
 }
 
-int casework_after(struct app *app, struct pipeline_batch *b, const struct chan_msg *m,
+int casework_after(struct casework *cw, struct pipeline_batch *b, const struct chan_msg *m,
 		   struct convstate *state, struct dialog_result *res, int64_t now)
 {
 	const char *open_number = convstate_open_case(state);
@@ -347,16 +373,16 @@ int casework_after(struct app *app, struct pipeline_batch *b, const struct chan_
 		snprintf(number, sizeof number, "%06lld", (long long)open);
 		int sev = RS_SEV_NORMAL;
 		char status[16], assignee[64];
-		if (store_case_state(app->store, open, &sev, status, assignee) < 0)
+		if (store_case_state(cw->d.store, open, &sev, status, assignee) < 0)
 			return -1;
-		casework_due(app, sev, now, eta, work_start, &after_hours);
+		casework_due(cw, sev, now, eta, work_start, &after_hours);
 		if (res->wants_human && after_hours)
-			swap_template(app, &res->replies, "operator_handoff",
+			swap_template(cw, &res->replies, "operator_handoff",
 				      "operator_handoff_after_hours", lang);
 		fill_replies(&res->replies, number, eta, work_start);
 		/* An interview cannot run next to an open case. */
 		convstate_interview_drop(state);
-		return append_to_case(app, b, open, m, &res->replies, now);
+		return append_to_case(cw, b, open, m, &res->replies, now);
 	}
 	const cJSON *iv = res->case_data;
 	cJSON *pending = NULL;
@@ -371,17 +397,17 @@ int casework_after(struct app *app, struct pipeline_batch *b, const struct chan_
 	}
 	cJSON *empty = iv ? NULL : cJSON_CreateObject();
 	int64_t id = 0, due = 0;
-	int result = create_case(app, b, m, res, iv ? iv : empty, now, &id, number, &due, eta,
+	int result = create_case(cw, b, m, res, iv ? iv : empty, now, &id, number, &due, eta,
 				 work_start, &after_hours);
 	cJSON_Delete(empty);
 	cJSON_Delete(pending);
 	return result < 0 ? -1 : 0;
 }
 
-int casework_export(struct app *app, struct pipeline_batch *b, int64_t case_id,
+int casework_export(struct casework *cw, struct pipeline_batch *b, int64_t case_id,
 		    const cJSON *record, int64_t now_ms)
 {
-	if (!app->cfg.crm_webhook_url)
+	if (!cw->d.crm_webhook_url)
 		return 0;
 	struct outbox_row *r = pipeline_batch_row(b);
 	r->channel = xstrdup(CHANNEL_CRM);
@@ -391,5 +417,5 @@ int casework_export(struct app *app, struct pipeline_batch *b, int64_t case_id,
 	r->text = cJSON_PrintUnformatted(record);
 	r->source = xstrdup("case");
 	r->created_ms = now_ms;
-	return store_outbox_add(app->store, r);
+	return store_outbox_add(cw->d.store, r);
 }

@@ -13,30 +13,46 @@
 #include "dialog.h"
 #include "message.h"
 
-struct app;
+struct casework;
 struct convstate;
+struct events;
 struct pipeline_batch;
+struct replyset;
+struct store;
+
+/* What casework works with; every pointer is borrowed and must outlive it. */
+struct casework_deps {
+	struct store *store;
+	struct events *events;
+	/* The live reply set, asked for at each use: it is swapped whole on reload. */
+	struct replyset *(*replies)(void *arg);
+	void *replies_arg;
+	const char *crm_webhook_url; /* NULL: new cases are not exported */
+};
 
 /* Learns which chats have open cases (so that the others cost no query per message)
- * and follows case changes. Call once the store is open. */
-int casework_start(struct app *app);
+ * and follows case changes. Call once the store is open. NULL when the store cannot
+ * say which chats have open cases. */
+struct casework *casework_new(const struct casework_deps *d);
+/* Accepts NULL. */
+void casework_free(struct casework *cw);
 
 /* Returns 1 when a person holds the conversation: the message joined its case and any
  * reply is in out (nothing else must answer); 0 to go on to the dialog (state gets
  * the open case's number while the chat has one); negative on a store error. */
-int casework_before(struct app *app, struct pipeline_batch *b, const struct chan_msg *m,
+int casework_before(struct casework *cw, struct pipeline_batch *b, const struct chan_msg *m,
 		    struct convstate *state, int64_t now, struct reply_list *out);
 /* Carries out what the dialog decided about cases and fills {case_id}, {eta} and
  * {work_start} in res's replies. Negative on a store error. */
-int casework_after(struct app *app, struct pipeline_batch *b, const struct chan_msg *m,
+int casework_after(struct casework *cw, struct pipeline_batch *b, const struct chan_msg *m,
 		   struct convstate *state, struct dialog_result *res, int64_t now);
 /* Queues the case record for the CRM webhook (if configured), in the batch. */
-int casework_export(struct app *app, struct pipeline_batch *b, int64_t case_id,
+int casework_export(struct casework *cw, struct pipeline_batch *b, int64_t case_id,
 		    const cJSON *record, int64_t now_ms);
 /* Expected answer time for a case of severity (enum replyset_severity) opened at now,
  * from the reply set's working hours and SLA: the due time (unix seconds), and the
  * local times as text for {eta} and {work_start}; after_hours is 1 outside hours. */
-int64_t casework_due(const struct app *app, int severity, int64_t now, char eta[32],
+int64_t casework_due(const struct casework *cw, int severity, int64_t now, char eta[32],
 		     char work_start[32], int *after_hours);
 
 #endif

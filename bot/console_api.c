@@ -1,6 +1,6 @@
 /* The console's pages and JSON API (see console_api.h). Route handlers are synchronous:
- * each one checks the session, the CSRF token and the role, changes the store in one
- * transaction, writes the audit log, commits, and only then tells the live updates. */
+ * each one checks the session, the CSRF token and the role, then asks the cases service
+ * (cases.h) for the change, which commits and tells the live updates. */
 #include "console_api.h"
 
 #include "clock.h"
@@ -13,25 +13,23 @@
 #include <string.h>
 #include <time.h>
 
-#include "app.h"
 #include "assets.h"
 #include "auth.h"
 #include "buf.h"
-#include "case_timers.h"
+#include "case_search.h"
 #include "cases.h"
+#include "config.h"
 #include "channels/channel.h"
-#include "channels/web.h"
 #include "console_hub.h"
 #include "convstate.h"
-#include "events.h"
 #include "handoff.h"
 #include "json_util.h"
 #include "log.h"
 #include "replyset.h"
 #include "server.h"
+#include "severity.h"
 #include "store.h"
 #include "store_console.h"
-#include "text.h"
 #include "xalloc.h"
 
 #define CONSOLE_MAX_TEXT 4000   /* bytes of a reply, note or resolution */
@@ -39,22 +37,15 @@
 #define CONSOLE_LIST_MAX 500
 #define CONSOLE_QUERY_MAX 200  /* bytes of a search query */
 #define CONSOLE_VIEWS_MAX 50   /* saved views per login */
-#define CONSOLE_SYNC_BATCH 2000 /* transcript lines stemmed per index step */
-#define CONSOLE_SYNC_ROUNDS 25  /* index steps per search (50,000 lines, ~0.5 s) */
-#define CONSOLE_SEARCH_IDS 50000 /* cases one search word may match */
 
-struct console {
-	struct app *app;
-	struct channel *web;
-	struct auth *auth;
-	struct console_hub *hub;
-	struct case_timers *timers;
-	struct text_ctx *text; /* stems for the search index and queries (loop thread only) */
+struct console_api {
+	struct console_api_deps d;
+	struct case_search *search;
 };
 
 /* What a request brings once its session is checked. */
 struct call {
-	struct console *c;
+	struct console_api *c;
 	const struct http_req *req;
 	struct http_resp *resp;
 	const struct auth_session *s; /* NULL for login */
@@ -66,59 +57,10 @@ struct call {
 
 static const char *body_text(struct call *k, const char *key, int required);
 
-static void set_str(cJSON *o, const char *key, const char *value)
-{
-	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
-	if (value)
-		cJSON_AddStringToObject(o, key, value);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
 static void set_num(cJSON *o, const char *key, double value)
 {
 	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
 	cJSON_AddNumberToObject(o, key, value);
-}
-
-/* The array at o[key], created (or replaced when not an array) on demand. */
-static cJSON *array_at(cJSON *o, const char *key)
-{
-	cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (cJSON_IsArray(a))
-		return a;
-	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
-	return cJSON_AddArrayToObject(o, key);
-}
-
-static void add_history(cJSON *record, const char *status, const char *by, int64_t now)
-{
-	cJSON *h = cJSON_CreateObject();
-	cJSON_AddNumberToObject(h, "at", (double)now);
-	cJSON_AddStringToObject(h, "status", status);
-	cJSON_AddStringToObject(h, "by", by);
-	cJSON_AddItemToArray(array_at(record, "history"), h);
-}
-
-static void add_note(cJSON *record, const char *author, const char *text, int64_t now)
-{
-	cJSON *n = cJSON_CreateObject();
-	cJSON_AddNumberToObject(n, "at", (double)now);
-	cJSON_AddStringToObject(n, "author", author);
-	cJSON_AddStringToObject(n, "text", text);
-	cJSON_AddItemToArray(array_at(record, "notes"), n);
-}
-
-static void add_transcript(cJSON *record, const char *from, const char *text, const char *op,
-			   int64_t now)
-{
-	cJSON *t = cJSON_CreateObject();
-	cJSON_AddNumberToObject(t, "at", (double)now);
-	cJSON_AddStringToObject(t, "from", from);
-	cJSON_AddStringToObject(t, "text", text);
-	if (op)
-		cJSON_AddStringToObject(t, "operator", op);
-	cJSON_AddItemToArray(array_at(record, "transcript"), t);
 }
 
 static int str_is(const char *a, const char *b)
@@ -126,66 +68,10 @@ static int str_is(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
-static int is_open_status(const char *s)
+/* The live reply set (swapped whole on reload: asked for at each use). */
+static struct replyset *live_replies(struct console_api *c)
 {
-	return str_is(s, "new") || str_is(s, "claimed") || str_is(s, "waiting");
-}
-
-static void emit_case(struct app *app, const char *type, int64_t id)
-{
-	cJSON *d = cJSON_CreateObject();
-	cJSON_AddNumberToObject(d, "case_id", (double)id);
-	events_emit(app->events, type, d);
-	cJSON_Delete(d);
-}
-
-/* Opens a transaction of our own (an open batch commits first). */
-static int tx_begin(struct app *app)
-{
-	if (store_in_tx(app->store) && store_commit(app->store) < 0)
-		return -1;
-	return store_begin(app->store);
-}
-
-static int tx_end(struct app *app, int result)
-{
-	if (result == 0 && store_commit(app->store) == 0)
-		return 0;
-	store_rollback(app->store);
-	return -1;
-}
-
-cJSON *console_case_summary(int64_t id, const cJSON *record)
-{
-	static const char *const strs[] = {"number", "channel", "category", "intent", "severity",
-					   "status", "assignee", "display_name", "summary",
-					   "profile_link"};
-	static const char *const nums[] = {"created_at", "updated_at", "sla_due_at", "peer_id",
-					   "followers"};
-	cJSON *s = cJSON_CreateObject();
-	cJSON_AddNumberToObject(s, "id", (double)id);
-	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
-		const char *v = json_str(record, strs[i]);
-		if (v)
-			cJSON_AddStringToObject(s, strs[i], v);
-		else
-			cJSON_AddNullToObject(s, strs[i]);
-	}
-	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
-		cJSON_AddNumberToObject(s, nums[i], (double)json_int(record, nums[i], 0));
-	const cJSON *flags = json_obj(record, "flags");
-	cJSON_AddItemToObject(s, "flags", flags ? cJSON_Duplicate(flags, 1) : cJSON_CreateObject());
-	/* The last line of the transcript: when and who, for "new message" marks (the store
-	 * keeps them with the record, so a summary never reads the transcript). */
-	cJSON_AddNumberToObject(s, "last_at", (double)json_int(record, "last_at", 0));
-	const char *from = json_str(record, "last_from");
-	if (from)
-		cJSON_AddStringToObject(s, "last_from", from);
-	cJSON_AddNumberToObject(s, "messages", (double)json_int(record, "messages", 0));
-	const char *last = json_str(record, "last_text");
-	if (last)
-		cJSON_AddStringToObject(s, "last_text", last);
-	return s;
+	return c->d.replies ? c->d.replies(c->d.arg) : NULL;
 }
 
 /* ---- responses ---- */
@@ -214,7 +100,7 @@ static void reply_case(struct call *k, int64_t id, const cJSON *record)
 
 static void store_failed(struct call *k, const char *what)
 {
-	log_error("console: %s failed: %s", what, store_state(k->c->app->store));
+	log_error("console: %s failed: %s", what, store_state(k->c->d.store));
 	http_resp_error(k->resp, 500, "хранилище не ответило, ничего не изменено");
 }
 
@@ -243,7 +129,7 @@ static void console_asset_route(void *arg, const struct http_req *req, struct ht
 
 /* The answer to a login, once auth has decided (at once, or after the password check on
  * the thread pool). */
-static void login_answer(struct console *c, struct http_resp *resp, int result,
+static void login_answer(struct console_api *c, struct http_resp *resp, int result,
 			 const struct auth_session *s, int64_t retry, const char *actor,
 			 const char *peer, int64_t now)
 {
@@ -257,22 +143,22 @@ static void login_answer(struct console *c, struct http_resp *resp, int result,
 		cJSON_AddNumberToObject(o, "retry_after_s", (double)((retry + 999) / 1000));
 		reply_json(resp, 429, o);
 		/* One row a minute per login for all its refusals (auth.h), not one each. */
-		int refused = auth_throttle_report(c->auth);
+		int refused = auth_throttle_report(c->d.auth);
 		if (refused) {
 			char detail[96];
 			snprintf(detail, sizeof detail, "%s (отказано: %d)", peer, refused);
-			store_audit(c->app->store, actor, "login_throttled", 0, detail, now);
+			store_audit(c->d.store, actor, "login_throttled", 0, detail, now);
 		}
 		return;
 	}
 	if (result < 0) {
 		if (result == AUTH_EBAD_CREDENTIALS)
-			store_audit(c->app->store, actor, "login_failed", 0, peer, now);
+			store_audit(c->d.store, actor, "login_failed", 0, peer, now);
 		http_resp_error(resp, result == AUTH_EBAD_CREDENTIALS ? 401 : 503,
 				auth_strerror(result));
 		return;
 	}
-	store_audit(c->app->store, s->login, "login", 0, peer, now);
+	store_audit(c->d.store, s->login, "login", 0, peer, now);
 	resp->set_cookie = auth_cookie(s->token, CONSOLE_SESSION_S);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "login", s->login);
@@ -284,7 +170,7 @@ static void login_answer(struct console *c, struct http_resp *resp, int result,
 /* A login whose password check runs on the thread pool (yescrypt: 20-25 ms that the
  * loop would otherwise spend not serving anyone). Owned by itself until login_done. */
 struct login_wait {
-	struct console *c;
+	struct console_api *c;
 	struct http_deferred *d;
 	char actor[64];
 	char peer[64];
@@ -305,12 +191,12 @@ static void login_done(void *arg, int result, const struct auth_session *s, int6
 
 static void api_login(struct call *k)
 {
-	struct console *c = k->c;
+	struct console_api *c = k->c;
 	const char *login = json_str(k->body, "login");
 	const char *password = json_str(k->body, "password");
 	char actor[64];
 	snprintf(actor, sizeof actor, "%s", login && *login ? login : "?");
-	struct http_deferred *d = server_defer(c->app->server, k->resp);
+	struct http_deferred *d = server_defer(c->d.server, k->resp);
 	if (d) {
 		struct login_wait *w = xcalloc(1, sizeof *w);
 		w->c = c;
@@ -318,23 +204,23 @@ static void api_login(struct call *k)
 		w->now = k->now;
 		snprintf(w->actor, sizeof w->actor, "%s", actor);
 		snprintf(w->peer, sizeof w->peer, "%s", k->req->peer);
-		auth_login_async(c->auth, c->app->loop, login, password, k->req->peer, login_done,
+		auth_login_async(c->d.auth, c->d.loop, login, password, k->req->peer, login_done,
 				 w);
 		return;
 	}
 	/* Called directly, not through the server (unit tests): the check runs here. */
 	const struct auth_session *s = NULL;
 	int64_t retry = 0;
-	int result = auth_login(c->auth, login, password, k->req->peer, clock_now_ms(), &s, &retry);
+	int result = auth_login(c->d.auth, login, password, k->req->peer, clock_now_ms(), &s, &retry);
 	login_answer(c, k->resp, result, s, retry, actor, k->req->peer, k->now);
 }
 
 static void api_logout(struct call *k)
 {
-	store_audit(k->c->app->store, k->s->login, "logout", 0, NULL, k->now);
+	store_audit(k->c->d.store, k->s->login, "logout", 0, NULL, k->now);
 	uint64_t id = k->s->id;
-	console_hub_forget_session(k->c->hub, id);
-	auth_logout(k->c->auth, id);
+	console_hub_forget_session(k->c->d.hub, id);
+	auth_logout(k->c->d.auth, id);
 	k->s = NULL;
 	k->resp->set_cookie = auth_cookie(NULL, 0);
 	http_resp_json(k->resp, 200, "{\"ok\":true}");
@@ -342,21 +228,23 @@ static void api_logout(struct call *k)
 
 static void api_session(struct call *k)
 {
-	struct app *app = k->c->app;
+	struct console_api *c = k->c;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "login", k->s->login);
 	cJSON_AddStringToObject(o, "role", k->s->role);
 	cJSON_AddStringToObject(o, "csrf", k->s->csrf);
 	cJSON *ops = cJSON_AddArrayToObject(o, "operators");
-	for (size_t i = 0; i < app->cfg.n_operators; i++)
-		cJSON_AddItemToArray(ops, cJSON_CreateString(app->cfg.operators[i].login));
+	const struct config *cfg = c->d.cfg;
+	for (size_t i = 0; i < cfg->n_operators; i++)
+		cJSON_AddItemToArray(ops, cJSON_CreateString(cfg->operators[i].login));
 	cJSON *chs = cJSON_AddArrayToObject(o, "channels");
 	for (unsigned i = 0; i < channel_n_customer_names; i++)
 		cJSON_AddItemToArray(chs, cJSON_CreateString(channel_customer_names[i]));
 	/* Titles, so that the console shows «Плохо работает интернет», not the id. */
 	cJSON *titles = cJSON_AddObjectToObject(o, "intents");
-	for (size_t i = 0; app->replies && i < replyset_n_intents(app->replies); i++) {
-		const struct replyset_intent *in = replyset_intent_at(app->replies, i);
+	struct replyset *rs = live_replies(c);
+	for (size_t i = 0; rs && i < replyset_n_intents(rs); i++) {
+		const struct replyset_intent *in = replyset_intent_at(rs, i);
 		cJSON *t = cJSON_AddObjectToObject(titles, in->id);
 		const char *title = in->title[RS_RU] ? in->title[RS_RU] : in->id;
 		cJSON_AddStringToObject(t, "title", title);
@@ -364,8 +252,8 @@ static void api_session(struct call *k)
 			cJSON_AddStringToObject(t, "category", in->category);
 	}
 	cJSON *cats = cJSON_AddArrayToObject(o, "categories");
-	for (size_t i = 0; app->replies && i < replyset_n_intents(app->replies); i++) {
-		const struct replyset_intent *in = replyset_intent_at(app->replies, i);
+	for (size_t i = 0; rs && i < replyset_n_intents(rs); i++) {
+		const struct replyset_intent *in = replyset_intent_at(rs, i);
 		if (in->kind != RS_COMPLAINT || !in->category)
 			continue;
 		int seen = 0;
@@ -389,14 +277,14 @@ struct list_ctx {
 static void list_one(void *arg, int64_t id, const cJSON *record)
 {
 	struct list_ctx *l = arg;
-	cJSON_AddItemToArray(l->arr, console_case_summary(id, record));
+	cJSON_AddItemToArray(l->arr, cases_summary(id, record));
 }
 
 /* A summary with the case's notes and resolution (the customer's history). */
 static void history_one(void *arg, int64_t id, const cJSON *record)
 {
 	struct list_ctx *l = arg;
-	cJSON *s = console_case_summary(id, record);
+	cJSON *s = cases_summary(id, record);
 	const cJSON *notes = json_arr(record, "notes");
 	cJSON_AddItemToObject(s, "notes", notes ? cJSON_Duplicate(notes, 1) : cJSON_CreateArray());
 	const char *res = json_str(record, "resolution");
@@ -406,122 +294,6 @@ static void history_one(void *arg, int64_t id, const cJSON *record)
 }
 
 /* ---- search ---- */
-
-/* Appends s to b as an FTS5 string ("..." with " doubled), with a trailing * so that a
- * word being typed matches too. */
-static void fts_term(struct buf *b, const char *s)
-{
-	if (b->len)
-		buf_append(b, " ", 1);
-	buf_append(b, "\"", 1);
-	for (; *s; s++)
-		buf_append(b, *s == '"' ? "\"\"" : s, 1 + (*s == '"'));
-	buf_append(b, "\"*", 2);
-}
-
-/* The words of text as the index keeps them: Snowball stems (Russian for Cyrillic,
- * English for Latin) of its words and numbers, separated by spaces. No layout or typo
- * repair: the index holds what was written, and a query is stemmed the same way. */
-static char *stem_words(void *ud, const char *text)
-{
-	struct console *c = ud;
-	struct text_analysis a;
-	struct text_opts opts = {.no_repair = 1};
-	struct buf b = {0};
-	if (text_analyze(c->text, text, strlen(text), &opts, &a) < 0)
-		return xstrdup("");
-	for (size_t i = 0; i < a.n_tokens; i++) {
-		const struct text_token *t = &a.tokens[i];
-		if (t->kind == TEXT_PUNCT)
-			continue;
-		const char *w = t->kind == TEXT_WORD ? t->stem : t->text;
-		if (*w == '+')
-			w++;
-		if (b.len)
-			buf_append(&b, " ", 1);
-		buf_append(&b, w, strlen(w));
-	}
-	text_analysis_free(&a);
-	return b.len ? buf_steal(&b) : xstrdup("");
-}
-
-/* Indexes the transcript lines written since the last search (case_words). A store
- * with a long history not indexed yet (the first search after the upgrade) is indexed
- * over several searches, CONSOLE_SYNC_ROUNDS batches each, so that no request holds the
- * loop for long: returns 1 while lines remain, 0 when the index is complete. */
-static int search_sync(struct call *k)
-{
-	struct app *app = k->c->app;
-	if (!k->c->text || tx_begin(app) < 0)
-		return -1;
-	int n = 0, rounds = 0;
-	while (rounds++ < CONSOLE_SYNC_ROUNDS &&
-	       (n = store_case_words_sync(app->store, stem_words, k->c, CONSOLE_SYNC_BATCH)) ==
-		       CONSOLE_SYNC_BATCH)
-		;
-	if (tx_end(app, n < 0 ? -1 : 0) < 0)
-		return -1;
-	return n == CONSOLE_SYNC_BATCH;
-}
-
-/* Keeps in a (ascending, *na of them) only the ids also in b (ascending, nb). */
-static void intersect(int64_t *a, size_t *na, const int64_t *b, size_t nb)
-{
-	size_t i = 0, j = 0, n = 0;
-	while (i < *na && j < nb) {
-		if (a[i] < b[j])
-			i++;
-		else if (a[i] > b[j])
-			j++;
-		else
-			a[n++] = a[i++], j++;
-	}
-	*na = n;
-}
-
-/* The cases whose transcripts hold every word of q (in any form: each word is stemmed
- * and matched as a prefix), as a JSON array of ids into ids_json; the digits of q (for
- * case numbers and phones) into digits. The words may be on different lines of the
- * transcript: each is looked up alone and the sets are intersected. */
-static int search_terms(struct call *k, const char *q, struct buf *ids_json, char *digits,
-			size_t dlen)
-{
-	char *stems = stem_words(k->c, q);
-	int64_t *found = NULL, *next = xcalloc(CONSOLE_SEARCH_IDS, sizeof *next);
-	size_t n_found = 0;
-	int terms = 0, result = 0;
-	for (char *tok = strtok(stems, " "); tok && result == 0; tok = strtok(NULL, " ")) {
-		struct buf term = {0};
-		fts_term(&term, tok);
-		int n = store_case_words_match(k->c->app->store, term.data, next, CONSOLE_SEARCH_IDS);
-		buf_free(&term);
-		if (n < 0) {
-			result = -1;
-		} else if (terms++ == 0) {
-			found = next;
-			n_found = (size_t)n;
-			next = xcalloc(CONSOLE_SEARCH_IDS, sizeof *next);
-		} else {
-			intersect(found, &n_found, next, (size_t)n);
-		}
-	}
-	free(stems);
-	buf_puts(ids_json, "[");
-	for (size_t i = 0; i < n_found; i++)
-		buf_printf(ids_json, "%s%lld", i ? "," : "", (long long)found[i]);
-	buf_puts(ids_json, "]");
-	free(found);
-	free(next);
-	size_t n = 0;
-	for (const char *p = q; *p && n + 1 < dlen; p++)
-		if (*p >= '0' && *p <= '9')
-			digits[n++] = *p;
-	digits[n] = '\0';
-	/* Fewer than 3 digits would match almost every number. */
-	if (n < 3)
-		digits[0] = '\0';
-	return result;
-}
 
 static int valid_flag(const char *s)
 {
@@ -570,11 +342,10 @@ static void api_cases(struct call *k)
 	bad |= http_req_param(r, "q", q, sizeof q) == -2;
 	static const char *const statuses[] = {"open", "all", "new", "claimed", "waiting",
 					       "resolved", "closed"};
-	static const char *const severities[] = {"critical", "high", "normal", "low"};
 	long lim = *limit ? strtol(limit, NULL, 10) : 200;
 	int64_t t_from = time_arg(from), t_to = time_arg(to);
 	bad |= !one_of(status, statuses, sizeof statuses / sizeof statuses[0]);
-	bad |= *severity && !one_of(severity, severities, 4);
+	bad |= *severity && severity_of(severity) < 0;
 	bad |= *flag && !valid_flag(flag);
 	bad |= t_from < 0 || t_to < 0 || lim <= 0 || lim > CONSOLE_LIST_MAX;
 	if (bad) {
@@ -592,11 +363,11 @@ static void api_cases(struct call *k)
 		p++;
 	int search = *p != '\0', partial = 0;
 	if (search) {
-		if ((partial = search_sync(k)) < 0) {
+		if ((partial = case_search_sync(k->c->search)) < 0) {
 			store_failed(k, "search index");
 			return;
 		}
-		if (search_terms(k, q, &ids, digits, sizeof digits) < 0) {
+		if (case_search_terms(k->c->search, q, &ids, digits, sizeof digits) < 0) {
 			buf_free(&ids);
 			store_failed(k, "search");
 			return;
@@ -618,7 +389,7 @@ static void api_cases(struct call *k)
 		f.digits = *digits ? digits : NULL;
 	}
 	struct list_ctx l = {cJSON_CreateArray()};
-	int rc = store_cases_each(k->c->app->store, &f, list_one, &l);
+	int rc = store_cases_each(k->c->d.store, &f, list_one, &l);
 	buf_free(&ids);
 	if (rc < 0) {
 		cJSON_Delete(l.arr);
@@ -636,7 +407,7 @@ static void api_cases(struct call *k)
 
 static void api_views(struct call *k)
 {
-	cJSON *v = store_console_views(k->c->app->store, k->s->login);
+	cJSON *v = store_console_views(k->c->d.store, k->s->login);
 	if (!v) {
 		store_failed(k, "views");
 		return;
@@ -672,7 +443,7 @@ static void api_view_save(struct call *k)
 					      "severity, flag, from, to, q");
 		return;
 	}
-	struct store *st = k->c->app->store;
+	struct store *st = k->c->d.store;
 	cJSON *views = store_console_views(st, k->s->login);
 	int exists = 0;
 	const cJSON *it;
@@ -709,7 +480,7 @@ static void api_view_delete(struct call *k)
 	const char *name = body_text(k, "name", 1);
 	if (!name)
 		return;
-	struct store *st = k->c->app->store;
+	struct store *st = k->c->d.store;
 	int rc = store_console_view_delete(st, k->s->login, name);
 	if (store_in_tx(st) && store_commit(st) < 0)
 		rc = -1;
@@ -728,7 +499,7 @@ static void api_view_delete(struct call *k)
 static cJSON *load_case(struct call *k, int64_t id)
 {
 	cJSON *record = NULL;
-	if (store_case_get(k->c->app->store, id, &record) < 0) {
+	if (store_case_get(k->c->d.store, id, &record) < 0) {
 		store_failed(k, "case load");
 		return NULL;
 	}
@@ -739,7 +510,7 @@ static cJSON *load_case(struct call *k, int64_t id)
 
 static void api_case_get(struct call *k, int64_t id)
 {
-	struct app *app = k->c->app;
+	struct console_api *c = k->c;
 	cJSON *record = load_case(k, id);
 	if (!record)
 		return;
@@ -749,7 +520,7 @@ static void api_case_get(struct call *k, int64_t id)
 	struct convstate *state = NULL;
 	const char *channel = json_str(record, "channel");
 	cJSON *conv = cJSON_AddObjectToObject(o, "conversation");
-	if (channel && convstate_load(app->store, channel, json_int(record, "peer_id", 0), &state) == 0) {
+	if (channel && convstate_load(c->d.store, channel, json_int(record, "peer_id", 0), &state) == 0) {
 		cJSON_AddStringToObject(conv, "mode", handoff_is_human(state) ? "human" : "bot");
 		int64_t held_for = convstate_holder_case(state);
 		if (held_for)
@@ -758,14 +529,14 @@ static void api_case_get(struct call *k, int64_t id)
 		cJSON_AddStringToObject(conv, "lang", lang ? lang : "ru");
 	}
 	convstate_free(state);
-	cJSON *audit = store_console_audit(app->store, id, 200);
+	cJSON *audit = store_console_audit(c->d.store, id, 200);
 	cJSON_AddItemToObject(o, "audit", audit ? audit : cJSON_CreateArray());
 	/* The customer's history beside the case: earlier cases (same chat user, or the same
 	 * phone on another channel) with their notes and resolutions. */
 	struct list_ctx hist = {cJSON_CreateArray()};
-	if (store_cases_of_customer(app->store, id, 20, history_one, &hist) < 0)
+	if (store_cases_of_customer(c->d.store, id, 20, history_one, &hist) < 0)
 		log_warn("console: case %lld: customer history: %s", (long long)id,
-			 store_state(app->store));
+			 store_state(c->d.store));
 	cJSON *cust = cJSON_AddObjectToObject(o, "customer");
 	cJSON_AddItemToObject(cust, "cases", hist.arr);
 	reply_json(k->resp, 200, o);
@@ -810,28 +581,14 @@ static void case_vars(const cJSON *record, const struct replyset *rs, int lang,
 	}
 }
 
-static int case_lang(struct app *app, const cJSON *record)
-{
-	const char *l = json_str(record, "lang");
-	if (l)
-		return replyset_lang(l);
-	struct convstate *state = NULL;
-	int lang = RS_RU;
-	const char *channel = json_str(record, "channel");
-	if (channel && convstate_load(app->store, channel, json_int(record, "peer_id", 0), &state) == 0)
-		lang = replyset_lang(convstate_lang(state) ? convstate_lang(state) : "ru");
-	convstate_free(state);
-	return lang;
-}
-
 static void api_templates(struct call *k, int64_t id)
 {
-	struct app *app = k->c->app;
+	struct console_api *c = k->c;
 	cJSON *record = load_case(k, id);
 	if (!record)
 		return;
-	struct replyset *rs = replyset_ref(app->replies);
-	int lang = case_lang(app, record);
+	struct replyset *rs = replyset_ref(live_replies(c));
+	int lang = cases_lang(c->d.cases, record);
 	char eta[32];
 	struct tpl_vars v;
 	case_vars(record, rs, lang, k->s->login, eta, sizeof eta, &v);
@@ -907,26 +664,19 @@ static int may_change(const struct auth_session *s, const cJSON *record)
 
 static void api_claim(struct call *k, int64_t id)
 {
-	struct app *app = k->c->app;
 	cJSON *before = load_case(k, id);
 	if (!before)
 		return;
-	const char *prev = json_str(before, "assignee");
-	int already = str_is(prev, k->s->login);
-	char holder[64];
+	cJSON_Delete(before);
+	char holder[64] = "";
 	cJSON *record = NULL;
-	int result = tx_begin(app);
-	int won = result == 0 ? store_case_claim(app->store, id, k->s->login, k->now, holder,
-						 sizeof holder)
-			      : -1;
+	int won = cases_claim(k->c->d.cases, id, k->s->login, k->now, holder, sizeof holder,
+			      &record);
 	if (won < 0) {
-		tx_end(app, -1);
-		cJSON_Delete(before);
 		store_failed(k, "claim");
 		return;
 	}
 	if (won == 0) {
-		tx_end(app, -1);
 		cJSON *o = cJSON_CreateObject();
 		if (*holder) {
 			char msg[128];
@@ -937,38 +687,16 @@ static void api_claim(struct call *k, int64_t id)
 			cJSON_AddStringToObject(o, "error", "обращение уже решено или закрыто");
 		}
 		reply_json(k->resp, 409, o);
-		cJSON_Delete(before);
 		return;
 	}
-	result = store_case_get(app->store, id, &record);
-	if (result == 0 && record && !already) {
-		add_history(record, "claimed", k->s->login, k->now);
-		result = store_case_put(app->store, id, record, k->now);
-		const char *channel = json_str(record, "channel");
-		if (result == 0 && channel)
-			result = handoff_set(app->store, channel, json_int(record, "peer_id", 0), 1,
-					     id, k->now);
-		if (result == 0)
-			result = store_audit(app->store, k->s->login, "claim", id, NULL, k->now);
-		if (result == 0)
-			case_timers_claimed(k->c->timers, id, k->now);
-	}
-	if (!record || tx_end(app, result) < 0) {
-		cJSON_Delete(before);
-		cJSON_Delete(record);
-		store_failed(k, "claim");
-		return;
-	}
-	emit_case(app, "case_updated", id);
 	reply_case(k, id, record);
 	cJSON_Delete(record);
-	cJSON_Delete(before);
 }
 
-static int is_operator(const struct app *app, const char *login)
+static int is_operator(const struct config *cfg, const char *login)
 {
-	for (size_t i = 0; login && i < app->cfg.n_operators; i++)
-		if (strcmp(app->cfg.operators[i].login, login) == 0)
+	for (size_t i = 0; login && i < cfg->n_operators; i++)
+		if (strcmp(cfg->operators[i].login, login) == 0)
 			return 1;
 	return 0;
 }
@@ -977,11 +705,10 @@ static int is_operator(const struct app *app, const char *login)
  * colleague's case ("to" = the admin). The new holder answers the customer from now on. */
 static void api_assign(struct call *k, int64_t id)
 {
-	struct app *app = k->c->app;
 	const char *to = body_text(k, "to", 1);
 	if (!to)
 		return;
-	if (!is_operator(app, to)) {
+	if (!is_operator(k->c->d.cfg, to)) {
 		http_resp_error(k->resp, 400, "нет такого сотрудника");
 		return;
 	}
@@ -992,74 +719,21 @@ static void api_assign(struct call *k, int64_t id)
 	char prev[64];
 	snprintf(prev, sizeof prev, "%s", holder && *holder ? holder : "");
 	int admin = str_is(k->s->role, "admin");
-	if (!is_open_status(json_str(record, "status"))) {
+	if (!cases_is_open_status(json_str(record, "status"))) {
 		http_resp_error(k->resp, 409, "обращение уже решено или закрыто");
 	} else if (!admin && !str_is(prev, k->s->login)) {
 		http_resp_error(k->resp, 403, "передать обращение может только его исполнитель "
 					      "или администратор");
 	} else if (str_is(prev, to)) {
 		http_resp_error(k->resp, 409, "обращение уже у этого сотрудника");
+	} else if (cases_assign(k->c->d.cases, id, k->s->login, to, k->now) < 0) {
+		store_failed(k, "assign");
 	} else {
-		int result = tx_begin(app);
-		set_str(record, "assignee", to);
-		set_str(record, "status", "claimed");
-		add_history(record, "claimed", k->s->login, k->now);
-		char note[192];
-		snprintf(note, sizeof note, "%s: %s → %s", *prev ? "Передано" : "Назначено",
-			 *prev ? prev : "очередь", to);
-		add_note(record, k->s->login, note, k->now);
-		if (result == 0)
-			result = store_case_put(app->store, id, record, k->now);
-		const char *channel = json_str(record, "channel");
-		if (result == 0 && channel)
-			result = handoff_set(app->store, channel, json_int(record, "peer_id", 0), 1,
-					     id, k->now);
-		if (result == 0)
-			result = store_audit(app->store, k->s->login, "assign", id, note, k->now);
-		if (result == 0)
-			case_timers_claimed(k->c->timers, id, k->now);
-		if (tx_end(app, result) < 0) {
-			store_failed(k, "assign");
-		} else {
-			emit_case(app, "case_updated", id);
-			cJSON_Delete(record);
-			if ((record = load_case(k, id)))
-				reply_case(k, id, record);
-		}
+		cJSON_Delete(record);
+		if ((record = load_case(k, id)))
+			reply_case(k, id, record);
 	}
 	cJSON_Delete(record);
-}
-
-int console__release(struct app *app, int64_t id, const char *by, const char *note, int64_t now)
-{
-	cJSON *record = NULL;
-	if (tx_begin(app) < 0)
-		return -1;
-	int result = store_case_get(app->store, id, &record);
-	if (result == 0 && !record)
-		result = -1;
-	if (result == 0) {
-		cJSON_DeleteItemFromObjectCaseSensitive(record, "assignee");
-		cJSON_AddNullToObject(record, "assignee");
-		set_str(record, "status", "new");
-		add_history(record, "new", by, now);
-		if (note)
-			add_note(record, by, note, now);
-		result = store_case_put(app->store, id, record, now);
-	}
-	const char *channel = record ? json_str(record, "channel") : NULL;
-	if (result == 0 && channel)
-		result = handoff_set(app->store, channel, json_int(record, "peer_id", 0), 0, 0, now);
-	if (result == 0)
-		result = store_audit(app->store, by, "release", id, note, now);
-	struct console *c = console__of(app);
-	if (result == 0 && c)
-		case_timers_released(c->timers, id, now);
-	cJSON_Delete(record);
-	if (tx_end(app, result) < 0)
-		return -1;
-	emit_case(app, "case_updated", id);
-	return 0;
 }
 
 static void api_release(struct call *k, int64_t id)
@@ -1068,11 +742,11 @@ static void api_release(struct call *k, int64_t id)
 	if (!record)
 		return;
 	const char *assignee = json_str(record, "assignee");
-	if (!assignee || !*assignee || !is_open_status(json_str(record, "status"))) {
+	if (!assignee || !*assignee || !cases_is_open_status(json_str(record, "status"))) {
 		http_resp_error(k->resp, 409, "обращение никто не взял в работу");
 	} else if (!may_change(k->s, record)) {
 		http_resp_error(k->resp, 403, "вернуть обращение в очередь может только исполнитель или администратор");
-	} else if (console__release(k->c->app, id, k->s->login, NULL, k->now) < 0) {
+	} else if (cases_release(k->c->d.cases, id, k->s->login, NULL, k->now) < 0) {
 		store_failed(k, "release");
 	} else {
 		cJSON_Delete(record);
@@ -1099,7 +773,6 @@ static int unfilled(const char *text, char *name, size_t namelen)
 
 static void api_reply(struct call *k, int64_t id)
 {
-	struct app *app = k->c->app;
 	const char *text = body_text(k, "text", 1);
 	if (!text)
 		return;
@@ -1114,11 +787,7 @@ static void api_reply(struct call *k, int64_t id)
 	cJSON *record = load_case(k, id);
 	if (!record)
 		return;
-	char channel[32] = "";
-	if (json_str(record, "channel"))
-		snprintf(channel, sizeof channel, "%s", json_str(record, "channel"));
-	int64_t peer = json_int(record, "peer_id", 0);
-	if (!is_open_status(json_str(record, "status"))) {
+	if (!cases_is_open_status(json_str(record, "status"))) {
 		http_resp_error(k->resp, 409, "обращение уже решено или закрыто");
 		cJSON_Delete(record);
 		return;
@@ -1128,174 +797,31 @@ static void api_reply(struct call *k, int64_t id)
 		cJSON_Delete(record);
 		return;
 	}
-	char source[96];
-	snprintf(source, sizeof source, "operator:%s", k->s->login);
-	if (!*channel || handoff_send(app, channel, peer, text, source) < 0) {
-		http_resp_error(k->resp, 503, "ответ не поставлен в очередь на отправку, попробуйте ещё раз");
-		cJSON_Delete(record);
-		return;
-	}
-	/* The row is committed: from here on the customer gets it whatever happens. */
 	cJSON_Delete(record);
-	record = NULL;
-	int result = tx_begin(app);
-	if (result == 0)
-		result = store_case_get(app->store, id, &record);
-	if (result == 0 && record) {
-		add_transcript(record, "operator", text, k->s->login, k->now);
-		result = store_case_put(app->store, id, record, k->now);
-		struct convstate *state = NULL;
-		if (result == 0 && convstate_load(app->store, channel, peer, &state) == 0 &&
-		    !handoff_is_human(state))
-			result = handoff_set(app->store, channel, peer, 1, id, k->now);
-		convstate_free(state);
-		char detail[96];
-		snprintf(detail, sizeof detail, "%s%s, %zu байт", tpl ? "шаблон " : "свой текст",
-			 tpl ? tpl : "", strlen(text));
-		if (result == 0)
-			result = store_audit(app->store, k->s->login, "reply", id, detail, k->now);
-		if (result == 0)
-			case_timers_operator_spoke(k->c->timers, id, k->now);
-	}
-	if (!record || tx_end(app, result) < 0) {
-		cJSON_Delete(record);
-		store_failed(k, "transcript after the reply was queued");
+	/* One transaction: the row, the transcript line and the audit entry, or nothing. */
+	if (cases_reply(k->c->d.cases, id, k->s->login, text, tpl, k->now, &record) < 0) {
+		http_resp_error(k->resp, 503, "ответ не поставлен в очередь на отправку, попробуйте ещё раз");
 		return;
 	}
-	cJSON *d = cJSON_CreateObject();
-	cJSON_AddNumberToObject(d, "case_id", (double)id);
-	cJSON_AddStringToObject(d, "channel", channel);
-	cJSON_AddNumberToObject(d, "peer_id", (double)peer);
-	cJSON_AddStringToObject(d, "text", text);
-	cJSON_AddStringToObject(d, "operator", k->s->login);
-	cJSON_AddNumberToObject(d, "at", (double)k->now);
-	events_emit(app->events, "operator_message", d);
-	cJSON_Delete(d);
-	emit_case(app, "case_updated", id);
 	reply_case(k, id, record);
 	cJSON_Delete(record);
 }
 
 static void api_note(struct call *k, int64_t id)
 {
-	struct app *app = k->c->app;
 	const char *text = body_text(k, "text", 1);
 	if (!text)
 		return;
 	cJSON *record = load_case(k, id);
 	if (!record)
 		return;
-	int result = tx_begin(app);
-	add_note(record, k->s->login, text, k->now);
-	if (result == 0)
-		result = store_case_put(app->store, id, record, k->now);
-	if (result == 0)
-		result = store_audit(app->store, k->s->login, "note", id, NULL, k->now);
-	if (tx_end(app, result) < 0) {
-		cJSON_Delete(record);
+	cJSON_Delete(record);
+	if (cases_note(k->c->d.cases, id, k->s->login, text, k->now, &record) < 0) {
 		store_failed(k, "note");
 		return;
 	}
-	emit_case(app, "case_updated", id);
 	reply_case(k, id, record);
 	cJSON_Delete(record);
-}
-
-int console__handback(struct app *app, int64_t id, const char *by, const char *note, int notify,
-		      int64_t now)
-{
-	cJSON *record = NULL;
-	if (tx_begin(app) < 0)
-		return -1;
-	int result = store_case_get(app->store, id, &record);
-	if (result == 0 && !record)
-		result = -1;
-	const char *channel = record ? json_str(record, "channel") : NULL;
-	if (result == 0 && channel)
-		result = handoff_set(app->store, channel, json_int(record, "peer_id", 0), 0, 0, now);
-	if (result == 0 && note) {
-		add_note(record, by, note, now);
-		result = store_case_put(app->store, id, record, now);
-	}
-	if (result == 0)
-		result = store_audit(app->store, by, "handback", id, note, now);
-	struct console *c = console__of(app);
-	if (result == 0 && c)
-		case_timers_handed_back(c->timers, id);
-	cJSON_Delete(record);
-	if (tx_end(app, result) < 0)
-		return -1;
-	if (notify) {
-		static const char *const ids[] = {"handed_back", NULL};
-		console__send_template(app, id, ids, now);
-	}
-	emit_case(app, "case_updated", id);
-	return 0;
-}
-
-int console__send_template(struct app *app, int64_t id, const char *const *ids, int64_t now)
-{
-	cJSON *record = NULL;
-	if (store_case_get(app->store, id, &record) < 0 || !record)
-		return -1;
-	struct replyset *rs = replyset_ref(app->replies);
-	int lang = case_lang(app, record);
-	char eta[32] = "";
-	struct tpl_vars v = {0};
-	const char *s;
-	v.case_id = json_str(record, "number");
-	v.name = json_str(record, "display_name");
-	v.phone = (s = json_str(record, "phone")) ? s : NULL;
-	v.account = json_str(record, "account");
-	v.operator_name = json_str(record, "assignee");
-	int64_t due = json_int(record, "sla_due_at", 0);
-	if (due > 0) {
-		eta_text(rs, due, lang, eta, sizeof eta);
-		v.eta = eta;
-	}
-	char work_start[32];
-	const struct replyset_settings *set = replyset_settings(rs);
-	worktime_format(set, worktime_next_open(set, now), now, work_start, sizeof work_start);
-	v.work_start = work_start;
-	char *text = NULL;
-	const char *used = NULL;
-	for (const char *const *p = ids; *p && !text; p++)
-		if ((text = replyset_render(rs, *p, lang, &v)))
-			used = *p;
-	replyset_unref(rs);
-	char channel[32] = "";
-	if (json_str(record, "channel"))
-		snprintf(channel, sizeof channel, "%s", json_str(record, "channel"));
-	int64_t peer = json_int(record, "peer_id", 0);
-	int result = -1;
-	if (text && *channel) {
-		char source[64];
-		snprintf(source, sizeof source, "template:%s", used);
-		result = handoff_send(app, channel, peer, text, source);
-	}
-	if (result == 0 && tx_begin(app) == 0) {
-		cJSON_Delete(record);
-		record = NULL;
-		int r = store_case_get(app->store, id, &record);
-		if (r == 0 && record) {
-			add_transcript(record, "bot", text, NULL, now);
-			r = store_case_put(app->store, id, record, now);
-		}
-		tx_end(app, r);
-		cJSON *d = cJSON_CreateObject();
-		cJSON_AddNumberToObject(d, "case_id", (double)id);
-		cJSON_AddStringToObject(d, "channel", channel);
-		cJSON_AddNumberToObject(d, "peer_id", (double)peer);
-		cJSON_AddStringToObject(d, "text", text);
-		cJSON_AddNumberToObject(d, "at", (double)now);
-		events_emit(app->events, "bot_message", d);
-		cJSON_Delete(d);
-	}
-	if (!text)
-		log_error("console: case %lld: no template %s to send", (long long)id, ids[0]);
-	free(text);
-	cJSON_Delete(record);
-	return result;
 }
 
 static void api_handback(struct call *k, int64_t id)
@@ -1309,8 +835,8 @@ static void api_handback(struct call *k, int64_t id)
 	} else if (!may_change(k->s, record)) {
 		http_resp_error(k->resp, 403, "вернуть разговор боту может только исполнитель "
 					      "или администратор");
-	} else if (console__handback(k->c->app, id, k->s->login, NULL, !nv || cJSON_IsTrue(nv),
-				     k->now) < 0) {
+	} else if (cases_handback(k->c->d.cases, id, k->s->login, NULL, !nv || cJSON_IsTrue(nv),
+				  k->now) < 0) {
 		store_failed(k, "handback");
 	} else {
 		cJSON_Delete(record);
@@ -1323,7 +849,6 @@ static void api_handback(struct call *k, int64_t id)
 /* Sets the status (waiting, claimed, resolved, closed) with its history line. */
 static void change_status(struct call *k, int64_t id, const char *status, const char *resolution)
 {
-	struct app *app = k->c->app;
 	cJSON *record = load_case(k, id);
 	if (!record)
 		return;
@@ -1344,36 +869,12 @@ static void change_status(struct call *k, int64_t id, const char *status, const 
 		cJSON_Delete(record);
 		return;
 	}
-	int finished = str_is(status, "resolved") || str_is(status, "closed");
-	int result = tx_begin(app);
-	set_str(record, "status", status);
-	add_history(record, status, k->s->login, k->now);
-	if (resolution)
-		set_str(record, "resolution", resolution);
-	if (result == 0)
-		result = store_case_put(app->store, id, record, k->now);
-	const char *channel = json_str(record, "channel");
-	if (result == 0 && finished && channel) {
-		/* A finished case no longer holds the conversation: the bot answers again. */
-		struct convstate *state = NULL;
-		int64_t peer = json_int(record, "peer_id", 0);
-		if (convstate_load(app->store, channel, peer, &state) == 0 &&
-		    handoff_is_human(state) && convstate_holder_case(state) == id)
-			result = handoff_set(app->store, channel, peer, 0, 0, k->now);
-		convstate_free(state);
-	}
-	if (result == 0)
-		result = store_audit(app->store, k->s->login, "status", id, status, k->now);
-	if (result == 0 && finished)
-		case_timers_finished(k->c->timers, id);
-	else if (result == 0 && str_is(status, "waiting"))
-		case_timers_waiting(k->c->timers, id);
-	if (tx_end(app, result) < 0) {
-		cJSON_Delete(record);
+	cJSON_Delete(record);
+	if (cases_set_status(k->c->d.cases, id, k->s->login, status, resolution, k->now,
+			     &record) < 0) {
 		store_failed(k, "status");
 		return;
 	}
-	emit_case(app, "case_updated", id);
 	reply_case(k, id, record);
 	cJSON_Delete(record);
 }
@@ -1412,13 +913,14 @@ static void api_close(struct call *k, int64_t id)
 
 static void api_stats(struct call *k)
 {
-	struct app *app = k->c->app;
-	const struct replyset_settings *set = replyset_settings(app->replies);
+	struct console_api *c = k->c;
+	struct replyset *rs = live_replies(c);
+	const struct replyset_settings *set = replyset_settings(rs);
 	int64_t off = (int64_t)set->utc_offset_minutes * 60;
 	int64_t now = k->now;
 	int64_t midnight = (now + off) / 86400 * 86400 - off;
-	cJSON *today = store_console_stats(app->store, midnight, now);
-	cJSON *week = store_console_stats(app->store, now - 7 * 86400, now);
+	cJSON *today = store_console_stats(c->d.store, midnight, now);
+	cJSON *week = store_console_stats(c->d.store, now - 7 * 86400, now);
 	if (!today || !week) {
 		cJSON_Delete(today);
 		cJSON_Delete(week);
@@ -1429,15 +931,15 @@ static void api_stats(struct call *k)
 	cJSON_AddItemToObject(o, "today", today);
 	cJSON_AddItemToObject(o, "week", week);
 	cJSON_AddNumberToObject(o, "now", (double)now);
-	cJSON_AddNumberToObject(o, "operators_online", (double)console_hub_count(k->c->hub));
-	cJSON_AddStringToObject(o, "replies_version", replyset_version(app->replies));
+	cJSON_AddNumberToObject(o, "operators_online", (double)console_hub_count(k->c->d.hub));
+	cJSON_AddStringToObject(o, "replies_version", replyset_version(rs));
 	reply_json(k->resp, 200, o);
 }
 
 /* The reports page: the last days=N (1 to 90, default 14) local days. */
 static void api_reports(struct call *k)
 {
-	struct app *app = k->c->app;
+	struct console_api *c = k->c;
 	char v[16] = "";
 	int bad = http_req_param(k->req, "days", v, sizeof v) == -2;
 	char *end = v;
@@ -1446,8 +948,8 @@ static void api_reports(struct call *k)
 		http_resp_error(k->resp, 400, "days — число от 1 до 90");
 		return;
 	}
-	int64_t off = (int64_t)replyset_settings(app->replies)->utc_offset_minutes * 60;
-	cJSON *o = store_console_report(app->store, (int)days, k->now, off);
+	int64_t off = (int64_t)replyset_settings(live_replies(c))->utc_offset_minutes * 60;
+	cJSON *o = store_console_report(c->d.store, (int)days, k->now, off);
 	if (!o) {
 		store_failed(k, "reports");
 		return;
@@ -1458,12 +960,12 @@ static void api_reports(struct call *k)
 
 static void api_reload(struct call *k)
 {
-	struct app *app = k->c->app;
+	struct console_api *c = k->c;
 	buf_reset(&k->resp->body);
-	int result = app_reload(app, &k->resp->body);
+	int result = c->d.reload ? c->d.reload(c->d.arg, &k->resp->body) : -1;
 	k->resp->status = result == 0 ? 200 : 422;
 	k->resp->content_type = "application/json";
-	store_audit(app->store, k->s->login, "reload", 0, result == 0 ? "ok" : "failed", k->now);
+	store_audit(c->d.store, k->s->login, "reload", 0, result == 0 ? "ok" : "failed", k->now);
 }
 
 static void api_audit(struct call *k)
@@ -1476,7 +978,7 @@ static void api_audit(struct call *k)
 		http_resp_error(k->resp, 400, "case_id — целое положительное число");
 		return;
 	}
-	cJSON *a = store_console_audit(k->c->app->store, id, 1000);
+	cJSON *a = store_console_audit(k->c->d.store, id, 1000);
 	if (!a) {
 		store_failed(k, "audit");
 		return;
@@ -1551,7 +1053,7 @@ static int json_content(const char *ct)
 	       (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ');
 }
 
-void console_api_handle(struct console *c, const struct http_req *req, struct http_resp *resp)
+void console_api_handle(struct console_api *c, const struct http_req *req, struct http_resp *resp)
 {
 	const char *path = strncmp(req->path, "/api/", 5) == 0 ? req->path + 5 : "";
 	const struct api_route *r = NULL;
@@ -1573,7 +1075,7 @@ void console_api_handle(struct console *c, const struct http_req *req, struct ht
 	struct call k = {.c = c, .req = req, .resp = resp, .now = clock_now_ms() / 1000};
 	int post = strcmp(req->method, "POST") == 0;
 	if (r->need != NEED_NONE) {
-		k.s = auth_session(c->auth, req->cookie, clock_now_ms());
+		k.s = auth_session(c->d.auth, req->cookie, clock_now_ms());
 		if (!k.s) {
 			http_resp_error(resp, 401, "войдите в консоль");
 			return;
@@ -1626,70 +1128,23 @@ static void api_route(void *arg, const struct http_req *req, struct http_resp *r
 
 /* ---- life cycle ---- */
 
-static void console_stop_cb(void *arg)
+struct console_api *console_api_new(const struct console_api_deps *d)
 {
-	struct console *c = arg;
-	case_timers_stop(c->timers);
-}
-
-static void console_free_cb(void *arg)
-{
-	struct console *c = arg;
-	case_timers_free(c->timers);
-	text_ctx_free(c->text);
-	console_hub_free(c->hub);
-	auth_free(c->auth);
-	free(c);
-}
-
-/* The addresses operators logged in from before a restart stay trusted (auth.h). */
-static void seed_trust(void *arg, const char *login, const char *peer, int64_t at)
-{
-	auth_trust(arg, login, peer, at * 1000);
-}
-
-struct console *console_new(struct app *app, struct channel *web)
-{
-	struct console *c = xcalloc(1, sizeof *c);
-	c->app = app;
-	c->web = web;
-	c->auth = auth_new(&app->cfg);
-	c->text = text_ctx_new();
-	if (!c->text)
-		log_error("console: no stemmer: search will answer 500");
-	if (app->store && store_console_recent_logins(app->store, 256, seed_trust, c->auth) < 0)
-		log_warn("console: cannot read recent logins from the audit log: %s",
-			 store_state(app->store));
-	web_channel_set_companion(web, console_stop_cb, console_free_cb, c);
-	c->hub = console_hub_new(app, c->auth);
-	c->timers = case_timers_new(app);
-	if (app->server) {
-		server_route(app->server, "/console", console_page_route, c);
-		server_route(app->server, "/console/*", console_asset_route, c);
-		server_route(app->server, "/api/*", api_route, c);
+	struct console_api *c = xcalloc(1, sizeof *c);
+	c->d = *d;
+	c->search = case_search_new(d->store);
+	if (d->server) {
+		server_route(d->server, "/console", console_page_route, c);
+		server_route(d->server, "/console/*", console_asset_route, c);
+		server_route(d->server, "/api/*", api_route, c);
 	}
 	return c;
 }
 
-struct console *console__of(struct app *app)
+void console_api_free(struct console_api *c)
 {
-	for (int i = 0; i < app->n_channels; i++)
-		if (app->channels[i]->caps.local_chat)
-			return web_channel_companion(app->channels[i]);
-	return NULL;
-}
-
-struct auth *console__auth(struct console *c)
-{
-	return c->auth;
-}
-
-struct console_hub *console__hub(struct console *c)
-{
-	return c->hub;
-}
-
-struct case_timers *console__timers(struct console *c)
-{
-	return c->timers;
+	if (!c)
+		return;
+	case_search_free(c->search);
+	free(c);
 }

@@ -1,9 +1,9 @@
 /* The blog secretary's console: the pages (/console and its assets) and the JSON API
  * under /api/. Every /api/ route but login needs a session (auth.h); every request that
  * changes state also needs the session's X-CSRF-Token and a same-origin Origin; admin
- * routes need the admin role. Every operator action is written to the audit log, and
- * every change to a case is told to the console's live updates (events "case_updated",
- * "operator_message", "alert") after it has committed.
+ * routes need the admin role. This file is the HTTP and JSON only: the changes to cases
+ * are the cases service's (cases.h), which writes the audit log and tells the console's
+ * live updates (events "case_updated", "operator_message") after each commit.
  *
  * Endpoints (JSON bodies and answers; errors are {"error":S} with the HTTP status):
  *   POST /api/login                  {"login","password"} -> {"login","role","csrf"}
@@ -31,51 +31,47 @@
  *   POST /api/cases/N/handback       {"notify":B?} -> {"case":..} (return to the bot)
  *   GET  /api/stats                  -> {"today":FIGURES,"week":FIGURES}   (admin)
  *   GET  /api/reports?days=N         -> store_console_report's object      (admin)
- *   POST /api/admin/reload           -> app_reload's object              (admin)
+ *   POST /api/admin/reload           -> the reload report (deps.reload)    (admin)
  *   GET  /api/audit?case_id=N        -> {"audit":[..]}                    (admin) */
 #ifndef DESKBOT_CONSOLE_API_H
 #define DESKBOT_CONSOLE_API_H
-#include <cjson/cJSON.h>
-#include <stdint.h>
 
-struct app;
+#include <uv.h>
+
 struct auth;
-struct channel;
-struct console;
+struct buf;
+struct cases;
+struct config;
+struct console_api;
 struct console_hub;
-struct case_timers;
 struct http_req;
 struct http_resp;
+struct replyset;
+struct server;
+struct store;
 
-/* Creates the console (sessions, live-update hub, case timers), registers its routes on
- * app->server and ties its life to the web chat channel web (web_channel_set_companion):
- * it stops and is freed with it. */
-struct console *console_new(struct app *app, struct channel *web);
+/* What the API answers from (console.h's parts); every pointer is borrowed and must
+ * outlive it. */
+struct console_api_deps {
+	uv_loop_t *loop;
+	const struct config *cfg;  /* the operators */
+	struct store *store;
+	struct server *server;     /* NULL: no routes */
+	struct auth *auth;
+	struct console_hub *hub;
+	struct cases *cases;
+	struct replyset *(*replies)(void *arg); /* the live reply set */
+	int (*reload)(void *arg, struct buf *out);
+	void *arg;                 /* for replies and reload */
+};
+
+/* Registers the routes on d->server (when there is one). d is copied. */
+struct console_api *console_api_new(const struct console_api_deps *d);
+/* Accepts NULL. */
+void console_api_free(struct console_api *a);
 
 /* Answers one request under /api/ (the prefix route of the API). */
-void console_api_handle(struct console *c, const struct http_req *req, struct http_resp *resp);
-
-/* The queue's view of a case: {"id","number","created_at","updated_at","sla_due_at",
- * "channel","peer_id","category","intent","severity","flags":{..},"status","assignee",
- * "display_name","summary","followers","last_at"}. Caller frees. */
-cJSON *console_case_summary(int64_t id, const cJSON *record);
-
-/* Internals shared with console_hub.c, case_timers.c and the tests. */
-struct console *console__of(struct app *app);
-struct auth *console__auth(struct console *c);
-struct console_hub *console__hub(struct console *c);
-struct case_timers *console__timers(struct console *c);
-
-/* Case changes made by the system (timers) as by an operator: each one commits, writes
- * the audit log as by, appends a note when note is not NULL, and emits "case_updated".
- * release: the case goes back to the queue (status new, no assignee, bot answers).
- * handback: the conversation goes back to the bot; notify sends the "handed_back"
- * template to the customer. */
-int console__release(struct app *app, int64_t id, const char *by, const char *note, int64_t now);
-int console__handback(struct app *app, int64_t id, const char *by, const char *note, int notify,
-		      int64_t now);
-/* Sends a bot template (by id; the first of ids that exists) to the case's customer
- * through the outbox and appends it to the transcript. Returns 0 or negative. */
-int console__send_template(struct app *app, int64_t id, const char *const *ids, int64_t now);
+void console_api_handle(struct console_api *a, const struct http_req *req,
+			struct http_resp *resp);
 
 #endif

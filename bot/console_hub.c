@@ -7,10 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
 #include "auth.h"
 #include "cases.h"
-#include "console_api.h"
 #include "events.h"
 #include "json_util.h"
 #include "log.h"
@@ -28,7 +26,8 @@ struct hub_conn {
 };
 
 struct console_hub {
-	struct app *app;
+	struct events *events;
+	struct store *store;
 	struct auth *auth;
 	int sub;              /* events subscription handle */
 	struct hub_conn *conns;
@@ -38,14 +37,14 @@ struct console_hub {
 static cJSON *summary_of(struct console_hub *h, int64_t id)
 {
 	cJSON *record = NULL;
-	if (id <= 0 || store_case_get_head(h->app->store, id, &record) < 0 || !record)
+	if (id <= 0 || store_case_get_head(h->store, id, &record) < 0 || !record)
 		return NULL;
 	/* The queue shows the customer's last words; one indexed read per update. */
-	char *last = store_case_last_text(h->app->store, id);
+	char *last = store_case_last_text(h->store, id);
 	if (last)
 		cJSON_AddStringToObject(record, "last_text", last);
 	free(last);
-	cJSON *s = console_case_summary(id, record);
+	cJSON *s = cases_summary(id, record);
 	cJSON_Delete(record);
 	return s;
 }
@@ -185,16 +184,18 @@ static const struct server_ws_ops hub_ws_ops = {
 	.on_close = ws_close,
 };
 
-struct console_hub *console_hub_new(struct app *app, struct auth *auth)
+struct console_hub *console_hub_new(struct server *server, struct events *events,
+				    struct store *store, struct auth *auth)
 {
 	struct console_hub *h = xcalloc(1, sizeof *h);
-	h->app = app;
+	h->events = events;
+	h->store = store;
 	h->auth = auth;
-	h->sub = events_subscribe(app->events, event_cb, h);
+	h->sub = events_subscribe(events, event_cb, h);
 	if (h->sub < 0)
 		log_error("console: no room for another event subscriber; live updates are off");
-	if (app->server)
-		server_ws_route(app->server, "/ws", &hub_ws_ops, h);
+	if (server)
+		server_ws_route(server, "/ws", &hub_ws_ops, h);
 	return h;
 }
 
@@ -203,7 +204,7 @@ void console_hub_free(struct console_hub *h)
 	if (!h)
 		return;
 	if (h->sub >= 0)
-		events_unsubscribe(h->app->events, h->sub);
+		events_unsubscribe(h->events, h->sub);
 	while (h->conns) {
 		struct hub_conn *k = h->conns;
 		h->conns = k->next;

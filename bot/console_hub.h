@@ -1,5 +1,5 @@
 /* The console's live updates: a WebSocket endpoint at /ws for logged-in operators,
- * subscribed to app->events. Every notice about a case goes to every operator socket as
+ * subscribed to the events (events.h). Every notice about a case goes to every operator socket as
  * one JSON text frame:
  *
  *   {"type":"hello","login":S,"role":S}                       on connect (after "hello")
@@ -10,7 +10,7 @@
  *   {"type":"session_expired"}                                 then nothing more
  *   {"type":"pong"}                                            answers {"type":"ping"}
  *
- * SUMMARY is console_case_summary's object. The socket is accepted only with a valid
+ * SUMMARY is cases_summary's object. The socket is accepted only with a valid
  * session cookie and a same-origin Origin header. */
 #ifndef DESKBOT_CONSOLE_HUB_H
 #define DESKBOT_CONSOLE_HUB_H
@@ -18,13 +18,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct app;
 struct auth;
 struct console_hub;
+struct events;
+struct server;
+struct store;
 
-/* Subscribes to app->events and registers /ws on app->server (when there is one). auth
- * is borrowed and must outlive the hub. */
-struct console_hub *console_hub_new(struct app *app, struct auth *auth);
+/* Subscribes to events and registers /ws on server (when there is one); the summaries
+ * it sends are read from store. All are borrowed and must outlive the hub. */
+struct console_hub *console_hub_new(struct server *server, struct events *events,
+				    struct store *store, struct auth *auth);
 /* Unsubscribes and frees; the server must have stopped (no socket left). Accepts NULL. */
 void console_hub_free(struct console_hub *h);
 /* Sends one frame (copied) to every authenticated operator socket. Returns how many

@@ -7,7 +7,6 @@
 #include <stdint.h>
 
 struct store;
-struct app;
 struct convstate;
 
 /* Gives the conversation to a person (human = 1, for case_id) or back to the bot. */
@@ -15,10 +14,5 @@ int handoff_set(struct store *st, const char *channel, int64_t peer, int human, 
 		int64_t now);
 /* 1 when a person holds the conversation whose state this is. */
 int handoff_is_human(const struct convstate *state);
-
-/* Queues a message from a person (the console) to a customer through the channel's
- * outbox, like any bot reply: stored, retried, ordered, never doubled. Commits. */
-int handoff_send(struct app *app, const char *channel, int64_t peer, const char *text,
-		 const char *source);
 
 #endif

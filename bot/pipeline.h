@@ -9,7 +9,7 @@
 
 #include "channels/channel.h"
 
-struct app;
+struct casework;
 struct events;
 struct outbox;
 struct pipeline;
@@ -24,7 +24,7 @@ struct pipeline_deps {
 	/* The live reply set (it is swapped whole on reload, so it is asked each batch). */
 	struct replyset *(*replies)(void *arg);
 	void *replies_arg;
-	struct app *cases; /* what casework_before/after work on (casework.h) */
+	struct casework *cases; /* what casework_before/after work on (casework.h) */
 };
 
 struct pipeline *pipeline_new(const struct pipeline_deps *deps);

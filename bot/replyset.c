@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "log.h"
 #include "matcher.h"
+#include "severity.h"
 #include "text.h"
 #include "xalloc.h"
 
@@ -597,7 +598,6 @@ static void load_intents_file(struct replyset *rs, struct file *f)
 	if (!arr)
 		return;
 	static const char *const kinds[] = {"faq", "smalltalk", "operator", "tariff", "complaint"};
-	static const char *const sevs[] = {"critical", "high", "normal", "low"};
 	static const char *const needs[] = {"phone", "account", "location", "description"};
 	const cJSON *o;
 	cJSON_ArrayForEach(o, arr)
@@ -690,7 +690,7 @@ static void load_intents_file(struct replyset *rs, struct file *f)
 		}
 		const cJSON *sev = maybe(f, o, "severity", cJSON_String, "a string");
 		if (sev) {
-			it.severity = enum_index(sev->valuestring, sevs, 4);
+			it.severity = severity_of(sev->valuestring);
 			if (it.severity < 0) {
 				ERR_NODE(f, sev, "unknown severity \"%s\" (critical, high, normal, low)", sev->valuestring);
 				ok = 0;
@@ -1103,10 +1103,9 @@ static void load_settings(struct replyset *rs, struct file *f)
 			s->holidays[s->n_holidays++] = day;
 	}
 	const cJSON *sla = need(f, f->root, "sla_minutes", cJSON_Object, "an object");
-	static const char *const sevs[] = {"critical", "high", "normal", "low"};
 	static const int sla_def[] = {30, 60, 240, 1440};
-	for (int k = 0; k < 4; k++)
-		s->sla_minutes[k] = sla ? read_int(f, sla, sevs[k], 1, sla_def[k], 100000) : sla_def[k];
+	for (int k = 0; k < SEVERITY_COUNT; k++)
+		s->sla_minutes[k] = sla ? read_int(f, sla, severity_name(k), 1, sla_def[k], 100000) : sla_def[k];
 	s->high_reach_followers = read_int(f, f->root, "high_reach_followers", 0, 10000, 2000000000);
 	s->interview_max_tries = read_int(f, f->root, "interview_max_tries", 0, 2, 100);
 	s->operator_auto_reply_interval_s = read_int(f, f->root, "operator_auto_reply_interval_s", 0, 900, 86400 * 7);

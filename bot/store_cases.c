@@ -5,20 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cases.h"
+#include "store_cases.h"
 #include "json_util.h"
 #include "log.h"
+#include "severity.h"
 #include "store.h"
 #include "xalloc.h"
 
 /* Runs sql with binders for the case's key columns; shared by create and put. */
 static int severity_rank(const char *s)
 {
-	static const char *const order[] = {"critical", "high", "normal", "low"};
-	for (int i = 0; s && i < 4; i++)
-		if (strcmp(s, order[i]) == 0)
-			return i;
-	return 2;
+	int sev = severity_of(s);
+	return sev < 0 ? 2 : sev; /* unknown ranks as normal */
 }
 
 /* Keys of a record in memory that the store keeps elsewhere: the transcript as rows of

@@ -4,9 +4,9 @@
 #include "clock.h"
 
 #include <cjson/cJSON.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
 #include "cases.h"
 #include "channels/names.h"
 #include "events.h"
@@ -16,9 +16,14 @@
 #include "store.h"
 #include "xalloc.h"
 
+struct webhooks {
+	struct webhooks_deps d;
+	int crm_sub, notify_sub; /* events subscriptions, -1 when none */
+};
+
 /* Queues one row in a transaction of its own: the news comes after the transaction
  * that made it. Takes the text. */
-static void queue(struct app *app, const char *channel, int64_t case_id, char *text,
+static void queue(struct webhooks *w, const char *channel, int64_t case_id, char *text,
 		  const char *source)
 {
 	struct outbox_row r = {0};
@@ -28,31 +33,31 @@ static void queue(struct app *app, const char *channel, int64_t case_id, char *t
 	r.text = text;
 	r.source = xstrdup(source);
 	r.created_ms = clock_now_ms();
-	if (outbox_queue_row(app->outbox, &r) < 0)
+	if (outbox_queue_row(w->d.outbox, &r) < 0)
 		log_error("webhooks: could not queue %s news of case %lld", channel,
 			  (long long)case_id);
 }
 
 static void crm_cb(void *arg, const char *type, const cJSON *data)
 {
-	struct app *app = arg;
+	struct webhooks *w = arg;
 	int64_t case_id = json_int(data, "case_id", 0);
 	cJSON *rec = NULL;
 	if (strcmp(type, "case_updated") != 0 || !case_id ||
-	    store_case_get(app->store, case_id, &rec) < 0 || !rec)
+	    store_case_get(w->d.store, case_id, &rec) < 0 || !rec)
 		return;
-	queue(app, CHANNEL_CRM, case_id, cJSON_PrintUnformatted(rec), "case");
+	queue(w, CHANNEL_CRM, case_id, cJSON_PrintUnformatted(rec), "case");
 	cJSON_Delete(rec);
 }
 
 static void notify_cb(void *arg, const char *type, const cJSON *data)
 {
-	struct app *app = arg;
+	struct webhooks *w = arg;
 	int64_t case_id = json_int(data, "case_id", 0);
 	if (!case_id || (strcmp(type, "case_created") && strcmp(type, "customer_message")))
 		return;
 	cJSON *rec = NULL;
-	if (store_case_get_head(app->store, case_id, &rec) < 0 || !rec)
+	if (store_case_get_head(w->d.store, case_id, &rec) < 0 || !rec)
 		return;
 	/* Every new case; customer messages only where a person holds the case. */
 	const char *assignee = json_str(rec, "assignee");
@@ -75,14 +80,26 @@ static void notify_cb(void *arg, const char *type, const cJSON *data)
 	cJSON_AddStringToObject(n, "text", v ? v : (json_str(rec, "summary") ? json_str(rec, "summary") : ""));
 	cJSON_AddNumberToObject(n, "at", (double)(clock_now_ms() / 1000));
 	cJSON_Delete(rec);
-	queue(app, CHANNEL_NOTIFY, case_id, cJSON_PrintUnformatted(n), type);
+	queue(w, CHANNEL_NOTIFY, case_id, cJSON_PrintUnformatted(n), type);
 	cJSON_Delete(n);
 }
 
-void webhooks_start(struct app *app)
+struct webhooks *webhooks_new(const struct webhooks_deps *d)
 {
-	if (app->cfg.crm_webhook_url)
-		events_subscribe(app->events, crm_cb, app);
-	if (app->cfg.notify_webhook_url)
-		events_subscribe(app->events, notify_cb, app);
+	struct webhooks *w = xcalloc(1, sizeof *w);
+	w->d = *d;
+	w->crm_sub = d->crm_url ? events_subscribe(d->events, crm_cb, w) : -1;
+	w->notify_sub = d->notify_url ? events_subscribe(d->events, notify_cb, w) : -1;
+	return w;
+}
+
+void webhooks_free(struct webhooks *w)
+{
+	if (!w)
+		return;
+	if (w->crm_sub >= 0)
+		events_unsubscribe(w->d.events, w->crm_sub);
+	if (w->notify_sub >= 0)
+		events_unsubscribe(w->d.events, w->notify_sub);
+	free(w);
 }

@@ -8,9 +8,23 @@
 #ifndef DESKBOT_WEBHOOKS_H
 #define DESKBOT_WEBHOOKS_H
 
-struct app;
+struct events;
+struct outbox;
+struct store;
+struct webhooks;
 
-/* Subscribes to app->events for whichever of the two is configured. */
-void webhooks_start(struct app *app);
+/* What the webhooks work with; every pointer is borrowed and must outlive them. */
+struct webhooks_deps {
+	struct store *store;
+	struct outbox *outbox;
+	struct events *events;
+	const char *crm_url;    /* NULL: no "crm" news */
+	const char *notify_url; /* NULL: no "notify" news */
+};
+
+/* Subscribes to events for whichever of the two is configured. */
+struct webhooks *webhooks_new(const struct webhooks_deps *d);
+/* Unsubscribes and frees. Accepts NULL. */
+void webhooks_free(struct webhooks *w);
 
 #endif

@@ -3,3 +3,5 @@
 # console tables and the live-update frames.
 deskbot_unit_test(test_console_api unit/test_console_api.c)
 deskbot_unit_test(test_console_timers unit/test_console_timers.c)
+# The cases service: replies and templates all-or-nothing, timers with their change.
+deskbot_unit_test(test_console_cases unit/test_console_cases.c)

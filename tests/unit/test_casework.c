@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
 #include "cases.h"
 #include "casework.h"
 #include "channels/caps.h"
@@ -26,6 +25,7 @@
 #include "events.h"
 #include "pipeline_batch.h"
 #include "replyset.h"
+#include "severity.h"
 #include "store.h"
 #include "test_helpers.h"
 #include "test_store_fixture.h"
@@ -33,9 +33,30 @@
 /* ---- the rig: the objects casework uses, built in one place ---- */
 
 struct rig {
-	struct app app; /* only store, replies, events, case_peers and cfg are used */
+	struct {
+		struct store *store;
+		struct replyset *replies;
+		struct events *events;
+	} app; /* what the daemon's app would hand casework */
+	struct casework *cw;
 	struct pipeline_batch batch;
 };
+
+static struct replyset *rig_replies(void *arg)
+{
+	return ((struct rig *)arg)->app.replies;
+}
+
+/* (Re)builds casework, exporting new cases to crm_url when it is not NULL. */
+static void rig_casework(struct rig *r, const char *crm_url)
+{
+	casework_free(r->cw);
+	struct casework_deps d = {.store = r->app.store, .events = r->app.events,
+				  .replies = rig_replies, .replies_arg = r,
+				  .crm_webhook_url = crm_url};
+	r->cw = casework_new(&d);
+	assert_non_null(r->cw);
+}
 
 static struct rig *rig_new(void)
 {
@@ -43,7 +64,7 @@ static struct rig *rig_new(void)
 	r->app.store = open_store();
 	r->app.replies = th_default_set();
 	r->app.events = events_new();
-	assert_int_equal(casework_start(&r->app), 0);
+	rig_casework(r, NULL);
 	return r;
 }
 
@@ -59,10 +80,10 @@ static void batch_clear(struct pipeline_batch *b)
 static void rig_free(struct rig *r)
 {
 	batch_clear(&r->batch);
+	casework_free(r->cw);
 	store_close(r->app.store);
 	replyset_unref(r->app.replies);
 	events_free(r->app.events);
-	peerset_free(&r->app.case_peers);
 	free(r);
 }
 
@@ -100,11 +121,11 @@ static void handle(struct rig *r, struct convstate *conv, struct chan_msg *m, in
 	int64_t inbound = 0;
 	m->date = now;
 	assert_true(store_inbound_add(r->app.store, m, now, &inbound) >= 0);
-	int held = casework_before(&r->app, &r->batch, m, conv, now, &res->replies);
+	int held = casework_before(r->cw, &r->batch, m, conv, now, &res->replies);
 	assert_true(held >= 0);
 	if (!held) {
 		assert_int_equal(dialog_handle(r->app.replies, conv, m, now, res), 0);
-		assert_int_equal(casework_after(&r->app, &r->batch, m, conv, res, now), 0);
+		assert_int_equal(casework_after(r->cw, &r->batch, m, conv, res, now), 0);
 	}
 	assert_int_equal(store_commit(r->app.store), 0);
 }
@@ -151,7 +172,6 @@ static int64_t num(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1;
 }
 
-static const char *const severity_names[] = {"critical", "high", "normal", "low"};
 
 /* The case's severity, category and SLA are those of its intent in the reply set. */
 static void check_case_follows_intent(struct rig *r, int64_t id, const char *intent_id,
@@ -169,11 +189,11 @@ static void check_case_follows_intent(struct rig *r, int64_t id, const char *int
 	assert_int_equal(store_case_get_head(r->app.store, id, &rec), 0);
 	assert_non_null(rec);
 	assert_string_equal(str(rec, "intent"), intent_id);
-	assert_string_equal(str(rec, "severity"), severity_names[it->severity]);
+	assert_string_equal(str(rec, "severity"), severity_name(it->severity));
 	assert_string_equal(str(rec, "category"), it->category);
 	char eta[32], start[32];
 	int after_hours = -1;
-	int64_t due = casework_due(&r->app, it->severity, now, eta, start, &after_hours);
+	int64_t due = casework_due(r->cw, it->severity, now, eta, start, &after_hours);
 	assert_int_equal(num(rec, "sla_due_at"), due);
 	cJSON_Delete(rec);
 }
@@ -242,7 +262,7 @@ static void every_complaint_intent_keeps_its_severity(void **state)
 		cJSON_AddNumberToObject(res.case_data, "started", (double)now);
 		struct convstate *conv = convstate_new();
 		assert_int_equal(store_begin(r->app.store), 0);
-		assert_int_equal(casework_after(&r->app, &r->batch, &m, conv, &res, now), 0);
+		assert_int_equal(casework_after(r->cw, &r->batch, &m, conv, &res, now), 0);
 		assert_int_equal(store_commit(r->app.store), 0);
 		int64_t id = store_case_open_for(r->app.store, "telegram", m.peer_id);
 		assert_true(id > 0);
@@ -319,7 +339,7 @@ static void case_goes_to_the_crm(void **state)
 {
 	(void)state;
 	struct rig *r = rig_new();
-	r->app.cfg.crm_webhook_url = (char *)"http://127.0.0.1:9/crm";
+	rig_casework(r, "http://127.0.0.1:9/crm");
 	int64_t now = moscow("2026-12-02T12:00:00");
 	struct convstate *conv = convstate_new();
 	struct dialog_result res;
@@ -336,12 +356,11 @@ static void case_goes_to_the_crm(void **state)
 		cJSON *body = cJSON_Parse(row->text);
 		assert_non_null(body);
 		assert_string_equal(str(body, "severity"),
-				    severity_names[replyset_intent(r->app.replies,
-								   str(res.case_data, "intent"))->severity]);
+				    severity_name(replyset_intent(r->app.replies,
+								  str(res.case_data, "intent"))->severity));
 		cJSON_Delete(body);
 	}
 	assert_int_equal(crm, 1);
-	r->app.cfg.crm_webhook_url = NULL;
 	dialog_result_free(&res);
 	convstate_free(conv);
 	rig_free(r);

@@ -1,6 +1,7 @@
 /* A console without a network for the console's unit tests: a real loop, store (in a
  * temporary directory), reply set, events, outbox and web channel, the console created
- * by app_channels_add_local, and requests handed straight to console_api_handle. */
+ * by app_console_start as the daemon does, and requests handed straight to
+ * console_api_handle. */
 #ifndef DESKBOT_TEST_CONSOLE_FIXTURE_H
 #define DESKBOT_TEST_CONSOLE_FIXTURE_H
 #include <setjmp.h>
@@ -22,7 +23,9 @@
 #include "auth.h"
 #include "clock.h"
 #include "cases.h"
+#include "casework.h"
 #include "channels/channel.h"
+#include "console.h"
 #include "console_api.h"
 #include "events.h"
 #include "metrics.h"
@@ -115,12 +118,15 @@ static inline int fx_setup(void **state)
 	if (store_open(path, &app->store, err, sizeof err) < 0)
 		abort();
 	app->replies = th_default_set();
+	if (app_casework_start(app) < 0)
+		abort();
 	app_pipeline_open(app);
 	f->sub = events_subscribe(app->events, fx_event_cb, f);
 	app_channels_add_local(app);
 	for (int i = 0; i < app->n_channels; i++)
 		outbox_add_channel(app->outbox, app->channels[i]);
-	f->con = console__of(app);
+	app_console_start(app);
+	f->con = app->console;
 	*state = f;
 	return 0;
 }
@@ -137,10 +143,14 @@ static inline int fx_teardown(void **state)
 			waiting = 0;
 	}
 	app_channels_stop(app);
+	console_stop(app->console);
+	console_free(app->console);
+	app->console = NULL;
 	app_channels_free(app);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
 	events_unsubscribe(app->events, f->sub);
+	casework_free(app->casework);
 	store_close(app->store);
 	replyset_unref(app->replies);
 	events_free(app->events);
@@ -184,7 +194,7 @@ static inline struct fx_resp fx_req_full(struct fx *f, const char *method, const
 		.origin = origin ? origin : "", .host = "127.0.0.1:8080", .csrf = csrf ? csrf : "",
 		.peer = "127.0.0.1"};
 	struct http_resp resp = {.status = 200, .content_type = "application/json"};
-	console_api_handle(f->con, &req, &resp);
+	console_api_handle(console__api(f->con), &req, &resp);
 	struct fx_resp r = {.status = resp.status};
 	r.body = resp.body.data ? cJSON_Parse(resp.body.data) : NULL;
 	if (resp.set_cookie)

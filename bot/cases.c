@@ -1,0 +1,577 @@
+/* The cases service (see cases.h): every change to a case record that is not the
+ * pipeline's, each in one transaction begun and committed here. */
+#include "cases.h"
+
+#include "clock.h"
+#include "worktime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "convstate.h"
+#include "handoff.h"
+#include "json_util.h"
+#include "log.h"
+#include "outbox.h"
+#include "replyset.h"
+#include "store.h"
+#include "xalloc.h"
+
+struct cases {
+	struct cases_deps d;
+	cases_watch_fn watch;
+	void *watch_arg;
+};
+
+struct cases *cases_new(const struct cases_deps *d)
+{
+	struct cases *cs = xcalloc(1, sizeof *cs);
+	cs->d = *d;
+	return cs;
+}
+
+void cases_free(struct cases *cs)
+{
+	free(cs);
+}
+
+void cases_watch(struct cases *cs, cases_watch_fn fn, void *arg)
+{
+	cs->watch = fn;
+	cs->watch_arg = arg;
+}
+
+static void tell_watcher(struct cases *cs, int64_t id, enum cases_change what, int64_t now)
+{
+	if (cs->watch)
+		cs->watch(cs->watch_arg, id, what, now);
+}
+
+static struct replyset *live_replies(struct cases *cs)
+{
+	return cs->d.replies ? cs->d.replies(cs->d.replies_arg) : NULL;
+}
+
+/* ---- the record in memory ---- */
+
+static void set_str(cJSON *o, const char *key, const char *value)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	if (value)
+		cJSON_AddStringToObject(o, key, value);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+/* The array at o[key], created (or replaced when not an array) on demand. */
+static cJSON *array_at(cJSON *o, const char *key)
+{
+	cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (cJSON_IsArray(a))
+		return a;
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	return cJSON_AddArrayToObject(o, key);
+}
+
+static void add_history(cJSON *record, const char *status, const char *by, int64_t now)
+{
+	cJSON *h = cJSON_CreateObject();
+	cJSON_AddNumberToObject(h, "at", (double)now);
+	cJSON_AddStringToObject(h, "status", status);
+	cJSON_AddStringToObject(h, "by", by);
+	cJSON_AddItemToArray(array_at(record, "history"), h);
+}
+
+static void add_note(cJSON *record, const char *author, const char *text, int64_t now)
+{
+	cJSON *n = cJSON_CreateObject();
+	cJSON_AddNumberToObject(n, "at", (double)now);
+	cJSON_AddStringToObject(n, "author", author);
+	cJSON_AddStringToObject(n, "text", text);
+	cJSON_AddItemToArray(array_at(record, "notes"), n);
+}
+
+static void add_transcript(cJSON *record, const char *from, const char *text, const char *op,
+			   int64_t now)
+{
+	cJSON *t = cJSON_CreateObject();
+	cJSON_AddNumberToObject(t, "at", (double)now);
+	cJSON_AddStringToObject(t, "from", from);
+	cJSON_AddStringToObject(t, "text", text);
+	if (op)
+		cJSON_AddStringToObject(t, "operator", op);
+	cJSON_AddItemToArray(array_at(record, "transcript"), t);
+}
+
+static int str_is(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+int cases_is_open_status(const char *s)
+{
+	return str_is(s, "new") || str_is(s, "claimed") || str_is(s, "waiting");
+}
+
+static void emit_case(struct cases *cs, const char *type, int64_t id)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "case_id", (double)id);
+	events_emit(cs->d.events, type, d);
+	cJSON_Delete(d);
+}
+
+/* A message to the case's customer ("operator_message" or "bot_message"). */
+static void emit_message(struct cases *cs, const char *type, int64_t id, const char *channel,
+			 int64_t peer, const char *text, const char *operator_login, int64_t now)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "case_id", (double)id);
+	cJSON_AddStringToObject(d, "channel", channel);
+	cJSON_AddNumberToObject(d, "peer_id", (double)peer);
+	cJSON_AddStringToObject(d, "text", text);
+	if (operator_login)
+		cJSON_AddStringToObject(d, "operator", operator_login);
+	cJSON_AddNumberToObject(d, "at", (double)now);
+	events_emit(cs->d.events, type, d);
+	cJSON_Delete(d);
+}
+
+/* Opens a transaction of our own (an open batch commits first). */
+static int tx_begin(struct cases *cs)
+{
+	if (store_in_tx(cs->d.store) && store_commit(cs->d.store) < 0)
+		return -1;
+	return store_begin(cs->d.store);
+}
+
+static int tx_end(struct cases *cs, int result)
+{
+	if (result == 0 && store_commit(cs->d.store) == 0)
+		return 0;
+	store_rollback(cs->d.store);
+	return -1;
+}
+
+/* Stores a message to (channel, peer) as an outbox row, inside the caller's transaction;
+ * row is filled and must go to queue_row after the commit (or be freed). */
+static int store_message(struct cases *cs, const char *channel, int64_t peer, const char *text,
+			 const char *source, struct outbox_row *row)
+{
+	struct replyset *rs = live_replies(cs);
+	*row = (struct outbox_row){0};
+	row->channel = xstrdup(channel);
+	row->kind = xstrdup("message");
+	row->peer_id = peer;
+	row->text = xstrdup(text);
+	row->replyset_version = rs ? xstrdup(replyset_version(rs)) : NULL;
+	row->source = xstrdup(source);
+	row->created_ms = clock_now_ms();
+	return store_outbox_add(cs->d.store, row);
+}
+
+/* Hands a committed row to the outbox for delivery (taking its strings). */
+static void queue_row(struct cases *cs, struct outbox_row *row)
+{
+	if (cs->d.outbox)
+		outbox_enqueue(cs->d.outbox, row->channel, row);
+	else
+		outbox_row_free(row);
+}
+
+/* ---- reads ---- */
+
+int cases_get(struct cases *cs, int64_t id, cJSON **record)
+{
+	return store_case_get(cs->d.store, id, record);
+}
+
+int cases_lang(struct cases *cs, const cJSON *record)
+{
+	const char *l = json_str(record, "lang");
+	if (l)
+		return replyset_lang(l);
+	struct convstate *state = NULL;
+	int lang = RS_RU;
+	const char *channel = json_str(record, "channel");
+	if (channel && convstate_load(cs->d.store, channel, json_int(record, "peer_id", 0), &state) == 0)
+		lang = replyset_lang(convstate_lang(state) ? convstate_lang(state) : "ru");
+	convstate_free(state);
+	return lang;
+}
+
+cJSON *cases_summary(int64_t id, const cJSON *record)
+{
+	static const char *const strs[] = {"number", "channel", "category", "intent", "severity",
+					   "status", "assignee", "display_name", "summary",
+					   "profile_link"};
+	static const char *const nums[] = {"created_at", "updated_at", "sla_due_at", "peer_id",
+					   "followers"};
+	cJSON *s = cJSON_CreateObject();
+	cJSON_AddNumberToObject(s, "id", (double)id);
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+		const char *v = json_str(record, strs[i]);
+		if (v)
+			cJSON_AddStringToObject(s, strs[i], v);
+		else
+			cJSON_AddNullToObject(s, strs[i]);
+	}
+	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
+		cJSON_AddNumberToObject(s, nums[i], (double)json_int(record, nums[i], 0));
+	const cJSON *flags = json_obj(record, "flags");
+	cJSON_AddItemToObject(s, "flags", flags ? cJSON_Duplicate(flags, 1) : cJSON_CreateObject());
+	/* The last line of the transcript: when and who, for "new message" marks (the store
+	 * keeps them with the record, so a summary never reads the transcript). */
+	cJSON_AddNumberToObject(s, "last_at", (double)json_int(record, "last_at", 0));
+	const char *from = json_str(record, "last_from");
+	if (from)
+		cJSON_AddStringToObject(s, "last_from", from);
+	cJSON_AddNumberToObject(s, "messages", (double)json_int(record, "messages", 0));
+	const char *last = json_str(record, "last_text");
+	if (last)
+		cJSON_AddStringToObject(s, "last_text", last);
+	return s;
+}
+
+/* ---- operations ---- */
+
+int cases_claim(struct cases *cs, int64_t id, const char *login, int64_t now, char *holder,
+		size_t holder_len, cJSON **record)
+{
+	struct store *st = cs->d.store;
+	*record = NULL;
+	cJSON *before = NULL;
+	if (store_case_get_head(st, id, &before) < 0 || !before)
+		return -1;
+	int already = str_is(json_str(before, "assignee"), login);
+	cJSON_Delete(before);
+	int result = tx_begin(cs);
+	int won = result == 0 ? store_case_claim(st, id, login, now, holder, holder_len) : -1;
+	if (won <= 0) {
+		tx_end(cs, -1);
+		return won;
+	}
+	result = store_case_get(st, id, record);
+	if (result == 0 && *record && !already) {
+		add_history(*record, "claimed", login, now);
+		result = store_case_put(st, id, *record, now);
+		const char *channel = json_str(*record, "channel");
+		if (result == 0 && channel)
+			result = handoff_set(st, channel, json_int(*record, "peer_id", 0), 1, id, now);
+		if (result == 0)
+			result = store_audit(st, login, "claim", id, NULL, now);
+		if (result == 0)
+			tell_watcher(cs, id, CASES_CLAIMED, now);
+	}
+	if (!*record || tx_end(cs, result) < 0) {
+		cJSON_Delete(*record);
+		*record = NULL;
+		return -1;
+	}
+	emit_case(cs, "case_updated", id);
+	return 1;
+}
+
+int cases_assign(struct cases *cs, int64_t id, const char *by, const char *to, int64_t now)
+{
+	struct store *st = cs->d.store;
+	cJSON *record = NULL;
+	if (tx_begin(cs) < 0)
+		return -1;
+	int result = store_case_get(st, id, &record);
+	if (result == 0 && !record)
+		result = -1;
+	if (result == 0) {
+		const char *holder = json_str(record, "assignee");
+		char prev[64];
+		snprintf(prev, sizeof prev, "%s", holder && *holder ? holder : "");
+		set_str(record, "assignee", to);
+		set_str(record, "status", "claimed");
+		add_history(record, "claimed", by, now);
+		char note[192];
+		snprintf(note, sizeof note, "%s: %s → %s", *prev ? "Передано" : "Назначено",
+			 *prev ? prev : "очередь", to);
+		add_note(record, by, note, now);
+		result = store_case_put(st, id, record, now);
+		const char *channel = json_str(record, "channel");
+		if (result == 0 && channel)
+			result = handoff_set(st, channel, json_int(record, "peer_id", 0), 1, id, now);
+		if (result == 0)
+			result = store_audit(st, by, "assign", id, note, now);
+		if (result == 0)
+			tell_watcher(cs, id, CASES_CLAIMED, now);
+	}
+	cJSON_Delete(record);
+	if (tx_end(cs, result) < 0)
+		return -1;
+	emit_case(cs, "case_updated", id);
+	return 0;
+}
+
+int cases_release(struct cases *cs, int64_t id, const char *by, const char *note, int64_t now)
+{
+	struct store *st = cs->d.store;
+	cJSON *record = NULL;
+	if (tx_begin(cs) < 0)
+		return -1;
+	int result = store_case_get(st, id, &record);
+	if (result == 0 && !record)
+		result = -1;
+	if (result == 0) {
+		cJSON_DeleteItemFromObjectCaseSensitive(record, "assignee");
+		cJSON_AddNullToObject(record, "assignee");
+		set_str(record, "status", "new");
+		add_history(record, "new", by, now);
+		if (note)
+			add_note(record, by, note, now);
+		result = store_case_put(st, id, record, now);
+	}
+	const char *channel = record ? json_str(record, "channel") : NULL;
+	if (result == 0 && channel)
+		result = handoff_set(st, channel, json_int(record, "peer_id", 0), 0, 0, now);
+	if (result == 0)
+		result = store_audit(st, by, "release", id, note, now);
+	if (result == 0)
+		tell_watcher(cs, id, CASES_RELEASED, now);
+	cJSON_Delete(record);
+	if (tx_end(cs, result) < 0)
+		return -1;
+	emit_case(cs, "case_updated", id);
+	return 0;
+}
+
+int cases_reply(struct cases *cs, int64_t id, const char *login, const char *text,
+		const char *template_id, int64_t now, cJSON **record)
+{
+	struct store *st = cs->d.store;
+	*record = NULL;
+	struct outbox_row row = {0};
+	char channel[32] = "";
+	int64_t peer = 0;
+	int result = tx_begin(cs);
+	if (result == 0)
+		result = store_case_get(st, id, record);
+	if (result == 0 && !*record)
+		result = -1;
+	if (result == 0) {
+		const char *ch = json_str(*record, "channel");
+		snprintf(channel, sizeof channel, "%s", ch ? ch : "");
+		peer = json_int(*record, "peer_id", 0);
+		if (!*channel)
+			result = -1;
+	}
+	if (result == 0) {
+		char source[96];
+		snprintf(source, sizeof source, "operator:%s", login);
+		result = store_message(cs, channel, peer, text, source, &row);
+	}
+	if (result == 0) {
+		add_transcript(*record, "operator", text, login, now);
+		result = store_case_put(st, id, *record, now);
+	}
+	struct convstate *state = NULL;
+	if (result == 0 && convstate_load(st, channel, peer, &state) == 0 &&
+	    !handoff_is_human(state))
+		result = handoff_set(st, channel, peer, 1, id, now);
+	convstate_free(state);
+	if (result == 0) {
+		char detail[96];
+		snprintf(detail, sizeof detail, "%s%s, %zu байт",
+			 template_id ? "шаблон " : "свой текст", template_id ? template_id : "",
+			 strlen(text));
+		result = store_audit(st, login, "reply", id, detail, now);
+	}
+	if (result == 0)
+		tell_watcher(cs, id, CASES_OPERATOR_SPOKE, now);
+	if (tx_end(cs, result) < 0) {
+		log_error("cases: case %lld: operator reply not stored: %s", (long long)id,
+			  store_state(st));
+		outbox_row_free(&row);
+		cJSON_Delete(*record);
+		*record = NULL;
+		return -1;
+	}
+	/* Committed: from here on the customer gets it whatever happens. */
+	queue_row(cs, &row);
+	emit_message(cs, "operator_message", id, channel, peer, text, login, now);
+	emit_case(cs, "case_updated", id);
+	return 0;
+}
+
+int cases_note(struct cases *cs, int64_t id, const char *author, const char *text,
+	       int64_t now, cJSON **record)
+{
+	struct store *st = cs->d.store;
+	*record = NULL;
+	int result = tx_begin(cs);
+	if (result == 0)
+		result = store_case_get(st, id, record);
+	if (result == 0 && !*record)
+		result = -1;
+	if (result == 0) {
+		add_note(*record, author, text, now);
+		result = store_case_put(st, id, *record, now);
+	}
+	if (result == 0)
+		result = store_audit(st, author, "note", id, NULL, now);
+	if (tx_end(cs, result) < 0) {
+		cJSON_Delete(*record);
+		*record = NULL;
+		return -1;
+	}
+	emit_case(cs, "case_updated", id);
+	return 0;
+}
+
+int cases_handback(struct cases *cs, int64_t id, const char *by, const char *note, int notify,
+		   int64_t now)
+{
+	struct store *st = cs->d.store;
+	cJSON *record = NULL;
+	if (tx_begin(cs) < 0)
+		return -1;
+	int result = store_case_get(st, id, &record);
+	if (result == 0 && !record)
+		result = -1;
+	const char *channel = record ? json_str(record, "channel") : NULL;
+	if (result == 0 && channel)
+		result = handoff_set(st, channel, json_int(record, "peer_id", 0), 0, 0, now);
+	if (result == 0 && note) {
+		add_note(record, by, note, now);
+		result = store_case_put(st, id, record, now);
+	}
+	if (result == 0)
+		result = store_audit(st, by, "handback", id, note, now);
+	if (result == 0)
+		tell_watcher(cs, id, CASES_HANDED_BACK, now);
+	cJSON_Delete(record);
+	if (tx_end(cs, result) < 0)
+		return -1;
+	if (notify) {
+		static const char *const ids[] = {"handed_back", NULL};
+		cases_send_template(cs, id, ids, now);
+	}
+	emit_case(cs, "case_updated", id);
+	return 0;
+}
+
+int cases_set_status(struct cases *cs, int64_t id, const char *by, const char *status,
+		     const char *resolution, int64_t now, cJSON **record)
+{
+	struct store *st = cs->d.store;
+	*record = NULL;
+	int finished = str_is(status, "resolved") || str_is(status, "closed");
+	int result = tx_begin(cs);
+	if (result == 0)
+		result = store_case_get(st, id, record);
+	if (result == 0 && !*record)
+		result = -1;
+	if (result == 0) {
+		set_str(*record, "status", status);
+		add_history(*record, status, by, now);
+		if (resolution)
+			set_str(*record, "resolution", resolution);
+		result = store_case_put(st, id, *record, now);
+	}
+	const char *channel = *record ? json_str(*record, "channel") : NULL;
+	if (result == 0 && finished && channel) {
+		/* A finished case no longer holds the conversation: the bot answers again. */
+		struct convstate *state = NULL;
+		int64_t peer = json_int(*record, "peer_id", 0);
+		if (convstate_load(st, channel, peer, &state) == 0 && handoff_is_human(state) &&
+		    convstate_holder_case(state) == id)
+			result = handoff_set(st, channel, peer, 0, 0, now);
+		convstate_free(state);
+	}
+	if (result == 0)
+		result = store_audit(st, by, "status", id, status, now);
+	if (result == 0 && finished)
+		tell_watcher(cs, id, CASES_FINISHED, now);
+	else if (result == 0 && str_is(status, "waiting"))
+		tell_watcher(cs, id, CASES_WAITING, now);
+	if (tx_end(cs, result) < 0) {
+		cJSON_Delete(*record);
+		*record = NULL;
+		return -1;
+	}
+	emit_case(cs, "case_updated", id);
+	return 0;
+}
+
+/* The text of the first of ids the reply set has, filled from the case (a new string,
+ * or NULL); the id used in *used. */
+static char *render_template(struct cases *cs, const cJSON *record, const char *const *ids,
+			     int64_t now, const char **used)
+{
+	struct replyset *rs = replyset_ref(live_replies(cs));
+	int lang = cases_lang(cs, record);
+	char eta[32] = "";
+	struct tpl_vars v = {0};
+	const char *s;
+	v.case_id = json_str(record, "number");
+	v.name = json_str(record, "display_name");
+	v.phone = (s = json_str(record, "phone")) ? s : NULL;
+	v.account = json_str(record, "account");
+	v.operator_name = json_str(record, "assignee");
+	const struct replyset_settings *set = replyset_settings(rs);
+	int64_t due = json_int(record, "sla_due_at", 0);
+	if (due > 0) {
+		/* {eta} as every template reads it: the bare local time (worktime.h). */
+		worktime_format(set, due, clock_now_s(), eta, sizeof eta);
+		v.eta = eta;
+	}
+	char work_start[32];
+	worktime_format(set, worktime_next_open(set, now), now, work_start, sizeof work_start);
+	v.work_start = work_start;
+	char *text = NULL;
+	for (const char *const *p = ids; *p && !text; p++)
+		if ((text = replyset_render(rs, *p, lang, &v)))
+			*used = *p;
+	replyset_unref(rs);
+	return text;
+}
+
+int cases_send_template(struct cases *cs, int64_t id, const char *const *ids, int64_t now)
+{
+	struct store *st = cs->d.store;
+	cJSON *record = NULL;
+	if (store_case_get(st, id, &record) < 0 || !record)
+		return -1;
+	const char *used = NULL;
+	char *text = render_template(cs, record, ids, now, &used);
+	char channel[32] = "";
+	if (json_str(record, "channel"))
+		snprintf(channel, sizeof channel, "%s", json_str(record, "channel"));
+	int64_t peer = json_int(record, "peer_id", 0);
+	if (!text) {
+		log_error("cases: case %lld: no template %s to send", (long long)id, ids[0]);
+		cJSON_Delete(record);
+		return -1;
+	}
+	struct outbox_row row = {0};
+	int result = *channel ? tx_begin(cs) : -1;
+	if (result == 0) {
+		char source[64];
+		snprintf(source, sizeof source, "template:%s", used);
+		result = store_message(cs, channel, peer, text, source, &row);
+	}
+	if (result == 0) {
+		add_transcript(record, "bot", text, NULL, now);
+		result = store_case_put(st, id, record, now);
+	}
+	if (*channel && tx_end(cs, result) < 0)
+		result = -1;
+	if (result == 0) {
+		queue_row(cs, &row);
+		emit_message(cs, "bot_message", id, channel, peer, text, NULL, now);
+	} else {
+		log_error("cases: case %lld: template %s not stored: %s", (long long)id, used,
+			  *channel ? store_state(st) : "the case has no channel");
+		outbox_row_free(&row);
+	}
+	free(text);
+	cJSON_Delete(record);
+	return result;
+}

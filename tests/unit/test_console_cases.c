@@ -1,0 +1,211 @@
+/* The cases service (cases.c) on the console's fixture: an operator's reply is one
+ * transaction (outbox row, transcript line, audit entry: all or none), the case timers'
+ * rows commit or roll back with the change that armed them, and the severity names.
+ *
+ * Mutation tried (made by hand, the test run, then reverted):
+ * - the reply's outbox row committed on its own before the transcript and the audit entry
+ *   (as before the cases service): test_reply_is_all_or_nothing fails (a row is left). */
+#include "test_console_fixture.h"
+
+#include "case_timers.h"
+#include "cases.h"
+#include "convstate.h"
+#include "handoff.h"
+#include "severity.h"
+#include "store_console.h"
+
+static int64_t count_rows(struct fx *f, const char *sql, int64_t id)
+{
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(store__db(f->app.store), sql, -1, &s, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(s, 1, id);
+	int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_finalize(s);
+	return n;
+}
+
+static int64_t operator_lines(struct fx *f, int64_t id)
+{
+	return count_rows(f, "SELECT count(*) FROM case_lines WHERE case_id = ? AND "
+			     "who = 'operator'", id);
+}
+
+static int64_t audit_rows(struct fx *f, int64_t id, const char *action)
+{
+	char sql[160];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM audit WHERE case_id = ? AND action = '%s'",
+		 action);
+	return count_rows(f, sql, id);
+}
+
+static int64_t timer_rows(struct fx *f, int64_t id)
+{
+	return count_rows(f, "SELECT count(*) FROM console_timers WHERE case_id = ? AND active = 1", id);
+}
+
+/* Makes the audit log refuse entries of action (as a full disk would refuse a write). */
+static void refuse_audit(struct fx *f, const char *action)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql,
+		 "CREATE TEMP TRIGGER refuse_audit BEFORE INSERT ON audit WHEN NEW.action = '%s' "
+		 "BEGIN SELECT RAISE(ABORT, 'audit refused'); END;",
+		 action);
+	assert_int_equal(sqlite3_exec(store__db(f->app.store), sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+static void allow_audit(struct fx *f)
+{
+	assert_int_equal(sqlite3_exec(store__db(f->app.store), "DROP TRIGGER refuse_audit", NULL,
+				      NULL, NULL),
+			 SQLITE_OK);
+}
+
+static int64_t claimed_case(struct fx *f, int64_t peer)
+{
+	int64_t id = fx_case(f, peer, "high", "web", clock_now_s() - 60);
+	char holder[64];
+	cJSON *rec = NULL;
+	assert_int_equal(cases_claim(console__cases(f->con), id, "oleg", clock_now_s(), holder,
+				     sizeof holder, &rec),
+			 1);
+	assert_string_equal(fx_str(rec, "assignee", NULL), "oleg");
+	cJSON_Delete(rec);
+	return id;
+}
+
+static void test_reply_is_all_or_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct cases *cs = console__cases(f->con);
+	int64_t id = claimed_case(f, 7);
+	int64_t now = clock_now_s();
+	int before = f->n_events;
+
+	refuse_audit(f, "reply");
+	cJSON *rec = NULL;
+	assert_true(cases_reply(cs, id, "oleg", "Проверяю вашу линию", NULL, now, &rec) < 0);
+	assert_null(rec);
+	/* Nothing of it stayed: no row to send, no transcript line, no audit entry, no news. */
+	assert_int_equal(fx_outbox_rows(f, 7, "operator:"), 0);
+	assert_int_equal(operator_lines(f, id), 0);
+	assert_int_equal(audit_rows(f, id, "reply"), 0);
+	assert_int_equal(fx_count(f, "operator_message", id), 0);
+	assert_int_equal(f->n_events, before);
+	assert_false(store_in_tx(f->app.store));
+	cJSON *r = fx_record(f, id);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "transcript")), 1);
+	cJSON_Delete(r);
+
+	/* Through the API: the operator is told it was not queued. */
+	struct fx_user oleg = fx_login(f, "oleg");
+	struct fx_resp resp = fx_post(f, &oleg, "/api/cases/1/reply", "{\"text\":\"Ещё раз\"}");
+	assert_int_equal(resp.status, 503);
+	fx_resp_free(&resp);
+	assert_int_equal(fx_outbox_rows(f, 7, "operator:"), 0);
+	assert_int_equal(operator_lines(f, id), 0);
+
+	/* The same reply once the audit log takes it: all three are there. */
+	allow_audit(f);
+	assert_int_equal(cases_reply(cs, id, "oleg", "Проверяю вашу линию", "checking", now, &rec),
+			 0);
+	assert_non_null(rec);
+	cJSON_Delete(rec);
+	assert_int_equal(fx_outbox_rows(f, 7, "operator:oleg"), 1);
+	assert_int_equal(operator_lines(f, id), 1);
+	assert_int_equal(audit_rows(f, id, "reply"), 1);
+	assert_int_equal(fx_count(f, "operator_message", id), 1);
+}
+
+/* A bot template to the customer: the row and the transcript line together. */
+static void test_template_is_all_or_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct cases *cs = console__cases(f->con);
+	int64_t id = claimed_case(f, 8);
+	static const char *const ids[] = {"handed_back", NULL};
+	assert_int_equal(
+		sqlite3_exec(store__db(f->app.store),
+			     "CREATE TEMP TRIGGER refuse_line BEFORE INSERT ON case_lines "
+			     "BEGIN SELECT RAISE(ABORT, 'line refused'); END;",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	assert_true(cases_send_template(cs, id, ids, clock_now_s()) < 0);
+	assert_int_equal(fx_outbox_rows(f, 8, "template:"), 0);
+	assert_int_equal(fx_count(f, "bot_message", id), 0);
+	assert_int_equal(sqlite3_exec(store__db(f->app.store), "DROP TRIGGER refuse_line", NULL,
+				      NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(cases_send_template(cs, id, ids, clock_now_s()), 0);
+	assert_int_equal(fx_outbox_rows(f, 8, "template:handed_back"), 1);
+	assert_int_equal(fx_count(f, "bot_message", id), 1);
+}
+
+/* The timers are armed inside the change's transaction: a change that rolls back leaves
+ * them as they were. */
+static void test_timers_commit_with_the_change(void **state)
+{
+	struct fx *f = *state;
+	struct cases *cs = console__cases(f->con);
+	int64_t id = claimed_case(f, 9);
+	int64_t now = clock_now_s();
+	/* Claimed: the secretary owes an answer (silence) and the chat may go idle. */
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM console_timers WHERE case_id = ? "
+				       "AND active = 1 AND kind IN ('silence', 'idle')", id),
+			 2);
+	int64_t timers = timer_rows(f, id);
+
+	refuse_audit(f, "release");
+	assert_true(cases_release(cs, id, "oleg", NULL, now) < 0);
+	assert_int_equal(timer_rows(f, id), timers);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM console_timers WHERE case_id = ? "
+				       "AND active = 1 AND kind = 'unclaimed'", id),
+			 0);
+	cJSON *r = fx_record(f, id);
+	assert_string_equal(fx_str(r, "status", NULL), "claimed");
+	cJSON_Delete(r);
+	allow_audit(f);
+
+	assert_int_equal(cases_release(cs, id, "oleg", "ушла домой", now), 0);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM console_timers WHERE case_id = ? "
+				       "AND active = 1 AND kind IN ('silence', 'idle')", id),
+			 0);
+	r = fx_record(f, id);
+	assert_string_equal(fx_str(r, "status", NULL), "new");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(r, "assignee")));
+	cJSON_Delete(r);
+	struct convstate *conv = NULL;
+	assert_int_equal(convstate_load(f->app.store, "web", 9, &conv), 0);
+	assert_false(handoff_is_human(conv));
+	convstate_free(conv);
+}
+
+static void test_severity_names(void **state)
+{
+	(void)state;
+	assert_int_equal(SEVERITY_COUNT, 4);
+	assert_string_equal(severity_name(RS_SEV_CRITICAL), "critical");
+	assert_string_equal(severity_name(RS_SEV_LOW), "low");
+	assert_null(severity_name(-1));
+	assert_null(severity_name(SEVERITY_COUNT));
+	for (int i = 0; i < SEVERITY_COUNT; i++)
+		assert_int_equal(severity_of(severity_name(i)), i);
+	assert_int_equal(severity_of("urgent"), -1);
+	assert_int_equal(severity_of(NULL), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reply_is_all_or_nothing, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_template_is_all_or_nothing, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_timers_commit_with_the_change, fx_setup,
+						fx_teardown),
+		cmocka_unit_test(test_severity_names),
+	};
+	int result = cmocka_run_group_tests(tests, NULL, NULL);
+	free(fx_hash);
+	return result;
+}
