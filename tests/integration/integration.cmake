@@ -12,3 +12,9 @@ deskbot_integration_test(it_outbox_limits integration/test_outbox_limits.py)
 # The hostile-client suite measures latency (/healthz p99 within 100 ms, honest acks within
 # 1 s) on a 2-core machine: it runs alone, not beside another test that takes the cores.
 set_tests_properties(it_hostile_http PROPERTIES RUN_SERIAL TRUE)
+# The shape of bot/ (issue #11): no module cycle but matcher <-> replyset, in the
+# #include lines and in the objects' symbols; no channel-name branch outside
+# bot/channels/, no sqlite3 outside bot/store*.c, no app.h below the app.
+add_test(NAME it_layers COMMAND ${PYTHON3} ${CMAKE_SOURCE_DIR}/tools/layers.py
+  --objects ${CMAKE_BINARY_DIR}/CMakeFiles/deskbot_core.dir)
+set_tests_properties(it_layers PROPERTIES TIMEOUT 60 LABELS integration)
