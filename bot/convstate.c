@@ -391,6 +391,9 @@ int convstate_tariff(const struct convstate *cs, struct convstate_tariff *out)
 	out->gb = num_or(t, "gb", -1);
 	out->sms = num_or(t, "sms", -1);
 	out->budget = num_or(t, "budget", -1);
+	out->age = (int)num_or(t, "age", 0);
+	out->apps = (int)num_or(t, "apps", 0);
+	out->in_network = num_or(t, "in_network", 0) != 0;
 	out->at = (int64_t)num_or(t, K_AT, -1);
 	return 1;
 }
@@ -404,6 +407,13 @@ void convstate_set_tariff(struct convstate *cs, const struct convstate_tariff *t
 	cJSON_AddNumberToObject(o, "gb", t->gb);
 	cJSON_AddNumberToObject(o, "sms", t->sms);
 	cJSON_AddNumberToObject(o, "budget", t->budget);
+	/* The conditions only when stated: an object written before them reads the same. */
+	if (t->age)
+		cJSON_AddNumberToObject(o, "age", t->age);
+	if (t->apps)
+		cJSON_AddNumberToObject(o, "apps", t->apps);
+	if (t->in_network)
+		cJSON_AddNumberToObject(o, "in_network", 1);
 	cJSON_AddNumberToObject(o, K_AT, (double)t->at);
 }
 

@@ -16,7 +16,8 @@
  *   "interview"       {"intent","asked","tries","phone","account","location",
  *                      "description","summary","started","skipped":[..],"flags":{..}}
  *   "problem"         {"intent","text","phone","account","at"}: answered first
- *   "tariff"          {"awaiting","minutes","gb","sms","budget","at"} (-1 = not stated)
+ *   "tariff"          {"awaiting","minutes","gb","sms","budget","at"} (-1 = not stated),
+ *                     and "age","apps","in_network" when stated
  * Keys the bot does not know are kept as they are. A key of the wrong type reads as
  * absent; no stored object makes loading fail. */
 #ifndef DESKBOT_CONVSTATE_H
@@ -153,6 +154,9 @@ void convstate_drop_problem(struct convstate *cs);
 struct convstate_tariff {
 	char awaiting[16]; /* "minutes" or "gb": what was asked; "" when nothing */
 	double minutes, gb, sms, budget; /* what is known; -1 = not stated */
+	int age;                         /* the customer's age; 0 = not stated */
+	int apps;                        /* RS_APP_* bits wanted unlimited; 0 = none */
+	int in_network;                  /* 1: the calls are within the network */
 	int64_t at;                      /* when it was asked (unix s); -1 when unknown */
 };
 

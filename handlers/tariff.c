@@ -184,11 +184,11 @@ static void plan_buttons(struct handler_ctx *ctx, struct reply *r)
 
 static void save_pending(struct handler_ctx *ctx, const struct tariff_need *n, const char *awaiting)
 {
-	/* Only the amounts are kept: convstate's tariff question has no place yet for
-	 * the conditions (age, apps, calls within the network), which count when they
-	 * are in the message that completes the question. */
+	/* The conditions are kept with the amounts: "мне 65, нужен безлимит на
+	 * мессенджеры" and then "300 минут" is one request. */
 	struct convstate_tariff t = {.minutes = n->minutes, .gb = n->gb, .sms = n->sms,
-				     .budget = n->budget, .at = ctx->now};
+				     .budget = n->budget, .age = n->age, .apps = n->unl_apps,
+				     .in_network = n->in_network, .at = ctx->now};
 	snprintf(t.awaiting, sizeof t.awaiting, "%s", awaiting);
 	convstate_set_tariff(ctx->state, &t);
 }
@@ -543,6 +543,9 @@ static int tariff_handle(struct handler_ctx *ctx)
 		need.gb = pending.gb;
 		need.sms = pending.sms;
 		need.budget = pending.budget;
+		need.age = pending.age;
+		need.unl_apps = pending.apps;
+		need.in_network = pending.in_network;
 		merge_needs(ctx, &need, pending.awaiting);
 		double *asked = strcmp(pending.awaiting, "minutes") == 0 ? &need.minutes : &need.gb;
 		if (worded_answer)

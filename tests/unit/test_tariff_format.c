@@ -133,6 +133,25 @@ static void test_dialog_honours_it(void **state)
 	assert_non_null(strstr(reply, "от 60 лет"));
 }
 
+/* The conditions told with the question hold when the amounts come in the next message
+ * (kept with the half-answered question in the conversation state). */
+static void test_conditions_kept_across_question(void **state)
+{
+	struct replyset *rs = *state;
+	struct convstate *st = convstate_new();
+	struct dialog_result res;
+	struct chan_msg first = {.channel = "test", .text = "мне 65 лет, подберите тариф"};
+	assert_int_equal(dialog_handle(rs, st, &first, 1700000000, &res), 0);
+	assert_null(res.plan); /* nothing to pick on yet: a question */
+	dialog_result_free(&res);
+	struct chan_msg second = {.channel = "test", .text = "300 минут и 2 гб"};
+	assert_int_equal(dialog_handle(rs, st, &second, 1700000060, &res), 0);
+	assert_non_null(res.plan);
+	assert_string_equal(res.plan, "silver");
+	dialog_result_free(&res);
+	convstate_free(st);
+}
+
 static char *errors_of(const char *dir)
 {
 	struct replyset *rs = NULL;
@@ -184,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_loaded),
 		cmocka_unit_test(test_calculator),
 		cmocka_unit_test(test_dialog_honours_it),
+		cmocka_unit_test(test_conditions_kept_across_question),
 		cmocka_unit_test(test_check_refuses_nonsense),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
