@@ -6,15 +6,18 @@
  * the chat has an open case. The idle hand-back lives in bot/case_timers.c and is
  * tested by test_console_timers.c (test_answering_secretary_keeps_it_and_idle_returns_to_bot).
  *
- * Mutations tried (each made by hand, this file run, then reverted):
- * - never hand back (convstate_hand_to_bot() leaving "mode" in place):
- *   person_takes_and_gives_back and auto_reply_clock_restarts_with_each_holding fail.
- * - handoff_set ignoring human (always hand_to_person): person_takes_and_gives_back
- *   and the bot_holds_* test fail.
- * - auto-reply every time (casework_before: now - last >= 0):
- *   one_auto_reply_per_interval fails.
- * - auto-reply clock not restarting on a new holding (convstate_hand_to_person()
- *   keeping "last_auto_reply"): auto_reply_clock_restarts_with_each_holding fails. */
+ * Mutations tried (each made by hand, this file run, then reverted) and what caught them:
+ * - never hand back (convstate_hand_to_bot() leaving "mode"), or handoff_set() ignoring
+ *   human (always to a person): person_takes_and_gives_back,
+ *   bot_holds_a_chat_with_an_open_case.
+ * - handoff_set() not saving: every test but bot_holds_a_chat_with_an_open_case.
+ * - auto-reply every time (casework_before(): now - last >= 0), or the time of the
+ *   notice not kept (no convstate_set_last_auto_reply()): one_auto_reply_per_interval.
+ * - the auto-reply clock not restarting with a new holding (convstate_hand_to_person()
+ *   keeping "last_auto_reply"): auto_reply_clock_restarts_with_each_holding.
+ * - a held chat left to the dialog (casework_before() returning 0 after joining the
+ *   case): one_auto_reply_per_interval, auto_reply_clock_restarts_with_each_holding.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -309,8 +312,13 @@ static void auto_reply_clock_restarts_with_each_holding(void **state)
 	assert_int_equal(convstate_last_auto_reply(cs), 0);
 	convstate_free(cs);
 	hand(r, 1, id, t + 3);
-	assert_true(4 < interval);
+	assert_true(6 < interval);
 	assert_int_equal(message_at(r, "k2", t + 4, &out), 1);
+	assert_int_equal(auto_replies(&out), 1);
+	reply_list_free(&out);
+	/* Handed straight to another person (an assignment): a new holding too. */
+	hand(r, 1, id, t + 5);
+	assert_int_equal(message_at(r, "k3", t + 6, &out), 1);
 	assert_int_equal(auto_replies(&out), 1);
 	reply_list_free(&out);
 	rig_free(r);
