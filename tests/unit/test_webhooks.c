@@ -14,6 +14,8 @@
  *   "case_updated"): crm_gets_the_record_when_a_person_changes_it,
  *   one_row_per_event_and_none_after_free; the CRM row on any event (no type check):
  *   the same two.
+ * - notify on "case_updated" instead of "case_created": notify_tells_of_a_new_case,
+ *   notify_customer_message_only_when_held, one_row_per_event_and_none_after_free.
  * - notify for every customer message, held or not (no assignee check):
  *   notify_customer_message_only_when_held.
  * - notify's text always the summary (the event's text ignored):
