@@ -187,8 +187,11 @@ int casework_before(struct casework *cw, struct pipeline_batch *b, const struct 
 			peerset_remove(&cw->case_peers, m->channel, m->peer_id);
 	}
 	if (!open) {
-		if (handoff_is_human(state)) /* the case was closed elsewhere */
-			handoff_set(cw->d.store, m->channel, m->peer_id, 0, 0, now);
+		/* The case was closed elsewhere: the bot answers again. On the state the
+		 * pipeline saves after this, not in the store beneath it, where the saved
+		 * state would undo it. */
+		if (handoff_is_human(state))
+			convstate_hand_to_bot(state);
 		return 0;
 	}
 	char number[24];

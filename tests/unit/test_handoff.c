@@ -338,6 +338,23 @@ static void bot_holds_a_chat_with_an_open_case(void **state)
 	rig_free(r);
 }
 
+/* Held by a person with no open case (the case was closed elsewhere, or an operator
+ * wrote on a closed one): the next message gives the chat back to the bot, and that
+ * sticks: the conversation the pipeline saves after casework says so. */
+static void a_hold_without_a_case_goes_back_to_the_bot(void **state)
+{
+	struct rig *r = rig_new(state);
+	hand(r, 1, 42, now_s());
+	struct reply_list out;
+	assert_int_equal(message_at(r, "k1", now_s() + 5, &out), 0);
+	assert_int_equal(out.n, 0);
+	reply_list_free(&out);
+	struct convstate *cs = load(r);
+	assert_false(convstate_person_holds(cs));
+	convstate_free(cs);
+	rig_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +364,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(auto_reply_clock_restarts_with_each_holding, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(bot_holds_a_chat_with_an_open_case, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_hold_without_a_case_goes_back_to_the_bot, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, load_replies, unref_replies);
 }
