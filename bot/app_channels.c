@@ -43,6 +43,8 @@ int app_channels_start(struct app *app)
 		add_channel(app, vk_channel_new(env, &app->cfg.vk));
 	if (app->cfg.telegram.enabled)
 		add_channel(app, tg_channel_new(env, &app->cfg.telegram));
+	if (app->cfg.max.enabled)
+		add_channel(app, max_channel_new(env, &app->cfg.max));
 	app_channels_add_local(app);
 	if (app->cfg.crm_webhook_url)
 		add_channel(app, webhook_channel_new(env, CHANNEL_CRM, app->cfg.crm_webhook_url));

@@ -244,6 +244,40 @@ static void load_channel(struct loader *l, const cJSON *root, const char *name, 
 #undef PATH
 }
 
+/* The "max" section on its own (README "MAX"): defaults, keys, the token from
+ * DESKBOT_MAX_TOKEN, and whether the channel is on. */
+static void load_max(struct loader *l, const cJSON *root, struct config_max *m)
+{
+	static const char *const keys[] = {"enabled", "token", "api_url", "timeout", "limit",
+		"rate_per_s", "chat_rate_per_s", "chat_burst", NULL};
+	*m = (struct config_max){.enabled = 1, .api_url = xstrdup("https://platform-api2.max.ru"),
+				 .timeout = 30, .limit = 100, .rate_per_s = 30,
+				 .chat_rate_per_s = 30, .chat_burst = 1};
+	const cJSON *s = section(l, root, "max");
+	warn_unknown(s, "max", keys);
+	get_bool(l, s, "enabled", "max.enabled", &m->enabled);
+	get_string(l, s, "token", "max.token", &m->token);
+	get_string(l, s, "api_url", "max.api_url", &m->api_url);
+	int64_t timeout = m->timeout, limit = m->limit;
+	get_int(l, s, "timeout", "max.timeout", 0, 90, "an integer from 0 to 90", &timeout);
+	get_int(l, s, "limit", "max.limit", 1, 1000, "an integer from 1 to 1000", &limit);
+	m->timeout = (int)timeout;
+	m->limit = (int)limit;
+	get_rate(l, s, "rate_per_s", "max.rate_per_s", &m->rate_per_s);
+	get_rate(l, s, "chat_rate_per_s", "max.chat_rate_per_s", &m->chat_rate_per_s);
+	get_rate(l, s, "chat_burst", "max.chat_burst", &m->chat_burst);
+	if (!l->failed && m->chat_burst < 1)
+		fail(l, "max.chat_burst", "expected a number of at least 1");
+	if (strncmp(m->api_url, "http://", 7) != 0 && strncmp(m->api_url, "https://", 8) != 0)
+		fail(l, "max.api_url", "expected an http:// or https:// URL");
+	const char *env = getenv("DESKBOT_MAX_TOKEN");
+	if (env && *env) {
+		free(m->token);
+		m->token = xstrdup(env);
+	}
+	m->enabled = m->enabled && m->token && *m->token;
+}
+
 static void load_operators(struct loader *l, const cJSON *root, struct config *c)
 {
 	const cJSON *ops = cJSON_GetObjectItemCaseSensitive(root, "operators");
@@ -339,7 +373,7 @@ static void apply_env(struct config *c)
 int config_load(const char *path, struct config *out, char *err, size_t errlen)
 {
 	static const char *const top_keys[] = {"replies", "store", "http", "admin", "operators",
-		"vk", "telegram", "crm", "console", "log", "shutdown", NULL};
+		"vk", "telegram", "max", "crm", "console", "log", "shutdown", NULL};
 	struct loader l = {err, errlen, 0};
 	set_defaults(out);
 	cJSON *root = NULL;
@@ -427,6 +461,7 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		out->shutdown_grace_ms = (int)grace;
 	}
 	load_operators(&l, root, out);
+	load_max(&l, root, &out->max);
 	load_channel(&l, root, "vk", 1, &out->vk);
 	load_channel(&l, root, "telegram", 0, &out->telegram);
 	if (l.failed)
@@ -451,6 +486,7 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 	log_add_secret(out->vk.token);
 	log_add_secret(out->telegram.token);
 	log_add_secret(out->admin_token);
+	log_add_secret(out->max.token);
 	for (size_t i = 0; i < out->n_operators; i++)
 		log_add_secret(out->operators[i].password_hash);
 	cJSON_Delete(root);
@@ -483,6 +519,8 @@ void config_free(struct config *c)
 	free(c->operators);
 	channel_free(&c->vk);
 	channel_free(&c->telegram);
+	free(c->max.token);
+	free(c->max.api_url);
 	free(c->crm_webhook_url);
 	free(c->notify_webhook_url);
 	free(c->log_level);

@@ -26,6 +26,18 @@ struct config_channel {
 	int execute_max;        /* VK: messages.send calls per execute; 1: no batching */
 };
 
+/* The MAX messenger ("max", README "MAX"): long polling; limits from ../shared/specs/max.md. */
+struct config_max {
+	int enabled;            /* on when a token is set and "enabled" is not false */
+	char *token;            /* secret; never logged */
+	char *api_url;          /* https://platform-api2.max.ru, or a test fake */
+	int timeout;            /* GET /updates long-poll timeout, seconds (0-90) */
+	int limit;              /* updates per answer (1-1000) */
+	double rate_per_s;      /* requests per second for the whole bot (the API's 30) */
+	double chat_rate_per_s; /* sends per second to one chat */
+	double chat_burst;      /* sends one chat may get at once (token bucket) */
+};
+
 struct config {
 	char *replies_dir;
 	char *store_path;
@@ -47,6 +59,7 @@ struct config {
 	size_t n_operators;
 	struct config_channel vk;
 	struct config_channel telegram;
+	struct config_max max;
 	char *crm_webhook_url; /* NULL = no CRM export */
 	char *notify_webhook_url; /* NULL = console notices only in the console */
 	char *log_level;

@@ -14,7 +14,7 @@
 #include "xalloc.h"
 
 #define STMT_CACHE 64
-#define DEPTH_CHANNELS 8 /* vk, telegram, web, crm and room to spare */
+#define DEPTH_CHANNELS 8 /* vk, telegram, max, web, crm, notify and room to spare */
 
 /* Pending outbox rows of one channel, kept in memory so that /healthz and /metrics never
  * count the table (a scan: 120 ms at 520k rows). Counted once at open; every change of

@@ -5,10 +5,11 @@
 
 #include "metrics.h"
 
-const char *const channel_customer_names[] = {CHANNEL_VK, CHANNEL_TELEGRAM, CHANNEL_WEB};
-const unsigned channel_n_customer_names = 3;
-const char *const channel_switchable_names[] = {CHANNEL_VK, CHANNEL_TELEGRAM};
-const unsigned channel_n_switchable_names = 2;
+const char *const channel_customer_names[] = {CHANNEL_VK, CHANNEL_TELEGRAM, CHANNEL_MAX,
+					      CHANNEL_WEB};
+const unsigned channel_n_customer_names = 4;
+const char *const channel_switchable_names[] = {CHANNEL_VK, CHANNEL_TELEGRAM, CHANNEL_MAX};
+const unsigned channel_n_switchable_names = 3;
 
 void channel_init(struct channel *ch, const struct channel_ops *ops, const struct channel_env *env,
 		  double rate_per_s, double chat_rate_per_s, int max_in_flight)

@@ -114,7 +114,7 @@ struct channel_env {
 };
 
 struct channel_ops {
-	const char *name;        /* "vk", "telegram", "web" */
+	const char *name;        /* "vk", "telegram", "max", "web" */
 	size_t max_text;         /* longest text one message may carry (characters) */
 	/* Begins receiving. Returns 0, or negative when the channel cannot start. */
 	int (*start)(struct channel *ch);
@@ -166,9 +166,12 @@ void channel_count_failure(struct channel *ch, int code);
 int channel_deliver(struct channel *ch, const struct channel_batch *b);
 
 struct config_channel;
+struct config_max;
 /* Creates the VK and Telegram channels from their config (bot/channels/). */
 struct channel *vk_channel_new(const struct channel_env *env, const struct config_channel *cfg);
 struct channel *tg_channel_new(const struct channel_env *env, const struct config_channel *cfg);
+/* The MAX channel from its config section "max" (max.c). */
+struct channel *max_channel_new(const struct channel_env *env, const struct config_max *cfg);
 /* A send-only channel that POSTs its rows to url: CHANNEL_CRM (crm.webhook_url) and
  * CHANNEL_NOTIFY (console.notify_webhook). name and url are copied. */
 struct channel *webhook_channel_new(const struct channel_env *env, const char *name,

@@ -6,6 +6,7 @@
 
 #define CHANNEL_VK "vk"
 #define CHANNEL_TELEGRAM "telegram"
+#define CHANNEL_MAX "max"
 #define CHANNEL_WEB "web"
 #define CHANNEL_CRM "crm"       /* the CRM export webhook (crm.webhook_url) */
 #define CHANNEL_NOTIFY "notify" /* the console's notices webhook (console.notify_webhook) */

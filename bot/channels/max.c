@@ -1,0 +1,299 @@
+/* MAX messenger bot over GET /updates long polling (../shared/specs/max.md): the marker
+ * is saved by the sink together with the batch it follows, and passed back only after
+ * that commit; outbox rows go out with POST /messages and POST /answers. */
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "buf.h"
+#include "channel.h"
+#include "config.h"
+#include "http_client.h"
+#include "log.h"
+#include "longpoll.h"
+#include "max_parse.h"
+#include "xalloc.h"
+
+#define MAX_MAX_TEXT 4000
+#define MAX_MAX_IN_FLIGHT 32 /* as Telegram: no idempotency key, so what a kill -9 can
+			     * double stays small, and 30/s needs ~7 at 100 ms */
+#define MAX_UPDATE_TYPES "message_created,message_callback,bot_started,bot_stopped,dialog_removed"
+#define MAX_RATE_LIMITED_MS 5000 /* the official SDK's first wait on a 429 or 5xx */
+
+struct max {
+	struct channel base;
+	const struct config_max *cfg;
+	struct longpoll lp;  /* state, poll request, retry timer, sends in flight */
+	int64_t marker;      /* passed back on the next poll; 0: none stored yet */
+	int isolate;         /* the last answer was unreadable: fetch one update at a time */
+	char auth[512];      /* "Authorization: <token>" */
+};
+
+static void poll_once(struct max *mx);
+
+static void retry(void *owner)
+{
+	poll_once(owner);
+}
+
+static void backoff(struct max *mx, uint64_t min_ms, enum longpoll_state state)
+{
+	longpoll_backoff(&mx->lp, min_ms, state);
+}
+
+/* Saves a marker with no messages (an update stepped over, or only ignorable ones). */
+static int save_marker(struct max *mx, int64_t marker)
+{
+	char cursor[32];
+	snprintf(cursor, sizeof cursor, "%lld", (long long)marker);
+	struct channel_batch skip = {.cursor = cursor};
+	if (channel_deliver(&mx->base, &skip) < 0)
+		return -1;
+	mx->marker = marker;
+	return 0;
+}
+
+static void unreadable(struct max *mx, const struct http_response *res)
+{
+	*mx->base.m_poll_errors += 1;
+	/* First fetch one update at a time; an update that is unreadable on its own is
+	 * stepped over by its answer's marker (and only that one), so the channel never
+	 * stalls. A truncated answer has no marker: it is fetched again. */
+	int64_t next = mx->isolate ? max_scan_marker(res->body, res->body_len) : -1;
+	if (next > 0 && next != mx->marker) {
+		log_error("max: an update is unreadable (%zu bytes); skipping it", res->body_len);
+		*mx->base.m_poll_skipped += 1;
+		save_marker(mx, next);
+		mx->isolate = 0;
+		poll_once(mx);
+		return;
+	}
+	log_warn("max: /updates answer is not valid JSON (%zu bytes); fetching updates one by "
+		 "one", res->body_len);
+	mx->isolate = 1;
+	backoff(mx, 0, LONGPOLL_BACKOFF);
+}
+
+static void refused(struct max *mx, const struct http_response *res, const char *code)
+{
+	*mx->base.m_poll_errors += 1;
+	long status = res->status;
+	char after[32] = "";
+	http_response_header(res, "Retry-After", after, sizeof after);
+	int64_t after_ms = atoll(after) > 0 ? atoll(after) * 1000 : 0;
+	if (status == 401) {
+		log_error("max: /updates refused (HTTP 401 %s): the bot token is wrong or revoked; "
+			  "retrying slowly",
+			  *code ? code : "-");
+		backoff(mx, 60000, LONGPOLL_UNAUTHORIZED);
+	} else if (status == 429 || status == 503) {
+		log_warn("max: /updates answered HTTP %ld; waiting at least %lld s", status,
+			 (long long)(after_ms > MAX_RATE_LIMITED_MS ? after_ms : MAX_RATE_LIMITED_MS) /
+				 1000);
+		backoff(mx, (uint64_t)(after_ms > MAX_RATE_LIMITED_MS ? after_ms : MAX_RATE_LIMITED_MS),
+			LONGPOLL_BACKOFF);
+	} else if (status == 405 || status == 409) {
+		/* Long polling stops while a webhook subscription exists. */
+		log_error("max: /updates refused (HTTP %ld %s): is a webhook subscribed? (DELETE "
+			  "/subscriptions)",
+			  status, *code ? code : "-");
+		backoff(mx, 5000, LONGPOLL_CONFLICT);
+	} else {
+		log_warn("max: /updates failed (HTTP %ld%s%s); backing off", status,
+			 *res->error ? ", " : "", res->error);
+		backoff(mx, 0, LONGPOLL_BACKOFF);
+	}
+}
+
+static void poll_cb(void *arg, const struct http_response *res)
+{
+	struct max *mx = arg;
+	mx->lp.poll_req = 0;
+	if (mx->lp.state == LONGPOLL_STOPPED)
+		return;
+	struct max_updates u;
+	max_parse_updates(res->body, res->body_len, &u);
+	if (res->status == 200 && !u.ok) {
+		unreadable(mx, res);
+		max_updates_free(&u);
+		return;
+	}
+	if (res->status != 200) {
+		refused(mx, res, u.error_code);
+		max_updates_free(&u);
+		return;
+	}
+	*mx->base.m_ignored += (double)u.n_ignored;
+	/* An answer without a marker (or with 0) keeps the stored one (spec section 2). */
+	int64_t next = u.marker ? u.marker : mx->marker;
+	if (u.n_msgs || u.n_blocks || next != mx->marker) {
+		char cursor[32];
+		snprintf(cursor, sizeof cursor, "%lld", (long long)next);
+		struct channel_block *blocks = u.n_blocks ? xcalloc(u.n_blocks, sizeof *blocks) : NULL;
+		for (size_t i = 0; i < u.n_blocks; i++)
+			blocks[i] = (struct channel_block){
+				.peer_id = u.blocks[i].peer, .blocked = u.blocks[i].blocked,
+				.reason = u.blocks[i].blocked ? "bot_stopped" : "bot_started"};
+		struct channel_batch b = {.msgs = u.msgs, .n = u.n_msgs, .blocks = blocks,
+					  .n_blocks = u.n_blocks, .cursor = next ? cursor : NULL};
+		int stored = channel_deliver(&mx->base, &b);
+		free(blocks);
+		if (stored < 0) {
+			/* Not committed: poll with the same marker again; the batch is replayed. */
+			backoff(mx, 0, LONGPOLL_BACKOFF);
+			max_updates_free(&u);
+			return;
+		}
+		mx->marker = next;
+	}
+	mx->lp.failures = 0;
+	mx->isolate = 0;
+	max_updates_free(&u);
+	poll_once(mx);
+}
+
+static void poll_once(struct max *mx)
+{
+	if (mx->lp.state == LONGPOLL_STOPPED)
+		return;
+	mx->lp.state = LONGPOLL_POLLING;
+	/* /updates counts against the same 30 requests a second as the sends. */
+	const struct channel_sink *sink = &mx->base.env->sink;
+	sink->ops->charge(sink->arg, &mx->base, 0);
+	struct buf url = {0};
+	buf_printf(&url, "%s/updates?limit=%d&timeout=%d&types=%s", mx->cfg->api_url,
+		   mx->isolate ? 1 : mx->cfg->limit, mx->cfg->timeout, MAX_UPDATE_TYPES);
+	if (mx->marker > 0)
+		buf_printf(&url, "&marker=%lld", (long long)mx->marker);
+	struct http_request_opts opts = {.method = "GET", .url = url.data,
+					 .timeout_ms = (long)(mx->cfg->timeout + 10) * 1000,
+					 .max_response = 16u << 20, .extra_header = mx->auth};
+	if (http_request(mx->base.env->http, &opts, poll_cb, mx, &mx->lp.poll_req) < 0)
+		backoff(mx, 0, LONGPOLL_BACKOFF);
+	buf_free(&url);
+}
+
+static int max_start(struct channel *ch)
+{
+	struct max *mx = (struct max *)ch;
+	const struct channel_sink *sink = &ch->env->sink;
+	char *cursor = NULL;
+	if (sink->ops->cursor(sink->arg, ch, &cursor) < 0)
+		return -1;
+	mx->marker = cursor ? strtoll(cursor, NULL, 10) : 0;
+	free(cursor);
+	log_info("max: starting (resume marker %lld)", (long long)mx->marker);
+	poll_once(mx);
+	return 0;
+}
+
+static void max_stop(struct channel *ch)
+{
+	longpoll_stop(&((struct max *)ch)->lp);
+}
+
+struct send_ctx {
+	struct max *mx;
+	channel_sent_cb cb;
+	void *arg;
+	int answer;
+};
+
+static void send_cb(void *arg, const struct http_response *res)
+{
+	struct send_ctx *s = arg;
+	struct send_result r;
+	max_classify_send(res->status, res->transport_error, res->body, s->answer, &r);
+	s->mx->lp.sends_in_flight--;
+	s->cb(s->arg, &r);
+	free(s);
+}
+
+static int max_send(struct channel *ch, const struct outbox_row *row, channel_sent_cb cb,
+		    void *arg)
+{
+	struct max *mx = (struct max *)ch;
+	int answer = row->kind && strcmp(row->kind, "callback_answer") == 0;
+	struct buf url = {0};
+	char *callback_id = NULL;
+	char *body;
+	if (answer) {
+		body = max_answer_body(row, &callback_id);
+		if (body) {
+			buf_printf(&url, "%s/answers?callback_id=", mx->cfg->api_url);
+			buf_url_encode(&url, callback_id);
+		}
+	} else {
+		char query[48];
+		body = max_send_body(row);
+		buf_printf(&url, "%s/messages?%s", mx->cfg->api_url,
+			   max_send_query(row->peer_id, query, sizeof query));
+	}
+	free(callback_id);
+	if (!body) {
+		buf_free(&url);
+		return -1;
+	}
+	struct send_ctx *s = xcalloc(1, sizeof *s);
+	*s = (struct send_ctx){.mx = mx, .cb = cb, .arg = arg, .answer = answer};
+	struct http_request_opts opts = {.method = "POST", .url = url.data, .body = body,
+					 .body_len = strlen(body),
+					 .content_type = "application/json", .timeout_ms = 20000,
+					 .extra_header = mx->auth};
+	int r = http_request(ch->env->http, &opts, send_cb, s, NULL);
+	buf_free(&url);
+	free(body);
+	if (r < 0) {
+		free(s);
+		return -1;
+	}
+	mx->lp.sends_in_flight++;
+	return 0;
+}
+
+static const char *max_state(const struct channel *ch)
+{
+	return longpoll_state_name(&((const struct max *)ch)->lp);
+}
+
+static size_t max_in_flight(const struct channel *ch)
+{
+	return longpoll_in_flight(&((const struct max *)ch)->lp);
+}
+
+static void max_closed(void *owner)
+{
+	free(owner);
+}
+
+static void max_free(struct channel *ch)
+{
+	longpoll_close(&((struct max *)ch)->lp, max_closed);
+}
+
+static const struct channel_ops max_ops = {
+	.name = CHANNEL_MAX,
+	.max_text = MAX_MAX_TEXT,
+	.start = max_start,
+	.stop = max_stop,
+	.send = max_send,
+	.state = max_state,
+	.in_flight = max_in_flight,
+	.free = max_free,
+};
+
+struct channel *max_channel_new(const struct channel_env *env, const struct config_max *cfg)
+{
+	struct max *mx = xcalloc(1, sizeof *mx);
+	mx->cfg = cfg;
+	snprintf(mx->auth, sizeof mx->auth, "Authorization: %s", cfg->token);
+	channel_init(&mx->base, &max_ops, env, cfg->rate_per_s, cfg->chat_rate_per_s,
+		     MAX_MAX_IN_FLIGHT);
+	/* Message ids are strings ("mid.…") and the core carries 64-bit ids: replies cannot
+	 * name the message they answer (link.mid) until the core can carry one. */
+	mx->base.caps.reply_to = 0;
+	mx->base.caps.contact_button = 1; /* request_contact on an inline keyboard */
+	mx->base.chat_burst = cfg->chat_burst;
+	longpoll_init(&mx->lp, env->loop, env->http, retry, mx);
+	return &mx->base;
+}
