@@ -24,8 +24,9 @@ import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPTS = {"vk": "fake_vk.py", "telegram": "fake_telegram.py", "tg": "fake_telegram.py"}
-DEFAULT_TOKENS = {"vk": "vk-test-token", "telegram": "123456:TEST-token"}
+SCRIPTS = {"vk": "fake_vk.py", "telegram": "fake_telegram.py", "tg": "fake_telegram.py",
+           "max": "max_fake.py"}
+DEFAULT_TOKENS = {"vk": "vk-test-token", "telegram": "123456:TEST-token", "max": "max-test-token"}
 DEFAULT_GROUP_ID = 123456
 
 

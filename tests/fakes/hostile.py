@@ -338,6 +338,126 @@ def tg_undecodable(seed, peer_base=8800000000, id_base=900):
     return out
 
 
+
+# ----------------------------------------------------------------------------- MAX
+
+ATTACH_MAX = ["image", "video", "audio", "file", "sticker", "share", "location", "contact"]
+
+
+def max_cases(seed, peer_base=9100000000, id_base=700000):
+    """MAX updates (../shared/specs/max.md section 3): each case is one Update object.
+    MAX has no update_id and message ids are strings; a case's peer is the user id a
+    dialog reply goes to (a group chat's negative id for chat messages)."""
+    g = _Gen(seed, peer_base, id_base)
+    cases = []
+
+    def user(uid, **extra):
+        u = {"user_id": uid, "first_name": "Hostile", "last_name": None, "username": None,
+             "is_bot": False, "last_activity_time": 1775025600000}
+        u.update(extra)
+        return u
+
+    def new(label, expect, text_lit='"\\u0431\\u0430\\u043b\\u0430\\u043d\\u0441"', mutate=None,
+            chat_id=None, times=1):
+        uid = g.next_peer()
+        n = g.next_mid()
+        chat_type = "chat" if chat_id is not None else "dialog"
+        msg = {"sender": user(uid),
+               "recipient": {"chat_id": chat_id if chat_id is not None else uid + 10 ** 12,
+                             "chat_type": chat_type, "user_id": 229229229},
+               "timestamp": 1775025604400 + n,
+               "body": {"mid": "mid.%032x" % (seed * 10 ** 9 + n), "seq": n, "text": "@@t@@",
+                        "attachments": None}}
+        up = {"update_type": "message_created", "timestamp": 1775025604499 + n,
+              "user_locale": "ru", "message": msg}
+        if mutate:
+            mutate(up, msg)
+        peer = chat_id if chat_id is not None else uid
+        wire = _splice(up, {"t": text_lit})
+        cases.append(Case(label, expect, wire, peer))
+        for _ in range(times - 1):
+            cases.append(Case(label + "-again", "dup", wire, peer))
+
+    for label, lit in HOSTILE_TEXTS:
+        new(label, "answer", lit)
+    for label, raw in RAW_BYTES:
+        new(label, "answer", b'"abc ' + raw + b' def"')
+    for kind in ATTACH_MAX:
+        def att(up, m, k=kind):
+            m["body"]["text"] = None
+            payload = {"token": "t", "url": "https://example.invalid/x"}
+            if k == "contact":  # someone else's card: not the customer's number
+                payload = {"vcf_info": "BEGIN:VCARD\r\nTEL:+79990000000\r\nEND:VCARD",
+                           "hash": "h", "max_info": user(1)}
+            m["body"]["attachments"] = [{"type": k, "payload": payload}]
+        new("attachment-" + kind, "answer", mutate=att)
+    new("no-text-field", "answer", mutate=lambda up, m: m["body"].pop("text"))
+    new("text-null", "answer", "null")
+    new("text-number", "answer", "12345")
+    new("attachments-not-array", "answer", mutate=lambda up, m: m["body"].update(attachments=7))
+    new("unknown-fields", "answer", mutate=lambda up, m: (
+        m.update(brand_new_field={"a": [1, {"b": None}]}, stat={"views": 1}),
+        up.update(future_field=[1, 2])))
+    new("numbers-as-strings", "answer", mutate=lambda up, m: (
+        m["sender"].update(user_id=str(m["sender"]["user_id"])),
+        m.update(timestamp=str(m["timestamp"])), m["body"].update(seq=str(m["body"]["seq"]))))
+    new("seq-past-2^53", "answer", mutate=lambda up, m: m["body"].update(seq=2 ** 60 + 7))
+    new("locale-odd", "answer", mutate=lambda up, m: up.update(user_locale="@@s@@"))
+    new("sent-twice", "answer", times=2)
+    new("group-chat-negative", "answer", chat_id=-70801090403050 - seed * 1000 - g.rnd.randrange(999))
+    new("sender-missing-channel-post", "ignore", mutate=lambda up, m: m.pop("sender"))
+    new("sender-array", "ignore", mutate=lambda up, m: m.update(sender=[1]))
+    new("sender-bot", "ignore", mutate=lambda up, m: m["sender"].update(is_bot=True))
+    new("body-missing", "ignore", mutate=lambda up, m: m.pop("body"))
+    new("mid-missing", "ignore", mutate=lambda up, m: m["body"].pop("mid"))
+    new("mid-number", "ignore", mutate=lambda up, m: m["body"].update(mid=12345))
+    new("user-id-past-2^53", "ignore", mutate=lambda up, m: m["sender"].update(user_id=2 ** 63 - 1))
+    new("chat-type-channel", "ignore", mutate=lambda up, m: m["recipient"].update(chat_type="channel"))
+    new("message-array", "ignore", mutate=lambda up, m: up.update(message=[1]))
+    new("update-type-number", "ignore", mutate=lambda up, m: up.update(update_type=7))
+    for kind in ("message_edited", "message_removed", "bot_added", "user_added",
+                 "chat_title_changed", "brand_new_update_kind"):
+        new("type-" + kind, "ignore", mutate=lambda up, m, k=kind: up.update(update_type=k))
+
+    # button presses: known, stale, forged, hostile, none, keyboard message gone
+    for label, payload, gone in [("callback-known", "intent:balance", False),
+                                 ("callback-stale-intent", "intent:retired_long_ago", False),
+                                 ("callback-stale-plan", "plan:archived_2019", False),
+                                 ("callback-forged", "x" * 1024, False),
+                                 ("callback-lone-surrogate", "@@d@@", False),
+                                 ("callback-no-payload", None, False),
+                                 ("callback-message-deleted", "intent:nonexistent", True)]:
+        uid = g.next_peer()
+        cid = "cb.%d.%06d" % (uid, g.rnd.randrange(10 ** 6))
+        up = {"update_type": "message_callback", "timestamp": 1775025605000,
+              "callback": {"timestamp": 1775025605000, "callback_id": cid, "payload": payload,
+                           "user": user(uid)},
+              "message": None if gone else {
+                  "sender": user(229229229, is_bot=True),
+                  "recipient": {"chat_id": uid + 10 ** 12, "chat_type": "dialog",
+                                "user_id": uid},
+                  "timestamp": 1775025600000, "body": {"mid": "mid.%032x" % uid, "seq": 1,
+                                                       "text": "menu"}},
+              "user_locale": "ru"}
+        cases.append(Case(label, "answer", _splice(up, {"d": '"\\ud83d"'}), uid,
+                          callback_id=cid))
+    return cases
+
+
+def max_undecodable(seed, peer_base=9800000000, id_base=990000):
+    g = _Gen(seed, peer_base, id_base)
+    out = []
+    for label, tail in (("not-json-bareword", '"text": NaN}}}'),
+                        ("not-json-unterminated", '"text":"cut}}}')):
+        p, m = g.next_peer(), g.next_mid()
+        out.append(Case(label, "lost", (
+            '{"update_type":"message_created","timestamp":%d,"message":{"sender":'
+            '{"user_id":%d},"recipient":{"chat_type":"dialog"},"body":{"mid":"mid.%d",%s'
+            % (1775025604000 + m, p, m, tail)).encode(), p))
+    g.rnd.shuffle(out)
+    return out
+
+
 def mix(seed, hostile, ordinary, undecodable=()):
     """Interleaves hostile cases with ordinary items (dicts for the fake's builder),
     reproducibly; undecodable cases go at random positions, never first or last so
