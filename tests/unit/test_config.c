@@ -32,6 +32,7 @@ static int teardown(void **state)
 	unsetenv("DESKBOT_VK_TOKEN");
 	unsetenv("DESKBOT_TELEGRAM_TOKEN");
 	unsetenv("DESKBOT_ADMIN_TOKEN");
+	unsetenv("DESKBOT_MAX_TOKEN");
 	log_clear_secrets();
 	return 0;
 }
@@ -134,6 +135,50 @@ static void wrong_types_are_one_clear_line(void **state)
 		     "config: telegram.chat_burst: expected a number of at least 1");
 }
 
+/* The "max" section: the spec's limits by default, the token from the environment
+ * over the file's, on only with a token, and one clear line per wrong value. */
+static void max_section(void **state)
+{
+	struct config c;
+	char err[256] = "";
+	assert_int_equal(config_load(NULL, &c, err, sizeof err), 0);
+	assert_false(c.max.enabled);
+	assert_string_equal(c.max.api_url, "https://platform-api2.max.ru");
+	assert_int_equal(c.max.timeout, 30);
+	assert_int_equal(c.max.limit, 100);
+	assert_true(c.max.rate_per_s == 30);
+	config_free(&c);
+	write_config("{\"max\":{\"token\":\"file-token\",\"api_url\":\"http://127.0.0.1:1\","
+		     "\"timeout\":2,\"limit\":1000,\"rate_per_s\":10,\"chat_burst\":2}}");
+	setenv("DESKBOT_MAX_TOKEN", "max-secret-from-env", 1);
+	assert_int_equal(config_load(path, &c, err, sizeof err), 0);
+	assert_true(c.max.enabled);
+	assert_string_equal(c.max.token, "max-secret-from-env");
+	assert_string_equal(c.max.api_url, "http://127.0.0.1:1");
+	assert_int_equal(c.max.timeout, 2);
+	assert_int_equal(c.max.limit, 1000);
+	assert_true(c.max.rate_per_s == 10 && c.max.chat_burst == 2);
+	config_free(&c);
+	unlink(path);
+	path[0] = '\0';
+	unsetenv("DESKBOT_MAX_TOKEN");
+	write_config("{\"max\":{\"token\":\"t\",\"enabled\":false}}");
+	assert_int_equal(config_load(path, &c, err, sizeof err), 0);
+	assert_false(c.max.enabled);
+	config_free(&c);
+	unlink(path);
+	path[0] = '\0';
+	expect_error("{\"max\":{\"timeout\":91}}",
+		     "config: max.timeout: expected an integer from 0 to 90");
+	expect_error("{\"max\":{\"limit\":0}}",
+		     "config: max.limit: expected an integer from 1 to 1000");
+	expect_error("{\"max\":{\"api_url\":\"platform-api2.max.ru\"}}",
+		     "config: max.api_url: expected an http:// or https:// URL");
+	expect_error("{\"max\":{\"chat_burst\":0.5}}",
+		     "config: max.chat_burst: expected a number of at least 1");
+	expect_error("{\"max\":7}", "config: max: expected an object");
+}
+
 static void invalid_json_names_the_position(void **state)
 {
 	write_config("{\n  \"store\": {\"path\": }\n}");
@@ -171,6 +216,7 @@ int main(void)
 		cmocka_unit_test_teardown(file_values_and_env_secrets, teardown),
 		cmocka_unit_test_teardown(wrong_types_are_one_clear_line, teardown),
 		cmocka_unit_test_teardown(invalid_json_names_the_position, teardown),
+		cmocka_unit_test_teardown(max_section, teardown),
 		cmocka_unit_test_teardown(unknown_key_is_only_a_warning, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
