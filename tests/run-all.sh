@@ -12,7 +12,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DDESKBOT_FUZZ=ON -DDESKBOT_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=Debug
 cmake --build build-fuzz -j2
-for target in fuzz_vk fuzz_tg fuzz_text fuzz_matcher fuzz_replyset; do
+for target in fuzz_vk fuzz_tg fuzz_max fuzz_text fuzz_matcher fuzz_replyset; do
   seeds=tests/fuzz/corpus/${target#fuzz_}
   work=$(mktemp -d)
   [ -d "$seeds" ] || seeds=""
