@@ -9,6 +9,7 @@ deskbot_integration_test(it_one_clock integration/test_one_clock.py)
 deskbot_integration_test(it_hostile_channels integration/test_hostile_channels.py)
 deskbot_integration_test(it_max integration/test_max.py)
 deskbot_integration_test(it_hostile_max integration/test_hostile_max.py)
+deskbot_integration_test(it_max_fake fakes/test_max_fake.py)
 deskbot_integration_test(it_hostile_http integration/test_hostile_http.py)
 deskbot_integration_test(it_outbox_limits integration/test_outbox_limits.py)
 # The hostile-client suite measures latency (/healthz p99 within 100 ms, honest acks within

@@ -179,6 +179,25 @@ def test_blocked_customer_and_wrong_token():
                   "a refused token is retried fast")
 
 
+def test_default_pace_within_the_api_limit():
+    """With the defaults (30 requests a second, long polls included) a burst never meets
+    the API's limit: the fake answers 429 past 30 sends in any second."""
+    with fake_max() as fake:
+        fake.config(rate_limit_per_s=30)
+        cfg = {"log": {"level": "info"}, "max": {"api_url": fake.base_url, "timeout": 2}}
+        with Deskbot(config=cfg, env=env()):
+            got = inject(fake, 150, 70000)
+            answered(fake, got, timeout=60)
+            stamps = sorted(m["recv_ns"] for m in fake.sent())
+            peak = max(sum(1 for t in stamps if s <= t < s + 10 ** 9) for s in stamps)
+            limited = sum(v for k, v in fake.stats()["api_errors"].items() if " 429 " in k)
+            took = (stamps[-1] - stamps[0]) / 1e9
+            print("max pace: 150 replies in %.1f s, at most %d in any second, %d answered 429"
+                  % (took, peak, limited), flush=True)
+            check(limited == 0, "%d sends met the API's rate limit" % limited)
+            check(peak <= 30, "%d sends in one second" % peak)
+
+
 def test_restart_neither_skips_nor_replays():
     with fake_max() as fake:
         fake.config(empty_marker=0)  # the Go SDK's view: an empty poll's marker is 0
@@ -229,7 +248,8 @@ def test_kill_9_mid_burst_loses_nothing():
 if __name__ == "__main__":
     r = Runner()
     tests = [test_answers_each_message_once, test_every_fault_still_answers_once,
-             test_blocked_customer_and_wrong_token, test_restart_neither_skips_nor_replays,
+             test_blocked_customer_and_wrong_token, test_default_pace_within_the_api_limit,
+             test_restart_neither_skips_nor_replays,
              test_kill_9_mid_burst_loses_nothing]
     only = sys.argv[1:]
     for t in tests:
