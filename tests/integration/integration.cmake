@@ -10,6 +10,7 @@ deskbot_integration_test(it_hostile_channels integration/test_hostile_channels.p
 deskbot_integration_test(it_max integration/test_max.py)
 deskbot_integration_test(it_hostile_max integration/test_hostile_max.py)
 deskbot_integration_test(it_max_fake fakes/test_max_fake.py)
+deskbot_integration_test(it_max_conversation integration/test_max_conversation.py)
 deskbot_integration_test(it_hostile_http integration/test_hostile_http.py)
 deskbot_integration_test(it_outbox_limits integration/test_outbox_limits.py)
 # The hostile-client suite measures latency (/healthz p99 within 100 ms, honest acks within
