@@ -244,7 +244,7 @@ static void load_channel(struct loader *l, const cJSON *root, const char *name, 
 #undef PATH
 }
 
-/* The "max" section on its own (README "MAX"): defaults, keys, the token from
+/* The "max" section on its own (README "Configuration"): defaults, keys, the token from
  * DESKBOT_MAX_TOKEN, and whether the channel is on. */
 static void load_max(struct loader *l, const cJSON *root, struct config_max *m)
 {

@@ -26,7 +26,8 @@ struct config_channel {
 	int execute_max;        /* VK: messages.send calls per execute; 1: no batching */
 };
 
-/* The MAX messenger ("max", README "MAX"): long polling; limits from ../shared/specs/max.md. */
+/* The MAX messenger ("max", README "Configuration"): long polling; limits from
+ * ../shared/specs/max.md. */
 struct config_max {
 	int enabled;            /* on when a token is set and "enabled" is not false */
 	char *token;            /* secret; never logged */
