@@ -208,7 +208,8 @@ void app_console_start(struct app *app)
 	struct console_deps d = {.loop = app->loop, .cfg = &app->cfg, .store = app->store,
 				 .server = app->server, .outbox = app->outbox,
 				 .events = app->events, .replies = app_live_replies,
-				 .reload = reload_replies, .arg = app};
+				 .reload = reload_replies, .typing = app_channel_typing,
+				 .arg = app};
 	app->console = console_new(&d);
 }
 

@@ -93,6 +93,14 @@ static struct channel *find(struct app *app, const char *name)
 	return NULL;
 }
 
+int app_channel_typing(void *arg, const char *channel, int64_t peer)
+{
+	struct channel *ch = find(arg, channel);
+	if (!ch || !ch->caps.typing || !ch->ops->typing)
+		return 0;
+	return ch->ops->typing(ch, peer);
+}
+
 void app_describe_channels(struct app *app, cJSON *channels)
 {
 	for (unsigned i = 0; i < channel_n_switchable_names; i++)

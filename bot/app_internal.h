@@ -17,6 +17,8 @@ void app_pipeline_open(struct app *app);
 int app_channels_start(struct app *app);
 void app_channels_stop(struct app *app);
 void app_channels_free(struct app *app);
+/* console_deps.typing: the named channel's typing notice, when it has one. */
+int app_channel_typing(void *app, const char *channel, int64_t peer);
 /* Adds channels that need no token (the local web chat; app_web.c). */
 void app_channels_add_local(struct app *app);
 void app_describe_channels(struct app *app, cJSON *channels);

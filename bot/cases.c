@@ -19,8 +19,17 @@
 #include "store.h"
 #include "xalloc.h"
 
+/* When a case's customer was last told that a person is writing. A few slots are
+ * enough: a handful of secretaries type into a case each. */
+#define TYPING_SLOTS 32
+struct typing_mark {
+	int64_t case_id;
+	int64_t at_ms;
+};
+
 struct cases {
 	struct cases_deps d;
+	struct typing_mark typing[TYPING_SLOTS];
 	cases_watch_fn watch;
 	void *watch_arg;
 };
@@ -574,4 +583,37 @@ int cases_send_template(struct cases *cs, int64_t id, const char *const *ids, in
 	free(text);
 	cJSON_Delete(record);
 	return result;
+}
+
+/* The slot of case id, or the one marked longest ago. */
+static struct typing_mark *typing_slot(struct cases *cs, int64_t id)
+{
+	struct typing_mark *oldest = &cs->typing[0];
+	for (int i = 0; i < TYPING_SLOTS; i++) {
+		if (cs->typing[i].case_id == id)
+			return &cs->typing[i];
+		if (cs->typing[i].at_ms < oldest->at_ms)
+			oldest = &cs->typing[i];
+	}
+	return oldest;
+}
+
+int cases_typing(struct cases *cs, int64_t id, int64_t now_ms)
+{
+	struct typing_mark *m = typing_slot(cs, id);
+	if (m->case_id == id && now_ms - m->at_ms < CASES_TYPING_EVERY_MS)
+		return 0;
+	cJSON *record = NULL;
+	if (store_case_get_head(cs->d.store, id, &record) < 0 || !record)
+		return -1;
+	const char *channel = json_str(record, "channel");
+	int64_t peer = json_int(record, "peer_id", 0);
+	int r = channel && peer && cs->d.typing ? cs->d.typing(cs->d.typing_arg, channel, peer) : 0;
+	if (r < 0)
+		log_warn("cases: case %lld: typing notice to %s not sent", (long long)id,
+			 channel ? channel : "?");
+	if (r == 1)
+		*m = (struct typing_mark){.case_id = id, .at_ms = now_ms};
+	cJSON_Delete(record);
+	return r;
 }

@@ -28,6 +28,10 @@ struct cases_deps {
 	/* The live reply set, asked for at each use: it is swapped whole on reload. */
 	struct replyset *(*replies)(void *arg);
 	void *replies_arg;
+	/* Shows a channel's customer that a person is writing (the app's channels; NULL:
+	 * never). Returns 1 sent, 0 skipped, negative on an error. */
+	int (*typing)(void *arg, const char *channel, int64_t peer);
+	void *typing_arg;
 };
 
 /* What an operation did, told to the watcher inside its transaction so that what the
@@ -87,6 +91,14 @@ int cases_set_status(struct cases *cs, int64_t id, const char *by, const char *s
 /* Sends a bot template (by id; the first of ids, NULL-terminated, that exists) to the
  * case's customer with its transcript line, in one transaction. Returns 0 or negative. */
 int cases_send_template(struct cases *cs, int64_t id, const char *const *ids, int64_t now);
+
+/* How often a case's customer is told that a person is writing, at most. */
+#define CASES_TYPING_EVERY_MS 4000
+/* The case's customer sees "печатает…" (deps.typing), at most once every
+ * CASES_TYPING_EVERY_MS per case however often it is called (now_ms: the clock).
+ * Returns 1 when the notice went out, 0 when throttled or skipped, negative on an
+ * error (no such case). */
+int cases_typing(struct cases *cs, int64_t id, int64_t now_ms);
 
 /* The language of the case's customer (enum replyset_lang). */
 int cases_lang(struct cases *cs, const cJSON *record);

@@ -36,7 +36,8 @@ struct console *console_new(const struct console_deps *d)
 		log_warn("console: cannot read recent logins from the audit log: %s",
 			 store_state(d->store));
 	struct cases_deps cd = {.store = d->store, .outbox = d->outbox, .events = d->events,
-				.replies = d->replies, .replies_arg = d->arg};
+				.replies = d->replies, .replies_arg = d->arg,
+				.typing = d->typing, .typing_arg = d->arg};
 	c->cases = cases_new(&cd);
 	c->hub = console_hub_new(d->server, d->events, d->store, c->auth);
 	struct case_timers_deps td = {.loop = d->loop, .store = d->store, .events = d->events,

@@ -5,6 +5,7 @@
  * once the server has stopped. */
 #ifndef DESKBOT_CONSOLE_H
 #define DESKBOT_CONSOLE_H
+#include <stdint.h>
 #include <uv.h>
 
 struct auth;
@@ -33,7 +34,9 @@ struct console_deps {
 	struct replyset *(*replies)(void *arg);
 	/* POST /api/admin/reload: reloads the reply set, its report appended to out. */
 	int (*reload)(void *arg, struct buf *out);
-	void *arg;                 /* for replies and reload */
+	/* Shows a channel's customer that a person is writing (cases_deps.typing). */
+	int (*typing)(void *arg, const char *channel, int64_t peer);
+	void *arg;                 /* for replies, reload and typing */
 };
 
 /* Creates the console and registers its routes (/console and its assets, /api/ and /ws). */

@@ -807,6 +807,32 @@ static void api_reply(struct call *k, int64_t id)
 	cJSON_Delete(record);
 }
 
+/* The composer's "печатает…" notice: the holder's only, throttled by the cases
+ * service; {"sent":B} tells whether this one reached the channel. */
+static void api_typing(struct call *k, int64_t id)
+{
+	cJSON *record = NULL;
+	if (store_case_get_head(k->c->d.store, id, &record) < 0) {
+		store_failed(k, "case load");
+		return;
+	}
+	if (!record) {
+		http_resp_error(k->resp, 404, "нет такого обращения");
+		return;
+	}
+	int holder = cases_is_open_status(json_str(record, "status")) &&
+		     str_is(json_str(record, "assignee"), k->s->login);
+	cJSON_Delete(record);
+	if (!holder) {
+		http_resp_error(k->resp, 409, "чтобы ответить, возьмите обращение в работу");
+		return;
+	}
+	int r = cases_typing(k->c->d.cases, id, clock_now_ms());
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "sent", r == 1);
+	reply_json(k->resp, 200, o);
+}
+
 static void api_note(struct call *k, int64_t id)
 {
 	const char *text = body_text(k, "text", 1);
@@ -1016,6 +1042,7 @@ static const struct api_route api_routes[] = {
 	{"POST", "cases/#/assign", NEED_SESSION, NULL, api_assign},
 	{"POST", "cases/#/reply", NEED_SESSION, NULL, api_reply},
 	{"POST", "cases/#/note", NEED_SESSION, NULL, api_note},
+	{"POST", "cases/#/typing", NEED_SESSION, NULL, api_typing},
 	{"POST", "cases/#/status", NEED_SESSION, NULL, api_status},
 	{"POST", "cases/#/close", NEED_SESSION, NULL, api_close},
 	{"POST", "cases/#/handback", NEED_SESSION, NULL, api_handback},

@@ -26,6 +26,8 @@
  *                                        an admin may assign or take over any open case)
  *   POST /api/cases/N/reply          {"text","template"?} -> {"case":..} (holder)
  *   POST /api/cases/N/note           {"text"} -> {"case":..}
+ *   POST /api/cases/N/typing         -> {"sent":B} (holder; the customer sees "печатает…",
+ *                                        at most once per CASES_TYPING_EVERY_MS)
  *   POST /api/cases/N/status         {"status","resolution"?} -> {"case":..}
  *   POST /api/cases/N/close          {"resolution"} -> {"case":..}
  *   POST /api/cases/N/handback       {"notify":B?} -> {"case":..} (return to the bot)

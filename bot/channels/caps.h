@@ -13,6 +13,7 @@ struct channel_caps {
 	int idempotent_send;       /* a resent row is not delivered twice (VK random_id) */
 	int batch_send;            /* send_batch carries several rows in one request */
 	int local_chat;            /* the web chat served by our own listener */
+	int typing;                /* typing() shows the customer "печатает…" */
 };
 
 #endif

@@ -130,6 +130,11 @@ struct channel_ops {
 	 * cb. */
 	int (*send_batch)(struct channel *ch, const struct outbox_row *const *rows, size_t n,
 			  channel_batch_cb cb, void *arg);
+	/* Optional (caps.typing): tells peer_id that a person is writing now. Ephemeral, not
+	 * an outbox row: nothing is retried or stored; the request counts against the
+	 * channel's request budget and is skipped when the budget has no room. Returns 1
+	 * when the notice went out, 0 when skipped, negative on an error. */
+	int (*typing)(struct channel *ch, int64_t peer_id);
 	/* Short state for /healthz: "polling", "backoff", "unauthorized", ... */
 	const char *(*state)(const struct channel *ch);
 	/* Work still in flight (requests not yet answered). */

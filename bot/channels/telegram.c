@@ -2,6 +2,7 @@
  * confirmed only after the batch is committed (the next getUpdates carries it), and
  * outbox rows go out with sendMessage / answerCallbackQuery. */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -228,6 +229,37 @@ static int tg_send(struct channel *ch, const struct outbox_row *row, channel_sen
 	return 0;
 }
 
+static void typing_cb(void *arg, const struct http_response *res)
+{
+	struct tg *tg = arg;
+	struct send_result r;
+	tg_classify_send(res->status, res->transport_error, res->body, &r);
+	if (r.outcome != SEND_OK)
+		log_debug("telegram: sendChatAction failed: %s", r.reason);
+	tg->lp.sends_in_flight--;
+}
+
+/* sendChatAction action=typing: shown for 5 s or until the next message. */
+static int tg_typing(struct channel *ch, int64_t peer_id)
+{
+	struct tg *tg = (struct tg *)ch;
+	const struct channel_sink *sink = &ch->env->sink;
+	if (!sink->ops->charge(sink->arg, ch, 1))
+		return 0; /* a typing notice is not worth delaying a reply for */
+	char body[96];
+	snprintf(body, sizeof body, "{\"chat_id\":%lld,\"action\":\"typing\"}", (long long)peer_id);
+	char *url = method_url(tg, "sendChatAction");
+	struct http_request_opts opts = {.method = "POST", .url = url, .body = body,
+					 .body_len = strlen(body),
+					 .content_type = "application/json", .timeout_ms = 10000};
+	int r = http_request(ch->env->http, &opts, typing_cb, tg, NULL);
+	free(url);
+	if (r < 0)
+		return -1;
+	tg->lp.sends_in_flight++;
+	return 1;
+}
+
 static const char *tg_state(const struct channel *ch)
 {
 	return longpoll_state_name(&((const struct tg *)ch)->lp);
@@ -254,6 +286,7 @@ static const struct channel_ops tg_ops = {
 	.start = tg_start,
 	.stop = tg_stop,
 	.send = tg_send,
+	.typing = tg_typing,
 	.state = tg_state,
 	.in_flight = tg_in_flight,
 	.free = tg_free,
@@ -268,6 +301,7 @@ struct channel *tg_channel_new(const struct channel_env *env, const struct confi
 	tg->base.caps.reply_to = cfg->reply_to;
 	tg->base.caps.contact_button = 1; /* request_contact on a reply keyboard */
 	tg->base.caps.profile_by_name = "https://t.me/";
+	tg->base.caps.typing = 1;
 	/* Telegram's allowance: about 1 a second per chat with short bursts, groups
 	 * 20 a minute (no burst: a minute's 20 is the limit). */
 	tg->base.chat_burst = cfg->chat_burst;

@@ -489,6 +489,31 @@ static void vk_free(struct channel *ch)
 	longpoll_close(&((struct vk *)ch)->lp, vk_closed);
 }
 
+static void typing_cb(void *arg, const struct http_response *res)
+{
+	struct vk *vk = arg;
+	struct send_result r;
+	vk_classify_send(res->status, res->transport_error, res->body, &r);
+	if (r.outcome != SEND_OK)
+		log_debug("vk: messages.setActivity failed: %s", r.reason);
+	vk->lp.sends_in_flight--;
+}
+
+/* messages.setActivity type=typing: the customer sees "печатает…" for about 10 s. */
+static int vk_typing(struct channel *ch, int64_t peer_id)
+{
+	struct vk *vk = (struct vk *)ch;
+	if (!charge(vk, 1))
+		return 0; /* a typing notice is not worth delaying a reply for */
+	struct buf form = form_start(vk);
+	buf_printf(&form, "&peer_id=%lld&type=typing&group_id=%lld", (long long)peer_id,
+		   (long long)vk->cfg->group_id);
+	if (post(vk, "messages.setActivity", &form, 10000, typing_cb, vk, NULL) < 0)
+		return -1;
+	vk->lp.sends_in_flight++;
+	return 1;
+}
+
 static const struct channel_ops vk_ops = {
 	.name = CHANNEL_VK,
 	.max_text = VK_MAX_TEXT,
@@ -496,6 +521,7 @@ static const struct channel_ops vk_ops = {
 	.stop = vk_stop,
 	.send = vk_send,
 	.send_batch = vk_send_batch,
+	.typing = vk_typing,
 	.state = vk_state,
 	.in_flight = vk_in_flight,
 	.free = vk_free,
@@ -511,6 +537,7 @@ struct channel *vk_channel_new(const struct channel_env *env, const struct confi
 	vk->base.caps.profile_by_name = "https://vk.com/";
 	vk->base.caps.profile_by_id = "https://vk.com/id";
 	vk->base.caps.idempotent_send = 1; /* random_id: VK drops a resent one */
+	vk->base.caps.typing = 1;
 	vk->base.chat_burst = cfg->chat_burst;
 	vk->base.max_batch = (size_t)cfg->execute_max;
 	vk->base.max_batch_bytes = VK_EXECUTE_BYTES;

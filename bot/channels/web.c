@@ -170,6 +170,16 @@ static int web_send(struct channel *ch, const struct outbox_row *row, channel_se
 	return 0;
 }
 
+/* The chat page shows "печатает…" until the next message or a few seconds pass. */
+static int web_typing(struct channel *ch, int64_t peer_id)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", "typing");
+	push_json((struct web *)ch, peer_id, NULL, o);
+	cJSON_Delete(o);
+	return 1;
+}
+
 static int web_start(struct channel *ch)
 {
 	log_info("web: chat open at /chat");
@@ -222,6 +232,7 @@ static const struct channel_ops web_ops = {
 	.start = web_start,
 	.stop = web_stop,
 	.send = web_send,
+	.typing = web_typing,
 	.state = web_state,
 	.in_flight = web_in_flight,
 	.free = web_free,
@@ -636,6 +647,7 @@ struct channel *web_channel_new(const struct channel_env *env, struct server *se
 	struct web *w = xcalloc(1, sizeof *w);
 	channel_init(&w->base, &web_ops, env, 0, 0, 64);
 	w->base.caps.local_chat = 1;
+	w->base.caps.typing = 1;
 	w->limits = limits;
 	uv_timer_init(env->loop, &w->done_timer);
 	w->done_timer.data = w;

@@ -125,6 +125,7 @@
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     ws = new WebSocket(proto + '//' + location.host + '/chat/ws');
     let greeted = false;
+    let typingTimer = null;
     ws.addEventListener('open', () => {
       retry = 0;
       ws.send(JSON.stringify({ type: 'hello', name: $('chat-name').value.trim() || undefined }));
@@ -155,7 +156,15 @@
           }
           break;
         }
+        case 'typing':
+          /* A secretary is writing: shown until the reply comes or 6 s pass (the
+           * console repeats the notice every 4 s while the typing goes on). */
+          $('chat-typing').hidden = false;
+          clearTimeout(typingTimer);
+          typingTimer = setTimeout(() => { $('chat-typing').hidden = true; }, 6000);
+          break;
         case 'message':
+          if (m.from !== 'customer') { clearTimeout(typingTimer); $('chat-typing').hidden = true; }
           addLine(m.from, m.text, m.at);
           if (m.from !== 'customer') showKeyboard(m.keyboard);
           break;

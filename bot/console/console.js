@@ -850,10 +850,24 @@
     $('reply-error').textContent = m ? 'Заполните ' + m[0] + ' перед отправкой.' : '';
     return !m;
   }
+  /* The customer sees "печатает…": at most one notice per case every 4 s (the server
+   * throttles too); only the holder's typing counts, as only the holder may reply. */
+  const TYPING_EVERY_MS = 4000;
+  const typingSent = {};
+  function noticeTyping() {
+    const id = state.current;
+    const c = state.currentCase && state.currentCase.case;
+    if (!id || !c || !state.me || c.assignee !== state.me.login || !$('reply-text').value) return;
+    const now = Date.now();
+    if (typingSent[id] && now - typingSent[id] < TYPING_EVERY_MS) return;
+    typingSent[id] = now;
+    api('POST', '/api/cases/' + id + '/typing', {});
+  }
   $('reply-text').addEventListener('input', () => {
     if (!$('reply-text').value) delete $('reply-text').dataset.template;
     updateSlash();
     markPlaceholders();
+    noticeTyping();
   });
   $('reply-text').addEventListener('blur', () => setTimeout(closeSlash, 100));
   $('reply-text').addEventListener('keydown', (e) => {

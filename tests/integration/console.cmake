@@ -5,3 +5,5 @@ deskbot_integration_test(it_console integration/test_console.py)
 add_test(NAME browser_console COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/browser/run.sh)
 set_tests_properties(browser_console PROPERTIES TIMEOUT 600 LABELS "integration;browser"
   ENVIRONMENT "DESKBOT_SOURCE_DIR=${CMAKE_SOURCE_DIR};DESKBOT_BINARY=$<TARGET_FILE:deskbot>")
+# The customer sees typing; the rating after a resolved case.
+deskbot_integration_test(it_console_loop integration/test_console_loop.py)
