@@ -15,6 +15,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "outbox.h"
+#include "ratings.h"
 #include "replyset.h"
 #include "store.h"
 #include "xalloc.h"
@@ -472,6 +473,8 @@ int cases_set_status(struct cases *cs, int64_t id, const char *by, const char *s
 	struct store *st = cs->d.store;
 	*record = NULL;
 	int finished = str_is(status, "resolved") || str_is(status, "closed");
+	struct outbox_row question = {0};
+	int asked = 0;
 	int result = tx_begin(cs);
 	if (result == 0)
 		result = store_case_get(st, id, record);
@@ -482,8 +485,17 @@ int cases_set_status(struct cases *cs, int64_t id, const char *by, const char *s
 		add_history(*record, status, by, now);
 		if (resolution)
 			set_str(*record, "resolution", resolution);
-		result = store_case_put(st, id, *record, now);
+		/* A resolved case asks its customer to rate the answer, once (ratings.h). */
+		if (str_is(status, "resolved"))
+			asked = ratings_ask(st, live_replies(cs), id, *record,
+					    cases_lang(cs, *record), now, &question);
+		if (asked < 0)
+			result = -1;
+		else if (asked)
+			add_transcript(*record, "bot", question.text, NULL, now);
 	}
+	if (result == 0)
+		result = store_case_put(st, id, *record, now);
 	const char *channel = *record ? json_str(*record, "channel") : NULL;
 	if (result == 0 && finished && channel) {
 		/* A finished case no longer holds the conversation: the bot answers again. */
@@ -501,9 +513,15 @@ int cases_set_status(struct cases *cs, int64_t id, const char *by, const char *s
 	else if (result == 0 && str_is(status, "waiting"))
 		tell_watcher(cs, id, CASES_WAITING, now);
 	if (tx_end(cs, result) < 0) {
+		outbox_row_free(&question);
 		cJSON_Delete(*record);
 		*record = NULL;
 		return -1;
+	}
+	if (asked == 1) {
+		emit_message(cs, "bot_message", id, question.channel, question.peer_id,
+			     question.text, NULL, now);
+		queue_row(cs, &question);
 	}
 	emit_case(cs, "case_updated", id);
 	return 0;

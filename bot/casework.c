@@ -12,6 +12,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "peerset.h"
+#include "ratings.h"
 #include "channels/caps.h"
 #include "channels/names.h"
 #include "pipeline_batch.h"
@@ -177,6 +178,11 @@ int casework_before(struct casework *cw, struct pipeline_batch *b, const struct 
 		    struct convstate *state, int64_t now, struct reply_list *out)
 {
 	convstate_set_open_case(state, NULL);
+	const char *lang = convstate_lang(state);
+	int rated = ratings_press(cw->d.store, live_replies(cw), m, replyset_lang(lang ? lang : "ru"),
+				  now, out);
+	if (rated)
+		return rated; /* a rating press is answered by its thanks alone */
 	/* Most chats never had a case: no query for them. */
 	int64_t open = 0;
 	if (peerset_has(&cw->case_peers, m->channel, m->peer_id)) {
@@ -205,7 +211,6 @@ int casework_before(struct casework *cw, struct pipeline_batch *b, const struct 
 	int64_t last = convstate_last_auto_reply(state);
 	int interval = replyset_settings(live_replies(cw))->operator_auto_reply_interval_s;
 	if (now - last >= interval) {
-		const char *lang = convstate_lang(state);
 		struct tpl_vars v = {.case_id = number};
 		char *text = replyset_render(live_replies(cw), "operator_will_answer",
 					     replyset_lang(lang ? lang : "ru"), &v);

@@ -134,6 +134,12 @@ static const char *const migrations[] = {
 	 * chat in its commit: with long conversations, a sixth of the WAL (the channel
 	 * benchmark's curve). */
 	"DROP INDEX IF EXISTS inbound_peer;",
+	/* 6 -> 7: the satisfaction question after a resolved case (store_ratings.h): one row
+	 * per case asked, the customer's 1..5 once they answer, the secretary it rates. */
+	"CREATE TABLE case_ratings ("
+	"  case_id INTEGER PRIMARY KEY, channel TEXT NOT NULL, peer_id INTEGER NOT NULL,"
+	"  operator TEXT, asked_at INTEGER NOT NULL, rating INTEGER, rated_at INTEGER);"
+	"CREATE INDEX case_ratings_rated ON case_ratings (rated_at);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

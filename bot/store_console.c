@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "store_ratings.h"
 #include "xalloc.h"
 
 static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
@@ -623,6 +624,7 @@ cJSON *store_console_report(struct store *st, int n_days, int64_t now, int64_t o
 	} else {
 		ok = 0;
 	}
+	ok &= store_rating_report(st, since, o) == 0;
 	if (!ok) {
 		log_error("store: report: %s", sqlite3_errmsg(store__db(st)));
 		cJSON_Delete(o);

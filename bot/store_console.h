@@ -98,7 +98,7 @@ int store_console_view_count(struct store *st, const char *login);
  *  "people","cases","sla_breached","first_response_median_s","resolution_median_s"}],
  *  "hours":[24 counts: customer messages by local hour],"categories":{cat:N},
  *  "severities":{sev:N},"operators":[{"login","claimed","replies","resolved",
- *  "handed_over"}]}. Cases count by the day they were created. Caller frees; NULL on
+ *  "handed_over"}],"satisfaction":{..} (store_rating_report)}. Cases count by the day they were created. Caller frees; NULL on
  * error. */
 cJSON *store_console_report(struct store *st, int n_days, int64_t now, int64_t off);
 

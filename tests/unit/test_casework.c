@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "replyset.h"
 #include "severity.h"
 #include "store.h"
+#include "store_console.h"
 #include "test_helpers.h"
 #include "test_store_fixture.h"
 
@@ -366,6 +368,110 @@ static void case_goes_to_the_crm(void **state)
 	rig_free(r);
 }
 
+/* One integer a query answers (not store__scalar: it caches statements by address). */
+static int64_t count_of(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_prepare_v2(store__db(st), sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+static struct chan_msg rating_press(const char *payload, const char *key)
+{
+	struct chan_msg m = message("", key);
+	m.payload = (char *)payload;
+	m.callback_id = (char *)"cb";
+	return m;
+}
+
+static const char *first_source(const struct dialog_result *res)
+{
+	return res->replies.n ? res->replies.items[0].source : "";
+}
+
+/* Resolving asks once for a 1..5 rating with buttons; a press is stored on the case, in
+ * the audit log and the report, and thanked; a later press replaces it; a forged or
+ * foreign press is a stale button. */
+static void resolved_case_asks_for_a_rating(void **state)
+{
+	(void)state;
+	struct rig *r = rig_new();
+	int64_t now = moscow("2026-12-02T12:00:00");
+	struct convstate *conv = convstate_new();
+	struct dialog_result res;
+	int64_t id = complain(r, conv, now, &res);
+	dialog_result_free(&res);
+	struct cases_deps d = {.store = r->app.store, .events = r->app.events,
+			       .replies = rig_replies, .replies_arg = r};
+	struct cases *cs = cases_new(&d);
+	char holder[64];
+	cJSON *rec = NULL;
+	assert_int_equal(cases_claim(cs, id, "oleg", now, holder, sizeof holder, &rec), 1);
+	cJSON_Delete(rec);
+	assert_int_equal(cases_set_status(cs, id, "oleg", "resolved", "помогли", now + 60, &rec), 0);
+	const cJSON *lines = cJSON_GetObjectItem(rec, "transcript");
+	const cJSON *last = cJSON_GetArrayItem(lines, cJSON_GetArraySize(lines) - 1);
+	assert_string_equal(str(last, "from"), "bot");
+	assert_non_null(strstr(str(last, "text"), "Оцените"));
+	cJSON_Delete(rec);
+	char sql[160];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM outbox WHERE source = "
+		 "'template:rating_question' AND keyboard LIKE '%%rate:%lld:5%%'", (long long)id);
+	assert_int_equal(count_of(r->app.store, sql), 1);
+	/* Resolved again after a reopening: not asked twice. */
+	assert_int_equal(cases_set_status(cs, id, "oleg", "claimed", NULL, now + 70, &rec), 0);
+	cJSON_Delete(rec);
+	assert_int_equal(cases_set_status(cs, id, "oleg", "resolved", NULL, now + 80, &rec), 0);
+	cJSON_Delete(rec);
+	assert_int_equal(count_of(r->app.store, "SELECT count(*) FROM outbox WHERE source = "
+						 "'template:rating_question'"), 1);
+
+	char payload[48];
+	snprintf(payload, sizeof payload, "rate:%lld:4", (long long)id);
+	struct chan_msg press = rating_press(payload, "r1");
+	handle(r, conv, &press, now + 90, &res);
+	assert_string_equal(first_source(&res), "template:rating_thanks");
+	dialog_result_free(&res);
+	assert_int_equal(cases_get(cs, id, &rec), 0);
+	assert_int_equal(num(cJSON_GetObjectItem(rec, "rating"), "score"), 4);
+	cJSON_Delete(rec);
+	snprintf(payload, sizeof payload, "rate:%lld:2", (long long)id);
+	press = rating_press(payload, "r2");
+	handle(r, conv, &press, now + 95, &res);
+	assert_string_equal(first_source(&res), "template:rating_thanks");
+	dialog_result_free(&res);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM audit WHERE action = 'rating' AND "
+		 "case_id = %lld", (long long)id);
+	assert_int_equal(count_of(r->app.store, sql), 2);
+
+	/* Forged: another case, a rating out of range, trailing junk. */
+	const char *forged[] = {"rate:999:5", "rate:1:9", "rate:1:5x", "rate::3"};
+	char key[8];
+	snprintf(payload, sizeof payload, "rate:%lld:9", (long long)id);
+	forged[1] = payload;
+	for (size_t i = 0; i < sizeof forged / sizeof forged[0]; i++) {
+		snprintf(key, sizeof key, "f%zu", i);
+		press = rating_press(forged[i], key);
+		handle(r, conv, &press, now + 100, &res);
+		assert_string_equal(first_source(&res), "template:button_stale");
+		dialog_result_free(&res);
+	}
+	cJSON *rep = store_console_report(r->app.store, 1, now + 100, 3 * 3600);
+	const cJSON *sat = cJSON_GetObjectItem(rep, "satisfaction");
+	assert_int_equal(num(sat, "count"), 1);
+	assert_int_equal(num(sat, "average"), 2);
+	assert_int_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(sat, "distribution"), 1)->valueint, 1);
+	const cJSON *op = cJSON_GetArrayItem(cJSON_GetObjectItem(sat, "operators"), 0);
+	assert_string_equal(str(op, "login"), "oleg");
+	cJSON_Delete(rep);
+	cases_free(cs);
+	convstate_free(conv);
+	rig_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +481,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(night_complaint_waits_for_the_team, setup, teardown),
 		cmocka_unit_test_setup_teardown(later_messages_join_the_open_case, setup, teardown),
 		cmocka_unit_test_setup_teardown(case_goes_to_the_crm, setup, teardown),
+		cmocka_unit_test_setup_teardown(resolved_case_asks_for_a_rating, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
