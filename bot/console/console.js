@@ -701,6 +701,7 @@
     field(dl, 'Срок (SLA)', fmtTime(c.sla_due_at));
     field(dl, 'Исполнитель', c.assignee);
     field(dl, 'Итог', c.resolution);
+    if (c.rating && c.rating.score) field(dl, 'Оценка клиента', c.rating.score + ' из 5');
     field(dl, 'Чат / пользователь', (c.peer_id || '—') + ' / ' + (c.user_id || '—'));
     field(dl, 'Версия ответов', c.replyset_version);
   }
@@ -1182,6 +1183,33 @@
       { header: ['сотрудник', 'взял', 'ответов', 'решил', 'передал'], rows: ops.map((o) => [o.login, o.claimed, o.replies, o.resolved, o.handed_over]) });
     box.appendChild(t);
     charts.appendChild(box);
+    charts.appendChild(satisfactionBox(d.satisfaction || {}));
+  }
+
+  /* Ratings 1..5 customers gave after a resolved case: the spread, and per secretary. */
+  function satisfactionBox(sat) {
+    const avg = (v) => (v ? v.toFixed(1).replace('.', ',') : '—');
+    const marks = ['1', '2', '3', '4', '5'];
+    const dist = sat.distribution || [0, 0, 0, 0, 0];
+    $('rep-summary').appendChild(tile('оценка клиентов, средняя (' + (sat.count || 0) + ')', avg(sat.average)));
+    const ops = sat.operators || [];
+    const box = chartBox('satisfaction', 'Оценки клиентов', barChart(marks, [{ name: 'оценок', values: dist, cls: 0 }], count), null,
+      { header: ['оценка', 'оценок'], rows: marks.map((m, i) => [m, dist[i]]) });
+    const line = el('p', { cls: 'muted', text: 'Спросили: ' + (sat.asked || 0) + ', ответили: ' + (sat.count || 0) + ', средняя: ' + avg(sat.average) });
+    box.appendChild(line);
+    const t = el('table', { cls: 'ops' });
+    t.appendChild(el('thead', null, el('tr', null, el('th', { text: 'Сотрудник' }), el('th', { text: 'Оценок' }), el('th', { text: 'Средняя' }))));
+    const tb = el('tbody');
+    for (const o of ops) tb.appendChild(el('tr', null, el('td', { text: o.login || '—' }), el('td', { cls: 'n', text: o.count }), el('td', { cls: 'n', text: avg(o.average) })));
+    if (!ops.length) tb.appendChild(el('tr', null, el('td', { cls: 'muted', text: 'За период оценок нет.' })));
+    t.appendChild(tb);
+    box.appendChild(t);
+    const b = el('button', { text: 'CSV по сотрудникам', title: 'Скачать оценки по сотрудникам' });
+    b.type = 'button';
+    b.dataset.csv = 'satisfaction_by_secretary';
+    b.addEventListener('click', () => downloadCsv('satisfaction_by_secretary', ['сотрудник', 'оценок', 'средняя'], ops.map((o) => [o.login, o.count, avg(o.average)])));
+    box.appendChild(b);
+    return box;
   }
   $('rep-days').addEventListener('change', loadReports);
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The console's loop with the customer, against the real binary and the fakes: while a
 secretary types, the customer sees "печатает…" (VK messages.setActivity, Telegram
-sendChatAction, the web chat's own frame), never more often than once per 4 s a case."""
+sendChatAction, the web chat's own frame), never more often than once per 4 s a case;
+a resolved case asks the customer for a 1..5 rating, the press is stored on the case,
+in the audit log and the report (its satisfaction), and a forged press is stale."""
 
 import os
 import sys
@@ -118,9 +120,63 @@ def test_customer_sees_typing():
             cust.ws.wait_for(lambda m: m["type"] == "typing", 5)
 
 
+def rating_buttons(msg):
+    kb = msg.get("keyboard") or {}
+    return [b.get("callback_data") for row in kb.get("inline_keyboard", []) for b in row]
+
+
+def test_resolved_case_is_rated():
+    vk = FakeServer("vk", token=VK_TOKEN, max_seconds=300)
+    tg = FakeServer("telegram", token=TG_TOKEN, max_seconds=300)
+    peer = 7000006001
+    with vk, tg:
+        with Deskbot(config=bot_config(vk, tg)) as bot:
+            complain_on(tg, peer, "chat_id")
+            op = Session(bot, "oleg")
+            cid = case_of(op, "telegram", peer)
+            status, r = op.post("/api/cases/%d/claim" % cid)
+            check(status == 200, r)
+            before = len(tg.sent(peer=peer))
+            status, r = op.post("/api/cases/%d/status" % cid,
+                                {"status": "resolved", "resolution": "перезапустили профиль"})
+            check(status == 200, r)
+            question = wait_for(lambda: next((m for m in tg.sent(peer=peer)[before:]
+                                              if rating_buttons(m)), None),
+                                10, 0.1, "the rating question")
+            check("Оцените" in question["text"], question["text"])
+            buttons = rating_buttons(question)
+            check(buttons == ["rate:%d:%d" % (cid, n) for n in range(1, 6)], buttons)
+
+            # A forged press (another case) is a stale button, nothing is stored.
+            before = len(tg.sent(peer=peer))
+            tg.inject({"type": "callback_query", "chat_id": peer, "user_id": peer,
+                       "data": "rate:%d:5" % (cid + 1000), "message_id": question["message_id"]})
+            stale = wait_for(lambda: tg.sent(peer=peer)[before:] or None, 10, 0.1, "stale reply")
+            check("кнопка уже не работает" in stale[0]["text"], stale[0]["text"])
+
+            before = len(tg.sent(peer=peer))
+            tg.inject({"type": "callback_query", "chat_id": peer, "user_id": peer,
+                       "data": buttons[3], "message_id": question["message_id"]})
+            thanks = wait_for(lambda: tg.sent(peer=peer)[before:] or None, 10, 0.1, "thanks")
+            check("Спасибо за оценку" in thanks[0]["text"], thanks[0]["text"])
+
+            status, r = op.get("/api/cases/%d" % cid)
+            check(status == 200 and r["case"].get("rating", {}).get("score") == 4, r["case"])
+            admin = Session(bot, "marina")
+            status, r = admin.get("/api/audit?case_id=%d" % cid)
+            check(any(a.get("action") == "rating" and a.get("detail") == "4"
+                      for a in r["audit"]), r["audit"])
+            status, rep = admin.get("/api/reports?days=1")
+            check(status == 200, rep)
+            sat = rep["satisfaction"]
+            check(sat["asked"] == 1 and sat["count"] == 1 and sat["average"] == 4, sat)
+            check(sat["distribution"] == [0, 0, 0, 1, 0], sat)
+            check(sat["operators"] == [{"login": "oleg", "count": 1, "average": 4}], sat)
+
+
 def main():
     r = Runner()
-    for t in [test_customer_sees_typing]:
+    for t in [test_customer_sees_typing, test_resolved_case_is_rated]:
         r.run(t)
     r.finish()
 
