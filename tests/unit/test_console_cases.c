@@ -195,6 +195,54 @@ static void test_severity_names(void **state)
 	assert_int_equal(severity_of(NULL), -1);
 }
 
+/* What the app's channels were asked to show: calls per (channel, peer), and what to
+ * answer (1 sent, 0 skipped by the budget). */
+struct typing_log {
+	int calls;
+	char channel[16];
+	int64_t peer;
+	int answer;
+};
+
+static int log_typing(void *arg, const char *channel, int64_t peer)
+{
+	struct typing_log *t = arg;
+	t->calls++;
+	snprintf(t->channel, sizeof t->channel, "%s", channel);
+	t->peer = peer;
+	return t->answer;
+}
+
+/* At most one notice per case every CASES_TYPING_EVERY_MS, each case on its own; a
+ * notice the channel skipped (no budget) does not hold the next one back. */
+static void test_typing_is_throttled_per_case(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = fx_case(f, 501, "normal", "vk", 1000);
+	int64_t b = fx_case(f, 502, "normal", "telegram", 1000);
+	struct typing_log t = {.answer = 1};
+	struct cases_deps d = {.store = f->app.store, .events = f->app.events,
+			       .typing = log_typing, .typing_arg = &t};
+	struct cases *cs = cases_new(&d);
+	assert_int_equal(cases_typing(cs, a, 10000), 1);
+	assert_string_equal(t.channel, "vk");
+	assert_int_equal(t.peer, 501);
+	assert_int_equal(cases_typing(cs, a, 10000 + 1000), 0);
+	assert_int_equal(cases_typing(cs, a, 10000 + CASES_TYPING_EVERY_MS - 1), 0);
+	assert_int_equal(t.calls, 1);
+	assert_int_equal(cases_typing(cs, b, 10500), 1);
+	assert_string_equal(t.channel, "telegram");
+	assert_int_equal(cases_typing(cs, a, 10000 + CASES_TYPING_EVERY_MS), 1);
+	assert_int_equal(t.calls, 3);
+	t.answer = 0;
+	assert_int_equal(cases_typing(cs, b, 20000), 0);
+	t.answer = 1;
+	assert_int_equal(cases_typing(cs, b, 20001), 1);
+	assert_int_equal(t.calls, 5);
+	assert_int_equal(cases_typing(cs, 99999, 30000), -1); /* no such case */
+	cases_free(cs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +250,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_template_is_all_or_nothing, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_timers_commit_with_the_change, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_typing_is_throttled_per_case, fx_setup,
 						fx_teardown),
 		cmocka_unit_test(test_severity_names),
 	};
