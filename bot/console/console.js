@@ -1194,7 +1194,9 @@
     $('rep-summary').appendChild(tile('оценка клиентов, средняя (' + (sat.count || 0) + ')', avg(sat.average)));
     const ops = sat.operators || [];
     const box = chartBox('satisfaction', 'Оценки клиентов', barChart(marks, [{ name: 'оценок', values: dist, cls: 0 }], count), null,
-      { header: ['оценка', 'оценок'], rows: marks.map((m, i) => [m, dist[i]]) });
+      /* One table for both: the spread, then each secretary's count and average. */
+      { header: ['оценка или сотрудник', 'оценок', 'средняя'],
+        rows: [...marks.map((m, i) => ['оценка ' + m, dist[i], '']), ...ops.map((o) => [o.login, o.count, avg(o.average)])] });
     const line = el('p', { cls: 'muted', text: 'Спросили: ' + (sat.asked || 0) + ', ответили: ' + (sat.count || 0) + ', средняя: ' + avg(sat.average) });
     box.appendChild(line);
     const t = el('table', { cls: 'ops' });
@@ -1204,11 +1206,6 @@
     if (!ops.length) tb.appendChild(el('tr', null, el('td', { cls: 'muted', text: 'За период оценок нет.' })));
     t.appendChild(tb);
     box.appendChild(t);
-    const b = el('button', { text: 'CSV по сотрудникам', title: 'Скачать оценки по сотрудникам' });
-    b.type = 'button';
-    b.dataset.csv = 'satisfaction_by_secretary';
-    b.addEventListener('click', () => downloadCsv('satisfaction_by_secretary', ['сотрудник', 'оценок', 'средняя'], ops.map((o) => [o.login, o.count, avg(o.average)])));
-    box.appendChild(b);
     return box;
   }
   $('rep-days').addEventListener('change', loadReports);

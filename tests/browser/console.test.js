@@ -246,6 +246,8 @@ async function main() {
       await A.page.click('#reply-text');
       await A.page.keyboard.type('/gree');
       await A.page.waitForSelector('#slash-menu:not([hidden]) li[data-template="op_greeting"]');
+      /* The customer sees that someone is writing (the console's typing notice). */
+      await chat.waitForSelector('#chat-typing:not([hidden])', { timeout: 5000 });
       await A.page.keyboard.press('Enter');
       await A.page.waitForSelector('#slash-menu', { state: 'hidden' });
       let text = await A.page.inputValue('#reply-text');
