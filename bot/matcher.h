@@ -3,7 +3,7 @@
  * taken with the set's thresholds. Also the complaint signs (flags) and the plans
  * named in the message.
  *
- * Method (measured with tests/unit/test_labelled.c and bench/matcher.c): every
+ * Method (measured with tests/unit/bot/test_labelled.c and bench/matcher.c): every
  * example phrasing and each intent's titles become TF-IDF vectors over Snowball
  * stems, stem bigrams and character 4-grams of words; IDF is counted over intents.
  * Function words ("как", "мне", "the") are left out of a text that has a content

@@ -2,7 +2,7 @@
 deskbot_unit_test(test_vk_parse unit/channels/test_vk_parse.c)
 deskbot_unit_test(test_tg_parse unit/channels/test_tg_parse.c)
 deskbot_unit_test(test_max_parse unit/channels/test_max_parse.c)
-deskbot_unit_test(test_split unit/test_split.c)
+deskbot_unit_test(test_split unit/bot/test_split.c)
 deskbot_unit_test(test_json_repair unit/channels/test_json_repair.c)
 deskbot_unit_test(test_json_batch unit/channels/test_json_batch.c)
 deskbot_unit_test(test_unknown_button unit/channels/test_unknown_button.c)

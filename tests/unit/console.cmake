@@ -1,7 +1,7 @@
 # Unit tests of the console: the API endpoint by endpoint (sessions, roles, CSRF,
 # malformed bodies), case timers on a moved clock, sessions and throttling, the store's
 # console tables and the live-update frames.
-deskbot_unit_test(test_console_api unit/test_console_api.c)
-deskbot_unit_test(test_console_timers unit/test_console_timers.c)
+deskbot_unit_test(test_console_api unit/bot/test_console_api.c)
+deskbot_unit_test(test_console_timers unit/bot/test_console_timers.c)
 # The cases service: replies and templates all-or-nothing, timers with their change.
-deskbot_unit_test(test_console_cases unit/test_console_cases.c)
+deskbot_unit_test(test_console_cases unit/bot/test_console_cases.c)

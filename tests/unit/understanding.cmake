@@ -1,12 +1,12 @@
 # Understanding customers (issue 4): text normalisation, reply set, matcher, handlers,
 # dialog, and the labelled accuracy check. Included by tests/CMakeLists.txt.
-deskbot_unit_test(test_text unit/test_text.c)
-deskbot_unit_test(test_replyset unit/test_replyset.c)
-deskbot_unit_test(test_matcher unit/test_matcher.c)
-deskbot_unit_test(test_tariff unit/test_tariff.c)
-deskbot_unit_test(test_dialog unit/test_dialog.c)
+deskbot_unit_test(test_text unit/bot/test_text.c)
+deskbot_unit_test(test_replyset unit/bot/test_replyset.c)
+deskbot_unit_test(test_matcher unit/bot/test_matcher.c)
+deskbot_unit_test(test_tariff unit/handlers/test_tariff.c)
+deskbot_unit_test(test_dialog unit/bot/test_dialog.c)
 # The conversation state's accessors, its keys on disk and old stored objects.
-deskbot_unit_test(test_convstate unit/test_convstate.c)
-deskbot_unit_test(test_labelled unit/test_labelled.c)
-deskbot_unit_test(test_dialogue_holds unit/test_dialogue_holds.c)
-deskbot_unit_test(test_tariff_format unit/test_tariff_format.c)
+deskbot_unit_test(test_convstate unit/bot/test_convstate.c)
+deskbot_unit_test(test_labelled unit/bot/test_labelled.c)
+deskbot_unit_test(test_dialogue_holds unit/bot/test_dialogue_holds.c)
+deskbot_unit_test(test_tariff_format unit/bot/test_tariff_format.c)

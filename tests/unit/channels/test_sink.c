@@ -8,7 +8,7 @@
  * - pipeline_ingest() ignoring the commit's result (result = 0 after store_commit());
  * - the cursor written in a transaction of its own after the batch's commit;
  * - the cursor written before the batch's transaction begins. */
-#include "../test_console_fixture.h"
+#include "test_console_fixture.h"
 
 #include "pipeline.h"
 

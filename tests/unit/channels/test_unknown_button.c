@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "../test_helpers.h"
+#include "test_helpers.h"
 #include "convstate.h"
 #include "dialog.h"
 

@@ -13,7 +13,7 @@
 #include "convstate.h"
 #include "dialog.h"
 #include "text.h"
-#include "../test_helpers.h"
+#include "test_helpers.h"
 
 static struct replyset *rs;
 
