@@ -84,18 +84,21 @@ static char *stem_words(void *ud, const char *text)
 int case_search_sync(struct case_search *cs)
 {
 	struct store *st = cs->store;
-	/* A transaction of our own (an open batch commits first). */
-	if (!cs->text || (store_in_tx(st) && store_commit(st) < 0) || store_begin(st) < 0)
+	/* A unit of work of its own: a console request, never inside a batch. */
+	struct store_tx *tx = cs->text ? store_begin(st) : NULL;
+	if (!tx)
 		return -1;
 	int n = 0, rounds = 0;
 	while (rounds++ < SEARCH_SYNC_ROUNDS &&
-	       (n = store_case_words_sync(st, stem_words, cs, SEARCH_SYNC_BATCH)) ==
+	       (n = store_case_words_sync(tx, stem_words, cs, SEARCH_SYNC_BATCH)) ==
 		       SEARCH_SYNC_BATCH)
 		;
-	if (n < 0 || store_commit(st) < 0) {
-		store_rollback(st);
+	if (n < 0) {
+		store_rollback(tx);
 		return -1;
 	}
+	if (store_commit(tx) < 0)
+		return -1;
 	return n == SEARCH_SYNC_BATCH;
 }
 

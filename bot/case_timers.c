@@ -50,7 +50,8 @@ static int64_t period(const struct case_timers *t, const char *kind)
 	return minutes > 0 ? (int64_t)minutes * 60 : 0;
 }
 
-static void arm(struct case_timers *t, int64_t id, const char *kind, int64_t now, int mode)
+static void arm(struct case_timers *t, struct store_tx *tx, int64_t id, const char *kind,
+		int64_t now, int mode)
 {
 	int64_t p = period(t, kind);
 	int64_t at = now + p;
@@ -58,77 +59,94 @@ static void arm(struct case_timers *t, int64_t id, const char *kind, int64_t now
 	 * for 15 minutes" a quarter of an hour after the team starts, not at 03:15. */
 	if (p > 0 && strcmp(kind, "unclaimed") == 0)
 		at = worktime_add(settings(t), now, (int)(p / 60));
-	if (p > 0 && store_console_timer_arm(t->d.store, id, kind, at, now, mode) < 0)
+	if (p > 0 && store_console_timer_arm(tx, id, kind, at, now, mode) < 0)
 		log_error("timers: case %lld: could not arm %s", (long long)id, kind);
 }
 
-static void cancel(struct case_timers *t, int64_t id, const char *kind)
+static void cancel(struct case_timers *t, struct store_tx *tx, int64_t id, const char *kind)
 {
-	if (store_console_timer_cancel(t->d.store, id, kind) < 0)
+	(void)t;
+	if (store_console_timer_cancel(tx, id, kind) < 0)
 		log_error("timers: case %lld: could not cancel %s", (long long)id, kind);
 }
 
-void case_timers_claimed(struct case_timers *t, int64_t id, int64_t now)
+/* arm as a unit of work of its own (after a firing, on an event: no operation's). */
+static void arm_alone(struct case_timers *t, int64_t id, const char *kind, int64_t now,
+		      int mode)
 {
-	cancel(t, id, "unclaimed");
+	struct store_tx *tx = store_begin(t->d.store);
+	if (!tx) {
+		log_error("timers: case %lld: could not arm %s", (long long)id, kind);
+		return;
+	}
+	arm(t, tx, id, kind, now, mode);
+	if (store_commit(tx) < 0)
+		log_error("timers: case %lld: %s not armed: %s", (long long)id, kind,
+			  store_state(t->d.store));
+}
+
+void case_timers_claimed(struct case_timers *t, struct store_tx *tx, int64_t id, int64_t now)
+{
+	cancel(t, tx, id, "unclaimed");
 	/* The secretary owes an answer from the moment of the claim. */
-	arm(t, id, "silence", now, CONSOLE_ARM_REPLACE);
-	arm(t, id, "idle", now, CONSOLE_ARM_REPLACE);
+	arm(t, tx, id, "silence", now, CONSOLE_ARM_REPLACE);
+	arm(t, tx, id, "idle", now, CONSOLE_ARM_REPLACE);
 }
 
-void case_timers_released(struct case_timers *t, int64_t id, int64_t now)
+void case_timers_released(struct case_timers *t, struct store_tx *tx, int64_t id, int64_t now)
 {
-	cancel(t, id, "silence");
-	cancel(t, id, "idle");
-	arm(t, id, "unclaimed", now, CONSOLE_ARM_REPLACE);
+	cancel(t, tx, id, "silence");
+	cancel(t, tx, id, "idle");
+	arm(t, tx, id, "unclaimed", now, CONSOLE_ARM_REPLACE);
 }
 
-void case_timers_operator_spoke(struct case_timers *t, int64_t id, int64_t now)
+void case_timers_operator_spoke(struct case_timers *t, struct store_tx *tx, int64_t id, int64_t now)
 {
-	cancel(t, id, "silence");
-	arm(t, id, "idle", now, CONSOLE_ARM_REPLACE);
+	cancel(t, tx, id, "silence");
+	arm(t, tx, id, "idle", now, CONSOLE_ARM_REPLACE);
 }
 
-void case_timers_handed_back(struct case_timers *t, int64_t id)
+void case_timers_handed_back(struct case_timers *t, struct store_tx *tx, int64_t id)
 {
-	cancel(t, id, "silence");
-	cancel(t, id, "idle");
+	cancel(t, tx, id, "silence");
+	cancel(t, tx, id, "idle");
 }
 
-void case_timers_finished(struct case_timers *t, int64_t id)
+void case_timers_finished(struct case_timers *t, struct store_tx *tx, int64_t id)
 {
-	cancel(t, id, "unclaimed");
-	cancel(t, id, "silence");
-	cancel(t, id, "idle");
+	cancel(t, tx, id, "unclaimed");
+	cancel(t, tx, id, "silence");
+	cancel(t, tx, id, "idle");
 }
 
-void case_timers_waiting(struct case_timers *t, int64_t id)
+void case_timers_waiting(struct case_timers *t, struct store_tx *tx, int64_t id)
 {
-	cancel(t, id, "silence");
+	cancel(t, tx, id, "silence");
 }
 
 /* The cases service's changes, told inside their transactions. */
-static void watch_cb(void *arg, int64_t id, enum cases_change what, int64_t now)
+static void watch_cb(void *arg, struct store_tx *tx, int64_t id, enum cases_change what,
+		     int64_t now)
 {
 	struct case_timers *t = arg;
 	switch (what) {
 	case CASES_CLAIMED:
-		case_timers_claimed(t, id, now);
+		case_timers_claimed(t, tx, id, now);
 		break;
 	case CASES_RELEASED:
-		case_timers_released(t, id, now);
+		case_timers_released(t, tx, id, now);
 		break;
 	case CASES_OPERATOR_SPOKE:
-		case_timers_operator_spoke(t, id, now);
+		case_timers_operator_spoke(t, tx, id, now);
 		break;
 	case CASES_HANDED_BACK:
-		case_timers_handed_back(t, id);
+		case_timers_handed_back(t, tx, id);
 		break;
 	case CASES_FINISHED:
-		case_timers_finished(t, id);
+		case_timers_finished(t, tx, id);
 		break;
 	case CASES_WAITING:
-		case_timers_waiting(t, id);
+		case_timers_waiting(t, tx, id);
 		break;
 	}
 }
@@ -170,7 +188,7 @@ static void fire(struct case_timers *t, const struct console_timer *ct, int64_t 
 			cases_send_template(t->d.cases, ct->case_id, open ? day_ids : night_ids, now);
 		}
 		emit_alert(t, ct->case_id, "unclaimed", text);
-		arm(t, ct->case_id, "unclaimed", now, CONSOLE_ARM_REPLACE);
+		arm_alone(t, ct->case_id, "unclaimed", now, CONSOLE_ARM_REPLACE);
 	} else if (strcmp(ct->kind, "silence") == 0 && held && status &&
 		   (strcmp(status, "claimed") == 0)) {
 		snprintf(text, sizeof text, "%s не отвечает %lld мин: обращение вернулось в очередь",
@@ -201,21 +219,23 @@ int case_timers_run(struct case_timers *t, int64_t now)
 	struct console_timer due[BATCH];
 	int total = 0;
 	for (int round = 0; round < 64; round++) {
-		if (store_in_tx(st) && store_commit(st) < 0)
-			return total;
 		int n = store_console_timers_due(st, now, due, BATCH);
 		if (n <= 0)
 			break;
-		/* Marked first, so a timer whose action fails is not retried forever. */
-		if (store_begin(st) < 0)
+		/* Marked first, in a unit of their own, so a timer whose action fails is not
+		 * retried forever; each action (cases_*) is then a unit of its own. */
+		struct store_tx *tx = store_begin(st);
+		if (!tx)
 			return total;
 		int result = 0;
 		for (int i = 0; i < n && result == 0; i++)
-			result = store_console_timer_fired(st, due[i].case_id, due[i].kind);
-		if (result < 0 || store_commit(st) < 0) {
-			store_rollback(st);
+			result = store_console_timer_fired(tx, due[i].case_id, due[i].kind);
+		if (result < 0) {
+			store_rollback(tx);
 			return total;
 		}
+		if (store_commit(tx) < 0)
+			return total;
 		for (int i = 0; i < n; i++)
 			fire(t, &due[i], now);
 		total += n;
@@ -246,7 +266,7 @@ static void event_cb(void *arg, const char *type, const cJSON *data)
 		return;
 	int64_t now = clock_now_ms() / 1000;
 	if (strcmp(type, "case_created") == 0) {
-		arm(t, id, "unclaimed", now, CONSOLE_ARM_IF_ABSENT);
+		arm_alone(t, id, "unclaimed", now, CONSOLE_ARM_IF_ABSENT);
 		return;
 	}
 	if (strcmp(type, "customer_message") != 0)
@@ -256,10 +276,21 @@ static void event_cb(void *arg, const char *type, const cJSON *data)
 	char status[16], assignee[64];
 	if (store_case_state(t->d.store, id, &severity, status, assignee) != 1 || !*assignee)
 		return;
-	if (strcmp(status, "claimed") == 0)
-		arm(t, id, "silence", now, CONSOLE_ARM_IF_IDLE);
-	if (strcmp(status, "claimed") == 0 || strcmp(status, "waiting") == 0)
-		arm(t, id, "idle", now, CONSOLE_ARM_REPLACE);
+	int claimed = strcmp(status, "claimed") == 0;
+	if (!claimed && strcmp(status, "waiting") != 0)
+		return;
+	/* The event comes after the batch's commit: a unit of work of its own. */
+	struct store_tx *tx = store_begin(t->d.store);
+	if (!tx) {
+		log_error("timers: case %lld: could not arm its timers", (long long)id);
+		return;
+	}
+	if (claimed)
+		arm(t, tx, id, "silence", now, CONSOLE_ARM_IF_IDLE);
+	arm(t, tx, id, "idle", now, CONSOLE_ARM_REPLACE);
+	if (store_commit(tx) < 0)
+		log_error("timers: case %lld: timers not armed: %s", (long long)id,
+			  store_state(t->d.store));
 }
 
 struct case_timers *case_timers_new(const struct case_timers_deps *d)
@@ -272,8 +303,15 @@ struct case_timers *case_timers_new(const struct case_timers_deps *d)
 	cases_watch(d->cases, watch_cb, t);
 	int64_t now = clock_now_ms() / 1000;
 	int64_t p = period(t, "unclaimed");
-	if (p > 0 && store_console_timers_recover(d->store, p, now) < 0)
-		log_error("timers: could not arm timers for waiting cases");
+	if (p > 0) {
+		struct store_tx *tx = store_begin(d->store);
+		if (!tx || store_console_timers_recover(tx, p, now) < 0) {
+			store_rollback(tx);
+			log_error("timers: could not arm timers for waiting cases");
+		} else if (store_commit(tx) < 0) {
+			log_error("timers: could not arm timers for waiting cases");
+		}
+	}
 	uv_timer_init(d->loop, &t->tick);
 	t->tick.data = t;
 	uv_timer_start(&t->tick, tick_cb, TICK_MS, TICK_MS);

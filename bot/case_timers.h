@@ -24,6 +24,7 @@ struct cases;
 struct events;
 struct replyset;
 struct store;
+struct store_tx;
 
 /* What the timers work with; every pointer is borrowed and must outlive them. */
 struct case_timers_deps {
@@ -48,12 +49,17 @@ void case_timers_free(struct case_timers *t);
 int case_timers_run(struct case_timers *t, int64_t now);
 
 /* What the cases service did (case_timers_new makes them its watcher); each arms or
- * cancels the timers concerned (within the caller's transaction, if one is open). */
-void case_timers_claimed(struct case_timers *t, int64_t case_id, int64_t now);
-void case_timers_released(struct case_timers *t, int64_t case_id, int64_t now);
-void case_timers_operator_spoke(struct case_timers *t, int64_t case_id, int64_t now);
-void case_timers_handed_back(struct case_timers *t, int64_t case_id);
-void case_timers_finished(struct case_timers *t, int64_t case_id); /* resolved, closed */
-void case_timers_waiting(struct case_timers *t, int64_t case_id);  /* waits for customer */
+ * cancels the timers concerned within the operation's transaction tx. */
+void case_timers_claimed(struct case_timers *t, struct store_tx *tx, int64_t case_id,
+			 int64_t now);
+void case_timers_released(struct case_timers *t, struct store_tx *tx, int64_t case_id,
+			  int64_t now);
+void case_timers_operator_spoke(struct case_timers *t, struct store_tx *tx, int64_t case_id,
+				int64_t now);
+void case_timers_handed_back(struct case_timers *t, struct store_tx *tx, int64_t case_id);
+/* resolved, closed */
+void case_timers_finished(struct case_timers *t, struct store_tx *tx, int64_t case_id);
+/* waits for the customer */
+void case_timers_waiting(struct case_timers *t, struct store_tx *tx, int64_t case_id);
 
 #endif

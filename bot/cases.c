@@ -53,10 +53,11 @@ void cases_watch(struct cases *cs, cases_watch_fn fn, void *arg)
 	cs->watch_arg = arg;
 }
 
-static void tell_watcher(struct cases *cs, int64_t id, enum cases_change what, int64_t now)
+static void tell_watcher(struct cases *cs, struct store_tx *tx, int64_t id,
+			 enum cases_change what, int64_t now)
 {
 	if (cs->watch)
-		cs->watch(cs->watch_arg, id, what, now);
+		cs->watch(cs->watch_arg, tx, id, what, now);
 }
 
 static struct replyset *live_replies(struct cases *cs)
@@ -149,25 +150,20 @@ static void emit_message(struct cases *cs, const char *type, int64_t id, const c
 	cJSON_Delete(d);
 }
 
-/* Opens a transaction of our own (an open batch commits first). */
-static int tx_begin(struct cases *cs)
+/* Ends an operation's unit of work: committed when result is 0, else rolled back. */
+static int tx_end(struct store_tx *tx, int result)
 {
-	if (store_in_tx(cs->d.store) && store_commit(cs->d.store) < 0)
+	if (!tx)
 		return -1;
-	return store_begin(cs->d.store);
-}
-
-static int tx_end(struct cases *cs, int result)
-{
-	if (result == 0 && store_commit(cs->d.store) == 0)
-		return 0;
-	store_rollback(cs->d.store);
+	if (result == 0)
+		return store_commit(tx);
+	store_rollback(tx);
 	return -1;
 }
 
 /* Stores a message to (channel, peer) as an outbox row, inside the caller's transaction;
  * row is filled and must go to queue_row after the commit (or be freed). */
-static int store_message(struct cases *cs, const char *channel, int64_t peer, const char *text,
+static int store_message(struct cases *cs, struct store_tx *tx, const char *channel, int64_t peer, const char *text,
 			 const char *source, struct outbox_row *row)
 {
 	struct replyset *rs = live_replies(cs);
@@ -179,7 +175,7 @@ static int store_message(struct cases *cs, const char *channel, int64_t peer, co
 	row->replyset_version = rs ? xstrdup(replyset_version(rs)) : NULL;
 	row->source = xstrdup(source);
 	row->created_ms = clock_now_ms();
-	return store_outbox_add(cs->d.store, row);
+	return store_outbox_add(tx, row);
 }
 
 /* Hands a committed row to the outbox for delivery (taking its strings). */
@@ -257,25 +253,26 @@ int cases_claim(struct cases *cs, int64_t id, const char *login, int64_t now, ch
 		return -1;
 	int already = str_is(json_str(before, "assignee"), login);
 	cJSON_Delete(before);
-	int result = tx_begin(cs);
-	int won = result == 0 ? store_case_claim(st, id, login, now, holder, holder_len) : -1;
+	struct store_tx *tx = store_begin(st);
+	int result = tx ? 0 : -1;
+	int won = result == 0 ? store_case_claim(tx, id, login, now, holder, holder_len) : -1;
 	if (won <= 0) {
-		tx_end(cs, -1);
+		tx_end(tx, -1);
 		return won;
 	}
 	result = store_case_get(st, id, record);
 	if (result == 0 && *record && !already) {
 		add_history(*record, "claimed", login, now);
-		result = store_case_put(st, id, *record, now);
+		result = store_case_put(tx, id, *record, now);
 		const char *channel = json_str(*record, "channel");
 		if (result == 0 && channel)
-			result = handoff_set(st, channel, json_int(*record, "peer_id", 0), 1, id, now);
+			result = handoff_set(tx, channel, json_int(*record, "peer_id", 0), 1, id, now);
 		if (result == 0)
-			result = store_audit(st, login, "claim", id, NULL, now);
+			result = store_audit(tx, login, "claim", id, NULL, now);
 		if (result == 0)
-			tell_watcher(cs, id, CASES_CLAIMED, now);
+			tell_watcher(cs, tx, id, CASES_CLAIMED, now);
 	}
-	if (!*record || tx_end(cs, result) < 0) {
+	if (!*record || tx_end(tx, result) < 0) {
 		cJSON_Delete(*record);
 		*record = NULL;
 		return -1;
@@ -288,7 +285,8 @@ int cases_assign(struct cases *cs, int64_t id, const char *by, const char *to, i
 {
 	struct store *st = cs->d.store;
 	cJSON *record = NULL;
-	if (tx_begin(cs) < 0)
+	struct store_tx *tx = store_begin(st);
+	if (!tx)
 		return -1;
 	int result = store_case_get(st, id, &record);
 	if (result == 0 && !record)
@@ -304,17 +302,17 @@ int cases_assign(struct cases *cs, int64_t id, const char *by, const char *to, i
 		snprintf(note, sizeof note, "%s: %s → %s", *prev ? "Передано" : "Назначено",
 			 *prev ? prev : "очередь", to);
 		add_note(record, by, note, now);
-		result = store_case_put(st, id, record, now);
+		result = store_case_put(tx, id, record, now);
 		const char *channel = json_str(record, "channel");
 		if (result == 0 && channel)
-			result = handoff_set(st, channel, json_int(record, "peer_id", 0), 1, id, now);
+			result = handoff_set(tx, channel, json_int(record, "peer_id", 0), 1, id, now);
 		if (result == 0)
-			result = store_audit(st, by, "assign", id, note, now);
+			result = store_audit(tx, by, "assign", id, note, now);
 		if (result == 0)
-			tell_watcher(cs, id, CASES_CLAIMED, now);
+			tell_watcher(cs, tx, id, CASES_CLAIMED, now);
 	}
 	cJSON_Delete(record);
-	if (tx_end(cs, result) < 0)
+	if (tx_end(tx, result) < 0)
 		return -1;
 	emit_case(cs, "case_updated", id);
 	return 0;
@@ -324,7 +322,8 @@ int cases_release(struct cases *cs, int64_t id, const char *by, const char *note
 {
 	struct store *st = cs->d.store;
 	cJSON *record = NULL;
-	if (tx_begin(cs) < 0)
+	struct store_tx *tx = store_begin(st);
+	if (!tx)
 		return -1;
 	int result = store_case_get(st, id, &record);
 	if (result == 0 && !record)
@@ -336,17 +335,17 @@ int cases_release(struct cases *cs, int64_t id, const char *by, const char *note
 		add_history(record, "new", by, now);
 		if (note)
 			add_note(record, by, note, now);
-		result = store_case_put(st, id, record, now);
+		result = store_case_put(tx, id, record, now);
 	}
 	const char *channel = record ? json_str(record, "channel") : NULL;
 	if (result == 0 && channel)
-		result = handoff_set(st, channel, json_int(record, "peer_id", 0), 0, 0, now);
+		result = handoff_set(tx, channel, json_int(record, "peer_id", 0), 0, 0, now);
 	if (result == 0)
-		result = store_audit(st, by, "release", id, note, now);
+		result = store_audit(tx, by, "release", id, note, now);
 	if (result == 0)
-		tell_watcher(cs, id, CASES_RELEASED, now);
+		tell_watcher(cs, tx, id, CASES_RELEASED, now);
 	cJSON_Delete(record);
-	if (tx_end(cs, result) < 0)
+	if (tx_end(tx, result) < 0)
 		return -1;
 	emit_case(cs, "case_updated", id);
 	return 0;
@@ -360,7 +359,8 @@ int cases_reply(struct cases *cs, int64_t id, const char *login, const char *tex
 	struct outbox_row row = {0};
 	char channel[32] = "";
 	int64_t peer = 0;
-	int result = tx_begin(cs);
+	struct store_tx *tx = store_begin(st);
+	int result = tx ? 0 : -1;
 	if (result == 0)
 		result = store_case_get(st, id, record);
 	if (result == 0 && !*record)
@@ -375,27 +375,27 @@ int cases_reply(struct cases *cs, int64_t id, const char *login, const char *tex
 	if (result == 0) {
 		char source[96];
 		snprintf(source, sizeof source, "operator:%s", login);
-		result = store_message(cs, channel, peer, text, source, &row);
+		result = store_message(cs, tx, channel, peer, text, source, &row);
 	}
 	if (result == 0) {
 		add_transcript(*record, "operator", text, login, now);
-		result = store_case_put(st, id, *record, now);
+		result = store_case_put(tx, id, *record, now);
 	}
 	struct convstate *state = NULL;
 	if (result == 0 && convstate_load(st, channel, peer, &state) == 0 &&
 	    !handoff_is_human(state))
-		result = handoff_set(st, channel, peer, 1, id, now);
+		result = handoff_set(tx, channel, peer, 1, id, now);
 	convstate_free(state);
 	if (result == 0) {
 		char detail[96];
 		snprintf(detail, sizeof detail, "%s%s, %zu байт",
 			 template_id ? "шаблон " : "свой текст", template_id ? template_id : "",
 			 strlen(text));
-		result = store_audit(st, login, "reply", id, detail, now);
+		result = store_audit(tx, login, "reply", id, detail, now);
 	}
 	if (result == 0)
-		tell_watcher(cs, id, CASES_OPERATOR_SPOKE, now);
-	if (tx_end(cs, result) < 0) {
+		tell_watcher(cs, tx, id, CASES_OPERATOR_SPOKE, now);
+	if (tx_end(tx, result) < 0) {
 		log_error("cases: case %lld: operator reply not stored: %s", (long long)id,
 			  store_state(st));
 		outbox_row_free(&row);
@@ -415,18 +415,19 @@ int cases_note(struct cases *cs, int64_t id, const char *author, const char *tex
 {
 	struct store *st = cs->d.store;
 	*record = NULL;
-	int result = tx_begin(cs);
+	struct store_tx *tx = store_begin(st);
+	int result = tx ? 0 : -1;
 	if (result == 0)
 		result = store_case_get(st, id, record);
 	if (result == 0 && !*record)
 		result = -1;
 	if (result == 0) {
 		add_note(*record, author, text, now);
-		result = store_case_put(st, id, *record, now);
+		result = store_case_put(tx, id, *record, now);
 	}
 	if (result == 0)
-		result = store_audit(st, author, "note", id, NULL, now);
-	if (tx_end(cs, result) < 0) {
+		result = store_audit(tx, author, "note", id, NULL, now);
+	if (tx_end(tx, result) < 0) {
 		cJSON_Delete(*record);
 		*record = NULL;
 		return -1;
@@ -440,24 +441,25 @@ int cases_handback(struct cases *cs, int64_t id, const char *by, const char *not
 {
 	struct store *st = cs->d.store;
 	cJSON *record = NULL;
-	if (tx_begin(cs) < 0)
+	struct store_tx *tx = store_begin(st);
+	if (!tx)
 		return -1;
 	int result = store_case_get(st, id, &record);
 	if (result == 0 && !record)
 		result = -1;
 	const char *channel = record ? json_str(record, "channel") : NULL;
 	if (result == 0 && channel)
-		result = handoff_set(st, channel, json_int(record, "peer_id", 0), 0, 0, now);
+		result = handoff_set(tx, channel, json_int(record, "peer_id", 0), 0, 0, now);
 	if (result == 0 && note) {
 		add_note(record, by, note, now);
-		result = store_case_put(st, id, record, now);
+		result = store_case_put(tx, id, record, now);
 	}
 	if (result == 0)
-		result = store_audit(st, by, "handback", id, note, now);
+		result = store_audit(tx, by, "handback", id, note, now);
 	if (result == 0)
-		tell_watcher(cs, id, CASES_HANDED_BACK, now);
+		tell_watcher(cs, tx, id, CASES_HANDED_BACK, now);
 	cJSON_Delete(record);
-	if (tx_end(cs, result) < 0)
+	if (tx_end(tx, result) < 0)
 		return -1;
 	if (notify) {
 		static const char *const ids[] = {"handed_back", NULL};
@@ -475,7 +477,8 @@ int cases_set_status(struct cases *cs, int64_t id, const char *by, const char *s
 	int finished = str_is(status, "resolved") || str_is(status, "closed");
 	struct outbox_row question = {0};
 	int asked = 0;
-	int result = tx_begin(cs);
+	struct store_tx *tx = store_begin(st);
+	int result = tx ? 0 : -1;
 	if (result == 0)
 		result = store_case_get(st, id, record);
 	if (result == 0 && !*record)
@@ -487,7 +490,7 @@ int cases_set_status(struct cases *cs, int64_t id, const char *by, const char *s
 			set_str(*record, "resolution", resolution);
 		/* A resolved case asks its customer to rate the answer, once (ratings.h). */
 		if (str_is(status, "resolved"))
-			asked = ratings_ask(st, live_replies(cs), id, *record,
+			asked = ratings_ask(tx, live_replies(cs), id, *record,
 					    cases_lang(cs, *record), now, &question);
 		if (asked < 0)
 			result = -1;
@@ -495,7 +498,7 @@ int cases_set_status(struct cases *cs, int64_t id, const char *by, const char *s
 			add_transcript(*record, "bot", question.text, NULL, now);
 	}
 	if (result == 0)
-		result = store_case_put(st, id, *record, now);
+		result = store_case_put(tx, id, *record, now);
 	const char *channel = *record ? json_str(*record, "channel") : NULL;
 	if (result == 0 && finished && channel) {
 		/* A finished case no longer holds the conversation: the bot answers again. */
@@ -503,16 +506,16 @@ int cases_set_status(struct cases *cs, int64_t id, const char *by, const char *s
 		int64_t peer = json_int(*record, "peer_id", 0);
 		if (convstate_load(st, channel, peer, &state) == 0 && handoff_is_human(state) &&
 		    convstate_holder_case(state) == id)
-			result = handoff_set(st, channel, peer, 0, 0, now);
+			result = handoff_set(tx, channel, peer, 0, 0, now);
 		convstate_free(state);
 	}
 	if (result == 0)
-		result = store_audit(st, by, "status", id, status, now);
+		result = store_audit(tx, by, "status", id, status, now);
 	if (result == 0 && finished)
-		tell_watcher(cs, id, CASES_FINISHED, now);
+		tell_watcher(cs, tx, id, CASES_FINISHED, now);
 	else if (result == 0 && str_is(status, "waiting"))
-		tell_watcher(cs, id, CASES_WAITING, now);
-	if (tx_end(cs, result) < 0) {
+		tell_watcher(cs, tx, id, CASES_WAITING, now);
+	if (tx_end(tx, result) < 0) {
 		outbox_row_free(&question);
 		cJSON_Delete(*record);
 		*record = NULL;
@@ -578,17 +581,18 @@ int cases_send_template(struct cases *cs, int64_t id, const char *const *ids, in
 		return -1;
 	}
 	struct outbox_row row = {0};
-	int result = *channel ? tx_begin(cs) : -1;
+	struct store_tx *tx = *channel ? store_begin(st) : NULL;
+	int result = tx ? 0 : -1;
 	if (result == 0) {
 		char source[64];
 		snprintf(source, sizeof source, "template:%s", used);
-		result = store_message(cs, channel, peer, text, source, &row);
+		result = store_message(cs, tx, channel, peer, text, source, &row);
 	}
 	if (result == 0) {
 		add_transcript(record, "bot", text, NULL, now);
-		result = store_case_put(st, id, record, now);
+		result = store_case_put(tx, id, record, now);
 	}
-	if (*channel && tx_end(cs, result) < 0)
+	if (tx && tx_end(tx, result) < 0)
 		result = -1;
 	if (result == 0) {
 		queue_row(cs, &row);

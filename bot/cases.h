@@ -20,6 +20,7 @@ struct events;
 struct outbox;
 struct replyset;
 struct store;
+struct store_tx;
 
 struct cases_deps {
 	struct store *store;
@@ -44,8 +45,9 @@ enum cases_change {
 	CASES_FINISHED,       /* resolved or closed */
 	CASES_WAITING,        /* waits for the customer */
 };
-typedef void (*cases_watch_fn)(void *arg, int64_t case_id, enum cases_change what,
-			       int64_t now);
+/* tx is the operation's, for the watcher's writes (it neither commits nor ends it). */
+typedef void (*cases_watch_fn)(void *arg, struct store_tx *tx, int64_t case_id,
+			       enum cases_change what, int64_t now);
 
 struct cases *cases_new(const struct cases_deps *d);
 /* Accepts NULL. */

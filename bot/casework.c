@@ -75,19 +75,19 @@ static cJSON *line(int64_t at, const char *from, const char *text)
 }
 
 /* Appends the customer's message and the bot's replies to a case and saves it. */
-static int append_to_case(struct casework *cw, struct pipeline_batch *b, int64_t case_id,
-			  const struct chan_msg *m, const struct reply_list *replies, int64_t now)
+static int append_to_case(struct pipeline_batch *b, int64_t case_id, const struct chan_msg *m,
+			  const struct reply_list *replies, int64_t now)
 {
 	/* Lines appended and two times set in place, the record never read: a long case
 	 * costs no more than a short one. */
 	const char *text = m->text && *m->text ? m->text : (m->contact_phone ? m->contact_phone : "");
-	if (store_case_line_add(cw->d.store, case_id, now, "customer", text, NULL) < 0)
+	if (store_case_line_add(b->tx, case_id, now, "customer", text, NULL) < 0)
 		return -1;
 	for (size_t i = 0; replies && i < replies->n; i++)
-		if (store_case_line_add(cw->d.store, case_id, now, "bot", replies->items[i].text,
+		if (store_case_line_add(b->tx, case_id, now, "bot", replies->items[i].text,
 					NULL) < 0)
 			return -1;
-	int result = store_case_touch(cw->d.store, case_id, now);
+	int result = store_case_touch(b->tx, case_id, now);
 	if (result == 0) {
 		cJSON *ev = cJSON_CreateObject();
 		cJSON_AddNumberToObject(ev, "case_id", (double)case_id);
@@ -179,7 +179,7 @@ int casework_before(struct casework *cw, struct pipeline_batch *b, const struct 
 {
 	convstate_set_open_case(state, NULL);
 	const char *lang = convstate_lang(state);
-	int rated = ratings_press(cw->d.store, live_replies(cw), m, replyset_lang(lang ? lang : "ru"),
+	int rated = ratings_press(b->tx, live_replies(cw), m, replyset_lang(lang ? lang : "ru"),
 				  now, out);
 	if (rated)
 		return rated; /* a rating press is answered by its thanks alone */
@@ -220,7 +220,7 @@ int casework_before(struct casework *cw, struct pipeline_batch *b, const struct 
 		}
 		convstate_set_last_auto_reply(state, now);
 	}
-	if (append_to_case(cw, b, open, m, out, now) < 0)
+	if (append_to_case(b, open, m, out, now) < 0)
 		return -1;
 	return 1;
 }
@@ -337,7 +337,7 @@ static int create_case(struct casework *cw, struct pipeline_batch *b, const stru
 	cJSON_AddStringToObject(r, "replyset_version", replyset_version(rs));
 	customer_free(&cust);
 
-	int result = store_case_create(cw->d.store, r, now, id, number, 24);
+	int result = store_case_create(b->tx, r, now, id, number, 24);
 	if (result == 0)
 		peerset_add(&cw->case_peers, m->channel, m->peer_id);
 	if (result == 0) {
@@ -352,7 +352,7 @@ static int create_case(struct casework *cw, struct pipeline_batch *b, const stru
 		fill_replies(&res->replies, number, eta, work_start);
 		for (size_t i = 0; i < res->replies.n; i++)
 			cJSON_AddItemToArray(tr, line(now, "bot", res->replies.items[i].text));
-		result = store_case_put(cw->d.store, *id, r, now);
+		result = store_case_put(b->tx, *id, r, now);
 	}
 	if (result == 0) {
 		cJSON *ev = cJSON_CreateObject();
@@ -390,7 +390,7 @@ int casework_after(struct casework *cw, struct pipeline_batch *b, const struct c
 		fill_replies(&res->replies, number, eta, work_start);
 		/* An interview cannot run next to an open case. */
 		convstate_interview_drop(state);
-		return append_to_case(cw, b, open, m, &res->replies, now);
+		return append_to_case(b, open, m, &res->replies, now);
 	}
 	const cJSON *iv = res->case_data;
 	cJSON *pending = NULL;
@@ -425,5 +425,5 @@ int casework_export(struct casework *cw, struct pipeline_batch *b, int64_t case_
 	r->text = cJSON_PrintUnformatted(record);
 	r->source = xstrdup("case");
 	r->created_ms = now_ms;
-	return store_outbox_add(cw->d.store, r);
+	return store_outbox_add(b->tx, r);
 }

@@ -104,6 +104,21 @@ static void store_failed(struct call *k, const char *what)
 	http_resp_error(k->resp, 500, "хранилище не ответило, ничего не изменено");
 }
 
+/* An audit entry that is a unit of work of its own (a login, a logout, a reload). */
+static void audit_alone(struct store *st, const char *actor, const char *action,
+			const char *detail, int64_t now)
+{
+	struct store_tx *tx = store_begin(st);
+	if (!tx || store_audit(tx, actor, action, 0, detail, now) < 0) {
+		store_rollback(tx);
+		log_error("console: audit %s of %s not written", action, actor);
+		return;
+	}
+	if (store_commit(tx) < 0)
+		log_error("console: audit %s of %s not written: %s", action, actor,
+			  store_state(st));
+}
+
 /* ---- pages ---- */
 
 static void console_page_route(void *arg, const struct http_req *req, struct http_resp *resp)
@@ -147,18 +162,18 @@ static void login_answer(struct console_api *c, struct http_resp *resp, int resu
 		if (refused) {
 			char detail[96];
 			snprintf(detail, sizeof detail, "%s (отказано: %d)", peer, refused);
-			store_audit(c->d.store, actor, "login_throttled", 0, detail, now);
+			audit_alone(c->d.store, actor, "login_throttled", detail, now);
 		}
 		return;
 	}
 	if (result < 0) {
 		if (result == AUTH_EBAD_CREDENTIALS)
-			store_audit(c->d.store, actor, "login_failed", 0, peer, now);
+			audit_alone(c->d.store, actor, "login_failed", peer, now);
 		http_resp_error(resp, result == AUTH_EBAD_CREDENTIALS ? 401 : 503,
 				auth_strerror(result));
 		return;
 	}
-	store_audit(c->d.store, s->login, "login", 0, peer, now);
+	audit_alone(c->d.store, s->login, "login", peer, now);
 	resp->set_cookie = auth_cookie(s->token, CONSOLE_SESSION_S);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "login", s->login);
@@ -217,7 +232,7 @@ static void api_login(struct call *k)
 
 static void api_logout(struct call *k)
 {
-	store_audit(k->c->d.store, k->s->login, "logout", 0, NULL, k->now);
+	audit_alone(k->c->d.store, k->s->login, "logout", NULL, k->now);
 	uint64_t id = k->s->id;
 	console_hub_forget_session(k->c->d.hub, id);
 	auth_logout(k->c->d.auth, id);
@@ -462,12 +477,15 @@ static void api_view_save(struct call *k)
 		return;
 	}
 	char *text = cJSON_PrintUnformatted(filter);
-	int rc = store_console_view_put(st, k->s->login, name, text, k->now);
+	struct store_tx *tx = store_begin(st);
+	int rc = tx ? store_console_view_put(tx, k->s->login, name, text, k->now) : -1;
 	free(text);
 	if (rc == 0)
-		rc = store_audit(st, k->s->login, "view_saved", 0, name, k->now);
-	if (store_in_tx(st) && store_commit(st) < 0)
-		rc = -1;
+		rc = store_audit(tx, k->s->login, "view_saved", 0, name, k->now);
+	if (rc < 0)
+		store_rollback(tx);
+	else
+		rc = store_commit(tx);
 	if (rc < 0) {
 		store_failed(k, "view");
 		return;
@@ -481,8 +499,11 @@ static void api_view_delete(struct call *k)
 	if (!name)
 		return;
 	struct store *st = k->c->d.store;
-	int rc = store_console_view_delete(st, k->s->login, name);
-	if (store_in_tx(st) && store_commit(st) < 0)
+	struct store_tx *tx = store_begin(st);
+	int rc = tx ? store_console_view_delete(tx, k->s->login, name) : -1;
+	if (rc < 0)
+		store_rollback(tx);
+	else if (store_commit(tx) < 0)
 		rc = -1;
 	if (rc < 0) {
 		store_failed(k, "view");
@@ -991,7 +1012,8 @@ static void api_reload(struct call *k)
 	int result = c->d.reload ? c->d.reload(c->d.arg, &k->resp->body) : -1;
 	k->resp->status = result == 0 ? 200 : 422;
 	k->resp->content_type = "application/json";
-	store_audit(c->d.store, k->s->login, "reload", 0, result == 0 ? "ok" : "failed", k->now);
+	audit_alone(c->d.store, k->s->login, "reload", result == 0 ? "ok" : "failed",
+		    k->now);
 }
 
 static void api_audit(struct call *k)

@@ -136,10 +136,10 @@ int convstate_load(struct store *st, const char *channel, int64_t peer, struct c
 	return *out ? 0 : -1;
 }
 
-int convstate_save(struct store *st, const char *channel, int64_t peer, const struct convstate *cs,
-		   int64_t now)
+int convstate_save(struct store_tx *tx, const char *channel, int64_t peer,
+		   const struct convstate *cs, int64_t now)
 {
-	return store_conv_save(st, channel, peer, cs->root, now);
+	return store_conv_save(tx, channel, peer, cs->root, now);
 }
 
 void convstate_free(struct convstate *cs)

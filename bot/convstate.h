@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 struct store;
+struct store_tx;
 struct convstate;
 
 /* ------------------------------------------------------------------ lifetime */
@@ -42,8 +43,8 @@ char *convstate_print(const struct convstate *cs);
  * has none). 0, or negative on a store error (*out NULL). Caller frees *out. */
 int convstate_load(struct store *st, const char *channel, int64_t peer, struct convstate **out);
 /* Stores cs as the conversation of channel's chat peer, updated at now (unix s). */
-int convstate_save(struct store *st, const char *channel, int64_t peer, const struct convstate *cs,
-		   int64_t now);
+int convstate_save(struct store_tx *tx, const char *channel, int64_t peer,
+		   const struct convstate *cs, int64_t now);
 /* Accepts NULL. */
 void convstate_free(struct convstate *cs);
 

@@ -7,11 +7,12 @@
 #include <stdint.h>
 
 struct store;
+struct store_tx;
 struct convstate;
 
 /* Gives the conversation to a person (human = 1, for case_id) or back to the bot. */
-int handoff_set(struct store *st, const char *channel, int64_t peer, int human, int64_t case_id,
-		int64_t now);
+int handoff_set(struct store_tx *tx, const char *channel, int64_t peer, int human,
+		int64_t case_id, int64_t now);
 /* 1 when a person holds the conversation whose state this is. */
 int handoff_is_human(const struct convstate *state);
 

@@ -122,17 +122,17 @@ static void mark(struct outbox *ob, enum mark_kind kind, int64_t id, int64_t val
 						 text ? xstrdup(text) : NULL};
 }
 
-static int write_mark(struct store *st, const struct mark *m)
+static int write_mark(struct store_tx *tx, const struct mark *m)
 {
 	switch (m->kind) {
 	case MARK_SENT:
-		return store_outbox_mark_sent(st, m->id, m->value, m->at_ms);
+		return store_outbox_mark_sent(tx, m->id, m->value, m->at_ms);
 	case MARK_RETRY:
-		return store_outbox_mark_retry(st, m->id, m->value, m->text);
+		return store_outbox_mark_retry(tx, m->id, m->value, m->text);
 	case MARK_FAILED:
-		return store_outbox_mark_failed(st, m->id, m->text, m->at_ms);
+		return store_outbox_mark_failed(tx, m->id, m->text, m->at_ms);
 	case MARK_BLOCKED:
-		return store_peer_set_blocked(st, m->channel, m->id, 1, m->text);
+		return store_peer_set_blocked(tx, m->channel, m->id, 1, m->text);
 	}
 	return -1;
 }
@@ -146,13 +146,14 @@ static void flush_marks(struct outbox *ob)
 	if (!ob->n_marks)
 		return;
 	struct store *st = ob->store;
-	int result = store_begin_unsynced(st);
+	struct store_tx *tx = store_begin_unsynced(st);
+	int result = tx ? 0 : -1;
 	for (size_t i = 0; i < ob->n_marks && result == 0; i++)
-		result = write_mark(st, &ob->marks[i]);
+		result = write_mark(tx, &ob->marks[i]);
 	if (result == 0)
-		result = store_commit(st);
+		result = store_commit(tx);
 	else
-		store_rollback(st);
+		store_rollback(tx);
 	if (result < 0) {
 		log_error("outbox: %zu delivery mark(s) not written, kept for the next try: %s",
 			  ob->n_marks, store_state(st));
@@ -569,9 +570,14 @@ int outbox_add_channel(struct outbox *ob, struct channel *ch)
 int outbox_queue_row(struct outbox *ob, struct outbox_row *row)
 {
 	struct store *st = ob->store;
-	if (store_begin(st) < 0 ||
-	    store_outbox_add(st, row) < 0 || store_commit(st) < 0) {
-		store_rollback(st);
+	/* A unit of work of its own: the row reaches the queue once it is committed. */
+	struct store_tx *tx = store_begin(st);
+	int result = tx ? store_outbox_add(tx, row) : -1;
+	if (result < 0)
+		store_rollback(tx);
+	else
+		result = store_commit(tx);
+	if (result < 0) {
 		outbox_row_free(row);
 		return -1;
 	}

@@ -97,9 +97,9 @@ size_t pipeline_split_text(const char *text, size_t max_chars, char ***parts)
 	return n;
 }
 
-static int add_reply_rows(struct pipeline *p, struct channel *ch, const struct chan_msg *m,
-			  int64_t inbound_id, const struct reply *rep, int reply_to,
-			  const char *version, struct pipeline_batch *batch, int64_t now_ms)
+static int add_reply_rows(struct channel *ch, const struct chan_msg *m, int64_t inbound_id,
+			  const struct reply *rep, int reply_to, const char *version,
+			  struct pipeline_batch *batch, int64_t now_ms)
 {
 	char **parts;
 	size_t n = pipeline_split_text(rep->text, ch->ops->max_text, &parts);
@@ -119,7 +119,7 @@ static int add_reply_rows(struct pipeline *p, struct channel *ch, const struct c
 		r->replyset_version = xstrdup(version);
 		r->source = xstrdup(rep->source ? rep->source : "");
 		r->created_ms = now_ms;
-		if (store_outbox_add(p->d.store, r) < 0)
+		if (store_outbox_add(batch->tx, r) < 0)
 			result = -1;
 	}
 	free(parts);
@@ -137,7 +137,7 @@ static int handle_one(struct pipeline *p, struct channel *ch, const struct chan_
 	with_caps.caps = &ch->caps;
 	const struct chan_msg *m = &with_caps;
 	int64_t inbound_id = 0;
-	int fresh = store_inbound_add(st, m, now_ms / 1000, &inbound_id);
+	int fresh = store_inbound_add(batch->tx, m, now_ms / 1000, &inbound_id);
 	if (fresh < 0)
 		return -1;
 	if (fresh == 0) {
@@ -161,7 +161,7 @@ static int handle_one(struct pipeline *p, struct channel *ch, const struct chan_
 		r->replyset_version = xstrdup(replyset_version(rs));
 		r->source = xstrdup("callback");
 		r->created_ms = now_ms;
-		if (store_outbox_add(st, r) < 0)
+		if (store_outbox_add(batch->tx, r) < 0)
 			return -1;
 	}
 	struct convstate *state = NULL;
@@ -183,12 +183,12 @@ static int handle_one(struct pipeline *p, struct channel *ch, const struct chan_
 		replies_merge(&res.replies, ch->ops->max_text);
 		const char *version = replyset_version(rs);
 		for (size_t i = 0; i < res.replies.n && result == 0; i++)
-			result = add_reply_rows(p, ch, m, inbound_id, &res.replies.items[i],
+			result = add_reply_rows(ch, m, inbound_id, &res.replies.items[i],
 						ch->caps.reply_to && m->message_id, version, batch,
 						now_ms);
 	}
 	if (result == 0)
-		result = convstate_save(st, m->channel, m->peer_id, state, now_ms / 1000);
+		result = convstate_save(batch->tx, m->channel, m->peer_id, state, now_ms / 1000);
 	dialog_result_free(&res);
 	convstate_free(state);
 	return result;
@@ -198,22 +198,25 @@ int pipeline_ingest(struct pipeline *p, struct channel *ch, const struct channel
 {
 	struct store *st = p->d.store;
 	int64_t now_ms = clock_now_ms();
-	struct pipeline_batch batch = {0};
-	if (store_begin(st) < 0)
+	/* One batch is one unit of work: its rows, the replies, the conversation states and
+	 * the cursor commit together or not at all. */
+	struct pipeline_batch batch = {.tx = store_begin(st)};
+	if (!batch.tx)
 		return -1;
 	/* A failed block mark does not hold the batch back (it never did). */
 	for (size_t i = 0; i < b->n_blocks; i++)
-		store_peer_set_blocked(st, ch->ops->name, b->blocks[i].peer_id, b->blocks[i].blocked,
+		store_peer_set_blocked(batch.tx, ch->ops->name, b->blocks[i].peer_id, b->blocks[i].blocked,
 				       b->blocks[i].reason);
 	int result = 0;
 	for (size_t i = 0; i < b->n && result == 0; i++)
 		result = handle_one(p, ch, &b->msgs[i], &batch, now_ms);
 	if (result == 0 && b->cursor)
-		result = store_cursor_set(st, ch->ops->name, b->cursor);
+		result = store_cursor_set(batch.tx, ch->ops->name, b->cursor);
 	if (result == 0)
-		result = store_commit(st);
+		result = store_commit(batch.tx);
 	else
-		store_rollback(st);
+		store_rollback(batch.tx);
+	batch.tx = NULL;
 	for (size_t i = 0; i < batch.n; i++) {
 		if (result == 0)
 			outbox_enqueue(p->d.outbox, batch.rows[i].channel, &batch.rows[i]);
@@ -283,11 +286,13 @@ static void sink_profile_put(void *arg, struct channel *ch, int64_t user,
 			     .followers = prof->followers};
 	/* A unit of its own, unsynced: a profile lost to a power cut is fetched again. */
 	struct store *st = p->d.store;
-	if (store_begin_unsynced(st) < 0)
-		return;
-	if (store_customer_put(st, ch->ops->name, user, &c, clock_now_ms() / 1000) < 0 ||
-	    store_commit(st) < 0) {
-		store_rollback(st);
+	struct store_tx *tx = store_begin_unsynced(st);
+	int result = tx ? store_customer_put(tx, ch->ops->name, user, &c, clock_now_ms() / 1000) : -1;
+	if (result < 0)
+		store_rollback(tx);
+	else
+		result = store_commit(tx);
+	if (result < 0) {
 		log_warn("pipeline: %s profile of user %lld not kept: %s", ch->ops->name,
 			 (long long)user, store_state(st));
 	}
@@ -296,7 +301,16 @@ static void sink_profile_put(void *arg, struct channel *ch, int64_t user,
 static int sink_chat_peer(void *arg, const char *token, int create, int64_t now_s, int64_t *peer)
 {
 	struct pipeline *p = arg;
-	return store_console_web_peer(p->d.store, token, create, now_s, peer);
+	if (!create)
+		return store_console_web_peer(p->d.store, token, peer);
+	/* Creating the web chat's customer is a unit of its own. */
+	struct store_tx *tx = store_begin(p->d.store);
+	int result = tx ? store_console_web_peer_create(tx, token, now_s, peer) : -1;
+	if (result < 0)
+		store_rollback(tx);
+	else if (store_commit(tx) < 0)
+		result = -1;
+	return result;
 }
 
 struct history_adapter {

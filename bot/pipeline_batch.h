@@ -9,9 +9,14 @@
 
 #include "outbox_row.h"
 
+struct store_tx;
+
 /* What a batch produces besides its store writes: outbox rows to queue and notices to
  * emit once the transaction has committed. */
 struct pipeline_batch {
+	/* The batch's unit of work: pipeline_ingest begins and ends it; what it calls
+	 * (casework) writes through it and never ends it. */
+	struct store_tx *tx;
 	struct outbox_row *rows;
 	size_t n, cap;
 	cJSON *events; /* [{"type": T, "data": {...}}] */

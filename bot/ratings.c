@@ -13,7 +13,7 @@
 #include "store_ratings.h"
 #include "xalloc.h"
 
-int ratings_ask(struct store *st, const struct replyset *rs, int64_t case_id,
+int ratings_ask(struct store_tx *tx, const struct replyset *rs, int64_t case_id,
 		const cJSON *record, int lang, int64_t now, struct outbox_row *row)
 {
 	*row = (struct outbox_row){0};
@@ -23,7 +23,7 @@ int ratings_ask(struct store *st, const struct replyset *rs, int64_t case_id,
 	char *text = channel && peer ? replyset_render(rs, "rating_question", lang, &v) : NULL;
 	if (!text)
 		return 0;
-	int asked = store_rating_ask(st, case_id, channel, peer, json_str(record, "assignee"), now);
+	int asked = store_rating_ask(tx, case_id, channel, peer, json_str(record, "assignee"), now);
 	if (asked <= 0) {
 		free(text);
 		return asked;
@@ -46,7 +46,7 @@ int ratings_ask(struct store *st, const struct replyset *rs, int64_t case_id,
 	row->source = xstrdup("template:rating_question");
 	row->created_ms = now * 1000;
 	reply_list_free(&l);
-	return store_outbox_add(st, row) < 0 ? -1 : 1;
+	return store_outbox_add(tx, row) < 0 ? -1 : 1;
 }
 
 /* "rate:<case>:<n>" with nothing else around: the case id and 1..5, else 0. */
@@ -62,28 +62,28 @@ static int parse_press(const char *payload, int64_t *case_id)
 }
 
 /* The rating on the case record too, for the console's case card. */
-static int put_on_record(struct store *st, int64_t case_id, int rating, int64_t now)
+static int put_on_record(struct store_tx *tx, int64_t case_id, int rating, int64_t now)
 {
 	cJSON *record = NULL;
-	if (store_case_get_head(st, case_id, &record) < 0 || !record)
+	if (store_case_get_head(store_tx_store(tx), case_id, &record) < 0 || !record)
 		return -1;
 	cJSON_DeleteItemFromObjectCaseSensitive(record, "rating");
 	cJSON *o = cJSON_AddObjectToObject(record, "rating");
 	cJSON_AddNumberToObject(o, "score", rating);
 	cJSON_AddNumberToObject(o, "at", (double)now);
-	int r = store_case_put(st, case_id, record, now);
+	int r = store_case_put(tx, case_id, record, now);
 	cJSON_Delete(record);
 	return r;
 }
 
-int ratings_press(struct store *st, const struct replyset *rs, const struct chan_msg *m,
+int ratings_press(struct store_tx *tx, const struct replyset *rs, const struct chan_msg *m,
 		  int lang, int64_t now, struct reply_list *out)
 {
 	int64_t case_id = 0;
 	int rating = parse_press(m->payload, &case_id);
 	if (!rating)
 		return 0;
-	int stored = store_rating_set(st, case_id, m->channel, m->peer_id, rating, now);
+	int stored = store_rating_set(tx, case_id, m->channel, m->peer_id, rating, now);
 	if (stored <= 0) {
 		if (stored == 0)
 			log_info("ratings: %s %lld pressed a rating for case %lld it was not asked "
@@ -93,8 +93,8 @@ int ratings_press(struct store *st, const struct replyset *rs, const struct chan
 	}
 	char detail[8];
 	snprintf(detail, sizeof detail, "%d", rating);
-	if (put_on_record(st, case_id, rating, now) < 0 ||
-	    store_audit(st, "customer", "rating", case_id, detail, now) < 0)
+	if (put_on_record(tx, case_id, rating, now) < 0 ||
+	    store_audit(tx, "customer", "rating", case_id, detail, now) < 0)
 		return -1;
 	struct tpl_vars none = {0};
 	char *text = replyset_render(rs, "rating_thanks", lang, &none);

@@ -29,7 +29,13 @@ static void tick(uv_timer_t *t)
 {
 	struct retention *r = t->data;
 	struct store_retention_counts c;
-	int more = store_retention_step(r->st, &r->policy, clock_now_ms(), &c);
+	/* One step is one unit of work: a short transaction, the write lock held briefly. */
+	struct store_tx *tx = store_begin(r->st);
+	int more = tx ? store_retention_step(tx, &r->policy, clock_now_ms(), &c) : -1;
+	if (more < 0)
+		store_rollback(tx);
+	else if (store_commit(tx) < 0)
+		more = -1;
 	if (more >= 0) {
 		r->pass.inbound += c.inbound;
 		r->pass.outbox += c.outbox;

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "log.h"
+#include "store_int.h"
 #include "xalloc.h"
 
 #define STMT_CACHE 64
@@ -26,9 +27,15 @@ struct depth {
 	int64_t tx_delta;
 };
 
+/* The open unit of work. There is at most one per store, so it lives inside it. */
+struct store_tx {
+	struct store *st;
+};
+
 struct store {
 	sqlite3 *db;
 	int in_tx;
+	struct store_tx tx;
 	int sync_full; /* synchronous=FULL is set (store_begin_unsynced relaxes one commit) */
 	int relaxed;   /* synchronous=NORMAL until the open transaction ends */
 	char state[128];
@@ -467,27 +474,15 @@ int store_set_synchronous(struct store *st, int full)
 	return exec(st, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
-int store_begin_unsynced(struct store *st)
-{
-	if (st->in_tx)
-		return 0;
-	/* SQLite refuses to change the safety level inside a transaction: it is relaxed
-	 * before BEGIN and restored after the COMMIT (store_commit). */
-	if (st->sync_full && exec(st, "PRAGMA synchronous=NORMAL") == 0)
-		st->relaxed = 1;
-	if (store_begin(st) < 0) {
-		restore_sync(st);
-		return -1;
-	}
-	return 0;
-}
-
 void store_close(struct store *st)
 {
 	if (!st)
 		return;
-	if (st->in_tx)
-		store_commit(st);
+	if (st->in_tx) {
+		/* Only its owner commits a unit of work; one left open is lost work. */
+		log_error("store: closed with a transaction open: a bug; rolled back");
+		store_rollback(&st->tx);
+	}
 	for (int i = 0; i < STMT_CACHE; i++)
 		if (st->cache[i].stmt)
 			sqlite3_finalize(st->cache[i].stmt);
@@ -501,55 +496,105 @@ const char *store_state(const struct store *st)
 	return st->state;
 }
 
-int store_begin(struct store *st)
+/* Opens the unit of work. Units do not nest: a begin while one is open is a bug of the
+ * caller's, refused rather than joined (the open unit would commit the other's work). */
+static struct store_tx *begin(struct store *st)
 {
-	if (st->in_tx)
-		return 0;
+	if (st->in_tx) {
+		log_error("store: begin while a transaction is open: a bug (units of work do not "
+			  "nest)");
+		return NULL;
+	}
 	if (exec(st, "BEGIN IMMEDIATE") < 0)
-		return -1;
+		return NULL;
 	st->in_tx = 1;
-	return 0;
+	st->tx.st = st;
+	return &st->tx;
 }
 
-int store_commit(struct store *st)
+struct store_tx *store_begin(struct store *st)
 {
-	if (!st->in_tx)
-		return 0;
+	return begin(st);
+}
+
+struct store_tx *store_begin_unsynced(struct store *st)
+{
+	if (st->in_tx)
+		return begin(st); /* refused, logged */
+	/* SQLite refuses to change the safety level inside a transaction: it is relaxed
+	 * before BEGIN and restored after the COMMIT (store_commit). */
+	if (st->sync_full && exec(st, "PRAGMA synchronous=NORMAL") == 0)
+		st->relaxed = 1;
+	struct store_tx *tx = begin(st);
+	if (!tx)
+		restore_sync(st);
+	return tx;
+}
+
+/* The transaction ends: nothing may write through tx until the next begin. */
+static void end(struct store *st, int committed)
+{
+	st->in_tx = 0;
+	st->tx.st = NULL;
+	depth_settle(st, committed);
+	restore_sync(st);
+}
+
+int store_commit(struct store_tx *tx)
+{
+	if (!tx || !tx->st) {
+		log_error("store: commit without an open transaction: a bug");
+		return -1;
+	}
+	struct store *st = tx->st;
 	if (exec(st, "COMMIT") < 0) {
 		char failure[sizeof st->state];
 		snprintf(failure, sizeof failure, "%s", st->state);
 		exec(st, "ROLLBACK");
 		/* The commit's reason is the one worth showing, not the rollback's. */
 		snprintf(st->state, sizeof st->state, "%s", failure);
-		st->in_tx = 0;
-		depth_settle(st, 0);
-		restore_sync(st);
+		end(st, 0);
 		return -1;
 	}
-	st->in_tx = 0;
-	depth_settle(st, 1);
-	restore_sync(st);
+	end(st, 1);
 	write_ok(st);
 	return 0;
 }
 
-void store_rollback(struct store *st)
+void store_rollback(struct store_tx *tx)
 {
-	if (!st->in_tx)
+	if (!tx || !tx->st)
 		return;
+	struct store *st = tx->st;
 	exec(st, "ROLLBACK");
-	st->in_tx = 0;
-	depth_settle(st, 0);
-	restore_sync(st);
+	end(st, 0);
 }
 
-int store_in_tx(const struct store *st)
+struct store *store_tx_store(struct store_tx *tx)
+{
+	return tx ? tx->st : NULL;
+}
+
+struct store *store__writer(struct store_tx *tx, const char *what)
+{
+	if (!tx || !tx->st) {
+		log_error("store: %s outside a transaction: a bug (writes take the unit's tx)",
+			  what);
+		return NULL;
+	}
+	return tx->st;
+}
+
+int store__in_tx(const struct store *st)
 {
 	return st->in_tx;
 }
 
-int store_inbound_add(struct store *st, const struct chan_msg *m, int64_t now, int64_t *id)
+int store_inbound_add(struct store_tx *tx, const struct chan_msg *m, int64_t now, int64_t *id)
 {
+	struct store *st = store__writer(tx, "store_inbound_add");
+	if (!st)
+		return -1;
 	static const char sql[] =
 		"INSERT INTO inbound (channel, dedup_key, peer_id, user_id, message_id, date, "
 		"text, payload, contact_phone, received_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
@@ -594,8 +639,11 @@ int store_cursor_get(struct store *st, const char *channel, char **out)
 	return 0;
 }
 
-int store_cursor_set(struct store *st, const char *channel, const char *value)
+int store_cursor_set(struct store_tx *tx, const char *channel, const char *value)
 {
+	struct store *st = store__writer(tx, "store_cursor_set");
+	if (!st)
+		return -1;
 	static const char sql[] =
 		"INSERT INTO cursors (channel, value) VALUES (?, ?) "
 		"ON CONFLICT (channel) DO UPDATE SET value = excluded.value";
@@ -636,9 +684,12 @@ int store_conv_load(struct store *st, const char *channel, int64_t peer, cJSON *
 	return 0;
 }
 
-int store_conv_save(struct store *st, const char *channel, int64_t peer, const cJSON *state,
+int store_conv_save(struct store_tx *tx, const char *channel, int64_t peer, const cJSON *state,
 		    int64_t now)
 {
+	struct store *st = store__writer(tx, "store_conv_save");
+	if (!st)
+		return -1;
 	static const char sql[] =
 		"INSERT INTO conversations (channel, peer_id, state, updated_at) VALUES (?,?,?,?) "
 		"ON CONFLICT (channel, peer_id) DO UPDATE SET state = excluded.state, "
@@ -669,8 +720,11 @@ void outbox_row_free(struct outbox_row *r)
 	*r = (struct outbox_row){0};
 }
 
-int store_outbox_add(struct store *st, struct outbox_row *r)
+int store_outbox_add(struct store_tx *tx, struct outbox_row *r)
 {
+	struct store *st = store__writer(tx, "store_outbox_add");
+	if (!st)
+		return -1;
 	static const char sql[] =
 		"INSERT INTO outbox (channel, kind, peer_id, inbound_id, reply_to, text, keyboard, "
 		"extra, replyset_version, source, created_ms, next_attempt_ms) "
@@ -720,8 +774,11 @@ static int step_finish(struct store *st, sqlite3_stmt *s, const char *what)
 	return 0;
 }
 
-int store_outbox_mark_sent(struct store *st, int64_t id, int64_t channel_msg_id, int64_t now_ms)
+int store_outbox_mark_sent(struct store_tx *tx, int64_t id, int64_t channel_msg_id, int64_t now_ms)
 {
+	struct store *st = store__writer(tx, "store_outbox_mark_sent");
+	if (!st)
+		return -1;
 	static const char sql[] =
 		"UPDATE outbox SET status = 'sent', sent_ms = ?, channel_msg_id = ?, "
 		"attempts = attempts + 1 WHERE id = ? AND status = 'pending' RETURNING channel";
@@ -734,8 +791,11 @@ int store_outbox_mark_sent(struct store *st, int64_t id, int64_t channel_msg_id,
 	return step_finish(st, s, "outbox mark sent");
 }
 
-int store_outbox_mark_retry(struct store *st, int64_t id, int64_t next_ms, const char *error)
+int store_outbox_mark_retry(struct store_tx *tx, int64_t id, int64_t next_ms, const char *error)
 {
+	struct store *st = store__writer(tx, "store_outbox_mark_retry");
+	if (!st)
+		return -1;
 	static const char sql[] =
 		"UPDATE outbox SET next_attempt_ms = ?, last_error = ?, attempts = attempts + 1 "
 		"WHERE id = ?";
@@ -748,8 +808,11 @@ int store_outbox_mark_retry(struct store *st, int64_t id, int64_t next_ms, const
 	return step_done(st, s, "outbox mark retry");
 }
 
-int store_outbox_mark_failed(struct store *st, int64_t id, const char *reason, int64_t now_ms)
+int store_outbox_mark_failed(struct store_tx *tx, int64_t id, const char *reason, int64_t now_ms)
 {
+	struct store *st = store__writer(tx, "store_outbox_mark_failed");
+	if (!st)
+		return -1;
 	static const char sql[] =
 		"UPDATE outbox SET status = 'failed', last_error = ?, sent_ms = ?, "
 		"attempts = attempts + 1 WHERE id = ? AND status = 'pending' RETURNING channel";
@@ -794,9 +857,12 @@ int store_outbox_depth(struct store *st, const char *channel, int64_t *count, in
 	return 0;
 }
 
-int store_peer_set_blocked(struct store *st, const char *channel, int64_t peer, int blocked,
+int store_peer_set_blocked(struct store_tx *tx, const char *channel, int64_t peer, int blocked,
 			   const char *reason)
 {
+	struct store *st = store__writer(tx, "store_peer_set_blocked");
+	if (!st)
+		return -1;
 	static const char sql[] =
 		"INSERT INTO peers (channel, peer_id, blocked, reason) VALUES (?,?,?,?) "
 		"ON CONFLICT (channel, peer_id) DO UPDATE SET blocked = excluded.blocked, "
@@ -846,9 +912,12 @@ int store_customer_get(struct store *st, const char *channel, int64_t user, stru
 	return found;
 }
 
-int store_customer_put(struct store *st, const char *channel, int64_t user,
+int store_customer_put(struct store_tx *tx, const char *channel, int64_t user,
 		       const struct customer *c, int64_t now)
 {
+	struct store *st = store__writer(tx, "store_customer_put");
+	if (!st)
+		return -1;
 	static const char sql[] =
 		"INSERT INTO customers (channel, user_id, display_name, screen_name, followers, "
 		"fetched_at) VALUES (?,?,?,?,?,?) ON CONFLICT (channel, user_id) DO UPDATE SET "

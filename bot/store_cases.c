@@ -8,6 +8,7 @@
 #include "store_cases.h"
 #include "json_util.h"
 #include "log.h"
+#include "store_int.h"
 #include "severity.h"
 #include "store.h"
 #include "xalloc.h"
@@ -64,9 +65,12 @@ static sqlite3 *db_of(struct store *st)
 	return store__db(st);
 }
 
-int store_case_create(struct store *st, cJSON *record, int64_t now, int64_t *id, char *number,
+int store_case_create(struct store_tx *tx, cJSON *record, int64_t now, int64_t *id, char *number,
 		      size_t number_len)
 {
+	struct store *st = store__writer(tx, "store_case_create");
+	if (!st)
+		return -1;
 	sqlite3 *db = db_of(st);
 	sqlite3_stmt *s = store__prep(st, "INSERT INTO cases (channel, peer_id, user_id, status, "
 					  "severity, category, assignee, record, updated_at, "
@@ -93,7 +97,7 @@ int store_case_create(struct store *st, cJSON *record, int64_t now, int64_t *id,
 	sqlite3_reset(u);
 	if (rc != SQLITE_DONE)
 		return -1;
-	return store_case_put(st, *id, record, now);
+	return store_case_put(tx, *id, record, now);
 }
 
 /* The record of a row whose columns 1.. are record, n_lines, last_line_at,
@@ -137,8 +141,11 @@ int store_case_get(struct store *st, int64_t id, cJSON **record)
 	return 0;
 }
 
-int store_case_put(struct store *st, int64_t id, const cJSON *record, int64_t now)
+int store_case_put(struct store_tx *tx, int64_t id, const cJSON *record, int64_t now)
 {
+	struct store *st = store__writer(tx, "store_case_put");
+	if (!st)
+		return -1;
 	sqlite3_stmt *s = store__prep(st, "UPDATE cases SET channel = ?1, peer_id = ?2, "
 					  "user_id = ?3, status = ?4, severity = ?5, category = ?6, "
 					  "assignee = ?7, record = ?8, updated_at = ?9 WHERE id = ?10");
@@ -165,7 +172,7 @@ int store_case_put(struct store *st, int64_t id, const cJSON *record, int64_t no
 	{
 		if (i++ < stored)
 			continue;
-		if (store_case_line_add(st, id, json_int(l, "at", now), json_str(l, "from"),
+		if (store_case_line_add(tx, id, json_int(l, "at", now), json_str(l, "from"),
 					json_str(l, "text"), json_str(l, "operator")) < 0)
 			return -1;
 	}
@@ -190,8 +197,11 @@ int store_case_state(struct store *st, int64_t id, int *severity, char status[16
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_case_touch(struct store *st, int64_t id, int64_t now)
+int store_case_touch(struct store_tx *tx, int64_t id, int64_t now)
 {
+	struct store *st = store__writer(tx, "store_case_touch");
+	if (!st)
+		return -1;
 	sqlite3_stmt *s = store__prep(st, "UPDATE cases SET updated_at = ?2, record = "
 					  "json_set(record, '$.last_customer_at', ?2, '$.updated_at', ?2) "
 					  "WHERE id = ?1");
@@ -219,9 +229,12 @@ static int64_t line_count(struct store *st, int64_t id)
 	return n;
 }
 
-int store_case_line_add(struct store *st, int64_t id, int64_t at, const char *from,
+int store_case_line_add(struct store_tx *tx, int64_t id, int64_t at, const char *from,
 			const char *text, const char *operator_login)
 {
+	struct store *st = store__writer(tx, "store_case_line_add");
+	if (!st)
+		return -1;
 	sqlite3_stmt *s = store__prep(st, "INSERT INTO case_lines (case_id, at, who, text, operator)"
 					  " VALUES (?,?,?,?,?)");
 	sqlite3_stmt *u = store__prep(st, "UPDATE cases SET n_lines = n_lines + 1, "
@@ -310,9 +323,12 @@ int store_case_count_for(struct store *st, const char *channel, int64_t user, in
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-int store_case_claim(struct store *st, int64_t id, const char *operator_login, int64_t now,
+int store_case_claim(struct store_tx *tx, int64_t id, const char *operator_login, int64_t now,
 		     char *holder, size_t holder_len)
 {
+	struct store *st = store__writer(tx, "store_case_claim");
+	if (!st)
+		return -1;
 	/* One UPDATE decides the race: only a case nobody holds (or that the same operator
 	 * holds) changes. */
 	sqlite3_stmt *s = store__prep(
@@ -434,9 +450,12 @@ int store_cases_each(struct store *st, const struct case_filter *f,
 	return each_row(st, s, f->with_transcript, fn, arg);
 }
 
-int store_case_words_sync(struct store *st, char *(*words)(void *ud, const char *text),
+int store_case_words_sync(struct store_tx *tx, char *(*words)(void *ud, const char *text),
 			  void *ud, int max)
 {
+	struct store *st = store__writer(tx, "store_case_words_sync");
+	if (!st)
+		return -1;
 	/* ORDER BY rowid DESC LIMIT 1, not max(rowid): FTS5 answers the first from its
 	 * index at once; max() would scan every row. */
 	sqlite3_stmt *s = store__prep(st, "SELECT id, case_id, text FROM case_lines WHERE id > "
@@ -535,9 +554,12 @@ int store_cases_of_customer(struct store *st, int64_t id, int limit,
 	return each_row(st, s, 0, fn, arg);
 }
 
-int store_audit(struct store *st, const char *actor, const char *action, int64_t case_id,
+int store_audit(struct store_tx *tx, const char *actor, const char *action, int64_t case_id,
 		const char *detail, int64_t now)
 {
+	struct store *st = store__writer(tx, "store_audit");
+	if (!st)
+		return -1;
 	sqlite3_stmt *s = store__prep(st, "INSERT INTO audit (at, actor, action, case_id, detail) "
 					  "VALUES (?,?,?,?,?)");
 	if (!s)

@@ -18,10 +18,11 @@
 #include <stdint.h>
 
 struct store;
+struct store_tx;
 
 /* Creates a case from record (borrowed; its key fields are read from it). Fills *id and
  * writes the case number into the record ("number") and into number (>= 16 bytes). */
-int store_case_create(struct store *st, cJSON *record, int64_t now, int64_t *id,
+int store_case_create(struct store_tx *tx, cJSON *record, int64_t now, int64_t *id,
 		      char *number, size_t number_len);
 /* Loads a case record with its whole transcript; *record NULL when there is no such
  * case. Caller frees. For the console and exports: it costs the case's length. */
@@ -33,16 +34,16 @@ int store_case_get_head(struct store *st, int64_t id, cJSON **record);
 /* Replaces a case record (borrowed) and refreshes the indexed columns from it. The
  * transcript is kept as rows: lines of record's "transcript" beyond those stored are
  * appended (a record read whole, given new lines); a head record appends none. */
-int store_case_put(struct store *st, int64_t id, const cJSON *record, int64_t now);
+int store_case_put(struct store_tx *tx, int64_t id, const cJSON *record, int64_t now);
 /* What the per-message paths need of a case, from its columns (no JSON): severity as
  * enum replyset_severity (0 critical ... 3 low), status and assignee ("" if none).
  * Returns 1 when the case exists, 0 when not, negative on error. */
 int store_case_state(struct store *st, int64_t id, int *severity, char status[16],
 		     char assignee[64]);
 /* Sets the record's last_customer_at and updated_at to now in place (no read). */
-int store_case_touch(struct store *st, int64_t id, int64_t now);
+int store_case_touch(struct store_tx *tx, int64_t id, int64_t now);
 /* Appends one transcript line to a case (from: "customer", "bot" or "operator"). */
-int store_case_line_add(struct store *st, int64_t id, int64_t at, const char *from,
+int store_case_line_add(struct store_tx *tx, int64_t id, int64_t at, const char *from,
 			const char *text, const char *operator_login);
 /* The open case (not resolved or closed) of a chat, or 0 when none. Negative on error. */
 int64_t store_case_open_for(struct store *st, const char *channel, int64_t peer);
@@ -56,7 +57,7 @@ int store_case_count_for(struct store *st, const char *channel, int64_t user, in
 			 int64_t *total, int64_t *recent);
 /* Atomically gives an unassigned (or released) case to operator. Returns 1 when this
  * call won, 0 when someone else holds it (their login in holder), negative on error. */
-int store_case_claim(struct store *st, int64_t id, const char *operator_login, int64_t now,
+int store_case_claim(struct store_tx *tx, int64_t id, const char *operator_login, int64_t now,
 		     char *holder, size_t holder_len);
 
 /* A filter for listing cases; NULL/0 fields match everything. */
@@ -87,8 +88,8 @@ int store_case_words_match(struct store *st, const char *fts, int64_t *ids, size
 /* Brings the search index (case_words) up to the transcript lines: stems every line
  * not indexed yet, at most max of them, through words(ud, text) (a new string of
  * space-separated stems the caller's stemmer makes; NULL = out of memory). Returns the
- * lines indexed (0 when up to date) or negative. Call inside a transaction. */
-int store_case_words_sync(struct store *st, char *(*words)(void *ud, const char *text),
+ * lines indexed (0 when up to date) or negative. */
+int store_case_words_sync(struct store_tx *tx, char *(*words)(void *ud, const char *text),
 			  void *ud, int max);
 
 /* The text of the last line from customer of case id (a new string; NULL when none or
@@ -112,7 +113,7 @@ int store_transcript(struct store *st, const char *channel, int64_t peer, int64_
 		     cJSON *arr);
 
 /* Appends to the audit log. */
-int store_audit(struct store *st, const char *actor, const char *action, int64_t case_id,
+int store_audit(struct store_tx *tx, const char *actor, const char *action, int64_t case_id,
 		const char *detail, int64_t now);
 
 #endif

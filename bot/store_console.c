@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "store_int.h"
 #include "store.h"
 #include "store_ratings.h"
 #include "xalloc.h"
@@ -24,9 +25,12 @@ static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
 	return 0;
 }
 
-int store_console_timer_arm(struct store *st, int64_t case_id, const char *kind, int64_t due_at,
+int store_console_timer_arm(struct store_tx *tx, int64_t case_id, const char *kind, int64_t due_at,
 			    int64_t now, int mode)
 {
+	struct store *st = store__writer(tx, "store_console_timer_arm");
+	if (!st)
+		return -1;
 	static const char *const sql[] = {
 		[CONSOLE_ARM_REPLACE] =
 			"INSERT INTO console_timers (case_id, kind, due_at, armed_at) VALUES "
@@ -65,13 +69,19 @@ static int timer_stop(struct store *st, int64_t case_id, const char *kind, int a
 	return step_done(st, s, "stop timer");
 }
 
-int store_console_timer_cancel(struct store *st, int64_t case_id, const char *kind)
+int store_console_timer_cancel(struct store_tx *tx, int64_t case_id, const char *kind)
 {
+	struct store *st = store__writer(tx, "store_console_timer_cancel");
+	if (!st)
+		return -1;
 	return timer_stop(st, case_id, kind, 0);
 }
 
-int store_console_timer_fired(struct store *st, int64_t case_id, const char *kind)
+int store_console_timer_fired(struct store_tx *tx, int64_t case_id, const char *kind)
 {
+	struct store *st = store__writer(tx, "store_console_timer_fired");
+	if (!st)
+		return -1;
 	return timer_stop(st, case_id, kind, 1);
 }
 
@@ -126,8 +136,11 @@ int64_t store_console_timer_next(struct store *st)
 	return v;
 }
 
-int store_console_timers_recover(struct store *st, int64_t after_s, int64_t now)
+int store_console_timers_recover(struct store_tx *tx, int64_t after_s, int64_t now)
 {
+	struct store *st = store__writer(tx, "store_console_timers_recover");
+	if (!st)
+		return -1;
 	sqlite3_stmt *s = store__prep(
 		st, "INSERT OR IGNORE INTO console_timers (case_id, kind, due_at, armed_at) "
 		    "SELECT id, 'unclaimed', created_at + ?1, ?2 FROM cases WHERE status = 'new' "
@@ -139,8 +152,7 @@ int store_console_timers_recover(struct store *st, int64_t after_s, int64_t now)
 	return step_done(st, s, "recover timers");
 }
 
-int store_console_web_peer(struct store *st, const char *token, int create, int64_t now,
-			   int64_t *peer_id)
+int store_console_web_peer(struct store *st, const char *token, int64_t *peer_id)
 {
 	sqlite3_stmt *s = store__prep(st, "SELECT peer_id FROM web_peers WHERE token = ?");
 	if (!s)
@@ -152,10 +164,18 @@ int store_console_web_peer(struct store *st, const char *token, int create, int6
 	sqlite3_reset(s);
 	if (rc == SQLITE_ROW)
 		return 1;
-	if (rc != SQLITE_DONE)
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_console_web_peer_create(struct store_tx *tx, const char *token, int64_t now,
+				  int64_t *peer_id)
+{
+	struct store *st = store__writer(tx, "store_console_web_peer_create");
+	if (!st)
 		return -1;
-	if (!create)
-		return 0;
+	int found = store_console_web_peer(st, token, peer_id);
+	if (found != 0)
+		return found;
 	sqlite3_stmt *ins = store__prep(st, "INSERT INTO web_peers (token, created_at) VALUES (?, ?)");
 	if (!ins)
 		return -1;
@@ -400,9 +420,12 @@ int store_console_view_count(struct store *st, const char *login)
 	return n;
 }
 
-int store_console_view_put(struct store *st, const char *login, const char *name,
+int store_console_view_put(struct store_tx *tx, const char *login, const char *name,
 			   const char *filter_json, int64_t now)
 {
+	struct store *st = store__writer(tx, "store_console_view_put");
+	if (!st)
+		return -1;
 	sqlite3_stmt *s = once(st, "INSERT INTO console_views (login, name, filter, created_at) "
 				   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (login, name) DO UPDATE "
 				   "SET filter = ?3");
@@ -419,8 +442,11 @@ int store_console_view_put(struct store *st, const char *login, const char *name
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_console_view_delete(struct store *st, const char *login, const char *name)
+int store_console_view_delete(struct store_tx *tx, const char *login, const char *name)
 {
+	struct store *st = store__writer(tx, "store_console_view_delete");
+	if (!st)
+		return -1;
 	sqlite3_stmt *s = once(st, "DELETE FROM console_views WHERE login = ? AND name = ?");
 	if (!s)
 		return -1;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 struct store;
+struct store_tx;
 
 /* How store_console_timer_arm treats a timer that exists already. */
 enum console_arm {
@@ -18,12 +19,12 @@ enum console_arm {
 
 /* Arms the timer kind of case_id to fire at due_at (unix seconds), as mode says (enum
  * console_arm). The count of earlier firings is kept. */
-int store_console_timer_arm(struct store *st, int64_t case_id, const char *kind, int64_t due_at,
+int store_console_timer_arm(struct store_tx *tx, int64_t case_id, const char *kind, int64_t due_at,
 			    int64_t now, int mode);
 /* Disarms the timer (it will not fire); a missing timer is not an error. */
-int store_console_timer_cancel(struct store *st, int64_t case_id, const char *kind);
+int store_console_timer_cancel(struct store_tx *tx, int64_t case_id, const char *kind);
 /* Marks the timer fired: disarmed, and its firing count raised by one. */
-int store_console_timer_fired(struct store *st, int64_t case_id, const char *kind);
+int store_console_timer_fired(struct store_tx *tx, int64_t case_id, const char *kind);
 /* How often the timer has fired so far (0 when it never did or does not exist). */
 int store_console_timer_count(struct store *st, int64_t case_id, const char *kind);
 
@@ -43,12 +44,14 @@ int store_console_timers_due(struct store *st, int64_t now, struct console_timer
 int64_t store_console_timer_next(struct store *st);
 /* Arms an "unclaimed" timer (created_at + after_s) for every new, unassigned case that
  * has none: cases created while the process was down, or whose notice was lost. */
-int store_console_timers_recover(struct store *st, int64_t after_s, int64_t now);
+int store_console_timers_recover(struct store_tx *tx, int64_t after_s, int64_t now);
 
-/* The web-chat customer whose browser holds token: 1 found, 0 not found (or created
- * when create is set: then 1), negative on error. */
-int store_console_web_peer(struct store *st, const char *token, int create, int64_t now,
-			   int64_t *peer_id);
+/* The web-chat customer whose browser holds token: 1 found, 0 not found, negative on
+ * error. */
+int store_console_web_peer(struct store *st, const char *token, int64_t *peer_id);
+/* The same, creating the customer when there is none (then 1). */
+int store_console_web_peer_create(struct store_tx *tx, const char *token, int64_t now,
+				  int64_t *peer_id);
 
 /* One line of a web chat: what the customer wrote, or a reply (bot or person). */
 struct console_line {
@@ -87,9 +90,9 @@ cJSON *store_console_stats(struct store *st, int64_t since, int64_t now);
  * replaces one (filter_json is an object's text). delete: 1 deleted, 0 none, negative
  * on error. count: how many login has, or negative. */
 cJSON *store_console_views(struct store *st, const char *login);
-int store_console_view_put(struct store *st, const char *login, const char *name,
+int store_console_view_put(struct store_tx *tx, const char *login, const char *name,
 			   const char *filter_json, int64_t now);
-int store_console_view_delete(struct store *st, const char *login, const char *name);
+int store_console_view_delete(struct store_tx *tx, const char *login, const char *name);
 int store_console_view_count(struct store *st, const char *login);
 
 /* The reports page for the last n_days local days (the reply set's UTC offset off, in

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "store_int.h"
 
 int store_outbox_each_pending_peer(struct store *st, const char *channel, int64_t peer,
 				   int64_t after_id, int64_t upto_id, int limit,

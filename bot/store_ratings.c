@@ -4,11 +4,15 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "store_int.h"
 #include "store.h"
 
-int store_rating_ask(struct store *st, int64_t case_id, const char *channel, int64_t peer,
+int store_rating_ask(struct store_tx *tx, int64_t case_id, const char *channel, int64_t peer,
 		     const char *operator_login, int64_t now)
 {
+	struct store *st = store__writer(tx, "store_rating_ask");
+	if (!st)
+		return -1;
 	sqlite3_stmt *s = store__prep(st, "INSERT OR IGNORE INTO case_ratings (case_id, channel, "
 					  "peer_id, operator, asked_at) VALUES (?,?,?,?,?)");
 	if (!s)
@@ -26,9 +30,12 @@ int store_rating_ask(struct store *st, int64_t case_id, const char *channel, int
 	return sqlite3_changes(store__db(st)) > 0;
 }
 
-int store_rating_set(struct store *st, int64_t case_id, const char *channel, int64_t peer,
+int store_rating_set(struct store_tx *tx, int64_t case_id, const char *channel, int64_t peer,
 		     int rating, int64_t now)
 {
+	struct store *st = store__writer(tx, "store_rating_set");
+	if (!st)
+		return -1;
 	if (rating < 1 || rating > 5)
 		return 0;
 	sqlite3_stmt *s = store__prep(st, "UPDATE case_ratings SET rating = ?, rated_at = ? "

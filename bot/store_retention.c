@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "store_int.h"
 #include "store.h"
 
 /* A chat with a case that is not resolved or closed: its rows stay. */
@@ -141,19 +142,17 @@ static int step_table(struct store *st, struct store_retention *r, int t, int64_
 	return deleted;
 }
 
-int store_retention_step(struct store *st, struct store_retention *r, int64_t now_ms,
+int store_retention_step(struct store_tx *tx, struct store_retention *r, int64_t now_ms,
 			 struct store_retention_counts *out)
 {
+	struct store *st = store__writer(tx, "store_retention_step");
+	if (!st)
+		return -1;
 	*out = (struct store_retention_counts){0};
 	if (r->batch <= 0)
 		r->batch = STORE_RETENTION_BATCH;
 	if (r->keep_s <= 0 && r->audit_keep_s <= 0)
 		return 0;
-	/* Its own short transaction; if delivery marks have one open, it joins that one
-	 * (committed at the end of this loop iteration). */
-	int own = !store_in_tx(st);
-	if (own && store_begin(st) < 0)
-		return -1;
 	int64_t now_s = now_ms / 1000;
 	int more = 0, failed = 0;
 	int *counts[T_COUNT] = {&out->inbound, &out->outbox, &out->web_peers, &out->audit};
@@ -164,19 +163,12 @@ int store_retention_step(struct store *st, struct store_retention *r, int64_t no
 		else
 			*counts[t] = n;
 	}
-	if (failed) {
-		if (own)
-			store_rollback(st);
-		return -1;
-	}
-	if (own && store_commit(st) < 0)
-		return -1;
-	return more;
+	return failed ? -1 : more;
 }
 
 int store_vacuum_step(struct store *st, int pages)
 {
-	if (store_in_tx(st))
+	if (store__in_tx(st))
 		return 0; /* next time: incremental_vacuum is cheapest on its own */
 	sqlite3_stmt *s = store__prep(st, "PRAGMA freelist_count");
 	if (!s)

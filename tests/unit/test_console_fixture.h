@@ -33,7 +33,9 @@
 #include "password.h"
 #include "server.h"
 #include "store.h"
+#include "store_int.h"
 #include "test_helpers.h"
+#include "test_store_tx.h"
 
 #define FX_PASSWORD "correct horse battery"
 #define FX_MAX_EVENTS 64
@@ -267,11 +269,11 @@ static inline int64_t fx_case(struct fx *f, int64_t peer, const char *severity,
 	cJSON_AddNullToObject(r, "assignee");
 	int64_t id = 0;
 	char number[24];
-	assert_int_equal(store_case_create(f->app.store, r, created_at, &id, number, sizeof number),
-			 0);
+	struct store_tx *tx = store_begin(f->app.store);
+	assert_non_null(tx);
+	assert_int_equal(store_case_create(tx, r, created_at, &id, number, sizeof number), 0);
+	assert_int_equal(store_commit(tx), 0);
 	cJSON_Delete(r);
-	if (store_in_tx(f->app.store))
-		store_commit(f->app.store);
 	return id;
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "test_store_tx.h"
 
 static char dbpath[64];
 

@@ -28,6 +28,7 @@
 #include "replyset.h"
 #include "severity.h"
 #include "store.h"
+#include "store_int.h"
 #include "store_console.h"
 #include "test_helpers.h"
 #include "test_store_fixture.h"
@@ -119,17 +120,19 @@ static void handle(struct rig *r, struct convstate *conv, struct chan_msg *m, in
 		   struct dialog_result *res)
 {
 	*res = (struct dialog_result){0};
-	assert_int_equal(store_begin(r->app.store), 0);
+	r->batch.tx = store_begin(r->app.store);
+	assert_non_null(r->batch.tx);
 	int64_t inbound = 0;
 	m->date = now;
-	assert_true(store_inbound_add(r->app.store, m, now, &inbound) >= 0);
+	assert_true(store_inbound_add(r->batch.tx, m, now, &inbound) >= 0);
 	int held = casework_before(r->cw, &r->batch, m, conv, now, &res->replies);
 	assert_true(held >= 0);
 	if (!held) {
 		assert_int_equal(dialog_handle(r->app.replies, conv, m, now, res), 0);
 		assert_int_equal(casework_after(r->cw, &r->batch, m, conv, res, now), 0);
 	}
-	assert_int_equal(store_commit(r->app.store), 0);
+	assert_int_equal(store_commit(r->batch.tx), 0);
+	r->batch.tx = NULL;
 }
 
 /* A complaint stated plainly, the button under the answer, and two non-answers to the
@@ -263,9 +266,11 @@ static void every_complaint_intent_keeps_its_severity(void **state)
 		cJSON_AddStringToObject(res.case_data, "intent", it->id);
 		cJSON_AddNumberToObject(res.case_data, "started", (double)now);
 		struct convstate *conv = convstate_new();
-		assert_int_equal(store_begin(r->app.store), 0);
+		r->batch.tx = store_begin(r->app.store);
+		assert_non_null(r->batch.tx);
 		assert_int_equal(casework_after(r->cw, &r->batch, &m, conv, &res, now), 0);
-		assert_int_equal(store_commit(r->app.store), 0);
+		assert_int_equal(store_commit(r->batch.tx), 0);
+		r->batch.tx = NULL;
 		int64_t id = store_case_open_for(r->app.store, "telegram", m.peer_id);
 		assert_true(id > 0);
 		check_case_follows_intent(r, id, it->id, now);

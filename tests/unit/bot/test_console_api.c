@@ -368,14 +368,15 @@ static void test_search_and_filters(void **state)
 	struct fx *f = *state;
 	int64_t a = fx_case(f, 1, "high", "web", 1000);
 	int64_t b = fx_case(f, 2, "low", "vk", 5000);
-	assert_int_equal(store_case_line_add(f->app.store, a, 1001, "customer",
+	struct store_tx *tx = store_begin(f->app.store);
+	assert_non_null(tx);
+	assert_int_equal(store_case_line_add(tx, a, 1001, "customer",
 					     "Третий день интернета нет, «ничего» не грузится!", NULL),
 			 0);
-	assert_int_equal(store_case_line_add(f->app.store, b, 5001, "customer",
+	assert_int_equal(store_case_line_add(tx, b, 5001, "customer",
 					     "Хочу подключить роуминг", NULL),
 			 0);
-	if (store_in_tx(f->app.store))
-		store_commit(f->app.store);
+	assert_int_equal(store_commit(tx), 0);
 	struct fx_user u = fx_login(f, "oleg");
 	struct fx_resp r = fx_get(f, &u, "/api/cases?q=%D0%B8%D0%BD%D1%82%D0%B5%D1%80%D0%BD%D0%B5%D1%82");
 	assert_int_equal(r.status, 200);
@@ -403,16 +404,18 @@ static void test_search_and_filters(void **state)
 	assert_int_equal(n_cases(f, &u, "/api/cases?q=000002"), 1);
 	assert_int_equal(n_cases(f, &u, "/api/cases?q=916123"), 2);
 	/* A line written after the first search is found by the next one. */
-	assert_int_equal(store_case_line_add(f->app.store, b, 5002, "customer", "И телевидение пропало", NULL), 0);
-	if (store_in_tx(f->app.store))
-		store_commit(f->app.store);
+	tx = store_begin(f->app.store);
+	assert_non_null(tx);
+	assert_int_equal(store_case_line_add(tx, b, 5002, "customer", "И телевидение пропало", NULL), 0);
+	assert_int_equal(store_commit(tx), 0);
 	assert_int_equal(n_cases(f, &u, "/api/cases?q=%D1%82%D0%B5%D0%BB%D0%B5%D0%B2%D0%B8%D0%B4%D0%B5%D0%BD%D0%B8%D0%B5"), 1);
 	/* More lines than one index step (2,000): the last one is found too. */
+	tx = store_begin(f->app.store);
+	assert_non_null(tx);
 	for (int i = 0; i < 2500; i++)
-		assert_int_equal(store_case_line_add(f->app.store, b, 6000 + i, "bot", "строка", NULL), 0);
-	assert_int_equal(store_case_line_add(f->app.store, b, 9000, "customer", "Абонплата выросла", NULL), 0);
-	if (store_in_tx(f->app.store))
-		store_commit(f->app.store);
+		assert_int_equal(store_case_line_add(tx, b, 6000 + i, "bot", "строка", NULL), 0);
+	assert_int_equal(store_case_line_add(tx, b, 9000, "customer", "Абонплата выросла", NULL), 0);
+	assert_int_equal(store_commit(tx), 0);
 	assert_int_equal(n_cases(f, &u, "/api/cases?q=%D0%B0%D0%B1%D0%BE%D0%BD%D0%BF%D0%BB%D0%B0%D1%82%D1%83"), 1);
 	/* Filters: severity, flag, creation dates. */
 	assert_int_equal(n_cases(f, &u, "/api/cases?severity=low"), 1);
@@ -435,8 +438,11 @@ static void test_live_summary_has_the_last_line(void **state)
 {
 	struct fx *f = *state;
 	int64_t id = fx_case(f, 1, "high", "web", 1000);
-	assert_int_equal(store_case_line_add(f->app.store, id, 1001, "customer", "А теперь и SMS не уходят", NULL), 0);
-	assert_int_equal(store_case_line_add(f->app.store, id, 1002, "bot", "Добавил к обращению", NULL), 0);
+	struct store_tx *tx = store_begin(f->app.store);
+	assert_non_null(tx);
+	assert_int_equal(store_case_line_add(tx, id, 1001, "customer", "А теперь и SMS не уходят", NULL), 0);
+	assert_int_equal(store_case_line_add(tx, id, 1002, "bot", "Добавил к обращению", NULL), 0);
+	assert_int_equal(store_commit(tx), 0);
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "case_id", (double)id);
 	char *s = console_hub__frame(console__hub(f->con), "case_updated", d);

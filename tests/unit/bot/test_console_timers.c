@@ -106,14 +106,18 @@ static void test_unclaimed_at_night_counts_from_the_start_of_work(void **state)
 		assert_int_equal(case_timers_run(t, due), 1);
 		assert_int_equal(fx_outbox_rows(f, 20 + i, "template:unclaimed_wait"), 1);
 		assert_int_equal(fx_outbox_rows(f, 20 + i, "template:unclaimed_wait_after_hours"), 0);
-		store_console_timer_cancel(f->app.store, id, "unclaimed");
+		struct store_tx *tx = begin_tx(f->app.store);
+		assert_int_equal(store_console_timer_cancel(tx, id, "unclaimed"), 0);
+		assert_int_equal(store_commit(tx), 0);
 	}
 	/* Fired outside working hours (a timer from before a settings change, say): the
 	 * after-hours text with the team's start time, never "all staff are busy". */
 	int64_t now = at_moscow("2026-12-02T04:00:00");
 	int64_t id = fx_case(f, 30, "high", "web", now);
-	assert_int_equal(store_console_timer_arm(f->app.store, id, "unclaimed", now, now,
-						 CONSOLE_ARM_REPLACE), 0);
+	struct store_tx *tx = begin_tx(f->app.store);
+	assert_int_equal(store_console_timer_arm(tx, id, "unclaimed", now, now, CONSOLE_ARM_REPLACE),
+			 0);
+	assert_int_equal(store_commit(tx), 0);
 	assert_int_equal(case_timers_run(t, now), 1);
 	assert_int_equal(fx_outbox_rows(f, 30, "template:unclaimed_wait_after_hours"), 1);
 	cJSON *rec = fx_record(f, id);
@@ -209,7 +213,9 @@ static void test_timers_survive_a_restart(void **state)
 	assert_int_equal(store_open(path, &f->app.store, err, sizeof err), 0);
 	free(path);
 	assert_int_equal(store_console_timer_next(f->app.store), now + settings_s(f, "unclaimed"));
-	assert_int_equal(store_console_timers_recover(f->app.store, settings_s(f, "unclaimed"), now), 0);
+	struct store_tx *tx = begin_tx(f->app.store);
+	assert_int_equal(store_console_timers_recover(tx, settings_s(f, "unclaimed"), now), 0);
+	assert_int_equal(store_commit(tx), 0);
 	struct console_timer due[4];
 	int n = store_console_timers_due(f->app.store, now + 10 * 3600, due, 4);
 	assert_int_equal(n, 2);
@@ -222,21 +228,23 @@ static void test_store_timer_modes(void **state)
 {
 	struct fx *f = *state;
 	struct store *st = f->app.store;
-	assert_int_equal(store_console_timer_arm(st, 1, "silence", 100, 1, CONSOLE_ARM_REPLACE), 0);
-	assert_int_equal(store_console_timer_arm(st, 1, "silence", 50, 1, CONSOLE_ARM_IF_ABSENT), 0);
+	struct store_tx *tx = begin_tx(st);
+	assert_int_equal(store_console_timer_arm(tx, 1, "silence", 100, 1, CONSOLE_ARM_REPLACE), 0);
+	assert_int_equal(store_console_timer_arm(tx, 1, "silence", 50, 1, CONSOLE_ARM_IF_ABSENT), 0);
 	assert_int_equal(store_console_timer_next(st), 100);
-	assert_int_equal(store_console_timer_arm(st, 1, "silence", 70, 1, CONSOLE_ARM_IF_IDLE), 0);
+	assert_int_equal(store_console_timer_arm(tx, 1, "silence", 70, 1, CONSOLE_ARM_IF_IDLE), 0);
 	assert_int_equal(store_console_timer_next(st), 100);
-	assert_int_equal(store_console_timer_cancel(st, 1, "silence"), 0);
+	assert_int_equal(store_console_timer_cancel(tx, 1, "silence"), 0);
 	assert_int_equal(store_console_timer_next(st), 0);
-	assert_int_equal(store_console_timer_arm(st, 1, "silence", 70, 1, CONSOLE_ARM_IF_IDLE), 0);
+	assert_int_equal(store_console_timer_arm(tx, 1, "silence", 70, 1, CONSOLE_ARM_IF_IDLE), 0);
 	assert_int_equal(store_console_timer_next(st), 70);
-	assert_int_equal(store_console_timer_fired(st, 1, "silence"), 0);
+	assert_int_equal(store_console_timer_fired(tx, 1, "silence"), 0);
 	assert_int_equal(store_console_timer_count(st, 1, "silence"), 1);
-	assert_int_equal(store_console_timer_arm(st, 1, "silence", 90, 1, CONSOLE_ARM_REPLACE), 0);
+	assert_int_equal(store_console_timer_arm(tx, 1, "silence", 90, 1, CONSOLE_ARM_REPLACE), 0);
 	assert_int_equal(store_console_timer_count(st, 1, "silence"), 1);
-	assert_int_equal(store_console_timer_arm(st, 1, "x", 90, 1, 99), -1);
+	assert_int_equal(store_console_timer_arm(tx, 1, "x", 90, 1, 99), -1);
 	assert_int_equal(store_console_timer_count(st, 2, "none"), 0);
+	assert_int_equal(store_commit(tx), 0);
 }
 
 static void line_cb(void *arg, const struct console_line *l)
@@ -257,25 +265,28 @@ static void test_web_peers_and_history(void **state)
 	assert_int_equal(auth_random_hex(tok1, 32), 0);
 	assert_int_equal(auth_random_hex(tok2, 32), 0);
 	assert_string_not_equal(tok1, tok2);
-	assert_int_equal(store_console_web_peer(st, tok1, 0, 1, &p1), 0);
-	assert_int_equal(store_console_web_peer(st, tok1, 1, 1, &p1), 1);
-	assert_int_equal(store_console_web_peer(st, tok2, 1, 1, &p2), 1);
-	assert_int_equal(store_console_web_peer(st, tok1, 0, 1, &again), 1);
+	assert_int_equal(store_console_web_peer(st, tok1, &p1), 0);
+	struct store_tx *tx = begin_tx(st);
+	assert_int_equal(store_console_web_peer_create(tx, tok1, 1, &p1), 1);
+	assert_int_equal(store_console_web_peer_create(tx, tok2, 1, &p2), 1);
+	assert_int_equal(store_console_web_peer_create(tx, tok1, 1, &again), 1);
+	assert_int_equal(again, p1);
+	assert_int_equal(store_console_web_peer(st, tok1, &again), 1);
 	assert_int_equal(again, p1);
 	assert_true(p1 != p2);
 	/* A customer line and the replies to it come back in order. */
 	struct chan_msg m = {.channel = "web", .dedup_key = "1:a", .peer_id = p1, .user_id = p1,
 			     .date = 1000, .text = "<b>привет</b>"};
 	int64_t in_id = 0;
-	assert_int_equal(store_inbound_add(st, &m, 1000, &in_id), 1);
+	assert_int_equal(store_inbound_add(tx, &m, 1000, &in_id), 1);
 	struct outbox_row row = {.channel = "web", .kind = "message", .peer_id = p1,
 				 .text = "ответ бота", .source = "faq:hello", .created_ms = 1000500,
 				 .next_attempt_ms = 0};
-	assert_int_equal(store_outbox_add(st, &row), 0);
+	assert_int_equal(store_outbox_add(tx, &row), 0);
 	row = (struct outbox_row){.channel = "web", .kind = "message", .peer_id = p1,
 				  .text = "ответ человека", .source = "operator:oleg",
 				  .created_ms = 1000600};
-	assert_int_equal(store_outbox_add(st, &row), 0);
+	assert_int_equal(store_outbox_add(tx, &row), 0);
 	cJSON *a = cJSON_CreateArray();
 	assert_int_equal(store_console_web_history(st, p1, 50, line_cb, a), 0);
 	assert_int_equal(cJSON_GetArraySize(a), 3);
@@ -293,6 +304,7 @@ static void test_web_peers_and_history(void **state)
 	assert_int_equal(store_console_web_history(st, p2, 50, line_cb, a), 0);
 	assert_int_equal(cJSON_GetArraySize(a), 0);
 	cJSON_Delete(a);
+	assert_int_equal(store_commit(tx), 0);
 }
 
 static void test_hub_frames(void **state)

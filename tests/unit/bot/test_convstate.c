@@ -392,7 +392,9 @@ static void round_trip_through_json_and_store(void **state)
 	free(text);
 
 	struct store *st = open_store();
-	assert_int_equal(convstate_save(st, "telegram", 5000000000LL, back, 1700000003), 0);
+	struct store_tx *tx = begin_tx(st);
+	assert_int_equal(convstate_save(tx, "telegram", 5000000000LL, back, 1700000003), 0);
+	assert_int_equal(store_commit(tx), 0);
 	convstate_free(back);
 	store_close(st);
 	st = open_store();

@@ -13,6 +13,7 @@
 
 #include "cases.h"
 #include "store.h"
+#include "store_int.h"
 #include "test_store_fixture.h"
 #include "xalloc.h"
 
@@ -62,6 +63,7 @@ static void moves_transcripts_out_of_records(void **state)
 			 SQLITE_OK);
 	sqlite3_close(db);
 	st = open_store();
+	struct store_tx *tx = begin_tx(st);
 	cJSON *r = NULL;
 	assert_int_equal(store_case_get(st, 1, &r), 0);
 	assert_non_null(r);
@@ -78,13 +80,13 @@ static void moves_transcripts_out_of_records(void **state)
 	cJSON_AddStringToObject(l, "from", "customer");
 	cJSON_AddStringToObject(l, "text", "г");
 	cJSON_AddItemToArray(cJSON_GetObjectItem(r, "transcript"), l);
-	assert_int_equal(store_case_put(st, 1, r, 13), 0);
+	assert_int_equal(store_case_put(tx, 1, r, 13), 0);
 	cJSON_Delete(r);
-	assert_int_equal(store_case_line_add(st, 1, 14, "bot", "д", NULL), 0);
+	assert_int_equal(store_case_line_add(tx, 1, 14, "bot", "д", NULL), 0);
 	assert_int_equal(store_case_get_head(st, 1, &r), 0);
 	assert_null(cJSON_GetObjectItem(r, "transcript"));
 	assert_int_equal(cJSON_GetObjectItem(r, "messages")->valueint, 5);
-	assert_int_equal(store_case_put(st, 1, r, 14), 0); /* a head appends nothing */
+	assert_int_equal(store_case_put(tx, 1, r, 14), 0); /* a head appends nothing */
 	cJSON_Delete(r);
 	assert_int_equal(store_case_get(st, 1, &r), 0);
 	tr = cJSON_GetObjectItem(r, "transcript");
@@ -92,6 +94,7 @@ static void moves_transcripts_out_of_records(void **state)
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(tr, 3), "text")->valuestring, "г");
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(tr, 4), "text")->valuestring, "д");
 	cJSON_Delete(r);
+	assert_int_equal(store_commit(tx), 0);
 	store_close(st);
 	/* The record itself no longer holds the transcript. */
 	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
@@ -143,17 +146,19 @@ static struct chan_msg msg(const char *key, int64_t peer, const char *text)
 static void inbound_is_unique_per_channel_key(void **state)
 {
 	struct store *st = open_store();
+	struct store_tx *tx = begin_tx(st);
 	struct chan_msg a = msg("ev1", 1, "hi");
 	int64_t id1 = 0, id2 = 0;
-	assert_int_equal(store_inbound_add(st, &a, 1, &id1), 1);
-	assert_int_equal(store_inbound_add(st, &a, 1, &id2), 0);
+	assert_int_equal(store_inbound_add(tx, &a, 1, &id1), 1);
+	assert_int_equal(store_inbound_add(tx, &a, 1, &id2), 0);
 	struct chan_msg b = msg("ev2", 1, "again");
-	assert_int_equal(store_inbound_add(st, &b, 1, &id2), 1);
+	assert_int_equal(store_inbound_add(tx, &b, 1, &id2), 1);
 	assert_true(id2 > id1);
 	/* The same key on another channel is another message. */
 	b.channel = (char *)"telegram";
 	b.dedup_key = (char *)"ev1";
-	assert_int_equal(store_inbound_add(st, &b, 1, &id2), 1);
+	assert_int_equal(store_inbound_add(tx, &b, 1, &id2), 1);
+	assert_int_equal(store_commit(tx), 0);
 	store_close(st);
 }
 
@@ -163,12 +168,14 @@ static void cursor_and_conversation_survive_reopen(void **state)
 	char *v = NULL;
 	assert_int_equal(store_cursor_get(st, "telegram", &v), 0);
 	assert_null(v);
-	assert_int_equal(store_cursor_set(st, "telegram", "1001"), 0);
-	assert_int_equal(store_cursor_set(st, "telegram", "1002"), 0);
+	struct store_tx *tx = begin_tx(st);
+	assert_int_equal(store_cursor_set(tx, "telegram", "1001"), 0);
+	assert_int_equal(store_cursor_set(tx, "telegram", "1002"), 0);
 	cJSON *conv = cJSON_CreateObject();
 	cJSON_AddStringToObject(conv, "pending", "tariff_gb");
-	assert_int_equal(store_conv_save(st, "vk", 5000000000LL, conv, 10), 0);
+	assert_int_equal(store_conv_save(tx, "vk", 5000000000LL, conv, 10), 0);
 	cJSON_Delete(conv);
+	assert_int_equal(store_commit(tx), 0);
 	store_close(st);
 
 	st = open_store();
@@ -184,14 +191,14 @@ static void cursor_and_conversation_survive_reopen(void **state)
 	store_close(st);
 }
 
-static void add_row(struct store *st, int64_t peer, const char *text)
+static void add_row(struct store_tx *tx, int64_t peer, const char *text)
 {
 	struct outbox_row r = {0};
 	r.channel = (char *)"vk";
 	r.peer_id = peer;
 	r.text = (char *)text;
 	r.created_ms = 1000;
-	assert_int_equal(store_outbox_add(st, &r), 0);
+	assert_int_equal(store_outbox_add(tx, &r), 0);
 	assert_true(r.id > 0);
 }
 
@@ -220,9 +227,10 @@ static void collected_free(struct collected *c)
 static void outbox_pending_in_order_and_states(void **state)
 {
 	struct store *st = open_store();
-	add_row(st, 1, "a1");
-	add_row(st, 1, "a2");
-	add_row(st, 2, "b1");
+	struct store_tx *tx = begin_tx(st);
+	add_row(tx, 1, "a1");
+	add_row(tx, 1, "a2");
+	add_row(tx, 2, "b1");
 	struct collected c = {0};
 	assert_int_equal(store_outbox_each_pending(st, "vk", 0, 8, collect, &c), 3);
 	assert_string_equal(c.rows[0].text, "a1");
@@ -234,9 +242,9 @@ static void outbox_pending_in_order_and_states(void **state)
 	assert_int_equal(store_outbox_each_pending(st, "vk", a1, 1, collect, &c), 1);
 	assert_true(c.rows[0].id == a2);
 	collected_free(&c);
-	assert_int_equal(store_outbox_mark_retry(st, a1, 5000, "http 500"), 0);
-	assert_int_equal(store_outbox_mark_sent(st, b1, 77, 2000), 0);
-	assert_int_equal(store_outbox_mark_failed(st, a2, "blocked", 2000), 0);
+	assert_int_equal(store_outbox_mark_retry(tx, a1, 5000, "http 500"), 0);
+	assert_int_equal(store_outbox_mark_sent(tx, b1, 77, 2000), 0);
+	assert_int_equal(store_outbox_mark_failed(tx, a2, "blocked", 2000), 0);
 	assert_int_equal(store_outbox_each_pending(st, "vk", 0, 8, collect, &c), 1);
 	assert_true(c.rows[0].id == a1);
 	assert_int_equal(c.rows[0].attempts, 1);
@@ -248,23 +256,29 @@ static void outbox_pending_in_order_and_states(void **state)
 	assert_int_equal(oldest, 1000);
 	/* Another channel's rows are not listed. */
 	assert_int_equal(store_outbox_each_pending(st, "telegram", 0, 8, collect, &c), 0);
+	assert_int_equal(store_commit(tx), 0);
+	/* Committed: the count is the database's. */
+	assert_int_equal(store_outbox_depth(st, "vk", &depth, &oldest), 0);
+	assert_int_equal(depth, 1);
 	store_close(st);
 }
 
 static void rollback_discards_the_batch(void **state)
 {
 	struct store *st = open_store();
-	assert_int_equal(store_begin(st), 0);
+	struct store_tx *tx = begin_tx(st);
 	struct chan_msg a = msg("ev9", 3, "x");
 	int64_t id;
-	assert_int_equal(store_inbound_add(st, &a, 1, &id), 1);
-	assert_int_equal(store_cursor_set(st, "vk", "55"), 0);
-	store_rollback(st);
+	assert_int_equal(store_inbound_add(tx, &a, 1, &id), 1);
+	assert_int_equal(store_cursor_set(tx, "vk", "55"), 0);
+	store_rollback(tx);
 	char *v = NULL;
 	store_cursor_get(st, "vk", &v);
 	assert_null(v);
 	/* The message was not stored, so the replay is new. */
-	assert_int_equal(store_inbound_add(st, &a, 1, &id), 1);
+	tx = begin_tx(st);
+	assert_int_equal(store_inbound_add(tx, &a, 1, &id), 1);
+	assert_int_equal(store_commit(tx), 0);
 	store_close(st);
 }
 
@@ -343,9 +357,10 @@ static void use_counting_vfs(void)
 static int commit_syncs(struct store *st, int unsynced, int64_t peer)
 {
 	int before = syncs;
-	assert_int_equal(unsynced ? store_begin_unsynced(st) : store_begin(st), 0);
-	add_row(st, peer, "mark");
-	assert_int_equal(store_commit(st), 0);
+	struct store_tx *tx = unsynced ? store_begin_unsynced(st) : store_begin(st);
+	assert_non_null(tx);
+	add_row(tx, peer, "mark");
+	assert_int_equal(store_commit(tx), 0);
 	return syncs - before;
 }
 
@@ -360,19 +375,118 @@ static void delivery_marks_commit_unsynced(void **state)
 	assert_true(commit_syncs(st, 0, 1) > 0);
 	assert_int_equal(commit_syncs(st, 1, 2), 0);
 	assert_true(commit_syncs(st, 0, 3) > 0); /* FULL is back */
-	/* Joining an open synced transaction keeps it synced. */
+	/* An unsynced begin inside an open synced transaction is refused and leaves it
+	 * synced. */
 	int before = syncs;
-	assert_int_equal(store_begin(st), 0);
-	assert_int_equal(store_begin_unsynced(st), 0);
-	add_row(st, 4, "joined");
-	assert_int_equal(store_commit(st), 0);
+	struct store_tx *tx = begin_tx(st);
+	assert_null(store_begin_unsynced(st));
+	add_row(tx, 4, "refused");
+	assert_int_equal(store_commit(tx), 0);
 	assert_true(syncs > before);
 	/* A rolled-back unsynced transaction restores FULL too. */
-	assert_int_equal(store_begin_unsynced(st), 0);
-	store_rollback(st);
+	tx = store_begin_unsynced(st);
+	assert_non_null(tx);
+	store_rollback(tx);
 	assert_true(commit_syncs(st, 0, 5) > 0);
 	store_close(st);
 	sqlite3_vfs_unregister(&counting_vfs);
+}
+
+/* Units of work do not nest: a second begin is refused (not joined), and the open unit
+ * goes on unharmed; once it has ended, a begin works again. */
+static void nested_begin_is_refused(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	struct store_tx *tx = begin_tx(st);
+	assert_ptr_equal(store_tx_store(tx), st);
+	assert_null(store_begin(st));
+	assert_null(store_begin_unsynced(st));
+	assert_int_equal(store_cursor_set(tx, "vk", "1"), 0);
+	assert_int_equal(store_commit(tx), 0);
+	tx = begin_tx(st);
+	store_rollback(tx);
+	store_rollback(NULL); /* accepted */
+	store_close(st);
+}
+
+/* A commit keeps the unit's writes, a rollback drops them all. */
+static void commit_keeps_and_rollback_drops(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	struct store_tx *tx = begin_tx(st);
+	assert_int_equal(store_cursor_set(tx, "vk", "10"), 0);
+	assert_int_equal(store_cursor_set(tx, "telegram", "20"), 0);
+	char *v = NULL;
+	assert_int_equal(store_cursor_get(st, "vk", &v), 0); /* reads see the unit's writes */
+	assert_string_equal(v, "10");
+	free(v);
+	assert_int_equal(store_commit(tx), 0);
+	tx = begin_tx(st);
+	assert_int_equal(store_cursor_set(tx, "vk", "11"), 0);
+	assert_int_equal(store_cursor_set(tx, "telegram", "21"), 0);
+	store_rollback(tx);
+	assert_int_equal(store_cursor_get(st, "vk", &v), 0);
+	assert_string_equal(v, "10");
+	free(v);
+	assert_int_equal(store_cursor_get(st, "telegram", &v), 0);
+	assert_string_equal(v, "20");
+	free(v);
+	store_close(st);
+}
+
+/* A write takes an open unit's tx: without one (NULL, or one already ended) it fails
+ * and writes nothing. */
+static void writes_need_a_tx(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	assert_int_equal(store_cursor_set(NULL, "vk", "1"), -1);
+	struct store_tx *tx = begin_tx(st);
+	assert_int_equal(store_commit(tx), 0);
+	assert_int_equal(store_cursor_set(tx, "vk", "2"), -1); /* ended */
+	struct outbox_row r = {.channel = (char *)"vk", .peer_id = 1, .text = (char *)"x"};
+	assert_int_equal(store_outbox_add(tx, &r), -1);
+	assert_int_equal(store_commit(tx), -1);
+	char *v = NULL;
+	assert_int_equal(store_cursor_get(st, "vk", &v), 0);
+	assert_null(v);
+	int64_t depth = 0, oldest = 0;
+	assert_int_equal(store_outbox_depth(st, "vk", &depth, &oldest), 0);
+	assert_int_equal(depth, 0);
+	store_close(st);
+}
+
+/* A commit that fails (here a deferred foreign key that does not hold) rolls the unit
+ * back: none of its writes stay, the outbox count is the database's, the failure is
+ * reported, and the store takes the next unit. */
+static void failed_commit_rolls_back(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	sqlite3 *db = store__db(st);
+	assert_int_equal(exec_ok(db, "PRAGMA foreign_keys = ON; CREATE TABLE parent "
+				     "(id INTEGER PRIMARY KEY); CREATE TABLE child (p INTEGER "
+				     "REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);"),
+			 SQLITE_OK);
+	struct store_tx *tx = begin_tx(st);
+	assert_int_equal(store_cursor_set(tx, "vk", "5"), 0);
+	add_row(tx, 1, "lost");
+	assert_int_equal(exec_ok(db, "INSERT INTO child (p) VALUES (42)"), SQLITE_OK);
+	assert_int_equal(store_commit(tx), -1);
+	assert_non_null(strstr(store_state(st), "FOREIGN KEY"));
+	char *v = NULL;
+	assert_int_equal(store_cursor_get(st, "vk", &v), 0);
+	assert_null(v);
+	int64_t depth = 0, oldest = 0;
+	assert_int_equal(store_outbox_depth(st, "vk", &depth, &oldest), 0);
+	assert_int_equal(depth, 0);
+	tx = begin_tx(st);
+	assert_int_equal(store_cursor_set(tx, "vk", "6"), 0);
+	assert_int_equal(store_commit(tx), 0);
+	assert_string_equal(store_state(st), "ok");
+	store_close(st);
 }
 
 int main(void)
@@ -389,6 +503,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(outbox_pending_in_order_and_states, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_discards_the_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(delivery_marks_commit_unsynced, setup, teardown),
+		cmocka_unit_test_setup_teardown(nested_begin_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(commit_keeps_and_rollback_drops, setup, teardown),
+		cmocka_unit_test_setup_teardown(writes_need_a_tx, setup, teardown),
+		cmocka_unit_test_setup_teardown(failed_commit_rolls_back, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "store_int.h"
 #include "test_store_fixture.h"
 
 static double mono_ms(void)
@@ -35,12 +36,21 @@ static void exec_sql(sqlite3 *db, const char *sql)
 		fail_msg("%s: %s", sql, msg);
 }
 
-static int64_t add_row(struct store *st, const char *channel, const char *text)
+static int64_t add_row(struct store_tx *tx, const char *channel, const char *text)
 {
 	struct outbox_row r = {.channel = (char *)channel, .kind = (char *)"message", .peer_id = 7,
 			       .text = (char *)text, .created_ms = 1000};
-	assert_int_equal(store_outbox_add(st, &r), 0);
+	assert_int_equal(store_outbox_add(tx, &r), 0);
 	return r.id;
+}
+
+/* add_row as a unit of work of its own. */
+static int64_t add_row_alone(struct store *st, const char *channel, const char *text)
+{
+	struct store_tx *tx = begin_tx(st);
+	int64_t id = add_row(tx, channel, text);
+	assert_int_equal(store_commit(tx), 0);
+	return id;
 }
 
 static void depth_of(struct store *st, const char *channel, int64_t *n)
@@ -91,27 +101,33 @@ static void outbox_depth_follows_changes(void **state)
 {
 	struct store *st = open_store();
 	int64_t n;
-	int64_t a = add_row(st, "vk", "one");
-	add_row(st, "vk", "two");
+	int64_t a = add_row_alone(st, "vk", "one");
+	add_row_alone(st, "vk", "two");
 	depth_of(st, "vk", &n);
 	assert_int_equal(n, 2);
-	assert_int_equal(store_begin(st), 0);
-	add_row(st, "vk", "three");
-	assert_int_equal(store_outbox_mark_sent(st, a, 11, 2000), 0);
+	struct store_tx *tx = begin_tx(st);
+	add_row(tx, "vk", "three");
+	assert_int_equal(store_outbox_mark_sent(tx, a, 11, 2000), 0);
 	depth_of(st, "vk", &n);
 	assert_int_equal(n, 2); /* +1 -1, seen inside the transaction */
-	store_rollback(st);
+	store_rollback(tx);
 	depth_of(st, "vk", &n);
 	assert_int_equal(n, 2);
-	assert_int_equal(store_outbox_mark_sent(st, a, 11, 2000), 0);
-	assert_int_equal(store_outbox_mark_sent(st, a, 11, 2000), 0); /* twice: once */
+	tx = begin_tx(st);
+	assert_int_equal(store_outbox_mark_sent(tx, a, 11, 2000), 0);
+	assert_int_equal(store_outbox_mark_sent(tx, a, 11, 2000), 0); /* twice: once */
+	assert_int_equal(store_commit(tx), 0);
 	depth_of(st, "vk", &n);
 	assert_int_equal(n, 1);
-	int64_t c = add_row(st, "telegram", "x");
-	assert_int_equal(store_outbox_mark_retry(st, c, 5000, "timeout"), 0);
+	int64_t c = add_row_alone(st, "telegram", "x");
+	tx = begin_tx(st);
+	assert_int_equal(store_outbox_mark_retry(tx, c, 5000, "timeout"), 0);
+	assert_int_equal(store_commit(tx), 0);
 	depth_of(st, NULL, &n);
 	assert_int_equal(n, 2);
-	assert_int_equal(store_outbox_mark_failed(st, c, "blocked", 3000), 0);
+	tx = begin_tx(st);
+	assert_int_equal(store_outbox_mark_failed(tx, c, "blocked", 3000), 0);
+	assert_int_equal(store_commit(tx), 0);
 	depth_of(st, NULL, &n);
 	assert_int_equal(n, 1);
 	store_close(st);
@@ -130,10 +146,10 @@ static void damaged_store_is_refused(void **state)
 	char text[400];
 	memset(text, 'q', sizeof text - 1);
 	text[sizeof text - 1] = '\0';
-	assert_int_equal(store_begin(st), 0);
+	struct store_tx *tx = begin_tx(st);
 	for (int i = 0; i < 3000; i++)
-		add_row(st, "vk", text);
-	assert_int_equal(store_commit(st), 0);
+		add_row(tx, "vk", text);
+	assert_int_equal(store_commit(tx), 0);
 	store_close(st);
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
@@ -176,19 +192,24 @@ static void failure_state_clears_on_next_good_write(void **state)
 	memset(big, 'z', sizeof big - 1);
 	struct outbox_row r = {.channel = "vk", .kind = "message", .peer_id = 1, .text = big,
 			       .created_ms = 1};
-	assert_int_equal(store_outbox_add(st, &r), -1);
+	struct store_tx *tx = begin_tx(st);
+	assert_int_equal(store_outbox_add(tx, &r), -1);
+	store_rollback(tx);
 	assert_string_not_equal(store_state(st), "ok");
 	exec_sql(db, "PRAGMA max_page_count = 1000000");
-	add_row(st, "vk", "room again");
+	add_row_alone(st, "vk", "room again");
 	assert_string_equal(store_state(st), "ok");
-	/* The same through a transaction that commits. */
+	/* The same with more than one write in the unit that commits. */
 	exec_sql(db, sql);
-	assert_int_equal(store_outbox_add(st, &r), -1);
+	tx = begin_tx(st);
+	assert_int_equal(store_outbox_add(tx, &r), -1);
+	store_rollback(tx);
 	assert_string_not_equal(store_state(st), "ok");
 	exec_sql(db, "PRAGMA max_page_count = 1000000");
-	assert_int_equal(store_begin(st), 0);
-	add_row(st, "vk", "in a batch");
-	assert_int_equal(store_commit(st), 0);
+	tx = begin_tx(st);
+	add_row(tx, "vk", "in a batch");
+	add_row(tx, "vk", "and another");
+	assert_int_equal(store_commit(tx), 0);
 	assert_string_equal(store_state(st), "ok");
 	store_close(st);
 }
@@ -214,7 +235,12 @@ static void file_size_limit_reads_as_disk_full(void **state)
 		for (int i = 0; i < 200 && !failed; i++) {
 			struct outbox_row r = {.channel = "vk", .kind = "message", .peer_id = 1,
 					       .text = text, .created_ms = 1};
-			failed = store_outbox_add(st, &r) < 0;
+			struct store_tx *tx = store_begin(st);
+			failed = !tx || store_outbox_add(tx, &r) < 0;
+			if (failed)
+				store_rollback(tx);
+			else
+				failed = store_commit(tx) < 0;
 		}
 		int ok = failed && strstr(store_state(st), "file size limit") != NULL;
 		if (!ok)

@@ -22,19 +22,21 @@ static void asked_once_rated_by_the_customer_only(void **state)
 {
 	(void)state;
 	struct store *st = open_store();
-	assert_int_equal(store_rating_ask(st, 1, "vk", 100, "oleg", 1000), 1);
-	assert_int_equal(store_rating_ask(st, 1, "vk", 100, "anna", 1100), 0);
-	assert_int_equal(store_rating_ask(st, 2, "telegram", 200, "anna", 1000), 1);
-	assert_int_equal(store_rating_ask(st, 3, "web", 300, NULL, 1000), 1);
+	struct store_tx *tx = begin_tx(st);
+	assert_int_equal(store_rating_ask(tx, 1, "vk", 100, "oleg", 1000), 1);
+	assert_int_equal(store_rating_ask(tx, 1, "vk", 100, "anna", 1100), 0);
+	assert_int_equal(store_rating_ask(tx, 2, "telegram", 200, "anna", 1000), 1);
+	assert_int_equal(store_rating_ask(tx, 3, "web", 300, NULL, 1000), 1);
 	/* Another customer, another channel, a case never asked, out of range: nothing. */
-	assert_int_equal(store_rating_set(st, 1, "vk", 101, 5, 1200), 0);
-	assert_int_equal(store_rating_set(st, 1, "telegram", 100, 5, 1200), 0);
-	assert_int_equal(store_rating_set(st, 9, "vk", 100, 5, 1200), 0);
-	assert_int_equal(store_rating_set(st, 1, "vk", 100, 0, 1200), 0);
-	assert_int_equal(store_rating_set(st, 1, "vk", 100, 6, 1200), 0);
-	assert_int_equal(store_rating_set(st, 1, "vk", 100, 5, 1200), 1);
-	assert_int_equal(store_rating_set(st, 1, "vk", 100, 3, 1300), 1); /* replaces */
-	assert_int_equal(store_rating_set(st, 2, "telegram", 200, 5, 1300), 1);
+	assert_int_equal(store_rating_set(tx, 1, "vk", 101, 5, 1200), 0);
+	assert_int_equal(store_rating_set(tx, 1, "telegram", 100, 5, 1200), 0);
+	assert_int_equal(store_rating_set(tx, 9, "vk", 100, 5, 1200), 0);
+	assert_int_equal(store_rating_set(tx, 1, "vk", 100, 0, 1200), 0);
+	assert_int_equal(store_rating_set(tx, 1, "vk", 100, 6, 1200), 0);
+	assert_int_equal(store_rating_set(tx, 1, "vk", 100, 5, 1200), 1);
+	assert_int_equal(store_rating_set(tx, 1, "vk", 100, 3, 1300), 1); /* replaces */
+	assert_int_equal(store_rating_set(tx, 2, "telegram", 200, 5, 1300), 1);
+	assert_int_equal(store_commit(tx), 0);
 
 	cJSON *o = cJSON_CreateObject();
 	assert_int_equal(store_rating_report(st, 0, o), 0);

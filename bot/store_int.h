@@ -1,0 +1,32 @@
+/* Internals shared by the store*.c files, and only by them: the SQLite types stay out of
+ * store.h, store_cases.h, store_console.h and store_outbox_peer.h. */
+#ifndef DESKBOT_STORE_INT_H
+#define DESKBOT_STORE_INT_H
+#include <sqlite3.h>
+#include <stdint.h>
+
+/* Declared, not included: store.h is above this file, not beside it. */
+struct outbox_row;
+struct store;
+struct store_tx;
+
+/* A read-only query returning one integer. */
+int64_t store__scalar(struct store *st, const char *sql);
+/* The cached prepared statement for sql (a string literal: it is cached by its
+ * address). */
+sqlite3_stmt *store__prep(struct store *st, const char *sql);
+sqlite3 *store__db(struct store *st);
+/* The store tx writes to; NULL (logged as a bug naming what) when tx is not open. Every
+ * write function starts with it. */
+struct store *store__writer(struct store_tx *tx, const char *what);
+/* True while a transaction is open (vacuum runs only outside one). */
+int store__in_tx(const struct store *st);
+/* The SQL that takes the schema from version v to v + 1, or NULL past the last one (for
+ * tests that build an old store). */
+const char *store__migration(int v);
+/* Steps s, a statement selecting the outbox row columns (id, kind, peer_id, inbound_id,
+ * reply_to, text, keyboard, extra, replyset_version, source, attempts, created_ms,
+ * next_attempt_ms), calling fn with each row; resets s. The count, or -1. */
+int store__outbox_rows(sqlite3_stmt *s, const char *channel,
+		       void (*fn)(void *arg, struct outbox_row *row), void *arg);
+#endif
