@@ -1,6 +1,6 @@
 /* The cases service: the one owner of the operations on a case record (DESIGN.md "The
  * case record"), for the console and the case timers alike. Each operation is one unit
- * of work: it begins a store transaction of its own (an open batch commits first),
+ * of work: it begins a store transaction of its own (never inside another's unit),
  * changes the record, the conversation's owner (handoff.h) and the audit log, commits,
  * and only then emits its events ("case_updated", "operator_message", "bot_message").
  * Who may do what (holder, admin) is the caller's to check; the records in the store are

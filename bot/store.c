@@ -255,9 +255,7 @@ static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
 		set_state_errno(st, what, sys_errno);
 		return -1;
 	}
-	if (!st->in_tx)
-		write_ok(st);
-	return 0;
+	return 0; /* every write is in a unit: its commit clears a failure (write_ok) */
 }
 
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -341,10 +339,7 @@ static void depth_add(struct store *st, const char *channel, int64_t delta)
 	struct depth *d = channel ? depth_of(st, channel) : NULL;
 	if (!d)
 		return;
-	if (st->in_tx)
-		d->tx_delta += delta;
-	else
-		d->count += delta;
+	d->tx_delta += delta; /* every write is in a unit: settled at its end */
 }
 
 /* At commit the transaction's changes become the count; at rollback they vanish. */
@@ -769,9 +764,7 @@ static int step_finish(struct store *st, sqlite3_stmt *s, const char *what)
 		set_state_errno(st, what, sys_errno);
 		return -1;
 	}
-	if (!st->in_tx)
-		write_ok(st);
-	return 0;
+	return 0; /* every write is in a unit: its commit clears a failure (write_ok) */
 }
 
 int store_outbox_mark_sent(struct store_tx *tx, int64_t id, int64_t channel_msg_id, int64_t now_ms)
