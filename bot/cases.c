@@ -241,6 +241,23 @@ cJSON *cases_summary(int64_t id, const cJSON *record)
 	return s;
 }
 
+/* ---- inside an inbound batch (casework): the batch's tx, which its owner ends ---- */
+
+int cases_create(struct store_tx *tx, cJSON *record, int64_t now, int64_t *id, char *number,
+		 size_t number_len)
+{
+	return store_case_create(tx, record, now, id, number, number_len);
+}
+
+int cases_add_line(struct store_tx *tx, int64_t id, int64_t at, const char *from,
+		   const char *text)
+{
+	if (store_case_line_add(tx, id, at, from, text, NULL) < 0)
+		return -1;
+	/* A customer's line is the case's news: last_customer_at and updated_at, in place. */
+	return str_is(from, "customer") ? store_case_touch(tx, id, at) : 0;
+}
+
 /* ---- operations ---- */
 
 int cases_claim(struct cases *cs, int64_t id, const char *login, int64_t now, char *holder,

@@ -62,6 +62,18 @@ int cases_get(struct cases *cs, int64_t id, cJSON **record);
 /* 1 when status is one of new, claimed, waiting. */
 int cases_is_open_status(const char *status);
 
+/* The case writes of an inbound batch (casework), in the batch's tx: no events (the
+ * batch emits its own after its commit) and no watcher (the case timers learn of new
+ * cases and customer lines from those events).
+ * Creates a case from record (its key fields are read from it): fills *id and writes
+ * the case number into the record ("number") and into number (>= 16 bytes). */
+int cases_create(struct store_tx *tx, cJSON *record, int64_t now, int64_t *id, char *number,
+		 size_t number_len);
+/* Appends a transcript line to case id (from "customer" or "bot"); a customer's line
+ * also marks the case as written to at. */
+int cases_add_line(struct store_tx *tx, int64_t id, int64_t at, const char *from,
+		   const char *text);
+
 /* Gives case id to login. Returns 1 when this call won (the record as stored now in
  * *record, caller frees), 0 when someone else holds it (their login in holder, "" when
  * the case is finished), negative on a store error. */

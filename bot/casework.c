@@ -81,13 +81,9 @@ static int append_to_case(struct pipeline_batch *b, int64_t case_id, const struc
 	/* Lines appended and two times set in place, the record never read: a long case
 	 * costs no more than a short one. */
 	const char *text = m->text && *m->text ? m->text : (m->contact_phone ? m->contact_phone : "");
-	if (store_case_line_add(b->tx, case_id, now, "customer", text, NULL) < 0)
-		return -1;
-	for (size_t i = 0; replies && i < replies->n; i++)
-		if (store_case_line_add(b->tx, case_id, now, "bot", replies->items[i].text,
-					NULL) < 0)
-			return -1;
-	int result = store_case_touch(b->tx, case_id, now);
+	int result = cases_add_line(b->tx, case_id, now, "customer", text);
+	for (size_t i = 0; replies && i < replies->n && result == 0; i++)
+		result = cases_add_line(b->tx, case_id, now, "bot", replies->items[i].text);
 	if (result == 0) {
 		cJSON *ev = cJSON_CreateObject();
 		cJSON_AddNumberToObject(ev, "case_id", (double)case_id);
@@ -337,7 +333,7 @@ static int create_case(struct casework *cw, struct pipeline_batch *b, const stru
 	cJSON_AddStringToObject(r, "replyset_version", replyset_version(rs));
 	customer_free(&cust);
 
-	int result = store_case_create(b->tx, r, now, id, number, 24);
+	int result = cases_create(b->tx, r, now, id, number, 24);
 	if (result == 0)
 		peerset_add(&cw->case_peers, m->channel, m->peer_id);
 	if (result == 0) {
@@ -350,9 +346,11 @@ static int create_case(struct casework *cw, struct pipeline_batch *b, const stru
 				      replyset_lang(res->lang));
 		}
 		fill_replies(&res->replies, number, eta, work_start);
-		for (size_t i = 0; i < res->replies.n; i++)
-			cJSON_AddItemToArray(tr, line(now, "bot", res->replies.items[i].text));
-		result = store_case_put(b->tx, *id, r, now);
+		for (size_t i = 0; i < res->replies.n && result == 0; i++) {
+			const char *text = res->replies.items[i].text;
+			cJSON_AddItemToArray(tr, line(now, "bot", text)); /* for the export */
+			result = cases_add_line(b->tx, *id, now, "bot", text);
+		}
 	}
 	if (result == 0) {
 		cJSON *ev = cJSON_CreateObject();
