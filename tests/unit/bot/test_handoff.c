@@ -132,9 +132,9 @@ static int64_t open_case(struct rig *r)
 	cJSON_AddStringToObject(rec, "assignee", "oleg");
 	int64_t id = 0;
 	char number[24];
-	assert_int_equal(store_begin(r->store), 0);
-	assert_int_equal(store_case_create(r->store, rec, now_s(), &id, number, sizeof number), 0);
-	assert_int_equal(store_commit(r->store), 0);
+	struct store_tx *tx = begin_tx(r->store);
+	assert_int_equal(store_case_create(tx, rec, now_s(), &id, number, sizeof number), 0);
+	assert_int_equal(store_commit(tx), 0);
 	cJSON_Delete(rec);
 	rig_casework(r);
 	return id;
@@ -150,9 +150,9 @@ static struct convstate *load(struct rig *r)
 
 static void hand(struct rig *r, int human, int64_t case_id, int64_t at)
 {
-	assert_int_equal(store_begin(r->store), 0);
-	assert_int_equal(handoff_set(r->store, CHANNEL, PEER, human, case_id, at), 0);
-	assert_int_equal(store_commit(r->store), 0);
+	struct store_tx *tx = begin_tx(r->store);
+	assert_int_equal(handoff_set(tx, CHANNEL, PEER, human, case_id, at), 0);
+	assert_int_equal(store_commit(tx), 0);
 }
 
 static int is_auto_reply(const struct reply *rep)
@@ -170,14 +170,15 @@ static int message_at(struct rig *r, const char *key, int64_t at, struct reply_l
 	struct chan_msg m = {.channel = (char *)CHANNEL, .dedup_key = (char *)key,
 			     .peer_id = PEER, .user_id = PEER, .date = at,
 			     .text = (char *)"ну что там?"};
-	assert_int_equal(store_begin(r->store), 0);
+	r->batch.tx = begin_tx(r->store);
 	int64_t inbound = 0;
-	assert_int_equal(store_inbound_add(r->store, &m, at, &inbound), 1);
+	assert_int_equal(store_inbound_add(r->batch.tx, &m, at, &inbound), 1);
 	struct convstate *cs = load(r);
 	int held = casework_before(r->cw, &r->batch, &m, cs, at, out);
 	assert_true(held >= 0);
-	assert_int_equal(convstate_save(r->store, CHANNEL, PEER, cs, at), 0);
-	assert_int_equal(store_commit(r->store), 0);
+	assert_int_equal(convstate_save(r->batch.tx, CHANNEL, PEER, cs, at), 0);
+	assert_int_equal(store_commit(r->batch.tx), 0);
+	r->batch.tx = NULL;
 	convstate_free(cs);
 	return held;
 }
@@ -199,9 +200,9 @@ static void person_takes_and_gives_back(void **state)
 	struct convstate *cs = load(r);
 	assert_false(handoff_is_human(cs));
 	convstate_set_lang(cs, "en");
-	assert_int_equal(store_begin(r->store), 0);
-	assert_int_equal(convstate_save(r->store, CHANNEL, PEER, cs, now_s()), 0);
-	assert_int_equal(store_commit(r->store), 0);
+	struct store_tx *tx = begin_tx(r->store);
+	assert_int_equal(convstate_save(tx, CHANNEL, PEER, cs, now_s()), 0);
+	assert_int_equal(store_commit(tx), 0);
 	convstate_free(cs);
 
 	hand(r, 1, 7, now_s());

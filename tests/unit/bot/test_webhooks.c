@@ -219,9 +219,9 @@ static int64_t new_case(struct rig *r)
 	cJSON_AddNullToObject(rec, "assignee");
 	int64_t id = 0;
 	char number[24];
-	assert_int_equal(store_begin(r->store), 0);
-	assert_int_equal(store_case_create(r->store, rec, now, &id, number, sizeof number), 0);
-	assert_int_equal(store_commit(r->store), 0);
+	struct store_tx *tx = begin_tx(r->store);
+	assert_int_equal(store_case_create(tx, rec, now, &id, number, sizeof number), 0);
+	assert_int_equal(store_commit(tx), 0);
 	cJSON_Delete(rec);
 	cJSON *ev = cJSON_CreateObject();
 	cJSON_AddNumberToObject(ev, "case_id", (double)id);
