@@ -275,6 +275,7 @@ int app_main(int argc, char **argv)
 	}
 	/* Only a channel that calls out needs libcurl (see curl_dl.h). */
 	int needs_http = app->cfg.vk.enabled || app->cfg.telegram.enabled || app->cfg.max.enabled ||
+			 app->cfg.vk.n_pages || app->cfg.telegram.n_pages ||
 			 app->cfg.crm_webhook_url != NULL || app->cfg.notify_webhook_url != NULL;
 	if (needs_http && http_client_init(&loop, &app->http) < 0) {
 		log_error("start-up: cannot initialise libcurl");

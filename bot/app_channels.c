@@ -41,8 +41,14 @@ int app_channels_start(struct app *app)
 	const struct channel_env *env = app->channel_env;
 	if (app->cfg.vk.enabled)
 		add_channel(app, vk_channel_new(env, &app->cfg.vk));
+	for (size_t i = 0; i < app->cfg.vk.n_pages; i++)
+		if (app->cfg.vk.pages[i].enabled)
+			add_channel(app, vk_channel_new(env, &app->cfg.vk.pages[i]));
 	if (app->cfg.telegram.enabled)
 		add_channel(app, tg_channel_new(env, &app->cfg.telegram));
+	for (size_t i = 0; i < app->cfg.telegram.n_pages; i++)
+		if (app->cfg.telegram.pages[i].enabled)
+			add_channel(app, tg_channel_new(env, &app->cfg.telegram.pages[i]));
 	if (app->cfg.max.enabled)
 		add_channel(app, max_channel_new(env, &app->cfg.max));
 	app_channels_add_local(app);
@@ -54,7 +60,7 @@ int app_channels_start(struct app *app)
 	for (int i = 0; i < app->n_channels; i++) {
 		struct channel *ch = app->channels[i];
 		if (outbox_add_channel(app->outbox, ch) < 0 || ch->ops->start(ch) < 0) {
-			log_error("start-up: channel %s could not start", ch->ops->name);
+			log_error("start-up: channel %s could not start", ch->name);
 			return -1;
 		}
 	}
@@ -88,7 +94,7 @@ void app_channels_free(struct app *app)
 static struct channel *find(struct app *app, const char *name)
 {
 	for (int i = 0; i < app->n_channels; i++)
-		if (strcmp(app->channels[i]->ops->name, name) == 0)
+		if (strcmp(app->channels[i]->name, name) == 0)
 			return app->channels[i];
 	return NULL;
 }
@@ -110,12 +116,35 @@ void app_describe_channels(struct app *app, cJSON *channels)
 				"off");
 	for (int i = 0; i < app->n_channels; i++) {
 		struct channel *ch = app->channels[i];
-		cJSON *o = cJSON_AddObjectToObject(channels, ch->ops->name);
+		cJSON *o = cJSON_AddObjectToObject(channels, ch->name);
 		cJSON_AddStringToObject(o, "state", ch->ops->state(ch));
+		if (ch->caps.page_label) {
+			cJSON_AddStringToObject(o, "platform", ch->caps.platform);
+			cJSON_AddStringToObject(o, "label", ch->caps.page_label);
+		}
+		if (ch->caps.page_title)
+			cJSON_AddStringToObject(o, "title", ch->caps.page_title);
 		/* From the store, like the metric: rows beyond the memory queue count too. */
 		int64_t depth = 0, oldest = 0;
-		store_outbox_depth(app->store, ch->ops->name, &depth, &oldest);
+		store_outbox_depth(app->store, ch->name, &depth, &oldest);
 		cJSON_AddNumberToObject(o, "outbox", (double)depth);
+	}
+}
+
+void app_describe_pages(struct app *app, cJSON *arr)
+{
+	for (int i = 0; i < app->n_channels; i++) {
+		const struct channel_caps *c = &app->channels[i]->caps;
+		if (!c->page_label && !c->page_title)
+			continue;
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", app->channels[i]->name);
+		cJSON_AddStringToObject(o, "platform", c->platform);
+		if (c->page_label)
+			cJSON_AddStringToObject(o, "label", c->page_label);
+		if (c->page_title)
+			cJSON_AddStringToObject(o, "title", c->page_title);
+		cJSON_AddItemToArray(arr, o);
 	}
 }
 
@@ -126,7 +155,7 @@ void app_update_metrics(struct app *app)
 		/* From the store: it also counts rows that wait there beyond the memory queue. */
 		struct channel *ch = app->channels[i];
 		int64_t depth = 0, oldest = 0;
-		if (store_outbox_depth(app->store, ch->ops->name, &depth, &oldest) == 0) {
+		if (store_outbox_depth(app->store, ch->name, &depth, &oldest) == 0) {
 			*ch->m_depth = (double)depth;
 			*ch->m_oldest_age = depth ? (double)(now - oldest) / 1000.0 : 0;
 		}

@@ -287,6 +287,11 @@ static int create_case(struct casework *cw, struct pipeline_batch *b, const stru
 	else if (caps && caps->profile_by_id)
 		snprintf(link, sizeof link, "%s%lld", caps->profile_by_id, (long long)m->user_id);
 	add_str(r, "profile_link", link);
+	if (caps && (caps->page_label || caps->page_title)) { /* one of several pages */
+		cJSON *page = cJSON_AddObjectToObject(r, "page");
+		add_str(page, "label", caps->page_label);
+		add_str(page, "title", caps->page_title);
+	}
 	cJSON_AddNumberToObject(r, "followers", (double)(known == 1 ? cust.followers : -1));
 	const char *phone = json_str(iv, "phone");
 	add_str(r, "phone", phone ? phone : res->phone);

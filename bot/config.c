@@ -197,24 +197,16 @@ static void load_http_limits(struct loader *l, const cJSON *s, struct config_htt
 }
 
 /* is_vk: the section has VK's keys (group_id, api_version, wait, execute_max), else
- * Telegram's (timeout, group_rate_per_min). */
-static void load_channel(struct loader *l, const cJSON *root, const char *name, int is_vk,
-			 struct config_channel *ch)
+ * Telegram's (timeout, group_rate_per_min). name is the path of s ("vk",
+ * "vk.pages[0]"), for the errors. */
+static void load_channel_keys(struct loader *l, const cJSON *s, const char *name, int is_vk,
+			      struct config_channel *ch)
 {
-	static const char *const vk_keys[] = {"enabled", "token", "group_id", "api_url",
-		"api_version", "wait", "reply_to", "rate_per_s", "chat_rate_per_s", "chat_burst",
-		"execute_max", NULL};
-	static const char *const tg_keys[] = {"enabled", "token", "api_url", "timeout",
-		"reply_to", "rate_per_s", "chat_rate_per_s", "chat_burst", "group_rate_per_min",
-		NULL};
-	const cJSON *s = section(l, root, name);
-	if (!s)
-		return;
-	warn_unknown(s, name, is_vk ? vk_keys : tg_keys);
-	char path[64];
+	char path[96];
 #define PATH(k) (snprintf(path, sizeof path, "%s.%s", name, k), path)
 	get_bool(l, s, "enabled", PATH("enabled"), &ch->enabled);
 	get_string(l, s, "token", PATH("token"), &ch->token);
+	get_string(l, s, "title", PATH("title"), &ch->title);
 	get_string(l, s, "api_url", PATH("api_url"), &ch->api_url);
 	get_bool(l, s, "reply_to", PATH("reply_to"), &ch->reply_to);
 	get_rate(l, s, "rate_per_s", PATH("rate_per_s"), &ch->rate_per_s);
@@ -276,6 +268,106 @@ static void load_max(struct loader *l, const cJSON *root, struct config_max *m)
 		m->token = xstrdup(env);
 	}
 	m->enabled = m->enabled && m->token && *m->token;
+}
+
+/* A labelled page starts as a copy of its section's settings; its token, group id and
+ * title are its own. */
+static void page_inherit(const struct config_channel *base, struct config_channel *pg)
+{
+	*pg = *base;
+	pg->enabled = 1;
+	pg->token = NULL;
+	pg->group_id = 0;
+	pg->title = NULL;
+	pg->pages = NULL;
+	pg->n_pages = 0;
+	pg->api_url = base->api_url ? xstrdup(base->api_url) : NULL;
+	pg->api_version = base->api_version ? xstrdup(base->api_version) : NULL;
+}
+
+static int label_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > CONFIG_PAGE_LABEL_MAX)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+/* The section's "pages": a list of labelled pages (README "Several pages"). */
+static void load_pages(struct loader *l, const cJSON *s, const char *name, int is_vk,
+		       const char *const *keys, struct config_channel *ch)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(s, "pages");
+	char path[64];
+	snprintf(path, sizeof path, "%s.pages", name);
+	if (!arr || cJSON_IsNull(arr))
+		return;
+	if (!cJSON_IsArray(arr)) {
+		fail(l, path, "expected an array of pages");
+		return;
+	}
+	int n = cJSON_GetArraySize(arr);
+	if (n > CONFIG_MAX_PAGES) {
+		fail(l, path, "at most %d pages", CONFIG_MAX_PAGES);
+		return;
+	}
+	ch->pages = xcalloc((size_t)n ? (size_t)n : 1, sizeof *ch->pages);
+	const cJSON *it;
+	cJSON_ArrayForEach(it, arr)
+	{
+		size_t i = ch->n_pages;
+		struct config_channel *pg = &ch->pages[ch->n_pages++];
+		page_inherit(ch, pg);
+		snprintf(path, sizeof path, "%s.pages[%zu]", name, i);
+		if (!cJSON_IsObject(it)) {
+			fail(l, path, "expected an object");
+			return;
+		}
+		warn_unknown(it, path, keys);
+		load_channel_keys(l, it, path, is_vk, pg);
+		char lpath[80];
+		snprintf(lpath, sizeof lpath, "%s.label", path);
+		get_string(l, it, "label", lpath, &pg->label);
+		if (l->failed)
+			return;
+		if (!pg->label || !label_ok(pg->label)) {
+			fail(l, lpath, "expected 1 to %d of a-z, 0-9 and _", CONFIG_PAGE_LABEL_MAX);
+			return;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(ch->pages[k].label, pg->label) == 0) {
+				fail(l, lpath, "\"%s\" is already the label of %s.pages[%zu]",
+				     pg->label, name, k);
+				return;
+			}
+	}
+}
+
+static void load_channel(struct loader *l, const cJSON *root, const char *name, int is_vk,
+			 struct config_channel *ch)
+{
+	/* The section's keys, then a page's: a page has a label and no pages of its own. */
+	static const char *const vk_keys[] = {"enabled", "token", "group_id", "api_url",
+		"api_version", "wait", "reply_to", "rate_per_s", "chat_rate_per_s", "chat_burst",
+		"execute_max", "title", "pages", NULL};
+	static const char *const vk_page_keys[] = {"enabled", "token", "group_id", "api_url",
+		"api_version", "wait", "reply_to", "rate_per_s", "chat_rate_per_s", "chat_burst",
+		"execute_max", "title", "label", NULL};
+	static const char *const tg_keys[] = {"enabled", "token", "api_url", "timeout",
+		"reply_to", "rate_per_s", "chat_rate_per_s", "chat_burst", "group_rate_per_min",
+		"title", "pages", NULL};
+	static const char *const tg_page_keys[] = {"enabled", "token", "api_url", "timeout",
+		"reply_to", "rate_per_s", "chat_rate_per_s", "chat_burst", "group_rate_per_min",
+		"title", "label", NULL};
+	const cJSON *s = section(l, root, name);
+	if (!s)
+		return;
+	warn_unknown(s, name, is_vk ? vk_keys : tg_keys);
+	load_channel_keys(l, s, name, is_vk, ch);
+	load_pages(l, s, name, is_vk, is_vk ? vk_page_keys : tg_page_keys, ch);
 }
 
 static void load_operators(struct loader *l, const cJSON *root, struct config *c)
@@ -353,6 +445,74 @@ static void resolve_default_replies(struct config *c, int dir_given)
 		}
 }
 
+/* The environment variable of a labelled page's token: var_LABEL, e.g.
+ * DESKBOT_VK_TOKEN_NORTH (labels are a-z, 0-9 and _, so the name is a valid one). */
+static void page_env_name(const char *var, const char *label, char *out, size_t outlen)
+{
+	int n = snprintf(out, outlen, "%s_", var);
+	for (const char *c = label; *c && n > 0 && (size_t)n + 1 < outlen; c++)
+		out[n++] = (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+	if (n > 0 && (size_t)n < outlen)
+		out[n] = '\0';
+}
+
+static void apply_page_env(struct config_channel *ch, const char *var)
+{
+	for (size_t i = 0; i < ch->n_pages; i++) {
+		struct config_channel *pg = &ch->pages[i];
+		char name[64 + CONFIG_PAGE_LABEL_MAX];
+		page_env_name(var, pg->label, name, sizeof name);
+		const char *v = getenv(name);
+		if (v && *v) {
+			free(pg->token);
+			pg->token = xstrdup(v);
+		}
+	}
+}
+
+/* After the environment: every page that is on has its token (and VK its community),
+ * and no two pages of a platform are the same community or bot. */
+static void check_pages(struct loader *l, const char *name, const char *var, int is_vk,
+			const struct config_channel *ch)
+{
+	char path[96];
+	for (size_t i = 0; i < ch->n_pages && !l->failed; i++) {
+		const struct config_channel *pg = &ch->pages[i];
+		if (!pg->enabled)
+			continue;
+		if (!pg->token || !*pg->token) {
+			char env[64 + CONFIG_PAGE_LABEL_MAX];
+			page_env_name(var, pg->label, env, sizeof env);
+			snprintf(path, sizeof path, "%s.pages[%zu].token", name, i);
+			fail(l, path, "page \"%s\" has no token (set it here or in %s)", pg->label,
+			     env);
+			return;
+		}
+		if (is_vk && !pg->group_id) {
+			snprintf(path, sizeof path, "%s.pages[%zu].group_id", name, i);
+			fail(l, path, "expected a positive integer");
+			return;
+		}
+		/* The same community or bot twice would answer every customer twice. */
+		for (size_t k = 0; k <= i; k++) {
+			const struct config_channel *o = k < i ? &ch->pages[k] : ch;
+			if (!o->enabled || !o->token)
+				continue;
+			const char *what = NULL;
+			if (is_vk && o->group_id == pg->group_id)
+				what = "group_id";
+			else if (strcmp(o->token, pg->token) == 0)
+				what = "token";
+			if (what) {
+				snprintf(path, sizeof path, "%s.pages[%zu].%s", name, i, what);
+				fail(l, path, "the same %s as %s%s", is_vk ? "community" : "bot",
+				     k < i ? "another page" : name, k < i ? "" : "'s own page");
+				return;
+			}
+		}
+	}
+}
+
 static void apply_env(struct config *c)
 {
 	const char *v;
@@ -364,6 +524,8 @@ static void apply_env(struct config *c)
 		free(c->telegram.token);
 		c->telegram.token = xstrdup(v);
 	}
+	apply_page_env(&c->vk, "DESKBOT_VK_TOKEN");
+	apply_page_env(&c->telegram, "DESKBOT_TELEGRAM_TOKEN");
 	if ((v = getenv("DESKBOT_ADMIN_TOKEN")) && *v) {
 		free(c->admin_token);
 		c->admin_token = xstrdup(v);
@@ -475,6 +637,10 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		fail(&l, "vk.group_id", "expected a positive integer");
 		goto fail;
 	}
+	check_pages(&l, "vk", "DESKBOT_VK_TOKEN", 1, &out->vk);
+	check_pages(&l, "telegram", "DESKBOT_TELEGRAM_TOKEN", 0, &out->telegram);
+	if (l.failed)
+		goto fail;
 	if (out->admin_token && *out->admin_token &&
 	    strlen(out->admin_token) < CONFIG_ADMIN_TOKEN_MIN) {
 		fail(&l, "admin.token",
@@ -485,6 +651,10 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 	/* Secrets are registered with the logger the moment they are known. */
 	log_add_secret(out->vk.token);
 	log_add_secret(out->telegram.token);
+	for (size_t i = 0; i < out->vk.n_pages; i++)
+		log_add_secret(out->vk.pages[i].token);
+	for (size_t i = 0; i < out->telegram.n_pages; i++)
+		log_add_secret(out->telegram.pages[i].token);
 	log_add_secret(out->admin_token);
 	log_add_secret(out->max.token);
 	for (size_t i = 0; i < out->n_operators; i++)
@@ -502,6 +672,11 @@ static void channel_free(struct config_channel *ch)
 	free(ch->token);
 	free(ch->api_url);
 	free(ch->api_version);
+	free(ch->label);
+	free(ch->title);
+	for (size_t i = 0; i < ch->n_pages; i++)
+		channel_free(&ch->pages[i]);
+	free(ch->pages);
 }
 
 void config_free(struct config *c)

@@ -24,6 +24,14 @@ struct config_channel {
 	double chat_burst;      /* sends one chat may get at once (token bucket) */
 	double group_rate_per_min; /* Telegram group chats (negative ids); 0: as any chat */
 	int execute_max;        /* VK: messages.send calls per execute; 1: no batching */
+	/* A page: one VK community or one Telegram bot. The section itself is the page
+	 * without a label (its rows, cursor and metrics say "vk" / "telegram", as before
+	 * pages existed); the section's "pages" list adds labelled ones, each inheriting the
+	 * section's settings but not its token or group id. */
+	char *label; /* [a-z0-9_], NULL for the section's own page */
+	char *title; /* what the console shows ("ВК Север"), or NULL */
+	struct config_channel *pages; /* the section's labelled pages (NULL in a page) */
+	size_t n_pages;
 };
 
 /* The MAX messenger ("max", README "Configuration"): long polling; limits from
@@ -38,6 +46,11 @@ struct config_max {
 	double chat_rate_per_s; /* sends per second to one chat */
 	double chat_burst;      /* sends one chat may get at once (token bucket) */
 };
+
+/* Labelled pages per platform, and the longest label (it also names the page's
+ * environment secret, DESKBOT_VK_TOKEN_<LABEL>). */
+#define CONFIG_MAX_PAGES 6
+#define CONFIG_PAGE_LABEL_MAX 24
 
 struct config {
 	char *replies_dir;

@@ -172,7 +172,7 @@ static void flush_cb(uv_check_t *h)
 static struct chanq *queue_of(struct outbox *ob, const char *channel)
 {
 	for (int i = 0; i < ob->n_qs; i++)
-		if (strcmp(ob->qs[i].ch->ops->name, channel) == 0)
+		if (strcmp(ob->qs[i].ch->name, channel) == 0)
 			return &ob->qs[i];
 	return NULL;
 }
@@ -234,7 +234,7 @@ static void refill_from_store(struct chanq *q, int64_t now)
 {
 	int want = QUEUE_HIGH - (int)outq_len(q->q);
 	struct load_ctx c = {q, now};
-	int got = store_outbox_each_pending(q->ob->store, q->ch->ops->name, q->max_id, want,
+	int got = store_outbox_each_pending(q->ob->store, q->ch->name, q->max_id, want,
 					    load_row, &c);
 	if (got >= 0 && got < want)
 		q->overflow = 0;
@@ -248,7 +248,7 @@ static int peer_refill(struct chanq *q, struct outq_peer *p, int64_t now)
 		return 0;
 	int want = PEER_HIGH - (int)p->n;
 	struct load_ctx c = {q, now};
-	int got = store_outbox_each_pending_peer(q->ob->store, q->ch->ops->name, p->id,
+	int got = store_outbox_each_pending_peer(q->ob->store, q->ch->name, p->id,
 						 p->loaded_max, q->max_id, want, peer_row, &c);
 	if (got < 0)
 		return -1; /* logged; the rows stay pending for the next start */
@@ -303,7 +303,7 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 			char reason[256];
 			snprintf(reason, sizeof reason, "gave up after %d attempts: %s", row->attempts,
 				 res->reason);
-			log_error("outbox: %s chat %lld row %lld: %s", ch->ops->name,
+			log_error("outbox: %s chat %lld row %lld: %s", ch->name,
 				  (long long)row->peer_id, (long long)row->id, reason);
 			mark(ob, MARK_FAILED, row->id, 0, now, NULL, reason);
 			*ch->m_failed += 1;
@@ -317,7 +317,7 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 		mark(ob, MARK_RETRY, row->id, row->next_attempt_ms, now, NULL, res->reason);
 		*ch->m_retries += 1;
 		log_warn("outbox: %s chat %lld row %lld: retry %d in %lld ms (code %d: %s)",
-			 ch->ops->name, (long long)row->peer_id, (long long)row->id, row->attempts,
+			 ch->name, (long long)row->peer_id, (long long)row->id, row->attempts,
 			 (long long)delay, res->code, res->reason);
 		/* retry_after holds this chat (its later rows too), not the channel. */
 		outq_done(q->q, n, 1, res->retry_after_ms > 0 ? row->next_attempt_ms : 0, now);
@@ -325,7 +325,7 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 	}
 	case SEND_FAILED:
 		log_error("outbox: %s chat %lld row %lld failed for good (code %d: %s)",
-			  ch->ops->name, (long long)row->peer_id, (long long)row->id, res->code,
+			  ch->name, (long long)row->peer_id, (long long)row->id, res->code,
 			  res->reason);
 		mark(ob, MARK_FAILED, row->id, 0, now, NULL, res->reason);
 		channel_count_failure(ch, res->code);
@@ -335,9 +335,9 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 		break;
 	case SEND_BLOCKED:
 		log_warn("outbox: %s chat %lld cannot receive messages (code %d: %s); stopping",
-			 ch->ops->name, (long long)row->peer_id, res->code, res->reason);
+			 ch->name, (long long)row->peer_id, res->code, res->reason);
 		mark(ob, MARK_FAILED, row->id, 0, now, NULL, res->reason);
-		mark(ob, MARK_BLOCKED, row->peer_id, 0, now, ch->ops->name, res->reason);
+		mark(ob, MARK_BLOCKED, row->peer_id, 0, now, ch->name, res->reason);
 		channel_count_failure(ch, res->code);
 		*ch->m_blocked += 1;
 		*ch->m_failed += 1;
@@ -371,7 +371,7 @@ static void request_ended(struct in_flight *f, const struct send_result *res, si
 		const struct send_result *r = &res[i < n_res ? i : n_res - 1];
 		if (r->pause_channel_ms > 0 && now + r->pause_channel_ms > q->paused_until_ms) {
 			q->paused_until_ms = now + r->pause_channel_ms;
-			log_warn("outbox: %s paused for %lld ms (code %d: %s)", ch->ops->name,
+			log_warn("outbox: %s paused for %lld ms (code %d: %s)", ch->name,
 				 (long long)r->pause_channel_ms, r->code, r->reason);
 		}
 		finish_row(q, f->nodes[i], r, now);
@@ -379,7 +379,7 @@ static void request_ended(struct in_flight *f, const struct send_result *res, si
 	if (ch->batch_off && !q->logged_batch_off) {
 		q->logged_batch_off = 1;
 		log_warn("outbox: %s refused batched sends; sending one row per request from now on",
-			 ch->ops->name);
+			 ch->name);
 	}
 	free(f);
 	kick(ob);
@@ -395,7 +395,7 @@ static void batch_cb(void *arg, const struct send_result *res, size_t n)
 	struct in_flight *f = arg;
 	if (n != f->n) {
 		/* A channel bug; every row is retried rather than guessed at. */
-		log_error("outbox: %s answered %zu results for a batch of %zu", f->q->ch->ops->name,
+		log_error("outbox: %s answered %zu results for a batch of %zu", f->q->ch->name,
 			  n, f->n);
 		struct send_result *all = xcalloc(f->n, sizeof *all);
 		for (size_t i = 0; i < f->n; i++) {
@@ -553,7 +553,7 @@ int outbox_add_channel(struct outbox *ob, struct channel *ch)
 	*q = (struct chanq){.ob = ob, .ch = ch, .q = outq_new(&lim, now),
 			    .latency_ms = LATENCY_START_MS};
 	struct load_ctx c = {q, now};
-	int got = store_outbox_each_pending(ob->store, ch->ops->name, 0, QUEUE_HIGH, load_row, &c);
+	int got = store_outbox_each_pending(ob->store, ch->name, 0, QUEUE_HIGH, load_row, &c);
 	if (got < 0) {
 		outq_free(q->q);
 		return -1;
@@ -561,7 +561,7 @@ int outbox_add_channel(struct outbox *ob, struct channel *ch)
 	ob->n_qs++;
 	q->overflow = got == QUEUE_HIGH;
 	if (got)
-		log_info("outbox: %s has %d pending row(s) from before the restart%s", ch->ops->name,
+		log_info("outbox: %s has %d pending row(s) from before the restart%s", ch->name,
 			 got, q->overflow ? " (and more in the store)" : "");
 	kick(ob);
 	return 0;

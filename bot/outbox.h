@@ -16,7 +16,7 @@
 struct channel;
 struct outbox;
 
-#define OUTBOX_MAX_CHANNELS 8 /* as many as the app has (APP_MAX_CHANNELS) */
+#define OUTBOX_MAX_CHANNELS 24 /* as many as the app has (APP_MAX_CHANNELS) */
 
 /* A sender on loop for the rows of store (both borrowed). */
 struct outbox *outbox_new(uv_loop_t *loop, struct store *store);

@@ -107,7 +107,7 @@ static int add_reply_rows(struct channel *ch, const struct chan_msg *m, int64_t 
 	int result = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct outbox_row *r = pipeline_batch_row(batch);
-		r->channel = xstrdup(ch->ops->name);
+		r->channel = xstrdup(ch->name);
 		r->kind = xstrdup("message");
 		r->peer_id = m->peer_id;
 		r->inbound_id = inbound_id;
@@ -135,6 +135,8 @@ static int handle_one(struct pipeline *p, struct channel *ch, const struct chan_
 	/* The message travels with what its channel can do (handlers ask, not compare). */
 	struct chan_msg with_caps = *msg;
 	with_caps.caps = &ch->caps;
+	/* ... and names the page it came to: a customer on two pages is two chats. */
+	with_caps.channel = (char *)ch->name;
 	const struct chan_msg *m = &with_caps;
 	int64_t inbound_id = 0;
 	int fresh = store_inbound_add(batch->tx, m, now_ms / 1000, &inbound_id);
@@ -148,7 +150,7 @@ static int handle_one(struct pipeline *p, struct channel *ch, const struct chan_
 	if (m->callback_id) {
 		/* A pressed callback button shows a spinner until it is answered. */
 		struct outbox_row *r = pipeline_batch_row(batch);
-		r->channel = xstrdup(ch->ops->name);
+		r->channel = xstrdup(ch->name);
 		r->kind = xstrdup("callback_answer");
 		r->peer_id = m->peer_id;
 		r->inbound_id = inbound_id;
@@ -205,13 +207,13 @@ int pipeline_ingest(struct pipeline *p, struct channel *ch, const struct channel
 		return -1;
 	/* A failed block mark does not hold the batch back (it never did). */
 	for (size_t i = 0; i < b->n_blocks; i++)
-		store_peer_set_blocked(batch.tx, ch->ops->name, b->blocks[i].peer_id, b->blocks[i].blocked,
+		store_peer_set_blocked(batch.tx, ch->name, b->blocks[i].peer_id, b->blocks[i].blocked,
 				       b->blocks[i].reason);
 	int result = 0;
 	for (size_t i = 0; i < b->n && result == 0; i++)
 		result = handle_one(p, ch, &b->msgs[i], &batch, now_ms);
 	if (result == 0 && b->cursor)
-		result = store_cursor_set(batch.tx, ch->ops->name, b->cursor);
+		result = store_cursor_set(batch.tx, ch->name, b->cursor);
 	if (result == 0)
 		result = store_commit(batch.tx);
 	else
@@ -235,7 +237,7 @@ int pipeline_ingest(struct pipeline *p, struct channel *ch, const struct channel
 	if (result < 0)
 		log_error("pipeline: batch of %zu %s update(s) not stored (%s); it will be "
 			  "fetched again",
-			  b->n, ch->ops->name, store_state(st));
+			  b->n, ch->name, store_state(st));
 	return result;
 }
 
@@ -249,7 +251,7 @@ static int sink_batch(void *arg, struct channel *ch, const struct channel_batch 
 static int sink_cursor(void *arg, struct channel *ch, char **cursor)
 {
 	struct pipeline *p = arg;
-	return store_cursor_get(p->d.store, ch->ops->name, cursor);
+	return store_cursor_get(p->d.store, ch->name, cursor);
 }
 
 static int64_t sink_salt(void *arg)
@@ -262,8 +264,8 @@ static int sink_charge(void *arg, struct channel *ch, int only_if_room)
 {
 	struct pipeline *p = arg;
 	if (only_if_room)
-		return outbox_try_charge(p->d.outbox, ch->ops->name);
-	outbox_charge(p->d.outbox, ch->ops->name);
+		return outbox_try_charge(p->d.outbox, ch->name);
+	outbox_charge(p->d.outbox, ch->name);
 	return 1;
 }
 
@@ -271,7 +273,7 @@ static int sink_profile_fresh(void *arg, struct channel *ch, int64_t user, int64
 {
 	struct pipeline *p = arg;
 	struct customer c = {0};
-	int found = store_customer_get(p->d.store, ch->ops->name, user, &c);
+	int found = store_customer_get(p->d.store, ch->name, user, &c);
 	int fresh = found == 1 && clock_now_ms() / 1000 - c.fetched_at < max_age_s;
 	customer_free(&c);
 	return fresh;
@@ -287,13 +289,13 @@ static void sink_profile_put(void *arg, struct channel *ch, int64_t user,
 	/* A unit of its own, unsynced: a profile lost to a power cut is fetched again. */
 	struct store *st = p->d.store;
 	struct store_tx *tx = store_begin_unsynced(st);
-	int result = tx ? store_customer_put(tx, ch->ops->name, user, &c, clock_now_ms() / 1000) : -1;
+	int result = tx ? store_customer_put(tx, ch->name, user, &c, clock_now_ms() / 1000) : -1;
 	if (result < 0)
 		store_rollback(tx);
 	else
 		result = store_commit(tx);
 	if (result < 0) {
-		log_warn("pipeline: %s profile of user %lld not kept: %s", ch->ops->name,
+		log_warn("pipeline: %s profile of user %lld not kept: %s", ch->name,
 			 (long long)user, store_state(st));
 	}
 }

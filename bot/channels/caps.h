@@ -14,6 +14,12 @@ struct channel_caps {
 	int batch_send;            /* send_batch carries several rows in one request */
 	int local_chat;            /* the web chat served by our own listener */
 	int typing;                /* typing() shows the customer "печатает…" */
+	/* Which page the channel is, for the case record and the console: the platform
+	 * ("vk", "telegram", "web"), and for one of several pages its config label and
+	 * title (NULL when the config gave none). */
+	const char *platform;
+	const char *page_label;
+	const char *page_title;
 };
 
 #endif

@@ -11,11 +11,28 @@ const unsigned channel_n_customer_names = 4;
 const char *const channel_switchable_names[] = {CHANNEL_VK, CHANNEL_TELEGRAM, CHANNEL_MAX};
 const unsigned channel_n_switchable_names = 3;
 
+void channel_set_page(struct channel *ch, const char *platform, const char *label,
+		      const char *title)
+{
+	if (label)
+		snprintf(ch->page_id, sizeof ch->page_id, "%s:%s", platform, label);
+	else
+		snprintf(ch->page_id, sizeof ch->page_id, "%s", platform);
+	ch->name = ch->page_id;
+	ch->caps.platform = platform;
+	ch->caps.page_label = label;
+	ch->caps.page_title = title;
+}
+
 void channel_init(struct channel *ch, const struct channel_ops *ops, const struct channel_env *env,
 		  double rate_per_s, double chat_rate_per_s, int max_in_flight)
 {
 	ch->ops = ops;
 	ch->env = env;
+	if (!ch->name) /* not a page (channel_set_page): named after its kind */
+		ch->name = ops->name;
+	if (!ch->caps.platform)
+		ch->caps.platform = ops->name;
 	ch->caps.reply_to = 1;
 	ch->caps.batch_send = ops->send_batch != NULL;
 	ch->rate_per_s = rate_per_s;
@@ -46,7 +63,7 @@ void channel_init(struct channel *ch, const struct channel_ops *ops, const struc
 	metrics_family(m, "deskbot_outbox_depth", "gauge", "Replies waiting to be delivered.");
 	metrics_family(m, "deskbot_outbox_oldest_age_seconds", "gauge",
 		       "Age of the oldest reply waiting to be delivered.");
-	snprintf(l, sizeof l, "channel=\"%s\"", ops->name);
+	snprintf(l, sizeof l, "channel=\"%s\"", ch->name);
 	ch->m_updates = metrics_series(m, "deskbot_updates_total", l);
 	ch->m_ignored = metrics_series(m, "deskbot_updates_ignored_total", l);
 	ch->m_poll_errors = metrics_series(m, "deskbot_longpoll_errors_total", l);
@@ -57,18 +74,18 @@ void channel_init(struct channel *ch, const struct channel_ops *ops, const struc
 	ch->m_blocked = metrics_series(m, "deskbot_send_blocked_total", l);
 	ch->m_depth = metrics_series(m, "deskbot_outbox_depth", l);
 	ch->m_oldest_age = metrics_series(m, "deskbot_outbox_oldest_age_seconds", l);
-	snprintf(l, sizeof l, "channel=\"%s\",reason=\"key_expired\"", ops->name);
+	snprintf(l, sizeof l, "channel=\"%s\",reason=\"key_expired\"", ch->name);
 	ch->m_poll_restarts_key = metrics_series(m, "deskbot_longpoll_restarts_total", l);
-	snprintf(l, sizeof l, "channel=\"%s\",reason=\"history_lost\"", ops->name);
+	snprintf(l, sizeof l, "channel=\"%s\",reason=\"history_lost\"", ch->name);
 	ch->m_poll_restarts_history = metrics_series(m, "deskbot_longpoll_restarts_total", l);
-	snprintf(l, sizeof l, "channel=\"%s\",reason=\"session_lost\"", ops->name);
+	snprintf(l, sizeof l, "channel=\"%s\",reason=\"session_lost\"", ch->name);
 	ch->m_poll_restarts_session = metrics_series(m, "deskbot_longpoll_restarts_total", l);
 }
 
 void channel_count_failure(struct channel *ch, int code)
 {
 	char l[96];
-	snprintf(l, sizeof l, "channel=\"%s\",code=\"%d\"", ch->ops->name, code);
+	snprintf(l, sizeof l, "channel=\"%s\",code=\"%d\"", ch->name, code);
 	*metrics_series(ch->env->metrics, "deskbot_send_failures_total", l) += 1;
 }
 

@@ -145,6 +145,11 @@ struct channel_ops {
 /* The common head of every channel; each implementation embeds it first. */
 struct channel {
 	const struct channel_ops *ops;
+	/* The page's id: the store's rows, cursors, conversations and customers, the
+	 * outbox's queue and the metrics' channel label carry it. ops->name ("vk") for a
+	 * platform's single page, "vk:<label>" for a labelled one (channel_set_page). */
+	const char *name;
+	char page_id[48];
 	struct channel_caps caps;
 	const struct channel_env *env;
 	double chat_rate_per_s; /* outbox limits for this channel */
@@ -162,6 +167,12 @@ struct channel {
 		*m_blocked, *m_depth, *m_oldest_age;
 };
 
+/* Makes ch one labelled page of its platform (label NULL: the platform's own page, named
+ * as before pages existed): its name "<platform>:<label>" and its caps' page fields.
+ * Call before channel_init, which names the metric series. label and title are
+ * borrowed (the channel's config outlives it). */
+void channel_set_page(struct channel *ch, const char *platform, const char *label,
+		      const char *title);
 /* Sets up the common fields and the channel's metric series. env is borrowed. */
 void channel_init(struct channel *ch, const struct channel_ops *ops, const struct channel_env *env,
 		  double rate_per_s, double chat_rate_per_s, int max_in_flight);

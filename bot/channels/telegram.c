@@ -62,8 +62,8 @@ static void poll_cb(void *arg, const struct http_response *res)
 		if (bad >= tg->offset && bad >= 0) {
 			char cursor[32];
 			snprintf(cursor, sizeof cursor, "%lld", (long long)bad + 1);
-			log_error("telegram: update %lld is unreadable (%zu bytes); skipping it",
-				  (long long)bad, res->body_len);
+			log_error("%s: update %lld is unreadable (%zu bytes); skipping it",
+				  tg->base.name, (long long)bad, res->body_len);
 			*tg->base.m_poll_skipped += 1;
 			struct channel_batch skip = {.cursor = cursor};
 			if (channel_deliver(&tg->base, &skip) == 0)
@@ -73,9 +73,9 @@ static void poll_cb(void *arg, const struct http_response *res)
 			poll_once(tg);
 			return;
 		}
-		log_warn("telegram: getUpdates answer is not valid JSON (%zu bytes); fetching "
+		log_warn("%s: getUpdates answer is not valid JSON (%zu bytes); fetching "
 			 "updates one by one",
-			 res->body_len);
+			 tg->base.name, res->body_len);
 		tg->isolate = 1;
 		tg_updates_free(&u);
 		backoff(tg, 0, LONGPOLL_BACKOFF);
@@ -85,22 +85,23 @@ static void poll_cb(void *arg, const struct http_response *res)
 		*tg->base.m_poll_errors += 1;
 		long code = res->status;
 		if (code == 401 || code == 404) {
-			log_error("telegram: getUpdates refused (HTTP %ld): the bot token is wrong or "
+			log_error("%s: getUpdates refused (HTTP %ld): the bot token is wrong or "
 				  "revoked; retrying slowly",
-				  code);
+				  tg->base.name, code);
 			backoff(tg, 60000, LONGPOLL_UNAUTHORIZED);
 		} else if (code == 409) {
-			log_error("telegram: getUpdates conflict (HTTP 409): another instance polls "
-				  "this bot or a webhook is set");
+			log_error("%s: getUpdates conflict (HTTP 409): another instance polls "
+				  "this bot or a webhook is set",
+				  tg->base.name);
 			backoff(tg, 5000, LONGPOLL_CONFLICT);
 		} else if (code == 429) {
-			log_warn("telegram: getUpdates rate-limited; waiting %lld s",
+			log_warn("%s: getUpdates rate-limited; waiting %lld s", tg->base.name,
 				 (long long)u.retry_after);
 			backoff(tg, (uint64_t)(u.retry_after > 0 ? u.retry_after : 1) * 1000,
 				LONGPOLL_BACKOFF);
 		} else {
-			log_warn("telegram: getUpdates failed (HTTP %ld%s%s); backing off", code,
-				 *res->error ? ", " : "", res->error);
+			log_warn("%s: getUpdates failed (HTTP %ld%s%s); backing off", tg->base.name,
+				 code, *res->error ? ", " : "", res->error);
 			backoff(tg, 0, LONGPOLL_BACKOFF);
 		}
 		tg_updates_free(&u);
@@ -172,7 +173,7 @@ static int tg_start(struct channel *ch)
 		return -1;
 	tg->offset = cursor ? strtoll(cursor, NULL, 10) : 0;
 	free(cursor);
-	log_info("telegram: starting (resume offset %lld)", (long long)tg->offset);
+	log_info("%s: starting (resume offset %lld)", tg->base.name, (long long)tg->offset);
 	poll_once(tg);
 	return 0;
 }
@@ -296,6 +297,7 @@ struct channel *tg_channel_new(const struct channel_env *env, const struct confi
 {
 	struct tg *tg = xcalloc(1, sizeof *tg);
 	tg->cfg = cfg;
+	channel_set_page(&tg->base, CHANNEL_TELEGRAM, cfg->label, cfg->title);
 	channel_init(&tg->base, &tg_ops, env, cfg->rate_per_s, cfg->chat_rate_per_s,
 		     TG_MAX_IN_FLIGHT);
 	tg->base.caps.reply_to = cfg->reply_to;

@@ -116,25 +116,27 @@ static void server_cb(void *arg, const struct http_response *res)
 			/* Remember the starting point at once: a bot stopped before its first
 			 * batch must resume here, not from whatever "now" is at the next start. */
 			if (vk->ts && save_ts(vk, vk->ts) < 0)
-				log_error("vk: could not store the starting ts %s", vk->ts);
+				log_error("%s: could not store the starting ts %s", vk->base.name,
+					  vk->ts);
 		} else {
 			free(ts);
 		}
 		vk->lp.failures = 0;
-		log_info("vk: long-poll server ready (ts %s)", vk->ts ? vk->ts : "?");
+		log_info("%s: long-poll server ready (ts %s)", vk->base.name,
+			 vk->ts ? vk->ts : "?");
 		poll_once(vk);
 		return;
 	}
 	if (res->status == 200 && (error == 5 || error == 27 || error == 15 || error == 7)) {
 		vk->lp.state = LONGPOLL_UNAUTHORIZED;
-		log_error("vk: groups.getLongPollServer refused (error %d): check the community "
+		log_error("%s: groups.getLongPollServer refused (error %d): check the community "
 			  "token, its rights and vk.group_id; retrying slowly",
-			  error);
+			  vk->base.name, error);
 		vk->lp.failures = 10;
 	} else {
 		*vk->base.m_poll_errors += 1;
-		log_warn("vk: groups.getLongPollServer failed (HTTP %ld, error %d%s%s)", res->status,
-			 error, *res->error ? ", " : "", res->error);
+		log_warn("%s: groups.getLongPollServer failed (HTTP %ld, error %d%s%s)",
+			 vk->base.name, res->status, error, *res->error ? ", " : "", res->error);
 	}
 	backoff(vk);
 }
@@ -174,8 +176,8 @@ static void profiles_cb(void *arg, const struct http_response *res)
 		free(name);
 	}
 	if (!list)
-		log_warn("vk: users.get failed (HTTP %ld); profiles stay unknown for now",
-			 res->status);
+		log_warn("%s: users.get failed (HTTP %ld); profiles stay unknown for now",
+			 vk->base.name, res->status);
 	cJSON_Delete(root);
 }
 
@@ -224,8 +226,8 @@ static void poll_cb(void *arg, const struct http_response *res)
 	struct vk_poll p;
 	if (res->status != 200) {
 		*vk->base.m_poll_errors += 1;
-		log_warn("vk: long poll failed (HTTP %ld%s%s); backing off", res->status,
-			 *res->error ? ", " : "", res->error);
+		log_warn("%s: long poll failed (HTTP %ld%s%s); backing off", vk->base.name,
+			 res->status, *res->error ? ", " : "", res->error);
 		backoff(vk);
 		return;
 	}
@@ -237,9 +239,9 @@ static void poll_cb(void *arg, const struct http_response *res)
 		 * stop the channel for good, so after three tries its events are skipped. */
 		char *next_ts = ++vk->malformed >= 3 ? vk_scan_ts(res->body) : NULL;
 		if (next_ts && (!vk->ts || strcmp(next_ts, vk->ts) != 0)) {
-			log_error("vk: the long-poll answer after ts %s is unreadable three times "
+			log_error("%s: the long-poll answer after ts %s is unreadable three times "
 				  "(%zu bytes); skipping its events, continuing from ts %s",
-				  vk->ts ? vk->ts : "?", res->body_len, next_ts);
+				  vk->base.name, vk->ts ? vk->ts : "?", res->body_len, next_ts);
 			*vk->base.m_poll_skipped += 1;
 			if (save_ts(vk, next_ts) == 0) {
 				free(vk->ts);
@@ -252,9 +254,9 @@ static void poll_cb(void *arg, const struct http_response *res)
 			}
 		}
 		free(next_ts);
-		log_warn("vk: long poll answered something that is not a long-poll answer "
+		log_warn("%s: long poll answered something that is not a long-poll answer "
 			 "(%zu bytes); backing off",
-			 res->body_len);
+			 vk->base.name, res->body_len);
 		backoff(vk);
 		break;
 	}
@@ -262,18 +264,20 @@ static void poll_cb(void *arg, const struct http_response *res)
 		if (p.failed == 1 && p.ts) {
 			/* History partly lost: continue from the ts VK gives. */
 			*vk->base.m_poll_restarts_history += 1;
-			log_warn("vk: long poll failed:1 (history lost); continuing from ts %s", p.ts);
+			log_warn("%s: long poll failed:1 (history lost); continuing from ts %s",
+				 vk->base.name, p.ts);
 			free(vk->ts);
 			vk->ts = xstrdup(p.ts);
 			poll_once(vk);
 		} else if (p.failed == 2) {
 			*vk->base.m_poll_restarts_key += 1;
-			log_info("vk: long-poll key expired; getting a new one, keeping ts %s", vk->ts);
+			log_info("%s: long-poll key expired; getting a new one, keeping ts %s",
+				 vk->base.name, vk->ts);
 			get_server(vk);
 		} else {
 			*vk->base.m_poll_restarts_session += 1;
-			log_warn("vk: long poll failed:%d (session lost); getting a new session",
-				 p.failed);
+			log_warn("%s: long poll failed:%d (session lost); getting a new session",
+				 vk->base.name, p.failed);
 			vk->take_server_ts = 1;
 			get_server(vk);
 		}
@@ -334,7 +338,7 @@ static int vk_start(struct channel *ch)
 		return -1;
 	vk->ts = ts; /* poll from where we left off; NULL: start from the server's ts */
 	vk->salt = sink->ops->salt(sink->arg);
-	log_info("vk: starting for community %lld (API %s, resume ts %s)",
+	log_info("%s: starting for community %lld (API %s, resume ts %s)", vk->base.name,
 		 (long long)vk->cfg->group_id, vk->cfg->api_version, ts ? ts : "none");
 	get_server(vk);
 	return 0;
@@ -425,9 +429,9 @@ static void batch_cb(void *arg, const struct http_response *res)
 	vk_execute_parse(res->status, res->transport_error, res->body, b->n, out, &refused);
 	if (refused && !b->vk->base.batch_off) {
 		b->vk->base.batch_off = 1;
-		log_error("vk: execute refused (%s); sending one messages.send per request "
+		log_error("%s: execute refused (%s); sending one messages.send per request "
 			  "from now on",
-			  out[0].reason);
+			  b->vk->base.name, out[0].reason);
 	}
 	b->vk->lp.sends_in_flight--;
 	b->cb(b->arg, out, b->n);
@@ -531,6 +535,7 @@ struct channel *vk_channel_new(const struct channel_env *env, const struct confi
 {
 	struct vk *vk = xcalloc(1, sizeof *vk);
 	vk->cfg = cfg;
+	channel_set_page(&vk->base, CHANNEL_VK, cfg->label, cfg->title);
 	channel_init(&vk->base, &vk_ops, env, cfg->rate_per_s, cfg->chat_rate_per_s,
 		     VK_MAX_IN_FLIGHT);
 	vk->base.caps.reply_to = cfg->reply_to;
