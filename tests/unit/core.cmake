@@ -1,5 +1,6 @@
 # Unit tests of the foundation: config, store, log, metrics, HTTP client, server.
 deskbot_unit_test(test_config unit/bot/test_config.c)
+deskbot_unit_test(test_config_pages unit/bot/test_config_pages.c)
 deskbot_unit_test(test_store unit/bot/test_store.c)
 deskbot_unit_test(test_store_ratings unit/bot/test_store_ratings.c)
 deskbot_unit_test(test_log unit/bot/test_log.c)
