@@ -1,6 +1,7 @@
 # Integration tests: the real binary against fakes, driven by Python scripts.
 deskbot_integration_test(it_lifecycle integration/test_lifecycle.py)
 deskbot_integration_test(it_channels integration/test_channels.py)
+deskbot_integration_test(it_pages integration/test_pages.py)
 deskbot_integration_test(it_complaints integration/test_complaints.py)
 deskbot_integration_test(it_reload integration/test_reload.py)
 deskbot_integration_test(it_webhooks integration/test_webhooks.py)
