@@ -16,6 +16,17 @@
     shouting: 'крик', repeat_contact: 'повторно', high_reach: 'PR-риск (охват)'
   };
   const CHANNEL_TEXT = { vk: 'VK', telegram: 'Telegram', web: 'веб-чат' };
+  /* A page's name (config vk.pages / telegram.pages): its title, else the platform and
+   * its label ("VK · north"); the session lists the pages, a case record names its own. */
+  function channelText(id, page) {
+    const known = ((state.me && state.me.pages) || []).find((x) => x.id === id);
+    const p = page && (page.title || page.label) ? page : known;
+    if (p && p.title) return p.title;
+    const cut = String(id || '').indexOf(':');
+    if (cut < 0) return CHANNEL_TEXT[id] || id;
+    const platform = id.slice(0, cut);
+    return (CHANNEL_TEXT[platform] || platform) + ' · ' + ((p && p.label) || id.slice(cut + 1));
+  }
   /* The reply set names intents (their titles come with the session) but not their
    * categories; these are the default set's, an unknown one shows as it is. */
   const CATEGORY_TEXT = {
@@ -247,7 +258,8 @@
     $('me').textContent = state.me.login + ' (' + (state.me.role === 'admin' ? 'админ' : 'оператор') + ')';
     $('nav-admin').hidden = state.me.role !== 'admin';
     $('nav-reports').hidden = state.me.role !== 'admin';
-    fillSelect($('f-channel'), state.me.channels || [], (c) => CHANNEL_TEXT[c] || c);
+    const pageIds = (state.me.pages || []).map((p) => p.id).filter((id) => !(state.me.channels || []).includes(id));
+    fillSelect($('f-channel'), (state.me.channels || []).concat(pageIds), (c) => channelText(c));
     fillSelect($('f-category'), state.me.categories || [], categoryTitle);
     fillSelect($('f-assignee'), state.me.operators || [], (c) => c);
     loadSeen();
@@ -521,7 +533,7 @@
     const top = el('div', { cls: 'conv-top' });
     top.appendChild(el('span', { cls: 'dot', title: 'Непрочитанное' }));
     top.appendChild(el('span', { cls: 'who', text: c.display_name || 'Клиент' }));
-    top.appendChild(badge(CHANNEL_TEXT[c.channel] || c.channel || '?', 'ch'));
+    top.appendChild(badge(channelText(c.channel, c.page) || '?', 'ch'));
     if (t.wait !== null) top.appendChild(el('span', { cls: 'wait ' + (c.last_from === 'customer' ? 'waiting' : ''), text: fmtDur(t.wait), title: c.last_from === 'customer' ? 'Клиент ждёт ответа' : 'С момента создания' }));
     li.appendChild(top);
     li.appendChild(el('div', { cls: 'conv-topic', text: '№ ' + (c.number || c.id) + ' · ' + topicOf(c) }));
@@ -696,7 +708,7 @@
     field(dl, 'Лицевой счёт', c.account);
     field(dl, 'Место', c.location);
     field(dl, 'Не сообщил', (c.not_given || []).map((x) => NOT_GIVEN_TEXT[x] || x).join(', '));
-    field(dl, 'Канал', CHANNEL_TEXT[c.channel] || c.channel);
+    field(dl, 'Канал', channelText(c.channel, c.page));
     field(dl, 'Создано', fmtTime(c.created_at));
     field(dl, 'Срок (SLA)', fmtTime(c.sla_due_at));
     field(dl, 'Исполнитель', c.assignee);
@@ -710,7 +722,7 @@
     const list = (customer && customer.cases) || [];
     const channels = new Set([c.channel]);
     for (const x of list) channels.add(x.channel);
-    $('cust-channels').textContent = 'Каналы: ' + Array.from(channels).map((x) => CHANNEL_TEXT[x] || x).join(', ') +
+    $('cust-channels').textContent = 'Каналы: ' + Array.from(channels).map((x) => channelText(x)).join(', ') +
       ' · обращений раньше: ' + list.length;
     const ul = $('cust-cases');
     clear(ul);
@@ -1002,7 +1014,7 @@
     const t = r.data.today, w = r.data.week;
     const channels = new Set([...Object.keys(t.messages || {}), ...Object.keys(w.messages || {})]);
     const row = (name, a, b) => body.appendChild(el('tr', null, el('th', { text: name }), el('td', { text: a }), el('td', { text: b })));
-    for (const ch of channels) row('Сообщений: ' + (CHANNEL_TEXT[ch] || ch), (t.messages || {})[ch] || 0, (w.messages || {})[ch] || 0);
+    for (const ch of channels) row('Сообщений: ' + channelText(ch), (t.messages || {})[ch] || 0, (w.messages || {})[ch] || 0);
     row('Ответил бот', t.answered.bot, w.answered.bot);
     row('Ответили люди', t.answered.people, w.answered.people);
     row('Создано обращений', t.cases_created, w.cases_created);

@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from client import FakeServer, wait_for  # noqa: E402
 from harness import Deskbot, Runner, check  # noqa: E402
+from test_console import PASSWORD, Session, password_hash  # noqa: E402
 
 VK_MAIN = ("vk-token-pages-main-0001", 111111)
 VK_NORTH = ("vk-token-pages-north-0002", 222222)
@@ -149,7 +150,10 @@ def test_cursors_per_page_across_a_restart():
 def test_a_case_names_its_page():
     f = fakes()
     with f["vk"], f["vk:north"], f["telegram"], f["telegram:sales"]:
-        bot = Deskbot(config=config(f), env=ENV)
+        cfg = config(f)
+        cfg["operators"] = [{"login": "oleg", "password_hash": password_hash(PASSWORD),
+                             "role": "operator"}]
+        bot = Deskbot(config=cfg, env=ENV)
         try:
             bot.start()
             chat = 7100000777
@@ -161,6 +165,21 @@ def test_a_case_names_its_page():
                                       "text": "как проверить баланс"})
             answered_once(f["telegram:sales"], a)
             answered_once(f["telegram"], b)
+            # The console: the session names the pages, the queue filters by page and
+            # the case shows its page.
+            oleg = Session(bot, "oleg")
+            status, me = oleg.get("/api/session")
+            pages = {p["id"]: p for p in me["pages"]}
+            check(pages.get("telegram:sales") == {"id": "telegram:sales", "platform": "telegram",
+                                                  "label": "sales", "title": "Продажи"}, me)
+            check(pages["vk:north"]["title"] == "ВК Север", me["pages"])
+            check("vk" not in pages and "telegram" not in pages, "single pages listed")
+            status, body = oleg.get("/api/cases?channel=telegram:sales")
+            check(status == 200 and len(body["cases"]) == 1, body)
+            status, none = oleg.get("/api/cases?channel=telegram")
+            check(status == 200 and not none["cases"], "the other bot's filter: %s" % none)
+            status, one = oleg.get("/api/cases/%d" % body["cases"][0]["id"])
+            check(one["case"]["page"]["title"] == "Продажи", one["case"])
             bot.stop()
             db = sqlite3.connect(os.path.join(bot.dir, "deskbot.db"))
             rows = db.execute("SELECT channel, record FROM cases").fetchall()
