@@ -162,12 +162,31 @@ static void refusals_name_the_page(void **state)
 	config_free(&c);
 }
 
+/* The installed sample config shows a page of each platform, switched off. */
+static void sample_config_loads(void **state)
+{
+	(void)state;
+	const char *src = getenv("DESKBOT_SOURCE_DIR");
+	char sample[512];
+	snprintf(sample, sizeof sample, "%s/packaging/deskbot.json.in", src ? src : ".");
+	struct config c;
+	char err[256] = "";
+	assert_int_equal(config_load(sample, &c, err, sizeof err), 0);
+	assert_int_equal(c.vk.n_pages, 1);
+	assert_int_equal(c.telegram.n_pages, 1);
+	assert_string_equal(c.vk.pages[0].label, "north");
+	assert_false(c.vk.pages[0].enabled);
+	assert_false(c.telegram.pages[0].enabled);
+	config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(several_pages_inherit_the_section, teardown),
 		cmocka_unit_test_teardown(single_page_config_unchanged, teardown),
 		cmocka_unit_test_teardown(refusals_name_the_page, teardown),
+		cmocka_unit_test_teardown(sample_config_loads, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
