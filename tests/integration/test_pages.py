@@ -180,6 +180,17 @@ def test_a_case_names_its_page():
             check(status == 200 and not none["cases"], "the other bot's filter: %s" % none)
             status, one = oleg.get("/api/cases/%d" % body["cases"][0]["id"])
             check(one["case"]["page"]["title"] == "Продажи", one["case"])
+            # An operator's reply goes out through the bot the customer wrote to.
+            case_id = body["cases"][0]["id"]
+            check(oleg.post("/api/cases/%d/claim" % case_id)[0] == 200, "claim")
+            n_main = len(f["telegram"].sent())
+            status, r = oleg.post("/api/cases/%d/reply" % case_id, {"text": "Олег на связи"})
+            check(status == 200, "reply: %s %s" % (status, r))
+            wait_for(lambda: any(m["text"] == "Олег на связи"
+                                 for m in f["telegram:sales"].sent(peer=chat)), 15, 0.1,
+                     "the operator's reply on the sales bot")
+            time.sleep(0.5)
+            check(len(f["telegram"].sent()) == n_main, "the other bot sent something")
             bot.stop()
             db = sqlite3.connect(os.path.join(bot.dir, "deskbot.db"))
             rows = db.execute("SELECT channel, record FROM cases").fetchall()
