@@ -102,7 +102,10 @@ async function main() {
     operators: [
       { login: 'marina', password: PASSWORD, role: 'admin' },
       { login: 'oleg', password: PASSWORD, role: 'operator' }
-    ]
+    ],
+    /* A second Telegram bot (config telegram.pages) that never reaches its API: the
+     * console names it by its title. */
+    extra: { telegram: { pages: [{ label: 'sales', title: 'Продажи', token: '1:browser-test', api_url: 'http://127.0.0.1:9' }] } }
   });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-chromium-'));
   let browser = null;
@@ -157,6 +160,13 @@ async function main() {
       const c = cookies.find((x) => x.name === 'deskbot_session');
       assert(c && c.httpOnly && c.sameSite === 'Strict', 'cookie flags: ' + JSON.stringify(c));
       assert(await A.page.evaluate(() => document.cookie.indexOf('deskbot_session') < 0), 'session cookie readable by scripts');
+    });
+
+    await step('the channel filter offers each page, by its title', async () => {
+      const opts = await A.page.$$eval('#f-channel option', (os) => os.map((o) => [o.value, o.textContent]));
+      const sales = opts.find((o) => o[0] === 'telegram:sales');
+      assert(sales && sales[1] === 'Продажи', 'options: ' + JSON.stringify(opts));
+      assert(opts.some((o) => o[0] === 'telegram' && o[1] === 'Telegram'), 'options: ' + JSON.stringify(opts));
     });
 
     const chatCtx = await browser.newContext();
