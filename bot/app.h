@@ -62,9 +62,5 @@ int app_reload(struct app *app, struct buf *out);
 
 /* Begins a graceful shutdown (as SIGTERM does). */
 void app_stop(struct app *app);
-/* Appends to arr one {"id","platform","label","title"} per customer page that has a
- * label or a title (config "pages"), so that the console can name and filter them. */
-struct cJSON;
-void app_describe_pages(struct app *app, struct cJSON *arr);
 
 #endif

@@ -131,23 +131,6 @@ void app_describe_channels(struct app *app, cJSON *channels)
 	}
 }
 
-void app_describe_pages(struct app *app, cJSON *arr)
-{
-	for (int i = 0; i < app->n_channels; i++) {
-		const struct channel_caps *c = &app->channels[i]->caps;
-		if (!c->page_label && !c->page_title)
-			continue;
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "id", app->channels[i]->name);
-		cJSON_AddStringToObject(o, "platform", c->platform);
-		if (c->page_label)
-			cJSON_AddStringToObject(o, "label", c->page_label);
-		if (c->page_title)
-			cJSON_AddStringToObject(o, "title", c->page_title);
-		cJSON_AddItemToArray(arr, o);
-	}
-}
-
 void app_update_metrics(struct app *app)
 {
 	int64_t now = clock_now_ms();

@@ -255,7 +255,7 @@ static void api_session(struct call *k)
 	cJSON *chs = cJSON_AddArrayToObject(o, "channels");
 	for (unsigned i = 0; i < channel_n_customer_names; i++)
 		cJSON_AddItemToArray(chs, cJSON_CreateString(channel_customer_names[i]));
-	app_describe_pages(app, cJSON_AddArrayToObject(o, "pages"));
+	channel_pages_json(cfg, cJSON_AddArrayToObject(o, "pages"));
 	/* Titles, so that the console shows «Плохо работает интернет», not the id. */
 	cJSON *titles = cJSON_AddObjectToObject(o, "intents");
 	struct replyset *rs = live_replies(c);

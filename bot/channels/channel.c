@@ -14,10 +14,7 @@ const unsigned channel_n_switchable_names = 3;
 void channel_set_page(struct channel *ch, const char *platform, const char *label,
 		      const char *title)
 {
-	if (label)
-		snprintf(ch->page_id, sizeof ch->page_id, "%s:%s", platform, label);
-	else
-		snprintf(ch->page_id, sizeof ch->page_id, "%s", platform);
+	channel_page_id(platform, label, ch->page_id, sizeof ch->page_id);
 	ch->name = ch->page_id;
 	ch->caps.platform = platform;
 	ch->caps.page_label = label;

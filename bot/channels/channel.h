@@ -173,6 +173,14 @@ struct channel {
  * borrowed (the channel's config outlives it). */
 void channel_set_page(struct channel *ch, const char *platform, const char *label,
 		      const char *title);
+/* A page's id: "<platform>" for a platform's own page (label NULL), else
+ * "<platform>:<label>" (bot/channels/pages.c). */
+void channel_page_id(const char *platform, const char *label, char *out, size_t outlen);
+struct config;
+struct cJSON;
+/* Appends to arr one {"id","platform","label","title"} per page that is on and has a
+ * label or a title, so that the console can name and filter them. */
+void channel_pages_json(const struct config *cfg, struct cJSON *arr);
 /* Sets up the common fields and the channel's metric series. env is borrowed. */
 void channel_init(struct channel *ch, const struct channel_ops *ops, const struct channel_env *env,
 		  double rate_per_s, double chat_rate_per_s, int max_in_flight);
