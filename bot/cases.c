@@ -260,6 +260,22 @@ int cases_add_line(struct store_tx *tx, int64_t id, int64_t at, const char *from
 
 /* ---- operations ---- */
 
+/* A case a person now holds (claimed or assigned): the record, the chat handed to that
+ * person, the audit entry and the timers' news, in the caller's transaction. */
+static int put_claimed(struct cases *cs, struct store_tx *tx, int64_t id, const cJSON *record,
+		       const char *by, const char *action, const char *note, int64_t now)
+{
+	int result = store_case_put(tx, id, record, now);
+	const char *channel = json_str(record, "channel");
+	if (result == 0 && channel)
+		result = handoff_set(tx, channel, json_int(record, "peer_id", 0), 1, id, now);
+	if (result == 0)
+		result = store_audit(tx, by, action, id, note, now);
+	if (result == 0)
+		tell_watcher(cs, tx, id, CASES_CLAIMED, now);
+	return result;
+}
+
 int cases_claim(struct cases *cs, int64_t id, const char *login, int64_t now, char *holder,
 		size_t holder_len, cJSON **record)
 {
@@ -280,14 +296,7 @@ int cases_claim(struct cases *cs, int64_t id, const char *login, int64_t now, ch
 	result = store_case_get(st, id, record);
 	if (result == 0 && *record && !already) {
 		add_history(*record, "claimed", login, now);
-		result = store_case_put(tx, id, *record, now);
-		const char *channel = json_str(*record, "channel");
-		if (result == 0 && channel)
-			result = handoff_set(tx, channel, json_int(*record, "peer_id", 0), 1, id, now);
-		if (result == 0)
-			result = store_audit(tx, login, "claim", id, NULL, now);
-		if (result == 0)
-			tell_watcher(cs, tx, id, CASES_CLAIMED, now);
+		result = put_claimed(cs, tx, id, *record, login, "claim", NULL, now);
 	}
 	if (!*record || tx_end(tx, result) < 0) {
 		cJSON_Delete(*record);
@@ -319,14 +328,7 @@ int cases_assign(struct cases *cs, int64_t id, const char *by, const char *to, i
 		snprintf(note, sizeof note, "%s: %s → %s", *prev ? "Передано" : "Назначено",
 			 *prev ? prev : "очередь", to);
 		add_note(record, by, note, now);
-		result = store_case_put(tx, id, record, now);
-		const char *channel = json_str(record, "channel");
-		if (result == 0 && channel)
-			result = handoff_set(tx, channel, json_int(record, "peer_id", 0), 1, id, now);
-		if (result == 0)
-			result = store_audit(tx, by, "assign", id, note, now);
-		if (result == 0)
-			tell_watcher(cs, tx, id, CASES_CLAIMED, now);
+		result = put_claimed(cs, tx, id, record, by, "assign", note, now);
 	}
 	cJSON_Delete(record);
 	if (tx_end(tx, result) < 0)
