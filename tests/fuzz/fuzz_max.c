@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "channels/max_parse.h"
 #include "json_repair.h"
+#include "fuzz_answer.h"
 #include "log.h"
 
 #define GOOD                                                                            \
@@ -30,25 +31,10 @@ static int has_good(const struct max_updates *u)
 	return 0;
 }
 
-static int is_one_value(const char *s, size_t size)
-{
-	size_t n = size;
-	char *fixed = json_repair(s, size, &n, NULL);
-	const char *end = NULL;
-	const char *t = fixed ? fixed : s;
-	cJSON *v = cJSON_ParseWithLengthOpts(t, n, &end, 0);
-	int one = v && end && (size_t)(end - t) == n;
-	cJSON_Delete(v);
-	free(fixed);
-	return one;
-}
-
 static void check_neighbours(const char *s, size_t size)
 {
 	struct buf a = {0}, b = {0};
-	buf_puts(&a, "{\"updates\":[" GOOD ",");
-	buf_append(&a, s, size);
-	buf_puts(&a, "],\"marker\":777002}");
+	fuzz_wrap(&a, "{\"updates\":[" GOOD ",", s, size, "],\"marker\":777002}");
 	struct max_updates u;
 	max_parse_updates(a.data, a.len, &u);
 	if (u.ok && !has_good(&u))
@@ -56,12 +42,9 @@ static void check_neighbours(const char *s, size_t size)
 	max_updates_free(&u);
 	buf_free(&a);
 
-	buf_puts(&b, "{\"updates\":[");
-	buf_append(&b, s, size);
-	buf_puts(&b, "," GOOD "],\"marker\":777002}");
+	fuzz_wrap(&b, "{\"updates\":[", s, size, "," GOOD "],\"marker\":777002}");
 	max_parse_updates(b.data, b.len, &u);
-	int cannot_close = !memchr(s, ']', size) && !memchr(s, '}', size);
-	if ((cannot_close || is_one_value(s, size)) && (!u.ok || !has_good(&u)))
+	if ((fuzz_cannot_close(s, size) || fuzz_is_one_value(s, size)) && (!u.ok || !has_good(&u)))
 		abort(); /* the good update after the input was lost */
 	max_updates_free(&u);
 	buf_free(&b);

@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "channels/vk_parse.h"
 #include "json_repair.h"
+#include "fuzz_answer.h"
 #include "log.h"
 
 #define GOOD                                                                                \
@@ -51,25 +52,10 @@ static void check_repair(const char *s, size_t size)
 	free(fixed);
 }
 
-static int is_one_value(const char *s, size_t size)
-{
-	size_t n = size;
-	char *fixed = json_repair(s, size, &n, NULL);
-	const char *end = NULL;
-	const char *t = fixed ? fixed : s;
-	cJSON *v = cJSON_ParseWithLengthOpts(t, n, &end, 0);
-	int one = v && end && (size_t)(end - t) == n;
-	cJSON_Delete(v);
-	free(fixed);
-	return one;
-}
-
 static void check_neighbours(const char *s, size_t size)
 {
 	struct buf a = {0}, b = {0};
-	buf_puts(&a, "{\"ts\":\"9\",\"updates\":[" GOOD ",");
-	buf_append(&a, s, size);
-	buf_puts(&a, "]}");
+	fuzz_wrap(&a, "{\"ts\":\"9\",\"updates\":[" GOOD ",", s, size, "]}");
 	struct vk_poll p;
 	vk_parse_poll(a.data, a.len, &p);
 	if (p.kind == VK_POLL_UPDATES && !has_good(&p))
@@ -77,12 +63,9 @@ static void check_neighbours(const char *s, size_t size)
 	vk_poll_free(&p);
 	buf_free(&a);
 
-	buf_puts(&b, "{\"ts\":\"9\",\"updates\":[");
-	buf_append(&b, s, size);
-	buf_puts(&b, "," GOOD "]}");
+	fuzz_wrap(&b, "{\"ts\":\"9\",\"updates\":[", s, size, "," GOOD "]}");
 	vk_parse_poll(b.data, b.len, &p);
-	int cannot_close = !memchr(s, ']', size) && !memchr(s, '}', size);
-	if ((cannot_close || is_one_value(s, size)) && (p.kind != VK_POLL_UPDATES || !has_good(&p)))
+	if ((fuzz_cannot_close(s, size) || fuzz_is_one_value(s, size)) && (p.kind != VK_POLL_UPDATES || !has_good(&p)))
 		abort(); /* the good event after the input was lost */
 	vk_poll_free(&p);
 	buf_free(&b);
