@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "json_repair.h"
+#include "log.h"
 #include "xalloc.h"
 
 #define NOT_FOUND ((size_t)-1)
@@ -253,12 +255,34 @@ fail:
 	return -1;
 }
 
+int json_batch_read(const char *body, size_t len, const char *key,
+		    json_element_test looks_like_element, const char *channel, const char *what,
+		    struct json_batch *out)
+{
+	struct json_repair_stats fixed;
+	size_t fixed_len = len;
+	char *repaired = json_repair(body, len, &fixed_len, &fixed);
+	if (repaired)
+		log_info("%s: repaired %s before reading it (%zu surrogate escapes, %zu NULs, %zu "
+			 "invalid UTF-8 sequences replaced by U+FFFD)",
+			 channel, what, fixed.escapes, fixed.nuls, fixed.bytes);
+	const char *text = repaired ? repaired : body;
+	if (json_batch_parse(text, fixed_len, key, looks_like_element, out) < 0) {
+		free(repaired);
+		return -1;
+	}
+	out->text = text;
+	out->repaired = repaired;
+	return 0;
+}
+
 void json_batch_free(struct json_batch *b)
 {
 	for (size_t i = 0; i < b->n; i++)
 		cJSON_Delete(b->elements[i].item);
 	free(b->elements);
 	cJSON_Delete(b->envelope);
+	free(b->repaired);
 	*b = (struct json_batch){0};
 }
 

@@ -28,6 +28,8 @@ struct json_batch {
 	struct json_element *elements;
 	size_t n;
 	size_t n_bad;                 /* elements with item == NULL */
+	const char *text;             /* json_batch_read: the text the offsets point into */
+	char *repaired;               /* json_batch_read: owned repaired copy, or NULL */
 };
 
 /* Decides whether a value found while resynchronising is an element of the array
@@ -39,6 +41,13 @@ typedef int (*json_element_test)(const cJSON *item);
  * not an object that can be read apart from its elements. */
 int json_batch_parse(const char *text, size_t len, const char *key, json_element_test looks_like_element,
 		     struct json_batch *out);
+/* What every long-poll decoder does with an answer: repairs what cJSON would refuse
+ * (json_repair: lone surrogate escapes, NULs, invalid UTF-8; logged as "<channel>:
+ * repaired <what> ..."), then json_batch_parse. out->text is the text the elements'
+ * offsets point into (borrowed body, or the repaired copy freed by json_batch_free). */
+int json_batch_read(const char *body, size_t len, const char *key,
+		    json_element_test looks_like_element, const char *channel, const char *what,
+		    struct json_batch *out);
 void json_batch_free(struct json_batch *b);
 
 /* A short printable excerpt of text[0..len) for a log line: at most max bytes (cut on a

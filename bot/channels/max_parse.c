@@ -8,7 +8,6 @@
 
 #include "buf.h"
 #include "json_batch.h"
-#include "json_repair.h"
 #include "json_util.h"
 #include "log.h"
 #include "names.h"
@@ -240,19 +239,10 @@ static void skip_bad(const char *text, const struct json_element *e, size_t inde
 void max_parse_updates(const char *body, size_t len, struct max_updates *out)
 {
 	*out = (struct max_updates){0};
-	struct json_repair_stats fixed;
-	size_t fixed_len = len;
-	char *repaired = json_repair(body, len, &fixed_len, &fixed);
-	const char *text = repaired ? repaired : body;
-	if (repaired)
-		log_info("max: repaired a /updates answer before reading it (%zu surrogate escapes, "
-			 "%zu NULs, %zu invalid UTF-8 sequences replaced by U+FFFD)",
-			 fixed.escapes, fixed.nuls, fixed.bytes);
 	struct json_batch b;
-	if (json_batch_parse(text, fixed_len, "updates", looks_like_update, &b) < 0) {
-		free(repaired);
+	if (json_batch_read(body, len, "updates", looks_like_update, "max", "a /updates answer", &b) < 0)
 		return;
-	}
+	const char *text = b.text;
 	const cJSON *root = b.envelope;
 	if (b.has_array) {
 		out->ok = 1;
@@ -272,7 +262,6 @@ void max_parse_updates(const char *body, size_t len, struct max_updates *out)
 		snprintf(out->error_code, sizeof out->error_code, "%s", code ? code : "");
 	}
 	json_batch_free(&b);
-	free(repaired);
 }
 
 void max_updates_free(struct max_updates *u)

@@ -8,7 +8,6 @@
 
 #include "buf.h"
 #include "json_batch.h"
-#include "json_repair.h"
 #include "json_util.h"
 #include "log.h"
 #include "xalloc.h"
@@ -176,19 +175,10 @@ static void skip_bad(const char *text, const struct json_element *e, size_t inde
 void tg_parse_updates(const char *body, size_t len, struct tg_updates *out)
 {
 	*out = (struct tg_updates){0};
-	struct json_repair_stats fixed;
-	size_t fixed_len = len;
-	char *repaired = json_repair(body, len, &fixed_len, &fixed);
-	const char *text = repaired ? repaired : body;
-	if (repaired)
-		log_info("telegram: repaired a getUpdates answer before reading it (%zu surrogate "
-			 "escapes, %zu NULs, %zu invalid UTF-8 sequences replaced by U+FFFD)",
-			 fixed.escapes, fixed.nuls, fixed.bytes);
 	struct json_batch b;
-	if (json_batch_parse(text, fixed_len, "result", looks_like_update, &b) < 0) {
-		free(repaired);
+	if (json_batch_read(body, len, "result", looks_like_update, "telegram", "a getUpdates answer", &b) < 0)
 		return;
-	}
+	const char *text = b.text;
 	const cJSON *root = b.envelope;
 	const cJSON *ok = cJSON_GetObjectItemCaseSensitive(root, "ok");
 	if (cJSON_IsTrue(ok) && b.has_array) {
@@ -207,7 +197,6 @@ void tg_parse_updates(const char *body, size_t len, struct tg_updates *out)
 		out->retry_after = json_int(json_obj(root, "parameters"), "retry_after", 0);
 	}
 	json_batch_free(&b);
-	free(repaired);
 }
 
 void tg_updates_free(struct tg_updates *u)

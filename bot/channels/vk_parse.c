@@ -176,19 +176,10 @@ static void log_bad_event(const char *text, const struct json_element *e, size_t
 void vk_parse_poll(const char *body, size_t len, struct vk_poll *out)
 {
 	*out = (struct vk_poll){.kind = VK_POLL_MALFORMED};
-	struct json_repair_stats fixed;
-	size_t fixed_len = len;
-	char *repaired = json_repair(body, len, &fixed_len, &fixed);
-	const char *text = repaired ? repaired : body;
-	if (repaired)
-		log_info("vk: repaired a long-poll answer before reading it (%zu surrogate "
-			 "escapes, %zu NULs, %zu invalid UTF-8 sequences replaced by U+FFFD)",
-			 fixed.escapes, fixed.nuls, fixed.bytes);
 	struct json_batch b;
-	if (json_batch_parse(text, fixed_len, "updates", looks_like_event, &b) < 0) {
-		free(repaired);
+	if (json_batch_read(body, len, "updates", looks_like_event, "vk", "a long-poll answer", &b) < 0)
 		return;
-	}
+	const char *text = b.text;
 	const cJSON *root = b.envelope;
 	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(root, "ts");
 	if (cJSON_IsString(ts))
@@ -215,7 +206,6 @@ void vk_parse_poll(const char *body, size_t len, struct vk_poll *out)
 		}
 	}
 	json_batch_free(&b);
-	free(repaired);
 }
 
 void vk_poll_free(struct vk_poll *p)
