@@ -15,9 +15,12 @@
 #define NOT_FOUND ((size_t)-1)
 #define NESTING_MAX 1000 /* cJSON's own limit: deeper elements are unreadable anyway */
 
+/* Whitespace as cJSON reads it: any byte up to the space. The scanner must agree with
+ * the parser it splits for, or an element cJSON reads as one value ("\x03{...}") would
+ * be cut apart and take its neighbours with it. */
 static int is_ws(char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+	return (unsigned char)c <= ' ';
 }
 
 static size_t skip_ws(const char *t, size_t len, size_t i)

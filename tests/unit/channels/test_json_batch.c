@@ -88,6 +88,24 @@ static void refused_as_a_whole(void **state)
 	}
 }
 
+/* cJSON reads any byte up to the space as whitespace, so the scanner does too: an
+ * element with control bytes before it ("\x03\x03{...}", fuzz_max found it) is that
+ * element, and the events after it are kept. */
+static void control_bytes_are_whitespace_as_for_cjson(void **state)
+{
+	(void)state;
+	const char *t = "{\"ts\":\"5\",\"updates\":[{\"a\":1},\x03\x03\x03{\"updates\":[],"
+			"\"marker\":null}\x01,\x1f{\"b\":2}],\"marker\":7}";
+	struct json_batch b;
+	assert_int_equal(json_batch_parse(t, strlen(t), "updates", NULL, &b), 0);
+	assert_int_equal(b.n, 3);
+	assert_int_equal(b.n_bad, 0);
+	assert_non_null(cJSON_GetObjectItem(b.elements[1].item, "marker"));
+	assert_int_equal(cJSON_GetObjectItem(b.elements[2].item, "b")->valueint, 2);
+	assert_int_equal(cJSON_GetObjectItem(b.envelope, "marker")->valueint, 7);
+	json_batch_free(&b);
+}
+
 /* Each undecodable element, between and around good events, costs only itself. */
 static void one_bad_event_costs_only_itself(void **state)
 {
@@ -290,6 +308,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(split_finds_every_element),
 		cmocka_unit_test(refused_as_a_whole),
+		cmocka_unit_test(control_bytes_are_whitespace_as_for_cjson),
 		cmocka_unit_test(one_bad_event_costs_only_itself),
 		cmocka_unit_test(broken_event_does_not_unrepair_its_neighbours),
 		cmocka_unit_test(flipped_quotes_swallow_nothing),
