@@ -27,6 +27,7 @@ struct convstate {
 #define K_OPEN_CASE "open_case"
 #define K_INTERVIEW "interview"
 #define K_PROBLEM "problem"
+#define K_IDEA "idea"
 #define K_TARIFF "tariff"
 /* Inside "interview" (besides the field names below) and "problem". */
 #define K_ASKED "asked"
@@ -420,4 +421,51 @@ void convstate_set_tariff(struct convstate *cs, const struct convstate_tariff *t
 void convstate_drop_tariff(struct convstate *cs)
 {
 	cJSON_DeleteItemFromObjectCaseSensitive(cs->root, K_TARIFF);
+}
+
+/* ------------------------------------------------------------------ an idea collected */
+
+int convstate_idea_step(const struct convstate *cs)
+{
+	const cJSON *o = child_obj(cs, K_IDEA);
+	const char *asked = o ? json_str(o, K_ASKED) : NULL;
+	if (asked && strcmp(asked, "what") == 0)
+		return CONVSTATE_IDEA_WHAT;
+	if (asked && strcmp(asked, "why") == 0 && json_str(o, "what"))
+		return CONVSTATE_IDEA_WHY;
+	return CONVSTATE_IDEA_NONE;
+}
+
+const char *convstate_idea_what(const struct convstate *cs)
+{
+	const cJSON *o = child_obj(cs, K_IDEA);
+	return o ? json_str(o, "what") : NULL;
+}
+
+int64_t convstate_idea_started(const struct convstate *cs)
+{
+	const cJSON *o = child_obj(cs, K_IDEA);
+	return o ? json_int(o, K_AT, 0) : 0;
+}
+
+void convstate_idea_start(struct convstate *cs, int64_t now)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(cs->root, K_IDEA);
+	cJSON *o = cJSON_AddObjectToObject(cs->root, K_IDEA);
+	cJSON_AddStringToObject(o, K_ASKED, "what");
+	cJSON_AddNumberToObject(o, K_AT, (double)now);
+}
+
+void convstate_idea_set_what(struct convstate *cs, const char *what)
+{
+	cJSON *o = child_obj(cs, K_IDEA);
+	if (!o)
+		return;
+	put_str(o, "what", what);
+	put_str(o, K_ASKED, "why");
+}
+
+void convstate_idea_drop(struct convstate *cs)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(cs->root, K_IDEA);
 }

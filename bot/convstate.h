@@ -18,6 +18,7 @@
  *   "problem"         {"intent","text","phone","account","at"}: answered first
  *   "tariff"          {"awaiting","minutes","gb","sms","budget","at"} (-1 = not stated),
  *                     and "age","apps","in_network" when stated
+ *   "idea"            {"asked":"what"|"why","what","at"}: an idea being collected
  * Keys the bot does not know are kept as they are. A key of the wrong type reads as
  * absent; no stored object makes loading fail. */
 #ifndef DESKBOT_CONVSTATE_H
@@ -167,5 +168,27 @@ int convstate_tariff(const struct convstate *cs, struct convstate_tariff *out);
 /* Keeps t, replacing any. */
 void convstate_set_tariff(struct convstate *cs, const struct convstate_tariff *t);
 void convstate_drop_tariff(struct convstate *cs);
+
+/* ------------------------------------------------------------------ an idea collected */
+
+/* An idea being collected (handlers/idea.c): what is asked next, and the answer to
+ * "what" once given. */
+enum convstate_idea_step {
+	CONVSTATE_IDEA_NONE, /* no idea being collected */
+	CONVSTATE_IDEA_WHAT, /* asked what the idea is */
+	CONVSTATE_IDEA_WHY,  /* asked why it would help */
+};
+
+/* The step; CONVSTATE_IDEA_NONE when nothing is collected (or the stored one is broken). */
+int convstate_idea_step(const struct convstate *cs);
+/* The "what" answer, or NULL. Borrowed until the idea is changed or dropped. */
+const char *convstate_idea_what(const struct convstate *cs);
+/* When the collection started (unix s), 0 when none. */
+int64_t convstate_idea_started(const struct convstate *cs);
+/* Starts collecting (replacing any) at now: the next answer is "what". */
+void convstate_idea_start(struct convstate *cs, int64_t now);
+/* Keeps the "what" answer (copied); the next answer is "why". */
+void convstate_idea_set_what(struct convstate *cs, const char *what);
+void convstate_idea_drop(struct convstate *cs);
 
 #endif

@@ -22,7 +22,7 @@
 
 /* Tried in this order; fallback always handles. */
 static const struct handler *const handler_table[] = {
-	&handler_complaint, &handler_operator, &handler_tariff, &handler_smalltalk, &handler_faq,
+	&handler_idea, &handler_complaint, &handler_operator, &handler_tariff, &handler_smalltalk, &handler_faq,
 	&handler_fallback,
 };
 
@@ -356,7 +356,9 @@ static int read_payload(const struct replyset *rs, const char *payload, int *for
 		const struct replyset_intent *it = replyset_intent(rs, payload + 15);
 		return it && it->kind == RS_COMPLAINT;
 	}
-	return *forced >= 0 || *plan || strcmp(payload, "complaint:open") == 0;
+	/* "idea:vote:N": read by the idea handler (the store knows whether N exists). */
+	return *forced >= 0 || *plan || strcmp(payload, "complaint:open") == 0 ||
+	       handler_idea_payload(payload, NULL);
 }
 
 /* A press of a button the bot does not know (or one without any data), with no text
@@ -465,5 +467,7 @@ void dialog_result_free(struct dialog_result *r)
 	free(r->complaint_intent);
 	free(r->plan);
 	cJSON_Delete(r->case_data);
+	free(r->idea_what);
+	free(r->idea_why);
 	memset(r, 0, sizeof *r);
 }

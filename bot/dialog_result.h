@@ -14,6 +14,13 @@ enum dialog_case_op {
 	DIALOG_CASE_CREATE, /* create a case from case_data (replies hold {case_id}, {eta}) */
 };
 
+enum dialog_idea_op {
+	DIALOG_IDEA_NONE,
+	DIALOG_IDEA_SUBMIT, /* store idea_what / idea_why (replies hold {idea}) */
+	DIALOG_IDEA_VOTE,   /* count the customer's vote for idea_id */
+	DIALOG_IDEA_TOP,    /* list the top ideas where the replies hold {ideas} */
+};
+
 struct dialog_result {
 	struct reply_list replies; /* what to send, in order */
 	char *handler;             /* "faq", "tariff", "smalltalk", "operator", "complaint",
@@ -39,6 +46,9 @@ struct dialog_result {
 	int interview_after;       /* another handler answered mid-interview */
 	char phone[16];            /* +7XXXXXXXXXX from the text or the contact, or "" */
 	char account[32];          /* account / contract number from the text, or "" */
+	int idea_op;               /* enum dialog_idea_op: what the ideas service must do */
+	char *idea_what, *idea_why; /* owned: the collected idea for DIALOG_IDEA_SUBMIT */
+	int64_t idea_id;           /* the idea voted for (DIALOG_IDEA_VOTE) */
 };
 
 #endif

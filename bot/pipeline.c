@@ -9,6 +9,7 @@
 #include "casework.h"
 #include "convstate.h"
 #include "events.h"
+#include "ideas.h"
 #include "dialog.h"
 #include "log.h"
 #include "outbox.h"
@@ -179,6 +180,8 @@ static int handle_one(struct pipeline *p, struct channel *ch, const struct chan_
 				  m->channel, m->dedup_key);
 		else
 			result = casework_after(p->d.cases, batch, m, state, &res, now);
+		if (result >= 0 && ideas_after(batch->tx, st, rs, m, &res, now) < 0)
+			result = -1;
 	}
 	if (result >= 0) {
 		result = 0;

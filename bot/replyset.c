@@ -64,7 +64,7 @@ static const char *const lang_codes[RS_NLANG] = {"ru", "en"};
 static const char *const placeholders[] = {"case_id", "name",  "eta",   "phone",   "account",  "plan",
 					   "fee",     "minutes", "sms", "gb",      "total",    "reason",
 					   "plan_a",  "plan_b",  "missing", "topics", "operator", "work_start",
-					   "needs"};
+					   "needs",   "idea",   "idea_text", "votes",   "ideas"};
 #define N_PLACEHOLDERS (sizeof placeholders / sizeof placeholders[0])
 
 static const char *const required_templates[] = {
@@ -575,6 +575,7 @@ static void rs_destroy(struct replyset *rs)
 	}
 	free(rs->synonyms);
 	free_strv(rs->settings.menu, rs->settings.n_menu);
+	free_strv(rs->settings.idea_units, rs->settings.n_idea_units);
 	free(rs->dir);
 	free(rs->version);
 	free(rs);
@@ -597,7 +598,7 @@ static void load_intents_file(struct replyset *rs, struct file *f)
 	const cJSON *arr = need(f, f->root, "intents", cJSON_Array, "an array");
 	if (!arr)
 		return;
-	static const char *const kinds[] = {"faq", "smalltalk", "operator", "tariff", "complaint"};
+	static const char *const kinds[] = {"faq", "smalltalk", "operator", "tariff", "complaint", "idea"};
 	static const char *const needs[] = {"phone", "account", "location", "description"};
 	const cJSON *o;
 	cJSON_ArrayForEach(o, arr)
@@ -626,9 +627,9 @@ static void load_intents_file(struct replyset *rs, struct file *f)
 		const cJSON *kind = need(f, o, "kind", cJSON_String, "a string");
 		it.kind = -1;
 		if (kind) {
-			it.kind = enum_index(kind->valuestring, kinds, 5);
+			it.kind = enum_index(kind->valuestring, kinds, 6);
 			if (it.kind < 0) {
-				ERR_NODE(f, kind, "unknown kind \"%s\" (faq, smalltalk, operator, tariff, complaint)",
+				ERR_NODE(f, kind, "unknown kind \"%s\" (faq, smalltalk, operator, tariff, complaint, idea)",
 					 kind->valuestring);
 				ok = 0;
 			}
@@ -1123,6 +1124,16 @@ static void load_settings(struct replyset *rs, struct file *f)
 		s->menu = xrealloc(s->menu, (s->n_menu + 1) * sizeof(char *));
 		s->menu[s->n_menu++] = xstrdup(m->valuestring);
 	}
+	const cJSON *units = maybe(f, f->root, "idea_units", cJSON_Array, "an array of names");
+	cJSON_ArrayForEach(m, units)
+	{
+		if (!cJSON_IsString(m) || !m->valuestring[0] || strlen(m->valuestring) > 80) {
+			ERR_NODE(f, m, "a business unit must be a name of 1 to 80 bytes");
+			continue;
+		}
+		s->idea_units = xrealloc(s->idea_units, (s->n_idea_units + 1) * sizeof(char *));
+		s->idea_units[s->n_idea_units++] = xstrdup(m->valuestring);
+	}
 }
 
 /* ------------------------------------------------------------------ cross checks */
@@ -1569,7 +1580,9 @@ static const size_t var_offsets[N_PLACEHOLDERS] = {
 	offsetof(struct tpl_vars, plan_a),  offsetof(struct tpl_vars, plan_b),
 	offsetof(struct tpl_vars, missing), offsetof(struct tpl_vars, topics),
 	offsetof(struct tpl_vars, operator_name), offsetof(struct tpl_vars, work_start),
-	offsetof(struct tpl_vars, needs),
+	offsetof(struct tpl_vars, needs),   offsetof(struct tpl_vars, idea),
+	offsetof(struct tpl_vars, idea_text), offsetof(struct tpl_vars, votes),
+	offsetof(struct tpl_vars, ideas),
 };
 
 char *replyset_fill(const char *text, const struct tpl_vars *vars)

@@ -21,7 +21,7 @@ struct match_index;
 
 enum replyset_lang { RS_RU, RS_EN, RS_NLANG };
 
-enum replyset_kind { RS_FAQ, RS_SMALLTALK, RS_OPERATOR, RS_TARIFF, RS_COMPLAINT };
+enum replyset_kind { RS_FAQ, RS_SMALLTALK, RS_OPERATOR, RS_TARIFF, RS_COMPLAINT, RS_IDEA };
 
 enum replyset_severity { RS_SEV_CRITICAL, RS_SEV_HIGH, RS_SEV_NORMAL, RS_SEV_LOW };
 
@@ -199,7 +199,8 @@ int replyset_tariff_pick(const struct replyset *rs, const struct tariff_need *ne
 struct tpl_vars {
 	const char *case_id, *name, *eta, *phone, *account, *plan, *fee, *minutes, *sms, *gb,
 		*total, *reason, *plan_a, *plan_b, *missing, *topics, *operator_name, *work_start,
-		*needs; /* the tariff needs a customer stated, as said back to them */
+		*needs, /* the tariff needs a customer stated, as said back to them */
+		*idea, *idea_text, *votes, *ideas; /* the idea board's (bot/ideas.c) */
 };
 
 /* Language code "ru"/"en" to enum (anything else is Russian) and back. */

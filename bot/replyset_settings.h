@@ -25,6 +25,8 @@ struct replyset_settings {
 	int human_idle_minutes;
 	char **menu;                    /* intent ids offered as topic buttons */
 	size_t n_menu;
+	char **idea_units;              /* business units an idea can be routed to */
+	size_t n_idea_units;
 };
 
 #endif

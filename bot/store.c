@@ -147,6 +147,16 @@ static const char *const migrations[] = {
 	"  case_id INTEGER PRIMARY KEY, channel TEXT NOT NULL, peer_id INTEGER NOT NULL,"
 	"  operator TEXT, asked_at INTEGER NOT NULL, rating INTEGER, rated_at INTEGER);"
 	"CREATE INDEX case_ratings_rated ON case_ratings (rated_at);",
+	/* 7 -> 8: the idea board (store_ideas.h): ideas, and one vote per customer per
+	 * idea (the primary key makes a replayed or repeated press count once). */
+	"CREATE TABLE ideas ("
+	"  id INTEGER PRIMARY KEY, channel TEXT NOT NULL, peer_id INTEGER NOT NULL,"
+	"  user_id INTEGER NOT NULL, author TEXT, lang TEXT NOT NULL DEFAULT 'ru',"
+	"  what TEXT NOT NULL, why TEXT, status TEXT NOT NULL DEFAULT 'new', unit TEXT,"
+	"  merged_into INTEGER, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE TABLE idea_votes ("
+	"  idea_id INTEGER NOT NULL, channel TEXT NOT NULL, user_id INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL, PRIMARY KEY (idea_id, channel, user_id)) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

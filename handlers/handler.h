@@ -44,12 +44,16 @@ struct handler {
 	void (*after)(struct handler_ctx *ctx);
 };
 
+extern const struct handler handler_idea;
 extern const struct handler handler_complaint;
 extern const struct handler handler_operator;
 extern const struct handler handler_tariff;
 extern const struct handler handler_smalltalk;
 extern const struct handler handler_faq;
 extern const struct handler handler_fallback;
+
+/* 1 when payload is a vote button's ("idea:vote:N"), with N in *idea (may be NULL). */
+int handler_idea_payload(const char *payload, int64_t *idea);
 
 /* Helpers the handlers share (handlers/handler.c). */
 
