@@ -13,5 +13,7 @@ int cli_chat(int argc, char **argv);
 int cli_passwd(int argc, char **argv);
 /* deskbot cases export --format json|csv [--since DATE] [--config FILE] (cli_admin.c) */
 int cli_cases(int argc, char **argv);
+/* deskbot ideas export --format json|csv [--separator ,|;] [--config FILE] (cli_admin.c) */
+int cli_ideas(int argc, char **argv);
 
 #endif

@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "csv.h"
 #include "cases.h"
 #include "cli.h"
 #include "config.h"
+#include "ideas.h"
 #include "password.h"
 #include "store.h"
 
@@ -75,17 +77,13 @@ struct export_ctx {
 	char sep; /* ',' by default; ';' for a spreadsheet in a Russian locale */
 };
 
-/* A time as local time (TZ) "YYYY-MM-DD HH:MM:SS", which spreadsheets read as a date;
- * empty for 0 (not set). */
-static void csv_time(double t)
+static void csv_time_out(double t)
 {
-	if (t <= 0)
-		return;
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char out[32];
-	if (localtime_r(&tt, &tm) && strftime(out, sizeof out, "%Y-%m-%d %H:%M:%S", &tm))
-		printf("%s", out);
+	struct buf b = {0};
+	csv_time(&b, t);
+	if (b.data)
+		fputs(b.data, stdout);
+	buf_free(&b);
 }
 
 static int is_time_col(const char *col)
@@ -94,26 +92,12 @@ static int is_time_col(const char *col)
 	       strcmp(col, "sla_due_at") == 0;
 }
 
-/* A cell a spreadsheet would run as a formula: =, +, -, @ (and tab or CR, which some
- * strip before looking). Customers write these cells' text (name, summary, phone...). */
-static int csv_formula_like(const char *s)
-{
-	return s && *s && strchr("=+-@\t\r", *s) != NULL;
-}
-
-/* One quoted CSV cell. A formula-like cell gets a leading single quote (OWASP "CSV
- * injection"): the spreadsheet then shows the text instead of evaluating it. */
 static void csv_field(const char *s)
 {
-	putchar('"');
-	if (csv_formula_like(s))
-		putchar('\'');
-	for (; s && *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
+	struct buf b = {0};
+	csv_cell(&b, s);
+	fputs(b.data, stdout);
+	buf_free(&b);
 }
 
 static void export_one(void *arg, int64_t id, const cJSON *r)
@@ -138,7 +122,7 @@ static void export_one(void *arg, int64_t id, const cJSON *r)
 		if (cJSON_IsString(v))
 			csv_field(v->valuestring);
 		else if (cJSON_IsNumber(v) && is_time_col(cols[i]))
-			csv_time(v->valuedouble);
+			csv_time_out(v->valuedouble);
 		else if (cJSON_IsNumber(v))
 			printf("%.0f", v->valuedouble);
 	}
@@ -151,6 +135,22 @@ static void export_one(void *arg, int64_t id, const cJSON *r)
 	csv_field(f.data ? f.data : "");
 	buf_free(&f);
 	putchar('\n');
+}
+
+/* The config's store, for an export; 0, or -1 with the reason on stderr. */
+static int open_store(const char *config_path, struct config *cfg, struct store **st)
+{
+	char err[512];
+	if (config_load(config_path, cfg, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (store_open(cfg->store_path, st, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		config_free(cfg);
+		return -1;
+	}
+	return 0;
 }
 
 int cli_cases(int argc, char **argv)
@@ -193,17 +193,9 @@ int cli_cases(int argc, char **argv)
 		filter.since = (int64_t)timegm(&tm);
 	}
 	struct config cfg;
-	char err[512];
-	if (config_load(config_path, &cfg, err, sizeof err) < 0) {
-		fprintf(stderr, "%s\n", err);
-		return 1;
-	}
 	struct store *st;
-	if (store_open(cfg.store_path, &st, err, sizeof err) < 0) {
-		fprintf(stderr, "%s\n", err);
-		config_free(&cfg);
+	if (open_store(config_path, &cfg, &st) < 0)
 		return 1;
-	}
 	struct export_ctx x = {.csv = strcmp(format, "csv") == 0, .first = 1, .sep = *sep};
 	if (x.csv) {
 		static const char *const head[] = {"number", "created_at", "updated_at",
@@ -211,7 +203,7 @@ int cli_cases(int argc, char **argv)
 			"profile_link", "followers", "phone", "account", "location", "category",
 			"severity", "status", "assignee", "summary", "resolution", "flags"};
 		if (bom)
-			fputs("\xEF\xBB\xBF", stdout);
+			fputs(CSV_BOM, stdout);
 		for (size_t i = 0; i < sizeof head / sizeof head[0]; i++) {
 			if (i)
 				putchar(x.sep);
@@ -236,5 +228,45 @@ usage:
 			"[--separator ,|;] [--bom] [--config FILE]\n"
 			"  csv times are local (TZ); --separator ';' (a Russian spreadsheet) adds "
 			"the UTF-8 BOM\n");
+	return 2;
+}
+
+/* deskbot ideas export --format json|csv [--separator ,|;] [--config FILE] */
+int cli_ideas(int argc, char **argv)
+{
+	const char *format = "json", *config_path = NULL, *sep = ",";
+	if (argc < 1 || strcmp(argv[0], "export") != 0)
+		goto usage;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+			format = argv[++i];
+		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config_path = argv[++i];
+		else if (strcmp(argv[i], "--separator") == 0 && i + 1 < argc)
+			sep = argv[++i];
+		else
+			goto usage;
+	}
+	if ((strcmp(format, "json") && strcmp(format, "csv")) || (strcmp(sep, ",") && strcmp(sep, ";")))
+		goto usage;
+	struct config cfg;
+	struct store *st;
+	if (open_store(config_path, &cfg, &st) < 0)
+		return 1;
+	struct buf out = {0};
+	int result = ideas_export(st, strcmp(format, "csv") == 0, *sep, &out);
+	if (result == 0 && out.data)
+		fwrite(out.data, 1, out.len, stdout);
+	buf_free(&out);
+	store_close(st);
+	config_free(&cfg);
+	if (result < 0) {
+		fprintf(stderr, "ideas: reading the store failed\n");
+		return 1;
+	}
+	return 0;
+usage:
+	fprintf(stderr, "usage: deskbot ideas export --format json|csv [--separator ,|;] "
+			"[--config FILE]\n  csv: local times, with the UTF-8 BOM\n");
 	return 2;
 }

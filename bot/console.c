@@ -9,6 +9,7 @@
 #include "cases.h"
 #include "console_api.h"
 #include "console_hub.h"
+#include "console_ideas.h"
 #include "log.h"
 #include "store.h"
 #include "store_console.h"
@@ -20,6 +21,7 @@ struct console {
 	struct console_hub *hub;
 	struct case_timers *timers;
 	struct console_api *api;
+	struct console_ideas *ideas;
 };
 
 /* The addresses operators logged in from before a restart stay trusted (auth.h). */
@@ -44,9 +46,12 @@ struct console *console_new(const struct console_deps *d)
 				      .cases = c->cases, .replies = d->replies,
 				      .replies_arg = d->arg};
 	c->timers = case_timers_new(&td);
+	struct console_ideas_deps id = {.store = d->store, .outbox = d->outbox,
+					.replies = d->replies, .arg = d->arg};
+	c->ideas = console_ideas_new(&id);
 	struct console_api_deps ad = {.loop = d->loop, .cfg = d->cfg, .store = d->store,
 				      .server = d->server, .auth = c->auth, .hub = c->hub,
-				      .cases = c->cases, .replies = d->replies,
+				      .cases = c->cases, .ideas = c->ideas, .replies = d->replies,
 				      .reload = d->reload, .arg = d->arg};
 	c->api = console_api_new(&ad);
 	return c;
@@ -63,6 +68,7 @@ void console_free(struct console *c)
 	if (!c)
 		return;
 	console_api_free(c->api);
+	console_ideas_free(c->ideas);
 	case_timers_free(c->timers);
 	console_hub_free(c->hub);
 	cases_free(c->cases);

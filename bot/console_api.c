@@ -21,6 +21,7 @@
 #include "config.h"
 #include "channels/channel.h"
 #include "console_hub.h"
+#include "console_ideas.h"
 #include "convstate.h"
 #include "handoff.h"
 #include "json_util.h"
@@ -1017,6 +1018,13 @@ static void api_reload(struct call *k)
 		    k->now);
 }
 
+/* /api/ideas...: the ideas page's own file (console_ideas.c), past the checks above. */
+static void api_ideas(struct call *k)
+{
+	console_ideas_handle(k->c->d.ideas, k->req, k->req->path + strlen("/api/ideas"),
+			     k->body, k->s->login, k->now, k->resp);
+}
+
 static void api_audit(struct call *k)
 {
 	char v[32] = "";
@@ -1073,12 +1081,16 @@ static const struct api_route api_routes[] = {
 	{"GET", "reports", NEED_ADMIN, api_reports, NULL},
 	{"POST", "admin/reload", NEED_ADMIN, api_reload, NULL},
 	{"GET", "audit", NEED_ADMIN, api_audit, NULL},
+	{"*", "ideas*", NEED_ADMIN, api_ideas, NULL},
 };
 
-/* Matches path against pattern; a "#" takes a positive case id. */
+/* Matches path against pattern; a "#" takes a positive case id, a final "*" any rest
+ * that is empty or starts with '/'. */
 static int match(const char *pattern, const char *path, int64_t *id)
 {
 	while (*pattern) {
+		if (*pattern == '*')
+			return *path == '\0' || *path == '/';
 		if (*pattern == '#') {
 			char *end;
 			if (*path < '1' || *path > '9')
@@ -1112,7 +1124,8 @@ void console_api_handle(struct console_api *c, const struct http_req *req, struc
 	for (size_t i = 0; i < sizeof api_routes / sizeof api_routes[0]; i++)
 		if (match(api_routes[i].path, path, &id)) {
 			path_known = 1;
-			if (strcmp(api_routes[i].method, req->method) == 0) {
+			if (strcmp(api_routes[i].method, req->method) == 0 ||
+			    strcmp(api_routes[i].method, "*") == 0) {
 				r = &api_routes[i];
 				break;
 			}

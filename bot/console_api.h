@@ -46,6 +46,7 @@ struct cases;
 struct config;
 struct console_api;
 struct console_hub;
+struct console_ideas;
 struct http_req;
 struct http_resp;
 struct replyset;
@@ -62,6 +63,7 @@ struct console_api_deps {
 	struct auth *auth;
 	struct console_hub *hub;
 	struct cases *cases;
+	struct console_ideas *ideas; /* /api/ideas (console_ideas.h) */
 	struct replyset *(*replies)(void *arg); /* the live reply set */
 	int (*reload)(void *arg, struct buf *out);
 	void *arg;                 /* for replies and reload */

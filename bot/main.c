@@ -18,6 +18,8 @@ static void usage(FILE *f)
 		   "  cases export --format json|csv [--since YYYY-MM-DD] [--separator ,|;] [--bom]\n"
 		   "               [--config FILE]   write the cases out (csv: local times; ';' adds\n"
 		   "                                 the UTF-8 BOM for a Russian spreadsheet)\n"
+		   "  ideas export --format json|csv [--separator ,|;] [--config FILE]\n"
+		   "                                 write the idea board out (csv: with the BOM)\n"
 		   "  version                        print the version\n"
 		   "  help, --help, -h               this text\n");
 }
@@ -50,6 +52,8 @@ int main(int argc, char **argv)
 		return cli_passwd(n, rest);
 	if (strcmp(cmd, "cases") == 0)
 		return cli_cases(n, rest);
+	if (strcmp(cmd, "ideas") == 0)
+		return cli_ideas(n, rest);
 	if (strcmp(cmd, "version") == 0) {
 		printf("deskbot %s\n", DESKBOT_VERSION);
 		return 0;

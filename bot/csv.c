@@ -1,0 +1,36 @@
+/* CSV cells (see csv.h). */
+#include "csv.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+
+static int formula_like(const char *s)
+{
+	return s && *s && strchr("=+-@\t\r", *s) != NULL;
+}
+
+void csv_cell(struct buf *b, const char *s)
+{
+	buf_puts(b, "\"");
+	if (formula_like(s))
+		buf_puts(b, "'");
+	for (; s && *s; s++) {
+		if (*s == '"')
+			buf_puts(b, "\"");
+		buf_append(b, s, 1);
+	}
+	buf_puts(b, "\"");
+}
+
+void csv_time(struct buf *b, double t)
+{
+	if (t <= 0)
+		return;
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char out[32];
+	if (localtime_r(&tt, &tm) && strftime(out, sizeof out, "%Y-%m-%d %H:%M:%S", &tm))
+		buf_puts(b, out);
+}
