@@ -183,17 +183,17 @@ static void api_export(struct console_ideas *ci, const struct http_req *req,
 	resp->content_type = csv ? "text/csv; charset=utf-8" : "application/json";
 }
 
-/* "/N/what" into id and the rest; 0 when path is not that. */
+/* "/N/what" (or "/N") into id and the rest ("what", ""); 0 when path is not that. */
 static int idea_path(const char *path, int64_t *id, const char **rest)
 {
 	if (path[0] != '/' || path[1] < '1' || path[1] > '9')
 		return 0;
 	char *end;
 	long long v = strtoll(path + 1, &end, 10);
-	if (end - path > 16 || *end != '/')
+	if (end - path > 16 || (*end && *end != '/'))
 		return 0;
 	*id = v;
-	*rest = end + 1;
+	*rest = *end ? end + 1 : end;
 	return 1;
 }
 
@@ -211,6 +211,21 @@ void console_ideas_handle(struct console_ideas *ci, const struct http_req *req, 
 			api_export(ci, req, resp);
 		else
 			api_list(ci, resp);
+		return;
+	}
+	if (idea_path(path, &id, &rest) && !*rest) {
+		if (!get) {
+			http_resp_error(resp, 405, "метод не поддерживается");
+			return;
+		}
+		cJSON *audit = store_idea_audit(ci->d.store, id);
+		if (!audit) {
+			store_failed(ci, resp, "the audit");
+			return;
+		}
+		cJSON *extra = cJSON_CreateObject();
+		cJSON_AddItemToObject(extra, "audit", audit);
+		answer_idea(ci, resp, id, extra);
 		return;
 	}
 	if (!idea_path(path, &id, &rest)) {

@@ -5,6 +5,7 @@
  *
  *   GET  /api/ideas                 -> {"ideas":[IDEA..],"units":[S..],
  *                                       "statuses":[{"id","label"}..]}
+ *   GET  /api/ideas/N               -> {"idea":IDEA,"audit":[{"at","actor","action","detail"}]}
  *   POST /api/ideas/N/merge         {"into":M} -> {"idea":IDEA} (M's, with N's votes)
  *   POST /api/ideas/N/route         {"unit":S|""} -> {"idea":IDEA}
  *   POST /api/ideas/N/status        {"status":S} -> {"idea":IDEA,"notified":B}

@@ -154,6 +154,7 @@ int ideas_after(struct store_tx *tx, struct store *st, const struct replyset *rs
 
 /* ---- the console's changes ---- */
 
+/* detail starts "idea N: " (store_idea_audit finds an idea's entries by it). */
 static int audit(struct store_tx *tx, const char *actor, const char *action, const char *detail,
 		 int64_t now)
 {
@@ -223,7 +224,7 @@ int ideas_route(struct store_tx *tx, const struct replyset *rs, int64_t id, cons
 		return 0;
 	int result = store_idea_route(tx, id, unit, now);
 	if (result == 1) {
-		char *detail = xasprintf("idea %" PRId64 " -> %s", id, unit ? unit : "(none)");
+		char *detail = xasprintf("idea %" PRId64 ": -> %s", id, unit ? unit : "(none)");
 		result = audit(tx, actor, "idea_route", detail, now);
 		free(detail);
 	}
@@ -234,7 +235,7 @@ int ideas_merge(struct store_tx *tx, int64_t from, int64_t into, const char *act
 {
 	int result = store_idea_merge(tx, from, into, now);
 	if (result == 1) {
-		char *detail = xasprintf("idea %" PRId64 " merged into %" PRId64, from, into);
+		char *detail = xasprintf("idea %" PRId64 ": merged into %" PRId64, from, into);
 		result = audit(tx, actor, "idea_merge", detail, now);
 		free(detail);
 	}

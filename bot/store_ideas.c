@@ -1,7 +1,9 @@
 /* The idea board's rows (see store_ideas.h). */
 #include "store_ideas.h"
 
+#include <inttypes.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,4 +233,32 @@ int store_idea_route(struct store_tx *tx, int64_t id, const char *unit, int64_t 
 	sqlite3_bind_int64(s, 3, id);
 	int n = step_write(st, s);
 	return n < 0 ? -1 : n > 0;
+}
+
+cJSON *store_idea_audit(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = store__prep(st, "SELECT at, actor, action, detail FROM audit WHERE "
+					  "case_id IS NULL AND action LIKE 'idea\\_%' ESCAPE '\\' "
+					  "AND substr(detail, 1, length(?1)) = ?1 ORDER BY id");
+	if (!s)
+		return NULL;
+	char prefix[40];
+	snprintf(prefix, sizeof prefix, "idea %" PRId64 ": ", id);
+	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_TRANSIENT);
+	cJSON *arr = cJSON_CreateArray();
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "at", (double)sqlite3_column_int64(s, 0));
+		cJSON_AddStringToObject(o, "actor", (const char *)sqlite3_column_text(s, 1));
+		cJSON_AddStringToObject(o, "action", (const char *)sqlite3_column_text(s, 2));
+		cJSON_AddStringToObject(o, "detail", (const char *)sqlite3_column_text(s, 3));
+		cJSON_AddItemToArray(arr, o);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		cJSON_Delete(arr);
+		return NULL;
+	}
+	return arr;
 }

@@ -60,5 +60,9 @@ int store_idea_merge(struct store_tx *tx, int64_t from, int64_t into, int64_t no
 int store_idea_set_status(struct store_tx *tx, int64_t id, const char *status, int64_t now);
 /* Routes idea id to unit (NULL: none). 1 changed, 0 no such idea, negative on error. */
 int store_idea_route(struct store_tx *tx, int64_t id, const char *unit, int64_t now);
+/* The audit entries of idea id (actions idea_*, detail "idea N: ..."), oldest first, as
+ * an array of {"at","actor","action","detail"}; caller frees. NULL on error. */
+#include <cjson/cJSON.h>
+cJSON *store_idea_audit(struct store *st, int64_t id);
 
 #endif
