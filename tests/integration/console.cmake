@@ -7,3 +7,5 @@ set_tests_properties(browser_console PROPERTIES TIMEOUT 600 LABELS "integration;
   ENVIRONMENT "DESKBOT_SOURCE_DIR=${CMAKE_SOURCE_DIR};DESKBOT_BINARY=$<TARGET_FILE:deskbot>")
 # The customer sees typing; the rating after a resolved case.
 deskbot_integration_test(it_console_loop integration/test_console_loop.py)
+# The idea board: collected, voted on, routed, merged, status told to the author, export.
+deskbot_integration_test(it_ideas integration/test_ideas.py)
