@@ -258,6 +258,7 @@
     $('me').textContent = state.me.login + ' (' + (state.me.role === 'admin' ? 'админ' : 'оператор') + ')';
     $('nav-admin').hidden = state.me.role !== 'admin';
     $('nav-reports').hidden = state.me.role !== 'admin';
+    $('nav-ideas').hidden = state.me.role !== 'admin';
     const pageIds = (state.me.pages || []).map((p) => p.id).filter((id) => !(state.me.channels || []).includes(id));
     fillSelect($('f-channel'), (state.me.channels || []).concat(pageIds), (c) => channelText(c));
     fillSelect($('f-category'), state.me.categories || [], categoryTitle);
@@ -999,7 +1000,7 @@
     }
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const fn = KEYS[e.key] || KEYS[e.key.toLowerCase && e.key.toLowerCase()];
-    if (!fn || !$('admin-pane').hidden || !$('reports-pane').hidden) return;
+    if (!fn || !$('admin-pane').hidden || !$('reports-pane').hidden || !$('ideas-pane').hidden) return;
     e.preventDefault();
     fn();
   });
@@ -1222,6 +1223,102 @@
   }
   $('rep-days').addEventListener('change', loadReports);
 
+  /* ---------- ideas (admin): merge, route, status; the author is told by the bot ---------- */
+  const ideas = { statuses: [], units: [], list: [] };
+  function ideaStatusText(id) {
+    const s = ideas.statuses.find((x) => x.id === id);
+    return s ? s.label : id;
+  }
+  async function ideaChange(id, what, body) {
+    $('ideas-error').textContent = '';
+    const r = await api('POST', '/api/ideas/' + id + '/' + what, body);
+    if (r.status !== 200) $('ideas-error').textContent = (r.data && r.data.error) || ('ошибка ' + r.status);
+    await loadIdeas();
+  }
+  function ideaSelect(values, current, label, onChange) {
+    const s = el('select', { title: label });
+    s.setAttribute('aria-label', label);
+    for (const [v, t] of values) {
+      const o = el('option', { text: t });
+      o.value = v;
+      if (v === current) o.selected = true;
+      s.appendChild(o);
+    }
+    s.addEventListener('change', () => onChange(s.value));
+    return s;
+  }
+  function ideaRow(i) {
+    const merged = i.merged_into > 0;
+    const tr = el('tr', { cls: merged ? 'merged' : '', data: { ideaId: i.id } });
+    tr.appendChild(el('td', { text: '№' + i.id }));
+    tr.appendChild(el('td', null, el('div', { cls: 'idea-what', text: i.what }),
+      i.why ? el('div', { cls: 'idea-why', text: 'Зачем: ' + i.why }) : null));
+    tr.appendChild(el('td', { text: (i.author || '—') + ' · ' + channelText(i.channel) + ' · ' + fmtTime(i.created_at) }));
+    tr.appendChild(el('td', { cls: 'idea-votes', text: i.votes }));
+    if (merged) {
+      tr.appendChild(el('td', { text: i.unit || '—' }));
+      tr.appendChild(el('td', { text: ideaStatusText(i.status) }));
+      tr.appendChild(el('td', { text: 'объединена с №' + i.merged_into }));
+      return tr;
+    }
+    const units = [['', '— не назначено —']].concat(ideas.units.map((u) => [u, u]));
+    tr.appendChild(el('td', null, ideaSelect(units, i.unit || '', 'Подразделение',
+      (v) => ideaChange(i.id, 'route', { unit: v }))));
+    tr.appendChild(el('td', null, ideaSelect(ideas.statuses.map((x) => [x.id, x.label]), i.status, 'Статус',
+      (v) => ideaChange(i.id, 'status', { status: v }))));
+    const into = el('input', { cls: 'merge-into', title: 'Номер идеи, в которую объединить' });
+    into.type = 'number';
+    into.min = '1';
+    into.placeholder = '№';
+    into.setAttribute('aria-label', 'Объединить с идеей №');
+    const btn = el('button', { cls: 'ghost', text: 'Объединить' });
+    btn.type = 'button';
+    btn.addEventListener('click', () => {
+      const to = parseInt(into.value, 10);
+      if (to > 0) ideaChange(i.id, 'merge', { into: to });
+    });
+    tr.appendChild(el('td', null, into, btn));
+    return tr;
+  }
+  function renderIdeas() {
+    const body = $('ideas-body');
+    clear(body);
+    const want = $('ideas-status').value, showMerged = $('ideas-merged').checked;
+    const shown = ideas.list.filter((i) => (!want || i.status === want) && (showMerged || !(i.merged_into > 0)));
+    for (const i of shown) body.appendChild(ideaRow(i));
+    $('ideas-empty').hidden = shown.length > 0;
+  }
+  async function loadIdeas() {
+    const r = await api('GET', '/api/ideas');
+    if (r.status !== 200) { $('ideas-error').textContent = r.data.error || 'нет доступа'; return; }
+    ideas.statuses = r.data.statuses || [];
+    ideas.units = r.data.units || [];
+    ideas.list = r.data.ideas || [];
+    const sel = $('ideas-status');
+    if (sel.options.length === 1) {
+      for (const s of ideas.statuses) {
+        const o = el('option', { text: s.label });
+        o.value = s.id;
+        sel.appendChild(o);
+      }
+    }
+    renderIdeas();
+  }
+  async function exportIdeas(format) {
+    const r = await fetch('/api/ideas/export?format=' + format, { credentials: 'same-origin' });
+    if (!r.ok) { $('ideas-error').textContent = 'выгрузка не удалась: ' + r.status; return; }
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(await r.blob());
+    a.download = 'ideas.' + format;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  }
+  $('ideas-status').addEventListener('change', renderIdeas);
+  $('ideas-merged').addEventListener('change', renderIdeas);
+  $('ideas-export-csv').addEventListener('click', () => exportIdeas('csv'));
+  $('ideas-export-json').addEventListener('click', () => exportIdeas('json'));
+
   /* ---------- routing ---------- */
   function route() {
     if (!state.me) return;
@@ -1229,12 +1326,15 @@
     const m = h.match(/^#\/case\/(\d+)$/);
     const admin = h === '#/admin';
     const reports = h === '#/reports';
-    $('desk').classList.toggle('admin', admin || reports);
-    $('queue-pane').hidden = admin || reports;
-    $('case-pane').hidden = admin || reports;
-    $('side-pane').hidden = admin || reports;
+    const ideasPage = h === '#/ideas';
+    const wide = admin || reports || ideasPage;
+    $('desk').classList.toggle('admin', wide);
+    $('queue-pane').hidden = wide;
+    $('case-pane').hidden = wide;
+    $('side-pane').hidden = wide;
     $('admin-pane').hidden = !admin;
     $('reports-pane').hidden = !reports;
+    $('ideas-pane').hidden = !ideasPage;
     if (m) {
       openCase(parseInt(m[1], 10));
     } else {
@@ -1247,6 +1347,7 @@
       delete $('case-pane').dataset.caseId;
       if (admin) loadStats();
       else if (reports) loadReports();
+      else if (ideasPage) loadIdeas();
       else renderQueue();
     }
   }

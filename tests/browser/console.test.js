@@ -173,6 +173,7 @@ async function main() {
     const chat = await chatCtx.newPage();
     chat.on('pageerror', (e) => console.log('[page error chat] ' + e.message));
     let caseNumber = null;
+    let ideaCtx = null, author = null, voter = null, ideaId = 0, secondId = 0;
     let caseId = null;
 
     await step('a customer in the web chat complains and gives a phone; the case appears live with its flags', async () => {
@@ -471,6 +472,83 @@ async function main() {
       const bytes = fs.readFileSync(file);
       assert(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf, 'CSV without BOM');
       assert(/Жалоба/.test(bytes.toString('utf8')) && /;/.test(bytes.toString('utf8')), 'CSV: ' + bytes.toString('utf8'));
+    });
+
+    await step('the idea board: a chat customer proposes, another votes with a button', async () => {
+      ideaCtx = await browser.newContext({ locale: 'ru-RU' });
+      author = await ideaCtx.newPage();
+      await author.goto(bot.url('/chat'));
+      await author.waitForSelector('body[data-connected="yes"]');
+      let r = await say(author, 'У меня есть предложение');
+      assert(/что вы предлагаете/.test(r.map((x) => x.text).join(' ')), 'no "what": ' + JSON.stringify(r));
+      await say(author, 'Сделайте тариф для умных часов');
+      r = await say(author, 'Чтобы часы не съедали пакет телефона');
+      const m = r.map((x) => x.text).join(' ').match(/№(\d+)/);
+      assert(m, 'no idea number in the thanks: ' + JSON.stringify(r));
+      ideaId = parseInt(m[1], 10);
+      const voterCtx = await browser.newContext({ locale: 'ru-RU' });
+      voter = await voterCtx.newPage();
+      await voter.goto(bot.url('/chat'));
+      await voter.waitForSelector('body[data-connected="yes"]');
+      await say(voter, 'покажи лучшие идеи');
+      const button = '#keyboard button[data-payload="idea:vote:' + ideaId + '"]';
+      await voter.waitForSelector(button);
+      const before = (await chatReplies(voter)).length;
+      await voter.click(button);
+      await voter.waitForFunction((n) => Array.from(document.querySelectorAll('#messages .msg'))
+        .filter((x) => x.dataset.from !== 'customer').length > n, before, { timeout: 10000 });
+      await voter.waitForFunction(() => !document.querySelector('#messages .msg.pending'), null, { timeout: 10000 });
+      const thanks = (await chatReplies(voter)).slice(before).map((x) => x.text).join(' ');
+      assert(/голос/.test(thanks), 'no vote thanks: ' + thanks);
+      /* The voter's own idea, voted for too: after the merge the voter counts once. */
+      await say(voter, 'хочу предложить идею');
+      await say(voter, 'Тариф для часов с сим-картой');
+      r = await say(voter, 'Удобно для детей');
+      secondId = parseInt(r.map((x) => x.text).join(' ').match(/№(\d+)/)[1], 10);
+      await say(voter, 'покажи идеи');
+      const b2 = '#keyboard button[data-payload="idea:vote:' + secondId + '"]';
+      await voter.waitForSelector(b2);
+      const n2 = (await chatReplies(voter)).length;
+      await voter.click(b2);
+      await voter.waitForFunction((n) => Array.from(document.querySelectorAll('#messages .msg'))
+        .filter((x) => x.dataset.from !== 'customer').length > n, n2, { timeout: 10000 });
+    });
+
+    await step('the ideas page: Russian labels, route, status told to the author, merge, CSV export', async () => {
+      const p = A.page;
+      await p.goto(bot.url('/console#/ideas'));
+      await p.waitForSelector('#nav-ideas:not([hidden])');
+      const row = '#ideas-body tr[data-idea-id="' + ideaId + '"]';
+      await p.waitForSelector(row);
+      assert(/умных часов/.test(await p.textContent(row)), 'idea text missing');
+      assert((await p.textContent(row + ' .idea-votes')) === '1', 'votes: ' + await p.textContent(row + ' .idea-votes'));
+      const labels = await p.$$eval(row + ' select[aria-label="Статус"] option', (os) => os.map((o) => o.textContent));
+      assert(JSON.stringify(labels) === JSON.stringify(['новая', 'на рассмотрении', 'запланирована', 'сделана', 'отклонена']),
+        'status labels: ' + JSON.stringify(labels));
+      await p.selectOption(row + ' select[aria-label="Подразделение"]', 'Тарифы и цены');
+      await p.waitForFunction((sel) => document.querySelector(sel + ' select[aria-label="Подразделение"]').value === 'Тарифы и цены', row);
+      const told = (await chatReplies(author)).length;
+      await p.selectOption(row + ' select[aria-label="Статус"]', 'planned');
+      await author.waitForFunction((n) => Array.from(document.querySelectorAll('#messages .msg'))
+        .filter((x) => x.dataset.from !== 'customer').length > n, told, { timeout: 10000 });
+      const notice = (await chatReplies(author)).slice(told).map((x) => x.text).join(' ');
+      assert(/запланирована/.test(notice) && notice.includes('№' + ideaId), 'notice: ' + notice);
+      /* Merge the voter's idea into the first: one vote each before, still 1 after. */
+      const second = '#ideas-body tr[data-idea-id="' + secondId + '"]';
+      await p.fill(second + ' input.merge-into', String(ideaId));
+      await p.click(second + ' button');
+      await p.waitForSelector(second, { state: 'detached' });
+      assert((await p.textContent(row + ' .idea-votes')) === '1', 'votes after the merge: ' + await p.textContent(row + ' .idea-votes'));
+      await p.check('#ideas-merged');
+      assert(/объединена с №/.test(await p.textContent(second)), 'merged row not marked');
+      await p.screenshot({ path: path.join(SHOTS, 'ideas.png'), fullPage: true });
+      const [download] = await Promise.all([p.waitForEvent('download'), p.click('#ideas-export-csv')]);
+      const bytes = fs.readFileSync(await download.path());
+      assert(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf, 'ideas CSV without BOM');
+      const text = bytes.toString('utf8');
+      assert(/умных часов/.test(text) && /Тарифы и цены/.test(text) && /planned/.test(text), 'ideas CSV: ' + text);
+      await ideaCtx.close();
+      await voter.context().close();
     });
 
     await step('logout ends the session', async () => {
