@@ -361,19 +361,6 @@ static int read_payload(const struct replyset *rs, const char *payload, int *for
 	       handler_idea_payload(payload, NULL);
 }
 
-/* A press of a button the bot does not know (or one without any data), with no text
- * to go by: saying "your
- * message is empty" would be wrong and useless, so say the button is out of date and
- * offer the menu (the fallback text when the set has no button_stale template). */
-static void stale_button(struct handler_ctx *ctx)
-{
-	struct reply *r = handler_template(ctx, "button_stale", NULL);
-	if (!r)
-		r = handler_template(ctx, "fallback", NULL);
-	handler_menu_buttons(ctx, r);
-	handler_set_route(ctx, "fallback", NULL);
-}
-
 int dialog_match(const struct replyset *rs, const struct chan_msg *msg, struct match_result *m)
 {
 	const char *text = msg && msg->text ? msg->text : "";
@@ -419,7 +406,7 @@ int dialog_handle_matched(const struct replyset *rs, struct convstate *state,
 
 	int result = 0;
 	if ((msg->payload || msg->callback_id) && !known_button && match->text.n_tokens == 0) {
-		stale_button(&ctx);
+		handler_stale_button(&ctx);
 		goto done;
 	}
 	int empty = match->text.n_tokens == 0 && !known_button;
@@ -469,5 +456,6 @@ void dialog_result_free(struct dialog_result *r)
 	cJSON_Delete(r->case_data);
 	free(r->idea_what);
 	free(r->idea_why);
+	reply_list_free(&r->idea_stale);
 	memset(r, 0, sizeof *r);
 }

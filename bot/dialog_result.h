@@ -49,6 +49,8 @@ struct dialog_result {
 	int idea_op;               /* enum dialog_idea_op: what the ideas service must do */
 	char *idea_what, *idea_why; /* owned: the collected idea for DIALOG_IDEA_SUBMIT */
 	int64_t idea_id;           /* the idea voted for (DIALOG_IDEA_VOTE) */
+	struct reply_list idea_stale; /* DIALOG_IDEA_VOTE: the replies instead when there is
+				       * no such idea (a forged or foreign button) */
 };
 
 #endif

@@ -67,12 +67,20 @@ static int submit(struct store_tx *tx, const struct chan_msg *m, struct dialog_r
 static int vote(struct store_tx *tx, const struct chan_msg *m, struct dialog_result *res,
 		int64_t now)
 {
-	int counted = store_idea_vote(tx, res->idea_id, m->channel, m->user_id, now);
-	if (counted < 0)
+	int vote = store_idea_vote(tx, res->idea_id, m->channel, m->user_id, now);
+	if (vote < 0)
 		return -1;
-	if (!counted)
-		log_info("ideas: vote of %s %" PRId64 " for idea %" PRId64
-			 " not counted (voted before, or no such idea)",
+	if (vote == IDEA_VOTE_NO_IDEA) {
+		log_warn("ideas: %s %" PRId64 " pressed a vote for idea %" PRId64
+			 ", which does not exist; answered as a stale button",
+			 m->channel, m->user_id, res->idea_id);
+		reply_list_free(&res->replies);
+		res->replies = res->idea_stale;
+		res->idea_stale = (struct reply_list){0};
+		return 0;
+	}
+	if (vote == IDEA_VOTE_AGAIN)
+		log_info("ideas: %s %" PRId64 " voted for idea %" PRId64 " before; counted once",
 			 m->channel, m->user_id, res->idea_id);
 	char number[24];
 	snprintf(number, sizeof number, "%" PRId64, res->idea_id);

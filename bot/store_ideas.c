@@ -92,7 +92,16 @@ int store_idea_vote(struct store_tx *tx, int64_t id, const char *channel, int64_
 	sqlite3_bind_int64(s, 3, now);
 	sqlite3_bind_int64(s, 4, id);
 	int n = step_write(st, s);
-	return n < 0 ? -1 : n > 0;
+	if (n != 0)
+		return n < 0 ? -1 : IDEA_VOTE_COUNTED;
+	sqlite3_stmt *e = store__prep(st, "SELECT count(*) FROM ideas WHERE id = ?");
+	if (!e)
+		return -1;
+	sqlite3_bind_int64(e, 1, id);
+	int rc = sqlite3_step(e);
+	int64_t found = rc == SQLITE_ROW ? sqlite3_column_int64(e, 0) : -1;
+	sqlite3_reset(e);
+	return found < 0 ? -1 : found ? IDEA_VOTE_AGAIN : IDEA_VOTE_NO_IDEA;
 }
 
 #define IDEA_COLUMNS                                                                          \

@@ -40,8 +40,14 @@ struct idea_new {
 
 /* Stores a new idea (status new) and sets *id. 0, or negative on error. */
 int store_idea_add(struct store_tx *tx, const struct idea_new *in, int64_t now, int64_t *id);
-/* Counts (channel, user)'s vote for idea id (for its target when it was merged).
- * 1 counted, 0 already counted or no such idea, negative on error. */
+/* What a vote came to. */
+enum idea_vote {
+	IDEA_VOTE_AGAIN = 0,   /* this customer's vote was counted before */
+	IDEA_VOTE_COUNTED = 1,
+	IDEA_VOTE_NO_IDEA = 2, /* no such idea (a forged or foreign button) */
+};
+/* Counts (channel, user)'s vote for idea id (for its target when it was merged): an
+ * enum idea_vote, or negative on error. */
 int store_idea_vote(struct store_tx *tx, int64_t id, const char *channel, int64_t user,
 		    int64_t now);
 /* Reads idea id into *out. 1 found, 0 not, negative on error. */

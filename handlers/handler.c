@@ -75,3 +75,16 @@ void handler_set_route(struct handler_ctx *ctx, const char *handler, const char 
 	ctx->out->handler = xstrdup(handler);
 	ctx->out->intent = intent ? xstrdup(intent) : NULL;
 }
+
+/* A press of a button the bot does not know (or one without any data), with no text
+ * to go by: saying "your
+ * message is empty" would be wrong and useless, so say the button is out of date and
+ * offer the menu (the fallback text when the set has no button_stale template). */
+void handler_stale_button(struct handler_ctx *ctx)
+{
+	struct reply *r = handler_template(ctx, "button_stale", NULL);
+	if (!r)
+		r = handler_template(ctx, "fallback", NULL);
+	handler_menu_buttons(ctx, r);
+	handler_set_route(ctx, "fallback", NULL);
+}

@@ -69,6 +69,8 @@ struct reply *handler_text(struct handler_ctx *ctx, const char *text, const char
 void handler_intent_button(struct handler_ctx *ctx, struct reply *r, const char *id, int row);
 /* Adds the menu topics and, if none of them is one, a button for a person. */
 void handler_menu_buttons(struct handler_ctx *ctx, struct reply *r);
+/* Says a button is out of date (button_stale, else fallback) with the menu (bot/dialog.c). */
+void handler_stale_button(struct handler_ctx *ctx);
 /* Records the routing facts in ctx->out (handler name, intent id). */
 void handler_set_route(struct handler_ctx *ctx, const char *handler, const char *intent);
 

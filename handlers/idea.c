@@ -75,6 +75,13 @@ static int idea_handle(struct handler_ctx *ctx)
 	if (handler_idea_payload(ctx->msg->payload, &id)) {
 		ctx->out->idea_op = DIALOG_IDEA_VOTE;
 		ctx->out->idea_id = id;
+		/* Whether idea id exists only the store knows: the answer for a button that
+		 * names none is made here too, and the ideas service picks. */
+		struct reply_list said = ctx->out->replies;
+		ctx->out->replies = (struct reply_list){0};
+		handler_stale_button(ctx);
+		ctx->out->idea_stale = ctx->out->replies;
+		ctx->out->replies = said;
 		handler_template(ctx, "idea_voted", &keep);
 		handler_set_route(ctx, "idea", "idea_vote");
 		return HANDLER_HANDLED;

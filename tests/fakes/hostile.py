@@ -178,6 +178,8 @@ def vk_cases(seed, peer_base=810000000, id_base=50000000, group_id=123456):
                            ("event-forged", {"command": "@@s@@"}),
                            ("event-payload-string", '{"p":"garbage"}'),
                            ("event-payload-array", [1, 2]),
+                           ("event-vote-no-such-idea", {"p": "idea:vote:999999999"}),
+                           ("event-vote-overflow", {"p": "idea:vote:" + "9" * 40}),
                            ("event-no-payload", None)]:
         peer = g.next_peer()
         cb = "cb%012x" % g.rnd.getrandbits(48)
@@ -311,6 +313,8 @@ def tg_cases(seed, peer_base=8100000000, id_base=500):
                         ("callback-stale-plan", "plan:archived_2019"),
                         ("callback-forged", "x" * 64),
                         ("callback-lone-surrogate", "@@d@@"),
+                        ("callback-vote-no-such-idea", "idea:vote:999999999"),
+                        ("callback-vote-overflow", "idea:vote:" + "9" * 40),
                         ("callback-no-data", None)]:
         peer = g.next_peer()
         qid = "%d%06d" % (peer % 10 ** 9, g.rnd.randrange(10 ** 6))
@@ -426,6 +430,8 @@ def max_cases(seed, peer_base=9100000000, id_base=700000):
                                  ("callback-forged", "x" * 1024, False),
                                  ("callback-lone-surrogate", "@@d@@", False),
                                  ("callback-no-payload", None, False),
+                                 ("callback-vote-no-such-idea", "idea:vote:999999999", False),
+                                 ("callback-vote-overflow", "idea:vote:" + "9" * 40, False),
                                  ("callback-message-deleted", "intent:nonexistent", True)]:
         uid = g.next_peer()
         cid = "cb.%d.%06d" % (uid, g.rnd.randrange(10 ** 6))

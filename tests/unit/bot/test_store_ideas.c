@@ -46,7 +46,7 @@ static void one_vote_per_customer(void **state)
 	assert_int_equal(store_idea_vote(tx, a, "vk", 2, 1100), 1);
 	assert_int_equal(store_idea_vote(tx, a, "vk", 2, 1200), 0); /* pressed again */
 	assert_int_equal(store_idea_vote(tx, a, "telegram", 2, 1200), 1); /* another person */
-	assert_int_equal(store_idea_vote(tx, a + 100, "vk", 3, 1200), 0); /* no such idea */
+	assert_int_equal(store_idea_vote(tx, a + 100, "vk", 3, 1200), IDEA_VOTE_NO_IDEA);
 	assert_int_equal(store_commit(tx), 0);
 	assert_int_equal(votes_of(st, a), 2);
 	/* The same press in a later unit (a replay past the dedup) still counts once. */

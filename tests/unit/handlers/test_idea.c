@@ -197,6 +197,14 @@ static void votes_and_the_top_list(void **state)
 	assert_int_equal(i.votes, 1);
 	idea_free(&i);
 
+	/* A vote for an idea that does not exist is answered as a stale button. */
+	say(conv, "", "idea:vote:999", 2, &res);
+	assert_int_equal(res.idea_op, DIALOG_IDEA_VOTE);
+	apply(st, 2, &res);
+	assert_non_null(strstr(text_of(&res), "кнопка уже не работает"));
+	assert_true(res.replies.items[0].n_buttons > 0);
+	dialog_result_free(&res);
+
 	/* A forged vote payload is a stale button, not a vote. */
 	say(conv, "", "idea:vote:0x1", 2, &res);
 	assert_int_equal(res.idea_op, DIALOG_IDEA_NONE);
