@@ -80,6 +80,30 @@ async function say(chat, text) {
   return all.slice(before);
 }
 
+/* Goes through the idea collection; returns the idea's number from the thanks. */
+async function proposeIdea(chat, opener, what, why) {
+  const r = await say(chat, opener);
+  assert(/что вы предлагаете/.test(r.map((x) => x.text).join(' ')), 'no "what": ' + JSON.stringify(r));
+  await say(chat, what);
+  const thanks = (await say(chat, why)).map((x) => x.text).join(' ');
+  const m = thanks.match(/№(\d+)/);
+  assert(m, 'no idea number in the thanks: ' + thanks);
+  return parseInt(m[1], 10);
+}
+
+/* Presses the vote button of idea id (on the keyboard of the top list); returns the
+ * replies it brought. */
+async function voteIdea(chat, id) {
+  const button = '#keyboard button[data-payload="idea:vote:' + id + '"]';
+  await chat.waitForSelector(button);
+  const before = (await chatReplies(chat)).length;
+  await chat.click(button);
+  await chat.waitForFunction((n) => Array.from(document.querySelectorAll('#messages .msg'))
+    .filter((x) => x.dataset.from !== 'customer').length > n, before, { timeout: 10000 });
+  await chat.waitForFunction(() => !document.querySelector('#messages .msg.pending'), null, { timeout: 10000 });
+  return (await chatReplies(chat)).slice(before);
+}
+
 /* Complains, answers the short interview, returns the case number the bot gave. */
 async function complain(chat) {
   let replies = await say(chat, 'ВЫ ЧТО ТВОРИТЕ?! Третий день не работает мобильный интернет, ничего не грузится! Подам в суд!');
@@ -479,39 +503,18 @@ async function main() {
       author = await ideaCtx.newPage();
       await author.goto(bot.url('/chat'));
       await author.waitForSelector('body[data-connected="yes"]');
-      let r = await say(author, 'У меня есть предложение');
-      assert(/что вы предлагаете/.test(r.map((x) => x.text).join(' ')), 'no "what": ' + JSON.stringify(r));
-      await say(author, 'Сделайте тариф для умных часов');
-      r = await say(author, 'Чтобы часы не съедали пакет телефона');
-      const m = r.map((x) => x.text).join(' ').match(/№(\d+)/);
-      assert(m, 'no idea number in the thanks: ' + JSON.stringify(r));
-      ideaId = parseInt(m[1], 10);
-      const voterCtx = await browser.newContext({ locale: 'ru-RU' });
-      voter = await voterCtx.newPage();
+      ideaId = await proposeIdea(author, 'У меня есть предложение', 'Сделайте тариф для умных часов',
+        'Чтобы часы не съедали пакет телефона');
+      voter = await (await browser.newContext({ locale: 'ru-RU' })).newPage();
       await voter.goto(bot.url('/chat'));
       await voter.waitForSelector('body[data-connected="yes"]');
       await say(voter, 'покажи лучшие идеи');
-      const button = '#keyboard button[data-payload="idea:vote:' + ideaId + '"]';
-      await voter.waitForSelector(button);
-      const before = (await chatReplies(voter)).length;
-      await voter.click(button);
-      await voter.waitForFunction((n) => Array.from(document.querySelectorAll('#messages .msg'))
-        .filter((x) => x.dataset.from !== 'customer').length > n, before, { timeout: 10000 });
-      await voter.waitForFunction(() => !document.querySelector('#messages .msg.pending'), null, { timeout: 10000 });
-      const thanks = (await chatReplies(voter)).slice(before).map((x) => x.text).join(' ');
+      const thanks = (await voteIdea(voter, ideaId)).map((x) => x.text).join(' ');
       assert(/голос/.test(thanks), 'no vote thanks: ' + thanks);
       /* The voter's own idea, voted for too: after the merge the voter counts once. */
-      await say(voter, 'хочу предложить идею');
-      await say(voter, 'Тариф для часов с сим-картой');
-      r = await say(voter, 'Удобно для детей');
-      secondId = parseInt(r.map((x) => x.text).join(' ').match(/№(\d+)/)[1], 10);
+      secondId = await proposeIdea(voter, 'хочу предложить идею', 'Тариф для часов с сим-картой', 'Удобно для детей');
       await say(voter, 'покажи идеи');
-      const b2 = '#keyboard button[data-payload="idea:vote:' + secondId + '"]';
-      await voter.waitForSelector(b2);
-      const n2 = (await chatReplies(voter)).length;
-      await voter.click(b2);
-      await voter.waitForFunction((n) => Array.from(document.querySelectorAll('#messages .msg'))
-        .filter((x) => x.dataset.from !== 'customer').length > n, n2, { timeout: 10000 });
+      await voteIdea(voter, secondId);
     });
 
     await step('the ideas page: Russian labels, route, status told to the author, merge, CSV export', async () => {

@@ -16,19 +16,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from client import FakeServer, wait_for  # noqa: E402
 from harness import Deskbot, Runner, check  # noqa: E402
-from test_console import Session, config, raw  # noqa: E402
+from test_console import Session, raw  # noqa: E402
+from test_console_loop import TG_TOKEN, VK_TOKEN, bot_config  # noqa: E402
 
-VK_TOKEN = "vk-test-token-secret-0001"
-TG_TOKEN = "123456:TEST-token-secret-0002"
 AUTHOR = 7000008001
 VOTERS = [6001, 6002]
-
-
-def bot_config(vk, tg):
-    return config(vk={"token": VK_TOKEN, "group_id": 123456, "api_url": vk.base_url + "/method",
-                      "wait": 2, "rate_per_s": 1000, "chat_rate_per_s": 1000},
-                  telegram={"token": TG_TOKEN, "api_url": tg.base_url, "timeout": 2,
-                            "rate_per_s": 1000, "chat_rate_per_s": 1000})
 
 
 def say_tg(tg, peer, text):
