@@ -30,22 +30,22 @@ static char *quote(const char *s)
 	return xasprintf("%.*s…", (int)n, s);
 }
 
-/* Fills vars into each reply holding placeholder (e.g. "{idea}"); the replies that had
- * it are flagged in had (may be NULL; one entry per reply). */
-static void fill_replies(struct dialog_result *res, const char *placeholder,
-			 const struct tpl_vars *vars, int *had)
+/* Fills vars into reply r when it holds placeholder (e.g. "{idea}"); 1 when it did. */
+static int fill_reply(struct reply *r, const char *placeholder, const struct tpl_vars *vars)
 {
-	for (size_t i = 0; i < res->replies.n; i++) {
-		struct reply *r = &res->replies.items[i];
-		int has = strstr(r->text, placeholder) != NULL;
-		if (had)
-			had[i] = has;
-		if (!has)
-			continue;
-		char *filled = replyset_fill(r->text, vars);
-		free(r->text);
-		r->text = filled;
-	}
+	if (!strstr(r->text, placeholder))
+		return 0;
+	char *filled = replyset_fill(r->text, vars);
+	free(r->text);
+	r->text = filled;
+	return 1;
+}
+
+static void fill_replies(struct dialog_result *res, const char *placeholder,
+			 const struct tpl_vars *vars)
+{
+	for (size_t i = 0; i < res->replies.n; i++)
+		fill_reply(&res->replies.items[i], placeholder, vars);
 }
 
 static int submit(struct store_tx *tx, const struct chan_msg *m, struct dialog_result *res,
@@ -59,7 +59,7 @@ static int submit(struct store_tx *tx, const struct chan_msg *m, struct dialog_r
 		return -1;
 	char number[24];
 	snprintf(number, sizeof number, "%" PRId64, id);
-	fill_replies(res, "{idea}", &(struct tpl_vars){.idea = number}, NULL);
+	fill_replies(res, "{idea}", &(struct tpl_vars){.idea = number});
 	log_info("ideas: idea %" PRId64 " from %s %" PRId64, id, m->channel, m->user_id);
 	return 0;
 }
@@ -84,7 +84,7 @@ static int vote(struct store_tx *tx, const struct chan_msg *m, struct dialog_res
 			 m->channel, m->user_id, res->idea_id);
 	char number[24];
 	snprintf(number, sizeof number, "%" PRId64, res->idea_id);
-	fill_replies(res, "{idea}", &(struct tpl_vars){.idea = number}, NULL);
+	fill_replies(res, "{idea}", &(struct tpl_vars){.idea = number});
 	return 0;
 }
 
@@ -123,12 +123,11 @@ static int top(struct store *st, const struct replyset *rs, struct dialog_result
 		return -1;
 	}
 	char *none = t.n ? NULL : replyset_render(rs, "idea_top_none", t.lang, NULL);
-	int had[res->replies.n ? res->replies.n : 1];
-	fill_replies(res, "{ideas}", &(struct tpl_vars){.ideas = none ? none : t.text.data}, had);
+	struct tpl_vars list = {.ideas = none ? none : t.text.data};
 	for (size_t r = 0; r < res->replies.n; r++) {
-		if (!had[r])
-			continue;
 		struct reply *rep = &res->replies.items[r];
+		if (!fill_reply(rep, "{ideas}", &list))
+			continue;
 		for (size_t k = 0; k < t.n; k++) {
 			char number[24], payload[40];
 			snprintf(number, sizeof number, "%" PRId64, t.ids[k]);
