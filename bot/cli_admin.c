@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "csv.h"
 #include "cases.h"
+#include "csv.h"
 #include "cli.h"
 #include "config.h"
 #include "ideas.h"

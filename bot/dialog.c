@@ -20,10 +20,11 @@
 #include "text.h"
 #include "xalloc.h"
 
-/* Tried in this order; fallback always handles. */
+/* Tried in this order; fallback always handles. The idea handler is first: the answer
+ * to its question ("what do you suggest?") may read as anything. */
 static const struct handler *const handler_table[] = {
-	&handler_idea, &handler_complaint, &handler_operator, &handler_tariff, &handler_smalltalk, &handler_faq,
-	&handler_fallback,
+	&handler_idea,  &handler_complaint, &handler_operator, &handler_tariff,
+	&handler_smalltalk, &handler_faq,   &handler_fallback,
 };
 
 /* ------------------------------------------------------------------ language */

@@ -114,6 +114,28 @@ static void test_semantic_errors(void **state)
 	free(dir);
 }
 
+/* The idea board's parts of a set: the units load, a bad unit and an unknown intent
+ * kind are reported. */
+static void test_idea_units(void **state)
+{
+	(void)state;
+	struct replyset *rs = th_default_set();
+	const struct replyset_settings *set = replyset_settings(rs);
+	assert_true(set->n_idea_units >= 2);
+	assert_string_equal(set->idea_units[0], "Тарифы и цены");
+	assert_int_equal(replyset_intent(rs, "idea_propose")->kind, RS_IDEA);
+	replyset_unref(rs);
+	char *dir = th_copy_default();
+	th_patch(dir, "settings.json", "\"Роуминг\"", "\"\"");
+	th_patch(dir, "intents/ideas.json", "\"kind\": \"idea\"", "\"kind\": \"ideas\"");
+	char *e = load_errors(dir);
+	assert_non_null(strstr(e, "a business unit must be a name of 1 to 80 bytes"));
+	assert_non_null(strstr(e, "unknown kind \"ideas\""));
+	free(e);
+	th_rmtree(dir);
+	free(dir);
+}
+
 /* An operator that serves Russian only: no "en" anywhere loads, English falls back to the
  * Russian text, and Russian stays required. */
 static void test_russian_only_set(void **state)
@@ -272,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_missing_files),
 		cmocka_unit_test(test_tariff_cost),
 		cmocka_unit_test(test_synonyms_file),
+		cmocka_unit_test(test_idea_units),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
