@@ -252,10 +252,7 @@ int cases_create(struct store_tx *tx, cJSON *record, int64_t now, int64_t *id, c
 int cases_add_line(struct store_tx *tx, int64_t id, int64_t at, const char *from,
 		   const char *text)
 {
-	if (store_case_line_add(tx, id, at, from, text, NULL) < 0)
-		return -1;
-	/* A customer's line is the case's news: last_customer_at and updated_at, in place. */
-	return str_is(from, "customer") ? store_case_touch(tx, id, at) : 0;
+	return store_case_line_add(tx, id, at, from, text, NULL);
 }
 
 /* ---- operations ---- */

@@ -157,6 +157,12 @@ static const char *const migrations[] = {
 	"CREATE TABLE idea_votes ("
 	"  idea_id INTEGER NOT NULL, channel TEXT NOT NULL, user_id INTEGER NOT NULL,"
 	"  at INTEGER NOT NULL, PRIMARY KEY (idea_id, channel, user_id)) WITHOUT ROWID;",
+	/* 8 -> 9: outbox_pending carries peer_id, so that reading one chat's overflow back
+	 * (store_outbox_each_pending_peer) filters the rows it walks past in the index
+	 * instead of looking each one up in the table: with few talkative chats that walk
+	 * cost a fifth of the CPU (the channel benchmark at 100 chats x 200 messages). */
+	"DROP INDEX outbox_pending;"
+	"CREATE INDEX outbox_pending ON outbox (channel, status, id, peer_id);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

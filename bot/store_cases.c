@@ -197,27 +197,6 @@ int store_case_state(struct store *st, int64_t id, int *severity, char status[16
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_case_touch(struct store_tx *tx, int64_t id, int64_t now)
-{
-	struct store *st = store__writer(tx, "store_case_touch");
-	if (!st)
-		return -1;
-	sqlite3_stmt *s = store__prep(st, "UPDATE cases SET updated_at = ?2, record = "
-					  "json_set(record, '$.last_customer_at', ?2, '$.updated_at', ?2) "
-					  "WHERE id = ?1");
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, now);
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		log_error("store: case %lld: touch: %s", (long long)id, sqlite3_errmsg(db_of(st)));
-		return -1;
-	}
-	return 0;
-}
-
 static int64_t line_count(struct store *st, int64_t id)
 {
 	sqlite3_stmt *s = store__prep(st, "SELECT n_lines FROM cases WHERE id = ?");
@@ -237,8 +216,14 @@ int store_case_line_add(struct store_tx *tx, int64_t id, int64_t at, const char 
 		return -1;
 	sqlite3_stmt *s = store__prep(st, "INSERT INTO case_lines (case_id, at, who, text, operator)"
 					  " VALUES (?,?,?,?,?)");
+	/* One update per line: a customer's line is also the case's news (last_customer_at
+	 * and updated_at, set in the record in place). */
 	sqlite3_stmt *u = store__prep(st, "UPDATE cases SET n_lines = n_lines + 1, "
-					  "last_line_at = ?2, last_line_from = ?3 WHERE id = ?1");
+					  "last_line_at = ?2, last_line_from = ?3, "
+					  "updated_at = iif(?3 = 'customer', ?2, updated_at), "
+					  "record = iif(?3 = 'customer', json_set(record, "
+					  "'$.last_customer_at', ?2, '$.updated_at', ?2), record) "
+					  "WHERE id = ?1");
 	if (!s || !u)
 		return -1;
 	from = from && *from ? from : "bot";
@@ -289,9 +274,10 @@ static int load_lines(struct store *st, int64_t id, cJSON *arr)
 
 int64_t store_case_open_for(struct store *st, const char *channel, int64_t peer)
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT id FROM cases WHERE channel = ? AND peer_id = ? "
-					  "AND status NOT IN ('resolved', 'closed') "
-					  "ORDER BY id DESC LIMIT 1");
+	/* max() over the covering index cases_peer: no sort, unlike ORDER BY id DESC. */
+	sqlite3_stmt *s = store__prep(st, "SELECT coalesce(max(id), 0) FROM cases "
+					  "WHERE channel = ? AND peer_id = ? "
+					  "AND status NOT IN ('resolved', 'closed')");
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, channel, -1, SQLITE_TRANSIENT);

@@ -40,9 +40,8 @@ int store_case_put(struct store_tx *tx, int64_t id, const cJSON *record, int64_t
  * Returns 1 when the case exists, 0 when not, negative on error. */
 int store_case_state(struct store *st, int64_t id, int *severity, char status[16],
 		     char assignee[64]);
-/* Sets the record's last_customer_at and updated_at to now in place (no read). */
-int store_case_touch(struct store_tx *tx, int64_t id, int64_t now);
-/* Appends one transcript line to a case (from: "customer", "bot" or "operator"). */
+/* Appends one transcript line to a case (from: "customer", "bot" or "operator"); a
+ * customer's line also sets the record's last_customer_at and updated_at to at. */
 int store_case_line_add(struct store_tx *tx, int64_t id, int64_t at, const char *from,
 			const char *text, const char *operator_login);
 /* The open case (not resolved or closed) of a chat, or 0 when none. Negative on error. */

@@ -10,8 +10,9 @@ int store_outbox_each_pending_peer(struct store *st, const char *channel, int64_
 				   int64_t after_id, int64_t upto_id, int limit,
 				   void (*fn)(void *arg, struct outbox_row *row), void *arg)
 {
-	/* Served by outbox_pending (channel, status, id): the window (after_id, upto_id] is
-	 * what the outbox has already walked past, so it stays short. */
+	/* Served by outbox_pending (channel, status, id, peer_id): the window (after_id,
+	 * upto_id] is what the outbox has already walked past, so it stays short, and the
+	 * other chats' rows in it are skipped in the index, never read from the table. */
 	static const char sql[] =
 		"SELECT id, kind, peer_id, inbound_id, reply_to, text, keyboard, extra, "
 		"replyset_version, source, attempts, created_ms, next_attempt_ms FROM outbox "
