@@ -118,8 +118,8 @@ static void one_bad_event_costs_only_itself(void **state)
 		"{\"type\":\"message_new\",\"object\":{}}}",                     /* brace extra */
 		"{\"type\":\"message_new\",\"object\":{\"message\":{\"text\":\"abc}}}", /* quote missing */
 		"{\"type\":\"message_new\",\"object\":[}",                       /* mismatch */
-		"{\"type\":\"message_new\",\"object\":{\"message\":{\"text\":\"x\",\"attachments\":"
-		"[{\"type\":\"photo\",\"photo\":{}},{\"type\":\"doc\",\"doc\":{}}]}}",  /* brace missing */
+		("{\"type\":\"message_new\",\"object\":{\"message\":{\"text\":\"x\",\"attachments\":"
+		 "[{\"type\":\"photo\",\"photo\":{}},{\"type\":\"doc\",\"doc\":{}}]}}"),  /* brace missing */
 		"", " ", ",",                                                     /* nothing at all */
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
