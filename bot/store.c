@@ -161,8 +161,8 @@ static const char *const migrations[] = {
 	 * (store_outbox_each_pending_peer) filters the rows it walks past in the index
 	 * instead of looking each one up in the table: with few talkative chats that walk
 	 * cost a fifth of the CPU (the channel benchmark at 100 chats x 200 messages). */
-	"DROP INDEX outbox_pending;"
-	"CREATE INDEX outbox_pending ON outbox (channel, status, id, peer_id);",
+	("DROP INDEX outbox_pending;"
+	 "CREATE INDEX outbox_pending ON outbox (channel, status, id, peer_id);"),
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
