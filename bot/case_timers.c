@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "cases.h"
+#include "console_text.h"
 #include "convstate.h"
 #include "events.h"
 #include "handoff.h"
@@ -174,7 +175,7 @@ static void fire(struct case_timers *t, const struct console_timer *ct, int64_t 
 	char text[256];
 	if (strcmp(ct->kind, "unclaimed") == 0 && status && strcmp(status, "new") == 0 && !held) {
 		int64_t waited = (now - json_int(record, "created_at", now)) / 60;
-		snprintf(text, sizeof text, "Обращение %s ждёт без исполнителя %lld мин",
+		snprintf(text, sizeof text, console_text(t->d.language, CT_ALERT_UNCLAIMED),
 			 number ? number : "?", (long long)waited);
 		log_info("timers: %s", text);
 		if (ct->fired == 0) {
@@ -191,7 +192,7 @@ static void fire(struct case_timers *t, const struct console_timer *ct, int64_t 
 		arm_alone(t, ct->case_id, "unclaimed", now, CONSOLE_ARM_REPLACE);
 	} else if (strcmp(ct->kind, "silence") == 0 && held && status &&
 		   (strcmp(status, "claimed") == 0)) {
-		snprintf(text, sizeof text, "%s не отвечает %lld мин: обращение вернулось в очередь",
+		snprintf(text, sizeof text, console_text(t->d.language, CT_ALERT_SILENCE),
 			 assignee, (long long)(period(t, "silence") / 60));
 		log_info("timers: case %s: %s", number ? number : "?", text);
 		if (cases_release(t->d.cases, ct->case_id, "system", text, now) == 0)
@@ -202,7 +203,7 @@ static void fire(struct case_timers *t, const struct console_timer *ct, int64_t 
 		if (channel && convstate_load(t->d.store, channel, json_int(record, "peer_id", 0),
 					      &state) == 0 &&
 		    handoff_is_human(state) && convstate_holder_case(state) == ct->case_id) {
-			snprintf(text, sizeof text, "Нет сообщений %lld мин: снова отвечает бот",
+			snprintf(text, sizeof text, console_text(t->d.language, CT_ALERT_IDLE),
 				 (long long)(period(t, "idle") / 60));
 			log_info("timers: case %s: %s", number ? number : "?", text);
 			if (cases_handback(t->d.cases, ct->case_id, "system", text, 1, now) == 0)

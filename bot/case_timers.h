@@ -35,6 +35,7 @@ struct case_timers_deps {
 	/* The live reply set (its settings give the durations), asked for at each use. */
 	struct replyset *(*replies)(void *arg);
 	void *replies_arg;
+	const char *language; /* of the alerts (config console.language); NULL: "ru" */
 };
 
 /* Subscribes to events, watches cases, arms timers for new cases left without one and

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "console_text.h"
 #include "events.h"
 #include "convstate.h"
 #include "handoff.h"
@@ -322,8 +323,12 @@ int cases_assign(struct cases *cs, int64_t id, const char *by, const char *to, i
 		set_str(record, "status", "claimed");
 		add_history(record, "claimed", by, now);
 		char note[192];
-		snprintf(note, sizeof note, "%s: %s → %s", *prev ? "Передано" : "Назначено",
-			 *prev ? prev : "очередь", to);
+		if (*prev)
+			snprintf(note, sizeof note, console_text(cs->d.language, CT_AUDIT_HANDED),
+				 prev, to);
+		else
+			snprintf(note, sizeof note, console_text(cs->d.language, CT_AUDIT_ASSIGNED),
+				 to);
 		add_note(record, by, note, now);
 		result = put_claimed(cs, tx, id, record, by, "assign", note, now);
 	}
@@ -404,9 +409,13 @@ int cases_reply(struct cases *cs, int64_t id, const char *login, const char *tex
 	convstate_free(state);
 	if (result == 0) {
 		char detail[96];
-		snprintf(detail, sizeof detail, "%s%s, %zu байт",
-			 template_id ? "шаблон " : "свой текст", template_id ? template_id : "",
-			 strlen(text));
+		if (template_id)
+			snprintf(detail, sizeof detail,
+				 console_text(cs->d.language, CT_AUDIT_REPLY_TEMPLATE), template_id,
+				 strlen(text));
+		else
+			snprintf(detail, sizeof detail,
+				 console_text(cs->d.language, CT_AUDIT_REPLY_OWN), strlen(text));
 		result = store_audit(tx, login, "reply", id, detail, now);
 	}
 	if (result == 0)
@@ -560,7 +569,9 @@ static char *render_template(struct cases *cs, const cJSON *record, const char *
 	v.name = json_str(record, "display_name");
 	v.phone = (s = json_str(record, "phone")) ? s : NULL;
 	v.account = json_str(record, "account");
-	v.operator_name = json_str(record, "assignee");
+	/* The bot's own templates never name the secretary: only the console knows display
+	 * names, and a login must not reach a customer. */
+	v.operator_name = NULL;
 	const struct replyset_settings *set = replyset_settings(rs);
 	int64_t due = json_int(record, "sla_due_at", 0);
 	if (due > 0) {

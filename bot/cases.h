@@ -33,6 +33,7 @@ struct cases_deps {
 	 * never). Returns 1 sent, 0 skipped, negative on an error. */
 	int (*typing)(void *arg, const char *channel, int64_t peer);
 	void *typing_arg;
+	const char *language; /* of the audit notes (config console.language); NULL: "ru" */
 };
 
 /* What an operation did, told to the watcher inside its transaction so that what the

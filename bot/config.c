@@ -135,6 +135,7 @@ static void set_defaults(struct config *c)
 {
 	*c = (struct config){0};
 	c->replies_dir = xstrdup("replies");
+	c->console_language = xstrdup("ru");
 	c->store_path = xstrdup("deskbot.db");
 	c->store_retention_days = 90;
 	c->store_audit_retention_days = 365;
@@ -372,6 +373,8 @@ static void load_channel(struct loader *l, const cJSON *root, const char *name, 
 
 static void load_operators(struct loader *l, const cJSON *root, struct config *c)
 {
+	static const char *const operator_keys[] = {"login", "password_hash", "role",
+						     "display_name", NULL};
 	const cJSON *ops = cJSON_GetObjectItemCaseSensitive(root, "operators");
 	if (!ops)
 		return;
@@ -406,6 +409,15 @@ static void load_operators(struct loader *l, const cJSON *root, struct config *c
 			o->role = xstrdup("operator");
 		if (!l->failed && strcmp(o->role, "operator") && strcmp(o->role, "admin"))
 			fail(l, path, "expected \"operator\" or \"admin\"");
+		snprintf(path, sizeof path, "operators[%zu].display_name", i);
+		get_string(l, op, "display_name", path, &o->display_name);
+		if (!l->failed && o->display_name && (!*o->display_name ||
+						      strlen(o->display_name) > 64))
+			fail(l, path, "expected a name of 1 to 64 bytes");
+		if (!l->failed && !o->display_name)
+			log_warn("config: %s missing: a greeting keeps {operator} for %s to fill in",
+				 path, o->login);
+		warn_unknown(op, "operators[]", operator_keys);
 	}
 }
 
@@ -601,9 +613,16 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		get_string(&l, s, "token", "admin.token", &out->admin_token);
 	if ((s = section(&l, root, "crm")))
 		get_string(&l, s, "webhook_url", "crm.webhook_url", &out->crm_webhook_url);
-	if ((s = section(&l, root, "console")))
+	if ((s = section(&l, root, "console"))) {
+		static const char *const console_keys[] = {"notify_webhook", "language", NULL};
+		warn_unknown(s, "console", console_keys);
 		get_string(&l, s, "notify_webhook", "console.notify_webhook",
 			   &out->notify_webhook_url);
+		get_string(&l, s, "language", "console.language", &out->console_language);
+		if (!l.failed && strcmp(out->console_language, "ru") &&
+		    strcmp(out->console_language, "en"))
+			fail(&l, "console.language", "expected \"ru\" or \"en\"");
+	}
 	const char *const urls[][2] = {{"crm.webhook_url", out->crm_webhook_url},
 				       {"console.notify_webhook", out->notify_webhook_url}};
 	for (size_t i = 0; i < 2; i++)
@@ -690,6 +709,7 @@ void config_free(struct config *c)
 		free(c->operators[i].login);
 		free(c->operators[i].password_hash);
 		free(c->operators[i].role);
+		free(c->operators[i].display_name);
 	}
 	free(c->operators);
 	channel_free(&c->vk);
@@ -698,6 +718,27 @@ void config_free(struct config *c)
 	free(c->max.api_url);
 	free(c->crm_webhook_url);
 	free(c->notify_webhook_url);
+	free(c->console_language);
 	free(c->log_level);
 	*c = (struct config){0};
+}
+
+const struct config_operator *config_operator(const struct config *cfg, const char *login)
+{
+	for (size_t i = 0; cfg && login && i < cfg->n_operators; i++)
+		if (strcmp(cfg->operators[i].login, login) == 0)
+			return &cfg->operators[i];
+	return NULL;
+}
+
+const char *config_operator_display_name(const struct config *cfg, const char *login)
+{
+	const struct config_operator *o = config_operator(cfg, login);
+	return o ? o->display_name : NULL;
+}
+
+const char *config_operator_title(const struct config *cfg, const char *login)
+{
+	const char *name = config_operator_display_name(cfg, login);
+	return name ? name : login;
 }

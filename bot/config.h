@@ -9,6 +9,9 @@ struct config_operator {
 	char *login;
 	char *password_hash; /* from "deskbot passwd" */
 	char *role;          /* "operator" or "admin" */
+	/* What customers are told ("Меня зовут Ольга"), never the login; NULL when the
+	 * config gives none (a greeting then keeps {operator} for the secretary to fill). */
+	char *display_name;
 };
 
 struct config_channel {
@@ -76,6 +79,7 @@ struct config {
 	struct config_max max;
 	char *crm_webhook_url; /* NULL = no CRM export */
 	char *notify_webhook_url; /* NULL = console notices only in the console */
+	char *console_language;   /* "ru" (default) or "en": the console's own texts */
 	char *log_level;
 	int shutdown_grace_ms; /* how long in-flight sends may finish after SIGTERM */
 };
@@ -90,5 +94,12 @@ struct config {
  * warnings. On success the caller frees with config_free. */
 int config_load(const char *path, struct config *out, char *err, size_t errlen);
 void config_free(struct config *c);
+
+/* The configured operator with this login, or NULL (cfg or login NULL: NULL). */
+const struct config_operator *config_operator(const struct config *cfg, const char *login);
+/* The operator's display name for a customer, or NULL when none is configured. */
+const char *config_operator_display_name(const struct config *cfg, const char *login);
+/* The name one secretary sees of another: the display name, else the login. */
+const char *config_operator_title(const struct config *cfg, const char *login);
 
 #endif

@@ -7,6 +7,7 @@
 #include "auth.h"
 #include "case_timers.h"
 #include "cases.h"
+#include "config.h"
 #include "console_api.h"
 #include "console_hub.h"
 #include "console_ideas.h"
@@ -39,12 +40,14 @@ struct console *console_new(const struct console_deps *d)
 			 store_state(d->store));
 	struct cases_deps cd = {.store = d->store, .outbox = d->outbox, .events = d->events,
 				.replies = d->replies, .replies_arg = d->arg,
-				.typing = d->typing, .typing_arg = d->arg};
+				.typing = d->typing, .typing_arg = d->arg,
+				.language = d->cfg ? d->cfg->console_language : NULL};
 	c->cases = cases_new(&cd);
 	c->hub = console_hub_new(d->server, d->events, d->store, c->auth);
 	struct case_timers_deps td = {.loop = d->loop, .store = d->store, .events = d->events,
 				      .cases = c->cases, .replies = d->replies,
-				      .replies_arg = d->arg};
+				      .replies_arg = d->arg,
+				      .language = d->cfg ? d->cfg->console_language : NULL};
 	c->timers = case_timers_new(&td);
 	struct console_ideas_deps id = {.store = d->store, .outbox = d->outbox,
 					.replies = d->replies, .arg = d->arg};

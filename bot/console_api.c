@@ -4,6 +4,7 @@
 #include "console_api.h"
 
 #include "clock.h"
+#include "console_text.h"
 #include "worktime.h"
 
 #include <cjson/cJSON.h>
@@ -56,6 +57,23 @@ struct call {
 
 /* ---- small helpers ---- */
 
+/* The console's language ("ru" or "en", config console.language). */
+static const char *api_lang(const struct console_api *c)
+{
+	return c->d.cfg ? c->d.cfg->console_language : NULL;
+}
+
+/* One of the console's texts in the configured language (console_text.h). */
+static const char *api_text(const struct console_api *c, enum console_text_id id)
+{
+	return console_text(api_lang(c), id);
+}
+
+static const char *txt(const struct call *k, enum console_text_id id)
+{
+	return api_text(k->c, id);
+}
+
 static const char *body_text(struct call *k, const char *key, int required);
 
 static void set_num(cJSON *o, const char *key, double value)
@@ -102,7 +120,7 @@ static void reply_case(struct call *k, int64_t id, const cJSON *record)
 static void store_failed(struct call *k, const char *what)
 {
 	log_error("console: %s failed: %s", what, store_state(k->c->d.store));
-	http_resp_error(k->resp, 500, "хранилище не ответило, ничего не изменено");
+	http_resp_error(k->resp, 500, txt(k, CT_STORE_FAILED));
 }
 
 /* An audit entry that is a unit of work of its own (a login, a logout, a reload). */
@@ -125,7 +143,7 @@ static void audit_alone(struct store *st, const char *actor, const char *action,
 static void console_page_route(void *arg, const struct http_req *req, struct http_resp *resp)
 {
 	if (strcmp(req->method, "GET") != 0) {
-		http_resp_error(resp, 405, "use GET");
+		http_resp_error(resp, 405, api_text(arg, CT_USE_GET));
 		return;
 	}
 	assets_respond(resp, "console.html");
@@ -135,7 +153,7 @@ static void console_asset_route(void *arg, const struct http_req *req, struct ht
 {
 	const char *name = req->path + strlen("/console/");
 	if (strcmp(req->method, "GET") != 0 || !*name || strchr(name, '/')) {
-		http_resp_error(resp, 404, "not found");
+		http_resp_error(resp, 404, api_text(arg, CT_NOT_FOUND));
 		return;
 	}
 	assets_respond(resp, name);
@@ -150,19 +168,20 @@ static void login_answer(struct console_api *c, struct http_resp *resp, int resu
 			 const char *peer, int64_t now)
 {
 	if (result == AUTH_EMALFORMED) {
-		http_resp_error(resp, 400, auth_strerror(result));
+		http_resp_error(resp, 400, console_auth_text(api_lang(c), result));
 		return;
 	}
 	if (result == AUTH_ETHROTTLED) {
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "error", auth_strerror(result));
+		cJSON_AddStringToObject(o, "error", console_auth_text(api_lang(c), result));
 		cJSON_AddNumberToObject(o, "retry_after_s", (double)((retry + 999) / 1000));
 		reply_json(resp, 429, o);
 		/* One row a minute per login for all its refusals (auth.h), not one each. */
 		int refused = auth_throttle_report(c->d.auth);
 		if (refused) {
 			char detail[96];
-			snprintf(detail, sizeof detail, "%s (отказано: %d)", peer, refused);
+			snprintf(detail, sizeof detail, api_text(c, CT_LOGIN_REFUSED_DETAIL), peer,
+				 refused);
 			audit_alone(c->d.store, actor, "login_throttled", detail, now);
 		}
 		return;
@@ -171,7 +190,7 @@ static void login_answer(struct console_api *c, struct http_resp *resp, int resu
 		if (result == AUTH_EBAD_CREDENTIALS)
 			audit_alone(c->d.store, actor, "login_failed", peer, now);
 		http_resp_error(resp, result == AUTH_EBAD_CREDENTIALS ? 401 : 503,
-				auth_strerror(result));
+				console_auth_text(api_lang(c), result));
 		return;
 	}
 	audit_alone(c->d.store, s->login, "login", peer, now);
@@ -197,8 +216,8 @@ static void login_done(void *arg, int result, const struct auth_session *s, int6
 {
 	struct login_wait *w = arg;
 	struct http_resp *resp = server_deferred_resp(w->d);
-	if (result == AUTH_ECANCELLED) /* shutting down: the console may be gone */
-		http_resp_error(resp, 503, auth_strerror(result));
+	if (result == AUTH_ECANCELLED) /* shutting down: the console (and its config) may be gone */
+		http_resp_error(resp, 503, console_auth_text(NULL, result));
 	else
 		login_answer(w->c, resp, result, s, retry, w->actor, w->peer, w->now);
 	server_deferred_send(w->d);
@@ -455,9 +474,7 @@ static void api_view_save(struct call *k)
 		return;
 	const cJSON *filter = cJSON_GetObjectItemCaseSensitive(k->body, "filter");
 	if (strlen(name) > 64 || !view_filter_ok(filter)) {
-		http_resp_error(k->resp, 400, "название вида до 64 байт; фильтр: объект со "
-					      "строками status, channel, category, assignee, "
-					      "severity, flag, from, to, q");
+		http_resp_error(k->resp, 400, txt(k, CT_BAD_VIEW));
 		return;
 	}
 	struct store *st = k->c->d.store;
@@ -475,7 +492,7 @@ static void api_view_save(struct call *k)
 		return;
 	}
 	if (!exists && n >= CONSOLE_VIEWS_MAX) {
-		http_resp_error(k->resp, 409, "сохранено слишком много видов (не больше 50)");
+		http_resp_error(k->resp, 409, txt(k, CT_TOO_MANY_VIEWS));
 		return;
 	}
 	char *text = cJSON_PrintUnformatted(filter);
@@ -512,7 +529,7 @@ static void api_view_delete(struct call *k)
 		return;
 	}
 	if (rc == 0) {
-		http_resp_error(k->resp, 404, "нет такого вида");
+		http_resp_error(k->resp, 404, txt(k, CT_NO_SUCH_VIEW));
 		return;
 	}
 	api_views(k);
@@ -527,7 +544,7 @@ static cJSON *load_case(struct call *k, int64_t id)
 		return NULL;
 	}
 	if (!record)
-		http_resp_error(k->resp, 404, "нет такого обращения");
+		http_resp_error(k->resp, 404, txt(k, CT_NO_SUCH_CASE));
 	return record;
 }
 
@@ -585,14 +602,14 @@ static const char *field_or(const cJSON *record, const char *key, const char *pl
 }
 
 static void case_vars(const cJSON *record, const struct replyset *rs, int lang,
-		      const char *operator_login, char *eta, size_t etalen, struct tpl_vars *v)
+		      const char *operator_name, char *eta, size_t etalen, struct tpl_vars *v)
 {
 	*v = (struct tpl_vars){
 		.case_id = field_or(record, "number", "{case_id}"),
 		.name = field_or(record, "display_name", "{name}"),
 		.phone = field_or(record, "phone", "{phone}"),
 		.account = field_or(record, "account", "{account}"),
-		.operator_name = operator_login,
+		.operator_name = operator_name,
 		.eta = "{eta}", .plan = "{plan}", .fee = "{fee}", .minutes = "{minutes}",
 		.sms = "{sms}", .gb = "{gb}", .total = "{total}", .reason = "{reason}",
 		.plan_a = "{plan_a}", .plan_b = "{plan_b}", .missing = "{missing}",
@@ -614,7 +631,10 @@ static void api_templates(struct call *k, int64_t id)
 	int lang = cases_lang(c->d.cases, record);
 	char eta[32];
 	struct tpl_vars v;
-	case_vars(record, rs, lang, k->s->login, eta, sizeof eta, &v);
+	/* The customer is told the secretary's display name, never the login; without one
+	 * {operator} stays for the secretary to fill in (a reply with it is refused). */
+	const char *name = config_operator_display_name(c->d.cfg, k->s->login);
+	case_vars(record, rs, lang, name ? name : "{operator}", eta, sizeof eta, &v);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "lang", replyset_lang_code(lang));
 	cJSON *arr = cJSON_AddArrayToObject(o, "templates");
@@ -655,14 +675,14 @@ static const char *body_text(struct call *k, const char *key, int required)
 	if (!v || cJSON_IsNull(v)) {
 		if (required) {
 			char msg[80];
-			snprintf(msg, sizeof msg, "поле «%s» обязательно", key);
+			snprintf(msg, sizeof msg, txt(k, CT_FIELD_REQUIRED), key);
 			http_resp_error(k->resp, 400, msg);
 		}
 		return NULL;
 	}
 	if (!cJSON_IsString(v) || strlen(v->valuestring) > CONSOLE_MAX_TEXT) {
 		char msg[96];
-		snprintf(msg, sizeof msg, "поле «%s» — строка не длиннее %d байт", key,
+		snprintf(msg, sizeof msg, txt(k, CT_FIELD_TOO_LONG), key,
 			 CONSOLE_MAX_TEXT);
 		http_resp_error(k->resp, 400, msg);
 		return NULL;
@@ -672,7 +692,7 @@ static const char *body_text(struct call *k, const char *key, int required)
 		s++;
 	if (!*s && required) {
 		char msg[80];
-		snprintf(msg, sizeof msg, "поле «%s» пустое", key);
+		snprintf(msg, sizeof msg, txt(k, CT_FIELD_EMPTY), key);
 		http_resp_error(k->resp, 400, msg);
 		return NULL;
 	}
@@ -685,11 +705,33 @@ static int may_change(const struct auth_session *s, const cJSON *record)
 	return str_is(json_str(record, "assignee"), s->login) || str_is(s->role, "admin");
 }
 
+/* The refusal of a plain claim of a case a colleague holds: it names the colleague as
+ * secretaries know each other (display name, else login); "holder" keeps the login. */
+static void refuse_claim(struct call *k, const char *holder)
+{
+	cJSON *o = cJSON_CreateObject();
+	char msg[160];
+	snprintf(msg, sizeof msg, txt(k, CT_CLAIMED_BY),
+		 config_operator_title(k->c->d.cfg, holder));
+	cJSON_AddStringToObject(o, "error", msg);
+	cJSON_AddStringToObject(o, "holder", holder);
+	reply_json(k->resp, 409, o);
+}
+
+/* A claim takes a case from the queue only: a colleague's case is handed over by its
+ * holder or taken over by an admin (api_assign), never claimed from under them. */
 static void api_claim(struct call *k, int64_t id)
 {
 	cJSON *before = load_case(k, id);
 	if (!before)
 		return;
+	const char *held = json_str(before, "assignee");
+	if (held && *held && !str_is(held, k->s->login) &&
+	    cases_is_open_status(json_str(before, "status"))) {
+		refuse_claim(k, held);
+		cJSON_Delete(before);
+		return;
+	}
 	cJSON_Delete(before);
 	char holder[64] = "";
 	cJSON *record = NULL;
@@ -700,28 +742,17 @@ static void api_claim(struct call *k, int64_t id)
 		return;
 	}
 	if (won == 0) {
-		cJSON *o = cJSON_CreateObject();
 		if (*holder) {
-			char msg[128];
-			snprintf(msg, sizeof msg, "обращение уже взял в работу %s", holder);
-			cJSON_AddStringToObject(o, "error", msg);
-			cJSON_AddStringToObject(o, "holder", holder);
+			refuse_claim(k, holder);
 		} else {
-			cJSON_AddStringToObject(o, "error", "обращение уже решено или закрыто");
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "error", txt(k, CT_CASE_DONE));
+			reply_json(k->resp, 409, o);
 		}
-		reply_json(k->resp, 409, o);
 		return;
 	}
 	reply_case(k, id, record);
 	cJSON_Delete(record);
-}
-
-static int is_operator(const struct config *cfg, const char *login)
-{
-	for (size_t i = 0; login && i < cfg->n_operators; i++)
-		if (strcmp(cfg->operators[i].login, login) == 0)
-			return 1;
-	return 0;
 }
 
 /* Hands a case to a colleague (its holder, or an admin), or lets an admin take over a
@@ -731,8 +762,8 @@ static void api_assign(struct call *k, int64_t id)
 	const char *to = body_text(k, "to", 1);
 	if (!to)
 		return;
-	if (!is_operator(k->c->d.cfg, to)) {
-		http_resp_error(k->resp, 400, "нет такого сотрудника");
+	if (!config_operator(k->c->d.cfg, to)) {
+		http_resp_error(k->resp, 400, txt(k, CT_NO_SUCH_OPERATOR));
 		return;
 	}
 	cJSON *record = load_case(k, id);
@@ -743,12 +774,11 @@ static void api_assign(struct call *k, int64_t id)
 	snprintf(prev, sizeof prev, "%s", holder && *holder ? holder : "");
 	int admin = str_is(k->s->role, "admin");
 	if (!cases_is_open_status(json_str(record, "status"))) {
-		http_resp_error(k->resp, 409, "обращение уже решено или закрыто");
+		http_resp_error(k->resp, 409, txt(k, CT_CASE_DONE));
 	} else if (!admin && !str_is(prev, k->s->login)) {
-		http_resp_error(k->resp, 403, "передать обращение может только его исполнитель "
-					      "или администратор");
+		http_resp_error(k->resp, 403, txt(k, CT_ASSIGN_NOT_ALLOWED));
 	} else if (str_is(prev, to)) {
-		http_resp_error(k->resp, 409, "обращение уже у этого сотрудника");
+		http_resp_error(k->resp, 409, txt(k, CT_ALREADY_WITH_THEM));
 	} else if (cases_assign(k->c->d.cases, id, k->s->login, to, k->now) < 0) {
 		store_failed(k, "assign");
 	} else {
@@ -766,9 +796,9 @@ static void api_release(struct call *k, int64_t id)
 		return;
 	const char *assignee = json_str(record, "assignee");
 	if (!assignee || !*assignee || !cases_is_open_status(json_str(record, "status"))) {
-		http_resp_error(k->resp, 409, "обращение никто не взял в работу");
+		http_resp_error(k->resp, 409, txt(k, CT_NOBODY_HOLDS));
 	} else if (!may_change(k->s, record)) {
-		http_resp_error(k->resp, 403, "вернуть обращение в очередь может только исполнитель или администратор");
+		http_resp_error(k->resp, 403, txt(k, CT_RELEASE_NOT_ALLOWED));
 	} else if (cases_release(k->c->d.cases, id, k->s->login, NULL, k->now) < 0) {
 		store_failed(k, "release");
 	} else {
@@ -803,7 +833,7 @@ static void api_reply(struct call *k, int64_t id)
 	char ph[48];
 	if (unfilled(text, ph, sizeof ph)) {
 		char msg[128];
-		snprintf(msg, sizeof msg, "заполните %s перед отправкой", ph);
+		snprintf(msg, sizeof msg, txt(k, CT_FILL_PLACEHOLDER), ph);
 		http_resp_error(k->resp, 422, msg);
 		return;
 	}
@@ -811,19 +841,19 @@ static void api_reply(struct call *k, int64_t id)
 	if (!record)
 		return;
 	if (!cases_is_open_status(json_str(record, "status"))) {
-		http_resp_error(k->resp, 409, "обращение уже решено или закрыто");
+		http_resp_error(k->resp, 409, txt(k, CT_CASE_DONE));
 		cJSON_Delete(record);
 		return;
 	}
 	if (!str_is(json_str(record, "assignee"), k->s->login)) {
-		http_resp_error(k->resp, 409, "чтобы ответить, возьмите обращение в работу");
+		http_resp_error(k->resp, 409, txt(k, CT_CLAIM_TO_REPLY));
 		cJSON_Delete(record);
 		return;
 	}
 	cJSON_Delete(record);
 	/* One transaction: the row, the transcript line and the audit entry, or nothing. */
 	if (cases_reply(k->c->d.cases, id, k->s->login, text, tpl, k->now, &record) < 0) {
-		http_resp_error(k->resp, 503, "ответ не поставлен в очередь на отправку, попробуйте ещё раз");
+		http_resp_error(k->resp, 503, txt(k, CT_NOT_QUEUED));
 		return;
 	}
 	reply_case(k, id, record);
@@ -840,14 +870,14 @@ static void api_typing(struct call *k, int64_t id)
 		return;
 	}
 	if (!record) {
-		http_resp_error(k->resp, 404, "нет такого обращения");
+		http_resp_error(k->resp, 404, txt(k, CT_NO_SUCH_CASE));
 		return;
 	}
 	int holder = cases_is_open_status(json_str(record, "status")) &&
 		     str_is(json_str(record, "assignee"), k->s->login);
 	cJSON_Delete(record);
 	if (!holder) {
-		http_resp_error(k->resp, 409, "чтобы ответить, возьмите обращение в работу");
+		http_resp_error(k->resp, 409, txt(k, CT_CLAIM_TO_REPLY));
 		return;
 	}
 	int r = cases_typing(k->c->d.cases, id, clock_now_ms());
@@ -880,10 +910,9 @@ static void api_handback(struct call *k, int64_t id)
 		return;
 	const cJSON *nv = cJSON_GetObjectItemCaseSensitive(k->body, "notify");
 	if (nv && !cJSON_IsBool(nv)) {
-		http_resp_error(k->resp, 400, "поле «notify» должно быть true или false");
+		http_resp_error(k->resp, 400, txt(k, CT_NOTIFY_BOOL));
 	} else if (!may_change(k->s, record)) {
-		http_resp_error(k->resp, 403, "вернуть разговор боту может только исполнитель "
-					      "или администратор");
+		http_resp_error(k->resp, 403, txt(k, CT_HANDBACK_NOT_ALLOWED));
 	} else if (cases_handback(k->c->d.cases, id, k->s->login, NULL, !nv || cJSON_IsTrue(nv),
 				  k->now) < 0) {
 		store_failed(k, "handback");
@@ -904,17 +933,17 @@ static void change_status(struct call *k, int64_t id, const char *status, const 
 	const char *cur = json_str(record, "status");
 	const char *assignee = json_str(record, "assignee");
 	if (!may_change(k->s, record)) {
-		http_resp_error(k->resp, 403, "сменить статус может только исполнитель или администратор");
+		http_resp_error(k->resp, 403, txt(k, CT_STATUS_NOT_ALLOWED));
 		cJSON_Delete(record);
 		return;
 	}
 	if (str_is(cur, "closed")) {
-		http_resp_error(k->resp, 409, "обращение закрыто");
+		http_resp_error(k->resp, 409, txt(k, CT_CASE_CLOSED));
 		cJSON_Delete(record);
 		return;
 	}
 	if ((str_is(status, "claimed") || str_is(status, "waiting")) && (!assignee || !*assignee)) {
-		http_resp_error(k->resp, 409, "сначала возьмите обращение в работу");
+		http_resp_error(k->resp, 409, txt(k, CT_CLAIM_FIRST));
 		cJSON_Delete(record);
 		return;
 	}
@@ -936,8 +965,7 @@ static void api_status(struct call *k, int64_t id)
 	for (size_t i = 0; status && i < sizeof allowed / sizeof allowed[0]; i++)
 		ok |= strcmp(status, allowed[i]) == 0;
 	if (!ok) {
-		http_resp_error(k->resp, 400, "статус: new, claimed, waiting, resolved "
-					      "или closed");
+		http_resp_error(k->resp, 400, txt(k, CT_BAD_STATUS));
 		return;
 	}
 	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(k->body, "resolution");
@@ -994,7 +1022,7 @@ static void api_reports(struct call *k)
 	char *end = v;
 	long days = *v ? strtol(v, &end, 10) : 14;
 	if (bad || *end || days < 1 || days > 90) {
-		http_resp_error(k->resp, 400, "days — число от 1 до 90");
+		http_resp_error(k->resp, 400, txt(k, CT_BAD_DAYS));
 		return;
 	}
 	int64_t off = (int64_t)replyset_settings(live_replies(c))->utc_offset_minutes * 60;
@@ -1032,7 +1060,7 @@ static void api_audit(struct call *k)
 	char *end;
 	long long id = strtoll(v, &end, 10);
 	if (!*v || *end || id <= 0) {
-		http_resp_error(k->resp, 400, "case_id — целое положительное число");
+		http_resp_error(k->resp, 400, txt(k, CT_BAD_CASE_ID));
 		return;
 	}
 	cJSON *a = store_console_audit(k->c->d.store, id, 1000);
@@ -1131,8 +1159,8 @@ void console_api_handle(struct console_api *c, const struct http_req *req, struc
 			}
 		}
 	if (!r) {
-		http_resp_error(resp, path_known ? 405 : 404, path_known ? "метод не поддерживается"
-									 : "нет такого адреса");
+		http_resp_error(resp, path_known ? 405 : 404, path_known ? api_text(c, CT_METHOD_NOT_ALLOWED)
+								 : api_text(c, CT_NO_SUCH_PATH));
 		return;
 	}
 	struct call k = {.c = c, .req = req, .resp = resp, .now = clock_now_ms() / 1000};
@@ -1140,26 +1168,26 @@ void console_api_handle(struct console_api *c, const struct http_req *req, struc
 	if (r->need != NEED_NONE) {
 		k.s = auth_session(c->d.auth, req->cookie, clock_now_ms());
 		if (!k.s) {
-			http_resp_error(resp, 401, "войдите в консоль");
+			http_resp_error(resp, 401, api_text(c, CT_LOG_IN));
 			return;
 		}
 		if (post && !auth_csrf_ok(k.s, req)) {
 			log_warn("console: %s %s by %s from %s refused: bad CSRF token or origin",
 				 req->method, req->path, k.s->login, req->peer);
-			http_resp_error(resp, 403, "нет CSRF-токена, он неверен, или запрос с чужого сайта");
+			http_resp_error(resp, 403, api_text(c, CT_BAD_CSRF));
 			return;
 		}
 		if (r->need == NEED_ADMIN && strcmp(k.s->role, "admin") != 0) {
-			http_resp_error(resp, 403, "нужна роль администратора");
+			http_resp_error(resp, 403, api_text(c, CT_ADMIN_ONLY));
 			return;
 		}
 	} else if (!auth_origin_ok(req)) {
-		http_resp_error(resp, 403, "запрос с чужого сайта");
+		http_resp_error(resp, 403, api_text(c, CT_FOREIGN_ORIGIN));
 		return;
 	}
 	if (post) {
 		if (req->body_len && !json_content(req->content_type)) {
-			http_resp_error(resp, 415, "нужен Content-Type: application/json");
+			http_resp_error(resp, 415, api_text(c, CT_NEED_JSON_TYPE));
 			return;
 		}
 		/* The whole body must be one JSON object: no NUL inside, nothing after it. */
@@ -1168,12 +1196,12 @@ void console_api_handle(struct console_api *c, const struct http_req *req, struc
 							      : NULL;
 		if (!cJSON_IsObject(k.body)) {
 			cJSON_Delete(k.body);
-			http_resp_error(resp, 400, "ожидается объект JSON");
+			http_resp_error(resp, 400, api_text(c, CT_NEED_JSON_OBJECT));
 			return;
 		}
 		if (!r->need && !json_content(req->content_type)) {
 			cJSON_Delete(k.body);
-			http_resp_error(resp, 415, "нужен Content-Type: application/json");
+			http_resp_error(resp, 415, api_text(c, CT_NEED_JSON_TYPE));
 			return;
 		}
 	}

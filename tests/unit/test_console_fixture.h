@@ -89,6 +89,7 @@ static inline void fx_add_operator(struct config *cfg, const char *login, const 
 	o->login = xstrdup(login);
 	o->password_hash = xstrdup(fx_hash);
 	o->role = xstrdup(role);
+	o->display_name = NULL;
 }
 
 static inline int fx_setup(void **state)
@@ -114,7 +115,9 @@ static inline int fx_setup(void **state)
 	app->cfg.store_path = path;
 	fx_add_operator(&app->cfg, "marina", "admin");
 	fx_add_operator(&app->cfg, "oleg", "operator");
-	fx_add_operator(&app->cfg, "anna", "operator");
+	fx_add_operator(&app->cfg, "anna", "operator"); /* no display name: the fallbacks */
+	app->cfg.operators[0].display_name = xstrdup("Марина");
+	app->cfg.operators[1].display_name = xstrdup("Олег Петров");
 	app->metrics = metrics_new();
 	app->events = events_new();
 	if (store_open(path, &app->store, err, sizeof err) < 0)

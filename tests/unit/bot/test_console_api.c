@@ -542,7 +542,7 @@ static void test_hand_over_and_take_over(void **state)
 	fx_resp_free(&r);
 	r = fx_post(f, &a, "/api/cases/1/claim", "{}");
 	assert_int_equal(r.status, 409);
-	assert_string_equal(fx_str(r.body, "error", NULL), "обращение уже взял в работу oleg");
+	assert_string_equal(fx_str(r.body, "error", NULL), "обращение уже взял в работу Олег Петров");
 	fx_resp_free(&r);
 	r = fx_post(f, &a, "/api/cases/1/assign", "{\"to\":\"anna\"}");
 	assert_int_equal(r.status, 403);
@@ -666,7 +666,9 @@ static void test_case_page_and_templates(void **state)
 		if (strcmp(fx_str(t, "id", NULL), "op_greeting") == 0) {
 			const char *filled = fx_str(t, "filled", NULL);
 			assert_non_null(strstr(filled, "Иван"));
-			assert_non_null(strstr(filled, "oleg"));
+			/* The customer is told the display name, never the login. */
+			assert_non_null(strstr(filled, "Меня зовут Олег Петров,"));
+			assert_null(strstr(filled, "oleg"));
 			assert_non_null(strstr(filled, "000001"));
 			seen++;
 		}
@@ -700,7 +702,7 @@ static void test_claim_is_atomic_and_hands_over(void **state)
 	r = fx_post(f, &anna, "/api/cases/1/claim", "{}");
 	assert_int_equal(r.status, 409);
 	assert_string_equal(fx_str(r.body, "holder", NULL), "oleg");
-	assert_non_null(strstr(fx_str(r.body, "error", NULL), "oleg"));
+	assert_non_null(strstr(fx_str(r.body, "error", NULL), "Олег Петров"));
 	fx_resp_free(&r);
 	/* Claiming again is harmless for the holder. */
 	r = fx_post(f, &oleg, "/api/cases/1/claim", "{}");
@@ -900,6 +902,64 @@ static void test_stats_and_reload(void **state)
 	fx_resp_free(&r);
 }
 
+/* A secretary without a display name: the greeting keeps {operator} for her to fill in
+ * (the login never reaches the customer), and a colleague's claim names her login. */
+static void test_display_name_fallbacks(void **state)
+{
+	struct fx *f = *state;
+	fx_case(f, 7, "high", "web", 1000);
+	struct fx_user a = fx_login(f, "anna"), o = fx_login(f, "oleg");
+	struct fx_resp r = fx_get(f, &a, "/api/cases/1/templates");
+	assert_int_equal(r.status, 200);
+	const cJSON *t;
+	int seen = 0;
+	cJSON_ArrayForEach(t, cJSON_GetObjectItem(r.body, "templates"))
+	{
+		if (strcmp(fx_str(t, "id", NULL), "op_greeting") == 0) {
+			const char *filled = fx_str(t, "filled", NULL);
+			assert_non_null(strstr(filled, "Меня зовут {operator},"));
+			assert_null(strstr(filled, "anna"));
+			seen++;
+		}
+	}
+	assert_int_equal(seen, 1);
+	fx_resp_free(&r);
+	r = fx_post(f, &a, "/api/cases/1/claim", "{}");
+	assert_int_equal(r.status, 200);
+	fx_resp_free(&r);
+	r = fx_post(f, &a, "/api/cases/1/reply",
+		    "{\"text\":\"Меня зовут {operator}, смотрю\",\"template\":\"op_greeting\"}");
+	assert_int_equal(r.status, 422);
+	assert_string_equal(fx_str(r.body, "error", NULL), "заполните {operator} перед отправкой");
+	fx_resp_free(&r);
+	r = fx_post(f, &o, "/api/cases/1/claim", "{}");
+	assert_int_equal(r.status, 409);
+	assert_string_equal(fx_str(r.body, "error", NULL), "обращение уже взял в работу anna");
+	assert_string_equal(fx_str(r.body, "holder", NULL), "anna");
+	fx_resp_free(&r);
+}
+
+/* console.language "en": the API's texts come from the English column of the one table. */
+static void test_english_console_texts(void **state)
+{
+	struct fx *f = *state;
+	free(f->app.cfg.console_language);
+	f->app.cfg.console_language = xstrdup("en");
+	fx_case(f, 7, "high", "web", 1000);
+	struct fx_user o = fx_login(f, "oleg"), a = fx_login(f, "anna");
+	struct fx_resp r = fx_post(f, &o, "/api/cases/1/claim", "{}");
+	assert_int_equal(r.status, 200);
+	fx_resp_free(&r);
+	r = fx_post(f, &a, "/api/cases/1/claim", "{}");
+	assert_int_equal(r.status, 409);
+	assert_string_equal(fx_str(r.body, "error", NULL), "case already claimed by Олег Петров");
+	fx_resp_free(&r);
+	r = fx_get(f, &a, "/api/cases/99");
+	assert_int_equal(r.status, 404);
+	assert_string_equal(fx_str(r.body, "error", NULL), "no such case");
+	fx_resp_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -921,6 +981,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hand_over_and_take_over, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_customer_history_and_titles, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_claim_is_atomic_and_hands_over, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_display_name_fallbacks, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_english_console_texts, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_reply_goes_through_the_outbox, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_notes_status_close_handback_release, fx_setup,
 						fx_teardown),

@@ -28,8 +28,8 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof *f);
 	char *h = password_hash(RIGHT);
 	assert_non_null(h);
-	f->ops[0] = (struct config_operator){"marina", h, "admin"};
-	f->ops[1] = (struct config_operator){"oleg", strdup(h), "operator"};
+	f->ops[0] = (struct config_operator){"marina", h, "admin", NULL};
+	f->ops[1] = (struct config_operator){"oleg", strdup(h), "operator", NULL};
 	f->cfg.operators = f->ops;
 	f->cfg.n_operators = 2;
 	f->a = auth_new(&f->cfg);

@@ -26,7 +26,7 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
-	f->op = (struct config_operator){"marina", password_hash(RIGHT), "admin"};
+	f->op = (struct config_operator){"marina", password_hash(RIGHT), "admin", NULL};
 	assert_non_null(f->op.password_hash);
 	f->cfg.operators = &f->op;
 	f->cfg.n_operators = 1;
