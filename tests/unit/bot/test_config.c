@@ -114,6 +114,39 @@ static void expect_error(const char *json, const char *message)
 	path[0] = '\0';
 }
 
+/* Operators' display names (what customers are told) and the console's language. */
+static void display_names_and_console_language(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256] = "";
+	assert_int_equal(config_load(NULL, &c, err, sizeof err), 0);
+	assert_string_equal(c.console_language, "ru");
+	config_free(&c);
+	write_config("{\"console\":{\"language\":\"en\"},\"operators\":["
+		     "{\"login\":\"oleg\",\"password_hash\":\"h\",\"display_name\":\"Олег\"},"
+		     "{\"login\":\"anna\",\"password_hash\":\"h\"}]}");
+	assert_int_equal(config_load(path, &c, err, sizeof err), 0);
+	assert_string_equal(c.console_language, "en");
+	assert_string_equal(config_operator_display_name(&c, "oleg"), "Олег");
+	assert_null(config_operator_display_name(&c, "anna"));
+	assert_null(config_operator_display_name(&c, "nobody"));
+	assert_string_equal(config_operator_title(&c, "oleg"), "Олег");
+	assert_string_equal(config_operator_title(&c, "anna"), "anna");
+	assert_null(config_operator(&c, NULL));
+	config_free(&c);
+	unlink(path);
+	path[0] = '\0';
+	expect_error("{\"console\":{\"language\":\"de\"}}",
+		     "config: console.language: expected \"ru\" or \"en\"");
+	expect_error("{\"operators\":[{\"login\":\"o\",\"password_hash\":\"h\","
+		     "\"display_name\":\"\"}]}",
+		     "config: operators[0].display_name: expected a name of 1 to 64 bytes");
+	expect_error("{\"operators\":[{\"login\":\"o\",\"password_hash\":\"h\","
+		     "\"display_name\":7}]}",
+		     "config: operators[0].display_name: expected a string");
+}
+
 static void wrong_types_are_one_clear_line(void **state)
 {
 	expect_error("{\"vk\":{\"group_id\":-5}}",
@@ -218,6 +251,7 @@ int main(void)
 		cmocka_unit_test_teardown(invalid_json_names_the_position, teardown),
 		cmocka_unit_test_teardown(max_section, teardown),
 		cmocka_unit_test_teardown(unknown_key_is_only_a_warning, teardown),
+		cmocka_unit_test_teardown(display_names_and_console_language, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
