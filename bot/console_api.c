@@ -270,8 +270,13 @@ static void api_session(struct call *k)
 	cJSON_AddStringToObject(o, "csrf", k->s->csrf);
 	cJSON *ops = cJSON_AddArrayToObject(o, "operators");
 	const struct config *cfg = c->d.cfg;
-	for (size_t i = 0; i < cfg->n_operators; i++)
-		cJSON_AddItemToArray(ops, cJSON_CreateString(cfg->operators[i].login));
+	cJSON *names = cJSON_AddObjectToObject(o, "names"); /* login -> display name or login */
+	for (size_t i = 0; i < cfg->n_operators; i++) {
+		const char *login = cfg->operators[i].login;
+		cJSON_AddItemToArray(ops, cJSON_CreateString(login));
+		cJSON_AddStringToObject(names, login, config_operator_title(cfg, login));
+	}
+	cJSON_AddStringToObject(o, "language", api_lang(c));
 	cJSON *chs = cJSON_AddArrayToObject(o, "channels");
 	for (unsigned i = 0; i < channel_n_customer_names; i++)
 		cJSON_AddItemToArray(chs, cJSON_CreateString(channel_customer_names[i]));
@@ -1168,7 +1173,11 @@ void console_api_handle(struct console_api *c, const struct http_req *req, struc
 	if (r->need != NEED_NONE) {
 		k.s = auth_session(c->d.auth, req->cookie, clock_now_ms());
 		if (!k.s) {
-			http_resp_error(resp, 401, api_text(c, CT_LOG_IN));
+			/* The language comes too: the login page is shown in it. */
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "error", api_text(c, CT_LOG_IN));
+			cJSON_AddStringToObject(o, "language", api_lang(c) ? api_lang(c) : "ru");
+			reply_json(resp, 401, o);
 			return;
 		}
 		if (post && !auth_csrf_ok(k.s, req)) {

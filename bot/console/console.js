@@ -62,12 +62,50 @@
   };
 
   /* ---------- small DOM helpers (text only) ---------- */
+  /* The console's language (config console.language; the session, or the refusal of
+   * one, tells it). English comes from the one table in console_i18n.js, keyed by the
+   * Russian text; what it lacks stays Russian. */
+  let lang = 'ru';
+  function tr(s) {
+    const en = lang === 'en' && window.DESKBOT_EN;
+    return (en && Object.prototype.hasOwnProperty.call(en, s)) ? en[s] : s;
+  }
+  /* The page's own words (text nodes, titles, placeholders, labels), once the language
+   * is known; the originals are kept so switching back is possible. */
+  function translatePage() {
+    document.documentElement.lang = lang;
+    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      if (n.parentNode.closest('#transcript, #queue, #alerts')) continue;
+      const orig = n.__ru || (n.__ru = n.nodeValue);
+      const key = orig.trim();
+      if (key) n.nodeValue = orig.replace(key, tr(key));
+    }
+    for (const e of document.querySelectorAll('[title], [placeholder], [aria-label]')) {
+      for (const a of ['title', 'placeholder', 'aria-label']) {
+        if (!e.hasAttribute(a)) continue;
+        const k = 'ru' + a;
+        if (!e.dataset[k]) e.dataset[k] = e.getAttribute(a);
+        e.setAttribute(a, tr(e.dataset[k]));
+      }
+    }
+    updateTitle();
+  }
+  function setLang(l) {
+    const next = l === 'en' ? 'en' : 'ru';
+    if (next === lang && document.documentElement.lang === lang) return;
+    lang = next;
+    translatePage();
+  }
+  /* A colleague as secretaries know each other: the display name, else the login. */
+  function nameOf(login) { return (state.me && state.me.names && state.me.names[login]) || login; }
+
   function el(tag, opts, ...children) {
     const e = document.createElement(tag);
     if (opts) {
       if (opts.cls) e.className = opts.cls;
-      if (opts.text !== undefined && opts.text !== null) e.textContent = String(opts.text);
-      if (opts.title) e.title = String(opts.title);
+      if (opts.text !== undefined && opts.text !== null) e.textContent = tr(String(opts.text));
+      if (opts.title) e.title = tr(String(opts.title));
       if (opts.data) for (const k of Object.keys(opts.data)) e.dataset[k] = String(opts.data[k]);
     }
     for (const c of children) if (c) e.appendChild(c);
@@ -155,7 +193,7 @@
     updateTitle();
   }
   function updateTitle() {
-    const base = 'deskbot — консоль';
+    const base = tr('deskbot — консоль');
     document.title = state.prefs.title && state.notices > 0 ? '(' + state.notices + ') ' + base : base;
   }
   function seenAll() {
@@ -236,7 +274,7 @@
       } else if (r.status === 429) {
         $('login-error').textContent = 'Слишком много неудачных попыток. Повторите через ' + (r.data.retry_after_s || 1) + ' с.';
       } else {
-        $('login-error').textContent = 'Неверный логин или пароль.';
+        $('login-error').textContent = tr('Неверный логин или пароль.');
       }
     } finally {
       $('login-btn').disabled = false;
@@ -245,24 +283,25 @@
 
   $('logout-btn').addEventListener('click', async () => {
     await api('POST', '/api/logout', {});
-    showLogin('Вы вышли.');
+    showLogin(tr('Вы вышли.'));
   });
 
   /* ---------- start ---------- */
   async function start() {
     const r = await api('GET', '/api/session');
+    if (r.data && r.data.language) setLang(r.data.language);
     if (r.status !== 200) { showLogin(''); return; }
     state.me = r.data;
     $('login-view').hidden = true;
     $('app-view').hidden = false;
-    $('me').textContent = state.me.login + ' (' + (state.me.role === 'admin' ? 'админ' : 'оператор') + ')';
+    $('me').textContent = state.me.login + ' (' + tr(state.me.role === 'admin' ? 'админ' : 'оператор') + ')';
     $('nav-admin').hidden = state.me.role !== 'admin';
     $('nav-reports').hidden = state.me.role !== 'admin';
     $('nav-ideas').hidden = state.me.role !== 'admin';
     const pageIds = (state.me.pages || []).map((p) => p.id).filter((id) => !(state.me.channels || []).includes(id));
     fillSelect($('f-channel'), (state.me.channels || []).concat(pageIds), (c) => channelText(c));
     fillSelect($('f-category'), state.me.categories || [], categoryTitle);
-    fillSelect($('f-assignee'), state.me.operators || [], (c) => c);
+    fillSelect($('f-assignee'), state.me.operators || [], nameOf);
     loadSeen();
     connect();
     await Promise.all([loadQueue(), loadViews()]);
@@ -543,7 +582,7 @@
     b.appendChild(badge(SEVERITY_TEXT[c.severity] || c.severity || '—', 'sev-' + (c.severity || 'normal')));
     b.appendChild(flagBadges(c.flags));
     b.appendChild(badge(STATUS_TEXT[c.status] || c.status || '?', 'st-' + c.status));
-    if (c.assignee) b.appendChild(el('span', { cls: 'assignee', text: c.assignee }));
+    if (c.assignee) b.appendChild(el('span', { cls: 'assignee', text: nameOf(c.assignee) }));
     if (t.sla !== null) {
       b.appendChild(el('span', {
         cls: 'sla ' + t.cls,
@@ -564,7 +603,7 @@
     for (const c of list) body.appendChild(convItem(c, freshId));
     const f = filters();
     $('queue-empty').hidden = list.length > 0;
-    $('queue-empty').textContent = f.q ? 'Ничего не нашлось.' : 'Обращений нет.';
+    $('queue-empty').textContent = tr(f.q ? 'Ничего не нашлось.' : 'Обращений нет.');
     const unread = list.filter(isUnread).length;
     $('queue-count').textContent = (list.length
       ? (f.q ? 'Найдено: ' : 'Обращений: ') + list.length + (unread ? ', непрочитанных: ' + unread : '')
@@ -639,7 +678,7 @@
     const open = OPEN.includes(c.status);
     /* A colleague's case cannot be claimed; it can be handed over, or taken over. */
     $('claim-btn').disabled = !open || !!c.assignee;
-    $('claim-btn').title = colleague ? 'Обращение в работе у ' + c.assignee : mine ? 'Обращение уже у вас' : 'Взять в работу (c)';
+    $('claim-btn').title = colleague ? tr('Обращение в работе у ') + nameOf(c.assignee) : tr(mine ? 'Обращение уже у вас' : 'Взять в работу (c)');
     $('takeover-btn').hidden = !(admin && colleague && open);
     const canHand = open && (mine || admin);
     $('assign-to').parentNode.hidden = !canHand;
@@ -649,7 +688,7 @@
     sel.appendChild(el('option', { text: 'Передать коллеге…' })).value = '';
     for (const op of (state.me && state.me.operators) || []) {
       if (op === c.assignee) continue;
-      const o = el('option', { text: op === me ? op + ' (себе)' : op });
+      const o = el('option', { text: op === me ? nameOf(op) + tr(' (себе)') : nameOf(op) });
       o.value = op;
       sel.appendChild(o);
     }
@@ -660,7 +699,7 @@
     $('status-btn').disabled = !open || !(mine || admin);
     $('close-btn').disabled = c.status === 'closed' || !(mine || admin);
     $('send-btn').disabled = !open || !mine;
-    $('reply-hint').textContent = !open ? 'Обращение закрыто.' : mine ? '' : colleague ? 'Обращение в работе у ' + c.assignee + '.' : 'Чтобы ответить, возьмите обращение в работу.';
+    $('reply-hint').textContent = !open ? tr('Обращение закрыто.') : mine ? '' : colleague ? tr('Обращение в работе у ') + nameOf(c.assignee) + '.' : tr('Чтобы ответить, возьмите обращение в работу.');
   }
   $('assign-to').addEventListener('change', () => { $('assign-btn').disabled = !$('assign-to').value; });
 
@@ -757,7 +796,7 @@
     $('case-title').textContent = (c.display_name || 'Клиент') + ' · № ' + (c.number || c.id);
     $('case-status').textContent = STATUS_TEXT[c.status] || c.status || '';
     $('case-status').className = 'badge st-' + c.status;
-    $('case-assignee').textContent = c.assignee ? 'исполнитель: ' + c.assignee : 'не назначено';
+    $('case-assignee').textContent = c.assignee ? tr('исполнитель: ') + nameOf(c.assignee) : tr('не назначено');
     const mode = (data.conversation && data.conversation.mode) || 'bot';
     $('case-mode').textContent = mode === 'human' ? 'отвечает человек' : 'отвечает бот';
     $('case-mode').className = 'badge mode-' + mode;
@@ -1341,7 +1380,7 @@
       state.current = null;
       state.currentCase = null;
       $('case-none').hidden = false;
-      $('case-none').firstElementChild.textContent = 'Выберите обращение слева.';
+      $('case-none').firstElementChild.textContent = tr('Выберите обращение слева.');
       $('case-body').hidden = true;
       $('side-body').hidden = true;
       delete $('case-pane').dataset.caseId;

@@ -14,6 +14,8 @@ const { chromium } = require('playwright-core');
 const { startDeskbot } = require('./harness');
 
 const PASSWORD = 'correct horse battery';
+/* Display names (config operators[].display_name): what customers and colleagues see. */
+const NAMES = { marina: 'Марина Соколова', oleg: 'Олег Петров' };
 const SHOTS = path.join(__dirname, 'screenshots');
 const HOSTILE = [
   '<script>window.__pwned = 1</script>',
@@ -124,8 +126,8 @@ async function main() {
   fs.mkdirSync(SHOTS, { recursive: true });
   const bot = await startDeskbot({
     operators: [
-      { login: 'marina', password: PASSWORD, role: 'admin' },
-      { login: 'oleg', password: PASSWORD, role: 'operator' }
+      { login: 'marina', password: PASSWORD, role: 'admin', display_name: NAMES.marina },
+      { login: 'oleg', password: PASSWORD, role: 'operator', display_name: NAMES.oleg }
     ],
     /* A second Telegram bot (config telegram.pages) that never reaches its API: the
      * console names it by its title. */
@@ -268,11 +270,21 @@ async function main() {
       assert(r === 'marina' || r === 'oleg', 'holder: ' + r);
       const loser = r === 'marina' ? B.page : A.page;
       await loser.waitForFunction(() => /уже взял в работу/.test(document.querySelector('#case-error').textContent));
+      /* The refusal names the colleague as the team knows them, not by login. */
+      const refusal = await loser.textContent('#case-error');
+      assert(refusal.includes(NAMES[r]) && !refusal.includes(r), 'refusal: ' + refusal);
       const who = await loser.getAttribute('#case-error', 'data-holder');
       assert(who === r, 'loser told ' + who + ', holder is ' + r);
       /* On a colleague's case "Взять в работу" is disabled and says who holds it. */
       await loser.waitForSelector('#claim-btn[disabled]');
-      assert((await loser.getAttribute('#claim-btn', 'title')).includes(r), 'claim button does not name the holder');
+      assert((await loser.getAttribute('#claim-btn', 'title')).includes(NAMES[r]), 'claim button does not name the holder');
+      /* ...and the API refuses a plain claim of it too, naming the holder. */
+      const plain = await loser.evaluate(async (id) => {
+        const csrf = (await (await fetch('/api/session')).json()).csrf;
+        const x = await fetch('/api/cases/' + id + '/claim', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: '{}' });
+        return { status: x.status, body: await x.json() };
+      }, caseId);
+      assert(plain.status === 409 && plain.body.error === 'обращение уже взял в работу ' + NAMES[r], 'plain claim: ' + JSON.stringify(plain));
       if (r === 'oleg') { const t = A; A = B; B = t; } /* A is the holder from here on */
     });
 
@@ -287,6 +299,9 @@ async function main() {
       await A.page.waitForSelector('#slash-menu', { state: 'hidden' });
       let text = await A.page.inputValue('#reply-text');
       assert(text.includes(caseNumber) && !text.includes('{operator}') && !text.includes('/gree'), 'template not filled: ' + text);
+      /* The customer is told the secretary's display name, never the login. */
+      const holderLogin = await A.page.evaluate(() => document.querySelector('#me').textContent.split(' ')[0]);
+      assert(text.includes('Меня зовут ' + NAMES[holderLogin] + ',') && !text.includes(holderLogin), 'greeting: ' + text);
       assert(await A.page.getAttribute('#reply-text', 'data-template') === 'op_greeting', 'template id not kept');
       text = text.replace('{name}', 'Иван');
       await A.page.fill('#reply-text', text);
@@ -414,7 +429,7 @@ async function main() {
       const assignee = async () => A.page.evaluate(async (id) => (await (await fetch('/api/cases/' + id)).json()).case.assignee, caseId);
       await A.page.selectOption('#assign-to', colleague);
       await A.page.click('#assign-btn');
-      await A.page.waitForFunction((c) => document.querySelector('#case-assignee').textContent.includes(c), colleague);
+      await A.page.waitForFunction((c) => document.querySelector('#case-assignee').textContent.includes(c), NAMES[colleague]);
       assert(await assignee() === colleague, 'not handed over');
       /* marina (admin) takes the case back from oleg, or gives it back to him. */
       const m = pages.marina;
@@ -423,11 +438,11 @@ async function main() {
       if (colleague === 'oleg') {
         await m.waitForSelector('#takeover-btn:not([hidden])');
         await m.click('#takeover-btn');
-        await m.waitForFunction(() => document.querySelector('#case-assignee').textContent.includes('marina'));
+        await m.waitForFunction((n) => document.querySelector('#case-assignee').textContent.includes(n), NAMES.marina);
       } else {
         await m.selectOption('#assign-to', 'oleg');
         await m.click('#assign-btn');
-        await m.waitForFunction(() => document.querySelector('#case-assignee').textContent.includes('oleg'));
+        await m.waitForFunction((n) => document.querySelector('#case-assignee').textContent.includes(n), NAMES.oleg);
       }
       assert(await assignee() === holder, 'not back with ' + holder);
       const audit = await m.textContent('#audit');
@@ -572,6 +587,39 @@ async function main() {
       assert(mine.some((k) => k.value !== forged && /^[0-9a-f]{64}$/.test(k.value)),
         'no server-issued token: ' + JSON.stringify(mine));
       await ctx.close();
+    });
+    await step('console.language "en": the same console in English, from the one table', async () => {
+      const en = await startDeskbot({
+        operators: [{ login: 'anna', password: PASSWORD, role: 'operator', display_name: 'Anna' }],
+        extra: { console: { language: 'en' } }
+      });
+      const ctx = await browser.newContext();
+      try {
+        const p = await ctx.newPage();
+        await p.goto(en.url('/console'));
+        await p.waitForFunction(() => document.documentElement.lang === 'en');
+        assert((await p.textContent('#login-btn')).trim() === 'Log in', 'login button: ' + await p.textContent('#login-btn'));
+        await p.fill('#login', 'anna');
+        await p.fill('#password', 'wrong');
+        await p.click('#login-btn');
+        await p.waitForFunction(() => /Wrong login or password/.test(document.querySelector('#login-error').textContent));
+        await p.fill('#password', PASSWORD);
+        await p.click('#login-btn');
+        await p.waitForSelector('#app-view:not([hidden])');
+        assert(/\(operator\)/.test(await p.textContent('#me')), 'me: ' + await p.textContent('#me'));
+        assert((await p.textContent('#claim-btn')).trim() === 'Claim', 'claim: ' + await p.textContent('#claim-btn'));
+        assert(/Search/.test(await p.getAttribute('#q', 'placeholder')), 'search placeholder');
+        const err = await p.evaluate(async () => (await (await fetch('/api/cases/999')).json()).error);
+        assert(err === 'no such case', 'API error: ' + err);
+        const visible = await p.evaluate(() => document.querySelector('#app-view').innerText);
+        const left = visible.split('\n').filter((l) => /[а-яё]/i.test(l));
+        assert(left.length === 0, 'Russian left on the English page: ' + JSON.stringify(left));
+        await p.screenshot({ path: path.join(SHOTS, 'queue-en.png') });
+      } finally {
+        await ctx.close();
+        await en.stop();
+        en.cleanup();
+      }
     });
     await chatCtx.close();
   } catch (e) {

@@ -52,7 +52,7 @@ function copyDir(from, to) {
   }
 }
 
-/* operators: [{login, password, role}]. Resolves to {port, dir, url(p), stop()}. */
+/* operators: [{login, password, role, display_name}]. Resolves to {port, dir, url(p), stop()}. */
 async function startDeskbot({ operators, extra, logLevel, binary } = {}) {
   if (binary) BINARY = binary;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-browser-'));
@@ -63,7 +63,8 @@ async function startDeskbot({ operators, extra, logLevel, binary } = {}) {
     store: { path: path.join(dir, 'deskbot.db') },
     replies: { dir: path.join(dir, 'replies') },
     log: { level: logLevel || 'info' },
-    operators: (operators || []).map((o) => ({ login: o.login, password_hash: passwordHash(o.password), role: o.role || 'operator' }))
+    operators: (operators || []).map((o) => Object.assign({ login: o.login, password_hash: passwordHash(o.password), role: o.role || 'operator' },
+      o.display_name ? { display_name: o.display_name } : {}))
   }, extra || {});
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
   const logPath = path.join(dir, 'deskbot.log');
