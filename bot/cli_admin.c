@@ -14,6 +14,8 @@
 #include "config.h"
 #include "ideas.h"
 #include "password.h"
+#include "replyset.h"
+#include "replyset_settings.h"
 #include "store.h"
 
 /* Reads one line without echo when stdin is a terminal. */
@@ -75,15 +77,33 @@ struct export_ctx {
 	int csv;
 	int first;
 	char sep; /* ',' by default; ';' for a spreadsheet in a Russian locale */
+	int64_t utc_offset_s; /* the reply set's clock (settings.json utc_offset_minutes) */
 };
 
-static void csv_time_out(double t)
+static void csv_time_out(double t, int64_t utc_offset_s)
 {
 	struct buf b = {0};
-	csv_time(&b, t);
+	csv_time(&b, t, utc_offset_s);
 	if (b.data)
 		fputs(b.data, stdout);
 	buf_free(&b);
+}
+
+/* The configured clock's offset from UTC: the reply set's settings (the same clock the
+ * working hours and the console's reports use). */
+static int64_t configured_utc_offset(const char *replies_dir)
+{
+	struct replyset *rs = NULL;
+	struct replyset_errors errs = {0};
+	int64_t off = 0;
+	if (replyset_load(replies_dir, &rs, &errs) == 0)
+		off = (int64_t)replyset_settings(rs)->utc_offset_minutes * 60;
+	else
+		fprintf(stderr, "cases: reply set %s unreadable (%zu problem(s)); times in UTC\n",
+			replies_dir, errs.n);
+	replyset_errors_free(&errs);
+	replyset_unref(rs);
+	return off;
 }
 
 static int is_time_col(const char *col)
@@ -122,7 +142,7 @@ static void export_one(void *arg, int64_t id, const cJSON *r)
 		if (cJSON_IsString(v))
 			csv_field(v->valuestring);
 		else if (cJSON_IsNumber(v) && is_time_col(cols[i]))
-			csv_time_out(v->valuedouble);
+			csv_time_out(v->valuedouble, x->utc_offset_s);
 		else if (cJSON_IsNumber(v))
 			printf("%.0f", v->valuedouble);
 	}
@@ -198,6 +218,7 @@ int cli_cases(int argc, char **argv)
 		return 1;
 	struct export_ctx x = {.csv = strcmp(format, "csv") == 0, .first = 1, .sep = *sep};
 	if (x.csv) {
+		x.utc_offset_s = configured_utc_offset(cfg.replies_dir);
 		static const char *const head[] = {"number", "created_at", "updated_at",
 			"sla_due_at", "channel", "peer_id", "user_id", "display_name",
 			"profile_link", "followers", "phone", "account", "location", "category",
@@ -226,7 +247,7 @@ int cli_cases(int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: deskbot cases export --format json|csv [--since YYYY-MM-DD] "
 			"[--separator ,|;] [--bom] [--config FILE]\n"
-			"  csv times are local (TZ); --separator ';' (a Russian spreadsheet) adds "
+			"  csv times are dd.mm.yyyy hh:mm on the reply set's clock; --separator ';' (a Russian spreadsheet) adds "
 			"the UTF-8 BOM\n");
 	return 2;
 }
@@ -254,7 +275,9 @@ int cli_ideas(int argc, char **argv)
 	if (open_store(config_path, &cfg, &st) < 0)
 		return 1;
 	struct buf out = {0};
-	int result = ideas_export(st, strcmp(format, "csv") == 0, *sep, &out);
+	int csv = strcmp(format, "csv") == 0;
+	int result = ideas_export(st, csv, *sep, csv ? configured_utc_offset(cfg.replies_dir) : 0,
+				  &out);
 	if (result == 0 && out.data)
 		fwrite(out.data, 1, out.len, stdout);
 	buf_free(&out);

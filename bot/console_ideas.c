@@ -175,7 +175,10 @@ static void api_export(struct console_ideas *ci, const struct http_req *req,
 	}
 	int csv = strcmp(format, "csv") == 0;
 	buf_reset(&resp->body);
-	if (ideas_export(ci->d.store, csv, sep[0], &resp->body) < 0) {
+	/* Times on the reply set's clock, as the reports and working hours count them. */
+	struct replyset *rs = live_replies(ci);
+	int64_t off = rs ? (int64_t)replyset_settings(rs)->utc_offset_minutes * 60 : 0;
+	if (ideas_export(ci->d.store, csv, sep[0], off, &resp->body) < 0) {
 		store_failed(ci, resp, "the export");
 		return;
 	}

@@ -24,13 +24,13 @@ void csv_cell(struct buf *b, const char *s)
 	buf_puts(b, "\"");
 }
 
-void csv_time(struct buf *b, double t)
+void csv_time(struct buf *b, double t, int64_t utc_offset_s)
 {
 	if (t <= 0)
 		return;
-	time_t tt = (time_t)t;
+	time_t tt = (time_t)t + (time_t)utc_offset_s;
 	struct tm tm;
 	char out[32];
-	if (localtime_r(&tt, &tm) && strftime(out, sizeof out, "%Y-%m-%d %H:%M:%S", &tm))
+	if (gmtime_r(&tt, &tm) && strftime(out, sizeof out, "%d.%m.%Y %H:%M", &tm))
 		buf_puts(b, out);
 }

@@ -45,9 +45,10 @@ int ideas_merge(struct store_tx *tx, int64_t from, int64_t into, const char *act
 cJSON *idea_json(const struct idea *i);
 
 /* Every idea, most votes first, appended to out: a JSON array of idea_json objects, or
- * CSV (UTF-8 BOM, a header line, cells separated by sep, local times) like the cases'
- * export (bot/ideas_export.c). 0, or negative when the store failed. */
+ * CSV (UTF-8 BOM, a header line, cells separated by sep, times on the clock utc_offset_s
+ * ahead of UTC, csv.h) like the cases' export (bot/ideas_export.c). 0, or negative when
+ * the store failed. */
 struct buf;
-int ideas_export(struct store *st, int csv, char sep, struct buf *out);
+int ideas_export(struct store *st, int csv, char sep, int64_t utc_offset_s, struct buf *out);
 
 #endif

@@ -15,6 +15,7 @@ struct export_ctx {
 	struct buf *out;
 	int csv;
 	char sep;
+	int64_t utc_offset_s; /* the clock of the CSV's times */
 	int n;
 };
 
@@ -31,9 +32,9 @@ static void export_one(void *arg, const struct idea *i)
 	}
 	struct buf *b = x->out;
 	buf_printf(b, "%" PRId64 "%c", i->id, x->sep);
-	csv_time(b, (double)i->created_at);
+	csv_time(b, (double)i->created_at, x->utc_offset_s);
 	buf_printf(b, "%c", x->sep);
-	csv_time(b, (double)i->updated_at);
+	csv_time(b, (double)i->updated_at, x->utc_offset_s);
 	buf_printf(b, "%c", x->sep);
 	csv_cell(b, i->channel);
 	buf_printf(b, "%c%" PRId64 "%c", x->sep, i->user_id, x->sep);
@@ -52,9 +53,9 @@ static void export_one(void *arg, const struct idea *i)
 	buf_puts(b, "\n");
 }
 
-int ideas_export(struct store *st, int csv, char sep, struct buf *out)
+int ideas_export(struct store *st, int csv, char sep, int64_t utc_offset_s, struct buf *out)
 {
-	struct export_ctx x = {.out = out, .csv = csv, .sep = sep};
+	struct export_ctx x = {.out = out, .csv = csv, .sep = sep, .utc_offset_s = utc_offset_s};
 	if (csv) {
 		static const char *const head[] = {"id", "created_at", "updated_at", "channel",
 			"user_id", "author", "status", "unit", "votes", "merged_into", "what", "why"};

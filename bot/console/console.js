@@ -1203,7 +1203,14 @@
     sumBox.appendChild(tile('время до решения, медиана', minutes(median(days.map((x) => x.resolution_median_s)))));
     $('rep-note').textContent = 'по ' + new Date(d.now * 1000).toLocaleString('ru-RU');
     const perDay = (k) => days.map((x) => x[k] || 0);
-    const dayCsv = (cols, names) => ({ header: ['день', ...names], rows: days.map((x) => [dayLabel(x.day), ...cols.map((c) => x[c] === null ? '' : x[c])]) });
+    /* A CSV day is a whole date a spreadsheet reads ("02.12.2026"), on the reply set's
+     * local clock (utc_offset_s), not the browser's. */
+    const csvDay = (sec) => {
+      const t = new Date((sec + (d.utc_offset_s || 0)) * 1000);
+      const two = (n) => String(n).padStart(2, '0');
+      return two(t.getUTCDate()) + '.' + two(t.getUTCMonth() + 1) + '.' + t.getUTCFullYear();
+    };
+    const dayCsv = (cols, names) => ({ header: ['день', ...names], rows: days.map((x) => [csvDay(x.day), ...cols.map((c) => x[c] === null ? '' : x[c])]) });
     charts.appendChild(chartBox('messages_by_day', 'Сообщения клиентов по дням', barChart(labels, [{ name: 'сообщений', values: perDay('messages') }], count), null, dayCsv(['messages'], ['сообщений'])));
     const hours = (d.hours || []).map((_, h) => String(h).padStart(2, '0'));
     charts.appendChild(chartBox('messages_by_hour', 'Сообщения по часам суток', barChart(hours, [{ name: 'сообщений', values: d.hours || [] }], count), null,
@@ -1211,7 +1218,7 @@
     const answers = [{ name: 'бот', values: perDay('bot'), cls: 0 }, { name: 'сотрудники', values: perDay('people'), cls: 1 }];
     charts.appendChild(chartBox('answers_by_day', 'Ответы: бот и сотрудники', barChart(labels, answers, count), answers, dayCsv(['bot', 'people'], ['бот', 'сотрудники'])));
     charts.appendChild(chartBox('bot_share', 'Доля ответов бота', barChart(labels, [{ name: 'доля бота', values: days.map((x) => (x.bot + x.people ? 100 * x.bot / (x.bot + x.people) : 0)) }], pct), null,
-      { header: ['день', 'доля бота, %'], rows: days.map((x) => [dayLabel(x.day), x.bot + x.people ? Math.round(100 * x.bot / (x.bot + x.people)) : '']) }));
+      { header: ['день', 'доля бота, %'], rows: days.map((x) => [csvDay(x.day), x.bot + x.people ? Math.round(100 * x.bot / (x.bot + x.people)) : '']) }));
     charts.appendChild(chartBox('first_response', 'Первый ответ сотрудника (медиана)', barChart(labels, [{ name: 'медиана', values: perDay('first_response_median_s'), cls: 2 }], minutes), null, dayCsv(['first_response_median_s'], ['медиана первого ответа, с'])));
     charts.appendChild(chartBox('resolution', 'Время до решения (медиана)', barChart(labels, [{ name: 'медиана', values: perDay('resolution_median_s'), cls: 2 }], minutes), null, dayCsv(['resolution_median_s'], ['медиана решения, с'])));
     const sla = [{ name: 'в срок', values: days.map((x) => x.cases - x.sla_breached), cls: 0 }, { name: 'SLA нарушен', values: perDay('sla_breached'), cls: 3 }];

@@ -511,6 +511,10 @@ async function main() {
       const bytes = fs.readFileSync(file);
       assert(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf, 'CSV without BOM');
       assert(/Жалоба/.test(bytes.toString('utf8')) && /;/.test(bytes.toString('utf8')), 'CSV: ' + bytes.toString('utf8'));
+      /* Days are whole dates a Russian spreadsheet reads: dd.mm.yyyy. */
+      const [perDay] = await Promise.all([p.waitForEvent('download'), p.click('button[data-csv="messages_by_day"]')]);
+      const rows = fs.readFileSync(await perDay.path(), 'utf8').replace(/^\uFEFF/, '').trim().split('\r\n');
+      assert(rows.length > 1 && rows.slice(1).every((l) => /^"\d{2}\.\d{2}\.\d{4}";"\d+"$/.test(l)), 'day CSV: ' + JSON.stringify(rows.slice(0, 3)));
     });
 
     await step('the idea board: a chat customer proposes, another votes with a button', async () => {

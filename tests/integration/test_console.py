@@ -11,6 +11,7 @@ A minimal RFC 6455 client (WS below) talks to /ws and /chat/ws."""
 import base64
 import json
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -20,7 +21,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINARY, Deskbot, Runner, check  # noqa: E402
+from harness import BINARY, SOURCE_DIR, Deskbot, Runner, check  # noqa: E402
 
 PASSWORD = "correct horse battery"
 HOSTILE = ['<script>window.__pwned=1</script>', '<img src=x onerror="window.__pwned=1">',
@@ -37,12 +38,18 @@ def password_hash(pw):
 _HASH = None
 
 
+# What customers are told instead of the login (anna has none: the fallback).
+NAMES = {"marina": "Марина Соколова", "oleg": "Олег Петров"}
+
+
 def config(**extra):
     global _HASH
     if _HASH is None:
         _HASH = password_hash(PASSWORD)
-    cfg = {"operators": [{"login": "marina", "password_hash": _HASH, "role": "admin"},
-                         {"login": "oleg", "password_hash": _HASH, "role": "operator"},
+    cfg = {"operators": [{"login": "marina", "password_hash": _HASH, "role": "admin",
+                          "display_name": NAMES["marina"]},
+                         {"login": "oleg", "password_hash": _HASH, "role": "operator",
+                          "display_name": NAMES["oleg"]},
                          {"login": "anna", "password_hash": _HASH, "role": "operator"}],
            "log": {"level": "info"}}
     cfg.update(extra)
@@ -317,7 +324,8 @@ def test_chat_and_case_flow():
         # Templates are filled from the case.
         status, t = holder.get("/api/cases/%d/templates" % case_id)
         greet = [x for x in t["templates"] if x["id"] == "op_greeting"][0]
-        check(holder.login in greet["filled"] and ("%06d" % case_id) in greet["filled"],
+        check(("Меня зовут %s," % NAMES[holder.login]) in greet["filled"] and
+              holder.login not in greet["filled"] and ("%06d" % case_id) in greet["filled"],
               "template not filled: %s" % greet)
         check(holder.post("/api/cases/%d/reply" % case_id,
                           {"text": "Ответ {reason}"})[0] == 422, "unfilled placeholder sent")
@@ -400,23 +408,48 @@ def test_csv_export_for_a_russian_spreadsheet():
         check(len(lines) == 2, lines)
         cells = lines[1].split(";")
         check(cells[0] == '"000001"', cells)
-        # A local date and time, not seconds since 1970.
-        check(len(cells[1]) == 19 and cells[1][4] == "-" and cells[1][13] == ":", cells[1])
+        # dd.mm.yyyy hh:mm on the reply set's clock (UTC+3), not seconds since 1970.
+        check(re.fullmatch(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}", cells[1]) is not None, cells[1])
+        created = [c for c in json.loads(subprocess.run(
+            [BINARY, "cases", "export", "--format", "json", "--config",
+             os.path.join(bot.dir, "config.json")], capture_output=True, timeout=30,
+            cwd=bot.dir).stdout) if c["number"] == "000001"][0]["created_at"]
+        local = time.gmtime(created + 180 * 60)
+        check(cells[1] == time.strftime("%d.%m.%Y %H:%M", local), (cells[1], created))
         check('"\'=HYPERLINK(""http://evil"")"' in lines[1], lines[1])
         p = subprocess.run([BINARY, "cases", "export", "--format", "csv", "--separator", "|",
                             "--config", os.path.join(bot.dir, "config.json")],
                            capture_output=True, timeout=30, cwd=bot.dir)
         check(p.returncode == 2 and b"separator" in p.stderr, p.stderr)
-    p = subprocess.run([BINARY, "--help"], capture_output=True, timeout=10, text=True)
-    check(p.returncode == 0, p.stderr)
-    for cmd in ["run", "check", "match", "chat", "passwd", "cases export", "version"]:
-        check(("  " + cmd) in p.stdout, "--help lacks %s: %s" % (cmd, p.stdout))
+
+
+def test_help_lists_every_command():
+    """deskbot --help lists exactly the commands main.c and cli_*.c accept: read from
+    the sources, so a new command without a help line fails here."""
+    src = os.path.join(SOURCE_DIR, "bot")
+    with open(os.path.join(src, "main.c"), encoding="utf-8") as f:
+        accepted = set(re.findall(r'strcmp\(cmd, "([a-z]+)"\)', f.read())) - {"help"}
+    with open(os.path.join(src, "cli_admin.c"), encoding="utf-8") as f:
+        subs = re.findall(r'strcmp\(argv\[0\], "([a-z]+)"\)', f.read())
+    check(accepted >= {"run", "check", "match", "chat", "passwd", "cases", "version"}, accepted)
+    check(subs == ["export"], subs)
+    for args in (["--help"], ["-h"], ["help"]):
+        p = subprocess.run([BINARY] + args, capture_output=True, timeout=10, text=True)
+        check(p.returncode == 0, p.stderr)
+        listed = set(re.findall(r"^  ([a-z]+)\b", p.stdout, re.M))
+        check(listed - {"help"} == accepted, "--help lists %s, main.c accepts %s"
+              % (sorted(listed), sorted(accepted)))
+        for sub in subs:
+            check(("  cases " + sub) in p.stdout, "--help lacks cases %s" % sub)
+    p = subprocess.run([BINARY, "nonsense"], capture_output=True, timeout=10, text=True)
+    check(p.returncode == 2 and "unknown command" in p.stderr and "  run" in p.stderr, p.stderr)
 
 
 def main():
     r = Runner()
     for t in [test_pages_and_headers, test_login_refusals_and_csrf, test_chat_and_case_flow,
-              test_reload_from_console, test_csv_export_for_a_russian_spreadsheet]:
+              test_reload_from_console, test_csv_export_for_a_russian_spreadsheet,
+              test_help_lists_every_command]:
         r.run(t)
     r.finish()
 

@@ -195,13 +195,13 @@ static void top_list_and_export(void **state)
 	(void)a;
 
 	struct buf csv = {0};
-	assert_int_equal(ideas_export(st, 1, ';', &csv), 0);
+	assert_int_equal(ideas_export(st, 1, ';', 3 * 3600, &csv), 0);
 	assert_memory_equal(csv.data, "\xEF\xBB\xBF" "id;created_at", 16);
 	/* A formula a customer wrote is shown as text, not run. */
 	assert_non_null(strstr(csv.data, "\"'=HYPERLINK(\"\"x\"\")\""));
 	buf_free(&csv);
 	struct buf json = {0};
-	assert_int_equal(ideas_export(st, 0, ',', &json), 0);
+	assert_int_equal(ideas_export(st, 0, ',', 0, &json), 0);
 	cJSON *arr = cJSON_Parse(json.data);
 	assert_int_equal(cJSON_GetArraySize(arr), 3);
 	assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "id")->valueint, (int)b);
