@@ -723,20 +723,13 @@ static void refuse_claim(struct call *k, const char *holder)
 	reply_json(k->resp, 409, o);
 }
 
-/* A claim takes a case from the queue only: a colleague's case is handed over by its
- * holder or taken over by an admin (api_assign), never claimed from under them. */
+/* A claim takes a case from the queue only (cases_claim refuses a held one, atomically):
+ * a colleague's case is handed over by its holder or taken over by an admin (api_assign). */
 static void api_claim(struct call *k, int64_t id)
 {
 	cJSON *before = load_case(k, id);
 	if (!before)
 		return;
-	const char *held = json_str(before, "assignee");
-	if (held && *held && !str_is(held, k->s->login) &&
-	    cases_is_open_status(json_str(before, "status"))) {
-		refuse_claim(k, held);
-		cJSON_Delete(before);
-		return;
-	}
 	cJSON_Delete(before);
 	char holder[64] = "";
 	cJSON *record = NULL;
