@@ -247,8 +247,8 @@ int cli_cases(int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: deskbot cases export --format json|csv [--since YYYY-MM-DD] "
 			"[--separator ,|;] [--bom] [--config FILE]\n"
-			"  csv times are dd.mm.yyyy hh:mm on the reply set's clock; --separator ';' (a Russian spreadsheet) adds "
-			"the UTF-8 BOM\n");
+			"  csv times are dd.mm.yyyy hh:mm on the reply set's clock; --separator ';'\n"
+			"  (a Russian spreadsheet) adds the UTF-8 BOM\n");
 	return 2;
 }
 

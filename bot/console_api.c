@@ -216,7 +216,7 @@ static void login_done(void *arg, int result, const struct auth_session *s, int6
 {
 	struct login_wait *w = arg;
 	struct http_resp *resp = server_deferred_resp(w->d);
-	if (result == AUTH_ECANCELLED) /* shutting down: the console (and its config) may be gone */
+	if (result == AUTH_ECANCELLED) /* shutting down: the console and its config may be gone */
 		http_resp_error(resp, 503, console_auth_text(NULL, result));
 	else
 		login_answer(w->c, resp, result, s, retry, w->actor, w->peer, w->now);
@@ -1157,8 +1157,8 @@ void console_api_handle(struct console_api *c, const struct http_req *req, struc
 			}
 		}
 	if (!r) {
-		http_resp_error(resp, path_known ? 405 : 404, path_known ? api_text(c, CT_METHOD_NOT_ALLOWED)
-								 : api_text(c, CT_NO_SUCH_PATH));
+		http_resp_error(resp, path_known ? 405 : 404,
+				api_text(c, path_known ? CT_METHOD_NOT_ALLOWED : CT_NO_SUCH_PATH));
 		return;
 	}
 	struct call k = {.c = c, .req = req, .resp = resp, .now = clock_now_ms() / 1000};
