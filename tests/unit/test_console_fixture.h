@@ -92,7 +92,8 @@ static inline void fx_add_operator(struct config *cfg, const char *login, const 
 	o->display_name = NULL;
 }
 
-static inline int fx_setup(void **state)
+/* The fixture with the console in lang ("ru" or "en": config console.language). */
+static inline int fx_setup_lang(void **state, const char *lang)
 {
 	struct fx *f = xcalloc(1, sizeof *f);
 	/* The suite runs at the hour DESKBOT_CLOCK says (tests/run-all.sh runs it at several). */
@@ -118,6 +119,8 @@ static inline int fx_setup(void **state)
 	fx_add_operator(&app->cfg, "anna", "operator"); /* no display name: the fallbacks */
 	app->cfg.operators[0].display_name = xstrdup("Марина");
 	app->cfg.operators[1].display_name = xstrdup("Олег Петров");
+	free(app->cfg.console_language);
+	app->cfg.console_language = xstrdup(lang);
 	app->metrics = metrics_new();
 	app->events = events_new();
 	if (store_open(path, &app->store, err, sizeof err) < 0)
@@ -134,6 +137,16 @@ static inline int fx_setup(void **state)
 	f->con = app->console;
 	*state = f;
 	return 0;
+}
+
+static inline int fx_setup(void **state)
+{
+	return fx_setup_lang(state, "ru");
+}
+
+static inline int fx_setup_en(void **state)
+{
+	return fx_setup_lang(state, "en");
 }
 
 static inline int fx_teardown(void **state)

@@ -39,6 +39,15 @@ static int64_t at_moscow(const char *iso_local)
 	return ms / 1000;
 }
 
+/* The text of the newest alert event ("" when none). */
+static const char *fx_last_alert(const struct fx *f)
+{
+	for (int i = f->n_events - 1; i >= 0; i--)
+		if (strcmp(f->events[i].type, "alert") == 0)
+			return f->events[i].text;
+	return "";
+}
+
 static void test_unclaimed_alert_and_one_wait_notice(void **state)
 {
 	struct fx *f = *state;
@@ -53,6 +62,10 @@ static void test_unclaimed_alert_and_one_wait_notice(void **state)
 	assert_int_equal(case_timers_run(t, now + period - 1), 0);
 	assert_int_equal(case_timers_run(t, now + period), 1);
 	assert_int_equal(fx_count(f, "alert", id), 1);
+	char want[128];
+	snprintf(want, sizeof want, "Обращение 000001 ждёт без исполнителя %lld мин",
+		 (long long)(period / 60));
+	assert_string_equal(fx_last_alert(f), want);
 	/* The customer is told the expected wait, once. */
 	assert_int_equal(fx_outbox_rows(f, 7, "template:"), 1);
 	cJSON *rec = fx_record(f, id);
@@ -74,6 +87,22 @@ static void test_unclaimed_alert_and_one_wait_notice(void **state)
 	/* Only the claimed-silence and idle timers remain armed, due after the claim. */
 	assert_true(store_console_timer_next(f->app.store) >= later - 3 * period + silence - 2);
 	assert_int_equal(fx_count(f, "alert", id), 2);
+}
+
+/* console.language "en": the alert comes from the table's English column. */
+static void test_unclaimed_alert_in_english(void **state)
+{
+	struct fx *f = *state;
+	struct case_timers *t = console__timers(f->con);
+	int64_t now = at_moscow("2026-12-02T12:00:00");
+	int64_t id = fx_case(f, 7, "high", "web", now);
+	created(f, id);
+	int64_t period = settings_s(f, "unclaimed");
+	assert_int_equal(case_timers_run(t, now + period), 1);
+	char want[128];
+	snprintf(want, sizeof want, "Case 000001 has waited unclaimed for %lld min",
+		 (long long)(period / 60));
+	assert_string_equal(fx_last_alert(f), want);
 }
 
 /* A case opened at night waits for the team in working time: its unclaimed notice comes
@@ -405,6 +434,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_unclaimed_alert_and_one_wait_notice, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unclaimed_alert_in_english, fx_setup_en, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_unclaimed_at_night_counts_from_the_start_of_work,
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_silent_secretary_loses_the_case, fx_setup, fx_teardown),
