@@ -7,3 +7,5 @@ deskbot_unit_test(test_console_timers unit/bot/test_console_timers.c)
 deskbot_unit_test(test_console_cases unit/bot/test_console_cases.c)
 # The console's string table (Russian and English, same arguments) and its auth texts.
 deskbot_unit_test(test_console_text unit/bot/test_console_text.c)
+# The exports' CSV cells: dd.mm.yyyy hh:mm on the configured clock, formulas as text.
+deskbot_unit_test(test_csv unit/bot/test_csv.c)
