@@ -39,6 +39,18 @@ static int64_t at_moscow(const char *iso_local)
 	return ms / 1000;
 }
 
+/* A new case left in the queue in working hours (a Wednesday noon; the night is another
+ * test's): its id, the time and the unclaimed alert's period. */
+static int64_t new_case_at_noon(struct fx *f, int64_t *now, int64_t *period)
+{
+	*now = at_moscow("2026-12-02T12:00:00");
+	int64_t id = fx_case(f, 7, "high", "web", *now);
+	created(f, id);
+	*period = settings_s(f, "unclaimed");
+	assert_true(*period > 0);
+	return id;
+}
+
 /* The text of the newest alert event ("" when none). */
 static const char *fx_last_alert(const struct fx *f)
 {
@@ -52,12 +64,8 @@ static void test_unclaimed_alert_and_one_wait_notice(void **state)
 {
 	struct fx *f = *state;
 	struct case_timers *t = console__timers(f->con);
-	/* In working hours (a Wednesday noon); the night is the next test's. */
-	int64_t now = at_moscow("2026-12-02T12:00:00");
-	int64_t id = fx_case(f, 7, "high", "web", now);
-	created(f, id);
-	int64_t period = settings_s(f, "unclaimed");
-	assert_true(period > 0);
+	int64_t now, period;
+	int64_t id = new_case_at_noon(f, &now, &period);
 	assert_int_equal(store_console_timer_next(f->app.store), now + period);
 	assert_int_equal(case_timers_run(t, now + period - 1), 0);
 	assert_int_equal(case_timers_run(t, now + period), 1);
@@ -94,10 +102,8 @@ static void test_unclaimed_alert_in_english(void **state)
 {
 	struct fx *f = *state;
 	struct case_timers *t = console__timers(f->con);
-	int64_t now = at_moscow("2026-12-02T12:00:00");
-	int64_t id = fx_case(f, 7, "high", "web", now);
-	created(f, id);
-	int64_t period = settings_s(f, "unclaimed");
+	int64_t now, period;
+	new_case_at_noon(f, &now, &period);
 	assert_int_equal(case_timers_run(t, now + period), 1);
 	char want[128];
 	snprintf(want, sizeof want, "Case 000001 has waited unclaimed for %lld min",
