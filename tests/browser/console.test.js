@@ -242,6 +242,7 @@ async function main() {
         const times = Array.from(all).filter((m) => /^\d{2}:\d{2}$/.test((m.querySelector('time') || {}).textContent || '')).length;
         return { hidden: last.bottom - box.bottom, times, n: all.length, buttons: document.querySelectorAll('#keyboard button').length };
       });
+      console.log('  chat: the newest message ends ' + (-r.hidden).toFixed(1) + ' px above the view\'s bottom, ' + r.buttons + ' buttons below');
       assert(r.hidden <= 1, 'newest message ' + r.hidden + ' px out of view: ' + JSON.stringify(r));
       assert(r.times === r.n, 'lines without a time: ' + JSON.stringify(r));
       await chat.screenshot({ path: path.join(SHOTS, 'chat.png') });
