@@ -1,9 +1,10 @@
-/* Routes beyond /healthz and /metrics: the admin reload endpoint. */
+/* Routes beyond /healthz and /metrics: the admin reload endpoint and the webhooks. */
 #include <stdio.h>
 #include <string.h>
 #include <uv.h>
 
 #include "app_internal.h"
+#include "channels/channel.h"
 #include "clock.h"
 #include "log.h"
 #include "server.h"
@@ -107,11 +108,33 @@ static void admin_reload_route(void *arg, const struct http_req *req, struct htt
 	resp->content_type = "application/json";
 }
 
+/* Webhook deliveries (VK Callback API, Telegram, MAX): the channel whose path it is
+ * decodes it and hands it to the pipeline; the answer says whether it was committed. */
+static void hooks_route(void *arg, const struct http_req *req, struct http_resp *resp)
+{
+	struct app *app = arg;
+	if (strcmp(req->method, "POST") != 0) {
+		http_resp_error(resp, 405, "use POST");
+		return;
+	}
+	struct channel_hook_req h = {.path = req->path, .body = req->body,
+				     .body_len = req->body_len, .secret = req->hook_secret};
+	struct channel_hook_answer ans;
+	if (!channel_hook_dispatch(app->channels, (size_t)app->n_channels, &h, &ans))
+		log_debug("hooks: %s %s from %s: no channel takes it (404)", req->method,
+			  req->path, req->peer);
+	resp->status = ans.status;
+	resp->content_type = "text/plain; charset=utf-8";
+	buf_reset(&resp->body);
+	buf_puts(&resp->body, ans.body);
+}
+
 void app_routes(struct app *app)
 {
 	if (!app->admin_guard)
 		app->admin_guard = xcalloc(1, sizeof *app->admin_guard);
 	server_route(app->server, "/admin/reload", admin_reload_route, app);
+	server_route(app->server, "/hooks/*", hooks_route, app);
 }
 
 void app_report_leftover(uv_handle_t *h, void *arg)

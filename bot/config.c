@@ -237,12 +237,84 @@ static void load_channel_keys(struct loader *l, const cJSON *s, const char *name
 #undef PATH
 }
 
+/* Webhook keys: VK's callback_confirmation and callback_secret, or Telegram's and MAX's
+ * webhook_url and webhook_secret. */
+static void load_hook(struct loader *l, const cJSON *s, const char *name, int is_vk,
+		      struct config_hook *h)
+{
+	char path[96];
+#define PATH(k) (snprintf(path, sizeof path, "%s.%s", name, k), path)
+	if (is_vk) {
+		get_string(l, s, "callback_confirmation", PATH("callback_confirmation"),
+			   &h->confirmation);
+		get_string(l, s, "callback_secret", PATH("callback_secret"), &h->secret);
+	} else {
+		get_string(l, s, "webhook_url", PATH("webhook_url"), &h->url);
+		get_string(l, s, "webhook_secret", PATH("webhook_secret"), &h->secret);
+	}
+#undef PATH
+}
+
+/* The path of an http(s) URL ("/" when it has none). */
+static const char *url_path(const char *url)
+{
+	const char *p = strchr(strstr(url, "://") + 3, '/');
+	return p ? p : "/";
+}
+
+static int secret_chars_ok(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+/* After the environment: a webhook has what its platform needs. platform is "vk",
+ * "telegram" or "max"; the webhook's path must be /hooks/<platform>/<secret path>, the
+ * route the listener serves it on. */
+static void check_hook(struct loader *l, const char *name, const char *platform,
+		       struct config_hook *h)
+{
+	char path[96], prefix[32];
+	if (strcmp(platform, "vk") == 0) {
+		if (h->confirmation && (!*h->confirmation || !h->secret || !*h->secret)) {
+			snprintf(path, sizeof path, "%s.callback_secret", name);
+			fail(l, path, "required with callback_confirmation (the Callback API's "
+				      "secret key, so that nobody else can post events)");
+		}
+		return;
+	}
+	if (!h->url)
+		return;
+	snprintf(prefix, sizeof prefix, "/hooks/%s/", platform);
+	const char *p = strstr(h->url, "://") ? url_path(h->url) : "";
+	snprintf(path, sizeof path, "%s.webhook_url", name);
+	if (strncmp(h->url, "https://", 8) != 0 && strncmp(h->url, "http://", 7) != 0) {
+		fail(l, path, "expected an http:// or https:// URL");
+		return;
+	}
+	if (strncmp(p, prefix, strlen(prefix)) != 0 || !p[strlen(prefix)] ||
+	    !secret_chars_ok(p + strlen(prefix))) {
+		fail(l, path, "expected a URL whose path is %s<secret path> (A-Z, a-z, 0-9, _, -)",
+		     prefix);
+		return;
+	}
+	h->path = p;
+	size_t min = strcmp(platform, "max") == 0 ? 5 : 1; /* the platforms' own bounds */
+	size_t n = h->secret ? strlen(h->secret) : 0;
+	snprintf(path, sizeof path, "%s.webhook_secret", name);
+	if (n < min || n > 256 || !secret_chars_ok(h->secret))
+		fail(l, path, "required with webhook_url: %zu to 256 of A-Z, a-z, 0-9, _ and -", min);
+}
+
 /* The "max" section on its own (README "Configuration"): defaults, keys, the token from
  * DESKBOT_MAX_TOKEN, and whether the channel is on. */
 static void load_max(struct loader *l, const cJSON *root, struct config_max *m)
 {
 	static const char *const keys[] = {"enabled", "token", "api_url", "timeout", "limit",
-		"rate_per_s", "chat_rate_per_s", "chat_burst", NULL};
+		"rate_per_s", "chat_rate_per_s", "chat_burst", "webhook_url", "webhook_secret", NULL};
 	*m = (struct config_max){.enabled = 1, .api_url = xstrdup("https://platform-api2.max.ru"),
 				 .timeout = 30, .limit = 100, .rate_per_s = 30,
 				 .chat_rate_per_s = 30, .chat_burst = 1};
@@ -261,6 +333,7 @@ static void load_max(struct loader *l, const cJSON *root, struct config_max *m)
 	get_rate(l, s, "chat_burst", "max.chat_burst", &m->chat_burst);
 	if (!l->failed && m->chat_burst < 1)
 		fail(l, "max.chat_burst", "expected a number of at least 1");
+	load_hook(l, s, "max", 0, &m->hook);
 	if (strncmp(m->api_url, "http://", 7) != 0 && strncmp(m->api_url, "https://", 8) != 0)
 		fail(l, "max.api_url", "expected an http:// or https:// URL");
 	const char *env = getenv("DESKBOT_MAX_TOKEN");
@@ -268,6 +341,11 @@ static void load_max(struct loader *l, const cJSON *root, struct config_max *m)
 		free(m->token);
 		m->token = xstrdup(env);
 	}
+	if ((env = getenv("DESKBOT_MAX_WEBHOOK_SECRET")) && *env) {
+		free(m->hook.secret);
+		m->hook.secret = xstrdup(env);
+	}
+	check_hook(l, "max", "max", &m->hook);
 	m->enabled = m->enabled && m->token && *m->token;
 }
 
@@ -282,6 +360,7 @@ static void page_inherit(const struct config_channel *base, struct config_channe
 	pg->title = NULL;
 	pg->pages = NULL;
 	pg->n_pages = 0;
+	pg->hook = (struct config_hook){0};
 	pg->api_url = base->api_url ? xstrdup(base->api_url) : NULL;
 	pg->api_version = base->api_version ? xstrdup(base->api_version) : NULL;
 }
@@ -329,6 +408,7 @@ static void load_pages(struct loader *l, const cJSON *s, const char *name, int i
 		}
 		warn_unknown(it, path, keys);
 		load_channel_keys(l, it, path, is_vk, pg);
+		load_hook(l, it, path, is_vk, &pg->hook);
 		char lpath[80];
 		snprintf(lpath, sizeof lpath, "%s.label", path);
 		get_string(l, it, "label", lpath, &pg->label);
@@ -353,21 +433,22 @@ static void load_channel(struct loader *l, const cJSON *root, const char *name, 
 	/* The section's keys, then a page's: a page has a label and no pages of its own. */
 	static const char *const vk_keys[] = {"enabled", "token", "group_id", "api_url",
 		"api_version", "wait", "reply_to", "rate_per_s", "chat_rate_per_s", "chat_burst",
-		"execute_max", "title", "pages", NULL};
+		"execute_max", "callback_confirmation", "callback_secret", "title", "pages", NULL};
 	static const char *const vk_page_keys[] = {"enabled", "token", "group_id", "api_url",
 		"api_version", "wait", "reply_to", "rate_per_s", "chat_rate_per_s", "chat_burst",
-		"execute_max", "title", "label", NULL};
+		"execute_max", "callback_confirmation", "callback_secret", "title", "label", NULL};
 	static const char *const tg_keys[] = {"enabled", "token", "api_url", "timeout",
 		"reply_to", "rate_per_s", "chat_rate_per_s", "chat_burst", "group_rate_per_min",
-		"title", "pages", NULL};
+		"webhook_url", "webhook_secret", "title", "pages", NULL};
 	static const char *const tg_page_keys[] = {"enabled", "token", "api_url", "timeout",
 		"reply_to", "rate_per_s", "chat_rate_per_s", "chat_burst", "group_rate_per_min",
-		"title", "label", NULL};
+		"webhook_url", "webhook_secret", "title", "label", NULL};
 	const cJSON *s = section(l, root, name);
 	if (!s)
 		return;
 	warn_unknown(s, name, is_vk ? vk_keys : tg_keys);
 	load_channel_keys(l, s, name, is_vk, ch);
+	load_hook(l, s, name, is_vk, &ch->hook);
 	load_pages(l, s, name, is_vk, is_vk ? vk_page_keys : tg_page_keys, ch);
 }
 
@@ -536,6 +617,14 @@ static void apply_env(struct config *c)
 		free(c->telegram.token);
 		c->telegram.token = xstrdup(v);
 	}
+	if ((v = getenv("DESKBOT_VK_CALLBACK_SECRET")) && *v) {
+		free(c->vk.hook.secret);
+		c->vk.hook.secret = xstrdup(v);
+	}
+	if ((v = getenv("DESKBOT_TELEGRAM_WEBHOOK_SECRET")) && *v) {
+		free(c->telegram.hook.secret);
+		c->telegram.hook.secret = xstrdup(v);
+	}
 	apply_page_env(&c->vk, "DESKBOT_VK_TOKEN");
 	apply_page_env(&c->telegram, "DESKBOT_TELEGRAM_TOKEN");
 	if ((v = getenv("DESKBOT_ADMIN_TOKEN")) && *v) {
@@ -658,6 +747,18 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 	}
 	check_pages(&l, "vk", "DESKBOT_VK_TOKEN", 1, &out->vk);
 	check_pages(&l, "telegram", "DESKBOT_TELEGRAM_TOKEN", 0, &out->telegram);
+	check_hook(&l, "vk", "vk", &out->vk.hook);
+	check_hook(&l, "telegram", "telegram", &out->telegram.hook);
+	for (size_t i = 0; i < out->vk.n_pages; i++) {
+		char name[48];
+		snprintf(name, sizeof name, "vk.pages[%zu]", i);
+		check_hook(&l, name, "vk", &out->vk.pages[i].hook);
+	}
+	for (size_t i = 0; i < out->telegram.n_pages; i++) {
+		char name[48];
+		snprintf(name, sizeof name, "telegram.pages[%zu]", i);
+		check_hook(&l, name, "telegram", &out->telegram.pages[i].hook);
+	}
 	if (l.failed)
 		goto fail;
 	if (out->admin_token && *out->admin_token &&
@@ -676,6 +777,13 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		log_add_secret(out->telegram.pages[i].token);
 	log_add_secret(out->admin_token);
 	log_add_secret(out->max.token);
+	log_add_secret(out->max.hook.secret);
+	log_add_secret(out->vk.hook.secret);
+	log_add_secret(out->telegram.hook.secret);
+	for (size_t i = 0; i < out->vk.n_pages; i++)
+		log_add_secret(out->vk.pages[i].hook.secret);
+	for (size_t i = 0; i < out->telegram.n_pages; i++)
+		log_add_secret(out->telegram.pages[i].hook.secret);
 	for (size_t i = 0; i < out->n_operators; i++)
 		log_add_secret(out->operators[i].password_hash);
 	cJSON_Delete(root);
@@ -686,8 +794,16 @@ fail:
 	return -1;
 }
 
+static void hook_free(struct config_hook *h)
+{
+	free(h->url);
+	free(h->secret);
+	free(h->confirmation);
+}
+
 static void channel_free(struct config_channel *ch)
 {
+	hook_free(&ch->hook);
 	free(ch->token);
 	free(ch->api_url);
 	free(ch->api_version);
@@ -714,6 +830,7 @@ void config_free(struct config *c)
 	free(c->operators);
 	channel_free(&c->vk);
 	channel_free(&c->telegram);
+	hook_free(&c->max.hook);
 	free(c->max.token);
 	free(c->max.api_url);
 	free(c->crm_webhook_url);

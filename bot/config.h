@@ -14,6 +14,15 @@ struct config_operator {
 	char *display_name;
 };
 
+/* Webhook intake instead of long polling (README "Webhooks"). Never inherited by a page:
+ * each community or bot has its own. */
+struct config_hook {
+	char *url;          /* Telegram, MAX "webhook_url": registered at start; NULL: polling */
+	const char *path;   /* url's path, "/hooks/<platform>/<secret path>" (points into url) */
+	char *secret;       /* "webhook_secret" / VK "callback_secret" (secret; never logged) */
+	char *confirmation; /* VK "callback_confirmation": set means Callback API, no polling */
+};
+
 struct config_channel {
 	int enabled;          /* on when a token is set and "enabled" is not false */
 	char *token;          /* secret; never logged */
@@ -33,6 +42,7 @@ struct config_channel {
 	 * section's settings but not its token or group id. */
 	char *label; /* [a-z0-9_], NULL for the section's own page */
 	char *title; /* what the console shows ("ВК Север"), or NULL */
+	struct config_hook hook;
 	struct config_channel *pages; /* the section's labelled pages (NULL in a page) */
 	size_t n_pages;
 };
@@ -48,6 +58,7 @@ struct config_max {
 	double rate_per_s;      /* requests per second for the whole bot (the API's 30) */
 	double chat_rate_per_s; /* sends per second to one chat */
 	double chat_burst;      /* sends one chat may get at once (token bucket) */
+	struct config_hook hook;
 };
 
 /* Labelled pages per platform, and the longest label (it also names the page's

@@ -188,9 +188,23 @@ static size_t header_bytes(struct lws *wsi)
 
 /* Collected request headers; freed with req_headers_free. */
 struct req_headers {
-	char *query, *cookie, *auth, *ctype, *origin, *host, *csrf;
+	char *query, *cookie, *auth, *ctype, *origin, *host, *csrf, *hook_secret;
 	char peer[64];
 };
+
+/* A header libwebsockets has no token for (name lower-case with its colon), or "" when
+ * absent or longer than 256 bytes (no secret or token we read is that long). */
+static char *custom_hdr(struct lws *wsi, const char *name)
+{
+	int len = (int)strlen(name);
+	int n = lws_hdr_custom_length(wsi, name, len);
+	if (n <= 0 || n > 256)
+		return xstrdup("");
+	char *v = xmalloc((size_t)n + 1);
+	if (lws_hdr_custom_copy(wsi, v, n + 1, name, len) < 0)
+		v[0] = '\0';
+	return v;
+}
 
 static void req_headers_read(struct lws *wsi, struct req_headers *h)
 {
@@ -200,13 +214,11 @@ static void req_headers_read(struct lws *wsi, struct req_headers *h)
 	h->ctype = hdr(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
 	h->origin = hdr(wsi, WSI_TOKEN_ORIGIN);
 	h->host = hdr(wsi, WSI_TOKEN_HOST);
-	int n = lws_hdr_custom_length(wsi, "x-csrf-token:", 13);
-	if (n > 0 && n < 256) {
-		h->csrf = xmalloc((size_t)n + 1);
-		if (lws_hdr_custom_copy(wsi, h->csrf, n + 1, "x-csrf-token:", 13) < 0)
-			h->csrf[0] = '\0';
-	} else {
-		h->csrf = xstrdup("");
+	h->csrf = custom_hdr(wsi, "x-csrf-token:");
+	h->hook_secret = custom_hdr(wsi, "x-telegram-bot-api-secret-token:");
+	if (!*h->hook_secret) {
+		free(h->hook_secret);
+		h->hook_secret = custom_hdr(wsi, "x-max-bot-api-secret:");
 	}
 	lws_get_peer_simple(wsi, h->peer, sizeof h->peer);
 }
@@ -220,6 +232,7 @@ static void req_headers_free(struct req_headers *h)
 	free(h->origin);
 	free(h->host);
 	free(h->csrf);
+	free(h->hook_secret);
 }
 
 static void fill_req(struct http_req *req, struct lws *wsi, const struct req_headers *h,
@@ -229,7 +242,7 @@ static void fill_req(struct http_req *req, struct lws *wsi, const struct req_hea
 		.method = method, .path = path, .query = h->query,
 		.body = body && body->data ? body->data : "", .body_len = body ? body->len : 0,
 		.cookie = h->cookie, .authorization = h->auth, .content_type = h->ctype,
-		.origin = h->origin, .host = h->host, .csrf = h->csrf, .peer = h->peer,
+		.origin = h->origin, .host = h->host, .csrf = h->csrf, .hook_secret = h->hook_secret, .peer = h->peer,
 		.conn = wsi};
 }
 

@@ -24,6 +24,7 @@ struct http_req {
 	const char *origin;        /* Origin header, or "" */
 	const char *host;          /* Host header, or "" */
 	const char *csrf;          /* X-CSRF-Token header, or "" */
+	const char *hook_secret;   /* X-Telegram-Bot-Api-Secret-Token or X-Max-Bot-Api-Secret, or "" */
 	const char *peer;          /* client address */
 	const void *conn;          /* the server's handle for http_req_param, or NULL */
 };

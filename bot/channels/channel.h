@@ -113,6 +113,20 @@ struct channel_env {
 	struct channel_sink sink;
 };
 
+/* One webhook delivery as the listener received it (all borrowed). */
+struct channel_hook_req {
+	const char *path;   /* the request path: "/hooks/vk", "/hooks/telegram/<secret path>" */
+	const char *body;   /* NUL-terminated; invalid UTF-8 already repaired by the listener */
+	size_t body_len;
+	const char *secret; /* the platform's secret header (Telegram's, MAX's), or "" */
+};
+
+/* The plain-text answer to a webhook delivery. */
+struct channel_hook_answer {
+	int status;
+	char body[128];
+};
+
 struct channel_ops {
 	const char *name;        /* "vk", "telegram", "max", "web" */
 	size_t max_text;         /* longest text one message may carry (characters) */
@@ -135,6 +149,11 @@ struct channel_ops {
 	 * channel's request budget and is skipped when the budget has no room. Returns 1
 	 * when the notice went out, 0 when skipped, negative on an error. */
 	int (*typing)(struct channel *ch, int64_t peer_id);
+	/* Optional: takes a webhook delivery (bot/channels/hook.c). Returns 0 when the
+	 * request is not for this channel (another page's path or community), 1 when it
+	 * filled ans: a delivery is answered 2xx only once its batch is committed. */
+	int (*hook)(struct channel *ch, const struct channel_hook_req *req,
+		    struct channel_hook_answer *ans);
 	/* Short state for /healthz: "polling", "backoff", "unauthorized", ... */
 	const char *(*state)(const struct channel *ch);
 	/* Work still in flight (requests not yet answered). */
@@ -188,6 +207,17 @@ void channel_init(struct channel *ch, const struct channel_ops *ops, const struc
 void channel_count_failure(struct channel *ch, int code);
 /* Hands a batch to the channel's sink (see channel_sink_ops.batch). */
 int channel_deliver(struct channel *ch, const struct channel_batch *b);
+
+/* Hands a webhook delivery to the first of chs that takes it; 0 when none did (ans is
+ * then a 404). */
+int channel_hook_dispatch(struct channel *const *chs, size_t n, const struct channel_hook_req *req,
+			  struct channel_hook_answer *ans);
+/* What the channels' webhook modes share (hook.c): a constant-time comparison of a secret
+ * (a NULL or empty expected secret matches nothing), the answer, and one body read as JSON (repaired, then parsed; NULL when it
+ * is not an object, logged as "<channel>: webhook body ..."). */
+int hook_secret_equal(const char *given, const char *expected);
+void hook_answer(struct channel_hook_answer *ans, int status, const char *body);
+struct cJSON *hook_read_json(const char *body, size_t len, const char *channel);
 
 struct config_channel;
 struct config_max;

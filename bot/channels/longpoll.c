@@ -7,7 +7,8 @@
 #define LONGPOLL_CAP_MS 60000
 
 static const char *const state_names[] = {"idle", "connecting", "polling", "backoff",
-					  "conflict", "unauthorized", "stopped"};
+					  "conflict", "unauthorized", "stopped",
+					  "registering", "webhook"};
 
 static void retry_cb(uv_timer_t *t)
 {

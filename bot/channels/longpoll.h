@@ -18,6 +18,8 @@ enum longpoll_state {
 	LONGPOLL_CONFLICT,     /* another poller holds the bot (Telegram 409) */
 	LONGPOLL_UNAUTHORIZED, /* the token is refused: retrying slowly */
 	LONGPOLL_STOPPED,
+	LONGPOLL_REGISTERING,  /* webhook mode: setting the webhook / subscription up */
+	LONGPOLL_WEBHOOK,      /* webhook mode: deliveries come to the listener, no polling */
 };
 
 struct longpoll {

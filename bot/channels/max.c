@@ -1,6 +1,8 @@
 /* MAX messenger bot over GET /updates long polling (../shared/specs/max.md): the marker
  * is saved by the sink together with the batch it follows, and passed back only after
  * that commit; outbox rows go out with POST /messages and POST /answers. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -9,6 +11,7 @@
 #include "channel.h"
 #include "config.h"
 #include "http_client.h"
+#include "json_util.h"
 #include "log.h"
 #include "longpoll.h"
 #include "max_parse.h"
@@ -26,19 +29,123 @@ struct max {
 	struct longpoll lp;  /* state, poll request, retry timer, sends in flight */
 	int64_t marker;      /* passed back on the next poll; 0: none stored yet */
 	int isolate;         /* the last answer was unreadable: fetch one update at a time */
+	int unsubscribing;   /* DELETE /subscriptions in flight before polling starts */
 	char auth[512];      /* "Authorization: <token>" */
 };
 
 static void poll_once(struct max *mx);
 
-static void retry(void *owner)
-{
-	poll_once(owner);
-}
-
 static void backoff(struct max *mx, uint64_t min_ms, enum longpoll_state state)
 {
 	longpoll_backoff(&mx->lp, min_ms, state);
+}
+
+static void subscribe(struct max *mx);
+
+static void retry(void *owner)
+{
+	struct max *mx = owner;
+	if (mx->cfg->hook.url)
+		subscribe(mx);
+	else
+		poll_once(mx);
+}
+
+/* A request to the API with the token header; cb gets mx. body NULL: none. */
+static int call(struct max *mx, const char *method, const char *url, const char *body,
+		http_done_cb cb, uint64_t *id)
+{
+	struct http_request_opts opts = {.method = method, .url = url, .body = body,
+					 .body_len = body ? strlen(body) : 0,
+					 .content_type = body ? "application/json" : NULL,
+					 .timeout_ms = 20000, .extra_header = mx->auth};
+	return http_request(mx->base.env->http, &opts, cb, mx, id);
+}
+
+static void subscribe_cb(void *arg, const struct http_response *res)
+{
+	struct max *mx = arg;
+	mx->lp.poll_req = 0;
+	if (mx->lp.state == LONGPOLL_STOPPED)
+		return;
+	cJSON *root = res->status == 200 ? cJSON_Parse(res->body) : NULL;
+	int ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "success"));
+	cJSON_Delete(root);
+	if (!ok) {
+		*mx->base.m_poll_errors += 1;
+		log_error("max: POST /subscriptions failed (HTTP %ld%s%s); retrying", res->status,
+			  *res->error ? ", " : "", res->error);
+		backoff(mx, 0, res->status == 401 ? LONGPOLL_UNAUTHORIZED : LONGPOLL_BACKOFF);
+		return;
+	}
+	mx->lp.failures = 0;
+	mx->lp.state = LONGPOLL_WEBHOOK;
+	log_info("max: webhook subscribed; updates come to %s (no long polling)",
+		 mx->cfg->hook.path);
+}
+
+/* Webhook mode (spec section 6): MAX posts each update with the secret header. */
+static void subscribe(struct max *mx)
+{
+	mx->lp.state = LONGPOLL_REGISTERING;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "url", mx->cfg->hook.url);
+	const char *types[] = {"message_created", "message_callback", "bot_started",
+			       "bot_stopped", "dialog_removed"};
+	cJSON_AddItemToObject(o, "update_types", cJSON_CreateStringArray(types, 5));
+	cJSON_AddStringToObject(o, "secret", mx->cfg->hook.secret);
+	char *body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	char *url = xasprintf("%s/subscriptions", mx->cfg->api_url);
+	if (call(mx, "POST", url, body, subscribe_cb, &mx->lp.poll_req) < 0)
+		backoff(mx, 0, LONGPOLL_BACKOFF);
+	free(url);
+	free(body);
+}
+
+static void unsubscribed_cb(void *arg, const struct http_response *res)
+{
+	struct max *mx = arg;
+	mx->lp.sends_in_flight--;
+	if (res->status != 200)
+		log_error("max: DELETE /subscriptions failed (HTTP %ld); long polling may be "
+			  "refused while it stays",
+			  res->status);
+	if (--mx->unsubscribing == 0 && mx->lp.state != LONGPOLL_STOPPED) {
+		log_info("max: webhook subscriptions removed; back to long polling");
+		poll_once(mx);
+	}
+}
+
+/* Polling mode: long polling stops while any subscription exists, so each one left from
+ * an earlier run (or made by hand) is removed first. */
+static void subscriptions_cb(void *arg, const struct http_response *res)
+{
+	struct max *mx = arg;
+	mx->lp.poll_req = 0;
+	if (mx->lp.state == LONGPOLL_STOPPED)
+		return;
+	cJSON *root = res->status == 200 ? cJSON_Parse(res->body) : NULL;
+	const cJSON *sub;
+	cJSON_ArrayForEach(sub, json_arr(root, "subscriptions"))
+	{
+		const char *sub_url = json_str(sub, "url");
+		if (!sub_url)
+			continue;
+		struct buf url = {0};
+		buf_printf(&url, "%s/subscriptions?url=", mx->cfg->api_url);
+		buf_url_encode(&url, sub_url);
+		if (call(mx, "DELETE", url.data, NULL, unsubscribed_cb, NULL) == 0) {
+			mx->unsubscribing++;
+			mx->lp.sends_in_flight++;
+		}
+		buf_free(&url);
+	}
+	cJSON_Delete(root);
+	if (res->status != 200)
+		log_warn("max: GET /subscriptions failed (HTTP %ld); polling anyway", res->status);
+	if (!mx->unsubscribing)
+		poll_once(mx);
 }
 
 /* Saves a marker with no messages (an update stepped over, or only ignorable ones). */
@@ -105,6 +212,23 @@ static void refused(struct max *mx, const struct http_response *res, const char 
 	}
 }
 
+/* Hands parsed updates (a /updates answer, or one webhook delivery with cursor NULL)
+ * to the sink. Returns what the sink did. */
+static int deliver_updates(struct max *mx, const struct max_updates *u, const char *cursor)
+{
+	*mx->base.m_ignored += (double)u->n_ignored;
+	struct channel_block *blocks = u->n_blocks ? xcalloc(u->n_blocks, sizeof *blocks) : NULL;
+	for (size_t i = 0; i < u->n_blocks; i++)
+		blocks[i] = (struct channel_block){
+			.peer_id = u->blocks[i].peer, .blocked = u->blocks[i].blocked,
+			.reason = u->blocks[i].blocked ? "bot_stopped" : "bot_started"};
+	struct channel_batch b = {.msgs = u->msgs, .n = u->n_msgs, .blocks = blocks,
+				  .n_blocks = u->n_blocks, .cursor = cursor};
+	int stored = channel_deliver(&mx->base, &b);
+	free(blocks);
+	return stored;
+}
+
 static void poll_cb(void *arg, const struct http_response *res)
 {
 	struct max *mx = arg;
@@ -123,22 +247,12 @@ static void poll_cb(void *arg, const struct http_response *res)
 		max_updates_free(&u);
 		return;
 	}
-	*mx->base.m_ignored += (double)u.n_ignored;
 	/* An answer without a marker (or with 0) keeps the stored one (spec section 2). */
 	int64_t next = u.marker ? u.marker : mx->marker;
 	if (u.n_msgs || u.n_blocks || next != mx->marker) {
 		char cursor[32];
 		snprintf(cursor, sizeof cursor, "%lld", (long long)next);
-		struct channel_block *blocks = u.n_blocks ? xcalloc(u.n_blocks, sizeof *blocks) : NULL;
-		for (size_t i = 0; i < u.n_blocks; i++)
-			blocks[i] = (struct channel_block){
-				.peer_id = u.blocks[i].peer, .blocked = u.blocks[i].blocked,
-				.reason = u.blocks[i].blocked ? "bot_stopped" : "bot_started"};
-		struct channel_batch b = {.msgs = u.msgs, .n = u.n_msgs, .blocks = blocks,
-					  .n_blocks = u.n_blocks, .cursor = next ? cursor : NULL};
-		int stored = channel_deliver(&mx->base, &b);
-		free(blocks);
-		if (stored < 0) {
+		if (deliver_updates(mx, &u, next ? cursor : NULL) < 0) {
 			/* Not committed: poll with the same marker again; the batch is replayed. */
 			backoff(mx, 0, LONGPOLL_BACKOFF);
 			max_updates_free(&u);
@@ -182,9 +296,45 @@ static int max_start(struct channel *ch)
 		return -1;
 	mx->marker = cursor ? strtoll(cursor, NULL, 10) : 0;
 	free(cursor);
+	if (mx->cfg->hook.url) {
+		log_info("max: starting in webhook mode");
+		subscribe(mx);
+		return 0;
+	}
 	log_info("max: starting (resume marker %lld)", (long long)mx->marker);
-	poll_once(mx);
+	mx->lp.state = LONGPOLL_CONNECTING;
+	char *url = xasprintf("%s/subscriptions", mx->cfg->api_url);
+	if (call(mx, "GET", url, NULL, subscriptions_cb, &mx->lp.poll_req) < 0)
+		poll_once(mx);
+	free(url);
 	return 0;
+}
+
+/* A webhook delivery: 200 only once the update is committed, so that MAX resends what a
+ * crash or a store failure kept; a resend is stored once (its mid or callback_id). */
+static int max_hook(struct channel *ch, const struct channel_hook_req *req,
+		    struct channel_hook_answer *ans)
+{
+	struct max *mx = (struct max *)ch;
+	if (!mx->cfg->hook.url || !hook_secret_equal(req->path, mx->cfg->hook.path))
+		return 0;
+	if (!hook_secret_equal(req->secret, mx->cfg->hook.secret)) {
+		log_warn("max: webhook delivery refused: missing or wrong X-Max-Bot-Api-Secret");
+		hook_answer(ans, 401, "unauthorized");
+		return 1;
+	}
+	struct max_updates u;
+	if (max_parse_update(req->body, req->body_len, &u) < 0) {
+		/* 200: MAX would resend it as it is for 8 hours, then drop the subscription. */
+		*mx->base.m_poll_skipped += 1;
+		hook_answer(ans, 200, "skipped");
+	} else if (deliver_updates(mx, &u, NULL) < 0) {
+		hook_answer(ans, 503, "store unavailable; send it again");
+	} else {
+		hook_answer(ans, 200, "ok");
+	}
+	max_updates_free(&u);
+	return 1;
 }
 
 static void max_stop(struct channel *ch)
@@ -277,6 +427,7 @@ static const struct channel_ops max_ops = {
 	.start = max_start,
 	.stop = max_stop,
 	.send = max_send,
+	.hook = max_hook,
 	.state = max_state,
 	.in_flight = max_in_flight,
 	.free = max_free,

@@ -264,6 +264,18 @@ void max_parse_updates(const char *body, size_t len, struct max_updates *out)
 	json_batch_free(&b);
 }
 
+int max_parse_update(const char *body, size_t len, struct max_updates *out)
+{
+	*out = (struct max_updates){0};
+	cJSON *up = hook_read_json(body, len, "max");
+	if (!up)
+		return -1;
+	out->ok = 1;
+	read_update(up, out);
+	cJSON_Delete(up);
+	return 0;
+}
+
 void max_updates_free(struct max_updates *u)
 {
 	for (size_t i = 0; i < u->n_msgs; i++)

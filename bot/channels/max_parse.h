@@ -30,6 +30,10 @@ struct max_updates {
 
 void max_parse_updates(const char *body, size_t len, struct max_updates *out);
 void max_updates_free(struct max_updates *u);
+/* Parses one webhook delivery: a single Update object, filled in out as
+ * max_parse_updates would for a batch of one (ok 1, marker 0). Returns 0, or -1 when the
+ * body is not a JSON object (logged; out empty). */
+int max_parse_update(const char *body, size_t len, struct max_updates *out);
 
 /* The envelope's marker in an answer that is not valid JSON (the last "marker" key,
  * which follows the updates array), or -1. */

@@ -11,6 +11,7 @@
 #include "channel.h"
 #include "config.h"
 #include "http_client.h"
+#include "json_util.h"
 #include "log.h"
 #include "longpoll.h"
 #include "tg_parse.h"
@@ -36,14 +37,133 @@ static char *method_url(struct tg *tg, const char *method)
 	return xasprintf("%s/bot%s/%s", tg->cfg->api_url, tg->cfg->token, method);
 }
 
-static void retry(void *owner)
-{
-	poll_once(owner);
-}
-
 static void backoff(struct tg *tg, uint64_t min_ms, enum longpoll_state state)
 {
 	longpoll_backoff(&tg->lp, min_ms, state);
+}
+
+static void set_webhook(struct tg *tg);
+
+static void retry(void *owner)
+{
+	struct tg *tg = owner;
+	if (tg->cfg->hook.url)
+		set_webhook(tg);
+	else
+		poll_once(tg);
+}
+
+/* The kinds of update asked for, by getUpdates and setWebhook alike. */
+static cJSON *allowed_updates(void)
+{
+	const char *kinds[] = {"message", "edited_message", "callback_query", "my_chat_member"};
+	return cJSON_CreateStringArray(kinds, 4);
+}
+
+/* POSTs a JSON body (consumed) to a method; cb gets tg. */
+static int call(struct tg *tg, const char *method, cJSON *body, http_done_cb cb, uint64_t *id)
+{
+	char *text = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	char *url = method_url(tg, method);
+	struct http_request_opts opts = {.method = "POST", .url = url, .body = text,
+					 .body_len = strlen(text),
+					 .content_type = "application/json", .timeout_ms = 20000};
+	int r = http_request(tg->base.env->http, &opts, cb, tg, id);
+	free(url);
+	free(text);
+	return r;
+}
+
+/* 1 when the answer is {"ok":true,...}. */
+static int answered_ok(const struct http_response *res)
+{
+	cJSON *root = res->status == 200 ? cJSON_Parse(res->body) : NULL;
+	int ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "ok"));
+	cJSON_Delete(root);
+	return ok;
+}
+
+static void set_webhook_cb(void *arg, const struct http_response *res)
+{
+	struct tg *tg = arg;
+	tg->lp.poll_req = 0;
+	if (tg->lp.state == LONGPOLL_STOPPED)
+		return;
+	if (!answered_ok(res)) {
+		*tg->base.m_poll_errors += 1;
+		log_error("%s: setWebhook failed (HTTP %ld%s%s); retrying", tg->base.name,
+			  res->status, *res->error ? ", " : "", res->error);
+		backoff(tg, 0, res->status == 401 || res->status == 404 ? LONGPOLL_UNAUTHORIZED
+									 : LONGPOLL_BACKOFF);
+		return;
+	}
+	tg->lp.failures = 0;
+	tg->lp.state = LONGPOLL_WEBHOOK;
+	log_info("%s: webhook set; updates come to %s (no long polling)", tg->base.name,
+		 tg->cfg->hook.path);
+}
+
+/* Webhook mode: Telegram posts each update to webhook_url with the secret header. */
+static void set_webhook(struct tg *tg)
+{
+	tg->lp.state = LONGPOLL_REGISTERING;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "url", tg->cfg->hook.url);
+	cJSON_AddStringToObject(o, "secret_token", tg->cfg->hook.secret);
+	cJSON_AddItemToObject(o, "allowed_updates", allowed_updates());
+	if (call(tg, "setWebhook", o, set_webhook_cb, &tg->lp.poll_req) < 0)
+		backoff(tg, 0, LONGPOLL_BACKOFF);
+}
+
+static void delete_webhook_cb(void *arg, const struct http_response *res)
+{
+	struct tg *tg = arg;
+	tg->lp.poll_req = 0;
+	if (!answered_ok(res))
+		log_error("%s: deleteWebhook failed (HTTP %ld%s%s); polling anyway", tg->base.name,
+			  res->status, *res->error ? ", " : "", res->error);
+	else
+		log_info("%s: webhook deleted; back to long polling", tg->base.name);
+	poll_once(tg);
+}
+
+/* Polling mode: a webhook left from an earlier run (or set by hand) would make every
+ * getUpdates a 409, so it goes first. */
+static void webhook_info_cb(void *arg, const struct http_response *res)
+{
+	struct tg *tg = arg;
+	tg->lp.poll_req = 0;
+	if (tg->lp.state == LONGPOLL_STOPPED)
+		return;
+	cJSON *root = res->status == 200 ? cJSON_Parse(res->body) : NULL;
+	const char *url = json_str(json_obj(root, "result"), "url");
+	int set = url && *url;
+	cJSON_Delete(root);
+	if (set && call(tg, "deleteWebhook", cJSON_CreateObject(), delete_webhook_cb,
+			&tg->lp.poll_req) == 0)
+		return;
+	if (res->status != 200)
+		log_warn("%s: getWebhookInfo failed (HTTP %ld); polling anyway", tg->base.name,
+			 res->status);
+	poll_once(tg);
+}
+
+/* Hands parsed updates (a getUpdates answer, or one webhook delivery with cursor NULL)
+ * to the sink. Returns what the sink did. */
+static int deliver_updates(struct tg *tg, const struct tg_updates *u, const char *cursor)
+{
+	*tg->base.m_ignored += (double)u->n_ignored;
+	struct channel_block *blocks = u->n_blocks ? xcalloc(u->n_blocks, sizeof *blocks) : NULL;
+	for (size_t i = 0; i < u->n_blocks; i++)
+		blocks[i] = (struct channel_block){
+			.peer_id = u->blocks[i].chat_id, .blocked = u->blocks[i].blocked,
+			.reason = u->blocks[i].blocked ? "my_chat_member kicked" : "unblocked"};
+	struct channel_batch b = {.msgs = u->msgs, .n = u->n_msgs, .blocks = blocks,
+				  .n_blocks = u->n_blocks, .cursor = cursor};
+	int stored = channel_deliver(&tg->base, &b);
+	free(blocks);
+	return stored;
 }
 
 static void poll_cb(void *arg, const struct http_response *res)
@@ -107,20 +227,10 @@ static void poll_cb(void *arg, const struct http_response *res)
 		tg_updates_free(&u);
 		return;
 	}
-	*tg->base.m_ignored += (double)u.n_ignored;
 	if (u.next_offset > tg->offset) {
 		char cursor[32];
 		snprintf(cursor, sizeof cursor, "%lld", (long long)u.next_offset);
-		struct channel_block *blocks = u.n_blocks ? xcalloc(u.n_blocks, sizeof *blocks) : NULL;
-		for (size_t i = 0; i < u.n_blocks; i++)
-			blocks[i] = (struct channel_block){
-				.peer_id = u.blocks[i].chat_id, .blocked = u.blocks[i].blocked,
-				.reason = u.blocks[i].blocked ? "my_chat_member kicked" : "unblocked"};
-		struct channel_batch b = {.msgs = u.msgs, .n = u.n_msgs, .blocks = blocks,
-					  .n_blocks = u.n_blocks, .cursor = cursor};
-		int stored = channel_deliver(&tg->base, &b);
-		free(blocks);
-		if (stored < 0) {
+		if (deliver_updates(tg, &u, cursor) < 0) {
 			/* Not committed: poll the same offset again; the batch is replayed. */
 			backoff(tg, 0, LONGPOLL_BACKOFF);
 			tg_updates_free(&u);
@@ -145,9 +255,7 @@ static void poll_once(struct tg *tg)
 	cJSON_AddNumberToObject(o, "timeout", tg->cfg->wait);
 	cJSON_AddNumberToObject(o, "limit", tg->isolate ? 1 : 100);
 	if (!tg->sent_allowed) {
-		const char *kinds[] = {"message", "edited_message", "callback_query",
-				       "my_chat_member"};
-		cJSON_AddItemToObject(o, "allowed_updates", cJSON_CreateStringArray(kinds, 4));
+		cJSON_AddItemToObject(o, "allowed_updates", allowed_updates());
 		tg->sent_allowed = 1;
 	}
 	char *body = cJSON_PrintUnformatted(o);
@@ -173,9 +281,46 @@ static int tg_start(struct channel *ch)
 		return -1;
 	tg->offset = cursor ? strtoll(cursor, NULL, 10) : 0;
 	free(cursor);
+	if (tg->cfg->hook.url) {
+		log_info("%s: starting in webhook mode", tg->base.name);
+		set_webhook(tg);
+		return 0;
+	}
 	log_info("%s: starting (resume offset %lld)", tg->base.name, (long long)tg->offset);
-	poll_once(tg);
+	tg->lp.state = LONGPOLL_CONNECTING;
+	if (call(tg, "getWebhookInfo", cJSON_CreateObject(), webhook_info_cb, &tg->lp.poll_req) < 0)
+		poll_once(tg);
 	return 0;
+}
+
+/* A webhook delivery (spec section 7): 200 only once the update is committed, so that
+ * Telegram resends what a crash or a store failure kept; a resend is stored once (its
+ * update_id). */
+static int tg_hook(struct channel *ch, const struct channel_hook_req *req,
+		   struct channel_hook_answer *ans)
+{
+	struct tg *tg = (struct tg *)ch;
+	if (!tg->cfg->hook.url || !hook_secret_equal(req->path, tg->cfg->hook.path))
+		return 0;
+	if (!hook_secret_equal(req->secret, tg->cfg->hook.secret)) {
+		log_warn("%s: webhook delivery refused: missing or wrong "
+			 "X-Telegram-Bot-Api-Secret-Token",
+			 tg->base.name);
+		hook_answer(ans, 401, "unauthorized");
+		return 1;
+	}
+	struct tg_updates u;
+	if (tg_parse_update(req->body, req->body_len, &u) < 0) {
+		/* 200: Telegram would resend it as it is for a day. */
+		*tg->base.m_poll_skipped += 1;
+		hook_answer(ans, 200, "skipped");
+	} else if (deliver_updates(tg, &u, NULL) < 0) {
+		hook_answer(ans, 503, "store unavailable; send it again");
+	} else {
+		hook_answer(ans, 200, "ok");
+	}
+	tg_updates_free(&u);
+	return 1;
 }
 
 static void tg_stop(struct channel *ch)
@@ -288,6 +433,7 @@ static const struct channel_ops tg_ops = {
 	.stop = tg_stop,
 	.send = tg_send,
 	.typing = tg_typing,
+	.hook = tg_hook,
 	.state = tg_state,
 	.in_flight = tg_in_flight,
 	.free = tg_free,

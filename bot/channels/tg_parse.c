@@ -199,6 +199,18 @@ void tg_parse_updates(const char *body, size_t len, struct tg_updates *out)
 	json_batch_free(&b);
 }
 
+int tg_parse_update(const char *body, size_t len, struct tg_updates *out)
+{
+	*out = (struct tg_updates){0};
+	cJSON *up = hook_read_json(body, len, "telegram");
+	if (!up)
+		return -1;
+	out->ok = 1;
+	read_update(up, out);
+	cJSON_Delete(up);
+	return 0;
+}
+
 void tg_updates_free(struct tg_updates *u)
 {
 	for (size_t i = 0; i < u->n_msgs; i++)

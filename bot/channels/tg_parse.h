@@ -29,6 +29,10 @@ struct tg_updates {
 
 void tg_parse_updates(const char *body, size_t len, struct tg_updates *out);
 void tg_updates_free(struct tg_updates *u);
+/* Parses one webhook delivery: a single Update object, filled in out as tg_parse_updates
+ * would for a batch of one (ok 1). Returns 0, or -1 when the body is not a JSON object
+ * (logged; out empty). */
+int tg_parse_update(const char *body, size_t len, struct tg_updates *out);
 
 /* The update_id in an answer that is not valid JSON (the first one), or -1. */
 int64_t tg_scan_update_id(const char *body);

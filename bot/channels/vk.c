@@ -217,6 +217,25 @@ static void fetch_profiles(struct vk *vk, const struct vk_poll *p)
 	buf_free(&ids);
 }
 
+/* Hands the events of one answer (or one Callback API delivery, cursor NULL) to the
+ * sink, then asks for the profiles of new customers. Returns what the sink did. */
+static int deliver_events(struct vk *vk, const struct vk_poll *p, const char *cursor)
+{
+	*vk->base.m_ignored += (double)p->n_ignored;
+	struct channel_block *blocks = p->n_perms ? xcalloc(p->n_perms, sizeof *blocks) : NULL;
+	for (size_t i = 0; i < p->n_perms; i++)
+		blocks[i] = (struct channel_block){
+			.peer_id = p->perms[i].user_id, .blocked = !p->perms[i].allowed,
+			.reason = p->perms[i].allowed ? "message_allow" : "message_deny"};
+	struct channel_batch b = {.msgs = p->msgs, .n = p->n_msgs, .blocks = blocks,
+				  .n_blocks = p->n_perms, .cursor = cursor};
+	int stored = channel_deliver(&vk->base, &b);
+	free(blocks);
+	if (stored == 0)
+		fetch_profiles(vk, p);
+	return stored;
+}
+
 static void poll_cb(void *arg, const struct http_response *res)
 {
 	struct vk *vk = arg;
@@ -282,18 +301,8 @@ static void poll_cb(void *arg, const struct http_response *res)
 			get_server(vk);
 		}
 		break;
-	case VK_POLL_UPDATES: {
-		*vk->base.m_ignored += (double)p.n_ignored;
-		struct channel_block *blocks = p.n_perms ? xcalloc(p.n_perms, sizeof *blocks) : NULL;
-		for (size_t i = 0; i < p.n_perms; i++)
-			blocks[i] = (struct channel_block){
-				.peer_id = p.perms[i].user_id, .blocked = !p.perms[i].allowed,
-				.reason = p.perms[i].allowed ? "message_allow" : "message_deny"};
-		struct channel_batch b = {.msgs = p.msgs, .n = p.n_msgs, .blocks = blocks,
-					  .n_blocks = p.n_perms, .cursor = p.ts};
-		int stored = channel_deliver(&vk->base, &b);
-		free(blocks);
-		if (stored < 0) {
+	case VK_POLL_UPDATES:
+		if (deliver_events(vk, &p, p.ts) < 0) {
 			backoff(vk); /* the same ts again: the batch is replayed and de-duplicated */
 			break;
 		}
@@ -301,10 +310,8 @@ static void poll_cb(void *arg, const struct http_response *res)
 		vk->ts = xstrdup(p.ts);
 		vk->lp.failures = 0;
 		vk->malformed = 0;
-		fetch_profiles(vk, &p);
 		poll_once(vk);
 		break;
-	}
 	}
 	vk_poll_free(&p);
 }
@@ -338,10 +345,56 @@ static int vk_start(struct channel *ch)
 		return -1;
 	vk->ts = ts; /* poll from where we left off; NULL: start from the server's ts */
 	vk->salt = sink->ops->salt(sink->arg);
+	if (vk->cfg->hook.confirmation) {
+		/* Callback API: VK posts the events to /hooks/vk; no long poll at all. */
+		vk->lp.state = LONGPOLL_WEBHOOK;
+		log_info("%s: Callback API for community %lld on /hooks/vk (no long polling)",
+			 vk->base.name, (long long)vk->cfg->group_id);
+		return 0;
+	}
 	log_info("%s: starting for community %lld (API %s, resume ts %s)", vk->base.name,
 		 (long long)vk->cfg->group_id, vk->cfg->api_version, ts ? ts : "none");
 	get_server(vk);
 	return 0;
+}
+
+/* A Callback API delivery (spec section 8): "ok" only once its event is committed, so
+ * that VK resends what a crash or a store failure kept; a resend is stored once (the
+ * store's key per message, or the event_id). */
+static int vk_hook(struct channel *ch, const struct channel_hook_req *req,
+		   struct channel_hook_answer *ans)
+{
+	struct vk *vk = (struct vk *)ch;
+	if (!vk->cfg->hook.confirmation || strcmp(req->path, "/hooks/vk") != 0)
+		return 0;
+	struct vk_poll p;
+	switch (vk_parse_hook(req->body, req->body_len, vk->cfg->group_id, vk->cfg->hook.secret,
+			      &p)) {
+	case VK_HOOK_OTHER_GROUP:
+		vk_poll_free(&p);
+		return 0;
+	case VK_HOOK_MALFORMED:
+		/* "ok": VK would resend it as it is, and stop sending after a few errors. */
+		*vk->base.m_poll_skipped += 1;
+		hook_answer(ans, 200, "ok");
+		break;
+	case VK_HOOK_FORBIDDEN:
+		log_warn("%s: Callback API delivery refused: missing or wrong secret", vk->base.name);
+		hook_answer(ans, 403, "forbidden");
+		break;
+	case VK_HOOK_CONFIRMATION:
+		log_info("%s: Callback API confirmation requested; answered", vk->base.name);
+		hook_answer(ans, 200, vk->cfg->hook.confirmation);
+		break;
+	case VK_HOOK_EVENT:
+		if (deliver_events(vk, &p, NULL) < 0)
+			hook_answer(ans, 503, "store unavailable; send it again");
+		else
+			hook_answer(ans, 200, "ok");
+		break;
+	}
+	vk_poll_free(&p);
+	return 1;
 }
 
 static void vk_stop(struct channel *ch)
@@ -526,6 +579,7 @@ static const struct channel_ops vk_ops = {
 	.send = vk_send,
 	.send_batch = vk_send_batch,
 	.typing = vk_typing,
+	.hook = vk_hook,
 	.state = vk_state,
 	.in_flight = vk_in_flight,
 	.free = vk_free,

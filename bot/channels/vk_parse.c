@@ -208,6 +208,29 @@ void vk_parse_poll(const char *body, size_t len, struct vk_poll *out)
 	json_batch_free(&b);
 }
 
+enum vk_hook_kind vk_parse_hook(const char *body, size_t len, int64_t group_id,
+				const char *secret, struct vk_poll *out)
+{
+	*out = (struct vk_poll){.kind = VK_POLL_MALFORMED};
+	cJSON *ev = hook_read_json(body, len, "vk");
+	if (!ev)
+		return VK_HOOK_MALFORMED;
+	enum vk_hook_kind kind = VK_HOOK_EVENT;
+	const char *type = json_str(ev, "type");
+	if (json_int(ev, "group_id", 0) != group_id)
+		kind = VK_HOOK_OTHER_GROUP;
+	else if (!hook_secret_equal(json_str(ev, "secret"), secret))
+		kind = VK_HOOK_FORBIDDEN;
+	else if (type && strcmp(type, "confirmation") == 0)
+		kind = VK_HOOK_CONFIRMATION;
+	else {
+		out->kind = VK_POLL_UPDATES;
+		read_event(ev, out);
+	}
+	cJSON_Delete(ev);
+	return kind;
+}
+
 void vk_poll_free(struct vk_poll *p)
 {
 	for (size_t i = 0; i < p->n_msgs; i++)

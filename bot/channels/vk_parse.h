@@ -36,6 +36,23 @@ struct vk_poll {
 void vk_parse_poll(const char *body, size_t len, struct vk_poll *out);
 void vk_poll_free(struct vk_poll *p);
 
+/* What a Callback API delivery is (../shared/specs/vk.md section 8). */
+enum vk_hook_kind {
+	VK_HOOK_EVENT,        /* an event: out holds its message, permission or nothing */
+	VK_HOOK_CONFIRMATION, /* answer the confirmation code */
+	VK_HOOK_FORBIDDEN,    /* the secret key is missing or wrong: refuse, never process */
+	VK_HOOK_OTHER_GROUP,  /* for another community (another page may take it) */
+	VK_HOOK_MALFORMED,    /* not a JSON object: logged; retrying it would not help */
+};
+
+/* Reads one delivery for community group_id whose Callback API secret key is secret.
+ * The community is checked first (so that each page sees only its own), then the
+ * secret (before anything is read of the event), then the type. For VK_HOOK_EVENT out
+ * is filled as vk_parse_poll fills it for one event (kind VK_POLL_UPDATES, ts NULL;
+ * vk_poll_free). */
+enum vk_hook_kind vk_parse_hook(const char *body, size_t len, int64_t group_id,
+				const char *secret, struct vk_poll *out);
+
 /* Finds the top-level "ts" of an answer that is not valid JSON (to step past a batch
  * that can never be read). Returns a new string or NULL. */
 char *vk_scan_ts(const char *body);
