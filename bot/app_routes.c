@@ -108,6 +108,11 @@ static void admin_reload_route(void *arg, const struct http_req *req, struct htt
 	resp->content_type = "application/json";
 }
 
+/* A delivery is one update, written by the platform, not a browser: a 4096-character
+ * text with its entities is far below this, and what is above is refused with 413
+ * (which the platform resends: never a real update). */
+#define HOOK_MAX_BODY (1u << 20)
+
 /* Webhook deliveries (VK Callback API, Telegram, MAX): the channel whose path it is
  * decodes it and hands it to the pipeline; the answer says whether it was committed. */
 static void hooks_route(void *arg, const struct http_req *req, struct http_resp *resp)
@@ -134,7 +139,7 @@ void app_routes(struct app *app)
 	if (!app->admin_guard)
 		app->admin_guard = xcalloc(1, sizeof *app->admin_guard);
 	server_route(app->server, "/admin/reload", admin_reload_route, app);
-	server_route(app->server, "/hooks/*", hooks_route, app);
+	server_route_max_body(app->server, "/hooks/*", hooks_route, app, HOOK_MAX_BODY);
 }
 
 void app_report_leftover(uv_handle_t *h, void *arg)

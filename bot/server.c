@@ -39,6 +39,7 @@
 struct route {
 	char *path;
 	int prefix;
+	size_t max_body; /* 0: the server's */
 	server_route_fn fn;
 	const struct server_ws_ops *ws;
 	void *arg;
@@ -137,10 +138,18 @@ static const struct route *find_route(const struct server *s, const char *path, 
 	return NULL;
 }
 
+/* The body limit of the route a request goes to. */
+static size_t body_limit(const struct server *s, const char *path)
+{
+	const struct route *r = find_route(s, path, 0);
+	return r && r->max_body ? r->max_body : s->max_body;
+}
+
 static void add_route(struct server *s, const char *path, server_route_fn fn,
-		      const struct server_ws_ops *ws, void *arg)
+		      const struct server_ws_ops *ws, void *arg, size_t max_body)
 {
 	struct route *r = xcalloc(1, sizeof *r);
+	r->max_body = max_body;
 	size_t n = strlen(path);
 	r->prefix = n && path[n - 1] == '*';
 	r->path = xstrndup(path, r->prefix ? n - 1 : n);
@@ -155,13 +164,19 @@ static void add_route(struct server *s, const char *path, server_route_fn fn,
 
 void server_route(struct server *s, const char *path, server_route_fn fn, void *arg)
 {
-	add_route(s, path, fn, NULL, arg);
+	add_route(s, path, fn, NULL, arg, 0);
+}
+
+void server_route_max_body(struct server *s, const char *path, server_route_fn fn, void *arg,
+			   size_t max_body)
+{
+	add_route(s, path, fn, NULL, arg, max_body);
 }
 
 void server_ws_route(struct server *s, const char *path, const struct server_ws_ops *ops,
 		     void *arg)
 {
-	add_route(s, path, NULL, ops, arg);
+	add_route(s, path, NULL, ops, arg, 0);
 }
 
 static char *hdr(struct lws *wsi, enum lws_token_indexes t)
@@ -624,10 +639,10 @@ static int on_http(struct server *s, struct lws *wsi, struct pss *pss, void *in,
 	}
 	pss->path = xstrndup(in ? (const char *)in : "/", in ? len : 1);
 	pss->method = xstrdup(method_of(wsi));
-	pss->body.limit = s->max_body;
+	pss->body.limit = body_limit(s, pss->path);
 	char clen[32] = "";
 	if (lws_hdr_copy(wsi, clen, sizeof clen, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-	    strtoull(clen, NULL, 10) > s->max_body)
+	    strtoull(clen, NULL, 10) > pss->body.limit)
 		pss->too_big = 1;
 	int has_body = strcmp(pss->method, "POST") == 0 || strcmp(pss->method, "PUT") == 0 ||
 		       strcmp(pss->method, "PATCH") == 0;

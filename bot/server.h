@@ -81,6 +81,9 @@ size_t server_refused(const struct server *s);
 /* Registers fn for path. A path ending in '*' matches every path with that prefix.
  * Routes are tried in registration order. */
 void server_route(struct server *s, const char *path, server_route_fn fn, void *arg);
+/* server_route with a body limit of its own instead of the server's max_body. */
+void server_route_max_body(struct server *s, const char *path, server_route_fn fn, void *arg,
+			   size_t max_body);
 void server_ws_route(struct server *s, const char *path, const struct server_ws_ops *ops,
 		     void *arg);
 /* Queues a text frame (copied). Returns 0, or -1 when the connection's queue is over its

@@ -62,8 +62,12 @@ Control API (JSON in/out; GET or POST; bodies may be one object, a list, or
         updates, ordinary messages and updates that are not JSON, queued at once
 Timestamps are time.monotonic_ns() (CLOCK_MONOTONIC, comparable across processes).
 
-Not emulated: webhooks delivery (setWebhook only records the URL so that
-getUpdates answers 409), files, the "re-poll within 3 s is slowed down" quirk.
+  POST /_control/push     {"retry_s", "concurrency", "duplicate"} -> the push figures
+Webhook mode: setWebhook with an http://127.0.0.1 URL makes the fake POST every queued
+and every new update there (header X-Telegram-Bot-Api-Secret-Token), resending what is
+not answered 2xx (webhook_push.py); getUpdates answers 409 meanwhile; deleteWebhook
+hands what was not accepted back to getUpdates. Other URLs are only recorded.
+Not emulated: files, the "re-poll within 3 s is slowed down" quirk.
 """
 
 import asyncio
@@ -79,6 +83,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakehttp  # noqa: E402
 import hostile  # noqa: E402
+import webhook_push  # noqa: E402
 from fakehttp import ControlError, Response, json_bytes  # noqa: E402
 
 UPDATE_ID_BASE = 100000000
@@ -387,8 +392,9 @@ class FakeTelegram:
         self.waiters = fakehttp.Waiters()
         self.faults = fakehttp.FaultQueue(("error",), normalize=self._canonical)
         self.control = fakehttp.Control()
+        self.pusher = webhook_push.Pusher()
         for name in ("inject", "sent", "stats", "fault", "reset", "calls", "block", "config",
-                     "state", "hostile"):
+                     "state", "hostile", "push"):
             self.control.add(name, getattr(self, "_control_" + name))
         # Ids survive /_control/reset: a running bot must never see them go back.
         self.next_update_id = UPDATE_ID_BASE
@@ -411,6 +417,7 @@ class FakeTelegram:
         self.blocked = {}
         self.strict_chats = False
         self.webhook_url = ""
+        self.pusher.stop()
         self.allowed = None                # None = Telegram's default set
         self.poll_owner = None
         self.limiter = None
@@ -679,8 +686,24 @@ class FakeTelegram:
     def m_get_me(self, p):
         return self.bot_user
 
+    def _drain(self):
+        """Webhook mode: every queued update goes to the bot's URL instead of getUpdates."""
+        if not self.pusher.active:
+            return
+        now = time.monotonic_ns()
+        while self.queue:
+            uid, data, _, rec = self.queue.popleft()
+            if rec is not None and rec["deliver_ns"] is None:
+                rec["deliver_ns"] = now
+                self.delivered += 1
+            self.pusher.push(uid, data)
+
     def m_delete_webhook(self, p):
         self.webhook_url = ""
+        # What was not accepted yet waits for getUpdates again, as on Telegram.
+        left = self.pusher.stop()
+        for uid, data in reversed(left):
+            self.queue.appendleft([uid, data, "raw", None])
         if _bool(p.get("drop_pending_updates")):
             self.confirmed += len(self.queue)
             self.queue.clear()
@@ -690,6 +713,15 @@ class FakeTelegram:
     def m_set_webhook(self, p):
         self.webhook_url = str(p.get("url") or "")
         self._log_call("setWebhook", p)
+        secret = p.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise TGError(400, "Bad Request: secret token contains unallowed characters")
+        if self.webhook_url.startswith("http://127.0.0.1"):
+            # Pushed for real (a test URL); any other URL is only recorded.
+            self.pusher.stop()
+            self.pusher.start(self.webhook_url,
+                              {"X-Telegram-Bot-Api-Secret-Token": str(secret)} if secret else {})
+            self._drain()
         self.waiters.notify()         # a waiting getUpdates is terminated by setWebhook
         return True
 
@@ -774,6 +806,7 @@ class FakeTelegram:
                 raise ControlError("each update must be an object")
             out.append(self._inject_one(item, now))
         self.waiters.notify()
+        self._drain()
         return {"injected": out, "next_update_id": self.next_update_id + 1}
 
     def _inject_one(self, item, now):
@@ -970,7 +1003,12 @@ class FakeTelegram:
             info["update_id"] = r["update_id"]
             out.append(info)
         self.waiters.notify()
+        self._drain()
         return {"cases": out}
+
+    def _control_push(self, body, query):
+        """Webhook delivery (webhook_push.py): settings in, its figures out."""
+        return self.pusher.configure(body)
 
     def _control_sent(self, body, query):
         since = int(query.get("since", body.get("since", 0)) or 0)
@@ -996,7 +1034,7 @@ class FakeTelegram:
             "injected": self.injected, "filtered": self.filtered, "delivered": self.delivered,
             "pending_updates": len(self.queue), "confirmed": self.confirmed,
             "conflicts": self.conflicts, "calls": len(self.calls),
-            "polls_waiting": len(self.waiters),
+            "polls_waiting": len(self.waiters), "push": self.pusher.stats(),
             "connections": self.server.connections if self.server else 0,
         }
 

@@ -60,6 +60,12 @@ Control API (JSON in/out; GET or POST; bodies may be one object, a list, or
           "callback_id", "ts"}]}: hostile mode (hostile.py), one seeded mix of
         legal-but-nasty events, ordinary messages and elements that are not JSON,
         queued at once so that they share long-poll answers
+  POST /_control/callback {"url": "http://127.0.0.1:P/hooks/vk", "secret", "confirmation"}
+        -> {"confirmed", "confirm_status", "confirm_answer", "push"}: Callback API mode
+        (spec section 8): the confirmation request first, then every new event POSTed
+        there with "secret", resent until answered "ok" (webhook_push.py); {"url": ""}
+        stops it. The long poll keeps serving the same events (VK allows both).
+  POST /_control/push     {"retry_s", "concurrency", "duplicate"} -> the push figures
 Timestamps are time.monotonic_ns() (CLOCK_MONOTONIC, comparable across processes).
 """
 
@@ -74,6 +80,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakehttp  # noqa: E402
 import hostile  # noqa: E402
+import webhook_push  # noqa: E402
 from fakehttp import ControlError, Response, json_bytes, json_response  # noqa: E402
 
 API_VERSION = "5.199"
@@ -148,8 +155,12 @@ class FakeVK:
         self.waiters = fakehttp.Waiters()
         self.faults = fakehttp.FaultQueue(("error", "failed"))
         self.control = fakehttp.Control()
+        self.pusher = webhook_push.Pusher()
+        self.callback = {}            # Callback API server: url, secret, confirmed
+        self.pushed_ts = 0            # events up to this ts went to the callback server
         for name in ("inject", "sent", "stats", "fault", "reset", "calls", "users",
-                     "block", "config", "expire_key", "state", "hostile", "execute_errors"):
+                     "block", "config", "expire_key", "state", "hostile", "execute_errors",
+                     "callback", "push"):
             self.control.add(name, getattr(self, "_control_" + name.replace("-", "_")))
         # Counters that survive /_control/reset so a bot that keeps running across
         # tests never sees ids or ts go backwards.
@@ -518,6 +529,7 @@ class FakeVK:
             out.append(self._inject_one(item, now))
         self.injected += len(items)
         self.waiters.notify()
+        self._push_new()
         return {"injected": out, "ts": str(self.next_ts)}
 
     def _inject_one(self, item, now):
@@ -639,7 +651,62 @@ class FakeVK:
             out.append(info)
         self.injected += len(out)
         self.waiters.notify()
+        self._push_new()
         return {"cases": out, "ts": str(self.next_ts)}
+
+    # ------------------------------------------------------------------ Callback API
+
+    def _with_secret(self, data):
+        """The envelope with "secret" spliced in first (the rest stays byte for byte, so a
+        hostile event stays as hostile); what is not an object goes as it is."""
+        secret = self.callback.get("secret")
+        head = data.lstrip()
+        if not secret or not head.startswith(b"{"):
+            return data
+        rest = head[1:].lstrip()
+        sep = b"," if rest and not rest.startswith(b"}") else b""
+        return b'{"secret":%s%s%s' % (json_bytes(secret), sep, head[1:])
+
+    def _push_new(self):
+        if not self.pusher.active:
+            return
+        now = time.monotonic_ns()
+        for ts, data, inbound in self.events:
+            if ts <= self.pushed_ts:
+                continue
+            if inbound is not None and inbound.get("deliver_ns") is None:
+                inbound["deliver_ns"] = now
+                self.delivered += 1
+            self.pusher.push(ts, self._with_secret(data))
+            self.pushed_ts = ts
+
+    async def _control_callback(self, body, query):
+        """Adds a Callback API server as the community settings do (spec section 8):
+        {"url": "http://127.0.0.1:P/hooks/vk", "secret", "confirmation"} -> VK posts
+        {"type":"confirmation"} first and takes the server only when the answer is the
+        confirmation code; from then on every new event is pushed there (with
+        "secret"), resent until answered "ok". {"url": ""} removes the server."""
+        url = body.get("url", "")
+        self.pusher.stop()
+        self.callback = {}
+        if not url:
+            return {"confirmed": False, "push": self.pusher.stats()}
+        self.pusher.start(url, ok_body="ok")
+        self.callback = {"url": url, "secret": body.get("secret")}
+        conf = {"type": "confirmation", "group_id": int(body.get("group_id", self.group_id))}
+        status, text = await self.pusher.post(self._with_secret(json_bytes(conf)))
+        confirmed = status == 200 and text.strip() == str(body.get("confirmation", ""))
+        self.callback.update(confirmed=confirmed, confirm_status=status,
+                             confirm_answer=text[:200])
+        if not confirmed:
+            self.pusher.stop()
+        else:
+            self.pushed_ts = self.next_ts   # only events from now on, as VK does
+        return dict(self.callback, secret=None, push=self.pusher.stats())
+
+    def _control_push(self, body, query):
+        """Webhook delivery (webhook_push.py): settings in, its figures out."""
+        return self.pusher.configure(body)
 
     def _control_sent(self, body, query):
         since = int(query.get("since", body.get("since", 0)) or 0)
@@ -667,6 +734,7 @@ class FakeVK:
             "connections": self.server.connections if self.server else 0,
             "execute_requests": self.execute_requests, "execute_calls": self.execute_calls,
             "execute_errors_fired": dict(self.execute_fired),
+            "push": self.pusher.stats(),
         }
 
     def _control_fault(self, body, query):

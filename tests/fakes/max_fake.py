@@ -52,6 +52,12 @@ Control API (JSON; GET or POST; bodies may be one object, a list, or {"updates":
   POST /_control/hostile {"seed", "ordinary", "undecodable"} -> {"cases": [{"label",
         "expect": answer|ignore|lost|dup, "peer", "message_id", "callback_id"}]}:
         hostile mode (hostile.max_cases), queued at once so that they share answers
+  GET|POST|DELETE /subscriptions (spec section 6): POST {"url", "update_types",
+        "secret"} with an http://127.0.0.1 URL makes the fake POST every queued and new
+        update there (header X-Max-Bot-Api-Secret), resent until answered 200
+        (webhook_push.py); long polling answers 405 while a subscription exists;
+        DELETE ?url= hands what was not accepted back to /updates.
+  POST /_control/push   {"retry_s", "concurrency", "duplicate"} -> the push figures
 Timestamps are time.monotonic_ns().
 """
 
@@ -60,11 +66,13 @@ import base64
 import collections
 import json
 import os
+import re
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakehttp  # noqa: E402
+import webhook_push  # noqa: E402
 import hostile  # noqa: E402
 from fakehttp import ControlError, Response, json_bytes  # noqa: E402
 
@@ -126,8 +134,9 @@ class FakeMax:
         self.waiters = fakehttp.Waiters()
         self.faults = fakehttp.FaultQueue(("error",))
         self.control = fakehttp.Control()
+        self.pusher = webhook_push.Pusher()
         for name in ("inject", "sent", "stats", "fault", "reset", "calls", "block", "config",
-                     "hostile"):
+                     "hostile", "push"):
             self.control.add(name, getattr(self, "_control_" + name))
         # Positions, ids and sequence numbers survive /_control/reset.
         self.next_pos = MARKER_BASE
@@ -144,6 +153,8 @@ class FakeMax:
         self.limiter = None
         self.empty_marker = "keep"
         self.webhook = False
+        self.subscriptions = []            # [{"url", "time", "update_types", "secret"}]
+        self.pusher.stop()
         self.requests = collections.Counter()
         self.api_errors = collections.Counter()
         self.read = 0
@@ -165,11 +176,15 @@ class FakeMax:
         if req.headers.get("authorization") != self.token:
             return self._error(method, MaxError(401, "verify.token", "Invalid access_token"))
         routes = {("GET", "me"): self.m_me, ("GET", "updates"): self.m_updates,
+                  ("GET", "subscriptions"): self.m_subscriptions,
+                  ("POST", "subscriptions"): self.m_subscribe,
+                  ("DELETE", "subscriptions"): self.m_unsubscribe,
                   ("POST", "messages"): self.m_messages, ("POST", "answers"): self.m_answers}
         fn = routes.get((req.method, method))
         if fn is None:
             return self._error(method, MaxError(404 if method not in ("me", "updates",
-                                                "messages", "answers") else 405,
+                                                "messages", "answers", "subscriptions")
+                                                else 405,
                                                 "not.found", "Path %s not found" % path))
 
         def call():
@@ -227,7 +242,7 @@ class FakeMax:
         return n
 
     async def m_updates(self, req):
-        if self.webhook:
+        if self.webhook or self.subscriptions:
             raise MaxError(405, "method.not.allowed",
                            "Long polling is not available while a webhook is subscribed")
         q = req.query
@@ -342,6 +357,55 @@ class FakeMax:
 
     # ------------------------------------------------------------------ injection
 
+    # ------------------------------------------------------------------ subscriptions
+
+    def m_subscriptions(self, req):
+        subs = [{k: v for k, v in sub.items() if k != "secret"} for sub in self.subscriptions]
+        return Response(200, json_bytes({"subscriptions": subs}))
+
+    def m_subscribe(self, req):
+        body = self._body(req)
+        url = body.get("url")
+        secret = body.get("secret")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://127.0.0.1")):
+            raise bad("url must be https://")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{5,256}", str(secret)):
+            raise bad("secret: 5 to 256 of A-Z, a-z, 0-9, _ and -")
+        self.calls.append({"method": "subscribe", "params": {}, "body": body, "known": True})
+        self.subscriptions = [s for s in self.subscriptions if s["url"] != url]
+        self.subscriptions.append({"url": url, "time": int(time.time() * 1000),
+                                   "update_types": body.get("update_types"),
+                                   "secret": secret})
+        if url.startswith("http://127.0.0.1"):
+            # Pushed for real (a test URL): https ones are only recorded.
+            self.pusher.stop()
+            self.pusher.start(url, {"X-Max-Bot-Api-Secret": secret} if secret else {})
+            self._drain()
+        return Response(200, json_bytes({"success": True}))
+
+    def m_unsubscribe(self, req):
+        url = req.query.get("url", "")
+        self.calls.append({"method": "unsubscribe", "params": {"url": url}, "body": None,
+                           "known": any(s["url"] == url for s in self.subscriptions)})
+        self.subscriptions = [s for s in self.subscriptions if s["url"] != url]
+        if self.pusher.url == url:
+            for pos, data in reversed(self.pusher.stop()):
+                self.queue.appendleft([pos, data, None, None])
+        return Response(200, json_bytes({"success": True}))
+
+    def _drain(self):
+        """Webhook mode: every queued update goes to the subscribed URL instead."""
+        if not self.pusher.active:
+            return
+        while self.queue:
+            pos, data, _, _ = self.queue.popleft()
+            self.read += 1
+            self.pusher.push(pos, data)
+
+    def _control_push(self, body, query):
+        """Webhook delivery (webhook_push.py): settings in, its figures out."""
+        return self.pusher.configure(body)
+
     def _user(self, item, uid):
         u = {"user_id": uid, "first_name": item.get("first_name", "Test"),
              "last_name": item.get("last_name"), "username": item.get("username"),
@@ -415,6 +479,7 @@ class FakeMax:
         now = time.monotonic_ns()
         out = [self._inject_one(it, now) for it in fakehttp.as_list(body, "updates")]
         self.waiters.notify()
+        self._drain()
         return {"injected": out}
 
     def _control_hostile(self, body, query):
@@ -439,6 +504,7 @@ class FakeMax:
                 out.append({"label": "ordinary", "expect": "answer", "peer": r["peer"],
                             "message_id": None, "callback_id": None})
         self.waiters.notify()
+        self._drain()
         return {"cases": out}
 
     def _control_sent(self, body, query):
@@ -461,7 +527,8 @@ class FakeMax:
                 "errors_injected": self.faults.fired_total,
                 "faults_pending": self.faults.pending(),
                 "pending_updates": len(self.queue), "read": self.read,
-                "polls_waiting": len(self.waiters)}
+                "polls_waiting": len(self.waiters), "push": self.pusher.stats(),
+                "subscriptions": len(self.subscriptions)}
 
     def _control_fault(self, body, query):
         return {"queued": [self.faults.add(s) for s in fakehttp.as_list(body, "faults")]}
