@@ -271,6 +271,8 @@ int http_request(struct http_client *c, const struct http_request_opts *opts, ht
 		r->slist = API->slist_append(r->slist, ct);
 		/* No "Expect: 100-continue" round trip for larger bodies. */
 		r->slist = API->slist_append(r->slist, "Expect:");
+	} else if (opts->method && strcmp(opts->method, "DELETE") == 0) {
+		API->easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
 	}
 	if (opts->extra_header)
 		r->slist = API->slist_append(r->slist, opts->extra_header);

@@ -23,7 +23,7 @@ struct http_response {
 typedef void (*http_done_cb)(void *arg, const struct http_response *res);
 
 struct http_request_opts {
-	const char *method;       /* "GET" (default) or "POST" */
+	const char *method;       /* "GET" (default), "POST" or "DELETE" (no body) */
 	const char *url;
 	const char *body;         /* POST body, or NULL */
 	size_t body_len;

@@ -110,7 +110,7 @@ class Pusher:
                 await self.wake.wait()
                 continue
             item = self.queue.popleft()
-            key, body, _ = item
+            key, body = item[0], item[1]
             item[2] += 1
             self.attempts += 1
             self.in_flight += 1
