@@ -212,6 +212,57 @@ static void max_section(void **state)
 	expect_error("{\"max\":7}", "config: max: expected an object");
 }
 
+/* Webhook keys (README "Webhooks"): read per section and per page, never inherited,
+ * secrets from the environment, and one clear line for what the platforms refuse. */
+static void webhook_keys(void **state)
+{
+	struct config c;
+	char err[256] = "";
+	write_config("{\"vk\":{\"token\":\"t\",\"group_id\":1,\"callback_confirmation\":\"c0de\","
+		     "\"callback_secret\":\"file-secret\",\"pages\":[{\"label\":\"north\","
+		     "\"token\":\"t2\",\"group_id\":2}]},"
+		     "\"telegram\":{\"token\":\"t\",\"webhook_url\":"
+		     "\"https://bot.example/hooks/telegram/Pa7h_1\",\"webhook_secret\":\"tg_s-1\"},"
+		     "\"max\":{\"token\":\"t\",\"webhook_url\":\"https://bot.example/hooks/max/p\","
+		     "\"webhook_secret\":\"max-s\"}}");
+	setenv("DESKBOT_VK_CALLBACK_SECRET", "env-secret", 1);
+	assert_int_equal(config_load(path, &c, err, sizeof err), 0);
+	assert_string_equal(c.vk.hook.confirmation, "c0de");
+	assert_string_equal(c.vk.hook.secret, "env-secret");
+	assert_null(c.vk.pages[0].hook.confirmation); /* the page polls: not inherited */
+	assert_string_equal(c.telegram.hook.path, "/hooks/telegram/Pa7h_1");
+	assert_string_equal(c.telegram.hook.secret, "tg_s-1");
+	assert_string_equal(c.max.hook.path, "/hooks/max/p");
+	config_free(&c);
+	unlink(path);
+	path[0] = '\0';
+	unsetenv("DESKBOT_VK_CALLBACK_SECRET");
+	expect_error("{\"vk\":{\"callback_confirmation\":\"c0de\"}}",
+		     "config: vk.callback_secret: required with callback_confirmation (the "
+		     "Callback API's secret key, so that nobody else can post events)");
+	expect_error("{\"telegram\":{\"webhook_url\":\"https://bot.example/tg\","
+		     "\"webhook_secret\":\"s\"}}",
+		     "config: telegram.webhook_url: expected a URL whose path is "
+		     "/hooks/telegram/<secret path> (A-Z, a-z, 0-9, _, -)");
+	expect_error("{\"telegram\":{\"webhook_url\":\"https://bot.example/hooks/telegram/a/b\","
+		     "\"webhook_secret\":\"s\"}}",
+		     "config: telegram.webhook_url: expected a URL whose path is "
+		     "/hooks/telegram/<secret path> (A-Z, a-z, 0-9, _, -)");
+	expect_error("{\"telegram\":{\"webhook_url\":\"ftp://x/hooks/telegram/a\"}}",
+		     "config: telegram.webhook_url: expected an http:// or https:// URL");
+	expect_error("{\"telegram\":{\"webhook_url\":\"https://x/hooks/telegram/a\"}}",
+		     "config: telegram.webhook_secret: required with webhook_url: 1 to 256 of "
+		     "A-Z, a-z, 0-9, _ and -");
+	expect_error("{\"telegram\":{\"webhook_url\":\"https://x/hooks/telegram/a\","
+		     "\"webhook_secret\":\"bad secret\"}}",
+		     "config: telegram.webhook_secret: required with webhook_url: 1 to 256 of "
+		     "A-Z, a-z, 0-9, _ and -");
+	expect_error("{\"max\":{\"webhook_url\":\"https://x/hooks/max/a\",\"webhook_secret\":"
+		     "\"abcd\"}}",
+		     "config: max.webhook_secret: required with webhook_url: 5 to 256 of A-Z, "
+		     "a-z, 0-9, _ and -");
+}
+
 static void invalid_json_names_the_position(void **state)
 {
 	write_config("{\n  \"store\": {\"path\": }\n}");
@@ -250,6 +301,7 @@ int main(void)
 		cmocka_unit_test_teardown(wrong_types_are_one_clear_line, teardown),
 		cmocka_unit_test_teardown(invalid_json_names_the_position, teardown),
 		cmocka_unit_test_teardown(max_section, teardown),
+		cmocka_unit_test_teardown(webhook_keys, teardown),
 		cmocka_unit_test_teardown(unknown_key_is_only_a_warning, teardown),
 		cmocka_unit_test_teardown(display_names_and_console_language, teardown),
 	};
