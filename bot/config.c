@@ -271,42 +271,45 @@ static int secret_chars_ok(const char *s)
 	return 1;
 }
 
-/* After the environment: a webhook has what its platform needs. platform is "vk",
- * "telegram" or "max"; the webhook's path must be /hooks/<platform>/<secret path>, the
- * route the listener serves it on. */
-static void check_hook(struct loader *l, const char *name, const char *platform,
-		       struct config_hook *h)
+/* After the environment: VK's Callback API has its secret key (a public listener must
+ * not take events from anybody). */
+static void check_callback(struct loader *l, const char *name, const struct config_hook *h)
 {
-	char path[96], prefix[32];
-	if (strcmp(platform, "vk") == 0) {
-		if (h->confirmation && (!*h->confirmation || !h->secret || !*h->secret)) {
-			snprintf(path, sizeof path, "%s.callback_secret", name);
-			fail(l, path, "required with callback_confirmation (the Callback API's "
-				      "secret key, so that nobody else can post events)");
-		}
-		return;
+	char path[96];
+	if (h->confirmation && (!*h->confirmation || !h->secret || !*h->secret)) {
+		snprintf(path, sizeof path, "%s.callback_secret", name);
+		fail(l, path, "required with callback_confirmation (the Callback API's "
+			      "secret key, so that nobody else can post events)");
 	}
+}
+
+/* After the environment: a Telegram or MAX webhook has what its platform needs. Its
+ * path must be prefix<secret path> ("/hooks/telegram/"), the route the listener serves
+ * it on; min_secret is the platform's shortest secret. */
+static void check_webhook(struct loader *l, const char *name, const char *prefix,
+			  size_t min_secret, struct config_hook *h)
+{
+	char path[96];
 	if (!h->url)
 		return;
-	snprintf(prefix, sizeof prefix, "/hooks/%s/", platform);
-	const char *p = strstr(h->url, "://") ? url_path(h->url) : "";
 	snprintf(path, sizeof path, "%s.webhook_url", name);
 	if (strncmp(h->url, "https://", 8) != 0 && strncmp(h->url, "http://", 7) != 0) {
 		fail(l, path, "expected an http:// or https:// URL");
 		return;
 	}
-	if (strncmp(p, prefix, strlen(prefix)) != 0 || !p[strlen(prefix)] ||
-	    !secret_chars_ok(p + strlen(prefix))) {
+	const char *p = url_path(h->url);
+	size_t n = strlen(prefix);
+	if (strncmp(p, prefix, n) != 0 || !p[n] || !secret_chars_ok(p + n)) {
 		fail(l, path, "expected a URL whose path is %s<secret path> (A-Z, a-z, 0-9, _, -)",
 		     prefix);
 		return;
 	}
 	h->path = p;
-	size_t min = strcmp(platform, "max") == 0 ? 5 : 1; /* the platforms' own bounds */
-	size_t n = h->secret ? strlen(h->secret) : 0;
+	size_t len = h->secret ? strlen(h->secret) : 0;
 	snprintf(path, sizeof path, "%s.webhook_secret", name);
-	if (n < min || n > 256 || !secret_chars_ok(h->secret))
-		fail(l, path, "required with webhook_url: %zu to 256 of A-Z, a-z, 0-9, _ and -", min);
+	if (len < min_secret || len > 256 || !secret_chars_ok(h->secret))
+		fail(l, path, "required with webhook_url: %zu to 256 of A-Z, a-z, 0-9, _ and -",
+		     min_secret);
 }
 
 /* The "max" section on its own (README "Configuration"): defaults, keys, the token from
@@ -345,7 +348,7 @@ static void load_max(struct loader *l, const cJSON *root, struct config_max *m)
 		free(m->hook.secret);
 		m->hook.secret = xstrdup(env);
 	}
-	check_hook(l, "max", "max", &m->hook);
+	check_webhook(l, "max", "/hooks/max/", 5, &m->hook); /* MAX: 5 to 256 (spec 6) */
 	m->enabled = m->enabled && m->token && *m->token;
 }
 
@@ -747,17 +750,17 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 	}
 	check_pages(&l, "vk", "DESKBOT_VK_TOKEN", 1, &out->vk);
 	check_pages(&l, "telegram", "DESKBOT_TELEGRAM_TOKEN", 0, &out->telegram);
-	check_hook(&l, "vk", "vk", &out->vk.hook);
-	check_hook(&l, "telegram", "telegram", &out->telegram.hook);
+	check_callback(&l, "vk", &out->vk.hook);
+	check_webhook(&l, "telegram", "/hooks/telegram/", 1, &out->telegram.hook);
 	for (size_t i = 0; i < out->vk.n_pages; i++) {
 		char name[48];
 		snprintf(name, sizeof name, "vk.pages[%zu]", i);
-		check_hook(&l, name, "vk", &out->vk.pages[i].hook);
+		check_callback(&l, name, &out->vk.pages[i].hook);
 	}
 	for (size_t i = 0; i < out->telegram.n_pages; i++) {
 		char name[48];
 		snprintf(name, sizeof name, "telegram.pages[%zu]", i);
-		check_hook(&l, name, "telegram", &out->telegram.pages[i].hook);
+		check_webhook(&l, name, "/hooks/telegram/", 1, &out->telegram.pages[i].hook);
 	}
 	if (l.failed)
 		goto fail;
