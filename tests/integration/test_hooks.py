@@ -290,35 +290,53 @@ def test_max_webhook():
             bot.cleanup()
 
 
-def test_kill_9_during_a_burst_of_deliveries():
+def kill_9_mid_burst(kind):
+    """1,000 messages pushed, the bot killed once 200 are accepted, restarted on the same
+    port: every customer answered; returns the replies sent twice and the push figures."""
     port = free_port()
-    with FakeServer("vk", token=VK_TOKEN, group_id=VK_GROUP, max_seconds=900) as vk:
-        bot = Deskbot(config=vk_config(vk, port))
+    n = 1000
+    if kind == "vk":
+        fake = FakeServer("vk", token=VK_TOKEN, group_id=VK_GROUP, max_seconds=900)
+        cfg, env, base = vk_config(fake, port), {}, 884000000
+        items = [{"peer_id": base + i, "from_id": base + i, "text": "баланс %d" % i}
+                 for i in range(n)]
+    else:
+        fake = FakeServer("telegram", token=TG_TOKEN, max_seconds=900)
+        cfg, env, base = tg_config(fake, port), {}, 8840000
+        items = [{"chat_id": base + i, "user_id": base + i, "text": "баланс %d" % i}
+                 for i in range(n)]
+    with fake:
+        bot = Deskbot(config=cfg, env=env)
         try:
             bot.start()
-            check(vk_connect(vk, port)["confirmed"], "not confirmed")
-            vk.control("push", {"concurrency": 8, "retry_s": 0.2})
-            n = 1000
-            base = 884000000
-            vk.inject([{"peer_id": base + i, "from_id": base + i, "text": "баланс %d" % i}
-                       for i in range(n)])
-            wait_for(lambda: vk.stats()["push"]["accepted"] > 200, 60, 0.01, "part accepted")
+            if kind == "vk":
+                check(vk_connect(fake, port)["confirmed"], "not confirmed")
+            else:
+                wait_for(lambda: state(bot, "telegram") == "webhook", 10, 0.05, "webhook set")
+            fake.control("push", {"concurrency": 8, "retry_s": 0.2})
+            fake.inject(items)
+            wait_for(lambda: fake.stats()["push"]["accepted"] > 200, 60, 0.01, "part accepted")
             bot.kill()
-            before = vk.stats()["push"]["accepted"]
+            before = fake.stats()["push"]["accepted"]
             bot.start()
-            d = answered_once(vk, [base + i for i in range(n)], timeout=120)
-            push = vk.stats()["push"]
-            print("vk callback kill -9: %d of %d deliveries accepted before the kill, all %d "
-                  "answered after the restart, %d doubled, %d delivery attempts, statuses %r, "
-                  "VK duplicates suppressed %d" % (before, n, n, d, push["attempts"],
-                                                   push["statuses"],
-                                                   vk.stats()["duplicates_suppressed"]),
-                  flush=True)
-            check(d == 0, "%d replies visible twice" % d)
+            d = answered_once(fake, [base + i for i in range(n)], timeout=120)
+            push = fake.stats()["push"]
+            print("%s webhook kill -9: %d of %d deliveries accepted before the kill, all %d "
+                  "answered after the restart, %d doubled, %d delivery attempts, statuses %r"
+                  % (kind, before, n, n, d, push["attempts"], push["statuses"]), flush=True)
             check(push["dropped"] == 0, "deliveries dropped: %r" % push)
             bot.stop()
+            return d
         finally:
             bot.cleanup()
+
+
+def test_kill_9_during_a_burst_of_deliveries():
+    # VK: none visible twice (random_id); Telegram has no idempotency key, so a send
+    # whose mark was not committed goes again: the outbox's documented window.
+    check(kill_9_mid_burst("vk") == 0, "VK replies visible twice")
+    d = kill_9_mid_burst("telegram")
+    check(d <= 64, "Telegram doubles beyond the outbox window: %d" % d)
 
 
 if __name__ == "__main__":
