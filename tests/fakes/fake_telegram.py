@@ -718,7 +718,8 @@ class FakeTelegram:
             raise TGError(400, "Bad Request: secret token contains unallowed characters")
         if self.webhook_url.startswith("http://127.0.0.1"):
             # Pushed for real (a test URL); any other URL is only recorded.
-            self.pusher.stop()
+            for uid, data in reversed(self.pusher.stop()):
+                self.queue.appendleft([uid, data, "raw", None])
             self.pusher.start(self.webhook_url,
                               {"X-Telegram-Bot-Api-Secret-Token": str(secret)} if secret else {})
             self._drain()

@@ -378,7 +378,8 @@ class FakeMax:
                                    "secret": secret})
         if url.startswith("http://127.0.0.1"):
             # Pushed for real (a test URL): https ones are only recorded.
-            self.pusher.stop()
+            for pos, data in reversed(self.pusher.stop()):
+                self.queue.appendleft([pos, data, None, None])
             self.pusher.start(url, {"X-Max-Bot-Api-Secret": secret} if secret else {})
             self._drain()
         return Response(200, json_bytes({"success": True}))

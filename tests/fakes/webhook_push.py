@@ -29,6 +29,7 @@ class Pusher:
         self.headers = {}
         self.ok_body = None
         self.queue = collections.deque()   # [key, body bytes, attempts]
+        self.holding = {}                  # worker -> the item it is posting or waiting on
         self.wake = None
         self.tasks = []
         self.in_flight = 0
@@ -63,7 +64,9 @@ class Pusher:
         for t in self.tasks:
             t.cancel()
         self.tasks = []
-        left = [(k, b) for k, b, _ in self.queue]
+        held = [it for it in self.holding.values() if it is not None]
+        self.holding.clear()
+        left = [(it[0], it[1]) for it in held + list(self.queue)]
         self.queue.clear()
         return left
 
@@ -104,12 +107,15 @@ class Pusher:
         return 200 <= status < 300 and (self.ok_body is None or text.strip() == self.ok_body)
 
     async def _worker(self):
+        me = object()
         while True:
+            self.holding[me] = None
             if not self.queue:
                 self.wake.clear()
                 await self.wake.wait()
                 continue
             item = self.queue.popleft()
+            self.holding[me] = item
             key, body = item[0], item[1]
             item[2] += 1
             self.attempts += 1

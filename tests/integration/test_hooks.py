@@ -297,16 +297,16 @@ def kill_9_mid_burst(kind):
     n = 1000
     if kind == "vk":
         fake = FakeServer("vk", token=VK_TOKEN, group_id=VK_GROUP, max_seconds=900)
-        cfg, env, base = vk_config(fake, port), {}, 884000000
+        base = 884000000
         items = [{"peer_id": base + i, "from_id": base + i, "text": "баланс %d" % i}
                  for i in range(n)]
     else:
         fake = FakeServer("telegram", token=TG_TOKEN, max_seconds=900)
-        cfg, env, base = tg_config(fake, port), {}, 8840000
+        base = 8840000
         items = [{"chat_id": base + i, "user_id": base + i, "text": "баланс %d" % i}
                  for i in range(n)]
     with fake:
-        bot = Deskbot(config=cfg, env=env)
+        bot = Deskbot(config=vk_config(fake, port) if kind == "vk" else tg_config(fake, port))
         try:
             bot.start()
             if kind == "vk":
