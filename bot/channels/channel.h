@@ -218,6 +218,15 @@ int channel_hook_dispatch(struct channel *const *chs, size_t n, const struct cha
 int hook_secret_equal(const char *given, const char *expected);
 void hook_answer(struct channel_hook_answer *ans, int status, const char *body);
 struct cJSON *hook_read_json(const char *body, size_t len, const char *channel);
+/* A Telegram or MAX delivery's first steps: 0 when its path is not path (another
+ * channel's; path NULL: not in webhook mode), -1 when the secret header (named header,
+ * for the log line) is not secret (ans: 401, logged), 1 to go on. */
+int hook_admit(struct channel *ch, const char *path, const char *secret, const char *header,
+	       const struct channel_hook_req *req, struct channel_hook_answer *ans);
+/* Its answer once read (parsed < 0: not JSON, 200 and counted as skipped) and handed to
+ * the sink (stored < 0: 503, the platform resends it). */
+void hook_answer_stored(struct channel *ch, int parsed, int stored,
+			struct channel_hook_answer *ans);
 
 struct config_channel;
 struct config_max;

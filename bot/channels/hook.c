@@ -39,6 +39,33 @@ void hook_answer(struct channel_hook_answer *ans, int status, const char *body)
 	snprintf(ans->body, sizeof ans->body, "%s", body);
 }
 
+int hook_admit(struct channel *ch, const char *path, const char *secret, const char *header,
+	       const struct channel_hook_req *req, struct channel_hook_answer *ans)
+{
+	if (!path || !hook_secret_equal(req->path, path))
+		return 0;
+	if (hook_secret_equal(req->secret, secret))
+		return 1;
+	log_warn("%s: webhook delivery refused: missing or wrong %s", ch->name, header);
+	hook_answer(ans, 401, "unauthorized");
+	return -1;
+}
+
+void hook_answer_stored(struct channel *ch, int parsed, int stored,
+			struct channel_hook_answer *ans)
+{
+	if (parsed < 0) {
+		/* 200: the platform would resend it as it is (Telegram for a day, MAX for 8 h,
+		 * then it drops the subscription). */
+		*ch->m_poll_skipped += 1;
+		hook_answer(ans, 200, "skipped");
+	} else if (stored < 0) {
+		hook_answer(ans, 503, "store unavailable; send it again");
+	} else {
+		hook_answer(ans, 200, "ok");
+	}
+}
+
 cJSON *hook_read_json(const char *body, size_t len, const char *channel)
 {
 	size_t fixed_len = 0;

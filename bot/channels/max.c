@@ -316,23 +316,13 @@ static int max_hook(struct channel *ch, const struct channel_hook_req *req,
 		    struct channel_hook_answer *ans)
 {
 	struct max *mx = (struct max *)ch;
-	if (!mx->cfg->hook.url || !hook_secret_equal(req->path, mx->cfg->hook.path))
-		return 0;
-	if (!hook_secret_equal(req->secret, mx->cfg->hook.secret)) {
-		log_warn("max: webhook delivery refused: missing or wrong X-Max-Bot-Api-Secret");
-		hook_answer(ans, 401, "unauthorized");
-		return 1;
-	}
+	int admit = hook_admit(ch, mx->cfg->hook.url ? mx->cfg->hook.path : NULL,
+			       mx->cfg->hook.secret, "X-Max-Bot-Api-Secret", req, ans);
+	if (admit <= 0)
+		return admit < 0;
 	struct max_updates u;
-	if (max_parse_update(req->body, req->body_len, &u) < 0) {
-		/* 200: MAX would resend it as it is for 8 hours, then drop the subscription. */
-		*mx->base.m_poll_skipped += 1;
-		hook_answer(ans, 200, "skipped");
-	} else if (deliver_updates(mx, &u, NULL) < 0) {
-		hook_answer(ans, 503, "store unavailable; send it again");
-	} else {
-		hook_answer(ans, 200, "ok");
-	}
+	int parsed = max_parse_update(req->body, req->body_len, &u);
+	hook_answer_stored(ch, parsed, parsed < 0 ? 0 : deliver_updates(mx, &u, NULL), ans);
 	max_updates_free(&u);
 	return 1;
 }

@@ -300,25 +300,13 @@ static int tg_hook(struct channel *ch, const struct channel_hook_req *req,
 		   struct channel_hook_answer *ans)
 {
 	struct tg *tg = (struct tg *)ch;
-	if (!tg->cfg->hook.url || !hook_secret_equal(req->path, tg->cfg->hook.path))
-		return 0;
-	if (!hook_secret_equal(req->secret, tg->cfg->hook.secret)) {
-		log_warn("%s: webhook delivery refused: missing or wrong "
-			 "X-Telegram-Bot-Api-Secret-Token",
-			 tg->base.name);
-		hook_answer(ans, 401, "unauthorized");
-		return 1;
-	}
+	int admit = hook_admit(ch, tg->cfg->hook.url ? tg->cfg->hook.path : NULL,
+			       tg->cfg->hook.secret, "X-Telegram-Bot-Api-Secret-Token", req, ans);
+	if (admit <= 0)
+		return admit < 0;
 	struct tg_updates u;
-	if (tg_parse_update(req->body, req->body_len, &u) < 0) {
-		/* 200: Telegram would resend it as it is for a day. */
-		*tg->base.m_poll_skipped += 1;
-		hook_answer(ans, 200, "skipped");
-	} else if (deliver_updates(tg, &u, NULL) < 0) {
-		hook_answer(ans, 503, "store unavailable; send it again");
-	} else {
-		hook_answer(ans, 200, "ok");
-	}
+	int parsed = tg_parse_update(req->body, req->body_len, &u);
+	hook_answer_stored(ch, parsed, parsed < 0 ? 0 : deliver_updates(tg, &u, NULL), ans);
 	tg_updates_free(&u);
 	return 1;
 }

@@ -139,7 +139,7 @@ class Pusher:
     def stats(self):
         return {"url": self.url, "pending": len(self.queue), "in_flight": self.in_flight,
                 "attempts": self.attempts, "accepted": len(self.accepted),
-                "accepted_twice": sum(1 for n in self.accepted.values() if n > 1),
+                "resends_accepted": sum(1 for n in self.accepted.values() if n > 1),
                 "statuses": dict(self.statuses), "dropped": self.dropped,
                 "duplicate": self.duplicate}
 

@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from client import FakeServer, wait_for  # noqa: E402
 from harness import Deskbot, Runner, check, free_port  # noqa: E402
 from test_hostile_channels import Tally, judge  # noqa: E402
+from test_hostile_max import judge as max_judge  # noqa: E402
 
 VK_TOKEN = "vk-test-token-secret-0001"
 TG_TOKEN = "123456:TEST-token-secret-0002"
@@ -72,6 +73,23 @@ def answered_once(fake, peers, timeout=60):
     time.sleep(1.0)  # a double would come after the first answer
     by = per_peer(fake)
     return sum(len(by[p]) - len(set(by[p])) for p in want)
+
+
+def hostile_rounds(fake, kind, bot, name):
+    """Two seeded hostile rounds pushed as deliveries: every message-like update answered
+    exactly once, nothing else answered, the bot still up."""
+    tally = Tally(name)
+    for seed in (1, 2):
+        since = len(fake.sent())
+        cases = fake.control("hostile", {"seed": seed, "ordinary": 10,
+                                         "undecodable": 1})["cases"]
+        judge(fake, kind, cases, since, tally)
+        check(bot.proc.poll() is None, "deskbot died in a hostile round")
+    print(tally.line(), flush=True)
+    for p in tally.problems[:20]:
+        print("  problem: %s" % p, flush=True)
+    check(tally.lost == 0 and tally.doubles == 0 and tally.unexpected == 0,
+          "hostile: %s" % tally.line())
 
 
 def vk_config(vk, port):
@@ -130,18 +148,7 @@ def test_vk_callback_api():
             check(push["accepted"] >= 200, "push: %r" % push)
             # Hostile bodies mixed in, seeded, one round per seed.
             vk.control("push", {"duplicate": False})
-            tally = Tally("VK callback")
-            for seed in (1, 2):
-                since = len(vk.sent())
-                cases = vk.control("hostile", {"seed": seed, "ordinary": 10,
-                                               "undecodable": 1})["cases"]
-                judge(vk, "vk", cases, since, tally)
-                check(bot.proc.poll() is None, "deskbot died in a hostile round")
-            print(tally.line(), flush=True)
-            for p in tally.problems[:20]:
-                print("  problem: %s" % p, flush=True)
-            check(tally.lost == 0 and tally.doubles == 0 and tally.unexpected == 0,
-                  "hostile: %s" % tally.line())
+            hostile_rounds(vk, "vk", bot, "VK callback")
             stats = vk.stats()
             print("vk callback: push %r" % stats["push"], flush=True)
             req = stats["requests"]
@@ -200,18 +207,7 @@ def test_telegram_webhook():
             check(d == 0, "%d replies doubled" % d)
             check(8800001 not in per_peer(tg), "a refused update was answered")
             tg.control("push", {"duplicate": False})
-            tally = Tally("Telegram webhook")
-            for seed in (1, 2):
-                since = len(tg.sent())
-                cases = tg.control("hostile", {"seed": seed, "ordinary": 10,
-                                               "undecodable": 1})["cases"]
-                judge(tg, "telegram", cases, since, tally)
-                check(bot.proc.poll() is None, "deskbot died in a hostile round")
-            print(tally.line(), flush=True)
-            for p in tally.problems[:20]:
-                print("  problem: %s" % p, flush=True)
-            check(tally.lost == 0 and tally.doubles == 0 and tally.unexpected == 0,
-                  "hostile: %s" % tally.line())
+            hostile_rounds(tg, "telegram", bot, "Telegram webhook")
             stats = tg.stats()
             print("telegram webhook: push %r" % stats["push"], flush=True)
             check(not stats["requests"].get("getUpdates"),
@@ -274,6 +270,18 @@ def test_max_webhook():
             d = answered_once(mx, peers)
             check(d == 0, "%d replies doubled" % d)
             check(9800001 not in per_peer(mx), "a refused update was answered")
+            mx.control("push", {"duplicate": False})
+            problems = []
+            for seed in (1, 2):
+                since = len(mx.sent())
+                cases = mx.control("hostile", {"seed": seed, "ordinary": 10,
+                                               "undecodable": 1})["cases"]
+                t = max_judge(mx, cases, since, problems)
+                print("MAX webhook hostile round %d: %r" % (seed, dict(t)), flush=True)
+                check(bot.proc.poll() is None, "deskbot died in a hostile round")
+            for p in problems[:20]:
+                print("  problem: %s" % p, flush=True)
+            check(not problems, "%d problem(s), first: %s" % (len(problems), problems[:1]))
             stats = mx.stats()
             print("max webhook: push %r" % stats["push"], flush=True)
             check(not stats["requests"].get("updates"),
