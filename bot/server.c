@@ -257,7 +257,8 @@ static void fill_req(struct http_req *req, struct lws *wsi, const struct req_hea
 		.method = method, .path = path, .query = h->query,
 		.body = body && body->data ? body->data : "", .body_len = body ? body->len : 0,
 		.cookie = h->cookie, .authorization = h->auth, .content_type = h->ctype,
-		.origin = h->origin, .host = h->host, .csrf = h->csrf, .hook_secret = h->hook_secret, .peer = h->peer,
+		.origin = h->origin, .host = h->host, .csrf = h->csrf,
+		.hook_secret = h->hook_secret, .peer = h->peer,
 		.conn = wsi};
 }
 

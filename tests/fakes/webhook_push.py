@@ -7,9 +7,9 @@ what VK, Telegram and MAX do with an unanswered event, and what makes a kill -9 
 bot lose nothing: what it did not accept comes again once it is back.
 
 Only 127.0.0.1 URLs are accepted. Every attempt is recorded; `stats()` says how many
-deliveries were accepted, how many were accepted more than once (a resend of something
-already accepted, which a correct bot must answer as a duplicate, never process twice),
-and what statuses came back.
+deliveries were accepted, how many resends of an accepted delivery (`duplicate`) were
+accepted again (a correct bot answers them as duplicates and never processes them
+twice), and what statuses came back.
 """
 
 import asyncio
