@@ -239,28 +239,34 @@ static double mono_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* A batch stays short however big the backlog: the loop is never held for long. */
+/* A batch stays short however big the backlog: each removes at most one batch of rows
+ * per table, so the loop is never held for long. (Its time is printed for the reader,
+ * not asserted: on a loaded machine a timing says nothing; bench/ measures speed.) */
 static void a_batch_is_short_at_a_large_backlog(void **state)
 {
+	(void)state;
 	struct store *st = open_store();
 	fill(st, 200000, 1, NOW_S - 200 * DAY, "sent");
 	fill(st, 1000, 2, NOW_S - DAY, "sent");
 	struct store_retention r = {.keep_s = 90 * DAY, .audit_keep_s = 365 * DAY};
 	double worst = 0, total = 0;
-	int steps = 0, more;
+	int steps = 0, more, removed = 0;
 	do {
 		struct store_retention_counts c;
 		double t0 = mono_ms();
 		more = retention_unit(st, &r, NOW_S * 1000, &c);
 		double t = mono_ms() - t0;
 		assert_true(more >= 0);
+		assert_true(c.inbound <= STORE_RETENTION_BATCH && c.outbox <= STORE_RETENTION_BATCH);
+		removed += c.inbound;
 		worst = t > worst ? t : worst;
 		total += t;
 		steps++;
 	} while (more && steps < 2000);
 	print_message("retention of 2 x 200k rows: %d batches, worst %.1f ms, mean %.1f ms\n",
 		      steps, worst, total / steps);
-	assert_true(worst < 100);
+	assert_int_equal(removed, 200000);
+	assert_true(steps >= 200000 / STORE_RETENTION_BATCH);
 	assert_int_equal(count(st, "SELECT count(*) FROM inbound"), 1000);
 	store_close(st);
 }
