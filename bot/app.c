@@ -25,6 +25,7 @@
 #include "server.h"
 #include "store.h"
 #include "webhooks.h"
+#include "file_fetch.h"
 #include "xalloc.h"
 
 /* Resident set size in bytes, from /proc/self/statm. */
@@ -122,6 +123,8 @@ static void server_stopped_cb(void *arg)
 	app->server = NULL;
 	console_free(app->console);
 	app->console = NULL;
+	file_fetch_free(app->files); /* before the channels: their downloads point into it */
+	app->files = NULL;
 	app_channels_free(app);
 	if (app->http)
 		http_client_close(app->http, http_closed_cb, app);
@@ -211,6 +214,10 @@ void app_console_start(struct app *app)
 				 .reload = reload_replies, .typing = app_channel_typing,
 				 .arg = app};
 	app->console = console_new(&d);
+	struct file_fetch_deps fd = {.loop = app->loop, .store = app->store,
+				     .events = app->events, .fetch = app_channel_fetch_file,
+				     .arg = app};
+	app->files = file_fetch_new(&fd);
 }
 
 static int parse_args(int argc, char **argv, const char **config_path)

@@ -39,6 +39,7 @@ struct app {
 	struct events *events;      /* notices for the console (events.h) */
 	struct console *console;    /* the blog secretary's console (console.h) */
 	struct casework *casework;  /* cases around the dialog (casework.h) */
+	struct file_fetch *files;   /* customers' files into the store (file_fetch.h) */
 	struct webhooks *webhooks;  /* case news for the CRM and notify hooks (webhooks.h) */
 	uv_signal_t sig_int, sig_term, sig_hup;
 	uv_timer_t shutdown_timer;  /* bounds the graceful shutdown */

@@ -107,6 +107,15 @@ int app_channel_typing(void *arg, const char *channel, int64_t peer)
 	return ch->ops->typing(ch, peer);
 }
 
+int app_channel_fetch_file(void *arg, const char *channel, const char *ref, size_t max_bytes,
+			   channel_file_cb cb, void *cb_arg)
+{
+	struct channel *ch = find(arg, channel);
+	if (!ch || !ch->ops->fetch_file)
+		return CHANNEL_FILE_REFUSED;
+	return ch->ops->fetch_file(ch, ref, max_bytes, cb, cb_arg);
+}
+
 void app_describe_channels(struct app *app, cJSON *channels)
 {
 	for (unsigned i = 0; i < channel_n_switchable_names; i++)

@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include "app.h"
+#include "channels/channel.h"
 
 /* app_replies.c */
 void app_describe_replies(struct app *app, cJSON *health);
@@ -19,6 +20,9 @@ void app_channels_stop(struct app *app);
 void app_channels_free(struct app *app);
 /* console_deps.typing: the named channel's typing notice, when it has one. */
 int app_channel_typing(void *app, const char *channel, int64_t peer);
+/* file_fetch_deps.fetch: the named channel's fetch_file. */
+int app_channel_fetch_file(void *app, const char *channel, const char *ref, size_t max_bytes,
+			   channel_file_cb cb, void *cb_arg);
 /* Adds channels that need no token (the local web chat; app_web.c). */
 void app_channels_add_local(struct app *app);
 void app_describe_channels(struct app *app, cJSON *channels);

@@ -18,7 +18,9 @@
 #include "outbox.h"
 #include "ratings.h"
 #include "replyset.h"
+#include "message.h"
 #include "store.h"
+#include "store_files.h"
 #include "xalloc.h"
 
 /* When a case's customer was last told that a person is writing. A few slots are
@@ -254,6 +256,14 @@ int cases_add_line(struct store_tx *tx, int64_t id, int64_t at, const char *from
 		   const char *text)
 {
 	return store_case_line_add(tx, id, at, from, text, NULL);
+}
+
+int cases_add_files(struct store_tx *tx, int64_t id, const struct chan_msg *m, int64_t at)
+{
+	for (size_t i = 0; i < m->n_files; i++)
+		if (store_file_add(tx, id, m->channel, &m->files[i], at) < 0)
+			return -1;
+	return 0;
 }
 
 /* ---- operations ---- */

@@ -15,6 +15,8 @@
 
 #include "store_cases.h"
 
+struct chan_msg;
+
 struct cases;
 struct events;
 struct outbox;
@@ -74,6 +76,9 @@ int cases_create(struct store_tx *tx, cJSON *record, int64_t now, int64_t *id, c
  * also marks the case as written to at. */
 int cases_add_line(struct store_tx *tx, int64_t id, int64_t at, const char *from,
 		   const char *text);
+/* Keeps the files a customer's message brought (store_files.h) with the case's last
+ * line, which must be that message's: pending until the file fetcher has them. */
+int cases_add_files(struct store_tx *tx, int64_t id, const struct chan_msg *m, int64_t at);
 
 /* Gives case id to login. Returns 1 when this call won (the record as stored now in
  * *record, caller frees), 0 when someone else holds it (their login in holder, "" when

@@ -82,6 +82,8 @@ static int append_to_case(struct pipeline_batch *b, int64_t case_id, const struc
 	 * costs no more than a short one. */
 	const char *text = m->text && *m->text ? m->text : (m->contact_phone ? m->contact_phone : "");
 	int result = cases_add_line(b->tx, case_id, now, "customer", text);
+	if (result == 0)
+		result = cases_add_files(b->tx, case_id, m, now);
 	for (size_t i = 0; replies && i < replies->n && result == 0; i++)
 		result = cases_add_line(b->tx, case_id, now, "bot", replies->items[i].text);
 	if (result == 0) {
@@ -90,6 +92,8 @@ static int append_to_case(struct pipeline_batch *b, int64_t case_id, const struc
 		cJSON_AddStringToObject(ev, "channel", m->channel);
 		cJSON_AddNumberToObject(ev, "peer_id", (double)m->peer_id);
 		cJSON_AddStringToObject(ev, "text", text);
+		if (m->n_files)
+			cJSON_AddNumberToObject(ev, "files", (double)m->n_files);
 		pipeline_batch_event(b, "customer_message", ev);
 	}
 	return result;

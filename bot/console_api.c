@@ -32,6 +32,8 @@
 #include "severity.h"
 #include "store.h"
 #include "store_console.h"
+#include "store_files.h"
+#include "file_fetch.h"
 #include "xalloc.h"
 
 #define CONSOLE_MAX_TEXT 4000   /* bytes of a reply, note or resolution */
@@ -1071,6 +1073,33 @@ static void api_audit(struct call *k)
 	reply_json(k->resp, 200, o);
 }
 
+/* ---- files customers sent ---- */
+
+/* The bytes of a file a customer sent, from the store (the browser never asks the
+ * platform's hosts). Only types file_type_allowed let in are stored, and nosniff is on. */
+static void api_file_get(struct call *k, int64_t id)
+{
+	struct store_file f;
+	int found = store_file_get(k->c->d.store, id, &f);
+	if (found < 0) {
+		store_failed(k, "file read");
+		return;
+	}
+	if (!found)
+		http_resp_error(k->resp, 404, "нет такого файла");
+	else if (strcmp(f.state, "pending") == 0)
+		http_resp_error(k->resp, 503, "файл ещё загружается");
+	else if (strcmp(f.state, "ok") != 0)
+		http_resp_error(k->resp, 410, "файл не удалось получить");
+	else {
+		k->resp->status = 200;
+		k->resp->content_type = file_type_static(f.mime); /* outlives f */
+		k->resp->cache = "private, max-age=86400";
+		buf_append(&k->resp->body, f.data, f.len);
+	}
+	store_file_clear(&f);
+}
+
 /* ---- dispatch ---- */
 
 enum need { NEED_NONE, NEED_SESSION, NEED_ADMIN };
@@ -1103,6 +1132,7 @@ static const struct api_route api_routes[] = {
 	{"POST", "cases/#/status", NEED_SESSION, NULL, api_status},
 	{"POST", "cases/#/close", NEED_SESSION, NULL, api_close},
 	{"POST", "cases/#/handback", NEED_SESSION, NULL, api_handback},
+	{"GET", "files/#", NEED_SESSION, NULL, api_file_get},
 	{"GET", "stats", NEED_ADMIN, api_stats, NULL},
 	{"GET", "reports", NEED_ADMIN, api_reports, NULL},
 	{"POST", "admin/reload", NEED_ADMIN, api_reload, NULL},

@@ -74,7 +74,8 @@ char *console_hub__frame(struct console_hub *h, const char *type, const cJSON *d
 		const char *kind = json_str(data, "kind"), *text = json_str(data, "text");
 		cJSON_AddStringToObject(o, "kind", kind ? kind : "alert");
 		cJSON_AddStringToObject(o, "text", text ? text : "");
-	} else if (strcmp(type, "case_created") != 0 && strcmp(type, "case_updated") != 0) {
+	} else if (strcmp(type, "case_created") != 0 && strcmp(type, "case_updated") != 0 &&
+		   strcmp(type, "case_file") != 0) {
 		cJSON_Delete(o);
 		return NULL;
 	}

@@ -17,9 +17,24 @@ void chan_msg_free(struct chan_msg *m)
 	free(m->callback_id);
 	free(m->contact_phone);
 	free(m->attachments);
+	for (size_t i = 0; i < m->n_files; i++) {
+		free(m->files[i].kind);
+		free(m->files[i].ref);
+		free(m->files[i].name);
+	}
+	free(m->files);
 	free(m->display_name);
 	free(m->username);
 	free(m->lang);
+}
+
+void chan_msg_add_file(struct chan_msg *m, const char *kind, const char *ref, const char *name)
+{
+	if (!ref || !*ref || !kind)
+		return;
+	m->files = xrealloc(m->files, (m->n_files + 1) * sizeof *m->files);
+	m->files[m->n_files++] = (struct chan_file){
+		.kind = xstrdup(kind), .ref = xstrdup(ref), .name = name ? xstrdup(name) : NULL};
 }
 
 struct reply *reply_list_add(struct reply_list *l, const char *text, const char *source)

@@ -8,6 +8,15 @@
 
 struct channel_caps;
 
+/* A file a customer sent (photo, document, voice message, sticker), as the channel
+ * names it: the bytes are fetched later, through the same channel (channel.h
+ * fetch_file), and kept in the store. Owned strings. */
+struct chan_file {
+	char *kind; /* "photo", "document", "voice" or "sticker" */
+	char *ref;  /* the platform's handle: Telegram file_id, a VK or MAX download URL */
+	char *name; /* the file's name when the platform gives one, or NULL */
+};
+
 /* What a customer sent. All strings are owned by the message (chan_msg_free). Every id
  * is 64-bit: Telegram user ids pass 2^32 and VK chat peers pass 2e9. */
 struct chan_msg {
@@ -22,6 +31,8 @@ struct chan_msg {
 	char *callback_id;   /* VK message_event event_id / Telegram callback_query id, or NULL */
 	char *contact_phone; /* phone shared through a contact button, or NULL */
 	char *attachments;   /* short summary such as "photo,doc", or NULL */
+	struct chan_file *files; /* the files among them the console can show, n_files */
+	size_t n_files;
 	char *display_name;  /* first and last name as the channel knows them, or NULL */
 	char *username;      /* screen name / username, or NULL */
 	char *lang;          /* language hint from the channel ("ru", "en"), or NULL */
@@ -31,6 +42,9 @@ struct chan_msg {
 };
 
 void chan_msg_free(struct chan_msg *m);
+/* Appends a file (copies of kind, ref and name; name may be NULL). Empty refs are
+ * ignored: a file without a handle cannot be fetched. */
+void chan_msg_add_file(struct chan_msg *m, const char *kind, const char *ref, const char *name);
 
 /* A button on a reply. kind: "text" (sends its label/payload back as a message),
  * "callback" (inline, answered without a new message), "contact" (asks for the phone). */

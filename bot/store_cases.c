@@ -253,8 +253,12 @@ int store_case_line_add(struct store_tx *tx, int64_t id, int64_t at, const char 
 /* Appends the case's transcript lines, oldest first, to arr. */
 static int load_lines(struct store *st, int64_t id, cJSON *arr)
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT at, who, text, operator FROM case_lines "
-					  "WHERE case_id = ? ORDER BY id");
+	/* The line's files (store_files.h) as a JSON array, or NULL when it has none. */
+	sqlite3_stmt *s = store__prep(
+		st, "SELECT at, who, text, operator, (SELECT json_group_array(json_object('id', "
+		    "f.id, 'kind', f.kind, 'name', f.name, 'state', f.state, 'error', f.error)) "
+		    "FROM case_files f WHERE f.line_id = l.id HAVING count(*) > 0) "
+		    "FROM case_lines l WHERE case_id = ? ORDER BY id");
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
@@ -266,6 +270,9 @@ static int load_lines(struct store *st, int64_t id, cJSON *arr)
 		cJSON_AddStringToObject(l, "text", (const char *)sqlite3_column_text(s, 2));
 		if (sqlite3_column_type(s, 3) == SQLITE_TEXT)
 			cJSON_AddStringToObject(l, "operator", (const char *)sqlite3_column_text(s, 3));
+		if (sqlite3_column_type(s, 4) == SQLITE_TEXT)
+			cJSON_AddItemToObject(l, "files",
+					      cJSON_Parse((const char *)sqlite3_column_text(s, 4)));
 		cJSON_AddItemToArray(arr, l);
 	}
 	sqlite3_reset(s);

@@ -41,6 +41,18 @@ typedef void (*channel_sent_cb)(void *arg, const struct send_result *res);
  * reported it. */
 typedef void (*channel_batch_cb)(void *arg, const struct send_result *res, size_t n);
 
+/* How fetching a customer's file ended (channel_ops.fetch_file). */
+struct channel_file_result {
+	int ok;           /* 1: data holds the whole file */
+	int permanent;    /* on failure: 1 when trying again cannot help (refused, too big) */
+	const char *mime; /* the Content-Type the host sent, "" when none */
+	const char *data; /* borrowed for the callback */
+	size_t len;
+	char reason[160]; /* on failure: short, secret-free */
+};
+typedef void (*channel_file_cb)(void *arg, const struct channel_file_result *res);
+#define CHANNEL_FILE_REFUSED (-2)
+
 /* A peer that blocked the bot or allowed it again, as one batch reported it. */
 struct channel_block {
 	int64_t peer_id;
@@ -154,6 +166,13 @@ struct channel_ops {
 	 * filled ans: a delivery is answered 2xx only once its batch is committed. */
 	int (*hook)(struct channel *ch, const struct channel_hook_req *req,
 		    struct channel_hook_answer *ans);
+	/* Optional: downloads a file a customer sent (chan_file.ref), at most max_bytes,
+	 * from the platform's own hosts only; a redirect is refused, not followed. Returns
+	 * 0 and later calls cb exactly once (unless the channel is freed first), or
+	 * negative and never calls cb: CHANNEL_FILE_REFUSED when the file's URL is on a
+	 * host the platform does not serve files from (never worth another try). */
+	int (*fetch_file)(struct channel *ch, const char *ref, size_t max_bytes,
+			  channel_file_cb cb, void *arg);
 	/* Short state for /healthz: "polling", "backoff", "unauthorized", ... */
 	const char *(*state)(const struct channel *ch);
 	/* Work still in flight (requests not yet answered). */

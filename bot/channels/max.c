@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "channel.h"
 #include "config.h"
+#include "file_get.h"
 #include "http_client.h"
 #include "json_util.h"
 #include "log.h"
@@ -31,6 +32,7 @@ struct max {
 	int isolate;         /* the last answer was unreadable: fetch one update at a time */
 	int unsubscribing;   /* DELETE /subscriptions in flight before polling starts */
 	char auth[512];      /* "Authorization: <token>" */
+	struct file_gets files; /* customers' files being downloaded */
 };
 
 static void poll_once(struct max *mx);
@@ -406,8 +408,21 @@ static void max_closed(void *owner)
 	free(owner);
 }
 
+/* The hosts MAX serves message attachments from. */
+static const char *const max_file_hosts[] = {".max.ru", ".oneme.ru", ".okcdn.ru", ".mycdn.me",
+					      NULL};
+
+static int max_fetch_file(struct channel *ch, const char *ref, size_t max_bytes,
+			  channel_file_cb cb, void *arg)
+{
+	struct max *mx = (struct max *)ch;
+	return file_get_url(&mx->files, ch->env->http, ref, mx->cfg->api_url, max_file_hosts,
+			    max_bytes, cb, arg);
+}
+
 static void max_free(struct channel *ch)
 {
+	file_gets_cancel(&((struct max *)ch)->files, ch->env->http);
 	longpoll_close(&((struct max *)ch)->lp, max_closed);
 }
 
@@ -418,6 +433,7 @@ static const struct channel_ops max_ops = {
 	.stop = max_stop,
 	.send = max_send,
 	.hook = max_hook,
+	.fetch_file = max_fetch_file,
 	.state = max_state,
 	.in_flight = max_in_flight,
 	.free = max_free,

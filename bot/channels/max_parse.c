@@ -82,6 +82,20 @@ static char *vcard_phone(const char *vcf)
 	return NULL;
 }
 
+/* A file the console can show, by the download URL in its payload. */
+static void read_file(const cJSON *a, const char *type, struct chan_msg *m)
+{
+	static const struct {
+		const char *type, *kind;
+	} kinds[] = {{"image", "photo"}, {"file", "document"}, {"audio", "voice"},
+		     {"sticker", "sticker"}};
+	const cJSON *payload = json_obj(a, "payload");
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (strcmp(type, kinds[i].type) == 0)
+			chan_msg_add_file(m, kinds[i].kind, json_str(payload, "url"),
+					  json_str(a, "filename"));
+}
+
 /* The attachment kinds as a short summary, and the customer's own contact's phone. */
 static void read_attachments(const cJSON *body, struct chan_msg *m)
 {
@@ -95,6 +109,7 @@ static void read_attachments(const cJSON *body, struct chan_msg *m)
 			continue;
 		if (!strstr(b.data ? b.data : "", type))
 			buf_printf(&b, "%s%s", b.len ? "," : "", type);
+		read_file(a, type, m);
 		if (strcmp(type, "contact") != 0 || m->contact_phone)
 			continue;
 		const cJSON *payload = json_obj(a, "payload");

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "channel.h"
 #include "config.h"
+#include "file_get.h"
 #include "http_client.h"
 #include "json_util.h"
 #include "log.h"
@@ -28,6 +29,8 @@ struct tg {
 	int64_t offset;       /* next update_id wanted; everything below is committed */
 	int sent_allowed;     /* allowed_updates is sent once; it sticks on the server */
 	int isolate;          /* the last batch was unreadable: fetch one update at a time */
+	struct file_gets files; /* customers' files being downloaded */
+	size_t file_max;      /* the download in flight's limit (getFile tells the size) */
 };
 
 static void poll_once(struct tg *tg);
@@ -394,6 +397,48 @@ static int tg_typing(struct channel *ch, int64_t peer_id)
 	return 1;
 }
 
+/* getFile's answer names the file's path under <api_url>/file/bot<token>/. */
+static char *file_url(void *arg, const struct http_response *res, char *reason,
+		      size_t reason_len, int *permanent)
+{
+	struct tg *tg = arg;
+	int64_t size;
+	char *path = res->status == 200 ? tg_parse_file_path(res->body, res->body_len, &size) : NULL;
+	if (!path) {
+		*permanent = res->status == 400 || res->status == 200;
+		snprintf(reason, reason_len, "getFile: HTTP %ld, no usable file_path", res->status);
+		return NULL;
+	}
+	if (size > 0 && (size_t)size > tg->file_max) {
+		free(path);
+		*permanent = 1;
+		snprintf(reason, reason_len, "file of %lld bytes is over the limit of %zu",
+			 (long long)size, tg->file_max);
+		return NULL;
+	}
+	char *url = xasprintf("%s/file/bot%s/%s", tg->cfg->api_url, tg->cfg->token, path);
+	free(path);
+	return url;
+}
+
+static int tg_fetch_file(struct channel *ch, const char *ref, size_t max_bytes,
+			 channel_file_cb cb, void *arg)
+{
+	struct tg *tg = (struct tg *)ch;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "file_id", ref);
+	char *body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	char *url = method_url(tg, "getFile");
+	tg->file_max = max_bytes;
+	struct file_get_opts fo = {.url = url, .body = body, .resolve = file_url,
+				   .resolve_arg = tg, .max_bytes = max_bytes};
+	int r = file_get_start(&tg->files, ch->env->http, &fo, cb, arg);
+	free(url);
+	free(body);
+	return r;
+}
+
 static const char *tg_state(const struct channel *ch)
 {
 	return longpoll_state_name(&((const struct tg *)ch)->lp);
@@ -411,6 +456,7 @@ static void tg_closed(void *owner)
 
 static void tg_free(struct channel *ch)
 {
+	file_gets_cancel(&((struct tg *)ch)->files, ch->env->http);
 	longpoll_close(&((struct tg *)ch)->lp, tg_closed);
 }
 
@@ -422,6 +468,7 @@ static const struct channel_ops tg_ops = {
 	.send = tg_send,
 	.typing = tg_typing,
 	.hook = tg_hook,
+	.fetch_file = tg_fetch_file,
 	.state = tg_state,
 	.in_flight = tg_in_flight,
 	.free = tg_free,

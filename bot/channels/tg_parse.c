@@ -49,6 +49,26 @@ static char *attachments(const cJSON *msg)
 	return b.len ? buf_steal(&b) : (buf_free(&b), NULL);
 }
 
+/* The files the console can show: the largest photo size (the last, per the spec), a
+ * document, a voice message, a sticker, each by its file_id. */
+static void read_files(const cJSON *msg, struct chan_msg *m)
+{
+	const cJSON *sizes = json_arr(msg, "photo");
+	int n = sizes ? cJSON_GetArraySize(sizes) : 0;
+	if (n > 0)
+		chan_msg_add_file(m, "photo", json_str(cJSON_GetArrayItem(sizes, n - 1), "file_id"),
+				  NULL);
+	const cJSON *doc = json_obj(msg, "document");
+	if (doc)
+		chan_msg_add_file(m, "document", json_str(doc, "file_id"), json_str(doc, "file_name"));
+	const cJSON *voice = json_obj(msg, "voice");
+	if (voice)
+		chan_msg_add_file(m, "voice", json_str(voice, "file_id"), NULL);
+	const cJSON *sticker = json_obj(msg, "sticker");
+	if (sticker)
+		chan_msg_add_file(m, "sticker", json_str(sticker, "file_id"), NULL);
+}
+
 /* A customer's message in any chat. Returns 0 when it is one to answer. */
 static int read_message(const cJSON *msg, int64_t update_id, struct chan_msg *m)
 {
@@ -75,6 +95,7 @@ static int read_message(const cJSON *msg, int64_t update_id, struct chan_msg *m)
 	if (phone && json_int(contact, "user_id", m->user_id) == m->user_id)
 		m->contact_phone = xstrdup(phone);
 	m->attachments = attachments(msg);
+	read_files(msg, m);
 	return 0;
 }
 
@@ -373,4 +394,22 @@ int64_t tg_scan_update_id(const char *body)
 	char *end;
 	long long id = strtoll(p, &end, 10);
 	return end != p && id >= 0 ? id : -1;
+}
+
+char *tg_parse_file_path(const char *body, size_t len, int64_t *size)
+{
+	*size = -1;
+	cJSON *root = body ? cJSON_ParseWithLength(body, len) : NULL;
+	const cJSON *result = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "ok"))
+				      ? json_obj(root, "result")
+				      : NULL;
+	const char *path = json_str(result, "file_path");
+	char *out = NULL;
+	if (path && *path && path[0] != '/' && !strstr(path, "..") && !strpbrk(path, "?#\\%") &&
+	    !strstr(path, "://") && strlen(path) < 512) {
+		out = xstrdup(path);
+		*size = json_int(result, "file_size", -1);
+	}
+	cJSON_Delete(root);
+	return out;
 }

@@ -34,6 +34,11 @@ void tg_updates_free(struct tg_updates *u);
  * (logged; out empty). */
 int tg_parse_update(const char *body, size_t len, struct tg_updates *out);
 
+/* The file_path of a getFile answer ({"ok":true,"result":{"file_path","file_size"}}) as
+ * a new string, *size its file_size (-1 when not given); NULL when the answer has none
+ * or the path could leave the file URL (a "..", a query, a scheme, a backslash). */
+char *tg_parse_file_path(const char *body, size_t len, int64_t *size);
+
 /* The update_id in an answer that is not valid JSON (the first one), or -1. */
 int64_t tg_scan_update_id(const char *body);
 

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "channel.h"
 #include "config.h"
+#include "file_get.h"
 #include "http_client.h"
 #include "json_util.h"
 #include "log.h"
@@ -36,6 +37,7 @@ struct vk {
 	int malformed;          /* consecutive unreadable answers at the same ts */
 	int64_t salt;
 	struct peerset profiled; /* users whose profile is known fresh in this run */
+	struct file_gets files;  /* customers' files being downloaded */
 };
 
 static void get_server(struct vk *vk);
@@ -541,8 +543,22 @@ static void vk_closed(void *owner)
 	free(vk);
 }
 
+/* The hosts VK serves message attachments from (photos, docs, voice, stickers). */
+static const char *const vk_file_hosts[] = {".userapi.com", ".vk.com", ".vk.ru",
+					     ".vkuserphoto.ru", ".vkuseraudio.net",
+					     ".vkuservideo.net", ".vk-cdn.net", NULL};
+
+static int vk_fetch_file(struct channel *ch, const char *ref, size_t max_bytes,
+			 channel_file_cb cb, void *arg)
+{
+	struct vk *vk = (struct vk *)ch;
+	return file_get_url(&vk->files, ch->env->http, ref, vk->cfg->api_url, vk_file_hosts,
+			    max_bytes, cb, arg);
+}
+
 static void vk_free(struct channel *ch)
 {
+	file_gets_cancel(&((struct vk *)ch)->files, ch->env->http);
 	longpoll_close(&((struct vk *)ch)->lp, vk_closed);
 }
 
@@ -580,6 +596,7 @@ static const struct channel_ops vk_ops = {
 	.send_batch = vk_send_batch,
 	.typing = vk_typing,
 	.hook = vk_hook,
+	.fetch_file = vk_fetch_file,
 	.state = vk_state,
 	.in_flight = vk_in_flight,
 	.free = vk_free,

@@ -55,6 +55,46 @@ static char *attachments_summary(const cJSON *message)
 	return b.len ? buf_steal(&b) : (buf_free(&b), NULL);
 }
 
+/* The URL of the largest of an array of {"url","width","height"} (photo sizes, sticker
+ * images), or NULL. */
+static const char *largest_url(const cJSON *sizes)
+{
+	const char *url = NULL;
+	double best = -1;
+	const cJSON *s;
+	cJSON_ArrayForEach(s, sizes)
+	{
+		double area = (double)json_int(s, "width", 0) * (double)json_int(s, "height", 0);
+		const char *u = json_str(s, "url");
+		if (u && area > best) {
+			best = area;
+			url = u;
+		}
+	}
+	return url;
+}
+
+/* The files the console can show, each by the download URL VK puts in the message. */
+static void read_files(const cJSON *message, struct chan_msg *m)
+{
+	const cJSON *a;
+	cJSON_ArrayForEach(a, json_arr(message, "attachments"))
+	{
+		const char *type = json_str(a, "type");
+		const cJSON *o = type ? json_obj(a, type) : NULL;
+		if (!o)
+			continue;
+		if (strcmp(type, "photo") == 0)
+			chan_msg_add_file(m, "photo", largest_url(json_arr(o, "sizes")), NULL);
+		else if (strcmp(type, "doc") == 0)
+			chan_msg_add_file(m, "document", json_str(o, "url"), json_str(o, "title"));
+		else if (strcmp(type, "audio_message") == 0)
+			chan_msg_add_file(m, "voice", json_str(o, "link_ogg"), NULL);
+		else if (strcmp(type, "sticker") == 0)
+			chan_msg_add_file(m, "sticker", largest_url(json_arr(o, "images")), NULL);
+	}
+}
+
 /* message_new: a customer's message. Returns 0 when it is one to answer. */
 static int read_message_new(const cJSON *obj, const char *event_id, struct chan_msg *m)
 {
@@ -87,6 +127,7 @@ static int read_message_new(const cJSON *obj, const char *event_id, struct chan_
 	if (cJSON_IsString(payload))
 		m->payload = unwrap_payload(payload->valuestring);
 	m->attachments = attachments_summary(msg);
+	read_files(msg, m);
 	const cJSON *ci = json_obj(obj, "client_info");
 	int64_t lang = json_int(ci, "lang_id", -1);
 	if (lang == 0)

@@ -373,6 +373,9 @@
         if (m.case) upsert(m.case, false);
         if (m.case_id === state.current) scheduleCaseReload();
         break;
+      case 'case_file':
+        if (m.case_id === state.current) scheduleCaseReload();
+        break;
       case 'customer_message':
         if (m.case) upsert(m.case, true);
         if (m.case_id === state.current) scheduleCaseReload();
@@ -703,6 +706,51 @@
   }
   $('assign-to').addEventListener('change', () => { $('assign-btn').disabled = !$('assign-to').value; });
 
+  /* A file the customer sent, served by deskbot itself (/api/files/N): a preview for
+   * photos and stickers, a player for voice messages, a link for documents. */
+  const FILE_KIND = { photo: 'Фото', sticker: 'Стикер', voice: 'Голосовое сообщение', document: 'Документ' };
+  function renderFile(f) {
+    const kind = FILE_KIND[f.kind] ? f.kind : 'document';
+    const label = FILE_KIND[kind] + (f.name ? ': ' + f.name : '');
+    const box = el('div', { cls: 'file file-' + kind, data: { fileId: f.id, state: f.state } });
+    const id = parseInt(f.id, 10);
+    if (f.state === 'pending' || !(id > 0)) {
+      box.appendChild(el('span', { cls: 'file-note', text: label + ' — загружается…' }));
+      return box;
+    }
+    if (f.state !== 'ok') {
+      box.appendChild(el('span', { cls: 'file-note', text: label + ' — не удалось получить', title: f.error || '' }));
+      return box;
+    }
+    const url = '/api/files/' + id;
+    const link = el('a', { cls: 'file-link' });
+    link.href = url;
+    link.target = '_blank';
+    link.rel = 'noopener';
+    if (kind === 'photo' || kind === 'sticker') {
+      const img = el('img', { cls: 'file-preview' });
+      img.src = url;
+      img.alt = label;
+      img.loading = 'lazy';
+      link.appendChild(img);
+      box.appendChild(link);
+    } else if (kind === 'voice') {
+      const audio = el('audio', { cls: 'file-audio' });
+      audio.controls = true;
+      audio.preload = 'none';
+      audio.src = url;
+      audio.setAttribute('aria-label', label);
+      box.appendChild(audio);
+      link.textContent = 'Скачать';
+      box.appendChild(link);
+    } else {
+      link.textContent = label;
+      link.download = f.name || ('file-' + id);
+      box.appendChild(link);
+    }
+    return box;
+  }
+
   function renderTranscript(c) {
     const tr = $('transcript');
     const atBottom = tr.scrollHeight - tr.scrollTop - tr.clientHeight < 40;
@@ -716,6 +764,7 @@
       const box = el('div', { cls: 'msg msg-' + from, data: { from } });
       box.appendChild(el('span', { cls: 'meta', text: name + ' · ' + fmtClock(m.at) }));
       box.appendChild(el('span', { cls: 'text', text: m.text || '' }));
+      for (const f of Array.isArray(m.files) ? m.files : []) box.appendChild(renderFile(f));
       tr.appendChild(box);
     }
     if (atBottom || tr.dataset.caseId !== String(c.id)) tr.scrollTop = tr.scrollHeight;

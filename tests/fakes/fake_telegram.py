@@ -81,6 +81,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fake_files  # noqa: E402
 import fakehttp  # noqa: E402
 import hostile  # noqa: E402
 import webhook_push  # noqa: E402
@@ -414,6 +415,8 @@ class FakeTelegram:
         self.pending_cbq = {}              # callback query id -> inject record
         self.sent = []
         self.calls = []
+        self.files = fake_files.FileStore()  # file_path -> served bytes
+        self.file_paths = {}               # file_id -> file_path
         self.blocked = {}
         self.strict_chats = False
         self.webhook_url = ""
@@ -457,6 +460,12 @@ class FakeTelegram:
         path = req.path
         if path.startswith("/_control/"):
             return self.control.handle(req)
+        if path.startswith("/file/bot"):
+            token, _, file_path = path[len("/file/bot"):].partition("/")
+            if token != self.token:
+                return self._error("-", 401, "Unauthorized")
+            self.requests["<file>"] += 1
+            return self.files.response(file_path)
         if not path.startswith("/bot"):
             return self._error("-", 404, "Not Found")
         token, _, method = path[4:].partition("/")
@@ -902,13 +911,30 @@ class FakeTelegram:
                        "first_name": user["first_name"], "user_id": user["id"]}
         if contact:
             msg["contact"] = contact
+        mode = item.get("file_mode", "ok")
         if item.get("photo"):
-            fid = "AgACAgIAAxkBAAI%d" % mid
+            fid = "AgACAgIAAxkBAAI%d_%d" % (abs(chat_id), mid)
+            self._file(fid + "s", "photo", mode)
+            self._file(fid + "x", "photo", mode)
             msg["photo"] = [
                 {"file_id": fid + "s", "file_unique_id": "AQAD%ds" % mid, "width": 90,
                  "height": 90, "file_size": 1500},
                 {"file_id": fid + "x", "file_unique_id": "AQAD%dx" % mid, "width": 1280,
                  "height": 960, "file_size": 98000}]
+        for kind, key in (("document", "document"), ("voice", "voice"), ("sticker", "sticker")):
+            if item.get(key):
+                fid = "BQACAgIAAxkBAAI%s%d_%d" % (kind[0], abs(chat_id), mid)
+                name = item.get("file_name", "scan.pdf") if kind == "document" else None
+                self._file(fid, kind, mode, name)
+                msg[key] = {"file_id": fid, "file_unique_id": "AgAD" + fid[-8:],
+                            "file_size": self.files.size(self.file_paths[fid])}
+                if name:
+                    msg[key]["file_name"] = name
+                if kind == "voice":
+                    msg[key].update(duration=3, mime_type="audio/ogg")
+                if kind == "sticker":
+                    msg[key].update(width=512, height=512, is_animated=False, is_video=False,
+                                    type="regular")
         if item.get("caption") is not None:
             msg["caption"] = item["caption"]
         rt = item.get("reply_to_message_id")
@@ -924,6 +950,27 @@ class FakeTelegram:
             self.inbound[(chat_id, mid)] = inbound
             self.last_inject_by_chat[chat_id] = now
         return msg, inbound
+
+    def _file(self, file_id, kind, mode, name=None):
+        path = "%s/file_%d%s" % ({"photo": "photos", "sticker": "stickers", "voice": "voice"}
+                                 .get(kind, "documents"), len(self.file_paths),
+                                 ".png" if kind in ("photo", "sticker") else "")
+        try:
+            self.files.add(path, kind, mode, name)
+        except ValueError as e:
+            raise ControlError(str(e))
+        self.file_paths[file_id] = path
+
+    def m_get_file(self, p):
+        fid = p.get("file_id")
+        if not isinstance(fid, str) or not fid:
+            raise TGError(400, "Bad Request: file_id is empty")
+        path = self.file_paths.get(fid)
+        if path is None:
+            raise TGError(400, "Bad Request: invalid file_id")
+        self._log_call("getFile", p)
+        return {"file_id": fid, "file_unique_id": "AgAD" + fid[-8:],
+                "file_size": self.files.size(path), "file_path": path}
 
     def _inject_raw(self, item, now):
         """Malformed / unknown updates, injected as-is for robustness tests.
@@ -1092,6 +1139,7 @@ METHODS = {
     "getWebhookInfo": FakeTelegram.m_get_webhook_info,
     "sendChatAction": FakeTelegram.m_send_chat_action,
     "editMessageText": FakeTelegram.m_edit_message_text,
+    "getFile": FakeTelegram.m_get_file,
 }
 
 

@@ -78,6 +78,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fake_files  # noqa: E402
 import fakehttp  # noqa: E402
 import hostile  # noqa: E402
 import webhook_push  # noqa: E402
@@ -179,6 +180,7 @@ class FakeVK:
         self.last_inject_by_peer = {}
         self.pending_callbacks = {}   # message_event event_id -> inject record
         self.sent = []
+        self.files = fake_files.FileStore()  # /files/<key> -> served bytes
         self.dedup = {}               # (peer, random_id) -> (message_id, cmid)
         self.calls = []
         self.blocked = {}             # peer -> error code
@@ -209,7 +211,44 @@ class FakeVK:
             return self._longpoll(req)
         if path.startswith("/_control/"):
             return self.control.handle(req)
+        if path.startswith("/files/"):
+            return self.files.response(path[len("/files/"):])
         return fakehttp.html_response(404)
+
+    def _file_attachments(self, item):
+        """photo / doc / audio_message / sticker: true in an injected message add that
+        attachment, its file served here under /files/ (file_mode: fake_files.MODES), or
+        at file_url when given (a host the bot must refuse)."""
+        out = []
+        mode = item.get("file_mode", "ok")
+        for vk_type, kind in (("photo", "photo"), ("doc", "document"),
+                              ("audio_message", "voice"), ("sticker", "sticker")):
+            if not item.get(vk_type):
+                continue
+            key = "%s_%d%s" % (vk_type, len(self.files.files),
+                               ".png" if kind in ("photo", "sticker") else "")
+            try:
+                self.files.add(key, kind, mode, item.get("file_name"))
+            except ValueError as e:
+                raise ControlError(str(e))
+            url = item.get("file_url") or "http://127.0.0.1:%d/files/%s" % (self.port, key)
+            small = url.replace("/files/", "/files/small_")
+            if vk_type == "photo":
+                obj = {"id": 457239017, "owner_id": 1, "sizes": [
+                    {"type": "s", "url": small, "width": 75, "height": 56},
+                    {"type": "x", "url": url, "width": 604, "height": 453}]}
+            elif vk_type == "doc":
+                obj = {"id": 1, "owner_id": 1, "title": item.get("file_name", "scan.pdf"),
+                       "ext": "pdf", "size": self.files.size(key), "url": url}
+            elif vk_type == "audio_message":
+                obj = {"id": 1, "owner_id": 1, "duration": 3, "link_ogg": url,
+                       "link_mp3": url + ".mp3"}
+            else:
+                obj = {"product_id": 1, "sticker_id": 9, "images": [
+                    {"url": small, "width": 64, "height": 64},
+                    {"url": url, "width": 512, "height": 512}]}
+            out.append({"type": vk_type, vk_type: obj})
+        return out
 
     def _error(self, method, params, code, detail=None, extra=None):
         self.api_errors["%s %d" % (method, code)] += 1
@@ -575,7 +614,7 @@ class FakeVK:
                    "from_id": -self.group_id if out and "from_id" not in item else user,
                    "out": out, "text": item.get("text", ""),
                    "conversation_message_id": cmid,
-                   "attachments": item.get("attachments", []),
+                   "attachments": item.get("attachments", []) + self._file_attachments(item),
                    "fwd_messages": item.get("fwd_messages", []),
                    "important": False, "is_hidden": False}
             if "payload" in item:

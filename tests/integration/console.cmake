@@ -9,3 +9,5 @@ set_tests_properties(browser_console PROPERTIES TIMEOUT 600 LABELS "integration;
 deskbot_integration_test(it_console_loop integration/test_console_loop.py)
 # The idea board: collected, voted on, routed, merged, status told to the author, export.
 deskbot_integration_test(it_ideas integration/test_ideas.py)
+# Files customers send: fetched through the channels, kept, served to the console only.
+deskbot_integration_test(it_files integration/test_files.py)
