@@ -4,6 +4,7 @@ deskbot_unit_test(test_tg_parse unit/channels/test_tg_parse.c)
 deskbot_unit_test(test_max_parse unit/channels/test_max_parse.c)
 # The webhook request checks (VK Callback API, Telegram, MAX) and their dispatch.
 deskbot_unit_test(test_hook_checks unit/channels/test_hook_checks.c)
+deskbot_unit_test(test_files_parse unit/channels/test_files_parse.c)
 deskbot_unit_test(test_split unit/bot/test_split.c)
 deskbot_unit_test(test_json_repair unit/channels/test_json_repair.c)
 deskbot_unit_test(test_json_batch unit/channels/test_json_batch.c)
