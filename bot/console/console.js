@@ -1427,6 +1427,8 @@
     $('queue-pane').hidden = wide;
     $('case-pane').hidden = wide;
     $('side-pane').hidden = wide;
+    /* A phone-sized screen shows one pane at a time (console.css): the list or the case. */
+    $('desk').dataset.view = m ? 'case' : wide ? 'wide' : 'queue';
     $('admin-pane').hidden = !admin;
     $('reports-pane').hidden = !reports;
     $('ideas-pane').hidden = !ideasPage;

@@ -4,19 +4,23 @@
  *
  *   node console.test.js            (DESKBOT_BINARY, DESKBOT_SOURCE_DIR from ctest)
  *
- * Screenshots of the queue and of a case go to screenshots/ (git-ignored). Prints one
- * line per step and "N passed, N failed" at the end. */
+ * Screenshots of the queue, a case and the reports (wide and 390 px) go to the build
+ * directory (beside DESKBOT_BINARY, in screenshots/) for review. Prints one line per step
+ * and "N passed, N failed" at the end. */
 
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { chromium } = require('playwright-core');
-const { startDeskbot } = require('./harness');
+const { startDeskbot, startFakeTelegram, SOURCE_DIR } = require('./harness');
 
 const PASSWORD = 'correct horse battery';
 /* Display names (config operators[].display_name): what customers and colleagues see. */
 const NAMES = { marina: 'Марина Соколова', oleg: 'Олег Петров' };
-const SHOTS = path.join(__dirname, 'screenshots');
+const SHOTS = process.env.DESKBOT_SCREENSHOTS ||
+  path.join(path.dirname(process.env.DESKBOT_BINARY || path.join(SOURCE_DIR, 'build', 'deskbot')), 'screenshots');
+const TG_TOKEN = '424242:browser-test-token';
+const TG_CHAT = 7000009001;
 const HOSTILE = [
   '<script>window.__pwned = 1</script>',
   '<img src=x onerror="window.__pwned = 1">',
@@ -47,8 +51,10 @@ async function step(name, fn) {
   }
 }
 
-async function login(browser, bot, who) {
-  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'ru-RU', timezoneId: 'Europe/Moscow' });
+async function login(browser, bot, who, viewport) {
+  const phone = viewport && viewport.width < 500;
+  const ctx = await browser.newContext({ viewport: viewport || { width: 1440, height: 900 }, locale: 'ru-RU', timezoneId: 'Europe/Moscow',
+    isMobile: phone, hasTouch: phone, deviceScaleFactor: phone ? 2 : 1 });
   const page = await ctx.newPage();
   page.on('pageerror', (e) => console.log('[page error ' + who + '] ' + e.message));
   await page.goto(bot.url('/console'));
@@ -122,8 +128,133 @@ async function complain(chat) {
   throw new Error('no case number after the interview: ' + JSON.stringify(replies));
 }
 
+/* The same interview from Telegram, through the fake: returns the case number. */
+async function tgComplain(tg, chat) {
+  let said = 0;
+  let text = 'Третий день не работает мобильный интернет, ничего не грузится! Верните деньги!';
+  for (let i = 0; i < 7; i++) {
+    await tg.inject({ chat_id: chat, user_id: chat, text, first_name: 'Пётр' });
+    const deadline = Date.now() + 10000;
+    let msgs = await tg.sent(chat);
+    while (msgs.length <= said && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      msgs = await tg.sent(chat);
+    }
+    const fresh = msgs.slice(said).map((m) => m.text).join('\n');
+    said = msgs.length;
+    const m = fresh.match(/(\d{6})/);
+    if (m && /обращени/i.test(fresh)) return m[1];
+    if (/телефон|номер/i.test(fresh)) text = '+7 916 765-43-21';
+    else if (/где|населённ|улиц/i.test(fresh)) text = 'Тверь, улица Советская, 3';
+    else if (/опишите|что произошло/i.test(fresh)) text = 'С воскресенья нет интернета, перезагрузка не помогла';
+    else text = 'не знаю';
+  }
+  throw new Error('no case from Telegram');
+}
+
+/* WCAG 2 contrast of every visible text against the background it is drawn on
+ * (composited up the ancestors, the element's opacity applied): 4.5:1, 3:1 for large
+ * text. Disabled controls are exempt, as in WCAG. Returns the failures. */
+async function contrastProblems(page) {
+  return page.evaluate(() => {
+    const rgba = (s) => {
+      const m = /rgba?\(([^)]+)\)/.exec(s || '');
+      if (!m) return null;
+      const p = m[1].split(/[ ,/]+/).filter(Boolean).map(parseFloat);
+      return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+    };
+    const over = (top, bottom) => ({ r: top.r * top.a + bottom.r * (1 - top.a), g: top.g * top.a + bottom.g * (1 - top.a), b: top.b * top.a + bottom.b * (1 - top.a), a: 1 });
+    const lum = (c) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+      return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+    };
+    const background = (el) => {
+      const layers = [];
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgba(getComputedStyle(e).backgroundColor);
+        if (c && c.a > 0) { layers.push(c); if (c.a >= 1) break; }
+      }
+      let bg = { r: 255, g: 255, b: 255, a: 1 };
+      for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
+      return bg;
+    };
+    const out = [];
+    const seen = new Set();
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!n.textContent.trim() || !el || seen.has(el)) continue;
+      seen.add(el);
+      const box = el.getBoundingClientRect();
+      const cs = getComputedStyle(el);
+      if (!box.width || !box.height || cs.visibility === 'hidden' || el.closest('[hidden], option, script, style')) continue;
+      if (el.closest('button:disabled, select:disabled, input:disabled, textarea:disabled')) continue;
+      let opacity = 1;
+      for (let e = el; e; e = e.parentElement) opacity *= parseFloat(getComputedStyle(e).opacity);
+      const fg0 = rgba(el instanceof SVGElement ? cs.fill : cs.color);
+      if (!fg0) continue;
+      const bg = background(el instanceof SVGElement ? el.closest('svg').parentElement : el);
+      const fg = over({ r: fg0.r, g: fg0.g, b: fg0.b, a: fg0.a * opacity }, bg);
+      const a = lum(fg), b = lum(bg);
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      const size = parseFloat(cs.fontSize), bold = parseInt(cs.fontWeight, 10) >= 700;
+      const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+      if (ratio < need) out.push({ text: n.textContent.trim().slice(0, 30), cls: el.className && el.className.baseVal !== undefined ? el.className.baseVal : el.className, id: el.id, ratio: Math.round(ratio * 100) / 100, need });
+    }
+    return out;
+  });
+}
+
+/* Walks the page with Tab (at most max stops): every stop must show a focus ring (an
+ * outline of 2 px or more, or a box-shadow) whose colour stands 3:1 against what is
+ * around it. Returns {stops: ids, problems}. */
+async function focusWalk(page, max) {
+  await page.evaluate(() => { if (document.activeElement) document.activeElement.blur(); });
+  await page.keyboard.press('Escape');
+  const stops = [];
+  const keys = [];
+  const problems = [];
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const r = await page.evaluate(() => {
+      const e = document.activeElement;
+      if (!e || e === document.body) return null;
+      const rgba = (s) => { const m = /rgba?\(([^)]+)\)/.exec(s || ''); if (!m) return null; const p = m[1].split(/[ ,/]+/).filter(Boolean).map(parseFloat); return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 }; };
+      const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+      let bg = null;
+      for (let x = e.parentElement; x && !bg; x = x.parentElement) { const c = rgba(getComputedStyle(x).backgroundColor); if (c && c.a >= 1) bg = c; }
+      bg = bg || { r: 255, g: 255, b: 255, a: 1 };
+      const cs = getComputedStyle(e);
+      const outline = cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2;
+      const shadow = cs.boxShadow && cs.boxShadow !== 'none';
+      const ring = rgba(outline ? cs.outlineColor : cs.boxShadow);
+      const ratio = ring ? (Math.max(lum(ring), lum(bg)) + 0.05) / (Math.min(lum(ring), lum(bg)) + 0.05) : 0;
+      const id = e.id || (e.tagName.toLowerCase() + (e.getAttribute('href') ? '[' + e.getAttribute('href') + ']' : ':' + e.textContent.trim().slice(0, 20)));
+      const key = Array.prototype.indexOf.call(document.querySelectorAll('*'), e);
+      return { id, key, ring: (outline || shadow) && ratio >= 3, ratio: Math.round(ratio * 100) / 100 };
+    });
+    if (!r || keys.includes(r.key)) break;
+    keys.push(r.key);
+    stops.push(r.id);
+    if (!r.ring) problems.push(r);
+  }
+  return { stops, problems };
+}
+
+/* No page wider than the screen: nothing to scroll sideways. */
+async function overflow(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+}
+
+async function a11y(page, where) {
+  const bad = await contrastProblems(page);
+  assert(bad.length === 0, where + ': low contrast: ' + JSON.stringify(bad.slice(0, 8)));
+}
+
 async function main() {
   fs.mkdirSync(SHOTS, { recursive: true });
+  /* A customer who writes from Telegram (and sends a photo), through the fake API. */
+  const tg = await startFakeTelegram(TG_TOKEN);
   const bot = await startDeskbot({
     operators: [
       { login: 'marina', password: PASSWORD, role: 'admin', display_name: NAMES.marina },
@@ -131,7 +262,8 @@ async function main() {
     ],
     /* A second Telegram bot (config telegram.pages) that never reaches its API: the
      * console names it by its title. */
-    extra: { telegram: { pages: [{ label: 'sales', title: 'Продажи', token: '1:browser-test', api_url: 'http://127.0.0.1:9' }] } }
+    extra: { telegram: { token: TG_TOKEN, api_url: tg.apiUrl, timeout: 2, rate_per_s: 1000, chat_rate_per_s: 1000,
+      pages: [{ label: 'sales', title: 'Продажи', token: '1:browser-test', api_url: 'http://127.0.0.1:9' }] } }
   });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-chromium-'));
   let browser = null;
@@ -492,6 +624,139 @@ async function main() {
       await A.page.screenshot({ path: path.join(SHOTS, 'admin.png'), fullPage: true });
     });
 
+    let tgCase = null;
+    await step('a photo the customer sent from Telegram is shown, fetched and served by deskbot itself', async () => {
+      tgCase = parseInt(await tgComplain(tg, TG_CHAT), 10);
+      const p = A.page;
+      const foreign = [];
+      p.on('request', (r) => { if (!r.url().startsWith(bot.url('/')) && !r.url().startsWith('data:')) foreign.push(r.url()); });
+      await p.goto(bot.url('/console#/case/' + tgCase));
+      await p.waitForSelector('#case-pane[data-case-id="' + tgCase + '"]');
+      await p.waitForSelector('#claim-btn:not([disabled])');
+      await p.click('#claim-btn');
+      await p.waitForSelector('#case-pane[data-status="claimed"]');
+      await tg.inject({ chat_id: TG_CHAT, user_id: TG_CHAT, photo: true, caption: 'Вот что показывает телефон' });
+      /* No reload: the line arrives live, the picture once deskbot has fetched it. */
+      await p.waitForFunction(() => {
+        const i = document.querySelector('#transcript .msg-customer .file-preview');
+        return i && i.complete && i.naturalWidth > 0;
+      }, null, { timeout: 20000 });
+      const src = await p.getAttribute('#transcript .file-preview', 'src');
+      assert(/^\/api\/files\/\d+$/.test(src), 'preview not served by deskbot: ' + src);
+      const csp = await p.evaluate(async () => (await fetch('/console')).headers.get('content-security-policy'));
+      assert(/img-src 'self' data:;/.test(csp) && /default-src 'self'/.test(csp), 'CSP: ' + csp);
+      assert(foreign.length === 0, 'the browser asked other hosts: ' + foreign.join(' '));
+      await a11y(p, 'case');
+      await p.screenshot({ path: path.join(SHOTS, 'case.png') });
+    });
+
+    await step('the customer is asked to rate after resolving; the rating arrives on the case', async () => {
+      const p = A.page;
+      const before = (await tg.sent(TG_CHAT)).length;
+      await p.selectOption('#status-select', 'resolved');
+      await p.click('#status-btn');
+      await p.waitForSelector('#case-pane[data-status="resolved"]');
+      let q = null;
+      for (const end = Date.now() + 10000; !q && Date.now() < end;) {
+        q = (await tg.sent(TG_CHAT)).slice(before).find((m) => JSON.stringify(m.keyboard || {}).includes('rate:'));
+        if (!q) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert(q && /Оцените/.test(q.text), 'no rating question: ' + JSON.stringify(q));
+      const data = q.keyboard.inline_keyboard.flat().map((b) => b.callback_data);
+      assert(data.length === 5, 'buttons: ' + data);
+      await tg.inject({ type: 'callback_query', chat_id: TG_CHAT, user_id: TG_CHAT, data: data[4], message_id: q.message_id });
+      let shown = '';
+      for (const end = Date.now() + 10000; !/5 из 5/.test(shown) && Date.now() < end;) {
+        await p.reload();
+        await p.waitForSelector('#case-pane[data-case-id="' + tgCase + '"]');
+        shown = await p.textContent('#case-fields');
+      }
+      assert(/Оценка клиента/.test(shown) && /5 из 5/.test(shown), 'no rating on the case: ' + shown);
+    });
+
+    await step('contrast and focus rings pass on the queue and a case (1440 px), and Tab reaches every action', async () => {
+      const p = A.page;
+      await p.goto(bot.url('/console#/queue'));
+      await p.waitForSelector('#queue-body li[data-case-id="' + caseId + '"]');
+      await a11y(p, 'queue');
+      let walk = await focusWalk(p, 40);
+      assert(walk.problems.length === 0, 'focus not shown: ' + JSON.stringify(walk.problems));
+      for (const id of ['q', 'views', 'logout-btn']) assert(walk.stops.includes(id), 'Tab never reaches ' + id + ': ' + walk.stops);
+      await p.goto(bot.url('/console#/case/' + tgCase));
+      await p.waitForSelector('#case-pane[data-case-id="' + tgCase + '"]');
+      await p.waitForSelector('#transcript .file-preview');
+      walk = await focusWalk(p, 120);
+      assert(walk.problems.length === 0, 'focus not shown: ' + JSON.stringify(walk.problems));
+      for (const id of ['status-select', 'resolution', 'close-btn', 'note-text'])
+        assert(walk.stops.includes(id), 'Tab never reaches ' + id + ': ' + walk.stops);
+      assert(walk.stops.some((s) => s.startsWith('a[/api/files/')), 'Tab never reaches the photo: ' + walk.stops);
+    });
+
+    await step('at 390 px: the queue, search by a word form, a template with "/" by keyboard, the photo, the reports; no sideways scroll, contrast and focus pass', async () => {
+      const M = await login(browser, bot, 'marina', { width: 390, height: 844 });
+      const p = M.page;
+      const row = '#queue-body li[data-case-id="' + caseId + '"]';
+      await p.waitForSelector(row);
+      assert(await overflow(p) <= 0, 'queue wider than the screen by ' + await overflow(p) + ' px');
+      assert(await p.isVisible('#q') && await p.isHidden('#case-pane'), 'the phone queue shows more than the list');
+      await a11y(p, 'queue at 390 px');
+      const walk = await focusWalk(p, 40);
+      assert(walk.problems.length === 0, 'focus not shown at 390 px: ' + JSON.stringify(walk.problems));
+      await p.screenshot({ path: path.join(SHOTS, 'queue-390.png') });
+      await p.fill('#q', 'интернетом');
+      await p.waitForFunction(() => document.body.dataset.query === 'интернетом');
+      await p.waitForSelector(row);
+      await p.fill('#q', '');
+      await p.waitForFunction(() => document.body.dataset.query === '');
+
+      /* A new customer; the secretary works the case from the keyboard alone. */
+      const c3ctx = await browser.newContext();
+      const chat3 = await c3ctx.newPage();
+      await chat3.goto(bot.url('/chat'));
+      await chat3.waitForSelector('body[data-connected="yes"]');
+      const case3 = parseInt(await complain(chat3), 10);
+      await p.goto(bot.url('/console#/case/' + case3));
+      await p.waitForSelector('#case-pane[data-case-id="' + case3 + '"]');
+      assert(await p.isHidden('#queue-pane') && await p.isVisible('#back-link'), 'the phone case shows the list too, or no way back');
+      await p.evaluate(() => document.activeElement && document.activeElement.blur());
+      await p.keyboard.press('c');
+      await p.waitForSelector('#case-pane[data-status="claimed"]');
+      await p.waitForSelector('#send-btn:not([disabled])');
+      const walk2 = await focusWalk(p, 120);
+      assert(walk2.problems.length === 0, 'focus not shown at 390 px: ' + JSON.stringify(walk2.problems));
+      for (const id of ['back-link', 'reply-text', 'send-btn', 'handback-btn']) assert(walk2.stops.includes(id), 'Tab never reaches ' + id + ': ' + walk2.stops);
+      await p.focus('#reply-text');
+      await p.keyboard.type('/gree');
+      await p.waitForSelector('#slash-menu:not([hidden]) li[data-template="op_greeting"]');
+      await p.keyboard.press('Enter');
+      await p.waitForSelector('#slash-menu', { state: 'hidden' });
+      const text = (await p.inputValue('#reply-text')).replace('{name}', 'Анна');
+      assert(text.includes(String(case3).padStart(6, '0')), 'template not filled: ' + text);
+      await p.fill('#reply-text', text);
+      await p.focus('#reply-text');
+      await p.keyboard.press('Control+Enter');
+      await chat3.waitForFunction((t) => Array.from(document.querySelectorAll('#messages .msg-operator .text')).some((n) => n.textContent === t), text, { timeout: 10000 });
+      assert(await overflow(p) <= 0, 'case wider than the screen by ' + await overflow(p) + ' px');
+      await a11y(p, 'case at 390 px');
+      await p.evaluate(() => { document.activeElement.blur(); document.querySelector('#desk').scrollTo(0, 0); });
+      await p.screenshot({ path: path.join(SHOTS, 'case-390.png') });
+      await c3ctx.close();
+
+      await p.goto(bot.url('/console#/case/' + tgCase));
+      await p.waitForFunction(() => { const i = document.querySelector('#transcript .file-preview'); return i && i.complete && i.naturalWidth > 0; }, null, { timeout: 10000 });
+      const img = await p.evaluate(() => document.querySelector('#transcript .file-preview').getBoundingClientRect().right);
+      assert(img <= 390, 'the photo runs off the screen: ' + img);
+      await p.evaluate(() => { document.activeElement.blur(); document.querySelector('.file-preview').scrollIntoView({ block: 'center' }); });
+      await p.screenshot({ path: path.join(SHOTS, 'case-photo-390.png') });
+
+      await p.goto(bot.url('/console#/reports'));
+      await p.waitForSelector('#reports-pane:not([hidden]) .chart svg rect');
+      assert(await overflow(p) <= 0, 'reports wider than the screen by ' + await overflow(p) + ' px');
+      await a11y(p, 'reports at 390 px');
+      await p.screenshot({ path: path.join(SHOTS, 'reports-390.png'), fullPage: true });
+      await M.ctx.close();
+    });
+
     await step('the reports page draws the day in SVG charts, each with its CSV', async () => {
       const p = A.page;
       await p.goto(bot.url('/console#/reports'));
@@ -506,7 +771,10 @@ async function main() {
       assert(r.charts >= 9 && r.svgs === r.charts && r.csv === r.charts, 'charts: ' + JSON.stringify(r));
       assert(/сообщений клиентов/.test(r.tiles) && /обращений/.test(r.tiles), 'tiles: ' + r.tiles);
       assert(/marina|oleg/.test(r.ops), 'no secretary in the table: ' + r.ops);
-      await p.screenshot({ path: path.join(SHOTS, 'reports.png') });
+      await a11y(p, 'reports');
+      const walk = await focusWalk(p, 40);
+      assert(walk.problems.length === 0, 'focus not shown on the reports: ' + JSON.stringify(walk.problems));
+      await p.screenshot({ path: path.join(SHOTS, 'reports.png'), fullPage: true });
       const [download] = await Promise.all([p.waitForEvent('download'), p.click('button[data-csv="by_category"]')]);
       const file = await download.path();
       const bytes = fs.readFileSync(file);
@@ -642,6 +910,7 @@ async function main() {
       console.log('---- deskbot log ----\n' + bot.readLog().slice(-4000));
     }
     bot.cleanup();
+    tg.stop();
   }
   console.log(passed + ' passed, ' + failed + ' failed');
   process.exit(failed ? 1 : 0);

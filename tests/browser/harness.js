@@ -104,4 +104,52 @@ async function startDeskbot({ operators, extra, logLevel, binary } = {}) {
   };
 }
 
-module.exports = { startDeskbot, SOURCE_DIR };
+function request(port, method, p, body) {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? null : Buffer.from(JSON.stringify(body));
+    const req = http.request({ host: '127.0.0.1', port, path: p, method, timeout: 10000,
+      headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {} }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (res.statusCode !== 200) reject(new Error(method + ' ' + p + ': ' + res.statusCode + ' ' + text));
+        else resolve(JSON.parse(text));
+      });
+    });
+    req.on('error', reject);
+    req.on('timeout', () => { req.destroy(new Error('timeout')); });
+    if (data) req.write(data);
+    req.end();
+  });
+}
+
+/* The fake Telegram Bot API (tests/fakes/fake_telegram.py) on 127.0.0.1, for a customer
+ * who writes from Telegram (and sends a photo). Resolves to {apiUrl, inject(item),
+ * sent(peer), stop()}. */
+async function startFakeTelegram(token) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-fake-tg-'));
+  const portFile = path.join(dir, 'port');
+  const log = fs.openSync(path.join(dir, 'fake.log'), 'a');
+  const proc = spawn('python3', [path.join(SOURCE_DIR, 'tests', 'fakes', 'fake_telegram.py'), '--port', '0',
+    '--port-file', portFile, '--token', token, '--max-seconds', '900'], { stdio: ['ignore', log, log] });
+  let port = 0;
+  const deadline = Date.now() + 10000;
+  while (!port) {
+    if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error('fake telegram did not start'); }
+    try { port = parseInt(fs.readFileSync(portFile, 'utf8'), 10) || 0; } catch (e) { /* not yet */ }
+    if (!port) await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    apiUrl: 'http://127.0.0.1:' + port,
+    inject: (item) => request(port, 'POST', '/_control/inject', { updates: [item] }),
+    sent: async (peer) => (await request(port, 'GET', '/_control/sent?peer=' + peer)).messages,
+    stop() {
+      proc.kill('SIGTERM');
+      fs.closeSync(log);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+module.exports = { startDeskbot, startFakeTelegram, SOURCE_DIR };
