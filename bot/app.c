@@ -214,10 +214,15 @@ void app_console_start(struct app *app)
 				 .reload = reload_replies, .typing = app_channel_typing,
 				 .arg = app};
 	app->console = console_new(&d);
-	struct file_fetch_deps fd = {.loop = app->loop, .store = app->store,
-				     .events = app->events, .fetch = app_channel_fetch_file,
-				     .arg = app};
-	app->files = file_fetch_new(&fd);
+}
+
+/* The file fetcher on the app's store, events and channels (after the channels). */
+static void files_start(struct app *app)
+{
+	struct file_fetch_deps d = {.loop = app->loop, .store = app->store,
+				    .events = app->events, .fetch = app_channel_fetch_file,
+				    .arg = app};
+	app->files = file_fetch_new(&d);
 }
 
 static int parse_args(int argc, char **argv, const char **config_path)
@@ -317,6 +322,7 @@ int app_main(int argc, char **argv)
 		app_stop(app);
 	} else {
 		app_console_start(app);
+		files_start(app);
 	}
 	log_info("deskbot %s listening on http://%s:%d (store %s, replies %s)", DESKBOT_VERSION,
 		 app->cfg.http_host, server_port(app->server), app->cfg.store_path,
