@@ -149,6 +149,15 @@ def vk_cases(seed, peer_base=810000000, id_base=50000000, group_id=123456):
     new("huge-user-id", "answer", mutate=lambda ev, m: m.update(
         from_id=m["from_id"] + 2 ** 40, peer_id=m["peer_id"] + 2 ** 40))
     new("attachments-object", "answer", mutate=lambda ev, m: m.update(attachments={"0": 1}))
+    # Files the console would fetch from URLs that are not VK's (refused when fetched)
+    # and shapes that are not files.
+    new("photo-url-javascript", "answer", '""', lambda ev, m: m.update(attachments=[
+        {"type": "photo", "photo": {"sizes": [{"url": "javascript:alert(1)", "width": 1,
+                                               "height": 1}, {"url": 5}, None]}}]))
+    new("doc-url-foreign-host", "answer", '""', lambda ev, m: m.update(attachments=[
+        {"type": "doc", "doc": {"url": "https://evil.example/x.exe", "title": "@@s@@"}},
+        {"type": "audio_message", "audio_message": {"link_ogg": ["x"]}},
+        {"type": "sticker", "sticker": {"images": "x"}}]))
     new("client-info-array", "answer", client_info=[1, 2])
     new("payload-lone-surrogate", "answer",
         mutate=lambda ev, m: m.update(payload='{"p":"\\ud83d"}'))
@@ -275,6 +284,14 @@ def tg_cases(seed, peer_base=8100000000, id_base=500):
             if k == "contact":  # someone else's card: not the customer's number
                 m[k] = {"phone_number": "79990000000", "first_name": "X", "user_id": 1}
         new("attachment-" + kind, "answer", mutate=att)
+    # Files the console would fetch: sizes that are not objects, a file_id far too long,
+    # a document whose name is markup (kept as text; the fetch itself is it_files').
+    new("photo-sizes-not-objects", "answer", mutate=lambda up, m: (
+        m.pop("text"), m.update(photo=[1, "x", None, [], {"file_id": 7}])))
+    new("file-id-64k", "answer", mutate=lambda up, m: (
+        m.pop("text"), m.update(document={"file_id": "A" * 65536, "file_name": "@@s@@"})))
+    new("voice-and-sticker-arrays", "answer", mutate=lambda up, m: (
+        m.pop("text"), m.update(voice=[{"file_id": "v"}], sticker="st")))
     new("caption-only", "answer", mutate=lambda up, m: (
         m.pop("text"), m.update(photo=[{"file_id": "f"}], caption="@@s@@")))
     new("no-text-field", "answer", mutate=lambda up, m: m.pop("text"))
