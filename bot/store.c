@@ -283,6 +283,11 @@ static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
 	return 0; /* every write is in a unit: its commit clears a failure (write_ok) */
 }
 
+int store__step_done(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	return step_done(st, s, what);
+}
+
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v)

@@ -14,17 +14,6 @@
 #include "store_ratings.h"
 #include "xalloc.h"
 
-static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
-{
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		log_error("store: %s: %s", what, sqlite3_errmsg(store__db(st)));
-		return -1;
-	}
-	return 0;
-}
-
 int store_console_timer_arm(struct store_tx *tx, int64_t case_id, const char *kind, int64_t due_at,
 			    int64_t now, int mode)
 {
@@ -53,7 +42,7 @@ int store_console_timer_arm(struct store_tx *tx, int64_t case_id, const char *ki
 	sqlite3_bind_text(s, 2, kind, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 3, due_at);
 	sqlite3_bind_int64(s, 4, now);
-	return step_done(st, s, "arm timer");
+	return store__step_done(st, s, "arm timer");
 }
 
 /* Shared by cancel and fired: one statement, the firing count as a parameter. */
@@ -66,7 +55,7 @@ static int timer_stop(struct store *st, int64_t case_id, const char *kind, int a
 	sqlite3_bind_int64(s, 1, case_id);
 	sqlite3_bind_text(s, 2, kind, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 3, add);
-	return step_done(st, s, "stop timer");
+	return store__step_done(st, s, "stop timer");
 }
 
 int store_console_timer_cancel(struct store_tx *tx, int64_t case_id, const char *kind)
@@ -149,7 +138,7 @@ int store_console_timers_recover(struct store_tx *tx, int64_t after_s, int64_t n
 		return -1;
 	sqlite3_bind_int64(s, 1, after_s);
 	sqlite3_bind_int64(s, 2, now);
-	return step_done(st, s, "recover timers");
+	return store__step_done(st, s, "recover timers");
 }
 
 int store_console_web_peer(struct store *st, const char *token, int64_t *peer_id)
@@ -181,7 +170,7 @@ int store_console_web_peer_create(struct store_tx *tx, const char *token, int64_
 		return -1;
 	sqlite3_bind_text(ins, 1, token, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(ins, 2, now);
-	if (step_done(st, ins, "web peer") < 0)
+	if (store__step_done(st, ins, "web peer") < 0)
 		return -1;
 	*peer_id = sqlite3_last_insert_rowid(store__db(st));
 	return 1;

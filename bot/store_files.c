@@ -12,17 +12,6 @@
 #include "store_int.h"
 #include "xalloc.h"
 
-static int done(struct store *st, sqlite3_stmt *s, const char *what)
-{
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		log_error("store: %s: %s", what, sqlite3_errmsg(store__db(st)));
-		return -1;
-	}
-	return 0;
-}
-
 int store_file_add(struct store_tx *tx, int64_t case_id, const char *channel,
 		   const struct chan_file *f, int64_t now)
 {
@@ -42,7 +31,7 @@ int store_file_add(struct store_tx *tx, int64_t case_id, const char *channel,
 	if (f->name)
 		sqlite3_bind_text(s, 5, f->name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 6, now);
-	return done(st, s, "case file add");
+	return store__step_done(st, s, "case file add");
 }
 
 int store_files_pending(struct store *st, int64_t after_id, int limit,
@@ -86,7 +75,7 @@ int store_file_done(struct store_tx *tx, int64_t id, const char *mime, const voi
 	sqlite3_bind_text(s, 2, mime, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)len);
 	sqlite3_bind_blob64(s, 4, data, len, SQLITE_TRANSIENT);
-	return done(st, s, "case file done");
+	return store__step_done(st, s, "case file done");
 }
 
 int store_file_failed(struct store_tx *tx, int64_t id, const char *reason, int permanent,
@@ -104,7 +93,7 @@ int store_file_failed(struct store_tx *tx, int64_t id, const char *reason, int p
 	sqlite3_bind_text(s, 2, reason, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 3, permanent != 0);
 	sqlite3_bind_int(s, 4, max_attempts);
-	return done(st, s, "case file failed");
+	return store__step_done(st, s, "case file failed");
 }
 
 static char *column_dup(sqlite3_stmt *s, int i)

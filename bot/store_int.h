@@ -19,6 +19,9 @@ sqlite3 *store__db(struct store *st);
 /* The store tx writes to; NULL (logged as a bug naming what) when tx is not open. Every
  * write function starts with it. */
 struct store *store__writer(struct store_tx *tx, const char *what);
+/* Steps a write statement to completion and resets it; 0, or -1 with the failure
+ * recorded for /healthz (a full disk, EFBIG) and logged, naming what. */
+int store__step_done(struct store *st, sqlite3_stmt *s, const char *what);
 /* True while a transaction is open (vacuum runs only outside one). */
 int store__in_tx(const struct store *st);
 /* The SQL that takes the schema from version v to v + 1, or NULL past the last one (for
