@@ -30,7 +30,7 @@ struct tg {
 	int sent_allowed;     /* allowed_updates is sent once; it sticks on the server */
 	int isolate;          /* the last batch was unreadable: fetch one update at a time */
 	struct file_gets files; /* customers' files being downloaded */
-	size_t file_max;      /* the download in flight's limit (getFile tells the size) */
+	size_t file_max;      /* the fetcher's limit of one file (the same for every download) */
 };
 
 static void poll_once(struct tg *tg);
