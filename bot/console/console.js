@@ -568,7 +568,7 @@
 
   function convItem(c, freshId) {
     const li = el('li', { cls: 'conv', data: { caseId: c.id, status: c.status || '' } });
-    li.tabIndex = -1;
+    li.tabIndex = c.id === state.current ? 0 : -1;
     if (isUnread(c)) { li.classList.add('unseen'); li.dataset.unread = '1'; }
     if (c.id === freshId) li.classList.add('fresh');
     if (c.id === state.current) { li.classList.add('active'); li.setAttribute('aria-current', 'true'); }
@@ -595,15 +595,26 @@
     }
     li.appendChild(b);
     li.addEventListener('click', () => { location.hash = '#/case/' + c.id; });
+    li.addEventListener('keydown', (e) => {
+      const next = e.key === 'ArrowDown' ? li.nextElementSibling : e.key === 'ArrowUp' ? li.previousElementSibling : null;
+      if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); e.stopPropagation(); location.hash = '#/case/' + c.id; }
+      else if (next) { e.preventDefault(); li.tabIndex = -1; next.tabIndex = 0; next.focus(); }
+    });
     return li;
   }
 
   function renderQueue(freshId) {
     const body = $('queue-body');
+    const focused = body.contains(document.activeElement) ? document.activeElement.dataset.caseId : null;
     clear(body);
     const list = sorted();
     state.order = list.map((c) => c.id);
     for (const c of list) body.appendChild(convItem(c, freshId));
+    /* One Tab stop for the list (the open case, else the first); arrows move within it. */
+    const stop = body.querySelector('li[tabindex="0"]') || body.firstElementChild;
+    if (stop) stop.tabIndex = 0;
+    const again = focused && body.querySelector('li[data-case-id="' + focused + '"]');
+    if (again) again.focus();
     const f = filters();
     $('queue-empty').hidden = list.length > 0;
     $('queue-empty').textContent = tr(f.q ? 'Ничего не нашлось.' : 'Обращений нет.');

@@ -682,6 +682,19 @@ async function main() {
       let walk = await focusWalk(p, 40);
       assert(walk.problems.length === 0, 'focus not shown: ' + JSON.stringify(walk.problems));
       for (const id of ['q', 'views', 'logout-btn']) assert(walk.stops.includes(id), 'Tab never reaches ' + id + ': ' + walk.stops);
+      /* The list is one Tab stop; arrows walk it and Enter opens a case. */
+      assert(walk.stops.filter((x) => x.startsWith('li:')).length === 1, 'the list is not one Tab stop: ' + walk.stops);
+      await openFilters(p);
+      await p.selectOption('#f-status', 'all');
+      await p.waitForFunction(() => document.querySelectorAll('#queue-body li').length > 1);
+      await p.focus('#queue-body li[tabindex="0"]');
+      const first = await p.evaluate(() => document.activeElement.dataset.caseId);
+      await p.keyboard.press('ArrowDown');
+      const second = await p.evaluate(() => document.activeElement.dataset.caseId);
+      assert(second && second !== first, 'ArrowDown does not move in the list');
+      await p.keyboard.press('Enter');
+      await p.waitForSelector('#case-pane[data-case-id="' + second + '"]');
+      await p.selectOption('#f-status', 'open');
       await p.goto(bot.url('/console#/case/' + tgCase));
       await p.waitForSelector('#case-pane[data-case-id="' + tgCase + '"]');
       await p.waitForSelector('#transcript .file-preview');
