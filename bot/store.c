@@ -14,7 +14,7 @@
 #include "store_int.h"
 #include "xalloc.h"
 
-#define STMT_CACHE 64
+#define STMT_CACHE 128 /* distinct statements over all store*.c; past it the store aborts */
 #define DEPTH_CHANNELS 8 /* vk, telegram, max, web, crm, notify and room to spare */
 
 /* Pending outbox rows of one channel, kept in memory so that /healthz and /metrics never
