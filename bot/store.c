@@ -163,8 +163,9 @@ static const char *const migrations[] = {
 	 * cost a fifth of the CPU (the channel benchmark at 100 chats x 200 messages). */
 	("DROP INDEX outbox_pending;"
 	 "CREATE INDEX outbox_pending ON outbox (channel, status, id, peer_id);"),
-	/* 9 -> 10 (issue #16 item 4): the files customers send (store_files.h), each tied to its transcript line, with
-	 * its bytes once fetched through the channel, so the console serves them itself. */
+	/* 9 -> 10 (issue #16 item 4): the files customers send (store_files.h), each tied
+	 * to its transcript line, with its bytes once fetched through the channel, so the
+	 * console serves them itself. */
 	"CREATE TABLE case_files ("
 	"  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL, line_id INTEGER NOT NULL,"
 	"  channel TEXT NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL, name TEXT,"
