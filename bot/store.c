@@ -3,7 +3,6 @@
 #include "store.h"
 
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "clock.h"
 #include "log.h"
 #include "store_int.h"
+#include "store_sql.h"
 #include "xalloc.h"
 
 #define STMT_CACHE 128 /* distinct statements over all store*.c; past it the store aborts */
@@ -33,7 +33,7 @@ struct store_tx {
 };
 
 struct store {
-	sqlite3 *db;
+	struct sql_db *db;
 	int in_tx;
 	struct store_tx tx;
 	int sync_full; /* synchronous=FULL is set (store_begin_unsynced relaxes one commit) */
@@ -43,7 +43,7 @@ struct store {
 	int n_depth;
 	struct {
 		const char *sql;
-		sqlite3_stmt *stmt;
+		struct sql_stmt *stmt;
 	} cache[STMT_CACHE];
 };
 
@@ -188,8 +188,7 @@ static int is_efbig(struct store *st, int sys_errno)
 {
 	/* SQLite keeps no errno for a failed write (sqlite3_system_errno is 0 by then), but
 	 * the C errno right after the failing call is still the write's. */
-	int code = sqlite3_extended_errcode(st->db) & 0xff;
-	return (code == SQLITE_IOERR || code == SQLITE_FULL) && sys_errno == EFBIG;
+	return sql_error_is_full(st->db) && sys_errno == EFBIG;
 }
 
 static void set_state_errno(struct store *st, const char *what, int sys_errno)
@@ -198,7 +197,7 @@ static void set_state_errno(struct store *st, const char *what, int sys_errno)
 		snprintf(st->state, sizeof st->state,
 			 "%s: file size limit reached (EFBIG, as if the disk were full)", what);
 	else
-		snprintf(st->state, sizeof st->state, "%s: %s", what, sqlite3_errmsg(st->db));
+		snprintf(st->state, sizeof st->state, "%s: %s", what, sql_errmsg(st->db));
 	log_error("store: %s", st->state);
 }
 
@@ -217,21 +216,20 @@ static void write_ok(struct store *st)
 }
 
 /* Returns the cached statement for sql (a string literal: cached by pointer). */
-sqlite3_stmt *store__prep(struct store *st, const char *sql)
+struct sql_stmt *store__prep(struct store *st, const char *sql)
 {
 	int free_slot = -1;
 	for (int i = 0; i < STMT_CACHE; i++) {
 		if (st->cache[i].sql == sql) {
-			sqlite3_reset(st->cache[i].stmt);
-			sqlite3_clear_bindings(st->cache[i].stmt);
+			sql_reset(st->cache[i].stmt);
+			sql_clear_bindings(st->cache[i].stmt);
 			return st->cache[i].stmt;
 		}
 		if (!st->cache[i].sql && free_slot < 0)
 			free_slot = i;
 	}
-	sqlite3_stmt *stmt;
-	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) !=
-	    SQLITE_OK) {
+	struct sql_stmt *stmt = sql_prepare(st->db, sql);
+	if (!stmt) {
 		set_state(st, "prepare");
 		return NULL;
 	}
@@ -247,83 +245,135 @@ sqlite3_stmt *store__prep(struct store *st, const char *sql)
 
 #define prep store__prep
 
-sqlite3 *store__db(struct store *st)
+struct sql_db *store__db(struct store *st)
 {
 	return st->db;
 }
 
+/* Records the failure of exec or begin for /healthz. */
+static int exec_failed(struct store *st)
+{
+	const char *msg = sql_errmsg(st->db);
+	if (is_efbig(st, errno))
+		snprintf(st->state, sizeof st->state,
+			 "%s (file size limit reached: EFBIG, as if the disk were full)", msg);
+	else
+		snprintf(st->state, sizeof st->state, "%s", msg);
+	log_error("store: %s", st->state);
+	return -1;
+}
+
+struct sqlite3 *store__sqlite(struct store *st)
+{
+	return sql_sqlite_handle(st->db);
+}
+
 static int exec(struct store *st, const char *sql)
 {
-	char *msg = NULL;
 	errno = 0;
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		if (is_efbig(st, errno))
-			snprintf(st->state, sizeof st->state,
-				 "%s (file size limit reached: EFBIG, as if the disk were full)",
-				 msg ? msg : "error");
-		else
-			snprintf(st->state, sizeof st->state, "%s", msg ? msg : "error");
-		log_error("store: %s", st->state);
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
+	return sql_exec(st->db, sql) < 0 ? exec_failed(st) : 0;
+}
+
+static int exec_begin(struct store *st)
+{
+	errno = 0;
+	return sql_begin(st->db) < 0 ? exec_failed(st) : 0;
 }
 
 /* Steps a write statement to completion. */
-static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
+static int step_done(struct store *st, struct sql_stmt *s, const char *what)
 {
 	errno = 0;
-	int rc = sqlite3_step(s);
+	int rc = sql_step(s);
 	int sys_errno = errno; /* see is_efbig */
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
+	sql_reset(s);
+	if (rc != SQL_DONE) {
 		set_state_errno(st, what, sys_errno);
 		return -1;
 	}
 	return 0; /* every write is in a unit: its commit clears a failure (write_ok) */
 }
 
-int store__step_done(struct store *st, sqlite3_stmt *s, const char *what)
+int store__step_done(struct store *st, struct sql_stmt *s, const char *what)
 {
 	return step_done(st, s, what);
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
+static void bind_text(struct sql_stmt *s, int i, const char *v)
 {
 	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+		sql_bind_text(s, i, v);
 	else
-		sqlite3_bind_null(s, i);
+		sql_bind_null(s, i);
 }
 
-static char *col_text(sqlite3_stmt *s, int i)
+static char *col_text(struct sql_stmt *s, int i)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
+	const char *t = sql_column_text(s, i);
 	return t ? xstrdup((const char *)t) : NULL;
 }
 
 /* One integer from a statement run once (PRAGMAs at open: not worth a cache slot). */
 static int64_t scalar_once(struct store *st, const char *sql)
 {
-	sqlite3_stmt *s;
 	int64_t v = -1;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	struct sql_stmt *s = sql_prepare(st->db, sql);
+	if (!s)
 		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	if (sql_step(s) == SQL_ROW)
+		v = sql_column_int64(s, 0);
+	sql_finalize(s);
 	return v;
 }
 
-static int migrate(struct store *st, char *err, size_t errlen)
+/* The schema version: SQLite's user_version; on PostgreSQL a one-row table of its own,
+ * since the schema has no such number. 0 for an empty database. -1 for a PostgreSQL
+ * schema that holds tables but is not deskbot's (a wrong URL: refused, never migrated
+ * into); SQLite's counterpart, a file that is not a database, fails its PRAGMAs. */
+static int schema_version(struct store *st)
 {
-	sqlite3_stmt *s;
-	int version = 0;
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			version = sqlite3_column_int(s, 0);
-		sqlite3_finalize(s);
+	if (sql_backend(st->db) == SQL_SQLITE)
+		return (int)scalar_once(st, "PRAGMA user_version");
+	if (scalar_once(st, "SELECT to_regclass('deskbot_schema') IS NOT NULL") == 1)
+		return (int)scalar_once(st, "SELECT coalesce(max(version), 0) FROM deskbot_schema");
+	return scalar_once(st, "SELECT count(*) FROM information_schema.tables "
+			       "WHERE table_schema = current_schema()") > 0
+		       ? -1
+		       : 0;
+}
+
+static int set_schema_version(struct store *st, int v)
+{
+	char sql[160];
+	if (sql_backend(st->db) == SQL_SQLITE)
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v);
+	else
+		snprintf(sql, sizeof sql,
+			 "CREATE TABLE IF NOT EXISTS deskbot_schema (version INTEGER NOT NULL);"
+			 "DELETE FROM deskbot_schema; INSERT INTO deskbot_schema VALUES (%d)",
+			 v);
+	return exec(st, sql);
+}
+
+/* Migration v of this store's backend (the same version numbers on both). */
+static const char *migration_of(struct store *st, int v)
+{
+	return sql_backend(st->db) == SQL_SQLITE ? store__migration(v) : store__pg_migration(v);
+}
+
+static int migrate(struct store *st, const char *where, char *err, size_t errlen)
+{
+	if (!store__pg_migration(N_MIGRATIONS - 1) || store__pg_migration(N_MIGRATIONS)) {
+		snprintf(err, errlen, "store: the PostgreSQL migrations do not match SQLite's "
+				      "(a bug: every version needs both)");
+		return -1;
+	}
+	int version = schema_version(st);
+	if (version < 0) {
+		snprintf(err, errlen,
+			 "store: %s holds tables but is not a deskbot store; refusing to use it",
+			 sql_backend(st->db) == SQL_SQLITE ? where : "the database");
+		return -1;
 	}
 	if (version > N_MIGRATIONS) {
 		snprintf(err, errlen,
@@ -333,10 +383,8 @@ static int migrate(struct store *st, char *err, size_t errlen)
 		return -1;
 	}
 	for (int v = version; v < N_MIGRATIONS; v++) {
-		char pragma[64];
-		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
-		if (exec(st, "BEGIN IMMEDIATE") < 0 || exec(st, migrations[v]) < 0 ||
-		    exec(st, pragma) < 0 || exec(st, "COMMIT") < 0) {
+		if (exec_begin(st) < 0 || exec(st, migration_of(st, v)) < 0 ||
+		    set_schema_version(st, v + 1) < 0 || exec(st, "COMMIT") < 0) {
 			snprintf(err, errlen, "store: migration to version %d failed: %s", v + 1,
 				 st->state);
 			exec(st, "ROLLBACK");
@@ -386,20 +434,19 @@ static void depth_settle(struct store *st, int committed)
 /* The one count of the outbox: at open, from the index (channel, status, id). */
 static int depth_load(struct store *st)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT channel, count(*) FROM outbox WHERE status = 'pending' "
-			       "GROUP BY channel",
-			       -1, &s, NULL) != SQLITE_OK)
+	struct sql_stmt *s;
+	s = sql_prepare(st->db, "SELECT channel, count(*) FROM outbox WHERE status = 'pending' "
+				"GROUP BY channel");
+	if (!s)
 		return -1;
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct depth *d = depth_of(st, (const char *)sqlite3_column_text(s, 0));
+	while ((rc = sql_step(s)) == SQL_ROW) {
+		struct depth *d = depth_of(st, (const char *)sql_column_text(s, 0));
 		if (d)
-			d->count = sqlite3_column_int64(s, 1);
+			d->count = sql_column_int64(s, 1);
 	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	sql_finalize(s);
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 /* A store that fails quick_check is refused: serving from it would lose or garble
@@ -407,21 +454,21 @@ static int depth_load(struct store *st)
  * check reads every page once (about a second per GB), only at start-up. */
 static int check_integrity(struct store *st, const char *path, char *err, size_t errlen)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check", -1, &s, NULL) != SQLITE_OK) {
+	struct sql_stmt *s;
+	if (!(s = sql_prepare(st->db, "PRAGMA quick_check"))) {
 		snprintf(err, errlen, "store: %s is damaged or not a database: %s", path,
-			 sqlite3_errmsg(st->db));
+			 sql_errmsg(st->db));
 		return -1;
 	}
-	int rc = sqlite3_step(s);
-	const char *first = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
+	int rc = sql_step(s);
+	const char *first = rc == SQL_ROW ? (const char *)sql_column_text(s, 0) : NULL;
 	int ok = first && strcmp(first, "ok") == 0;
 	if (!ok)
 		snprintf(err, errlen,
 			 "store: %s fails PRAGMA quick_check (%s); refusing to start on a damaged "
 			 "store: restore a backup, or recover it with sqlite3 .recover",
-			 path, first ? first : sqlite3_errmsg(st->db));
-	sqlite3_finalize(s);
+			 path, first ? first : sql_errmsg(st->db));
+	sql_finalize(s);
 	return ok ? 0 : -1;
 }
 
@@ -447,17 +494,9 @@ static void use_incremental_vacuum(struct store *st, const char *path)
 	log_info("store: converted in %lld ms", (long long)(clock_now_ms() - t0));
 }
 
-int store_open(const char *path, struct store **out, char *err, size_t errlen)
+/* SQLite's settings and checks before the schema is read. */
+static int sqlite_setup(struct store *st, const char *path, char *err, size_t errlen)
 {
-	struct store *st = xcalloc(1, sizeof *st);
-	snprintf(st->state, sizeof st->state, "ok");
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
-		snprintf(err, errlen, "store: cannot open %s: %s", path,
-			 st->db ? sqlite3_errmsg(st->db) : "out of memory");
-		goto fail;
-	}
-	sqlite3_busy_timeout(st->db, 5000);
 	/* First of all: on a new file this is what makes it incremental (a no-op on an old
 	 * one, see use_incremental_vacuum). */
 	exec(st, "PRAGMA auto_vacuum = INCREMENTAL");
@@ -467,36 +506,55 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	if (exec(st, "PRAGMA journal_mode=WAL") < 0 || exec(st, "PRAGMA synchronous=FULL") < 0 ||
 	    exec(st, "PRAGMA foreign_keys=ON") < 0) {
 		snprintf(err, errlen, "store: cannot use %s: %s", path, st->state);
-		goto fail;
+		return -1;
 	}
-	st->sync_full = 1;
 	if (check_integrity(st, path, err, errlen) < 0)
-		goto fail;
+		return -1;
 	use_incremental_vacuum(st, path);
-	if (migrate(st, err, errlen) < 0)
+	return 0;
+}
+
+int store_open(const char *where, struct store **out, char *err, size_t errlen)
+{
+	struct store *st = xcalloc(1, sizeof *st);
+	snprintf(st->state, sizeof st->state, "ok");
+	st->sync_full = 1; /* SQLite: synchronous=FULL; PostgreSQL: synchronous_commit=on */
+	if (sql_open(where, &st->db, err, errlen) < 0)
+		goto fail;
+	if (sql_backend(st->db) == SQL_SQLITE && sqlite_setup(st, where, err, errlen) < 0)
+		goto fail;
+	if (migrate(st, where, err, errlen) < 0)
 		goto fail;
 	if (depth_load(st) < 0) {
-		snprintf(err, errlen, "store: cannot count the outbox of %s: %s", path,
-			 sqlite3_errmsg(st->db));
+		snprintf(err, errlen, "store: cannot count the outbox: %s", sql_errmsg(st->db));
 		goto fail;
 	}
 	*out = st;
 	return 0;
 fail:
-	sqlite3_close(st->db);
+	sql_close(st->db);
 	free(st);
 	return -1;
 }
 
+static int is_pg(const struct store *st)
+{
+	return sql_backend(st->db) == SQL_PG;
+}
+
 static void restore_sync(struct store *st)
 {
-	if (st->relaxed && exec(st, "PRAGMA synchronous=FULL") == 0)
+	/* PostgreSQL's SET LOCAL ended with the transaction. */
+	if (st->relaxed && (is_pg(st) || exec(st, "PRAGMA synchronous=FULL") == 0))
 		st->relaxed = 0;
 }
 
 int store_set_synchronous(struct store *st, int full)
 {
 	st->sync_full = full;
+	if (is_pg(st))
+		return exec(st, full ? "SET synchronous_commit TO on"
+				     : "SET synchronous_commit TO off");
 	return exec(st, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
@@ -511,9 +569,8 @@ void store_close(struct store *st)
 	}
 	for (int i = 0; i < STMT_CACHE; i++)
 		if (st->cache[i].stmt)
-			sqlite3_finalize(st->cache[i].stmt);
-	if (sqlite3_close(st->db) != SQLITE_OK)
-		log_error("store: close: %s", sqlite3_errmsg(st->db));
+			sql_finalize(st->cache[i].stmt);
+	sql_close(st->db);
 	free(st);
 }
 
@@ -531,7 +588,7 @@ static struct store_tx *begin(struct store *st)
 			  "nest)");
 		return NULL;
 	}
-	if (exec(st, "BEGIN IMMEDIATE") < 0)
+	if (exec_begin(st) < 0)
 		return NULL;
 	st->in_tx = 1;
 	st->tx.st = st;
@@ -549,6 +606,12 @@ struct store_tx *store_begin_unsynced(struct store *st)
 		return begin(st); /* refused, logged */
 	/* SQLite refuses to change the safety level inside a transaction: it is relaxed
 	 * before BEGIN and restored after the COMMIT (store_commit). */
+	if (is_pg(st)) {
+		struct store_tx *tx = begin(st);
+		if (tx && st->sync_full && exec(st, "SET LOCAL synchronous_commit TO off") == 0)
+			st->relaxed = 1;
+		return tx;
+	}
 	if (st->sync_full && exec(st, "PRAGMA synchronous=NORMAL") == 0)
 		st->relaxed = 1;
 	struct store_tx *tx = begin(st);
@@ -625,40 +688,40 @@ int store_inbound_add(struct store_tx *tx, const struct chan_msg *m, int64_t now
 		"INSERT INTO inbound (channel, dedup_key, peer_id, user_id, message_id, date, "
 		"text, payload, contact_phone, received_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
 		"ON CONFLICT (channel, dedup_key) DO NOTHING";
-	sqlite3_stmt *s = prep(st, sql);
+	struct sql_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
 	bind_text(s, 1, m->channel);
 	bind_text(s, 2, m->dedup_key);
-	sqlite3_bind_int64(s, 3, m->peer_id);
-	sqlite3_bind_int64(s, 4, m->user_id);
-	sqlite3_bind_int64(s, 5, m->message_id);
-	sqlite3_bind_int64(s, 6, m->date);
+	sql_bind_int64(s, 3, m->peer_id);
+	sql_bind_int64(s, 4, m->user_id);
+	sql_bind_int64(s, 5, m->message_id);
+	sql_bind_int64(s, 6, m->date);
 	bind_text(s, 7, m->text ? m->text : "");
 	bind_text(s, 8, m->payload);
 	bind_text(s, 9, m->contact_phone);
-	sqlite3_bind_int64(s, 10, now);
+	sql_bind_int64(s, 10, now);
 	if (step_done(st, s, "inbound insert") < 0)
 		return -1;
-	if (sqlite3_changes(st->db) == 0)
+	if (sql_changes(st->db) == 0)
 		return 0;
-	*id = sqlite3_last_insert_rowid(st->db);
+	*id = sql_last_insert_rowid(st->db);
 	return 1;
 }
 
 int store_cursor_get(struct store *st, const char *channel, char **out)
 {
 	static const char sql[] = "SELECT value FROM cursors WHERE channel = ?";
-	sqlite3_stmt *s = prep(st, sql);
+	struct sql_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
 	bind_text(s, 1, channel);
 	*out = NULL;
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	int rc = sql_step(s);
+	if (rc == SQL_ROW)
 		*out = col_text(s, 0);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	sql_reset(s);
+	if (rc != SQL_ROW && rc != SQL_DONE) {
 		set_state(st, "cursor get");
 		return -1;
 	}
@@ -673,7 +736,7 @@ int store_cursor_set(struct store_tx *tx, const char *channel, const char *value
 	static const char sql[] =
 		"INSERT INTO cursors (channel, value) VALUES (?, ?) "
 		"ON CONFLICT (channel) DO UPDATE SET value = excluded.value";
-	sqlite3_stmt *s = prep(st, sql);
+	struct sql_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
 	bind_text(s, 1, channel);
@@ -685,23 +748,23 @@ int store_conv_load(struct store *st, const char *channel, int64_t peer, cJSON *
 {
 	static const char sql[] =
 		"SELECT state FROM conversations WHERE channel = ? AND peer_id = ?";
-	sqlite3_stmt *s = prep(st, sql);
+	struct sql_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
 	bind_text(s, 1, channel);
-	sqlite3_bind_int64(s, 2, peer);
+	sql_bind_int64(s, 2, peer);
 	*state = NULL;
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const char *text = (const char *)sqlite3_column_text(s, 0);
+	int rc = sql_step(s);
+	if (rc == SQL_ROW) {
+		const char *text = (const char *)sql_column_text(s, 0);
 		*state = text ? cJSON_Parse(text) : NULL;
 		if (*state && !cJSON_IsObject(*state)) {
 			cJSON_Delete(*state);
 			*state = NULL;
 		}
 	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	sql_reset(s);
+	if (rc != SQL_ROW && rc != SQL_DONE) {
 		set_state(st, "conversation load");
 		return -1;
 	}
@@ -720,14 +783,14 @@ int store_conv_save(struct store_tx *tx, const char *channel, int64_t peer, cons
 		"INSERT INTO conversations (channel, peer_id, state, updated_at) VALUES (?,?,?,?) "
 		"ON CONFLICT (channel, peer_id) DO UPDATE SET state = excluded.state, "
 		"updated_at = excluded.updated_at";
-	sqlite3_stmt *s = prep(st, sql);
+	struct sql_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
 	char *text = cJSON_PrintUnformatted(state);
 	bind_text(s, 1, channel);
-	sqlite3_bind_int64(s, 2, peer);
+	sql_bind_int64(s, 2, peer);
 	bind_text(s, 3, text ? text : "{}");
-	sqlite3_bind_int64(s, 4, now);
+	sql_bind_int64(s, 4, now);
 	free(text);
 	return step_done(st, s, "conversation save");
 }
@@ -755,43 +818,43 @@ int store_outbox_add(struct store_tx *tx, struct outbox_row *r)
 		"INSERT INTO outbox (channel, kind, peer_id, inbound_id, reply_to, text, keyboard, "
 		"extra, replyset_version, source, created_ms, next_attempt_ms) "
 		"VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
-	sqlite3_stmt *s = prep(st, sql);
+	struct sql_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
 	bind_text(s, 1, r->channel);
 	bind_text(s, 2, r->kind ? r->kind : "message");
-	sqlite3_bind_int64(s, 3, r->peer_id);
-	sqlite3_bind_int64(s, 4, r->inbound_id);
-	sqlite3_bind_int64(s, 5, r->reply_to);
+	sql_bind_int64(s, 3, r->peer_id);
+	sql_bind_int64(s, 4, r->inbound_id);
+	sql_bind_int64(s, 5, r->reply_to);
 	bind_text(s, 6, r->text ? r->text : "");
 	bind_text(s, 7, r->keyboard);
 	bind_text(s, 8, r->extra);
 	bind_text(s, 9, r->replyset_version);
 	bind_text(s, 10, r->source);
-	sqlite3_bind_int64(s, 11, r->created_ms);
-	sqlite3_bind_int64(s, 12, r->next_attempt_ms ? r->next_attempt_ms : r->created_ms);
+	sql_bind_int64(s, 11, r->created_ms);
+	sql_bind_int64(s, 12, r->next_attempt_ms ? r->next_attempt_ms : r->created_ms);
 	if (step_done(st, s, "outbox insert") < 0)
 		return -1;
-	r->id = sqlite3_last_insert_rowid(st->db);
+	r->id = sql_last_insert_rowid(st->db);
 	depth_add(st, r->channel, 1);
 	return 0;
 }
 
 /* Steps an UPDATE ... WHERE status = 'pending' RETURNING channel: a row that leaves the
  * pending state takes one off its channel's count (marking a row twice changes nothing). */
-static int step_finish(struct store *st, sqlite3_stmt *s, const char *what)
+static int step_finish(struct store *st, struct sql_stmt *s, const char *what)
 {
 	errno = 0;
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const char *channel = (const char *)sqlite3_column_text(s, 0);
+	int rc = sql_step(s);
+	if (rc == SQL_ROW) {
+		const char *channel = (const char *)sql_column_text(s, 0);
 		if (channel)
 			depth_add(st, channel, -1);
-		rc = sqlite3_step(s);
+		rc = sql_step(s);
 	}
 	int sys_errno = errno;
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
+	sql_reset(s);
+	if (rc != SQL_DONE) {
 		set_state_errno(st, what, sys_errno);
 		return -1;
 	}
@@ -806,12 +869,12 @@ int store_outbox_mark_sent(struct store_tx *tx, int64_t id, int64_t channel_msg_
 	static const char sql[] =
 		"UPDATE outbox SET status = 'sent', sent_ms = ?, channel_msg_id = ?, "
 		"attempts = attempts + 1 WHERE id = ? AND status = 'pending' RETURNING channel";
-	sqlite3_stmt *s = prep(st, sql);
+	struct sql_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, now_ms);
-	sqlite3_bind_int64(s, 2, channel_msg_id);
-	sqlite3_bind_int64(s, 3, id);
+	sql_bind_int64(s, 1, now_ms);
+	sql_bind_int64(s, 2, channel_msg_id);
+	sql_bind_int64(s, 3, id);
 	return step_finish(st, s, "outbox mark sent");
 }
 
@@ -823,12 +886,12 @@ int store_outbox_mark_retry(struct store_tx *tx, int64_t id, int64_t next_ms, co
 	static const char sql[] =
 		"UPDATE outbox SET next_attempt_ms = ?, last_error = ?, attempts = attempts + 1 "
 		"WHERE id = ?";
-	sqlite3_stmt *s = prep(st, sql);
+	struct sql_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, next_ms);
+	sql_bind_int64(s, 1, next_ms);
 	bind_text(s, 2, error);
-	sqlite3_bind_int64(s, 3, id);
+	sql_bind_int64(s, 3, id);
 	return step_done(st, s, "outbox mark retry");
 }
 
@@ -840,12 +903,12 @@ int store_outbox_mark_failed(struct store_tx *tx, int64_t id, const char *reason
 	static const char sql[] =
 		"UPDATE outbox SET status = 'failed', last_error = ?, sent_ms = ?, "
 		"attempts = attempts + 1 WHERE id = ? AND status = 'pending' RETURNING channel";
-	sqlite3_stmt *s = prep(st, sql);
+	struct sql_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
 	bind_text(s, 1, reason);
-	sqlite3_bind_int64(s, 2, now_ms);
-	sqlite3_bind_int64(s, 3, id);
+	sql_bind_int64(s, 2, now_ms);
+	sql_bind_int64(s, 3, id);
 	return step_finish(st, s, "outbox mark failed");
 }
 
@@ -855,12 +918,12 @@ static int64_t oldest_pending(struct store *st, const char *channel)
 	static const char sql[] =
 		"SELECT created_ms FROM outbox WHERE channel = ? AND status = 'pending' "
 		"ORDER BY id LIMIT 1";
-	sqlite3_stmt *s = prep(st, sql);
+	struct sql_stmt *s = prep(st, sql);
 	if (!s)
 		return 0;
 	bind_text(s, 1, channel);
-	int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
+	int64_t v = sql_step(s) == SQL_ROW ? sql_column_int64(s, 0) : 0;
+	sql_reset(s);
 	return v;
 }
 
@@ -891,12 +954,12 @@ int store_peer_set_blocked(struct store_tx *tx, const char *channel, int64_t pee
 		"INSERT INTO peers (channel, peer_id, blocked, reason) VALUES (?,?,?,?) "
 		"ON CONFLICT (channel, peer_id) DO UPDATE SET blocked = excluded.blocked, "
 		"reason = excluded.reason";
-	sqlite3_stmt *s = prep(st, sql);
+	struct sql_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
 	bind_text(s, 1, channel);
-	sqlite3_bind_int64(s, 2, peer);
-	sqlite3_bind_int(s, 3, blocked);
+	sql_bind_int64(s, 2, peer);
+	sql_bind_int(s, 3, blocked);
 	bind_text(s, 4, reason);
 	return step_done(st, s, "peer blocked");
 }
@@ -915,21 +978,21 @@ int store_customer_get(struct store *st, const char *channel, int64_t user, stru
 	static const char sql[] =
 		"SELECT display_name, screen_name, followers, fetched_at FROM customers "
 		"WHERE channel = ? AND user_id = ?";
-	sqlite3_stmt *s = prep(st, sql);
+	struct sql_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
 	bind_text(s, 1, channel);
-	sqlite3_bind_int64(s, 2, user);
-	int rc = sqlite3_step(s);
-	int found = rc == SQLITE_ROW;
+	sql_bind_int64(s, 2, user);
+	int rc = sql_step(s);
+	int found = rc == SQL_ROW;
 	if (found) {
 		out->display_name = col_text(s, 0);
 		out->screen_name = col_text(s, 1);
-		out->followers = sqlite3_column_int64(s, 2);
-		out->fetched_at = sqlite3_column_int64(s, 3);
+		out->followers = sql_column_int64(s, 2);
+		out->fetched_at = sql_column_int64(s, 3);
 	}
-	sqlite3_reset(s);
-	if (!found && rc != SQLITE_DONE) {
+	sql_reset(s);
+	if (!found && rc != SQL_DONE) {
 		set_state(st, "customer get");
 		return -1;
 	}
@@ -947,56 +1010,56 @@ int store_customer_put(struct store_tx *tx, const char *channel, int64_t user,
 		"fetched_at) VALUES (?,?,?,?,?,?) ON CONFLICT (channel, user_id) DO UPDATE SET "
 		"display_name = excluded.display_name, screen_name = excluded.screen_name, "
 		"followers = excluded.followers, fetched_at = excluded.fetched_at";
-	sqlite3_stmt *s = prep(st, sql);
+	struct sql_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
 	bind_text(s, 1, channel);
-	sqlite3_bind_int64(s, 2, user);
+	sql_bind_int64(s, 2, user);
 	bind_text(s, 3, c->display_name);
 	bind_text(s, 4, c->screen_name);
-	sqlite3_bind_int64(s, 5, c->followers);
-	sqlite3_bind_int64(s, 6, now);
+	sql_bind_int64(s, 5, c->followers);
+	sql_bind_int64(s, 6, now);
 	return step_done(st, s, "customer put");
 }
 
 int64_t store__scalar(struct store *st, const char *sql)
 {
-	sqlite3_stmt *s = prep(st, sql);
+	struct sql_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
 	int64_t v = -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
+	if (sql_step(s) == SQL_ROW)
+		v = sql_column_int64(s, 0);
+	sql_reset(s);
 	return v;
 }
 
-int store__outbox_rows(struct sqlite3_stmt *s, const char *channel,
+int store__outbox_rows(struct sql_stmt *s, const char *channel,
 		       void (*fn)(void *arg, struct outbox_row *row), void *arg)
 {
 	int rc, n = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sql_step(s)) == SQL_ROW) {
 		n++;
 		struct outbox_row r = {0};
-		r.id = sqlite3_column_int64(s, 0);
+		r.id = sql_column_int64(s, 0);
 		r.channel = xstrdup(channel);
 		r.kind = col_text(s, 1);
-		r.peer_id = sqlite3_column_int64(s, 2);
-		r.inbound_id = sqlite3_column_int64(s, 3);
-		r.reply_to = sqlite3_column_int64(s, 4);
+		r.peer_id = sql_column_int64(s, 2);
+		r.inbound_id = sql_column_int64(s, 3);
+		r.reply_to = sql_column_int64(s, 4);
 		r.text = col_text(s, 5);
 		r.keyboard = col_text(s, 6);
 		r.extra = col_text(s, 7);
 		r.replyset_version = col_text(s, 8);
 		r.source = col_text(s, 9);
-		r.attempts = sqlite3_column_int(s, 10);
-		r.created_ms = sqlite3_column_int64(s, 11);
-		r.next_attempt_ms = sqlite3_column_int64(s, 12);
+		r.attempts = sql_column_int(s, 10);
+		r.created_ms = sql_column_int64(s, 11);
+		r.next_attempt_ms = sql_column_int64(s, 12);
 		fn(arg, &r);
 		outbox_row_free(&r);
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? n : -1;
+	sql_reset(s);
+	return rc == SQL_DONE ? n : -1;
 }
 
 int store_outbox_each_pending(struct store *st, const char *channel, int64_t after_id,
@@ -1006,12 +1069,12 @@ int store_outbox_each_pending(struct store *st, const char *channel, int64_t aft
 		"SELECT id, kind, peer_id, inbound_id, reply_to, text, keyboard, extra, "
 		"replyset_version, source, attempts, created_ms, next_attempt_ms FROM outbox "
 		"WHERE channel = ? AND status = 'pending' AND id > ? ORDER BY id LIMIT ?";
-	sqlite3_stmt *s = prep(st, sql);
+	struct sql_stmt *s = prep(st, sql);
 	if (!s)
 		return -1;
 	bind_text(s, 1, channel);
-	sqlite3_bind_int64(s, 2, after_id);
-	sqlite3_bind_int(s, 3, limit);
+	sql_bind_int64(s, 2, after_id);
+	sql_bind_int(s, 3, limit);
 	int n = store__outbox_rows(s, channel, fn, arg);
 	if (n < 0)
 		set_state(st, "outbox load");

@@ -1,6 +1,5 @@
 /* Case records and the audit log in SQLite (see cases.h). Part of the store: the only
  * other file that touches SQL. */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "store_int.h"
 #include "severity.h"
 #include "store.h"
+#include "store_sql.h"
 #include "xalloc.h"
 
 /* Runs sql with binders for the case's key columns; shared by create and put. */
@@ -43,24 +43,25 @@ static char *record_text(const cJSON *r)
 static int64_t line_count(struct store *st, int64_t id);
 static int load_lines(struct store *st, int64_t id, cJSON *arr);
 
-static void bind_keys(sqlite3_stmt *s, const cJSON *r, int64_t now)
+static void bind_keys(struct sql_stmt *s, const cJSON *r, int64_t now)
 {
 	const char *v;
-	sqlite3_bind_text(s, 1, (v = json_str(r, "channel")) ? v : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, json_int(r, "peer_id", 0));
-	sqlite3_bind_int64(s, 3, json_int(r, "user_id", 0));
-	sqlite3_bind_text(s, 4, (v = json_str(r, "status")) ? v : "new", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(s, 5, severity_rank(json_str(r, "severity")));
+	sql_bind_text(s, 1, (v = json_str(r, "channel")) ? v : "");
+	sql_bind_int64(s, 2, json_int(r, "peer_id", 0));
+	sql_bind_int64(s, 3, json_int(r, "user_id", 0));
+	sql_bind_text(s, 4, (v = json_str(r, "status")) ? v : "new");
+	sql_bind_int(s, 5, severity_rank(json_str(r, "severity")));
 	if ((v = json_str(r, "category")))
-		sqlite3_bind_text(s, 6, v, -1, SQLITE_TRANSIENT);
+		sql_bind_text(s, 6, v);
 	if ((v = json_str(r, "assignee")) && *v)
-		sqlite3_bind_text(s, 7, v, -1, SQLITE_TRANSIENT);
+		sql_bind_text(s, 7, v);
 	char *text = record_text(r);
-	sqlite3_bind_text(s, 8, text, -1, free);
-	sqlite3_bind_int64(s, 9, now);
+	sql_bind_text(s, 8, text);
+	free(text);
+	sql_bind_int64(s, 9, now);
 }
 
-static sqlite3 *db_of(struct store *st)
+static struct sql_db *db_of(struct store *st)
 {
 	return store__db(st);
 }
@@ -71,62 +72,62 @@ int store_case_create(struct store_tx *tx, cJSON *record, int64_t now, int64_t *
 	struct store *st = store__writer(tx, "store_case_create");
 	if (!st)
 		return -1;
-	sqlite3 *db = db_of(st);
-	sqlite3_stmt *s = store__prep(st, "INSERT INTO cases (channel, peer_id, user_id, status, "
+	struct sql_db *db = db_of(st);
+	struct sql_stmt *s = store__prep(st, "INSERT INTO cases (channel, peer_id, user_id, status, "
 					  "severity, category, assignee, record, updated_at, "
 					  "created_at) VALUES (?,?,?,?,?,?,?,?,?,?9)");
 	if (!s)
 		return -1;
 	bind_keys(s, record, now);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		log_error("store: case insert: %s", sqlite3_errmsg(db));
-		sqlite3_reset(s);
+	if (sql_step(s) != SQL_DONE) {
+		log_error("store: case insert: %s", sql_errmsg(db));
+		sql_reset(s);
 		return -1;
 	}
-	sqlite3_reset(s);
-	*id = sqlite3_last_insert_rowid(db);
+	sql_reset(s);
+	*id = sql_last_insert_rowid(db);
 	snprintf(number, number_len, "%06lld", (long long)*id);
 	cJSON_DeleteItemFromObjectCaseSensitive(record, "number");
 	cJSON_AddStringToObject(record, "number", number);
-	sqlite3_stmt *u = store__prep(st, "UPDATE cases SET number = ? WHERE id = ?");
+	struct sql_stmt *u = store__prep(st, "UPDATE cases SET number = ? WHERE id = ?");
 	if (!u)
 		return -1;
-	sqlite3_bind_text(u, 1, number, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(u, 2, *id);
-	int rc = sqlite3_step(u);
-	sqlite3_reset(u);
-	if (rc != SQLITE_DONE)
+	sql_bind_text(u, 1, number);
+	sql_bind_int64(u, 2, *id);
+	int rc = sql_step(u);
+	sql_reset(u);
+	if (rc != SQL_DONE)
 		return -1;
 	return store_case_put(tx, *id, record, now);
 }
 
 /* The record of a row whose columns 1.. are record, n_lines, last_line_at,
  * last_line_from, with the line count and the last line added. */
-static cJSON *record_of_row(sqlite3_stmt *s, int first)
+static cJSON *record_of_row(struct sql_stmt *s, int first)
 {
-	cJSON *r = cJSON_Parse((const char *)sqlite3_column_text(s, first));
+	cJSON *r = cJSON_Parse((const char *)sql_column_text(s, first));
 	if (!r)
 		return NULL;
-	cJSON_AddNumberToObject(r, "messages", (double)sqlite3_column_int64(s, first + 1));
-	cJSON_AddNumberToObject(r, "last_at", (double)sqlite3_column_int64(s, first + 2));
-	if (sqlite3_column_type(s, first + 3) == SQLITE_TEXT)
-		cJSON_AddStringToObject(r, "last_from", (const char *)sqlite3_column_text(s, first + 3));
+	cJSON_AddNumberToObject(r, "messages", (double)sql_column_int64(s, first + 1));
+	cJSON_AddNumberToObject(r, "last_at", (double)sql_column_int64(s, first + 2));
+	if (sql_column_type(s, first + 3) == SQL_TEXT)
+		cJSON_AddStringToObject(r, "last_from", (const char *)sql_column_text(s, first + 3));
 	return r;
 }
 
 int store_case_get_head(struct store *st, int64_t id, cJSON **record)
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT record, n_lines, last_line_at, last_line_from "
+	struct sql_stmt *s = store__prep(st, "SELECT record, n_lines, last_line_at, last_line_from "
 					  "FROM cases WHERE id = ?");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, id);
+	sql_bind_int64(s, 1, id);
 	*record = NULL;
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	int rc = sql_step(s);
+	if (rc == SQL_ROW)
 		*record = record_of_row(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	sql_reset(s);
+	return rc == SQL_ROW || rc == SQL_DONE ? 0 : -1;
 }
 
 int store_case_get(struct store *st, int64_t id, cJSON **record)
@@ -146,17 +147,17 @@ int store_case_put(struct store_tx *tx, int64_t id, const cJSON *record, int64_t
 	struct store *st = store__writer(tx, "store_case_put");
 	if (!st)
 		return -1;
-	sqlite3_stmt *s = store__prep(st, "UPDATE cases SET channel = ?1, peer_id = ?2, "
+	struct sql_stmt *s = store__prep(st, "UPDATE cases SET channel = ?1, peer_id = ?2, "
 					  "user_id = ?3, status = ?4, severity = ?5, category = ?6, "
 					  "assignee = ?7, record = ?8, updated_at = ?9 WHERE id = ?10");
 	if (!s)
 		return -1;
 	bind_keys(s, record, now);
-	sqlite3_bind_int64(s, 10, id);
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		log_error("store: case update: %s", sqlite3_errmsg(db_of(st)));
+	sql_bind_int64(s, 10, id);
+	int rc = sql_step(s);
+	sql_reset(s);
+	if (rc != SQL_DONE) {
+		log_error("store: case update: %s", sql_errmsg(db_of(st)));
 		return -1;
 	}
 	/* A record read whole and given more transcript lines: the new ones are appended. */
@@ -182,29 +183,29 @@ int store_case_put(struct store_tx *tx, int64_t id, const cJSON *record, int64_t
 int store_case_state(struct store *st, int64_t id, int *severity, char status[16],
 		     char assignee[64])
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT severity, status, coalesce(assignee, '') "
+	struct sql_stmt *s = store__prep(st, "SELECT severity, status, coalesce(assignee, '') "
 					  "FROM cases WHERE id = ?");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*severity = sqlite3_column_int(s, 0);
-		snprintf(status, 16, "%s", (const char *)sqlite3_column_text(s, 1));
-		snprintf(assignee, 64, "%s", (const char *)sqlite3_column_text(s, 2));
+	sql_bind_int64(s, 1, id);
+	int rc = sql_step(s);
+	if (rc == SQL_ROW) {
+		*severity = sql_column_int(s, 0);
+		snprintf(status, 16, "%s", (const char *)sql_column_text(s, 1));
+		snprintf(assignee, 64, "%s", (const char *)sql_column_text(s, 2));
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	sql_reset(s);
+	return rc == SQL_ROW ? 1 : rc == SQL_DONE ? 0 : -1;
 }
 
 static int64_t line_count(struct store *st, int64_t id)
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT n_lines FROM cases WHERE id = ?");
+	struct sql_stmt *s = store__prep(st, "SELECT n_lines FROM cases WHERE id = ?");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-	sqlite3_reset(s);
+	sql_bind_int64(s, 1, id);
+	int64_t n = sql_step(s) == SQL_ROW ? sql_column_int64(s, 0) : -1;
+	sql_reset(s);
 	return n;
 }
 
@@ -214,11 +215,11 @@ int store_case_line_add(struct store_tx *tx, int64_t id, int64_t at, const char 
 	struct store *st = store__writer(tx, "store_case_line_add");
 	if (!st)
 		return -1;
-	sqlite3_stmt *s = store__prep(st, "INSERT INTO case_lines (case_id, at, who, text, operator)"
+	struct sql_stmt *s = store__prep(st, "INSERT INTO case_lines (case_id, at, who, text, operator)"
 					  " VALUES (?,?,?,?,?)");
 	/* One update per line: a customer's line is also the case's news (last_customer_at
 	 * and updated_at, set in the record in place). */
-	sqlite3_stmt *u = store__prep(st, "UPDATE cases SET n_lines = n_lines + 1, "
+	struct sql_stmt *u = store__prep(st, "UPDATE cases SET n_lines = n_lines + 1, "
 					  "last_line_at = ?2, last_line_from = ?3, "
 					  "updated_at = iif(?3 = 'customer', ?2, updated_at), "
 					  "record = iif(?3 = 'customer', json_set(record, "
@@ -227,24 +228,24 @@ int store_case_line_add(struct store_tx *tx, int64_t id, int64_t at, const char 
 	if (!s || !u)
 		return -1;
 	from = from && *from ? from : "bot";
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, at);
-	sqlite3_bind_text(s, 3, from, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 4, text ? text : "", -1, SQLITE_TRANSIENT);
+	sql_bind_int64(s, 1, id);
+	sql_bind_int64(s, 2, at);
+	sql_bind_text(s, 3, from);
+	sql_bind_text(s, 4, text ? text : "");
 	if (operator_login)
-		sqlite3_bind_text(s, 5, operator_login, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE) {
-		sqlite3_bind_int64(u, 1, id);
-		sqlite3_bind_int64(u, 2, at);
-		sqlite3_bind_text(u, 3, from, -1, SQLITE_TRANSIENT);
-		rc = sqlite3_step(u);
-		sqlite3_reset(u);
+		sql_bind_text(s, 5, operator_login);
+	int rc = sql_step(s);
+	sql_reset(s);
+	if (rc == SQL_DONE) {
+		sql_bind_int64(u, 1, id);
+		sql_bind_int64(u, 2, at);
+		sql_bind_text(u, 3, from);
+		rc = sql_step(u);
+		sql_reset(u);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SQL_DONE) {
 		log_error("store: case %lld: transcript line: %s", (long long)id,
-			  sqlite3_errmsg(db_of(st)));
+			  sql_errmsg(db_of(st)));
 		return -1;
 	}
 	return 0;
@@ -254,66 +255,66 @@ int store_case_line_add(struct store_tx *tx, int64_t id, int64_t at, const char 
 static int load_lines(struct store *st, int64_t id, cJSON *arr)
 {
 	/* The line's files (store_files.h) as a JSON array, or NULL when it has none. */
-	sqlite3_stmt *s = store__prep(
+	struct sql_stmt *s = store__prep(
 		st, "SELECT at, who, text, operator, (SELECT json_group_array(json_object('id', "
 		    "f.id, 'kind', f.kind, 'name', f.name, 'state', f.state, 'error', f.error)) "
 		    "FROM case_files f WHERE f.line_id = l.id HAVING count(*) > 0) "
 		    "FROM case_lines l WHERE case_id = ? ORDER BY id");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, id);
+	sql_bind_int64(s, 1, id);
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sql_step(s)) == SQL_ROW) {
 		cJSON *l = cJSON_CreateObject();
-		cJSON_AddNumberToObject(l, "at", (double)sqlite3_column_int64(s, 0));
-		cJSON_AddStringToObject(l, "from", (const char *)sqlite3_column_text(s, 1));
-		cJSON_AddStringToObject(l, "text", (const char *)sqlite3_column_text(s, 2));
-		if (sqlite3_column_type(s, 3) == SQLITE_TEXT)
-			cJSON_AddStringToObject(l, "operator", (const char *)sqlite3_column_text(s, 3));
-		if (sqlite3_column_type(s, 4) == SQLITE_TEXT)
+		cJSON_AddNumberToObject(l, "at", (double)sql_column_int64(s, 0));
+		cJSON_AddStringToObject(l, "from", (const char *)sql_column_text(s, 1));
+		cJSON_AddStringToObject(l, "text", (const char *)sql_column_text(s, 2));
+		if (sql_column_type(s, 3) == SQL_TEXT)
+			cJSON_AddStringToObject(l, "operator", (const char *)sql_column_text(s, 3));
+		if (sql_column_type(s, 4) == SQL_TEXT)
 			cJSON_AddItemToObject(l, "files",
-					      cJSON_Parse((const char *)sqlite3_column_text(s, 4)));
+					      cJSON_Parse((const char *)sql_column_text(s, 4)));
 		cJSON_AddItemToArray(arr, l);
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	sql_reset(s);
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 int64_t store_case_open_for(struct store *st, const char *channel, int64_t peer)
 {
 	/* max() over the covering index cases_peer: no sort, unlike ORDER BY id DESC. */
-	sqlite3_stmt *s = store__prep(st, "SELECT coalesce(max(id), 0) FROM cases "
+	struct sql_stmt *s = store__prep(st, "SELECT coalesce(max(id), 0) FROM cases "
 					  "WHERE channel = ? AND peer_id = ? "
 					  "AND status NOT IN ('resolved', 'closed')");
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, channel, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, peer);
+	sql_bind_text(s, 1, channel);
+	sql_bind_int64(s, 2, peer);
 	int64_t id = 0;
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		id = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? id : -1;
+	int rc = sql_step(s);
+	if (rc == SQL_ROW)
+		id = sql_column_int64(s, 0);
+	sql_reset(s);
+	return rc == SQL_ROW || rc == SQL_DONE ? id : -1;
 }
 
 int store_case_count_for(struct store *st, const char *channel, int64_t user, int64_t since,
 			 int64_t *total, int64_t *recent)
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT count(*), coalesce(sum(created_at >= ?3), 0) "
+	struct sql_stmt *s = store__prep(st, "SELECT count(*), coalesce(sum(created_at >= ?3), 0) "
 					  "FROM cases WHERE channel = ?1 AND user_id = ?2");
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, channel, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, user);
-	sqlite3_bind_int64(s, 3, since);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*total = sqlite3_column_int64(s, 0);
-		*recent = sqlite3_column_int64(s, 1);
+	sql_bind_text(s, 1, channel);
+	sql_bind_int64(s, 2, user);
+	sql_bind_int64(s, 3, since);
+	int rc = sql_step(s);
+	if (rc == SQL_ROW) {
+		*total = sql_column_int64(s, 0);
+		*recent = sql_column_int64(s, 1);
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : -1;
+	sql_reset(s);
+	return rc == SQL_ROW ? 0 : -1;
 }
 
 int store_case_claim(struct store_tx *tx, int64_t id, const char *operator_login, int64_t now,
@@ -324,32 +325,32 @@ int store_case_claim(struct store_tx *tx, int64_t id, const char *operator_login
 		return -1;
 	/* One UPDATE decides the race: only a case nobody holds (or that the same operator
 	 * holds) changes. */
-	sqlite3_stmt *s = store__prep(
+	struct sql_stmt *s = store__prep(
 		st, "UPDATE cases SET assignee = ?1, status = 'claimed', updated_at = ?2, "
 		    "record = json_set(record, '$.assignee', ?1, '$.status', 'claimed', "
 		    "'$.updated_at', ?2) WHERE id = ?3 AND (assignee IS NULL OR assignee = '' "
 		    "OR assignee = ?1) AND status NOT IN ('resolved', 'closed')");
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, operator_login, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, now);
-	sqlite3_bind_int64(s, 3, id);
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
+	sql_bind_text(s, 1, operator_login);
+	sql_bind_int64(s, 2, now);
+	sql_bind_int64(s, 3, id);
+	int rc = sql_step(s);
+	sql_reset(s);
+	if (rc != SQL_DONE)
 		return -1;
-	if (sqlite3_changes(db_of(st)) == 1) {
+	if (sql_changes(db_of(st)) == 1) {
 		snprintf(holder, holder_len, "%s", operator_login);
 		return 1;
 	}
-	sqlite3_stmt *q = store__prep(st, "SELECT coalesce(assignee, '') FROM cases WHERE id = ?");
+	struct sql_stmt *q = store__prep(st, "SELECT coalesce(assignee, '') FROM cases WHERE id = ?");
 	if (!q)
 		return -1;
-	sqlite3_bind_int64(q, 1, id);
+	sql_bind_int64(q, 1, id);
 	holder[0] = '\0';
-	if (sqlite3_step(q) == SQLITE_ROW)
-		snprintf(holder, holder_len, "%s", (const char *)sqlite3_column_text(q, 0));
-	sqlite3_reset(q);
+	if (sql_step(q) == SQL_ROW)
+		snprintf(holder, holder_len, "%s", (const char *)sql_column_text(q, 0));
+	sql_reset(q);
 	return 0;
 }
 
@@ -378,7 +379,7 @@ static const char cases_search_sql[] =
 
 /* Reads the rows of a prepared case query (columns as CASES_SELECT) and calls fn for
  * each; rows are read first, since loading transcripts reuses a prepared statement. */
-static int each_row(struct store *st, sqlite3_stmt *s, int with_transcript,
+static int each_row(struct store *st, struct sql_stmt *s, int with_transcript,
 		    void (*fn)(void *arg, int64_t id, const cJSON *record), void *arg)
 {
 	struct row {
@@ -387,58 +388,58 @@ static int each_row(struct store *st, sqlite3_stmt *s, int with_transcript,
 	} *rows = NULL;
 	size_t n = 0, cap = 0;
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sql_step(s)) == SQL_ROW) {
 		cJSON *r = record_of_row(s, 1);
 		if (!r)
 			continue;
 		/* The queue's preview; an export has the whole transcript instead. */
-		if (!with_transcript && sqlite3_column_type(s, 5) == SQLITE_TEXT)
-			cJSON_AddStringToObject(r, "last_text", (const char *)sqlite3_column_text(s, 5));
+		if (!with_transcript && sql_column_type(s, 5) == SQL_TEXT)
+			cJSON_AddStringToObject(r, "last_text", (const char *)sql_column_text(s, 5));
 		if (n == cap)
 			rows = xrealloc(rows, (cap = cap ? cap * 2 : 64) * sizeof *rows);
-		rows[n++] = (struct row){sqlite3_column_int64(s, 0), r};
+		rows[n++] = (struct row){sql_column_int64(s, 0), r};
 	}
-	if (rc != SQLITE_DONE)
-		log_error("store: case list: %s", sqlite3_errmsg(db_of(st)));
-	sqlite3_reset(s);
+	if (rc != SQL_DONE)
+		log_error("store: case list: %s", sql_errmsg(db_of(st)));
+	sql_reset(s);
 	for (size_t i = 0; i < n; i++) {
-		if (rc == SQLITE_DONE && with_transcript &&
+		if (rc == SQL_DONE && with_transcript &&
 		    load_lines(st, rows[i].id, cJSON_AddArrayToObject(rows[i].r, "transcript")) < 0)
-			rc = SQLITE_ERROR;
-		if (rc == SQLITE_DONE)
+			rc = SQL_ERROR;
+		if (rc == SQL_DONE)
 			fn(arg, rows[i].id, rows[i].r);
 		cJSON_Delete(rows[i].r);
 	}
 	free(rows);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 int store_cases_each(struct store *st, const struct case_filter *f,
 		     void (*fn)(void *arg, int64_t id, const cJSON *record), void *arg)
 {
 	int search = f->ids_json != NULL;
-	sqlite3_stmt *s = store__prep(st, search ? cases_search_sql : cases_plain_sql);
+	struct sql_stmt *s = store__prep(st, search ? cases_search_sql : cases_plain_sql);
 	if (!s)
 		return -1;
 	const char *vals[] = {f->status, f->channel, f->category, f->assignee};
 	for (int i = 0; i < 4; i++)
 		if (vals[i] && *vals[i])
-			sqlite3_bind_text(s, i + 1, vals[i], -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 5, f->since);
-	sqlite3_bind_int64(s, 6, f->after_id);
-	sqlite3_bind_int(s, 7, f->limit > 0 ? f->limit : 500);
+			sql_bind_text(s, i + 1, vals[i]);
+	sql_bind_int64(s, 5, f->since);
+	sql_bind_int64(s, 6, f->after_id);
+	sql_bind_int(s, 7, f->limit > 0 ? f->limit : 500);
 	if (f->severity && *f->severity)
-		sqlite3_bind_int(s, 8, severity_rank(f->severity));
+		sql_bind_int(s, 8, severity_rank(f->severity));
 	if (f->flag && *f->flag)
-		sqlite3_bind_text(s, 9, f->flag, -1, SQLITE_TRANSIENT);
+		sql_bind_text(s, 9, f->flag);
 	if (f->created_from > 0)
-		sqlite3_bind_int64(s, 10, f->created_from);
+		sql_bind_int64(s, 10, f->created_from);
 	if (f->created_to > 0)
-		sqlite3_bind_int64(s, 11, f->created_to);
+		sql_bind_int64(s, 11, f->created_to);
 	if (search) {
-		sqlite3_bind_text(s, 12, f->ids_json, -1, SQLITE_TRANSIENT);
+		sql_bind_text(s, 12, f->ids_json);
 		if (f->digits && *f->digits)
-			sqlite3_bind_text(s, 13, f->digits, -1, SQLITE_TRANSIENT);
+			sql_bind_text(s, 13, f->digits);
 	}
 	return each_row(st, s, f->with_transcript, fn, arg);
 }
@@ -451,12 +452,12 @@ int store_case_words_sync(struct store_tx *tx, char *(*words)(void *ud, const ch
 		return -1;
 	/* ORDER BY rowid DESC LIMIT 1, not max(rowid): FTS5 answers the first from its
 	 * index at once; max() would scan every row. */
-	sqlite3_stmt *s = store__prep(st, "SELECT id, case_id, text FROM case_lines WHERE id > "
+	struct sql_stmt *s = store__prep(st, "SELECT id, case_id, text FROM case_lines WHERE id > "
 					  "coalesce((SELECT rowid FROM case_words ORDER BY rowid "
 					  "DESC LIMIT 1), 0) ORDER BY id LIMIT ?");
 	if (!s)
 		return -1;
-	sqlite3_bind_int(s, 1, max);
+	sql_bind_int(s, 1, max);
 	/* Lines are read first: the insert below changes what the select reads. */
 	struct line {
 		int64_t id, case_id;
@@ -464,31 +465,30 @@ int store_case_words_sync(struct store_tx *tx, char *(*words)(void *ud, const ch
 	} *lines = NULL;
 	size_t n = 0, cap = 0;
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sql_step(s)) == SQL_ROW) {
 		if (n == cap)
 			lines = xrealloc(lines, (cap = cap ? cap * 2 : 64) * sizeof *lines);
-		const char *text = (const char *)sqlite3_column_text(s, 2);
-		lines[n++] = (struct line){sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+		const char *text = (const char *)sql_column_text(s, 2);
+		lines[n++] = (struct line){sql_column_int64(s, 0), sql_column_int64(s, 1),
 					   words(ud, text ? text : "")};
 	}
-	sqlite3_reset(s);
-	int result = rc == SQLITE_DONE ? 0 : -1;
+	sql_reset(s);
+	int result = rc == SQL_DONE ? 0 : -1;
 	if (result < 0)
-		log_error("store: search index: reading lines: %s", sqlite3_errmsg(db_of(st)));
-	sqlite3_stmt *ins = store__prep(st, "INSERT INTO case_words (rowid, words, case_id) "
+		log_error("store: search index: reading lines: %s", sql_errmsg(db_of(st)));
+	struct sql_stmt *ins = store__prep(st, "INSERT INTO case_words (rowid, words, case_id) "
 					    "VALUES (?, ?, ?)");
 	for (size_t i = 0; i < n; i++) {
 		if (result == 0 && ins) {
-			sqlite3_bind_int64(ins, 1, lines[i].id);
-			sqlite3_bind_text(ins, 2, lines[i].words ? lines[i].words : "", -1,
-					  SQLITE_TRANSIENT);
-			sqlite3_bind_int64(ins, 3, lines[i].case_id);
-			if (sqlite3_step(ins) != SQLITE_DONE) {
+			sql_bind_int64(ins, 1, lines[i].id);
+			sql_bind_text(ins, 2, lines[i].words ? lines[i].words : "");
+			sql_bind_int64(ins, 3, lines[i].case_id);
+			if (sql_step(ins) != SQL_DONE) {
 				log_error("store: search index: line %lld: %s", (long long)lines[i].id,
-					  sqlite3_errmsg(db_of(st)));
+					  sql_errmsg(db_of(st)));
 				result = -1;
 			}
-			sqlite3_reset(ins);
+			sql_reset(ins);
 		}
 		free(lines[i].words);
 	}
@@ -500,40 +500,40 @@ int store_case_words_sync(struct store_tx *tx, char *(*words)(void *ud, const ch
 
 int store_case_words_match(struct store *st, const char *fts, int64_t *ids, size_t max)
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT DISTINCT case_id FROM case_words WHERE "
+	struct sql_stmt *s = store__prep(st, "SELECT DISTINCT case_id FROM case_words WHERE "
 					  "case_words MATCH ? ORDER BY case_id");
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, fts, -1, SQLITE_TRANSIENT);
+	sql_bind_text(s, 1, fts);
 	size_t n = 0;
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max)
-		ids[n++] = sqlite3_column_int64(s, 0);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		log_error("store: search %s: %s", fts, sqlite3_errmsg(db_of(st)));
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? (int)n : -1;
+	while ((rc = sql_step(s)) == SQL_ROW && n < max)
+		ids[n++] = sql_column_int64(s, 0);
+	if (rc != SQL_ROW && rc != SQL_DONE)
+		log_error("store: search %s: %s", fts, sql_errmsg(db_of(st)));
+	sql_reset(s);
+	return rc == SQL_ROW || rc == SQL_DONE ? (int)n : -1;
 }
 
 char *store_case_last_text(struct store *st, int64_t id)
 {
 	/* A preview: 300 characters (substr counts characters, so UTF-8 stays whole). */
-	sqlite3_stmt *s = store__prep(st, "SELECT substr(text, 1, 300) FROM case_lines WHERE "
+	struct sql_stmt *s = store__prep(st, "SELECT substr(text, 1, 300) FROM case_lines WHERE "
 					  "case_id = ? AND who = 'customer' ORDER BY id DESC LIMIT 1");
 	if (!s)
 		return NULL;
-	sqlite3_bind_int64(s, 1, id);
+	sql_bind_int64(s, 1, id);
 	char *text = NULL;
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_TEXT)
-		text = xstrdup((const char *)sqlite3_column_text(s, 0));
-	sqlite3_reset(s);
+	if (sql_step(s) == SQL_ROW && sql_column_type(s, 0) == SQL_TEXT)
+		text = xstrdup((const char *)sql_column_text(s, 0));
+	sql_reset(s);
 	return text;
 }
 
 int store_cases_of_customer(struct store *st, int64_t id, int limit,
 			    void (*fn)(void *arg, int64_t id, const cJSON *record), void *arg)
 {
-	sqlite3_stmt *s = store__prep(
+	struct sql_stmt *s = store__prep(
 		st, "SELECT c.id, c.record, c.n_lines, c.last_line_at, c.last_line_from, NULL "
 		    "FROM cases c, cases me WHERE me.id = ?1 AND c.id <> me.id AND "
 		    "((c.channel = me.channel AND c.user_id = me.user_id) OR "
@@ -542,8 +542,8 @@ int store_cases_of_customer(struct store *st, int64_t id, int limit,
 		    "ORDER BY c.created_at DESC, c.id DESC LIMIT ?2");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int(s, 2, limit);
+	sql_bind_int64(s, 1, id);
+	sql_bind_int(s, 2, limit);
 	return each_row(st, s, 0, fn, arg);
 }
 
@@ -553,26 +553,26 @@ int store_audit(struct store_tx *tx, const char *actor, const char *action, int6
 	struct store *st = store__writer(tx, "store_audit");
 	if (!st)
 		return -1;
-	sqlite3_stmt *s = store__prep(st, "INSERT INTO audit (at, actor, action, case_id, detail) "
+	struct sql_stmt *s = store__prep(st, "INSERT INTO audit (at, actor, action, case_id, detail) "
 					  "VALUES (?,?,?,?,?)");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_text(s, 2, actor, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 3, action, -1, SQLITE_TRANSIENT);
+	sql_bind_int64(s, 1, now);
+	sql_bind_text(s, 2, actor);
+	sql_bind_text(s, 3, action);
 	if (case_id)
-		sqlite3_bind_int64(s, 4, case_id);
+		sql_bind_int64(s, 4, case_id);
 	if (detail)
-		sqlite3_bind_text(s, 5, detail, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+		sql_bind_text(s, 5, detail);
+	int rc = sql_step(s);
+	sql_reset(s);
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 int store_transcript(struct store *st, const char *channel, int64_t peer, int64_t since,
 		     cJSON *arr)
 {
-	sqlite3_stmt *s = store__prep(
+	struct sql_stmt *s = store__prep(
 		st, "SELECT at, who, text FROM ("
 		    "SELECT received_at AS at, 'customer' AS who, coalesce(nullif(text, ''), "
 		    "contact_phone, '') AS text, id * 2 AS k FROM inbound "
@@ -583,33 +583,33 @@ int store_transcript(struct store *st, const char *channel, int64_t peer, int64_
 		    "created_ms >= ?3 * 1000) ORDER BY at, k LIMIT 500");
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, channel, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, peer);
-	sqlite3_bind_int64(s, 3, since);
+	sql_bind_text(s, 1, channel);
+	sql_bind_int64(s, 2, peer);
+	sql_bind_int64(s, 3, since);
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sql_step(s)) == SQL_ROW) {
 		cJSON *l = cJSON_CreateObject();
-		cJSON_AddNumberToObject(l, "at", (double)sqlite3_column_int64(s, 0));
-		cJSON_AddStringToObject(l, "from", (const char *)sqlite3_column_text(s, 1));
-		const unsigned char *t = sqlite3_column_text(s, 2);
+		cJSON_AddNumberToObject(l, "at", (double)sql_column_int64(s, 0));
+		cJSON_AddStringToObject(l, "from", (const char *)sql_column_text(s, 1));
+		const char *t = sql_column_text(s, 2);
 		cJSON_AddStringToObject(l, "text", t ? (const char *)t : "");
 		cJSON_AddItemToArray(arr, l);
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	sql_reset(s);
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 int store_cases_open_peers(struct store *st, void (*fn)(void *arg, const char *channel,
 							int64_t peer),
 			   void *arg)
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT DISTINCT channel, peer_id FROM cases "
+	struct sql_stmt *s = store__prep(st, "SELECT DISTINCT channel, peer_id FROM cases "
 					  "WHERE status NOT IN ('resolved', 'closed')");
 	if (!s)
 		return -1;
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		fn(arg, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1));
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	while ((rc = sql_step(s)) == SQL_ROW)
+		fn(arg, (const char *)sql_column_text(s, 0), sql_column_int64(s, 1));
+	sql_reset(s);
+	return rc == SQL_DONE ? 0 : -1;
 }

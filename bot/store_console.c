@@ -3,7 +3,6 @@
  * are prepared and finalised on the spot so they do not take cache slots. */
 #include "store_console.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "store_int.h"
 #include "store.h"
 #include "store_ratings.h"
+#include "store_sql.h"
 #include "xalloc.h"
 
 int store_console_timer_arm(struct store_tx *tx, int64_t case_id, const char *kind, int64_t due_at,
@@ -35,26 +35,26 @@ int store_console_timer_arm(struct store_tx *tx, int64_t case_id, const char *ki
 	};
 	if (mode < CONSOLE_ARM_REPLACE || mode > CONSOLE_ARM_IF_IDLE)
 		return -1;
-	sqlite3_stmt *s = store__prep(st, sql[mode]);
+	struct sql_stmt *s = store__prep(st, sql[mode]);
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, case_id);
-	sqlite3_bind_text(s, 2, kind, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 3, due_at);
-	sqlite3_bind_int64(s, 4, now);
+	sql_bind_int64(s, 1, case_id);
+	sql_bind_text(s, 2, kind);
+	sql_bind_int64(s, 3, due_at);
+	sql_bind_int64(s, 4, now);
 	return store__step_done(st, s, "arm timer");
 }
 
 /* Shared by cancel and fired: one statement, the firing count as a parameter. */
 static int timer_stop(struct store *st, int64_t case_id, const char *kind, int add)
 {
-	sqlite3_stmt *s = store__prep(st, "UPDATE console_timers SET active = 0, fired = fired + ?3 "
+	struct sql_stmt *s = store__prep(st, "UPDATE console_timers SET active = 0, fired = fired + ?3 "
 					  "WHERE case_id = ?1 AND kind = ?2");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, case_id);
-	sqlite3_bind_text(s, 2, kind, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(s, 3, add);
+	sql_bind_int64(s, 1, case_id);
+	sql_bind_text(s, 2, kind);
+	sql_bind_int(s, 3, add);
 	return store__step_done(st, s, "stop timer");
 }
 
@@ -76,52 +76,52 @@ int store_console_timer_fired(struct store_tx *tx, int64_t case_id, const char *
 
 int store_console_timer_count(struct store *st, int64_t case_id, const char *kind)
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT fired FROM console_timers WHERE case_id = ? "
+	struct sql_stmt *s = store__prep(st, "SELECT fired FROM console_timers WHERE case_id = ? "
 					  "AND kind = ?");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, case_id);
-	sqlite3_bind_text(s, 2, kind, -1, SQLITE_TRANSIENT);
+	sql_bind_int64(s, 1, case_id);
+	sql_bind_text(s, 2, kind);
 	int n = 0;
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		n = sqlite3_column_int(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : -1;
+	int rc = sql_step(s);
+	if (rc == SQL_ROW)
+		n = sql_column_int(s, 0);
+	sql_reset(s);
+	return rc == SQL_ROW || rc == SQL_DONE ? n : -1;
 }
 
 int store_console_timers_due(struct store *st, int64_t now, struct console_timer *out,
 			     size_t max)
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT case_id, kind, due_at, fired FROM console_timers "
+	struct sql_stmt *s = store__prep(st, "SELECT case_id, kind, due_at, fired FROM console_timers "
 					  "WHERE active = 1 AND due_at <= ? ORDER BY due_at, "
 					  "case_id LIMIT ?");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_int64(s, 2, (int64_t)max);
+	sql_bind_int64(s, 1, now);
+	sql_bind_int64(s, 2, (int64_t)max);
 	int n = 0, rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && (size_t)n < max) {
+	while ((rc = sql_step(s)) == SQL_ROW && (size_t)n < max) {
 		struct console_timer *t = &out[n++];
-		t->case_id = sqlite3_column_int64(s, 0);
-		snprintf(t->kind, sizeof t->kind, "%s", (const char *)sqlite3_column_text(s, 1));
-		t->due_at = sqlite3_column_int64(s, 2);
-		t->fired = sqlite3_column_int(s, 3);
+		t->case_id = sql_column_int64(s, 0);
+		snprintf(t->kind, sizeof t->kind, "%s", (const char *)sql_column_text(s, 1));
+		t->due_at = sql_column_int64(s, 2);
+		t->fired = sql_column_int(s, 3);
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? n : -1;
+	sql_reset(s);
+	return rc == SQL_DONE || rc == SQL_ROW ? n : -1;
 }
 
 int64_t store_console_timer_next(struct store *st)
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT coalesce(min(due_at), 0) FROM console_timers "
+	struct sql_stmt *s = store__prep(st, "SELECT coalesce(min(due_at), 0) FROM console_timers "
 					  "WHERE active = 1");
 	if (!s)
 		return -1;
 	int64_t v = -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
+	if (sql_step(s) == SQL_ROW)
+		v = sql_column_int64(s, 0);
+	sql_reset(s);
 	return v;
 }
 
@@ -130,30 +130,30 @@ int store_console_timers_recover(struct store_tx *tx, int64_t after_s, int64_t n
 	struct store *st = store__writer(tx, "store_console_timers_recover");
 	if (!st)
 		return -1;
-	sqlite3_stmt *s = store__prep(
+	struct sql_stmt *s = store__prep(
 		st, "INSERT OR IGNORE INTO console_timers (case_id, kind, due_at, armed_at) "
 		    "SELECT id, 'unclaimed', created_at + ?1, ?2 FROM cases WHERE status = 'new' "
 		    "AND (assignee IS NULL OR assignee = '')");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, after_s);
-	sqlite3_bind_int64(s, 2, now);
+	sql_bind_int64(s, 1, after_s);
+	sql_bind_int64(s, 2, now);
 	return store__step_done(st, s, "recover timers");
 }
 
 int store_console_web_peer(struct store *st, const char *token, int64_t *peer_id)
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT peer_id FROM web_peers WHERE token = ?");
+	struct sql_stmt *s = store__prep(st, "SELECT peer_id FROM web_peers WHERE token = ?");
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, token, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*peer_id = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
+	sql_bind_text(s, 1, token);
+	int rc = sql_step(s);
+	if (rc == SQL_ROW)
+		*peer_id = sql_column_int64(s, 0);
+	sql_reset(s);
+	if (rc == SQL_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 int store_console_web_peer_create(struct store_tx *tx, const char *token, int64_t now,
@@ -165,14 +165,14 @@ int store_console_web_peer_create(struct store_tx *tx, const char *token, int64_
 	int found = store_console_web_peer(st, token, peer_id);
 	if (found != 0)
 		return found;
-	sqlite3_stmt *ins = store__prep(st, "INSERT INTO web_peers (token, created_at) VALUES (?, ?)");
+	struct sql_stmt *ins = store__prep(st, "INSERT INTO web_peers (token, created_at) VALUES (?, ?)");
 	if (!ins)
 		return -1;
-	sqlite3_bind_text(ins, 1, token, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(ins, 2, now);
+	sql_bind_text(ins, 1, token);
+	sql_bind_int64(ins, 2, now);
 	if (store__step_done(st, ins, "web peer") < 0)
 		return -1;
-	*peer_id = sqlite3_last_insert_rowid(store__db(st));
+	*peer_id = sql_last_insert_rowid(store__db(st));
 	return 1;
 }
 
@@ -181,7 +181,7 @@ int store_console_web_history(struct store *st, int64_t peer_id, int limit,
 {
 	/* Customer lines and the replies to them, in the order they happened; a reply made
 	 * for a message is created in the same millisecond or later, so it sorts after. */
-	sqlite3_stmt *s = store__prep(
+	struct sql_stmt *s = store__prep(
 		st, "SELECT at, src, text, keyboard, id FROM ("
 		    " SELECT received_at * 1000 AS at, 0 AS ord, '' AS src, text, NULL AS keyboard, id"
 		    " FROM inbound WHERE channel = 'web' AND peer_id = ?1"
@@ -192,22 +192,22 @@ int store_console_web_history(struct store *st, int64_t peer_id, int limit,
 		    " ORDER BY at DESC, ord DESC, id DESC LIMIT ?2) ORDER BY at, ord, id");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, peer_id);
-	sqlite3_bind_int(s, 2, limit);
+	sql_bind_int64(s, 1, peer_id);
+	sql_bind_int(s, 2, limit);
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *src = (const char *)sqlite3_column_text(s, 1);
+	while ((rc = sql_step(s)) == SQL_ROW) {
+		const char *src = (const char *)sql_column_text(s, 1);
 		struct console_line line = {
-			.at_ms = sqlite3_column_int64(s, 0),
+			.at_ms = sql_column_int64(s, 0),
 			.from = !*src ? "customer"
 			       : strncmp(src, "operator", 8) == 0 ? "operator" : "bot",
-			.text = (const char *)sqlite3_column_text(s, 2),
-			.keyboard = (const char *)sqlite3_column_text(s, 3),
-			.id = sqlite3_column_int64(s, 4)};
+			.text = (const char *)sql_column_text(s, 2),
+			.keyboard = (const char *)sql_column_text(s, 3),
+			.id = sql_column_int64(s, 4)};
 		fn(arg, &line);
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	sql_reset(s);
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 int store_console_recent_logins(struct store *st, int limit,
@@ -215,43 +215,43 @@ int store_console_recent_logins(struct store *st, int limit,
 					   int64_t at),
 				void *arg)
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT actor, detail, at FROM audit WHERE action = "
+	struct sql_stmt *s = store__prep(st, "SELECT actor, detail, at FROM audit WHERE action = "
 					  "'login' AND detail IS NOT NULL ORDER BY id DESC LIMIT ?");
 	if (!s)
 		return -1;
-	sqlite3_bind_int(s, 1, limit);
+	sql_bind_int(s, 1, limit);
 	int rc, n = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		fn(arg, (const char *)sqlite3_column_text(s, 0),
-		   (const char *)sqlite3_column_text(s, 1), sqlite3_column_int64(s, 2));
+	while ((rc = sql_step(s)) == SQL_ROW) {
+		fn(arg, (const char *)sql_column_text(s, 0),
+		   (const char *)sql_column_text(s, 1), sql_column_int64(s, 2));
 		n++;
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? n : -1;
+	sql_reset(s);
+	return rc == SQL_DONE ? n : -1;
 }
 
 cJSON *store_console_audit(struct store *st, int64_t case_id, int limit)
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT at, actor, action, detail FROM audit "
+	struct sql_stmt *s = store__prep(st, "SELECT at, actor, action, detail FROM audit "
 					  "WHERE case_id = ? ORDER BY id LIMIT ?");
 	if (!s)
 		return NULL;
-	sqlite3_bind_int64(s, 1, case_id);
-	sqlite3_bind_int(s, 2, limit);
+	sql_bind_int64(s, 1, case_id);
+	sql_bind_int(s, 2, limit);
 	cJSON *arr = cJSON_CreateArray();
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sql_step(s)) == SQL_ROW) {
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "at", (double)sqlite3_column_int64(s, 0));
-		cJSON_AddStringToObject(o, "actor", (const char *)sqlite3_column_text(s, 1));
-		cJSON_AddStringToObject(o, "action", (const char *)sqlite3_column_text(s, 2));
-		const unsigned char *d = sqlite3_column_text(s, 3);
+		cJSON_AddNumberToObject(o, "at", (double)sql_column_int64(s, 0));
+		cJSON_AddStringToObject(o, "actor", (const char *)sql_column_text(s, 1));
+		cJSON_AddStringToObject(o, "action", (const char *)sql_column_text(s, 2));
+		const char *d = sql_column_text(s, 3);
 		if (d)
 			cJSON_AddStringToObject(o, "detail", (const char *)d);
 		cJSON_AddItemToArray(arr, o);
 	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
+	sql_reset(s);
+	if (rc != SQL_DONE) {
 		cJSON_Delete(arr);
 		return NULL;
 	}
@@ -259,11 +259,11 @@ cJSON *store_console_audit(struct store *st, int64_t case_id, int limit)
 }
 
 /* Prepares sql once for this call (not cached). */
-static sqlite3_stmt *once(struct store *st, const char *sql)
+static struct sql_stmt *once(struct store *st, const char *sql)
 {
-	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(store__db(st), sql, -1, &s, NULL) != SQLITE_OK) {
-		log_error("store: stats query: %s", sqlite3_errmsg(store__db(st)));
+	struct sql_stmt *s = sql_prepare(store__db(st), sql);
+	if (!s) {
+		log_error("store: stats query: %s", sql_errmsg(store__db(st)));
 		return NULL;
 	}
 	return s;
@@ -283,15 +283,15 @@ cJSON *store_console_stats(struct store *st, int64_t since, int64_t now)
 	cJSON_AddNumberToObject(o, "until", (double)now);
 
 	cJSON *msgs = cJSON_AddObjectToObject(o, "messages");
-	sqlite3_stmt *s = once(st, "SELECT channel, count(*) FROM inbound WHERE received_at >= ? "
+	struct sql_stmt *s = once(st, "SELECT channel, count(*) FROM inbound WHERE received_at >= ? "
 				   "AND received_at < ? GROUP BY channel ORDER BY channel");
 	if (s) {
-		sqlite3_bind_int64(s, 1, since);
-		sqlite3_bind_int64(s, 2, now + 1);
-		while (sqlite3_step(s) == SQLITE_ROW)
-			cJSON_AddNumberToObject(msgs, (const char *)sqlite3_column_text(s, 0),
-						(double)sqlite3_column_int64(s, 1));
-		sqlite3_finalize(s);
+		sql_bind_int64(s, 1, since);
+		sql_bind_int64(s, 2, now + 1);
+		while (sql_step(s) == SQL_ROW)
+			cJSON_AddNumberToObject(msgs, (const char *)sql_column_text(s, 0),
+						(double)sql_column_int64(s, 1));
+		sql_finalize(s);
 	} else
 		ok = 0;
 
@@ -300,23 +300,23 @@ cJSON *store_console_stats(struct store *st, int64_t since, int64_t now)
 		     "WHERE kind = 'message' AND created_ms >= ?1 * 1000 AND created_ms < (?2 + 1) * 1000");
 	cJSON *ans = cJSON_AddObjectToObject(o, "answered");
 	if (s) {
-		sqlite3_bind_int64(s, 1, since);
-		sqlite3_bind_int64(s, 2, now);
-		if (sqlite3_step(s) == SQLITE_ROW) {
-			cJSON_AddNumberToObject(ans, "bot", (double)sqlite3_column_int64(s, 0));
-			cJSON_AddNumberToObject(ans, "people", (double)sqlite3_column_int64(s, 1));
+		sql_bind_int64(s, 1, since);
+		sql_bind_int64(s, 2, now);
+		if (sql_step(s) == SQL_ROW) {
+			cJSON_AddNumberToObject(ans, "bot", (double)sql_column_int64(s, 0));
+			cJSON_AddNumberToObject(ans, "people", (double)sql_column_int64(s, 1));
 		}
-		sqlite3_finalize(s);
+		sql_finalize(s);
 	} else
 		ok = 0;
 
 	s = once(st, "SELECT count(*) FROM cases WHERE created_at >= ? AND created_at < ?");
 	if (s) {
-		sqlite3_bind_int64(s, 1, since);
-		sqlite3_bind_int64(s, 2, now + 1);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			cJSON_AddNumberToObject(o, "cases_created", (double)sqlite3_column_int64(s, 0));
-		sqlite3_finalize(s);
+		sql_bind_int64(s, 1, since);
+		sql_bind_int64(s, 2, now + 1);
+		if (sql_step(s) == SQL_ROW)
+			cJSON_AddNumberToObject(o, "cases_created", (double)sql_column_int64(s, 0));
+		sql_finalize(s);
 	} else
 		ok = 0;
 
@@ -324,15 +324,15 @@ cJSON *store_console_stats(struct store *st, int64_t since, int64_t now)
 		     "assignee = '') THEN created_at END) FROM cases WHERE status IN "
 		     "('new', 'claimed', 'waiting')");
 	if (s) {
-		if (sqlite3_step(s) == SQLITE_ROW) {
-			cJSON_AddNumberToObject(o, "open_cases", (double)sqlite3_column_int64(s, 0));
-			if (sqlite3_column_type(s, 1) == SQLITE_NULL)
+		if (sql_step(s) == SQL_ROW) {
+			cJSON_AddNumberToObject(o, "open_cases", (double)sql_column_int64(s, 0));
+			if (sql_column_type(s, 1) == SQL_NULL)
 				cJSON_AddNullToObject(o, "oldest_unclaimed_at");
 			else
 				cJSON_AddNumberToObject(o, "oldest_unclaimed_at",
-							(double)sqlite3_column_int64(s, 1));
+							(double)sql_column_int64(s, 1));
 		}
-		sqlite3_finalize(s);
+		sql_finalize(s);
 	} else
 		ok = 0;
 
@@ -343,17 +343,17 @@ cJSON *store_console_stats(struct store *st, int64_t since, int64_t now)
 	if (s) {
 		int64_t *v = NULL;
 		size_t n = 0, cap = 0;
-		sqlite3_bind_int64(s, 1, since);
-		sqlite3_bind_int64(s, 2, now + 1);
-		while (sqlite3_step(s) == SQLITE_ROW) {
+		sql_bind_int64(s, 1, since);
+		sql_bind_int64(s, 2, now + 1);
+		while (sql_step(s) == SQL_ROW) {
 			if (n == cap) {
 				cap = cap ? cap * 2 : 64;
 				v = xrealloc(v, cap * sizeof *v);
 			}
-			int64_t d = sqlite3_column_int64(s, 0);
+			int64_t d = sql_column_int64(s, 0);
 			v[n++] = d < 0 ? 0 : d;
 		}
-		sqlite3_finalize(s);
+		sql_finalize(s);
 		cJSON_AddNumberToObject(o, "first_human_reply_count", (double)n);
 		if (n) {
 			qsort(v, n, sizeof *v, cmp_i64);
@@ -375,37 +375,37 @@ cJSON *store_console_stats(struct store *st, int64_t since, int64_t now)
 
 cJSON *store_console_views(struct store *st, const char *login)
 {
-	sqlite3_stmt *s = once(st, "SELECT name, filter FROM console_views WHERE login = ? "
+	struct sql_stmt *s = once(st, "SELECT name, filter FROM console_views WHERE login = ? "
 				   "ORDER BY name");
 	if (!s)
 		return NULL;
-	sqlite3_bind_text(s, 1, login, -1, SQLITE_TRANSIENT);
+	sql_bind_text(s, 1, login);
 	cJSON *arr = cJSON_CreateArray();
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sql_step(s)) == SQL_ROW) {
 		cJSON *v = cJSON_CreateObject();
-		cJSON_AddStringToObject(v, "name", (const char *)sqlite3_column_text(s, 0));
-		cJSON *filter = cJSON_Parse((const char *)sqlite3_column_text(s, 1));
+		cJSON_AddStringToObject(v, "name", (const char *)sql_column_text(s, 0));
+		cJSON *filter = cJSON_Parse((const char *)sql_column_text(s, 1));
 		cJSON_AddItemToObject(v, "filter", filter ? filter : cJSON_CreateObject());
 		cJSON_AddItemToArray(arr, v);
 	}
-	if (rc != SQLITE_DONE) {
-		log_error("store: views of %s: %s", login, sqlite3_errmsg(store__db(st)));
+	if (rc != SQL_DONE) {
+		log_error("store: views of %s: %s", login, sql_errmsg(store__db(st)));
 		cJSON_Delete(arr);
 		arr = NULL;
 	}
-	sqlite3_finalize(s);
+	sql_finalize(s);
 	return arr;
 }
 
 int store_console_view_count(struct store *st, const char *login)
 {
-	sqlite3_stmt *s = once(st, "SELECT count(*) FROM console_views WHERE login = ?");
+	struct sql_stmt *s = once(st, "SELECT count(*) FROM console_views WHERE login = ?");
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, login, -1, SQLITE_TRANSIENT);
-	int n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
-	sqlite3_finalize(s);
+	sql_bind_text(s, 1, login);
+	int n = sql_step(s) == SQL_ROW ? sql_column_int(s, 0) : -1;
+	sql_finalize(s);
 	return n;
 }
 
@@ -415,20 +415,20 @@ int store_console_view_put(struct store_tx *tx, const char *login, const char *n
 	struct store *st = store__writer(tx, "store_console_view_put");
 	if (!st)
 		return -1;
-	sqlite3_stmt *s = once(st, "INSERT INTO console_views (login, name, filter, created_at) "
+	struct sql_stmt *s = once(st, "INSERT INTO console_views (login, name, filter, created_at) "
 				   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (login, name) DO UPDATE "
 				   "SET filter = ?3");
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, login, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 3, filter_json, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 4, now);
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
-		log_error("store: view %s of %s: %s", name, login, sqlite3_errmsg(store__db(st)));
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	sql_bind_text(s, 1, login);
+	sql_bind_text(s, 2, name);
+	sql_bind_text(s, 3, filter_json);
+	sql_bind_int64(s, 4, now);
+	int rc = sql_step(s);
+	if (rc != SQL_DONE)
+		log_error("store: view %s of %s: %s", name, login, sql_errmsg(store__db(st)));
+	sql_finalize(s);
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 int store_console_view_delete(struct store_tx *tx, const char *login, const char *name)
@@ -436,15 +436,15 @@ int store_console_view_delete(struct store_tx *tx, const char *login, const char
 	struct store *st = store__writer(tx, "store_console_view_delete");
 	if (!st)
 		return -1;
-	sqlite3_stmt *s = once(st, "DELETE FROM console_views WHERE login = ? AND name = ?");
+	struct sql_stmt *s = once(st, "DELETE FROM console_views WHERE login = ? AND name = ?");
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, login, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(s);
-	int changed = sqlite3_changes(store__db(st));
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? changed : -1;
+	sql_bind_text(s, 1, login);
+	sql_bind_text(s, 2, name);
+	int rc = sql_step(s);
+	int changed = sql_changes(store__db(st));
+	sql_finalize(s);
+	return rc == SQL_DONE ? changed : -1;
 }
 
 /* ---- reports (store_console_report) ---- */
@@ -477,48 +477,48 @@ static void add_median(cJSON *o, const char *key, int64_t *v, size_t n)
 static int report_sum(struct store *st, const char *sql, int64_t since, int64_t off,
 		      int64_t first_day, struct report_day *days, int n_days, int what)
 {
-	sqlite3_stmt *s = once(st, sql);
+	struct sql_stmt *s = once(st, sql);
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, since);
-	sqlite3_bind_int64(s, 2, off);
+	sql_bind_int64(s, 1, since);
+	sql_bind_int64(s, 2, off);
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t d = sqlite3_column_int64(s, 0) - first_day;
+	while ((rc = sql_step(s)) == SQL_ROW) {
+		int64_t d = sql_column_int64(s, 0) - first_day;
 		if (d < 0 || d >= n_days)
 			continue;
 		if (what == 0)
-			days[d].messages += sqlite3_column_int64(s, 1);
+			days[d].messages += sql_column_int64(s, 1);
 		else if (what == 1) {
-			days[d].bot += sqlite3_column_int64(s, 1);
-			days[d].people += sqlite3_column_int64(s, 2);
+			days[d].bot += sql_column_int64(s, 1);
+			days[d].people += sql_column_int64(s, 2);
 		}
 	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	sql_finalize(s);
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 /* Counts of a "SELECT key, count" query bound to since, as {key: count}. */
 static int report_counts(struct store *st, const char *sql, int64_t since, cJSON *into)
 {
-	sqlite3_stmt *s = once(st, sql);
+	struct sql_stmt *s = once(st, sql);
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, since);
+	sql_bind_int64(s, 1, since);
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *k = (const char *)sqlite3_column_text(s, 0);
-		cJSON_AddNumberToObject(into, k ? k : "", (double)sqlite3_column_int64(s, 1));
+	while ((rc = sql_step(s)) == SQL_ROW) {
+		const char *k = (const char *)sql_column_text(s, 0);
+		cJSON_AddNumberToObject(into, k ? k : "", (double)sql_column_int64(s, 1));
 	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	sql_finalize(s);
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 /* The cases created in the period: their first human reply, resolution and SLA. */
 static int report_cases(struct store *st, int64_t since, int64_t now, int64_t off,
 			int64_t first_day, struct report_day *days, int n_days)
 {
-	sqlite3_stmt *s = once(
+	struct sql_stmt *s = once(
 		st, "SELECT (c.created_at + ?2) / 86400, c.created_at, "
 		    "(SELECT min(l.at) FROM case_lines l WHERE l.case_id = c.id AND "
 		    "l.who = 'operator'), coalesce(json_extract(c.record, '$.sla_due_at'), 0), "
@@ -527,31 +527,31 @@ static int report_cases(struct store *st, int64_t since, int64_t now, int64_t of
 		    "IN ('resolved', 'closed')) FROM cases c WHERE c.created_at >= ?1");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, since);
-	sqlite3_bind_int64(s, 2, off);
+	sql_bind_int64(s, 1, since);
+	sql_bind_int64(s, 2, off);
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t d = sqlite3_column_int64(s, 0) - first_day;
+	while ((rc = sql_step(s)) == SQL_ROW) {
+		int64_t d = sql_column_int64(s, 0) - first_day;
 		if (d < 0 || d >= n_days)
 			continue;
 		struct report_day *r = &days[d];
-		int64_t created = sqlite3_column_int64(s, 1);
-		int has_first = sqlite3_column_type(s, 2) != SQLITE_NULL;
-		int64_t first = sqlite3_column_int64(s, 2);
-		int64_t due = sqlite3_column_int64(s, 3);
+		int64_t created = sql_column_int64(s, 1);
+		int has_first = sql_column_type(s, 2) != SQL_NULL;
+		int64_t first = sql_column_int64(s, 2);
+		int64_t due = sql_column_int64(s, 3);
 		r->cases++;
 		if (has_first)
 			push_i64(&r->first, &r->n_first, &r->cap_first, first - created);
-		if (sqlite3_column_type(s, 4) != SQLITE_NULL)
+		if (sql_column_type(s, 4) != SQL_NULL)
 			push_i64(&r->resolve, &r->n_resolve, &r->cap_resolve,
-				 sqlite3_column_int64(s, 4) - created);
+				 sql_column_int64(s, 4) - created);
 		/* Breached: a person first answered after the due time, or nobody has and it
 		 * is past due. */
 		if (due > 0 && ((has_first && first > due) || (!has_first && now > due)))
 			r->sla_breached++;
 	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	sql_finalize(s);
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 cJSON *store_console_report(struct store *st, int n_days, int64_t now, int64_t off)
@@ -592,19 +592,19 @@ cJSON *store_console_report(struct store *st, int n_days, int64_t now, int64_t o
 	/* When customers write: messages by local hour of the day over the period. */
 	cJSON *hours = cJSON_AddArrayToObject(o, "hours");
 	int64_t by_hour[24] = {0};
-	sqlite3_stmt *s = once(st, "SELECT ((received_at + ?2) % 86400) / 3600, count(*) FROM "
+	struct sql_stmt *s = once(st, "SELECT ((received_at + ?2) % 86400) / 3600, count(*) FROM "
 				   "inbound WHERE received_at >= ?1 GROUP BY 1");
 	if (s) {
-		sqlite3_bind_int64(s, 1, since);
-		sqlite3_bind_int64(s, 2, off);
+		sql_bind_int64(s, 1, since);
+		sql_bind_int64(s, 2, off);
 		int rc;
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			int h = sqlite3_column_int(s, 0);
+		while ((rc = sql_step(s)) == SQL_ROW) {
+			int h = sql_column_int(s, 0);
 			if (h >= 0 && h < 24)
-				by_hour[h] += sqlite3_column_int64(s, 1);
+				by_hour[h] += sql_column_int64(s, 1);
 		}
-		ok &= rc == SQLITE_DONE;
-		sqlite3_finalize(s);
+		ok &= rc == SQL_DONE;
+		sql_finalize(s);
 	} else {
 		ok = 0;
 	}
@@ -623,25 +623,25 @@ cJSON *store_console_report(struct store *st, int n_days, int64_t now, int64_t o
 		     "sum(action = 'assign') FROM audit WHERE at >= ? AND actor <> 'system' AND "
 		     "action IN ('claim', 'reply', 'status', 'assign') GROUP BY actor ORDER BY actor");
 	if (s) {
-		sqlite3_bind_int64(s, 1, since);
+		sql_bind_int64(s, 1, since);
 		int rc;
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		while ((rc = sql_step(s)) == SQL_ROW) {
 			cJSON *p = cJSON_CreateObject();
-			cJSON_AddStringToObject(p, "login", (const char *)sqlite3_column_text(s, 0));
-			cJSON_AddNumberToObject(p, "claimed", (double)sqlite3_column_int64(s, 1));
-			cJSON_AddNumberToObject(p, "replies", (double)sqlite3_column_int64(s, 2));
-			cJSON_AddNumberToObject(p, "resolved", (double)sqlite3_column_int64(s, 3));
-			cJSON_AddNumberToObject(p, "handed_over", (double)sqlite3_column_int64(s, 4));
+			cJSON_AddStringToObject(p, "login", (const char *)sql_column_text(s, 0));
+			cJSON_AddNumberToObject(p, "claimed", (double)sql_column_int64(s, 1));
+			cJSON_AddNumberToObject(p, "replies", (double)sql_column_int64(s, 2));
+			cJSON_AddNumberToObject(p, "resolved", (double)sql_column_int64(s, 3));
+			cJSON_AddNumberToObject(p, "handed_over", (double)sql_column_int64(s, 4));
 			cJSON_AddItemToArray(ops, p);
 		}
-		ok &= rc == SQLITE_DONE;
-		sqlite3_finalize(s);
+		ok &= rc == SQL_DONE;
+		sql_finalize(s);
 	} else {
 		ok = 0;
 	}
 	ok &= store_rating_report(st, since, o) == 0;
 	if (!ok) {
-		log_error("store: report: %s", sqlite3_errmsg(store__db(st)));
+		log_error("store: report: %s", sql_errmsg(store__db(st)));
 		cJSON_Delete(o);
 		return NULL;
 	}

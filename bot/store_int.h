@@ -2,7 +2,7 @@
  * store.h, store_cases.h, store_console.h and store_outbox_peer.h. */
 #ifndef DESKBOT_STORE_INT_H
 #define DESKBOT_STORE_INT_H
-#include <sqlite3.h>
+#include "store_sql.h"
 #include <stdint.h>
 
 /* Declared, not included: store.h is above this file, not beside it. */
@@ -14,22 +14,26 @@ struct store_tx;
 int64_t store__scalar(struct store *st, const char *sql);
 /* The cached prepared statement for sql (a string literal: it is cached by its
  * address). */
-sqlite3_stmt *store__prep(struct store *st, const char *sql);
-sqlite3 *store__db(struct store *st);
+struct sql_stmt *store__prep(struct store *st, const char *sql);
+struct sql_db *store__db(struct store *st);
+/* The SQLite handle of a SQLite store, else NULL (tests only). */
+struct sqlite3 *store__sqlite(struct store *st);
 /* The store tx writes to; NULL (logged as a bug naming what) when tx is not open. Every
  * write function starts with it. */
 struct store *store__writer(struct store_tx *tx, const char *what);
 /* Steps a write statement to completion and resets it; 0, or -1 with the failure
  * recorded for /healthz (a full disk, EFBIG) and logged, naming what. */
-int store__step_done(struct store *st, sqlite3_stmt *s, const char *what);
+int store__step_done(struct store *st, struct sql_stmt *s, const char *what);
 /* True while a transaction is open (vacuum runs only outside one). */
 int store__in_tx(const struct store *st);
 /* The SQL that takes the schema from version v to v + 1, or NULL past the last one (for
  * tests that build an old store). */
 const char *store__migration(int v);
+/* The same for PostgreSQL (store_pg_schema.c): the same versions, in its own SQL. */
+const char *store__pg_migration(int v);
 /* Steps s, a statement selecting the outbox row columns (id, kind, peer_id, inbound_id,
  * reply_to, text, keyboard, extra, replyset_version, source, attempts, created_ms,
  * next_attempt_ms), calling fn with each row; resets s. The count, or -1. */
-int store__outbox_rows(sqlite3_stmt *s, const char *channel,
+int store__outbox_rows(struct sql_stmt *s, const char *channel,
 		       void (*fn)(void *arg, struct outbox_row *row), void *arg);
 #endif

@@ -12,13 +12,13 @@
  * rows), pending replies, and the newest row of each table (SQLite picks max(rowid) + 1
  * for a new row, so keeping the newest means no rowid is ever handed out twice: VK's
  * random_id is derived from the outbox id, and web peers are found by theirs). */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "log.h"
 #include "store_int.h"
 #include "store.h"
+#include "store_sql.h"
 
 /* A chat with a case that is not resolved or closed: its rows stay. */
 #define OPEN_CASE(ch, peer)                                                                \
@@ -99,38 +99,38 @@ static int step_table(struct store *st, struct store_retention *r, int t, int64_
 	int64_t cutoff = pass_cutoff(r, t, now_s);
 	if (cutoff <= 0)
 		return 0;
-	sqlite3_stmt *w = store__prep(st, tables[t].window);
+	struct sql_stmt *w = store__prep(st, tables[t].window);
 	if (!w)
 		return -1;
-	sqlite3_bind_int64(w, 1, r->cursor[t]);
-	sqlite3_bind_int(w, 2, r->batch);
+	sql_bind_int64(w, 1, r->cursor[t]);
+	sql_bind_int(w, 2, r->batch);
 	int64_t end = 0, n = 0, newest = 0;
-	if (sqlite3_step(w) == SQLITE_ROW) {
-		end = sqlite3_column_int64(w, 0);
-		n = sqlite3_column_int64(w, 1);
-		newest = sqlite3_column_int64(w, 2);
+	if (sql_step(w) == SQL_ROW) {
+		end = sql_column_int64(w, 0);
+		n = sql_column_int64(w, 1);
+		newest = sql_column_int64(w, 2);
 	}
-	sqlite3_reset(w);
+	sql_reset(w);
 	if (n == 0) {
 		r->cursor[t] = 0;
 		return 0;
 	}
-	sqlite3_stmt *d = store__prep(st, tables[t].remove);
+	struct sql_stmt *d = store__prep(st, tables[t].remove);
 	if (!d)
 		return -1;
-	sqlite3_bind_int64(d, 1, r->cursor[t]);
-	sqlite3_bind_int64(d, 2, end);
-	sqlite3_bind_int64(d, 3, t == T_WEB_PEERS ? now_s - r->keep_s : cutoff);
+	sql_bind_int64(d, 1, r->cursor[t]);
+	sql_bind_int64(d, 2, end);
+	sql_bind_int64(d, 3, t == T_WEB_PEERS ? now_s - r->keep_s : cutoff);
 	if (t == T_WEB_PEERS)
-		sqlite3_bind_int64(d, 4, cutoff);
-	int rc = sqlite3_step(d);
-	sqlite3_reset(d);
-	if (rc != SQLITE_DONE) {
+		sql_bind_int64(d, 4, cutoff);
+	int rc = sql_step(d);
+	sql_reset(d);
+	if (rc != SQL_DONE) {
 		log_error("store: retention of %s failed: %s", tables[t].name,
-			  sqlite3_errmsg(store__db(st)));
+			  sql_errmsg(store__db(st)));
 		return -1;
 	}
-	int deleted = sqlite3_changes(store__db(st));
+	int deleted = sql_changes(store__db(st));
 	/* A short window reached the end of the table; a window with rows inside the
 	 * period reached the present: either way this pass is over. */
 	if (n < r->batch || newest >= cutoff)
@@ -168,21 +168,21 @@ int store_retention_step(struct store_tx *tx, struct store_retention *r, int64_t
 
 int store_vacuum_step(struct store *st, int pages)
 {
+	if (sql_backend(store__db(st)) == SQL_PG)
+		return 0; /* PostgreSQL's autovacuum gives pages back */
 	if (store__in_tx(st))
 		return 0; /* next time: incremental_vacuum is cheapest on its own */
-	sqlite3_stmt *s = store__prep(st, "PRAGMA freelist_count");
+	struct sql_stmt *s = store__prep(st, "PRAGMA freelist_count");
 	if (!s)
 		return -1;
-	int64_t free_pages = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
+	int64_t free_pages = sql_step(s) == SQL_ROW ? sql_column_int64(s, 0) : 0;
+	sql_reset(s);
 	if (free_pages <= 0)
 		return 0;
 	char sql[64];
 	snprintf(sql, sizeof sql, "PRAGMA incremental_vacuum(%d)", pages);
-	char *msg = NULL;
-	if (sqlite3_exec(store__db(st), sql, NULL, NULL, &msg) != SQLITE_OK) {
-		log_warn("store: incremental vacuum failed: %s", msg ? msg : "error");
-		sqlite3_free(msg);
+	if (sql_exec(store__db(st), sql) < 0) {
+		log_warn("store: incremental vacuum failed: %s", sql_errmsg(store__db(st)));
 		return -1;
 	}
 	int64_t left = free_pages > pages ? free_pages - pages : 0;

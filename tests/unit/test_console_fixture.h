@@ -306,7 +306,7 @@ static inline cJSON *fx_record(struct fx *f, int64_t id)
 static inline int fx_outbox_rows(struct fx *f, int64_t peer, const char *prefix)
 {
 	sqlite3_stmt *s;
-	sqlite3_prepare_v2(store__db(f->app.store),
+	sqlite3_prepare_v2(store__sqlite(f->app.store),
 			   "SELECT count(*) FROM outbox WHERE peer_id = ? AND source LIKE ? || '%'",
 			   -1, &s, NULL);
 	sqlite3_bind_int64(s, 1, peer);

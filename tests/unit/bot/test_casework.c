@@ -377,7 +377,7 @@ static void case_goes_to_the_crm(void **state)
 static int64_t count_of(struct store *st, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
-	assert_int_equal(sqlite3_prepare_v2(store__db(st), sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(store__sqlite(st), sql, -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	int64_t n = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);

@@ -273,7 +273,7 @@ static void test_login_session_logout(void **state)
 	fx_resp_free(&r);
 	/* Audit: the logins, the failure and the logout. */
 	sqlite3_stmt *s;
-	sqlite3_prepare_v2(store__db(f->app.store),
+	sqlite3_prepare_v2(store__sqlite(f->app.store),
 			   "SELECT group_concat(action) FROM (SELECT action FROM audit ORDER BY id)", -1,
 			   &s, NULL);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
@@ -501,7 +501,7 @@ static void test_customer_history_and_titles(void **state)
 	int64_t other = fx_case(f, 8, "normal", "telegram", 1500); /* same phone */
 	int64_t now = fx_case(f, 7, "high", "web", 2000);
 	fx_case(f, 9, "high", "vk", 2500);
-	sqlite3_exec(store__db(f->app.store),
+	sqlite3_exec(store__sqlite(f->app.store),
 		     "UPDATE cases SET record = json_set(record, '$.phone', '+70000000000') "
 		     "WHERE peer_id = 9", NULL, NULL, NULL);
 	struct fx_user u = fx_login(f, "oleg");

@@ -17,7 +17,7 @@
 static int64_t count_rows(struct fx *f, const char *sql, int64_t id)
 {
 	sqlite3_stmt *s;
-	assert_int_equal(sqlite3_prepare_v2(store__db(f->app.store), sql, -1, &s, NULL),
+	assert_int_equal(sqlite3_prepare_v2(store__sqlite(f->app.store), sql, -1, &s, NULL),
 			 SQLITE_OK);
 	sqlite3_bind_int64(s, 1, id);
 	int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
@@ -52,12 +52,12 @@ static void refuse_audit(struct fx *f, const char *action)
 		 "CREATE TEMP TRIGGER refuse_audit BEFORE INSERT ON audit WHEN NEW.action = '%s' "
 		 "BEGIN SELECT RAISE(ABORT, 'audit refused'); END;",
 		 action);
-	assert_int_equal(sqlite3_exec(store__db(f->app.store), sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(store__sqlite(f->app.store), sql, NULL, NULL, NULL), SQLITE_OK);
 }
 
 static void allow_audit(struct fx *f)
 {
-	assert_int_equal(sqlite3_exec(store__db(f->app.store), "DROP TRIGGER refuse_audit", NULL,
+	assert_int_equal(sqlite3_exec(store__sqlite(f->app.store), "DROP TRIGGER refuse_audit", NULL,
 				      NULL, NULL),
 			 SQLITE_OK);
 }
@@ -129,7 +129,7 @@ static void test_template_is_all_or_nothing(void **state)
 	int64_t id = claimed_case(f, 8);
 	static const char *const ids[] = {"handed_back", NULL};
 	assert_int_equal(
-		sqlite3_exec(store__db(f->app.store),
+		sqlite3_exec(store__sqlite(f->app.store),
 			     "CREATE TEMP TRIGGER refuse_line BEFORE INSERT ON case_lines "
 			     "BEGIN SELECT RAISE(ABORT, 'line refused'); END;",
 			     NULL, NULL, NULL),
@@ -137,7 +137,7 @@ static void test_template_is_all_or_nothing(void **state)
 	assert_true(cases_send_template(cs, id, ids, clock_now_s()) < 0);
 	assert_int_equal(fx_outbox_rows(f, 8, "template:"), 0);
 	assert_int_equal(fx_count(f, "bot_message", id), 0);
-	assert_int_equal(sqlite3_exec(store__db(f->app.store), "DROP TRIGGER refuse_line", NULL,
+	assert_int_equal(sqlite3_exec(store__sqlite(f->app.store), "DROP TRIGGER refuse_line", NULL,
 				      NULL, NULL),
 			 SQLITE_OK);
 	assert_int_equal(cases_send_template(cs, id, ids, clock_now_s()), 0);

@@ -465,7 +465,7 @@ static void failed_commit_rolls_back(void **state)
 {
 	(void)state;
 	struct store *st = open_store();
-	sqlite3 *db = store__db(st);
+	sqlite3 *db = store__sqlite(st);
 	assert_int_equal(exec_ok(db, "PRAGMA foreign_keys = ON; CREATE TABLE parent "
 				     "(id INTEGER PRIMARY KEY); CREATE TABLE child (p INTEGER "
 				     "REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);"),

@@ -179,7 +179,7 @@ static void damaged_store_is_refused(void **state)
 static void failure_state_clears_on_next_good_write(void **state)
 {
 	struct store *st = open_store();
-	sqlite3 *db = store__db(st);
+	sqlite3 *db = store__sqlite(st);
 	sqlite3_stmt *s;
 	sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &s, NULL);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
@@ -259,7 +259,7 @@ static void commits_are_synchronous_full(void **state)
 {
 	struct store *st = open_store();
 	sqlite3_stmt *s;
-	sqlite3_prepare_v2(store__db(st), "PRAGMA synchronous", -1, &s, NULL);
+	sqlite3_prepare_v2(store__sqlite(st), "PRAGMA synchronous", -1, &s, NULL);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(s, 0), 2);
 	sqlite3_finalize(s);

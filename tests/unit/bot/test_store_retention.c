@@ -24,14 +24,14 @@
 static void exec_sql(struct store *st, const char *sql)
 {
 	char *msg = NULL;
-	if (sqlite3_exec(store__db(st), sql, NULL, NULL, &msg) != SQLITE_OK)
+	if (sqlite3_exec(store__sqlite(st), sql, NULL, NULL, &msg) != SQLITE_OK)
 		fail_msg("%s: %s", sql, msg);
 }
 
 static int64_t count(struct store *st, const char *sql)
 {
 	sqlite3_stmt *s;
-	assert_int_equal(sqlite3_prepare_v2(store__db(st), sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(store__sqlite(st), sql, -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	int64_t v = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);

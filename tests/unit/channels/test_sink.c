@@ -70,7 +70,7 @@ static void batch_and_cursor_together(void **state)
 	struct channel_batch b = {.msgs = m, .n = 2, .cursor = "41"};
 	/* The commit fails: neither the messages, nor their answers, nor the cursor. */
 	int refuse = 1;
-	sqlite3_commit_hook(store__db(f->app.store), refuse_commit, &refuse);
+	sqlite3_commit_hook(store__sqlite(f->app.store), refuse_commit, &refuse);
 	assert_true(channel_deliver(web, &b) < 0);
 	assert_int_equal(refuse, 0);
 	assert_null(cursor_of(f, web));
@@ -78,7 +78,7 @@ static void batch_and_cursor_together(void **state)
 	assert_int_equal(depth(f, CHANNEL_WEB), 0);
 	/* The channel did not move on: the same batch comes again and is taken whole. */
 	assert_int_equal(channel_deliver(web, &b), 0);
-	sqlite3_commit_hook(store__db(f->app.store), NULL, NULL);
+	sqlite3_commit_hook(store__sqlite(f->app.store), NULL, NULL);
 	char *c = cursor_of(f, web);
 	assert_string_equal(c, "41");
 	free(c);
@@ -111,7 +111,7 @@ static void cursor_only_batch(void **state)
 static int blocked_of(struct fx *f, int64_t peer)
 {
 	sqlite3_stmt *s = NULL;
-	sqlite3_prepare_v2(store__db(f->app.store),
+	sqlite3_prepare_v2(store__sqlite(f->app.store),
 			   "SELECT blocked FROM peers WHERE channel = 'web' AND peer_id = ?", -1, &s,
 			   NULL);
 	sqlite3_bind_int64(s, 1, peer);

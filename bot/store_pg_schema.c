@@ -1,0 +1,118 @@
+/* The store's schema in PostgreSQL's SQL: entry v takes a database from version v to
+ * v + 1, as store.c's migrations do for SQLite (the same numbers, the same tables and
+ * columns). Integers are BIGINT (ids, peer ids and milliseconds pass 2^31); an id that
+ * SQLite hands out as the rowid is a BIGSERIAL here. Never edit a released entry. */
+#include <stddef.h>
+
+#include "store_int.h"
+
+static const char *const pg_migrations[] = {
+	/* 0 -> 1: the pipeline's tables. */
+	"CREATE TABLE inbound ("
+	"  id BIGSERIAL PRIMARY KEY, channel TEXT NOT NULL, dedup_key TEXT NOT NULL,"
+	"  peer_id BIGINT NOT NULL, user_id BIGINT NOT NULL, message_id BIGINT NOT NULL,"
+	"  date BIGINT NOT NULL, text TEXT NOT NULL, payload TEXT, contact_phone TEXT,"
+	"  received_at BIGINT NOT NULL, UNIQUE (channel, dedup_key));"
+	"CREATE INDEX inbound_peer ON inbound (channel, peer_id, id);"
+	"CREATE TABLE outbox ("
+	"  id BIGSERIAL PRIMARY KEY, channel TEXT NOT NULL, kind TEXT NOT NULL,"
+	"  peer_id BIGINT NOT NULL, inbound_id BIGINT NOT NULL DEFAULT 0,"
+	"  reply_to BIGINT NOT NULL DEFAULT 0, text TEXT NOT NULL, keyboard TEXT, extra TEXT,"
+	"  replyset_version TEXT, source TEXT, status TEXT NOT NULL DEFAULT 'pending',"
+	"  attempts BIGINT NOT NULL DEFAULT 0, created_ms BIGINT NOT NULL,"
+	"  next_attempt_ms BIGINT NOT NULL, sent_ms BIGINT, channel_msg_id BIGINT,"
+	"  last_error TEXT);"
+	"CREATE INDEX outbox_pending ON outbox (channel, status, peer_id, id);"
+	"CREATE TABLE cursors (channel TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE conversations ("
+	"  channel TEXT NOT NULL, peer_id BIGINT NOT NULL, state TEXT NOT NULL,"
+	"  updated_at BIGINT NOT NULL, PRIMARY KEY (channel, peer_id));"
+	"CREATE TABLE peers ("
+	"  channel TEXT NOT NULL, peer_id BIGINT NOT NULL, blocked BIGINT NOT NULL,"
+	"  reason TEXT, PRIMARY KEY (channel, peer_id));"
+	"CREATE TABLE customers ("
+	"  channel TEXT NOT NULL, user_id BIGINT NOT NULL, display_name TEXT,"
+	"  screen_name TEXT, followers BIGINT NOT NULL DEFAULT -1,"
+	"  fetched_at BIGINT NOT NULL, PRIMARY KEY (channel, user_id));"
+	"CREATE TABLE cases ("
+	"  id BIGSERIAL PRIMARY KEY, number TEXT UNIQUE, channel TEXT NOT NULL,"
+	"  peer_id BIGINT NOT NULL, user_id BIGINT NOT NULL, status TEXT NOT NULL,"
+	"  severity BIGINT NOT NULL DEFAULT 2, category TEXT, assignee TEXT,"
+	"  record TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"
+	"CREATE INDEX cases_queue ON cases (status, severity, created_at);"
+	"CREATE INDEX cases_peer ON cases (channel, peer_id, status);"
+	"CREATE INDEX cases_user ON cases (channel, user_id);"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"INSERT INTO meta (key, value) VALUES ('salt', floor(random() * 2147483647)::bigint);"
+	"CREATE TABLE audit ("
+	"  id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL, case_id BIGINT, detail TEXT);",
+	/* 1 -> 2: the console's timers and web-chat customers. */
+	"CREATE TABLE console_timers ("
+	"  case_id BIGINT NOT NULL, kind TEXT NOT NULL, due_at BIGINT NOT NULL,"
+	"  active BIGINT NOT NULL DEFAULT 1, fired BIGINT NOT NULL DEFAULT 0,"
+	"  armed_at BIGINT NOT NULL, PRIMARY KEY (case_id, kind));"
+	"CREATE INDEX console_timers_due ON console_timers (active, due_at);"
+	"CREATE TABLE web_peers ("
+	"  peer_id BIGSERIAL PRIMARY KEY, token TEXT NOT NULL UNIQUE, name TEXT,"
+	"  created_at BIGINT NOT NULL);"
+	"CREATE INDEX audit_case ON audit (case_id, id);",
+	/* 2 -> 3: the per-message indexes. */
+	"DROP INDEX outbox_pending;"
+	"CREATE INDEX outbox_pending ON outbox (channel, status, id);"
+	"CREATE INDEX outbox_peer ON outbox (channel, peer_id, created_ms);"
+	"CREATE INDEX inbound_peer_time ON inbound (channel, peer_id, received_at);",
+	/* 3 -> 4: a case's transcript as rows (no PostgreSQL store ever had it inside the
+	 * record, so nothing moves). */
+	"CREATE TABLE case_lines ("
+	"  id BIGSERIAL PRIMARY KEY, case_id BIGINT NOT NULL, at BIGINT NOT NULL,"
+	"  who TEXT NOT NULL, text TEXT NOT NULL, operator TEXT);"
+	"CREATE INDEX case_lines_case ON case_lines (case_id, id);"
+	"ALTER TABLE cases ADD COLUMN n_lines BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE cases ADD COLUMN last_line_at BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE cases ADD COLUMN last_line_from TEXT;",
+	/* 4 -> 5: the console's search and saved views. case_words holds each transcript
+	 * line's text (id = case_lines.id) and its tsvector in the 'russian' configuration,
+	 * PostgreSQL's own Snowball stemmer, under a GIN index. */
+	"CREATE TABLE case_words ("
+	"  id BIGINT PRIMARY KEY, case_id BIGINT NOT NULL, words TEXT NOT NULL,"
+	"  tsv tsvector GENERATED ALWAYS AS (to_tsvector('russian', words)) STORED);"
+	"CREATE INDEX case_words_tsv ON case_words USING gin (tsv);"
+	"CREATE TABLE console_views ("
+	"  login TEXT NOT NULL, name TEXT NOT NULL, filter TEXT NOT NULL,"
+	"  created_at BIGINT NOT NULL, PRIMARY KEY (login, name));",
+	/* 5 -> 6 */
+	"DROP INDEX IF EXISTS inbound_peer;",
+	/* 6 -> 7: the satisfaction question after a resolved case. */
+	"CREATE TABLE case_ratings ("
+	"  case_id BIGINT PRIMARY KEY, channel TEXT NOT NULL, peer_id BIGINT NOT NULL,"
+	"  operator TEXT, asked_at BIGINT NOT NULL, rating BIGINT, rated_at BIGINT);"
+	"CREATE INDEX case_ratings_rated ON case_ratings (rated_at);",
+	/* 7 -> 8: the idea board (store_ideas.h). */
+	"CREATE TABLE ideas ("
+	"  id BIGSERIAL PRIMARY KEY, channel TEXT NOT NULL, peer_id BIGINT NOT NULL,"
+	"  user_id BIGINT NOT NULL, author TEXT, lang TEXT NOT NULL DEFAULT 'ru',"
+	"  what TEXT NOT NULL, why TEXT, status TEXT NOT NULL DEFAULT 'new', unit TEXT,"
+	"  merged_into BIGINT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"
+	"CREATE TABLE idea_votes ("
+	"  idea_id BIGINT NOT NULL, channel TEXT NOT NULL, user_id BIGINT NOT NULL,"
+	"  at BIGINT NOT NULL, PRIMARY KEY (idea_id, channel, user_id));",
+	/* 8 -> 9: outbox_pending carries peer_id. */
+	"DROP INDEX outbox_pending;"
+	"CREATE INDEX outbox_pending ON outbox (channel, status, id, peer_id);",
+	/* 9 -> 10: the files customers send (store_files.h); their bytes as bytea. */
+	"CREATE TABLE case_files ("
+	"  id BIGSERIAL PRIMARY KEY, case_id BIGINT NOT NULL, line_id BIGINT NOT NULL,"
+	"  channel TEXT NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL, name TEXT,"
+	"  state TEXT NOT NULL DEFAULT 'pending', attempts BIGINT NOT NULL DEFAULT 0,"
+	"  mime TEXT, size BIGINT, data BYTEA, error TEXT, created_at BIGINT NOT NULL);"
+	"CREATE INDEX case_files_line ON case_files (line_id);"
+	"CREATE INDEX case_files_pending ON case_files (state, id);",
+};
+
+#define N_PG_MIGRATIONS ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
+
+const char *store__pg_migration(int v)
+{
+	return v >= 0 && v < N_PG_MIGRATIONS ? pg_migrations[v] : NULL;
+}
