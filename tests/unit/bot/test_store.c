@@ -14,6 +14,7 @@
 #include "cases.h"
 #include "store.h"
 #include "store_int.h"
+#include "store_sql.h"
 #include "test_store_fixture.h"
 #include "xalloc.h"
 
@@ -21,6 +22,12 @@ static void migrates_to_current_version(void **state)
 {
 	struct store *st = open_store();
 	store_close(st);
+	if (tb_pg) {
+		assert_int_equal(tb_pg_query(dbwhere, "SELECT version FROM deskbot_schema"),
+				 STORE_SCHEMA_VERSION);
+		store_close(open_store());
+		return;
+	}
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
 	sqlite3_stmt *s;
@@ -42,11 +49,18 @@ static int exec_ok(sqlite3 *db, const char *sql)
 	return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
+/* Raw SQL through the store's own connection (inside its open unit, if any). */
+static int exec_in(struct store *st, const char *sql)
+{
+	return sql_exec(store__db(st), sql);
+}
+
 /* A store of schema 3 kept transcripts inside the records: migration 4 moves them to
  * rows, in order, and the record reads back the same. */
 static void moves_transcripts_out_of_records(void **state)
 {
 	(void)state;
+	tb_sqlite_only(); /* no PostgreSQL store ever had schema 3 */
 	/* A store exactly as schema 3 left it: the first three migrations only. */
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
@@ -109,19 +123,42 @@ static void moves_transcripts_out_of_records(void **state)
 static void refuses_newer_schema(void **state)
 {
 	store_close(open_store());
-	sqlite3 *db;
-	sqlite3_open(dbpath, &db);
-	sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
-	sqlite3_close(db);
+	if (tb_pg) {
+		tb_pg_query(dbwhere, "UPDATE deskbot_schema SET version = 99");
+	} else {
+		sqlite3 *db;
+		sqlite3_open(dbpath, &db);
+		sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
 	struct store *st = NULL;
 	char err[256] = "";
-	assert_int_equal(store_open(dbpath, &st, err, sizeof err), -1);
+	assert_int_equal(store_open(dbwhere, &st, err, sizeof err), -1);
 	assert_null(st);
 	assert_non_null(strstr(err, "newer"));
 }
 
+/* PostgreSQL's counterpart of a file that is not a database: a schema that holds
+ * tables but not deskbot's is refused, not migrated into. */
+static void refuses_a_foreign_database(void **state)
+{
+	(void)state;
+	if (!tb_pg)
+		skip();
+	tb_pg_query(dbwhere, "CREATE TABLE invoices (id BIGINT PRIMARY KEY)");
+	struct store *st = NULL;
+	char err[256] = "";
+	assert_int_equal(store_open(dbwhere, &st, err, sizeof err), -1);
+	assert_null(st);
+	assert_non_null(strstr(err, "not a deskbot store"));
+	assert_int_equal(tb_pg_query(dbwhere, "SELECT count(*) FROM information_schema.tables "
+					      "WHERE table_schema = current_schema()"),
+			 1);
+}
+
 static void refuses_a_file_that_is_not_a_database(void **state)
 {
+	tb_sqlite_only();
 	FILE *f = fopen(dbpath, "w");
 	fputs("this is not sqlite, just some text that is long enough to have a header....", f);
 	fclose(f);
@@ -370,6 +407,7 @@ static int commit_syncs(struct store *st, int unsynced, int64_t peer)
 static void delivery_marks_commit_unsynced(void **state)
 {
 	(void)state;
+	tb_sqlite_only(); /* counts SQLite's fsyncs through a VFS */
 	use_counting_vfs();
 	struct store *st = open_store();
 	assert_true(commit_syncs(st, 0, 1) > 0);
@@ -465,17 +503,16 @@ static void failed_commit_rolls_back(void **state)
 {
 	(void)state;
 	struct store *st = open_store();
-	sqlite3 *db = store__sqlite(st);
-	assert_int_equal(exec_ok(db, "PRAGMA foreign_keys = ON; CREATE TABLE parent "
-				     "(id INTEGER PRIMARY KEY); CREATE TABLE child (p INTEGER "
-				     "REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);"),
-			 SQLITE_OK);
+	assert_int_equal(exec_in(st, "CREATE TABLE parent (id INTEGER PRIMARY KEY); CREATE "
+				     "TABLE child (p INTEGER REFERENCES parent (id) DEFERRABLE "
+				     "INITIALLY DEFERRED);"),
+			 0);
 	struct store_tx *tx = begin_tx(st);
 	assert_int_equal(store_cursor_set(tx, "vk", "5"), 0);
 	add_row(tx, 1, "lost");
-	assert_int_equal(exec_ok(db, "INSERT INTO child (p) VALUES (42)"), SQLITE_OK);
+	assert_int_equal(exec_in(st, "INSERT INTO child (p) VALUES (42)"), 0);
 	assert_int_equal(store_commit(tx), -1);
-	assert_non_null(strstr(store_state(st), "FOREIGN KEY"));
+	assert_non_null(strstr(store_state(st), tb_pg ? "foreign key" : "FOREIGN KEY"));
 	char *v = NULL;
 	assert_int_equal(store_cursor_get(st, "vk", &v), 0);
 	assert_null(v);
@@ -497,6 +534,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(refuses_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_a_file_that_is_not_a_database, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(refuses_a_foreign_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(inbound_is_unique_per_channel_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(cursor_and_conversation_survive_reopen, setup,
 						teardown),
@@ -508,5 +546,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(writes_need_a_tx, setup, teardown),
 		cmocka_unit_test_setup_teardown(failed_commit_rolls_back, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tb_run(tests);
 }
