@@ -40,7 +40,7 @@ static const struct table tables[T_COUNT] = {
 	[T_INBOUND] = {
 		"inbound",
 		"SELECT max(id), count(*), max(received_at) FROM (SELECT id, received_at FROM "
-		"inbound WHERE id > ?1 ORDER BY id LIMIT ?2)",
+		"inbound WHERE id > ?1 ORDER BY id LIMIT ?2) w",
 		"DELETE FROM inbound WHERE id > ?1 AND id <= ?2 AND received_at < ?3 "
 		"AND id < (SELECT max(id) FROM inbound) AND NOT " OPEN_CASE("inbound.channel",
 									    "inbound.peer_id"),
@@ -49,7 +49,7 @@ static const struct table tables[T_COUNT] = {
 		"outbox",
 		/* Compared in seconds like the others: created_ms / 1000. */
 		"SELECT max(id), count(*), max(created_ms) / 1000 FROM (SELECT id, created_ms "
-		"FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2)",
+		"FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2) w",
 		"DELETE FROM outbox WHERE id > ?1 AND id <= ?2 AND created_ms < ?3 * 1000 "
 		"AND status <> 'pending' AND id < (SELECT max(id) FROM outbox) "
 		"AND NOT " OPEN_CASE("outbox.channel", "outbox.peer_id"),
@@ -57,7 +57,7 @@ static const struct table tables[T_COUNT] = {
 	[T_WEB_PEERS] = {
 		"web_peers",
 		"SELECT max(peer_id), count(*), max(created_at) FROM (SELECT peer_id, created_at "
-		"FROM web_peers WHERE peer_id > ?1 ORDER BY peer_id LIMIT ?2)",
+		"FROM web_peers WHERE peer_id > ?1 ORDER BY peer_id LIMIT ?2) w",
 		/* ?3: the retention cut-off; ?4: a day ago. A customer who wrote nothing
 		 * since the cut-off goes; one who never wrote at all (a made-up cookie, a
 		 * page opened once) goes after a day. */
@@ -72,7 +72,7 @@ static const struct table tables[T_COUNT] = {
 	[T_AUDIT] = {
 		"audit",
 		"SELECT max(id), count(*), max(at) FROM (SELECT id, at FROM audit WHERE id > ?1 "
-		"ORDER BY id LIMIT ?2)",
+		"ORDER BY id LIMIT ?2) w",
 		"DELETE FROM audit WHERE id > ?1 AND id <= ?2 AND at < ?3 "
 		"AND id < (SELECT max(id) FROM audit) AND (case_id IS NULL OR NOT EXISTS "
 		"(SELECT 1 FROM cases c WHERE c.id = audit.case_id AND "
@@ -105,12 +105,18 @@ static int step_table(struct store *st, struct store_retention *r, int t, int64_
 	sql_bind_int64(w, 1, r->cursor[t]);
 	sql_bind_int(w, 2, r->batch);
 	int64_t end = 0, n = 0, newest = 0;
-	if (sql_step(w) == SQL_ROW) {
+	int wrc = sql_step(w);
+	if (wrc == SQL_ROW) {
 		end = sql_column_int64(w, 0);
 		n = sql_column_int64(w, 1);
 		newest = sql_column_int64(w, 2);
 	}
 	sql_reset(w);
+	if (wrc == SQL_ERROR) {
+		log_error("store: retention of %s: window: %s", tables[t].name,
+			  sql_errmsg(store__db(st)));
+		return -1;
+	}
 	if (n == 0) {
 		r->cursor[t] = 0;
 		return 0;

@@ -72,5 +72,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(asked_once_rated_by_the_customer_only, setup,
 						teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tb_run(tests);
 }

@@ -16,6 +16,7 @@
 
 #include "store.h"
 #include "store_int.h"
+#include "store_sql.h"
 #include "test_store_fixture.h"
 
 #define DAY 86400LL
@@ -23,18 +24,17 @@
 
 static void exec_sql(struct store *st, const char *sql)
 {
-	char *msg = NULL;
-	if (sqlite3_exec(store__sqlite(st), sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg);
+	if (sql_exec(store__db(st), sql) < 0)
+		fail_msg("%s: %s", sql, sql_errmsg(store__db(st)));
 }
 
 static int64_t count(struct store *st, const char *sql)
 {
-	sqlite3_stmt *s;
-	assert_int_equal(sqlite3_prepare_v2(store__sqlite(st), sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	int64_t v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	struct sql_stmt *s = sql_prepare(store__db(st), sql);
+	assert_non_null(s);
+	assert_int_equal(sql_step(s), SQL_ROW);
+	int64_t v = sql_column_int64(s, 0);
+	sql_finalize(s);
 	return v;
 }
 
@@ -199,6 +199,7 @@ static int64_t file_size(void)
 /* A new store is incremental; a pass plus vacuum steps make the file smaller. */
 static void freed_pages_go_back(void **state)
 {
+	tb_sqlite_only(); /* SQLite's file and its vacuum */
 	struct store *st = open_store();
 	assert_int_equal(count(st, "PRAGMA auto_vacuum"), 2);
 	fill(st, 20000, 1, NOW_S - 200 * DAY, "sent");
@@ -223,6 +224,7 @@ static void freed_pages_go_back(void **state)
 /* A store made before incremental vacuum is converted once at open. */
 static void old_store_is_converted(void **state)
 {
+	tb_sqlite_only();
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
 	sqlite3_exec(db, "PRAGMA journal_mode=WAL; CREATE TABLE junk (x);", NULL, NULL, NULL);
@@ -284,5 +286,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_batch_is_short_at_a_large_backlog, setup,
 						teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tb_run(tests);
 }
