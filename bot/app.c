@@ -271,7 +271,7 @@ int app_main(int argc, char **argv)
 	 * the write fails with EFBIG instead and the store treats it like a full disk:
 	 * nothing is acknowledged that is not stored, /healthz says why. */
 	signal(SIGXFSZ, SIG_IGN);
-	if (store_open(app->cfg.store_path, &app->store, err, sizeof err) < 0) {
+	if (store_open(config_store_where(&app->cfg), &app->store, err, sizeof err) < 0) {
 		log_error("%s", err);
 		goto out;
 	}
@@ -325,7 +325,8 @@ int app_main(int argc, char **argv)
 		files_start(app);
 	}
 	log_info("deskbot %s listening on http://%s:%d (store %s, replies %s)", DESKBOT_VERSION,
-		 app->cfg.http_host, server_port(app->server), app->cfg.store_path,
+		 app->cfg.http_host, server_port(app->server),
+		 app->cfg.store_url ? "on PostgreSQL" : app->cfg.store_path, /* no password */
 		 app->cfg.replies_dir);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	result = app->exit_code;

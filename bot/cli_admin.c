@@ -165,7 +165,7 @@ static int open_store(const char *config_path, struct config *cfg, struct store 
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
-	if (store_open(cfg->store_path, st, err, sizeof err) < 0) {
+	if (store_open(config_store_where(cfg), st, err, sizeof err) < 0) {
 		fprintf(stderr, "%s\n", err);
 		config_free(cfg);
 		return -1;

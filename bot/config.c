@@ -672,10 +672,14 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		replies_given = cJSON_GetObjectItemCaseSensitive(s, "dir") != NULL;
 	}
 	if ((s = section(&l, root, "store"))) {
-		static const char *const store_keys[] = {"path", "retention_days",
+		static const char *const store_keys[] = {"path", "url", "retention_days",
 			"audit_retention_days", "synchronous", NULL};
 		warn_unknown(s, "store", store_keys);
 		get_string(&l, s, "path", "store.path", &out->store_path);
+		get_string(&l, s, "url", "store.url", &out->store_url);
+		if (out->store_url && strncmp(out->store_url, "postgres://", 11) != 0 &&
+		    strncmp(out->store_url, "postgresql://", 13) != 0)
+			fail(&l, "store.url", "expected a postgres:// or postgresql:// URL");
 		get_int(&l, s, "retention_days", "store.retention_days", 0, 36500,
 			"an integer from 0 (keep forever) to 36500", &out->store_retention_days);
 		get_int(&l, s, "audit_retention_days", "store.audit_retention_days", 0, 36500,
@@ -821,6 +825,7 @@ void config_free(struct config *c)
 {
 	free(c->replies_dir);
 	free(c->store_path);
+	free(c->store_url);
 	free(c->http_host);
 	free(c->http.public_origin);
 	free(c->admin_token);
@@ -861,4 +866,9 @@ const char *config_operator_title(const struct config *cfg, const char *login)
 {
 	const char *name = config_operator_display_name(cfg, login);
 	return name ? name : login;
+}
+
+const char *config_store_where(const struct config *c)
+{
+	return c->store_url ? c->store_url : c->store_path;
 }

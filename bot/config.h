@@ -69,6 +69,7 @@ struct config_max {
 struct config {
 	char *replies_dir;
 	char *store_path;
+	char *store_url; /* store.url: a postgres:// URL chooses PostgreSQL; NULL: SQLite */
 	int64_t store_retention_days;       /* messages, replies, web peers; 0 = forever */
 	int64_t store_audit_retention_days; /* audit rows; 0 = forever */
 	int store_synchronous_full;         /* 1: synchronous=FULL (default), 0: NORMAL */
@@ -112,5 +113,8 @@ const struct config_operator *config_operator(const struct config *cfg, const ch
 const char *config_operator_display_name(const struct config *cfg, const char *login);
 /* The name one secretary sees of another: the display name, else the login. */
 const char *config_operator_title(const struct config *cfg, const char *login);
+
+/* What store_open takes: store.url when set, else store.path. */
+const char *config_store_where(const struct config *c);
 
 #endif

@@ -381,6 +381,8 @@ int sql_pg_open(const char *url, struct sql_db **out, char *err, size_t errlen)
 {
 	/* The password may come from the environment rather than the URL or config. */
 	const char *password = getenv("DESKBOT_STORE_PASSWORD");
+	if (password && *password)
+		log_add_secret(password);
 	const char *keys[] = {"dbname", "password", "client_encoding", NULL};
 	const char *vals[] = {url, password && *password ? password : NULL, "UTF8", NULL};
 	if (!vals[1]) {

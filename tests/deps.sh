@@ -3,10 +3,11 @@
 # Usage: sh tests/deps.sh [--test]   (--test adds what the test suite needs)
 set -eu
 pkgs="build-essential cmake pkg-config libuv1-dev libcurl4-openssl-dev libcjson-dev
- libwebsockets-dev libwebsockets-evlib-uv libsqlite3-dev libcmocka-dev libstemmer-dev
+ libwebsockets-dev libwebsockets-evlib-uv libsqlite3-dev libpq-dev libcmocka-dev libstemmer-dev
  libutf8proc-dev libcrypt-dev libhunspell-dev hunspell-ru python3"
 if [ "${1:-}" = "--test" ]; then
-  pkgs="$pkgs clang libclang-rt-14-dev chromium chromium-driver"
+  # postgresql: the store's tests run on both backends (tests/pg-cluster.sh).
+  pkgs="$pkgs clang libclang-rt-14-dev chromium chromium-driver postgresql"
   # A machine may already have Node.js from elsewhere, with its own npm; Debian's npm
   # cannot be installed next to it, so only ask for them when they are missing.
   command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"

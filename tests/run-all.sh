@@ -28,6 +28,16 @@ for target in fuzz_vk fuzz_tg fuzz_max fuzz_text fuzz_matcher fuzz_replyset; do
 done
 echo "fuzz: every target ran without a crash"
 
+# The store's tests run on SQLite and on PostgreSQL (tests/unit/test_backends.h): a
+# throwaway cluster (a non-root user, a temporary directory, 127.0.0.1, a free port) for
+# the whole run, stopped on the way out however the run ends. Without it the store's
+# tests fail rather than skip PostgreSQL.
+pg_dir=$(mktemp -d /tmp/deskbot-pg-XXXXXX)
+trap 'sh tests/pg-cluster.sh stop "$pg_dir"' EXIT INT TERM
+DESKBOT_TEST_PG_URL=$(sh tests/pg-cluster.sh start "$pg_dir")
+export DESKBOT_TEST_PG_URL DESKBOT_TEST_PG_DIR="$pg_dir" DESKBOT_TEST_REQUIRE_PG=1
+echo "postgresql: test cluster at $DESKBOT_TEST_PG_URL"
+
 cmake -S . -B build-ci -DDESKBOT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc
 cmake --build build-ci -j2
 

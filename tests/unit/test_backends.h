@@ -15,7 +15,7 @@ static int tb_pg;	     /* the pass running: 0 SQLite, 1 PostgreSQL */
 static char tb_schema[64];   /* this test's PostgreSQL schema, "" when none */
 static int tb_n_schemas;
 
-static void tb_quiet(void *arg, const char *message)
+static inline void tb_quiet(void *arg, const char *message)
 {
 	(void)arg;
 	(void)message;
@@ -24,7 +24,7 @@ static void tb_quiet(void *arg, const char *message)
 /* Runs sql at where (a PostgreSQL URL: the server's, or a test's schema from
  * tb_store_where), failing the test on an error; the first column of the first row as an
  * integer, or 0. */
-static long long tb_pg_query(const char *where, const char *sql)
+static inline long long tb_pg_query(const char *where, const char *sql)
 {
 	PGconn *c = PQconnectdb(where);
 	if (PQstatus(c) != CONNECTION_OK)
@@ -42,14 +42,14 @@ static long long tb_pg_query(const char *where, const char *sql)
 	return v;
 }
 
-static void tb_pg_exec(const char *sql)
+static inline void tb_pg_exec(const char *sql)
 {
 	tb_pg_query(getenv("DESKBOT_TEST_PG_URL"), sql);
 }
 
 /* Where this test's store lives: sqlite_path on SQLite; on PostgreSQL a URL whose
  * search_path is a new, empty schema. Caller frees. */
-static char *tb_store_where(const char *sqlite_path)
+static inline char *tb_store_where(const char *sqlite_path)
 {
 	if (!tb_pg)
 		return strdup(sqlite_path);
@@ -67,7 +67,7 @@ static char *tb_store_where(const char *sqlite_path)
 }
 
 /* Drops this test's schema (a no-op on SQLite). */
-static void tb_store_drop(void)
+static inline void tb_store_drop(void)
 {
 	if (!tb_pg || !tb_schema[0])
 		return;
@@ -84,7 +84,7 @@ static void tb_store_drop(void)
 			skip();                                                            \
 	} while (0)
 
-static int tb_run_both(const char *name, const struct CMUnitTest *tests, size_t n)
+static inline int tb_run_both(const char *name, const struct CMUnitTest *tests, size_t n)
 {
 	tb_pg = 0;
 	int failed = _cmocka_run_group_tests(name, tests, n, NULL, NULL);

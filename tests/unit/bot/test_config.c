@@ -45,6 +45,9 @@ static void defaults_without_file(void **state)
 	/* "replies", or the installed / source-tree set when ./replies does not exist. */
 	assert_non_null(strstr(c.replies_dir, "replies"));
 	assert_string_equal(c.store_path, "deskbot.db");
+	/* SQLite stays the default: no URL, and the store opens the file. */
+	assert_null(c.store_url);
+	assert_string_equal(config_store_where(&c), "deskbot.db");
 	assert_string_equal(c.http_host, "127.0.0.1");
 	assert_int_equal(c.http_port, 8080);
 	assert_false(c.vk.enabled);
@@ -79,6 +82,35 @@ static void file_values_and_env_secrets(void **state)
 	config_free(&c);
 }
 
+static void expect_error(const char *json, const char *message)
+{
+	write_config(json);
+	struct config c;
+	char err[256] = "";
+	assert_int_equal(config_load(path, &c, err, sizeof err), -1);
+	assert_string_equal(err, message);
+	unlink(path);
+	path[0] = '\0';
+}
+
+/* store.url chooses PostgreSQL over store.path; anything but a postgres:// URL is refused. */
+static void store_url_chooses_postgresql(void **state)
+{
+	(void)state;
+	write_config("{\"store\":{\"path\":\"x.db\","
+		     "\"url\":\"postgres://deskbot@127.0.0.1:5432/deskbot\"}}");
+	struct config c;
+	char err[256] = "";
+	assert_int_equal(config_load(path, &c, err, sizeof err), 0);
+	assert_string_equal(config_store_where(&c), "postgres://deskbot@127.0.0.1:5432/deskbot");
+	config_free(&c);
+	unlink(path);
+	path[0] = '\0';
+	expect_error("{\"store\":{\"url\":\"mysql://x\"}}",
+		     "config: store.url: expected a postgres:// or postgresql:// URL");
+	expect_error("{\"store\":{\"url\":5}}", "config: store.url: expected a string");
+}
+
 static void outbox_limits(void **state)
 {
 	(void)state;
@@ -99,17 +131,6 @@ static void outbox_limits(void **state)
 	assert_true(c.telegram.chat_rate_per_s == 2 && c.telegram.chat_burst == 5);
 	assert_true(c.telegram.group_rate_per_min == 10);
 	config_free(&c);
-	unlink(path);
-	path[0] = '\0';
-}
-
-static void expect_error(const char *json, const char *message)
-{
-	write_config(json);
-	struct config c;
-	char err[256] = "";
-	assert_int_equal(config_load(path, &c, err, sizeof err), -1);
-	assert_string_equal(err, message);
 	unlink(path);
 	path[0] = '\0';
 }
@@ -297,6 +318,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(defaults_without_file, teardown),
 		cmocka_unit_test_teardown(outbox_limits, teardown),
+		cmocka_unit_test_teardown(store_url_chooses_postgresql, teardown),
 		cmocka_unit_test_teardown(file_values_and_env_secrets, teardown),
 		cmocka_unit_test_teardown(wrong_types_are_one_clear_line, teardown),
 		cmocka_unit_test_teardown(invalid_json_names_the_position, teardown),
