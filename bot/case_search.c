@@ -39,18 +39,6 @@ void case_search_free(struct case_search *cs)
 	free(cs);
 }
 
-/* Appends s to b as an FTS5 string ("..." with " doubled), with a trailing * so that a
- * word being typed matches too. */
-static void fts_term(struct buf *b, const char *s)
-{
-	if (b->len)
-		buf_append(b, " ", 1);
-	buf_append(b, "\"", 1);
-	for (; *s; s++)
-		buf_append(b, *s == '"' ? "\"\"" : s, 1 + (*s == '"'));
-	buf_append(b, "\"*", 2);
-}
-
 /* The words of text as the index keeps them: Snowball stems (Russian for Cyrillic,
  * English for Latin) of its words and numbers, separated by spaces. No layout or typo
  * repair: the index holds what was written, and a query is stemmed the same way. */
@@ -129,10 +117,7 @@ int case_search_terms(struct case_search *cs, const char *q, struct buf *ids_jso
 	size_t n_found = 0;
 	int terms = 0, result = 0;
 	for (char *tok = strtok(stems, " "); tok && result == 0; tok = strtok(NULL, " ")) {
-		struct buf term = {0};
-		fts_term(&term, tok);
-		int n = store_case_words_match(cs->store, term.data, next, SEARCH_IDS);
-		buf_free(&term);
+		int n = store_case_words_match(cs->store, tok, next, SEARCH_IDS);
 		if (n < 0) {
 			result = -1;
 		} else if (terms++ == 0) {

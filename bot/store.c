@@ -263,6 +263,11 @@ static int exec_failed(struct store *st)
 	return -1;
 }
 
+const char *store__pick(struct store *st, const char *sqlite_sql, const char *pg_sql)
+{
+	return sql_backend(st->db) == SQL_PG ? pg_sql : sqlite_sql;
+}
+
 struct sqlite3 *store__sqlite(struct store *st)
 {
 	return sql_sqlite_handle(st->db);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store_cases.h"
+#include "buf.h"
 #include "json_util.h"
 #include "log.h"
 #include "store_int.h"
@@ -356,24 +357,24 @@ int store_case_claim(struct store_tx *tx, int64_t id, const char *operator_login
 
 /* The queue's columns and filters; the two statements differ only in the search. Each
  * filter is "?N IS NULL OR ..." so that one prepared statement serves every
- * combination. Column 5 is the last customer line (the preview, 300 characters),
+ * combination (the CAST tells PostgreSQL the type of a NULL it cannot infer). Column 5 is the last customer line (the preview, 300 characters),
  * found through case_lines_case. */
 #define CASES_SELECT                                                                              \
 	"SELECT id, record, n_lines, last_line_at, last_line_from, (SELECT substr(text, 1, 300) " \
 	"FROM case_lines l " \
 	"WHERE l.case_id = cases.id AND l.who = 'customer' ORDER BY l.id DESC LIMIT 1) FROM cases " \
-	"WHERE (?1 IS NULL OR (?1 = 'open' AND status IN ('new','claimed','waiting')) OR "           \
-	"status = ?1) AND (?2 IS NULL OR channel = ?2) AND "                                          \
-	"(?3 IS NULL OR category = ?3) AND (?4 IS NULL OR assignee = ?4) AND "                        \
-	"updated_at >= ?5 AND id > ?6 AND (?8 IS NULL OR severity = ?8) AND "                         \
-	"(?9 IS NULL OR json_extract(record, '$.flags.' || ?9) = 1) AND "                             \
-	"(?10 IS NULL OR created_at >= ?10) AND (?11 IS NULL OR created_at < ?11) "
+	"WHERE (CAST(?1 AS TEXT) IS NULL OR (?1 = 'open' AND status IN ('new','claimed','waiting')) OR "           \
+	"status = ?1) AND (CAST(?2 AS TEXT) IS NULL OR channel = ?2) AND "                                          \
+	"(CAST(?3 AS TEXT) IS NULL OR category = ?3) AND (CAST(?4 AS TEXT) IS NULL OR assignee = ?4) AND "                        \
+	"updated_at >= ?5 AND id > ?6 AND (CAST(?8 AS BIGINT) IS NULL OR severity = ?8) AND "                         \
+	"(CAST(?9 AS TEXT) IS NULL OR CAST(json_extract(record, '$.flags.' || ?9) AS INTEGER) = 1) AND "          \
+	"(CAST(?10 AS BIGINT) IS NULL OR created_at >= ?10) AND (CAST(?11 AS BIGINT) IS NULL OR created_at < ?11) "
 #define CASES_ORDER "ORDER BY severity ASC, created_at DESC, id DESC LIMIT ?7"
 
 static const char cases_plain_sql[] = CASES_SELECT CASES_ORDER;
 static const char cases_search_sql[] =
-	CASES_SELECT "AND (id IN (SELECT value FROM json_each(?12)) OR "
-		     "(?13 IS NOT NULL AND (number LIKE '%' || ?13 || '%' OR "
+	CASES_SELECT "AND (id IN (SELECT CAST(value AS INTEGER) FROM json_each(?12)) OR "
+		     "(CAST(?13 AS TEXT) IS NOT NULL AND (number LIKE '%' || ?13 || '%' OR "
 		     "replace(json_extract(record, '$.phone'), '+', '') LIKE '%' || ?13 || '%'))) "
 	CASES_ORDER;
 
@@ -451,10 +452,16 @@ int store_case_words_sync(struct store_tx *tx, char *(*words)(void *ud, const ch
 	if (!st)
 		return -1;
 	/* ORDER BY rowid DESC LIMIT 1, not max(rowid): FTS5 answers the first from its
-	 * index at once; max() would scan every row. */
-	struct sql_stmt *s = store__prep(st, "SELECT id, case_id, text FROM case_lines WHERE id > "
-					  "coalesce((SELECT rowid FROM case_words ORDER BY rowid "
-					  "DESC LIMIT 1), 0) ORDER BY id LIMIT ?");
+	 * index at once; max() would scan every row. PostgreSQL's case_words keys its rows
+	 * by id (FTS5's rowid) under a GIN index on their tsvector. */
+	struct sql_stmt *s = store__prep(
+		st, store__pick(st,
+				"SELECT id, case_id, text FROM case_lines WHERE id > "
+				"coalesce((SELECT rowid FROM case_words ORDER BY rowid "
+				"DESC LIMIT 1), 0) ORDER BY id LIMIT ?",
+				"SELECT id, case_id, text FROM case_lines WHERE id > "
+				"coalesce((SELECT id FROM case_words ORDER BY id "
+				"DESC LIMIT 1), 0) ORDER BY id LIMIT ?"));
 	if (!s)
 		return -1;
 	sql_bind_int(s, 1, max);
@@ -476,8 +483,9 @@ int store_case_words_sync(struct store_tx *tx, char *(*words)(void *ud, const ch
 	int result = rc == SQL_DONE ? 0 : -1;
 	if (result < 0)
 		log_error("store: search index: reading lines: %s", sql_errmsg(db_of(st)));
-	struct sql_stmt *ins = store__prep(st, "INSERT INTO case_words (rowid, words, case_id) "
-					    "VALUES (?, ?, ?)");
+	struct sql_stmt *ins = store__prep(
+		st, store__pick(st, "INSERT INTO case_words (rowid, words, case_id) VALUES (?, ?, ?)",
+				"INSERT INTO case_words (id, words, case_id) VALUES (?, ?, ?)"));
 	for (size_t i = 0; i < n; i++) {
 		if (result == 0 && ins) {
 			sql_bind_int64(ins, 1, lines[i].id);
@@ -498,12 +506,34 @@ int store_case_words_sync(struct store_tx *tx, char *(*words)(void *ud, const ch
 	return result < 0 ? -1 : (int)n;
 }
 
-int store_case_words_match(struct store *st, const char *fts, int64_t *ids, size_t max)
+/* stem as a prefix query: FTS5's "stem"* (" doubled) or PostgreSQL's 'stem':* on the
+ * 'russian' configuration, the one the index's tsvector is built with. */
+static char *prefix_query(struct store *st, const char *stem)
 {
-	struct sql_stmt *s = store__prep(st, "SELECT DISTINCT case_id FROM case_words WHERE "
-					  "case_words MATCH ? ORDER BY case_id");
+	struct buf b = {0};
+	int pg = sql_backend(store__db(st)) == SQL_PG;
+	const char quote = pg ? '\'' : '"';
+	buf_append(&b, &quote, 1);
+	for (const char *s = stem; *s; s++) {
+		if (*s == quote || (pg && *s == '\\'))
+			buf_append(&b, s, 1);
+		buf_append(&b, s, 1);
+	}
+	buf_puts(&b, pg ? "':*" : "\"*");
+	return buf_steal(&b);
+}
+
+int store_case_words_match(struct store *st, const char *stem, int64_t *ids, size_t max)
+{
+	struct sql_stmt *s = store__prep(
+		st, store__pick(st,
+				"SELECT DISTINCT case_id FROM case_words WHERE case_words MATCH ? "
+				"ORDER BY case_id",
+				"SELECT DISTINCT case_id FROM case_words WHERE "
+				"tsv @@ to_tsquery('russian', ?) ORDER BY case_id"));
 	if (!s)
 		return -1;
+	char *fts = prefix_query(st, stem);
 	sql_bind_text(s, 1, fts);
 	size_t n = 0;
 	int rc;
@@ -511,6 +541,7 @@ int store_case_words_match(struct store *st, const char *fts, int64_t *ids, size
 		ids[n++] = sql_column_int64(s, 0);
 	if (rc != SQL_ROW && rc != SQL_DONE)
 		log_error("store: search %s: %s", fts, sql_errmsg(db_of(st)));
+	free(fts);
 	sql_reset(s);
 	return rc == SQL_ROW || rc == SQL_DONE ? (int)n : -1;
 }
@@ -580,7 +611,7 @@ int store_transcript(struct store *st, const char *channel, int64_t peer, int64_
 		    "UNION ALL SELECT created_ms / 1000, CASE WHEN source LIKE 'operator%' "
 		    "THEN 'operator' ELSE 'bot' END, text, id * 2 + 1 FROM outbox "
 		    "WHERE channel = ?1 AND peer_id = ?2 AND kind = 'message' AND "
-		    "created_ms >= ?3 * 1000) ORDER BY at, k LIMIT 500");
+		    "created_ms >= ?3 * 1000) t ORDER BY at, k LIMIT 500");
 	if (!s)
 		return -1;
 	sql_bind_text(s, 1, channel);

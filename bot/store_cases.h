@@ -80,9 +80,10 @@ struct case_filter {
 	const char *digits;
 };
 
-/* The ids of the cases with a transcript line matching the FTS5 query fts (one quoted
- * term), ascending, at most max into ids. Returns the count or negative. */
-int store_case_words_match(struct store *st, const char *fts, int64_t *ids, size_t max);
+/* The ids of the cases with a transcript line holding a word that starts with stem (as
+ * the index keeps words: stems), ascending, at most max into ids. Returns the count or
+ * negative. */
+int store_case_words_match(struct store *st, const char *stem, int64_t *ids, size_t max);
 
 /* Brings the search index (case_words) up to the transcript lines: stems every line
  * not indexed yet, at most max of them, through words(ud, text) (a new string of

@@ -31,7 +31,7 @@ int store_console_timer_arm(struct store_tx *tx, int64_t case_id, const char *ki
 			"INSERT INTO console_timers (case_id, kind, due_at, armed_at) VALUES "
 			"(?1, ?2, ?3, ?4) ON CONFLICT (case_id, kind) DO UPDATE SET "
 			"due_at = excluded.due_at, armed_at = excluded.armed_at, active = 1 "
-			"WHERE active = 0",
+			"WHERE console_timers.active = 0",
 	};
 	if (mode < CONSOLE_ARM_REPLACE || mode > CONSOLE_ARM_IF_IDLE)
 		return -1;
@@ -521,8 +521,9 @@ static int report_cases(struct store *st, int64_t since, int64_t now, int64_t of
 	struct sql_stmt *s = once(
 		st, "SELECT (c.created_at + ?2) / 86400, c.created_at, "
 		    "(SELECT min(l.at) FROM case_lines l WHERE l.case_id = c.id AND "
-		    "l.who = 'operator'), coalesce(json_extract(c.record, '$.sla_due_at'), 0), "
-		    "(SELECT min(json_extract(h.value, '$.at')) FROM "
+		    "l.who = 'operator'), coalesce(CAST(json_extract(c.record, '$.sla_due_at') AS "
+		    "INTEGER), 0), "
+		    "(SELECT min(CAST(json_extract(h.value, '$.at') AS INTEGER)) FROM "
 		    "json_each(c.record, '$.history') h WHERE json_extract(h.value, '$.status') "
 		    "IN ('resolved', 'closed')) FROM cases c WHERE c.created_at >= ?1");
 	if (!s)

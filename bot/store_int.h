@@ -16,6 +16,9 @@ int64_t store__scalar(struct store *st, const char *sql);
  * address). */
 struct sql_stmt *store__prep(struct store *st, const char *sql);
 struct sql_db *store__db(struct store *st);
+/* The one of two spellings of a query for this store's backend, where the engines'
+ * SQL cannot meet (both string literals: the statement cache keys on the pointer). */
+const char *store__pick(struct store *st, const char *sqlite_sql, const char *pg_sql);
 /* The SQLite handle of a SQLite store, else NULL (tests only). */
 struct sqlite3 *store__sqlite(struct store *st);
 /* The store tx writes to; NULL (logged as a bug naming what) when tx is not open. Every

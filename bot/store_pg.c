@@ -72,6 +72,7 @@ static void failed(struct pg_db *db, const PGresult *res)
 {
 	set_msg(db, res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn),
 		res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL);
+	log_debug("store: PostgreSQL: %s", db->msg);
 	if (PQstatus(db->conn) == CONNECTION_BAD && !db->down) {
 		db->down = 1;
 		db->backoff_ms = BACKOFF_MIN_MS;
@@ -184,8 +185,6 @@ static struct sql_stmt *pg_prepare(struct sql_db *db, const char *sql)
 	if (s->nparams > 0) {
 		s->vals = xcalloc((size_t)s->nparams, sizeof *s->vals);
 		s->types = xcalloc((size_t)s->nparams, sizeof *s->types);
-		for (int i = 0; i < s->nparams; i++)
-			s->types[i] = OID_TEXT;
 	}
 	return &s->base;
 }
@@ -206,7 +205,7 @@ static void pg_clear_bindings(struct sql_stmt *st)
 	for (int i = 0; i < s->nparams; i++) {
 		free(s->vals[i]);
 		s->vals[i] = NULL;
-		s->types[i] = OID_TEXT;
+		s->types[i] = 0;
 	}
 }
 
@@ -247,7 +246,9 @@ static void pg_bind_text(struct sql_stmt *st, int i, const char *v)
 
 static void pg_bind_null(struct sql_stmt *st, int i)
 {
-	bind(PS(st), i, NULL, OID_TEXT);
+	/* Untyped: PostgreSQL takes the type from where the parameter is used (a NULL for
+	 * "?8 IS NULL OR severity = ?8" is a bigint). */
+	bind(PS(st), i, NULL, 0);
 }
 
 /* bytea in the text protocol: "\\x" and two hex digits a byte. */

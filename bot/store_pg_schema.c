@@ -6,8 +6,46 @@
 
 #include "store_int.h"
 
+/* SQLite's functions that the store's queries use, as PostgreSQL functions of the same
+ * name and meaning over the same TEXT columns, so that each query is written once:
+ * json_extract (a JSON true is 1, as in SQLite; strings unquoted; objects and arrays as
+ * JSON text), json_set for the argument lists the store passes, json_each (key, value as
+ * json_extract gives it) and sum() of a comparison. Paths are SQLite's '$.a.b'. */
+#define SQLITE_COMPAT                                                                      \
+	"CREATE FUNCTION deskbot_json_path(p TEXT) RETURNS TEXT[] LANGUAGE sql IMMUTABLE "  \
+	"  AS $$ SELECT CASE WHEN p = '$' THEN ARRAY[]::TEXT[] "                            \
+	"    ELSE string_to_array(substr(p, 3), '.') END $$;"                               \
+	"CREATE FUNCTION deskbot_json_value(v JSONB) RETURNS TEXT LANGUAGE sql IMMUTABLE "  \
+	"  AS $$ SELECT CASE jsonb_typeof(v) WHEN 'boolean' THEN "                          \
+	"    (CASE WHEN v = 'true'::jsonb THEN '1' ELSE '0' END) "                           \
+	"    WHEN 'string' THEN v #>> '{}' WHEN 'number' THEN v #>> '{}' "                  \
+	"    WHEN 'null' THEN NULL ELSE v::text END $$;"                                    \
+	"CREATE FUNCTION json_extract(doc TEXT, path TEXT) RETURNS TEXT LANGUAGE sql "      \
+	"  IMMUTABLE AS $$ SELECT deskbot_json_value(doc::jsonb #> deskbot_json_path(path)) $$;" \
+	"CREATE FUNCTION deskbot_json_put(doc JSONB, path TEXT, v JSONB) RETURNS JSONB "    \
+	"  LANGUAGE sql IMMUTABLE AS $$ SELECT jsonb_set(doc, deskbot_json_path(path), "     \
+	"    coalesce(v, 'null'::jsonb), true) $$;"                                         \
+	"CREATE FUNCTION json_set(doc TEXT, p1 TEXT, v1 BIGINT, p2 TEXT, v2 BIGINT) "       \
+	"  RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$ SELECT deskbot_json_put("              \
+	"    deskbot_json_put(doc::jsonb, p1, to_jsonb(v1)), p2, to_jsonb(v2))::text $$;"    \
+	"CREATE FUNCTION json_set(doc TEXT, p1 TEXT, v1 TEXT, p2 TEXT, v2 TEXT, p3 TEXT, "  \
+	"  v3 BIGINT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$ SELECT deskbot_json_put("    \
+	"    deskbot_json_put(deskbot_json_put(doc::jsonb, p1, to_jsonb(v1)), p2, "          \
+	"    to_jsonb(v2)), p3, to_jsonb(v3))::text $$;"                                    \
+	"CREATE FUNCTION json_each(doc TEXT, path TEXT DEFAULT '$') "                       \
+	"  RETURNS TABLE (key TEXT, value TEXT) LANGUAGE sql IMMUTABLE AS $$ "               \
+	"  SELECT (o - 1)::text, deskbot_json_value(e) FROM jsonb_array_elements("          \
+	"    CASE jsonb_typeof(doc::jsonb #> deskbot_json_path(path)) WHEN 'array' "         \
+	"    THEN doc::jsonb #> deskbot_json_path(path) ELSE '[]'::jsonb END) "              \
+	"    WITH ORDINALITY AS a (e, o) $$;"                                               \
+	"CREATE FUNCTION deskbot_count_true(n BIGINT, b BOOLEAN) RETURNS BIGINT "           \
+	"  LANGUAGE sql IMMUTABLE AS $$ SELECT n + CASE WHEN b THEN 1 ELSE 0 END $$;"        \
+	"CREATE AGGREGATE sum(BOOLEAN) (SFUNC = deskbot_count_true, STYPE = BIGINT, "       \
+	"  INITCOND = '0');"
+
 static const char *const pg_migrations[] = {
-	/* 0 -> 1: the pipeline's tables. */
+	/* 0 -> 1: the pipeline's tables, and SQLite's functions (SQLITE_COMPAT). */
+	SQLITE_COMPAT
 	"CREATE TABLE inbound ("
 	"  id BIGSERIAL PRIMARY KEY, channel TEXT NOT NULL, dedup_key TEXT NOT NULL,"
 	"  peer_id BIGINT NOT NULL, user_id BIGINT NOT NULL, message_id BIGINT NOT NULL,"

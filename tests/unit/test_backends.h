@@ -84,10 +84,11 @@ static inline void tb_store_drop(void)
 			skip();                                                            \
 	} while (0)
 
-static inline int tb_run_both(const char *name, const struct CMUnitTest *tests, size_t n)
+static inline int tb_run_both(const char *name, const struct CMUnitTest *tests, size_t n,
+			      CMFixtureFunction group_setup, CMFixtureFunction group_teardown)
 {
 	tb_pg = 0;
-	int failed = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+	int failed = _cmocka_run_group_tests(name, tests, n, group_setup, group_teardown);
 	const char *url = getenv("DESKBOT_TEST_PG_URL");
 	if (!url || !*url) {
 		if (getenv("DESKBOT_TEST_REQUIRE_PG")) {
@@ -102,8 +103,11 @@ static inline int tb_run_both(const char *name, const struct CMUnitTest *tests, 
 	}
 	tb_pg = 1;
 	fprintf(stderr, "%s: the same tests on PostgreSQL\n", name);
-	return failed + _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+	return failed + _cmocka_run_group_tests(name, tests, n, group_setup, group_teardown);
 }
 
-#define tb_run(tests) tb_run_both(#tests, tests, sizeof tests / sizeof tests[0])
+#define tb_run(tests) tb_run_both(#tests, tests, sizeof tests / sizeof tests[0], NULL, NULL)
+/* The same with cmocka's group setup and teardown, run once per backend. */
+#define tb_run_group(tests, setup, teardown)                                               \
+	tb_run_both(#tests, tests, sizeof tests / sizeof tests[0], setup, teardown)
 #endif

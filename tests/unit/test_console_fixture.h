@@ -11,7 +11,6 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +33,8 @@
 #include "server.h"
 #include "store.h"
 #include "store_int.h"
+#include "store_sql.h"
+#include "test_backends.h"
 #include "test_helpers.h"
 #include "test_store_tx.h"
 
@@ -114,6 +115,9 @@ static inline int fx_setup_lang(void **state, const char *lang)
 		abort();
 	free(app->cfg.store_path);
 	app->cfg.store_path = path;
+	/* On tb_run's PostgreSQL pass, a fresh schema instead of the file. */
+	if (tb_pg)
+		app->cfg.store_url = tb_store_where(path);
 	fx_add_operator(&app->cfg, "marina", "admin");
 	fx_add_operator(&app->cfg, "oleg", "operator");
 	fx_add_operator(&app->cfg, "anna", "operator"); /* no display name: the fallbacks */
@@ -123,8 +127,8 @@ static inline int fx_setup_lang(void **state, const char *lang)
 	app->cfg.console_language = xstrdup(lang);
 	app->metrics = metrics_new();
 	app->events = events_new();
-	if (store_open(path, &app->store, err, sizeof err) < 0)
-		abort();
+	if (store_open(config_store_where(&app->cfg), &app->store, err, sizeof err) < 0)
+		fail_msg("store_open: %s", err);
 	app->replies = th_default_set();
 	if (app_casework_start(app) < 0)
 		abort();
@@ -170,6 +174,7 @@ static inline int fx_teardown(void **state)
 	events_unsubscribe(app->events, f->sub);
 	casework_free(app->casework);
 	store_close(app->store);
+	tb_store_drop();
 	replyset_unref(app->replies);
 	events_free(app->events);
 	metrics_free(app->metrics);
@@ -305,14 +310,14 @@ static inline cJSON *fx_record(struct fx *f, int64_t id)
 /* Rows in the outbox of channel/peer whose source starts with prefix. */
 static inline int fx_outbox_rows(struct fx *f, int64_t peer, const char *prefix)
 {
-	sqlite3_stmt *s;
-	sqlite3_prepare_v2(store__sqlite(f->app.store),
-			   "SELECT count(*) FROM outbox WHERE peer_id = ? AND source LIKE ? || '%'",
-			   -1, &s, NULL);
-	sqlite3_bind_int64(s, 1, peer);
-	sqlite3_bind_text(s, 2, prefix, -1, SQLITE_TRANSIENT);
-	int n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
-	sqlite3_finalize(s);
+	struct sql_stmt *s = sql_prepare(
+		store__db(f->app.store),
+		"SELECT count(*) FROM outbox WHERE peer_id = ? AND source LIKE ? || '%'");
+	assert_non_null(s);
+	sql_bind_int64(s, 1, peer);
+	sql_bind_text(s, 2, prefix);
+	int n = sql_step(s) == SQL_ROW ? sql_column_int(s, 0) : -1;
+	sql_finalize(s);
 	return n;
 }
 

@@ -12,7 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include "severity.h"
 #include "store.h"
 #include "store_int.h"
+#include "store_sql.h"
 #include "store_console.h"
 #include "test_helpers.h"
 #include "test_store_fixture.h"
@@ -376,11 +376,11 @@ static void case_goes_to_the_crm(void **state)
 /* One integer a query answers (not store__scalar: it caches statements by address). */
 static int64_t count_of(struct store *st, const char *sql)
 {
-	sqlite3_stmt *s = NULL;
-	assert_int_equal(sqlite3_prepare_v2(store__sqlite(st), sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	int64_t n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	struct sql_stmt *s = NULL;
+	assert_non_null(s = sql_prepare(store__db(st), sql));
+	assert_int_equal(sql_step(s), SQL_ROW);
+	int64_t n = sql_column_int64(s, 0);
+	sql_finalize(s);
 	return n;
 }
 
@@ -488,5 +488,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(case_goes_to_the_crm, setup, teardown),
 		cmocka_unit_test_setup_teardown(resolved_case_asks_for_a_rating, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tb_run(tests);
 }

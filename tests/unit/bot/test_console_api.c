@@ -272,14 +272,12 @@ static void test_login_session_logout(void **state)
 	assert_int_equal(r.status, 401);
 	fx_resp_free(&r);
 	/* Audit: the logins, the failure and the logout. */
-	sqlite3_stmt *s;
-	sqlite3_prepare_v2(store__sqlite(f->app.store),
-			   "SELECT group_concat(action) FROM (SELECT action FROM audit ORDER BY id)", -1,
-			   &s, NULL);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(s, 0),
+	struct sql_stmt *s;
+	s = sql_prepare(store__db(f->app.store), "SELECT group_concat(action) FROM (SELECT action FROM audit ORDER BY id)");
+	assert_int_equal(sql_step(s), SQL_ROW);
+	assert_string_equal((const char *)sql_column_text(s, 0),
 			    "login_failed,login_failed,login,login,logout");
-	sqlite3_finalize(s);
+	sql_finalize(s);
 }
 
 static void test_login_throttled(void **state)
@@ -501,9 +499,8 @@ static void test_customer_history_and_titles(void **state)
 	int64_t other = fx_case(f, 8, "normal", "telegram", 1500); /* same phone */
 	int64_t now = fx_case(f, 7, "high", "web", 2000);
 	fx_case(f, 9, "high", "vk", 2500);
-	sqlite3_exec(store__sqlite(f->app.store),
-		     "UPDATE cases SET record = json_set(record, '$.phone', '+70000000000') "
-		     "WHERE peer_id = 9", NULL, NULL, NULL);
+	sql_exec(store__db(f->app.store), "UPDATE cases SET record = json_set(record, '$.phone', '+70000000000') "
+		     "WHERE peer_id = 9");
 	struct fx_user u = fx_login(f, "oleg");
 	char path[64];
 	snprintf(path, sizeof path, "/api/cases/%lld", (long long)now);
@@ -988,7 +985,7 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_stats_and_reload, fx_setup, fx_teardown),
 	};
-	int result = cmocka_run_group_tests(tests, NULL, NULL);
+	int result = tb_run(tests);
 	free(fx_hash);
 	return result;
 }

@@ -16,12 +16,11 @@
 
 static int64_t count_rows(struct fx *f, const char *sql, int64_t id)
 {
-	sqlite3_stmt *s;
-	assert_int_equal(sqlite3_prepare_v2(store__sqlite(f->app.store), sql, -1, &s, NULL),
-			 SQLITE_OK);
-	sqlite3_bind_int64(s, 1, id);
-	int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-	sqlite3_finalize(s);
+	struct sql_stmt *s;
+	assert_non_null(s = sql_prepare(store__db(f->app.store), sql));
+	sql_bind_int64(s, 1, id);
+	int64_t n = sql_step(s) == SQL_ROW ? sql_column_int64(s, 0) : -1;
+	sql_finalize(s);
 	return n;
 }
 
@@ -47,19 +46,44 @@ static int64_t timer_rows(struct fx *f, int64_t id)
 /* Makes the audit log refuse entries of action (as a full disk would refuse a write). */
 static void refuse_audit(struct fx *f, const char *action)
 {
-	char sql[256];
-	snprintf(sql, sizeof sql,
-		 "CREATE TEMP TRIGGER refuse_audit BEFORE INSERT ON audit WHEN NEW.action = '%s' "
-		 "BEGIN SELECT RAISE(ABORT, 'audit refused'); END;",
-		 action);
-	assert_int_equal(sqlite3_exec(store__sqlite(f->app.store), sql, NULL, NULL, NULL), SQLITE_OK);
+	char sql[512];
+	if (tb_pg)
+		snprintf(sql, sizeof sql,
+			 "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ "
+			 "BEGIN IF NEW.action = '%s' THEN RAISE 'audit refused'; END IF; "
+			 "RETURN NEW; END $$; CREATE TRIGGER refuse_audit BEFORE INSERT ON audit "
+			 "FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+			 action);
+	else
+		snprintf(sql, sizeof sql,
+			 "CREATE TEMP TRIGGER refuse_audit BEFORE INSERT ON audit WHEN NEW.action "
+			 "= '%s' BEGIN SELECT RAISE(ABORT, 'audit refused'); END;",
+			 action);
+	assert_int_equal(sql_exec(store__db(f->app.store), sql), 0);
 }
 
 static void allow_audit(struct fx *f)
 {
-	assert_int_equal(sqlite3_exec(store__sqlite(f->app.store), "DROP TRIGGER refuse_audit", NULL,
-				      NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(sql_exec(store__db(f->app.store),
+				  tb_pg ? "DROP TRIGGER refuse_audit ON audit; DROP FUNCTION "
+					  "refuse_audit()"
+					: "DROP TRIGGER refuse_audit"),
+			 0);
+}
+
+/* Makes the transcript refuse new lines. */
+static void refuse_lines(struct fx *f, int refuse)
+{
+	const char *sql =
+		tb_pg ? (refuse ? "CREATE FUNCTION refuse_line() RETURNS trigger LANGUAGE plpgsql "
+				  "AS $$ BEGIN RAISE 'line refused'; END $$; CREATE TRIGGER "
+				  "refuse_line BEFORE INSERT ON case_lines FOR EACH ROW EXECUTE "
+				  "FUNCTION refuse_line()"
+				: "DROP TRIGGER refuse_line ON case_lines; DROP FUNCTION refuse_line()")
+		      : (refuse ? "CREATE TEMP TRIGGER refuse_line BEFORE INSERT ON case_lines "
+				  "BEGIN SELECT RAISE(ABORT, 'line refused'); END;"
+				: "DROP TRIGGER refuse_line");
+	assert_int_equal(sql_exec(store__db(f->app.store), sql), 0);
 }
 
 static int64_t claimed_case(struct fx *f, int64_t peer)
@@ -128,18 +152,11 @@ static void test_template_is_all_or_nothing(void **state)
 	struct cases *cs = console__cases(f->con);
 	int64_t id = claimed_case(f, 8);
 	static const char *const ids[] = {"handed_back", NULL};
-	assert_int_equal(
-		sqlite3_exec(store__sqlite(f->app.store),
-			     "CREATE TEMP TRIGGER refuse_line BEFORE INSERT ON case_lines "
-			     "BEGIN SELECT RAISE(ABORT, 'line refused'); END;",
-			     NULL, NULL, NULL),
-		SQLITE_OK);
+	refuse_lines(f, 1);
 	assert_true(cases_send_template(cs, id, ids, clock_now_s()) < 0);
 	assert_int_equal(fx_outbox_rows(f, 8, "template:"), 0);
 	assert_int_equal(fx_count(f, "bot_message", id), 0);
-	assert_int_equal(sqlite3_exec(store__sqlite(f->app.store), "DROP TRIGGER refuse_line", NULL,
-				      NULL, NULL),
-			 SQLITE_OK);
+	refuse_lines(f, 0);
 	assert_int_equal(cases_send_template(cs, id, ids, clock_now_s()), 0);
 	assert_int_equal(fx_outbox_rows(f, 8, "template:handed_back"), 1);
 	assert_int_equal(fx_count(f, "bot_message", id), 1);
@@ -258,7 +275,7 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test(test_severity_names),
 	};
-	int result = cmocka_run_group_tests(tests, NULL, NULL);
+	int result = tb_run(tests);
 	free(fx_hash);
 	return result;
 }

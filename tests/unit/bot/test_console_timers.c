@@ -242,7 +242,7 @@ static void test_timers_survive_a_restart(void **state)
 	created(f, id);
 	/* A case created while nobody listened gets its timer at start-up. */
 	int64_t lost = fx_case(f, 8, "low", "web", now - 10);
-	char *path = xstrdup(f->app.cfg.store_path);
+	char *path = xstrdup(config_store_where(&f->app.cfg));
 	store_close(f->app.store);
 	char err[256];
 	assert_int_equal(store_open(path, &f->app.store, err, sizeof err), 0);
@@ -452,7 +452,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hub_frames, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_auth_on_a_fake_clock, fx_setup, fx_teardown),
 	};
-	int result = cmocka_run_group_tests(tests, NULL, NULL);
+	int result = tb_run(tests);
 	free(fx_hash);
 	return result;
 }

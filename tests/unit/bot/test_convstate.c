@@ -436,5 +436,5 @@ int main(void)
 		cmocka_unit_test(damaged_reads_as_fresh),
 		cmocka_unit_test_setup_teardown(round_trip_through_json_and_store, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tb_run(tests);
 }

@@ -368,5 +368,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_hold_without_a_case_goes_back_to_the_bot, setup,
 						teardown),
 	};
-	return cmocka_run_group_tests(tests, load_replies, unref_replies);
+	return tb_run_group(tests, load_replies, unref_replies);
 }

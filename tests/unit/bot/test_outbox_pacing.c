@@ -587,5 +587,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(chat_overflow_reads_back_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(channel_overflow_and_restart, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tb_run(tests);
 }

@@ -435,5 +435,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(one_row_per_event_and_none_after_free, setup,
 						teardown),
 	};
-	return cmocka_run_group_tests(tests, load_replies, unref_replies);
+	return tb_run_group(tests, load_replies, unref_replies);
 }
