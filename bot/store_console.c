@@ -189,7 +189,7 @@ int store_console_web_history(struct store *st, int64_t peer_id, int limit,
 		    " SELECT created_ms, 1, coalesce(source, ''), text, keyboard, id FROM outbox"
 		    " WHERE channel = 'web' AND peer_id = ?1 AND kind = 'message'"
 		    " AND status != 'failed'"
-		    " ORDER BY at DESC, ord DESC, id DESC LIMIT ?2) ORDER BY at, ord, id");
+		    " ORDER BY at DESC, ord DESC, id DESC LIMIT ?2) h ORDER BY at, ord, id");
 	if (!s)
 		return -1;
 	sql_bind_int64(s, 1, peer_id);
