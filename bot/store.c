@@ -581,6 +581,8 @@ void store_close(struct store *st)
 
 const char *store_state(const struct store *st)
 {
+	if (sql_is_down(st->db))
+		return "down: the PostgreSQL connection is lost; reconnecting";
 	return st->state;
 }
 

@@ -59,11 +59,24 @@ static inline char *tb_store_where(const char *sqlite_path)
 		 tb_schema);
 	tb_pg_exec(sql);
 	const char *url = getenv("DESKBOT_TEST_PG_URL");
-	size_t n = strlen(url) + strlen(tb_schema) + 40;
+	size_t n = strlen(url) + 2 * strlen(tb_schema) + 64;
 	char *where = malloc(n);
-	snprintf(where, n, "%s%coptions=-csearch_path%%3D%s", url, strchr(url, '?') ? '&' : '?',
-		 tb_schema);
+	/* application_name lets a test find its store's connection (tb_pg_cut). */
+	snprintf(where, n, "%s%coptions=-csearch_path%%3D%s&application_name=%s", url,
+		 strchr(url, '?') ? '&' : '?', tb_schema, tb_schema);
 	return where;
+}
+
+/* Cuts this test's store connections from the server's side, as a PostgreSQL restart
+ * or a network failure would. The number cut. */
+static inline long long tb_pg_cut(void)
+{
+	char sql[160];
+	snprintf(sql, sizeof sql,
+		 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+		 "application_name = '%s'",
+		 tb_schema);
+	return tb_pg_query(getenv("DESKBOT_TEST_PG_URL"), sql);
 }
 
 /* Drops this test's schema (a no-op on SQLite). */

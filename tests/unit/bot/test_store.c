@@ -526,6 +526,41 @@ static void failed_commit_rolls_back(void **state)
 	store_close(st);
 }
 
+/* A lost PostgreSQL connection fails the unit in hand (rolled back: none of its writes
+ * land), the store says so, and it reconnects by itself for the next one. */
+static void survives_a_lost_connection(void **state)
+{
+	(void)state;
+	if (!tb_pg)
+		skip();
+	struct store *st = open_store();
+	struct store_tx *tx = begin_tx(st);
+	assert_int_equal(store_cursor_set(tx, "vk", "1"), 0);
+	assert_int_equal(store_commit(tx), 0);
+	tx = begin_tx(st);
+	assert_int_equal(store_cursor_set(tx, "vk", "2"), 0);
+	add_row(tx, 1, "in the lost unit");
+	assert_true(tb_pg_cut() >= 1);
+	assert_int_equal(store_commit(tx), -1);
+	assert_string_not_equal(store_state(st), "ok");
+	/* Reads come back once the store has reconnected (within its backoff). */
+	char *v = NULL;
+	int tries = 0;
+	while (store_cursor_get(st, "vk", &v) < 0 && tries++ < 100)
+		usleep(50 * 1000);
+	assert_non_null(v);
+	assert_string_equal(v, "1");
+	free(v);
+	int64_t depth = -1, oldest = 0;
+	assert_int_equal(store_outbox_depth(st, "vk", &depth, &oldest), 0);
+	assert_int_equal(depth, 0);
+	tx = begin_tx(st);
+	assert_int_equal(store_cursor_set(tx, "vk", "3"), 0);
+	assert_int_equal(store_commit(tx), 0);
+	assert_string_equal(store_state(st), "ok");
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -545,6 +580,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(commit_keeps_and_rollback_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(writes_need_a_tx, setup, teardown),
 		cmocka_unit_test_setup_teardown(failed_commit_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(survives_a_lost_connection, setup, teardown),
 	};
 	return tb_run(tests);
 }

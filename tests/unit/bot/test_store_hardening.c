@@ -63,6 +63,7 @@ static void depth_of(struct store *st, const char *channel, int64_t *n)
  * (before the fix: a scan per call, 120 ms at 520k rows in Release). */
 static void outbox_depth_does_not_scan(void **state)
 {
+	tb_sqlite_only(); /* SQLite's query plan */
 	store_close(open_store());
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
@@ -142,6 +143,7 @@ static void outbox_depth_follows_changes(void **state)
  * "ok" until a batch hit the damage). */
 static void damaged_store_is_refused(void **state)
 {
+	tb_sqlite_only(); /* a damaged SQLite file */
 	struct store *st = open_store();
 	char text[400];
 	memset(text, 'q', sizeof text - 1);
@@ -178,6 +180,7 @@ static void damaged_store_is_refused(void **state)
  * (before the fix it stayed, with the old reason, until a restart). */
 static void failure_state_clears_on_next_good_write(void **state)
 {
+	tb_sqlite_only(); /* a full SQLite file */
 	struct store *st = open_store();
 	sqlite3 *db = store__sqlite(st);
 	sqlite3_stmt *s;
@@ -219,6 +222,7 @@ static void failure_state_clears_on_next_good_write(void **state)
  * the signal disposition must not outlive the test. */
 static void file_size_limit_reads_as_disk_full(void **state)
 {
+	tb_sqlite_only(); /* SQLite's file size */
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -257,6 +261,7 @@ static void file_size_limit_reads_as_disk_full(void **state)
 /* A commit is durable before the cursor is confirmed to VK/Telegram: FULL, not NORMAL. */
 static void commits_are_synchronous_full(void **state)
 {
+	tb_sqlite_only(); /* SQLite's PRAGMA */
 	struct store *st = open_store();
 	sqlite3_stmt *s;
 	sqlite3_prepare_v2(store__sqlite(st), "PRAGMA synchronous", -1, &s, NULL);
@@ -278,5 +283,5 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(commits_are_synchronous_full, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tb_run(tests);
 }
