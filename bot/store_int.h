@@ -21,6 +21,8 @@ struct sql_db *store__db(struct store *st);
 const char *store__pick(struct store *st, const char *sqlite_sql, const char *pg_sql);
 /* The SQLite handle of a SQLite store, else NULL (tests only). */
 struct sqlite3 *store__sqlite(struct store *st);
+/* The SQLite handle under db, NULL on PostgreSQL (store_sqlite.c). */
+struct sqlite3 *sql_sqlite_handle(struct sql_db *db);
 /* The store tx writes to; NULL (logged as a bug naming what) when tx is not open. Every
  * write function starts with it. */
 struct store *store__writer(struct store_tx *tx, const char *what);

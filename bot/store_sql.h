@@ -96,8 +96,6 @@ struct sql_stmt {
 	struct sql_db *db;
 };
 
-/* The SQLite handle under db, NULL on PostgreSQL (for tests that reach into SQLite). */
-struct sqlite3 *sql_sqlite_handle(struct sql_db *db);
 int sql_sqlite_open(const char *path, struct sql_db **out, char *err, size_t errlen);
 int sql_pg_open(const char *url, struct sql_db **out, char *err, size_t errlen);
 /* SQLite's SQL as PostgreSQL takes it: `?N` and `?` become `$N`, INSERT OR IGNORE becomes

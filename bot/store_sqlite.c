@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "store_int.h"
 #include "store_sql.h"
 #include "xalloc.h"
 

@@ -7,7 +7,7 @@ Prints the module graph's cycles from two sources, the `#include "..."` lines an
 --objects, a directory holding the deskbot_core objects, e.g. build/CMakeFiles/
 deskbot_core.dir) the symbols each object defines and uses (`nm`), and checks the
 rules: no cycle but matcher <-> replyset, no channel-name comparison outside
-bot/channels/, no sqlite3 outside bot/store*.c, no app.h below app. Exits 1 when a
+bot/channels/, no sqlite3 outside bot/store*.c, no libpq outside bot/store_pg.c, no app.h below app. Exits 1 when a
 rule is broken, naming the file and line.
 """
 import argparse
@@ -170,6 +170,9 @@ def main():
         # SQLite backend's files and its private header name SQLite.
         ("sqlite3 outside bot/store*.c and bot/store_int.h", r"sqlite3",
          lambda f: not re.match(r"bot/(store[a-z_]*\.c|store_int\.h)$", f)),
+        # the PostgreSQL backend is one file behind the same seam (bot/store_sql.h)
+        ("libpq outside bot/store_pg.c", r"libpq-fe|PGconn|PGresult",
+         lambda f: f != "bot/store_pg.c"),
         ("app.h included below app", r'^#include "app(_internal)?\.h"',
          lambda f: not APP_FILES.match(os.path.basename(module_of(f)))),
     ]
