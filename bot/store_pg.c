@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
@@ -25,6 +26,8 @@
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
+/* How long a COMMIT whose answer was lost waits for the server to say how it ended. */
+#define RESOLVE_MS 10000
 
 struct pg_db {
 	struct sql_db base;
@@ -35,6 +38,7 @@ struct pg_db {
 	int down;
 	int64_t next_try_ms; /* no reconnect before this while down */
 	int64_t backoff_ms;
+	char xid[24]; /* the open transaction's id (txid_current), "" outside one */
 };
 
 struct pg_stmt {
@@ -81,6 +85,16 @@ static void failed(struct pg_db *db, const PGresult *res)
 	}
 }
 
+static int reconnect(struct pg_db *db)
+{
+	PQreset(db->conn);
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		return -1;
+	db->down = 0;
+	log_info("store: PostgreSQL connection re-established");
+	return 0;
+}
+
 /* Before each command: a lost connection is re-opened when its backoff allows. */
 static int ensure(struct pg_db *db)
 {
@@ -91,17 +105,44 @@ static int ensure(struct pg_db *db)
 		set_msg(db, "PostgreSQL connection down; reconnecting", "08006");
 		return -1;
 	}
-	PQreset(db->conn);
-	if (PQstatus(db->conn) != CONNECTION_OK) {
+	if (reconnect(db) < 0) {
 		set_msg(db, PQerrorMessage(db->conn), "08006");
 		db->next_try_ms = now + db->backoff_ms;
 		db->backoff_ms = db->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
 								     : db->backoff_ms * 2;
 		return -1;
 	}
-	db->down = 0;
-	log_info("store: PostgreSQL connection re-established");
 	return 0;
+}
+
+/* A COMMIT whose answer the lost connection took: it may have landed. The server keeps
+ * each transaction's fate (txid_status), so the store waits (blocking, at most
+ * RESOLVE_MS) to reconnect and asks, rather than report a committed unit as failed:
+ * its owner would redo it, and the replies it queued would be sent twice or never. */
+static int resolve_commit(struct pg_db *db)
+{
+	log_warn("store: the PostgreSQL connection was lost during COMMIT; asking the server "
+		 "whether transaction %s committed",
+		 db->xid);
+	int64_t deadline = clock_now_ms() + RESOLVE_MS;
+	while (reconnect(db) < 0) {
+		if (clock_now_ms() >= deadline) {
+			log_error("store: transaction %s: no answer within %d ms; reported as "
+				  "failed (it may have committed)",
+				  db->xid, RESOLVE_MS);
+			return -1;
+		}
+		usleep(100 * 1000);
+	}
+	const char *vals[] = {db->xid};
+	PGresult *res = PQexecParams(db->conn, "SELECT txid_status($1::bigint)", 1, NULL, vals,
+				     NULL, NULL, 0);
+	int committed = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+			strcmp(PQgetvalue(res, 0, 0), "committed") == 0;
+	log_warn("store: transaction %s %s", db->xid,
+		 committed ? "had committed" : "had not committed: reported as failed");
+	PQclear(res);
+	return committed ? 0 : -1;
 }
 
 static void pg_close(struct sql_db *db)
@@ -122,24 +163,40 @@ static int pg_exec(struct sql_db *d, const char *sql)
 	struct pg_db *db = P(d);
 	if (ensure(db) < 0)
 		return -1;
+	int commit = strcmp(sql, "COMMIT") == 0;
 	PGresult *res = PQexec(db->conn, sql);
 	ExecStatusType st = PQresultStatus(res);
 	int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-	if (!ok)
+	if (!ok) {
 		failed(db, res);
-	else if (strcmp(sql, "COMMIT") == 0 && strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
+		if (commit && db->down && db->xid[0])
+			ok = resolve_commit(db) == 0;
+	} else if (strcmp(sql, "COMMIT") == 0 && strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
 		/* A statement of the transaction had failed: PostgreSQL rolled it all back
 		 * and says so only in the tag. */
 		set_msg(db, "the transaction had failed and was rolled back", "25P02");
 		ok = 0;
 	}
 	PQclear(res);
+	if (commit || strcmp(sql, "ROLLBACK") == 0)
+		db->xid[0] = 0;
 	return ok ? 0 : -1;
 }
 
-static int pg_begin(struct sql_db *db)
+/* BEGIN, and the transaction's id in the same round trip (for resolve_commit). */
+static int pg_begin(struct sql_db *d)
 {
-	return pg_exec(db, "BEGIN");
+	struct pg_db *db = P(d);
+	if (ensure(db) < 0)
+		return -1;
+	PGresult *res = PQexec(db->conn, "BEGIN; SELECT txid_current()");
+	int ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+	if (ok)
+		snprintf(db->xid, sizeof db->xid, "%s", PQgetvalue(res, 0, 0));
+	else
+		failed(db, res);
+	PQclear(res);
+	return ok ? 0 : -1;
 }
 
 static const char *pg_errmsg(struct sql_db *db)
