@@ -220,5 +220,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(route_takes_known_units_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(top_list_and_export, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tb_run(tests);
 }

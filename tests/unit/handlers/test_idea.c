@@ -222,5 +222,5 @@ int main(void)
 		cmocka_unit_test(a_huge_answer_is_cut_on_a_character),
 		cmocka_unit_test_setup_teardown(votes_and_the_top_list, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return tb_run_group(tests, group_setup, group_teardown);
 }
