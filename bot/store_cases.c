@@ -222,9 +222,9 @@ int store_case_line_add(struct store_tx *tx, int64_t id, int64_t at, const char 
 	 * and updated_at, set in the record in place). */
 	struct sql_stmt *u = store__prep(st, "UPDATE cases SET n_lines = n_lines + 1, "
 					  "last_line_at = ?2, last_line_from = ?3, "
-					  "updated_at = iif(?3 = 'customer', ?2, updated_at), "
-					  "record = iif(?3 = 'customer', json_set(record, "
-					  "'$.last_customer_at', ?2, '$.updated_at', ?2), record) "
+					  "updated_at = CASE WHEN ?3 = 'customer' THEN ?2 ELSE updated_at END, "
+					  "record = CASE WHEN ?3 = 'customer' THEN json_set(record, "
+					  "'$.last_customer_at', ?2, '$.updated_at', ?2) ELSE record END "
 					  "WHERE id = ?1");
 	if (!s || !u)
 		return -1;
