@@ -257,10 +257,16 @@ static int load_lines(struct store *st, int64_t id, cJSON *arr)
 {
 	/* The line's files (store_files.h) as a JSON array, or NULL when it has none. */
 	struct sql_stmt *s = store__prep(
-		st, "SELECT at, who, text, operator, (SELECT json_group_array(json_object('id', "
-		    "f.id, 'kind', f.kind, 'name', f.name, 'state', f.state, 'error', f.error)) "
-		    "FROM case_files f WHERE f.line_id = l.id HAVING count(*) > 0) "
-		    "FROM case_lines l WHERE case_id = ? ORDER BY id");
+		st, store__pick(st,
+				"SELECT at, who, text, operator, (SELECT json_group_array(json_object("
+				"'id', f.id, 'kind', f.kind, 'name', f.name, 'state', f.state, "
+				"'error', f.error)) FROM case_files f WHERE f.line_id = l.id "
+				"HAVING count(*) > 0) FROM case_lines l WHERE case_id = ? ORDER BY id",
+				"SELECT at, who, text, operator, (SELECT json_agg(json_build_object("
+				"'id', f.id, 'kind', f.kind, 'name', f.name, 'state', f.state, "
+				"'error', f.error) ORDER BY f.id)::text FROM case_files f WHERE "
+				"f.line_id = l.id HAVING count(*) > 0) FROM case_lines l WHERE "
+				"case_id = ? ORDER BY id"));
 	if (!s)
 		return -1;
 	sql_bind_int64(s, 1, id);

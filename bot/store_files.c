@@ -85,7 +85,7 @@ int store_file_failed(struct store_tx *tx, int64_t id, const char *reason, int p
 	if (!st)
 		return -1;
 	struct sql_stmt *s = store__prep(st, "UPDATE case_files SET attempts = attempts + 1, "
-					  "error = ?2, state = CASE WHEN ?3 OR attempts + 1 >= ?4 "
+					  "error = ?2, state = CASE WHEN ?3 <> 0 OR attempts + 1 >= ?4 "
 					  "THEN 'failed' ELSE 'pending' END WHERE id = ?1");
 	if (!s)
 		return -1;

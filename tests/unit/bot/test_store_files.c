@@ -171,5 +171,5 @@ int main(void)
 						teardown),
 		cmocka_unit_test(only_images_audio_and_documents_are_kept),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tb_run(tests);
 }
