@@ -1,7 +1,6 @@
 /* One chat's pending outbox rows (see store_outbox_peer.h). */
 #include "store_outbox_peer.h"
 
-
 #include "log.h"
 #include "store_int.h"
 #include "store_sql.h"

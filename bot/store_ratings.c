@@ -1,7 +1,6 @@
 /* The satisfaction question's rows (see store_ratings.h). */
 #include "store_ratings.h"
 
-
 #include "log.h"
 #include "store_int.h"
 #include "store.h"
