@@ -14,7 +14,7 @@
 #include "store_sql.h"
 #include "xalloc.h"
 
-#define STMT_CACHE 128 /* distinct statements over all store*.c; past it the store aborts */
+#define STMT_CACHE_MIN 256 /* slots at first; the table doubles at half full */
 #define DEPTH_CHANNELS 8 /* vk, telegram, max, web, crm, notify and room to spare */
 
 /* Pending outbox rows of one channel, kept in memory so that /healthz and /metrics never
@@ -41,10 +41,14 @@ struct store {
 	char state[128];
 	struct depth depth[DEPTH_CHANNELS];
 	int n_depth;
-	struct {
+	/* Prepared statements by the address of their SQL literal: open addressing, so a
+	 * lookup on the per-message path is a probe or two, and it grows, so a new query
+	 * never finds it full (a fixed table that filled up aborted the daemon). */
+	struct stmt_slot {
 		const char *sql;
 		struct sql_stmt *stmt;
-	} cache[STMT_CACHE];
+	} *cache;
+	size_t cache_cap, cache_n;
 };
 
 /* Migration i takes user_version from i to i + 1. Never edit a released entry: add one. */
@@ -216,30 +220,44 @@ static void write_ok(struct store *st)
 }
 
 /* Returns the cached statement for sql (a string literal: cached by pointer). */
+static size_t slot_of(const struct stmt_slot *slots, size_t cap, const char *sql)
+{
+	size_t i = (size_t)(((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15ull) & (cap - 1);
+	while (slots[i].sql && slots[i].sql != sql)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+static void cache_grow(struct store *st)
+{
+	size_t cap = st->cache_cap ? st->cache_cap * 2 : STMT_CACHE_MIN;
+	struct stmt_slot *slots = xcalloc(cap, sizeof *slots);
+	for (size_t i = 0; i < st->cache_cap; i++)
+		if (st->cache[i].sql)
+			slots[slot_of(slots, cap, st->cache[i].sql)] = st->cache[i];
+	free(st->cache);
+	st->cache = slots;
+	st->cache_cap = cap;
+}
+
 struct sql_stmt *store__prep(struct store *st, const char *sql)
 {
-	int free_slot = -1;
-	for (int i = 0; i < STMT_CACHE; i++) {
-		if (st->cache[i].sql == sql) {
-			sql_reset(st->cache[i].stmt);
-			sql_clear_bindings(st->cache[i].stmt);
-			return st->cache[i].stmt;
-		}
-		if (!st->cache[i].sql && free_slot < 0)
-			free_slot = i;
+	if (st->cache_n * 2 >= st->cache_cap)
+		cache_grow(st);
+	struct stmt_slot *slot = &st->cache[slot_of(st->cache, st->cache_cap, sql)];
+	if (slot->sql) {
+		sql_reset(slot->stmt);
+		sql_clear_bindings(slot->stmt);
+		return slot->stmt;
 	}
 	struct sql_stmt *stmt = sql_prepare(st->db, sql);
 	if (!stmt) {
 		set_state(st, "prepare");
 		return NULL;
 	}
-	if (free_slot >= 0) {
-		st->cache[free_slot].sql = sql;
-		st->cache[free_slot].stmt = stmt;
-	} else {
-		log_error("store: statement cache full; raise STMT_CACHE");
-		abort();
-	}
+	slot->sql = sql;
+	slot->stmt = stmt;
+	st->cache_n++;
 	return stmt;
 }
 
@@ -572,9 +590,10 @@ void store_close(struct store *st)
 		log_error("store: closed with a transaction open: a bug; rolled back");
 		store_rollback(&st->tx);
 	}
-	for (int i = 0; i < STMT_CACHE; i++)
+	for (size_t i = 0; i < st->cache_cap; i++)
 		if (st->cache[i].stmt)
 			sql_finalize(st->cache[i].stmt);
+	free(st->cache);
 	sql_close(st->db);
 	free(st);
 }

@@ -561,10 +561,40 @@ static void survives_a_lost_connection(void **state)
 	store_close(st);
 }
 
+/* The statement cache grows: however many distinct queries the store files hold, a new
+ * one is prepared and kept (a fixed table once filled up and aborted the daemon), and
+ * each comes back as the same statement, still answering its own query. */
+static void statement_cache_never_fills(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	enum { N = 1500 };
+	char **sql = xcalloc(N, sizeof *sql);
+	struct sql_stmt **first = xcalloc(N, sizeof *first);
+	for (int i = 0; i < N; i++) {
+		sql[i] = xasprintf("SELECT %d", i);
+		first[i] = store__prep(st, sql[i]);
+		assert_non_null(first[i]);
+	}
+	for (int i = 0; i < N; i++) {
+		struct sql_stmt *s = store__prep(st, sql[i]);
+		assert_ptr_equal(s, first[i]);
+		assert_int_equal(sql_step(s), SQL_ROW);
+		assert_int_equal(sql_column_int64(s, 0), i);
+		sql_reset(s);
+	}
+	store_close(st);
+	for (int i = 0; i < N; i++)
+		free(sql[i]);
+	free(sql);
+	free(first);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(migrates_to_current_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(statement_cache_never_fills, setup, teardown),
 		cmocka_unit_test_setup_teardown(moves_transcripts_out_of_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_a_file_that_is_not_a_database, setup,
