@@ -255,8 +255,9 @@ static void add_str(cJSON *o, const char *key, const char *v)
 
 /* Builds and stores the case record. */
 static int create_case(struct casework *cw, struct pipeline_batch *b, const struct chan_msg *m,
-		       struct dialog_result *res, const cJSON *iv, int64_t now, int64_t *id,
-		       char *number, int64_t *due, char *eta, char *work_start, int *after_hours)
+		       struct dialog_result *res, const cJSON *iv, const cJSON *wall, int64_t now,
+		       int64_t *id, char *number, int64_t *due, char *eta, char *work_start,
+		       int *after_hours)
 {
 	const struct replyset *rs = live_replies(cw);
 	const char *intent_id = json_str(iv, "intent");
@@ -340,6 +341,8 @@ static int create_case(struct casework *cw, struct pipeline_batch *b, const stru
 	if (skipped)
 		cJSON_AddItemToObject(r, "not_given", cJSON_Duplicate(skipped, 1));
 	cJSON_AddStringToObject(r, "replyset_version", replyset_version(rs));
+	if (wall)
+		cJSON_AddItemToObject(r, "wall", cJSON_Duplicate(wall, 1));
 	customer_free(&cust);
 
 	int result = cases_create(b->tx, r, now, id, number, 24);
@@ -412,10 +415,29 @@ int casework_after(struct casework *cw, struct pipeline_batch *b, const struct c
 	}
 	cJSON *empty = iv ? NULL : cJSON_CreateObject();
 	int64_t id = 0, due = 0;
-	int result = create_case(cw, b, m, res, iv ? iv : empty, now, &id, number, &due, eta,
-				 work_start, &after_hours);
+	int result = create_case(cw, b, m, res, iv ? iv : empty, NULL, now, &id, number, &due,
+				 eta, work_start, &after_hours);
 	cJSON_Delete(empty);
 	cJSON_Delete(pending);
+	return result < 0 ? -1 : 0;
+}
+
+int casework_open_public(struct casework *cw, struct pipeline_batch *b, const struct chan_msg *m,
+			 const char *intent, const struct match_flags *flags, const cJSON *wall,
+			 int64_t now, int64_t *id)
+{
+	struct dialog_result res = {.flags = *flags};
+	cJSON *iv = cJSON_CreateObject();
+	cJSON_AddStringToObject(iv, "intent", intent);
+	cJSON_AddStringToObject(iv, "summary", m->text);
+	cJSON_AddNumberToObject(iv, "started", (double)now);
+	char number[24], eta[32], work_start[32];
+	int64_t due = 0;
+	int after_hours = 0;
+	int result = create_case(cw, b, m, &res, iv, wall, now, id, number, &due, eta, work_start,
+				 &after_hours);
+	cJSON_Delete(iv);
+	dialog_result_free(&res);
 	return result < 0 ? -1 : 0;
 }
 

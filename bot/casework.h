@@ -46,6 +46,13 @@ int casework_before(struct casework *cw, struct pipeline_batch *b, const struct 
  * {work_start} in res's replies. Negative on a store error. */
 int casework_after(struct casework *cw, struct pipeline_batch *b, const struct chan_msg *m,
 		   struct convstate *state, struct dialog_result *res, int64_t now);
+/* Opens a case for a public comment m (bot/wall.c) as intent, with the complaint signs
+ * found in it and wall (its post, comment and thread; copied into the record as
+ * "wall"), in the batch. The bot's replies are the caller's. Fills *id. */
+struct match_flags;
+int casework_open_public(struct casework *cw, struct pipeline_batch *b, const struct chan_msg *m,
+			 const char *intent, const struct match_flags *flags, const cJSON *wall,
+			 int64_t now, int64_t *id);
 /* Queues the case record for the CRM webhook (if configured), in the batch. */
 int casework_export(struct casework *cw, struct pipeline_batch *b, int64_t case_id,
 		    const cJSON *record, int64_t now_ms);

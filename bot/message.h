@@ -17,6 +17,18 @@ struct chan_file {
 	char *name; /* the file's name when the platform gives one, or NULL */
 };
 
+/* What a wall comment event did (VK wall_reply_*); WALL_NONE for a private message. */
+enum chan_wall_event { WALL_NONE, WALL_NEW, WALL_EDIT, WALL_DELETE };
+
+/* Where a comment on the community's wall sits: its post and its own id. */
+struct chan_wall {
+	int event;                /* enum chan_wall_event */
+	int64_t owner_id;         /* the wall's owner (the community: negative) */
+	int64_t post_id;
+	int64_t comment_id;
+	int64_t reply_to_comment; /* the comment it answers in the thread, 0 if none */
+};
+
 /* What a customer sent. All strings are owned by the message (chan_msg_free). Every id
  * is 64-bit: Telegram user ids pass 2^32 and VK chat peers pass 2e9. */
 struct chan_msg {
@@ -39,6 +51,9 @@ struct chan_msg {
 	/* What the channel it came through can do (channels/channel.h), borrowed; set by
 	 * the pipeline, NULL elsewhere (the CLI). */
 	const struct channel_caps *caps;
+	/* A public comment rather than a private message: peer_id and user_id are then its
+	 * author (a VK user's private chat has the same id), message_id 0. */
+	struct chan_wall wall;
 };
 
 void chan_msg_free(struct chan_msg *m);

@@ -18,6 +18,7 @@
 #include "replyset.h"
 #include "store.h"
 #include "store_console.h"
+#include "wall.h"
 #include "xalloc.h"
 
 struct pipeline {
@@ -148,6 +149,12 @@ static int handle_one(struct pipeline *p, struct channel *ch, const struct chan_
 		return 0;
 	}
 	*ch->m_updates += 1;
+	if (m->wall.event != WALL_NONE) {
+		/* A public comment: the public side's rules, no conversation state. */
+		struct wall_env env = {.store = st, .cases = p->d.cases, .replies = rs,
+				       .channel = ch->name, .max_text = ch->ops->max_text};
+		return wall_handle(&env, batch, m, inbound_id, now_ms);
+	}
 	if (m->callback_id) {
 		/* A pressed callback button shows a spinner until it is answered. */
 		struct outbox_row *r = pipeline_batch_row(batch);

@@ -73,7 +73,11 @@ static const char *const required_templates[] = {
 	"tariff_none",    "complaint_ack",  "ask_phone",      "ask_account",      "ask_location",
 	"ask_description", "case_created",  "case_created_after_hours", "case_appended",
 	"operator_will_answer", "unsupported_attachment", "empty_message",
+	"public_complaint", "public_invite_private",
 };
+
+/* Public replies (wall comments, bot/wall.h) stay short: one comment, read by everyone. */
+#define PUBLIC_TEXT_MAX 300
 
 static const char *const required_lexicons[] = {"obscene", "legal_threat", "spread_call", "negative",
 						"operator_request"};
@@ -863,6 +867,34 @@ static void load_tariffs(struct replyset *rs, struct file *f)
 	}
 }
 
+/* A public template is said under a post, to everyone: short, a bot text, with no
+ * placeholders (nothing personal), and "public_answer_<intent>" names an intent. */
+static void check_public_template(const struct replyset *rs, struct file *f, const cJSON *o,
+				  const struct replyset_template *t)
+{
+	if (t->kind != RS_TPL_BOT)
+		ERR_NODE(f, o, "public template \"%s\" must be of kind \"bot\"", t->id);
+	for (int l = 0; l < RS_NLANG; l++) {
+		const char *text = t->text[l];
+		if (!text)
+			continue;
+		size_t chars = 0;
+		for (const char *p = text; *p; p++)
+			chars += ((unsigned char)*p & 0xC0) != 0x80;
+		if (chars > PUBLIC_TEXT_MAX)
+			ERR_NODE(f, o, "public template \"%s\" (%s) has %zu characters; at most %d",
+				 t->id, lang_codes[l], chars, PUBLIC_TEXT_MAX);
+		if (strchr(text, '{'))
+			ERR_NODE(f, o, "public template \"%s\" (%s) may not have placeholders: "
+				 "it is read by everyone", t->id, lang_codes[l]);
+	}
+	const char *answer = "public_answer_";
+	if (strncmp(t->id, answer, strlen(answer)) == 0 &&
+	    replyset_intent_index(rs, t->id + strlen(answer)) < 0)
+		ERR_NODE(f, o, "public template \"%s\" answers unknown intent \"%s\"", t->id,
+			 t->id + strlen(answer));
+}
+
 static void load_templates(struct replyset *rs, struct file *f)
 {
 	const cJSON *arr = need(f, f->root, "templates", cJSON_Array, "an array");
@@ -891,6 +923,8 @@ static void load_templates(struct replyset *rs, struct file *f)
 				ERR_NODE(f, kind, "unknown template kind \"%s\" (bot, operator)", kind->valuestring);
 		}
 		read_texts(f, o, "text", 1, t.text);
+		if (id && strncmp(t.id, "public_", 7) == 0)
+			check_public_template(rs, f, o, &t);
 		rs->templates = xrealloc(rs->templates, (rs->n_templates + 1) * sizeof *rs->templates);
 		rs->templates[rs->n_templates++] = t;
 	}

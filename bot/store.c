@@ -177,6 +177,16 @@ static const char *const migrations[] = {
 	"  mime TEXT, size INTEGER, data BLOB, error TEXT, created_at INTEGER NOT NULL);"
 	"CREATE INDEX case_files_line ON case_files (line_id);"
 	"CREATE INDEX case_files_pending ON case_files (state, id);",
+	/* 10 -> 11: comments under the community's posts (store_wall.h): what each said, how
+	 * the bot read it, the case it opened; edits replace the text, deletes are kept. */
+	("CREATE TABLE wall_comments ("
+	 "  channel TEXT NOT NULL, owner_id INTEGER NOT NULL, post_id INTEGER NOT NULL,"
+	 "  comment_id INTEGER NOT NULL, from_id INTEGER NOT NULL,"
+	 "  reply_to_comment INTEGER NOT NULL DEFAULT 0, text TEXT NOT NULL,"
+	 "  reading TEXT NOT NULL, case_id INTEGER NOT NULL DEFAULT 0,"
+	 "  created_at INTEGER NOT NULL, edited_at INTEGER, deleted_at INTEGER,"
+	 "  PRIMARY KEY (channel, owner_id, comment_id));"
+	 "CREATE INDEX wall_comments_post ON wall_comments (channel, owner_id, post_id);"),
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -18,7 +18,7 @@
 struct store;
 
 /* Current schema version (PRAGMA user_version after migrations). */
-#define STORE_SCHEMA_VERSION 10 /* 10: the files customers send */
+#define STORE_SCHEMA_VERSION 11 /* 10: the files customers send; 11: wall comments */
 
 /* Opens (creating and migrating) the store at path. A store written by a newer deskbot,
  * or one that cannot be opened, fails with a message in err. */

@@ -189,6 +189,8 @@ static void fetch_profiles(struct vk *vk, const struct vk_poll *p)
 	const struct channel_sink *sink = &vk->base.env->sink;
 	for (size_t i = 0; i < p->n_msgs && i < 1000; i++) {
 		int64_t user = p->msgs[i].user_id;
+		if (user <= 0) /* a deleted wall comment names no author */
+			continue;
 		int seen = 0;
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = p->msgs[j].user_id == user;
@@ -445,6 +447,17 @@ static int vk_send(struct channel *ch, const struct outbox_row *row, channel_sen
 		buf_printf(&form, "&user_id=%lld&peer_id=%lld",
 			   (long long)json_int(extra, "user_id", row->peer_id),
 			   (long long)row->peer_id);
+		cJSON_Delete(extra);
+	} else if (row->kind && strcmp(row->kind, "wall_reply") == 0) {
+		/* A public answer under the customer's comment (spec 3.3). */
+		method = "wall.createComment";
+		cJSON *extra = cJSON_Parse(row->extra ? row->extra : "{}");
+		buf_printf(&form, "&owner_id=%lld&post_id=%lld&from_group=%lld&reply_to_comment=%lld",
+			   (long long)json_int(extra, "owner_id", -vk->cfg->group_id),
+			   (long long)json_int(extra, "post_id", 0), (long long)vk->cfg->group_id,
+			   (long long)json_int(extra, "comment_id", 0));
+		buf_puts(&form, "&message=");
+		buf_url_encode(&form, row->text);
 		cJSON_Delete(extra);
 	} else {
 		method = "messages.send";

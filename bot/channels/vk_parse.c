@@ -165,6 +165,55 @@ static int read_message_event(const cJSON *obj, struct chan_msg *m)
 	return 0;
 }
 
+/* wall_reply_new / _edit / _delete: a comment under one of the community's posts.
+ * Returns 1 for the community's own comments (our public replies come back this way). */
+static int read_wall_reply(const cJSON *obj, int event, const char *event_id,
+			   struct chan_msg *m)
+{
+	int64_t id = json_int(obj, "id", 0), post = json_int(obj, "post_id", 0);
+	int64_t owner = json_int(obj, "owner_id", json_int(obj, "post_owner_id", 0));
+	/* A delete names who deleted it, not who wrote it. */
+	int64_t from = event == WALL_DELETE ? json_int(obj, "deleter_id", 0)
+					    : json_int(obj, "from_id", 0);
+	if (id <= 0 || post <= 0 || !owner)
+		return -1;
+	if (from <= 0 && event != WALL_DELETE)
+		return 1;
+	char key[96];
+	if (event == WALL_NEW)
+		snprintf(key, sizeof key, "w:%lld:%lld", (long long)owner, (long long)id);
+	else if (event == WALL_DELETE)
+		snprintf(key, sizeof key, "wd:%lld:%lld", (long long)owner, (long long)id);
+	else if (event_id) /* each edit is news; a replay of one edit is not */
+		snprintf(key, sizeof key, "we:%.80s", event_id);
+	else
+		return -1;
+	*m = (struct chan_msg){0};
+	m->channel = xstrdup("vk");
+	m->dedup_key = xstrdup(key);
+	m->peer_id = from > 0 ? from : 0;
+	m->user_id = from > 0 ? from : 0;
+	m->date = json_int(obj, "date", 0);
+	const char *text = json_str(obj, "text");
+	m->text = xstrdup(text ? text : "");
+	m->attachments = attachments_summary(obj);
+	m->wall = (struct chan_wall){.event = event, .owner_id = owner, .post_id = post,
+				     .comment_id = id,
+				     .reply_to_comment = json_int(obj, "reply_to_comment", 0)};
+	return 0;
+}
+
+static int wall_event_of(const char *type)
+{
+	if (strcmp(type, "wall_reply_new") == 0)
+		return WALL_NEW;
+	if (strcmp(type, "wall_reply_edit") == 0)
+		return WALL_EDIT;
+	if (strcmp(type, "wall_reply_delete") == 0)
+		return WALL_DELETE;
+	return WALL_NONE;
+}
+
 static void read_event(const cJSON *ev, struct vk_poll *p)
 {
 	const char *type = json_str(ev, "type");
@@ -180,6 +229,8 @@ static void read_event(const cJSON *ev, struct vk_poll *p)
 		r = read_message_new(obj, json_str(ev, "event_id"), &m);
 	else if (strcmp(type, "message_event") == 0)
 		r = read_message_event(obj, &m);
+	else if (wall_event_of(type) != WALL_NONE)
+		r = read_wall_reply(obj, wall_event_of(type), json_str(ev, "event_id"), &m);
 	else if (strcmp(type, "message_allow") == 0 || strcmp(type, "message_deny") == 0) {
 		p->perms = xrealloc(p->perms, (p->n_perms + 1) * sizeof *p->perms);
 		p->perms[p->n_perms].user_id = json_int(obj, "user_id", 0);
