@@ -5,6 +5,8 @@ deskbot_unit_test(test_replyset unit/bot/test_replyset.c)
 deskbot_unit_test(test_matcher unit/bot/test_matcher.c)
 deskbot_unit_test(test_tariff unit/handlers/test_tariff.c)
 deskbot_unit_test(test_dialog unit/bot/test_dialog.c)
+# The public side of VK wall comments: which comment gets which public reply.
+deskbot_unit_test(test_wall unit/bot/test_wall.c)
 # The conversation state's accessors, its keys on disk and old stored objects.
 deskbot_unit_test(test_convstate unit/bot/test_convstate.c)
 deskbot_unit_test(test_labelled unit/bot/test_labelled.c)

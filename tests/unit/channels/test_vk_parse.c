@@ -15,6 +15,51 @@ static void parse(const char *body, struct vk_poll *p)
 	vk_parse_poll(body, strlen(body), p);
 }
 
+/* Comments under the community's posts: new, edit and delete, each keyed for the dedup;
+ * the community's own comments (our public replies) and broken ones are not answered. */
+static void wall_reply_events(void **state)
+{
+	(void)state;
+	struct vk_poll p;
+	parse("{\"ts\":\"7\",\"updates\":["
+	      "{\"type\":\"wall_reply_new\",\"event_id\":\"w1\",\"object\":{\"id\":501,"
+	      "\"from_id\":77,\"date\":1718000000,\"text\":\"не работает интернет\","
+	      "\"post_id\":12,\"owner_id\":-1,\"reply_to_comment\":500}},"
+	      "{\"type\":\"wall_reply_new\",\"event_id\":\"w2\",\"object\":{\"id\":502,"
+	      "\"from_id\":-1,\"text\":\"our own reply\",\"post_id\":12,\"owner_id\":-1}},"
+	      "{\"type\":\"wall_reply_edit\",\"event_id\":\"w3\",\"object\":{\"id\":501,"
+	      "\"from_id\":77,\"text\":\"исправил\",\"post_id\":12,\"owner_id\":-1}},"
+	      "{\"type\":\"wall_reply_delete\",\"event_id\":\"w4\",\"object\":{\"id\":501,"
+	      "\"deleter_id\":77,\"post_id\":12,\"owner_id\":-1}},"
+	      "{\"type\":\"wall_reply_new\",\"event_id\":\"w5\",\"object\":{\"id\":\"x\","
+	      "\"from_id\":77,\"post_id\":12,\"owner_id\":-1}},"
+	      "{\"type\":\"wall_reply_new\",\"event_id\":\"w6\",\"object\":{\"id\":503,"
+	      "\"from_id\":78,\"owner_id\":-1}}]}",
+	      &p);
+	assert_int_equal(p.kind, VK_POLL_UPDATES);
+	assert_int_equal(p.n_msgs, 3);
+	assert_int_equal(p.n_ignored, 1); /* the community's own comment */
+	assert_int_equal(p.n_bad, 2);     /* no id, no post */
+	struct chan_msg *m = &p.msgs[0];
+	assert_int_equal(m->wall.event, WALL_NEW);
+	assert_string_equal(m->dedup_key, "w:-1:501");
+	assert_int_equal(m->peer_id, 77); /* the author: his private chat has his id */
+	assert_int_equal(m->user_id, 77);
+	assert_int_equal(m->message_id, 0); /* never a messages.send reply_to */
+	assert_int_equal(m->wall.owner_id, -1);
+	assert_int_equal(m->wall.post_id, 12);
+	assert_int_equal(m->wall.comment_id, 501);
+	assert_int_equal(m->wall.reply_to_comment, 500);
+	assert_string_equal(m->text, "не работает интернет");
+	assert_int_equal(p.msgs[1].wall.event, WALL_EDIT);
+	assert_string_equal(p.msgs[1].dedup_key, "we:w3");
+	assert_string_equal(p.msgs[1].text, "исправил");
+	assert_int_equal(p.msgs[2].wall.event, WALL_DELETE);
+	assert_string_equal(p.msgs[2].dedup_key, "wd:-1:501");
+	assert_int_equal(p.msgs[2].wall.comment_id, 501);
+	vk_poll_free(&p);
+}
+
 static void message_new_and_ignored_events(void **state)
 {
 	struct vk_poll p;
@@ -155,6 +200,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(message_new_and_ignored_events),
 		cmocka_unit_test(message_event_payload_object_or_string),
+		cmocka_unit_test(wall_reply_events),
 		cmocka_unit_test(failed_codes_and_garbage),
 		cmocka_unit_test(classify_send_answers),
 		cmocka_unit_test(keyboard_conversion),
