@@ -30,6 +30,10 @@ void wall_decide(const struct replyset *rs, const struct match_result *mr,
 	*out = (struct wall_decision){.reading = WALL_OTHER,
 				      .template_id = "public_invite_private"};
 	const struct match_flags *f = &mr->flags;
+	if (!mr->text.n_letters && mr->n_top == 0) {
+		out->template_id = NULL; /* nothing said (a sticker, a photo): nothing to answer */
+		return;
+	}
 	/* A provocation gets nothing in public: any answer feeds it. */
 	if (f->obscene || f->spread_call || f->legal_threat) {
 		out->reading = WALL_TROLL;
@@ -163,7 +167,7 @@ int wall_handle(const struct wall_env *env, struct pipeline_batch *b, const stru
 	}
 	case WALL_DELETE: {
 		int r = store_wall_delete(b->tx, env->channel, m, now_ms / 1000);
-		if (r > 0)
+		if (r >= 0)
 			log_info("wall: comment %lld deleted; %d public reply(ies) to it cancelled",
 				 (long long)m->wall.comment_id, r);
 		return r < 0 ? -1 : 0;

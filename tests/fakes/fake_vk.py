@@ -23,6 +23,8 @@ Control API (JSON in/out; GET or POST; bodies may be one object, a list, or
                             "event_id" (force a duplicate), "type": message_new
                             (default) | message_reply | message_edit | message_event
                             | message_typing_state | message_allow | message_deny |
+                            wall_reply_new | wall_reply_edit ("id": the comment) |
+                            wall_reply_delete ("id") (with "post_id", "owner_id") |
                             group_join | group_leave | <any, with "object">},
                            {"raw": {...envelope...}}, {"raw_json": "text"},
                            {"raw_b64": "bytes, e.g. invalid UTF-8"}]
@@ -479,10 +481,24 @@ class FakeVK:
                             "type": "group"}], "profiles": []}
 
     def m_create_comment(self, p):
-        _int(p, "post_id")
+        post = _int(p, "post_id")
+        owner = _int(p, "owner_id", required=False) or -self.group_id
+        if p.get("from_group") and int(p["from_group"]) != self.group_id:
+            raise VKError(15, "from_group is not this community")
+        if not p.get("message"):
+            raise VKError(100, "message is empty")
         self.next_mid += 1
-        self._log_call("wall.createComment", p, comment_id=self.next_mid)
-        return {"comment_id": self.next_mid}
+        cid = self.next_mid
+        self._log_call("wall.createComment", p, comment_id=cid)
+        # VK echoes the community's own comment into the long poll, as it does
+        # message_reply: a bot must not answer itself.
+        self._inject_one({"type": "wall_reply_new", "id": cid, "from_id": -self.group_id,
+                          "peer_id": -self.group_id, "post_id": post, "owner_id": owner,
+                          "text": p.get("message", ""),
+                          "reply_to_comment": p.get("reply_to_comment") or 0},
+                         time.monotonic_ns())
+        self.waiters.notify()
+        return {"comment_id": cid}
 
     def _log_call(self, method, p, **extra):
         rec = {"seq": len(self.calls) + 1, "method": method, "recv_ns": self._now_ns,
@@ -647,6 +663,29 @@ class FakeVK:
                     "payload": item.get("payload", {}),
                     "conversation_message_id": item.get("conversation_message_id",
                                                         self.cmid[peer])}, inbound
+        if etype in ("wall_reply_new", "wall_reply_edit", "wall_reply_restore"):
+            # A comment under a community post (spec 3.3); "id" names an existing one
+            # (edit), else a new comment id is drawn.
+            if "id" in item:
+                cid = int(item["id"])
+            else:
+                self.next_mid += 1
+                cid = self.next_mid
+            post = int(item.get("post_id", 1))
+            owner = int(item.get("owner_id", -self.group_id))
+            result.update(comment_id=cid, post_id=post, peer_id=user)
+            obj = {"id": cid, "from_id": user, "date": int(item.get("date", time.time())),
+                   "text": item.get("text", ""), "post_id": post, "owner_id": owner,
+                   "post_owner_id": owner, "parents_stack": [], "thread": {"count": 0}}
+            if item.get("reply_to_comment"):
+                obj["reply_to_comment"] = int(item["reply_to_comment"])
+                obj["reply_to_user"] = int(item.get("reply_to_user", 0))
+            return obj, None
+        if etype == "wall_reply_delete":
+            result.update(comment_id=int(item["id"]), peer_id=user)
+            return {"owner_id": int(item.get("owner_id", -self.group_id)),
+                    "id": int(item["id"]), "deleter_id": user,
+                    "post_id": int(item.get("post_id", 1))}, None
         if etype == "message_typing_state":
             return {"state": item.get("state", "typing"), "from_id": user,
                     "to_id": -self.group_id}, None

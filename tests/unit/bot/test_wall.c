@@ -76,6 +76,14 @@ static void provocations_are_never_answered(void **state)
 	}
 }
 
+static void nothing_said_gets_nothing(void **state)
+{
+	/* A photo or a sticker alone: an invitation under it would be noise. */
+	struct wall_decision d = decide(*state, "");
+	assert_int_equal(d.reading, WALL_OTHER);
+	assert_null(d.template_id);
+}
+
 static void reading_names(void **state)
 {
 	(void)state;
@@ -92,6 +100,7 @@ int main(void)
 		cmocka_unit_test(question_without_one_is_invited_to_private),
 		cmocka_unit_test(complaint_gets_the_complaint_template),
 		cmocka_unit_test(provocations_are_never_answered),
+		cmocka_unit_test(nothing_said_gets_nothing),
 		cmocka_unit_test(reading_names),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
