@@ -21,6 +21,8 @@
 #include "message.h"
 #include "store.h"
 #include "store_files.h"
+#include "store_wall.h"
+#include "wall_row.h"
 #include "xalloc.h"
 
 /* When a case's customer was last told that a person is writing. A few slots are
@@ -441,6 +443,84 @@ int cases_reply(struct cases *cs, int64_t id, const char *login, const char *tex
 	/* Committed: from here on the customer gets it whatever happens. */
 	queue_row(cs, &row);
 	emit_message(cs, "operator_message", id, channel, peer, text, login, now);
+	emit_case(cs, "case_updated", id);
+	return 0;
+}
+
+/* The comment a public reply goes under: the case's own or another of its thread. */
+static int public_target(struct store *st, const cJSON *record, int64_t comment_id,
+			 struct chan_wall *w, int64_t *peer)
+{
+	const cJSON *wall = json_obj(record, "wall");
+	const char *case_channel = json_str(record, "channel");
+	if (!wall || !case_channel)
+		return -3;
+	*w = (struct chan_wall){.owner_id = json_int(wall, "owner_id", 0),
+				.post_id = json_int(wall, "post_id", 0),
+				.comment_id = comment_id ? comment_id : json_int(wall, "comment_id", 0)};
+	char channel[48];
+	int64_t owner = 0, post = 0;
+	int found = store_wall_comment(st, w->comment_id, channel, sizeof channel, &owner, &post,
+				       peer);
+	if (found < 0)
+		return -1;
+	if (!found || strcmp(channel, case_channel) != 0 || owner != w->owner_id ||
+	    post != w->post_id)
+		return -3;
+	int deleted = store_wall_deleted(st, channel, owner, w->comment_id);
+	return deleted < 0 ? -1 : deleted ? -4 : 0;
+}
+
+int cases_public_reply(struct cases *cs, int64_t id, const char *login, const char *template_id,
+		       int64_t comment_id, int64_t now)
+{
+	struct store *st = cs->d.store;
+	struct replyset *rs = live_replies(cs);
+	if (!rs || strncmp(template_id, "public_", 7) != 0 || !replyset_template(rs, template_id))
+		return -2;
+	cJSON *record = NULL;
+	if (store_case_get(st, id, &record) < 0)
+		return -1;
+	if (!record)
+		return -3;
+	struct chan_wall w;
+	int64_t peer = 0;
+	int result = public_target(st, record, comment_id, &w, &peer);
+	if (result < 0) {
+		cJSON_Delete(record);
+		return result;
+	}
+	char *text = replyset_render(rs, template_id, RS_RU, &(struct tpl_vars){0});
+	char source[96];
+	snprintf(source, sizeof source, "operator:%s", login);
+	struct outbox_row row = {0};
+	wall_row_fill(&row, json_str(record, "channel"), peer, &w, text, source,
+		      replyset_version(rs), clock_now_ms());
+	struct store_tx *tx = store_begin(st);
+	result = tx ? store_outbox_add(tx, &row) : -1;
+	if (result == 0) {
+		char *line = xasprintf("Публичный ответ под комментарием %lld: %s",
+				       (long long)w.comment_id, text);
+		add_transcript(record, "operator", line, login, now);
+		free(line);
+		result = store_case_put(tx, id, record, now);
+	}
+	if (result == 0) {
+		char detail[128];
+		snprintf(detail, sizeof detail, "шаблон %s, комментарий %lld, пост %lld_%lld",
+			 template_id, (long long)w.comment_id, (long long)w.owner_id,
+			 (long long)w.post_id);
+		result = store_audit(tx, login, "public_reply", id, detail, now);
+	}
+	free(text);
+	cJSON_Delete(record);
+	if (tx_end(tx, result) < 0) {
+		log_error("cases: case %lld: public reply not stored: %s", (long long)id,
+			  store_state(st));
+		outbox_row_free(&row);
+		return -1;
+	}
+	queue_row(cs, &row);
 	emit_case(cs, "case_updated", id);
 	return 0;
 }

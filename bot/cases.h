@@ -100,6 +100,13 @@ int cases_handback(struct cases *cs, int64_t id, const char *by, const char *not
  * for delivery after the commit. Fills *record (caller frees) on success. */
 int cases_reply(struct cases *cs, int64_t id, const char *login, const char *text,
 		const char *template_id, int64_t now, cJSON **record);
+/* A secretary's public reply from template_id (a "public_" template) under comment
+ * comment_id of case id's thread (0: the case's own comment), through the outbox
+ * (wall.createComment), with its transcript line and audit entry, in one transaction.
+ * Returns 0; -1 on a store error; -2 not a public template; -3 the case has no such
+ * comment in its thread; -4 the comment was deleted. */
+int cases_public_reply(struct cases *cs, int64_t id, const char *login, const char *template_id,
+		       int64_t comment_id, int64_t now);
 /* Appends a note by author. Fills *record (caller frees) on success. */
 int cases_note(struct cases *cs, int64_t id, const char *author, const char *text,
 	       int64_t now, cJSON **record);

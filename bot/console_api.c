@@ -34,6 +34,7 @@
 #include "store_console.h"
 #include "store_files.h"
 #include "file_fetch.h"
+#include "store_wall.h"
 #include "xalloc.h"
 
 #define CONSOLE_MAX_TEXT 4000   /* bytes of a reply, note or resolution */
@@ -860,6 +861,54 @@ static void api_reply(struct call *k, int64_t id)
 	cJSON_Delete(record);
 }
 
+/* The «Публичные» view: threads under the community's posts with open cases. */
+static void api_public(struct call *k)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *threads = cJSON_AddArrayToObject(o, "threads");
+	if (store_wall_open_threads(k->c->d.store, threads) < 0) {
+		cJSON_Delete(o);
+		store_failed(k, "public threads");
+		return;
+	}
+	/* The approved public texts a secretary may choose from (Russian: said in public). */
+	cJSON *arr = cJSON_AddArrayToObject(o, "templates");
+	struct replyset *rs = replyset_ref(live_replies(k->c));
+	for (size_t i = 0; rs && i < replyset_n_templates(rs); i++) {
+		const struct replyset_template *t = replyset_template_at(rs, i);
+		if (strncmp(t->id, "public_", 7) != 0 || !t->text[RS_RU])
+			continue;
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "id", t->id);
+		cJSON_AddStringToObject(e, "text", t->text[RS_RU]);
+		cJSON_AddItemToArray(arr, e);
+	}
+	replyset_unref(rs);
+	reply_json(k->resp, 200, o);
+}
+
+/* A secretary's public reply from a template under a comment of the case's thread. */
+static void api_public_reply(struct call *k, int64_t id)
+{
+	const char *tpl = json_str(k->body, "template");
+	int64_t comment = json_int(k->body, "comment_id", 0);
+	if (!tpl) {
+		http_resp_error(k->resp, 400, "нужен шаблон публичного ответа");
+		return;
+	}
+	int r = cases_public_reply(k->c->d.cases, id, k->s->login, tpl, comment, k->now);
+	static const char *const why[] = {
+		"", "ответ не поставлен в очередь на отправку, попробуйте ещё раз",
+		"публично отвечают только одобренными шаблонами public_…",
+		"у обращения нет такого комментария в его ветке", "комментарий удалён автором"};
+	static const int status[] = {200, 503, 422, 404, 409};
+	if (r < 0) {
+		http_resp_error(k->resp, status[-r], why[-r]);
+		return;
+	}
+	http_resp_json(k->resp, 200, "{\"queued\":true}");
+}
+
 /* The composer's "печатает…" notice: the holder's only, throttled by the cases
  * service; {"sent":B} tells whether this one reached the channel. */
 static void api_typing(struct call *k, int64_t id)
@@ -1133,6 +1182,8 @@ static const struct api_route api_routes[] = {
 	{"POST", "cases/#/close", NEED_SESSION, NULL, api_close},
 	{"POST", "cases/#/handback", NEED_SESSION, NULL, api_handback},
 	{"GET", "files/#", NEED_SESSION, NULL, api_file_get},
+	{"POST", "cases/#/public_reply", NEED_SESSION, NULL, api_public_reply},
+	{"GET", "public", NEED_SESSION, api_public, NULL},
 	{"GET", "stats", NEED_ADMIN, api_stats, NULL},
 	{"GET", "reports", NEED_ADMIN, api_reports, NULL},
 	{"POST", "admin/reload", NEED_ADMIN, api_reload, NULL},

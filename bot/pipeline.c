@@ -152,7 +152,7 @@ static int handle_one(struct pipeline *p, struct channel *ch, const struct chan_
 	if (m->wall.event != WALL_NONE) {
 		/* A public comment: the public side's rules, no conversation state. */
 		struct wall_env env = {.store = st, .cases = p->d.cases, .replies = rs,
-				       .channel = ch->name, .max_text = ch->ops->max_text};
+				       .channel = ch->name};
 		return wall_handle(&env, batch, m, inbound_id, now_ms);
 	}
 	if (m->callback_id) {

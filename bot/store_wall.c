@@ -189,20 +189,20 @@ static int add_comments(struct store *st, const char *channel, int64_t owner, in
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_wall_open_threads(struct store *st, const char *channel, cJSON *arr)
+int store_wall_open_threads(struct store *st, cJSON *arr)
 {
 	sqlite3_stmt *s = store__prep(
 		st, "SELECT w.owner_id, w.post_id, group_concat(DISTINCT w.case_id), "
-		    "max(w.created_at) AS last FROM wall_comments w JOIN cases c ON c.id = w.case_id "
-		    "WHERE w.channel = ? AND c.status IN ('new', 'claimed', 'waiting') "
-		    "GROUP BY w.owner_id, w.post_id ORDER BY last DESC LIMIT 100");
+		    "max(w.created_at) AS last, w.channel FROM wall_comments w "
+		    "JOIN cases c ON c.id = w.case_id WHERE c.status IN ('new', 'claimed', 'waiting') "
+		    "GROUP BY w.channel, w.owner_id, w.post_id ORDER BY last DESC LIMIT 100");
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, channel, -1, SQLITE_TRANSIENT);
 	/* Read the threads first: the per-thread queries reuse the cached statements. */
 	struct {
 		int64_t owner, post;
 		char cases[256];
+		char channel[48];
 	} t[100];
 	size_t n = 0;
 	int rc;
@@ -210,11 +210,15 @@ int store_wall_open_threads(struct store *st, const char *channel, cJSON *arr)
 		t[n].owner = sqlite3_column_int64(s, 0);
 		t[n].post = sqlite3_column_int64(s, 1);
 		snprintf(t[n].cases, sizeof t[n].cases, "%s", (const char *)sqlite3_column_text(s, 2));
+		snprintf(t[n].channel, sizeof t[n].channel, "%s",
+			 (const char *)sqlite3_column_text(s, 4));
 		n++;
 	}
 	sqlite3_reset(s);
 	for (size_t i = 0; i < n; i++) {
+		const char *channel = t[i].channel;
 		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "channel", channel);
 		cJSON_AddNumberToObject(o, "owner_id", (double)t[i].owner);
 		cJSON_AddNumberToObject(o, "post_id", (double)t[i].post);
 		cJSON *ids = cJSON_AddArrayToObject(o, "case_ids");

@@ -32,10 +32,11 @@ int store_wall_deleted(struct store *st, const char *channel, int64_t owner, int
  * a complaint), "trolls" (people flagged). Returns 0 or negative. */
 int store_wall_thread(struct store *st, const char *channel, int64_t owner, int64_t post,
 		      cJSON *obj);
-/* Threads with an open case, newest first, as an array of {"owner_id","post_id",
+/* Threads with an open case on any page, newest first, as an array of {"channel",
+ * "owner_id","post_id",
  * "replies","case_ids":[..],"comments":[{"comment_id","from_id","text","reading",
  * "case_id","deleted","followers" (-1: unknown)}]} (the console's «Публичные»). Returns 0 or negative. */
-int store_wall_open_threads(struct store *st, const char *channel, cJSON *arr);
+int store_wall_open_threads(struct store *st, cJSON *arr);
 /* The stored comment (owner, comment): its post into *post, author into *from.
  * Returns 1 found, 0 not, negative on error. */
 int store_wall_comment(struct store *st, int64_t comment_id, char *channel, size_t channel_len,

@@ -40,7 +40,6 @@ struct wall_env {
 	struct casework *cases;
 	const struct replyset *replies;
 	const char *channel;    /* the page id the comment came to */
-	size_t max_text;        /* the channel's longest text */
 };
 
 /* Handles one wall comment event m (m->wall.event != WALL_NONE) already recorded as
