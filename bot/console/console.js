@@ -1099,7 +1099,8 @@
     }
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const fn = KEYS[e.key] || KEYS[e.key.toLowerCase && e.key.toLowerCase()];
-    if (!fn || !$('admin-pane').hidden || !$('reports-pane').hidden || !$('ideas-pane').hidden) return;
+    if (!fn || !$('admin-pane').hidden || !$('reports-pane').hidden || !$('ideas-pane').hidden ||
+      !$('public-pane').hidden) return;
     e.preventDefault();
     fn();
   });
@@ -1425,6 +1426,59 @@
   $('ideas-export-csv').addEventListener('click', () => exportIdeas('csv'));
   $('ideas-export-json').addEventListener('click', () => exportIdeas('json'));
 
+  /* ---------- «Публичные»: wall threads with open cases ---------- */
+  const READINGS = { question: 'вопрос', complaint: 'жалоба', troll: 'провокация', other: 'другое' };
+  function publicComment(thread, c, templates) {
+    const li = el('li', { cls: 'public-comment' + (c.deleted ? ' deleted' : ''), data: { commentId: c.comment_id } },
+      badge(READINGS[c.reading] || c.reading, c.reading === 'troll' ? 'warn' : ''),
+      el('span', { cls: 'muted small', text: ' id' + c.from_id + (c.followers >= 0 ? ' · подписчиков: ' + count(c.followers) : '') + ' ' }),
+      el('span', { text: c.deleted ? '(удалён автором)' : c.text }));
+    if (c.deleted || !templates.length) return li;
+    const sel = el('select', { cls: 'public-template' });
+    for (const t of templates) {
+      const o = el('option', { text: t.id, title: t.text });
+      o.value = t.id;
+      sel.appendChild(o);
+    }
+    const btn = el('button', { cls: 'public-send', text: 'Ответить публично' });
+    btn.type = 'button';
+    const note = el('span', { cls: 'small muted' });
+    btn.addEventListener('click', async () => {
+      const caseId = c.case_id || thread.case_ids[0];
+      const r = await api('POST', '/api/cases/' + caseId + '/public_reply', { template: sel.value, comment_id: c.comment_id });
+      note.textContent = r.status === 200 ? ' поставлено в очередь' : ' ' + (r.data.error || 'не отправлено');
+    });
+    li.appendChild(el('div', { cls: 'row' }, sel, btn, note));
+    return li;
+  }
+  async function loadPublic() {
+    const box = $('public-threads');
+    clear(box);
+    const r = await api('GET', '/api/public');
+    if (r.status !== 200) { box.appendChild(el('p', { cls: 'error', text: r.data.error || 'Список недоступен.' })); return; }
+    if (!r.data.threads.length) { box.appendChild(el('p', { cls: 'muted', text: 'Нет веток с открытыми обращениями.' })); return; }
+    for (const t of r.data.threads) {
+      const link = el('a', { text: 'Пост ' + t.owner_id + '_' + t.post_id });
+      link.href = 'https://vk.com/wall' + t.owner_id + '_' + t.post_id;
+      link.target = '_blank';
+      link.rel = 'noopener noreferrer';
+      const cases = el('span', { cls: 'small' });
+      for (const id of t.case_ids) {
+        const a = el('a', { text: ' №' + String(id).padStart(6, '0') });
+        a.href = '#/case/' + id;
+        cases.appendChild(a);
+      }
+      const list = el('ul', { cls: 'plain' });
+      for (const c of t.comments) list.appendChild(publicComment(t, c, r.data.templates));
+      box.appendChild(el('article', { cls: 'public-thread', data: { postId: t.post_id } },
+        el('h3', null, link, cases),
+        el('p', { cls: 'muted small', text: 'ответов: ' + t.replies + ' · участников: ' + t.authors.length +
+          ' · жалуются: ' + t.complaining.length + ' · провокации: ' + t.trolls.length }),
+        list));
+    }
+  }
+  $('public-refresh').addEventListener('click', loadPublic);
+
   /* ---------- routing ---------- */
   function route() {
     if (!state.me) return;
@@ -1433,7 +1487,8 @@
     const admin = h === '#/admin';
     const reports = h === '#/reports';
     const ideasPage = h === '#/ideas';
-    const wide = admin || reports || ideasPage;
+    const pub = h === '#/public';
+    const wide = admin || reports || ideasPage || pub;
     $('desk').classList.toggle('admin', wide);
     $('queue-pane').hidden = wide;
     $('case-pane').hidden = wide;
@@ -1443,6 +1498,7 @@
     $('admin-pane').hidden = !admin;
     $('reports-pane').hidden = !reports;
     $('ideas-pane').hidden = !ideasPage;
+    $('public-pane').hidden = !pub;
     if (m) {
       openCase(parseInt(m[1], 10));
     } else {
@@ -1456,6 +1512,7 @@
       if (admin) loadStats();
       else if (reports) loadReports();
       else if (ideasPage) loadIdeas();
+      else if (pub) loadPublic();
       else renderQueue();
     }
   }

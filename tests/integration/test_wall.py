@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from client import FakeServer, wait_for  # noqa: E402
 from harness import BINARY, Deskbot, Runner, check  # noqa: E402
+import test_console  # noqa: E402
 
 VK_TOKEN = "vk-token-wall"
 GROUP = 123456
@@ -29,9 +30,11 @@ def template(tid):
     raise AssertionError("no template %s" % tid)
 
 
-def config(vk):
-    return {"vk": {"token": VK_TOKEN, "group_id": GROUP, "api_url": vk.base_url + "/method",
-                   "wait": 2, "rate_per_s": 1000, "chat_rate_per_s": 1000}}
+def config(vk, console=False):
+    cfg = test_console.config() if console else {}
+    cfg["vk"] = {"token": VK_TOKEN, "group_id": GROUP, "api_url": vk.base_url + "/method",
+                 "wait": 2, "rate_per_s": 1000, "chat_rate_per_s": 1000}
+    return cfg
 
 
 def export(bot):
@@ -146,7 +149,57 @@ def test_complaint_troll_question():
         check("comment %d deleted" % c4 in log, "the delete was not recorded")
 
 
+def test_public_view_and_secretary_reply():
+    vk = FakeServer("vk", token=VK_TOKEN, group_id=GROUP)
+    with vk, Deskbot(config=config(vk, console=True)) as bot:
+        vk.control("users", [{"id": 701, "first_name": "Ольга", "followers_count": 48000}])
+        c1 = comment(vk, 701, "уже третий день не работает интернет, безобразие", post=20)
+        c2 = comment(vk, 702, "делайте репост, пусть все узнают какие они обманщики", post=20)
+        c3 = comment(vk, 703, "как проверить баланс", post=20)
+        wait_for(lambda: replies_to(vk, c1) and replies_to(vk, c3), 15, 0.05, "public replies")
+        wait_for(lambda: case_of(bot, c1) and case_of(bot, c2), 10, 0.2, "the cases")
+        s = test_console.Session(bot, "oleg")
+        status, data = s.get("/api/public")
+        check(status == 200 and len(data["threads"]) == 1, (status, data))
+        t = data["threads"][0]
+        check(t["post_id"] == 20 and t["replies"] == 3 and t["trolls"] == [702], t)
+        by_id = {c["comment_id"]: c for c in t["comments"]}
+        check(by_id[c1]["reading"] == "complaint" and by_id[c2]["reading"] == "troll" and
+              by_id[c3]["reading"] == "question", by_id)
+        # The author's reach arrives with users.get, after the comment.
+        wait_for(lambda: s.get("/api/public")[1]["threads"][0]["comments"][0]["followers"]
+                 == 48000, 10, 0.2, "the author's followers")
+        ids = [x["id"] for x in data["templates"]]
+        check("public_complaint" in ids and "apology" not in ids, ids)
+        case_id = t["case_ids"][0]  # any case of the thread may answer in it
+        # Only approved public templates, only comments of the case's thread.
+        status, err = s.post("/api/cases/%d/public_reply" % case_id, {"template": "apology"})
+        check(status == 422, (status, err, case_id))
+        status, _ = s.post("/api/cases/%d/public_reply" % case_id,
+                           {"template": "public_invite_private", "comment_id": 424242})
+        check(status == 404, status)
+        status, _ = s.post("/api/cases/%d/public_reply" % case_id,
+                           {"template": "public_invite_private", "comment_id": c3})
+        check(status == 200, status)
+        wait_for(lambda: len(replies_to(vk, c3)) == 2, 10, 0.05, "the secretary's reply")
+        check(replies_to(vk, c3)[1]["params"]["message"] == template("public_invite_private"),
+              replies_to(vk, c3))
+        # A deleted comment gets no reply.
+        vk.inject({"type": "wall_reply_delete", "id": c3, "from_id": 703, "post_id": 20})
+        wait_for(lambda: "comment %d deleted" % c3 in bot.read_log(), 10, 0.1, "the delete")
+        status, _ = s.post("/api/cases/%d/public_reply" % case_id,
+                           {"template": "public_invite_private", "comment_id": c3})
+        check(status == 409, status)
+        admin = test_console.Session(bot, "marina")
+        status, audit = admin.get("/api/audit?case_id=%d" % case_id)
+        check(status == 200, status)
+        rows = [a for a in audit["audit"] if a.get("action") == "public_reply"]
+        check(len(rows) == 1 and rows[0].get("actor", rows[0].get("login")) == "oleg" and
+              "комментарий %d" % c3 in (rows[0].get("detail") or ""), rows)
+
+
 if __name__ == "__main__":
     r = Runner()
     r.run(test_complaint_troll_question)
+    r.run(test_public_view_and_secretary_reply)
     r.finish()
