@@ -12,6 +12,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { chromium } = require('playwright-core');
+const { spawn } = require('child_process');
+const http = require('http');
 const { startDeskbot, startFakeTelegram, SOURCE_DIR } = require('./harness');
 
 const PASSWORD = 'correct horse battery';
@@ -32,6 +34,37 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 let passed = 0;
 let failed = 0;
+
+/* The VK fake (tests/fakes/fake_vk.py), for the comments under the community's posts
+ * that the «Публичные» page shows. */
+async function startFakeVk() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-fakevk-'));
+  const portFile = path.join(dir, 'port');
+  const src = process.env.DESKBOT_SOURCE_DIR || path.resolve(__dirname, '..', '..');
+  const proc = spawn('python3', [path.join(src, 'tests', 'fakes', 'fake_vk.py'), '--port', '0',
+    '--port-file', portFile, '--token', 'vk-browser', '--group-id', '4242', '--max-seconds', '600'],
+  { stdio: 'ignore' });
+  for (let i = 0; i < 100 && !fs.existsSync(portFile); i++) await new Promise((r) => setTimeout(r, 100));
+  const port = parseInt(fs.readFileSync(portFile, 'utf8'), 10);
+  const call = (method, p, body) => new Promise((resolve, reject) => {
+    const data = body === undefined ? null : Buffer.from(JSON.stringify(body));
+    const req = http.request({ host: '127.0.0.1', port, path: p, method,
+      headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {} }, (res) => {
+      let text = '';
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => resolve(JSON.parse(text)));
+    });
+    req.on('error', reject);
+    if (data) req.write(data);
+    req.end();
+  });
+  return {
+    url: 'http://127.0.0.1:' + port,
+    inject: (items) => call('POST', '/_control/inject', items),
+    calls: (m) => call('GET', '/_control/calls?method=' + encodeURIComponent(m)),
+    stop: () => { proc.kill(); fs.rmSync(dir, { recursive: true, force: true }); }
+  };
+}
 
 function assert(cond, msg) {
   if (!cond) throw new Error(msg);
@@ -255,6 +288,7 @@ async function main() {
   fs.mkdirSync(SHOTS, { recursive: true });
   /* A customer who writes from Telegram (and sends a photo), through the fake API. */
   const tg = await startFakeTelegram(TG_TOKEN);
+  const vk = await startFakeVk();
   const bot = await startDeskbot({
     operators: [
       { login: 'marina', password: PASSWORD, role: 'admin', display_name: NAMES.marina },
@@ -263,7 +297,8 @@ async function main() {
     /* A second Telegram bot (config telegram.pages) that never reaches its API: the
      * console names it by its title. */
     extra: { telegram: { token: TG_TOKEN, api_url: tg.apiUrl, timeout: 2, rate_per_s: 1000, chat_rate_per_s: 1000,
-      pages: [{ label: 'sales', title: 'Продажи', token: '1:browser-test', api_url: 'http://127.0.0.1:9' }] } }
+      pages: [{ label: 'sales', title: 'Продажи', token: '1:browser-test', api_url: 'http://127.0.0.1:9' }] },
+      vk: { token: 'vk-browser', group_id: 4242, api_url: vk.url + '/method', wait: 2 } }
   });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-chromium-'));
   let browser = null;
@@ -855,6 +890,41 @@ async function main() {
       await voter.context().close();
     });
 
+    await step('«Публичные» shows a thread with its readings and sends a public reply from a template', async () => {
+      const r = await vk.inject([
+        { type: 'wall_reply_new', from_id: 9101, post_id: 77, text: 'уже третий день не работает интернет, безобразие' },
+        { type: 'wall_reply_new', from_id: 9102, post_id: 77, text: 'делайте репост, пусть все узнают ' + HOSTILE[0] + HOSTILE[1] },
+        { type: 'wall_reply_new', from_id: 9103, post_id: 77, text: 'как проверить баланс' }]);
+      const ids = r.injected.map((x) => x.comment_id);
+      const p = A.page;
+      await p.goto(bot.url('/console#/public'));
+      await p.waitForSelector('#public-pane:not([hidden])');
+      for (let i = 0; i < 50; i++) {
+        await p.click('#public-refresh');
+        try {
+          await p.waitForSelector('.public-thread[data-post-id="77"] .public-comment:nth-child(3)', { timeout: 300 });
+          break;
+        } catch (e) { /* the comments are still on their way */ }
+      }
+      const text = await p.textContent('.public-thread[data-post-id="77"]');
+      assert(/жалоба/.test(text) && /провокация/.test(text) && /вопрос/.test(text), 'readings: ' + text);
+      assert(/жалуются: 1/.test(text) && /провокации: 1/.test(text), 'thread counts: ' + text);
+      assert(text.includes(HOSTILE[0]), 'hostile text not shown as text: ' + text);
+      assert(await p.evaluate(() => window.__pwned === undefined), 'pwned by a comment');
+      const row = '.public-comment[data-comment-id="' + ids[2] + '"]';
+      await p.selectOption(row + ' .public-template', 'public_invite_private');
+      await p.click(row + ' .public-send');
+      await p.waitForFunction((sel) => /в очередь/.test(document.querySelector(sel).textContent), row);
+      let sent = [];
+      for (let i = 0; i < 50 && !sent.length; i++) {
+        const c = await vk.calls('wall.createComment');
+        sent = c.calls.filter((x) => String(x.params.reply_to_comment) === String(ids[2]) && /личные сообщения/.test(x.params.message) && /Спасибо за вопрос/.test(x.params.message));
+        if (!sent.length) await new Promise((res) => setTimeout(res, 100));
+      }
+      assert(sent.length === 1, 'the secretary\'s public reply did not reach VK');
+      await p.screenshot({ path: path.join(SHOTS, 'public.png'), fullPage: true });
+    });
+
     await step('logout ends the session', async () => {
       await A.page.goto(bot.url('/console#/queue'));
       await A.page.click('#logout-btn');
@@ -924,6 +994,7 @@ async function main() {
     }
     bot.cleanup();
     tg.stop();
+    vk.stop();
   }
   console.log(passed + ' passed, ' + failed + ' failed');
   process.exit(failed ? 1 : 0);
