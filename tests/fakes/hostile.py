@@ -225,6 +225,25 @@ def vk_cases(seed, peer_base=810000000, id_base=50000000, group_id=123456):
         message(p, g.next_mid(), text="x"), peer_id=2 ** 63 - 1, from_id=2 ** 63 - 1)})
     ignored("type-missing", "message_new", lambda p: {"message": message(p, 1, text="x")},
             {"type": None})
+    # Comments under the community's posts: answered in public if at all (never with a
+    # private message), nasty ones skipped with a log line, none stopping the others.
+    def comment(p, text="@@s@@", **extra):
+        c = {"id": g.next_mid(), "from_id": p, "date": 1718000000, "text": text,
+             "post_id": 5, "owner_id": -group_id}
+        c.update(extra)
+        return c
+    ignored("wall-lone-surrogate", "wall_reply_new", lambda p: comment(p))
+    ignored("wall-provocation", "wall_reply_new", lambda p: comment(
+        p, "делайте репост, пусть все узнают, я подам в суд"))
+    ignored("wall-huge-text", "wall_reply_new", lambda p: comment(p, "интернет " * 30000))
+    ignored("wall-id-string", "wall_reply_new", lambda p: comment(p, "x", id="x"))
+    ignored("wall-no-post", "wall_reply_new", lambda p: dict(comment(p, "x"), post_id=None))
+    ignored("wall-text-object", "wall_reply_new", lambda p: comment(p, {"a": [1]}))
+    ignored("wall-own-comment", "wall_reply_new", lambda p: comment(p, "x", from_id=-group_id))
+    ignored("wall-edit-unknown", "wall_reply_edit", lambda p: comment(p, "edited"))
+    ignored("wall-delete-unknown", "wall_reply_delete",
+            lambda p: {"id": g.next_mid(), "owner_id": -group_id, "deleter_id": p,
+                       "post_id": 5})
     return cases
 
 
