@@ -79,19 +79,28 @@ int store_wall_delete(struct store_tx *tx, const char *channel, const struct cha
 	sqlite3_bind_int64(s, 4, m->wall.comment_id);
 	if (step_done(s) < 0)
 		return -1;
+	/* The replies still waiting end as failed through the outbox's own mark, which
+	 * keeps its pending count right. */
 	sqlite3_stmt *c = store__prep(
-		st, "UPDATE outbox SET status = 'cancelled', last_error = 'comment deleted' "
-		    "WHERE channel = ? AND kind = 'wall_reply' AND status = 'pending' "
-		    "AND json_extract(extra, '$.owner_id') = ? "
-		    "AND json_extract(extra, '$.comment_id') = ?");
+		st, "SELECT id FROM outbox WHERE channel = ? AND kind = 'wall_reply' AND "
+		    "status = 'pending' AND json_extract(extra, '$.owner_id') = ? "
+		    "AND json_extract(extra, '$.comment_id') = ? LIMIT 64");
 	if (!c)
 		return -1;
 	sqlite3_bind_text(c, 1, channel, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(c, 2, m->wall.owner_id);
 	sqlite3_bind_int64(c, 3, m->wall.comment_id);
-	if (step_done(c) < 0)
+	int64_t ids[64];
+	int n = 0, rc;
+	while ((rc = sqlite3_step(c)) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(c, 0);
+	sqlite3_reset(c);
+	if (rc != SQLITE_DONE)
 		return -1;
-	return sqlite3_changes(store__db(st));
+	for (int i = 0; i < n; i++)
+		if (store_outbox_mark_failed(tx, ids[i], "comment deleted", now * 1000) < 0)
+			return -1;
+	return n;
 }
 
 int store_wall_deleted(struct store *st, const char *channel, int64_t owner, int64_t comment)

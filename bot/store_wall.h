@@ -21,8 +21,8 @@ int store_wall_set_case(struct store_tx *tx, const char *channel, const struct c
 /* Replaces the stored text of m's comment. 1 when it was known, 0 when not, negative. */
 int store_wall_edit(struct store_tx *tx, const char *channel, const struct chan_msg *m,
 		    int64_t now);
-/* Marks m's comment deleted and cancels public replies to it not yet sent. Returns the
- * number of replies cancelled, negative on error. */
+/* Marks m's comment deleted and marks the public replies to it not yet sent as failed
+ * ("comment deleted"). Returns the number of replies cancelled, negative on error. */
 int store_wall_delete(struct store_tx *tx, const char *channel, const struct chan_msg *m,
 		      int64_t now);
 /* 1 when the comment (owner, comment) is stored as deleted, 0 when not, negative. */
