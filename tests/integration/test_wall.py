@@ -8,14 +8,14 @@ others."""
 import base64
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fakes"))
 
 from client import FakeServer, wait_for  # noqa: E402
-from harness import BINARY, Deskbot, Runner, check  # noqa: E402
+from harness import Deskbot, Runner, check  # noqa: E402
 import test_console  # noqa: E402
+from test_complaints import export  # noqa: E402
 
 VK_TOKEN = "vk-token-wall"
 GROUP = 123456
@@ -35,14 +35,6 @@ def config(vk, console=False):
     cfg["vk"] = {"token": VK_TOKEN, "group_id": GROUP, "api_url": vk.base_url + "/method",
                  "wait": 2, "rate_per_s": 1000, "chat_rate_per_s": 1000}
     return cfg
-
-
-def export(bot):
-    p = subprocess.run([BINARY, "cases", "export", "--format", "json", "--config",
-                        os.path.join(bot.dir, "config.json")],
-                       capture_output=True, timeout=30, cwd=bot.dir)
-    check(p.returncode == 0, "cases export failed: %s" % p.stderr.decode())
-    return json.loads(p.stdout)
 
 
 def comment(vk, user, text, post=10):
