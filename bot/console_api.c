@@ -893,17 +893,16 @@ static void api_public_reply(struct call *k, int64_t id)
 	const char *tpl = json_str(k->body, "template");
 	int64_t comment = json_int(k->body, "comment_id", 0);
 	if (!tpl) {
-		http_resp_error(k->resp, 400, "нужен шаблон публичного ответа");
+		http_resp_error(k->resp, 400, txt(k, CT_PUBLIC_NEED_TEMPLATE));
 		return;
 	}
 	int r = cases_public_reply(k->c->d.cases, id, k->s->login, tpl, comment, k->now);
-	static const char *const why[] = {
-		"", "ответ не поставлен в очередь на отправку, попробуйте ещё раз",
-		"публично отвечают только одобренными шаблонами public_…",
-		"у обращения нет такого комментария в его ветке", "комментарий удалён автором"};
-	static const int status[] = {200, 503, 422, 404, 409};
+	/* By cases_public_reply's codes -1 .. -4. */
+	static const enum console_text_id why[] = {CT_NOT_QUEUED, CT_PUBLIC_NOT_APPROVED,
+						   CT_PUBLIC_NO_COMMENT, CT_PUBLIC_DELETED};
+	static const int status[] = {503, 422, 404, 409};
 	if (r < 0) {
-		http_resp_error(k->resp, status[-r], why[-r]);
+		http_resp_error(k->resp, status[-r - 1], txt(k, why[-r - 1]));
 		return;
 	}
 	http_resp_json(k->resp, 200, "{\"queued\":true}");

@@ -96,6 +96,12 @@ static const struct console_text_pair texts[CT_COUNT] = {
 	[CT_AUDIT_ASSIGNED] = {"Назначено: очередь → %s", "Assigned: queue → %s"},
 	[CT_AUDIT_REPLY_TEMPLATE] = {"шаблон %s, %zu байт", "template %s, %zu bytes"},
 	[CT_AUDIT_REPLY_OWN] = {"свой текст, %zu байт", "own text, %zu bytes"},
+	[CT_PUBLIC_NEED_TEMPLATE] = {"нужен шаблон публичного ответа", "a public reply needs a template"},
+	[CT_PUBLIC_NOT_APPROVED] = {"публично отвечают только одобренными шаблонами public_…",
+				    "public replies use approved public_… templates only"},
+	[CT_PUBLIC_NO_COMMENT] = {"у обращения нет такого комментария в его ветке",
+				  "the case's thread has no such comment"},
+	[CT_PUBLIC_DELETED] = {"комментарий удалён автором", "the author deleted the comment"},
 };
 
 const char *console_text(const char *lang, enum console_text_id id)

@@ -56,6 +56,10 @@ enum console_text_id {
 	CT_AUDIT_ASSIGNED,       /* %s to (from the queue) */
 	CT_AUDIT_REPLY_TEMPLATE, /* %s template id, %zu bytes */
 	CT_AUDIT_REPLY_OWN,      /* %zu bytes */
+	CT_PUBLIC_NEED_TEMPLATE,
+	CT_PUBLIC_NOT_APPROVED,
+	CT_PUBLIC_NO_COMMENT,
+	CT_PUBLIC_DELETED,
 	CT_COUNT
 };
 

@@ -1430,9 +1430,9 @@
   const READINGS = { question: 'вопрос', complaint: 'жалоба', troll: 'провокация', other: 'другое' };
   function publicComment(thread, c, templates) {
     const li = el('li', { cls: 'public-comment' + (c.deleted ? ' deleted' : ''), data: { commentId: c.comment_id } },
-      badge(READINGS[c.reading] || c.reading, c.reading === 'troll' ? 'warn' : ''),
-      el('span', { cls: 'muted small', text: ' id' + c.from_id + (c.followers >= 0 ? ' · подписчиков: ' + count(c.followers) : '') + ' ' }),
-      el('span', { text: c.deleted ? '(удалён автором)' : c.text }));
+      badge(tr(READINGS[c.reading] || c.reading), c.reading === 'troll' ? 'warn' : ''),
+      el('span', { cls: 'muted small', text: ' id' + c.from_id + (c.followers >= 0 ? tr(' · подписчиков: ') + count(c.followers) : '') + ' ' }),
+      el('span', { text: c.deleted ? tr('(удалён автором)') : c.text }));
     if (c.deleted || !templates.length) return li;
     const sel = el('select', { cls: 'public-template' });
     for (const t of templates) {
@@ -1440,13 +1440,13 @@
       o.value = t.id;
       sel.appendChild(o);
     }
-    const btn = el('button', { cls: 'public-send', text: 'Ответить публично' });
+    const btn = el('button', { cls: 'public-send', text: tr('Ответить публично') });
     btn.type = 'button';
     const note = el('span', { cls: 'small muted' });
     btn.addEventListener('click', async () => {
       const caseId = c.case_id || thread.case_ids[0];
       const r = await api('POST', '/api/cases/' + caseId + '/public_reply', { template: sel.value, comment_id: c.comment_id });
-      note.textContent = r.status === 200 ? ' поставлено в очередь' : ' ' + (r.data.error || 'не отправлено');
+      note.textContent = r.status === 200 ? tr(' поставлено в очередь') : ' ' + (r.data.error || tr('не отправлено'));
     });
     li.appendChild(el('div', { cls: 'row' }, sel, btn, note));
     return li;
@@ -1455,10 +1455,10 @@
     const box = $('public-threads');
     clear(box);
     const r = await api('GET', '/api/public');
-    if (r.status !== 200) { box.appendChild(el('p', { cls: 'error', text: r.data.error || 'Список недоступен.' })); return; }
-    if (!r.data.threads.length) { box.appendChild(el('p', { cls: 'muted', text: 'Нет веток с открытыми обращениями.' })); return; }
+    if (r.status !== 200) { box.appendChild(el('p', { cls: 'error', text: r.data.error || tr('Список недоступен.') })); return; }
+    if (!r.data.threads.length) { box.appendChild(el('p', { cls: 'muted', text: tr('Нет веток с открытыми обращениями.') })); return; }
     for (const t of r.data.threads) {
-      const link = el('a', { text: 'Пост ' + t.owner_id + '_' + t.post_id });
+      const link = el('a', { text: tr('Пост ') + t.owner_id + '_' + t.post_id });
       link.href = 'https://vk.com/wall' + t.owner_id + '_' + t.post_id;
       link.target = '_blank';
       link.rel = 'noopener noreferrer';
@@ -1472,8 +1472,8 @@
       for (const c of t.comments) list.appendChild(publicComment(t, c, r.data.templates));
       box.appendChild(el('article', { cls: 'public-thread', data: { postId: t.post_id } },
         el('h3', null, link, cases),
-        el('p', { cls: 'muted small', text: 'ответов: ' + t.replies + ' · участников: ' + t.authors.length +
-          ' · жалуются: ' + t.complaining.length + ' · провокации: ' + t.trolls.length }),
+        el('p', { cls: 'muted small', text: tr('ответов: ') + t.replies + tr(' · участников: ') + t.authors.length +
+          tr(' · жалуются: ') + t.complaining.length + tr(' · провокации: ') + t.trolls.length }),
         list));
     }
   }
