@@ -146,6 +146,15 @@ static const char *const pg_migrations[] = {
 	"  mime TEXT, size BIGINT, data BYTEA, error TEXT, created_at BIGINT NOT NULL);"
 	"CREATE INDEX case_files_line ON case_files (line_id);"
 	"CREATE INDEX case_files_pending ON case_files (state, id);",
+	/* 10 -> 11: comments under the community's posts (store_wall.h). */
+	"CREATE TABLE wall_comments ("
+	"  channel TEXT NOT NULL, owner_id BIGINT NOT NULL, post_id BIGINT NOT NULL,"
+	"  comment_id BIGINT NOT NULL, from_id BIGINT NOT NULL,"
+	"  reply_to_comment BIGINT NOT NULL DEFAULT 0, text TEXT NOT NULL,"
+	"  reading TEXT NOT NULL, case_id BIGINT NOT NULL DEFAULT 0,"
+	"  created_at BIGINT NOT NULL, edited_at BIGINT, deleted_at BIGINT,"
+	"  PRIMARY KEY (channel, owner_id, comment_id));"
+	"CREATE INDEX wall_comments_post ON wall_comments (channel, owner_id, post_id);",
 };
 
 #define N_PG_MIGRATIONS ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))

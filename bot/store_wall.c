@@ -1,18 +1,18 @@
 /* Wall comments' rows (see store_wall.h). */
 #include "store_wall.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "store_int.h"
 #include "store.h"
+#include "store_sql.h"
 
-static int step_done(sqlite3_stmt *s)
+static int step_done(struct sql_stmt *s)
 {
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	int rc = sql_step(s);
+	sql_reset(s);
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 int store_wall_put(struct store_tx *tx, const char *channel, const struct chan_msg *m,
@@ -21,25 +21,25 @@ int store_wall_put(struct store_tx *tx, const char *channel, const struct chan_m
 	struct store *st = store__writer(tx, "store_wall_put");
 	if (!st)
 		return -1;
-	sqlite3_stmt *s = store__prep(
+	struct sql_stmt *s = store__prep(
 		st, "INSERT OR IGNORE INTO wall_comments (channel, owner_id, post_id, comment_id, "
 		    "from_id, reply_to_comment, text, reading, case_id, created_at) "
 		    "VALUES (?,?,?,?,?,?,?,?,?,?)");
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, channel, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, m->wall.owner_id);
-	sqlite3_bind_int64(s, 3, m->wall.post_id);
-	sqlite3_bind_int64(s, 4, m->wall.comment_id);
-	sqlite3_bind_int64(s, 5, m->user_id);
-	sqlite3_bind_int64(s, 6, m->wall.reply_to_comment);
-	sqlite3_bind_text(s, 7, m->text ? m->text : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 8, reading, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 9, case_id);
-	sqlite3_bind_int64(s, 10, now);
+	sql_bind_text(s, 1, channel);
+	sql_bind_int64(s, 2, m->wall.owner_id);
+	sql_bind_int64(s, 3, m->wall.post_id);
+	sql_bind_int64(s, 4, m->wall.comment_id);
+	sql_bind_int64(s, 5, m->user_id);
+	sql_bind_int64(s, 6, m->wall.reply_to_comment);
+	sql_bind_text(s, 7, m->text ? m->text : "");
+	sql_bind_text(s, 8, reading);
+	sql_bind_int64(s, 9, case_id);
+	sql_bind_int64(s, 10, now);
 	if (step_done(s) < 0)
 		return -1;
-	return sqlite3_changes(store__db(st)) > 0;
+	return sql_changes(store__db(st)) > 0;
 }
 
 int store_wall_edit(struct store_tx *tx, const char *channel, const struct chan_msg *m,
@@ -48,18 +48,18 @@ int store_wall_edit(struct store_tx *tx, const char *channel, const struct chan_
 	struct store *st = store__writer(tx, "store_wall_edit");
 	if (!st)
 		return -1;
-	sqlite3_stmt *s = store__prep(st, "UPDATE wall_comments SET text = ?, edited_at = ? "
+	struct sql_stmt *s = store__prep(st, "UPDATE wall_comments SET text = ?, edited_at = ? "
 					  "WHERE channel = ? AND owner_id = ? AND comment_id = ?");
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, m->text ? m->text : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, now);
-	sqlite3_bind_text(s, 3, channel, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 4, m->wall.owner_id);
-	sqlite3_bind_int64(s, 5, m->wall.comment_id);
+	sql_bind_text(s, 1, m->text ? m->text : "");
+	sql_bind_int64(s, 2, now);
+	sql_bind_text(s, 3, channel);
+	sql_bind_int64(s, 4, m->wall.owner_id);
+	sql_bind_int64(s, 5, m->wall.comment_id);
 	if (step_done(s) < 0)
 		return -1;
-	return sqlite3_changes(store__db(st)) > 0;
+	return sql_changes(store__db(st)) > 0;
 }
 
 int store_wall_delete(struct store_tx *tx, const char *channel, const struct chan_msg *m,
@@ -68,34 +68,34 @@ int store_wall_delete(struct store_tx *tx, const char *channel, const struct cha
 	struct store *st = store__writer(tx, "store_wall_delete");
 	if (!st)
 		return -1;
-	sqlite3_stmt *s = store__prep(st, "UPDATE wall_comments SET deleted_at = ? "
+	struct sql_stmt *s = store__prep(st, "UPDATE wall_comments SET deleted_at = ? "
 					  "WHERE channel = ? AND owner_id = ? AND comment_id = ? "
 					  "AND deleted_at IS NULL");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_text(s, 2, channel, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 3, m->wall.owner_id);
-	sqlite3_bind_int64(s, 4, m->wall.comment_id);
+	sql_bind_int64(s, 1, now);
+	sql_bind_text(s, 2, channel);
+	sql_bind_int64(s, 3, m->wall.owner_id);
+	sql_bind_int64(s, 4, m->wall.comment_id);
 	if (step_done(s) < 0)
 		return -1;
 	/* The replies still waiting end as failed through the outbox's own mark, which
 	 * keeps its pending count right. */
-	sqlite3_stmt *c = store__prep(
+	struct sql_stmt *c = store__prep(
 		st, "SELECT id FROM outbox WHERE channel = ? AND kind = 'wall_reply' AND "
 		    "status = 'pending' AND json_extract(extra, '$.owner_id') = ? "
 		    "AND json_extract(extra, '$.comment_id') = ? LIMIT 64");
 	if (!c)
 		return -1;
-	sqlite3_bind_text(c, 1, channel, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(c, 2, m->wall.owner_id);
-	sqlite3_bind_int64(c, 3, m->wall.comment_id);
+	sql_bind_text(c, 1, channel);
+	sql_bind_int64(c, 2, m->wall.owner_id);
+	sql_bind_int64(c, 3, m->wall.comment_id);
 	int64_t ids[64];
 	int n = 0, rc;
-	while ((rc = sqlite3_step(c)) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(c, 0);
-	sqlite3_reset(c);
-	if (rc != SQLITE_DONE)
+	while ((rc = sql_step(c)) == SQL_ROW)
+		ids[n++] = sql_column_int64(c, 0);
+	sql_reset(c);
+	if (rc != SQL_DONE)
 		return -1;
 	for (int i = 0; i < n; i++)
 		if (store_outbox_mark_failed(tx, ids[i], "comment deleted", now * 1000) < 0)
@@ -105,16 +105,16 @@ int store_wall_delete(struct store_tx *tx, const char *channel, const struct cha
 
 int store_wall_deleted(struct store *st, const char *channel, int64_t owner, int64_t comment)
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT deleted_at IS NOT NULL FROM wall_comments "
+	struct sql_stmt *s = store__prep(st, "SELECT deleted_at IS NOT NULL FROM wall_comments "
 					  "WHERE channel = ? AND owner_id = ? AND comment_id = ?");
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, channel, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, owner);
-	sqlite3_bind_int64(s, 3, comment);
-	int rc = sqlite3_step(s);
-	int result = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : rc == SQLITE_DONE ? 0 : -1;
-	sqlite3_reset(s);
+	sql_bind_text(s, 1, channel);
+	sql_bind_int64(s, 2, owner);
+	sql_bind_int64(s, 3, comment);
+	int rc = sql_step(s);
+	int result = rc == SQL_ROW ? sql_column_int(s, 0) : rc == SQL_DONE ? 0 : -1;
+	sql_reset(s);
 	return result;
 }
 
@@ -122,40 +122,40 @@ int store_wall_deleted(struct store *st, const char *channel, int64_t owner, int
 static int add_people(struct store *st, const char *channel, int64_t owner, int64_t post,
 		      const char *reading, cJSON *arr)
 {
-	sqlite3_stmt *s = store__prep(
+	struct sql_stmt *s = store__prep(
 		st, "SELECT DISTINCT from_id FROM wall_comments WHERE channel = ?1 AND "
 		    "owner_id = ?2 AND post_id = ?3 AND deleted_at IS NULL AND "
 		    "(?4 IS NULL OR reading = ?4) ORDER BY from_id");
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, channel, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, owner);
-	sqlite3_bind_int64(s, 3, post);
+	sql_bind_text(s, 1, channel);
+	sql_bind_int64(s, 2, owner);
+	sql_bind_int64(s, 3, post);
 	if (reading)
-		sqlite3_bind_text(s, 4, reading, -1, SQLITE_STATIC);
+		sql_bind_text(s, 4, reading);
 	else
-		sqlite3_bind_null(s, 4);
+		sql_bind_null(s, 4);
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)sqlite3_column_int64(s, 0)));
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	while ((rc = sql_step(s)) == SQL_ROW)
+		cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)sql_column_int64(s, 0)));
+	sql_reset(s);
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 int store_wall_thread(struct store *st, const char *channel, int64_t owner, int64_t post,
 		      cJSON *obj)
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT count(*) FROM wall_comments WHERE channel = ? "
+	struct sql_stmt *s = store__prep(st, "SELECT count(*) FROM wall_comments WHERE channel = ? "
 					  "AND owner_id = ? AND post_id = ? AND deleted_at IS NULL");
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, channel, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, owner);
-	sqlite3_bind_int64(s, 3, post);
-	int rc = sqlite3_step(s);
-	int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW)
+	sql_bind_text(s, 1, channel);
+	sql_bind_int64(s, 2, owner);
+	sql_bind_int64(s, 3, post);
+	int rc = sql_step(s);
+	int64_t n = rc == SQL_ROW ? sql_column_int64(s, 0) : 0;
+	sql_reset(s);
+	if (rc != SQL_ROW)
 		return -1;
 	cJSON_AddNumberToObject(obj, "replies", (double)n);
 	if (add_people(st, channel, owner, post, NULL, cJSON_AddArrayToObject(obj, "authors")) < 0 ||
@@ -169,7 +169,7 @@ int store_wall_thread(struct store *st, const char *channel, int64_t owner, int6
 static int add_comments(struct store *st, const char *channel, int64_t owner, int64_t post,
 			cJSON *arr)
 {
-	sqlite3_stmt *s = store__prep(
+	struct sql_stmt *s = store__prep(
 		st, "SELECT w.comment_id, w.from_id, w.text, w.reading, w.case_id, "
 		    "w.deleted_at IS NOT NULL, coalesce(u.followers, -1) FROM wall_comments w "
 		    "LEFT JOIN customers u ON u.channel = w.channel AND u.user_id = w.from_id "
@@ -177,30 +177,30 @@ static int add_comments(struct store *st, const char *channel, int64_t owner, in
 		    "ORDER BY w.comment_id");
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, channel, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, owner);
-	sqlite3_bind_int64(s, 3, post);
+	sql_bind_text(s, 1, channel);
+	sql_bind_int64(s, 2, owner);
+	sql_bind_int64(s, 3, post);
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sql_step(s)) == SQL_ROW) {
 		cJSON *c = cJSON_CreateObject();
-		cJSON_AddNumberToObject(c, "comment_id", (double)sqlite3_column_int64(s, 0));
-		cJSON_AddNumberToObject(c, "from_id", (double)sqlite3_column_int64(s, 1));
-		cJSON_AddStringToObject(c, "text", (const char *)sqlite3_column_text(s, 2));
-		cJSON_AddStringToObject(c, "reading", (const char *)sqlite3_column_text(s, 3));
-		cJSON_AddNumberToObject(c, "case_id", (double)sqlite3_column_int64(s, 4));
-		cJSON_AddBoolToObject(c, "deleted", sqlite3_column_int(s, 5));
+		cJSON_AddNumberToObject(c, "comment_id", (double)sql_column_int64(s, 0));
+		cJSON_AddNumberToObject(c, "from_id", (double)sql_column_int64(s, 1));
+		cJSON_AddStringToObject(c, "text", sql_column_text(s, 2));
+		cJSON_AddStringToObject(c, "reading", sql_column_text(s, 3));
+		cJSON_AddNumberToObject(c, "case_id", (double)sql_column_int64(s, 4));
+		cJSON_AddBoolToObject(c, "deleted", sql_column_int(s, 5));
 		/* The author's reach as the profile says it now (it may arrive after the
 		 * comment). */
-		cJSON_AddNumberToObject(c, "followers", (double)sqlite3_column_int64(s, 6));
+		cJSON_AddNumberToObject(c, "followers", (double)sql_column_int64(s, 6));
 		cJSON_AddItemToArray(arr, c);
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	sql_reset(s);
+	return rc == SQL_DONE ? 0 : -1;
 }
 
 int store_wall_open_threads(struct store *st, cJSON *arr)
 {
-	sqlite3_stmt *s = store__prep(
+	struct sql_stmt *s = store__prep(
 		st, "SELECT w.owner_id, w.post_id, group_concat(DISTINCT w.case_id), "
 		    "max(w.created_at) AS last, w.channel FROM wall_comments w "
 		    "JOIN cases c ON c.id = w.case_id WHERE c.status IN ('new', 'claimed', 'waiting') "
@@ -215,15 +215,15 @@ int store_wall_open_threads(struct store *st, cJSON *arr)
 	} t[100];
 	size_t n = 0;
 	int rc;
-	while (n < 100 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		t[n].owner = sqlite3_column_int64(s, 0);
-		t[n].post = sqlite3_column_int64(s, 1);
-		snprintf(t[n].cases, sizeof t[n].cases, "%s", (const char *)sqlite3_column_text(s, 2));
+	while (n < 100 && (rc = sql_step(s)) == SQL_ROW) {
+		t[n].owner = sql_column_int64(s, 0);
+		t[n].post = sql_column_int64(s, 1);
+		snprintf(t[n].cases, sizeof t[n].cases, "%s", sql_column_text(s, 2));
 		snprintf(t[n].channel, sizeof t[n].channel, "%s",
-			 (const char *)sqlite3_column_text(s, 4));
+			 sql_column_text(s, 4));
 		n++;
 	}
-	sqlite3_reset(s);
+	sql_reset(s);
 	for (size_t i = 0; i < n; i++) {
 		const char *channel = t[i].channel;
 		cJSON *o = cJSON_CreateObject();
@@ -251,20 +251,20 @@ int store_wall_open_threads(struct store *st, cJSON *arr)
 int store_wall_comment(struct store *st, int64_t comment_id, char *channel, size_t channel_len,
 		       int64_t *owner, int64_t *post, int64_t *from)
 {
-	sqlite3_stmt *s = store__prep(st, "SELECT channel, owner_id, post_id, from_id FROM "
+	struct sql_stmt *s = store__prep(st, "SELECT channel, owner_id, post_id, from_id FROM "
 					  "wall_comments WHERE comment_id = ? LIMIT 1");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, comment_id);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		snprintf(channel, channel_len, "%s", (const char *)sqlite3_column_text(s, 0));
-		*owner = sqlite3_column_int64(s, 1);
-		*post = sqlite3_column_int64(s, 2);
-		*from = sqlite3_column_int64(s, 3);
+	sql_bind_int64(s, 1, comment_id);
+	int rc = sql_step(s);
+	if (rc == SQL_ROW) {
+		snprintf(channel, channel_len, "%s", sql_column_text(s, 0));
+		*owner = sql_column_int64(s, 1);
+		*post = sql_column_int64(s, 2);
+		*from = sql_column_int64(s, 3);
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	sql_reset(s);
+	return rc == SQL_ROW ? 1 : rc == SQL_DONE ? 0 : -1;
 }
 
 int store_wall_set_case(struct store_tx *tx, const char *channel, const struct chan_msg *m,
@@ -273,13 +273,13 @@ int store_wall_set_case(struct store_tx *tx, const char *channel, const struct c
 	struct store *st = store__writer(tx, "store_wall_set_case");
 	if (!st)
 		return -1;
-	sqlite3_stmt *s = store__prep(st, "UPDATE wall_comments SET case_id = ? "
+	struct sql_stmt *s = store__prep(st, "UPDATE wall_comments SET case_id = ? "
 					  "WHERE channel = ? AND owner_id = ? AND comment_id = ?");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, case_id);
-	sqlite3_bind_text(s, 2, channel, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 3, m->wall.owner_id);
-	sqlite3_bind_int64(s, 4, m->wall.comment_id);
+	sql_bind_int64(s, 1, case_id);
+	sql_bind_text(s, 2, channel);
+	sql_bind_int64(s, 3, m->wall.owner_id);
+	sql_bind_int64(s, 4, m->wall.comment_id);
 	return step_done(s);
 }
