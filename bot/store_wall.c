@@ -83,8 +83,8 @@ int store_wall_delete(struct store_tx *tx, const char *channel, const struct cha
 	 * keeps its pending count right. */
 	struct sql_stmt *c = store__prep(
 		st, "SELECT id FROM outbox WHERE channel = ? AND kind = 'wall_reply' AND "
-		    "status = 'pending' AND json_extract(extra, '$.owner_id') = ? "
-		    "AND json_extract(extra, '$.comment_id') = ? LIMIT 64");
+		    "status = 'pending' AND CAST(json_extract(extra, '$.owner_id') AS BIGINT) = ? "
+		    "AND CAST(json_extract(extra, '$.comment_id') AS BIGINT) = ? LIMIT 64");
 	if (!c)
 		return -1;
 	sql_bind_text(c, 1, channel);
@@ -125,7 +125,7 @@ static int add_people(struct store *st, const char *channel, int64_t owner, int6
 	struct sql_stmt *s = store__prep(
 		st, "SELECT DISTINCT from_id FROM wall_comments WHERE channel = ?1 AND "
 		    "owner_id = ?2 AND post_id = ?3 AND deleted_at IS NULL AND "
-		    "(?4 IS NULL OR reading = ?4) ORDER BY from_id");
+		    "(CAST(?4 AS TEXT) IS NULL OR reading = CAST(?4 AS TEXT)) ORDER BY from_id");
 	if (!s)
 		return -1;
 	sql_bind_text(s, 1, channel);
@@ -201,10 +201,17 @@ static int add_comments(struct store *st, const char *channel, int64_t owner, in
 int store_wall_open_threads(struct store *st, cJSON *arr)
 {
 	struct sql_stmt *s = store__prep(
-		st, "SELECT w.owner_id, w.post_id, group_concat(DISTINCT w.case_id), "
-		    "max(w.created_at) AS last, w.channel FROM wall_comments w "
-		    "JOIN cases c ON c.id = w.case_id WHERE c.status IN ('new', 'claimed', 'waiting') "
-		    "GROUP BY w.channel, w.owner_id, w.post_id ORDER BY last DESC LIMIT 100");
+		st, store__pick(st,
+				"SELECT w.owner_id, w.post_id, group_concat(DISTINCT w.case_id), "
+				"max(w.created_at) AS last, w.channel FROM wall_comments w "
+				"JOIN cases c ON c.id = w.case_id "
+				"WHERE c.status IN ('new', 'claimed', 'waiting') "
+				"GROUP BY w.channel, w.owner_id, w.post_id ORDER BY last DESC LIMIT 100",
+				"SELECT w.owner_id, w.post_id, string_agg(DISTINCT w.case_id::text, ','), "
+				"max(w.created_at) AS last, w.channel FROM wall_comments w "
+				"JOIN cases c ON c.id = w.case_id "
+				"WHERE c.status IN ('new', 'claimed', 'waiting') "
+				"GROUP BY w.channel, w.owner_id, w.post_id ORDER BY last DESC LIMIT 100"));
 	if (!s)
 		return -1;
 	/* Read the threads first: the per-thread queries reuse the cached statements. */

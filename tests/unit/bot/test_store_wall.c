@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "outbox_row.h"
+#include "store_cases.h"
 #include "store_wall.h"
 #include "test_store_fixture.h"
 #include "xalloc.h"
@@ -70,10 +71,48 @@ static void put_edit_delete_and_thread(void **state)
 	store_close(st);
 }
 
+/* The «Публичные» list: a thread whose comments are linked to an open case, with the
+ * case ids, the thread's counts and its comments (on both backends). */
+static void open_threads_list_linked_cases(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	cJSON *rec = cJSON_CreateObject();
+	cJSON_AddStringToObject(rec, "channel", "vk");
+	cJSON_AddNumberToObject(rec, "peer_id", 77);
+	cJSON_AddNumberToObject(rec, "user_id", 77);
+	cJSON_AddStringToObject(rec, "severity", "normal");
+	cJSON_AddStringToObject(rec, "status", "new");
+	int64_t id = 0;
+	char number[24];
+	struct store_tx *tx = begin_tx(st);
+	assert_int_equal(store_case_create(tx, rec, 1000, &id, number, sizeof number), 0);
+	cJSON_Delete(rec);
+	struct chan_msg a = comment(601, 77, "интернет не работает");
+	struct chan_msg b = comment(602, 78, "у меня тоже");
+	assert_int_equal(store_wall_put(tx, "vk", &a, "complaint", id, 100), 1);
+	assert_int_equal(store_wall_put(tx, "vk", &b, "complaint", 0, 101), 1);
+	assert_int_equal(store_wall_set_case(tx, "vk", &b, id), 0);
+	assert_int_equal(store_commit(tx), 0);
+	cJSON *arr = cJSON_CreateArray();
+	assert_int_equal(store_wall_open_threads(st, arr), 0);
+	assert_int_equal(cJSON_GetArraySize(arr), 1);
+	cJSON *t = cJSON_GetArrayItem(arr, 0);
+	assert_int_equal(cJSON_GetObjectItem(t, "post_id")->valueint, 12);
+	cJSON *ids = cJSON_GetObjectItem(t, "case_ids");
+	assert_int_equal(cJSON_GetArraySize(ids), 1); /* two comments, one case */
+	assert_int_equal(cJSON_GetArrayItem(ids, 0)->valueint, (int)id);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(t, "comments")), 2);
+	assert_int_equal(cJSON_GetObjectItem(t, "replies")->valueint, 2);
+	cJSON_Delete(arr);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(put_edit_delete_and_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(open_threads_list_linked_cases, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tb_run(tests);
 }
