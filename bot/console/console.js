@@ -982,7 +982,11 @@
     markPlaceholders();
     noticeTyping();
   });
-  $('reply-text').addEventListener('blur', () => setTimeout(closeSlash, 100));
+  /* Late, so that a click in the menu lands first; and only if the reply is still left,
+   * or a quick Tab out and back would close the menu opened meanwhile. */
+  $('reply-text').addEventListener('blur', () => setTimeout(() => {
+    if (document.activeElement !== $('reply-text')) closeSlash();
+  }, 100));
   $('reply-text').addEventListener('keydown', (e) => {
     const s = state.slash;
     if (s && s.items.length) {
