@@ -15,5 +15,7 @@ int cli_passwd(int argc, char **argv);
 int cli_cases(int argc, char **argv);
 /* deskbot ideas export --format json|csv [--separator ,|;] [--config FILE] (cli_admin.c) */
 int cli_ideas(int argc, char **argv);
+/* deskbot store copy --from FILE --to URL|FILE (cli_store.c) */
+int cli_store(int argc, char **argv);
 
 #endif

@@ -21,6 +21,10 @@ static void usage(FILE *f)
 		   "                                 Russian spreadsheet)\n"
 		   "  ideas export --format json|csv [--separator ,|;] [--config FILE]\n"
 		   "                                 write the idea board out (csv: with the BOM)\n"
+		   "  store copy --from FILE --to URL|FILE\n"
+		   "                                 copy a SQLite store into PostgreSQL (stop deskbot\n"
+		   "                                 first; rows already there are kept; run it again\n"
+		   "                                 and it copies nothing)\n"
 		   "  version                        print the version\n"
 		   "  help, --help, -h               this text\n");
 }
@@ -55,6 +59,8 @@ int main(int argc, char **argv)
 		return cli_cases(n, rest);
 	if (strcmp(cmd, "ideas") == 0)
 		return cli_ideas(n, rest);
+	if (strcmp(cmd, "store") == 0)
+		return cli_store(n, rest);
 	if (strcmp(cmd, "version") == 0) {
 		printf("deskbot %s\n", DESKBOT_VERSION);
 		return 0;

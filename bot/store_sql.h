@@ -10,7 +10,8 @@
 #include <stdint.h>
 
 enum sql_rc { SQL_ERROR = 1, SQL_ROW = 100, SQL_DONE = 101 };
-enum sql_type { SQL_INTEGER = 1, SQL_TEXT = 3, SQL_NULL = 5 };
+/* SQL_BLOB only from SQLite (store copy reads it); PostgreSQL's bytea reads as SQL_TEXT. */
+enum sql_type { SQL_INTEGER = 1, SQL_TEXT = 3, SQL_BLOB = 4, SQL_NULL = 5 };
 enum sql_backend { SQL_SQLITE, SQL_PG };
 
 struct sql_db;

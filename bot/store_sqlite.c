@@ -159,6 +159,8 @@ static int lite_column_type(struct sql_stmt *s, int i)
 		return SQL_NULL;
 	case SQLITE_TEXT:
 		return SQL_TEXT;
+	case SQLITE_BLOB:
+		return SQL_BLOB;
 	default:
 		return SQL_INTEGER;
 	}

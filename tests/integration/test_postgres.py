@@ -17,7 +17,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fakes"))
 
 from client import wait_for  # noqa: E402
-from harness import SOURCE_DIR, Deskbot, Runner, check  # noqa: E402
+from harness import BINARY, SOURCE_DIR, Deskbot, Runner, check  # noqa: E402
 from test_channels import (answered, bot_config, check_once_and_ordered, fakes,  # noqa: E402
                            inject_tg, inject_vk)
 
@@ -111,6 +111,58 @@ def test_restart_under_traffic_loses_nothing(cluster):
             check("re-established" in log, "the reconnect is not in the log")
 
 
+def store_copy(src, url):
+    r = subprocess.run([BINARY, "store", "copy", "--from", src, "--to", url], timeout=120,
+                       capture_output=True, text=True)
+    check(r.returncode == 0, "store copy failed (%d): %s" % (r.returncode, r.stderr[-2000:]))
+    return r.stdout
+
+
+def copied(out, table):
+    """(rows, copied) of one table in store copy's report."""
+    for line in out.splitlines():
+        parts = line.split()
+        if parts and parts[0] == table:
+            return int(parts[1]), int(parts[3])
+    raise AssertionError("store copy did not report %s: %s" % (table, out))
+
+
+def test_store_copy_moves_a_sqlite_store(cluster):
+    """A bot that ran on SQLite is stopped with messages waiting at both platforms; its
+    store is copied into PostgreSQL (a second copy copies nothing) and the bot started on
+    PostgreSQL answers the waiting messages from the copied cursors, and none of the old
+    ones again."""
+    vk, tg = fakes()
+    with vk, tg:
+        workdir = tempfile.mkdtemp(prefix="deskbot-it-copy-")
+        with Deskbot(config=bot_config(vk, tg), workdir=workdir):
+            a = inject_vk(vk, 60, 12)
+            b = inject_tg(tg, 60, 12)
+            check_once_and_ordered(vk, a, answered(vk, a))
+            check_once_and_ordered(tg, b, answered(tg, b))
+        # The bot is stopped; customers keep writing.
+        a2 = inject_vk(vk, 30, 12, text="как сменить тариф")
+        b2 = inject_tg(tg, 30, 12, text="как сменить тариф")
+        url = cluster.database("copied")
+        out = store_copy(os.path.join(workdir, "deskbot.db"), url)
+        check(copied(out, "inbound") == (120, 120), out)
+        check(copied(out, "outbox")[1] >= 120, out)
+        check(copied(out, "cursors") == (2, 2), out)
+        check("id sequences moved" in out, out)
+        again = store_copy(os.path.join(workdir, "deskbot.db"), url)
+        check("copied 0 of" in again, "a second copy copied something: %s" % again)
+        with Deskbot(config=pg_config(url, vk, tg), workdir=workdir) as bot:
+            check_once_and_ordered(vk, a + a2, answered(vk, a + a2))
+            check_once_and_ordered(tg, b + b2, answered(tg, b + b2))
+            status, h = bot.get_json("/healthz")
+            check(status == 200 and h["store"] == "ok", h)
+            check("on PostgreSQL" in bot.read_log(), "the second bot is not on PostgreSQL")
+        n = subprocess.run(["psql", "-tA", url, "-c", "SELECT count(*) FROM inbound"],
+                           check=True, timeout=60, capture_output=True, text=True).stdout
+        check(int(n) == 180, "PostgreSQL holds %s messages, not 180" % n.strip())
+        print("store copy: %s" % out.strip().splitlines()[-1], flush=True)
+
+
 if __name__ == "__main__":
     if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
         if os.environ.get("DESKBOT_TEST_REQUIRE_PG"):
@@ -122,7 +174,8 @@ if __name__ == "__main__":
     cluster = Cluster()
     try:
         r = Runner()
-        tests = [test_answers_through_postgresql, test_restart_under_traffic_loses_nothing]
+        tests = [test_answers_through_postgresql, test_restart_under_traffic_loses_nothing,
+                 test_store_copy_moves_a_sqlite_store]
         only = sys.argv[1:]
         for t in tests:
             if not only or t.__name__ in only:
