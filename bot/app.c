@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "app_internal.h"
+#include "app_leases.h"
 #include "buf.h"
 #include "casework.h"
 #include "clock.h"
@@ -55,6 +56,7 @@ static void healthz_route(void *arg, const struct http_req *req, struct http_res
 	app_describe_replies(app, o);
 	cJSON *ch = cJSON_AddObjectToObject(o, "channels");
 	app_describe_channels(app, ch);
+	app_leases_describe(app, o, ch);
 	char *s = cJSON_PrintUnformatted(o);
 	http_resp_json(resp, ok ? 200 : 503, s);
 	free(s);

@@ -50,6 +50,7 @@ struct app {
 	double *m_reloads_ok, *m_reloads_failed;
 	struct retention *retention;       /* old rows out, a batch at a time (retention.h) */
 	struct admin_guard *admin_guard;   /* failed /admin/reload bearers per address */
+	struct app_leases *leases;         /* several instances on one store (app_leases.h) */
 };
 
 /* Runs "deskbot run" with the arguments after "run"; returns the exit code. */

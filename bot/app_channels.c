@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "app_internal.h"
+#include "app_leases.h"
 #include "clock.h"
 #include "channels/channel.h"
 #include "log.h"
@@ -12,6 +13,12 @@
 #include "pipeline.h"
 #include "store.h"
 #include "xalloc.h"
+
+/* The local web chat: each instance serves its own browsers, never leased. */
+static int is_local(const struct channel *ch)
+{
+	return strcmp(ch->name, "web") == 0;
+}
 
 static void add_channel(struct app *app, struct channel *ch)
 {
@@ -57,26 +64,38 @@ int app_channels_start(struct app *app)
 	if (app->cfg.notify_webhook_url)
 		add_channel(app, webhook_channel_new(env, CHANNEL_NOTIFY, app->cfg.notify_webhook_url));
 	app_webhooks_start(app);
+	int leased = app_leases_on(app);
 	for (int i = 0; i < app->n_channels; i++) {
 		struct channel *ch = app->channels[i];
+		/* With leases, a channel starts once this instance holds it (app_leases.c). */
+		if (leased && !is_local(ch)) {
+			if (outbox_add_channel_idle(app->outbox, ch) < 0) {
+				log_error("start-up: channel %s could not be registered", ch->name);
+				return -1;
+			}
+			continue;
+		}
 		if (outbox_add_channel(app->outbox, ch) < 0 || ch->ops->start(ch) < 0) {
 			log_error("start-up: channel %s could not start", ch->name);
 			return -1;
 		}
 	}
-	return 0;
+	return leased ? app_leases_start(app) : 0;
 }
 
 void app_channels_stop(struct app *app)
 {
 	if (app->outbox)
 		outbox_drain(app->outbox);
+	app_leases_stop(app);
 	for (int i = 0; i < app->n_channels; i++)
-		app->channels[i]->ops->stop(app->channels[i]);
+		if (!app->leases || is_local(app->channels[i]))
+			app->channels[i]->ops->stop(app->channels[i]);
 }
 
 void app_channels_free(struct app *app)
 {
+	app_leases_free(app); /* after the drain: a reply in flight here is not sent twice */
 	if (app->outbox)
 		outbox_close(app->outbox);
 	app->outbox = NULL;

@@ -228,18 +228,22 @@ int case_timers_run(struct case_timers *t, int64_t now)
 		struct store_tx *tx = store_begin(st);
 		if (!tx)
 			return total;
-		int result = 0;
-		for (int i = 0; i < n && result == 0; i++)
-			result = store_console_timer_fired(tx, due[i].case_id, due[i].kind);
+		int result = 0, mine[BATCH];
+		for (int i = 0; i < n && result >= 0; i++)
+			result = mine[i] = store_console_timer_fired(tx, due[i].case_id, due[i].kind);
 		if (result < 0) {
 			store_rollback(tx);
 			return total;
 		}
 		if (store_commit(tx) < 0)
 			return total;
+		/* Only the timers this instance fired: another one on the same store may have
+		 * taken some between the read and the mark. */
 		for (int i = 0; i < n; i++)
-			fire(t, &due[i], now);
-		total += n;
+			if (mine[i] == 1) {
+				fire(t, &due[i], now);
+				total++;
+			}
 		if (n < BATCH)
 			break;
 	}

@@ -140,6 +140,8 @@ static void set_defaults(struct config *c)
 	c->store_retention_days = 90;
 	c->store_audit_retention_days = 365;
 	c->store_synchronous_full = 1;
+	c->cluster_lease_ms = 6000;
+	c->cluster_scan_ms = 200;
 	c->http_host = xstrdup("127.0.0.1");
 	c->http_port = 8080;
 	c->http_max_body = 64 * 1024;
@@ -639,7 +641,7 @@ static void apply_env(struct config *c)
 int config_load(const char *path, struct config *out, char *err, size_t errlen)
 {
 	static const char *const top_keys[] = {"replies", "store", "http", "admin", "operators",
-		"vk", "telegram", "max", "crm", "console", "log", "shutdown", NULL};
+		"vk", "telegram", "max", "crm", "console", "log", "shutdown", "cluster", NULL};
 	struct loader l = {err, errlen, 0};
 	set_defaults(out);
 	cJSON *root = NULL;
@@ -692,6 +694,18 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		if (sync)
 			out->store_synchronous_full = strcmp(sync, "normal") != 0;
 		free(sync);
+	}
+	if ((s = section(&l, root, "cluster"))) {
+		static const char *const cluster_keys[] = {"instance", "lease_ms", "scan_ms", NULL};
+		warn_unknown(s, "cluster", cluster_keys);
+		get_string(&l, s, "instance", "cluster.instance", &out->cluster_instance);
+		if (out->cluster_instance &&
+		    (!*out->cluster_instance || strlen(out->cluster_instance) > 63))
+			fail(&l, "cluster.instance", "expected a name of 1 to 63 bytes");
+		get_int(&l, s, "lease_ms", "cluster.lease_ms", 300, 600000,
+			"an integer from 300 to 600000 (milliseconds)", &out->cluster_lease_ms);
+		get_int(&l, s, "scan_ms", "cluster.scan_ms", 20, 60000,
+			"an integer from 20 to 60000 (milliseconds)", &out->cluster_scan_ms);
 	}
 	if ((s = section(&l, root, "http"))) {
 		char *listen = NULL;
@@ -826,6 +840,7 @@ void config_free(struct config *c)
 	free(c->replies_dir);
 	free(c->store_path);
 	free(c->store_url);
+	free(c->cluster_instance);
 	free(c->http_host);
 	free(c->http.public_origin);
 	free(c->admin_token);

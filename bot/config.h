@@ -73,6 +73,13 @@ struct config {
 	int64_t store_retention_days;       /* messages, replies, web peers; 0 = forever */
 	int64_t store_audit_retention_days; /* audit rows; 0 = forever */
 	int store_synchronous_full;         /* 1: synchronous=FULL (default), 0: NORMAL */
+	/* Several instances on one PostgreSQL store (README "Several instances"): leases on
+	 * the channels and the case timers. cluster.instance names this instance (NULL:
+	 * "<hostname>:<http port>"); cluster.lease_ms is how long a lease runs without a
+	 * renewal (renewed every third of it). Only with store.url. */
+	char *cluster_instance;
+	int64_t cluster_lease_ms;
+	int64_t cluster_scan_ms; /* how often the outbox looks for rows other instances made */
 	char *http_host;   /* from http.listen */
 	int http_port;
 	size_t http_max_body; /* bytes; larger requests are refused */

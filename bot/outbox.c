@@ -46,6 +46,10 @@ struct chanq {
 	int64_t rtt_min, rtt_min_next;
 	int rtt_samples;
 	int logged_batch_off;
+	/* With several instances on one store, only the holder of the channel's lease sends
+	 * its rows (app_leases.c): an inactive queue starts nothing and keeps nothing new. */
+	int active;
+	int reload_pending; /* made active again while requests were in flight */
 };
 
 /* A delivery result waiting for the end of the loop iteration, when the outbox writes
@@ -189,6 +193,7 @@ static void limits_of(const struct channel *ch, struct outq_limits *lim)
 /* ---- rows between the store and memory ---- */
 
 static int peer_refill(struct chanq *q, struct outq_peer *p, int64_t now);
+static void reload(struct chanq *q);
 
 /* A row the store scan reached (id above max_id) or a new one: into its chat's queue, or
  * left in the store when the chat already has PEER_HIGH rows in memory. */
@@ -382,6 +387,8 @@ static void request_ended(struct in_flight *f, const struct send_result *res, si
 			 ch->name);
 	}
 	free(f);
+	if (q->reload_pending && q->in_flight == 0)
+		reload(q);
 	kick(ob);
 }
 
@@ -477,6 +484,8 @@ static void start_request(struct chanq *q, int64_t now, uint64_t ticket)
 static int64_t pump(struct chanq *q, int64_t now)
 {
 	struct outbox *ob = q->ob;
+	if (!q->active)
+		return INT64_MAX;
 	if (q->overflow && outq_len(q->q) < QUEUE_LOW)
 		refill_from_store(q, now);
 	if (ob->draining)
@@ -542,29 +551,124 @@ struct outbox *outbox_new(uv_loop_t *loop, struct store *store)
 	return ob;
 }
 
-int outbox_add_channel(struct outbox *ob, struct channel *ch)
+/* Reads the channel's pending rows from the store into a fresh queue (no request may be
+ * in flight: their nodes live in the old one). The count, or -1. */
+static int load_pending(struct chanq *q)
+{
+	int64_t now = clock_now_ms();
+	struct outq_limits lim;
+	limits_of(q->ch, &lim);
+	if (q->q)
+		outq_free(q->q);
+	q->q = outq_new(&lim, now);
+	q->max_id = 0;
+	q->overflow = 0;
+	q->reload_pending = 0;
+	struct load_ctx c = {q, now};
+	int got = store_outbox_each_pending(q->ob->store, q->ch->name, 0, QUEUE_HIGH, load_row, &c);
+	if (got >= 0)
+		q->overflow = got == QUEUE_HIGH;
+	return got;
+}
+
+static void reload(struct chanq *q)
+{
+	int got = load_pending(q);
+	if (got < 0)
+		q->reload_pending = 1; /* logged by the store; tried again after the next request */
+	else if (got)
+		log_info("outbox: %s has %d pending row(s) in the store%s", q->ch->name, got,
+			 q->overflow ? " (and more)" : "");
+}
+
+static int add_channel(struct outbox *ob, struct channel *ch, int active)
 {
 	if (ob->n_qs >= OUTBOX_MAX_CHANNELS)
 		return -1;
-	int64_t now = clock_now_ms();
-	struct outq_limits lim;
-	limits_of(ch, &lim);
 	struct chanq *q = &ob->qs[ob->n_qs];
-	*q = (struct chanq){.ob = ob, .ch = ch, .q = outq_new(&lim, now),
-			    .latency_ms = LATENCY_START_MS};
-	struct load_ctx c = {q, now};
-	int got = store_outbox_each_pending(ob->store, ch->name, 0, QUEUE_HIGH, load_row, &c);
+	*q = (struct chanq){.ob = ob, .ch = ch, .latency_ms = LATENCY_START_MS, .active = active};
+	int got = 0;
+	if (active) {
+		got = load_pending(q);
+	} else {
+		struct outq_limits lim;
+		limits_of(ch, &lim);
+		q->q = outq_new(&lim, clock_now_ms());
+	}
 	if (got < 0) {
 		outq_free(q->q);
 		return -1;
 	}
 	ob->n_qs++;
-	q->overflow = got == QUEUE_HIGH;
 	if (got)
 		log_info("outbox: %s has %d pending row(s) from before the restart%s", ch->name,
 			 got, q->overflow ? " (and more in the store)" : "");
 	kick(ob);
 	return 0;
+}
+
+int outbox_add_channel(struct outbox *ob, struct channel *ch)
+{
+	return add_channel(ob, ch, 1);
+}
+
+int outbox_add_channel_idle(struct outbox *ob, struct channel *ch)
+{
+	return add_channel(ob, ch, 0);
+}
+
+void outbox_set_active(struct outbox *ob, const char *channel, int active)
+{
+	struct chanq *q = queue_of(ob, channel);
+	if (!q || q->active == active)
+		return;
+	q->active = active;
+	if (active) {
+		/* Another instance may have sent, or queued, anything since: start from the
+		 * store. Requests still in flight from before keep their nodes until they end. */
+		if (q->in_flight)
+			q->reload_pending = 1;
+		else
+			reload(q);
+		kick(ob);
+	}
+}
+
+/* How far below the highest row id seen a rescan looks again: another instance's
+ * transaction may commit a lower id after a higher one was seen. */
+#define RESCAN_BACK 512
+
+static void rescan_row(void *arg, struct outbox_row *row)
+{
+	struct load_ctx *c = arg;
+	if (outq_holds(c->q->q, row->peer_id, row->id))
+		outbox_row_free(row);
+	else
+		admit(c->q, row, c->now);
+}
+
+int outbox_rescan(struct outbox *ob, const char *channel)
+{
+	struct chanq *q = queue_of(ob, channel);
+	if (!q || !q->active || q->reload_pending || ob->draining)
+		return 0;
+	if (q->overflow) {
+		kick(ob); /* the rows above max_id come back with the refill */
+		return 0;
+	}
+	int64_t now = clock_now_ms();
+	struct load_ctx c = {q, now};
+	size_t before = outq_len(q->q);
+	int64_t from = q->max_id > RESCAN_BACK ? q->max_id - RESCAN_BACK : 0;
+	int got = store_outbox_each_pending(ob->store, channel, from, QUEUE_HIGH, rescan_row, &c);
+	if (got < 0)
+		return -1;
+	if (got == QUEUE_HIGH)
+		q->overflow = 1;
+	size_t added = outq_len(q->q) > before ? outq_len(q->q) - before : 0;
+	if (added)
+		kick(ob);
+	return (int)added;
 }
 
 int outbox_queue_row(struct outbox *ob, struct outbox_row *row)
@@ -590,6 +694,11 @@ void outbox_enqueue(struct outbox *ob, const char *channel, struct outbox_row *r
 	struct chanq *q = queue_of(ob, channel);
 	if (!q) {
 		log_error("outbox: no channel %s for row %lld", channel, (long long)row->id);
+		outbox_row_free(row);
+		return;
+	}
+	if (!q->active) {
+		/* Committed; the instance holding the channel finds it in the store. */
 		outbox_row_free(row);
 		return;
 	}

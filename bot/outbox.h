@@ -22,6 +22,16 @@ struct outbox;
 struct outbox *outbox_new(uv_loop_t *loop, struct store *store);
 /* Registers a channel and queues its pending rows from the store (after a restart). */
 int outbox_add_channel(struct outbox *ob, struct channel *ch);
+/* Registers a channel whose rows another instance may be sending (several instances on
+ * one store): it sends nothing until outbox_set_active. */
+int outbox_add_channel_idle(struct outbox *ob, struct channel *ch);
+/* This instance took (active) or lost the channel's lease: an active channel reads its
+ * pending rows from the store and sends them; an inactive one starts no request (those
+ * in flight end as usual) and leaves new rows to the store. */
+void outbox_set_active(struct outbox *ob, const char *channel, int active);
+/* Queues the pending rows of an active channel that are in the store but not in memory
+ * (rows other instances committed). The count queued, or -1. */
+int outbox_rescan(struct outbox *ob, const char *channel);
 /* Queues a row that is already committed to the store. Takes ownership of row's strings
  * (row itself is copied; the caller's struct is zeroed). */
 void outbox_enqueue(struct outbox *ob, const char *channel, struct outbox_row *row);

@@ -76,6 +76,19 @@ void outq_set_limits(struct outq *q, const struct outq_limits *lim)
 	set_window(q);
 }
 
+int outq_holds(const struct outq *q, int64_t peer_id, int64_t row_id)
+{
+	const struct outq_peer *p = outq_find((struct outq *)q, peer_id);
+	if (!p)
+		return 0;
+	if (p->busy && p->busy_id == row_id)
+		return 1;
+	for (const struct outq_node *n = p->head; n; n = n->next)
+		if (n->row.id == row_id)
+			return 1;
+	return 0;
+}
+
 void outq_node_free(struct outq_node *node)
 {
 	if (!node)
@@ -483,6 +496,7 @@ struct outq_node *outq_take(struct outq *q, int64_t now)
 	unlink_row(p, n);
 	q->n_rows--;
 	p->busy = 1;
+	p->busy_id = n->row.id;
 	return n;
 }
 
@@ -491,6 +505,7 @@ void outq_done(struct outq *q, struct outq_node *node, int again, int64_t hold_u
 {
 	struct outq_peer *p = node->peer;
 	p->busy = 0;
+	p->busy_id = 0;
 	if (hold_until_ms > p->hold_until_ms)
 		p->hold_until_ms = hold_until_ms;
 	if (again) {

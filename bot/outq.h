@@ -42,6 +42,7 @@ struct outq_peer {
 	struct outq_node *head, *tail; /* queued rows in id order */
 	size_t n;
 	int busy;             /* a row of this chat is in flight */
+	int64_t busy_id;      /* that row's id */
 	double tokens;        /* per-chat bucket */
 	int64_t tokens_at_ms;
 	int64_t hold_until_ms; /* retry_after for this chat only */
@@ -107,6 +108,8 @@ struct outq_node *outq_take(struct outq *q, int64_t now_ms);
 void outq_done(struct outq *q, struct outq_node *node, int requeue, int64_t hold_until_ms,
 	       int64_t now_ms);
 void outq_node_free(struct outq_node *node);
+/* 1 when row row_id of chat peer_id is queued or in flight. */
+int outq_holds(const struct outq *q, int64_t peer_id, int64_t row_id);
 
 /* Removes every queued row of a chat (it blocked the bot), calling fn for each (fn frees
  * nothing; the node is freed after). Call only while the chat is not busy or from its

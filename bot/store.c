@@ -187,6 +187,12 @@ static const char *const migrations[] = {
 	 "  created_at INTEGER NOT NULL, edited_at INTEGER, deleted_at INTEGER,"
 	 "  PRIMARY KEY (channel, owner_id, comment_id));"
 	 "CREATE INDEX wall_comments_post ON wall_comments (channel, owner_id, post_id);"),
+	/* 11 -> 12 (issue #14 item 2): who works what when several instances share one
+	 * store (store_lease.h): one row per channel (and per single-holder job), its holder
+	 * and when the holder's lease runs out. */
+	("CREATE TABLE leases ("
+	 "  name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_ms INTEGER NOT NULL,"
+	 "  acquired_ms INTEGER NOT NULL);"),
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

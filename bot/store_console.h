@@ -23,7 +23,9 @@ int store_console_timer_arm(struct store_tx *tx, int64_t case_id, const char *ki
 			    int64_t now, int mode);
 /* Disarms the timer (it will not fire); a missing timer is not an error. */
 int store_console_timer_cancel(struct store_tx *tx, int64_t case_id, const char *kind);
-/* Marks the timer fired: disarmed, and its firing count raised by one. */
+/* Marks the timer fired: disarmed, and its firing count raised by one. 1 when this call
+ * fired it, 0 when it was no longer armed (another instance on the same store fired or
+ * cancelled it first: the caller must not act on it), -1 on error. */
 int store_console_timer_fired(struct store_tx *tx, int64_t case_id, const char *kind);
 /* How often the timer has fired so far (0 when it never did or does not exist). */
 int store_console_timer_count(struct store *st, int64_t case_id, const char *kind);

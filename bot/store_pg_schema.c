@@ -155,6 +155,10 @@ static const char *const pg_migrations[] = {
 	"  created_at BIGINT NOT NULL, edited_at BIGINT, deleted_at BIGINT,"
 	"  PRIMARY KEY (channel, owner_id, comment_id));"
 	"CREATE INDEX wall_comments_post ON wall_comments (channel, owner_id, post_id);",
+	/* 11 -> 12: leases (store_lease.h). */
+	"CREATE TABLE leases ("
+	"  name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_ms BIGINT NOT NULL,"
+	"  acquired_ms BIGINT NOT NULL);",
 };
 
 #define N_PG_MIGRATIONS ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))

@@ -42,6 +42,13 @@ void longpoll_backoff(struct longpoll *lp, uint64_t min_ms, enum longpoll_state 
 	uv_timer_start(&lp->retry_timer, retry_cb, delay, 0);
 }
 
+void longpoll_rearm(struct longpoll *lp)
+{
+	uv_timer_stop(&lp->retry_timer);
+	lp->state = LONGPOLL_IDLE;
+	lp->failures = 0;
+}
+
 void longpoll_stop(struct longpoll *lp)
 {
 	lp->state = LONGPOLL_STOPPED;

@@ -39,6 +39,9 @@ void longpoll_init(struct longpoll *lp, uv_loop_t *loop, struct http_client *htt
 /* Waits before the next attempt: 1 s, doubling with each consecutive failure, capped at
  * 60 s, and at least min_ms; reports state meanwhile. Nothing once stopped. */
 void longpoll_backoff(struct longpoll *lp, uint64_t min_ms, enum longpoll_state state);
+/* Before a start that may follow a stop (a channel whose lease came back): idle again,
+ * no failures counted. */
+void longpoll_rearm(struct longpoll *lp);
 /* Stops: no retry runs, the poll in flight is cancelled; sends may still finish. */
 void longpoll_stop(struct longpoll *lp);
 /* Stops and closes the timer; closed(owner) runs once it has closed. */

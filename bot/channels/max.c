@@ -298,6 +298,7 @@ static int max_start(struct channel *ch)
 		return -1;
 	mx->marker = cursor ? strtoll(cursor, NULL, 10) : 0;
 	free(cursor);
+	longpoll_rearm(&mx->lp);
 	if (mx->cfg->hook.url) {
 		log_info("max: starting in webhook mode");
 		subscribe(mx);

@@ -284,6 +284,7 @@ static int tg_start(struct channel *ch)
 		return -1;
 	tg->offset = cursor ? strtoll(cursor, NULL, 10) : 0;
 	free(cursor);
+	longpoll_rearm(&tg->lp);
 	if (tg->cfg->hook.url) {
 		log_info("%s: starting in webhook mode", tg->base.name);
 		set_webhook(tg);

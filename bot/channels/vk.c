@@ -347,6 +347,8 @@ static int vk_start(struct channel *ch)
 	char *ts = NULL;
 	if (sink->ops->cursor(sink->arg, ch, &ts) < 0)
 		return -1;
+	longpoll_rearm(&vk->lp);
+	free(vk->ts);
 	vk->ts = ts; /* poll from where we left off; NULL: start from the server's ts */
 	vk->salt = sink->ops->salt(sink->arg);
 	if (vk->cfg->hook.confirmation) {

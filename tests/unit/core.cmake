@@ -8,6 +8,8 @@ deskbot_unit_test(test_store_files unit/bot/test_store_files.c)
 deskbot_unit_test(test_store_wall unit/bot/test_store_wall.c)
 # deskbot store copy: SQLite into the other backend, every row, idempotent, refusals.
 deskbot_unit_test(test_store_copy unit/bot/test_store_copy.c)
+# Leases: one holder per channel across instances; timers fired once.
+deskbot_unit_test(test_store_lease unit/bot/test_store_lease.c)
 deskbot_unit_test(test_log unit/bot/test_log.c)
 deskbot_unit_test(test_metrics unit/bot/test_metrics.c)
 deskbot_unit_test(test_http unit/bot/test_http.c)

@@ -273,6 +273,9 @@ static void test_store_timer_modes(void **state)
 	assert_int_equal(store_console_timer_next(st), 0);
 	assert_int_equal(store_console_timer_arm(tx, 1, "silence", 70, 1, CONSOLE_ARM_IF_IDLE), 0);
 	assert_int_equal(store_console_timer_next(st), 70);
+	assert_int_equal(store_console_timer_fired(tx, 1, "silence"), 1);
+	assert_int_equal(store_console_timer_count(st, 1, "silence"), 1);
+	/* Fired already (as by another instance on the same store): not again. */
 	assert_int_equal(store_console_timer_fired(tx, 1, "silence"), 0);
 	assert_int_equal(store_console_timer_count(st, 1, "silence"), 1);
 	assert_int_equal(store_console_timer_arm(tx, 1, "silence", 90, 1, CONSOLE_ARM_REPLACE), 0);
