@@ -764,7 +764,7 @@ class FakeVK:
         {"type":"confirmation"} first and takes the server only when the answer is the
         confirmation code; from then on every new event is pushed there (with
         "secret"), resent until answered "ok". {"url": ""} removes the server."""
-        url = body.get("url", "")
+        url = body.get("urls") or body.get("url", "")
         self.pusher.stop()
         self.callback = {}
         if not url:

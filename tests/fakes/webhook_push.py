@@ -26,6 +26,8 @@ class Pusher:
         self.retry_s = retry_s
         self.timeout_s = timeout_s
         self.url = ""
+        self.urls = []  # with several hook URLs: taken in turn
+        self.turn = 0
         self.headers = {}
         self.ok_body = None
         self.queue = collections.deque()   # [key, body bytes, attempts]
@@ -45,10 +47,16 @@ class Pusher:
         return bool(self.url)
 
     def start(self, url, headers=None, ok_body=None):
-        parts = urlsplit(url)
-        if parts.scheme != "http" or parts.hostname != "127.0.0.1":
-            raise ValueError("the fakes push to http://127.0.0.1 only, not %r" % url)
-        self.url = url
+        """url: the hook URL, or a list of them (several instances behind a load
+        balancer): each attempt goes to the next one, round-robin."""
+        urls = list(url) if isinstance(url, (list, tuple)) else [url]
+        for u in urls:
+            parts = urlsplit(u)
+            if parts.scheme != "http" or parts.hostname != "127.0.0.1":
+                raise ValueError("the fakes push to http://127.0.0.1 only, not %r" % u)
+        self.urls = urls
+        self.turn = 0
+        self.url = urls[0]
         self.headers = dict(headers or {})
         self.ok_body = ok_body
         if self.wake is None:
@@ -76,8 +84,11 @@ class Pusher:
             self.wake.set()
 
     async def post(self, body, headers=None):
-        """One POST to the hook URL: (status, body text); status 0 when it failed."""
-        parts = urlsplit(self.url)
+        """One POST to the hook URL (the next one, with several): (status, body text);
+        status 0 when it failed."""
+        urls = self.urls or [self.url]
+        parts = urlsplit(urls[self.turn % len(urls)])
+        self.turn += 1
         head = ["POST %s HTTP/1.1" % (parts.path or "/"), "Host: %s" % parts.netloc,
                 "Content-Type: application/json", "Content-Length: %d" % len(body),
                 "Connection: close"]
