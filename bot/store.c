@@ -434,6 +434,25 @@ static int migrate(struct store *st, const char *where, char *err, size_t errlen
 	return 0;
 }
 
+/* Several instances started at once on a new PostgreSQL database would each migrate it
+ * (and all but one fail on the objects another just made): there the migrations run
+ * under an advisory lock of the store's schema, so the others wait and find the schema
+ * current. */
+static int migrate_once(struct store *st, const char *where, char *err, size_t errlen)
+{
+	if (sql_backend(st->db) == SQL_SQLITE)
+		return migrate(st, where, err, errlen); /* SQLite's own file lock serialises */
+	if (scalar_once(st, "SELECT 1 FROM pg_advisory_lock(7221, hashtext(current_schema()))") !=
+	    1) {
+		snprintf(err, errlen, "store: cannot lock the schema for its migrations: %s",
+			 sql_errmsg(st->db));
+		return -1;
+	}
+	int rc = migrate(st, where, err, errlen);
+	scalar_once(st, "SELECT pg_advisory_unlock(7221, hashtext(current_schema()))::int");
+	return rc;
+}
+
 /* The pending-row counter of channel, created on first use. NULL only when more
  * channels than DEPTH_CHANNELS exist (a programming error, logged). */
 static struct depth *depth_of(struct store *st, const char *channel)
@@ -562,7 +581,7 @@ int store_open(const char *where, struct store **out, char *err, size_t errlen)
 		goto fail;
 	if (sql_backend(st->db) == SQL_SQLITE && sqlite_setup(st, where, err, errlen) < 0)
 		goto fail;
-	if (migrate(st, where, err, errlen) < 0)
+	if (migrate_once(st, where, err, errlen) < 0)
 		goto fail;
 	if (depth_load(st) < 0) {
 		snprintf(err, errlen, "store: cannot count the outbox: %s", sql_errmsg(st->db));

@@ -10,6 +10,7 @@ server (failing when DESKBOT_TEST_REQUIRE_PG is set)."""
 import glob
 import os
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -24,10 +25,25 @@ CHANNELS = ("vk", "telegram")
 
 
 def start_instances(url, vk, tg, n, **extra):
-    bots = []
-    for i in range(n):
-        cfg = pg_config(url, vk, tg, cluster={"instance": "i%d" % (i + 1)}, **extra)
-        bots.append(Deskbot(config=cfg).start())
+    """n instances started at the same moment (as a deployment does), each waited for;
+    on a new database they race to migrate it."""
+    bots = [Deskbot(config=pg_config(url, vk, tg, cluster={"instance": "i%d" % (i + 1)},
+                                     **extra)) for i in range(n)]
+    errors = []
+
+    def start(b):
+        try:
+            b.start()
+        except Exception as e:  # noqa: BLE001 (reported below, with the others)
+            errors.append(e)
+    threads = [threading.Thread(target=start, args=(b,)) for b in bots]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        stop_all(bots)
+        raise errors[0]
     return bots
 
 

@@ -45,7 +45,7 @@ static void multipart_body(void **state)
 	assert_non_null(strstr(body, "name=\"code\"\r\n\r\n"));
 	assert_non_null(strstr(body, code));
 	assert_non_null(strstr(body, "name=\"access_token\"\r\n\r\ntok\r\n"));
-	char end[96];
+	char end[128]; /* the boundary, "--" and "--\r\n" */
 	snprintf(end, sizeof end, "--%s--\r\n", boundary);
 	assert_string_equal(body + len - strlen(end), end);
 	free(body);
