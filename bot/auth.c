@@ -1,5 +1,6 @@
 /* Console sessions, CSRF and login throttling (see auth.h). */
 #include "auth.h"
+#include "store_sessions.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,7 @@ struct login_job {
 
 struct auth {
 	const struct config *cfg;
+	struct store *store;           /* NULL: sessions in memory only */
 	struct auth_session *sessions; /* unordered; removal swaps the last one in */
 	size_t n_sessions;
 	uint64_t next_id;
@@ -133,6 +135,11 @@ struct auth *auth_new(const struct config *cfg)
 	snprintf(a->dummy_hash, sizeof a->dummy_hash, "%s",
 		 "$y$j9T$ttXA/fMCYsIr.AUFycgH1.$UJCBSTipik6uI7FuSzLeoSNE6Kofe4Z93btd7t3eGn7");
 	return a;
+}
+
+void auth_set_store(struct auth *a, struct store *st)
+{
+	a->store = st;
 }
 
 void auth_free(struct auth *a)
@@ -350,6 +357,8 @@ int auth_throttle_report(const struct auth *a)
 	return a->report;
 }
 
+static struct auth_session *new_slot(struct auth *a, int64_t now_ms);
+
 int auth_login_finish(struct auth *a, const char *login, const char *peer, int verified,
 		      int64_t now_ms, const struct auth_session **out)
 {
@@ -368,17 +377,7 @@ int auth_login_finish(struct auth *a, const char *login, const char *peer, int v
 	if (ta)
 		ta->addr[0] = '\0';
 	trust(l, peer, now_ms);
-	sessions_sweep(a, now_ms);
-	if (a->n_sessions == AUTH_MAX_SESSIONS) {
-		/* Full: the least recently seen session makes room. */
-		size_t lru = 0;
-		for (size_t i = 1; i < a->n_sessions; i++)
-			if (a->sessions[i].last_seen_ms < a->sessions[lru].last_seen_ms)
-				lru = i;
-		session_remove(a, lru);
-	}
-	struct auth_session *s = &a->sessions[a->n_sessions];
-	*s = (struct auth_session){0};
+	struct auth_session *s = new_slot(a, now_ms);
 	if (auth_random_hex(s->token, AUTH_TOKEN_LEN / 2) < 0 ||
 	    auth_random_hex(s->csrf, AUTH_TOKEN_LEN / 2) < 0) {
 		explicit_bzero(s, sizeof *s);
@@ -391,6 +390,19 @@ int auth_login_finish(struct auth *a, const char *login, const char *peer, int v
 	snprintf(s->role, sizeof s->role, "%s", op->role ? op->role : "operator");
 	s->created_ms = s->last_seen_ms = now_ms;
 	s->expires_ms = now_ms + AUTH_SESSION_TTL_MS;
+	store_session_key(s->token, s->key);
+	s->stored_seen_ms = s->checked_ms = now_ms;
+	if (a->store) {
+		struct stored_session row = {.created_ms = s->created_ms, .last_seen_ms = now_ms,
+					     .expires_ms = s->expires_ms};
+		snprintf(row.csrf, sizeof row.csrf, "%s", s->csrf);
+		snprintf(row.login, sizeof row.login, "%s", s->login);
+		snprintf(row.role, sizeof row.role, "%s", s->role);
+		if (store_session_put(a->store, s->token, &row, now_ms) < 0)
+			log_warn("auth: the session of %s is not in the store (this instance only, "
+				 "until a restart)", s->login);
+		explicit_bzero(&row, sizeof row);
+	}
 	log_info("auth: %s (%s) logged in from %s", s->login, s->role, peer);
 	*out = s;
 	return 0;
@@ -407,6 +419,76 @@ int auth_login(struct auth *a, const char *login, const char *password, const ch
 	return auth_login_finish(a, login, peer, ok, now_ms, out);
 }
 
+/* A free slot for one more session: the least recently seen one makes room. */
+static struct auth_session *new_slot(struct auth *a, int64_t now_ms)
+{
+	sessions_sweep(a, now_ms);
+	if (a->n_sessions == AUTH_MAX_SESSIONS) {
+		size_t lru = 0;
+		for (size_t i = 1; i < a->n_sessions; i++)
+			if (a->sessions[i].last_seen_ms < a->sessions[lru].last_seen_ms)
+				lru = i;
+		session_remove(a, lru);
+	}
+	struct auth_session *s = &a->sessions[a->n_sessions];
+	*s = (struct auth_session){0};
+	return s;
+}
+
+/* A session another instance (or this one before a restart) made: taken into memory
+ * when it is alive and its login is still an operator of the config, with the role the
+ * config gives now. */
+static struct auth_session *from_store(struct auth *a, const char *token, int64_t now_ms)
+{
+	struct stored_session row;
+	if (!a->store || store_session_get(a->store, token, &row) != 1)
+		return NULL;
+	const struct config_operator *op = find_operator(a->cfg, row.login);
+	struct auth_session probe = {.last_seen_ms = row.last_seen_ms, .expires_ms = row.expires_ms};
+	if (!op || !session_alive(&probe, now_ms)) {
+		explicit_bzero(&row, sizeof row);
+		return NULL;
+	}
+	struct auth_session *s = new_slot(a, now_ms);
+	a->n_sessions++;
+	s->id = a->next_id++;
+	snprintf(s->token, sizeof s->token, "%s", token);
+	snprintf(s->csrf, sizeof s->csrf, "%s", row.csrf);
+	snprintf(s->login, sizeof s->login, "%s", op->login);
+	snprintf(s->role, sizeof s->role, "%s", op->role ? op->role : "operator");
+	s->created_ms = row.created_ms;
+	s->last_seen_ms = s->stored_seen_ms = row.last_seen_ms;
+	s->expires_ms = row.expires_ms;
+	s->checked_ms = now_ms;
+	store_session_key(token, s->key);
+	explicit_bzero(&row, sizeof row);
+	log_info("auth: %s's session taken from the store", s->login);
+	return s;
+}
+
+#define AUTH_RECHECK_MS 3000   /* a logout elsewhere ends the session here within this */
+#define AUTH_SEEN_WRITE_MS 60000 /* the idle clock in the store, at most once a minute */
+
+/* 0 when the store no longer has the session (logged out on another instance). A store
+ * that cannot answer keeps it: a store failure logs nobody out. */
+static int still_stored(struct auth *a, struct auth_session *s, int64_t now_ms)
+{
+	if (!a->store || now_ms - s->checked_ms < AUTH_RECHECK_MS)
+		return 1;
+	s->checked_ms = now_ms;
+	struct stored_session row;
+	int r = store_session_get(a->store, s->token, &row);
+	explicit_bzero(&row, sizeof row);
+	return r != 0;
+}
+
+static void seen_to_store(struct auth *a, struct auth_session *s)
+{
+	if (a->store && s->last_seen_ms - s->stored_seen_ms >= AUTH_SEEN_WRITE_MS &&
+	    store_session_seen(a->store, s->key, s->last_seen_ms) == 0)
+		s->stored_seen_ms = s->last_seen_ms;
+}
+
 const struct auth_session *auth_session(struct auth *a, const char *cookie_header,
 					int64_t now_ms)
 {
@@ -419,14 +501,17 @@ const struct auth_session *auth_session(struct auth *a, const char *cookie_heade
 	for (size_t i = 0; i < a->n_sessions; i++)
 		if (secret_eq(a->sessions[i].token, token))
 			found = &a->sessions[i];
+	if (!found)
+		found = from_store(a, token, now_ms);
 	explicit_bzero(token, sizeof token);
 	if (!found)
 		return NULL;
-	if (!session_alive(found, now_ms)) {
+	if (!session_alive(found, now_ms) || !still_stored(a, found, now_ms)) {
 		session_remove(a, (size_t)(found - a->sessions));
 		return NULL;
 	}
 	found->last_seen_ms = now_ms;
+	seen_to_store(a, found);
 	return found;
 }
 
@@ -434,15 +519,20 @@ const struct auth_session *auth_session_by_id(struct auth *a, uint64_t id, int64
 {
 	for (size_t i = 0; i < a->n_sessions; i++)
 		if (a->sessions[i].id == id)
-			return session_alive(&a->sessions[i], now_ms) ? &a->sessions[i] : NULL;
+			return session_alive(&a->sessions[i], now_ms) &&
+					       still_stored(a, &a->sessions[i], now_ms)
+				       ? &a->sessions[i]
+				       : NULL;
 	return NULL;
 }
 
 void auth_touch(struct auth *a, uint64_t id, int64_t now_ms)
 {
 	for (size_t i = 0; i < a->n_sessions; i++)
-		if (a->sessions[i].id == id && session_alive(&a->sessions[i], now_ms))
+		if (a->sessions[i].id == id && session_alive(&a->sessions[i], now_ms)) {
 			a->sessions[i].last_seen_ms = now_ms;
+			seen_to_store(a, &a->sessions[i]);
+		}
 }
 
 void auth_logout(struct auth *a, uint64_t id)
@@ -450,6 +540,9 @@ void auth_logout(struct auth *a, uint64_t id)
 	for (size_t i = 0; i < a->n_sessions; i++)
 		if (a->sessions[i].id == id) {
 			log_info("auth: %s logged out", a->sessions[i].login);
+			if (a->store && store_session_delete(a->store, a->sessions[i].key) < 0)
+				log_warn("auth: %s's session could not be removed from the store",
+					 a->sessions[i].login);
 			session_remove(a, i);
 			return;
 		}

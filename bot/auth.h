@@ -15,8 +15,11 @@
  * lock that address. A refusal is logged (and should be audited) at most once a minute
  * per login, with the number of refusals in between.
  *
- * Sessions live in memory: a restart logs everyone out. Tokens and passwords are never
- * logged; log lines name the login and the client address only. */
+ * Sessions live in memory and, once auth_set_store is called, in the store too (by the
+ * SHA-256 of their token): a restart, or another instance on the same store, knows them;
+ * a session used here is checked against the store every few seconds, so a logout on
+ * one instance ends it on all. Tokens and passwords are never logged; log lines name the
+ * login and the client address only. */
 #ifndef DESKBOT_AUTH_H
 #define DESKBOT_AUTH_H
 #include <stddef.h>
@@ -54,6 +57,8 @@ struct auth_session {
 	char login[64];
 	char role[16];                    /* "operator" or "admin" */
 	int64_t created_ms, last_seen_ms, expires_ms;
+	char key[65];                     /* the token's SHA-256 (the store's key) */
+	int64_t stored_seen_ms, checked_ms; /* last_seen written to / read from the store */
 };
 
 struct auth;
@@ -62,6 +67,9 @@ struct auth;
 struct auth *auth_new(const struct config *cfg);
 /* Accepts NULL. */
 void auth_free(struct auth *a);
+struct store;
+/* Keeps sessions in st as well (borrowed; it outlives a). */
+void auth_set_store(struct auth *a, struct store *st);
 
 /* Checks login and password for a client at peer. On success returns 0 and *out is the
  * new session. Otherwise returns an AUTH_E* value; with AUTH_ETHROTTLED,

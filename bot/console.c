@@ -35,6 +35,8 @@ struct console *console_new(const struct console_deps *d)
 {
 	struct console *c = xcalloc(1, sizeof *c);
 	c->auth = auth_new(d->cfg);
+	if (d->store)
+		auth_set_store(c->auth, d->store);
 	if (d->store && store_console_recent_logins(d->store, 256, seed_trust, c->auth) < 0)
 		log_warn("console: cannot read recent logins from the audit log: %s",
 			 store_state(d->store));

@@ -193,6 +193,13 @@ static const char *const migrations[] = {
 	("CREATE TABLE leases ("
 	 "  name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_ms INTEGER NOT NULL,"
 	 "  acquired_ms INTEGER NOT NULL);"),
+	/* 12 -> 13 (issue #14 item 4): the console's sessions (store_sessions.h), so that a
+	 * restart or another instance keeps a secretary logged in. The token is kept as its
+	 * SHA-256 only. */
+	("CREATE TABLE console_sessions ("
+	 "  token_sha TEXT PRIMARY KEY, csrf TEXT NOT NULL, login TEXT NOT NULL,"
+	 "  role TEXT NOT NULL, created_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,"
+	 "  expires_ms INTEGER NOT NULL);"),
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -18,7 +18,7 @@
 struct store;
 
 /* Current schema version (PRAGMA user_version after migrations). */
-#define STORE_SCHEMA_VERSION 12 /* 10: customers' files; 11: wall comments; 12: leases */
+#define STORE_SCHEMA_VERSION 13 /* 11: wall comments; 12: leases; 13: console sessions */
 
 /* Opens (creating and migrating) the store at path. A store written by a newer deskbot,
  * or one that cannot be opened, fails with a message in err. */

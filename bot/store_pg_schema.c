@@ -159,6 +159,11 @@ static const char *const pg_migrations[] = {
 	"CREATE TABLE leases ("
 	"  name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_ms BIGINT NOT NULL,"
 	"  acquired_ms BIGINT NOT NULL);",
+	/* 12 -> 13: the console's sessions (store_sessions.h). */
+	"CREATE TABLE console_sessions ("
+	"  token_sha TEXT PRIMARY KEY, csrf TEXT NOT NULL, login TEXT NOT NULL,"
+	"  role TEXT NOT NULL, created_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL,"
+	"  expires_ms BIGINT NOT NULL);",
 };
 
 #define N_PG_MIGRATIONS ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))

@@ -4,7 +4,7 @@
 set -eu
 pkgs="build-essential cmake pkg-config libuv1-dev libcurl4-openssl-dev libcjson-dev
  libwebsockets-dev libwebsockets-evlib-uv libsqlite3-dev libpq-dev libcmocka-dev libstemmer-dev
- libutf8proc-dev libcrypt-dev libhunspell-dev hunspell-ru python3"
+ libutf8proc-dev libcrypt-dev libssl-dev libhunspell-dev hunspell-ru python3"
 if [ "${1:-}" = "--test" ]; then
   # postgresql: the store's tests run on both backends (tests/pg-cluster.sh).
   pkgs="$pkgs clang libclang-rt-14-dev chromium chromium-driver postgresql"

@@ -10,6 +10,8 @@ deskbot_unit_test(test_store_wall unit/bot/test_store_wall.c)
 deskbot_unit_test(test_store_copy unit/bot/test_store_copy.c)
 # Leases: one holder per channel across instances; timers fired once.
 deskbot_unit_test(test_store_lease unit/bot/test_store_lease.c)
+# Console sessions in the store: one login for every instance, logout everywhere.
+deskbot_unit_test(test_auth_store unit/bot/test_auth_store.c)
 deskbot_unit_test(test_log unit/bot/test_log.c)
 deskbot_unit_test(test_metrics unit/bot/test_metrics.c)
 deskbot_unit_test(test_http unit/bot/test_http.c)
