@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "app.h"
 #include "channels/channel.h"
@@ -98,14 +97,7 @@ int app_leases_start(struct app *app)
 	struct app_leases *l = xcalloc(1, sizeof *l);
 	l->app = app;
 	l->lease_ms = app->cfg.cluster_lease_ms;
-	if (app->cfg.cluster_instance) {
-		snprintf(l->instance, sizeof l->instance, "%s", app->cfg.cluster_instance);
-	} else {
-		char host[48] = "";
-		gethostname(host, sizeof host - 1);
-		snprintf(l->instance, sizeof l->instance, "%s:%d", *host ? host : "deskbot",
-			 app->cfg.http_port);
-	}
+	config_instance_name(&app->cfg, l->instance, sizeof l->instance);
 	for (int i = 0; i < app->n_channels; i++)
 		if (strcmp(app->channels[i]->name, "web") != 0) /* app_channels.c's is_local */
 			l->slots[l->n++].ch = app->channels[i];

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "log.h"
@@ -636,6 +637,17 @@ static void apply_env(struct config *c)
 		free(c->admin_token);
 		c->admin_token = xstrdup(v);
 	}
+}
+
+void config_instance_name(const struct config *c, char *out, size_t outlen)
+{
+	if (c->cluster_instance) {
+		snprintf(out, outlen, "%s", c->cluster_instance);
+		return;
+	}
+	char host[48] = "";
+	gethostname(host, sizeof host - 1);
+	snprintf(out, outlen, "%s:%d", *host ? host : "deskbot", c->http_port);
 }
 
 int config_load(const char *path, struct config *out, char *err, size_t errlen)

@@ -79,7 +79,8 @@ struct config {
 	 * renewal (renewed every third of it). Only with store.url. */
 	char *cluster_instance;
 	int64_t cluster_lease_ms;
-	int64_t cluster_scan_ms; /* how often the outbox looks for rows other instances made */
+	int64_t cluster_scan_ms; /* how often the outbox (and the console) look for what other
+				  * instances wrote */
 	char *http_host;   /* from http.listen */
 	int http_port;
 	size_t http_max_body; /* bytes; larger requests are refused */
@@ -111,6 +112,9 @@ struct config {
  * type or value returns -1 with one line such as
  * "config: vk.group_id: expected a positive integer" in err. Unknown keys are logged as
  * warnings. On success the caller frees with config_free. */
+/* This instance's name among several on one store: cluster.instance, else
+ * "<hostname>:<http port>" (unique on a host, stable across restarts). */
+void config_instance_name(const struct config *c, char *out, size_t outlen);
 int config_load(const char *path, struct config *out, char *err, size_t errlen);
 void config_free(struct config *c);
 

@@ -6,6 +6,7 @@
 
 #include "auth.h"
 #include "case_timers.h"
+#include "console_relay.h"
 #include "cases.h"
 #include "config.h"
 #include "console_api.h"
@@ -20,6 +21,7 @@ struct console {
 	struct auth *auth;
 	struct cases *cases;
 	struct console_hub *hub;
+	struct console_relay *relay; /* NULL on a store of its own */
 	struct case_timers *timers;
 	struct console_api *api;
 	struct console_ideas *ideas;
@@ -46,6 +48,15 @@ struct console *console_new(const struct console_deps *d)
 				.language = d->cfg ? d->cfg->console_language : NULL};
 	c->cases = cases_new(&cd);
 	c->hub = console_hub_new(d->server, d->events, d->store, c->auth);
+	if (d->cfg && d->cfg->store_url && d->store && d->loop) {
+		/* Several instances may share this store: their consoles see each other's
+		 * live updates. */
+		char origin[64];
+		config_instance_name(d->cfg, origin, sizeof origin);
+		c->relay = console_relay_new(d->loop, d->store, c->hub, origin,
+					     d->cfg->cluster_scan_ms);
+		console_hub_set_relay(c->hub, c->relay);
+	}
 	struct case_timers_deps td = {.loop = d->loop, .store = d->store, .events = d->events,
 				      .cases = c->cases, .replies = d->replies,
 				      .replies_arg = d->arg,
@@ -75,6 +86,7 @@ void console_free(struct console *c)
 	console_api_free(c->api);
 	console_ideas_free(c->ideas);
 	case_timers_free(c->timers);
+	console_relay_free(c->relay);
 	console_hub_free(c->hub);
 	cases_free(c->cases);
 	auth_free(c->auth);

@@ -200,6 +200,11 @@ static const char *const migrations[] = {
 	 "  token_sha TEXT PRIMARY KEY, csrf TEXT NOT NULL, login TEXT NOT NULL,"
 	 "  role TEXT NOT NULL, created_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,"
 	 "  expires_ms INTEGER NOT NULL);"),
+	/* 13 -> 14 (issue #14 item 4): the console's live-update frames for the other
+	 * instances on the same store (store_news.h), kept for minutes. */
+	("CREATE TABLE console_news ("
+	 "  id INTEGER PRIMARY KEY, origin TEXT NOT NULL, frame TEXT NOT NULL,"
+	 "  at_ms INTEGER NOT NULL);"),
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -18,7 +18,7 @@
 struct store;
 
 /* Current schema version (PRAGMA user_version after migrations). */
-#define STORE_SCHEMA_VERSION 13 /* 11: wall comments; 12: leases; 13: console sessions */
+#define STORE_SCHEMA_VERSION 14 /* 12: leases; 13: console sessions; 14: console news */
 
 /* Opens (creating and migrating) the store at path. A store written by a newer deskbot,
  * or one that cannot be opened, fails with a message in err. */

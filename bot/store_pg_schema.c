@@ -164,6 +164,10 @@ static const char *const pg_migrations[] = {
 	"  token_sha TEXT PRIMARY KEY, csrf TEXT NOT NULL, login TEXT NOT NULL,"
 	"  role TEXT NOT NULL, created_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL,"
 	"  expires_ms BIGINT NOT NULL);",
+	/* 13 -> 14: the console's live-update frames (store_news.h). */
+	"CREATE TABLE console_news ("
+	"  id BIGSERIAL PRIMARY KEY, origin TEXT NOT NULL, frame TEXT NOT NULL,"
+	"  at_ms BIGINT NOT NULL);",
 };
 
 #define N_PG_MIGRATIONS ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))

@@ -8,6 +8,7 @@ channel (a webhook delivery there) is sent by the holder. Skipped without a Post
 server (failing when DESKBOT_TEST_REQUIRE_PG is set)."""
 
 import glob
+import json
 import os
 import sys
 import threading
@@ -177,6 +178,64 @@ def test_webhook_burst_spread_over_instances(cluster):
             stop_all(bots)
 
 
+def test_console_across_instances(cluster):
+    """Two instances, one store: a secretary logged in on one is logged in on the other
+    (the session is in the store) and sees the case another instance opened; two
+    secretaries on two instances claim one case at the same moment: exactly one holds
+    it, the other is told who; a logout on one instance ends the session on both."""
+    from test_console import Customer, Session, complain, config, raw
+    url = cluster.database("console")
+    bots = []
+    for i in range(2):
+        cfg = config(store={"url": url}, cluster={"instance": "c%d" % (i + 1)})
+        bots.append(Deskbot(config=cfg).start())
+    try:
+        a, b = bots
+        marina = Session(a, "marina")
+        live = marina.ws()
+        oleg = Session(b, "oleg")
+        live_b = oleg.ws()
+        cust = Customer(a, name="Иван")
+        case_id, _ = complain(cust, live)
+        check(case_id, "no case opened")
+        # The case a opened reaches the console on b live (through the store).
+        t0 = time.monotonic()
+        ev = live_b.wait_for(lambda m: m["type"] == "case_created" and m["case_id"] == case_id,
+                             timeout=10)
+        relay_s = time.monotonic() - t0
+        check(ev["case"]["status"] == "new", "the relayed summary: %s" % ev)
+        # marina's cookie, made on a, is good on b.
+        status, text, _ = raw(b, "GET", "/api/cases", headers={"Cookie": marina.cookie})
+        check(status == 200 and any(c["id"] == case_id for c in json.loads(text)["cases"]),
+              "b does not take a's session or does not see the case: %s %s" % (status,
+                                                                                text[:200]))
+        results = {}
+
+        def claim(s):
+            results[s.login] = s.post("/api/cases/%d/claim" % case_id)
+        ts = [threading.Thread(target=claim, args=(s,)) for s in (marina, oleg)]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        codes = sorted(r[0] for r in results.values())
+        check(codes == [200, 409], "claims on two instances: %s" % results)
+        winner = [k for k, r in results.items() if r[0] == 200][0]
+        loser = [r for r in results.values() if r[0] == 409][0][1]
+        check(loser.get("holder") == winner, "the loser is not told the holder: %s" % loser)
+        # Each console hears of the claim, whichever instance took it.
+        for w in (live, live_b):
+            w.wait_for(lambda m: m["type"] == "case_updated" and m["case_id"] == case_id and
+                       (m.get("case") or {}).get("assignee") == winner, timeout=10)
+        # Logged out on a: b refuses the cookie within the recheck period (3 s).
+        check(marina.post("/api/logout")[0] == 200, "logout")
+        wait_for(lambda: raw(b, "GET", "/api/cases", headers={"Cookie": marina.cookie})[0]
+                 == 401, 10, 0.2, "b refusing a session logged out on a")
+        print("console across 2 instances: one login for both, the new case on the other "
+              "console %.2f s after the first, claims %s, logout seen on the other" % (
+                  relay_s, sorted((k, r[0]) for k, r in results.items())), flush=True)
+    finally:
+        stop_all(bots)
+
+
 def test_graceful_stop_hands_over_at_once(cluster):
     """A holder stopped with SIGTERM gives its leases up: another instance takes the
     channels at its next renewal, not after the lease would have run out."""
@@ -218,7 +277,7 @@ if __name__ == "__main__":
     try:
         r = Runner()
         tests = [test_one_holder_per_channel_and_kill_9_of_it,
-                 test_webhook_burst_spread_over_instances,
+                 test_webhook_burst_spread_over_instances, test_console_across_instances,
                  test_graceful_stop_hands_over_at_once]
         only = sys.argv[1:]
         for t in tests:

@@ -1,6 +1,7 @@
 /* Leases in the store (bot/store_lease.c): one holder at a time, renewed by its holder,
  * taken by another only once it has run out or was given up, and listed for /healthz;
- * case timers fire once however many instances try (store_console_timer_fired). */
+ * case timers fire once however many instances try (store_console_timer_fired); the
+ * console's frames reach the other instances (store_news.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include "store.h"
 #include "store_console.h"
 #include "store_lease.h"
+#include "store_news.h"
 #include "test_store_fixture.h"
 
 static void sleep_ms(long ms)
@@ -105,12 +107,49 @@ static void a_timer_fires_once_across_instances(void **state)
 	store_close(a);
 }
 
+struct frames {
+	char text[4][32];
+	int64_t ids[4];
+	int n;
+};
+
+static void frame(void *arg, int64_t id, const char *text)
+{
+	struct frames *f = arg;
+	snprintf(f->text[f->n], sizeof f->text[0], "%s", text);
+	f->ids[f->n++] = id;
+}
+
+static void news_of_the_other_instances(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	assert_int_equal(store_news_last(st), 0);
+	assert_int_equal(store_news_add(st, "a", "{\"n\":1}", 1000), 0);
+	assert_int_equal(store_news_add(st, "b", "{\"n\":2}", 2000), 0);
+	assert_int_equal(store_news_add(st, "a", "{\"n\":3}", 3000), 0);
+	/* b reads a's frames only, in order; from the last id on, nothing. */
+	struct frames f = {0};
+	assert_int_equal(store_news_since(st, 0, "b", 10, frame, &f), 2);
+	assert_string_equal(f.text[0], "{\"n\":1}");
+	assert_string_equal(f.text[1], "{\"n\":3}");
+	struct frames none = {0};
+	assert_int_equal(store_news_since(st, store_news_last(st), "b", 10, frame, &none), 0);
+	/* Old frames go. */
+	assert_int_equal(store_news_prune(st, 2500), 0);
+	struct frames left = {0};
+	assert_int_equal(store_news_since(st, 0, "c", 10, frame, &left), 1);
+	assert_string_equal(left.text[0], "{\"n\":3}");
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(one_holder_until_it_runs_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(listed_for_healthz, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_timer_fires_once_across_instances, setup, teardown),
+		cmocka_unit_test_setup_teardown(news_of_the_other_instances, setup, teardown),
 	};
 	return tb_run(tests);
 }
