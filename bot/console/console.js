@@ -23,9 +23,9 @@
     const p = page && (page.title || page.label) ? page : known;
     if (p && p.title) return p.title;
     const cut = String(id || '').indexOf(':');
-    if (cut < 0) return CHANNEL_TEXT[id] || id;
+    if (cut < 0) return CHANNEL_TEXT[id] ? tr(CHANNEL_TEXT[id]) : id;
     const platform = id.slice(0, cut);
-    return (CHANNEL_TEXT[platform] || platform) + ' · ' + ((p && p.label) || id.slice(cut + 1));
+    return (CHANNEL_TEXT[platform] ? tr(CHANNEL_TEXT[platform]) : platform) + ' · ' + ((p && p.label) || id.slice(cut + 1));
   }
   /* The reply set names intents (their titles come with the session) but not their
    * categories; these are the default set's, an unknown one shows as it is. */
@@ -66,10 +66,16 @@
    * one, tells it). English comes from the one table in console_i18n.js, keyed by the
    * Russian text; what it lacks stays Russian. */
   let lang = 'ru';
-  function tr(s) {
+  const has = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+  /* tr('ждёт {n} мин', { n }): the text in the console's language, then each {name}
+   * replaced by its argument (a text with numbers is one entry, never Russian pieces). */
+  function tr(s, args) {
     const en = lang === 'en' && window.DESKBOT_EN;
-    return (en && Object.prototype.hasOwnProperty.call(en, s)) ? en[s] : s;
+    const t = (en && has(en, s)) ? en[s] : s;
+    return args ? t.replace(/\{([a-z_][a-z0-9_]*)\}/g, (m, k) => (has(args, k) ? String(args[k]) : m)) : t;
   }
+  /* Dates and times in the console's language (the Russian page keeps ru-RU). */
+  function locale() { return lang === 'en' ? 'en-GB' : 'ru-RU'; }
   /* The page's own words (text nodes, titles, placeholders, labels), once the language
    * is known; the originals are kept so switching back is possible. */
   function translatePage() {
@@ -116,32 +122,35 @@
   function fmtTime(sec) {
     if (!sec) return '—';
     const d = new Date(sec * 1000);
-    return d.toLocaleString('ru-RU', { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit' });
+    return d.toLocaleString(locale(), { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit' });
   }
   function fmtClock(sec) {
     if (!sec) return '';
     const d = new Date(sec * 1000);
     const today = new Date(now() * 1000);
-    if (d.toDateString() === today.toDateString()) return d.toLocaleTimeString('ru-RU', { hour: '2-digit', minute: '2-digit' });
+    if (d.toDateString() === today.toDateString()) return d.toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' });
     return fmtTime(sec);
   }
   function fmtDur(sec) {
     const s = Math.abs(Math.round(sec));
-    if (s < 60) return s + ' с';
-    if (s < 3600) return Math.floor(s / 60) + ' мин';
-    if (s < 86400) return Math.floor(s / 3600) + ' ч ' + Math.floor((s % 3600) / 60) + ' мин';
-    return Math.floor(s / 86400) + ' д ' + Math.floor((s % 86400) / 3600) + ' ч';
+    if (s < 60) return tr('{n} с', { n: s });
+    if (s < 3600) return tr('{n} мин', { n: Math.floor(s / 60) });
+    if (s < 86400) return tr('{h} ч {m} мин', { h: Math.floor(s / 3600), m: Math.floor((s % 3600) / 60) });
+    return tr('{d} д {h} ч', { d: Math.floor(s / 86400), h: Math.floor((s % 86400) / 3600) });
   }
   /* The daemon's clock less the browser's (every API answer carries server_now): waits
    * and SLA are measured on the daemon's clock, whatever the browser's says. */
   let skewS = 0;
   function now() { return Math.floor(Date.now() / 1000 + skewS); }
-  function who(login) { return login === 'system' ? 'система' : (login || '—'); }
+  function who(login) { return login === 'system' ? tr('система') : (login || '—'); }
   function intentTitle(id) {
     const i = state.me && state.me.intents && state.me.intents[id];
+    /* The session names an intent in Russian (the reply set's title.ru); the English
+     * page shows an English title when the session brings one, else the intent's id. */
+    if (lang === 'en') return (i && i.title_en) || id;
     return i && i.title ? i.title : id;
   }
-  function categoryTitle(id) { return CATEGORY_TEXT[id] || id; }
+  function categoryTitle(id) { return CATEGORY_TEXT[id] ? tr(CATEGORY_TEXT[id]) : id; }
   function isTyping(t) {
     return t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable);
   }
@@ -159,13 +168,13 @@
     try {
       r = await fetch(path, opts);
     } catch (e) {
-      return { status: 0, ok: false, data: { error: 'нет связи с сервером' } };
+      return { status: 0, ok: false, data: { error: tr('нет связи с сервером') } };
     }
     let data = null;
     try { data = await r.json(); } catch (e) { data = null; }
     if (data && typeof data.server_now === 'number') skewS = data.server_now - Date.now() / 1000;
     if (r.status === 401 && path !== '/api/login') {
-      showLogin('Сессия закончилась, войдите снова.');
+      showLogin(tr('Сессия закончилась, войдите снова.'));
     }
     return { status: r.status, ok: r.ok, data: data || {} };
   }
@@ -272,7 +281,7 @@
       if (r.status === 200) {
         await start();
       } else if (r.status === 429) {
-        $('login-error').textContent = 'Слишком много неудачных попыток. Повторите через ' + (r.data.retry_after_s || 1) + ' с.';
+        $('login-error').textContent = tr('Слишком много неудачных попыток. Повторите через {n} с.', { n: r.data.retry_after_s || 1 });
       } else {
         $('login-error').textContent = tr('Неверный логин или пароль.');
       }
@@ -321,7 +330,7 @@
   /* ---------- live updates ---------- */
   function setLive(on) {
     $('live-status').className = 'live ' + (on ? 'on' : 'off');
-    $('live-status').title = on ? 'Живые обновления подключены' : 'Нет связи, переподключаюсь…';
+    $('live-status').title = tr(on ? 'Живые обновления подключены' : 'Нет связи, переподключаюсь…');
     document.body.dataset.live = on ? 'on' : 'off';
   }
 
@@ -363,7 +372,7 @@
         setLive(true);
         break;
       case 'session_expired':
-        showLogin('Сессия закончилась, войдите снова.');
+        showLogin(tr('Сессия закончилась, войдите снова.'));
         break;
       case 'case_created':
         if (m.case) upsert(m.case, true);
@@ -388,7 +397,7 @@
         break;
       case 'alert':
         if (m.case) upsert(m.case, false);
-        showAlert(m.text || 'Внимание', m.case_id);
+        showAlert(m.text || tr('Внимание'), m.case_id);
         notice();
         break;
       default:
@@ -448,7 +457,7 @@
     const r = await api('GET', '/api/cases?' + q.toString());
     if (seq !== queueSeq) return; /* a newer query is on its way */
     if (r.status !== 200) {
-      $('queue-count').textContent = r.data.error || 'Не удалось загрузить список.';
+      $('queue-count').textContent = r.data.error || tr('Не удалось загрузить список.');
       return;
     }
     state.cases.clear();
@@ -507,7 +516,7 @@
     const filter = {};
     for (const k of Object.keys(f)) if (f[k]) filter[k] = f[k];
     const r = await api('POST', '/api/views', { name, filter });
-    if (r.status !== 200) { $('queue-count').textContent = r.data.error || 'Вид не сохранён.'; return; }
+    if (r.status !== 200) { $('queue-count').textContent = r.data.error || tr('Вид не сохранён.'); return; }
     state.views = r.data.views || [];
     $('view-form').hidden = true;
     renderViews(name);
@@ -554,7 +563,7 @@
   function flagBadges(flags) {
     const frag = document.createDocumentFragment();
     for (const k of Object.keys(flags || {})) {
-      if (flags[k] === true) frag.appendChild(el('span', { cls: 'badge flag flag-' + k, text: FLAG_TEXT[k] || k, data: { flag: k } }));
+      if (flags[k] === true) frag.appendChild(el('span', { cls: 'badge flag flag-' + k, text: tr(FLAG_TEXT[k] || k), data: { flag: k } }));
     }
     return frag;
   }
@@ -563,7 +572,7 @@
     const parts = [];
     if (c.intent) parts.push(intentTitle(c.intent));
     if (c.category && (!c.intent || categoryTitle(c.category) !== intentTitle(c.intent))) parts.push(categoryTitle(c.category));
-    return parts.join(' · ') || 'Без темы';
+    return parts.join(' · ') || tr('Без темы');
   }
 
   function convItem(c, freshId) {
@@ -575,22 +584,22 @@
     const t = timing(c);
     const top = el('div', { cls: 'conv-top' });
     top.appendChild(el('span', { cls: 'dot', title: 'Непрочитанное' }));
-    top.appendChild(el('span', { cls: 'who', text: c.display_name || 'Клиент' }));
+    top.appendChild(el('span', { cls: 'who', text: c.display_name || tr('Клиент'), data: { customer: 'name' } }));
     top.appendChild(badge(channelText(c.channel, c.page) || '?', 'ch'));
-    if (t.wait !== null) top.appendChild(el('span', { cls: 'wait ' + (c.last_from === 'customer' ? 'waiting' : ''), text: fmtDur(t.wait), title: c.last_from === 'customer' ? 'Клиент ждёт ответа' : 'С момента создания' }));
+    if (t.wait !== null) top.appendChild(el('span', { cls: 'wait ' + (c.last_from === 'customer' ? 'waiting' : ''), text: fmtDur(t.wait), title: tr(c.last_from === 'customer' ? 'Клиент ждёт ответа' : 'С момента создания') }));
     li.appendChild(top);
     li.appendChild(el('div', { cls: 'conv-topic', text: '№ ' + (c.number || c.id) + ' · ' + topicOf(c) }));
-    li.appendChild(el('div', { cls: 'conv-last', text: c.last_text || c.summary || '' }));
+    li.appendChild(el('div', { cls: 'conv-last', text: c.last_text || c.summary || '', data: { customer: 'text' } }));
     const b = el('div', { cls: 'conv-badges' });
-    b.appendChild(badge(SEVERITY_TEXT[c.severity] || c.severity || '—', 'sev-' + (c.severity || 'normal')));
+    b.appendChild(badge(tr(SEVERITY_TEXT[c.severity] || c.severity || '—'), 'sev-' + (c.severity || 'normal')));
     b.appendChild(flagBadges(c.flags));
-    b.appendChild(badge(STATUS_TEXT[c.status] || c.status || '?', 'st-' + c.status));
+    b.appendChild(badge(tr(STATUS_TEXT[c.status] || c.status || '?'), 'st-' + c.status));
     if (c.assignee) b.appendChild(el('span', { cls: 'assignee', text: nameOf(c.assignee) }));
     if (t.sla !== null) {
       b.appendChild(el('span', {
         cls: 'sla ' + t.cls,
-        text: t.sla < 0 ? 'SLA просрочен на ' + fmtDur(-t.sla) : 'SLA: ' + fmtDur(t.sla),
-        title: 'Создано ' + fmtTime(c.created_at) + ', срок ' + fmtTime(c.sla_due_at)
+        text: t.sla < 0 ? tr('SLA просрочен на {t}', { t: fmtDur(-t.sla) }) : 'SLA: ' + fmtDur(t.sla),
+        title: tr('Создано {at}, срок {due}', { at: fmtTime(c.created_at), due: fmtTime(c.sla_due_at) })
       }));
     }
     li.appendChild(b);
@@ -620,8 +629,8 @@
     $('queue-empty').textContent = tr(f.q ? 'Ничего не нашлось.' : 'Обращений нет.');
     const unread = list.filter(isUnread).length;
     $('queue-count').textContent = (list.length
-      ? (f.q ? 'Найдено: ' : 'Обращений: ') + list.length + (unread ? ', непрочитанных: ' + unread : '')
-      : '') + (f.q && state.indexing ? ' (старые переписки ещё индексируются — повторите поиск позже)' : '');
+      ? tr(f.q ? 'Найдено: {n}' : 'Обращений: {n}', { n: list.length }) + (unread ? tr(', непрочитанных: {n}', { n: unread }) : '')
+      : '') + (f.q && state.indexing ? tr(' (старые переписки ещё индексируются — повторите поиск позже)') : '');
   }
   setInterval(() => { if (!$('queue-pane').hidden) renderQueue(); }, 30000);
 
@@ -661,7 +670,7 @@
       $('case-none').hidden = false;
       $('case-body').hidden = true;
       $('side-body').hidden = true;
-      $('case-none').firstElementChild.textContent = r.status === 404 ? 'Нет такого обращения.' : (r.data.error || 'Ошибка');
+      $('case-none').firstElementChild.textContent = r.status === 404 ? tr('Нет такого обращения.') : (r.data.error || tr('Ошибка'));
       return;
     }
     state.currentCase = r.data;
@@ -682,6 +691,7 @@
     const dd = el('dd', node ? null : { text: value === undefined || value === null || value === '' ? '—' : value });
     if (node) dd.appendChild(node);
     dl.appendChild(dd);
+    return dd;
   }
 
   function renderActions(c, mode) {
@@ -692,7 +702,7 @@
     const open = OPEN.includes(c.status);
     /* A colleague's case cannot be claimed; it can be handed over, or taken over. */
     $('claim-btn').disabled = !open || !!c.assignee;
-    $('claim-btn').title = colleague ? tr('Обращение в работе у ') + nameOf(c.assignee) : tr(mine ? 'Обращение уже у вас' : 'Взять в работу (c)');
+    $('claim-btn').title = colleague ? tr('Обращение в работе у {name}', { name: nameOf(c.assignee) }) : tr(mine ? 'Обращение уже у вас' : 'Взять в работу (c)');
     $('takeover-btn').hidden = !(admin && colleague && open);
     const canHand = open && (mine || admin);
     $('assign-to').parentNode.hidden = !canHand;
@@ -702,7 +712,7 @@
     sel.appendChild(el('option', { text: 'Передать коллеге…' })).value = '';
     for (const op of (state.me && state.me.operators) || []) {
       if (op === c.assignee) continue;
-      const o = el('option', { text: op === me ? nameOf(op) + tr(' (себе)') : nameOf(op) });
+      const o = el('option', { text: op === me ? tr('{name} (себе)', { name: nameOf(op) }) : nameOf(op) });
       o.value = op;
       sel.appendChild(o);
     }
@@ -713,7 +723,7 @@
     $('status-btn').disabled = !open || !(mine || admin);
     $('close-btn').disabled = c.status === 'closed' || !(mine || admin);
     $('send-btn').disabled = !open || !mine;
-    $('reply-hint').textContent = !open ? tr('Обращение закрыто.') : mine ? '' : colleague ? tr('Обращение в работе у ') + nameOf(c.assignee) + '.' : tr('Чтобы ответить, возьмите обращение в работу.');
+    $('reply-hint').textContent = !open ? tr('Обращение закрыто.') : mine ? '' : colleague ? tr('Обращение в работе у {name}', { name: nameOf(c.assignee) }) + '.' : tr('Чтобы ответить, возьмите обращение в работу.');
   }
   $('assign-to').addEventListener('change', () => { $('assign-btn').disabled = !$('assign-to').value; });
 
@@ -722,15 +732,15 @@
   const FILE_KIND = { photo: 'Фото', sticker: 'Стикер', voice: 'Голосовое сообщение', document: 'Документ' };
   function renderFile(f) {
     const kind = FILE_KIND[f.kind] ? f.kind : 'document';
-    const label = FILE_KIND[kind] + (f.name ? ': ' + f.name : '');
+    const label = tr(FILE_KIND[kind]) + (f.name ? ': ' + f.name : '');
     const box = el('div', { cls: 'file file-' + kind, data: { fileId: f.id, state: f.state } });
     const id = parseInt(f.id, 10);
     if (f.state === 'pending' || !(id > 0)) {
-      box.appendChild(el('span', { cls: 'file-note', text: label + ' — загружается…' }));
+      box.appendChild(el('span', { cls: 'file-note', text: tr('{file} — загружается…', { file: label }) }));
       return box;
     }
     if (f.state !== 'ok') {
-      box.appendChild(el('span', { cls: 'file-note', text: label + ' — не удалось получить', title: f.error || '' }));
+      box.appendChild(el('span', { cls: 'file-note', text: tr('{file} — не удалось получить', { file: label }), title: f.error || '' }));
       return box;
     }
     const url = '/api/files/' + id;
@@ -752,7 +762,7 @@
       audio.src = url;
       audio.setAttribute('aria-label', label);
       box.appendChild(audio);
-      link.textContent = 'Скачать';
+      link.textContent = tr('Скачать');
       box.appendChild(link);
     } else {
       link.textContent = label;
@@ -763,23 +773,23 @@
   }
 
   function renderTranscript(c) {
-    const tr = $('transcript');
-    const atBottom = tr.scrollHeight - tr.scrollTop - tr.clientHeight < 40;
-    clear(tr);
+    const pane = $('transcript');
+    const atBottom = pane.scrollHeight - pane.scrollTop - pane.clientHeight < 40;
+    clear(pane);
     let day = '';
     for (const m of c.transcript || []) {
-      const d = m.at ? new Date(m.at * 1000).toLocaleDateString('ru-RU', { day: 'numeric', month: 'long' }) : '';
-      if (d && d !== day) { tr.appendChild(el('div', { cls: 'day', text: d })); day = d; }
+      const d = m.at ? new Date(m.at * 1000).toLocaleDateString(locale(), { day: 'numeric', month: 'long' }) : '';
+      if (d && d !== day) { pane.appendChild(el('div', { cls: 'day', text: d })); day = d; }
       const from = ['customer', 'bot', 'operator'].includes(m.from) ? m.from : 'bot';
-      const name = from === 'customer' ? (c.display_name || 'клиент') : from === 'bot' ? 'бот' : (m.operator || 'сотрудник');
+      const name = from === 'customer' ? (c.display_name || tr('клиент')) : from === 'bot' ? tr('бот') : (m.operator || tr('сотрудник'));
       const box = el('div', { cls: 'msg msg-' + from, data: { from } });
       box.appendChild(el('span', { cls: 'meta', text: name + ' · ' + fmtClock(m.at) }));
       box.appendChild(el('span', { cls: 'text', text: m.text || '' }));
       for (const f of Array.isArray(m.files) ? m.files : []) box.appendChild(renderFile(f));
-      tr.appendChild(box);
+      pane.appendChild(box);
     }
-    if (atBottom || tr.dataset.caseId !== String(c.id)) tr.scrollTop = tr.scrollHeight;
-    tr.dataset.caseId = String(c.id);
+    if (atBottom || pane.dataset.caseId !== String(c.id)) pane.scrollTop = pane.scrollHeight;
+    pane.dataset.caseId = String(c.id);
   }
 
   function renderCard(c) {
@@ -787,13 +797,14 @@
     clear(dl);
     field(dl, 'Тема', c.intent ? intentTitle(c.intent) : '');
     field(dl, 'Категория', c.category ? categoryTitle(c.category) : '');
-    field(dl, 'Важность', SEVERITY_TEXT[c.severity] || c.severity);
+    field(dl, 'Важность', tr(SEVERITY_TEXT[c.severity] || c.severity || ''));
     const fl = el('span');
     fl.appendChild(flagBadges(c.flags));
     field(dl, 'Признаки', null, fl.childNodes.length ? fl : el('span', { text: '—' }));
-    field(dl, 'Суть', c.summary);
-    field(dl, 'Описание', c.description);
-    field(dl, 'Клиент', c.display_name);
+    /* What the customer wrote (or the bot took from it) stays as it came. */
+    field(dl, 'Суть', c.summary).dataset.customer = 'text';
+    field(dl, 'Описание', c.description).dataset.customer = 'text';
+    field(dl, 'Клиент', c.display_name).dataset.customer = 'name';
     if (c.profile_link && /^https?:\/\//i.test(c.profile_link)) {
       const a = el('a', { text: c.profile_link });
       a.href = c.profile_link;
@@ -807,13 +818,13 @@
     field(dl, 'Телефон', c.phone);
     field(dl, 'Лицевой счёт', c.account);
     field(dl, 'Место', c.location);
-    field(dl, 'Не сообщил', (c.not_given || []).map((x) => NOT_GIVEN_TEXT[x] || x).join(', '));
+    field(dl, 'Не сообщил', (c.not_given || []).map((x) => tr(NOT_GIVEN_TEXT[x] || x)).join(', '));
     field(dl, 'Канал', channelText(c.channel, c.page));
     field(dl, 'Создано', fmtTime(c.created_at));
     field(dl, 'Срок (SLA)', fmtTime(c.sla_due_at));
     field(dl, 'Исполнитель', c.assignee);
     field(dl, 'Итог', c.resolution);
-    if (c.rating && c.rating.score) field(dl, 'Оценка клиента', c.rating.score + ' из 5');
+    if (c.rating && c.rating.score) field(dl, 'Оценка клиента', tr('{n} из 5', { n: c.rating.score }));
     field(dl, 'Чат / пользователь', (c.peer_id || '—') + ' / ' + (c.user_id || '—'));
     field(dl, 'Версия ответов', c.replyset_version);
   }
@@ -822,8 +833,8 @@
     const list = (customer && customer.cases) || [];
     const channels = new Set([c.channel]);
     for (const x of list) channels.add(x.channel);
-    $('cust-channels').textContent = 'Каналы: ' + Array.from(channels).map((x) => channelText(x)).join(', ') +
-      ' · обращений раньше: ' + list.length;
+    $('cust-channels').textContent = tr('Каналы: {channels} · обращений раньше: {n}',
+      { channels: Array.from(channels).map((x) => channelText(x)).join(', '), n: list.length });
     const ul = $('cust-cases');
     clear(ul);
     for (const x of list) {
@@ -832,8 +843,8 @@
       a.href = '#/case/' + x.id;
       li.appendChild(a);
       li.appendChild(el('span', { text: ' · ' + fmtTime(x.created_at) + ' · ' + topicOf(x) + ' · ' }));
-      li.appendChild(badge(STATUS_TEXT[x.status] || x.status, 'st-' + x.status));
-      if (x.resolution) li.appendChild(el('div', { cls: 'small', text: 'Итог: ' + x.resolution }));
+      li.appendChild(badge(tr(STATUS_TEXT[x.status] || x.status), 'st-' + x.status));
+      if (x.resolution) li.appendChild(el('div', { cls: 'small', text: tr('Итог: {text}', { text: x.resolution }) }));
       for (const n of (x.notes || []).slice(-3)) li.appendChild(el('div', { cls: 'small muted', text: who(n.author) + ': ' + (n.text || '') }));
       ul.appendChild(li);
     }
@@ -842,8 +853,8 @@
 
   function auditLine(a) {
     let detail = a.detail || '';
-    if (a.action === 'status') detail = STATUS_TEXT[detail] || detail;
-    return fmtTime(a.at) + ' ' + who(a.actor) + ': ' + (ACTION_TEXT[a.action] || a.action) + (detail ? ' — ' + detail : '');
+    if (a.action === 'status') detail = tr(STATUS_TEXT[detail] || detail);
+    return fmtTime(a.at) + ' ' + who(a.actor) + ': ' + tr(ACTION_TEXT[a.action] || a.action) + (detail ? ' — ' + detail : '');
   }
 
   function renderCase(data) {
@@ -853,12 +864,12 @@
     $('side-body').hidden = false;
     $('case-pane').dataset.caseId = c.id;
     $('case-pane').dataset.status = c.status || '';
-    $('case-title').textContent = (c.display_name || 'Клиент') + ' · № ' + (c.number || c.id);
-    $('case-status').textContent = STATUS_TEXT[c.status] || c.status || '';
+    $('case-title').textContent = (c.display_name || tr('Клиент')) + ' · № ' + (c.number || c.id);
+    $('case-status').textContent = tr(STATUS_TEXT[c.status] || c.status || '');
     $('case-status').className = 'badge st-' + c.status;
-    $('case-assignee').textContent = c.assignee ? tr('исполнитель: ') + nameOf(c.assignee) : tr('не назначено');
+    $('case-assignee').textContent = c.assignee ? tr('исполнитель: {name}', { name: nameOf(c.assignee) }) : tr('не назначено');
     const mode = (data.conversation && data.conversation.mode) || 'bot';
-    $('case-mode').textContent = mode === 'human' ? 'отвечает человек' : 'отвечает бот';
+    $('case-mode').textContent = tr(mode === 'human' ? 'отвечает человек' : 'отвечает бот');
     $('case-mode').className = 'badge mode-' + mode;
     $('case-mode').dataset.mode = mode;
     renderActions(c, mode);
@@ -872,7 +883,7 @@
     if (!(c.notes || []).length) notes.appendChild(el('li', { cls: 'muted', text: 'Заметок нет.' }));
     const hist = $('history');
     clear(hist);
-    for (const h of c.history || []) hist.appendChild(el('li', { text: fmtTime(h.at) + ' — ' + (STATUS_TEXT[h.status] || h.status) + (h.by ? ' (' + who(h.by) + ')' : '') }));
+    for (const h of c.history || []) hist.appendChild(el('li', { text: fmtTime(h.at) + ' — ' + tr(STATUS_TEXT[h.status] || h.status) + (h.by ? ' (' + who(h.by) + ')' : '') }));
     const audit = $('audit');
     clear(audit);
     for (const a of data.audit || []) audit.appendChild(el('li', { text: auditLine(a) }));
@@ -960,7 +971,7 @@
 
   function markPlaceholders() {
     const m = $('reply-text').value.match(/\{[a-z_]+\}/);
-    $('reply-error').textContent = m ? 'Заполните ' + m[0] + ' перед отправкой.' : '';
+    $('reply-error').textContent = m ? tr('Заполните {p} перед отправкой.', { p: m[0] }) : '';
     return !m;
   }
   /* The customer sees "печатает…": at most one notice per case every 4 s (the server
@@ -1013,7 +1024,7 @@
     delete errBox.dataset.holder;
     const r = await api('POST', '/api/cases/' + state.current + path, body || {});
     if (r.status !== 200) {
-      errBox.textContent = r.data.error || ('Ошибка ' + r.status);
+      errBox.textContent = r.data.error || tr('Ошибка {n}', { n: r.status });
       if (r.data.holder) errBox.dataset.holder = r.data.holder;
       await loadCase(state.current, false);
       return null;
@@ -1028,7 +1039,7 @@
   async function send() {
     if ($('send-btn').disabled) return;
     const text = $('reply-text').value;
-    if (!text.trim()) { $('reply-error').textContent = 'Пустой ответ.'; return; }
+    if (!text.trim()) { $('reply-error').textContent = tr('Пустой ответ.'); return; }
     if (!markPlaceholders()) return;
     const body = { text };
     if ($('reply-text').dataset.template) body.template = $('reply-text').dataset.template;
@@ -1046,7 +1057,7 @@
   function closeCase() {
     if ($('close-btn').disabled) return;
     const res = $('resolution').value.trim();
-    if (!res) { $('case-error').textContent = 'Укажите итог, чтобы закрыть обращение.'; $('resolution').focus(); return; }
+    if (!res) { $('case-error').textContent = tr('Укажите итог, чтобы закрыть обращение.'); $('resolution').focus(); return; }
     act('/close', { resolution: res });
   }
 
@@ -1115,11 +1126,11 @@
     const body = $('stats-body');
     clear(body);
     if (r.status !== 200) { body.appendChild(el('tr', null, el('td', { text: r.data.error || 'нет доступа' }))); return; }
-    $('replies-version').textContent = 'набор ответов: ' + (r.data.replies_version || '?');
+    $('replies-version').textContent = tr('набор ответов: {v}', { v: r.data.replies_version || '?' });
     const t = r.data.today, w = r.data.week;
     const channels = new Set([...Object.keys(t.messages || {}), ...Object.keys(w.messages || {})]);
     const row = (name, a, b) => body.appendChild(el('tr', null, el('th', { text: name }), el('td', { text: a }), el('td', { text: b })));
-    for (const ch of channels) row('Сообщений: ' + channelText(ch), (t.messages || {})[ch] || 0, (w.messages || {})[ch] || 0);
+    for (const ch of channels) row(tr('Сообщений: {channel}', { channel: channelText(ch) }), (t.messages || {})[ch] || 0, (w.messages || {})[ch] || 0);
     row('Ответил бот', t.answered.bot, w.answered.bot);
     row('Ответили люди', t.answered.people, w.answered.people);
     row('Создано обращений', t.cases_created, w.cases_created);
@@ -1139,12 +1150,12 @@
     const d = r.data || {};
     if (r.status === 200 && d.ok) {
       box.classList.add('ok');
-      box.appendChild(el('div', { text: 'Загружено. Версия: ' + d.version }));
+      box.appendChild(el('div', { text: tr('Загружено. Версия: {v}', { v: d.version }) }));
       const counts = d.counts || {};
       box.appendChild(el('div', { text: Object.keys(counts).map((k) => k + ': ' + counts[k]).join(', ') }));
     } else {
       box.classList.add('bad');
-      box.appendChild(el('div', { text: 'Набор ответов не загружен, работает прежний.' + (d.error ? ' ' + d.error : '') }));
+      box.appendChild(el('div', { text: tr('Набор ответов не загружен, работает прежний.') + (d.error ? ' ' + d.error : '') }));
       const ul = el('ul', { cls: 'plain', data: { role: 'errors' } });
       for (const e of d.errors || []) {
         const line = typeof e === 'string' ? e : (e.file || '') + ':' + (e.line || '') + (e.col ? ':' + e.col : '') + ': ' + (e.message || e.msg || '');
@@ -1164,7 +1175,7 @@
     return e;
   }
   function dayLabel(sec) {
-    return new Date(sec * 1000).toLocaleDateString('ru-RU', { day: '2-digit', month: '2-digit' });
+    return new Date(sec * 1000).toLocaleDateString(locale(), { day: '2-digit', month: '2-digit' });
   }
 
   /* A bar chart of one or more stacked series over labels; fmt turns a value into text. */
@@ -1191,7 +1202,7 @@
         const h = (v / max) * plotH;
         y -= h;
         const r = svgEl('rect', { x: x.toFixed(1), y: y.toFixed(1), width: bw.toFixed(1), height: h.toFixed(1), class: 's' + (s.cls ?? k) });
-        r.appendChild(svgEl('title', {}, lab + ' — ' + s.name + ': ' + fmt(v)));
+        r.appendChild(svgEl('title', {}, lab + ' — ' + tr(s.name) + ': ' + fmt(v)));
         svg.appendChild(r);
       });
       if (totals[i] > 0 && n <= 31) svg.appendChild(svgEl('text', { x: (x + bw / 2).toFixed(1), y: (y - 3).toFixed(1), 'text-anchor': 'middle', class: 'val' }, fmt(totals[i])));
@@ -1207,7 +1218,7 @@
       if (/^[=+\-@\t\r]/.test(t)) t = "'" + t;
       return '"' + t.replace(/"/g, '""') + '"';
     };
-    const text = '\uFEFF' + [header, ...rows].map((r) => r.map(cell).join(';')).join('\r\n') + '\r\n';
+    const text = '\uFEFF' + [header.map((h) => tr(h)), ...rows].map((r) => r.map(cell).join(';')).join('\r\n') + '\r\n';
     const a = el('a');
     a.href = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
     a.download = name + '.csv';
@@ -1230,7 +1241,7 @@
     box.appendChild(svg);
     if (legend && legend.length > 1) {
       const lg = el('div', { cls: 'legend' });
-      legend.forEach((s, k) => { const sp = el('span'); sp.appendChild(el('span', { cls: 'sw s' + (s.cls ?? k) })); sp.appendChild(document.createTextNode(s.name)); lg.appendChild(sp); });
+      legend.forEach((s, k) => { const sp = el('span'); sp.appendChild(el('span', { cls: 'sw s' + (s.cls ?? k) })); sp.appendChild(document.createTextNode(tr(s.name))); lg.appendChild(sp); });
       box.appendChild(lg);
     }
     return box;
@@ -1239,7 +1250,7 @@
   function tile(k, v) {
     return el('div', { cls: 'tile' }, el('div', { cls: 'v', text: v }), el('div', { cls: 'k', text: k }));
   }
-  const minutes = (v) => (v === null || v === undefined ? '—' : v < 60 ? Math.round(v) + ' с' : Math.round(v / 60) + ' мин');
+  const minutes = (v) => (v === null || v === undefined ? '—' : v < 60 ? tr('{n} с', { n: Math.round(v) }) : tr('{n} мин', { n: Math.round(v / 60) }));
   const count = (v) => String(Math.round(v));
   const pct = (v) => Math.round(v) + '%';
   function median(list) {
@@ -1266,7 +1277,7 @@
     sumBox.appendChild(tile('нарушений SLA', count(sum('sla_breached'))));
     sumBox.appendChild(tile('первый ответ сотрудника, медиана', minutes(median(days.map((x) => x.first_response_median_s)))));
     sumBox.appendChild(tile('время до решения, медиана', minutes(median(days.map((x) => x.resolution_median_s)))));
-    $('rep-note').textContent = 'по ' + new Date(d.now * 1000).toLocaleString('ru-RU');
+    $('rep-note').textContent = tr('по {t}', { t: new Date(d.now * 1000).toLocaleString(locale()) });
     const perDay = (k) => days.map((x) => x[k] || 0);
     /* A CSV day is a whole date a spreadsheet reads ("02.12.2026"), on the reply set's
      * local clock (utc_offset_s), not the browser's. */
@@ -1293,8 +1304,8 @@
     charts.appendChild(chartBox('by_category', 'Обращения по категориям', barChart(cats.map(categoryTitle), [{ name: 'обращений', values: cats.map((c) => d.categories[c]) }], count), null,
       { header: ['категория', 'обращений'], rows: cats.map((c) => [categoryTitle(c), d.categories[c]]) }));
     const sevs = ['critical', 'high', 'normal', 'low'];
-    charts.appendChild(chartBox('by_severity', 'Обращения по важности', barChart(sevs.map((x) => SEVERITY_TEXT[x]), [{ name: 'обращений', values: sevs.map((x) => (d.severities || {})[x] || 0), cls: 3 }], count), null,
-      { header: ['важность', 'обращений'], rows: sevs.map((x) => [SEVERITY_TEXT[x], (d.severities || {})[x] || 0]) }));
+    charts.appendChild(chartBox('by_severity', 'Обращения по важности', barChart(sevs.map((x) => tr(SEVERITY_TEXT[x])), [{ name: 'обращений', values: sevs.map((x) => (d.severities || {})[x] || 0), cls: 3 }], count), null,
+      { header: ['важность', 'обращений'], rows: sevs.map((x) => [tr(SEVERITY_TEXT[x]), (d.severities || {})[x] || 0]) }));
     const ops = d.operators || [];
     const t = el('table', { cls: 'ops' });
     t.appendChild(el('thead', null, el('tr', null, el('th', { text: 'Сотрудник' }), el('th', { text: 'Взял' }), el('th', { text: 'Ответов' }), el('th', { text: 'Решил' }), el('th', { text: 'Передал' }))));
@@ -1312,16 +1323,16 @@
 
   /* Ratings 1..5 customers gave after a resolved case: the spread, and per secretary. */
   function satisfactionBox(sat) {
-    const avg = (v) => (v ? v.toFixed(1).replace('.', ',') : '—');
+    const avg = (v) => (v ? (lang === 'en' ? v.toFixed(1) : v.toFixed(1).replace('.', ',')) : '—');
     const marks = ['1', '2', '3', '4', '5'];
     const dist = sat.distribution || [0, 0, 0, 0, 0];
-    $('rep-summary').appendChild(tile('оценка клиентов, средняя (' + (sat.count || 0) + ')', avg(sat.average)));
+    $('rep-summary').appendChild(tile(tr('оценка клиентов, средняя ({n})', { n: sat.count || 0 }), avg(sat.average)));
     const ops = sat.operators || [];
     const box = chartBox('satisfaction', 'Оценки клиентов', barChart(marks, [{ name: 'оценок', values: dist, cls: 0 }], count), null,
       /* One table for both: the spread, then each secretary's count and average. */
       { header: ['оценка или сотрудник', 'оценок', 'средняя'],
-        rows: [...marks.map((m, i) => ['оценка ' + m, dist[i], '']), ...ops.map((o) => [o.login, o.count, avg(o.average)])] });
-    const line = el('p', { cls: 'muted', text: 'Спросили: ' + (sat.asked || 0) + ', ответили: ' + (sat.count || 0) + ', средняя: ' + avg(sat.average) });
+        rows: [...marks.map((m, i) => [tr('оценка {n}', { n: m }), dist[i], '']), ...ops.map((o) => [o.login, o.count, avg(o.average)])] });
+    const line = el('p', { cls: 'muted', text: tr('Спросили: {asked}, ответили: {count}, средняя: {avg}', { asked: sat.asked || 0, count: sat.count || 0, avg: avg(sat.average) }) });
     box.appendChild(line);
     const t = el('table', { cls: 'ops' });
     t.appendChild(el('thead', null, el('tr', null, el('th', { text: 'Сотрудник' }), el('th', { text: 'Оценок' }), el('th', { text: 'Средняя' }))));
@@ -1343,12 +1354,12 @@
   async function ideaChange(id, what, body) {
     $('ideas-error').textContent = '';
     const r = await api('POST', '/api/ideas/' + id + '/' + what, body);
-    if (r.status !== 200) $('ideas-error').textContent = (r.data && r.data.error) || ('ошибка ' + r.status);
+    if (r.status !== 200) $('ideas-error').textContent = (r.data && r.data.error) || tr('ошибка {n}', { n: r.status });
     await loadIdeas();
   }
   function ideaSelect(values, current, label, onChange) {
     const s = el('select', { title: label });
-    s.setAttribute('aria-label', label);
+    s.setAttribute('aria-label', tr(label));
     for (const [v, t] of values) {
       const o = el('option', { text: t });
       o.value = v;
@@ -1360,36 +1371,36 @@
   }
   function ideaRow(i) {
     const merged = i.merged_into > 0;
-    const tr = el('tr', { cls: merged ? 'merged' : '', data: { ideaId: i.id } });
-    tr.appendChild(el('td', { text: '№' + i.id }));
-    tr.appendChild(el('td', null, el('div', { cls: 'idea-what', text: i.what }),
-      i.why ? el('div', { cls: 'idea-why', text: 'Зачем: ' + i.why }) : null));
-    tr.appendChild(el('td', { text: (i.author || '—') + ' · ' + channelText(i.channel) + ' · ' + fmtTime(i.created_at) }));
-    tr.appendChild(el('td', { cls: 'idea-votes', text: i.votes }));
+    const row = el('tr', { cls: merged ? 'merged' : '', data: { ideaId: i.id } });
+    row.appendChild(el('td', { text: '№' + i.id }));
+    row.appendChild(el('td', null, el('div', { cls: 'idea-what', text: i.what }),
+      i.why ? el('div', { cls: 'idea-why', text: tr('Зачем: {why}', { why: i.why }) }) : null));
+    row.appendChild(el('td', { text: (i.author || '—') + ' · ' + channelText(i.channel) + ' · ' + fmtTime(i.created_at) }));
+    row.appendChild(el('td', { cls: 'idea-votes', text: i.votes }));
     if (merged) {
-      tr.appendChild(el('td', { text: i.unit || '—' }));
-      tr.appendChild(el('td', { text: ideaStatusText(i.status) }));
-      tr.appendChild(el('td', { text: 'объединена с №' + i.merged_into }));
-      return tr;
+      row.appendChild(el('td', { text: i.unit || '—' }));
+      row.appendChild(el('td', { text: ideaStatusText(i.status) }));
+      row.appendChild(el('td', { text: tr('объединена с №{n}', { n: i.merged_into }) }));
+      return row;
     }
     const units = [['', '— не назначено —']].concat(ideas.units.map((u) => [u, u]));
-    tr.appendChild(el('td', null, ideaSelect(units, i.unit || '', 'Подразделение',
+    row.appendChild(el('td', null, ideaSelect(units, i.unit || '', 'Подразделение',
       (v) => ideaChange(i.id, 'route', { unit: v }))));
-    tr.appendChild(el('td', null, ideaSelect(ideas.statuses.map((x) => [x.id, x.label]), i.status, 'Статус',
+    row.appendChild(el('td', null, ideaSelect(ideas.statuses.map((x) => [x.id, x.label]), i.status, 'Статус',
       (v) => ideaChange(i.id, 'status', { status: v }))));
     const into = el('input', { cls: 'merge-into', title: 'Номер идеи, в которую объединить' });
     into.type = 'number';
     into.min = '1';
     into.placeholder = '№';
-    into.setAttribute('aria-label', 'Объединить с идеей №');
+    into.setAttribute('aria-label', tr('Объединить с идеей №'));
     const btn = el('button', { cls: 'ghost', text: 'Объединить' });
     btn.type = 'button';
     btn.addEventListener('click', () => {
       const to = parseInt(into.value, 10);
       if (to > 0) ideaChange(i.id, 'merge', { into: to });
     });
-    tr.appendChild(el('td', null, into, btn));
-    return tr;
+    row.appendChild(el('td', null, into, btn));
+    return row;
   }
   function renderIdeas() {
     const body = $('ideas-body');
@@ -1401,7 +1412,7 @@
   }
   async function loadIdeas() {
     const r = await api('GET', '/api/ideas');
-    if (r.status !== 200) { $('ideas-error').textContent = r.data.error || 'нет доступа'; return; }
+    if (r.status !== 200) { $('ideas-error').textContent = r.data.error || tr('нет доступа'); return; }
     ideas.statuses = r.data.statuses || [];
     ideas.units = r.data.units || [];
     ideas.list = r.data.ideas || [];
@@ -1417,7 +1428,7 @@
   }
   async function exportIdeas(format) {
     const r = await fetch('/api/ideas/export?format=' + format, { credentials: 'same-origin' });
-    if (!r.ok) { $('ideas-error').textContent = 'выгрузка не удалась: ' + r.status; return; }
+    if (!r.ok) { $('ideas-error').textContent = tr('выгрузка не удалась: {n}', { n: r.status }); return; }
     const a = document.createElement('a');
     a.href = URL.createObjectURL(await r.blob());
     a.download = 'ideas.' + format;
@@ -1435,7 +1446,7 @@
   function publicComment(thread, c, templates) {
     const li = el('li', { cls: 'public-comment' + (c.deleted ? ' deleted' : ''), data: { commentId: c.comment_id } },
       badge(tr(READINGS[c.reading] || c.reading), c.reading === 'troll' ? 'warn' : ''),
-      el('span', { cls: 'muted small', text: ' id' + c.from_id + (c.followers >= 0 ? tr(' · подписчиков: ') + count(c.followers) : '') + ' ' }),
+      el('span', { cls: 'muted small', text: ' id' + c.from_id + (c.followers >= 0 ? tr(' · подписчиков: {n}', { n: count(c.followers) }) : '') + ' ' }),
       el('span', { text: c.deleted ? tr('(удалён автором)') : c.text }));
     if (c.deleted || !templates.length) return li;
     const sel = el('select', { cls: 'public-template' });
@@ -1462,7 +1473,7 @@
     if (r.status !== 200) { box.appendChild(el('p', { cls: 'error', text: r.data.error || tr('Список недоступен.') })); return; }
     if (!r.data.threads.length) { box.appendChild(el('p', { cls: 'muted', text: tr('Нет веток с открытыми обращениями.') })); return; }
     for (const t of r.data.threads) {
-      const link = el('a', { text: tr('Пост ') + t.owner_id + '_' + t.post_id });
+      const link = el('a', { text: tr('Пост {id}', { id: t.owner_id + '_' + t.post_id }) });
       link.href = 'https://vk.com/wall' + t.owner_id + '_' + t.post_id;
       link.target = '_blank';
       link.rel = 'noopener noreferrer';
@@ -1476,8 +1487,8 @@
       for (const c of t.comments) list.appendChild(publicComment(t, c, r.data.templates));
       box.appendChild(el('article', { cls: 'public-thread', data: { postId: t.post_id } },
         el('h3', null, link, cases),
-        el('p', { cls: 'muted small', text: tr('ответов: ') + t.replies + tr(' · участников: ') + t.authors.length +
-          tr(' · жалуются: ') + t.complaining.length + tr(' · провокации: ') + t.trolls.length }),
+        el('p', { cls: 'muted small', text: tr('ответов: {replies} · участников: {authors} · жалуются: {complaining} · провокации: {trolls}',
+          { replies: t.replies, authors: t.authors.length, complaining: t.complaining.length, trolls: t.trolls.length }) }),
         list));
     }
   }
