@@ -90,7 +90,7 @@
     for (const e of document.querySelectorAll('[title], [placeholder], [aria-label]')) {
       for (const a of ['title', 'placeholder', 'aria-label']) {
         if (!e.hasAttribute(a)) continue;
-        const k = 'ru' + a;
+        const k = 'ru' + a.replace('-', ''); /* a dataset name takes no "-l" */
         if (!e.dataset[k]) e.dataset[k] = e.getAttribute(a);
         e.setAttribute(a, tr(e.dataset[k]));
       }
@@ -815,9 +815,9 @@
       field(dl, 'Профиль', c.profile_link);
     }
     field(dl, 'Подписчики', c.followers === undefined || c.followers === null || c.followers < 0 ? '—' : c.followers);
-    field(dl, 'Телефон', c.phone);
-    field(dl, 'Лицевой счёт', c.account);
-    field(dl, 'Место', c.location);
+    field(dl, 'Телефон', c.phone).dataset.customer = 'text';
+    field(dl, 'Лицевой счёт', c.account).dataset.customer = 'text';
+    field(dl, 'Место', c.location).dataset.customer = 'text';
     field(dl, 'Не сообщил', (c.not_given || []).map((x) => tr(NOT_GIVEN_TEXT[x] || x)).join(', '));
     field(dl, 'Канал', channelText(c.channel, c.page));
     field(dl, 'Создано', fmtTime(c.created_at));

@@ -977,6 +977,111 @@ async function main() {
         en.cleanup();
       }
     });
+    await step('console.language "en": queue, a case, the reports, the admin page, «Публичные» and the help have no Russian but what customers wrote', async () => {
+      const en = await startDeskbot({
+        operators: [
+          { login: 'anna', password: PASSWORD, role: 'admin', display_name: 'Anna Smith' },
+          { login: 'ben', password: PASSWORD, role: 'operator', display_name: 'Ben Jones' }
+        ],
+        extra: { console: { language: 'en' } }
+      });
+      const chatEnCtx = await browser.newContext();
+      let A2 = null;
+      try {
+        /* A Russian customer: what they wrote stays Russian, the console around it not. */
+        const chatEn = await chatEnCtx.newPage();
+        await chatEn.goto(en.url('/chat'));
+        await chatEn.waitForSelector('body[data-connected="yes"]');
+        const id = parseInt(await complain(chatEn), 10);
+        A2 = await login(browser, en, 'anna');
+        const p = A2.page;
+        await p.waitForFunction(() => document.documentElement.lang === 'en');
+        /* Customer-written content, left out by name: the transcript, a queue row's last
+         * message and the customer's name, and the case card's fields the customer gave. */
+        const russianLeft = () => p.evaluate(() => {
+          const CUSTOMER = '#transcript, #queue-body .conv-last, #queue-body .who, [data-customer]';
+          const cyr = /[\u0400-\u04FF]/;
+          /* Hidden for the reading (console.css: [hidden] is display: none; the page's CSP
+           * takes no inline <style>), then as they were. */
+          const skipped = Array.from(document.querySelectorAll(CUSTOMER)).filter((e) => !e.hidden);
+          for (const e of skipped) e.hidden = true;
+          const text = document.body.innerText;
+          for (const e of skipped) e.hidden = false;
+          /* Each line left, with where it is (the element holding a text node of it). */
+          const where = (line) => {
+            const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+              const t = n.nodeValue.trim();
+              if (!t || !cyr.test(t) || !line.includes(t)) continue;
+              const e = n.parentNode;
+              return (e.closest(CUSTOMER) ? '(customer, ' + getComputedStyle(e).display + ') ' : '') + e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '');
+            }
+            return '?';
+          };
+          const left = text.split('\n').filter((l) => cyr.test(l)).map((l) => 'text in ' + where(l) + ': ' + l.trim());
+          for (const e of document.querySelectorAll('[title], [placeholder], [aria-label]')) {
+            if (e.closest(CUSTOMER)) continue;
+            for (const a of ['title', 'placeholder', 'aria-label']) {
+              const v = e.getAttribute(a);
+              if (v && cyr.test(v)) left.push(a + ' of ' + e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ': ' + v);
+            }
+          }
+          if (cyr.test(document.title)) left.push('document.title: ' + document.title);
+          return left;
+        });
+        const none = async (where) => {
+          const left = await russianLeft();
+          assert(left.length === 0, 'Russian left on the English ' + where + ': ' + JSON.stringify(left));
+        };
+        /* The queue, with the filters open. */
+        const row = '#queue-body li[data-case-id="' + id + '"]';
+        await p.waitForSelector(row + ' .conv-last');
+        await openFilters(p);
+        assert(/Cases: \d+/.test(await p.textContent('#queue-count')), 'count: ' + await p.textContent('#queue-count'));
+        assert(/[\u0400-\u04FF]/.test(await p.textContent(row + ' .conv-last')), 'the customer\'s words are not Russian: the check would prove nothing');
+        await none('queue');
+        /* A case: the card, the actions, the history; claimed, with a note. */
+        await p.click(row);
+        await p.waitForSelector('#case-pane[data-case-id="' + id + '"]');
+        await p.waitForSelector('#transcript .msg');
+        await none('case');
+        await p.click('#claim-btn');
+        await p.waitForSelector('#case-pane[data-status="claimed"]');
+        await p.fill('#note-text', 'Call back tomorrow');
+        await p.click('#note-btn');
+        await p.waitForFunction(() => /Call back tomorrow/.test(document.querySelector('#notes').textContent));
+        await p.fill('#reply-text', 'Hello {name}');
+        await p.dispatchEvent('#reply-text', 'input');
+        await p.waitForFunction(() => /Fill in \{name\} before sending/.test(document.querySelector('#reply-error').textContent));
+        assert(/assignee: Anna Smith/.test(await p.textContent('#case-assignee')), 'assignee: ' + await p.textContent('#case-assignee'));
+        await none('claimed case');
+        await p.screenshot({ path: path.join(SHOTS, 'case-en.png') });
+        /* The help overlay. */
+        await p.evaluate(() => document.activeElement && document.activeElement.blur());
+        await p.keyboard.press('?');
+        await p.waitForSelector('#help:not([hidden])');
+        assert(/Keyboard shortcuts/.test(await p.textContent('#help')), 'help: ' + await p.textContent('#help'));
+        await none('help overlay');
+        await p.keyboard.press('Escape');
+        await p.waitForSelector('#help', { state: 'hidden' });
+        /* The reports, the admin page and «Публичные» (no VK here: the empty list). */
+        await p.goto(en.url('/console#/reports'));
+        await p.waitForSelector('#reports-pane:not([hidden]) .chart svg rect');
+        assert(/customer messages/.test(await p.textContent('#rep-summary')), 'tiles: ' + await p.textContent('#rep-summary'));
+        await none('reports');
+        await p.goto(en.url('/console#/admin'));
+        await p.waitForSelector('#stats-body tr');
+        await none('admin page');
+        await p.goto(en.url('/console#/public'));
+        await p.waitForSelector('#public-threads p');
+        await none('«Публичные» page');
+      } finally {
+        if (A2) await A2.ctx.close();
+        await chatEnCtx.close();
+        await en.stop();
+        en.cleanup();
+      }
+    });
     await chatCtx.close();
   } catch (e) {
     failed++;
