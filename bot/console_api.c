@@ -292,6 +292,8 @@ static void api_session(struct call *k)
 		cJSON *t = cJSON_AddObjectToObject(titles, in->id);
 		const char *title = in->title[RS_RU] ? in->title[RS_RU] : in->id;
 		cJSON_AddStringToObject(t, "title", title);
+		if (in->title[RS_EN]) /* the English console's (console.language "en") */
+			cJSON_AddStringToObject(t, "title_en", in->title[RS_EN]);
 		if (in->category)
 			cJSON_AddStringToObject(t, "category", in->category);
 	}
