@@ -10,6 +10,7 @@ server (failing when DESKBOT_TEST_REQUIRE_PG is set)."""
 import glob
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -236,6 +237,50 @@ def test_console_across_instances(cluster):
         stop_all(bots)
 
 
+def psql(url, sql):
+    out = subprocess.run(["psql", "-tA", url, "-c", sql], check=True, timeout=60,
+                         capture_output=True, text=True).stdout.strip()
+    return out
+
+
+def test_case_timer_fires_once_on_another_instance(cluster):
+    """A case opened on instance a at 11:00 on a Tuesday waits for a secretary; a is
+    killed; b and c, started together at 11:16 (DESKBOT_CLOCK), both find its 15-minute
+    "unclaimed" timer due: it fires once, on one of them."""
+    from test_console import Customer, complain, config
+    url = cluster.database("timers")
+
+    def bot(name, when):
+        return Deskbot(config=config(store={"url": url}, cluster={"instance": name}),
+                       env={"DESKBOT_CLOCK": when})
+    a = bot("t1", "2026-12-01T11:00:00+03:00").start()
+    others = []
+    try:
+        complain(Customer(a, name="Иван"))
+        case_id = wait_for(lambda: psql(url, "SELECT max(id) FROM cases"), 10, 0.1,
+                           "the case in the store")
+        due = psql(url, "SELECT due_at - (SELECT created_at FROM cases WHERE id = %s) FROM "
+                        "console_timers WHERE case_id = %s AND kind = 'unclaimed'" % (
+                            case_id, case_id))
+        check(due == "900", "the unclaimed timer is not due 15 min after the case: %r" % due)
+        a.kill()
+        others = [bot("t2", "2026-12-01T11:16:00+03:00"), bot("t3", "2026-12-01T11:16:00+03:00")]
+        threads = [threading.Thread(target=b.start) for b in others]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        fired = "SELECT fired FROM console_timers WHERE case_id = %s AND kind = 'unclaimed'" % \
+            case_id
+        wait_for(lambda: psql(url, fired) not in ("", "0"), 20, 0.1, "the timer fired")
+        time.sleep(3)  # a second firing would come within a tick or two
+        check(psql(url, fired) == "1", "fired %s times" % psql(url, fired))
+        by = [b.config["cluster"]["instance"] for b in others
+              if "ждёт без исполнителя" in b.read_log()]
+        print("case timer due while its instance was dead: fired once, by %s" % by, flush=True)
+        check(len(by) == 1, "the alert was raised by %s" % by)
+    finally:
+        stop_all([a] + others)
+
+
 def test_graceful_stop_hands_over_at_once(cluster):
     """A holder stopped with SIGTERM gives its leases up: another instance takes the
     channels at its next renewal, not after the lease would have run out."""
@@ -278,6 +323,7 @@ if __name__ == "__main__":
         r = Runner()
         tests = [test_one_holder_per_channel_and_kill_9_of_it,
                  test_webhook_burst_spread_over_instances, test_console_across_instances,
+                 test_case_timer_fires_once_on_another_instance,
                  test_graceful_stop_hands_over_at_once]
         only = sys.argv[1:]
         for t in tests:
