@@ -31,26 +31,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from channels import (ROOT, TOKENS, FastFake, find_fastfake, free_port,  # noqa: E402
                       wait_answered)
 
-CLUSTER = os.path.join(ROOT, "tests", "pg-cluster.sh")
-
-
-class Postgres:
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="deskbot-bench-pg-")
-        self.url = subprocess.run(["sh", CLUSTER, "start", self.dir], check=True, timeout=120,
-                                  capture_output=True, text=True).stdout.strip()
-        self.n = 0
-
-    def database(self):
-        self.n += 1
-        name = "bench%d" % self.n
-        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", self.url, "-c",
-                        "CREATE DATABASE %s" % name], check=True, timeout=120)
-        return self.url.rsplit("/", 1)[0] + "/" + name
-
-    def stop(self):
-        subprocess.run(["sh", CLUSTER, "stop", self.dir], timeout=120)
-        shutil.rmtree(self.dir, ignore_errors=True)
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from test_postgres import Cluster  # noqa: E402  (the throwaway PostgreSQL of the tests)
 
 
 class Instance:
@@ -113,7 +95,7 @@ def throughput(kind, binary, fastfake, pg, n, chats, instances):
     bots = []
     try:
         fake.start()
-        url = pg.database()
+        url = pg.database("bench_%s_%d" % (kind, instances))
         bots = [Instance(binary, kind, fake, url, "b%d" % (i + 1)) for i in range(instances)]
         wait(lambda: fake.stats()["held"] >= 1, 60, "the holder polling")
         fake.call("/_start", "POST")
@@ -135,7 +117,7 @@ def failover(kind, binary, fastfake, pg, n, chats):
     bots = []
     try:
         fake.start()
-        url = pg.database()
+        url = pg.database("bench_%s_kill" % kind)
         bots = [Instance(binary, kind, fake, url, "k%d" % (i + 1)) for i in range(3)]
         wait(lambda: fake.stats()["held"] >= 1, 60, "the holder polling")
         holder = wait(lambda: next((b for b in bots if b.holds(kind)), None), 30, "a holder")
@@ -174,7 +156,7 @@ def main():
     fastfake = find_fastfake()
     if not fastfake:
         raise SystemExit("bench/cluster: build the C fake first (build-bench/bench/fastfake)")
-    pg = Postgres()
+    pg = Cluster()
     try:
         for kind in ([args.only] if args.only else ["vk", "telegram"]):
             rates = {}

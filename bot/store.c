@@ -350,6 +350,18 @@ int store__step_done(struct store *st, struct sql_stmt *s, const char *what)
 	return step_done(st, s, what);
 }
 
+int store__write_unit(struct store *st, struct sql_stmt *s, const char *what)
+{
+	struct store_tx *tx = store_begin(st);
+	if (!tx)
+		return -1;
+	if (step_done(st, s, what) < 0) {
+		store_rollback(tx);
+		return -1;
+	}
+	return store_commit(tx);
+}
+
 static void bind_text(struct sql_stmt *s, int i, const char *v)
 {
 	if (v)

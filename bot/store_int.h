@@ -29,6 +29,9 @@ struct store *store__writer(struct store_tx *tx, const char *what);
 /* Steps a write statement to completion and resets it; 0, or -1 with the failure
  * recorded for /healthz (a full disk, EFBIG) and logged, naming what. */
 int store__step_done(struct store *st, struct sql_stmt *s, const char *what);
+/* Runs the prepared write statement s alone in a unit of work of its own (begun, stepped,
+ * committed; rolled back on a failure). 0 or -1. */
+int store__write_unit(struct store *st, struct sql_stmt *s, const char *what);
 /* True while a transaction is open (vacuum runs only outside one). */
 int store__in_tx(const struct store *st);
 /* The SQL that takes the schema from version v to v + 1, or NULL past the last one (for

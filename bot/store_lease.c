@@ -69,20 +69,12 @@ out:
 
 int store_lease_release(struct store *st, const char *name, const char *holder)
 {
-	struct store_tx *tx = store_begin(st);
-	struct sql_stmt *s =
-		tx ? store__prep(st, "DELETE FROM leases WHERE name = ?1 AND holder = ?2") : NULL;
-	if (!s) {
-		store_rollback(tx);
+	struct sql_stmt *s = store__prep(st, "DELETE FROM leases WHERE name = ?1 AND holder = ?2");
+	if (!s)
 		return -1;
-	}
 	sql_bind_text(s, 1, name);
 	sql_bind_text(s, 2, holder);
-	if (store__step_done(st, s, "lease release") < 0) {
-		store_rollback(tx);
-		return -1;
-	}
-	return store_commit(tx);
+	return store__write_unit(st, s, "lease release");
 }
 
 int store_leases_each(struct store *st,

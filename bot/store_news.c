@@ -4,18 +4,6 @@
 #include "store.h"
 #include "store_int.h"
 
-static int one_write(struct store *st, struct sql_stmt *s, const char *what)
-{
-	struct store_tx *tx = store_begin(st);
-	if (!tx)
-		return -1;
-	if (store__step_done(st, s, what) < 0) {
-		store_rollback(tx);
-		return -1;
-	}
-	return store_commit(tx);
-}
-
 int store_news_add(struct store *st, const char *origin, const char *frame, int64_t at_ms)
 {
 	struct sql_stmt *s = store__prep(
@@ -25,7 +13,7 @@ int store_news_add(struct store *st, const char *origin, const char *frame, int6
 	sql_bind_text(s, 1, origin);
 	sql_bind_text(s, 2, frame);
 	sql_bind_int64(s, 3, at_ms);
-	return one_write(st, s, "news add");
+	return store__write_unit(st, s, "news add");
 }
 
 int store_news_since(struct store *st, int64_t after_id, const char *origin, int limit,
@@ -58,5 +46,5 @@ int store_news_prune(struct store *st, int64_t before_ms)
 	if (!s)
 		return -1;
 	sql_bind_int64(s, 1, before_ms);
-	return one_write(st, s, "news prune");
+	return store__write_unit(st, s, "news prune");
 }

@@ -20,14 +20,6 @@ void store_session_key(const char *token, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-/* Runs one write statement in a unit of its own. */
-static int write_one(struct store *st, struct sql_stmt *s, const char *what)
-{
-	if (store__step_done(st, s, what) < 0)
-		return -1;
-	return 0;
-}
-
 int store_session_put(struct store *st, const char *token, const struct stored_session *in,
 		      int64_t now_ms)
 {
@@ -39,7 +31,7 @@ int store_session_put(struct store *st, const char *token, const struct stored_s
 	struct sql_stmt *s = store__prep(st, "DELETE FROM console_sessions WHERE expires_ms < ?1");
 	if (s)
 		sql_bind_int64(s, 1, now_ms);
-	if (!s || write_one(st, s, "sessions expire") < 0)
+	if (!s || store__step_done(st, s, "sessions expire") < 0)
 		goto fail;
 	s = store__prep(st, "INSERT INTO console_sessions (token_sha, csrf, login, role, "
 			    "created_ms, last_seen_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -52,7 +44,7 @@ int store_session_put(struct store *st, const char *token, const struct stored_s
 	sql_bind_int64(s, 5, in->created_ms);
 	sql_bind_int64(s, 6, in->last_seen_ms);
 	sql_bind_int64(s, 7, in->expires_ms);
-	if (write_one(st, s, "session put") < 0)
+	if (store__step_done(st, s, "session put") < 0)
 		goto fail;
 	return store_commit(tx);
 fail:
@@ -85,20 +77,13 @@ int store_session_get(struct store *st, const char *token, struct stored_session
 static int keyed_write(struct store *st, const char *sql, const char *key, int64_t v,
 		       const char *what)
 {
-	struct store_tx *tx = store_begin(st);
-	struct sql_stmt *s = tx ? store__prep(st, sql) : NULL;
-	if (!s) {
-		store_rollback(tx);
+	struct sql_stmt *s = store__prep(st, sql);
+	if (!s)
 		return -1;
-	}
 	sql_bind_text(s, 1, key);
 	if (v >= 0)
 		sql_bind_int64(s, 2, v);
-	if (write_one(st, s, what) < 0) {
-		store_rollback(tx);
-		return -1;
-	}
-	return store_commit(tx);
+	return store__write_unit(st, s, what);
 }
 
 int store_session_seen(struct store *st, const char *token_key, int64_t last_seen_ms)

@@ -229,6 +229,25 @@ def complain(customer, ws_console=None):
     return None, None
 
 
+def claim_race(case_id, *sessions):
+    """The sessions claim the case at the same moment: exactly one wins, the others are
+    told who holds it. The winner's login."""
+    results = {}
+
+    def claim(s):
+        results[s.login] = s.post("/api/cases/%d/claim" % case_id)
+    ts = [threading.Thread(target=claim, args=(s,)) for s in sessions]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    codes = sorted(r[0] for r in results.values())
+    check(codes == [200] + [409] * (len(sessions) - 1), "claims: %s" % results)
+    winner = [k for k, r in results.items() if r[0] == 200][0]
+    for r in results.values():
+        if r[0] == 409:
+            check(r[1].get("holder") == winner, "a loser is not told the holder: %s" % (r,))
+    return winner
+
+
 def test_pages_and_headers():
     with Deskbot(config=config()) as bot:
         for path, ctype in [("/console", "text/html"), ("/console/console.js", "javascript"),
@@ -305,18 +324,7 @@ def test_chat_and_case_flow():
         status, body = oleg.get("/api/cases")
         check(any(c["id"] == case_id for c in body["cases"]), "case not in the queue")
         # Two claims at once: exactly one wins, the other is told who holds it.
-        results = {}
-
-        def claim(s):
-            results[s.login] = s.post("/api/cases/%d/claim" % case_id)
-        ts = [threading.Thread(target=claim, args=(s,)) for s in (marina, oleg)]
-        [t.start() for t in ts]
-        [t.join() for t in ts]
-        codes = sorted(r[0] for r in results.values())
-        check(codes == [200, 409], "claims: %s" % results)
-        loser = [r for r in results.values() if r[0] == 409][0][1]
-        winner = [k for k, r in results.items() if r[0] == 200][0]
-        check(loser.get("holder") == winner, "loser not told the holder: %s" % loser)
+        winner = claim_race(case_id, marina, oleg)
         holder = marina if winner == "marina" else oleg
         other = oleg if holder is marina else marina
         check(other.post("/api/cases/%d/reply" % case_id, {"text": "hi"})[0] == 409,

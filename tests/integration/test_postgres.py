@@ -163,19 +163,19 @@ def test_store_copy_moves_a_sqlite_store(cluster):
         print("store copy: %s" % out.strip().splitlines()[-1], flush=True)
 
 
-if __name__ == "__main__":
+def run_on_a_cluster(name, tests):
+    """The main of a test file whose tests take a throwaway cluster: skipped without a
+    PostgreSQL server, or failing when DESKBOT_TEST_REQUIRE_PG is set (CI)."""
     if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
         if os.environ.get("DESKBOT_TEST_REQUIRE_PG"):
-            print("it_postgres: no PostgreSQL server installed, but DESKBOT_TEST_REQUIRE_PG "
-                  "is set")
+            print("%s: no PostgreSQL server installed, but DESKBOT_TEST_REQUIRE_PG is set"
+                  % name)
             sys.exit(1)
-        print("it_postgres: skipped (no PostgreSQL server installed)")
+        print("%s: skipped (no PostgreSQL server installed)" % name)
         sys.exit(0)
     cluster = Cluster()
     try:
         r = Runner()
-        tests = [test_answers_through_postgresql, test_restart_under_traffic_loses_nothing,
-                 test_store_copy_moves_a_sqlite_store]
         only = sys.argv[1:]
         for t in tests:
             if not only or t.__name__ in only:
@@ -185,3 +185,9 @@ if __name__ == "__main__":
         r.finish()
     finally:
         cluster.stop()
+
+
+if __name__ == "__main__":
+    run_on_a_cluster("it_postgres", [test_answers_through_postgresql,
+                                     test_restart_under_traffic_loses_nothing,
+                                     test_store_copy_moves_a_sqlite_store])
