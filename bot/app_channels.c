@@ -17,7 +17,7 @@
 /* The local web chat: each instance serves its own browsers, never leased. */
 static int is_local(const struct channel *ch)
 {
-	return strcmp(ch->name, "web") == 0;
+	return ch->caps.local_chat;
 }
 
 static void add_channel(struct app *app, struct channel *ch)

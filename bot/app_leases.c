@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "app.h"
 #include "channels/channel.h"
@@ -99,7 +98,7 @@ int app_leases_start(struct app *app)
 	l->lease_ms = app->cfg.cluster_lease_ms;
 	config_instance_name(&app->cfg, l->instance, sizeof l->instance);
 	for (int i = 0; i < app->n_channels; i++)
-		if (strcmp(app->channels[i]->name, "web") != 0) /* app_channels.c's is_local */
+		if (!app->channels[i]->caps.local_chat) /* the web chat: per instance */
 			l->slots[l->n++].ch = app->channels[i];
 	uv_timer_init(app->loop, &l->renew);
 	uv_timer_init(app->loop, &l->scan);

@@ -55,7 +55,7 @@ struct console *console_new(const struct console_deps *d)
 		config_instance_name(d->cfg, origin, sizeof origin);
 		c->relay = console_relay_new(d->loop, d->store, c->hub, origin,
 					     d->cfg->cluster_scan_ms);
-		console_hub_set_relay(c->hub, c->relay);
+		console_hub_set_tap(c->hub, console_relay_publish, c->relay);
 	}
 	struct case_timers_deps td = {.loop = d->loop, .store = d->store, .events = d->events,
 				      .cases = c->cases, .replies = d->replies,

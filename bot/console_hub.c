@@ -1,7 +1,6 @@
 /* The console's live-update hub (see console_hub.h): one frame per event, built once and
  * queued to every operator socket. */
 #include "console_hub.h"
-#include "console_relay.h"
 
 #include "clock.h"
 
@@ -33,7 +32,9 @@ struct console_hub {
 	int sub;              /* events subscription handle */
 	struct hub_conn *conns;
 	size_t n_conns;
-	struct console_relay *relay; /* other instances on the store, or NULL */
+	/* Every frame built also goes here (the other instances on the store), or NULL. */
+	void (*tap)(void *arg, const char *frame);
+	void *tap_arg;
 };
 
 static cJSON *summary_of(struct console_hub *h, int64_t id)
@@ -111,19 +112,21 @@ size_t console_hub_broadcast(struct console_hub *h, const char *json)
 static void event_cb(void *arg, const char *type, const cJSON *data)
 {
 	struct console_hub *h = arg;
-	if (!h->n_conns && !h->relay)
+	if (!h->n_conns && !h->tap)
 		return;
 	char *frame = console_hub__frame(h, type, data);
 	if (frame && h->n_conns)
 		console_hub_broadcast(h, frame);
-	if (frame && h->relay)
-		console_relay_publish(h->relay, frame);
+	if (frame && h->tap)
+		h->tap(h->tap_arg, frame);
 	free(frame);
 }
 
-void console_hub_set_relay(struct console_hub *h, struct console_relay *relay)
+void console_hub_set_tap(struct console_hub *h, void (*tap)(void *arg, const char *frame),
+			 void *arg)
 {
-	h->relay = relay;
+	h->tap = tap;
+	h->tap_arg = arg;
 }
 
 static int ws_accept(void *arg, const struct http_req *req, void **conn_data)

@@ -33,10 +33,10 @@ void console_hub_free(struct console_hub *h);
 /* Sends one frame (copied) to every authenticated operator socket. Returns how many
  * sockets it was queued to. */
 size_t console_hub_broadcast(struct console_hub *h, const char *json);
-struct console_relay;
-/* Writes every frame this hub builds to relay as well (several instances on one store;
- * console_relay.h), NULL to stop. relay is borrowed. */
-void console_hub_set_relay(struct console_hub *h, struct console_relay *relay);
+/* Hands every frame this hub builds to tap as well, whether or not a socket is open here
+ * (several instances on one store: console_relay.h); NULL to stop. */
+void console_hub_set_tap(struct console_hub *h, void (*tap)(void *arg, const char *frame),
+			 void *arg);
 /* Operator sockets open now. */
 size_t console_hub_count(const struct console_hub *h);
 /* Stops pushing to the sockets of session id (logout). */

@@ -78,8 +78,9 @@ struct console_relay *console_relay_new(uv_loop_t *loop, struct store *st,
 	return r;
 }
 
-void console_relay_publish(struct console_relay *r, const char *frame)
+void console_relay_publish(void *relay, const char *frame)
 {
+	struct console_relay *r = relay;
 	if (store_news_add(r->store, r->origin, frame, clock_now_ms()) < 0 && !r->failing) {
 		log_warn("console: a live update did not reach the other instances");
 		r->failing = 1;

@@ -17,8 +17,9 @@ struct store;
 struct console_relay *console_relay_new(uv_loop_t *loop, struct store *st,
 					struct console_hub *hub, const char *origin,
 					int64_t scan_ms);
-/* Writes a frame this instance sent for the other instances. */
-void console_relay_publish(struct console_relay *r, const char *frame);
+/* Writes a frame this instance sent for the other instances (arg: the relay; the hub's
+ * tap, console_hub_set_tap). */
+void console_relay_publish(void *relay, const char *frame);
 /* Stops; the memory goes once the timer has closed. Accepts NULL. */
 void console_relay_free(struct console_relay *r);
 #endif
