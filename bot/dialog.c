@@ -105,8 +105,8 @@ static void answered_add(struct dialog_result *out, const char *id)
  * only splits the answer when nothing else must come last. */
 #define MAX_PARTS 8
 /* A part's top this far below the answer threshold, leading by PART_LEAD, counts. */
-#define PART_BELOW 0.10
-#define PART_LEAD 0.10
+#define PART_BELOW 0.15
+#define PART_LEAD 0.05
 
 struct part {
 	size_t from, to; /* token range */

@@ -31,6 +31,11 @@
 #define NEG_PREFIX 5
 /* Factor of a complaint intent's score in a message without a sign of a problem. */
 #define CALM_COMPLAINT 0.95
+/* Factor of an intent's score in a message about someone else's service (the "foreign"
+ * lexicon: a game shop, a bank's bonus, a state service) that says nothing of the
+ * customer's own line ("own_context"): enough to turn an answer into a question, so a
+ * message that really is ours still gets its topic offered. */
+#define FOREIGN_FACTOR 0.5
 /* Weight of a word the text module corrected as a typo: a guess, weaker evidence. */
 #define TYPO_WEIGHT 0.7
 /* Weight of a function word relative to a content word, in a text that has no
@@ -152,6 +157,8 @@ struct match_index {
 	struct text_opts opts;
 	int lex[5];                   /* obscene, legal_threat, spread_call, negative, operator_request */
 	int lex_problem;              /* "problem" lexicon, or -1 */
+	int lex_foreign, lex_own;     /* "foreign" and "own_context", or -1 */
+	unsigned char *in_foreign;    /* by intent: an example names a foreign thing */
 	/* Scratch for one query at a time. */
 	float *acc_ex;                /* by document */
 	uint32_t *touched;            /* documents with a non-zero accumulator */
@@ -717,6 +724,12 @@ static void analyse_doc(struct match_index *idx, struct text_ctx *ctx, const cha
 	}
 }
 
+/* The flag of lexicon i (-1: none) from the bits of replyset_lexicon_hits. */
+static int lex_flag(uint64_t hits, int i)
+{
+	return i >= 0 && i < 64 && (hits >> i & 1);
+}
+
 struct match_index *match_index_build(const struct replyset *rs, struct text_ctx *ctx)
 {
 	struct match_index *idx = xcalloc(1, sizeof *idx);
@@ -733,7 +746,10 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 	for (int k = 0; k < 5; k++)
 		idx->lex[k] = replyset_lexicon_index(rs, flag_lex[k]);
 	idx->lex_problem = replyset_lexicon_index(rs, "problem");
+	idx->lex_foreign = replyset_lexicon_index(rs, "foreign");
+	idx->lex_own = replyset_lexicon_index(rs, "own_context");
 	idx->n_intents = replyset_n_intents(rs);
+	idx->in_foreign = xcalloc(idx->n_intents + 1, 1);
 	/* While building, texts are analysed without repairs, with the vocabulary as a
 	 * stem cache. */
 	idx->opts = (struct text_opts){.vocab = idx->words, .stems = idx->stems, .no_repair = 1};
@@ -849,6 +865,10 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 					continue;
 				struct text_analysis a;
 				analyse_doc(idx, ctx, src, &a);
+				if (idx->lex_foreign >= 0 && idx->lex_foreign < 64 &&
+				    lex_flag(replyset_lexicon_hits(rs, &a, (uint64_t)1 << idx->lex_foreign),
+					     idx->lex_foreign))
+					idx->in_foreign[in] = 1;
 				tl->n = 0;
 				collect_terms(idx, &a, tl, NULL, NULL);
 				for (size_t i = 0; i < tl->n; i++) {
@@ -1006,6 +1026,7 @@ void match_index_free(struct match_index *idx)
 	free(idx->cent);
 	free(idx->touched_in);
 	free(idx->in_seen);
+	free(idx->in_foreign);
 	free(idx);
 }
 
@@ -1198,12 +1219,6 @@ static int masked_swear(const struct text_analysis *a)
 	return 0;
 }
 
-/* The flag of lexicon i (-1: none) from the bits of replyset_lexicon_hits. */
-static int lex_flag(uint64_t hits, int i)
-{
-	return i >= 0 && i < 64 && (hits >> i & 1);
-}
-
 static int match_with(const struct replyset *rs, const char *text, size_t len, int repaired,
 		      struct match_result *out)
 {
@@ -1250,11 +1265,20 @@ static int match_with(const struct replyset *rs, const char *text, size_t len, i
 		negated = negation(a, i) != 0;
 	/* Capitals alone are no sign of a problem ("СКОЛЬКО СТОИТ ДОМАШНИЙ ИНТЕРНЕТ" is a
 	 * question); "!!!" is. */
-	if (!(problem || negated || out->flags.negative || out->flags.obscene || out->flags.legal_threat ||
-	      out->flags.spread_call || a->n_exclaim >= 3)) {
-		for (size_t i = 0; i < out->n_top; i++)
-			if (replyset_intent_at(rs, (size_t)out->top[i].intent)->kind == RS_COMPLAINT)
+	int calm = !(problem || negated || out->flags.negative || out->flags.obscene ||
+		     out->flags.legal_threat || out->flags.spread_call || a->n_exclaim >= 3);
+	/* Someone else's service, with no word of the customer's own line; an intent
+	 * whose own examples name such things (a state service to confirm one's
+	 * passport) is exempt. */
+	int foreign = lex_flag(hits, idx->lex_foreign) && !lex_flag(hits, idx->lex_own);
+	if (calm || foreign) {
+		for (size_t i = 0; i < out->n_top; i++) {
+			size_t in = (size_t)out->top[i].intent;
+			if (calm && replyset_intent_at(rs, in)->kind == RS_COMPLAINT)
 				out->top[i].score *= CALM_COMPLAINT;
+			if (foreign && !idx->in_foreign[in])
+				out->top[i].score *= FOREIGN_FACTOR;
+		}
 		for (size_t i = 1; i < out->n_top; i++)
 			for (size_t j = i; j > 0 && out->top[j].score > out->top[j - 1].score; j--) {
 				struct match_hit t = out->top[j];

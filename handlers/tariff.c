@@ -20,6 +20,10 @@
 #include "text.h"
 #include "xalloc.h"
 
+/* How far behind the top a tariff intent may be and still take a message that states
+ * two facts about a plan. */
+#define TARIFF_CLOSE 0.05
+
 /* The age "для пенсионера" stands for (the usual pension age). */
 #define PENSION_AGE 60
 
@@ -570,8 +574,14 @@ static int tariff_handle(struct handler_ctx *ctx)
 		tariff_talk = 1;
 	/* Two facts about a plan (minutes and data, or either with a price: "40 гб и не
 	 * дороже 600р") are a tariff request whatever else the words resemble. */
-	if (!it && (a->ent.minutes >= 0 || a->ent.gb >= 0) && (a->ent.gb >= 0 || a->ent.budget >= 0) &&
-	    (a->ent.minutes >= 0 || a->ent.budget >= 0))
+	/* ... and so they are when an answer was chosen but a tariff intent ran it close
+	 * ("50 смс и 3 гб, звонков почти нет" reads a little more like call history). */
+	int tariff_close = 0;
+	for (size_t k = 1; k < m->n_top && k < 3; k++)
+		tariff_close |= replyset_intent_at(ctx->rs, (size_t)m->top[k].intent)->kind == RS_TARIFF &&
+				m->top[k].score >= m->top[0].score - TARIFF_CLOSE;
+	if ((!it || tariff_close) && (a->ent.minutes >= 0 || a->ent.gb >= 0) &&
+	    (a->ent.gb >= 0 || a->ent.budget >= 0) && (a->ent.minutes >= 0 || a->ent.budget >= 0))
 		tariff_talk = 1;
 	if (!tariff_talk)
 		return HANDLER_DECLINED;

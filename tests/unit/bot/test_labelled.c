@@ -202,6 +202,7 @@ struct outcome {
 	int in_order;        /* ... and in the customer's order */
 	int flags[4];
 	int plan_ok;         /* the plan the answer named is the expected one */
+	char answered[256];  /* the intents answered, for the verbose listing */
 };
 
 static void judge(const struct replyset *rs, const struct blind_line *b, struct outcome *o)
@@ -224,6 +225,9 @@ static void judge(const struct replyset *rs, const struct blind_line *b, struct 
 			const char *p = res.replies.items[i].buttons[k].payload;
 			o->offered |= p && strcmp(p, "complaint:open") == 0;
 		}
+	for (size_t i = 0, w = 0; i < res.n_answered && w < sizeof o->answered - 1; i++)
+		w += (size_t)snprintf(o->answered + w, sizeof o->answered - w, "%s%s", i ? "+" : "",
+				      res.answered[i]);
 	size_t at = 0;
 	o->all_answered = o->in_order = b->n_expected > 0;
 	for (size_t e = 0; e < b->n_expected; e++) {
@@ -333,9 +337,10 @@ static void blind_add(const struct replyset *rs, const struct blind_line *b, str
 	}
 	if (verbose && (!ok || (b->n_expected >= 2 && !o.all_answered) || (b->escalate && !o.escalated && !o.offered) ||
 			(ordinary && o.escalated)))
-		fprintf(stderr, "miss %-13s want=%-40s got=%-26s esc=%d/%d%s %s\n", b->kind,
+		fprintf(stderr, "miss %-13s want=%-40s got=%-26s esc=%d/%d%s%s %s\n", b->kind,
 			oos ? "-" : b->expected[0], o.acted ? o.acted : "-", b->escalate, o.escalated,
-			b->n_expected >= 2 && !o.all_answered ? " multi" : "", b->text);
+			b->n_expected >= 2 && !o.all_answered ? " multi answered=" : "",
+			b->n_expected >= 2 && !o.all_answered ? o.answered : "", b->text);
 }
 
 static void print_ratio(const char *what, struct ratio r, const char *target)

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
@@ -64,6 +65,34 @@ static void test_out_of_scope(void **state)
 		struct match_result m;
 		top_of(rs, oos[i], &m);
 		assert_int_not_equal(m.decision, MATCH_ANSWER);
+		match_result_free(&m);
+	}
+}
+
+/* Someone else's service named ("foreign"), with nothing of the customer's own line:
+ * the same words that answer about ours only ask which topic is meant. Said of our
+ * own line ("own_context") or by an intent whose examples name such a service, the
+ * answer stands. */
+static void test_foreign_services(void **state)
+{
+	struct replyset *rs = *state;
+	static const char *const cases[][3] = {
+		{"как пополнить баланс", "topup", "answer"},
+		{"как пополнить баланс в фортнайте", "topup", "not"},
+		{"как пополнить баланс с карты сбербанка", "topup", "answer"},
+		{"переадресация звонков", "call_forwarding", "answer"},
+		{"настроить переадресацию в gmail", "", "not"},
+		{"подтвердить паспортные данные через госуслуги", "passport_update", "answer"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct match_result m;
+		const char *top = top_of(rs, cases[i][0], &m);
+		if (*cases[i][1])
+			assert_string_equal(top, cases[i][1]);
+		if (strcmp(cases[i][2], "answer") == 0)
+			assert_int_equal(m.decision, MATCH_ANSWER);
+		else
+			assert_int_not_equal(m.decision, MATCH_ANSWER);
 		match_result_free(&m);
 	}
 }
@@ -210,6 +239,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_and_repaired),
 		cmocka_unit_test(test_out_of_scope),
+		cmocka_unit_test(test_foreign_services),
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_flags_and_plans),
 		cmocka_unit_test(test_json),
