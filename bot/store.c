@@ -205,6 +205,10 @@ static const char *const migrations[] = {
 	("CREATE TABLE console_news ("
 	 "  id INTEGER PRIMARY KEY, origin TEXT NOT NULL, frame TEXT NOT NULL,"
 	 "  at_ms INTEGER NOT NULL);"),
+	/* 14 -> 15 (issue #9): a customer's line sets last_customer_at in a column instead
+	 * of rewriting the record's JSON (store_cases.c, record_of_row). */
+	("ALTER TABLE cases ADD COLUMN last_customer_at INTEGER;"
+	 "UPDATE cases SET last_customer_at = json_extract(record, '$.last_customer_at');"),
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -18,7 +18,8 @@
 struct store;
 
 /* Current schema version (PRAGMA user_version after migrations). */
-#define STORE_SCHEMA_VERSION 14 /* 12: leases; 13: console sessions; 14: console news */
+#define STORE_SCHEMA_VERSION 15 /* 12: leases; 13: console sessions; 14: console news;
+				  * 15: cases.last_customer_at */
 
 /* Opens (creating and migrating) the store at path. A store written by a newer deskbot,
  * or one that cannot be opened, fails with a message in err. */

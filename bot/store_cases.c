@@ -102,13 +102,36 @@ int store_case_create(struct store_tx *tx, cJSON *record, int64_t now, int64_t *
 	return store_case_put(tx, *id, record, now);
 }
 
-/* The record of a row whose columns 1.. are record, n_lines, last_line_at,
- * last_line_from, with the line count and the last line added. */
+/* The columns record_of_row reads, in its order. */
+#define RECORD_COLS "record, n_lines, last_line_at, last_line_from, updated_at, last_customer_at"
+#define RECORD_COLS_C "c.record, c.n_lines, c.last_line_at, c.last_line_from, c.updated_at, " \
+		      "c.last_customer_at"
+#define N_RECORD_COLS 6
+
+/* Sets the number key of r to v. */
+static void set_number(cJSON *r, const char *key, double v)
+{
+	cJSON *n = cJSON_GetObjectItemCaseSensitive(r, key);
+	if (cJSON_IsNumber(n))
+		cJSON_SetNumberValue(n, v);
+	else if (n)
+		cJSON_ReplaceItemInObjectCaseSensitive(r, key, cJSON_CreateNumber(v));
+	else
+		cJSON_AddNumberToObject(r, key, v);
+}
+
+/* The record of a row whose columns first.. are RECORD_COLS, with the line count and
+ * the last line added. A customer's line moves updated_at and last_customer_at in
+ * their columns only (rewriting the record's JSON for every line cost more than the
+ * line itself), so the record is given the columns' values here. */
 static cJSON *record_of_row(struct sql_stmt *s, int first)
 {
 	cJSON *r = cJSON_Parse((const char *)sql_column_text(s, first));
 	if (!r)
 		return NULL;
+	set_number(r, "updated_at", (double)sql_column_int64(s, first + 4));
+	if (sql_column_type(s, first + 5) != SQL_NULL)
+		set_number(r, "last_customer_at", (double)sql_column_int64(s, first + 5));
 	cJSON_AddNumberToObject(r, "messages", (double)sql_column_int64(s, first + 1));
 	cJSON_AddNumberToObject(r, "last_at", (double)sql_column_int64(s, first + 2));
 	if (sql_column_type(s, first + 3) == SQL_TEXT)
@@ -118,8 +141,7 @@ static cJSON *record_of_row(struct sql_stmt *s, int first)
 
 int store_case_get_head(struct store *st, int64_t id, cJSON **record)
 {
-	struct sql_stmt *s = store__prep(st, "SELECT record, n_lines, last_line_at, last_line_from "
-					  "FROM cases WHERE id = ?");
+	struct sql_stmt *s = store__prep(st, "SELECT " RECORD_COLS " FROM cases WHERE id = ?");
 	if (!s)
 		return -1;
 	sql_bind_int64(s, 1, id);
@@ -219,13 +241,12 @@ int store_case_line_add(struct store_tx *tx, int64_t id, int64_t at, const char 
 	struct sql_stmt *s = store__prep(st, "INSERT INTO case_lines (case_id, at, who, text, operator)"
 					  " VALUES (?,?,?,?,?)");
 	/* One update per line: a customer's line is also the case's news (last_customer_at
-	 * and updated_at, set in the record in place). */
+	 * and updated_at, in their columns: see record_of_row). */
 	struct sql_stmt *u = store__prep(st, "UPDATE cases SET n_lines = n_lines + 1, "
 					  "last_line_at = ?2, last_line_from = ?3, "
 					  "updated_at = CASE WHEN ?3 = 'customer' THEN ?2 ELSE updated_at END, "
-					  "record = CASE WHEN ?3 = 'customer' THEN json_set(record, "
-					  "'$.last_customer_at', ?2, '$.updated_at', ?2) ELSE record END "
-					  "WHERE id = ?1");
+					  "last_customer_at = CASE WHEN ?3 = 'customer' THEN ?2 "
+					  "ELSE last_customer_at END WHERE id = ?1");
 	if (!s || !u)
 		return -1;
 	from = from && *from ? from : "bot";
@@ -363,10 +384,10 @@ int store_case_claim(struct store_tx *tx, int64_t id, const char *operator_login
 
 /* The queue's columns and filters; the two statements differ only in the search. Each
  * filter is "?N IS NULL OR ..." so that one prepared statement serves every
- * combination (the CAST tells PostgreSQL the type of a NULL it cannot infer). Column 5 is the last customer line (the preview, 300 characters),
+ * combination (the CAST tells PostgreSQL the type of a NULL it cannot infer). The column after RECORD_COLS is the last customer line (the preview, 300 characters),
  * found through case_lines_case. */
 #define CASES_SELECT                                                                              \
-	"SELECT id, record, n_lines, last_line_at, last_line_from, (SELECT substr(text, 1, 300) " \
+	"SELECT id, " RECORD_COLS ", (SELECT substr(text, 1, 300) " \
 	"FROM case_lines l " \
 	"WHERE l.case_id = cases.id AND l.who = 'customer' ORDER BY l.id DESC LIMIT 1) FROM cases " \
 	"WHERE (CAST(?1 AS TEXT) IS NULL OR (?1 = 'open' AND status IN ('new','claimed','waiting')) OR "           \
@@ -400,8 +421,9 @@ static int each_row(struct store *st, struct sql_stmt *s, int with_transcript,
 		if (!r)
 			continue;
 		/* The queue's preview; an export has the whole transcript instead. */
-		if (!with_transcript && sql_column_type(s, 5) == SQL_TEXT)
-			cJSON_AddStringToObject(r, "last_text", (const char *)sql_column_text(s, 5));
+		if (!with_transcript && sql_column_type(s, 1 + N_RECORD_COLS) == SQL_TEXT)
+			cJSON_AddStringToObject(r, "last_text",
+						(const char *)sql_column_text(s, 1 + N_RECORD_COLS));
 		if (n == cap)
 			rows = xrealloc(rows, (cap = cap ? cap * 2 : 64) * sizeof *rows);
 		rows[n++] = (struct row){sql_column_int64(s, 0), r};
@@ -571,7 +593,7 @@ int store_cases_of_customer(struct store *st, int64_t id, int limit,
 			    void (*fn)(void *arg, int64_t id, const cJSON *record), void *arg)
 {
 	struct sql_stmt *s = store__prep(
-		st, "SELECT c.id, c.record, c.n_lines, c.last_line_at, c.last_line_from, NULL "
+		st, "SELECT c.id, " RECORD_COLS_C ", NULL "
 		    "FROM cases c, cases me WHERE me.id = ?1 AND c.id <> me.id AND "
 		    "((c.channel = me.channel AND c.user_id = me.user_id) OR "
 		    "(json_extract(me.record, '$.phone') <> '' AND "

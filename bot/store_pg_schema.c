@@ -168,6 +168,9 @@ static const char *const pg_migrations[] = {
 	"CREATE TABLE console_news ("
 	"  id BIGSERIAL PRIMARY KEY, origin TEXT NOT NULL, frame TEXT NOT NULL,"
 	"  at_ms BIGINT NOT NULL);",
+	/* 14 -> 15: last_customer_at in a column (store_cases.c, record_of_row). */
+	"ALTER TABLE cases ADD COLUMN last_customer_at BIGINT;"
+	"UPDATE cases SET last_customer_at = CAST(json_extract(record, '$.last_customer_at') AS BIGINT);",
 };
 
 #define N_PG_MIGRATIONS ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))

@@ -120,6 +120,41 @@ static void moves_transcripts_out_of_records(void **state)
 	sqlite3_close(db);
 }
 
+/* Schema 15 keeps a case's last_customer_at in a column (a customer's line no longer
+ * rewrites the record): a store of schema 14 has it moved there, and the record reads
+ * back the same; a new customer line moves it and updated_at, a bot's line neither. */
+static void moves_last_customer_at_to_a_column(void **state)
+{
+	(void)state;
+	tb_sqlite_only(); /* the PostgreSQL migration is the same statement, run by it_postgres */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	for (int v = 0; v < 14; v++)
+		assert_int_equal(exec_ok(db, store__migration(v)), SQLITE_OK);
+	assert_int_equal(exec_ok(db, "PRAGMA user_version = 14;"), SQLITE_OK);
+	assert_int_equal(exec_ok(db, "INSERT INTO cases (id, number, channel, peer_id, user_id, "
+				     "status, record, created_at, updated_at) VALUES (1, '000001', "
+				     "'vk', 5, 5, 'new', '{\"number\":\"000001\",\"status\":\"new\","
+				     "\"updated_at\":20,\"last_customer_at\":20}', 10, 20)"),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	struct store *st = open_store();
+	cJSON *r = NULL;
+	assert_int_equal(store_case_get_head(st, 1, &r), 0);
+	assert_int_equal(cJSON_GetObjectItem(r, "last_customer_at")->valueint, 20);
+	cJSON_Delete(r);
+	struct store_tx *tx = begin_tx(st);
+	assert_int_equal(store_case_line_add(tx, 1, 30, "customer", "а", NULL), 0);
+	assert_int_equal(store_case_line_add(tx, 1, 31, "bot", "б", NULL), 0);
+	assert_int_equal(store_commit(tx), 0);
+	assert_int_equal(store_case_get_head(st, 1, &r), 0);
+	assert_int_equal(cJSON_GetObjectItem(r, "last_customer_at")->valueint, 30);
+	assert_int_equal(cJSON_GetObjectItem(r, "updated_at")->valueint, 30);
+	assert_int_equal(cJSON_GetObjectItem(r, "last_at")->valueint, 31);
+	cJSON_Delete(r);
+	store_close(st);
+}
+
 static void refuses_newer_schema(void **state)
 {
 	store_close(open_store());
@@ -594,6 +629,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(migrates_to_current_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(moves_last_customer_at_to_a_column, setup, teardown),
 		cmocka_unit_test_setup_teardown(statement_cache_never_fills, setup, teardown),
 		cmocka_unit_test_setup_teardown(moves_transcripts_out_of_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_newer_schema, setup, teardown),
