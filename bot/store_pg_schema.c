@@ -168,6 +168,18 @@ static const char *const pg_migrations[] = {
 	"CREATE TABLE console_news ("
 	"  id BIGSERIAL PRIMARY KEY, origin TEXT NOT NULL, frame TEXT NOT NULL,"
 	"  at_ms BIGINT NOT NULL);",
+	/* 14 -> 15: misses and the changes made from them (store_misses.h). */
+	"CREATE TABLE misses ("
+	"  id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, channel TEXT NOT NULL,"
+	"  text TEXT NOT NULL, outcome TEXT NOT NULL, intent TEXT,"
+	"  score_milli BIGINT NOT NULL, replyset_version TEXT,"
+	"  change_id BIGINT NOT NULL DEFAULT 0);"
+	"CREATE INDEX misses_at ON misses (at);"
+	"CREATE TABLE miss_changes ("
+	"  id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL, intent TEXT NOT NULL, file TEXT NOT NULL, before TEXT,"
+	"  after TEXT NOT NULL, after_sha TEXT NOT NULL, diff TEXT NOT NULL,"
+	"  undone_at BIGINT NOT NULL DEFAULT 0);",
 };
 
 #define N_PG_MIGRATIONS ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
