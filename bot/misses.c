@@ -40,7 +40,7 @@ int misses_after(struct store_tx *tx, const struct replyset *rs, const struct ch
 	if (!outcome)
 		return 0;
 	struct miss row = {.at = now, .channel = m->channel, .text = m->text, .outcome = outcome,
-			   .intent = res->intent, .score = res->score,
+			   .intent = res->intent ? res->intent : res->top_intent, .score = res->score,
 			   .replyset_version = replyset_version(rs)};
 	return store_miss_add(tx, &row);
 }

@@ -64,6 +64,7 @@ def test_attach_answer_undo():
         check(len(found) == 1, "the question is not listed: %s" % r)
         group = found[0]
         check(group["outcome"] == "fallback" and group["count"] >= 1, group)
+        check(group["intent"] and group["intent_title"], "no best guess: %s" % group)
         check(any(i["id"] == INTENT for i in r["intents"]), "no intent list")
         found, _ = groups_with(admin, QUESTION, "?outcome=clarify")
         check(not found, "the outcome filter let a fallback through")
