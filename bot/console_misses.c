@@ -657,10 +657,14 @@ static void api_attach(struct console_misses *cm, int create, const cJSON *body,
 			http_resp_error(resp, 409, "файл с таким именем уже есть");
 			goto done;
 		}
+		/* The examples the admin wrote when there are any (the group's misses are
+		 * then only marked), else the group's own texts. */
+		const char *const *src = (const char *const *)texts + (given ? from_ids : 0);
+		size_t n_src = given ? n_texts - from_ids : n_texts;
+		size_t added = 0;
 		after = json_edit_new_intent_file(intent->valuestring, title->valuestring,
-						  ans->valuestring, "ru",
-						  (const char *const *)texts, n_texts);
-		c.added = (int)n_texts;
+						  ans->valuestring, "ru", src, n_src, &added);
+		c.added = (int)added;
 	} else {
 		const struct replyset_intent *it = replyset_intent(rs, intent->valuestring);
 		if (!it || !it->file) {

@@ -382,8 +382,10 @@ done:
 }
 
 char *json_edit_new_intent_file(const char *id, const char *title, const char *answer,
-				const char *lang, const char *const *texts, size_t n)
+				const char *lang, const char *const *texts, size_t n,
+				size_t *added_out)
 {
+	char **seen = xcalloc(n + 1, sizeof *seen);
 	struct buf b = {0};
 	char *qid = json_edit_quote(id), *qt = json_edit_quote(title), *qa = json_edit_quote(answer),
 	     *ql = json_edit_quote(lang);
@@ -395,13 +397,25 @@ char *json_edit_new_intent_file(const char *id, const char *title, const char *a
 	size_t added = 0;
 	for (size_t k = 0; k < n; k++) {
 		char *t = clean_text(texts[k]);
-		if (*t) {
+		char *nt = norm(t);
+		int dup = !*nt;
+		for (size_t j = 0; j < added && !dup; j++)
+			dup = strcmp(seen[j], nt) == 0;
+		if (!dup) {
 			char *q = json_edit_quote(t);
-			buf_printf(&b, "%s\n          %s", added++ ? "," : "", q);
+			buf_printf(&b, "%s\n          %s", added ? "," : "", q);
 			free(q);
+			seen[added++] = nt;
+		} else {
+			free(nt);
 		}
 		free(t);
 	}
+	for (size_t j = 0; j < added; j++)
+		free(seen[j]);
+	free(seen);
+	if (added_out)
+		*added_out = added;
 	buf_printf(&b, "%s]\n      },\n      \"answer\": {\n        \"ru\": %s\n      }\n    }\n"
 		       "  ]\n}\n",
 		   added ? "\n        " : "", qa);

@@ -18,9 +18,12 @@ int json_edit_add_examples(const char *file, const char *intent, const char *lan
 			   size_t errlen);
 
 /* A new intents file holding one FAQ intent, laid out like the default set's files
- * (two spaces an indent, one example a line). lang is the examples' language. */
+ * (two spaces an indent, one example a line). lang is the examples' language; empty
+ * texts and repeats (compared normalised) are left out, *added (may be NULL) says how
+ * many went in. */
 char *json_edit_new_intent_file(const char *id, const char *title, const char *answer,
-				const char *lang, const char *const *texts, size_t n);
+				const char *lang, const char *const *texts, size_t n,
+				size_t *added);
 
 /* The JSON string literal of s (quotes, backslashes and control characters escaped;
  * other UTF-8 as it is). */

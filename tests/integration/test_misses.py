@@ -122,7 +122,24 @@ def test_attach_answer_undo():
         status, r = admin.post("/api/misses/changes/%d/undo" % change)
         check(status == 409, "a second undo: %s" % status)
 
-        status, r = admin.get("/api/audit?case_id=1")
+        # «Новый интент» from the group: a file of its own, the question answered
+        # with its answer; undoing it removes the file.
+        found, _ = groups_with(admin, QUESTION)
+        new_file = os.path.join(bot.dir, "replies", "intents", "logo.json")
+        status, r = admin.post("/api/misses/create",
+                               {"id": "logo", "title": "Логотип", "answer": "Наш логотип синий.",
+                                "texts": [QUESTION, "логотип какого цвета", "цвет логотипа компании",
+                                          QUESTION.upper()],
+                                "ids": found[0]["ids"]})
+        check(status == 200 and r["added"] == 3, "create: %s %s" % (status, r))
+        check(os.path.exists(new_file) and r["diff"].startswith("--- /dev/null"), r["diff"])
+        found, _ = groups_with(admin, QUESTION)
+        check(not found, "the created intent's misses are still listed")
+        check("логотип синий" in answer_of(customer, QUESTION), "the new intent does not answer")
+        status, r = admin.post("/api/misses/changes/%d/undo" % r["change"])
+        check(status == 200 and not os.path.exists(new_file), "undo of a create: %s %s" % (status, r))
+        check(answer_of(customer, QUESTION) == fallback, "answered after the create was undone")
+
         log = bot.read_log()
         check("misses: attached to support_contacts" in log, "no log line of the change")
 

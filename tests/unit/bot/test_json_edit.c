@@ -171,11 +171,14 @@ static void duplicates_and_errors(void **state)
 static void new_file_and_diff(void **state)
 {
 	(void)state;
-	const char *texts[] = {"a \"b\"", "c", "d"};
-	char *f = json_edit_new_intent_file("logo", "Логотип", "Синий.", "ru", texts, 3);
+	const char *texts[] = {"a \"b\"", "c", "d", "C ", ""};
+	size_t added = 0;
+	char *f = json_edit_new_intent_file("logo", "Логотип", "Синий.", "ru", texts, 5, &added);
 	cJSON *root = cJSON_Parse(f);
 	assert_non_null(root);
+	assert_int_equal(added, 3); /* "C " repeats "c"; "" is nothing */
 	assert_int_equal(cJSON_GetArraySize(examples(root, "logo", "ru")), 3);
+	assert_string_equal(cJSON_GetArrayItem(examples(root, "logo", "ru"), 0)->valuestring, "a \"b\"");
 	cJSON_Delete(root);
 	free(f);
 
