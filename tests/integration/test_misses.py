@@ -6,7 +6,8 @@ added, the rest byte for byte), and the same question is then answered with that
 intent; undo puts the file back byte for byte and the question falls back again, its
 miss listed again. A change that would break the set (a new intent with too few
 examples) is refused with the reason and writes nothing; an operator, a request
-without the CSRF token and one without a session are refused."""
+without the CSRF token and one without a session are refused. With --pg the same on a
+PostgreSQL store (a throwaway cluster)."""
 
 import hashlib
 import os
@@ -38,8 +39,8 @@ def groups_with(admin, text, query=""):
     return [g for g in r["groups"] if text in g["examples"]], r
 
 
-def test_attach_answer_undo():
-    with Deskbot(config=config()) as bot:
+def test_attach_answer_undo(store=None):
+    with Deskbot(config=config(**({"store": store} if store else {}))) as bot:
         path = os.path.join(bot.dir, "replies", FILE)
         with open(path, encoding="utf-8") as f:
             original = f.read()
@@ -144,7 +145,16 @@ def test_attach_answer_undo():
         check("misses: attached to support_contacts" in log, "no log line of the change")
 
 
+def test_on_postgresql(cluster):
+    test_attach_answer_undo({"url": cluster.database("misses")})
+
+
 def main():
+    if sys.argv[1:] == ["--pg"]:
+        from test_postgres import run_on_a_cluster
+        del sys.argv[1:]  # its own argv names the tests to run
+        run_on_a_cluster("it_misses_pg", [test_on_postgresql])
+        return
     r = Runner()
     r.run(test_attach_answer_undo)
     r.finish()
