@@ -1549,7 +1549,10 @@
     }
     const add = el('button', { cls: 'miss-attach', text: 'Добавить в интент' });
     add.type = 'button';
-    add.addEventListener('click', () => missesPost('/api/misses/attach', { intent: sel.value, group: g.ids }));
+    add.addEventListener('click', () => {
+      add.disabled = true; /* one change per press: the list is drawn again after it */
+      missesPost('/api/misses/attach', { intent: sel.value, group: g.ids });
+    });
     const mk = el('button', { cls: 'ghost miss-create', text: 'Новый интент' });
     mk.type = 'button';
     mk.addEventListener('click', () => missNewIntent(g));
@@ -1577,7 +1580,10 @@
     if (!c.undone_at) {
       const undo = el('button', { cls: 'ghost miss-undo', text: 'Отменить' });
       undo.type = 'button';
-      undo.addEventListener('click', () => missesPost('/api/misses/changes/' + c.id + '/undo'));
+      undo.addEventListener('click', () => {
+        undo.disabled = true;
+        missesPost('/api/misses/changes/' + c.id + '/undo');
+      });
       cell.appendChild(undo);
     }
     row.appendChild(cell);
