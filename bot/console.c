@@ -12,6 +12,7 @@
 #include "console_api.h"
 #include "console_hub.h"
 #include "console_ideas.h"
+#include "console_misses.h"
 #include "log.h"
 #include "store.h"
 #include "store_console.h"
@@ -25,6 +26,7 @@ struct console {
 	struct case_timers *timers;
 	struct console_api *api;
 	struct console_ideas *ideas;
+	struct console_misses *misses;
 };
 
 /* The addresses operators logged in from before a restart stay trusted (auth.h). */
@@ -65,9 +67,13 @@ struct console *console_new(const struct console_deps *d)
 	struct console_ideas_deps id = {.store = d->store, .outbox = d->outbox,
 					.replies = d->replies, .arg = d->arg};
 	c->ideas = console_ideas_new(&id);
+	struct console_misses_deps md = {.store = d->store, .replies = d->replies,
+					 .reload = d->reload, .arg = d->arg};
+	c->misses = console_misses_new(&md);
 	struct console_api_deps ad = {.loop = d->loop, .cfg = d->cfg, .store = d->store,
 				      .server = d->server, .auth = c->auth, .hub = c->hub,
-				      .cases = c->cases, .ideas = c->ideas, .replies = d->replies,
+				      .cases = c->cases, .ideas = c->ideas, .misses = c->misses,
+				      .replies = d->replies,
 				      .reload = d->reload, .arg = d->arg};
 	c->api = console_api_new(&ad);
 	return c;
@@ -85,6 +91,7 @@ void console_free(struct console *c)
 		return;
 	console_api_free(c->api);
 	console_ideas_free(c->ideas);
+	console_misses_free(c->misses);
 	case_timers_free(c->timers);
 	console_relay_free(c->relay);
 	console_hub_free(c->hub);

@@ -23,6 +23,7 @@
 #include "channels/channel.h"
 #include "console_hub.h"
 #include "console_ideas.h"
+#include "console_misses.h"
 #include "convstate.h"
 #include "handoff.h"
 #include "json_util.h"
@@ -1103,6 +1104,13 @@ static void api_ideas(struct call *k)
 			     k->body, k->s->login, k->now, k->resp);
 }
 
+/* /api/misses...: the learning page's own file (console_misses.c), past the checks. */
+static void api_misses(struct call *k)
+{
+	console_misses_handle(k->c->d.misses, k->req, k->req->path + strlen("/api/misses"),
+			      k->body, k->s->login, k->now, k->resp);
+}
+
 static void api_audit(struct call *k)
 {
 	char v[32] = "";
@@ -1190,6 +1198,7 @@ static const struct api_route api_routes[] = {
 	{"POST", "admin/reload", NEED_ADMIN, api_reload, NULL},
 	{"GET", "audit", NEED_ADMIN, api_audit, NULL},
 	{"*", "ideas*", NEED_ADMIN, api_ideas, NULL},
+	{"*", "misses*", NEED_ADMIN, api_misses, NULL},
 };
 
 /* Matches path against pattern; a "#" takes a positive case id, a final "*" any rest

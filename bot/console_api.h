@@ -47,6 +47,7 @@ struct config;
 struct console_api;
 struct console_hub;
 struct console_ideas;
+struct console_misses;
 struct http_req;
 struct http_resp;
 struct replyset;
@@ -64,6 +65,7 @@ struct console_api_deps {
 	struct console_hub *hub;
 	struct cases *cases;
 	struct console_ideas *ideas; /* /api/ideas (console_ideas.h) */
+	struct console_misses *misses; /* /api/misses (console_misses.h) */
 	struct replyset *(*replies)(void *arg); /* the live reply set */
 	int (*reload)(void *arg, struct buf *out);
 	void *arg;                 /* for replies and reload */

@@ -400,6 +400,9 @@ int dialog_handle_matched(const struct replyset *rs, struct convstate *state,
 	out->lang = xstrdup(replyset_lang_code(ctx.lang));
 	out->flags = match->flags;
 	out->score = match->n_top && ctx.forced < 0 ? match->top[0].score : 0;
+	out->top_intent = match->n_top && ctx.forced < 0
+				  ? replyset_intent_at(rs, (size_t)match->top[0].intent)->id
+				  : NULL;
 	memcpy(out->phone, match->text.ent.phone, sizeof out->phone);
 	memcpy(out->account, match->text.ent.account, sizeof out->account);
 	if (!out->phone[0] && msg->contact_phone)

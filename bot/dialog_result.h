@@ -32,6 +32,8 @@ struct dialog_result {
 	size_t n_answered;
 	char *lang;                /* "ru" or "en" */
 	double score;              /* the top intent's score (0 for buttons and empties) */
+	const char *top_intent;    /* the top intent's id whatever was answered (borrowed
+				    * from the reply set), NULL for buttons and empties */
 	int wants_human;           /* 1: the customer asked for a person; the pipeline
 				    * escalates and fills {case_id} and {eta} left in the
 				    * operator_handoff reply (replyset_fill) */

@@ -12,6 +12,7 @@
 #include "ideas.h"
 #include "dialog.h"
 #include "log.h"
+#include "misses.h"
 #include "outbox.h"
 #include "pipeline_batch.h"
 #include "reply_merge.h"
@@ -188,6 +189,10 @@ static int handle_one(struct pipeline *p, struct channel *ch, const struct chan_
 		else
 			result = casework_after(p->d.cases, batch, m, state, &res, now);
 		if (result >= 0 && ideas_after(batch->tx, st, rs, m, &res, now) < 0)
+			result = -1;
+		/* What the bot did not understand, for the console's learning page: one row
+		 * with the message, in its unit of work. */
+		if (result >= 0 && misses_after(batch->tx, rs, m, &res, now) < 0)
 			result = -1;
 	}
 	if (result >= 0) {

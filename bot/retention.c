@@ -18,10 +18,10 @@ struct retention {
 static void log_pass(struct retention *r)
 {
 	const struct store_retention_counts *c = &r->pass;
-	if (c->inbound || c->outbox || c->web_peers || c->audit)
+	if (c->inbound || c->outbox || c->web_peers || c->audit || c->misses)
 		log_info("retention: deleted %d messages, %d replies, %d web-chat customers, "
-			 "%d audit rows",
-			 c->inbound, c->outbox, c->web_peers, c->audit);
+			 "%d audit rows, %d misses",
+			 c->inbound, c->outbox, c->web_peers, c->audit, c->misses);
 	r->pass = (struct store_retention_counts){0};
 }
 
@@ -41,6 +41,7 @@ static void tick(uv_timer_t *t)
 		r->pass.outbox += c.outbox;
 		r->pass.web_peers += c.web_peers;
 		r->pass.audit += c.audit;
+		r->pass.misses += c.misses;
 	}
 	/* Vacuum only between passes: pages freed by a pass go back in 1 MB steps. */
 	if (more == 0) {

@@ -209,6 +209,20 @@ static const char *const migrations[] = {
 	 * of rewriting the record's JSON (store_cases.c, record_of_row). */
 	("ALTER TABLE cases ADD COLUMN last_customer_at INTEGER;"
 	 "UPDATE cases SET last_customer_at = json_extract(record, '$.last_customer_at');"),
+	/* 15 -> 16 (issue #12 item 6): what the bot did not understand (store_misses.h):
+	 * one row per inbound message that fell back, was clarified or answered with a low
+	 * score, written with the message; and the console's reply-set changes made from
+	 * them (the file before and after, for the diff and the undo). */
+	("CREATE TABLE misses ("
+	 "  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, channel TEXT NOT NULL,"
+	 "  text TEXT NOT NULL, outcome TEXT NOT NULL, intent TEXT, score_milli INTEGER NOT NULL,"
+	 "  replyset_version TEXT, change_id INTEGER NOT NULL DEFAULT 0);"
+	 "CREATE INDEX misses_at ON misses (at);"
+	 "CREATE TABLE miss_changes ("
+	 "  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,"
+	 "  action TEXT NOT NULL, intent TEXT NOT NULL, file TEXT NOT NULL, before TEXT,"
+	 "  after TEXT NOT NULL, after_sha TEXT NOT NULL, diff TEXT NOT NULL,"
+	 "  undone_at INTEGER NOT NULL DEFAULT 0);"),
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -18,8 +18,8 @@
 struct store;
 
 /* Current schema version (PRAGMA user_version after migrations). */
-#define STORE_SCHEMA_VERSION 15 /* 12: leases; 13: console sessions; 14: console news;
-				  * 15: cases.last_customer_at */
+#define STORE_SCHEMA_VERSION 16 /* 12: leases; 13: console sessions; 14: console news;
+				  * 15: cases.last_customer_at; 16: misses */
 
 /* Opens (creating and migrating) the store at path. A store written by a newer deskbot,
  * or one that cannot be opened, fails with a message in err. */
@@ -109,8 +109,8 @@ int store_outbox_each_pending(struct store *st, const char *channel, int64_t aft
 int64_t store_salt(struct store *st);
 
 /* Retention (store_retention.c). Rows older than keep_s seconds go: customer messages,
- * finished replies and web-chat customers quiet for that long (one who never wrote goes
- * after STORE_WEB_PEER_UNUSED_S); audit rows older than audit_keep_s. 0 keeps forever.
+ * finished replies, web-chat customers quiet for that long (one who never wrote goes
+ * after STORE_WEB_PEER_UNUSED_S) and misses (store_misses.h); audit rows older than audit_keep_s. 0 keeps forever.
  * Nothing of a chat with an open case, no pending reply, never the newest row of a
  * table. The cursors are the caller's (zeroed at first). */
 #define STORE_RETENTION_BATCH 500
@@ -119,10 +119,10 @@ struct store_retention {
 	int64_t keep_s;
 	int64_t audit_keep_s;
 	int batch; /* rows looked at per table per step; 0 = STORE_RETENTION_BATCH */
-	int64_t cursor[4];
+	int64_t cursor[5];
 };
 struct store_retention_counts {
-	int inbound, outbox, web_peers, audit;
+	int inbound, outbox, web_peers, audit, misses;
 };
 /* One batch per table, in the caller's short transaction tx. Returns 1 when there is more to do
  * (call again soon), 0 when caught up, negative on error. */

@@ -171,6 +171,18 @@ static const char *const pg_migrations[] = {
 	/* 14 -> 15: last_customer_at in a column (store_cases.c, record_of_row). */
 	"ALTER TABLE cases ADD COLUMN last_customer_at BIGINT;"
 	"UPDATE cases SET last_customer_at = CAST(json_extract(record, '$.last_customer_at') AS BIGINT);",
+	/* 15 -> 16: misses and the changes made from them (store_misses.h). */
+	"CREATE TABLE misses ("
+	"  id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, channel TEXT NOT NULL,"
+	"  text TEXT NOT NULL, outcome TEXT NOT NULL, intent TEXT,"
+	"  score_milli BIGINT NOT NULL, replyset_version TEXT,"
+	"  change_id BIGINT NOT NULL DEFAULT 0);"
+	"CREATE INDEX misses_at ON misses (at);"
+	"CREATE TABLE miss_changes ("
+	"  id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL, intent TEXT NOT NULL, file TEXT NOT NULL, before TEXT,"
+	"  after TEXT NOT NULL, after_sha TEXT NOT NULL, diff TEXT NOT NULL,"
+	"  undone_at BIGINT NOT NULL DEFAULT 0);",
 };
 
 #define N_PG_MIGRATIONS ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))

@@ -34,7 +34,7 @@ struct table {
 	const char *remove;
 };
 
-enum { T_INBOUND, T_OUTBOX, T_WEB_PEERS, T_AUDIT, T_COUNT };
+enum { T_INBOUND, T_OUTBOX, T_WEB_PEERS, T_AUDIT, T_MISSES, T_COUNT };
 
 static const struct table tables[T_COUNT] = {
 	[T_INBOUND] = {
@@ -77,6 +77,14 @@ static const struct table tables[T_COUNT] = {
 		"AND id < (SELECT max(id) FROM audit) AND (case_id IS NULL OR NOT EXISTS "
 		"(SELECT 1 FROM cases c WHERE c.id = audit.case_id AND "
 		"c.status NOT IN ('resolved', 'closed')))",
+	},
+	[T_MISSES] = {
+		/* What the bot did not understand: customer text, kept as long as messages. */
+		"misses",
+		"SELECT max(id), count(*), max(at) FROM (SELECT id, at FROM misses WHERE id > ?1 "
+		"ORDER BY id LIMIT ?2) w",
+		"DELETE FROM misses WHERE id > ?1 AND id <= ?2 AND at < ?3 "
+		"AND id < (SELECT max(id) FROM misses)",
 	},
 };
 
@@ -161,7 +169,8 @@ int store_retention_step(struct store_tx *tx, struct store_retention *r, int64_t
 		return 0;
 	int64_t now_s = now_ms / 1000;
 	int more = 0, failed = 0;
-	int *counts[T_COUNT] = {&out->inbound, &out->outbox, &out->web_peers, &out->audit};
+	int *counts[T_COUNT] = {&out->inbound, &out->outbox, &out->web_peers, &out->audit,
+				&out->misses};
 	for (int t = 0; t < T_COUNT && !failed; t++) {
 		int n = step_table(st, r, t, now_s, &more);
 		if (n < 0)

@@ -307,6 +307,7 @@
     $('nav-admin').hidden = state.me.role !== 'admin';
     $('nav-reports').hidden = state.me.role !== 'admin';
     $('nav-ideas').hidden = state.me.role !== 'admin';
+    $('nav-misses').hidden = state.me.role !== 'admin';
     const pageIds = (state.me.pages || []).map((p) => p.id).filter((id) => !(state.me.channels || []).includes(id));
     fillSelect($('f-channel'), (state.me.channels || []).concat(pageIds), (c) => channelText(c));
     fillSelect($('f-category'), state.me.categories || [], categoryTitle);
@@ -1115,7 +1116,7 @@
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const fn = KEYS[e.key] || KEYS[e.key.toLowerCase && e.key.toLowerCase()];
     if (!fn || !$('admin-pane').hidden || !$('reports-pane').hidden || !$('ideas-pane').hidden ||
-      !$('public-pane').hidden) return;
+      !$('misses-pane').hidden || !$('public-pane').hidden) return;
     e.preventDefault();
     fn();
   });
@@ -1494,6 +1495,129 @@
   }
   $('public-refresh').addEventListener('click', loadPublic);
 
+  /* ---------- misses (admin): what the bot did not understand, attached to an intent ---------- */
+  const misses = { groups: [], intents: [], ids: [] };
+  const MISS_OUTCOMES = { fallback: 'не понял', clarify: 'переспросил', low: 'ответил неуверенно' };
+  const MISS_ACTIONS = { attach: 'добавлены примеры', create: 'новый интент' };
+  function missesError(r) {
+    const d = r.data || {};
+    const text = d.error || tr('ошибка {n}', { n: r.status });
+    return d.errors && d.errors.length ? text + ': ' + d.errors.join('; ') : text;
+  }
+  /* A change: the diff it made, the lists again. */
+  async function missesPost(path, body) {
+    $('misses-error').textContent = '';
+    $('misses-done').textContent = '';
+    const r = await api('POST', path, body);
+    if (r.status === 200) {
+      $('misses-diff').textContent = r.data.diff || '';
+      $('misses-diff-box').hidden = false;
+      $('misses-done').textContent = tr('Готово: набор ответов проверен и перезагружен ({version}).',
+        { version: r.data.version || '' });
+    } else {
+      $('misses-error').textContent = missesError(r);
+    }
+    await loadMisses();
+    return r;
+  }
+  function missNewIntent(g) {
+    misses.ids = g.ids.slice();
+    $('misses-new-texts').value = g.examples.join('\n');
+    $('misses-new').hidden = false;
+    $('misses-new-id').focus();
+  }
+  function missRow(g) {
+    const row = el('tr', { cls: 'miss-group' });
+    row.appendChild(el('td', { cls: 'miss-count', text: g.count }));
+    const list = el('ul', { cls: 'miss-examples' });
+    for (const t of g.examples) {
+      const li = document.createElement('li');
+      li.textContent = t; /* the customer's text, as it is */
+      list.appendChild(li);
+    }
+    row.appendChild(el('td', null, list, el('div', { cls: 'muted', text: MISS_OUTCOMES[g.outcome] || g.outcome })));
+    row.appendChild(el('td', { text: g.intent_title || '—' }));
+    const sel = document.createElement('select');
+    sel.className = 'miss-intent';
+    sel.setAttribute('aria-label', tr('Интент'));
+    for (const i of misses.intents) {
+      const o = document.createElement('option');
+      o.value = i.id;
+      o.textContent = i.title;
+      if (i.id === g.intent) o.selected = true;
+      sel.appendChild(o);
+    }
+    const add = el('button', { cls: 'miss-attach', text: 'Добавить в интент' });
+    add.type = 'button';
+    add.addEventListener('click', () => {
+      add.disabled = true; /* one change per press: the list is drawn again after it */
+      missesPost('/api/misses/attach', { intent: sel.value, group: g.ids });
+    });
+    const mk = el('button', { cls: 'ghost miss-create', text: 'Новый интент' });
+    mk.type = 'button';
+    mk.addEventListener('click', () => missNewIntent(g));
+    row.appendChild(el('td', null, sel, add, mk));
+    return row;
+  }
+  function missChangeRow(c) {
+    const row = el('tr', { cls: c.undone_at ? 'merged' : '' });
+    row.appendChild(el('td', { text: '№' + c.id }));
+    row.appendChild(el('td', { text: fmtTime(c.at) }));
+    row.appendChild(el('td', { text: c.actor }));
+    row.appendChild(el('td', { text: c.undone_at ? tr('{what}, отменено', { what: tr(MISS_ACTIONS[c.action] || c.action) })
+      : (MISS_ACTIONS[c.action] || c.action) }));
+    row.appendChild(el('td', { text: c.intent }));
+    row.appendChild(el('td', { text: c.file }));
+    row.appendChild(el('td', { text: c.attached }));
+    const show = el('button', { cls: 'ghost', text: 'Показать правку' });
+    show.type = 'button';
+    show.addEventListener('click', () => {
+      $('misses-diff').textContent = c.diff;
+      $('misses-diff-box').hidden = false;
+      $('misses-diff').focus();
+    });
+    const cell = el('td', null, show);
+    if (!c.undone_at) {
+      const undo = el('button', { cls: 'ghost miss-undo', text: 'Отменить' });
+      undo.type = 'button';
+      undo.addEventListener('click', () => {
+        undo.disabled = true;
+        missesPost('/api/misses/changes/' + c.id + '/undo');
+      });
+      cell.appendChild(undo);
+    }
+    row.appendChild(cell);
+    return row;
+  }
+  async function loadMisses() {
+    const q = '?days=' + encodeURIComponent($('misses-days').value) +
+      ($('misses-outcome').value ? '&outcome=' + encodeURIComponent($('misses-outcome').value) : '');
+    const [r, ch] = await Promise.all([api('GET', '/api/misses' + q), api('GET', '/api/misses/changes')]);
+    if (r.status !== 200) { $('misses-error').textContent = missesError(r); return; }
+    misses.groups = r.data.groups || [];
+    misses.intents = (r.data.intents || []).slice().sort((a, b) => a.title.localeCompare(b.title, locale()));
+    const body = $('misses-body');
+    clear(body);
+    for (const g of misses.groups) body.appendChild(missRow(g));
+    $('misses-empty').hidden = misses.groups.length > 0;
+    const cb = $('misses-changes-body');
+    clear(cb);
+    if (ch.status === 200) for (const c of ch.data.changes || []) cb.appendChild(missChangeRow(c));
+  }
+  $('misses-refresh').addEventListener('click', loadMisses);
+  $('misses-days').addEventListener('change', loadMisses);
+  $('misses-outcome').addEventListener('change', loadMisses);
+  $('misses-new-cancel').addEventListener('click', () => { $('misses-new').hidden = true; misses.ids = []; });
+  $('misses-new').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const texts = $('misses-new-texts').value.split('\n').map((t) => t.trim()).filter(Boolean);
+    const r = await missesPost('/api/misses/create', {
+      id: $('misses-new-id').value.trim(), title: $('misses-new-title').value.trim(),
+      answer: $('misses-new-answer').value.trim(), texts, ids: misses.ids
+    });
+    if (r.status === 200) { $('misses-new').reset(); $('misses-new').hidden = true; misses.ids = []; }
+  });
+
   /* ---------- routing ---------- */
   function route() {
     if (!state.me) return;
@@ -1502,8 +1626,9 @@
     const admin = h === '#/admin';
     const reports = h === '#/reports';
     const ideasPage = h === '#/ideas';
+    const missesPage = h === '#/misses';
     const pub = h === '#/public';
-    const wide = admin || reports || ideasPage || pub;
+    const wide = admin || reports || ideasPage || missesPage || pub;
     $('desk').classList.toggle('admin', wide);
     $('queue-pane').hidden = wide;
     $('case-pane').hidden = wide;
@@ -1513,6 +1638,7 @@
     $('admin-pane').hidden = !admin;
     $('reports-pane').hidden = !reports;
     $('ideas-pane').hidden = !ideasPage;
+    $('misses-pane').hidden = !missesPage;
     $('public-pane').hidden = !pub;
     if (m) {
       openCase(parseInt(m[1], 10));
@@ -1527,6 +1653,7 @@
       if (admin) loadStats();
       else if (reports) loadReports();
       else if (ideasPage) loadIdeas();
+      else if (missesPage) loadMisses();
       else if (pub) loadPublic();
       else renderQueue();
     }

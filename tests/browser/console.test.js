@@ -890,6 +890,42 @@ async function main() {
       await voter.context().close();
     });
 
+    await step('«Непонятые вопросы»: a missed question attached to an intent in the page is then answered in the web chat; undo', async () => {
+      const services = JSON.parse(fs.readFileSync(path.join(SOURCE_DIR, 'replies', 'intents', 'services.json'), 'utf8'));
+      const answer = services.intents.find((i) => i.id === 'support_contacts').answer.ru;
+      const chat = await (await browser.newContext({ locale: 'ru-RU' })).newPage();
+      await chat.goto(bot.url('/chat'));
+      await chat.waitForSelector('body[data-connected="yes"]');
+      const q = 'какого цвета ваш логотип';
+      const missed = (await say(chat, q)).map((x) => x.text).join(' ');
+      assert(!missed.includes(answer.slice(0, 40)), 'understood before the attach: ' + missed);
+      const p = A.page;
+      await p.goto(bot.url('/console#/misses'));
+      await p.waitForSelector('#nav-misses:not([hidden])');
+      const row = '#misses-body tr.miss-group:has(li:text-is("' + q + '"))';
+      await p.waitForSelector(row);
+      /* The intents by their titles; the group's row, from the keyboard. */
+      const titles = await p.$$eval(row + ' select.miss-intent option', (os) => os.map((o) => o.textContent));
+      assert(titles.includes('Контакты поддержки') && !titles.includes('support_contacts'), 'intent titles: ' + titles.slice(0, 5));
+      await p.selectOption(row + ' select.miss-intent', 'support_contacts');
+      await p.focus(row + ' button.miss-attach');
+      await p.keyboard.press('Enter');
+      await p.waitForSelector('#misses-diff-box:not([hidden])');
+      const diff = await p.textContent('#misses-diff');
+      assert(diff.includes('+++ b/intents/services.json') && diff.includes('+          "' + q + '"'), 'diff: ' + diff);
+      await p.waitForSelector(row, { state: 'detached' });
+      await a11y(p, 'misses');
+      await p.screenshot({ path: path.join(SHOTS, 'misses.png'), fullPage: true });
+      const understood = (await say(chat, q)).map((x) => x.text).join(' ');
+      assert(understood.includes(answer.slice(0, 40)), 'not answered after the attach: ' + understood);
+      /* Undo: the file as it was, the question missed again and listed again. */
+      await p.click('#misses-changes-body tr:first-child button.miss-undo');
+      await p.waitForSelector(row);
+      const again = (await say(chat, q)).map((x) => x.text).join(' ');
+      assert(!again.includes(answer.slice(0, 40)), 'still answered after the undo: ' + again);
+      await chat.context().close();
+    });
+
     await step('«Публичные» shows a thread with its readings and sends a public reply from a template', async () => {
       const r = await vk.inject([
         { type: 'wall_reply_new', from_id: 9101, post_id: 77, text: 'уже третий день не работает интернет, безобразие' },

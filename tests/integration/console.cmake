@@ -11,3 +11,8 @@ deskbot_integration_test(it_console_loop integration/test_console_loop.py)
 deskbot_integration_test(it_ideas integration/test_ideas.py)
 # Files customers send: fetched through the channels, kept, served to the console only.
 deskbot_integration_test(it_files integration/test_files.py)
+# The learning page: a missed message attached to an intent is then answered; undo.
+deskbot_integration_test(it_misses integration/test_misses.py)
+add_test(NAME it_misses_pg COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_misses.py --pg)
+set_tests_properties(it_misses_pg PROPERTIES TIMEOUT 600 LABELS integration
+  ENVIRONMENT "DESKBOT_SOURCE_DIR=${CMAKE_SOURCE_DIR};DESKBOT_BINARY=$<TARGET_FILE:deskbot>;PYTHONPATH=${CMAKE_CURRENT_SOURCE_DIR}")

@@ -17,3 +17,7 @@ deskbot_unit_test(test_metrics unit/bot/test_metrics.c)
 deskbot_unit_test(test_http unit/bot/test_http.c)
 deskbot_unit_test(test_password unit/bot/test_password.c)
 deskbot_unit_test(test_worktime unit/bot/test_worktime.c)
+# The learning page (issue #12 item 6): layout-keeping edits, grouping, the misses' rows.
+deskbot_unit_test(test_json_edit unit/bot/test_json_edit.c)
+deskbot_unit_test(test_misses_group unit/bot/test_misses_group.c)
+deskbot_unit_test(test_store_misses unit/bot/test_store_misses.c)
