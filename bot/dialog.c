@@ -129,6 +129,29 @@ static const char *const request_words[] = {
 	"расскажите", "заблокируйте", "разблокируйте", "переведите", "how", "what", "where", "can",
 	"could", "which", "why", "when", "do", "is", "will", "also", "please", "tell", "help", NULL};
 
+/* Words a clause needs on each side of "и" to be a request of its own. */
+#define CLAUSE_WORDS 3
+/* ... in a message shorter than this (a long one is answered on its request). */
+#define CLAUSE_SPLIT_MAX_WORDS 20
+
+static size_t words_between(const struct text_analysis *a, size_t from, size_t to)
+{
+	size_t n = 0;
+	for (size_t i = from; i < to && i < a->n_tokens; i++)
+		n += a->tokens[i].kind == TEXT_WORD;
+	return n;
+}
+
+/* Where the clause starting at from ends: the next sentence end, join or the end. */
+static size_t clause_end(const struct text_analysis *a, size_t from)
+{
+	static const char *const stops[] = {"?", "!", ".", ";", "…", ",", "и", "а", "and", NULL};
+	size_t i = from;
+	while (i < a->n_tokens && !tok_in(&a->tokens[i], stops))
+		i++;
+	return i;
+}
+
 static size_t split_parts(const struct text_analysis *a, struct part *parts, size_t max)
 {
 	static const char *const joins[] = {"и", "а", "and", ",", "плюс", "также", NULL};
@@ -136,6 +159,8 @@ static size_t split_parts(const struct text_analysis *a, struct part *parts, siz
 	static const char *const prepositions[] = {"в", "на", "с", "со", "до", "за", "у", "по", "из", "от",
 						   "in", "on", "at", "to", "for", "from", NULL};
 	size_t n = 0, start = 0;
+	/* A long message's clauses are mostly its story: only its questions split it. */
+	int short_text = words_between(a, 0, a->n_tokens) < CLAUSE_SPLIT_MAX_WORDS;
 	for (size_t i = 0; i < a->n_tokens && n + 1 < max; i++) {
 		const struct text_token *t = &a->tokens[i];
 		size_t cut = SIZE_MAX; /* the next part starts here */
@@ -148,8 +173,11 @@ static size_t split_parts(const struct text_analysis *a, struct part *parts, siz
 		} else if (i > start && i + 1 < a->n_tokens && tok_in(t, joins) &&
 			   (tok_in(&a->tokens[i + 1], request_words) ||
 			    (i + 2 < a->n_tokens && tok_in(&a->tokens[i + 1], prepositions) &&
-			     tok_in(&a->tokens[i + 2], request_words)))) {
-			/* "... и как ...", "... и в каком офисе ..." */
+			     tok_in(&a->tokens[i + 2], request_words)) ||
+			    (short_text && words_between(a, start, i) >= CLAUSE_WORDS &&
+			     words_between(a, i + 1, clause_end(a, i + 1)) >= CLAUSE_WORDS))) {
+			/* "... и как ...", "... и в каком офисе ...", and two clauses of
+			 * their own ("нужен счёт за май и детализация за этот же период") */
 			cut = i;
 		}
 		if (cut == SIZE_MAX)
