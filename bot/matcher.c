@@ -36,6 +36,11 @@
  * customer's own line ("own_context"): enough to turn an answer into a question, so a
  * message that really is ours still gets its topic offered. */
 #define FOREIGN_FACTOR 0.5
+/* Factor of a small-talk intent's score in a message of SMALLTALK_MAX_WORDS words or
+ * more: small talk is short, and a longer message that shares a word with it is
+ * asking something ("кто мне звонил пока был без связи" is no goodbye). */
+#define SMALLTALK_LONG_FACTOR 0.85
+#define SMALLTALK_MAX_WORDS 5
 /* Weight of a word the text module corrected as a typo: a guess, weaker evidence. */
 #define TYPO_WEIGHT 0.7
 /* Weight of a function word relative to a content word, in a text that has no
@@ -1271,13 +1276,20 @@ static int match_with(const struct replyset *rs, const char *text, size_t len, i
 	 * whose own examples name such things (a state service to confirm one's
 	 * passport) is exempt. */
 	int foreign = lex_flag(hits, idx->lex_foreign) && !lex_flag(hits, idx->lex_own);
-	if (calm || foreign) {
+	size_t n_words = 0;
+	for (size_t i = 0; i < a->n_tokens; i++)
+		n_words += a->tokens[i].kind == TEXT_WORD;
+	int wordy = n_words >= SMALLTALK_MAX_WORDS;
+	if (calm || foreign || wordy) {
 		for (size_t i = 0; i < out->n_top; i++) {
 			size_t in = (size_t)out->top[i].intent;
-			if (calm && replyset_intent_at(rs, in)->kind == RS_COMPLAINT)
+			enum replyset_kind kind = replyset_intent_at(rs, in)->kind;
+			if (calm && kind == RS_COMPLAINT)
 				out->top[i].score *= CALM_COMPLAINT;
 			if (foreign && !idx->in_foreign[in])
 				out->top[i].score *= FOREIGN_FACTOR;
+			if (wordy && kind == RS_SMALLTALK)
+				out->top[i].score *= SMALLTALK_LONG_FACTOR;
 		}
 		for (size_t i = 1; i < out->n_top; i++)
 			for (size_t j = i; j > 0 && out->top[j].score > out->top[j - 1].score; j--) {
