@@ -34,6 +34,9 @@ struct send_result {
 	int64_t pause_channel_ms; /* > 0: the whole channel must pause (rate limit) */
 	int code;                 /* API error code or HTTP status, 0 if none */
 	char reason[160];         /* short, secret-free description */
+	/* A file row (SEND_RETRY): the attachment handle of an upload that went through,
+	 * "" when none; the outbox keeps it in the row (outbox_row.handle) for the retry. */
+	char handle[256];
 };
 
 typedef void (*channel_sent_cb)(void *arg, const struct send_result *res);
