@@ -11,3 +11,5 @@ deskbot_integration_test(it_console_loop integration/test_console_loop.py)
 deskbot_integration_test(it_ideas integration/test_ideas.py)
 # Files customers send: fetched through the channels, kept, served to the console only.
 deskbot_integration_test(it_files integration/test_files.py)
+# Approved files a secretary sends: uploaded through each channel, exact bytes, once.
+deskbot_integration_test(it_outfiles integration/test_outfiles.py)
