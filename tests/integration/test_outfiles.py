@@ -135,6 +135,58 @@ def test_telegram():
                   "no audit entry names the file: %s" % a["audit"])
 
 
+def test_vk():
+    vk = FakeServer("vk", token=VK_TOKEN, max_seconds=300)
+    tg = FakeServer("telegram", token=TG_TOKEN, max_seconds=300)
+    peer = 9001
+    with vk, tg:
+        with Deskbot(config=bot_config(vk, tg)) as bot:
+            op = Session(bot, "oleg")
+            cid = claimed_case(op, vk, "vk", peer, "peer_id")
+            status, t = op.get("/api/cases/%d/templates" % cid)
+            check(status == 200 and t["can_send_files"] and len(t["files"]) == 2, t)
+
+            # The upload server fails once (a 502): the row is retried and the file
+            # delivered once.
+            vk.fault("upload", "http", status=502)
+            status, r = op.post("/api/cases/%d/reply" % cid,
+                                {"text": "Памятка во вложении", "file": "internet_setup"})
+            check(status == 200, "send: %s %s" % (status, r))
+            m = one_file_send(vk, peer, "the memo on VK")
+            check(m["file"]["kind"] == "doc" and m["file"]["field"] == "file", m["file"])
+            check(m["file"]["sha256"] == sha(PDF), m["file"])
+            check(m["file"]["filename"] == "internet_setup.pdf", m["file"])
+            check(m["attachment"].startswith("doc-123456_"), m["attachment"])
+            check(m["text"] == "Памятка во вложении", m)
+            check(m["random_id"] and m["random_id"] != 0, m)
+            st = vk.stats()
+            check(len(st["uploads"]) == 1, "want one good upload: %s" % st["uploads"])
+            check(st["requests"].get("<upload>") == 2, st["requests"])
+
+            # A photo, alone; messages.send fails once after the upload went through:
+            # the retry sends the saved attachment without uploading again.
+            vk.fault("messages.send", "error", code=10)
+            status, r = op.post("/api/cases/%d/reply" % cid, {"file": "router_label"})
+            check(status == 200, "photo: %s %s" % (status, r))
+            got = wait_for(lambda: (lambda s: s if len(s) == 2 else None)(file_sends(vk, peer)),
+                           20, 0.1, "the photo on VK")
+            time.sleep(1.0)
+            got = file_sends(vk, peer)
+            check(len(got) == 2, got)
+            check(got[1]["attachment"].startswith("photo-123456_"), got[1])
+            check(got[1]["file"]["sha256"] == sha(PNG) and got[1]["file"]["field"] == "photo",
+                  got[1]["file"])
+            st = vk.stats()
+            check(len(st["uploads"]) == 2, "the photo was uploaded again: %s" % st["uploads"])
+            check(st["requests"].get("photos.saveMessagesPhoto") == 1, st["requests"])
+
+            files, _ = transcript_file(op, cid)
+            check([f["kind"] for f in files] == ["document", "photo"], files)
+            status, body = get_bytes(bot, "/api/files/%d" % files[1]["id"], op.cookie)
+            check(status == 200 and hashlib.sha256(body).hexdigest() == sha(PNG), status)
+            check_refusals(op, cid, vk, peer)
+
+
 def test_reload_removes_and_snapshot_holds():
     """A file removed by a reload is refused; a send queued before a reload that changed
     the file's bytes still sends (and shows) the bytes it was sent with."""
@@ -191,7 +243,7 @@ def test_reload_removes_and_snapshot_holds():
 def main():
     r = Runner()
     names = sys.argv[1:]
-    for fn in (test_telegram, test_reload_removes_and_snapshot_holds):
+    for fn in (test_telegram, test_vk, test_reload_removes_and_snapshot_holds):
         if not names or fn.__name__ in names:
             r.run(fn)
     r.finish()
