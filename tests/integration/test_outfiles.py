@@ -187,6 +187,51 @@ def test_vk():
             check_refusals(op, cid, vk, peer)
 
 
+def test_max():
+    import test_max
+    mx = test_max.fake_max()
+    peer = 91000901
+    with mx:
+        cfg = dict(config_with_ops(), max=test_max.bot_config(mx)["max"])
+        with Deskbot(config=cfg, env=test_max.env()) as bot:
+            op = Session(bot, "oleg")
+            cid = claimed_case(op, mx, "max", peer, "user_id")
+            status, t = op.get("/api/cases/%d/templates" % cid)
+            check(status == 200 and t["can_send_files"] and len(t["files"]) == 2, t)
+
+            # The upload fails once (a 503), then the message is refused twice with
+            # attachment.not.ready: retried, the file uploaded twice in all (the failed
+            # one did not count), delivered once.
+            mx.fault("upload", "http", status=503)
+            mx.control("config", {"not_ready": 2})
+            status, r = op.post("/api/cases/%d/reply" % cid,
+                                {"text": "Памятка во вложении", "file": "internet_setup"})
+            check(status == 200, "send: %s %s" % (status, r))
+            m = one_file_send(mx, peer, "the memo on MAX")
+            check(m["file"]["type"] == "file" and m["file"]["field"] == "data", m["file"])
+            check(m["file"]["sha256"] == sha(PDF), m["file"])
+            check(m["file"]["filename"] == "internet_setup.pdf", m["file"])
+            check(m["text"] == "Памятка во вложении", m)
+            st = mx.stats()
+            check(len(st["uploads"]) == 1, "uploaded again after not.ready: %s" % st["uploads"])
+            check(st["api_errors"].get("messages 400 attachment.not.ready") == 2, st["api_errors"])
+
+            status, r = op.post("/api/cases/%d/reply" % cid, {"file": "router_label"})
+            check(status == 200, "photo: %s %s" % (status, r))
+            got = wait_for(lambda: (lambda s: s if len(s) == 2 else None)(file_sends(mx, peer)),
+                           20, 0.1, "the photo on MAX")
+            check(got[1]["file"]["type"] == "image" and got[1]["file"]["sha256"] == sha(PNG),
+                  got[1]["file"])
+            files, _ = transcript_file(op, cid)
+            check([f["kind"] for f in files] == ["document", "photo"], files)
+            check_refusals(op, cid, mx, peer)
+
+
+def config_with_ops():
+    from test_console import config
+    return config()
+
+
 def test_reload_removes_and_snapshot_holds():
     """A file removed by a reload is refused; a send queued before a reload that changed
     the file's bytes still sends (and shows) the bytes it was sent with."""
@@ -243,7 +288,7 @@ def test_reload_removes_and_snapshot_holds():
 def main():
     r = Runner()
     names = sys.argv[1:]
-    for fn in (test_telegram, test_vk, test_reload_removes_and_snapshot_holds):
+    for fn in (test_telegram, test_vk, test_max, test_reload_removes_and_snapshot_holds):
         if not names or fn.__name__ in names:
             r.run(fn)
     r.finish()
