@@ -291,6 +291,25 @@ static void fail_chat(struct chanq *q, struct outq_peer *p, const char *reason, 
 		outq_drop_chat(q->q, p, fail_row, &c);
 }
 
+static int is_file(const struct outbox_row *row)
+{
+	return row->kind && strcmp(row->kind, "file") == 0;
+}
+
+/* A file row failed for good: its snapshot says so, so that the transcript line shows
+ * the file was not delivered (a text row's failure is the outbox's alone). */
+static void file_failed(struct outbox *ob, const struct outbox_row *row, const char *reason)
+{
+	if (!is_file(row))
+		return;
+	cJSON *x = row->extra ? cJSON_Parse(row->extra) : NULL;
+	int64_t id = json_int(x, "file_id", 0);
+	cJSON_Delete(x);
+	if (id > 0 && store_file_out_failed(ob->store, id, reason) < 0)
+		log_warn("outbox: file %lld: the failure is not on its line: %s", (long long)id,
+			 store_state(ob->store));
+}
+
 static void finish_row(struct chanq *q, struct outq_node *n, const struct send_result *res,
 		       int64_t now)
 {
@@ -319,6 +338,7 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 			log_error("outbox: %s chat %lld row %lld: %s", ch->name,
 				  (long long)row->peer_id, (long long)row->id, reason);
 			mark(ob, MARK_FAILED, row->id, 0, now, NULL, reason);
+			file_failed(ob, row, reason);
 			*ch->m_failed += 1;
 			outq_done(q->q, n, 0, 0, now);
 			outq_node_free(n);
@@ -341,6 +361,7 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 			  ch->name, (long long)row->peer_id, (long long)row->id, res->code,
 			  res->reason);
 		mark(ob, MARK_FAILED, row->id, 0, now, NULL, res->reason);
+		file_failed(ob, row, res->reason);
 		channel_count_failure(ch, res->code);
 		*ch->m_failed += 1;
 		outq_done(q->q, n, 0, 0, now);
@@ -350,6 +371,7 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 		log_warn("outbox: %s chat %lld cannot receive messages (code %d: %s); stopping",
 			 ch->name, (long long)row->peer_id, res->code, res->reason);
 		mark(ob, MARK_FAILED, row->id, 0, now, NULL, res->reason);
+		file_failed(ob, row, res->reason);
 		mark(ob, MARK_BLOCKED, row->peer_id, 0, now, ch->name, res->reason);
 		channel_count_failure(ch, res->code);
 		*ch->m_blocked += 1;
@@ -441,10 +463,6 @@ static size_t text_bytes(const struct outq_node *n)
 	return (n->row.text ? strlen(n->row.text) : 0) + (n->row.keyboard ? strlen(n->row.keyboard) : 0);
 }
 
-static int is_file(const struct outbox_row *row)
-{
-	return row->kind && strcmp(row->kind, "file") == 0;
-}
 
 /* Loads a file row's bytes (the snapshot its extra names) before its first attempt;
  * on failure fills res: a store that cannot answer now is a retry, a snapshot that is

@@ -64,6 +64,17 @@ int store_file_add_out(struct store_tx *tx, int64_t case_id, const char *channel
 	return 0;
 }
 
+int store_file_out_failed(struct store *st, int64_t id, const char *reason)
+{
+	struct sql_stmt *s = store__prep(st, "UPDATE case_files SET error = ?2 WHERE id = ?1 "
+					  "AND ref LIKE 'out:%'");
+	if (!s)
+		return -1;
+	sql_bind_int64(s, 1, id);
+	sql_bind_text(s, 2, reason);
+	return store__write_unit(st, s, "case file out failed");
+}
+
 int store_files_pending(struct store *st, int64_t after_id, int limit,
 			void (*fn)(void *arg, const struct store_pending_file *f), void *arg)
 {

@@ -24,6 +24,10 @@ int store_file_add_out(struct store_tx *tx, int64_t case_id, const char *channel
 		       const char *kind, const char *approved_id, const char *name,
 		       const char *mime, const void *data, size_t len, int64_t now, int64_t *id);
 
+/* A sent file that could not be delivered for good (the outbox gave up): its error says
+ * why, the console shows it on the line (the bytes stay, state stays "ok"). */
+int store_file_out_failed(struct store *st, int64_t id, const char *reason);
+
 /* A pending file, borrowed for the callback. */
 struct store_pending_file {
 	int64_t id, case_id;

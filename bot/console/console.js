@@ -790,6 +790,8 @@
       link.download = f.name || ('file-' + id);
       box.appendChild(link);
     }
+    /* A file a secretary sent that the channel refused for good. */
+    if (f.error) box.appendChild(el('span', { cls: 'file-note file-failed', text: tr('не доставлено клиенту: {why}', { why: f.error }) }));
     return box;
   }
 

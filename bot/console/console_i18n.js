@@ -247,6 +247,7 @@ window.DESKBOT_EN = {
   'Пустой ответ.': 'The reply is empty.',
   'Прикрепить файл': 'Attach a file',
   'без файла': 'no file',
+  'не доставлено клиенту: {why}': 'not delivered to the customer: {why}',
   'Одобренный файл: уйдёт клиенту вместе с текстом (или один)': 'An approved file: it goes to the customer with the text (or alone)',
   'Укажите итог, чтобы закрыть обращение.': 'Give a resolution to close the case.',
   'нет доступа': 'no access',

@@ -130,6 +130,15 @@ def test_telegram():
             status, body = get_bytes(bot, "/api/files/%d" % files[0]["id"], op.cookie)
             check(status == 200 and hashlib.sha256(body).hexdigest() == sha(PDF), status)
             check_refusals(op, cid, tg, peer)
+
+            # A permanent refusal (400): the row fails, the line says so, nothing sent.
+            tg.fault("sendPhoto", "error", code=400, description="Bad Request: PHOTO_INVALID_DIMENSIONS")
+            status, r = op.post("/api/cases/%d/reply" % cid, {"file": "router_label"})
+            check(status == 200, "photo: %s %s" % (status, r))
+            failed = wait_for(lambda: (lambda fs: fs if len(fs) == 3 and fs[2].get("error") else None)(
+                transcript_file(op, cid)[0]), 20, 0.2, "the refused photo marked on its line")
+            check("PHOTO_INVALID_DIMENSIONS" in failed[2]["error"], failed[2])
+            check(len(file_sends(tg, peer)) == 2, "a refused photo was recorded as sent")
             status, a = op.get("/api/cases/%d" % cid)
             check(any("internet_setup" in (e.get("detail") or "") for e in a["audit"]),
                   "no audit entry names the file: %s" % a["audit"])
