@@ -13,3 +13,5 @@ deskbot_integration_test(it_ideas integration/test_ideas.py)
 deskbot_integration_test(it_files integration/test_files.py)
 # Approved files a secretary sends: uploaded through each channel, exact bytes, once.
 deskbot_integration_test(it_outfiles integration/test_outfiles.py)
+# The same on a PostgreSQL store (skipped without a server, like it_postgres).
+deskbot_integration_test(it_outfiles_pg integration/test_outfiles_pg.py)

@@ -86,12 +86,17 @@ def check_refusals(op, cid, fake, peer):
     check(len(fake.sent(peer=peer)) == n, "a refused file was sent")
 
 
-def test_telegram():
+def test_telegram(store_url=None):
     vk = FakeServer("vk", token=VK_TOKEN, max_seconds=300)
     tg = FakeServer("telegram", token=TG_TOKEN, max_seconds=300)
     peer = 7000009001
     with vk, tg:
-        with Deskbot(config=bot_config(vk, tg)) as bot:
+        cfg = bot_config(vk, tg)
+        if store_url:
+            cfg["store"] = {"url": store_url}
+        with Deskbot(config=cfg) as bot:
+            if store_url:
+                check("on PostgreSQL" in bot.read_log(), "the bot is not on PostgreSQL")
             op = Session(bot, "oleg")
             cid = claimed_case(op, tg, "telegram", peer, "chat_id")
             status, t = op.get("/api/cases/%d/templates" % cid)
