@@ -214,7 +214,7 @@ void app_console_start(struct app *app)
 				 .server = app->server, .outbox = app->outbox,
 				 .events = app->events, .replies = app_live_replies,
 				 .reload = reload_replies, .typing = app_channel_typing,
-				 .arg = app};
+				 .can_send_files = app_channel_can_send_files, .arg = app};
 	app->console = console_new(&d);
 }
 

@@ -126,6 +126,12 @@ int app_channel_typing(void *arg, const char *channel, int64_t peer)
 	return ch->ops->typing(ch, peer);
 }
 
+int app_channel_can_send_files(void *arg, const char *channel)
+{
+	struct channel *ch = find(arg, channel);
+	return ch && ch->caps.send_files;
+}
+
 int app_channel_fetch_file(void *arg, const char *channel, const char *ref, size_t max_bytes,
 			   channel_file_cb cb, void *cb_arg)
 {

@@ -20,6 +20,8 @@ void app_channels_stop(struct app *app);
 void app_channels_free(struct app *app);
 /* console_deps.typing: the named channel's typing notice, when it has one. */
 int app_channel_typing(void *app, const char *channel, int64_t peer);
+/* 1 when the channel (a page id) sends approved files (caps.send_files). */
+int app_channel_can_send_files(void *app, const char *channel);
 /* file_fetch_deps.fetch: the named channel's fetch_file. */
 int app_channel_fetch_file(void *app, const char *channel, const char *ref, size_t max_bytes,
 			   channel_file_cb cb, void *cb_arg);

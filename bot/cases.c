@@ -183,6 +183,33 @@ static int store_message(struct cases *cs, struct store_tx *tx, const char *chan
 	return store_outbox_add(tx, row);
 }
 
+/* An approved file's row (kind "file"): extra names the snapshot (store_files.h) the
+ * outbox loads the bytes from at send time, and how the channel should send it. */
+static int store_file_message(struct cases *cs, struct store_tx *tx, const char *channel,
+			      int64_t peer, const char *text, const char *source, int64_t file_row,
+			      const char *kind, const char *name, const char *mime,
+			      struct outbox_row *row)
+{
+	cJSON *x = cJSON_CreateObject();
+	cJSON_AddNumberToObject(x, "file_id", (double)file_row);
+	cJSON_AddStringToObject(x, "kind", kind);
+	cJSON_AddStringToObject(x, "name", name);
+	cJSON_AddStringToObject(x, "mime", mime);
+	char *extra = cJSON_PrintUnformatted(x);
+	cJSON_Delete(x);
+	struct replyset *rs = live_replies(cs);
+	*row = (struct outbox_row){0};
+	row->channel = xstrdup(channel);
+	row->kind = xstrdup("file");
+	row->peer_id = peer;
+	row->text = xstrdup(text);
+	row->extra = extra;
+	row->replyset_version = rs ? xstrdup(replyset_version(rs)) : NULL;
+	row->source = xstrdup(source);
+	row->created_ms = clock_now_ms();
+	return store_outbox_add(tx, row);
+}
+
 /* Hands a committed row to the outbox for delivery (taking its strings). */
 static void queue_row(struct cases *cs, struct outbox_row *row)
 {
@@ -387,6 +414,13 @@ int cases_release(struct cases *cs, int64_t id, const char *by, const char *note
 int cases_reply(struct cases *cs, int64_t id, const char *login, const char *text,
 		const char *template_id, int64_t now, cJSON **record)
 {
+	return cases_reply_file(cs, id, login, text, template_id, NULL, now, record);
+}
+
+int cases_reply_file(struct cases *cs, int64_t id, const char *login, const char *text,
+		     const char *template_id, const struct replyset_file *file, int64_t now,
+		     cJSON **record)
+{
 	struct store *st = cs->d.store;
 	*record = NULL;
 	struct outbox_row row = {0};
@@ -408,11 +442,25 @@ int cases_reply(struct cases *cs, int64_t id, const char *login, const char *tex
 	if (result == 0) {
 		char source[96];
 		snprintf(source, sizeof source, "operator:%s", login);
-		result = store_message(cs, tx, channel, peer, text, source, &row);
+		if (!file)
+			result = store_message(cs, tx, channel, peer, text, source, &row);
 	}
 	if (result == 0) {
 		add_transcript(*record, "operator", text, login, now);
 		result = store_case_put(tx, id, *record, now);
+	}
+	if (result == 0 && file) {
+		/* The snapshot first (on the line just added), then the row naming it. */
+		const char *kind = file->kind == RS_FILE_PHOTO ? "photo" : "document";
+		int64_t file_row = 0;
+		result = store_file_add_out(tx, id, channel, kind, file->id, file->name, file->mime,
+					    file->data, file->len, now, &file_row);
+		if (result == 0) {
+			char source[96];
+			snprintf(source, sizeof source, "operator:%s", login);
+			result = store_file_message(cs, tx, channel, peer, text, source, file_row,
+						    kind, file->name, file->mime, &row);
+		}
 	}
 	struct convstate *state = NULL;
 	if (result == 0 && convstate_load(st, channel, peer, &state) == 0 &&
@@ -421,7 +469,11 @@ int cases_reply(struct cases *cs, int64_t id, const char *login, const char *tex
 	convstate_free(state);
 	if (result == 0) {
 		char detail[96];
-		if (template_id)
+		if (file)
+			snprintf(detail, sizeof detail,
+				 console_text(cs->d.language, CT_AUDIT_REPLY_FILE), file->id, file->len,
+				 strlen(text));
+		else if (template_id)
 			snprintf(detail, sizeof detail,
 				 console_text(cs->d.language, CT_AUDIT_REPLY_TEMPLATE), template_id,
 				 strlen(text));

@@ -100,6 +100,15 @@ int cases_handback(struct cases *cs, int64_t id, const char *by, const char *not
  * for delivery after the commit. Fills *record (caller frees) on success. */
 int cases_reply(struct cases *cs, int64_t id, const char *login, const char *text,
 		const char *template_id, int64_t now, cJSON **record);
+/* The same with an approved file (replyset.h; NULL: as cases_reply): its bytes are
+ * snapshotted into the store (store_file_add_out) with the operator's transcript line,
+ * and the one outbox row (kind "file") names that snapshot, so a later reload that
+ * changes the file changes neither what is sent nor what the transcript shows. text may
+ * then be "" (the file alone). */
+struct replyset_file;
+int cases_reply_file(struct cases *cs, int64_t id, const char *login, const char *text,
+		     const char *template_id, const struct replyset_file *file, int64_t now,
+		     cJSON **record);
 /* A secretary's public reply from template_id (a "public_" template) under comment
  * comment_id of case id's thread (0: the case's own comment), through the outbox
  * (wall.createComment), with its transcript line and audit entry, in one transaction.

@@ -73,8 +73,8 @@ struct console *console_new(const struct console_deps *d)
 	struct console_api_deps ad = {.loop = d->loop, .cfg = d->cfg, .store = d->store,
 				      .server = d->server, .auth = c->auth, .hub = c->hub,
 				      .cases = c->cases, .ideas = c->ideas, .misses = c->misses,
-				      .replies = d->replies,
-				      .reload = d->reload, .arg = d->arg};
+				      .replies = d->replies, .reload = d->reload,
+				      .can_send_files = d->can_send_files, .arg = d->arg};
 	c->api = console_api_new(&ad);
 	return c;
 }

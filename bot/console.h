@@ -36,6 +36,8 @@ struct console_deps {
 	int (*reload)(void *arg, struct buf *out);
 	/* Shows a channel's customer that a person is writing (cases_deps.typing). */
 	int (*typing)(void *arg, const char *channel, int64_t peer);
+	/* 1 when the channel can send approved files (console_api_deps.can_send_files). */
+	int (*can_send_files)(void *arg, const char *channel);
 	void *arg;                 /* for replies, reload and typing */
 };
 

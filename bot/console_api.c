@@ -672,6 +672,23 @@ static void api_templates(struct call *k, int64_t id)
 		cJSON_AddBoolToObject(e, "suggested", suggested);
 		cJSON_AddItemToArray(arr, e);
 	}
+	/* The approved files (files.json), when the case's channel can send them. */
+	const char *channel = json_str(record, "channel");
+	int files_ok = channel && c->d.can_send_files && c->d.can_send_files(c->d.arg, channel);
+	cJSON_AddBoolToObject(o, "can_send_files", files_ok);
+	cJSON *files = cJSON_AddArrayToObject(o, "files");
+	for (size_t i = 0; files_ok && i < replyset_n_files(rs); i++) {
+		const struct replyset_file *f = replyset_file_at(rs, i);
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "id", f->id);
+		cJSON_AddStringToObject(e, "title", f->title[RS_RU]);
+		if (f->title[RS_EN])
+			cJSON_AddStringToObject(e, "title_en", f->title[RS_EN]);
+		cJSON_AddStringToObject(e, "kind", f->kind == RS_FILE_PHOTO ? "photo" : "document");
+		cJSON_AddStringToObject(e, "name", f->name);
+		cJSON_AddNumberToObject(e, "size", (double)f->len);
+		cJSON_AddItemToArray(files, e);
+	}
 	replyset_unref(rs);
 	cJSON_Delete(record);
 	reply_json(k->resp, 200, o);
@@ -830,9 +847,20 @@ static int unfilled(const char *text, char *name, size_t namelen)
 
 static void api_reply(struct call *k, int64_t id)
 {
-	const char *text = body_text(k, "text", 1);
-	if (!text)
+	/* With an approved file ("file": its id) the text is optional. */
+	const cJSON *file_id = cJSON_GetObjectItemCaseSensitive(k->body, "file");
+	int with_file = file_id && !cJSON_IsNull(file_id);
+	if (with_file && (!cJSON_IsString(file_id) || strlen(file_id->valuestring) > 64)) {
+		char msg[192];
+		snprintf(msg, sizeof msg, txt(k, CT_NO_SUCH_FILE), "?");
+		http_resp_error(k->resp, 400, msg);
 		return;
+	}
+	const char *text = body_text(k, "text", !with_file);
+	if (!text && (!with_file || cJSON_GetObjectItemCaseSensitive(k->body, "text")))
+		return;
+	if (!text)
+		text = "";
 	const char *tpl = json_str(k->body, "template");
 	char ph[48];
 	if (unfilled(text, ph, sizeof ph)) {
@@ -854,14 +882,34 @@ static void api_reply(struct call *k, int64_t id)
 		cJSON_Delete(record);
 		return;
 	}
+	/* Only an approved file of the live set, on a channel that can send it. */
+	struct replyset *rs = with_file ? replyset_ref(live_replies(k->c)) : NULL;
+	const struct replyset_file *file = NULL;
+	if (with_file) {
+		const char *channel = json_str(record, "channel");
+		if (!channel || !k->c->d.can_send_files ||
+		    !k->c->d.can_send_files(k->c->d.arg, channel)) {
+			http_resp_error(k->resp, 422, txt(k, CT_NO_FILES_HERE));
+			goto out;
+		}
+		if (!(file = replyset_file(rs, file_id->valuestring))) {
+			char msg[192];
+			snprintf(msg, sizeof msg, txt(k, CT_NO_SUCH_FILE), file_id->valuestring);
+			http_resp_error(k->resp, 422, msg);
+			goto out;
+		}
+	}
 	cJSON_Delete(record);
+	record = NULL;
 	/* One transaction: the row, the transcript line and the audit entry, or nothing. */
-	if (cases_reply(k->c->d.cases, id, k->s->login, text, tpl, k->now, &record) < 0) {
+	if (cases_reply_file(k->c->d.cases, id, k->s->login, text, tpl, file, k->now, &record) < 0) {
 		http_resp_error(k->resp, 503, txt(k, CT_NOT_QUEUED));
-		return;
+		goto out;
 	}
 	reply_case(k, id, record);
+out:
 	cJSON_Delete(record);
+	replyset_unref(rs);
 }
 
 /* The «Публичные» view: threads under the community's posts with open cases. */

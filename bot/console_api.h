@@ -68,7 +68,10 @@ struct console_api_deps {
 	struct console_misses *misses; /* /api/misses (console_misses.h) */
 	struct replyset *(*replies)(void *arg); /* the live reply set */
 	int (*reload)(void *arg, struct buf *out);
-	void *arg;                 /* for replies and reload */
+	/* 1 when the channel (a page id) can send approved files (caps.send_files); NULL:
+	 * none can. */
+	int (*can_send_files)(void *arg, const char *channel);
+	void *arg;                 /* for replies, reload and can_send_files */
 };
 
 /* Registers the routes on d->server (when there is one). d is copied. */

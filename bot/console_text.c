@@ -102,6 +102,12 @@ static const struct console_text_pair texts[CT_COUNT] = {
 	[CT_PUBLIC_NO_COMMENT] = {"у обращения нет такого комментария в его ветке",
 				  "the case's thread has no such comment"},
 	[CT_PUBLIC_DELETED] = {"комментарий удалён автором", "the author deleted the comment"},
+	[CT_AUDIT_REPLY_FILE] = {"файл %s (%zu байт), текст %zu байт",
+				 "file %s (%zu bytes), text %zu bytes"},
+	[CT_NO_SUCH_FILE] = {"файла «%s» нет среди одобренных (набор ответов перезагружен?)",
+			     "\"%s\" is not an approved file (was the reply set reloaded?)"},
+	[CT_NO_FILES_HERE] = {"в этот канал файлы не отправляются",
+			      "this channel cannot send files"},
 };
 
 const char *console_text(const char *lang, enum console_text_id id)

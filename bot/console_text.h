@@ -60,6 +60,9 @@ enum console_text_id {
 	CT_PUBLIC_NOT_APPROVED,
 	CT_PUBLIC_NO_COMMENT,
 	CT_PUBLIC_DELETED,
+	CT_AUDIT_REPLY_FILE,     /* %s approved file id, %zu bytes of the file, %zu of text */
+	CT_NO_SUCH_FILE,         /* %s approved file id */
+	CT_NO_FILES_HERE,
 	CT_COUNT
 };
 

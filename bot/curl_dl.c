@@ -37,6 +37,13 @@ static void load(void)
 		SYMBOL(multi_info_read, "curl_multi_info_read"),
 		SYMBOL(slist_append, "curl_slist_append"),
 		SYMBOL(slist_free_all, "curl_slist_free_all"),
+		SYMBOL(mime_init, "curl_mime_init"),
+		SYMBOL(mime_free, "curl_mime_free"),
+		SYMBOL(mime_addpart, "curl_mime_addpart"),
+		SYMBOL(mime_name, "curl_mime_name"),
+		SYMBOL(mime_data, "curl_mime_data"),
+		SYMBOL(mime_filename, "curl_mime_filename"),
+		SYMBOL(mime_type, "curl_mime_type"),
 	};
 	/* Never closed: libcurl stays for the life of the process once loaded. */
 	void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);

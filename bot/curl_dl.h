@@ -28,6 +28,13 @@ struct curl_dl {
 	CURLMsg *(*multi_info_read)(CURLM *, int *);
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
 	void (*slist_free_all)(struct curl_slist *);
+	curl_mime *(*mime_init)(CURL *);
+	void (*mime_free)(curl_mime *);
+	curl_mimepart *(*mime_addpart)(curl_mime *);
+	CURLcode (*mime_name)(curl_mimepart *, const char *);
+	CURLcode (*mime_data)(curl_mimepart *, const char *, size_t);
+	CURLcode (*mime_filename)(curl_mimepart *, const char *);
+	CURLcode (*mime_type)(curl_mimepart *, const char *);
 };
 
 /* Loads libcurl.so.4 and resolves every function. Returns the table, or NULL with a log

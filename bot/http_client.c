@@ -26,6 +26,7 @@ struct request {
 	struct buf body;
 	struct buf headers;
 	struct curl_slist *slist;
+	curl_mime *mime;
 	char errbuf[CURL_ERROR_SIZE];
 	struct request *next;
 };
@@ -215,6 +216,8 @@ static void request_free(struct request *r)
 		API->easy_cleanup(r->easy);
 	}
 	API->slist_free_all(r->slist);
+	if (r->mime)
+		API->mime_free(r->mime);
 	buf_free(&r->body);
 	buf_free(&r->headers);
 	free(r);
@@ -260,7 +263,23 @@ int http_request(struct http_client *c, const struct http_request_opts *opts, ht
 	API->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	API->easy_setopt(e, CURLOPT_USERAGENT, "deskbot/" DESKBOT_VERSION);
 	API->easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-	if (opts->method && strcmp(opts->method, "POST") == 0) {
+	if (opts->method && strcmp(opts->method, "POST") == 0 && opts->parts) {
+		r->mime = API->mime_init(e);
+		for (size_t i = 0; r->mime && i < opts->n_parts; i++) {
+			const struct http_part *p = &opts->parts[i];
+			curl_mimepart *part = API->mime_addpart(r->mime);
+			if (!part)
+				break;
+			API->mime_name(part, p->name);
+			API->mime_data(part, p->data ? p->data : "", p->len);
+			if (p->filename)
+				API->mime_filename(part, p->filename);
+			if (p->type)
+				API->mime_type(part, p->type);
+		}
+		API->easy_setopt(e, CURLOPT_MIMEPOST, r->mime);
+		r->slist = API->slist_append(r->slist, "Expect:");
+	} else if (opts->method && strcmp(opts->method, "POST") == 0) {
 		API->easy_setopt(e, CURLOPT_POST, 1L);
 		API->easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)(opts->body ? opts->body_len : 0));
 		API->easy_setopt(e, CURLOPT_COPYPOSTFIELDS, opts->body ? opts->body : "");

@@ -22,6 +22,16 @@ struct http_response {
 /* Called exactly once per successful http_request, unless the request is cancelled. */
 typedef void (*http_done_cb)(void *arg, const struct http_response *res);
 
+/* One part of a multipart/form-data POST (http_request_opts.parts): a field, or a file
+ * when filename is set. data is copied. */
+struct http_part {
+	const char *name;
+	const char *data;
+	size_t len;
+	const char *filename; /* NULL: a plain field */
+	const char *type;     /* the part's Content-Type, or NULL */
+};
+
 struct http_request_opts {
 	const char *method;       /* "GET" (default), "POST" or "DELETE" (no body) */
 	const char *url;
@@ -31,6 +41,9 @@ struct http_request_opts {
 	long timeout_ms;          /* whole-transfer time-out; 0 = 30 s */
 	size_t max_response;      /* bytes; 0 = 8 MiB; larger responses fail */
 	const char *extra_header; /* one "Name: value" header, or NULL */
+	/* POST as multipart/form-data (libcurl mime) instead of body: n_parts parts. */
+	const struct http_part *parts;
+	size_t n_parts;
 };
 
 int http_client_init(uv_loop_t *loop, struct http_client **out);

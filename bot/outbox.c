@@ -9,10 +9,14 @@
 #include <string.h>
 #include <uv.h>
 
+#include <cjson/cJSON.h>
+
 #include "channels/channel.h"
+#include "json_util.h"
 #include "log.h"
 #include "outbox_policy.h"
 #include "outq.h"
+#include "store_files.h"
 #include "store_outbox_peer.h"
 #include "xalloc.h"
 
@@ -287,6 +291,25 @@ static void fail_chat(struct chanq *q, struct outq_peer *p, const char *reason, 
 		outq_drop_chat(q->q, p, fail_row, &c);
 }
 
+static int is_file(const struct outbox_row *row)
+{
+	return row->kind && strcmp(row->kind, "file") == 0;
+}
+
+/* A file row failed for good: its snapshot says so, so that the transcript line shows
+ * the file was not delivered (a text row's failure is the outbox's alone). */
+static void file_failed(struct outbox *ob, const struct outbox_row *row, const char *reason)
+{
+	if (!is_file(row))
+		return;
+	cJSON *x = row->extra ? cJSON_Parse(row->extra) : NULL;
+	int64_t id = json_int(x, "file_id", 0);
+	cJSON_Delete(x);
+	if (id > 0 && store_file_out_failed(ob->store, id, reason) < 0)
+		log_warn("outbox: file %lld: the failure is not on its line: %s", (long long)id,
+			 store_state(ob->store));
+}
+
 static void finish_row(struct chanq *q, struct outq_node *n, const struct send_result *res,
 		       int64_t now)
 {
@@ -303,6 +326,10 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 		break;
 	case SEND_RETRY: {
 		row->attempts++;
+		if (res->handle[0]) {
+			free(row->handle);
+			row->handle = xstrdup(res->handle);
+		}
 		channel_count_failure(ch, res->code);
 		if (row->attempts >= MAX_ATTEMPTS) {
 			char reason[256];
@@ -311,6 +338,7 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 			log_error("outbox: %s chat %lld row %lld: %s", ch->name,
 				  (long long)row->peer_id, (long long)row->id, reason);
 			mark(ob, MARK_FAILED, row->id, 0, now, NULL, reason);
+			file_failed(ob, row, reason);
 			*ch->m_failed += 1;
 			outq_done(q->q, n, 0, 0, now);
 			outq_node_free(n);
@@ -333,6 +361,7 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 			  ch->name, (long long)row->peer_id, (long long)row->id, res->code,
 			  res->reason);
 		mark(ob, MARK_FAILED, row->id, 0, now, NULL, res->reason);
+		file_failed(ob, row, res->reason);
 		channel_count_failure(ch, res->code);
 		*ch->m_failed += 1;
 		outq_done(q->q, n, 0, 0, now);
@@ -342,6 +371,7 @@ static void finish_row(struct chanq *q, struct outq_node *n, const struct send_r
 		log_warn("outbox: %s chat %lld cannot receive messages (code %d: %s); stopping",
 			 ch->name, (long long)row->peer_id, res->code, res->reason);
 		mark(ob, MARK_FAILED, row->id, 0, now, NULL, res->reason);
+		file_failed(ob, row, res->reason);
 		mark(ob, MARK_BLOCKED, row->peer_id, 0, now, ch->name, res->reason);
 		channel_count_failure(ch, res->code);
 		*ch->m_blocked += 1;
@@ -433,6 +463,39 @@ static size_t text_bytes(const struct outq_node *n)
 	return (n->row.text ? strlen(n->row.text) : 0) + (n->row.keyboard ? strlen(n->row.keyboard) : 0);
 }
 
+
+/* Loads a file row's bytes (the snapshot its extra names) before its first attempt;
+ * on failure fills res: a store that cannot answer now is a retry, a snapshot that is
+ * gone (or a channel that cannot send files) a permanent failure. */
+static int load_file(struct outbox *ob, struct outbox_row *row, struct send_result *res)
+{
+	*res = (struct send_result){.outcome = SEND_FAILED};
+	if (row->file_data)
+		return 0;
+	cJSON *x = row->extra ? cJSON_Parse(row->extra) : NULL;
+	int64_t id = json_int(x, "file_id", 0);
+	cJSON_Delete(x);
+	struct store_file sf;
+	int found = id > 0 ? store_file_get(ob->store, id, &sf) : 0;
+	if (found < 0) {
+		res->outcome = SEND_RETRY;
+		snprintf(res->reason, sizeof res->reason, "file %lld: the store cannot read it now",
+			 (long long)id);
+		return -1;
+	}
+	if (!found || strcmp(sf.state, "ok") != 0 || !sf.data) {
+		snprintf(res->reason, sizeof res->reason, "file %lld is not in the store", (long long)id);
+		if (found)
+			store_file_clear(&sf);
+		return -1;
+	}
+	row->file_data = sf.data;
+	row->file_len = sf.len;
+	sf.data = NULL;
+	store_file_clear(&sf);
+	return 0;
+}
+
 /* Starts one request: a single row, or a batch of ready rows from different chats. */
 static void start_request(struct chanq *q, int64_t now, uint64_t ticket)
 {
@@ -459,6 +522,11 @@ static void start_request(struct chanq *q, int64_t now, uint64_t ticket)
 	}
 	q->in_flight++;
 	int r;
+	struct send_result file_res;
+	if (f->n == 1 && is_file(&first->row) && load_file(q->ob, &first->row, &file_res) < 0) {
+		request_ended(f, &file_res, 1);
+		return;
+	}
 	if (f->n == 1) {
 		r = ch->ops->send(ch, &f->nodes[0]->row, sent_cb, f);
 	} else {

@@ -20,6 +20,13 @@ struct outbox_row {
 	int attempts;
 	int64_t created_ms;
 	int64_t next_attempt_ms;
+	/* Kind "file" (an approved file, extra {"file_id","kind","name","mime"}): the bytes
+	 * of the snapshot the outbox loads before the first attempt, and the platform's
+	 * handle of an upload that went through while the send after it did not (the next
+	 * attempt sends it without uploading again). NULL until then. */
+	char *file_data;
+	size_t file_len;
+	char *handle;
 };
 
 void outbox_row_free(struct outbox_row *r);

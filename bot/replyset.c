@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,6 +55,8 @@ struct replyset {
 	char ***synonyms;          /* groups of normalised entries, each NULL-terminated */
 	size_t n_synonyms;
 	struct replyset_settings settings;
+	struct replyset_file *files;
+	size_t n_files;
 	size_t n_examples;
 	struct text_ctx *text;     /* stemmers; one thread only */
 	struct match_index *index; /* built last */
@@ -578,6 +581,14 @@ static void rs_destroy(struct replyset *rs)
 		free(rs->synonyms[i]);
 	}
 	free(rs->synonyms);
+	for (size_t i = 0; i < rs->n_files; i++) {
+		free(rs->files[i].id);
+		free_texts(rs->files[i].title);
+		free(rs->files[i].path);
+		free(rs->files[i].name);
+		free(rs->files[i].data);
+	}
+	free(rs->files);
 	free_strv(rs->settings.menu, rs->settings.n_menu);
 	free_strv(rs->settings.idea_units, rs->settings.n_idea_units);
 	free(rs->dir);
@@ -973,6 +984,193 @@ static void load_lexicons(struct replyset *rs, struct file *f)
 			text_phrases_add(rs->lex_phrases, *e, (unsigned)i);
 }
 
+/* ------------------------------------------------------------------ approved files */
+
+struct file_type {
+	const char *ext;
+	int kind;
+	const char *mime;
+	const char *magic; /* the bytes it must start with, or NULL */
+	size_t magic_len;
+};
+
+static const struct file_type file_types[] = {
+	{".png", RS_FILE_PHOTO, "image/png", "\x89PNG\r\n\x1a\n", 8},
+	{".jpg", RS_FILE_PHOTO, "image/jpeg", "\xff\xd8\xff", 3},
+	{".jpeg", RS_FILE_PHOTO, "image/jpeg", "\xff\xd8\xff", 3},
+	{".pdf", RS_FILE_DOCUMENT, "application/pdf", "%PDF-", 5},
+	{".txt", RS_FILE_DOCUMENT, "text/plain; charset=utf-8", NULL, 0},
+	{".docx", RS_FILE_DOCUMENT,
+	 "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "PK\x03\x04", 4},
+	{".xlsx", RS_FILE_DOCUMENT,
+	 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "PK\x03\x04", 4},
+	{".png", RS_FILE_DOCUMENT, "image/png", "\x89PNG\r\n\x1a\n", 8},
+	{".jpg", RS_FILE_DOCUMENT, "image/jpeg", "\xff\xd8\xff", 3},
+};
+
+static int ends_with_ci(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	if (m > n)
+		return 0;
+	for (size_t i = 0; i < m; i++) {
+		char c = s[n - m + i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != suffix[i])
+			return 0;
+	}
+	return 1;
+}
+
+const char *replyset_file_check(int kind, const char *name, const char *data, size_t len,
+				char *why, size_t whylen)
+{
+	int ext_known = 0;
+	for (size_t i = 0; i < sizeof file_types / sizeof file_types[0]; i++) {
+		const struct file_type *t = &file_types[i];
+		if (!ends_with_ci(name, t->ext))
+			continue;
+		ext_known = 1;
+		if (t->kind != kind)
+			continue;
+		if (t->magic && (len < t->magic_len || memcmp(data, t->magic, t->magic_len) != 0)) {
+			snprintf(why, whylen, "\"%s\" is not a %s file (its first bytes say otherwise)",
+				 name, t->ext + 1);
+			return NULL;
+		}
+		return t->mime;
+	}
+	if (ext_known && kind == RS_FILE_PHOTO)
+		snprintf(why, whylen, "a photo must be .png, .jpg or .jpeg, not \"%s\"", name);
+	else
+		snprintf(why, whylen,
+			 "\"%s\": only .pdf, .txt, .docx, .xlsx, .png, .jpg (documents) and .png, "
+			 ".jpg, .jpeg (photos) may be sent",
+			 name);
+	return NULL;
+}
+
+/* The file an entry names: "files/<name>", a plain name (no "..", no further "/", no
+ * backslash, no leading dot), a regular file inside the set's directory. */
+static int valid_file_name(const char *rel)
+{
+	if (strncmp(rel, "files/", 6) != 0)
+		return 0;
+	const char *name = rel + 6;
+	if (!*name || *name == '.' || strlen(name) > 120)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p == '/' || *p == '\\' || *p < 0x20 || *p == '"')
+			return 0;
+	return 1;
+}
+
+/* Reads dir/rel into *data when it is a regular file under dir of at most
+ * REPLYSET_FILE_MAX bytes; why says what is wrong otherwise. */
+static int read_approved(const char *dir, const char *rel, char **data, size_t *len, char *why,
+			 size_t whylen)
+{
+	char *path = xasprintf("%s/%s", dir, rel);
+	char *real_dir = realpath(dir, NULL), *real = realpath(path, NULL);
+	int r = -1;
+	struct stat sb;
+	if (!real) {
+		snprintf(why, whylen, "\"%s\" does not exist (%s)", rel, strerror(errno));
+	} else if (!real_dir || strncmp(real, real_dir, strlen(real_dir)) != 0 ||
+		   real[strlen(real_dir)] != '/') {
+		snprintf(why, whylen, "\"%s\" is outside the reply set's directory", rel);
+	} else if (stat(real, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(why, whylen, "\"%s\" is not a regular file", rel);
+	} else if (sb.st_size == 0) {
+		snprintf(why, whylen, "\"%s\" is empty", rel);
+	} else if ((uint64_t)sb.st_size > REPLYSET_FILE_MAX) {
+		snprintf(why, whylen, "\"%s\" is %lld bytes, over the limit of %u (10 MiB)", rel,
+			 (long long)sb.st_size, REPLYSET_FILE_MAX);
+	} else {
+		FILE *fp = fopen(real, "rb");
+		*data = xmalloc((size_t)sb.st_size + 1);
+		size_t n = fp ? fread(*data, 1, (size_t)sb.st_size + 1, fp) : 0;
+		if (fp)
+			fclose(fp);
+		if (n != (size_t)sb.st_size) {
+			snprintf(why, whylen, "\"%s\" cannot be read whole", rel);
+			free(*data);
+			*data = NULL;
+		} else {
+			*len = n;
+			r = 0;
+		}
+	}
+	free(path);
+	free(real);
+	free(real_dir);
+	return r;
+}
+
+/* files.json (optional): {"files": [{"id", "title", "title_en", "file", "kind"}, ...]}. */
+static void load_files(struct replyset *rs, struct file *f, const char *dir, uint64_t *hash)
+{
+	const cJSON *arr = need(f, f->root, "files", cJSON_Array, "an array");
+	const cJSON *o;
+	cJSON_ArrayForEach(o, arr)
+	{
+		if (!cJSON_IsObject(o)) {
+			ERR_NODE(f, o, "an approved file must be an object");
+			continue;
+		}
+		struct replyset_file e = {0};
+		const cJSON *id = need(f, o, "id", cJSON_String, "a string");
+		if (id && !valid_id(id->valuestring))
+			ERR_NODE(f, id, "file id \"%s\" must match [a-z0-9_]+", id->valuestring);
+		for (size_t k = 0; id && k < rs->n_files; k++)
+			if (strcmp(rs->files[k].id, id->valuestring) == 0)
+				ERR_NODE(f, id, "duplicate file id \"%s\"", id->valuestring);
+		e.id = xstrdup(id ? id->valuestring : "");
+		const cJSON *title = need(f, o, "title", cJSON_String, "a string");
+		if (title && !*title->valuestring)
+			ERR_NODE(f, title, "field \"title\" must not be empty");
+		e.title[RS_RU] = xstrdup(title ? title->valuestring : "");
+		const cJSON *title_en = maybe(f, o, "title_en", cJSON_String, "a string");
+		if (title_en && *title_en->valuestring)
+			e.title[RS_EN] = xstrdup(title_en->valuestring);
+		const cJSON *kind = need(f, o, "kind", cJSON_String, "a string");
+		int kind_ok = 0;
+		if (kind) {
+			if (strcmp(kind->valuestring, "document") == 0)
+				e.kind = RS_FILE_DOCUMENT, kind_ok = 1;
+			else if (strcmp(kind->valuestring, "photo") == 0)
+				e.kind = RS_FILE_PHOTO, kind_ok = 1;
+			else
+				ERR_NODE(f, kind, "unknown file kind \"%s\" (document, photo)",
+					 kind->valuestring);
+		}
+		const cJSON *file = need(f, o, "file", cJSON_String, "a string");
+		if (file && !valid_file_name(file->valuestring)) {
+			ERR_NODE(f, file,
+				 "\"%s\": a file must be \"files/<name>\" (no \"..\", no sub-folder)",
+				 file->valuestring);
+		} else if (file) {
+			char why[200];
+			e.path = xstrdup(file->valuestring);
+			e.name = xstrdup(file->valuestring + 6);
+			if (read_approved(dir, e.path, &e.data, &e.len, why, sizeof why) < 0) {
+				ERR_NODE(f, file, "%s", why);
+			} else if (kind_ok && !(e.mime = replyset_file_check(e.kind, e.name, e.data,
+									   e.len, why, sizeof why))) {
+				ERR_NODE(f, file, "%s", why);
+			} else {
+				for (const char *s = e.path; *s; s++)
+					*hash = (*hash ^ (unsigned char)*s) * 1099511628211ULL;
+				for (size_t i = 0; i < e.len; i++)
+					*hash = (*hash ^ (unsigned char)e.data[i]) * 1099511628211ULL;
+			}
+		}
+		rs->files = xrealloc(rs->files, (rs->n_files + 1) * sizeof *rs->files);
+		rs->files[rs->n_files++] = e;
+	}
+}
+
 /* Does a normalised entry have a word (a letter) in it? */
 static int has_letter(const char *s)
 {
@@ -1322,6 +1520,12 @@ int replyset_load_sharing(const char *dir, const struct replyset *prev, struct r
 	struct file synonyms = {0};
 	if (has_syn && file_open(&synonyms, dir, "synonyms.json", errs, &n_errors, &hash) == 0)
 		load_synonyms(rs, &synonyms);
+	char *files_path = xasprintf("%s/files.json", dir);
+	int has_files = access(files_path, F_OK) == 0;
+	free(files_path);
+	struct file files = {0};
+	if (has_files && file_open(&files, dir, "files.json", errs, &n_errors, &hash) == 0)
+		load_files(rs, &files, dir, &hash);
 	cross_check(rs, ifiles, n_ifiles, &settings);
 	for (size_t i = 0; i < rs->n_intents; i++)
 		rs->n_examples += rs->intents[i].n_examples[RS_RU] + rs->intents[i].n_examples[RS_EN];
@@ -1331,6 +1535,7 @@ int replyset_load_sharing(const char *dir, const struct replyset *prev, struct r
 	file_close(&templates);
 	file_close(&lexicons);
 	file_close(&synonyms);
+	file_close(&files);
 	for (size_t i = 0; i < n_ifiles; i++) {
 		file_close(&ifiles[i]);
 		free(inames[i]);
@@ -1440,6 +1645,24 @@ const struct replyset_tariff *replyset_tariff(const struct replyset *rs, const c
 	for (size_t i = 0; id && i < rs->n_tariffs; i++)
 		if (strcmp(rs->tariffs[i].id, id) == 0)
 			return &rs->tariffs[i];
+	return NULL;
+}
+
+size_t replyset_n_files(const struct replyset *rs)
+{
+	return rs ? rs->n_files : 0;
+}
+
+const struct replyset_file *replyset_file_at(const struct replyset *rs, size_t i)
+{
+	return rs && i < rs->n_files ? &rs->files[i] : NULL;
+}
+
+const struct replyset_file *replyset_file(const struct replyset *rs, const char *id)
+{
+	for (size_t i = 0; rs && id && i < rs->n_files; i++)
+		if (strcmp(rs->files[i].id, id) == 0)
+			return &rs->files[i];
 	return NULL;
 }
 

@@ -79,6 +79,21 @@ struct replyset_template {
 	char *text[RS_NLANG];
 };
 
+/* One approved file a secretary may send (files.json, the bytes under files/). */
+enum replyset_file_kind { RS_FILE_DOCUMENT, RS_FILE_PHOTO };
+#define REPLYSET_FILE_MAX (10u << 20) /* bytes of one approved file */
+
+struct replyset_file {
+	char *id;
+	int kind;              /* enum replyset_file_kind */
+	char *title[RS_NLANG]; /* title[RS_EN] may be NULL (the console shows the Russian) */
+	char *path;            /* as in files.json: "files/<name>" */
+	char *name;            /* the file name the customer sees: "<name>" */
+	const char *mime;      /* by extension, checked against the bytes */
+	char *data;            /* the bytes, read at load time */
+	size_t len;
+};
+
 #include "replyset_settings.h"
 
 /* One problem found while loading. */
@@ -139,6 +154,16 @@ const struct replyset_tariff *replyset_tariff(const struct replyset *rs, const c
 const struct replyset_template *replyset_template_at(const struct replyset *rs, size_t i);
 const struct replyset_template *replyset_template(const struct replyset *rs, const char *id);
 const struct replyset_settings *replyset_settings(const struct replyset *rs);
+/* The approved files (files.json, optional): by position and by id. Borrowed. */
+size_t replyset_n_files(const struct replyset *rs);
+const struct replyset_file *replyset_file_at(const struct replyset *rs, size_t i);
+const struct replyset_file *replyset_file(const struct replyset *rs, const char *id);
+/* What an approved file's bytes are, by its name and its first bytes: the MIME type, or
+ * NULL when the name's extension is not allowed for kind or the bytes do not match it
+ * (a photo must be a real PNG or JPEG, a PDF must start with %PDF-). why says what is
+ * wrong. */
+const char *replyset_file_check(int kind, const char *name, const char *data, size_t len,
+				char *why, size_t whylen);
 
 /* Lexicon entries (normalised, NULL-terminated array), or NULL for an unknown name
  * ("obscene", "legal_threat", "spread_call", "negative", "operator_request", ...). */

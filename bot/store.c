@@ -909,6 +909,8 @@ void outbox_row_free(struct outbox_row *r)
 	free(r->extra);
 	free(r->replyset_version);
 	free(r->source);
+	free(r->file_data);
+	free(r->handle);
 	*r = (struct outbox_row){0};
 }
 

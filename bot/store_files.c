@@ -34,6 +34,47 @@ int store_file_add(struct store_tx *tx, int64_t case_id, const char *channel,
 	return store__step_done(st, s, "case file add");
 }
 
+int store_file_add_out(struct store_tx *tx, int64_t case_id, const char *channel,
+		       const char *kind, const char *approved_id, const char *name,
+		       const char *mime, const void *data, size_t len, int64_t now, int64_t *id)
+{
+	struct store *st = store__writer(tx, "store_file_add_out");
+	if (!st)
+		return -1;
+	struct sql_stmt *s = store__prep(
+		st, "INSERT INTO case_files (case_id, line_id, channel, kind, ref, name, state, mime, "
+		    "size, data, created_at) VALUES (?1, coalesce((SELECT max(id) FROM case_lines "
+		    "WHERE case_id = ?1), 0), ?2, ?3, ?4, ?5, 'ok', ?6, ?7, ?8, ?9)");
+	if (!s)
+		return -1;
+	char ref[96];
+	snprintf(ref, sizeof ref, "out:%s", approved_id);
+	sql_bind_int64(s, 1, case_id);
+	sql_bind_text(s, 2, channel);
+	sql_bind_text(s, 3, kind);
+	sql_bind_text(s, 4, ref);
+	sql_bind_text(s, 5, name);
+	sql_bind_text(s, 6, mime);
+	sql_bind_int64(s, 7, (int64_t)len);
+	sql_bind_blob(s, 8, data, len);
+	sql_bind_int64(s, 9, now);
+	if (store__step_done(st, s, "case file add out") < 0)
+		return -1;
+	*id = sql_last_insert_rowid(store__db(st));
+	return 0;
+}
+
+int store_file_out_failed(struct store *st, int64_t id, const char *reason)
+{
+	struct sql_stmt *s = store__prep(st, "UPDATE case_files SET error = ?2 WHERE id = ?1 "
+					  "AND ref LIKE 'out:%'");
+	if (!s)
+		return -1;
+	sql_bind_int64(s, 1, id);
+	sql_bind_text(s, 2, reason);
+	return store__write_unit(st, s, "case file out failed");
+}
+
 int store_files_pending(struct store *st, int64_t after_id, int limit,
 			void (*fn)(void *arg, const struct store_pending_file *f), void *arg)
 {

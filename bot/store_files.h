@@ -16,6 +16,18 @@ struct store_tx;
 int store_file_add(struct store_tx *tx, int64_t case_id, const char *channel,
 		   const struct chan_file *f, int64_t now);
 
+/* A file a secretary sends (an approved file, replyset.h), snapshotted: the bytes as
+ * they were at send time, already "ok", tied to case id's last transcript line (the
+ * operator's line it goes with) and marked by its ref "out:<approved id>". *id is the
+ * new row's id (the outbox row names it). */
+int store_file_add_out(struct store_tx *tx, int64_t case_id, const char *channel,
+		       const char *kind, const char *approved_id, const char *name,
+		       const char *mime, const void *data, size_t len, int64_t now, int64_t *id);
+
+/* A sent file that could not be delivered for good (the outbox gave up): its error says
+ * why, the console shows it on the line (the bytes stay, state stays "ok"). */
+int store_file_out_failed(struct store *st, int64_t id, const char *reason);
+
 /* A pending file, borrowed for the callback. */
 struct store_pending_file {
 	int64_t id, case_id;

@@ -14,6 +14,7 @@ struct channel_caps {
 	int batch_send;            /* send_batch carries several rows in one request */
 	int local_chat;            /* the web chat served by our own listener */
 	int typing;                /* typing() shows the customer "печатает…" */
+	int send_files;            /* send() takes rows of kind "file" (an approved file) */
 	/* Which page the channel is, for the case record and the console: the platform
 	 * ("vk", "telegram", "web"), and for one of several pages its config label and
 	 * title (NULL when the config gave none). */

@@ -1,8 +1,11 @@
 /* Common channel set-up: limits and metric series (see channel.h). */
 #include "channel.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "json_util.h"
 #include "metrics.h"
 
 const char *const channel_customer_names[] = {CHANNEL_VK, CHANNEL_TELEGRAM, CHANNEL_MAX,
@@ -90,4 +93,22 @@ int channel_deliver(struct channel *ch, const struct channel_batch *b)
 {
 	const struct channel_sink *s = &ch->env->sink;
 	return s->ops->batch(s->arg, ch, b);
+}
+
+int channel_row_file(const struct outbox_row *row, struct chan_outfile *f)
+{
+	*f = (struct chan_outfile){0};
+	if (!row->kind || strcmp(row->kind, "file") != 0 || !row->file_data || !row->extra)
+		return -1;
+	cJSON *x = cJSON_Parse(row->extra);
+	const char *kind = json_str(x, "kind"), *name = json_str(x, "name"),
+		   *mime = json_str(x, "mime");
+	f->photo = kind && strcmp(kind, "photo") == 0;
+	snprintf(f->name, sizeof f->name, "%s", name && *name ? name : "file");
+	snprintf(f->mime, sizeof f->mime, "%s", mime && *mime ? mime : "application/octet-stream");
+	cJSON_Delete(x);
+	f->data = row->file_data;
+	f->len = row->file_len;
+	f->handle = row->handle && *row->handle ? row->handle : NULL;
+	return 0;
 }

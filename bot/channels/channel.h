@@ -34,6 +34,9 @@ struct send_result {
 	int64_t pause_channel_ms; /* > 0: the whole channel must pause (rate limit) */
 	int code;                 /* API error code or HTTP status, 0 if none */
 	char reason[160];         /* short, secret-free description */
+	/* A file row (SEND_RETRY): the attachment handle of an upload that went through,
+	 * "" when none; the outbox keeps it in the row (outbox_row.handle) for the retry. */
+	char handle[256];
 };
 
 typedef void (*channel_sent_cb)(void *arg, const struct send_result *res);
@@ -246,6 +249,18 @@ int hook_admit(struct channel *ch, const char *path, const char *secret, const c
  * the sink (stored < 0: 503, the platform resends it). */
 void hook_answer_stored(struct channel *ch, int parsed, int stored,
 			struct channel_hook_answer *ans);
+
+/* An outbox row of kind "file" as a channel sends it (borrowed from the row). */
+struct chan_outfile {
+	int photo;          /* 1: a photo (sendPhoto, photos.*, an image), else a document */
+	char name[128];     /* the file name the customer sees */
+	char mime[96];
+	const char *data;   /* the snapshot's bytes (outbox_row.file_data) */
+	size_t len;
+	const char *handle; /* an earlier attempt's upload (outbox_row.handle), or NULL */
+};
+/* Reads a file row: 0, or -1 when it is not a file row or its bytes are not loaded. */
+int channel_row_file(const struct outbox_row *row, struct chan_outfile *f);
 
 struct config_channel;
 struct config_max;

@@ -352,10 +352,137 @@ static void send_cb(void *arg, const struct http_response *res)
 	free(s);
 }
 
+/* An approved file: POST /uploads, the bytes to its URL (field "data"), then the
+ * message with the token. The upload URL is the platform's: it gets no Authorization
+ * header. A token the platform has not processed yet ("attachment.not.ready") is kept in
+ * the row (send_result.handle) and the outbox retries the message alone, waiting longer
+ * each time. */
+struct file_send {
+	struct max *mx;
+	channel_sent_cb cb;
+	void *arg;
+	const struct outbox_row *row; /* borrowed until cb */
+	struct chan_outfile f;
+	char *token;
+};
+
+static void file_end(struct file_send *fs, struct send_result *r)
+{
+	if (r->outcome == SEND_RETRY && fs->token)
+		snprintf(r->handle, sizeof r->handle, "%s", fs->token);
+	fs->mx->lp.sends_in_flight--;
+	fs->cb(fs->arg, r);
+	free(fs->token);
+	free(fs);
+}
+
+static void file_retry(struct file_send *fs, const char *what, const struct http_response *res)
+{
+	struct send_result r = {.outcome = SEND_RETRY, .code = (int)res->status};
+	snprintf(r.reason, sizeof r.reason, "%s (HTTP %ld%s%s)", what, res->status,
+		 *res->error ? ", " : "", res->error);
+	file_end(fs, &r);
+}
+
+static void file_sent_cb(void *arg, const struct http_response *res)
+{
+	struct file_send *fs = arg;
+	struct send_result r;
+	max_classify_send(res->status, res->transport_error, res->body, 0, &r);
+	if (r.outcome == SEND_RETRY && r.retry_after_ms > 0 && res->status == 400) {
+		/* attachment.not.ready: 1 s, 2 s, 4 s, ... up to 30 s. */
+		int n = fs->row->attempts < 5 ? fs->row->attempts : 5;
+		r.retry_after_ms = 1000LL << n;
+	}
+	file_end(fs, &r);
+}
+
+static int file_message(struct file_send *fs)
+{
+	struct max *mx = fs->mx;
+	char query[48];
+	char *url = xasprintf("%s/messages?%s", mx->cfg->api_url,
+			      max_send_query(fs->row->peer_id, query, sizeof query));
+	char *body = max_file_body(fs->row, fs->f.photo, fs->token);
+	struct http_request_opts opts = {.method = "POST", .url = url, .body = body,
+					 .body_len = strlen(body),
+					 .content_type = "application/json", .timeout_ms = 20000,
+					 .extra_header = mx->auth};
+	int r = http_request(mx->base.env->http, &opts, file_sent_cb, fs, NULL);
+	free(url);
+	free(body);
+	return r;
+}
+
+static void file_uploaded_cb(void *arg, const struct http_response *res)
+{
+	struct file_send *fs = arg;
+	fs->token = res->status == 200 ? max_parse_upload_token(res->body) : NULL;
+	if (!fs->token) {
+		file_retry(fs, "upload failed", res);
+		return;
+	}
+	if (file_message(fs) < 0)
+		file_retry(fs, "POST /messages could not start", res);
+}
+
+static void file_url_cb(void *arg, const struct http_response *res)
+{
+	struct file_send *fs = arg;
+	char *url = res->status == 200 ? max_parse_upload_url(res->body) : NULL;
+	if (!url) {
+		struct send_result r;
+		max_classify_send(res->status, res->transport_error, res->body, 0, &r);
+		if (r.outcome == SEND_OK)
+			r.outcome = SEND_RETRY;
+		snprintf(r.reason, sizeof r.reason, "POST /uploads: HTTP %ld, no upload url",
+			 res->status);
+		file_end(fs, &r);
+		return;
+	}
+	struct http_part part = {.name = max_upload_field(), .data = fs->f.data, .len = fs->f.len,
+				 .filename = fs->f.name, .type = fs->f.mime};
+	struct http_request_opts o = {.method = "POST", .url = url, .parts = &part, .n_parts = 1,
+				      .timeout_ms = 120000};
+	int rc = http_request(fs->mx->base.env->http, &o, file_uploaded_cb, fs, NULL);
+	free(url);
+	if (rc < 0)
+		file_retry(fs, "upload could not start", res);
+}
+
+static int max_send_file(struct max *mx, const struct outbox_row *row,
+			 const struct chan_outfile *f, channel_sent_cb cb, void *arg)
+{
+	struct file_send *fs = xcalloc(1, sizeof *fs);
+	*fs = (struct file_send){.mx = mx, .cb = cb, .arg = arg, .row = row, .f = *f};
+	int r;
+	if (f->handle) {
+		fs->token = xstrdup(f->handle);
+		r = file_message(fs);
+	} else {
+		char *url = xasprintf("%s/uploads?type=%s", mx->cfg->api_url, max_upload_type(f->photo));
+		struct http_request_opts opts = {.method = "POST", .url = url, .body = "",
+						 .body_len = 0, .timeout_ms = 20000,
+						 .extra_header = mx->auth};
+		r = http_request(mx->base.env->http, &opts, file_url_cb, fs, NULL);
+		free(url);
+	}
+	if (r < 0) {
+		free(fs->token);
+		free(fs);
+		return -1;
+	}
+	mx->lp.sends_in_flight++;
+	return 0;
+}
+
 static int max_send(struct channel *ch, const struct outbox_row *row, channel_sent_cb cb,
 		    void *arg)
 {
 	struct max *mx = (struct max *)ch;
+	struct chan_outfile file;
+	if (channel_row_file(row, &file) == 0)
+		return max_send_file(mx, row, &file, cb, arg);
 	int answer = row->kind && strcmp(row->kind, "callback_answer") == 0;
 	struct buf url = {0};
 	char *callback_id = NULL;
@@ -451,6 +578,7 @@ struct channel *max_channel_new(const struct channel_env *env, const struct conf
 	 * name the message they answer (link.mid) until the core can carry one. */
 	mx->base.caps.reply_to = 0;
 	mx->base.caps.contact_button = 1; /* request_contact on an inline keyboard */
+	mx->base.caps.send_files = 1;     /* /uploads, then the token in the message */
 	mx->base.chat_burst = cfg->chat_burst;
 	longpoll_init(&mx->lp, env->loop, env->http, retry, mx);
 	return &mx->base;

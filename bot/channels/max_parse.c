@@ -510,3 +510,48 @@ char *max_answer_body(const struct outbox_row *row, char **callback_id)
 	cJSON_Delete(extra);
 	return s;
 }
+
+const char *max_upload_type(int photo)
+{
+	return photo ? "image" : "file";
+}
+
+const char *max_upload_field(void)
+{
+	return "data";
+}
+
+char *max_parse_upload_url(const char *body)
+{
+	cJSON *root = body ? cJSON_Parse(body) : NULL;
+	const char *url = json_str(root, "url");
+	char *out = url && *url ? xstrdup(url) : NULL;
+	cJSON_Delete(root);
+	return out;
+}
+
+char *max_parse_upload_token(const char *body)
+{
+	cJSON *root = body ? cJSON_Parse(body) : NULL;
+	const char *token = json_str(root, "token");
+	const cJSON *photos = json_obj(root, "photos");
+	if (!token && photos && photos->child)
+		token = json_str(photos->child, "token");
+	char *out = token && *token ? xstrdup(token) : NULL;
+	cJSON_Delete(root);
+	return out;
+}
+
+char *max_file_body(const struct outbox_row *row, int photo, const char *token)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (row->text && *row->text)
+		cJSON_AddStringToObject(o, "text", row->text);
+	cJSON *a = cJSON_CreateObject();
+	cJSON_AddStringToObject(a, "type", max_upload_type(photo));
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(a, "payload"), "token", token);
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(o, "attachments"), a);
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}

@@ -49,6 +49,21 @@ const char *max_send_query(int64_t peer, char *out, size_t cap);
 /* The NewMessageBody JSON for an outbox row (plain text: no format, nothing to escape).
  * Caller frees. */
 char *max_send_body(const struct outbox_row *row);
+/* Approved files (a row of kind "file"): POST /uploads?type=file|image gives an upload
+ * URL; the bytes go there as multipart field "data" and come back as a token; the
+ * message carries it as an attachment {"type":"file"|"image","payload":{"token"}}. */
+/* "file" or "image": the upload's type= and the attachment's type. */
+const char *max_upload_type(int photo);
+/* The multipart field the upload URL wants the bytes in ("data"). */
+const char *max_upload_field(void);
+/* url of a POST /uploads answer (caller frees), or NULL. */
+char *max_parse_upload_url(const char *body);
+/* The token of an upload's answer ({"token"}, or an image's {"photos":{"<id>":
+ * {"token"}}}), caller frees; NULL when there is none. */
+char *max_parse_upload_token(const char *body);
+/* The NewMessageBody of a file row: its text (the caption) and the attachment. Caller
+ * frees. */
+char *max_file_body(const struct outbox_row *row, int photo, const char *token);
 /* The CallbackAnswer body for a callback_answer row, with its callback id copied into
  * *callback_id (caller frees both), or NULL when the row has no callback id. */
 char *max_answer_body(const struct outbox_row *row, char **callback_id);

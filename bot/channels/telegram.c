@@ -339,10 +339,40 @@ static void send_cb(void *arg, const struct http_response *res)
 	free(s);
 }
 
+/* An approved file: sendDocument / sendPhoto as multipart/form-data. */
+static int tg_send_file(struct tg *tg, const struct outbox_row *row, const struct chan_outfile *f,
+			channel_sent_cb cb, void *arg)
+{
+	char chat[32];
+	const char *method = NULL;
+	struct http_part parts[3];
+	int n = tg_file_parts(row, f, chat, &method, parts);
+	if (n < 0)
+		return -1;
+	struct send_ctx *s = xcalloc(1, sizeof *s);
+	s->tg = tg;
+	s->cb = cb;
+	s->arg = arg;
+	char *url = method_url(tg, method);
+	struct http_request_opts opts = {.method = "POST", .url = url, .parts = parts,
+					 .n_parts = (size_t)n, .timeout_ms = 120000};
+	int r = http_request(tg->base.env->http, &opts, send_cb, s, NULL);
+	free(url);
+	if (r < 0) {
+		free(s);
+		return -1;
+	}
+	tg->lp.sends_in_flight++;
+	return 0;
+}
+
 static int tg_send(struct channel *ch, const struct outbox_row *row, channel_sent_cb cb,
 		   void *arg)
 {
 	struct tg *tg = (struct tg *)ch;
+	struct chan_outfile file;
+	if (channel_row_file(row, &file) == 0)
+		return tg_send_file(tg, row, &file, cb, arg);
 	int callback = row->kind && strcmp(row->kind, "callback_answer") == 0;
 	char *body = callback ? tg_callback_body(row) : tg_send_body(row);
 	if (!body)
@@ -486,6 +516,7 @@ struct channel *tg_channel_new(const struct channel_env *env, const struct confi
 	tg->base.caps.contact_button = 1; /* request_contact on a reply keyboard */
 	tg->base.caps.profile_by_name = "https://t.me/";
 	tg->base.caps.typing = 1;
+	tg->base.caps.send_files = 1; /* sendDocument / sendPhoto */
 	/* Telegram's allowance: about 1 a second per chat with short bursts, groups
 	 * 20 a minute (no burst: a minute's 20 is the limit). */
 	tg->base.chat_burst = cfg->chat_burst;

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "channel.h"
+#include "http_client.h"
 #include "json_batch.h"
 #include "json_util.h"
 #include "log.h"
@@ -366,6 +368,23 @@ char *tg_send_body(const struct outbox_row *row)
 	char *s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;
+}
+
+int tg_file_parts(const struct outbox_row *row, const struct chan_outfile *f, char chat[32],
+		  const char **method, struct http_part *parts)
+{
+	if (!f->data)
+		return -1;
+	snprintf(chat, 32, "%lld", (long long)row->peer_id);
+	int n = 0;
+	parts[n++] = (struct http_part){.name = "chat_id", .data = chat, .len = strlen(chat)};
+	if (row->text && *row->text)
+		parts[n++] = (struct http_part){.name = "caption", .data = row->text,
+						.len = strlen(row->text)};
+	*method = f->photo ? "sendPhoto" : "sendDocument";
+	parts[n++] = (struct http_part){.name = f->photo ? "photo" : "document", .data = f->data,
+					.len = f->len, .filename = f->name, .type = f->mime};
+	return n;
 }
 
 char *tg_callback_body(const struct outbox_row *row)

@@ -49,6 +49,14 @@ void tg_classify_send(long status, int transport_error, const char *body,
 /* The JSON body of sendMessage for an outbox row (plain text: no parse_mode, so
  * nothing needs escaping). Caller frees. */
 char *tg_send_body(const struct outbox_row *row);
+/* sendDocument / sendPhoto for a file row (channel_row_file): the method and the
+ * multipart fields chat_id, caption (when the row has text) and document / photo (the
+ * bytes, with the file's name). The parts borrow from row and f; chat_id is written to
+ * chat (32 bytes). Returns the number of parts (at most 3), or -1. */
+struct http_part;
+struct chan_outfile;
+int tg_file_parts(const struct outbox_row *row, const struct chan_outfile *f, char chat[32],
+		  const char **method, struct http_part *parts);
 /* The JSON body of answerCallbackQuery, or NULL when the row has no callback id. */
 char *tg_callback_body(const struct outbox_row *row);
 

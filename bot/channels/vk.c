@@ -2,6 +2,8 @@
  * server, poll it, hand each batch to the sink (with the ts that follows it), and deliver outbox rows with
  * messages.send (deterministic random_id) and messages.sendMessageEventAnswer. */
 #include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -429,10 +431,146 @@ static void send_cb(void *arg, const struct http_response *res)
 	free(s);
 }
 
+/* An approved file: the upload server, the upload, the save, then messages.send with
+ * the attachment (random_id as for any row, so a resend is not delivered twice). An
+ * attachment saved on an earlier attempt (row->handle) skips straight to the send. */
+struct file_send {
+	struct vk *vk;
+	channel_sent_cb cb;
+	void *arg;
+	const struct outbox_row *row; /* borrowed until cb */
+	struct chan_outfile f;
+	char attachment[128];
+};
+
+static void file_end(struct file_send *fs, struct send_result *r)
+{
+	if (r->outcome == SEND_RETRY && fs->attachment[0])
+		snprintf(r->handle, sizeof r->handle, "%s", fs->attachment);
+	fs->vk->lp.sends_in_flight--;
+	fs->cb(fs->arg, r);
+	free(fs);
+}
+
+static void __attribute__((format(printf, 2, 3))) file_retry(struct file_send *fs,
+							     const char *fmt, ...)
+{
+	struct send_result r = {.outcome = SEND_RETRY};
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r.reason, sizeof r.reason, fmt, ap);
+	va_end(ap);
+	file_end(fs, &r);
+}
+
+static void file_sent_cb(void *arg, const struct http_response *res)
+{
+	struct file_send *fs = arg;
+	struct send_result r;
+	vk_classify_send(res->status, res->transport_error, res->body, &r);
+	file_end(fs, &r);
+}
+
+static void file_message(struct file_send *fs)
+{
+	struct vk *vk = fs->vk;
+	struct buf form = form_start(vk);
+	buf_printf(&form, "&peer_id=%lld&random_id=%lld", (long long)fs->row->peer_id,
+		   (long long)vk_random_id(vk->salt, fs->row->id));
+	buf_puts(&form, "&attachment=");
+	buf_url_encode(&form, fs->attachment);
+	buf_puts(&form, "&message=");
+	buf_url_encode(&form, fs->row->text ? fs->row->text : "");
+	if (post(vk, "messages.send", &form, 20000, file_sent_cb, fs, NULL) < 0)
+		file_retry(fs, "messages.send: could not start the request");
+}
+
+static void file_saved_cb(void *arg, const struct http_response *res)
+{
+	struct file_send *fs = arg;
+	struct send_result r;
+	vk_classify_send(res->status, res->transport_error, res->body, &r);
+	if (r.outcome != SEND_OK) {
+		file_end(fs, &r);
+		return;
+	}
+	if (vk_parse_saved(fs->f.photo, res->body, fs->attachment, sizeof fs->attachment) < 0) {
+		file_retry(fs, "%s answered no attachment", fs->f.photo ? "photos.saveMessagesPhoto"
+									: "docs.save");
+		return;
+	}
+	file_message(fs);
+}
+
+static void file_uploaded_cb(void *arg, const struct http_response *res)
+{
+	struct file_send *fs = arg;
+	struct buf form = form_start(fs->vk);
+	const char *method = res->status == 200
+				     ? vk_save_call(fs->f.photo, res->body, fs->f.name, &form)
+				     : NULL;
+	if (!method) {
+		buf_free(&form);
+		file_retry(fs, "upload failed (HTTP %ld%s%s)", res->status, *res->error ? ", " : "",
+			   res->error);
+		return;
+	}
+	if (post(fs->vk, method, &form, 20000, file_saved_cb, fs, NULL) < 0)
+		file_retry(fs, "%s: could not start the request", method);
+}
+
+static void file_server_cb(void *arg, const struct http_response *res)
+{
+	struct file_send *fs = arg;
+	struct send_result r;
+	vk_classify_send(res->status, res->transport_error, res->body, &r);
+	if (r.outcome != SEND_OK) {
+		file_end(fs, &r);
+		return;
+	}
+	char *url = vk_parse_upload_url(res->body);
+	if (!url) {
+		file_retry(fs, "getMessagesUploadServer answered no upload_url");
+		return;
+	}
+	struct http_part part = {.name = vk_upload_field(fs->f.photo), .data = fs->f.data,
+				 .len = fs->f.len, .filename = fs->f.name, .type = fs->f.mime};
+	struct http_request_opts o = {.method = "POST", .url = url, .parts = &part, .n_parts = 1,
+				      .timeout_ms = 120000};
+	int rc = http_request(fs->vk->base.env->http, &o, file_uploaded_cb, fs, NULL);
+	free(url);
+	if (rc < 0)
+		file_retry(fs, "upload: could not start the request");
+}
+
+static int vk_send_file(struct vk *vk, const struct outbox_row *row, const struct chan_outfile *f,
+			channel_sent_cb cb, void *arg)
+{
+	struct file_send *fs = xcalloc(1, sizeof *fs);
+	*fs = (struct file_send){.vk = vk, .cb = cb, .arg = arg, .row = row, .f = *f};
+	vk->lp.sends_in_flight++;
+	if (f->handle) {
+		snprintf(fs->attachment, sizeof fs->attachment, "%s", f->handle);
+		file_message(fs);
+		return 0;
+	}
+	struct buf form = form_start(vk);
+	const char *method = vk_upload_server_call(f->photo, row->peer_id, &form);
+	if (post(vk, method, &form, 20000, file_server_cb, fs, NULL) < 0) {
+		vk->lp.sends_in_flight--;
+		free(fs);
+		return -1;
+	}
+	return 0;
+}
+
 static int vk_send(struct channel *ch, const struct outbox_row *row, channel_sent_cb cb,
 		   void *arg)
 {
 	struct vk *vk = (struct vk *)ch;
+	struct chan_outfile file;
+	if (channel_row_file(row, &file) == 0)
+		return vk_send_file(vk, row, &file, cb, arg);
 	struct send_ctx *s = xcalloc(1, sizeof *s);
 	s->vk = vk;
 	s->cb = cb;
@@ -629,6 +767,7 @@ struct channel *vk_channel_new(const struct channel_env *env, const struct confi
 	vk->base.caps.profile_by_id = "https://vk.com/id";
 	vk->base.caps.idempotent_send = 1; /* random_id: VK drops a resent one */
 	vk->base.caps.typing = 1;
+	vk->base.caps.send_files = 1; /* docs / photos upload, then messages.send */
 	vk->base.chat_burst = cfg->chat_burst;
 	vk->base.max_batch = (size_t)cfg->execute_max;
 	vk->base.max_batch_bytes = VK_EXECUTE_BYTES;

@@ -505,3 +505,76 @@ char *vk_scan_ts(const char *body)
 	size_t n = strspn(p, "0123456789");
 	return n && n < 20 ? xstrndup(p, n) : NULL;
 }
+
+const char *vk_upload_server_call(int photo, int64_t peer_id, struct buf *form)
+{
+	if (photo) {
+		buf_printf(form, "&peer_id=%lld", (long long)peer_id);
+		return "photos.getMessagesUploadServer";
+	}
+	buf_printf(form, "&type=doc&peer_id=%lld", (long long)peer_id);
+	return "docs.getMessagesUploadServer";
+}
+
+const char *vk_upload_field(int photo)
+{
+	return photo ? "photo" : "file";
+}
+
+char *vk_parse_upload_url(const char *body)
+{
+	cJSON *root = body ? cJSON_Parse(body) : NULL;
+	const char *url = json_str(json_obj(root, "response"), "upload_url");
+	char *out = url && *url ? xstrdup(url) : NULL;
+	cJSON_Delete(root);
+	return out;
+}
+
+const char *vk_save_call(int photo, const char *upload_answer, const char *title,
+			 struct buf *form)
+{
+	cJSON *root = upload_answer ? cJSON_Parse(upload_answer) : NULL;
+	const char *method = NULL;
+	if (photo) {
+		const cJSON *server = cJSON_GetObjectItemCaseSensitive(root, "server");
+		const char *ph = json_str(root, "photo"), *hash = json_str(root, "hash");
+		if (cJSON_IsNumber(server) && ph && *ph && strcmp(ph, "[]") != 0 && hash) {
+			buf_printf(form, "&server=%lld&photo=", (long long)server->valuedouble);
+			buf_url_encode(form, ph);
+			buf_puts(form, "&hash=");
+			buf_url_encode(form, hash);
+			method = "photos.saveMessagesPhoto";
+		}
+	} else {
+		const char *file = json_str(root, "file");
+		if (file && *file) {
+			buf_puts(form, "&file=");
+			buf_url_encode(form, file);
+			buf_puts(form, "&title=");
+			buf_url_encode(form, title ? title : "");
+			method = "docs.save";
+		}
+	}
+	cJSON_Delete(root);
+	return method;
+}
+
+int vk_parse_saved(int photo, const char *body, char *out, size_t outlen)
+{
+	cJSON *root = body ? cJSON_Parse(body) : NULL;
+	const cJSON *resp = cJSON_GetObjectItemCaseSensitive(root, "response");
+	const cJSON *obj = NULL;
+	if (photo)
+		obj = cJSON_IsArray(resp) ? cJSON_GetArrayItem(resp, 0) : NULL;
+	else
+		obj = json_obj(resp, "doc");
+	int64_t id = json_int(obj, "id", 0), owner = json_int(obj, "owner_id", 0);
+	int r = -1;
+	if (id && owner) {
+		snprintf(out, outlen, "%s%lld_%lld", photo ? "photo" : "doc", (long long)owner,
+			 (long long)id);
+		r = 0;
+	}
+	cJSON_Delete(root);
+	return r;
+}

@@ -70,6 +70,26 @@ void vk_classify_send(long status, int transport_error, const char *body,
  * Returns NULL for no keyboard. Caller frees. */
 char *vk_keyboard(const char *neutral);
 
+/* Approved files (a row of kind "file"): docs.getMessagesUploadServer (type=doc) or
+ * photos.getMessagesUploadServer, a multipart POST of the bytes to its upload_url
+ * (field "file" or "photo"), docs.save or photos.saveMessagesPhoto, and messages.send
+ * with the attachment "doc<owner>_<id>" / "photo<owner>_<id>". */
+struct buf;
+/* The first step's method, its form fields appended to form ("&type=doc&peer_id=P"). */
+const char *vk_upload_server_call(int photo, int64_t peer_id, struct buf *form);
+/* The multipart field the upload server wants the bytes in. */
+const char *vk_upload_field(int photo);
+/* upload_url of a getMessagesUploadServer answer (caller frees), or NULL. */
+char *vk_parse_upload_url(const char *body);
+/* The save call for an upload server's answer ({"file"} for a document, {"server",
+ * "photo","hash"} for a photo): its method, and its fields appended to form (title:
+ * the file's name). NULL when the answer is not one (an {"error"}). */
+const char *vk_save_call(int photo, const char *upload_answer, const char *title,
+			 struct buf *form);
+/* The attachment a docs.save / photos.saveMessagesPhoto answer names, written to out.
+ * Returns 0, or -1 when the answer names none. */
+int vk_parse_saved(int photo, const char *body, char *out, size_t outlen);
+
 /* random_id for messages.send: deterministic per outbox row (retries reuse it), in
  * 1..2^31-1, offset by the store's salt so another store's ids do not collide. */
 int64_t vk_random_id(int64_t salt, int64_t row_id);

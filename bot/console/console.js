@@ -659,6 +659,8 @@
     $('reply-text').value = '';
     delete $('reply-text').dataset.template;
     $('tpl-search').value = '';
+    state.files = [];
+    renderFilePick();
     closeSlash();
     renderQueue();
     await loadCase(id, true);
@@ -683,8 +685,26 @@
       if (t.status === 200 && state.current === id) {
         state.templates = t.data.templates || [];
         renderTemplates();
+        state.files = t.data.can_send_files && Array.isArray(t.data.files) ? t.data.files : [];
+        renderFilePick();
       }
     }
+  }
+
+  /* The approved files (replies/files.json) the composer may attach, when the case's
+   * channel can send files; the server accepts these ids only. */
+  function fileTitle(f) { return lang === 'en' && f.title_en ? f.title_en : f.title; }
+  function renderFilePick() {
+    const sel = $('file-pick');
+    const files = state.files || [];
+    while (sel.options.length > 1) sel.remove(1);
+    for (const f of files) {
+      const o = el('option', { text: fileTitle(f) + ' (' + tr(FILE_KIND[f.kind] || FILE_KIND.document) + ', ' + f.name + ')' });
+      o.value = f.id;
+      sel.appendChild(o);
+    }
+    sel.value = '';
+    $('file-pick-label').hidden = files.length === 0;
   }
 
   function field(dl, name, value, node) {
@@ -724,6 +744,7 @@
     $('status-btn').disabled = !open || !(mine || admin);
     $('close-btn').disabled = c.status === 'closed' || !(mine || admin);
     $('send-btn').disabled = !open || !mine;
+    $('file-pick').disabled = !open || !mine;
     $('reply-hint').textContent = !open ? tr('Обращение закрыто.') : mine ? '' : colleague ? tr('Обращение в работе у {name}', { name: nameOf(c.assignee) }) + '.' : tr('Чтобы ответить, возьмите обращение в работу.');
   }
   $('assign-to').addEventListener('change', () => { $('assign-btn').disabled = !$('assign-to').value; });
@@ -770,6 +791,8 @@
       link.download = f.name || ('file-' + id);
       box.appendChild(link);
     }
+    /* A file a secretary sent that the channel refused for good. */
+    if (f.error) box.appendChild(el('span', { cls: 'file-note file-failed', text: tr('не доставлено клиенту: {why}', { why: f.error }) }));
     return box;
   }
 
@@ -1040,14 +1063,16 @@
   async function send() {
     if ($('send-btn').disabled) return;
     const text = $('reply-text').value;
-    if (!text.trim()) { $('reply-error').textContent = tr('Пустой ответ.'); return; }
-    if (!markPlaceholders()) return;
+    const file = $('file-pick-label').hidden ? '' : $('file-pick').value;
+    if (!text.trim() && !file) { $('reply-error').textContent = tr('Пустой ответ.'); return; }
+    if (text.trim() && !markPlaceholders()) return;
     const body = { text };
+    if (file) body.file = file;
     if ($('reply-text').dataset.template) body.template = $('reply-text').dataset.template;
     $('send-btn').disabled = true;
     const r = await act('/reply', body, $('reply-error'));
     $('send-btn').disabled = false;
-    if (r) { $('reply-text').value = ''; delete $('reply-text').dataset.template; }
+    if (r) { $('reply-text').value = ''; delete $('reply-text').dataset.template; $('file-pick').value = ''; }
   }
   async function addNote() {
     const text = $('note-text').value;

@@ -458,6 +458,8 @@ async function main() {
 
     await step('the holder inserts a template by typing "/" and a few letters, and sends it with Ctrl+Enter', async () => {
       await A.page.waitForSelector('#send-btn:not([disabled])');
+      /* The web chat sends no files (caps.send_files): nothing to attach is offered. */
+      assert(await A.page.$eval('#file-pick-label', (n) => n.hidden), 'files offered on the web chat');
       await A.page.click('#reply-text');
       await A.page.keyboard.type('/gree');
       await A.page.waitForSelector('#slash-menu:not([hidden]) li[data-template="op_greeting"]');
@@ -683,6 +685,31 @@ async function main() {
       assert(foreign.length === 0, 'the browser asked other hosts: ' + foreign.join(' '));
       await a11y(p, 'case');
       await p.screenshot({ path: path.join(SHOTS, 'case.png') });
+    });
+
+    await step('the secretary attaches an approved file; the customer gets it and the transcript shows it from the store', async () => {
+      const p = A.page;
+      await p.waitForSelector('#file-pick-label:not([hidden]) #file-pick:not([disabled])');
+      const offered = await p.$$eval('#file-pick option', (os) => os.map((o) => o.value).filter(Boolean));
+      assert(offered.join(',') === 'internet_setup,router_label', 'files offered: ' + offered);
+      const label = await p.$eval('#file-pick option[value="router_label"]', (o) => o.textContent);
+      assert(label.startsWith('Где на роутере имя сети и пароль'), 'file title: ' + label);
+      await p.selectOption('#file-pick', 'router_label');
+      await p.fill('#reply-text', 'Имя сети и пароль — на наклейке, вот где');
+      await p.click('#send-btn');
+      await p.waitForFunction(() => {
+        const i = document.querySelector('#transcript .msg-operator .file-photo .file-preview');
+        return i && i.complete && i.naturalWidth > 0;
+      }, null, { timeout: 20000 });
+      const src = await p.$eval('#transcript .msg-operator .file-preview', (i) => i.getAttribute('src'));
+      assert(/^\/api\/files\/\d+$/.test(src), 'the sent file is not served by deskbot: ' + src);
+      assert(await p.inputValue('#file-pick') === '', 'the file stays chosen after the send');
+      let got = [];
+      for (let i = 0; i < 100 && got.length === 0; i++) {
+        got = (await tg.sent(TG_CHAT)).filter((m) => m.file);
+        if (!got.length) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert(got.length === 1 && got[0].method === 'sendPhoto' && got[0].caption === 'Имя сети и пароль — на наклейке, вот где', 'Telegram got: ' + JSON.stringify(got));
     });
 
     await step('the customer is asked to rate after resolving; the rating arrives on the case', async () => {

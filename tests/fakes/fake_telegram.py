@@ -20,6 +20,9 @@ Wire format follows /work/shared/specs/telegram.md:
   * sendMessage validates chat_id, text (non-empty, <= 4096 UTF-16 units after
     entity parsing), parse_mode markup (HTML/MarkdownV2/Markdown: a bot that forgets
     to escape gets 400 "can't parse entities"), reply_markup and reply_parameters.
+  * sendDocument / sendPhoto take the file as a multipart/form-data upload (field
+    "document" / "photo", chat_id, caption <= 1024); /_control/sent records them
+    with "method" and "file": {"field", "filename", "type", "size", "sha256"}.
 
 Control API (JSON in/out; GET or POST; bodies may be one object, a list, or
 {"updates"|"faults": [...]}):
@@ -74,6 +77,7 @@ import asyncio
 import base64
 import collections
 import itertools
+import hashlib
 import json
 import os
 import re
@@ -487,6 +491,7 @@ class FakeTelegram:
 
         def call():
             self._req_ns = req.t_ns
+            self._req_files = req.files
             try:
                 result = fn(self, params)
             except TGError as e:
@@ -679,6 +684,57 @@ class FakeTelegram:
             "params": p,
         })
         return msg
+
+    def _send_file(self, p, field, method):
+        """sendDocument / sendPhoto with the file uploaded as multipart/form-data (a
+        file_id or URL string in the field is not supported: deskbot always uploads)."""
+        chat = self._chat_id(p)
+        f = (getattr(self, "_req_files", None) or {}).get(field)
+        if f is None:
+            if p.get(field) not in (None, ""):
+                raise TGError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            raise TGError(400, "Bad Request: there is no %s in the request" % field)
+        if not f["data"]:
+            raise TGError(400, "Bad Request: file must be non-empty")
+        caption = p.get("caption")
+        if caption is not None and utf16_len(caption) > 1024:
+            raise TGError(400, "Bad Request: message caption is too long")
+        if field == "photo" and not (f["data"].startswith(b"\x89PNG") or
+                                     f["data"].startswith(b"\xff\xd8\xff")):
+            raise TGError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        self.next_mid[chat] += 1
+        mid = self.next_mid[chat]
+        digest = hashlib.sha256(f["data"]).hexdigest()
+        file_id = "out-%s-%d" % (digest[:16], mid)
+        msg = {"message_id": mid, "from": self.bot_user, "chat": self._chat_obj(chat),
+               "date": int(time.time())}
+        if caption:
+            msg["caption"] = caption
+        if field == "photo":
+            msg["photo"] = [{"file_id": file_id, "file_unique_id": digest[:16],
+                             "width": 48, "height": 48, "file_size": len(f["data"])}]
+        else:
+            msg["document"] = {"file_id": file_id, "file_unique_id": digest[:16],
+                               "file_name": f["filename"], "mime_type": f["type"],
+                               "file_size": len(f["data"])}
+        self.messages[(chat, mid)] = msg
+        self.last_bot_msg[chat] = msg
+        self.sent.append({
+            "seq": len(self.sent) + 1, "method": method,
+            "peer": chat, "chat_id": chat, "text": caption or "", "plain_text": caption or "",
+            "caption": caption, "message_id": mid, "random_id": None, "reply_to": None,
+            "keyboard": None, "recv_ns": self._req_ns,
+            "file": {"field": field, "filename": f["filename"], "type": f["type"],
+                     "size": len(f["data"]), "sha256": digest},
+            "params": p,
+        })
+        return msg
+
+    def m_send_document(self, p):
+        return self._send_file(p, "document", "sendDocument")
+
+    def m_send_photo(self, p):
+        return self._send_file(p, "photo", "sendPhoto")
 
     def m_answer_callback_query(self, p):
         qid = p.get("callback_query_id")
@@ -1140,6 +1196,8 @@ METHODS = {
     "sendChatAction": FakeTelegram.m_send_chat_action,
     "editMessageText": FakeTelegram.m_edit_message_text,
     "getFile": FakeTelegram.m_get_file,
+    "sendDocument": FakeTelegram.m_send_document,
+    "sendPhoto": FakeTelegram.m_send_photo,
 }
 
 

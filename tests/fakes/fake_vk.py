@@ -9,6 +9,13 @@ Wire format follows /work/shared/specs/vk.md (API 5.199):
     (urlencoded or multipart).  Like the real API, an application/json body is NOT
     read, so a client sending JSON gets "no access_token passed".
   * API errors are HTTP 200 {"error":{"error_code","error_msg","request_params"}}.
+  * Uploads: docs.getMessagesUploadServer (type=doc) / photos.getMessagesUploadServer
+    give an upload_url here (`POST /upload/doc|photo/N`, multipart field "file" /
+    "photo"; fault method name "upload"); docs.save(file, title) and
+    photos.saveMessagesPhoto(server, photo, hash) turn the answer into an attachment
+    "doc<owner>_<id>" / "photo<owner>_<id>" that messages.send takes (an unknown one is
+    error 100).  Sent records carry "file": the upload ({"kind", "field", "filename",
+    "type", "size", "sha256", "attachment"}); stats "uploads" lists every upload.
   * `GET /lp?act=a_check&key=..&ts=..&wait=..` is the Bots Long Poll server that
     groups.getLongPollServer points at.  ts is the sequence number of the last
     event; polling with ts=T returns the events after T (re-polling an old ts
@@ -73,6 +80,7 @@ Timestamps are time.monotonic_ns() (CLOCK_MONOTONIC, comparable across processes
 
 import base64
 import collections
+import hashlib
 import json
 import os
 import secrets
@@ -184,6 +192,9 @@ class FakeVK:
         self.sent = []
         self.files = fake_files.FileStore()  # /files/<key> -> served bytes
         self.dedup = {}               # (peer, random_id) -> (message_id, cmid)
+        self.uploads = []             # every file POSTed to an upload URL, in order
+        self.upload_tokens = {}       # upload answer token -> upload record
+        self.saved = {}               # "doc<owner>_<id>" / "photo<owner>_<id>" -> upload
         self.calls = []
         self.blocked = {}             # peer -> error code
         self.users = {}               # id -> profile overrides for users.get
@@ -215,7 +226,96 @@ class FakeVK:
             return self.control.handle(req)
         if path.startswith("/files/"):
             return self.files.response(path[len("/files/"):])
+        if path.startswith("/upload/"):
+            self.requests["<upload>"] += 1
+            fault = self.faults.take("upload")
+            call = lambda: self._upload(req)  # noqa: E731
+            if fault is not None:
+                return self._upload_fault(fault, call)
+            return call()
         return fakehttp.html_response(404)
+
+    # ------------------------------------------------------------------ uploads
+
+    async def _upload_fault(self, fault, call):
+        resp = await fakehttp.apply_common_fault(fault, call, MALFORMED_BODY)
+        return resp if resp is not None else call()
+
+    def _upload(self, req):
+        """The upload server (docs / photos getMessagesUploadServer's upload_url): the
+        bytes as multipart/form-data, field "file" (a document) or "photo"."""
+        kind = req.path.split("/")[2] if req.path.count("/") >= 2 else ""
+        if req.method != "POST" or kind not in ("doc", "photo"):
+            return fakehttp.html_response(404)
+        field = "photo" if kind == "photo" else "file"
+        f = req.files.get(field)
+        if f is None or not f["data"]:
+            # What VK answers: a photo server an empty photo list, a doc server an error.
+            if kind == "photo":
+                return json_response({"server": 1, "photo": "[]", "hash": "0"})
+            return json_response({"error": "no file"})
+        if kind == "photo" and not (f["data"].startswith(b"\x89PNG") or
+                                    f["data"].startswith(b"\xff\xd8\xff")):
+            return json_response({"server": 1, "photo": "[]", "hash": "0"})
+        digest = hashlib.sha256(f["data"]).hexdigest()
+        rec = {"seq": len(self.uploads) + 1, "kind": kind, "field": field,
+               "filename": f["filename"], "type": f["type"], "size": len(f["data"]),
+               "sha256": digest}
+        self.uploads.append(rec)
+        token = "%s|%d|%s" % (kind, rec["seq"], digest[:20])
+        self.upload_tokens[token] = rec
+        if kind == "photo":
+            photo = json.dumps([{"photo": token, "sizes": []}])
+            return json_response({"server": 123, "photo": photo,
+                                  "hash": hashlib.md5(photo.encode()).hexdigest()})
+        return json_response({"file": token})
+
+    def _upload_server(self, p, kind):
+        peer = _int(p, "peer_id", required=False)
+        if peer is None:
+            raise VKError(100, "peer_id is undefined")
+        if kind == "doc" and p.get("type", "doc") not in ("doc", "audio_message", "graffiti"):
+            raise VKError(100, "type is invalid")
+        self._log_call(("docs" if kind == "doc" else "photos") + ".getMessagesUploadServer", p)
+        url = "http://127.0.0.1:%d/upload/%s/%d" % (self.port, kind, len(self.uploads) + 1)
+        out = {"upload_url": url}
+        if kind == "photo":
+            out.update({"album_id": -14, "user_id": 0, "group_id": self.group_id})
+        return out
+
+    def m_docs_upload_server(self, p):
+        return self._upload_server(p, "doc")
+
+    def m_photos_upload_server(self, p):
+        return self._upload_server(p, "photo")
+
+    def m_docs_save(self, p):
+        rec = self.upload_tokens.get(p.get("file", ""))
+        if rec is None or rec["kind"] != "doc":
+            raise VKError(100, "file is invalid")
+        self._log_call("docs.save", p)
+        doc_id = 600000 + rec["seq"]
+        owner = -self.group_id
+        self.saved["doc%d_%d" % (owner, doc_id)] = rec
+        title = p.get("title") or rec["filename"]
+        return {"type": "doc", "doc": {"id": doc_id, "owner_id": owner, "title": title,
+                                       "size": rec["size"], "ext": title.rsplit(".", 1)[-1],
+                                       "url": "http://127.0.0.1:%d/doc" % self.port}}
+
+    def m_photos_save(self, p):
+        try:
+            photo = json.loads(p.get("photo", ""))
+            token = photo[0]["photo"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise VKError(100, "photo is undefined")
+        rec = self.upload_tokens.get(token)
+        if rec is None or rec["kind"] != "photo" or not p.get("hash") or not p.get("server"):
+            raise VKError(100, "photo is invalid")
+        self._log_call("photos.saveMessagesPhoto", p)
+        photo_id = 700000 + rec["seq"]
+        owner = -self.group_id
+        self.saved["photo%d_%d" % (owner, photo_id)] = rec
+        return [{"id": photo_id, "owner_id": owner, "album_id": -14, "sizes": []}]
 
     def _file_attachments(self, item):
         """photo / doc / audio_message / sticker: true in an injected message add that
@@ -377,6 +477,7 @@ class FakeVK:
     def _send_one(self, peer, random_id, text, keyboard, forward, reply_to, p):
         if peer in self.blocked:
             raise VKError(self.blocked[peer])
+        attached = self._attached_file(p.get("attachment"))
         key = (peer, random_id)
         if random_id != 0:          # random_id=0 disables the duplicate check on VK
             prev = self.dedup.get(key)
@@ -409,6 +510,7 @@ class FakeVK:
             "message_id": mid, "conversation_message_id": cmid,
             "reply_to": reply_to, "forward": forward, "keyboard": keyboard,
             "attachment": p.get("attachment"), "payload": p.get("payload"),
+            "file": attached,
             "dont_parse_links": p.get("dont_parse_links"),
             "disable_mentions": p.get("disable_mentions"),
             "recv_ns": self._now_ns,
@@ -419,6 +521,19 @@ class FakeVK:
         }
         self.sent.append(rec)
         return mid, cmid
+
+    def _attached_file(self, attachment):
+        """The upload an attachment of messages.send names (saved by docs.save /
+        photos.saveMessagesPhoto); VK refuses one it does not know."""
+        if not attachment:
+            return None
+        first = attachment.split(",")[0].strip()
+        if not (first.startswith("doc") or first.startswith("photo")):
+            return None
+        rec = self.saved.get(first)
+        if rec is None:
+            raise VKError(100, "attachment is invalid")
+        return dict(rec, attachment=first)
 
     def m_event_answer(self, p):
         event_id = p.get("event_id")
@@ -813,6 +928,7 @@ class FakeVK:
             "execute_requests": self.execute_requests, "execute_calls": self.execute_calls,
             "execute_errors_fired": dict(self.execute_fired),
             "push": self.pusher.stats(),
+            "uploads": list(self.uploads),
         }
 
     def _control_fault(self, body, query):
@@ -1008,6 +1124,10 @@ FakeVK.METHODS = {
     "users.get": FakeVK.m_users_get,
     "execute": FakeVK.m_execute,
     "wall.createComment": FakeVK.m_create_comment,
+    "docs.getMessagesUploadServer": FakeVK.m_docs_upload_server,
+    "photos.getMessagesUploadServer": FakeVK.m_photos_upload_server,
+    "docs.save": FakeVK.m_docs_save,
+    "photos.saveMessagesPhoto": FakeVK.m_photos_save,
 }
 
 

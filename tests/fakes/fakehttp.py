@@ -10,7 +10,9 @@ benchmark (20k messages at 5k+ req/s), so this is a small hand-rolled server:
   * `Expect: 100-continue` is answered, because libcurl sends it for large POSTs and
     would otherwise stall for a second per request;
   * query string, application/x-www-form-urlencoded, multipart/form-data (text
-    fields only) and application/json bodies are parsed up front.
+    fields in `form`, file parts -- those with a filename -- in `files` as
+    {"filename", "type", "data": bytes}) and application/json bodies are parsed up
+    front.
 
 Besides the server this module holds the pieces both fakes share: the JSON control
 API router, the fault queue, a sliding-window rate limiter and the command-line
@@ -51,7 +53,7 @@ class Request:
     """
 
     __slots__ = ("method", "target", "path", "version", "headers", "body", "query",
-                 "form", "json", "json_error", "bad_utf8", "t_ns", "peer")
+                 "form", "files", "json", "json_error", "bad_utf8", "t_ns", "peer")
 
     def __init__(self, method, target, version, headers, body, t_ns, peer):
         self.method = method
@@ -68,6 +70,7 @@ class Request:
         self.path = unquote(path) if "%" in path else path
         self.query = self._parse_qs(qs) if qs else {}
         self.form = {}
+        self.files = {}
         if body:
             self._parse_body()
 
@@ -117,17 +120,24 @@ class Request:
             head, sep, value = chunk.partition(b"\r\n\r\n")
             if not sep:
                 continue
-            name = None
+            name = filename = ptype = None
             for line in head.split(b"\r\n"):
                 if line.lower().startswith(b"content-disposition:"):
-                    for attr in line.decode("latin-1").split(";"):
+                    for attr in line.decode("utf-8", "replace").split(";"):
                         k, _, v = attr.strip().partition("=")
                         if k == "name":
                             name = v.strip('"')
+                        elif k == "filename":
+                            filename = v.strip('"')
+                elif line.lower().startswith(b"content-type:"):
+                    ptype = line.decode("latin-1").partition(":")[2].strip()
             if name is None:
                 continue
             if value.endswith(b"\r\n"):
                 value = value[:-2]
+            if filename is not None:
+                self.files[name] = {"filename": filename, "type": ptype, "data": value}
+                continue
             try:
                 out[name] = value.decode("utf-8")
             except UnicodeDecodeError:

@@ -20,6 +20,13 @@ Wire format follows /work/shared/specs/max.md:
     row for request_contact / link / open_app / request_geo_location, <= 210
     buttons, text 1..128, callback payload 1..1024), link {"type":"reply","mid"}.
     -> {"message": Message} with body.mid and body.seq. A blocked user -> 403.
+  * Uploads: POST /uploads?type=file|image -> {"url"} here (`POST /upload/N`, no
+    Authorization: the URL is the credential; multipart field "data"; fault method
+    name "upload") -> {"token"}; a message's attachment {"type": "file"|"image",
+    "payload": {"token"}} names it (an unknown token is 400). config {"not_ready": N}:
+    the next N messages with a fresh token answer 400 attachment.not.ready. Sent
+    records carry "file": the upload ({"type", "field", "filename", "mime", "size",
+    "sha256"}); stats "uploads" lists every upload.
   * POST /answers?callback_id=ID: {"notification"} and/or {"message"} ->
     {"success":true}; an unknown callback id -> {"success":false,"message":...}.
 
@@ -64,6 +71,7 @@ Timestamps are time.monotonic_ns().
 import asyncio
 import base64
 import collections
+import hashlib
 import json
 import os
 import re
@@ -158,6 +166,10 @@ class FakeMax:
         self.requests = collections.Counter()
         self.api_errors = collections.Counter()
         self.read = 0
+        self.uploads = []                  # every file POSTed to an upload URL
+        self.upload_urls = {}              # N -> type asked for at /uploads
+        self.tokens = {}                   # token -> upload record
+        self.not_ready = 0
         self.faults.clear()
 
     def bound(self, server):
@@ -173,17 +185,23 @@ class FakeMax:
             return self.control.handle(req)
         method = path.strip("/").split("/")[0] or "-"
         self.requests[method] += 1
+        if method == "upload":
+            fault = self.faults.take("upload")
+            call = lambda: self._upload(req)  # noqa: E731
+            return self._faulted(fault, "upload", call) if fault is not None else call()
         if req.headers.get("authorization") != self.token:
             return self._error(method, MaxError(401, "verify.token", "Invalid access_token"))
         routes = {("GET", "me"): self.m_me, ("GET", "updates"): self.m_updates,
                   ("GET", "subscriptions"): self.m_subscriptions,
                   ("POST", "subscriptions"): self.m_subscribe,
                   ("DELETE", "subscriptions"): self.m_unsubscribe,
-                  ("POST", "messages"): self.m_messages, ("POST", "answers"): self.m_answers}
+                  ("POST", "messages"): self.m_messages, ("POST", "answers"): self.m_answers,
+                  ("POST", "uploads"): self.m_uploads}
         fn = routes.get((req.method, method))
         if fn is None:
             return self._error(method, MaxError(404 if method not in ("me", "updates",
-                                                "messages", "answers", "subscriptions")
+                                                "messages", "answers", "subscriptions",
+                                                "uploads")
                                                 else 405,
                                                 "not.found", "Path %s not found" % path))
 
@@ -324,6 +342,7 @@ class FakeMax:
             reply_to = link["mid"]
         if has_user and peer in self.blocked:
             raise MaxError(403, "chat.denied", "chat.denied: the user blocked the bot")
+        attached = self._attached_file(atts)
         self.next_seq += 1
         seq = self.next_seq
         mid = "mid.%016x%016x" % (peer & (2 ** 64 - 1), seq)
@@ -331,7 +350,7 @@ class FakeMax:
                "user_id": peer if has_user else None, "chat_id": None if has_user else peer,
                "text": text or "", "mid": mid, "reply_to": reply_to, "keyboard": keyboard,
                "format": body.get("format"), "notify": body.get("notify", True),
-               "recv_ns": req.t_ns}
+               "file": attached, "recv_ns": req.t_ns}
         self.sent.append(rec)
         msg = {"sender": self.bot_user,
                "recipient": {"chat_id": peer, "chat_type": "dialog" if has_user else "chat",
@@ -339,6 +358,54 @@ class FakeMax:
                "timestamp": int(time.time() * 1000),
                "body": {"mid": mid, "seq": seq, "text": text, "attachments": atts}}
         return Response(200, json_bytes({"message": msg}))
+
+    def m_uploads(self, req):
+        utype = req.query.get("type")
+        if utype not in ("image", "video", "audio", "file"):
+            raise bad("type must be one of image, video, audio, file")
+        n = len(self.upload_urls) + 1
+        self.upload_urls[n] = utype
+        return Response(200, json_bytes(
+            {"url": "http://127.0.0.1:%d/upload/%d" % (self.server.port, n)}))
+
+    def _upload(self, req):
+        try:
+            n = int(req.path.strip("/").split("/")[1])
+        except (IndexError, ValueError):
+            n = 0
+        utype = self.upload_urls.get(n)
+        if req.method != "POST" or utype is None:
+            return self._error("upload", MaxError(404, "not.found", "no such upload url"))
+        f = req.files.get("data")
+        if f is None or not f["data"]:
+            return self._error("upload", bad("no file in field data"))
+        if utype == "image" and not (f["data"].startswith(b"\x89PNG") or
+                                     f["data"].startswith(b"\xff\xd8\xff")):
+            return self._error("upload", bad("not an image", "upload.error"))
+        digest = hashlib.sha256(f["data"]).hexdigest()
+        rec = {"seq": len(self.uploads) + 1, "type": utype, "field": "data",
+               "filename": f["filename"], "mime": f["type"], "size": len(f["data"]),
+               "sha256": digest}
+        self.uploads.append(rec)
+        token = "tok-%d-%s" % (rec["seq"], digest[:16])
+        self.tokens[token] = dict(rec, fresh=True)
+        return Response(200, json_bytes({"token": token}))
+
+    def _attached_file(self, atts):
+        for a in atts or []:
+            if a.get("type") not in ("file", "image"):
+                continue
+            token = (a.get("payload") or {}).get("token")
+            rec = self.tokens.get(token) if isinstance(token, str) else None
+            if rec is None or (rec["type"] == "image") != (a["type"] == "image"):
+                raise bad("attachment: unknown token", "attachment.invalid")
+            if rec["fresh"] and self.not_ready > 0:
+                self.not_ready -= 1
+                raise MaxError(400, "attachment.not.ready",
+                               "Key: errors.process.attachment.file.not.processed")
+            rec["fresh"] = False
+            return {k: v for k, v in rec.items() if k != "fresh"}
+        return None
 
     def m_answers(self, req):
         cid = req.query.get("callback_id")
@@ -529,7 +596,7 @@ class FakeMax:
                 "faults_pending": self.faults.pending(),
                 "pending_updates": len(self.queue), "read": self.read,
                 "polls_waiting": len(self.waiters), "push": self.pusher.stats(),
-                "subscriptions": len(self.subscriptions)}
+                "subscriptions": len(self.subscriptions), "uploads": list(self.uploads)}
 
     def _control_fault(self, body, query):
         return {"queued": [self.faults.add(s) for s in fakehttp.as_list(body, "faults")]}
@@ -556,6 +623,8 @@ class FakeMax:
             self.empty_marker = body["empty_marker"]
         if "webhook" in body:
             self.webhook = bool(body["webhook"])
+        if "not_ready" in body:
+            self.not_ready = int(body["not_ready"] or 0)
         self.waiters.notify()
         return {"rate_limit_per_s": self.limiter.per_s if self.limiter else None,
                 "empty_marker": self.empty_marker, "webhook": self.webhook}

@@ -16,3 +16,7 @@ deskbot_integration_test(it_misses integration/test_misses.py)
 add_test(NAME it_misses_pg COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_misses.py --pg)
 set_tests_properties(it_misses_pg PROPERTIES TIMEOUT 600 LABELS integration
   ENVIRONMENT "DESKBOT_SOURCE_DIR=${CMAKE_SOURCE_DIR};DESKBOT_BINARY=$<TARGET_FILE:deskbot>;PYTHONPATH=${CMAKE_CURRENT_SOURCE_DIR}")
+# Approved files a secretary sends: uploaded through each channel, exact bytes, once.
+deskbot_integration_test(it_outfiles integration/test_outfiles.py)
+# The same on a PostgreSQL store (skipped without a server, like it_postgres).
+deskbot_integration_test(it_outfiles_pg integration/test_outfiles_pg.py)

@@ -12,3 +12,5 @@ deskbot_unit_test(test_unknown_button unit/channels/test_unknown_button.c)
 # The channels' shared long-poll skeleton and the pipeline as their sink.
 deskbot_unit_test(test_longpoll unit/channels/test_longpoll.c)
 deskbot_unit_test(test_sink unit/channels/test_sink.c)
+# Approved files: each channel's upload and send requests for a row of kind "file".
+deskbot_unit_test(test_outfile_requests unit/channels/test_outfile_requests.c)

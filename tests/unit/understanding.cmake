@@ -12,3 +12,5 @@ deskbot_unit_test(test_convstate unit/bot/test_convstate.c)
 deskbot_unit_test(test_labelled unit/bot/test_labelled.c)
 deskbot_unit_test(test_dialogue_holds unit/bot/test_dialogue_holds.c)
 deskbot_unit_test(test_tariff_format unit/bot/test_tariff_format.c)
+# Approved files (replies/files.json): every wrong entry reported, kind vs bytes, size.
+deskbot_unit_test(test_replyset_files unit/bot/test_replyset_files.c)
