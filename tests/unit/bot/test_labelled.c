@@ -39,13 +39,13 @@
 /* Floors asserted on the held-out blind set: what holds today, a little below it, so
  * that a change that makes the bot worse on unseen messages fails. Raise them when the
  * figures rise; the issue's targets (printed) are the goal. */
-#define HELDOUT_STRICT 0.72
-#define HELDOUT_OOS_PRECISION 0.50
-#define HELDOUT_OOS_RECALL 0.70
+#define HELDOUT_STRICT 0.77
+#define HELDOUT_OOS_PRECISION 0.62
+#define HELDOUT_OOS_RECALL 0.75
 #define HELDOUT_GRIEVANCE_REACHED 0.80
 #define HELDOUT_ORDINARY_ESCALATED 0.03
 #define HELDOUT_PLAN 0.72
-#define HELDOUT_MULTI 0.33
+#define HELDOUT_MULTI 0.55
 #define HELDOUT_REPAIRED 0.72 /* typo, layout, translit, glued: each */
 #define HELDOUT_ENGLISH 0.80
 #define HELDOUT_FLAG_PRECISION 0.90 /* each flag */
