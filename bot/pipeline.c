@@ -19,6 +19,7 @@
 #include "replyset.h"
 #include "store.h"
 #include "store_console.h"
+#include "store_files.h"
 #include "wall.h"
 #include "xalloc.h"
 
@@ -339,7 +340,7 @@ static void history_line(void *arg, const struct console_line *line)
 {
 	struct history_adapter *h = arg;
 	struct channel_line l = {.at_ms = line->at_ms, .from = line->from, .text = line->text,
-				 .keyboard = line->keyboard};
+				 .keyboard = line->keyboard, .id = line->id, .file = line->file};
 	h->fn(h->arg, &l);
 }
 
@@ -348,6 +349,27 @@ static int sink_chat_history(void *arg, int64_t peer, int limit, channel_line_cb
 	struct pipeline *p = arg;
 	struct history_adapter h = {fn, fn_arg};
 	return store_console_web_history(p->d.store, peer, limit, history_line, &h);
+}
+
+static int sink_chat_file(void *arg, int64_t peer, int64_t row_id, channel_chat_file_cb fn,
+			  void *fn_arg)
+{
+	struct pipeline *p = arg;
+	int64_t file_id = 0;
+	int found = store_console_web_file(p->d.store, peer, row_id, &file_id);
+	if (found <= 0)
+		return found;
+	struct store_file f;
+	found = store_file_get(p->d.store, file_id, &f);
+	if (found == 1 && f.data) {
+		struct channel_chat_file out = {f.mime, f.name ? f.name : "file", f.data, f.len};
+		fn(fn_arg, &out);
+	} else if (found == 1) {
+		found = 0; /* a snapshot without its bytes: nothing to show */
+	}
+	if (found >= 0)
+		store_file_clear(&f);
+	return found;
 }
 
 static const struct channel_sink_ops sink_ops = {
@@ -359,6 +381,7 @@ static const struct channel_sink_ops sink_ops = {
 	.profile_put = sink_profile_put,
 	.chat_peer = sink_chat_peer,
 	.chat_history = sink_chat_history,
+	.chat_file = sink_chat_file,
 };
 
 struct channel_sink pipeline_sink(struct pipeline *p)

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
+#include "json_util.h"
 #include "log.h"
 #include "store_int.h"
 #include "store.h"
@@ -192,12 +195,13 @@ int store_console_web_history(struct store *st, int64_t peer_id, int limit,
 	/* Customer lines and the replies to them, in the order they happened; a reply made
 	 * for a message is created in the same millisecond or later, so it sorts after. */
 	struct sql_stmt *s = store__prep(
-		st, "SELECT at, src, text, keyboard, id FROM ("
-		    " SELECT received_at * 1000 AS at, 0 AS ord, '' AS src, text, NULL AS keyboard, id"
-		    " FROM inbound WHERE channel = 'web' AND peer_id = ?1"
+		st, "SELECT at, src, text, keyboard, id, file FROM ("
+		    " SELECT received_at * 1000 AS at, 0 AS ord, '' AS src, text, NULL AS keyboard, id,"
+		    " NULL AS file FROM inbound WHERE channel = 'web' AND peer_id = ?1"
 		    " UNION ALL"
-		    " SELECT created_ms, 1, coalesce(source, ''), text, keyboard, id FROM outbox"
-		    " WHERE channel = 'web' AND peer_id = ?1 AND kind = 'message'"
+		    " SELECT created_ms, 1, coalesce(source, ''), text, keyboard, id,"
+		    " CASE WHEN kind = 'file' THEN extra END FROM outbox"
+		    " WHERE channel = 'web' AND peer_id = ?1 AND kind IN ('message', 'file')"
 		    " AND status != 'failed'"
 		    " ORDER BY at DESC, ord DESC, id DESC LIMIT ?2) h ORDER BY at, ord, id");
 	if (!s)
@@ -213,11 +217,31 @@ int store_console_web_history(struct store *st, int64_t peer_id, int limit,
 			       : strncmp(src, "operator", 8) == 0 ? "operator" : "bot",
 			.text = (const char *)sql_column_text(s, 2),
 			.keyboard = (const char *)sql_column_text(s, 3),
-			.id = sql_column_int64(s, 4)};
+			.id = sql_column_int64(s, 4),
+			.file = (const char *)sql_column_text(s, 5)};
 		fn(arg, &line);
 	}
 	sql_reset(s);
 	return rc == SQL_DONE ? 0 : -1;
+}
+
+int store_console_web_file(struct store *st, int64_t peer_id, int64_t row_id, int64_t *file_id)
+{
+	struct sql_stmt *s = store__prep(st, "SELECT extra FROM outbox WHERE id = ? AND "
+					  "channel = 'web' AND peer_id = ? AND kind = 'file'");
+	if (!s)
+		return -1;
+	sql_bind_int64(s, 1, row_id);
+	sql_bind_int64(s, 2, peer_id);
+	int rc = sql_step(s), found = 0;
+	if (rc == SQL_ROW) {
+		cJSON *x = cJSON_Parse((const char *)sql_column_text(s, 0));
+		*file_id = json_int(x, "file_id", 0);
+		found = *file_id > 0;
+		cJSON_Delete(x);
+	}
+	sql_reset(s);
+	return rc == SQL_ROW || rc == SQL_DONE ? found : -1;
 }
 
 int store_console_recent_logins(struct store *st, int limit,

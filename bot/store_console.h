@@ -62,11 +62,16 @@ struct console_line {
 	const char *text;
 	const char *keyboard; /* reply_keyboard_json, or NULL */
 	int64_t id;           /* store id (inbound or outbox row) */
+	const char *file;     /* an approved file sent (the outbox row's extra JSON), or NULL */
 };
 
 /* Calls fn for the last limit lines of a web chat, oldest first. Borrowed for the call. */
 int store_console_web_history(struct store *st, int64_t peer_id, int limit,
 			      void (*fn)(void *arg, const struct console_line *line), void *arg);
+/* The snapshot (store_files.h) of the approved file that outbox row row_id sent to web
+ * chat peer_id: 1 with *file_id, 0 when the row is not that chat's file, negative on
+ * error. */
+int store_console_web_file(struct store *st, int64_t peer_id, int64_t row_id, int64_t *file_id);
 
 /* Calls fn for the last limit successful console logins (login, client address, unix
  * time), newest first: after a restart they tell auth which addresses each login has

@@ -86,8 +86,18 @@ struct channel_line {
 	const char *from; /* "customer", "bot" or "operator" */
 	const char *text;
 	const char *keyboard;
+	int64_t id;       /* the store's id of the line (an outbox row for a reply) */
+	const char *file; /* an approved file the reply sent ({"name","kind","mime"}), or NULL */
 };
 typedef void (*channel_line_cb)(void *arg, const struct channel_line *line);
+
+/* An approved file sent to a web chat, as the chat page fetches it. */
+struct channel_chat_file {
+	const char *mime, *name;
+	const void *data;
+	size_t len;
+};
+typedef void (*channel_chat_file_cb)(void *arg, const struct channel_chat_file *f);
 
 /* Where a channel's batches go, and the little it may read back. */
 struct channel_sink_ops {
@@ -113,6 +123,10 @@ struct channel_sink_ops {
 	int (*chat_peer)(void *arg, const char *token, int create, int64_t now_s, int64_t *peer);
 	/* Calls fn for the last limit lines of a web chat, oldest first. */
 	int (*chat_history)(void *arg, int64_t peer, int limit, channel_line_cb fn, void *fn_arg);
+	/* The approved file outbox row row_id sent to the web chat's customer peer: calls fn
+	 * and returns 1; 0 when that row is no file of that chat; negative on error. */
+	int (*chat_file)(void *arg, int64_t peer, int64_t row_id, channel_chat_file_cb fn,
+			 void *fn_arg);
 };
 
 struct channel_sink {

@@ -135,11 +135,25 @@ static void add_keyboard(cJSON *o, const char *keyboard)
 		cJSON_AddItemToObject(o, "keyboard", kb);
 }
 
+/* An approved file in a frame: what the chat page shows and where it fetches the bytes
+ * (chat_file_route: the chat's own cookie, the chat's own rows only). */
+static void add_file(cJSON *o, int64_t row_id, const char *name, int photo)
+{
+	cJSON *f = cJSON_AddObjectToObject(o, "file");
+	char url[64];
+	snprintf(url, sizeof url, "/chat/files/%lld", (long long)row_id);
+	cJSON_AddStringToObject(f, "url", url);
+	cJSON_AddStringToObject(f, "name", name && *name ? name : "file");
+	cJSON_AddBoolToObject(f, "photo", photo);
+}
+
 static int web_send(struct channel *ch, const struct outbox_row *row, channel_sent_cb cb,
 		    void *arg)
 {
 	struct web *w = (struct web *)ch;
-	if (row->kind && strcmp(row->kind, "message") == 0) {
+	struct chan_outfile file;
+	int is_file = channel_row_file(row, &file) == 0;
+	if (is_file || (row->kind && strcmp(row->kind, "message") == 0)) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "type", "message");
 		const char *src = row->source ? row->source : "";
@@ -149,6 +163,8 @@ static int web_send(struct channel *ch, const struct outbox_row *row, channel_se
 		cJSON_AddNumberToObject(o, "at", (double)clock_now_ms());
 		cJSON_AddNumberToObject(o, "id", (double)row->id);
 		add_keyboard(o, row->keyboard);
+		if (is_file)
+			add_file(o, row->id, file.name, file.photo);
 		/* With no socket open the reply still counts as delivered: the chat's history
 		 * in the store shows it when the customer comes back. */
 		push_json(w, row->peer_id, NULL, o);
@@ -336,9 +352,57 @@ static void chat_page_route(void *arg, const struct http_req *req, struct http_r
 				     token, (long long)token_ttl_s(w));
 }
 
+/* The types the chat serves a file as; anything else is bytes to save (nosniff is on). */
+static const char *chat_file_type(const char *mime)
+{
+	static const char *const shown[] = {"image/png", "image/jpeg", "image/gif", "image/webp",
+					    "application/pdf", NULL};
+	for (const char *const *t = shown; *t; t++)
+		if (mime && strcmp(mime, *t) == 0)
+			return *t;
+	return "application/octet-stream";
+}
+
+static void chat_file_bytes(void *arg, const struct channel_chat_file *f)
+{
+	struct http_resp *resp = arg;
+	resp->status = 200;
+	resp->content_type = chat_file_type(f->mime);
+	resp->cache = "private, max-age=86400";
+	buf_append(&resp->body, f->data, f->len);
+}
+
+/* GET /chat/files/N: an approved file a secretary sent to this chat (outbox row N), for
+ * the chat's own cookie only; any other row, chat or cookie is "not found". */
+static void chat_file_route(struct web *w, const struct http_req *req, const char *id_text,
+			    struct http_resp *resp)
+{
+	char token[AUTH_TOKEN_LEN + 8], *end = NULL;
+	long long row_id = strtoll(id_text, &end, 10);
+	int64_t peer = 0;
+	int64_t now_ms = clock_now_ms();
+	const struct channel_sink *s = &w->base.env->sink;
+	if (!*id_text || *end || row_id <= 0 ||
+	    http_cookie(req->cookie, WEB_COOKIE, token, sizeof token) < 0 ||
+	    !token_fresh(w, token, now_ms) || chat_peer(w, token, 0, now_ms / 1000, &peer) != 1 ||
+	    !s->ops->chat_file) {
+		http_resp_error(resp, 404, "not found");
+		return;
+	}
+	int found = s->ops->chat_file(s->arg, peer, (int64_t)row_id, chat_file_bytes, resp);
+	if (found < 0)
+		http_resp_error(resp, 503, "the store is not answering");
+	else if (!found)
+		http_resp_error(resp, 404, "not found");
+}
+
 static void chat_asset_route(void *arg, const struct http_req *req, struct http_resp *resp)
 {
 	const char *name = req->path + strlen("/chat/");
+	if (strcmp(req->method, "GET") == 0 && strncmp(name, "files/", 6) == 0) {
+		chat_file_route(arg, req, name + 6, resp);
+		return;
+	}
 	if (strcmp(req->method, "GET") != 0 || strchr(name, '/') || !*name) {
 		http_resp_error(resp, 404, "not found");
 		return;
@@ -425,6 +489,12 @@ static void history_line(void *arg, const struct channel_line *line)
 	cJSON_AddStringToObject(o, "text", line->text ? line->text : "");
 	cJSON_AddNumberToObject(o, "at", (double)line->at_ms);
 	add_keyboard(o, line->keyboard);
+	if (line->file) {
+		cJSON *x = cJSON_Parse(line->file);
+		const char *kind = json_str(x, "kind");
+		add_file(o, line->id, json_str(x, "name"), kind && strcmp(kind, "photo") == 0);
+		cJSON_Delete(x);
+	}
 	cJSON_AddItemToArray(h->lines, o);
 	history_trim(h);
 }
@@ -648,6 +718,7 @@ struct channel *web_channel_new(const struct channel_env *env, struct server *se
 	channel_init(&w->base, &web_ops, env, 0, 0, 64);
 	w->base.caps.local_chat = 1;
 	w->base.caps.typing = 1;
+	w->base.caps.send_files = 1; /* shown in the chat, fetched from /chat/files/N */
 	w->limits = limits;
 	uv_timer_init(env->loop, &w->done_timer);
 	w->done_timer.data = w;

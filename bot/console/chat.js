@@ -44,7 +44,27 @@
     m.scrollTop = m.scrollHeight;
   }
 
-  function addLine(from, text, atMs) {
+  /* An approved file a secretary sent: a picture shown, or a link to save it. The URL is
+   * the server's own (/chat/files/N, for this chat's cookie only). */
+  function addFile(box, file) {
+    if (!file || typeof file.url !== 'string' || !file.url.startsWith('/chat/files/')) return;
+    const a = document.createElement('a');
+    a.className = 'file';
+    a.href = file.url;
+    a.download = file.name || '';
+    if (file.photo) {
+      const img = document.createElement('img');
+      img.src = file.url;
+      img.alt = file.name || '';
+      img.addEventListener('load', toBottom);
+      a.appendChild(img);
+    } else {
+      a.textContent = '📎 ' + (file.name || '');
+    }
+    box.appendChild(a);
+  }
+
+  function addLine(from, text, atMs, file) {
     const f = ['customer', 'bot', 'operator'].includes(from) ? from : 'bot';
     const box = document.createElement('div');
     box.className = 'msg msg-' + f;
@@ -63,6 +83,7 @@
     t.textContent = text || '';
     box.appendChild(w);
     box.appendChild(t);
+    addFile(box, file);
     $('messages').appendChild(box);
     $('chat-empty').hidden = true;
     toBottom();
@@ -144,7 +165,7 @@
           const msgs = $('messages');
           clearNode(msgs);
           let last = null;
-          for (const l of m.lines || []) { addLine(l.from, l.text, l.at); last = l; }
+          for (const l of m.lines || []) { addLine(l.from, l.text, l.at, l.file); last = l; }
           /* An empty chat says what it is for (the page's own words, not the bot's). */
           $('chat-empty').hidden = !!last || pending.size > 0;
           showKeyboard(last && last.from !== 'customer' ? last.keyboard : null);
@@ -165,7 +186,7 @@
           break;
         case 'message':
           if (m.from !== 'customer') { clearTimeout(typingTimer); $('chat-typing').hidden = true; }
-          addLine(m.from, m.text, m.at);
+          addLine(m.from, m.text, m.at, m.file);
           if (m.from !== 'customer') showKeyboard(m.keyboard);
           break;
         case 'ack': {

@@ -458,8 +458,19 @@ async function main() {
 
     await step('the holder inserts a template by typing "/" and a few letters, and sends it with Ctrl+Enter', async () => {
       await A.page.waitForSelector('#send-btn:not([disabled])');
-      /* The web chat sends no files (caps.send_files): nothing to attach is offered. */
-      assert(await A.page.$eval('#file-pick-label', (n) => n.hidden), 'files offered on the web chat');
+      /* An approved document to the web chat (no text: typing is left for the template
+       * below): the chat shows a link to /chat/files/N, which gives the file's bytes to
+       * this chat's cookie. */
+      await A.page.waitForSelector('#file-pick-label:not([hidden]) #file-pick:not([disabled])');
+      await A.page.selectOption('#file-pick', 'internet_setup');
+      await A.page.click('#send-btn');
+      const link = await chat.waitForSelector('#messages .msg-operator a.file[href^="/chat/files/"]', { timeout: 10000 });
+      assert((await link.textContent()).includes('internet_setup.pdf'), 'file link: ' + await link.textContent());
+      const got = await chat.evaluate(async (h) => {
+        const r = await fetch(h);
+        return { status: r.status, type: r.headers.get('Content-Type'), head: new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5)) };
+      }, await link.getAttribute('href'));
+      assert(got.status === 200 && got.type === 'application/pdf' && got.head === '%PDF-', 'the chat\'s file: ' + JSON.stringify(got));
       await A.page.click('#reply-text');
       await A.page.keyboard.type('/gree');
       await A.page.waitForSelector('#slash-menu:not([hidden]) li[data-template="op_greeting"]');

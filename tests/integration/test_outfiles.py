@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from client import FakeServer, wait_for  # noqa: E402
 from harness import SOURCE_DIR, Deskbot, Runner, check  # noqa: E402
-from test_console import Session  # noqa: E402
+from test_console import Customer, Session, complain  # noqa: E402
 from test_console_loop import TG_TOKEN, VK_TOKEN, bot_config, case_of, complain_on  # noqa: E402
 
 REPLIES = os.path.join(SOURCE_DIR, "replies")
@@ -241,6 +241,56 @@ def test_max():
             check_refusals(op, cid, mx, peer)
 
 
+def test_web_chat():
+    """The web chat: the file arrives in the chat's frame with a link to /chat/files/N,
+    which gives the exact bytes to this chat's cookie only; the chat's history shows it
+    again after a reconnect."""
+    vk = FakeServer("vk", token=VK_TOKEN, max_seconds=300)
+    tg = FakeServer("telegram", token=TG_TOKEN, max_seconds=300)
+    with vk, tg:
+        with Deskbot(config=bot_config(vk, tg)) as bot:
+            op = Session(bot, "oleg")
+            customer = Customer(bot)
+            other = Customer(bot)
+            complain(customer)
+            cid = wait_for(lambda: next((c["id"] for c in op.get("/api/cases?status=open")[1]["cases"]
+                                         if c["channel"] == "web" and c["peer_id"] == customer.peer),
+                                        None), 20, 0.2, "the web chat's case")
+            status, r = op.post("/api/cases/%d/claim" % cid)
+            check(status == 200, "claim: %s %s" % (status, r))
+            status, t = op.get("/api/cases/%d/templates" % cid)
+            check(status == 200 and t["can_send_files"], "the web chat takes files: %s" % t)
+            status, r = op.post("/api/cases/%d/reply" % cid, {"text": "Памятка", "file": "internet_setup"})
+            check(status == 200, "send: %s %s" % (status, r))
+            m = customer.reply(lambda m: m.get("file"))
+            f = m["file"]
+            check(m["text"] == "Памятка" and f["name"] == "internet_setup.pdf" and not f["photo"], m)
+            check(f["url"].startswith("/chat/files/"), f)
+            status, body = get_bytes(bot, f["url"], customer.cookie)
+            check(status == 200 and hashlib.sha256(body).hexdigest() == sha(PDF),
+                  "the chat's own file: %s" % status)
+            # Another customer's cookie, no cookie, another row: not found.
+            for cookie in (other.cookie, ""):
+                status, _ = get_bytes(bot, f["url"], cookie)
+                check(status == 404, "someone else's file: %s" % status)
+            row = int(f["url"].rsplit("/", 1)[1])
+            for path in ("/chat/files/%d" % (row - 1), "/chat/files/x", "/chat/files/"):
+                status, _ = get_bytes(bot, path, customer.cookie)
+                check(status == 404, "%s: %s" % (path, status))
+            # A photo, and both in the history of a new socket.
+            status, r = op.post("/api/cases/%d/reply" % cid, {"file": "router_label"})
+            check(status == 200, "photo: %s %s" % (status, r))
+            m = customer.reply(lambda m: (m.get("file") or {}).get("photo"))
+            status, body = get_bytes(bot, m["file"]["url"], customer.cookie)
+            check(status == 200 and hashlib.sha256(body).hexdigest() == sha(PNG), status)
+            customer.ws.close()
+            customer.connect()
+            shown = [l["file"]["name"] for l in customer.history if l.get("file")]
+            check(shown == ["internet_setup.pdf", "router.png"], "history: %s" % shown)
+            files, _ = transcript_file(op, cid)
+            check([x["kind"] for x in files] == ["document", "photo"], files)
+
+
 def config_with_ops():
     from test_console import config
     return config()
@@ -303,7 +353,8 @@ def test_reload_removes_and_snapshot_holds():
 def main():
     r = Runner()
     names = sys.argv[1:]
-    for fn in (test_telegram, test_vk, test_max, test_reload_removes_and_snapshot_holds):
+    for fn in (test_telegram, test_vk, test_max, test_web_chat,
+               test_reload_removes_and_snapshot_holds):
         if not names or fn.__name__ in names:
             r.run(fn)
     r.finish()
