@@ -86,6 +86,29 @@ static inline void th_patch(const char *dir, const char *rel, const char *from, 
 	free(path);
 }
 
+/* A reply set that must not load: its errors, one "file:line:col: message" line each,
+ * file names relative to dir (caller frees). Uses cmocka's asserts. */
+static inline char *th_load_errors(const char *dir)
+{
+	struct replyset *rs = (struct replyset *)1;
+	struct replyset_errors errs = {0};
+	assert_int_equal(replyset_load(dir, &rs, &errs), -1);
+	assert_null(rs);
+	assert_true(errs.n > 0);
+	size_t cap = 1, dl = strlen(dir) + 1;
+	for (size_t i = 0; i < errs.n; i++)
+		cap += strlen(errs.items[i].file) + strlen(errs.items[i].msg) + 32;
+	char *out = xcalloc(1, cap);
+	for (size_t i = 0; i < errs.n; i++) {
+		const struct replyset_error *e = &errs.items[i];
+		const char *f = strncmp(e->file, dir, dl - 1) == 0 ? e->file + dl : e->file;
+		size_t l = strlen(out);
+		snprintf(out + l, cap - l, "%s:%d:%d: %s\n", f, e->line, e->col, e->msg);
+	}
+	replyset_errors_free(&errs);
+	return out;
+}
+
 static inline void th_rmtree(const char *dir)
 {
 	char *cmd = xasprintf("rm -rf '%s'", dir);

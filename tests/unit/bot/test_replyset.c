@@ -9,26 +9,6 @@
 
 /* Loads dir expecting failure; returns the errors joined as "file:line:col: msg\n"
  * with the directory prefix removed. Caller frees. */
-static char *load_errors(const char *dir)
-{
-	struct replyset *rs = (struct replyset *)1;
-	struct replyset_errors errs = {0};
-	assert_int_equal(replyset_load(dir, &rs, &errs), -1);
-	assert_null(rs);
-	assert_true(errs.n > 0);
-	size_t cap = 1, dl = strlen(dir) + 1;
-	for (size_t i = 0; i < errs.n; i++)
-		cap += strlen(errs.items[i].file) + strlen(errs.items[i].msg) + 32;
-	char *out = xcalloc(1, cap);
-	for (size_t i = 0; i < errs.n; i++) {
-		const struct replyset_error *e = &errs.items[i];
-		const char *f = strncmp(e->file, dir, dl - 1) == 0 ? e->file + dl : e->file;
-		size_t l = strlen(out);
-		snprintf(out + l, cap - l, "%s:%d:%d: %s\n", f, e->line, e->col, e->msg);
-	}
-	replyset_errors_free(&errs);
-	return out;
-}
 
 static void test_default_set(void **state)
 {
@@ -82,7 +62,7 @@ static void test_syntax_error_position(void **state)
 	(void)state;
 	char *dir = th_copy_default();
 	th_write(dir, "settings.json", "{\n  \"thresholds\": {\"answer\": 0.5,,\n}\n");
-	char *e = load_errors(dir);
+	char *e = th_load_errors(dir);
 	assert_non_null(strstr(e, "settings.json:2:"));
 	assert_non_null(strstr(e, "JSON syntax error"));
 	free(e);
@@ -101,7 +81,7 @@ static void test_semantic_errors(void **state)
 	th_patch(dir, "templates.json", "{case_id}", "{case_number}");
 	th_patch(dir, "intents/account.json", "\"intent\": \"promised_payment\"", "\"intent\": \"nowhere\"");
 	th_patch(dir, "templates.json", "\"id\": \"empty_message\"", "\"id\": \"empty_msg\"");
-	char *e = load_errors(dir);
+	char *e = th_load_errors(dir);
 	fprintf(stderr, "%s", e);
 	assert_non_null(strstr(e, "tariffs.json:"));
 	assert_non_null(strstr(e, "field \"monthly_fee\" must be a number"));
@@ -128,7 +108,7 @@ static void test_idea_units(void **state)
 	char *dir = th_copy_default();
 	th_patch(dir, "settings.json", "\"Роуминг\"", "\"\"");
 	th_patch(dir, "intents/ideas.json", "\"kind\": \"idea\"", "\"kind\": \"ideas\"");
-	char *e = load_errors(dir);
+	char *e = th_load_errors(dir);
 	assert_non_null(strstr(e, "a business unit must be a name of 1 to 80 bytes"));
 	assert_non_null(strstr(e, "unknown kind \"ideas\""));
 	free(e);
@@ -167,7 +147,7 @@ static void test_russian_only_set(void **state)
 	replyset_free(rs);
 	/* Russian is not optional. */
 	th_patch(dir, "templates.json", "\"ru\": \"Кажется, сообщение пустое", "\"xx\": \"Кажется, сообщение пустое");
-	char *e = load_errors(dir);
+	char *e = th_load_errors(dir);
 	assert_non_null(strstr(e, "missing language \"ru\""));
 	free(e);
 	th_rmtree(dir);
@@ -186,7 +166,7 @@ static void test_exact_positions(void **state)
 		 "   \"answer\": {\"ru\": \"ответ {plan} {bad}\", \"en\": \"answer\"},\n"
 		 "   \"buttons\": [{\"intent\": \"ghost\"}]}\n"
 		 "]}\n");
-	char *e = load_errors(dir);
+	char *e = th_load_errors(dir);
 	fprintf(stderr, "%s", e);
 	/* Missing Russian (required; English is optional): at the "title" object (line 3,
 	 * column 13). */
@@ -207,7 +187,7 @@ static void test_missing_files(void **state)
 	char *path = xasprintf("%s/lexicons.json", dir);
 	remove(path);
 	free(path);
-	char *e = load_errors(dir);
+	char *e = th_load_errors(dir);
 	assert_non_null(strstr(e, "lexicons.json:1:1: cannot open"));
 	free(e);
 	th_rmtree(dir);
@@ -251,7 +231,7 @@ static void test_synonyms_file(void **state)
 		 "  [\"инет\", 5, \"!!!\", \"сим карта\"],\n"
 		 "  \"not a group\"\n"
 		 "]}\n");
-	char *e = load_errors(dir);
+	char *e = th_load_errors(dir);
 	fprintf(stderr, "%s", e);
 	assert_non_null(strstr(e, "synonyms.json:3:3: a synonym group needs at least two entries"));
 	assert_non_null(strstr(e, "synonyms.json:4:12: a synonym must be a non-empty string"));
@@ -260,7 +240,7 @@ static void test_synonyms_file(void **state)
 	assert_non_null(strstr(e, "synonyms.json:5:3: a synonym group must be an array of strings"));
 	free(e);
 	th_write(dir, "synonyms.json", "[1, 2]\n");
-	e = load_errors(dir);
+	e = th_load_errors(dir);
 	assert_non_null(strstr(e, "synonyms.json:1:1: top level must be an object"));
 	free(e);
 	th_rmtree(dir);

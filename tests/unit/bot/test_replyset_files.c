@@ -10,25 +10,6 @@
 
 #include "test_helpers.h"
 
-static char *load_errors(const char *dir)
-{
-	struct replyset *rs = (struct replyset *)1;
-	struct replyset_errors errs = {0};
-	assert_int_equal(replyset_load(dir, &rs, &errs), -1);
-	assert_null(rs);
-	size_t cap = 1, dl = strlen(dir) + 1;
-	for (size_t i = 0; i < errs.n; i++)
-		cap += strlen(errs.items[i].file) + strlen(errs.items[i].msg) + 32;
-	char *out = xcalloc(1, cap);
-	for (size_t i = 0; i < errs.n; i++) {
-		const struct replyset_error *e = &errs.items[i];
-		const char *f = strncmp(e->file, dir, dl - 1) == 0 ? e->file + dl : e->file;
-		size_t l = strlen(out);
-		snprintf(out + l, cap - l, "%s:%d:%d: %s\n", f, e->line, e->col, e->msg);
-	}
-	replyset_errors_free(&errs);
-	return out;
-}
 
 static void write_bytes(const char *dir, const char *rel, const void *data, size_t len)
 {
@@ -101,7 +82,7 @@ static void test_broken_entries(void **state)
 		 "  {\"id\": \"Bad-Id\", \"title\": \"\", \"file\": \"files/router.png\", \"kind\": \"video\"},\n"
 		 "  {\"id\": \"up\", \"file\": \"files/router.png\", \"kind\": \"photo\"}\n"
 		 "]}\n");
-	char *e = load_errors(dir);
+	char *e = th_load_errors(dir);
 	fprintf(stderr, "%s", e);
 	assert_non_null(strstr(e, "files.json:2:38: \"files/../settings.json\": a file must be"));
 	assert_non_null(strstr(e, "files.json:3:39: \"files/a/b.pdf\": a file must be"));
@@ -142,7 +123,7 @@ static void test_size_limit(void **state)
 	th_write(dir, "files.json",
 		 "{\"files\": [{\"id\": \"big\", \"title\": \"x\", \"file\": \"files/big.pdf\", "
 		 "\"kind\": \"document\"}]}\n");
-	char *e = load_errors(dir);
+	char *e = th_load_errors(dir);
 	assert_non_null(strstr(e, "\"files/big.pdf\" is 10485761 bytes, over the limit of 10485760"));
 	free(e);
 	th_rmtree(dir);
