@@ -296,6 +296,18 @@ static const struct replyset_intent *detect(const struct handler_ctx *ctx)
 		    !handler_chosen(ctx))
 			return threat_free_category(ctx, replyset_intent(ctx->rs, "complaint_general"));
 	}
+	/* Anger with no question the matcher is sure of ("каждый месяц дорожает, а
+	 * качество хуже, надоело", "сколько можно издеваться"): a grievance, so a case,
+	 * filed under the complaint the matcher leans to, or the general one. */
+	if (m->decision != MATCH_ANSWER && replyset_lexicon_hit(ctx->rs, "grievance", &m->text) &&
+	    (f->obscene || m->decision == MATCH_FALLBACK)) {
+		for (size_t i = 0; i < m->n_top && i < 3; i++) {
+			const struct replyset_intent *it = replyset_intent_at(ctx->rs, (size_t)m->top[i].intent);
+			if (it->kind == RS_COMPLAINT)
+				return threat_free_category(ctx, it);
+		}
+		return threat_free_category(ctx, replyset_intent(ctx->rs, "complaint_general"));
+	}
 	return NULL;
 }
 

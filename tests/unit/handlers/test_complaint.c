@@ -106,6 +106,32 @@ static void labelled_detection_and_flags(void **state)
 	}
 }
 
+/* Anger with no question the matcher is sure of is a grievance: it reaches the
+ * complaint path (a case), while a question that only shares a word of the
+ * "grievance" lexicon ("снова") is answered. */
+static void anger_without_a_question_is_a_case(void **state)
+{
+	(void)state;
+	static const char *const angry[] = {"сколько можно издеваться над людьми, вы там е*анутые?",
+					    "хватит издеваться над людьми, сколько можно"};
+	for (size_t i = 0; i < sizeof angry / sizeof *angry; i++) {
+		struct convstate *conv = convstate_new();
+		struct dialog_result res;
+		run(conv, angry[i], &res);
+		if (!res.complaint_intent)
+			fail_msg("not a complaint: %s (handler %s)", angry[i], res.handler ? res.handler : "-");
+		dialog_result_free(&res);
+		convstate_free(conv);
+	}
+	struct convstate *conv = convstate_new();
+	struct dialog_result res;
+	run(conv, "как снова подключить автоплатеж", &res);
+	assert_null(res.complaint_intent);
+	assert_string_equal(res.intent, "autopay");
+	dialog_result_free(&res);
+	convstate_free(conv);
+}
+
 static void phone_forms(void **state)
 {
 	static const struct {
@@ -180,6 +206,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(labelled_detection_and_flags),
+		cmocka_unit_test(anger_without_a_question_is_a_case),
 		cmocka_unit_test(phone_forms),
 		cmocka_unit_test(interview_states),
 	};
