@@ -391,10 +391,12 @@ def run_fast(kind, binary, fastfake, n, chats, rate):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def saturate(kind, binary, fastfake, n, chats, spread=True):
+def saturate(kind, binary, fastfake, n, chats, spread=True, no_cases=False):
     """One saturation burst of n messages over chats; returns (messages/s end to end,
-    deskbot CPU seconds per message)."""
-    fake = FastFake(fastfake, kind, n, chats, extra=["--spread", 1] if spread else [])
+    deskbot CPU seconds per message). no_cases: without the fake's complaint text
+    ("не работает интернет", which opens a case once it comes again in a chat)."""
+    extra = (["--spread", 1] if spread else []) + (["--texts", 5] if no_cases else [])
+    fake = FastFake(fastfake, kind, n, chats, extra=extra)
     bot = None
     workdir = tempfile.mkdtemp(prefix="deskbot-bench-")
     try:
@@ -438,6 +440,19 @@ def run_curve(kind, binary, fastfake, n, fixed_chats=0, spread=True):
               "message (%.2fx the first), %5.0f messages/s end to end (%.0f%% of the first)"
               % (kind, per_chat, chats, cpu * 1e6, cpu / first[1], rate,
                  100 * rate / first[0]), flush=True)
+    # Where the rest goes: with many messages a chat nearly every chat soon has an
+    # open case, and every later message is added to its transcript. The same two
+    # points without the complaint text (no case ever opens) show what conversation
+    # length alone costs.
+    base = None
+    for per_chat in (4, 200):
+        chats = fixed_chats or max(1, n // per_chat)
+        rate, cpu = saturate(kind, binary, fastfake, chats * per_chat, chats, spread, True)
+        base = base or (rate, cpu)
+        print("channels %-8s no cases: %4d messages a chat (%5d chats): %6.0f us CPU per "
+              "message (%.2fx), %5.0f messages/s end to end (%.0f%%)"
+              % (kind, per_chat, chats, cpu * 1e6, cpu / base[1], rate, 100 * rate / base[0]),
+              flush=True)
 
 
 def limits_run(kind, binary, fastfake, n, chats, fake_args, bot_kw, wait_key="answered",

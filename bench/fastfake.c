@@ -146,6 +146,7 @@ static struct {
 	/* --flood, --spread, --limits, --latency-ms, --max-concurrent */
 	int64_t flood;
 	int64_t spread; /* 0, or the step (coprime with chats) that scatters chat ids */
+	int64_t n_texts; /* texts used: the first n_texts of texts[] (the last one opens cases) */
 	int limits;
 	int64_t latency_ms, max_concurrent;
 	int defer;              /* the answer being built is an API call's: delay it */
@@ -558,7 +559,7 @@ static void answer_poll(struct conn *c)
 			LIT(&out, ",\"is_bot\":false,\"first_name\":\"A\"},\"chat\":{\"id\":");
 			sb_int(&out, chat);
 			LIT(&out, ",\"type\":\"private\"},\"date\":1718000000,\"text\":\"");
-			sb_puts(&out, texts[i % N_TEXTS]);
+			sb_puts(&out, texts[i % g.n_texts]);
 			LIT(&out, "\"}}");
 			mark_delivered(i, t);
 		}
@@ -586,7 +587,7 @@ static void answer_poll(struct conn *c)
 			LIT(&out, ",\"from_id\":");
 			sb_int(&out, chat);
 			LIT(&out, ",\"out\":0,\"text\":\"");
-			sb_puts(&out, texts[i % N_TEXTS]);
+			sb_puts(&out, texts[i % g.n_texts]);
 			LIT(&out, "\",\"conversation_message_id\":");
 			sb_int(&out, i + 1);
 			LIT(&out, ",\"attachments\":[]},\"client_info\":{\"lang_id\":0}}}");
@@ -1238,7 +1239,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: fastfake --kind vk|telegram --port 0 --port-file F --messages N "
 			"--chats C [--token T] [--max-seconds 600] [--limits 0|1] [--latency-ms N] "
-			"[--max-concurrent C] [--flood F] [--spread 0|1]\n");
+			"[--max-concurrent C] [--flood F] [--spread 0|1] [--texts 1..6]\n");
 	exit(2);
 }
 
@@ -1247,6 +1248,7 @@ int main(int argc, char **argv)
 	const char *kind = NULL;
 	g.n = 20000;
 	g.chats = 5000;
+	g.n_texts = (int64_t)N_TEXTS;
 	g.max_seconds = 600;
 	/* Options come in pairs: --name value. */
 	for (int i = 1; i < argc; i += 2) {
@@ -1277,10 +1279,13 @@ int main(int argc, char **argv)
 			g.flood = strtoll(v, NULL, 10);
 		else if (!strcmp(a, "--spread"))
 			g.spread = strtoll(v, NULL, 10);
+		else if (!strcmp(a, "--texts"))
+			g.n_texts = strtoll(v, NULL, 10);
 		else
 			usage();
 	}
-	if (!kind || (strcmp(kind, "vk") && strcmp(kind, "telegram")) || g.n < 0 || g.chats < 1)
+	if (!kind || (strcmp(kind, "vk") && strcmp(kind, "telegram")) || g.n < 0 || g.chats < 1 ||
+	    g.n_texts < 1 || g.n_texts > (int64_t)N_TEXTS)
 		usage();
 	g.kind = strcmp(kind, "vk") == 0 ? K_VK : K_TG;
 	g.chat_base = g.kind == K_VK ? 100000 : 7000000000LL;
