@@ -6,7 +6,7 @@
  *     in scope, the intent picked (answered, or offered first when the bot asks to
  *     clarify) is the expected one, >= MIN_IN_SCOPE; out of scope ("-") not answered
  *     with an FAQ, >= MIN_OOS; typo, layout, translit groups each >= MIN_REPAIRED.
- *   tests/data/blind/{tuning,heldout}.tsv ("kind text intents escalate flags plan"):
+ *   tests/data/blind/{tuning,tuning_b,heldout}.tsv ("kind text intents escalate flags plan"):
  *     messages written by people who never saw the reply set (issue 12). Printed:
  *     strict first-intent accuracy (the intent the bot acts on outright; an out-of-
  *     scope line is right when the bot acts on none) overall and per kind; multi-
@@ -466,11 +466,13 @@ static void test_labelled(void **state)
 	if (one_path) {
 		report(rs, one_path, strstr(one_path, "heldout") != NULL, &held);
 	} else {
+		/* tuning_b.tsv was the held-out set until stop 24; its figures were read
+		 * so often that it became a tuning set, and heldout.tsv is a fresh blind one. */
 		const char *sets[] = {"tests/data/utterances.tsv", "tests/data/blind/tuning.tsv",
-				      "tests/data/blind/heldout.tsv"};
-		for (size_t i = 0; i < 3; i++) {
+				      "tests/data/blind/tuning_b.tsv", "tests/data/blind/heldout.tsv"};
+		for (size_t i = 0; i < 4; i++) {
 			char *p = xasprintf("%s/%s", th_source_dir(), sets[i]);
-			report(rs, p, i == 2, &held);
+			report(rs, p, i == 3, &held);
 			free(p);
 		}
 	}
