@@ -38,18 +38,20 @@
 
 /* Floors asserted on the held-out blind set: what holds today, a little below it, so
  * that a change that makes the bot worse on unseen messages fails. Raise them when the
- * figures rise; the issue's targets (printed) are the goal. */
-#define HELDOUT_STRICT 0.77
-#define HELDOUT_OOS_PRECISION 0.62
-#define HELDOUT_OOS_RECALL 0.75
-#define HELDOUT_GRIEVANCE_REACHED 0.80
+ * figures rise; the issue's targets (printed) are the goal. Set on 2026-12-03 from the
+ * fresh heldout.tsv (tests/data/blind/README.md), whose first figures were well below
+ * those of the set it replaced: that set had been tuned to. */
+#define HELDOUT_STRICT 0.71
+#define HELDOUT_OOS_PRECISION 0.51
+#define HELDOUT_OOS_RECALL 0.84
+#define HELDOUT_GRIEVANCE_REACHED 0.75
 #define HELDOUT_ORDINARY_ESCALATED 0.03
-#define HELDOUT_PLAN 0.72
-#define HELDOUT_MULTI 0.55
-#define HELDOUT_REPAIRED 0.72 /* typo, layout, translit, glued: each */
-#define HELDOUT_ENGLISH 0.80
-#define HELDOUT_FLAG_PRECISION 0.90 /* each flag */
-#define HELDOUT_FLAG_RECALL 0.70    /* each flag */
+#define HELDOUT_PLAN 0.54
+#define HELDOUT_MULTI 0.31
+#define HELDOUT_REPAIRED 0.66 /* typo, layout, translit, glued: each */
+#define HELDOUT_ENGLISH 0.58
+#define HELDOUT_FLAG_PRECISION 0.69 /* each flag */
+#define HELDOUT_FLAG_RECALL 0.80    /* each flag */
 
 #define MAX_KINDS 32
 #define MAX_EXPECTED 6
