@@ -19,7 +19,7 @@
  * The tuning set may be looked at (DESKBOT_LABELLED_VERBOSE=1 lists its misses); the
  * held-out set is reported in aggregate only: its lines are never printed.
  * argv[1], when given, is one file to report (format from its header); by default all
- * three, a blind set not yet written is reported as missing. */
+ * four (a missing tuning set is reported as missing; a missing held-out set fails). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -477,6 +477,8 @@ static void test_labelled(void **state)
 			report(rs, p, i == 3, &held);
 			free(p);
 		}
+		/* The held-out set is what the floors guard: a checkout without it fails. */
+		assert_true(held.lines > 0);
 	}
 	replyset_free(rs);
 	if (held.lines) {
