@@ -600,6 +600,11 @@ size_t text_ctx_memory(const struct text_ctx *ctx)
 	       text_cache_memory(ctx->cache);
 }
 
+void text_ctx_cache_stats(const struct text_ctx *ctx, struct text_cache_stats *out)
+{
+	text_cache_get_stats(ctx ? ctx->cache : NULL, out);
+}
+
 static int word_script(const char *w, size_t len)
 {
 	int cyr = 0, lat = 0;
