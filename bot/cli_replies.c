@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "convstate.h"
 #include "dialog.h"
+#include "json_print.h"
 #include "matcher.h"
 #include "message.h"
 #include "replyset.h"
@@ -83,6 +84,7 @@ int cli_match(int argc, char **argv)
 	struct replyset *rs = load(dir);
 	if (!rs)
 		return 1;
+	struct buf out = {0};
 	char *line;
 	while ((line = read_line(stdin))) {
 		/* What would answer, from a fresh conversation; the text analysed once. */
@@ -115,17 +117,20 @@ int cli_match(int argc, char **argv)
 			cJSON_AddNullToObject(o, "plan");
 		cJSON_AddStringToObject(o, "lang", res.lang ? res.lang : "ru");
 		cJSON_Delete(mj);
-		char *s = cJSON_PrintUnformatted(o);
-		fputs(s, stdout);
-		fputc('\n', stdout);
-		fflush(stdout);
-		free(s);
+		/* One write per answer, from a buffer kept across lines. */
+		buf_reset(&out);
+		if (json_print_compact(o, &out) == 0) {
+			buf_append(&out, "\n", 1);
+			fwrite(out.data, 1, out.len, stdout);
+			fflush(stdout);
+		}
 		cJSON_Delete(o);
 		convstate_free(state);
 		dialog_result_free(&res);
 		match_result_free(&m);
 		free(line);
 	}
+	buf_free(&out);
 	replyset_free(rs);
 	return 0;
 }

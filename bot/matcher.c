@@ -368,7 +368,8 @@ static int negation(const struct text_analysis *a, size_t i)
 {
 	static const char *const next[] = {"не", "ни", "без", "not", "no", "never", "nothing", NULL};
 	const struct text_token *t = &a->tokens[i];
-	if (t->kind != TEXT_WORD)
+	/* Every word above is 7 bytes at most: longer words need no comparing. */
+	if (t->kind != TEXT_WORD || t->len > 7)
 		return 0;
 	for (const char *const *w = next; *w; w++)
 		if (strcmp(t->text, *w) == 0)

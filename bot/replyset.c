@@ -45,6 +45,8 @@ struct replyset {
 	char *version;
 	struct replyset_intent *intents;
 	size_t n_intents;
+	int32_t *intent_slots;     /* intent index by id hash (-1 empty), built once loaded */
+	size_t n_intent_slots;     /* a power of two, at least twice n_intents */
 	struct replyset_tariff *tariffs;
 	size_t n_tariffs;
 	struct replyset_template *templates;
@@ -550,6 +552,7 @@ static void rs_destroy(struct replyset *rs)
 		return;
 	match_index_free(rs->index);
 	text_ctx_free(rs->text);
+	free(rs->intent_slots);
 	for (size_t i = 0; i < rs->n_intents; i++)
 		intent_free(&rs->intents[i]);
 	free(rs->intents);
@@ -1463,6 +1466,8 @@ static char **list_intent_files(const char *dir, size_t *n, struct replyset_erro
 	return names;
 }
 
+static void build_intent_slots(struct replyset *rs);
+
 /* The spelling dictionary for a new set's text context: prev's, or opened now. */
 static void attach_dict(struct text_ctx *ctx, const struct replyset *prev)
 {
@@ -1559,6 +1564,7 @@ int replyset_load_sharing(const char *dir, const struct replyset *prev, struct r
 	char when[32];
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	rs->version = xasprintf("%012llx@%s", (unsigned long long)(hash >> 16), when);
+	build_intent_slots(rs);
 	rs->index = match_index_build(rs, rs->text);
 	*out = rs;
 	return 0;
@@ -1619,10 +1625,56 @@ const struct replyset_intent *replyset_intent_at(const struct replyset *rs, size
 	return i < rs->n_intents ? &rs->intents[i] : NULL;
 }
 
+static uint64_t id_hash(const char *id)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ULL;
+	}
+	return h ^ h >> 31;
+}
+
+/* The id table of a loaded set: handlers look intents up by id many times a message.
+ * The first intent of an id wins, as in the scan it replaces. */
+static void build_intent_slots(struct replyset *rs)
+{
+	size_t n = 16;
+	while (n < rs->n_intents * 2)
+		n *= 2;
+	rs->intent_slots = xmalloc(n * sizeof *rs->intent_slots);
+	memset(rs->intent_slots, 0xFF, n * sizeof *rs->intent_slots);
+	rs->n_intent_slots = n;
+	for (size_t i = 0; i < rs->n_intents; i++) {
+		const char *id = rs->intents[i].id;
+		if (!id)
+			continue;
+		for (size_t k = id_hash(id) & (n - 1);; k = (k + 1) & (n - 1)) {
+			int32_t at = rs->intent_slots[k];
+			if (at < 0) {
+				rs->intent_slots[k] = (int32_t)i;
+				break;
+			}
+			if (strcmp(rs->intents[at].id, id) == 0)
+				break;
+		}
+	}
+}
+
 int replyset_intent_index(const struct replyset *rs, const char *id)
 {
 	if (!id)
 		return -1;
+	if (rs->intent_slots) {
+		size_t mask = rs->n_intent_slots - 1;
+		for (size_t k = id_hash(id) & mask;; k = (k + 1) & mask) {
+			int32_t at = rs->intent_slots[k];
+			if (at < 0)
+				return -1;
+			if (strcmp(rs->intents[at].id, id) == 0)
+				return at;
+		}
+	}
 	for (size_t i = 0; i < rs->n_intents; i++)
 		if (rs->intents[i].id && strcmp(rs->intents[i].id, id) == 0)
 			return (int)i;

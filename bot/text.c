@@ -31,6 +31,7 @@
 #include <utf8proc.h>
 
 #include "buf.h"
+#include "text_cache.h"
 #include "xalloc.h"
 
 /* Words longer than this (in code points) are never corrected: no real word is. */
@@ -41,6 +42,12 @@
 /* Slots of the per-message word memo (a power of two); when more than three quarters
  * are used, further words are simply not remembered. */
 #define MEMO_SLOTS 512
+/* The word cache of a context (text_cache.h): at most 12288 entries and 1 MiB of
+ * words, stems and dictionary forms, 1.25 MiB in all. A message adds a few hundred
+ * bytes, the reply set's own words (cached while its index is built) a few hundred
+ * kilobytes. */
+#define CACHE_SLOTS 16384
+#define CACHE_BYTES (1024 * 1024)
 /* Multiplier of the code point hash (odd). */
 #define POLY_B 0x100000001B3ULL
 
@@ -90,6 +97,7 @@ struct text_ctx {
 	struct buf glue_hows;
 	struct text_dict *dict; /* Russian spelling dictionary (a reference), or NULL */
 	struct memo *memo;     /* MEMO_SLOTS entries, allocated on first use */
+	struct text_cache *cache; /* dictionary and stemmer answers, kept across messages */
 	uint32_t gen;
 	uint32_t memo_used;
 };
@@ -553,6 +561,7 @@ struct text_ctx *text_ctx_new(void)
 	struct text_ctx *ctx = xcalloc(1, sizeof *ctx);
 	ctx->ru = sb_stemmer_new("russian", NULL);
 	ctx->en = sb_stemmer_new("english", NULL);
+	ctx->cache = text_cache_new(CACHE_SLOTS, CACHE_BYTES);
 	if (!ctx->ru || !ctx->en) {
 		text_ctx_free(ctx);
 		return NULL;
@@ -578,6 +587,7 @@ void text_ctx_free(struct text_ctx *ctx)
 	free(ctx->toks);
 	free(ctx->used);
 	free(ctx->memo);
+	text_cache_free(ctx->cache);
 	free(ctx);
 }
 
@@ -586,7 +596,13 @@ size_t text_ctx_memory(const struct text_ctx *ctx)
 	if (!ctx)
 		return 0;
 	return sizeof *ctx + ctx->norm.cap + ctx->fixed.cap + ctx->hows.cap + ctx->cand.cap + ctx->pool.cap +
-	       ctx->cap_toks * sizeof *ctx->toks + ctx->cap_used + (ctx->memo ? MEMO_SLOTS * sizeof *ctx->memo : 0);
+	       ctx->cap_toks * sizeof *ctx->toks + ctx->cap_used + (ctx->memo ? MEMO_SLOTS * sizeof *ctx->memo : 0) +
+	       text_cache_memory(ctx->cache);
+}
+
+void text_ctx_cache_stats(const struct text_ctx *ctx, struct text_cache_stats *out)
+{
+	text_cache_get_stats(ctx ? ctx->cache : NULL, out);
 }
 
 static int word_script(const char *w, size_t len)
@@ -608,16 +624,21 @@ static int word_script(const char *w, size_t len)
 	return TEXT_SCRIPT_OTHER;
 }
 
-/* Returns the stem in a stemmer-owned buffer (valid until the next call) or w itself. */
+/* Returns the stem in the word cache or a stemmer-owned buffer (valid until the next
+ * call), or w itself. */
 static const char *stem_raw(struct text_ctx *ctx, const char *w, size_t len, size_t *out_len)
 {
 	int script = word_script(w, len);
 	struct sb_stemmer *st = script == TEXT_SCRIPT_CYR ? ctx->ru : script == TEXT_SCRIPT_LAT ? ctx->en : NULL;
 	if (st && len < 256) {
+		const char *hit;
+		if (text_cache_get(ctx->cache, TEXT_CACHE_STEM, w, len, &hit, out_len))
+			return hit;
 		const sb_symbol *s = sb_stemmer_stem(st, (const sb_symbol *)w, (int)len);
 		if (s) {
 			*out_len = (size_t)sb_stemmer_length(st);
-			return (const char *)s;
+			const char *kept = text_cache_put(ctx->cache, TEXT_CACHE_STEM, w, len, (const char *)s, *out_len);
+			return kept ? kept : (const char *)s;
 		}
 	}
 	*out_len = len;
@@ -714,6 +735,23 @@ void text_ctx_set_dict(struct text_ctx *ctx, struct text_dict *d)
 	text_dict_ref(d);
 	text_dict_unref(ctx->dict);
 	ctx->dict = d;
+	/* The cached answers were the old dictionary's. */
+	text_cache_free(ctx->cache);
+	ctx->cache = text_cache_new(CACHE_SLOTS, CACHE_BYTES);
+}
+
+/* text_dict_spell for the context's dictionary, through the word cache. */
+static int ctx_spell(struct text_ctx *ctx, const char *w, size_t len)
+{
+	if (!ctx->dict)
+		return 0;
+	const char *hit;
+	size_t hl;
+	if (text_cache_get(ctx->cache, TEXT_CACHE_SPELL, w, len, &hit, &hl))
+		return hit[0] != 0;
+	char v = (char)text_dict_spell(ctx->dict, w, len);
+	text_cache_put(ctx->cache, TEXT_CACHE_SPELL, w, len, &v, 1);
+	return v;
 }
 
 struct text_dict *text_ctx_dict(const struct text_ctx *ctx)
@@ -1331,8 +1369,7 @@ static int memo_typo(const struct scorer *sc, struct memo *m, int *dist)
 static int memo_spelled(const struct scorer *sc, struct memo *m)
 {
 	if (m->spelled < 0)
-		m->spelled = (int8_t)(sc->ctx->dict &&
-				      text_dict_spell(sc->ctx->dict, sc->ctx->pool.data + m->word, m->len));
+		m->spelled = (int8_t)ctx_spell(sc->ctx, sc->ctx->pool.data + m->word, m->len);
 	return m->spelled;
 }
 
@@ -1681,24 +1718,41 @@ static const char *lemma_stem(const struct scorer *sc, const char *w, size_t len
 		return NULL;
 	memcpy(word, w, len);
 	word[len] = '\0';
-	char **list = NULL;
-	int n = Hunspell_stem(ctx->dict->h, &list, word);
+	/* The dictionary forms, NUL-separated: from the word cache, else from Hunspell
+	 * (and then cached). The cache keeps them where they are for this analysis. */
+	const char *forms;
+	size_t flen;
+	struct buf fresh = {0};
+	if (!text_cache_get(ctx->cache, TEXT_CACHE_LEMMAS, w, len, &forms, &flen)) {
+		char **list = NULL;
+		int n = Hunspell_stem(ctx->dict->h, &list, word);
+		bput(&fresh, "", 0);
+		for (int i = 0; i < n; i++)
+			bput(&fresh, list[i], strlen(list[i]) + 1);
+		if (list)
+			Hunspell_free_list(ctx->dict->h, &list, n);
+		flen = fresh.len;
+		forms = text_cache_put(ctx->cache, TEXT_CACHE_LEMMAS, w, len, fresh.data, flen);
+		if (!forms)
+			forms = fresh.data;
+	}
 	const char *found = NULL;
-	for (int i = 0; i < n && !found; i++) {
-		size_t ll = strlen(list[i]), sl;
-		if (ll == len && memcmp(list[i], w, len) == 0)
+	for (size_t at = 0; at < flen && !found;) {
+		const char *form = forms + at;
+		size_t ll = strlen(form), sl;
+		at += ll + 1;
+		if (ll == len && memcmp(form, w, len) == 0)
 			continue; /* the word itself: its stem is already unknown */
-		const char *st = stem_raw(ctx, list[i], ll, &sl);
+		const char *st = stem_raw(ctx, form, ll, &sl);
 		if (text_vocab_find(o->stems, st, sl) >= 0) {
 			*out_len = sl;
-			size_t at = ctx->pool.len;
+			size_t p = ctx->pool.len;
 			bput(&ctx->pool, st, sl);
 			bput(&ctx->pool, "", 1);
-			found = ctx->pool.data + at;
+			found = ctx->pool.data + p;
 		}
 	}
-	if (list)
-		Hunspell_free_list(ctx->dict->h, &list, n);
+	buf_free(&fresh);
 	return found;
 }
 
@@ -1763,7 +1817,7 @@ static int piece_cost(const struct scorer *sc, const char *w, size_t len, int nc
 
 static int dict_piece(const struct scorer *sc, const char *w, size_t len, int ncp)
 {
-	return ncp >= 4 && sc->ctx->dict && text_dict_spell(sc->ctx->dict, w, len);
+	return ncp >= 4 && ctx_spell(sc->ctx, w, len);
 }
 
 /* Is the run w (ncp letters, one script) a candidate for splitting? */
@@ -2351,6 +2405,7 @@ int text_analyze(struct text_ctx *ctx, const char *in, size_t len, const struct 
 		ctx->gen = 1;
 	}
 	ctx->memo_used = 0;
+	text_cache_begin(ctx->cache);
 	ctx->pool.len = 0;
 	bput(&ctx->pool, "", 0);
 	ctx->cand.len = 0;

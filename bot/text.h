@@ -32,6 +32,9 @@ void text_ctx_free(struct text_ctx *ctx);
 /* Bytes of scratch memory the context holds (for the benchmark; the stemmers' own
  * few kilobytes are not counted). */
 size_t text_ctx_memory(const struct text_ctx *ctx);
+/* The counters of the context's word cache (see text_cache.h); zeros for NULL. */
+struct text_cache_stats;
+void text_ctx_cache_stats(const struct text_ctx *ctx, struct text_cache_stats *out);
 
 /* A spelling dictionary of Russian (Hunspell, Debian's hunspell-ru): tells real words
  * the reply set never uses from typos, gives the dictionary form (lemma) of word forms

@@ -14,3 +14,7 @@ deskbot_unit_test(test_dialogue_holds unit/bot/test_dialogue_holds.c)
 deskbot_unit_test(test_tariff_format unit/bot/test_tariff_format.c)
 # Approved files (replies/files.json): every wrong entry reported, kind vs bytes, size.
 deskbot_unit_test(test_replyset_files unit/bot/test_replyset_files.c)
+# The word cache of a text context: hits read as misses do, the bound, reloads.
+deskbot_unit_test(test_text_cache unit/bot/test_text_cache.c)
+# deskbot match's output printer: the bytes of cJSON_PrintUnformatted.
+deskbot_unit_test(test_json_print unit/bot/test_json_print.c)
