@@ -52,8 +52,21 @@ function copyDir(from, to) {
   }
 }
 
-/* operators: [{login, password, role, display_name}]. Resolves to {port, dir, url(p), stop()}. */
-async function startDeskbot({ operators, extra, logLevel, binary } = {}) {
+/* operators: [{login, password, role, display_name}]. Resolves to {port, dir, url(p), stop()}.
+ * The free port is only free when asked: another process may take it before deskbot
+ * binds it, so a start that fails to listen is tried again on another port. */
+async function startDeskbot(opts = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDeskbotOnce(opts);
+    } catch (e) {
+      if (!e.portInUse || attempt >= 3) throw e;
+      console.log('deskbot could not listen on its port (taken meanwhile); trying another');
+    }
+  }
+}
+
+async function startDeskbotOnce({ operators, extra, logLevel, binary } = {}) {
   if (binary) BINARY = binary;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-browser-'));
   copyDir(path.join(SOURCE_DIR, 'replies'), path.join(dir, 'replies'));
@@ -74,7 +87,16 @@ async function startDeskbot({ operators, extra, logLevel, binary } = {}) {
   proc.on('exit', (code, sig) => { exited = { code, sig }; });
   const deadline = Date.now() + 20000;
   for (;;) {
-    if (exited) throw new Error('deskbot exited early: ' + JSON.stringify(exited) + '\n' + fs.readFileSync(logPath, 'utf8'));
+    if (exited) {
+      const text = fs.readFileSync(logPath, 'utf8');
+      const err = new Error('deskbot exited early: ' + JSON.stringify(exited) + '\n' + text);
+      err.portInUse = text.includes('cannot listen on');
+      if (err.portInUse) {
+        fs.closeSync(log);
+        if (!process.env.DESKBOT_KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
+      }
+      throw err;
+    }
     try {
       const s = await get(port, '/healthz');
       if (s === 200 || s === 503) break;
