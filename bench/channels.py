@@ -25,7 +25,9 @@ chat's allowance) and the bot on its default limits:
 
 --curve: per-message CPU and throughput at 4, 50, 200 and 1,000 messages a chat (the
 same --messages spread over fewer, longer conversations), from chats with scattered ids
-(fastfake --spread 1; --sequential-ids for consecutive ids, see run_curve).
+(fastfake --spread 1; --sequential-ids for consecutive ids, see run_curve). --rounds N
+measures every point N times, taking turns, and prints the medians and the range: on a
+shared machine, compare points with that.
 
 --fake fast (the default when the fastfake binary is built: build-bench/bench/fastfake,
 from bench/fastfake.c) uses a C fake that costs a few us per request, so the bot, not
@@ -419,7 +421,7 @@ def saturate(kind, binary, fastfake, n, chats, spread=True, no_cases=False):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def run_curve(kind, binary, fastfake, n, fixed_chats=0, spread=True):
+def run_curve(kind, binary, fastfake, n, fixed_chats=0, spread=True, rounds=1):
     """Per-message cost against conversation length. By default the same n messages
     spread over fewer chats, so each conversation (and its open case) grows longer, but
     fewer chats also share each request and commit; with fixed_chats the number of chats
@@ -430,28 +432,56 @@ def run_curve(kind, binary, fastfake, n, fixed_chats=0, spread=True):
     poll come from 100 consecutive chat ids, whose entries in the store's per-chat
     indexes sit side by side: a commit then writes a few index pages for 5,000 short
     conversations but one page per chat for 100 long ones, and the curve measures that
-    accident of the fake, not the length of conversations."""
-    first = None
-    for per_chat in (4, 50, 200, 1000):
+    accident of the fake, not the length of conversations.
+
+    rounds > 1: every point is measured that many times, the points taking turns (round
+    r starts at point r), and each line prints the medians and the range. On a shared
+    machine one run of a point can be 40% off; the median of interleaved rounds is what
+    a comparison between points can rest on."""
+    points = [(4, False), (50, False), (200, False), (1000, False), (4, True), (200, True)]
+    runs = {pt: [] for pt in points}
+    for r in range(rounds):
+        order = points[r % len(points):] + points[:r % len(points)]
+        for per_chat, no_cases in order:
+            chats = fixed_chats or max(1, n // per_chat)
+            runs[(per_chat, no_cases)].append(
+                saturate(kind, binary, fastfake, chats * per_chat, chats, spread, no_cases))
+            if rounds == 1:
+                print_curve(kind, points, runs, n, fixed_chats, only=(per_chat, no_cases))
+    if rounds > 1:
+        print_curve(kind, points, runs, n, fixed_chats)
+
+
+def print_curve(kind, points, runs, n, fixed_chats, only=None):
+    """Prints each measured point against the first point of its series (with cases: 4
+    messages a chat; without: 4 messages a chat without cases). The rows without cases
+    show where the rest goes: with many messages a chat nearly every chat soon has an
+    open case, and every later message is added to its transcript; without the
+    complaint text no case ever opens, so they show what conversation length alone
+    costs."""
+    def median(xs):
+        xs = sorted(xs)
+        k = len(xs)
+        return xs[k // 2] if k % 2 else (xs[k // 2 - 1] + xs[k // 2]) / 2
+    for per_chat, no_cases in points:
+        got = runs[(per_chat, no_cases)]
+        if not got or (only and only != (per_chat, no_cases)):
+            continue
+        base = runs[(4, no_cases)]
+        if not base:
+            continue
+        rate, cpu = median([g[0] for g in got]), median([g[1] for g in got])
+        rate0, cpu0 = median([g[0] for g in base]), median([g[1] for g in base])
         chats = fixed_chats or max(1, n // per_chat)
-        rate, cpu = saturate(kind, binary, fastfake, chats * per_chat, chats, spread)
-        first = first or (rate, cpu)
-        print("channels %-8s curve: %4d messages a chat (%5d chats): %6.0f us CPU per "
-              "message (%.2fx the first), %5.0f messages/s end to end (%.0f%% of the first)"
-              % (kind, per_chat, chats, cpu * 1e6, cpu / first[1], rate,
-                 100 * rate / first[0]), flush=True)
-    # Where the rest goes: with many messages a chat nearly every chat soon has an
-    # open case, and every later message is added to its transcript. The same two
-    # points without the complaint text (no case ever opens) show what conversation
-    # length alone costs.
-    base = None
-    for per_chat in (4, 200):
-        chats = fixed_chats or max(1, n // per_chat)
-        rate, cpu = saturate(kind, binary, fastfake, chats * per_chat, chats, spread, True)
-        base = base or (rate, cpu)
-        print("channels %-8s no cases: %4d messages a chat (%5d chats): %6.0f us CPU per "
-              "message (%.2fx), %5.0f messages/s end to end (%.0f%%)"
-              % (kind, per_chat, chats, cpu * 1e6, cpu / base[1], rate, 100 * rate / base[0]),
+        spread = ""
+        if len(got) > 1:
+            spread = "; %d runs, CPU %.0f-%.0f us, rate %.0f-%.0f/s" % (
+                len(got), min(g[1] for g in got) * 1e6, max(g[1] for g in got) * 1e6,
+                min(g[0] for g in got), max(g[0] for g in got))
+        print("channels %-8s %s: %4d messages a chat (%5d chats): %6.0f us CPU per "
+              "message (%.2fx the first), %5.0f messages/s end to end (%.0f%% of the "
+              "first)%s" % (kind, "no cases" if no_cases else "curve", per_chat, chats,
+                             cpu * 1e6, cpu / cpu0, rate, 100 * rate / rate0, spread),
               flush=True)
 
 
@@ -551,6 +581,9 @@ def main():
     ap.add_argument("--fastfake", default=None, help="path to the fastfake binary")
     ap.add_argument("--curve", action="store_true",
                     help="print CPU per message at 4, 50, 200 and 1000 messages a chat")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="with --curve: measure every point this many times, interleaved, "
+                         "and print medians")
     ap.add_argument("--curve-chats", type=int, default=0,
                     help="with --curve: this many chats at every point (messages grow)")
     ap.add_argument("--limits", action="store_true",
@@ -579,7 +612,7 @@ def main():
                 if a.fake != "fast":
                     raise SystemExit("--curve needs the C fake (--fake fast)")
                 run_curve(kind, a.binary, fastfake, a.messages, a.curve_chats,
-                          not a.sequential_ids)
+                          not a.sequential_ids, max(1, a.rounds))
             elif a.fake == "fast":
                 run_fast(kind, a.binary, fastfake, a.messages, a.chats, a.rate)
             else:

@@ -11,7 +11,7 @@ for b in $which; do
   case "$b" in
     startup) python3 bench/startup.py --binary build-bench/deskbot ;;
     channels) python3 bench/channels.py --binary build-bench/deskbot ;;
-    curve) python3 bench/channels.py --binary build-bench/deskbot --curve
+    curve) python3 bench/channels.py --binary build-bench/deskbot --curve --rounds 3
            python3 bench/channels.py --binary build-bench/deskbot --curve --curve-chats 250 ;;
     memory) python3 bench/memory.py --binary build-bench/deskbot ;;
     matcher) build-bench/bench/bench_matcher replies tests/data/utterances.tsv ;;

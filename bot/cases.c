@@ -287,6 +287,12 @@ int cases_add_line(struct store_tx *tx, int64_t id, int64_t at, const char *from
 	return store_case_line_add(tx, id, at, from, text, NULL);
 }
 
+int cases_add_lines(struct store_tx *tx, int64_t id, int64_t at,
+		    const struct case_line_in *lines, size_t n)
+{
+	return store_case_lines_add(tx, id, at, lines, n);
+}
+
 int cases_add_files(struct store_tx *tx, int64_t id, const struct chan_msg *m, int64_t at)
 {
 	for (size_t i = 0; i < m->n_files; i++)

@@ -76,6 +76,9 @@ int cases_create(struct store_tx *tx, cJSON *record, int64_t now, int64_t *id, c
  * also marks the case as written to at. */
 int cases_add_line(struct store_tx *tx, int64_t id, int64_t at, const char *from,
 		   const char *text);
+/* Appends n lines at once (a message and the replies to it). */
+int cases_add_lines(struct store_tx *tx, int64_t id, int64_t at,
+		    const struct case_line_in *lines, size_t n);
 /* Keeps the files a customer's message brought (store_files.h) with the case's last
  * line, which must be that message's: pending until the file fetcher has them. */
 int cases_add_files(struct store_tx *tx, int64_t id, const struct chan_msg *m, int64_t at);

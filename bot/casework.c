@@ -79,13 +79,25 @@ static int append_to_case(struct pipeline_batch *b, int64_t case_id, const struc
 			  const struct reply_list *replies, int64_t now)
 {
 	/* Lines appended and two times set in place, the record never read: a long case
-	 * costs no more than a short one. */
+	 * costs no more than a short one. The message and the replies are one append (one
+	 * update of the case), unless files come with the message: they belong to the
+	 * customer's line, so it is appended first. */
 	const char *text = m->text && *m->text ? m->text : (m->contact_phone ? m->contact_phone : "");
-	int result = cases_add_line(b->tx, case_id, now, "customer", text);
+	size_t n_replies = replies ? replies->n : 0, n = 0;
+	struct case_line_in *lines = xcalloc(n_replies + 1, sizeof *lines);
+	lines[n++] = (struct case_line_in){"customer", text, NULL};
+	int result = 0;
+	if (m->n_files) {
+		result = cases_add_lines(b->tx, case_id, now, lines, n);
+		if (result == 0)
+			result = cases_add_files(b->tx, case_id, m, now);
+		n = 0;
+	}
+	for (size_t i = 0; i < n_replies; i++)
+		lines[n++] = (struct case_line_in){"bot", replies->items[i].text, NULL};
 	if (result == 0)
-		result = cases_add_files(b->tx, case_id, m, now);
-	for (size_t i = 0; replies && i < replies->n && result == 0; i++)
-		result = cases_add_line(b->tx, case_id, now, "bot", replies->items[i].text);
+		result = cases_add_lines(b->tx, case_id, now, lines, n);
+	free(lines);
 	if (result == 0) {
 		cJSON *ev = cJSON_CreateObject();
 		cJSON_AddNumberToObject(ev, "case_id", (double)case_id);

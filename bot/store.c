@@ -223,6 +223,22 @@ static const char *const migrations[] = {
 	 "  action TEXT NOT NULL, intent TEXT NOT NULL, file TEXT NOT NULL, before TEXT,"
 	 "  after TEXT NOT NULL, after_sha TEXT NOT NULL, diff TEXT NOT NULL,"
 	 "  undone_at INTEGER NOT NULL DEFAULT 0);"),
+	/* 16 -> 17 (issue #9): a transcript line points to the case's line before it, and
+	 * the case to its last line and last customer line, instead of an index on
+	 * (case_id, id). That index kept each case's lines on a leaf of their own, so a
+	 * commit of 100 messages from 100 chats with open cases wrote ~60 more pages (17.5
+	 * against 12.7 KB written per message); appended rows touch only the table's last
+	 * leaf. Operator lines keep a partial index for the console's reply-time figures. */
+	("ALTER TABLE case_lines ADD COLUMN prev_id INTEGER;"
+	 "ALTER TABLE cases ADD COLUMN last_line_id INTEGER;"
+	 "ALTER TABLE cases ADD COLUMN last_customer_line_id INTEGER;"
+	 "UPDATE case_lines SET prev_id = (SELECT max(p.id) FROM case_lines p"
+	 "  WHERE p.case_id = case_lines.case_id AND p.id < case_lines.id);"
+	 "UPDATE cases SET last_line_id = (SELECT max(l.id) FROM case_lines l"
+	 "  WHERE l.case_id = cases.id), last_customer_line_id = (SELECT max(l.id)"
+	 "  FROM case_lines l WHERE l.case_id = cases.id AND l.who = 'customer');"
+	 "DROP INDEX case_lines_case;"
+	 "CREATE INDEX case_lines_operator ON case_lines (case_id, at) WHERE who = 'operator';"),
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

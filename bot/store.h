@@ -18,8 +18,9 @@
 struct store;
 
 /* Current schema version (PRAGMA user_version after migrations). */
-#define STORE_SCHEMA_VERSION 16 /* 12: leases; 13: console sessions; 14: console news;
-				  * 15: cases.last_customer_at; 16: misses */
+#define STORE_SCHEMA_VERSION 17 /* 12: leases; 13: console sessions; 14: console news;
+				  * 15: cases.last_customer_at; 16: misses;
+				  * 17: transcript lines chained (prev_id) */
 
 /* Opens (creating and migrating) the store at path. A store written by a newer deskbot,
  * or one that cannot be opened, fails with a message in err. */

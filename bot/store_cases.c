@@ -22,7 +22,8 @@ static int severity_rank(const char *s)
 }
 
 /* Keys of a record in memory that the store keeps elsewhere: the transcript as rows of
- * case_lines, the line count and the last line as columns. */
+ * case_lines (each pointing to the line before it, the case to its last line), the line
+ * count and the last line as columns. */
 static int kept_apart(const char *key)
 {
 	return strcmp(key, "transcript") == 0 || strcmp(key, "messages") == 0 ||
@@ -232,36 +233,61 @@ static int64_t line_count(struct store *st, int64_t id)
 	return n;
 }
 
-int store_case_line_add(struct store_tx *tx, int64_t id, int64_t at, const char *from,
-			const char *text, const char *operator_login)
+int store_case_lines_add(struct store_tx *tx, int64_t id, int64_t at,
+			 const struct case_line_in *lines, size_t n)
 {
-	struct store *st = store__writer(tx, "store_case_line_add");
+	struct store *st = store__writer(tx, "store_case_lines_add");
 	if (!st)
 		return -1;
-	struct sql_stmt *s = store__prep(st, "INSERT INTO case_lines (case_id, at, who, text, operator)"
-					  " VALUES (?,?,?,?,?)");
-	/* One update per line: a customer's line is also the case's news (last_customer_at
-	 * and updated_at, in their columns: see record_of_row). */
-	struct sql_stmt *u = store__prep(st, "UPDATE cases SET n_lines = n_lines + 1, "
-					  "last_line_at = ?2, last_line_from = ?3, "
-					  "updated_at = CASE WHEN ?3 = 'customer' THEN ?2 ELSE updated_at END, "
-					  "last_customer_at = CASE WHEN ?3 = 'customer' THEN ?2 "
-					  "ELSE last_customer_at END WHERE id = ?1");
+	if (n == 0)
+		return 0;
+	/* Each line is appended after the one before it (prev_id: no index by case to
+	 * update, see migration 17); the first after the case's last line, */
+	struct sql_stmt *s = store__prep(st, "INSERT INTO case_lines (case_id, at, who, text, operator,"
+					  " prev_id) VALUES (?1, ?2, ?3, ?4, ?5, coalesce(CAST(?6 AS "
+					  "BIGINT), (SELECT last_line_id FROM cases WHERE id = ?1)))");
+	/* and one update makes the last of them the case's last: a customer's line is also
+	 * the case's news (last_customer_at and updated_at, in their columns: see
+	 * record_of_row). */
+	struct sql_stmt *u = store__prep(st, "UPDATE cases SET n_lines = n_lines + ?5, "
+					  "last_line_at = ?2, last_line_from = ?3, last_line_id = ?4, "
+					  "updated_at = CASE WHEN CAST(?6 AS BIGINT) IS NULL THEN updated_at "
+					  "ELSE ?2 END, last_customer_at = CASE WHEN CAST(?6 AS BIGINT) IS "
+					  "NULL THEN last_customer_at ELSE ?2 END, last_customer_line_id = "
+					  "coalesce(CAST(?6 AS BIGINT), last_customer_line_id) WHERE id = ?1");
 	if (!s || !u)
 		return -1;
-	from = from && *from ? from : "bot";
-	sql_bind_int64(s, 1, id);
-	sql_bind_int64(s, 2, at);
-	sql_bind_text(s, 3, from);
-	sql_bind_text(s, 4, text ? text : "");
-	if (operator_login)
-		sql_bind_text(s, 5, operator_login);
-	int rc = sql_step(s);
-	sql_reset(s);
+	int64_t prev = 0, customer = 0;
+	const char *from = "bot";
+	int rc = SQL_DONE;
+	for (size_t i = 0; i < n && rc == SQL_DONE; i++) {
+		from = lines[i].from && *lines[i].from ? lines[i].from : "bot";
+		sql_bind_int64(s, 1, id);
+		sql_bind_int64(s, 2, at);
+		sql_bind_text(s, 3, from);
+		sql_bind_text(s, 4, lines[i].text ? lines[i].text : "");
+		/* Unbound parameters are NULL (sql_reset clears the bindings). */
+		if (lines[i].operator_login)
+			sql_bind_text(s, 5, lines[i].operator_login);
+		if (prev)
+			sql_bind_int64(s, 6, prev);
+		/* Not RETURNING: SQLite runs it through an ephemeral table (~10K instructions). */
+		rc = sql_step(s);
+		sql_reset(s);
+		if (rc == SQL_DONE) {
+			prev = sql_last_insert_rowid(store__db(st));
+			if (strcmp(from, "customer") == 0)
+				customer = prev;
+		}
+	}
 	if (rc == SQL_DONE) {
 		sql_bind_int64(u, 1, id);
 		sql_bind_int64(u, 2, at);
 		sql_bind_text(u, 3, from);
+		sql_bind_int64(u, 4, prev);
+		sql_bind_int64(u, 5, (int64_t)n);
+		if (customer)
+			sql_bind_int64(u, 6, customer);
 		rc = sql_step(u);
 		sql_reset(u);
 	}
@@ -273,21 +299,37 @@ int store_case_line_add(struct store_tx *tx, int64_t id, int64_t at, const char 
 	return 0;
 }
 
+int store_case_line_add(struct store_tx *tx, int64_t id, int64_t at, const char *from,
+			const char *text, const char *operator_login)
+{
+	struct case_line_in line = {from, text, operator_login};
+	return store_case_lines_add(tx, id, at, &line, 1);
+}
+
+/* The ids of a case's lines: the chain from its last line back through prev_id. Each
+ * step must go to a smaller id, so a damaged chain (a line pointing to itself or
+ * forward) ends the walk instead of looping for ever. */
+#define CASE_LINE_CHAIN                                                                   \
+	"WITH RECURSIVE chain(id) AS (SELECT last_line_id FROM cases WHERE id = ?1 AND "  \
+	"last_line_id IS NOT NULL UNION ALL SELECT l.prev_id FROM case_lines l JOIN chain " \
+	"ON l.id = chain.id WHERE l.prev_id IS NOT NULL AND l.prev_id < l.id) "
+
 /* Appends the case's transcript lines, oldest first, to arr. */
 static int load_lines(struct store *st, int64_t id, cJSON *arr)
 {
 	/* The line's files (store_files.h) as a JSON array, or NULL when it has none. */
 	struct sql_stmt *s = store__prep(
 		st, store__pick(st,
-				"SELECT at, who, text, operator, (SELECT json_group_array(json_object("
-				"'id', f.id, 'kind', f.kind, 'name', f.name, 'state', f.state, "
-				"'error', f.error)) FROM case_files f WHERE f.line_id = l.id "
-				"HAVING count(*) > 0) FROM case_lines l WHERE case_id = ? ORDER BY id",
-				"SELECT at, who, text, operator, (SELECT json_agg(json_build_object("
-				"'id', f.id, 'kind', f.kind, 'name', f.name, 'state', f.state, "
-				"'error', f.error) ORDER BY f.id)::text FROM case_files f WHERE "
-				"f.line_id = l.id HAVING count(*) > 0) FROM case_lines l WHERE "
-				"case_id = ? ORDER BY id"));
+				CASE_LINE_CHAIN "SELECT at, who, text, operator, (SELECT "
+				"json_group_array(json_object('id', f.id, 'kind', f.kind, 'name', "
+				"f.name, 'state', f.state, 'error', f.error)) FROM case_files f WHERE "
+				"f.line_id = l.id HAVING count(*) > 0) FROM chain JOIN case_lines l "
+				"ON l.id = chain.id ORDER BY l.id",
+				CASE_LINE_CHAIN "SELECT at, who, text, operator, (SELECT "
+				"json_agg(json_build_object('id', f.id, 'kind', f.kind, 'name', "
+				"f.name, 'state', f.state, 'error', f.error) ORDER BY f.id)::text FROM "
+				"case_files f WHERE f.line_id = l.id HAVING count(*) > 0) FROM chain "
+				"JOIN case_lines l ON l.id = chain.id ORDER BY l.id"));
 	if (!s)
 		return -1;
 	sql_bind_int64(s, 1, id);
@@ -384,12 +426,11 @@ int store_case_claim(struct store_tx *tx, int64_t id, const char *operator_login
 
 /* The queue's columns and filters; the two statements differ only in the search. Each
  * filter is "?N IS NULL OR ..." so that one prepared statement serves every
- * combination (the CAST tells PostgreSQL the type of a NULL it cannot infer). The column after RECORD_COLS is the last customer line (the preview, 300 characters),
- * found through case_lines_case. */
+ * combination (the CAST tells PostgreSQL the type of a NULL it cannot infer). The column
+ * after RECORD_COLS is the last customer line (the preview, 300 characters). */
 #define CASES_SELECT                                                                              \
-	"SELECT id, " RECORD_COLS ", (SELECT substr(text, 1, 300) " \
-	"FROM case_lines l " \
-	"WHERE l.case_id = cases.id AND l.who = 'customer' ORDER BY l.id DESC LIMIT 1) FROM cases " \
+	"SELECT id, " RECORD_COLS ", (SELECT substr(text, 1, 300) FROM case_lines l " \
+	"WHERE l.id = cases.last_customer_line_id) FROM cases " \
 	"WHERE (CAST(?1 AS TEXT) IS NULL OR (?1 = 'open' AND status IN ('new','claimed','waiting')) OR "           \
 	"status = ?1) AND (CAST(?2 AS TEXT) IS NULL OR channel = ?2) AND "                                          \
 	"(CAST(?3 AS TEXT) IS NULL OR category = ?3) AND (CAST(?4 AS TEXT) IS NULL OR assignee = ?4) AND "                        \
@@ -577,8 +618,8 @@ int store_case_words_match(struct store *st, const char *stem, int64_t *ids, siz
 char *store_case_last_text(struct store *st, int64_t id)
 {
 	/* A preview: 300 characters (substr counts characters, so UTF-8 stays whole). */
-	struct sql_stmt *s = store__prep(st, "SELECT substr(text, 1, 300) FROM case_lines WHERE "
-					  "case_id = ? AND who = 'customer' ORDER BY id DESC LIMIT 1");
+	struct sql_stmt *s = store__prep(st, "SELECT substr(l.text, 1, 300) FROM cases c JOIN "
+					  "case_lines l ON l.id = c.last_customer_line_id WHERE c.id = ?");
 	if (!s)
 		return NULL;
 	sql_bind_int64(s, 1, id);

@@ -44,6 +44,16 @@ int store_case_state(struct store *st, int64_t id, int *severity, char status[16
  * customer's line also sets the record's last_customer_at and updated_at to at. */
 int store_case_line_add(struct store_tx *tx, int64_t id, int64_t at, const char *from,
 			const char *text, const char *operator_login);
+/* One line of a transcript to append; from NULL or "" is "bot". */
+struct case_line_in {
+	const char *from;
+	const char *text;
+	const char *operator_login; /* or NULL */
+};
+/* Appends n lines, in order, all at at: a message and the bot's replies to it, with one
+ * update of the case for all of them. */
+int store_case_lines_add(struct store_tx *tx, int64_t id, int64_t at,
+			 const struct case_line_in *lines, size_t n);
 /* The open case (not resolved or closed) of a chat, or 0 when none. Negative on error. */
 int64_t store_case_open_for(struct store *st, const char *channel, int64_t peer);
 /* Calls fn with the chat of every open case (start-up). */

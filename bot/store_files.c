@@ -20,7 +20,7 @@ int store_file_add(struct store_tx *tx, int64_t case_id, const char *channel,
 		return -1;
 	struct sql_stmt *s = store__prep(
 		st, "INSERT INTO case_files (case_id, line_id, channel, kind, ref, name, created_at) "
-		    "VALUES (?1, coalesce((SELECT max(id) FROM case_lines WHERE case_id = ?1), 0), "
+		    "VALUES (?1, coalesce((SELECT last_line_id FROM cases WHERE id = ?1), 0), "
 		    "?2, ?3, ?4, ?5, ?6)");
 	if (!s)
 		return -1;
@@ -43,8 +43,8 @@ int store_file_add_out(struct store_tx *tx, int64_t case_id, const char *channel
 		return -1;
 	struct sql_stmt *s = store__prep(
 		st, "INSERT INTO case_files (case_id, line_id, channel, kind, ref, name, state, mime, "
-		    "size, data, created_at) VALUES (?1, coalesce((SELECT max(id) FROM case_lines "
-		    "WHERE case_id = ?1), 0), ?2, ?3, ?4, ?5, 'ok', ?6, ?7, ?8, ?9)");
+		    "size, data, created_at) VALUES (?1, coalesce((SELECT last_line_id FROM cases "
+		    "WHERE id = ?1), 0), ?2, ?3, ?4, ?5, 'ok', ?6, ?7, ?8, ?9)");
 	if (!s)
 		return -1;
 	char ref[96];

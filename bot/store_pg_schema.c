@@ -183,6 +183,18 @@ static const char *const pg_migrations[] = {
 	"  action TEXT NOT NULL, intent TEXT NOT NULL, file TEXT NOT NULL, before TEXT,"
 	"  after TEXT NOT NULL, after_sha TEXT NOT NULL, diff TEXT NOT NULL,"
 	"  undone_at BIGINT NOT NULL DEFAULT 0);",
+	/* 16 -> 17: transcript lines chained through prev_id, not indexed by case (see
+	 * store.c). */
+	"ALTER TABLE case_lines ADD COLUMN prev_id BIGINT;"
+	"ALTER TABLE cases ADD COLUMN last_line_id BIGINT;"
+	"ALTER TABLE cases ADD COLUMN last_customer_line_id BIGINT;"
+	"UPDATE case_lines SET prev_id = (SELECT max(p.id) FROM case_lines p"
+	"  WHERE p.case_id = case_lines.case_id AND p.id < case_lines.id);"
+	"UPDATE cases SET last_line_id = (SELECT max(l.id) FROM case_lines l"
+	"  WHERE l.case_id = cases.id), last_customer_line_id = (SELECT max(l.id)"
+	"  FROM case_lines l WHERE l.case_id = cases.id AND l.who = 'customer');"
+	"DROP INDEX case_lines_case;"
+	"CREATE INDEX case_lines_operator ON case_lines (case_id, at) WHERE who = 'operator';",
 };
 
 #define N_PG_MIGRATIONS ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))

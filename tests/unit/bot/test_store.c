@@ -155,6 +155,133 @@ static void moves_last_customer_at_to_a_column(void **state)
 	store_close(st);
 }
 
+/* Texts of a case's transcript joined by '|', oldest first (the caller frees). */
+static char *transcript_texts(struct store *st, int64_t id)
+{
+	cJSON *r = NULL;
+	assert_int_equal(store_case_get(st, id, &r), 0);
+	assert_non_null(r);
+	char *out = xstrdup("");
+	const cJSON *l;
+	cJSON_ArrayForEach(l, cJSON_GetObjectItem(r, "transcript"))
+	{
+		char *next = xasprintf("%s%s%s", out, *out ? "|" : "",
+				       cJSON_GetObjectItem(l, "text")->valuestring);
+		free(out);
+		out = next;
+	}
+	cJSON_Delete(r);
+	return out;
+}
+
+/* Schema 17 chains a case's lines (prev_id, cases.last_line_id) instead of indexing them
+ * by case: a store of schema 16 with two cases' lines interleaved reads back each
+ * transcript in order, lines added after the migration follow on, the preview is the
+ * last customer line, and the per-case index is gone (its page writes were the cost). */
+static void chains_transcript_lines(void **state)
+{
+	(void)state;
+	tb_sqlite_only(); /* the PostgreSQL migration is the same statement, run by it_postgres */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	for (int v = 0; v < 16; v++)
+		assert_int_equal(exec_ok(db, store__migration(v)), SQLITE_OK);
+	assert_int_equal(exec_ok(db, "PRAGMA user_version = 16;"), SQLITE_OK);
+	for (int c = 1; c <= 2; c++) {
+		char *sql = xasprintf("INSERT INTO cases (id, number, channel, peer_id, user_id, "
+				      "status, record, created_at, updated_at, n_lines) VALUES (%d, "
+				      "'00000%d', 'vk', %d, %d, 'new', '{}', 10, 10, 3)",
+				      c, c, c, c);
+		assert_int_equal(exec_ok(db, sql), SQLITE_OK);
+		free(sql);
+	}
+	assert_int_equal(exec_ok(db, "INSERT INTO case_lines (case_id, at, who, text) VALUES "
+				     "(1, 10, 'customer', 'a1'), (2, 10, 'customer', 'b1'), "
+				     "(1, 11, 'bot', 'a2'), (1, 12, 'customer', 'a3'), "
+				     "(2, 11, 'bot', 'b2'), (2, 12, 'bot', 'b3')"),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	struct store *st = open_store();
+	char *t = transcript_texts(st, 1);
+	assert_string_equal(t, "a1|a2|a3");
+	free(t);
+	t = transcript_texts(st, 2);
+	assert_string_equal(t, "b1|b2|b3");
+	free(t);
+	t = store_case_last_text(st, 2);
+	assert_string_equal(t, "b1");
+	free(t);
+	struct store_tx *tx = begin_tx(st);
+	assert_int_equal(store_case_line_add(tx, 2, 20, "customer", "b4", NULL), 0);
+	assert_int_equal(store_case_line_add(tx, 1, 20, "bot", "a4", NULL), 0);
+	assert_int_equal(store_case_line_add(tx, 2, 21, "bot", "b5", NULL), 0);
+	assert_int_equal(store_commit(tx), 0);
+	t = transcript_texts(st, 1);
+	assert_string_equal(t, "a1|a2|a3|a4");
+	free(t);
+	t = transcript_texts(st, 2);
+	assert_string_equal(t, "b1|b2|b3|b4|b5");
+	free(t);
+	t = store_case_last_text(st, 1);
+	assert_string_equal(t, "a3");
+	free(t);
+	t = store_case_last_text(st, 2);
+	assert_string_equal(t, "b4");
+	free(t);
+	store_close(st);
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	sqlite3_stmt *s;
+	sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = 'case_lines_case'",
+			   -1, &s, NULL);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+/* A message and the bot's replies are appended at once: in order, chained after the
+ * case's lines, counted, the last one the case's last, the customer's line the preview,
+ * and an operator's login kept to its own line. */
+static void appends_a_message_and_its_replies_at_once(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	struct store_tx *tx = begin_tx(st);
+	int64_t id = 0;
+	cJSON *rec = cJSON_Parse("{\"channel\":\"vk\",\"peer_id\":5,\"user_id\":5,"
+				 "\"status\":\"new\"}");
+	char number[16];
+	assert_int_equal(store_case_create(tx, rec, 10, &id, number, sizeof number), 0);
+	cJSON_Delete(rec);
+	assert_int_equal(store_case_line_add(tx, id, 10, "operator", "o1", "oleg"), 0);
+	const struct case_line_in lines[] = {
+		{"customer", "c1", NULL}, {"bot", "b1", NULL}, {NULL, "b2", NULL}};
+	assert_int_equal(store_case_lines_add(tx, id, 20, lines, 3), 0);
+	assert_int_equal(store_case_lines_add(tx, id, 30, lines + 1, 1), 0);
+	assert_int_equal(store_case_lines_add(tx, id, 40, lines, 0), 0);
+	assert_int_equal(store_commit(tx), 0);
+	char *t = transcript_texts(st, id);
+	assert_string_equal(t, "o1|c1|b1|b2|b1");
+	free(t);
+	t = store_case_last_text(st, id);
+	assert_string_equal(t, "c1");
+	free(t);
+	cJSON *r = NULL;
+	assert_int_equal(store_case_get(st, id, &r), 0);
+	assert_int_equal(cJSON_GetObjectItem(r, "messages")->valueint, 5);
+	assert_string_equal(cJSON_GetObjectItem(r, "last_from")->valuestring, "bot");
+	assert_int_equal(cJSON_GetObjectItem(r, "last_at")->valueint, 30);
+	assert_int_equal(cJSON_GetObjectItem(r, "last_customer_at")->valueint, 20);
+	const cJSON *tr = cJSON_GetObjectItem(r, "transcript");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(tr, 0), "operator")->valuestring,
+			    "oleg");
+	for (int i = 1; i < 5; i++)
+		assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(tr, i), "operator"));
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(tr, 3), "from")->valuestring, "bot");
+	cJSON_Delete(r);
+	store_close(st);
+}
+
 static void refuses_newer_schema(void **state)
 {
 	store_close(open_store());
@@ -629,6 +756,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(migrates_to_current_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(chains_transcript_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(appends_a_message_and_its_replies_at_once, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(moves_last_customer_at_to_a_column, setup, teardown),
 		cmocka_unit_test_setup_teardown(statement_cache_never_fills, setup, teardown),
 		cmocka_unit_test_setup_teardown(moves_transcripts_out_of_records, setup, teardown),
