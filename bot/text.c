@@ -2126,9 +2126,18 @@ static void read_quantities(struct text_analysis *a, const unsigned char *used)
 	static const char *const call_p[] = {"минут", "звонк", "разговор", "call", "minut", "мин", NULL};
 	static const char *const sms_p[] = {"смс", "sms", "сообщен", "messag", NULL};
 	struct text_entities *e = &a->ent;
+	static const char *const limit_p[] = {"лимит", "огранич", NULL};
 	for (size_t i = 0; i < a->n_tokens; i++) {
 		const struct text_token *t = &a->tokens[i];
-		if (t->kind == TEXT_WORD && tok_any_prefix(t, unl_p)) {
+		/* "без лимита", "без ограничений", and "безлимитом" when it reaches here
+		 * split in two: read from the second word, as "безлимит". */
+		int unl = t->kind == TEXT_WORD && tok_any_prefix(t, unl_p);
+		if (!unl && t->kind == TEXT_WORD && tok_is(t, "без") && i + 1 < a->n_tokens &&
+		    tok_any_prefix(&a->tokens[i + 1], limit_p)) {
+			i++;
+			unl = 1;
+		}
+		if (unl) {
 			/* "безлимит на мессенджеры / соцсети / ютуб": one app's traffic is free,
 			 * which says nothing about the data the customer needs. */
 			static const char *const core_p[] = {"интернет", "инет", "трафик", "звонк", "минут",
@@ -2209,19 +2218,14 @@ static void read_quantities(struct text_analysis *a, const unsigned char *used)
 }
 
 /* "интернет почти не нужен", "звонков почти нет", "no internet": a service the
- * customer does not want counts as zero, when nothing else was said about it. Only
- * read when the message states some other quantity, so that "не работает интернет"
- * alone is no tariff need. */
-static void read_zero_needs(struct text_analysis *a)
+ * customer does not want counts as zero, when nothing else was said about it. */
+void text_zero_needs(const struct text_analysis *a, struct text_entities *e)
 {
-	static const char *const neg[] = {"не", "нет", "без", "no", "without", "ни", NULL};
+	static const char *const neg[] = {"не", "нет", "без", "no", "not", "without", "ни", NULL};
 	static const char *const gb_p[] = {"интернет", "трафик", "internet", "data", NULL};
 	static const char *const min_p[] = {"звонк", "звоню", "calls", "разговор", "минут", "minut", NULL};
 	static const char *const sms_p[] = {"смс", "sms", "сообщен", NULL};
 	static const char *const only[] = {"только", "лишь", "only", "just", NULL};
-	struct text_entities *e = &a->ent;
-	if (e->minutes < 0 && e->gb < 0 && e->sms < 0)
-		return;
 	/* "только интернет", "только звонки": the other service is not wanted. */
 	for (size_t i = 0; i + 1 < a->n_tokens; i++) {
 		if (!tok_any_is(&a->tokens[i], only))
@@ -2578,7 +2582,10 @@ int text_analyze(struct text_ctx *ctx, const char *in, size_t len, const struct 
 	memset(ctx->used, 0, n_tok + 1);
 	read_account(out, ctx->used);
 	read_quantities(out, ctx->used);
-	read_zero_needs(out);
+	/* Only when the message states some other quantity, so that "не работает
+	 * интернет" alone is no tariff need. */
+	if (out->ent.minutes >= 0 || out->ent.gb >= 0 || out->ent.sms >= 0)
+		text_zero_needs(out, &out->ent);
 	return 0;
 }
 

@@ -207,6 +207,10 @@ int text_phone_normalize(const char *s, char out[16]);
  * prefixes ("прокуратур" matches "прокуратуру"), looking at both the final and the
  * original forms of the words. */
 int text_has_phrase(const struct text_analysis *a, const char *phrase);
+/* Sets to 0 the services of e the message says are not wanted ("только звонки",
+ * "интернет не нужен", "no calls") and e has no amount for. text_analyze applies it
+ * when the message states some quantity; the tariff handler also without one. */
+void text_zero_needs(const struct text_analysis *a, struct text_entities *e);
 
 /* A set of phrases, each with a tag from 0 to 63, matched the way text_has_phrase
  * matches one (word prefixes, on the final or the original form of each word) but all

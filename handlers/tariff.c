@@ -327,7 +327,12 @@ static void pick_or_ask(struct handler_ctx *ctx, struct tariff_need *need)
 	 * condition with one ("50 гб и безлимит на соцсети", "мне 70 лет, 300 минут"). */
 	int services = (need->minutes >= 0) + (need->gb >= 0) + (need->sms >= 0);
 	int conditions = (need->budget >= 0) + (need->unl_apps != 0) + (need->age > 0) + need->in_network;
-	if (services >= 1 && services + conditions >= 2) {
+	/* So is an unlimited service alone ("безлимитный интернет подешевле"): the
+	 * cheapest plan that has it answers the question. And "the cheapest plan" asks
+	 * for the cheapest plan, whatever else was said. */
+	int unlimited = need->minutes >= TEXT_UNLIMITED || need->gb >= TEXT_UNLIMITED;
+	int cheapest = replyset_lexicon_hit(ctx->rs, "cheapest", &ctx->match->text);
+	if ((services >= 1 && (services + conditions >= 2 || unlimited)) || cheapest) {
 		if (need->minutes < 0)
 			need->minutes = 0;
 		if (need->gb < 0)
@@ -417,7 +422,7 @@ static void read_conditions(const struct text_analysis *a, struct tariff_need *n
 		/* "безлимит на мессенджеры", "мессенджеры безлимитные": an app named within
 		 * two words of "unlimited", either side. */
 		int unl = t->kind == TEXT_WORD && tok_prefix_in(t, unlimited);
-		if (!unl && tok_is_word(t, "без") && i + 1 < a->n_tokens && tok_prefix_in(&a->tokens[i + 1], (const char *const[]){"огранич", NULL}))
+		if (!unl && tok_is_word(t, "без") && i + 1 < a->n_tokens && tok_prefix_in(&a->tokens[i + 1], (const char *const[]){"огранич", "лимит", NULL}))
 			unl = 1;
 		for (size_t k = i > 2 ? i - 2 : 0; unl && k < a->n_tokens && k <= i + 3; k++)
 			need->unl_apps |= app_of(&a->tokens[k]);
@@ -449,6 +454,11 @@ static void merge_needs(const struct handler_ctx *ctx, struct tariff_need *need,
 				break;
 			}
 	}
+	/* In a tariff request a service not wanted is a need even with no amount said
+	 * ("только звонки, до 300 р"), and a modem or a tablet takes no calls. */
+	text_zero_needs(a, &e);
+	if (e.minutes < 0 && need->minutes < 0 && replyset_lexicon_hit(ctx->rs, "data_device", a))
+		e.minutes = 0;
 	if (e.minutes >= 0)
 		need->minutes = e.minutes;
 	if (e.gb >= 0)

@@ -102,7 +102,7 @@ def parse_text(text):
         budget = float(m.group(1))
     if re.search(r"безлимит\w*\s+на\s+вс", t):
         need = {"minutes": INF, "gb": INF, "sms": INF}
-    if re.search(r"безлимитн\w*\s+интернет|unlimited\s+data", t):
+    if re.search(r"безлимитн\w*\s+интернет|безлимит\w*\s+на\s+интернет|unlimited\s+data", t):
         need["gb"] = INF
     if re.search(r"безлимитн\w*\s+(?:звонк|минут)|unlimited\s+(?:calls|minutes)", t):
         need["minutes"] = INF

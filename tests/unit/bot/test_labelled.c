@@ -205,6 +205,7 @@ struct outcome {
 	int flags[4];
 	int plan_ok;         /* the plan the answer named is the expected one */
 	char answered[256];  /* the intents answered, for the verbose listing */
+	char plan[32];       /* the plan the answer named, for the verbose listing */
 };
 
 static void judge(const struct replyset *rs, const struct blind_line *b, struct outcome *o)
@@ -249,6 +250,7 @@ static void judge(const struct replyset *rs, const struct blind_line *b, struct 
 	o->flags[2] = res.flags.spread_call;
 	o->flags[3] = res.flags.shouting;
 	o->plan_ok = b->plan && res.plan && strcmp(res.plan, b->plan) == 0;
+	snprintf(o->plan, sizeof o->plan, "%s", res.plan ? res.plan : "-");
 	dialog_result_free(&res);
 	convstate_free(st);
 }
@@ -339,8 +341,9 @@ static void blind_add(const struct replyset *rs, const struct blind_line *b, str
 	}
 	if (verbose && (!ok || (b->n_expected >= 2 && !o.all_answered) || (b->escalate && !o.escalated && !o.offered) ||
 			(ordinary && o.escalated)))
-		fprintf(stderr, "miss %-13s want=%-40s got=%-26s esc=%d/%d%s%s %s\n", b->kind,
+		fprintf(stderr, "miss %-13s want=%-40s got=%-26s esc=%d/%d%s%s%s%s%s%s %s\n", b->kind,
 			oos ? "-" : b->expected[0], o.acted ? o.acted : "-", b->escalate, o.escalated,
+			b->plan ? " plan=" : "", b->plan ? b->plan : "", b->plan ? "/" : "", b->plan ? o.plan : "",
 			b->n_expected >= 2 && !o.all_answered ? " multi answered=" : "",
 			b->n_expected >= 2 && !o.all_answered ? o.answered : "", b->text);
 }
