@@ -467,6 +467,21 @@ int dialog_handle_matched(const struct replyset *rs, struct convstate *state,
 	offer_case(&ctx);
 	answer_parts(&ctx);
 	answered_add(out, out->complaint_intent ? out->complaint_intent : out->intent);
+	/* A request for a person in a message that reaches one (a case, an interview, a
+	 * handoff) is answered by that, whatever else the message asked. */
+	if (out->case_op == DIALOG_CASE_CREATE || out->wants_human || convstate_in_interview(state)) {
+		const struct replyset_intent *person = NULL;
+		for (size_t i = 0; i < match->n_top && !person; i++) {
+			const struct replyset_intent *it = replyset_intent_at(rs, (size_t)match->top[i].intent);
+			if (it->kind == RS_OPERATOR && match->top[i].score >= replyset_settings(rs)->answer)
+				person = it;
+		}
+		for (size_t i = 0; i < replyset_n_intents(rs) && !person && match->flags.operator_request; i++)
+			if (replyset_intent_at(rs, i)->kind == RS_OPERATOR)
+				person = replyset_intent_at(rs, i);
+		if (person)
+			answered_add(out, person->id);
+	}
 done:
 	convstate_set_seen(state);
 	return result < 0 ? result : 0;

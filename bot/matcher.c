@@ -1301,6 +1301,23 @@ static int match_with(const struct replyset *rs, const char *text, size_t len, i
 		top = out->n_top ? out->top[0].score : 0, second = out->n_top > 1 ? out->top[1].score : 0;
 		out->decision = match_decide(rs, top, second);
 	}
+	/* An out-of-scope intent on top: the message reads like what the bot does not
+	 * handle, so it falls back. Such intents leave the list either way: nothing may
+	 * answer or offer them. */
+	size_t kept = 0;
+	int oos_on_top = 0;
+	for (size_t i = 0; i < out->n_top; i++) {
+		if (replyset_intent_at(rs, (size_t)out->top[i].intent)->kind == RS_OUT_OF_SCOPE) {
+			oos_on_top |= i == 0;
+			continue;
+		}
+		out->top[kept++] = out->top[i];
+	}
+	if (kept != out->n_top) {
+		out->n_top = kept;
+		top = kept ? out->top[0].score : 0, second = kept > 1 ? out->top[1].score : 0;
+		out->decision = oos_on_top ? MATCH_FALLBACK : match_decide(rs, top, second);
+	}
 	for (size_t i = 0; i < out->n_top; i++)
 		if (out->top[i].score > 1)
 			out->top[i].score = 1;

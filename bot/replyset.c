@@ -616,7 +616,8 @@ static void load_intents_file(struct replyset *rs, struct file *f)
 	const cJSON *arr = need(f, f->root, "intents", cJSON_Array, "an array");
 	if (!arr)
 		return;
-	static const char *const kinds[] = {"faq", "smalltalk", "operator", "tariff", "complaint", "idea"};
+	static const char *const kinds[] = {"faq",       "smalltalk", "operator",    "tariff",
+					    "complaint", "idea",      "out_of_scope"};
 	static const char *const needs[] = {"phone", "account", "location", "description"};
 	const cJSON *o;
 	cJSON_ArrayForEach(o, arr)
@@ -645,9 +646,11 @@ static void load_intents_file(struct replyset *rs, struct file *f)
 		const cJSON *kind = need(f, o, "kind", cJSON_String, "a string");
 		it.kind = -1;
 		if (kind) {
-			it.kind = enum_index(kind->valuestring, kinds, 6);
+			it.kind = enum_index(kind->valuestring, kinds, sizeof kinds / sizeof kinds[0]);
 			if (it.kind < 0) {
-				ERR_NODE(f, kind, "unknown kind \"%s\" (faq, smalltalk, operator, tariff, complaint, idea)",
+				ERR_NODE(f, kind,
+					 "unknown kind \"%s\" (faq, smalltalk, operator, tariff, complaint, idea, "
+					 "out_of_scope)",
 					 kind->valuestring);
 				ok = 0;
 			}
@@ -1379,6 +1382,13 @@ struct intent_src {
 	const cJSON *node;
 };
 
+/* 1 if id names an out-of-scope intent: nothing may offer one. */
+static int out_of_scope(const struct replyset *rs, const char *id)
+{
+	const struct replyset_intent *it = replyset_intent(rs, id);
+	return it && it->kind == RS_OUT_OF_SCOPE;
+}
+
 static void cross_check(struct replyset *rs, struct file *intent_files, size_t n_files, struct file *settings)
 {
 	/* Walk the intent files again, in the same order the intents were added. */
@@ -1412,6 +1422,8 @@ static void cross_check(struct replyset *rs, struct file *intent_files, size_t n
 				const cJSON *bi = cJSON_IsObject(b) ? cJSON_GetObjectItemCaseSensitive(b, "intent") : NULL;
 				if (cJSON_IsString(bi) && replyset_intent_index(rs, bi->valuestring) < 0)
 					ERR_NODE(f, bi, "button points to unknown intent \"%s\"", bi->valuestring);
+				else if (cJSON_IsString(bi) && out_of_scope(rs, bi->valuestring))
+					ERR_NODE(f, bi, "button points to out-of-scope intent \"%s\"", bi->valuestring);
 			}
 		}
 	}
@@ -1423,6 +1435,8 @@ static void cross_check(struct replyset *rs, struct file *intent_files, size_t n
 		cJSON_ArrayForEach(m, menu)
 			if (cJSON_IsString(m) && replyset_intent_index(rs, m->valuestring) < 0)
 				ERR_NODE(settings, m, "menu item points to unknown intent \"%s\"", m->valuestring);
+			else if (cJSON_IsString(m) && out_of_scope(rs, m->valuestring))
+				ERR_NODE(settings, m, "menu item points to out-of-scope intent \"%s\"", m->valuestring);
 	}
 }
 

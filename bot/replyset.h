@@ -21,7 +21,10 @@ struct match_index;
 
 enum replyset_lang { RS_RU, RS_EN, RS_NLANG };
 
-enum replyset_kind { RS_FAQ, RS_SMALLTALK, RS_OPERATOR, RS_TARIFF, RS_COMPLAINT, RS_IDEA };
+/* RS_OUT_OF_SCOPE: examples of what the bot does not handle (other companies'
+ * balances, homework, weather); a message closest to them falls back, and such an
+ * intent is never answered, offered or reported by the matcher. */
+enum replyset_kind { RS_FAQ, RS_SMALLTALK, RS_OPERATOR, RS_TARIFF, RS_COMPLAINT, RS_IDEA, RS_OUT_OF_SCOPE };
 
 enum replyset_severity { RS_SEV_CRITICAL, RS_SEV_HIGH, RS_SEV_NORMAL, RS_SEV_LOW };
 

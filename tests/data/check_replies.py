@@ -28,7 +28,7 @@ REQUIRED_BOT = ["fallback", "clarify", "greeting_first", "operator_handoff", "ta
                 "tariff_ask_budget", "tariff_none", "complaint_ack", "ask_phone", "ask_account",
                 "ask_location", "ask_description", "case_created", "case_created_after_hours",
                 "case_appended", "operator_will_answer", "unsupported_attachment", "empty_message"]
-KINDS = {"faq", "smalltalk", "operator", "tariff", "complaint"}
+KINDS = {"faq", "smalltalk", "operator", "tariff", "complaint", "idea", "out_of_scope"}
 SEVERITIES = {"critical", "high", "normal", "low"}
 NEEDS = {"phone", "account", "location", "description"}
 LEXICONS = ["obscene", "legal_threat", "spread_call", "negative", "operator_request", "problem",

@@ -327,6 +327,14 @@ static void test_several_requests(void **state)
 	assert_int_equal(res.replies.n, 1);
 	dialog_result_free(&res);
 	convstate_free(st);
+	/* A complaint and a request for a person: the case that opens answers both. */
+	st = convstate_new();
+	say(rs, st, "интернет не работает третий день, сколько можно! дайте живого оператора", &res);
+	assert_true(convstate_in_interview(st) || res.case_op == DIALOG_CASE_CREATE || res.wants_human);
+	assert_int_equal(res.n_answered, 2);
+	assert_string_equal(res.answered[1], "operator_request");
+	dialog_result_free(&res);
+	convstate_free(st);
 }
 
 static void test_bad_arguments(void **state)

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -10,6 +11,7 @@
 
 #include "matcher.h"
 #include "test_helpers.h"
+#include "xalloc.h"
 
 static int setup(void **state)
 {
@@ -176,6 +178,61 @@ static void test_synonyms(void **state)
 	free(dir);
 }
 
+/* An out-of-scope intent: a message closest to its examples falls back, and the
+ * intent itself never reaches the top list (nothing may answer or offer it); what the
+ * bot handles is answered as before. A menu or a button may not name one. */
+static void test_out_of_scope_intent(void **state)
+{
+	(void)state;
+	const char *photo = "как настроить баланс белого на фотоаппарате";
+	struct replyset *rs = *state;
+	struct match_result m;
+	/* The default set reads it as a question about the balance. */
+	assert_string_equal(top_of(rs, photo, &m), "balance");
+	match_result_free(&m);
+
+	char *dir = th_copy_default();
+	th_write(dir, "intents/zz_other.json",
+		 "{\"intents\": [{\"id\": \"other\", \"category\": \"other\", \"kind\": \"out_of_scope\",\n"
+		 "  \"title\": {\"ru\": \"Не по теме\", \"en\": \"Off topic\"},\n"
+		 "  \"examples\": {\"ru\": [\"баланс белого в камере\", \"настройка баланса белого для съемки\",\n"
+		 "    \"какой баланс белого на фотоаппарате\"]}}]}\n");
+	struct replyset *with = NULL;
+	struct replyset_errors errs = {0};
+	assert_int_equal(replyset_load(dir, &with, &errs), 0);
+	top_of(with, photo, &m);
+	assert_int_equal(m.decision, MATCH_FALLBACK);
+	for (size_t i = 0; i < m.n_top; i++)
+		assert_int_not_equal(replyset_intent_at(with, (size_t)m.top[i].intent)->kind, RS_OUT_OF_SCOPE);
+	match_result_free(&m);
+	assert_string_equal(top_of(with, "как проверить баланс", &m), "balance");
+	assert_int_equal(m.decision, MATCH_ANSWER);
+	match_result_free(&m);
+	replyset_free(with);
+
+	/* Offered from the menu: the set does not load. */
+	char *path = xasprintf("%s/settings.json", dir);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char settings[16384];
+	size_t n = fread(settings, 1, sizeof settings - 1, f);
+	fclose(f);
+	free(path);
+	settings[n] = '\0';
+	char *menu = strstr(settings, "\"menu\": [");
+	assert_non_null(menu);
+	char *patched = xasprintf("%.*s\"menu\": [\"other\", %s", (int)(menu - settings), settings,
+				  menu + strlen("\"menu\": ["));
+	th_write(dir, "settings.json", patched);
+	with = NULL;
+	assert_int_equal(replyset_load(dir, &with, &errs), -1);
+	assert_null(with);
+	free(patched);
+	replyset_errors_free(&errs);
+	th_rmtree(dir);
+	free(dir);
+}
+
 /* Complaint routing: a complaint on top, or close behind an intent not answered
  * outright; never one trailing a sure FAQ answer. */
 static void test_complaint_candidate(void **state)
@@ -248,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_flags_and_plans),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_synonyms),
+		cmocka_unit_test(test_out_of_scope_intent),
 		cmocka_unit_test(test_complaint_candidate),
 		cmocka_unit_test(test_masked_swearing_and_shared_dictionary),
 	};
