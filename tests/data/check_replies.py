@@ -559,7 +559,8 @@ def check_lexicons(path, rep):
             if e != norm(e) or e != " ".join(e.split()):
                 src.err(f"{name}: entry {e!r} is not normalised (lower case, ё as е, single spaces)", jkey(name), q)
             toks = tokens(e)
-            if not toks:
+            # An emoji is a token of its own for the matcher ("😡" is anger).
+            if not toks and not any(unicodedata.category(c) == "So" for c in e):
                 src.err(f"{name}: entry {e!r} has no words", jkey(name), q)
                 continue
             if len(toks) == 1 and len(toks[0]) < 3:
