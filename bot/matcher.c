@@ -164,6 +164,7 @@ struct match_index {
 	int lex_problem;              /* "problem" lexicon, or -1 */
 	int lex_foreign, lex_own;     /* "foreign" and "own_context", or -1 */
 	unsigned char *in_foreign;    /* by intent: an example names a foreign thing */
+	unsigned char *in_oos;        /* by intent: kind out_of_scope */
 	/* Scratch for one query at a time. */
 	float *acc_ex;                /* by document */
 	uint32_t *touched;            /* documents with a non-zero accumulator */
@@ -756,6 +757,9 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 	idx->lex_own = replyset_lexicon_index(rs, "own_context");
 	idx->n_intents = replyset_n_intents(rs);
 	idx->in_foreign = xcalloc(idx->n_intents + 1, 1);
+	idx->in_oos = xcalloc(idx->n_intents + 1, 1);
+	for (size_t in = 0; in < idx->n_intents; in++)
+		idx->in_oos[in] = replyset_intent_at(rs, in)->kind == RS_OUT_OF_SCOPE;
 	/* While building, texts are analysed without repairs, with the vocabulary as a
 	 * stem cache. */
 	idx->opts = (struct text_opts){.vocab = idx->words, .stems = idx->stems, .no_repair = 1};
@@ -867,7 +871,8 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 				const char *src = k < it->n_examples[l] ? it->examples[l][k] : it->title[l];
 				idx->ex_intent[e] = (uint32_t)in;
 				ex_group[e] = (uint32_t)(in * RS_NLANG + (size_t)l);
-				if (!src)
+				/* An out-of-scope intent's title is a label, not a phrasing. */
+				if (!src || (k == it->n_examples[l] && idx->in_oos[in]))
 					continue;
 				struct text_analysis a;
 				analyse_doc(idx, ctx, src, &a);
@@ -983,7 +988,8 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 	text_vocab_shrink(idx->stems);
 	text_vocab_shrink(idx->stop);
 	text_vocab_shrink(idx->alias_words);
-	idx->opts = (struct text_opts){.vocab = idx->words, .stems = idx->stems};
+	idx->opts = (struct text_opts){.vocab = idx->words, .stems = idx->stems,
+				       .no_split = replyset_lexicon(rs, "obscene")};
 
 	idx->acc_ex = xcalloc(idx->n_examples + 1, sizeof *idx->acc_ex);
 	idx->touched = xcalloc(idx->n_examples + 1, sizeof *idx->touched);
@@ -1033,6 +1039,7 @@ void match_index_free(struct match_index *idx)
 	free(idx->touched_in);
 	free(idx->in_seen);
 	free(idx->in_foreign);
+	free(idx->in_oos);
 	free(idx);
 }
 
@@ -1149,6 +1156,11 @@ static void score(struct match_index *idx, const struct term_list *tl, struct ma
 		uint32_t in = idx->touched_in[k];
 		double cos = (EXAMPLE_SHARE * idx->best_ex[in] + (1 - EXAMPLE_SHARE) * idx->cent[in]) / qnorm;
 		double s = calibrate(COVER_SHARE * idx->cover[in] / qsum + (1 - COVER_SHARE) * cos);
+		/* What the bot does not handle is no topic: its examples have nothing in
+		 * common but that, so neither their centroid nor the words they cover say
+		 * anything. It wins only on an example close to the message. */
+		if (idx->in_oos[in])
+			s = calibrate(idx->best_ex[in] / qnorm);
 		idx->cover[in] = 0;
 		idx->best_ex[in] = 0;
 		idx->cent[in] = 0;
@@ -1300,12 +1312,17 @@ static int match_with(const struct replyset *rs, const char *text, size_t len, i
 			}
 		top = out->n_top ? out->top[0].score : 0, second = out->n_top > 1 ? out->top[1].score : 0;
 		out->decision = match_decide(rs, top, second);
+		/* However close the words ("как пополнить баланс в фортнайте"), someone
+		 * else's service is asked about, never answered outright. */
+		if (foreign && out->decision == MATCH_ANSWER && !idx->in_foreign[out->top[0].intent])
+			out->decision = MATCH_CLARIFY;
 	}
 	/* An out-of-scope intent on top: the message reads like what the bot does not
 	 * handle, so it falls back. Such intents leave the list either way: nothing may
 	 * answer or offer them. */
 	size_t kept = 0;
 	int oos_on_top = 0;
+
 	for (size_t i = 0; i < out->n_top; i++) {
 		if (replyset_intent_at(rs, (size_t)out->top[i].intent)->kind == RS_OUT_OF_SCOPE) {
 			oos_on_top |= i == 0;

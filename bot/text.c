@@ -1826,6 +1826,9 @@ static int glued_candidate(const struct scorer *sc, const char *w, size_t len, i
 	const struct text_opts *o = sc->opts;
 	if (ncp < GLUE_MIN_CP || ncp > MAX_WORD_CP || script == TEXT_SCRIPT_OTHER)
 		return 0;
+	for (const char *const *p = o->no_split; p && *p; p++)
+		if (strlen(*p) <= len && memcmp(*p, w, strlen(*p)) == 0)
+			return 0;
 	/* Through the word memo: the token loop asks the same questions next. */
 	struct memo tmp, *m = word_info(sc, w, len, &tmp);
 	if (m->vocab >= 0 || (o->stems && memo_stem_known(sc, m)))
@@ -2597,6 +2600,14 @@ void text_analysis_free(struct text_analysis *a)
 	memset(a, 0, sizeof *a);
 }
 
+/* A part made of digits, or of one letter, is a whole word: "1с" is no "100 с
+ * карты", "т банк" no "телефон банка". */
+static int whole_part(const char *s, size_t len)
+{
+	size_t adv;
+	return (s[0] >= '0' && s[0] <= '9') || (u8dec(s, len, &adv) && adv == len);
+}
+
 int text_has_phrase(const struct text_analysis *a, const char *phrase)
 {
 	/* Split the phrase the way messages are split: letters, digit runs, single
@@ -2634,7 +2645,9 @@ int text_has_phrase(const struct text_analysis *a, const char *phrase)
 		size_t k = 0;
 		for (; k < np; k++) {
 			const struct text_token *t = &a->tokens[i + k];
-			if (strncmp(t->text, part[k], plen[k]) != 0 && strncmp(t->orig, part[k], plen[k]) != 0)
+			int whole = whole_part(part[k], plen[k]);
+			if ((strncmp(t->text, part[k], plen[k]) != 0 || (whole && t->text[plen[k]])) &&
+			    (strncmp(t->orig, part[k], plen[k]) != 0 || (whole && t->orig[plen[k]])))
 				break;
 		}
 		if (k == np)
@@ -2774,10 +2787,15 @@ static int phrase_at(const struct text_phrases *p, const struct phrase *ph, cons
 	const struct phrase_part *pt = &p->parts[ph->part];
 	if (pt->len != plen || memcmp(form, p->pool.data + pt->off, plen) != 0)
 		return 0;
+	if (whole_part(form, plen) && form[plen] != '\0')
+		return 0;
 	for (size_t k = 1; k < ph->n; k++) {
 		const struct text_token *t = &a->tokens[i + k];
 		const char *s = p->pool.data + pt[k].off;
-		if (strncmp(t->text, s, pt[k].len) != 0 && strncmp(t->orig, s, pt[k].len) != 0)
+		size_t n = pt[k].len;
+		int whole = whole_part(s, n);
+		if ((strncmp(t->text, s, n) != 0 || (whole && t->text[n])) &&
+		    (strncmp(t->orig, s, n) != 0 || (whole && t->orig[n])))
 			return 0;
 	}
 	return 1;

@@ -115,6 +115,10 @@ struct text_opts {
 	text_score_cb score;            /* replaces the default scorer when not NULL */
 	void *score_ud;                 /* passed to score */
 	int no_repair;                  /* 1: no layout, transliteration or typo repair */
+	/* Words that start with one of these (NULL-terminated) are never split as glued
+	 * words: the reply set's swear words, or "заебали" becomes "зае бали" once the
+	 * set knows Bali. NULL: none. */
+	const char *const *no_split;
 };
 
 enum text_kind {

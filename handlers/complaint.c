@@ -26,6 +26,10 @@
  * match to the general complaint, a specific complaint scoring at least this share of
  * it is the category (the one the message would have without the threat). */
 #define SPECIFIC_NEAR 0.85
+
+/* How close behind the lead small talk may be for a rude message to be a remark about
+ * the bot rather than a complaint. */
+#define BOT_REMARK_NEAR 0.9
 /* Payload of the "Не помогло — передать сотруднику" button: this prefix and the
  * complaint intent's id. */
 #define OPEN_PREFIX "complaint:open:"
@@ -252,6 +256,17 @@ static const struct replyset_intent *detect(const struct handler_ctx *ctx)
 	int sign = f->negative || f->obscene || f->legal_threat || f->spread_call || m->text.n_exclaim >= 3 ||
 		   (f->shouting && replyset_lexicon_hit(ctx->rs, "problem", &m->text));
 	double floor = replyset_settings(ctx->rs)->clarify;
+	/* A remark about the bot itself ("бот тупой, бля"): it names the bot (lexicon
+	 * about_bot) or small talk is at or near the lead, and no problem is stated, so
+	 * it is no complaint however rude it is. */
+	if (!f->legal_threat && !f->spread_call && !replyset_lexicon_hit(ctx->rs, "problem", &m->text)) {
+		if (replyset_lexicon_hit(ctx->rs, "about_bot", &m->text))
+			return NULL;
+		for (size_t i = 0; i < m->n_top && i < 2; i++)
+			if (replyset_intent_at(ctx->rs, (size_t)m->top[i].intent)->kind == RS_SMALLTALK &&
+			    m->top[i].score >= BOT_REMARK_NEAR * m->top[0].score)
+				return NULL;
+	}
 	for (size_t i = 0; i < m->n_top && i < 3; i++) {
 		const struct replyset_intent *it = replyset_intent_at(ctx->rs, (size_t)m->top[i].intent);
 		if (it->kind != RS_COMPLAINT || m->top[i].score < floor)

@@ -578,7 +578,9 @@ static int tariff_handle(struct handler_ctx *ctx)
 
 	/* Is this message about tariffs at all? */
 	int tariff_talk = it && it->kind == RS_TARIFF;
-	if (!it && top && top->kind == RS_TARIFF && m->decision == MATCH_CLARIFY && (has_qty(&a->ent) || m->n_plans))
+	int cheapest = replyset_lexicon_hit(ctx->rs, "cheapest", a);
+	if (!it && top && top->kind == RS_TARIFF && m->decision == MATCH_CLARIFY &&
+	    (has_qty(&a->ent) || m->n_plans || cheapest))
 		tariff_talk = 1;
 	if (!it && m->n_plans && m->decision != MATCH_ANSWER)
 		tariff_talk = 1;
@@ -610,7 +612,8 @@ static int tariff_handle(struct handler_ctx *ctx)
 	}
 	/* The intent says what is wanted when no plan is named: a description or a
 	 * comparison needs plans, so offer them; anything else is a pick. */
-	int wants_plan = route && !has_needs(&need) && (strstr(route->id, "info") || strstr(route->id, "compare"));
+	int wants_plan = route && !has_needs(&need) && !cheapest &&
+			 (strstr(route->id, "info") || strstr(route->id, "compare"));
 	if (wants_plan) {
 		char *topic = replyset_render(ctx->rs, "topic_which_plan", ctx->lang, NULL);
 		struct reply *r = handler_template(ctx, "clarify", &(struct tpl_vars){.topics = topic});

@@ -35,7 +35,7 @@ LEXICONS = ["obscene", "legal_threat", "spread_call", "negative", "operator_requ
             "grievance"]
 # Read when present (the dialogue's worded answers, refusals, details for an open case).
 OPTIONAL_LEXICONS = ["amount_any", "amount_none", "amount_few", "amount_many", "refusal", "dont_know",
-                     "case_detail", "data_device", "cheapest"]
+                     "case_detail", "data_device", "cheapest", "about_bot"]
 ID_RE = re.compile(r"^[a-z0-9_]+$")
 PH_RE = re.compile(r"\{([^{}]*)\}")
 CYR_RE = re.compile(r"[а-яё]", re.IGNORECASE)

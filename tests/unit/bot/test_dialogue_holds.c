@@ -276,7 +276,14 @@ static void test_two_facts_are_a_tariff_request(void **state)
 	struct dialog_result res;
 	say(rs, st, "хочу сменить тариф на такой, где 30 гб и не дороже 700р", &res);
 	assert_string_equal(res.handler, "tariff");
-	assert_string_equal(res.replies.items[0].source, "template:tariff_pick");
+	/* The pick, after how to change the plan when that part is read as its own
+	 * request; never the clarify list. */
+	int picked = 0;
+	for (size_t i = 0; i < res.replies.n; i++) {
+		picked |= strcmp(res.replies.items[i].source, "template:tariff_pick") == 0;
+		assert_string_not_equal(res.replies.items[i].source, "template:clarify");
+	}
+	assert_true(picked);
 	assert_non_null(res.plan);
 	dialog_result_free(&res);
 	convstate_free(st);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
@@ -80,7 +81,7 @@ static void test_foreign_services_and_small_talk(void **state)
 	struct replyset *rs = *state;
 	static const char *const cases[][3] = {
 		{"как пополнить баланс", "topup", "answer"},
-		{"как пополнить баланс в фортнайте", "topup", "not"},
+		{"как пополнить баланс в фортнайте", "", "not"},
 		{"как пополнить баланс с карты сбербанка", "topup", "answer"},
 		{"переадресация звонков", "call_forwarding", "answer"},
 		{"настроить переадресацию в gmail", "", "not"},
@@ -185,20 +186,27 @@ static void test_out_of_scope_intent(void **state)
 {
 	(void)state;
 	const char *photo = "как настроить баланс белого на фотоаппарате";
-	struct replyset *rs = *state;
 	struct match_result m;
-	/* The default set reads it as a question about the balance. */
-	assert_string_equal(top_of(rs, photo, &m), "balance");
-	match_result_free(&m);
-
 	char *dir = th_copy_default();
+	/* Without the set's own out-of-scope examples it reads as a question of ours
+	 * (the balance, or settings). */
+	char *oos = xasprintf("%s/intents/out_of_scope.json", dir);
+	assert_int_equal(unlink(oos), 0);
+	free(oos);
+	struct replyset *with = NULL;
+	struct replyset_errors errs = {0};
+	assert_int_equal(replyset_load(dir, &with, &errs), 0);
+	top_of(with, photo, &m);
+	assert_int_not_equal(m.decision, MATCH_FALLBACK);
+	match_result_free(&m);
+	replyset_free(with);
+
 	th_write(dir, "intents/zz_other.json",
 		 "{\"intents\": [{\"id\": \"other\", \"category\": \"other\", \"kind\": \"out_of_scope\",\n"
 		 "  \"title\": {\"ru\": \"Не по теме\", \"en\": \"Off topic\"},\n"
 		 "  \"examples\": {\"ru\": [\"баланс белого в камере\", \"настройка баланса белого для съемки\",\n"
 		 "    \"какой баланс белого на фотоаппарате\"]}}]}\n");
-	struct replyset *with = NULL;
-	struct replyset_errors errs = {0};
+	with = NULL;
 	assert_int_equal(replyset_load(dir, &with, &errs), 0);
 	top_of(with, photo, &m);
 	assert_int_equal(m.decision, MATCH_FALLBACK);
