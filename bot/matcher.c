@@ -1267,13 +1267,13 @@ static int match_with(const struct replyset *rs, const char *text, size_t len, i
 	out->flags.spread_call = lex_flag(hits, idx->lex[2]);
 	out->flags.negative = lex_flag(hits, idx->lex[3]);
 	out->flags.operator_request = lex_flag(hits, idx->lex[4]);
-	/* Shouting: mostly capitals over two words at least (one word in capitals,
-	 * "ПРИВЕТ", is a greeting), or "!!!". */
+	/* Shouting: mostly capitals (six letters in ten) over two words at least (one
+	 * word in capitals, "ПРИВЕТ", is a greeting). "!!!" in lower case is anger but no
+	 * shouting: the complaint handler reads it (a sign, a grievance). */
 	size_t words = 0;
 	for (size_t i = 0; i < a->n_tokens && words < 2; i++)
 		words += a->tokens[i].kind == TEXT_WORD;
-	out->flags.shouting = (words >= 2 && a->n_letters >= 6 && a->n_upper * 10 >= a->n_letters * 7) ||
-			      a->n_exclaim >= 3;
+	out->flags.shouting = words >= 2 && a->n_letters >= 6 && a->n_upper * 10 >= a->n_letters * 6;
 	/* A complaint reports a problem: in a message with no sign of one (a negation,
 	 * the "problem" or "negative" lexicons, a threat, shouting) a complaint reading is
 	 * a little less likely than a question. */

@@ -60,7 +60,7 @@ struct match_flags {
 	int obscene;
 	int legal_threat;
 	int spread_call;
-	int shouting;          /* mostly capitals, or "!!!" */
+	int shouting;          /* mostly capitals */
 	int negative;
 	int operator_request;  /* the customer asks for a person */
 };

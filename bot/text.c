@@ -959,6 +959,11 @@ void text_vocab_set_link(struct text_vocab *v, int id, int32_t link)
 		v->words[id].link = link;
 }
 
+uint32_t text_vocab_count(const struct text_vocab *v, int id)
+{
+	return v && id >= 0 && (size_t)id < v->n ? v->words[id].count : 0;
+}
+
 int32_t text_vocab_link(const struct text_vocab *v, int id)
 {
 	return v && id >= 0 && (size_t)id < v->n ? v->words[id].link : -1;
@@ -1769,6 +1774,7 @@ static void bfill(struct buf *b, unsigned char c, size_t n);
 #define GLUE_MIN_CP 6
 #define GLUE_PIECE_MAX 16
 #define GLUE_NO 1000
+#define GLUE_COMMON 8 /* occurrences in the set's examples that make a word common */
 
 /* Short words a glued message may hide ("вроуминге", "немогу", "howtopay"): only these
  * may be pieces of one or two letters, or "ре" + "пост" would split "репост". */
@@ -1791,13 +1797,17 @@ static int piece_cost(const struct scorer *sc, const char *w, size_t len, int nc
 {
 	const struct text_opts *o = sc->opts;
 	*set = 0;
+	/* A word the set uses often is the likelier piece: "как узнать", not "каку
+	 * знать" because one example says "каку". */
+	int id = text_vocab_find(o->vocab, w, len);
+	int common = id >= 0 && text_vocab_count(o->vocab, id) >= GLUE_COMMON;
 	if (short_piece(w, len))
-		return 3;
+		return common ? 1 : 3;
 	if (ncp < 3)
 		return GLUE_NO;
-	if (text_vocab_find(o->vocab, w, len) >= 0) {
+	if (id >= 0) {
 		*set = 1;
-		return 2;
+		return common ? 1 : 2;
 	}
 	if (o->stems) {
 		size_t sl;

@@ -82,6 +82,8 @@ int text_vocab_find(const struct text_vocab *v, const char *word, size_t len);
  * needs no stemmer for it. */
 void text_vocab_set_link(struct text_vocab *v, int id, int32_t link);
 int32_t text_vocab_link(const struct text_vocab *v, int id);
+/* Occurrences of word id added (0 for an unknown id). */
+uint32_t text_vocab_count(const struct text_vocab *v, int id);
 /* Marks a word as known but never the result of a typo correction (for words only
  * the operator's texts use). Call before text_vocab_build. */
 void text_vocab_set_no_typo(struct text_vocab *v, int id, int no_typo);

@@ -422,7 +422,7 @@ static int not_helped(const struct handler_ctx *ctx)
 }
 
 /* Is the message a grievance, to be handed to a person at once: anger about money or
- * the service (swearing, shouting, the "grievance" lexicon: "верните", "за что я
+ * the service (swearing, shouting or "!!!", the "grievance" lexicon: "верните", "за что я
  * плачу", "сколько можно"), a legal threat, a call to spread the word, a request for a
  * person, or a repeat contact (the problem was answered before in this conversation,
  * or the customer says it happens again)? A problem stated plainly is not: it gets
@@ -430,7 +430,8 @@ static int not_helped(const struct handler_ctx *ctx)
 static int grievance(const struct handler_ctx *ctx)
 {
 	const struct match_flags *f = &ctx->match->flags;
-	if (f->obscene || f->shouting || f->legal_threat || f->spread_call || f->operator_request)
+	if (f->obscene || f->shouting || ctx->match->text.n_exclaim >= 3 || f->legal_threat || f->spread_call ||
+	    f->operator_request)
 		return 1;
 	if (replyset_lexicon_hit(ctx->rs, "grievance", &ctx->match->text))
 		return 1;
