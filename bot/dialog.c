@@ -55,7 +55,7 @@ static void offer_case(struct handler_ctx *ctx)
 	/* A problem an FAQ answers ("не приходят смс"): answered first, and the complaint
 	 * behind it one press away ("Не помогло — передать сотруднику"). */
 	const struct match_result *m = ctx->match;
-	if (replyset_lexicon_hit(ctx->rs, "problem", &m->text)) {
+	if (match_lexicon(ctx->rs, m, "problem")) {
 		const struct replyset_template *nh = replyset_template(ctx->rs, "button_not_helped");
 		for (size_t i = 0; nh && i < m->n_top; i++) {
 			const struct replyset_intent *it = replyset_intent_at(ctx->rs, (size_t)m->top[i].intent);

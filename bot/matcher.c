@@ -1262,6 +1262,7 @@ static int match_with(const struct replyset *rs, const char *text, size_t len, i
 
 	const struct text_analysis *a = &out->text;
 	uint64_t hits = replyset_lexicon_hits(rs, a, 0);
+	out->lexicon_hits = hits;
 	out->flags.obscene = lex_flag(hits, idx->lex[0]) || masked_swear(a);
 	out->flags.legal_threat = lex_flag(hits, idx->lex[1]);
 	out->flags.spread_call = lex_flag(hits, idx->lex[2]);
@@ -1349,6 +1350,16 @@ int match_message(const struct replyset *rs, const char *text, size_t len, struc
 int match_repaired(const struct replyset *rs, const char *text, size_t len, struct match_result *out)
 {
 	return match_with(rs, text, len, 1, out);
+}
+
+int match_lexicon(const struct replyset *rs, const struct match_result *r, const char *name)
+{
+	int i = replyset_lexicon_index(rs, name);
+	if (i < 0)
+		return 0;
+	if (i < 64)
+		return (int)(r->lexicon_hits >> i & 1);
+	return replyset_lexicon_hit(rs, name, &r->text);
 }
 
 void match_result_free(struct match_result *r)

@@ -31,6 +31,7 @@
 #ifndef DESKBOT_MATCHER_H
 #define DESKBOT_MATCHER_H
 #include <stddef.h>
+#include <stdint.h>
 
 #include "text.h"
 
@@ -73,6 +74,7 @@ struct match_result {
 	int plans[MATCH_MAX_PLANS];      /* tariffs named in the message (replyset_tariff_at) */
 	size_t n_plans;
 	struct text_analysis text;       /* the analysed message (owned) */
+	uint64_t lexicon_hits;           /* bit i: the set's lexicon i (< 64) occurs in it */
 };
 
 /* Analyses and matches text (at most TEXT_MAX_INPUT bytes are used) against rs.
@@ -83,6 +85,11 @@ int match_message(const struct replyset *rs, const char *text, size_t len, struc
  * only cost the time (the dictionary, glued words) and repeat the repairs. */
 int match_repaired(const struct replyset *rs, const char *text, size_t len, struct match_result *out);
 void match_result_free(struct match_result *r);
+
+/* 1 if the reply set's lexicon name occurs in the matched message: read from
+ * r->lexicon_hits, so a handler asking about five lexicons costs no pass over the
+ * text (replyset_lexicon_hit does one per question). */
+int match_lexicon(const struct replyset *rs, const struct match_result *r, const char *name);
 
 /* Decision for given scores with the set's thresholds: answer if top >= answer and
  * top - second >= margin, clarify if top >= clarify, else fall back. */

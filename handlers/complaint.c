@@ -254,13 +254,13 @@ static const struct replyset_intent *detect(const struct handler_ctx *ctx)
 	/* Capitals are a sign only with a problem stated (a question in capitals is a
 	 * question); "!!!" is one on its own. */
 	int sign = f->negative || f->obscene || f->legal_threat || f->spread_call || m->text.n_exclaim >= 3 ||
-		   (f->shouting && replyset_lexicon_hit(ctx->rs, "problem", &m->text));
+		   (f->shouting && match_lexicon(ctx->rs, m, "problem"));
 	double floor = replyset_settings(ctx->rs)->clarify;
 	/* A remark about the bot itself ("бот тупой, бля"): it names the bot (lexicon
 	 * about_bot) or small talk is at or near the lead, and no problem is stated, so
 	 * it is no complaint however rude it is. */
-	if (!f->legal_threat && !f->spread_call && !replyset_lexicon_hit(ctx->rs, "problem", &m->text)) {
-		if (replyset_lexicon_hit(ctx->rs, "about_bot", &m->text))
+	if (!f->legal_threat && !f->spread_call && !match_lexicon(ctx->rs, m, "problem")) {
+		if (match_lexicon(ctx->rs, m, "about_bot"))
 			return NULL;
 		for (size_t i = 0; i < m->n_top && i < 2; i++)
 			if (replyset_intent_at(ctx->rs, (size_t)m->top[i].intent)->kind == RS_SMALLTALK &&
@@ -290,7 +290,7 @@ static const struct replyset_intent *detect(const struct handler_ctx *ctx)
 	/* A problem stated in so many words ("не работает", "списали") with a complaint
 	 * among the candidates, or a threat or a call to spread the word, is a complaint
 	 * even when the matcher is unsure which one. */
-	int problem = replyset_lexicon_hit(ctx->rs, "problem", &m->text);
+	int problem = match_lexicon(ctx->rs, m, "problem");
 	if (problem || f->legal_threat || f->spread_call) {
 		/* A threat makes any complaint candidate count; a problem alone keeps an FAQ
 		 * answer the matcher is sure of ("почему не приходят смс") unless a complaint
@@ -314,7 +314,7 @@ static const struct replyset_intent *detect(const struct handler_ctx *ctx)
 	/* Anger with no question the matcher is sure of ("каждый месяц дорожает, а
 	 * качество хуже, надоело", "сколько можно издеваться"): a grievance, so a case,
 	 * filed under the complaint the matcher leans to, or the general one. */
-	if (m->decision != MATCH_ANSWER && replyset_lexicon_hit(ctx->rs, "grievance", &m->text) &&
+	if (m->decision != MATCH_ANSWER && match_lexicon(ctx->rs, m, "grievance") &&
 	    (f->obscene || m->decision == MATCH_FALLBACK)) {
 		for (size_t i = 0; i < m->n_top && i < 3; i++) {
 			const struct replyset_intent *it = replyset_intent_at(ctx->rs, (size_t)m->top[i].intent);
@@ -340,8 +340,7 @@ static int continue_interview(struct handler_ctx *ctx)
 	absorb(ctx, was);
 	merge_flags(cs, &m->flags);
 	int answered = was < 0 || convstate_interview_get(cs, (enum convstate_field)was) != NULL;
-	const struct text_analysis *a = &m->text;
-	if (!answered && replyset_lexicon_hit(ctx->rs, "refusal", a)) {
+	if (!answered && match_lexicon(ctx->rs, m, "refusal")) {
 		/* "Отстаньте", "не скажу": no more questions. Everything still missing is
 		 * skipped, and saying the case goes "as is" is then true. */
 		for (int next; (next = next_missing(ctx)) >= 0;)
@@ -351,7 +350,7 @@ static int continue_interview(struct handler_ctx *ctx)
 		finish(ctx);
 		return HANDLER_HANDLED;
 	}
-	if (!answered && replyset_lexicon_hit(ctx->rs, "dont_know", a)) {
+	if (!answered && match_lexicon(ctx->rs, m, "dont_know")) {
 		/* "Не знаю", "нет договора": this question cannot be answered; the next. */
 		convstate_interview_skip(cs, (enum convstate_field)was);
 		handler_set_route(ctx, "complaint", convstate_interview_get(cs, CONVSTATE_INTENT));
@@ -433,7 +432,7 @@ static int grievance(const struct handler_ctx *ctx)
 	if (f->obscene || f->shouting || ctx->match->text.n_exclaim >= 3 || f->legal_threat || f->spread_call ||
 	    f->operator_request)
 		return 1;
-	if (replyset_lexicon_hit(ctx->rs, "grievance", &ctx->match->text))
+	if (match_lexicon(ctx->rs, ctx->match, "grievance"))
 		return 1;
 	struct convstate_problem p;
 	return recent_problem(ctx, &p);
@@ -482,7 +481,7 @@ static int joins_open_case(const struct handler_ctx *ctx)
 	int question = 0;
 	for (size_t i = 0; i < m->text.n_tokens; i++)
 		question |= m->text.tokens[i].kind == TEXT_PUNCT && strcmp(m->text.tokens[i].text, "?") == 0;
-	int detail = replyset_lexicon_hit(ctx->rs, "case_detail", &m->text) || ctx->out->phone[0] ||
+	int detail = match_lexicon(ctx->rs, m, "case_detail") || ctx->out->phone[0] ||
 		     ctx->out->account[0];
 	/* Unsure between topics, a question still gets its clarify buttons. */
 	if (!it)
@@ -512,7 +511,7 @@ static int complaint_handle(struct handler_ctx *ctx)
 	/* The same problem again, or a phone or account number given right after the
 	 * answer (what a case needs: the customer wants one). */
 	if (!it && recent_problem(ctx, &prev) &&
-	    (not_helped(ctx) || replyset_lexicon_hit(ctx->rs, "problem", &ctx->match->text) ||
+	    (not_helped(ctx) || match_lexicon(ctx->rs, ctx->match, "problem") ||
 	     ((ctx->out->phone[0] || ctx->out->account[0]) && !handler_chosen(ctx))))
 		it = replyset_intent(ctx->rs, prev.intent);
 	if (!it)

@@ -331,7 +331,7 @@ static void pick_or_ask(struct handler_ctx *ctx, struct tariff_need *need)
 	 * cheapest plan that has it answers the question. And "the cheapest plan" asks
 	 * for the cheapest plan, whatever else was said. */
 	int unlimited = need->minutes >= TEXT_UNLIMITED || need->gb >= TEXT_UNLIMITED;
-	int cheapest = replyset_lexicon_hit(ctx->rs, "cheapest", &ctx->match->text);
+	int cheapest = match_lexicon(ctx->rs, ctx->match, "cheapest");
 	if ((services >= 1 && (services + conditions >= 2 || unlimited)) || cheapest) {
 		if (need->minutes < 0)
 			need->minutes = 0;
@@ -457,7 +457,7 @@ static void merge_needs(const struct handler_ctx *ctx, struct tariff_need *need,
 	/* In a tariff request a service not wanted is a need even with no amount said
 	 * ("только звонки, до 300 р"), and a modem or a tablet takes no calls. */
 	text_zero_needs(a, &e);
-	if (e.minutes < 0 && need->minutes < 0 && replyset_lexicon_hit(ctx->rs, "data_device", a))
+	if (e.minutes < 0 && need->minutes < 0 && match_lexicon(ctx->rs, ctx->match, "data_device"))
 		e.minutes = 0;
 	if (e.minutes >= 0)
 		need->minutes = e.minutes;
@@ -483,14 +483,13 @@ static void merge_needs(const struct handler_ctx *ctx, struct tariff_need *need,
  * when the message is one ("not important" and "none" are both 0: nothing to pay for). */
 static int worded_amount(const struct handler_ctx *ctx, const char *awaiting, double *v)
 {
-	const struct text_analysis *a = &ctx->match->text;
 	int minutes = strcmp(awaiting, "minutes") == 0;
 	/* "почти не звоню" is few, not none: the more particular lexicon first. */
-	if (replyset_lexicon_hit(ctx->rs, "amount_few", a))
+	if (match_lexicon(ctx->rs, ctx->match, "amount_few"))
 		*v = minutes ? FEW_MINUTES : FEW_GB;
-	else if (replyset_lexicon_hit(ctx->rs, "amount_none", a) || replyset_lexicon_hit(ctx->rs, "amount_any", a))
+	else if (match_lexicon(ctx->rs, ctx->match, "amount_none") || match_lexicon(ctx->rs, ctx->match, "amount_any"))
 		*v = 0;
-	else if (replyset_lexicon_hit(ctx->rs, "amount_many", a))
+	else if (match_lexicon(ctx->rs, ctx->match, "amount_many"))
 		*v = minutes ? MANY_MINUTES : MANY_GB;
 	else
 		return 0;
@@ -578,7 +577,7 @@ static int tariff_handle(struct handler_ctx *ctx)
 
 	/* Is this message about tariffs at all? */
 	int tariff_talk = it && it->kind == RS_TARIFF;
-	int cheapest = replyset_lexicon_hit(ctx->rs, "cheapest", a);
+	int cheapest = match_lexicon(ctx->rs, m, "cheapest");
 	if (!it && top && top->kind == RS_TARIFF && m->decision == MATCH_CLARIFY &&
 	    (has_qty(&a->ent) || m->n_plans || cheapest))
 		tariff_talk = 1;
