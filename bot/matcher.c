@@ -1323,7 +1323,6 @@ static int match_with(const struct replyset *rs, const char *text, size_t len, i
 	 * answer or offer them. */
 	size_t kept = 0;
 	int oos_on_top = 0;
-
 	for (size_t i = 0; i < out->n_top; i++) {
 		if (replyset_intent_at(rs, (size_t)out->top[i].intent)->kind == RS_OUT_OF_SCOPE) {
 			oos_on_top |= i == 0;

@@ -289,6 +289,18 @@ static void test_masked_swearing_and_shared_dictionary(void **state)
 	top_of(rs, "НЕТ СВЯЗИ С УТРА", &m);
 	assert_true(m.flags.shouting);
 	match_result_free(&m);
+	/* "!!!" in lower case is anger, not shouting; capitals with a lower-case tail
+	 * still are. */
+	top_of(rs, "опять списали деньги!!!", &m);
+	assert_false(m.flags.shouting);
+	match_result_free(&m);
+	top_of(rs, "ДА ЧТО ЗА СВЯЗЬ ТАКАЯ, КАЖДЫЙ ЗВОНОК ОБРЫВАЕТСЯ!!! в роспотребнадзор пишу", &m);
+	assert_true(m.flags.shouting);
+	match_result_free(&m);
+	/* A swear word is never split as glued words ("зае бали"), so it is flagged. */
+	top_of(rs, "Заебали со своими подписками", &m);
+	assert_true(m.flags.obscene);
+	match_result_free(&m);
 	struct text_dict *d = text_ctx_dict(replyset_text_ctx(rs));
 	if (d) {
 		char *dir = xasprintf("%s/replies", th_source_dir());

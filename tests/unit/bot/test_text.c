@@ -173,6 +173,24 @@ static void test_quantities(void **state)
 	norm_of(f, "500 МБ", &a);
 	assert_true(a.ent.gb > 0.48 && a.ent.gb < 0.49);
 	text_analysis_free(&a);
+	/* "без лимита" and "без ограничений" are "безлимит". */
+	norm_of(f, "интернет без ограничений и 300 минут", &a);
+	assert_true(a.ent.gb >= TEXT_UNLIMITED);
+	assert_true(a.ent.minutes == 300);
+	text_analysis_free(&a);
+	/* A service not wanted is zero when some amount is stated; text_zero_needs reads
+	 * it without one (the tariff handler's case). */
+	norm_of(f, "только звонки, до 300 р", &a);
+	assert_true(a.ent.gb == -1);
+	struct text_entities e = a.ent;
+	text_zero_needs(&a, &e);
+	assert_true(e.gb == 0);
+	assert_true(e.minutes == -1);
+	text_analysis_free(&a);
+	norm_of(f, "need 40 gb, calls not needed", &a);
+	assert_true(a.ent.gb == 40);
+	assert_true(a.ent.minutes == 0);
+	text_analysis_free(&a);
 }
 
 static void test_phone_account(void **state)
@@ -307,6 +325,22 @@ static void test_phrase_sets(void **state)
 	text_analysis_free(&a);
 	text_phrases_free(q);
 	text_phrases_free(p);
+	/* A part of digits or of one letter is a whole word: "1с" is no "100 с карты",
+	 * "т банк" no "телефон банка"; "в стим" still is "в стиме". */
+	struct text_phrases *w = text_phrases_new();
+	text_phrases_add(w, "1с", 0);
+	text_phrases_add(w, "т банк", 1);
+	text_phrases_add(w, "в стим", 2);
+	norm_of(f, "пополнить на 100 с карты через телефон банка", &a);
+	assert_int_equal(text_phrases_match(w, &a, 0), 0);
+	assert_false(text_has_phrase(&a, "т банк"));
+	assert_false(text_has_phrase(&a, "1с"));
+	text_analysis_free(&a);
+	norm_of(f, "карта т банк, бухгалтерия 1с, баланс в стиме", &a);
+	assert_int_equal(text_phrases_match(w, &a, 0), 0x7);
+	assert_true(text_has_phrase(&a, "т банк"));
+	text_analysis_free(&a);
+	text_phrases_free(w);
 }
 
 /* A link from a word to its stem replaces the stemmer; typo targets can be excluded. */
