@@ -24,11 +24,25 @@ static inline int fuzz_is_one_value(const char *s, size_t size)
 	return one;
 }
 
-/* 1 when s cannot close the array or object it is put in: then the update after it
- * must survive whatever s is. */
+/* 1 when s cannot close the array or object it is put in, and opens no array of its
+ * own: then the update after it must survive whatever s is. (An input that opens an
+ * array, '["x",', has the update after it as an element of that array by JSON's
+ * grammar: fuzz_max found it; an object cannot hold a bare update, and a bracket inside
+ * a string, '"a[b"', opens nothing.) */
 static inline int fuzz_cannot_close(const char *s, size_t size)
 {
-	return !memchr(s, ']', size) && !memchr(s, '}', size);
+	if (memchr(s, ']', size) || memchr(s, '}', size))
+		return 0;
+	int in_string = 0;
+	for (size_t i = 0; i < size; i++) {
+		if (in_string && s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			in_string = !in_string;
+		else if (!in_string && s[i] == '[')
+			return 0;
+	}
+	return 1;
 }
 
 /* Fills out with head, the input, tail (out is reset first). */
