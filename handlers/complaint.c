@@ -257,9 +257,11 @@ static const struct replyset_intent *detect(const struct handler_ctx *ctx)
 		   (f->shouting && match_lexicon(ctx->rs, m, "problem"));
 	double floor = replyset_settings(ctx->rs)->clarify;
 	/* A remark about the bot itself ("бот тупой, бля"): it names the bot (lexicon
-	 * about_bot) or small talk is at or near the lead, and no problem is stated, so
-	 * it is no complaint however rude it is. */
-	if (!f->legal_threat && !f->spread_call && !match_lexicon(ctx->rs, m, "problem")) {
+	 * about_bot) or small talk is at or near the lead, and no problem or grievance is
+	 * stated ("бот бесполезный, верните деньги" is one), so it is no complaint however
+	 * rude it is. */
+	if (!f->legal_threat && !f->spread_call && !match_lexicon(ctx->rs, m, "problem") &&
+	    !match_lexicon(ctx->rs, m, "grievance")) {
 		if (match_lexicon(ctx->rs, m, "about_bot"))
 			return NULL;
 		for (size_t i = 0; i < m->n_top && i < 2; i++)

@@ -281,6 +281,25 @@ static void test_grievance_opens_case(void **state)
 	convstate_free(st);
 }
 
+/* A rude remark about the bot is no complaint; the same rudeness with money to
+ * return is one. */
+static void test_remark_about_the_bot(void **state)
+{
+	struct replyset *rs = *state;
+	struct convstate *st = convstate_new();
+	struct dialog_result res;
+	say(rs, st, "ха-ха, ваш бот тупой, проверим: скажи мне хуй", &res);
+	assert_null(res.complaint_intent);
+	assert_false(convstate_in_interview(st));
+	dialog_result_free(&res);
+	convstate_free(st);
+	st = convstate_new();
+	say(rs, st, "ваш бот бесполезный, верните деньги за подписку", &res);
+	assert_non_null(res.complaint_intent);
+	dialog_result_free(&res);
+	convstate_free(st);
+}
+
 /* A legal threat is a flag only: the category (and so the severity) is the one the
  * same message has without it, and the case opens at once. */
 static void test_legal_threat_is_a_flag(void **state)
@@ -361,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_problem_answered_first),
 		cmocka_unit_test(test_phone_after_answer_opens_case),
 		cmocka_unit_test(test_grievance_opens_case),
+		cmocka_unit_test(test_remark_about_the_bot),
 		cmocka_unit_test(test_legal_threat_is_a_flag),
 		cmocka_unit_test(test_several_requests),
 		cmocka_unit_test(test_bad_arguments),
