@@ -1324,7 +1324,7 @@ static int match_with(const struct replyset *rs, const char *text, size_t len, i
 	size_t kept = 0;
 	int oos_on_top = 0;
 	for (size_t i = 0; i < out->n_top; i++) {
-		if (replyset_intent_at(rs, (size_t)out->top[i].intent)->kind == RS_OUT_OF_SCOPE) {
+		if (idx->in_oos[out->top[i].intent]) {
 			oos_on_top |= i == 0;
 			continue;
 		}

@@ -232,13 +232,7 @@ static const char *const migrations[] = {
 	("ALTER TABLE case_lines ADD COLUMN prev_id INTEGER;"
 	 "ALTER TABLE cases ADD COLUMN last_line_id INTEGER;"
 	 "ALTER TABLE cases ADD COLUMN last_customer_line_id INTEGER;"
-	 "UPDATE case_lines SET prev_id = (SELECT max(p.id) FROM case_lines p"
-	 "  WHERE p.case_id = case_lines.case_id AND p.id < case_lines.id);"
-	 "UPDATE cases SET last_line_id = (SELECT max(l.id) FROM case_lines l"
-	 "  WHERE l.case_id = cases.id), last_customer_line_id = (SELECT max(l.id)"
-	 "  FROM case_lines l WHERE l.case_id = cases.id AND l.who = 'customer');"
-	 "DROP INDEX case_lines_case;"
-	 "CREATE INDEX case_lines_operator ON case_lines (case_id, at) WHERE who = 'operator';"),
+	 CASE_LINES_CHAIN_BACKFILL),
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -2,6 +2,18 @@
  * store.h, store_cases.h, store_console.h and store_outbox_peer.h. */
 #ifndef DESKBOT_STORE_INT_H
 #define DESKBOT_STORE_INT_H
+
+/* Migration 16 -> 17 after its columns are added (the same SQL on both backends): each
+ * transcript line points to the one before it, each case to its last line and last
+ * customer line, and the per-case index of lines gives way to one for operator lines. */
+#define CASE_LINES_CHAIN_BACKFILL                                                         \
+	"UPDATE case_lines SET prev_id = (SELECT max(p.id) FROM case_lines p"              \
+	"  WHERE p.case_id = case_lines.case_id AND p.id < case_lines.id);"                \
+	"UPDATE cases SET last_line_id = (SELECT max(l.id) FROM case_lines l"               \
+	"  WHERE l.case_id = cases.id), last_customer_line_id = (SELECT max(l.id)"          \
+	"  FROM case_lines l WHERE l.case_id = cases.id AND l.who = 'customer');"           \
+	"DROP INDEX case_lines_case;"                                                        \
+	"CREATE INDEX case_lines_operator ON case_lines (case_id, at) WHERE who = 'operator';"
 #include "store_sql.h"
 #include <stdint.h>
 

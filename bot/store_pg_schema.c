@@ -188,13 +188,7 @@ static const char *const pg_migrations[] = {
 	"ALTER TABLE case_lines ADD COLUMN prev_id BIGINT;"
 	"ALTER TABLE cases ADD COLUMN last_line_id BIGINT;"
 	"ALTER TABLE cases ADD COLUMN last_customer_line_id BIGINT;"
-	"UPDATE case_lines SET prev_id = (SELECT max(p.id) FROM case_lines p"
-	"  WHERE p.case_id = case_lines.case_id AND p.id < case_lines.id);"
-	"UPDATE cases SET last_line_id = (SELECT max(l.id) FROM case_lines l"
-	"  WHERE l.case_id = cases.id), last_customer_line_id = (SELECT max(l.id)"
-	"  FROM case_lines l WHERE l.case_id = cases.id AND l.who = 'customer');"
-	"DROP INDEX case_lines_case;"
-	"CREATE INDEX case_lines_operator ON case_lines (case_id, at) WHERE who = 'operator';",
+	CASE_LINES_CHAIN_BACKFILL,
 };
 
 #define N_PG_MIGRATIONS ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))

@@ -281,6 +281,25 @@ static void test_grievance_opens_case(void **state)
 	convstate_free(st);
 }
 
+/* "!!!" is no shouting any more, but still anger: a problem stated with it opens the
+ * case at once, where the same words alone get the troubleshooting answer first. */
+static void test_exclamations_are_a_grievance(void **state)
+{
+	struct replyset *rs = *state;
+	struct convstate *st = convstate_new();
+	struct dialog_result res;
+	say(rs, st, "не работает мобильный интернет", &res);
+	assert_false(convstate_in_interview(st));
+	dialog_result_free(&res);
+	convstate_free(st);
+	st = convstate_new();
+	say(rs, st, "не работает мобильный интернет!!!", &res);
+	assert_int_equal(res.flags.shouting, 0);
+	assert_true(convstate_in_interview(st));
+	dialog_result_free(&res);
+	convstate_free(st);
+}
+
 /* A rude remark about the bot is no complaint; the same rudeness with money to
  * return is one. */
 static void test_remark_about_the_bot(void **state)
@@ -380,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_problem_answered_first),
 		cmocka_unit_test(test_phone_after_answer_opens_case),
 		cmocka_unit_test(test_grievance_opens_case),
+		cmocka_unit_test(test_exclamations_are_a_grievance),
 		cmocka_unit_test(test_remark_about_the_bot),
 		cmocka_unit_test(test_legal_threat_is_a_flag),
 		cmocka_unit_test(test_several_requests),

@@ -297,6 +297,13 @@ static void test_masked_swearing_and_shared_dictionary(void **state)
 	top_of(rs, "ДА ЧТО ЗА СВЯЗЬ ТАКАЯ, КАЖДЫЙ ЗВОНОК ОБРЫВАЕТСЯ!!! в роспотребнадзор пишу", &m);
 	assert_true(m.flags.shouting);
 	match_result_free(&m);
+	/* Glued words split into the words the set uses often: "как узнать", not "каку
+	 * знать" after one example that says "каку". */
+	top_of(rs, "какузнатьсвойномер", &m);
+	assert_true(m.text.n_tokens >= 2);
+	assert_string_equal(m.text.tokens[0].text, "как");
+	assert_string_equal(m.text.tokens[1].text, "узнать");
+	match_result_free(&m);
 	/* A swear word is never split as glued words ("зае бали"), so it is flagged. */
 	top_of(rs, "Заебали со своими подписками", &m);
 	assert_true(m.flags.obscene);
