@@ -725,7 +725,22 @@ int text_dict_spell(struct text_dict *d, const char *word, size_t len)
 		return 0;
 	memcpy(w, word, len);
 	w[len] = '\0';
-	return Hunspell_spell(d->h, w) != 0;
+	if (Hunspell_spell(d->h, w))
+		return 1;
+	/* Text is folded to lower case, but the dictionary keeps names capitalised: a
+	 * city, a country or a bank ("в серпухове", "со сбербанка") is a word too. */
+	size_t adv;
+	int32_t first = u8dec(word, len, &adv);
+	int32_t upper = utf8proc_toupper(first);
+	char cap[DICT_WORD_MAX + 4];
+	if (upper == first || !IS_CYR(first))
+		return 0;
+	size_t ul = u8enc(upper, cap);
+	if (ul + len - adv >= sizeof cap)
+		return 0;
+	memcpy(cap + ul, word + adv, len - adv);
+	cap[ul + len - adv] = '\0';
+	return Hunspell_spell(d->h, cap) != 0;
 }
 
 void text_ctx_set_dict(struct text_ctx *ctx, struct text_dict *d)
@@ -1782,6 +1797,7 @@ static int short_piece(const char *w, size_t len)
 {
 	static const char *const words[] = {
 		"в", "с", "к", "у", "и", "а", "о", "я", "не", "на", "по", "за", "до", "от", "из", "ли",
+		"со", "во", "ко", "об",
 		"же", "бы", "мы", "вы", "он", "то", "мне", "как", "что", "где", "мой", "моя", "нет",
 		"to", "my", "on", "in", "is", "do", "of", "me", "it", "at", "no", "i", "a", "how", "can",
 		NULL};

@@ -398,6 +398,11 @@ static void test_dictionary(void **state)
 	text_analysis_free(&a);
 	assert_string_equal(norm_of(f, "хочуподключитьроуминг?", &a), "хочу подключить роуминг ?");
 	text_analysis_free(&a);
+	/* Names are words: the dictionary keeps them capitalised, the text is folded. */
+	assert_true(text_dict_spell(d, "серпухове", strlen("серпухове")));
+	assert_false(text_dict_spell(d, "серпухавэ", strlen("серпухавэ")));
+	assert_string_equal(norm_of(f, "проверитьбалансвсерпухове", &a), "проверить баланс в серпухове");
+	text_analysis_free(&a);
 	/* A word the set knows, a typo of one, and a real word stay whole. */
 	assert_string_equal(norm_of(f, "подключить роуминг", &a), "подключить роуминг");
 	assert_int_equal(a.n_split, 0);
