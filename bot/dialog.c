@@ -207,6 +207,31 @@ static int part_is_request(const struct text_analysis *a, const struct part *p)
 	return request && words >= 2;
 }
 
+/* Does the part name something of its own? "что делать", "как это сделать", "сколько
+ * стоит", "how to get it" follow the request before them: matched alone they read as
+ * small talk ("как дела") or the price of the plan, answers nobody asked for. */
+static int part_has_topic(const struct text_analysis *a, const struct part *p)
+{
+	static const char *const generic[] = {
+		"дела", "сдела", "быть", "будет", "буду", "стоит", "стоить", "стоимост", "цена", "цену", "комисс",
+		"нуж", "надо", "мож", "это", "этого", "этим", "для", "теперь", "тогда", "вообще", "там", "тут",
+		"так", "его", "ее", "её", "их", "они", "мне", "меня", "вам", "вас", "нам", "сейчас", "еще", "ещё",
+		"и", "а", "ли", "же", "то", "или", "пожалуйста", "плиз", "get", "do", "cost", "price", "it",
+		"this", "that", "need", "there", "the", "a", "to", "much", "many", "much", "and", "or", "please",
+		"i", "you", "me", "be", NULL};
+	for (size_t i = p->from; i < p->to; i++) {
+		const struct text_token *t = &a->tokens[i];
+		if (t->kind != TEXT_WORD || tok_in(t, request_words))
+			continue;
+		int g = 0;
+		for (const char *const *w = generic; *w && !g; w++)
+			g = strncmp(t->text, *w, strlen(*w)) == 0 && (strlen(*w) >= 3 || t->len == strlen(*w));
+		if (!g)
+			return 1;
+	}
+	return 0;
+}
+
 /* The part's words (as repaired) joined by spaces; caller frees. */
 static char *part_text(const struct text_analysis *a, const struct part *p)
 {
@@ -254,7 +279,7 @@ static size_t part_intents(const struct replyset *rs, const struct text_analysis
 	if (np < 2)
 		return 0;
 	for (size_t i = 0; i < np && n < max; i++) {
-		if (!part_is_request(a, &parts[i]))
+		if (!part_is_request(a, &parts[i]) || !part_has_topic(a, &parts[i]))
 			continue;
 		char *text = part_text(a, &parts[i]);
 		struct match_result m;
@@ -298,6 +323,64 @@ static int long_message(const struct text_analysis *a)
 	return words >= LONG_WORDS;
 }
 
+/* A tariff request often carries a second question in the same clause ("тариф, чтобы
+ * звонить в Узбекистан, 10 гб до 500"): the calculator reads the needs, and what is
+ * left once the tariff words and numbers are gone is matched on its own. */
+static int tariff_word(const struct text_token *t)
+{
+	static const char *const prefixes[] = {
+		"тариф", "минут", "мин", "гб", "гиг", "интернет", "инет", "трафик", "смс", "sms", "рубл", "руб",
+		"месяц", "мес", "бюджет", "дешев", "дорог", "выгодн", "подбер", "подобр", "посовет", "подойд",
+		"подход", "хватит", "хватал", "нуж", "безлим", "лимит", "пакет", "plan", "tariff", "minut", "gb",
+		"gig", "data", "internet", "rub", "budget", "month", "cheap", "unlimit", "need",
+		NULL};
+	static const char *const words[] = {"р", "м", "г", "до", "какой", "какая", "какие", "какую", "мне",
+					    "тоже", "еще", "очень", "много", "мало", "лучше", "который", "where",
+					    "which", "what", "good", "best", "for", "me", "my", "is", "a", "the",
+					    NULL};
+	if (t->kind == TEXT_NUMBER || t->kind == TEXT_PUNCT)
+		return 1;
+	if (t->kind != TEXT_WORD)
+		return 0;
+	for (const char *const *w = words; *w; w++)
+		if (strcmp(t->text, *w) == 0)
+			return 1;
+	for (const char *const *pf = prefixes; *pf; pf++)
+		if (strncmp(t->text, *pf, strlen(*pf)) == 0)
+			return 1;
+	return 0;
+}
+
+/* The FAQ intent the rest of a tariff request asks for confidently, or NULL. */
+static const struct replyset_intent *tariff_residual(const struct replyset *rs, const struct text_analysis *a)
+{
+	struct buf b = {0};
+	size_t words = 0;
+	for (size_t i = 0; i < a->n_tokens; i++) {
+		const struct text_token *t = &a->tokens[i];
+		if (tariff_word(t))
+			continue;
+		if (b.len)
+			buf_append(&b, " ", 1);
+		buf_append(&b, t->text, t->len);
+		words++;
+	}
+	buf_append(&b, "", 0);
+	const struct replyset_intent *it = NULL;
+	if (words >= 2) {
+		struct match_result m;
+		match_repaired(rs, b.data, strlen(b.data), &m);
+		if (m.n_top && m.decision == MATCH_ANSWER) {
+			it = replyset_intent_at(rs, (size_t)m.top[0].intent);
+			if (it->kind != RS_FAQ || !it->answer[RS_RU])
+				it = NULL;
+		}
+		match_result_free(&m);
+	}
+	buf_free(&b);
+	return it;
+}
+
 /* After the handlers: answers the other requests of a message that has several. */
 static void answer_parts(struct handler_ctx *ctx)
 {
@@ -311,6 +394,14 @@ static void answer_parts(struct handler_ctx *ctx)
 	const struct replyset_intent *primary = o->intent ? replyset_intent(ctx->rs, o->intent) : NULL;
 	size_t primary_at;
 	size_t n = part_intents(ctx->rs, &ctx->match->text, primary, &primary_at, found, MAX_PARTS);
+	if (strcmp(h, "tariff") == 0 && n < MAX_PARTS) {
+		int faq = 0;
+		for (size_t i = 0; i < n; i++)
+			faq |= found[i]->kind == RS_FAQ;
+		const struct replyset_intent *rest = faq ? NULL : tariff_residual(ctx->rs, &ctx->match->text);
+		if (rest)
+			found[n++] = rest;
+	}
 	if (n == 0)
 		return;
 	size_t at = n; /* where the primary answer stands among the parts */

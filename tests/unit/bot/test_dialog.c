@@ -364,6 +364,28 @@ static void test_several_requests(void **state)
 	assert_int_equal(res.n_answered, 1);
 	assert_int_equal(res.replies.n, 1);
 	dialog_result_free(&res);
+	/* A tariff need with a second question in the same clause: the plan, then the
+	 * answer to what is left; needs alone are the plan only. */
+	say(rs, st, "нужен тариф, где можно звонить в узбекистан дешево, и интернет 10 гб, до 500 р в месяц", &res);
+	assert_string_equal(res.handler, "tariff");
+	assert_int_equal(res.n_answered, 2);
+	assert_string_equal(res.answered[0], "tariff_pick");
+	assert_string_equal(res.answered[1], "international_calls");
+	dialog_result_free(&res);
+	say(rs, st, "нужен тариф: 500 минут и 20 гб, до 600 рублей в месяц", &res);
+	assert_string_equal(res.handler, "tariff");
+	assert_int_equal(res.n_answered, 1);
+	dialog_result_free(&res);
+	/* "что делать", "сколько это стоит" follow the request before them: no answer of
+	 * their own ("как дела", the price of the plan). */
+	say(rs, st, "мне банк шлет коды а они не доходят до телефона, что делать", &res);
+	assert_int_equal(res.n_answered, 1);
+	assert_string_equal(res.answered[0], "sms_not_delivered");
+	dialog_result_free(&res);
+	say(rs, st, "как поставить переадресацию на рабочий номер? и сколько это стоит?", &res);
+	assert_int_equal(res.n_answered, 1);
+	assert_string_equal(res.answered[0], "call_forwarding");
+	dialog_result_free(&res);
 	convstate_free(st);
 	/* A complaint and a request for a person: the case that opens answers both. */
 	st = convstate_new();

@@ -204,6 +204,7 @@ struct outcome {
 	int offered;         /* a button that opens a case */
 	int all_answered;    /* every expected intent among those answered */
 	int in_order;        /* ... and in the customer's order */
+	int extra;           /* an intent answered that the line does not ask for */
 	int flags[4];
 	int plan_ok;         /* the plan the answer named is the expected one */
 	char answered[256];  /* the intents answered, for the verbose listing */
@@ -247,6 +248,12 @@ static void judge(const struct replyset *rs, const struct blind_line *b, struct 
 		else
 			at = found;
 	}
+	for (size_t i = 0; i < res.n_answered; i++) {
+		int wanted = 0;
+		for (size_t e = 0; e < b->n_expected; e++)
+			wanted |= strcmp(res.answered[i], b->expected[e]) == 0;
+		o->extra |= !wanted;
+	}
 	o->flags[0] = res.flags.obscene;
 	o->flags[1] = res.flags.legal_threat;
 	o->flags[2] = res.flags.spread_call;
@@ -276,7 +283,7 @@ struct blind_figs {
 	int lines;
 	struct kind_fig kinds[MAX_KINDS];
 	size_t n_kinds;
-	struct ratio strict, in_scope, multi, multi_order, oos_p, oos_r, grievance, ordinary, plan;
+	struct ratio strict, in_scope, multi, multi_order, single_extra, oos_p, oos_r, grievance, ordinary, plan;
 	struct ratio flag_p[4], flag_r[4];
 };
 
@@ -314,6 +321,10 @@ static void blind_add(const struct replyset *rs, const struct blind_line *b, str
 	struct kind_fig *k = kind_of(f, b->kind);
 	k->n++;
 	k->ok += ok;
+	if (b->n_expected == 1 && ok) {
+		f->single_extra.den++;
+		f->single_extra.num += o.extra;
+	}
 	if (b->n_expected >= 2) {
 		f->multi.den++;
 		f->multi.num += o.all_answered;
@@ -341,6 +352,8 @@ static void blind_add(const struct replyset *rs, const struct blind_line *b, str
 		f->flag_r[i].den += b->flags[i];
 		f->flag_r[i].num += o.flags[i] && b->flags[i];
 	}
+	if (verbose && b->n_expected == 1 && ok && o.extra)
+		fprintf(stderr, "extra %-13s want=%-40s answered=%s %s\n", b->kind, b->expected[0], o.answered, b->text);
 	if (verbose && (!ok || (b->n_expected >= 2 && !o.all_answered) || (b->escalate && !o.escalated && !o.offered) ||
 			(ordinary && o.escalated)))
 		fprintf(stderr, "miss %-13s want=%-40s got=%-26s esc=%d/%d%s%s%s%s%s%s %s\n", b->kind,
@@ -376,6 +389,7 @@ static void blind_print(const char *name, const struct blind_figs *f)
 	print_ratio("multi-question: every request answered", f->multi, ">= 70%");
 	print_ratio("multi-question: ... in the customer's order", (struct ratio){f->multi_order.num, f->multi.den},
 		    NULL);
+	print_ratio("one request, answered right, plus an answer not asked for", f->single_extra, NULL);
 	print_ratio("out of scope: precision", f->oos_p, ">= 80%");
 	print_ratio("out of scope: recall", f->oos_r, ">= 70%");
 	print_ratio("grievances reaching a person or the case offer", f->grievance, ">= 90%");
