@@ -163,6 +163,8 @@ struct match_index {
 	int lex[5];                   /* obscene, legal_threat, spread_call, negative, operator_request */
 	int lex_problem;              /* "problem" lexicon, or -1 */
 	int lex_foreign, lex_own;     /* "foreign" and "own_context", or -1 */
+	int lex_legal_neutral;        /* "legal_neutral", or -1 */
+	int lex_grievance;            /* "grievance", or -1 */
 	unsigned char *in_foreign;    /* by intent: an example names a foreign thing */
 	unsigned char *in_oos;        /* by intent: kind out_of_scope */
 	/* Scratch for one query at a time. */
@@ -755,6 +757,8 @@ struct match_index *match_index_build(const struct replyset *rs, struct text_ctx
 	idx->lex_problem = replyset_lexicon_index(rs, "problem");
 	idx->lex_foreign = replyset_lexicon_index(rs, "foreign");
 	idx->lex_own = replyset_lexicon_index(rs, "own_context");
+	idx->lex_legal_neutral = replyset_lexicon_index(rs, "legal_neutral");
+	idx->lex_grievance = replyset_lexicon_index(rs, "grievance");
 	idx->n_intents = replyset_n_intents(rs);
 	idx->in_foreign = xcalloc(idx->n_intents + 1, 1);
 	idx->in_oos = xcalloc(idx->n_intents + 1, 1);
@@ -1275,6 +1279,12 @@ static int match_with(const struct replyset *rs, const char *text, size_t len, i
 	for (size_t i = 0; i < a->n_tokens && words < 2; i++)
 		words += a->tokens[i].kind == TEXT_WORD;
 	out->flags.shouting = words >= 2 && a->n_letters >= 6 && a->n_upper * 10 >= a->n_letters * 6;
+	/* A court or a lawyer named for a purpose ("выписка для суда", "адвокат по
+	 * разводу") is no threat; with anger in the same message it still is. */
+	if (out->flags.legal_threat && lex_flag(hits, idx->lex_legal_neutral) &&
+	    !(out->flags.negative || out->flags.obscene || out->flags.spread_call || out->flags.shouting ||
+	      lex_flag(hits, idx->lex_grievance) || a->n_exclaim >= 3))
+		out->flags.legal_threat = 0;
 	/* A complaint reports a problem: in a message with no sign of one (a negation,
 	 * the "problem" or "negative" lexicons, a threat, shouting) a complaint reading is
 	 * a little less likely than a question. */

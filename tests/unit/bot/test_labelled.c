@@ -352,6 +352,9 @@ static void blind_add(const struct replyset *rs, const struct blind_line *b, str
 		f->flag_r[i].den += b->flags[i];
 		f->flag_r[i].num += o.flags[i] && b->flags[i];
 	}
+	for (int i = 0; i < 4 && verbose; i++)
+		if (o.flags[i] != b->flags[i])
+			fprintf(stderr, "flag %s %s %s\n", flag_names[i], o.flags[i] ? "extra" : "missed", b->text);
 	if (verbose && b->n_expected == 1 && ok && o.extra)
 		fprintf(stderr, "extra %-13s want=%-40s answered=%s %s\n", b->kind, b->expected[0], o.answered, b->text);
 	if (verbose && (!ok || (b->n_expected >= 2 && !o.all_answered) || (b->escalate && !o.escalated && !o.offered) ||

@@ -124,6 +124,20 @@ static void test_flags_and_plans(void **state)
 	assert_true(m.flags.spread_call);
 	assert_false(m.flags.obscene);
 	match_result_free(&m);
+	/* A court named for a purpose is no threat (legal_neutral), unless anger comes
+	 * with it. */
+	top_of(rs, "мне нужна детализация звонков для суда, как получить заверенную", &m);
+	assert_false(m.flags.legal_threat);
+	match_result_free(&m);
+	top_of(rs, "адвокат просит выписку звонков за май, где её взять", &m);
+	assert_false(m.flags.legal_threat);
+	match_result_free(&m);
+	top_of(rs, "детализация нужна для суда, вы опять списали деньги, это безобразие", &m);
+	assert_true(m.flags.legal_threat);
+	match_result_free(&m);
+	top_of(rs, "пришлите детализацию, иначе подам в суд", &m);
+	assert_true(m.flags.legal_threat);
+	match_result_free(&m);
 	top_of(rs, "чем смартт отличается от макси", &m); /* misspelt alias */
 	assert_int_equal(m.n_plans, 2);
 	assert_string_equal(replyset_tariff_at(rs, (size_t)m.plans[0])->id, "smart");
