@@ -397,6 +397,26 @@ static void test_several_requests(void **state)
 	convstate_free(st);
 }
 
+/* A person asked for in so many words gets one even when the words read close to an
+ * article ("operator" and switching operators); a question about how to reach one
+ * gets the contacts. */
+static void test_person_asked_outright(void **state)
+{
+	struct replyset *rs = *state;
+	struct convstate *st = convstate_new();
+	struct dialog_result res;
+	say(rs, st, "operator please", &res);
+	assert_true(res.wants_human);
+	assert_string_equal(res.handler, "operator");
+	dialog_result_free(&res);
+	convstate_free(st);
+	st = convstate_new();
+	say(rs, st, "какой номер набрать, чтобы ответил живой оператор?", &res);
+	assert_false(res.wants_human);
+	dialog_result_free(&res);
+	convstate_free(st);
+}
+
 static void test_bad_arguments(void **state)
 {
 	struct replyset *rs = *state;
@@ -425,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_remark_about_the_bot),
 		cmocka_unit_test(test_legal_threat_is_a_flag),
 		cmocka_unit_test(test_several_requests),
+		cmocka_unit_test(test_person_asked_outright),
 		cmocka_unit_test(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
